@@ -1,0 +1,191 @@
+"""In-memory drivers that honour the contracts exactly, for tests and the embedded default.
+
+They keep state like a real backend would (a stopped guest cannot be suspended, a volume cannot
+be attached twice), so the orchestrator's handling of backend refusals is exercised too. Tests
+make a backend fail on purpose with :meth:`FailureSwitch.fail_next`.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from .base import ComputeDriver, DriverError, GuestSpec, NetworkDriver, StorageDriver
+
+
+@dataclass
+class FailureSwitch:
+    """Makes the next call of a named operation raise DriverError with a given message."""
+
+    _pending: dict[str, str] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def fail_next(self, operation: str, message: str) -> None:
+        with self._lock:
+            self._pending[operation] = message
+
+    def check(self, operation: str) -> None:
+        with self._lock:
+            message = self._pending.pop(operation, None)
+        if message is not None:
+            raise DriverError(message)
+
+
+_POWER_MOVES = {
+    # operation: (states it may start from, resulting state)
+    "start": ({"stopped", "suspended"}, "running"),
+    "stop": ({"running"}, "stopped"),
+    "poweroff": ({"running", "suspended"}, "stopped"),
+    "reboot": ({"running"}, "running"),
+    "reset": ({"running"}, "running"),
+    "suspend": ({"running"}, "suspended"),
+}
+
+
+class FakeComputeDriver(ComputeDriver):
+    def __init__(self) -> None:
+        self.guests: dict[str, dict] = {}
+        self.images: set[str] = set()
+        self.failures = FailureSwitch()
+        self._lock = threading.Lock()
+
+    def deploy(self, guest: GuestSpec) -> None:
+        self.failures.check("deploy")
+        with self._lock:
+            if guest.name in self.guests:
+                raise DriverError(f"a guest named {guest.name} is already defined")
+            self.guests[guest.name] = {"spec": guest, "state": "running"}
+
+    def power(self, name: str, operation: str) -> None:
+        self.failures.check(operation)
+        if operation not in _POWER_MOVES:
+            raise DriverError(f"unknown power operation {operation!r}")
+        allowed_from, result = _POWER_MOVES[operation]
+        with self._lock:
+            guest = self._guest(name)
+            if guest["state"] not in allowed_from:
+                raise DriverError(f"cannot {operation} guest {name} while it is {guest['state']}")
+            guest["state"] = result
+
+    def state(self, name: str) -> str:
+        with self._lock:
+            guest = self.guests.get(name)
+            return guest["state"] if guest else "absent"
+
+    def destroy(self, name: str) -> None:
+        self.failures.check("destroy")
+        with self._lock:
+            self.guests.pop(name, None)
+
+    def snapshot(self, name: str, image: str) -> None:
+        self.failures.check("snapshot")
+        with self._lock:
+            self._guest(name)
+            if image in self.images:
+                raise DriverError(f"an image named {image} already exists")
+            self.images.add(image)
+
+    def _guest(self, name: str) -> dict:
+        try:
+            return self.guests[name]
+        except KeyError:
+            raise DriverError(f"no guest named {name}") from None
+
+
+class FakeStorageDriver(StorageDriver):
+    def __init__(self) -> None:
+        self.volumes: dict[str, dict] = {}
+        self.failures = FailureSwitch()
+        self._lock = threading.Lock()
+
+    def create_volume(self, name: str, size_gib: float) -> None:
+        self.failures.check("create_volume")
+        with self._lock:
+            if name in self.volumes:
+                raise DriverError(f"a volume named {name} already exists")
+            self.volumes[name] = {"size_gib": size_gib, "attached_to": None}
+
+    def resize_volume(self, name: str, size_gib: float) -> None:
+        self.failures.check("resize_volume")
+        with self._lock:
+            volume = self._volume(name)
+            if size_gib < volume["size_gib"]:
+                raise DriverError(f"volume {name} cannot shrink from {volume['size_gib']} to {size_gib} GiB")
+            volume["size_gib"] = size_gib
+
+    def delete_volume(self, name: str) -> None:
+        self.failures.check("delete_volume")
+        with self._lock:
+            volume = self.volumes.get(name)
+            if volume and volume["attached_to"]:
+                raise DriverError(f"volume {name} is attached to {volume['attached_to']}")
+            self.volumes.pop(name, None)
+
+    def attach(self, guest: str, volume: str, device: str) -> None:
+        self.failures.check("attach")
+        with self._lock:
+            record = self._volume(volume)
+            if record["attached_to"]:
+                raise DriverError(f"volume {volume} is already attached to {record['attached_to']}")
+            record["attached_to"] = guest
+            record["device"] = device
+
+    def detach(self, guest: str, volume: str) -> None:
+        self.failures.check("detach")
+        with self._lock:
+            record = self.volumes.get(volume)
+            if record and record["attached_to"] == guest:
+                record["attached_to"] = None
+
+    def _volume(self, name: str) -> dict:
+        try:
+            return self.volumes[name]
+        except KeyError:
+            raise DriverError(f"no volume named {name}") from None
+
+
+class FakeNetworkDriver(NetworkDriver):
+    def __init__(self) -> None:
+        self.networks: dict[str, dict] = {}
+        self.ports: dict[str, tuple[str, str]] = {}  # mac -> (guest, network)
+        self.failures = FailureSwitch()
+        self._lock = threading.Lock()
+
+    def create_network(self, name: str, vlan: int | None) -> None:
+        self.failures.check("create_network")
+        with self._lock:
+            existing = self.networks.get(name)
+            if existing is not None and existing["vlan"] != vlan:
+                raise DriverError(f"network {name} exists with VLAN {existing['vlan']}, not {vlan}")
+            self.networks[name] = {"vlan": vlan}
+
+    def delete_network(self, name: str) -> None:
+        self.failures.check("delete_network")
+        with self._lock:
+            if any(network == name for _guest, network in self.ports.values()):
+                raise DriverError(f"network {name} still has ports")
+            self.networks.pop(name, None)
+
+    def plug(self, guest: str, network: str, mac: str) -> None:
+        self.failures.check("plug")
+        with self._lock:
+            if network not in self.networks:
+                raise DriverError(f"no network named {network}")
+            if mac in self.ports:
+                raise DriverError(f"MAC {mac} is already plugged")
+            self.ports[mac] = (guest, network)
+
+    def unplug(self, guest: str, mac: str) -> None:
+        self.failures.check("unplug")
+        with self._lock:
+            if self.ports.get(mac, (None,))[0] == guest:
+                del self.ports[mac]
+
+
+@dataclass
+class FakeDrivers:
+    """One of each fake, as the embedded default and the tests wire them."""
+
+    compute: FakeComputeDriver = field(default_factory=FakeComputeDriver)
+    storage: FakeStorageDriver = field(default_factory=FakeStorageDriver)
+    network: FakeNetworkDriver = field(default_factory=FakeNetworkDriver)

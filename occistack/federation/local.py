@@ -1,0 +1,89 @@
+"""Local users authenticated by password (HTTP Basic).
+
+argon2 is slow on purpose (tens of milliseconds), far too slow to pay on every request of a
+client that sends its password each time, as Basic clients do. A successful verification is
+therefore remembered for a short while, keyed by a keyed hash of the credentials so the cache
+never holds a password; a wrong password is never cached and always verified.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from typing import Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..model import User
+from .identity import Identity
+from .passwords import hash_password, verify_password
+
+
+class CredentialCache:
+    """Identities of recently verified credentials, for ``ttl`` seconds, at most ``size`` of them."""
+
+    def __init__(self, ttl: float, size: int = 4096, clock: Callable[[], float] = time.monotonic):
+        self.ttl = ttl
+        self.size = size
+        self._clock = clock
+        self._key = secrets.token_bytes(32)
+        self._entries: OrderedDict[bytes, tuple[float, Identity]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def fingerprint(self, user_name: str, password: str) -> bytes:
+        return hmac.new(self._key, f"{user_name}\0{password}".encode(), hashlib.sha256).digest()
+
+    def get(self, fingerprint: bytes) -> Identity | None:
+        if self.ttl <= 0:
+            return None
+        with self._lock:
+            entry = self._entries.get(fingerprint)
+            if entry is None:
+                return None
+            expires, identity = entry
+            if expires < self._clock():
+                del self._entries[fingerprint]
+                return None
+            return identity
+
+    def put(self, fingerprint: bytes, identity: Identity) -> None:
+        if self.ttl <= 0:
+            return
+        with self._lock:
+            self._entries[fingerprint] = (self._clock() + self.ttl, identity)
+            self._entries.move_to_end(fingerprint)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def forget_user(self, user_id: int) -> None:
+        with self._lock:
+            for fingerprint in [f for f, (_e, i) in self._entries.items() if i.user_id == user_id]:
+                del self._entries[fingerprint]
+
+
+class LocalPasswordSource:
+    def __init__(self, cache: CredentialCache):
+        self.cache = cache
+        # Verified against when the user does not exist, so that an unknown name costs as much
+        # time as a wrong password and names cannot be probed by timing.
+        self._decoy_hash = hash_password(secrets.token_urlsafe(16))
+
+    def identify(self, session: Session, user_name: str, password: str) -> Identity | None:
+        fingerprint = self.cache.fingerprint(user_name, password)
+        identity = self.cache.get(fingerprint)
+        if identity is not None:
+            return identity
+        user = session.scalar(select(User).where(User.name == user_name))
+        if user is None or not user.enabled or not user.password_hash:
+            verify_password(self._decoy_hash, password)
+            return None
+        if not verify_password(user.password_hash, password):
+            return None
+        identity = Identity(user.id, user.name, user.project_id, "password")
+        self.cache.put(fingerprint, identity)
+        return identity

@@ -1,0 +1,85 @@
+"""What users choose from: OS templates, service offerings and availability zones.
+
+Each appears in OCCI as a mixin (os_tpl, resource_tpl, availability zone) generated from these
+rows. Any change to them bumps the catalog generation (see ``catalog_generation``), which tells
+every server process to rebuild its category registry.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .meta import Base, utcnow
+
+
+class Zone(Base):
+    """An availability zone; issue 4 hangs pods, clusters and hosts below it."""
+
+    __tablename__ = "zones"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str | None] = mapped_column(String(255))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class OsTemplate(Base):
+    """A bootable image, published as an os_tpl mixin whose term is ``term``.
+
+    ``project_id`` is set for private templates (those a project saved from its own compute);
+    public ones have none.
+    """
+
+    __tablename__ = "os_templates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    term: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str | None] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text)
+    os_family: Mapped[str | None] = mapped_column(String(64))
+    os_name: Mapped[str | None] = mapped_column(String(64))
+    os_version: Mapped[str | None] = mapped_column(String(64))
+    architecture: Mapped[str] = mapped_column(String(8), default="x64")
+    image_url: Mapped[str | None] = mapped_column(String(1024))
+    checksum: Mapped[str | None] = mapped_column(String(160))
+    size_gib: Mapped[float] = mapped_column(Float, default=2.0)
+    min_cores: Mapped[int] = mapped_column(Integer, default=1)
+    min_memory_gib: Mapped[float] = mapped_column(Float, default=0.125)
+    #: extra attributes published on the mixin, e.g. the EGI AppDB ones.
+    extra_attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    #: the compute this template was saved from, if any (kept as an id: the compute may go).
+    saved_from: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), default="ready")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ServiceOffering(Base):
+    """A site-defined size, published as a resource_tpl mixin (beside the standard CRTP ones)."""
+
+    __tablename__ = "service_offerings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    term: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str | None] = mapped_column(String(255))
+    cores: Mapped[int] = mapped_column(Integer)
+    memory_gib: Mapped[float] = mapped_column(Float)
+    disk_gib: Mapped[float | None] = mapped_column(Float)
+    speed_ghz: Mapped[float | None] = mapped_column(Float)
+    architecture: Mapped[str | None] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class CatalogGeneration(Base):
+    """One row counting changes to everything that is published as categories (templates,
+    offerings, zones, user mixins), so a server can tell cheaply whether its registry is stale."""
+
+    __tablename__ = "catalog_generation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,100 @@
+"""Mixins generated from site data: OS templates, resource templates (CRTP and service
+offerings) and availability zones.
+
+The functions here turn plain values into mixins; where the values come from (the database, a
+profile document) is the caller's business.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from .categories import AttributeDef, Kind, Mixin
+from .infrastructure import COMPUTE, INFRA_SCHEME, NETWORK, OS_TPL, RESOURCE_TPL, STORAGE
+
+#: The parent of every availability-zone mixin (rOCCI-server 2's mapping of zones).
+AVAILABILITY_ZONE = Mixin(
+    INFRA_SCHEME, "availability_zone", "Availability zone",
+    applies=(COMPUTE, STORAGE, NETWORK),
+    location="/availability_zone/",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SiteSchemes:
+    """The schemes under which this site publishes its own mixins."""
+
+    base: str = "http://occistack.local/occi/"
+
+    @property
+    def os_tpl(self) -> str:
+        return self.base + "infrastructure/os_tpl#"
+
+    @property
+    def resource_tpl(self) -> str:
+        return self.base + "infrastructure/resource_tpl#"
+
+    @property
+    def availability_zone(self) -> str:
+        return self.base + "infrastructure/availability_zone#"
+
+    def user_mixins(self, user_name: str) -> str:
+        """The scheme recommended to ``user_name`` for the mixins (tags) they define."""
+        return f"{self.base}users/{user_name}/mixins#"
+
+
+def os_tpl_mixin(scheme: str, term: str, title: str | None,
+                 extra_attributes: Mapping[str, Any] | None = None) -> Mixin:
+    """An OS template: a mixin that depends on os_tpl; extra attributes render as immutable
+    defaults (for instance the ``eu.egi.fedcloud.appliance.appdb.*`` ones)."""
+    attributes = tuple(
+        AttributeDef(name, type=_type_of(value), mutable=False, default=value)
+        for name, value in (extra_attributes or {}).items()
+    )
+    return Mixin(scheme, term, title, attributes=attributes, depends=(OS_TPL,), applies=(COMPUTE,),
+                 location=f"/os_tpl/{term}/")
+
+
+def resource_tpl_mixin(scheme: str, term: str, title: str | None, *, cores: int, memory_gib: float,
+                       disk_gib: float | None = None, speed_ghz: float | None = None,
+                       architecture: str | None = None) -> Mixin:
+    """A resource template: the sizes it fixes are immutable attributes with defaults, so a
+    compute that carries it takes those sizes and a client cannot set others beside it."""
+    attributes = [
+        AttributeDef("occi.compute.cores", type="integer", mutable=False, default=cores, minimum=1,
+                     description="Number of virtual CPU cores"),
+        AttributeDef("occi.compute.memory", type="number", mutable=False, default=float(memory_gib),
+                     description="Maximum RAM in gigabytes"),
+    ]
+    if speed_ghz is not None:
+        attributes.append(AttributeDef("occi.compute.speed", type="number", mutable=False,
+                                       default=float(speed_ghz), description="CPU clock frequency in gigahertz"))
+    if architecture is not None:
+        attributes.append(AttributeDef("occi.compute.architecture", mutable=False, default=architecture,
+                                       enum=("x86", "x64"), description="CPU architecture"))
+    if disk_gib is not None:
+        attributes.append(AttributeDef("occi.compute.ephemeral_storage.size", type="number", mutable=False,
+                                       default=float(disk_gib), description="Ephemeral disk size in gigabytes"))
+    return Mixin(scheme, term, title, attributes=tuple(attributes), depends=(RESOURCE_TPL,),
+                 applies=(COMPUTE,), location=f"/resource_tpl/{term}/")
+
+
+def availability_zone_mixin(scheme: str, name: str, title: str | None) -> Mixin:
+    applies: tuple[Kind, ...] = (COMPUTE, STORAGE, NETWORK)
+    return Mixin(scheme, name, title or f"Availability zone {name}", depends=(AVAILABILITY_ZONE,),
+                 applies=applies, location=f"/availability_zone/{name}/")
+
+
+def _type_of(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return "string"

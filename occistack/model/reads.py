@@ -1,0 +1,178 @@
+"""Read queries for rendering entities: SQLAlchemy Core, a fixed number of round trips per
+request whatever the number of entities, and no ORM objects on the hot path.
+
+Each loader takes ids (already scoped to a project by the caller's listing or lookup) and
+returns plain rows. ``load_entities`` gathers a resource's links and tags in three more
+statements, for one entity or ten thousand alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.engine import Row
+from sqlalchemy.orm import Session
+
+from .catalog import OsTemplate, Zone
+from .resources import (
+    Entity,
+    EntityMixin,
+    Network,
+    NetworkInterface,
+    StorageLink,
+    VirtualMachine,
+    Volume,
+)
+
+entities = Entity.__table__
+vms = VirtualMachine.__table__
+volumes = Volume.__table__
+networks = Network.__table__
+nics = NetworkInterface.__table__
+storage_links = StorageLink.__table__
+entity_mixins = EntityMixin.__table__
+templates = OsTemplate.__table__
+zones = Zone.__table__
+
+#: entity kind term → the statement selecting that kind's own columns, joined to ``entities``.
+_BASE = [entities.c.id, entities.c.kind, entities.c.project_id, entities.c.title, entities.c.summary]
+
+COMPUTE_SELECT = (
+    select(*_BASE, vms.c.hostname, vms.c.architecture, vms.c.cores, vms.c.memory_gib, vms.c.share,
+           vms.c.speed_ghz, vms.c.state, vms.c.state_message, vms.c.resource_tpl, vms.c.user_data,
+           vms.c.ssh_public_key, templates.c.term.label("template_term"),
+           templates.c.project_id.label("template_project_id"), zones.c.name.label("zone_name"))
+    .select_from(entities.join(vms, vms.c.id == entities.c.id)
+                 .join(templates, templates.c.id == vms.c.template_id)
+                 .outerjoin(zones, zones.c.id == vms.c.zone_id))
+)
+STORAGE_SELECT = (
+    select(*_BASE, volumes.c.size_gib, volumes.c.state, volumes.c.state_message, zones.c.name.label("zone_name"))
+    .select_from(entities.join(volumes, volumes.c.id == entities.c.id)
+                 .outerjoin(zones, zones.c.id == volumes.c.zone_id))
+)
+NETWORK_SELECT = (
+    select(*_BASE, networks.c.vlan, networks.c.label, networks.c.state, networks.c.state_message,
+           networks.c.address, networks.c.gateway, networks.c.allocation, networks.c.public,
+           zones.c.name.label("zone_name"))
+    .select_from(entities.join(networks, networks.c.id == entities.c.id)
+                 .outerjoin(zones, zones.c.id == networks.c.zone_id))
+)
+NIC_SELECT = (
+    select(*_BASE, nics.c.vm_id, nics.c.network_id, nics.c.interface, nics.c.mac, nics.c.state,
+           nics.c.state_message, nics.c.address, nics.c.gateway, nics.c.allocation)
+    .select_from(entities.join(nics, nics.c.id == entities.c.id))
+)
+STORAGELINK_SELECT = (
+    select(*_BASE, storage_links.c.vm_id, storage_links.c.volume_id, storage_links.c.device_id,
+           storage_links.c.mountpoint, storage_links.c.state, storage_links.c.state_message)
+    .select_from(entities.join(storage_links, storage_links.c.id == entities.c.id))
+)
+
+SELECT_BY_KIND = {
+    "compute": COMPUTE_SELECT,
+    "storage": STORAGE_SELECT,
+    "network": NETWORK_SELECT,
+    "networkinterface": NIC_SELECT,
+    "storagelink": STORAGELINK_SELECT,
+}
+
+
+@dataclass
+class LoadedEntities:
+    """Rows of the requested entities, with each resource's links and every entity's tags."""
+
+    rows: list[Row]
+    #: vm id → its NIC rows and storage-link rows (only for computes asked for).
+    nics_by_vm: dict[str, list[Row]] = field(default_factory=dict)
+    storage_links_by_vm: dict[str, list[Row]] = field(default_factory=dict)
+    #: entity id → tag identifiers (user mixins, contextualization mixins).
+    tags: dict[str, list[str]] = field(default_factory=dict)
+
+
+def visible_to(project_id: int):
+    """Entities a project may see: its own and the shared ones (the public network)."""
+    return or_(entities.c.project_id == project_id, entities.c.project_id.is_(None))
+
+
+def load_entities(session: Session, kind: str, project_id: int, ids: Sequence[str] | None = None, *,
+                  offset: int = 0, limit: int | None = None, with_links: bool = True) -> LoadedEntities:
+    """One kind's entities visible to ``project_id``: those in ``ids``, or a page of all of them."""
+    statement = SELECT_BY_KIND[kind].where(visible_to(project_id))
+    if ids is not None:
+        statement = statement.where(entities.c.id.in_(list(ids)))
+    statement = statement.order_by(entities.c.created_at, entities.c.id)
+    if limit is not None:
+        statement = statement.offset(offset).limit(limit)
+    elif offset:
+        statement = statement.offset(offset)
+    rows = list(session.execute(statement))
+    loaded = LoadedEntities(rows)
+    if not rows:
+        return loaded
+    entity_ids = [row.id for row in rows]
+    link_ids: list[str] = []
+    if kind == "compute" and with_links:
+        for nic in session.execute(NIC_SELECT.where(nics.c.vm_id.in_(entity_ids))
+                                   .order_by(nics.c.interface)):
+            loaded.nics_by_vm.setdefault(nic.vm_id, []).append(nic)
+            link_ids.append(nic.id)
+        for link in session.execute(STORAGELINK_SELECT.where(storage_links.c.vm_id.in_(entity_ids))
+                                    .order_by(storage_links.c.device_id)):
+            loaded.storage_links_by_vm.setdefault(link.vm_id, []).append(link)
+            link_ids.append(link.id)
+    for entity_id, mixin in session.execute(
+            select(entity_mixins.c.entity_id, entity_mixins.c.mixin)
+            .where(entity_mixins.c.entity_id.in_(entity_ids + link_ids))
+            .order_by(entity_mixins.c.entity_id, entity_mixins.c.mixin)):
+        loaded.tags.setdefault(entity_id, []).append(mixin)
+    return loaded
+
+
+def list_ids(session: Session, kind: str, project_id: int, *, offset: int = 0,
+             limit: int | None = None, shared: bool = True) -> list[str]:
+    """A page of one kind's entity ids, for listings by location; ``shared=False`` leaves out
+    the entities every project sees but none owns."""
+    owner = visible_to(project_id) if shared else entities.c.project_id == project_id
+    statement = (select(entities.c.id).where(entities.c.kind == kind, owner)
+                 .order_by(entities.c.created_at, entities.c.id))
+    if limit is not None:
+        statement = statement.offset(offset).limit(limit)
+    elif offset:
+        statement = statement.offset(offset)
+    return list(session.scalars(statement))
+
+
+def list_kinds_and_ids(session: Session, project_id: int, kinds: Iterable[str]) -> list[Row]:
+    """(kind, id) of every entity of ``kinds`` visible to the project, oldest first."""
+    statement = (select(entities.c.kind, entities.c.id)
+                 .where(entities.c.kind.in_(list(kinds)), visible_to(project_id))
+                 .order_by(entities.c.created_at, entities.c.id))
+    return list(session.execute(statement))
+
+
+def tagged_ids(session: Session, project_id: int, identifiers: Sequence[str]) -> list[Row]:
+    """(kind, id) of the project's entities carrying any of the tag ``identifiers``."""
+    statement = (select(entities.c.kind, entities.c.id).distinct()
+                 .select_from(entities.join(entity_mixins, entity_mixins.c.entity_id == entities.c.id))
+                 .where(entity_mixins.c.mixin.in_(list(identifiers)), entities.c.project_id == project_id)
+                 .order_by(entities.c.kind, entities.c.id))
+    return list(session.execute(statement))
+
+
+def computes_where(session: Session, project_id: int, condition) -> list[str]:
+    statement = (select(entities.c.id).select_from(
+        entities.join(vms, vms.c.id == entities.c.id).join(templates, templates.c.id == vms.c.template_id)
+        .outerjoin(zones, zones.c.id == vms.c.zone_id))
+        .where(and_(entities.c.project_id == project_id, condition))
+        .order_by(entities.c.created_at, entities.c.id))
+    return list(session.scalars(statement))
+
+
+def ids_of_kind_where(session: Session, kind: str, project_id: int, condition) -> list[str]:
+    statement = (SELECT_BY_KIND[kind].with_only_columns(entities.c.id)
+                 .where(and_(visible_to(project_id), condition))
+                 .order_by(entities.c.created_at, entities.c.id))
+    return list(session.scalars(statement))

@@ -1,0 +1,198 @@
+"""Lifecycle states, the transition tables that are the only way between them, and their OCCI
+names.
+
+As in CloudStack's StateMachine2, a state changes by an *event*; the table says which events are
+legal in which state and where they lead, and the change is persisted with a conditional UPDATE
+(``WHERE state = :expected``) so that two writers can never both move one resource.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Mapping
+
+
+class VmState(StrEnum):
+    STARTING = "starting"
+    RUNNING = "running"
+    STOPPING = "stopping"
+    STOPPED = "stopped"
+    REBOOTING = "rebooting"
+    SUSPENDING = "suspending"
+    SUSPENDED = "suspended"
+    DESTROYING = "destroying"
+    ERROR = "error"
+
+
+class VolumeState(StrEnum):
+    CREATING = "creating"
+    ONLINE = "online"
+    OFFLINE = "offline"
+    DESTROYING = "destroying"
+    ERROR = "error"
+
+
+class NetworkState(StrEnum):
+    CREATING = "creating"
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+    DESTROYING = "destroying"
+    ERROR = "error"
+
+
+class LinkState(StrEnum):
+    """Shared by network interfaces and storage links."""
+
+    ATTACHING = "attaching"
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+    DETACHING = "detaching"
+    ERROR = "error"
+
+
+class Event(StrEnum):
+    DEPLOY = "deploy"
+    START = "start"
+    STOP = "stop"
+    RESTART = "restart"
+    SUSPEND = "suspend"
+    DESTROY = "destroy"
+    CREATE = "create"
+    ONLINE = "online"
+    OFFLINE = "offline"
+    UP = "up"
+    DOWN = "down"
+    ATTACH = "attach"
+    DETACH = "detach"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class IllegalTransition(Exception):
+    """An event that the resource's current state does not allow."""
+
+    def __init__(self, what: str, state: str, event: Event, allowed: list[str]):
+        self.state = state
+        self.event = event
+        self.allowed = allowed
+        allowed_text = ", ".join(allowed) if allowed else "none"
+        super().__init__(f"cannot {event.value} the {what} while it is {state}; possible now: {allowed_text}")
+
+
+class StaleState(Exception):
+    """The conditional UPDATE found another state than the one read: someone else moved first."""
+
+
+@dataclass(frozen=True)
+class TransitionTable:
+    """(state, event) → next state, plus each state's OCCI name."""
+
+    what: str
+    transitions: Mapping[tuple[StrEnum, Event], StrEnum]
+    occi_names: Mapping[StrEnum, str]
+    #: the "…ing" state an operation passes through, and the event that ends it well.
+    user_events: tuple[Event, ...] = ()
+
+    def next_state(self, state: StrEnum, event: Event) -> StrEnum:
+        try:
+            return self.transitions[(state, event)]
+        except KeyError:
+            raise IllegalTransition(self.what, self.occi_names.get(state, str(state)), event,
+                                    [e.value for e in self.events_allowed(state)]) from None
+
+    def allows(self, state: StrEnum, event: Event) -> bool:
+        return (state, event) in self.transitions
+
+    def events_allowed(self, state: StrEnum) -> list[Event]:
+        return [event for event in self.user_events if (state, event) in self.transitions]
+
+    def occi_state(self, state: StrEnum | str) -> str:
+        return self.occi_names[state]  # type: ignore[index]
+
+
+S, E = VmState, Event
+VM_TRANSITIONS = TransitionTable(
+    "compute",
+    {
+        (S.STARTING, E.SUCCEEDED): S.RUNNING,
+        (S.STARTING, E.FAILED): S.ERROR,
+        (S.STOPPED, E.START): S.STARTING,
+        (S.SUSPENDED, E.START): S.STARTING,
+        (S.ERROR, E.START): S.STARTING,
+        (S.RUNNING, E.STOP): S.STOPPING,
+        (S.STOPPING, E.SUCCEEDED): S.STOPPED,
+        (S.STOPPING, E.FAILED): S.ERROR,
+        (S.ERROR, E.STOP): S.STOPPING,
+        (S.RUNNING, E.RESTART): S.REBOOTING,
+        (S.REBOOTING, E.SUCCEEDED): S.RUNNING,
+        (S.REBOOTING, E.FAILED): S.ERROR,
+        (S.RUNNING, E.SUSPEND): S.SUSPENDING,
+        (S.SUSPENDING, E.SUCCEEDED): S.SUSPENDED,
+        (S.SUSPENDING, E.FAILED): S.ERROR,
+        (S.RUNNING, E.DESTROY): S.DESTROYING,
+        (S.STOPPED, E.DESTROY): S.DESTROYING,
+        (S.SUSPENDED, E.DESTROY): S.DESTROYING,
+        (S.ERROR, E.DESTROY): S.DESTROYING,
+        (S.DESTROYING, E.FAILED): S.ERROR,
+    },
+    {
+        S.STARTING: "inactive", S.RUNNING: "active", S.STOPPING: "active", S.STOPPED: "inactive",
+        S.REBOOTING: "active", S.SUSPENDING: "active", S.SUSPENDED: "suspended",
+        S.DESTROYING: "inactive", S.ERROR: "error",
+    },
+    user_events=(E.START, E.STOP, E.RESTART, E.SUSPEND),
+)
+
+V = VolumeState
+VOLUME_TRANSITIONS = TransitionTable(
+    "storage",
+    {
+        (V.CREATING, E.SUCCEEDED): V.ONLINE,
+        (V.CREATING, E.FAILED): V.ERROR,
+        (V.OFFLINE, E.ONLINE): V.ONLINE,
+        (V.ERROR, E.ONLINE): V.ONLINE,
+        (V.ONLINE, E.OFFLINE): V.OFFLINE,
+        (V.ONLINE, E.DESTROY): V.DESTROYING,
+        (V.OFFLINE, E.DESTROY): V.DESTROYING,
+        (V.ERROR, E.DESTROY): V.DESTROYING,
+        (V.DESTROYING, E.FAILED): V.ERROR,
+    },
+    {V.CREATING: "offline", V.ONLINE: "online", V.OFFLINE: "offline", V.DESTROYING: "offline",
+     V.ERROR: "error"},
+    user_events=(E.ONLINE, E.OFFLINE),
+)
+
+N = NetworkState
+NETWORK_TRANSITIONS = TransitionTable(
+    "network",
+    {
+        (N.CREATING, E.SUCCEEDED): N.ACTIVE,
+        (N.CREATING, E.FAILED): N.ERROR,
+        (N.INACTIVE, E.UP): N.ACTIVE,
+        (N.ERROR, E.UP): N.ACTIVE,
+        (N.ACTIVE, E.DOWN): N.INACTIVE,
+        (N.ACTIVE, E.DESTROY): N.DESTROYING,
+        (N.INACTIVE, E.DESTROY): N.DESTROYING,
+        (N.ERROR, E.DESTROY): N.DESTROYING,
+        (N.DESTROYING, E.FAILED): N.ERROR,
+    },
+    {N.CREATING: "inactive", N.ACTIVE: "active", N.INACTIVE: "inactive", N.DESTROYING: "inactive",
+     N.ERROR: "error"},
+    user_events=(E.UP, E.DOWN),
+)
+
+L = LinkState
+LINK_TRANSITIONS = TransitionTable(
+    "link",
+    {
+        (L.ATTACHING, E.SUCCEEDED): L.ACTIVE,
+        (L.ATTACHING, E.FAILED): L.ERROR,
+        (L.ACTIVE, E.DETACH): L.DETACHING,
+        (L.INACTIVE, E.DETACH): L.DETACHING,
+        (L.ERROR, E.DETACH): L.DETACHING,
+        (L.DETACHING, E.FAILED): L.ERROR,
+    },
+    {L.ATTACHING: "inactive", L.ACTIVE: "active", L.INACTIVE: "inactive", L.DETACHING: "inactive",
+     L.ERROR: "error"},
+)

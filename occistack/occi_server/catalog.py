@@ -1,0 +1,177 @@
+"""The category registry each request sees, cached per process.
+
+Three layers: the standard OCCI categories (built once), the site's mixins generated from the
+database (public OS templates, service offerings, zones), and the caller's own layer (their
+user mixins and their project's private templates). The lower two are rebuilt only when the
+catalog generation in the database moves; it is read at most every ``revalidate_seconds``, and
+at once after this process commits a change. Rendered query-interface documents are cached
+alongside, since ``GET /-/`` is the most frequent request of every OCCI client.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+from typing import Any, Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..model import CatalogGeneration, OsTemplate, ServiceOffering, UserMixin, Zone
+from ..model.occi import Mixin, Registry, split_identifier, standard_registry
+from ..model.occi.templates import SiteSchemes, availability_zone_mixin, os_tpl_mixin, resource_tpl_mixin
+from .settings import get_settings
+
+log = logging.getLogger(__name__)
+
+_RENDERED_LIMIT = 2048
+_CALLER_LIMIT = 4096
+
+
+class CatalogCache:
+    def __init__(self, schemes: SiteSchemes, revalidate_seconds: float,
+                 clock: Callable[[], float] = time.monotonic):
+        self.schemes = schemes
+        self.revalidate_seconds = revalidate_seconds
+        self._clock = clock
+        self._standard = standard_registry()
+        self._lock = threading.Lock()
+        self._generation: int | None = None
+        self._checked_at = float("-inf")
+        self._site: Registry | None = None
+        self._callers: OrderedDict[tuple[int, int], Registry] = OrderedDict()
+        self._rendered: OrderedDict[Any, Any] = OrderedDict()
+
+    @property
+    def standard(self) -> Registry:
+        return self._standard
+
+    def invalidate(self) -> None:
+        """Re-read the generation at the next request (this process just changed the catalog)."""
+        with self._lock:
+            self._checked_at = float("-inf")
+
+    def registry_for(self, session: Session, user_id: int, project_id: int) -> Registry:
+        self._revalidate(session)
+        key = (user_id, project_id)
+        with self._lock:
+            registry = self._callers.get(key)
+            if registry is not None:
+                self._callers.move_to_end(key)
+                return registry
+            site = self._site
+        registry = site.extended(self._caller_layer(session, user_id, project_id, site))
+        with self._lock:
+            self._callers[key] = registry
+            while len(self._callers) > _CALLER_LIMIT:
+                self._callers.popitem(last=False)
+        return registry
+
+    def site_registry(self, session: Session) -> Registry:
+        self._revalidate(session)
+        return self._site  # type: ignore[return-value]
+
+    def rendered(self, key: Any, render: Callable[[], Any]) -> Any:
+        """A rendering cached until the catalog changes; ``key`` must say whose and in what type."""
+        with self._lock:
+            cached = self._rendered.get(key)
+        if cached is not None:
+            return cached
+        result = render()
+        with self._lock:
+            self._rendered[key] = result
+            while len(self._rendered) > _RENDERED_LIMIT:
+                self._rendered.popitem(last=False)
+        return result
+
+    # --- building ------------------------------------------------------------------------------
+
+    def _revalidate(self, session: Session) -> None:
+        now = self._clock()
+        if now - self._checked_at < self.revalidate_seconds and self._site is not None:
+            return
+        generation = session.scalar(select(CatalogGeneration.generation).where(CatalogGeneration.id == 1)) or 0
+        with self._lock:
+            unchanged = generation == self._generation and self._site is not None
+            if unchanged:
+                self._checked_at = now
+                return
+        site = self._standard.extended(without_conflicts(self._standard, self._site_layer(session)))
+        with self._lock:
+            self._site, self._generation, self._checked_at = site, generation, now
+            self._callers.clear()
+            self._rendered.clear()
+
+    def _site_layer(self, session: Session) -> list[Mixin]:
+        schemes = self.schemes
+        layer: list[Mixin] = []
+        for template in session.scalars(select(OsTemplate).where(OsTemplate.project_id.is_(None),
+                                                                 OsTemplate.state == "ready")
+                                        .order_by(OsTemplate.term)):
+            layer.append(_template_mixin(schemes, template))
+        for offering in session.scalars(select(ServiceOffering).order_by(ServiceOffering.term)):
+            layer.append(resource_tpl_mixin(schemes.resource_tpl, offering.term, offering.title,
+                                            cores=offering.cores, memory_gib=offering.memory_gib,
+                                            disk_gib=offering.disk_gib, speed_ghz=offering.speed_ghz,
+                                            architecture=offering.architecture))
+        for zone in session.scalars(select(Zone).where(Zone.enabled.is_(True)).order_by(Zone.name)):
+            layer.append(availability_zone_mixin(schemes.availability_zone, zone.name, zone.title))
+        return layer
+
+    def _caller_layer(self, session: Session, user_id: int, project_id: int, site: Registry) -> list[Mixin]:
+        layer: list[Mixin] = []
+        for template in session.scalars(select(OsTemplate).where(OsTemplate.project_id == project_id,
+                                                                 OsTemplate.state == "ready")
+                                        .order_by(OsTemplate.term)):
+            layer.append(_template_mixin(self.schemes, template))
+        for mixin in session.scalars(select(UserMixin).where(UserMixin.owner_id == user_id)
+                                     .order_by(UserMixin.id)):
+            layer.append(user_mixin(mixin, self._standard))
+        return without_conflicts(site, layer)
+
+
+def without_conflicts(base: Registry, layer: list[Mixin]) -> list[Mixin]:
+    """``layer`` without the mixins whose identifier or location ``base`` (or an earlier one of
+    ``layer``) already holds. Rows are checked when they are written; this guards against those
+    written before a clashing category arrived (a template named like a CRTP size, a user's
+    mixin at a location a later zone took), which stay in the database but hidden."""
+    identifiers: set[str] = set()
+    locations: set[str] = set()
+    usable = []
+    for mixin in layer:
+        if (base.get(mixin.identifier) is not None or base.by_location(mixin.location) is not None
+                or mixin.identifier in identifiers or mixin.location in locations):
+            log.warning("hiding %s: its identifier or location %s is taken", mixin.identifier, mixin.location)
+            continue
+        identifiers.add(mixin.identifier)
+        locations.add(mixin.location)
+        usable.append(mixin)
+    return usable
+
+
+def _template_mixin(schemes: SiteSchemes, template: OsTemplate) -> Mixin:
+    return os_tpl_mixin(schemes.os_tpl, template.term, template.title, template.extra_attributes or None)
+
+
+def user_mixin(row: UserMixin, registry: Registry) -> Mixin:
+    depends = ()
+    if row.depends:
+        parent = registry.mixin(row.depends)
+        depends = (parent,) if parent is not None else (Mixin(*split_identifier(row.depends)),)
+    return Mixin(row.scheme, row.term, row.title, depends=depends, location=row.location, user_defined=True)
+
+
+def includeme(config) -> None:
+    settings = get_settings(config.registry)
+    catalog = CatalogCache(settings.schemes, settings.catalog_revalidate_seconds)
+    config.registry["occistack.catalog"] = catalog
+
+    def occi_registry(request) -> Registry:
+        identity = request.identity
+        if identity is None:
+            return catalog.site_registry(request.dbsession)
+        return catalog.registry_for(request.dbsession, identity.user_id, identity.project_id)
+
+    config.add_request_method(occi_registry, "occi_registry", reify=True)

@@ -1,0 +1,41 @@
+"""One SQLAlchemy session per request, joined to the request's transaction (pyramid_tm).
+
+Views and use cases never commit: pyramid_tm commits when the view returns and aborts when it
+raises, so a failure leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import event
+
+from ..model import make_engine
+from ..model.session import CATALOG_CHANGED, get_tm_session, make_session_factory
+
+
+def includeme(config) -> None:
+    settings = config.get_settings()
+    settings.setdefault("tm.manager_hook", "pyramid_tm.explicit_manager")
+    config.include("pyramid_tm")
+    engine = settings.get("occistack.engine") or make_engine(settings)
+    session_factory = make_session_factory(engine)
+    config.registry["occistack.engine"] = engine
+    config.registry["occistack.session_factory"] = session_factory
+
+    registry = config.registry
+
+    @event.listens_for(session_factory, "after_commit")
+    def _catalog_committed(session):
+        # This process changed what is published as categories: refresh at the next request.
+        if session.info.pop(CATALOG_CHANGED, False):
+            catalog = registry.get("occistack.catalog")
+            if catalog is not None:
+                catalog.invalidate()
+
+    @event.listens_for(session_factory, "after_rollback")
+    def _catalog_rolled_back(session):
+        session.info.pop(CATALOG_CHANGED, None)
+
+    def dbsession(request):
+        return get_tm_session(session_factory, request.tm, request)
+
+    config.add_request_method(dbsession, "dbsession", reify=True)

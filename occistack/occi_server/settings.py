@@ -1,0 +1,39 @@
+"""The server's settings, read once from the ini file's ``[app:main]`` section."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from ..model.occi.templates import SiteSchemes
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSettings:
+    public_url: str | None
+    schemes: SiteSchemes
+    auth_cache_seconds: float
+    catalog_revalidate_seconds: float
+    max_page_size: int
+
+    @classmethod
+    def from_ini(cls, settings: Mapping[str, Any]) -> ServerSettings:
+        public_url = settings.get("occistack.public_url") or None
+        scheme_base = settings.get("occistack.scheme_base") or SiteSchemes().base
+        if not scheme_base.endswith("/"):
+            scheme_base += "/"
+        return cls(
+            public_url=public_url.rstrip("/") if public_url else None,
+            schemes=SiteSchemes(scheme_base),
+            auth_cache_seconds=float(settings.get("occistack.auth.cache_seconds", 60)),
+            catalog_revalidate_seconds=float(settings.get("occistack.catalog.revalidate_seconds", 2)),
+            max_page_size=int(settings.get("occistack.max_page_size", 1000)),
+        )
+
+
+def get_settings(registry) -> ServerSettings:
+    return registry["occistack.settings"]
+
+
+def includeme(config) -> None:
+    config.registry["occistack.settings"] = ServerSettings.from_ini(config.get_settings())

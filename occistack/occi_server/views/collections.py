@@ -1,0 +1,120 @@
+"""Kind collections (``/compute/``, ``/storage/``, ``/network/``, ``/networkinterface/``,
+``/storagelink/`` and the ``/link/…`` aliases), GFD.223 §8: list, create, act on all, delete all."""
+
+from __future__ import annotations
+
+from pyramid.view import view_config
+
+from ...renderings.ir import LinkOut, ResourceOut
+from ..contexts import READ, WRITE
+from ..errors import BadRequest
+from ..interpret import Mode, action_input, entity_input
+from ..kinds import HANDLERS, KindHandler, Scope
+from ..routes import KIND_PATHS, kind_of
+from .support import (
+    action_term,
+    base_url,
+    entity_filter,
+    matches,
+    not_allowed,
+    page_of,
+    parse_request,
+    render_listing,
+    renderer,
+    respond,
+    scope,
+    wants_full_entities,
+)
+
+
+def _collection_routes() -> list[str]:
+    names = []
+    for kind, paths in KIND_PATHS.items():
+        for number in range(len(paths)):
+            suffix = "" if number == 0 else f"_alias{number}"
+            names += [f"collection_{kind}{suffix}", f"collection_{kind}{suffix}_bare"]
+    return names
+
+
+def _collection_view(**settings):
+    def decorate(function):
+        for route in _collection_routes():
+            view_config(route_name=route, **settings)(function)
+        return function
+    return decorate
+
+
+def _handler(request) -> KindHandler:
+    return HANDLERS[kind_of(request.matched_route.name)]
+
+
+@_collection_view(request_method="GET", permission=READ)
+def list_collection(request):
+    handler, current, page = _handler(request), scope(request), page_of(request)
+    wanted = entity_filter(request)
+    if wanted is None and not wants_full_entities(request):
+        ids = handler.list_ids(current, offset=page.offset, limit=page.limit)
+        return render_listing(request, [], [], [handler.location(entity_id) for entity_id in ids])
+    if wanted is None:
+        found = handler.load(current, offset=page.offset, limit=page.limit)
+    else:
+        found = [entity for entity in handler.load(current) if matches(entity, wanted)]
+        end = None if page.limit is None else page.offset + page.limit
+        found = found[page.offset:end]
+    return render_listing(request, *split(found))
+
+
+@_collection_view(request_method="POST", permission=WRITE)
+def post_collection(request):
+    term = action_term(request)
+    if term is not None:
+        return act_on_collection(request, term)
+    handler, current = _handler(request), scope(request)
+    ir = parse_request(request)
+    if ir.is_empty:
+        raise BadRequest(f"send the rendering of the {handler.term} to create")
+    created = []
+    for member in ir.entities():
+        entity = entity_input(member, current.registry, handler.kind, Mode.CREATE)
+        created.append(handler.create(current, entity, None))
+    return created_response(request, handler, current, created)
+
+
+def created_response(request, handler: KindHandler, current: Scope, created: list[str]):
+    """201 with the first location in ``Location`` and every location in the body too (VMDIRAC
+    and IM read it from there); JSON clients get the created entities."""
+    chosen = renderer(request)
+    locations = [handler.location(entity_id) for entity_id in created]
+    entities = handler.load(current, created) if chosen.full_collections else ()
+    root = base_url(request)
+    return respond(request, chosen.created(locations, root, entities), 201, location=root + locations[0])
+
+
+def act_on_collection(request, term: str):
+    """Trigger an action on every member for which it is available now; answer the collection."""
+    handler, current = _handler(request), scope(request)
+    action, attributes = action_input(parse_request(request), current.registry, term, handler.kind.actions)
+    for entity in handler.load(current):
+        if action in entity.actions:
+            handler.act(current, entity.location.rsplit("/", 1)[1], action, attributes)
+    return render_listing(request, *split(handler.load(current)))
+
+
+@_collection_view(request_method="DELETE", permission=WRITE)
+def delete_collection(request):
+    """Delete every entity of the kind the caller owns (shared ones are not theirs to delete)."""
+    handler, current = _handler(request), scope(request)
+    for entity_id in handler.list_ids(current, shared=False):
+        handler.delete(current, entity_id)
+    return respond(request, renderer(request).ok())
+
+
+@_collection_view(permission=READ)
+def collection_method_not_allowed(request):
+    not_allowed(request, ("GET", "HEAD", "POST", "DELETE"))
+
+
+def split(entities) -> tuple[list[ResourceOut], list[LinkOut]]:
+    resources = [entity for entity in entities if isinstance(entity, ResourceOut)]
+    links = [entity for entity in entities if isinstance(entity, LinkOut)]
+    return resources, links

@@ -1,0 +1,165 @@
+"""What the OCCI views share: reading the request, answering in the negotiated type, paging
+and filtering."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+from pyramid.response import Response
+
+from ...renderings import parse_json, parse_text_occi, parse_text_plain, renderer_for
+from ...renderings.ir import LinkOut, RenderingIR, ResourceOut
+from ...renderings.render import Rendered, Renderer
+from ..errors import BadRequest, MethodNotAllowed, PageTooLarge
+from ..kinds import Scope
+from ..negotiation import OCCI_JSON, JSON, TEXT_OCCI, is_json, request_type, response_type
+from ..settings import get_settings
+
+_OCCI_HEADERS = ("category", "link", "x-occi-attribute", "x-occi-location")
+
+
+def scope(request) -> Scope:
+    registry = request.registry
+    return Scope(session=request.dbsession, caller=request.caller, registry=request.occi_registry,
+                 dispatcher=registry["occistack.dispatcher"], schemes=get_settings(registry).schemes,
+                 script_name=request.script_name)
+
+
+def renderer(request) -> Renderer:
+    return renderer_for(response_type(request.headers.get("Accept")))
+
+
+def base_url(request) -> str:
+    public = get_settings(request.registry).public_url
+    return public if public else request.application_url
+
+
+def parse_request(request) -> RenderingIR:
+    """The request's OCCI rendering: its body in the Content-Type's rendering or, when the body
+    is empty (text/occi, or a client that put text/plain content in headers), its OCCI headers."""
+    body = request.body
+    media = request_type(request.headers.get("Content-Type"))
+    if body and body.strip() and media != TEXT_OCCI:
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise BadRequest(f"the body is not UTF-8 (byte {error.start} is invalid)") from None
+        if media is not None and is_json(media):
+            return parse_json(text)
+        if media is None and text.lstrip().startswith("{"):
+            return parse_json(text)
+        return parse_text_plain(text)
+    if any(name in request.headers for name in _OCCI_HEADERS):
+        return parse_text_occi(request.headers)
+    return RenderingIR()
+
+
+def respond(request, rendered: Rendered, status: int = 200, location: str | None = None) -> Response:
+    response = Response(body=rendered.body, status=status, content_type=rendered.content_type, charset="utf-8")
+    for name, value in rendered.headers:
+        response.headers.add(name, value)
+    if location is not None:
+        response.headers["Location"] = location
+    return response
+
+
+def not_allowed(request, allowed: Iterable[str]):
+    allowed = tuple(allowed)
+    raise MethodNotAllowed(f"{request.method} is not supported on {request.path}; supported: {', '.join(allowed)}",
+                           headers={"Allow": ", ".join(allowed)})
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    offset: int
+    limit: int | None
+
+
+def page_of(request) -> Page:
+    """GFD.223 pagination: ``page`` (from 1) and ``number`` (items per page). The spec's example
+    separates them with ';', which query-string parsers no longer split on, so both are read."""
+    params = _query_params(request)
+    if "page" not in params and "number" not in params:
+        return Page(0, None)
+    maximum = get_settings(request.registry).max_page_size
+    number = _positive_int(params.get("number", str(maximum)), "number")
+    if number > maximum:
+        raise PageTooLarge(f"number={number} is more than this server serves in one page; ask for at most {maximum}")
+    page = _positive_int(params.get("page", "1"), "page")
+    return Page((page - 1) * number, number)
+
+
+def _query_params(request) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for part in request.query_string.replace(";", "&").split("&"):
+        name, _, value = part.partition("=")
+        if name:
+            params.setdefault(name, value)
+    return params
+
+
+def _positive_int(text: str, name: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise BadRequest(f"{name}={text!r} is not a number; pages count from 1") from None
+    if value < 1:
+        raise BadRequest(f"{name}={value} is not accepted; {name} counts from 1")
+    return value
+
+
+def action_term(request) -> str | None:
+    return _query_params(request).get("action") or None
+
+
+def entity_filter(request) -> RenderingIR | None:
+    """The filter of a collection GET: OCCI headers (GFD.223), or a text body some clients send."""
+    ir = parse_request(request) if request.method in ("GET", "HEAD") else RenderingIR()
+    return None if ir.is_empty else ir
+
+
+def matches(entity: ResourceOut | LinkOut, wanted: RenderingIR) -> bool:
+    """Whether an entity carries every category and attribute value the filter names."""
+    identifiers = {ancestor.identifier for ancestor in entity.kind.lineage()}
+    pending = list(entity.mixins)
+    while pending:
+        mixin = pending.pop()
+        identifiers.add(mixin.identifier)
+        pending.extend(getattr(mixin, "depends", ()))
+    for category in wanted.categories:
+        if category.identifier not in identifiers:
+            return False
+    for name, value in wanted.attributes.items():
+        if name not in entity.attributes or str(entity.attributes[name]) != str(value):
+            if not (isinstance(entity.attributes.get(name), float) and _float_equal(entity.attributes[name], value)):
+                return False
+    return True
+
+
+def _float_equal(current: float, given: Any) -> bool:
+    try:
+        return abs(current - float(given)) < 1e-9
+    except (TypeError, ValueError):
+        return False
+
+
+def render_listing(request, resources: Sequence[ResourceOut], links: Sequence[LinkOut],
+                   locations: Sequence[str] | None = None) -> Response:
+    """A collection in the negotiated type: whole entities in JSON, locations in text."""
+    chosen = renderer(request)
+    if chosen.full_collections:
+        return respond(request, chosen.collection(resources, links, base_url(request)))
+    if locations is None:
+        locations = [entity.location for entity in (*resources, *links)]
+    return respond(request, chosen.locations(locations, base_url(request)))
+
+
+def wants_full_entities(request) -> bool:
+    return renderer(request).full_collections
+
+
+__all__ = [
+    "JSON", "OCCI_JSON", "Page", "action_term", "base_url", "entity_filter", "matches", "not_allowed", "page_of",
+    "parse_request", "render_listing", "renderer", "respond", "scope", "wants_full_entities",
+]

@@ -1,0 +1,197 @@
+"""The compute lifecycle: deploy, start, stop, restart, suspend, save, resize, destroy."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from ..model import Network, NetworkInterface, OsTemplate, VirtualMachine
+from ..model.states import VM_TRANSITIONS, Event, VmState
+from .caller import Caller
+from .dispatch import Dispatcher, Operation
+from .errors import Conflict, InvalidRequest, NotFound
+from .identifiers import new_entity_id
+from .networks import NicRequest, add_nic, visible_networks
+from .storage import DiskRequest, add_storage_link
+from .tags import resolve_tags
+from .transitions import apply_event
+from .zones import zone_id_for
+
+
+@dataclass(frozen=True, slots=True)
+class ComputeRequest:
+    template_term: str
+    cores: int
+    memory_gib: float
+    entity_id: str | None = None
+    title: str | None = None
+    summary: str | None = None
+    hostname: str | None = None
+    architecture: str | None = None
+    share: int | None = None
+    speed_ghz: float | None = None
+    resource_tpl: str | None = None
+    zone_name: str | None = None
+    user_data: str | None = None
+    ssh_public_key: str | None = None
+    #: identifiers of tag-like mixins (contextualization, user mixins) to record.
+    tags: tuple[str, ...] = ()
+    nics: tuple[NicRequest, ...] = ()
+    disks: tuple[DiskRequest, ...] = ()
+    #: with no NIC requested: join the only visible network, or refuse if there are several.
+    pick_network: bool = True
+
+
+#: OCCI action term → (transition event, power operation for each method, default method)
+POWER_ACTIONS: dict[str, tuple[Event, dict[str, str], str]] = {
+    "start": (Event.START, {"": "start"}, ""),
+    "stop": (Event.STOP, {"graceful": "stop", "acpioff": "stop", "poweroff": "poweroff"}, "graceful"),
+    "restart": (Event.RESTART, {"graceful": "reboot", "warm": "reboot", "cold": "reset"}, "graceful"),
+    "suspend": (Event.SUSPEND, {"hibernate": "suspend", "suspend": "suspend"}, "suspend"),
+}
+
+
+def get_compute(session: Session, caller: Caller, vm_id: str) -> VirtualMachine:
+    vm = session.scalar(select(VirtualMachine).where(VirtualMachine.id == vm_id,
+                                                     VirtualMachine.project_id == caller.project_id))
+    if vm is None:
+        raise NotFound(f"no compute /compute/{vm_id}")
+    return vm
+
+
+def find_template(session: Session, caller: Caller, term: str) -> OsTemplate:
+    template = session.scalar(select(OsTemplate).where(
+        OsTemplate.term == term, or_(OsTemplate.project_id.is_(None), OsTemplate.project_id == caller.project_id)))
+    if template is None:
+        raise NotFound(f"no OS template {term!r}; GET /os_tpl/ or /-/ lists the templates")
+    if template.state != "ready":
+        raise Conflict(f"OS template {term!r} is {template.state} and cannot be deployed yet")
+    return template
+
+
+def deploy_compute(session: Session, caller: Caller, request: ComputeRequest, dispatcher: Dispatcher) -> VirtualMachine:
+    """Write the VM, its NICs and storage links in ``starting``/``attaching`` and submit the deploy."""
+    template = find_template(session, caller, request.template_term)
+    if request.cores < template.min_cores:
+        raise InvalidRequest(f"OS template {template.term!r} needs at least {template.min_cores} cores")
+    if request.memory_gib < template.min_memory_gib:
+        raise InvalidRequest(f"OS template {template.term!r} needs at least {template.min_memory_gib:g} GiB of memory")
+    vm = VirtualMachine(
+        id=new_entity_id(session, request.entity_id), project_id=caller.project_id, title=request.title,
+        summary=request.summary, hostname=request.hostname or _hostname_from(request.title),
+        architecture=request.architecture or template.architecture, cores=request.cores,
+        memory_gib=request.memory_gib, share=request.share, speed_ghz=request.speed_ghz,
+        template_id=template.id, resource_tpl=request.resource_tpl, zone_id=zone_id_for(session, request.zone_name),
+        user_data=request.user_data, ssh_public_key=request.ssh_public_key, state=VmState.STARTING,
+    )
+    session.add(vm)
+    session.flush()
+    vm.mixin_rows.extend(resolve_tags(session, caller, request.tags))
+    nics = request.nics or _default_network(session, caller, request.pick_network)
+    for nic in nics:
+        add_nic(session, vm, nic, caller)
+    for disk in request.disks:
+        add_storage_link(session, vm, disk, caller)
+    session.flush()
+    dispatcher.submit(session, Operation("deploy_vm", vm.id))
+    return vm
+
+
+def compute_action(session: Session, vm: VirtualMachine, action: str, method: str | None,
+                   dispatcher: Dispatcher) -> None:
+    event, operations, default_method = POWER_ACTIONS[action]
+    chosen = method if method is not None else default_method
+    if chosen not in operations:
+        raise InvalidRequest(f"method {chosen!r} is not accepted for {action}; accepted: "
+                             + ", ".join(m for m in operations if m))
+    apply_event(session, vm, VM_TRANSITIONS, event)
+    dispatcher.submit(session, Operation("power_vm", vm.id, {"operation": operations[chosen]}))
+
+
+def save_compute(session: Session, caller: Caller, vm: VirtualMachine, name: str | None, method: str,
+                 dispatcher: Dispatcher) -> OsTemplate:
+    """Save the compute's disk as a new private OS template.
+
+    ``hot`` saves now, whatever the compute's state; ``deferred`` waits for the compute's next
+    stop (at once if it is already stopped), as the OCCI 1.2 save action defines.
+    """
+    if method not in ("hot", "deferred"):
+        raise InvalidRequest(f"method {method!r} is not accepted for save; accepted: hot, deferred")
+    if vm.state in (VmState.STARTING, VmState.DESTROYING, VmState.ERROR):
+        raise Conflict(f"the compute is {VM_TRANSITIONS.occi_state(vm.state)} and cannot be saved now")
+    source = session.get(OsTemplate, vm.template_id)
+    term = name or _unused_term(session, f"{(vm.title or 'compute')}-saved")
+    if session.scalar(select(OsTemplate.id).where(OsTemplate.term == term)) is not None:
+        raise Conflict(f"an OS template named {term!r} already exists; choose another name")
+    template = OsTemplate(
+        term=term, title=f"Saved from {vm.title or vm.id}", description=f"Saved from compute {vm.id}",
+        os_family=source.os_family, os_name=source.os_name, os_version=source.os_version,
+        architecture=vm.architecture or source.architecture, size_gib=source.size_gib, min_cores=1,
+        min_memory_gib=source.min_memory_gib, extra_attributes={}, project_id=caller.project_id,
+        saved_from=vm.id, state="pending",
+    )
+    session.add(template)
+    session.flush()
+    if method == "hot" or vm.state == VmState.STOPPED:
+        dispatcher.submit(session, Operation("snapshot_vm", vm.id, {"template_id": template.id}))
+    return template
+
+
+def resize_compute(session: Session, vm: VirtualMachine, cores: int, memory_gib: float,
+                   resource_tpl: str | None) -> None:
+    if (cores, memory_gib) != (vm.cores, vm.memory_gib) and vm.state != VmState.STOPPED:
+        raise Conflict(f"a compute can only be resized while stopped; it is "
+                       f"{VM_TRANSITIONS.occi_state(vm.state)} — stop it first")
+    vm.cores, vm.memory_gib, vm.resource_tpl = cores, memory_gib, resource_tpl
+
+
+def destroy_compute(session: Session, vm: VirtualMachine, dispatcher: Dispatcher) -> None:
+    apply_event(session, vm, VM_TRANSITIONS, Event.DESTROY)
+    dispatcher.submit(session, Operation("destroy_vm", vm.id))
+
+
+def attach_nic(session: Session, caller: Caller, vm: VirtualMachine, request: NicRequest,
+               dispatcher: Dispatcher) -> NetworkInterface:
+    if vm.state not in (VmState.RUNNING, VmState.STOPPED, VmState.SUSPENDED):
+        raise Conflict(f"the compute is {vm.state}; wait until it is active or inactive to link a network")
+    nic = add_nic(session, vm, request, caller)
+    session.flush()
+    dispatcher.submit(session, Operation("plug_nic", nic.id))
+    return nic
+
+
+def _default_network(session: Session, caller: Caller, pick: bool) -> tuple[NicRequest, ...]:
+    if not pick:
+        return ()
+    candidates = session.scalars(visible_networks(caller).order_by(Network.created_at, Network.id).limit(6)).all()
+    if len(candidates) == 1:
+        return (NicRequest(network_id=candidates[0].id),)
+    if len(candidates) > 1:
+        listed = ", ".join(f"/network/{network.id}" for network in candidates[:5])
+        raise Conflict("several networks are available, so the compute must be linked to one: add a Link to "
+                       f"one of {listed}")
+    return ()
+
+
+
+def _hostname_from(title: str | None) -> str | None:
+    if not title:
+        return None
+    # rOCCI-cli defaults the hostname to the title; make that a valid host name.
+    cleaned = re.sub(r"[^A-Za-z0-9-]+", "-", title).strip("-").lower()
+    return cleaned[:63] or None
+
+
+def _unused_term(session: Session, base: str) -> str:
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", base).strip("-.") or "saved"
+    stem = stem[:50]
+    if not stem[0].isalnum():
+        stem = "t" + stem
+    candidate, counter = stem, 1
+    while session.scalar(select(OsTemplate.id).where(OsTemplate.term == candidate)) is not None:
+        counter += 1
+        candidate = f"{stem}-{counter}"
+    return candidate

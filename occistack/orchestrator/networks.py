@@ -1,0 +1,226 @@
+"""Networks and network interfaces: creating, acting on and deleting them, and handing out MAC
+and IP addresses.
+
+Addresses are unique by database constraint (``nics.mac``, ``nics(network_id, address)``); the
+allocators pick a free one and, should a concurrent transaction take it first, the constraint
+fails the flush inside a savepoint and the allocator tries the next one.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..model import Entity, Network, NetworkInterface, VirtualMachine
+from ..model.states import LINK_TRANSITIONS, NETWORK_TRANSITIONS, Event, LinkState, NetworkState
+from .caller import Caller
+from .dispatch import Dispatcher, Operation
+from .errors import Conflict, InvalidRequest, NotFound, NotPermitted
+from .identifiers import new_entity_id
+from .transitions import apply_event
+from .zones import zone_id_for
+
+_ALLOCATION_ATTEMPTS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkRequest:
+    entity_id: str | None = None
+    title: str | None = None
+    summary: str | None = None
+    vlan: int | None = None
+    label: str | None = None
+    address: str | None = None
+    gateway: str | None = None
+    allocation: str | None = None
+    zone_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NicRequest:
+    network_id: str
+    link_id: str | None = None
+    mac: str | None = None
+    title: str | None = None
+    address: str | None = None
+
+
+def visible_networks(caller: Caller):
+    """The caller's networks and the shared ones."""
+    return select(Network).where(or_(Network.project_id == caller.project_id, Network.project_id.is_(None)))
+
+
+def get_network(session: Session, caller: Caller, network_id: str) -> Network:
+    network = session.scalar(visible_networks(caller).where(Network.id == network_id))
+    if network is None:
+        raise NotFound(f"no network /network/{network_id}")
+    return network
+
+
+def create_network(session: Session, caller: Caller, request: NetworkRequest, dispatcher: Dispatcher) -> Network:
+    address, gateway = _checked_addressing(request.address, request.gateway)
+    if request.vlan is not None:
+        taken = session.scalar(select(Network.id).where(Network.vlan == request.vlan))
+        if taken is not None:
+            raise Conflict(f"VLAN {request.vlan} is already used by another network; choose another "
+                           "occi.network.vlan or leave it out")
+    network = Network(
+        id=new_entity_id(session, request.entity_id), project_id=caller.project_id, title=request.title,
+        summary=request.summary, vlan=request.vlan, label=request.label, address=address, gateway=gateway,
+        allocation=request.allocation or ("dynamic" if address else None), zone_id=zone_id_for(session, request.zone_name),
+        state=NetworkState.CREATING,
+    )
+    session.add(network)
+    session.flush()
+    dispatcher.submit(session, Operation("create_network", network.id))
+    return network
+
+
+def update_network(session: Session, network: Network, changes: dict) -> None:
+    """Apply mutable attribute changes (title, summary, label, vlan, addressing)."""
+    _require_owned(network)
+    if "address" in changes or "gateway" in changes:
+        in_use = session.scalar(select(NetworkInterface.id).where(NetworkInterface.network_id == network.id)
+                                .limit(1))
+        if in_use is not None and changes.get("address", network.address) != network.address:
+            raise Conflict("the network's address cannot change while interfaces use it; unlink them first")
+        address, gateway = _checked_addressing(changes.get("address", network.address),
+                                               changes.get("gateway", network.gateway))
+        changes = {**changes, "address": address, "gateway": gateway}
+    if changes.get("vlan") not in (None, network.vlan):
+        taken = session.scalar(select(Network.id).where(Network.vlan == changes["vlan"], Network.id != network.id))
+        if taken is not None:
+            raise Conflict(f"VLAN {changes['vlan']} is already used by another network")
+    for name, value in changes.items():
+        setattr(network, name, value)
+
+
+def network_action(session: Session, network: Network, event: Event) -> None:
+    _require_owned(network)
+    apply_event(session, network, NETWORK_TRANSITIONS, event)
+
+
+def destroy_network(session: Session, network: Network, dispatcher: Dispatcher) -> None:
+    _require_owned(network)
+    in_use = session.scalars(select(NetworkInterface.vm_id).where(NetworkInterface.network_id == network.id)
+                             .limit(3)).all()
+    if in_use:
+        computes = ", ".join(f"/compute/{vm_id}" for vm_id in in_use)
+        raise Conflict(f"the network is still linked to {computes}; delete those network interfaces first")
+    apply_event(session, network, NETWORK_TRANSITIONS, Event.DESTROY)
+    dispatcher.submit(session, Operation("delete_network", network.id))
+
+
+def _require_owned(network: Network) -> None:
+    if network.project_id is None:
+        raise NotPermitted("this network is shared by the whole cloud; only an administrator can change it")
+
+
+def _checked_addressing(address: str | None, gateway: str | None) -> tuple[str | None, str | None]:
+    if address is None:
+        if gateway is not None:
+            raise InvalidRequest("occi.network.gateway needs occi.network.address (a CIDR such as 10.0.0.0/24)")
+        return None, None
+    try:
+        network = ipaddress.ip_network(address, strict=False)
+    except ValueError:
+        raise InvalidRequest(f"occi.network.address {address!r} is not a CIDR network such as 10.0.0.0/24") from None
+    if network.num_addresses < 4:
+        raise InvalidRequest(f"occi.network.address {address} is too small; use at least a /30 (IPv4) or /126")
+    if gateway is None:
+        gateway = str(next(network.hosts()))
+    else:
+        try:
+            if ipaddress.ip_address(gateway) not in network:
+                raise InvalidRequest(f"occi.network.gateway {gateway} is outside {network}")
+        except ValueError:
+            raise InvalidRequest(f"occi.network.gateway {gateway!r} is not an IP address") from None
+    return str(network), gateway
+
+
+# --- network interfaces --------------------------------------------------------------------------
+
+def add_nic(session: Session, vm: VirtualMachine, request: NicRequest, caller: Caller) -> NetworkInterface:
+    """Create a NIC row for ``vm`` on a visible network, with a free MAC, interface and address.
+
+    The row starts in ``attaching``; the caller submits whatever operation plugs it.
+    """
+    network = get_network(session, caller, request.network_id)
+    if network.state in (NetworkState.DESTROYING, NetworkState.ERROR):
+        raise Conflict(f"network /network/{network.id} is {network.state} and cannot take interfaces")
+    link_id = new_entity_id(session, request.link_id)
+    used_interfaces = set(session.scalars(select(NetworkInterface.interface)
+                                          .where(NetworkInterface.vm_id == vm.id)))
+    interface = next(f"eth{index}" for index in range(len(used_interfaces) + 1)
+                     if f"eth{index}" not in used_interfaces)
+    if request.mac is not None:
+        taken = session.scalar(select(NetworkInterface.id).where(NetworkInterface.mac == request.mac.lower()))
+        if taken is not None:
+            raise Conflict(f"the MAC address {request.mac} is already in use")
+    for attempt in range(_ALLOCATION_ATTEMPTS):
+        nic = NetworkInterface(
+            id=link_id, project_id=vm.project_id, title=request.title, vm_id=vm.id, network_id=network.id,
+            interface=interface, mac=(request.mac or _random_mac()).lower(), state=LinkState.ATTACHING,
+            address=_free_address(session, network, request.address), gateway=network.gateway,
+            allocation=network.allocation if network.address else None,
+        )
+        try:
+            with session.begin_nested():
+                session.add(nic)
+        except IntegrityError:
+            # Someone took this MAC or address between our look and our insert; the savepoint
+            # rollback has already discarded the row.
+            if request.mac is not None or request.address is not None or attempt == _ALLOCATION_ATTEMPTS - 1:
+                raise Conflict("the requested MAC or IP address was taken meanwhile; try again") from None
+            continue
+        return nic
+    raise Conflict("no free MAC or IP address could be allocated; try again")
+
+
+def nic_attached(session: Session, nic: NetworkInterface) -> None:
+    apply_event(session, nic, LINK_TRANSITIONS, Event.SUCCEEDED)
+
+
+def detach_nic(session: Session, nic: NetworkInterface, dispatcher: Dispatcher) -> None:
+    apply_event(session, nic, LINK_TRANSITIONS, Event.DETACH)
+    dispatcher.submit(session, Operation("unplug_nic", nic.id))
+
+
+def _random_mac() -> str:
+    # 02: a locally administered unicast address, as cloud platforms use for guests.
+    return "02:" + ":".join(f"{byte:02x}" for byte in secrets.token_bytes(5))
+
+
+def _free_address(session: Session, network: Network, requested: str | None) -> str | None:
+    if network.address is None:
+        return None
+    subnet = ipaddress.ip_network(network.address)
+    used = set(session.scalars(select(NetworkInterface.address).where(NetworkInterface.network_id == network.id)))
+    if requested is not None:
+        try:
+            wanted = ipaddress.ip_address(requested)
+        except ValueError:
+            raise InvalidRequest(f"{requested!r} is not an IP address") from None
+        if wanted not in subnet or str(wanted) == network.gateway:
+            raise InvalidRequest(f"{requested} is not a usable address of {subnet}")
+        if str(wanted) in used:
+            raise Conflict(f"the address {requested} is already in use on /network/{network.id}")
+        return str(wanted)
+    for host in subnet.hosts():
+        text = str(host)
+        if text != network.gateway and text not in used:
+            return text
+    raise Conflict(f"network /network/{network.id} ({subnet}) has no free address left")
+
+
+def get_nic(session: Session, caller: Caller, link_id: str) -> NetworkInterface:
+    nic = session.scalar(select(NetworkInterface).where(NetworkInterface.id == link_id,
+                                                        Entity.project_id == caller.project_id))
+    if nic is None:
+        raise NotFound(f"no network interface /networkinterface/{link_id}")
+    return nic

@@ -1,0 +1,143 @@
+"""Volumes (OCCI storage) and their attachments to computes (storage links)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..model import StorageLink, VirtualMachine, Volume
+from ..model.states import LINK_TRANSITIONS, VOLUME_TRANSITIONS, Event, LinkState, VmState, VolumeState
+from .caller import Caller
+from .dispatch import Dispatcher, Operation
+from .errors import Conflict, InvalidRequest, NotFound
+from .identifiers import new_entity_id
+from .transitions import apply_event
+from .zones import zone_id_for
+
+
+@dataclass(frozen=True, slots=True)
+class VolumeRequest:
+    size_gib: float
+    entity_id: str | None = None
+    title: str | None = None
+    summary: str | None = None
+    zone_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DiskRequest:
+    volume_id: str
+    link_id: str | None = None
+    device_id: str | None = None
+    mountpoint: str | None = None
+    title: str | None = None
+
+
+def get_volume(session: Session, caller: Caller, volume_id: str) -> Volume:
+    volume = session.scalar(select(Volume).where(Volume.id == volume_id, Volume.project_id == caller.project_id))
+    if volume is None:
+        raise NotFound(f"no storage /storage/{volume_id}")
+    return volume
+
+
+def create_volume(session: Session, caller: Caller, request: VolumeRequest, dispatcher: Dispatcher) -> Volume:
+    volume = Volume(id=new_entity_id(session, request.entity_id), project_id=caller.project_id,
+                    title=request.title, summary=request.summary, size_gib=request.size_gib,
+                    zone_id=zone_id_for(session, request.zone_name), state=VolumeState.CREATING)
+    session.add(volume)
+    session.flush()
+    dispatcher.submit(session, Operation("create_volume", volume.id))
+    return volume
+
+
+def resize_volume(session: Session, volume: Volume, size_gib: float, dispatcher: Dispatcher) -> None:
+    if size_gib == volume.size_gib:
+        return
+    if size_gib < volume.size_gib:
+        raise Conflict(f"storage cannot shrink (from {volume.size_gib:g} to {size_gib:g} GiB); "
+                       "create a smaller one and copy the data")
+    if volume.state not in (VolumeState.ONLINE, VolumeState.OFFLINE):
+        raise Conflict(f"storage cannot be resized while it is {VOLUME_TRANSITIONS.occi_state(volume.state)}")
+    dispatcher.submit(session, Operation("resize_volume", volume.id, {"size_gib": size_gib}))
+
+
+def volume_action(session: Session, volume: Volume, event: Event) -> None:
+    apply_event(session, volume, VOLUME_TRANSITIONS, event)
+
+
+def destroy_volume(session: Session, volume: Volume, dispatcher: Dispatcher) -> None:
+    attached_to = session.scalar(select(StorageLink.vm_id).where(StorageLink.volume_id == volume.id))
+    if attached_to is not None:
+        raise Conflict(f"the storage is linked to /compute/{attached_to}; delete that storage link first")
+    apply_event(session, volume, VOLUME_TRANSITIONS, Event.DESTROY)
+    dispatcher.submit(session, Operation("delete_volume", volume.id))
+
+
+# --- storage links -------------------------------------------------------------------------------
+
+def add_storage_link(session: Session, vm: VirtualMachine, request: DiskRequest, caller: Caller) -> StorageLink:
+    """A storage link row in ``attaching``; the caller submits whatever operation attaches it."""
+    volume = get_volume(session, caller, request.volume_id)
+    if volume.state not in (VolumeState.ONLINE, VolumeState.OFFLINE, VolumeState.CREATING):
+        raise Conflict(f"storage /storage/{volume.id} is {VOLUME_TRANSITIONS.occi_state(volume.state)} "
+                       "and cannot be attached")
+    attached_to = session.scalar(select(StorageLink.vm_id).where(StorageLink.volume_id == volume.id))
+    if attached_to is not None:
+        raise Conflict(f"storage /storage/{volume.id} is already linked to /compute/{attached_to}")
+    used = set(session.scalars(select(StorageLink.device_id).where(StorageLink.vm_id == vm.id)))
+    device_id = request.device_id or _next_device(used)
+    if device_id in used:
+        raise Conflict(f"the compute already has a disk at {device_id}; choose another occi.storagelink.deviceid")
+    if device_id in ("/dev/vda", "vda"):
+        raise InvalidRequest("/dev/vda is the compute's root disk; choose another occi.storagelink.deviceid")
+    link = StorageLink(id=new_entity_id(session, request.link_id), project_id=vm.project_id, title=request.title,
+                       vm_id=vm.id, volume_id=volume.id, device_id=device_id, mountpoint=request.mountpoint,
+                       state=LinkState.ATTACHING)
+    session.add(link)
+    return link
+
+
+def attach_volume(session: Session, caller: Caller, vm: VirtualMachine, request: DiskRequest,
+                  dispatcher: Dispatcher) -> StorageLink:
+    _require_vm_settled(vm)
+    link = add_storage_link(session, vm, request, caller)
+    session.flush()
+    dispatcher.submit(session, Operation("attach_volume", link.id))
+    return link
+
+
+def update_storage_link(session: Session, link: StorageLink, changes: dict) -> None:
+    if "device_id" in changes and changes["device_id"] != link.device_id:
+        raise Conflict("the device of an attached storage link cannot change; delete the link and create another")
+    if "mountpoint" in changes:
+        link.mountpoint = changes["mountpoint"]
+    if "title" in changes:
+        link.title = changes["title"]
+
+
+def detach_volume(session: Session, link: StorageLink, dispatcher: Dispatcher) -> None:
+    apply_event(session, link, LINK_TRANSITIONS, Event.DETACH)
+    dispatcher.submit(session, Operation("detach_volume", link.id))
+
+
+def get_storage_link(session: Session, caller: Caller, link_id: str) -> StorageLink:
+    link = session.scalar(select(StorageLink).where(StorageLink.id == link_id,
+                                                    StorageLink.project_id == caller.project_id))
+    if link is None:
+        raise NotFound(f"no storage link /storagelink/{link_id}")
+    return link
+
+
+def _next_device(used: set[str]) -> str:
+    for letter in "bcdefghijklmnopqrstuvwxyz":
+        device = f"/dev/vd{letter}"
+        if device not in used:
+            return device
+    raise Conflict("the compute has no free disk device left")
+
+
+def _require_vm_settled(vm: VirtualMachine) -> None:
+    if vm.state not in (VmState.RUNNING, VmState.STOPPED, VmState.SUSPENDED):
+        raise Conflict(f"the compute is {vm.state}; wait until it is active or inactive to link storage")

@@ -1,0 +1,199 @@
+"""Shared fixtures: real databases (SQLite and PostgreSQL), the WSGI application, credentials.
+
+Database tests run on both back ends: every test that asks for ``db_url`` (or anything built on
+it, like ``app``) runs once per back end. PostgreSQL is the server on 127.0.0.1:5432 (override
+with OCCISTACK_TEST_PG); each test session creates its own database there and drops it after.
+When PostgreSQL is unreachable the PostgreSQL variants skip -- except under CI=true, where a
+missing component is a failure.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+import transaction
+from sqlalchemy import create_engine, text
+
+from occistack.demo import seed_demo
+from occistack.drivers.fake import FakeDrivers
+from occistack.federation import hash_password
+from occistack.model import Base, Project, User, make_engine
+from occistack.model.session import get_tm_session, make_session_factory
+
+ROOT = Path(__file__).resolve().parents[1]
+PG_SERVER = os.environ.get("OCCISTACK_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+BACKENDS = ("sqlite", "postgresql")
+
+
+def missing_component(reason: str) -> None:
+    """Skip a test whose real component is absent -- or fail it under CI, which proves all."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: a missing component is a failure)")
+    pytest.skip(reason)
+
+
+# --- databases -----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def postgres_database():
+    """A fresh PostgreSQL database for this test session, migrated to the newest revision."""
+    admin = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text("select 1"))
+    except Exception as error:  # noqa: BLE001 - any failure to connect means "no server"
+        admin.dispose()
+        yield None, f"PostgreSQL is not reachable at {PG_SERVER}: {error.__class__.__name__}"
+        return
+    name = f"occistack_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_SERVER.rsplit("/", 1)[0] + "/" + name
+    migrate(url)
+    try:
+        yield url, None
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(
+                f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_database(tmp_path_factory):
+    path = tmp_path_factory.mktemp("sqlite") / "occistack.sqlite"
+    url = f"sqlite:///{path}"
+    migrate(url)
+    return url
+
+
+def migrate(url: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config(str(ROOT / "development.ini"))
+    config.attributes["url"] = url
+    command.upgrade(config, "head")
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request, sqlite_database):
+    """The URL of an empty, migrated database: once SQLite, once PostgreSQL."""
+    if request.param == "sqlite":
+        url = sqlite_database
+    else:
+        url, problem = request.getfixturevalue("postgres_database")
+        if problem:
+            missing_component(problem)
+    yield url
+    empty_database(url)
+
+
+def empty_database(url: str) -> None:
+    """Delete every row the tests made, keeping the schema and the catalog generation row."""
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        tables = [table for table in reversed(Base.metadata.sorted_tables) if table.name != "catalog_generation"]
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("TRUNCATE " + ", ".join(t.name for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(table.delete())
+    engine.dispose()
+
+
+@pytest.fixture
+def engine(db_url):
+    engine = make_engine({"sqlalchemy.url": db_url})
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session_factory(engine):
+    return make_session_factory(engine)
+
+
+@pytest.fixture
+def tm_session(session_factory):
+    """A session committed or aborted through ``transaction``, as the CLI and server use them."""
+    manager = transaction.TransactionManager(explicit=True)
+    manager.begin()
+    session = get_tm_session(session_factory, manager)
+    try:
+        yield session
+    finally:
+        if manager.isInTransaction():
+            manager.abort()
+
+
+@pytest.fixture
+def demo_data(session_factory):
+    """The demo catalog and the user demo/demo, plus a second project with user other/other."""
+    manager = transaction.TransactionManager(explicit=True)
+    with manager:
+        session = get_tm_session(session_factory, manager)
+        seed_demo(session)
+        other = Project(name="other")
+        session.add(other)
+        session.flush()
+        session.add(User(name="other", password_hash=hash_password("other"), project_id=other.id))
+    return None
+
+
+# --- the application -----------------------------------------------------------------------------
+
+def app_settings(db_url: str, **extra) -> dict:
+    return {
+        "sqlalchemy.url": db_url,
+        "occistack.auth.cache_seconds": "60",
+        "occistack.catalog.revalidate_seconds": "0",
+        **extra,
+    }
+
+
+@pytest.fixture
+def drivers():
+    return FakeDrivers()
+
+
+@pytest.fixture
+def wsgi_app(db_url, demo_data, drivers):
+    from occistack.occi_server import main
+
+    application = main({}, **app_settings(db_url), **{"occistack.driver_instances": drivers})
+    yield application
+    application.registry["occistack.engine"].dispose()
+
+
+@pytest.fixture
+def app(wsgi_app):
+    """WebTest around the real WSGI stack, authenticated as demo/demo."""
+    from webtest import TestApp
+
+    return TestApp(wsgi_app, extra_environ={"HTTP_AUTHORIZATION": basic("demo", "demo")})
+
+
+@pytest.fixture
+def anonymous(wsgi_app):
+    from webtest import TestApp
+
+    return TestApp(wsgi_app)
+
+
+@pytest.fixture
+def other_user(wsgi_app):
+    """The same application, as the user of another project."""
+    from webtest import TestApp
+
+    return TestApp(wsgi_app, extra_environ={"HTTP_AUTHORIZATION": basic("other", "other")})
+
+
+def basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
