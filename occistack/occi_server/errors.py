@@ -75,7 +75,8 @@ def error_response(request, status: int, message: str, headers: dict[str, str] |
     except NotAcceptable:
         media = TEXT_PLAIN
     rendered = renderer_for(media).error(status, REASONS.get(status, "Error"), message)
-    response = Response(body=rendered.body, status=status, content_type=rendered.content_type, charset="utf-8")
+    # No charset parameter, as in views.support.respond (SPEC-NOTES §8).
+    response = Response(body=rendered.body, status=status, content_type=rendered.content_type, charset=None)
     for name, value in rendered.headers:
         response.headers.add(name, value)
     for name, value in (headers or {}).items():

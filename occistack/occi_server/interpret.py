@@ -7,6 +7,7 @@ an immutable attribute, is 403; anything else malformed is 400.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -138,7 +139,13 @@ def action_input(ir: RenderingIR, registry: Registry, term: str, allowed: tuple[
         if not candidates:
             if registry.action(declared.identifier) is None:
                 raise NotFoundError(f"unknown action {declared.identifier}")
-            raise BadRequest(f"the body names the action {declared.identifier} but the query asks for {term!r}")
+            if declared.term != term:
+                raise BadRequest(f"the body names the action {declared.identifier} but the query asks for "
+                                 f"{term!r}")
+            # A known action, but of another kind or mixin (compute#start on a link): unknown here.
+            names = ", ".join(action.identifier for action in allowed) or "none"
+            raise NotFoundError(f"the action {declared.identifier} is not defined here; the actions defined "
+                                f"are: {names}")
     if not candidates:
         names = ", ".join(action.term for action in allowed) or "none"
         raise NotFoundError(f"unknown action {term!r} here; the actions defined are: {names}")
@@ -164,9 +171,18 @@ _LOCATION_PREFIXES = (
 )
 
 
+#: ``http:/host/…``: an absolute URL whose "//" a client squeezed to "/".
+_SQUEEZED_URL = re.compile(r"https?:/(?!/)", re.IGNORECASE)
+
+
 def locate(reference: str, script_name: str = "") -> tuple[str, str] | None:
     """``/network/123`` or ``http://host/network/123`` → ("network", "123"), or None."""
-    path = urlsplit(reference.strip()).path if "://" in reference else reference.strip().split("?")[0]
+    reference = reference.strip()
+    if _SQUEEZED_URL.match(reference):
+        # VMDIRAC squeezes every "//" out of the source URL of its public-IP link, scheme's
+        # included ("http:/host/compute/<id>"): put the authority's slashes back.
+        reference = reference.replace(":/", "://", 1)
+    path = urlsplit(reference).path if "://" in reference else reference.split("?")[0]
     if script_name and path.startswith(script_name + "/"):
         path = path[len(script_name):]
     for prefix, kind in _LOCATION_PREFIXES:

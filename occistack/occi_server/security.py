@@ -33,10 +33,12 @@ class BasicAuthSource:
             return None
         try:
             decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            # ValueError: b64decode refuses non-ASCII text outright (a mangled header).
             return None
         user_name, separator, password = decoded.partition(":")
-        if not separator or not user_name:
+        if not separator or not user_name or "\x00" in user_name:
+            # No user has a NUL in their name, and PostgreSQL cannot even be asked for one.
             return None
         return self.passwords.identify(request.dbsession, user_name, password)
 

@@ -127,7 +127,8 @@ def save_compute(session: Session, caller: Caller, vm: VirtualMachine, name: str
     if session.scalar(select(OsTemplate.id).where(OsTemplate.term == term)) is not None:
         raise Conflict(f"an OS template named {term!r} already exists; choose another name")
     template = OsTemplate(
-        term=term, title=f"Saved from {vm.title or vm.id}", description=f"Saved from compute {vm.id}",
+        # A title fits os_templates.title (255) even when the compute's own title is that long.
+        term=term, title=f"Saved from {vm.title or vm.id}"[:255], description=f"Saved from compute {vm.id}",
         os_family=source.os_family, os_name=source.os_name, os_version=source.os_version,
         architecture=vm.architecture or source.architecture, size_gib=source.size_gib, min_cores=1,
         min_memory_gib=source.min_memory_gib, extra_attributes={}, project_id=caller.project_id,

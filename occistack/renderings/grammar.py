@@ -137,7 +137,8 @@ class _ToIR(Transformer):
         category_class = fields.get("class")
         if category_class is None:
             raise ValueSyntaxError(
-                f"the category {term!s} has no class; expected class=\"kind\", \"mixin\" or \"action\"",
+                f"the category {term!s} has no class; "
+                "expected class=\"kind\", \"mixin\" or \"action\"",
                 term.start_pos)
         rel = fields.get("rel")
         return CategoryIR(
@@ -250,7 +251,8 @@ def terminal_regexp(name: str) -> str:
 # --- errors in words --------------------------------------------------------------------------
 
 _VALUE_TERMINALS = frozenset({"QUOTED_STRING", "INT", "FLOAT", "TRUE", "FALSE", "TOKEN"})
-_CATEGORY_KEYWORDS = frozenset({"SCHEME", "CLASS", "TITLE", "REL", "LOCATION", "ATTRIBUTES", "ACTIONS"})
+_CATEGORY_KEYWORDS = frozenset({"SCHEME", "CLASS", "TITLE", "REL", "LOCATION", "ATTRIBUTES",
+                                "ACTIONS"})
 _LINK_KEYWORDS = frozenset({"REL", "SELF", "CATEGORY"})
 
 _WORDS = {
@@ -275,6 +277,7 @@ _NAME_WORDS = {
     ATTRIBUTE_HEADER: "an attribute name, such as occi.core.title",
     LINK_HEADER: "an attribute name",
 }
+
 
 def _explain(error: UnexpectedInput, start: str, text: str) -> ValueSyntaxError:
     if isinstance(error, UnexpectedCharacters):
@@ -318,7 +321,9 @@ def describe_expected(expected: set[str], start: str, found_something: bool = Tr
         phrases.append("rel, self, category or an attribute name")
         expected -= _LINK_KEYWORDS | {"NAME"}
     if "NAME" in expected:
-        phrases.append(_NAME_WORDS.get(start, "a name"))
+        in_attribute_list = start == CATEGORY_HEADER and "DBLQUOTE" in expected
+        phrases.append("an attribute name" if in_attribute_list
+                       else _NAME_WORDS.get(start, "a name"))
         expected.discard("NAME")
     # Separators and the end read best last: "expected a value, ',' or the end of the value".
     ends = [name for name in ("SEMICOLON", "COMMA", "$END") if name in expected]

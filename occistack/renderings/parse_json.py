@@ -182,7 +182,8 @@ def _action_invocation(document: dict[str, Any]) -> RenderingIR:
         raise _ShapeError("\"action\" must be a string, the action's identifier (such as "
                           "http://schemas.ogf.org/occi/infrastructure/compute/action#stop), "
                           f"not {_json_type(action)}")
-    return RenderingIR(categories=(_category_reference(action, "action", "action", "the document"),),
+    category = _category_reference(action, "action", "action", "the document")
+    return RenderingIR(categories=(category,),
                        attributes=_attributes(document, "the action invocation"))
 
 
@@ -197,7 +198,8 @@ def _entity_collection(document: dict[str, Any]) -> RenderingIR:
             if type(entity) is not dict:
                 raise _ShapeError(f"{where} must be an object, not {_json_type(entity)}")
             if "kind" not in entity:
-                raise _ShapeError(f"{where} has no \"kind\"; expected \"kind\": \"{_EXAMPLE_KIND}\"")
+                raise _ShapeError(f"{where} has no \"kind\"; "
+                                  f"expected \"kind\": \"{_EXAMPLE_KIND}\"")
             members.append(parse_member(entity, where))
     if len(members) == 1:
         return members[0]
@@ -273,8 +275,12 @@ def _category_collection(document: dict[str, Any]) -> tuple[CategoryIR, ...]:
         if not isinstance(definitions, list):
             raise _ShapeError(f"\"{key}\" must be an array, not {_json_type(definitions)}")
         for index, definition in enumerate(definitions):
-            categories.append(_category_definition(
-                definition, category_class, f"{category_class} {index + 1} of \"{key}\""))
+            where = f"{category_class} {index + 1} of \"{key}\""
+            if type(definition) is str:  # a reference, as in {"mixins": ["…#os_tpl_1"]}
+                categories.append(
+                    _category_reference(definition, category_class, key, "the document"))
+            else:
+                categories.append(_category_definition(definition, category_class, where))
     return tuple(categories)
 
 

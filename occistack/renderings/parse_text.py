@@ -83,6 +83,13 @@ def _excerpt(text: str, position: int) -> str:
 
 def parse_text_plain(body: str) -> RenderingIR:
     """Parse a text/plain (or text/occi+plain) body: one ``Header: value`` per line."""
+    if not isinstance(body, str):
+        try:
+            body = bytes(body).decode("utf-8")
+        except (TypeError, UnicodeDecodeError) as error:
+            raise OCCIParseError(f"expected a UTF-8 text body ({error})") from None
+    if body.startswith("\ufeff"):  # a byte-order mark some editors put first
+        body = body[1:]
     collector = _Collector()
     for number, line in enumerate(body.split("\n"), start=1):
         colon = line.find(":")

@@ -16,7 +16,8 @@ from .ir import LinkOut, ResourceOut
 from .render import NotRenderable, Rendered, Renderer
 from .render_text import PerCategory
 
-_RESOURCE_MEMBERS = {"occi.core.id": "id", "occi.core.title": "title", "occi.core.summary": "summary"}
+_RESOURCE_MEMBERS = {"occi.core.id": "id", "occi.core.title": "title",
+                     "occi.core.summary": "summary"}
 _LINK_MEMBERS = {"occi.core.id", "occi.core.title", "occi.core.source", "occi.core.target",
                  "occi.core.source.kind", "occi.core.target.kind"}
 

@@ -87,8 +87,13 @@ def _category_definition(category: Category, ascii_only: bool) -> str:
 category_reference: PerCategory[str] = PerCategory(_category_reference)
 #: the full Category value of the query interface.
 category_definition: PerCategory[str] = PerCategory(_category_definition)
-_action_link_suffix = PerCategory(
-    lambda action, ascii_only: f"?action={action.term}>; rel={quote(action.identifier, ascii_only)}")
+
+
+def _action_link_suffix_of(action: Action, ascii_only: bool) -> str:
+    return f"?action={action.term}>; rel=" + quote(action.identifier, ascii_only)
+
+
+_action_link_suffix: PerCategory[str] = PerCategory(_action_link_suffix_of)
 
 
 # --- Link and X-OCCI-Attribute values ---------------------------------------------------------

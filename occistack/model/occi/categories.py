@@ -35,6 +35,8 @@ class AttributeDef:
     enum: tuple[str, ...] | None = None
     minimum: float | None = None
     maximum: float | None = None
+    #: the most characters a string may have (what its database column holds).
+    max_length: int | None = None
 
     def __post_init__(self) -> None:
         if self.type not in ATTRIBUTE_TYPES:
@@ -53,6 +55,8 @@ class AttributeDef:
             schema["minimum"] = self.minimum
         if self.maximum is not None:
             schema["maximum"] = self.maximum
+        if self.max_length is not None:
+            schema["maxLength"] = self.max_length
         if not schema:
             return None
         schema.setdefault("type", "number" if self.type == "number" else "string")
@@ -75,6 +79,8 @@ class AttributeDef:
             return "true or false"
         if self.pattern is not None:
             return f"a string matching {self.pattern}"
+        if self.max_length is not None:
+            return f"a {self.type} of at most {self.max_length} characters"
         return f"a {self.type}"
 
     def coerce(self, value: Any) -> Any:
@@ -94,6 +100,9 @@ class AttributeDef:
                     self.maximum is not None and converted > self.maximum):
                 raise AttributeValueError(
                     f"{self.name}={value!r} is out of range; expected {self.describe_accepted()}")
+        if self.max_length is not None and isinstance(converted, str) and len(converted) > self.max_length:
+            raise AttributeValueError(
+                f"{self.name} is {len(converted)} characters long; expected {self.describe_accepted()}")
         if self.pattern is not None and isinstance(converted, str):
             if _compiled(self.pattern).fullmatch(converted) is None:
                 raise AttributeValueError(

@@ -11,7 +11,7 @@ ENTITY = Kind(
     CORE_SCHEME, "entity", "Entity",
     attributes=(
         AttributeDef("occi.core.id", mutable=False, description="The unique identifier of the entity"),
-        AttributeDef("occi.core.title", description="The display name of the entity"),
+        AttributeDef("occi.core.title", max_length=255, description="The display name of the entity"),
     ),
 )
 

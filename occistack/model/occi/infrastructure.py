@@ -68,7 +68,8 @@ COMPUTE = Kind(
                      description="Number of virtual CPU cores"),
         AttributeDef("occi.compute.hostname", pattern=r"[A-Za-z0-9][A-Za-z0-9 _.\-]{0,252}",
                      description="Fully qualified DNS hostname of the instance"),
-        AttributeDef("occi.compute.share", type="integer", minimum=0,
+        # At most what an INTEGER column holds: a larger share is no more meaningful.
+        AttributeDef("occi.compute.share", type="integer", minimum=0, maximum=2 ** 31 - 1,
                      description="Relative number of CPU shares for the instance"),
         AttributeDef("occi.compute.memory", type="number", minimum=0.0625, maximum=16384,
                      description="Maximum RAM in gigabytes"),

@@ -17,6 +17,8 @@ from ..routes import KIND_PATHS
 from .support import not_allowed, parse_request, renderer, respond, scope
 
 QUERY_ROUTES = ("query_interface", "query_interface_well_known")
+#: The longest term, scheme, title and location a user mixin may have (its columns' sizes).
+_LONGEST_TERM, _LONGEST_SCHEME, _LONGEST_TITLE, _LONGEST_LOCATION = 64, 255, 255, 255
 RESERVED_SCHEME = "http://schemas.ogf.org/occi/"
 #: Paths a user mixin cannot take: the query interface and every kind path and alias.
 _FIXED_PREFIXES = ("/-/", "/.well-known/", "/link/",
@@ -69,6 +71,9 @@ def define_mixins(request):
         if category.attributes or category.actions:
             raise BadRequest("a user mixin is a tag: it cannot define attributes or actions")
         _check_new_identifier(category.scheme, category.term, registry)
+        if category.title is not None and len(category.title) > _LONGEST_TITLE:
+            raise BadRequest(f"a mixin's title may have at most {_LONGEST_TITLE} characters; "
+                             f"got {len(category.title)}")
         location = _checked_location(category.location or f"/mixin/{category.term}/", registry)
         depends = None
         if category.depends:
@@ -105,6 +110,10 @@ def query_method_not_allowed(request):
 def _check_new_identifier(scheme: str, term: str, registry) -> None:
     if not is_valid_term(term):
         raise BadRequest(f"{term!r} is not a valid term: a letter or digit, then letters, digits, '.', '-' or '_'")
+    # What the user_mixins columns hold.
+    if len(term) > _LONGEST_TERM or len(scheme) > _LONGEST_SCHEME:
+        raise BadRequest(f"a user mixin's term may have at most {_LONGEST_TERM} characters and its scheme at most "
+                         f"{_LONGEST_SCHEME}; got {len(term)} and {len(scheme)}")
     parsed = urlsplit(scheme)
     if not scheme.endswith("#") or not parsed.scheme:
         raise BadRequest(f"{scheme!r} is not a valid scheme: an absolute URI ending in '#', "
@@ -117,10 +126,11 @@ def _check_new_identifier(scheme: str, term: str, registry) -> None:
 
 def _checked_location(location: str, registry) -> str:
     path = urlsplit(location).path if "://" in location else location
-    if not (path.startswith("/") and path.endswith("/") and len(path) > 2) or any(
-            character in path for character in "?#\\ \t\n") or "/../" in path or "//" in path:
+    if not (path.startswith("/") and path.endswith("/") and 2 < len(path) <= _LONGEST_LOCATION) or any(
+            character in path for character in "?#\\ \t\n") or "/../" in path or "//" in path or any(
+            ord(character) < 0x20 or ord(character) == 0x7f for character in path):
         raise BadRequest(f"{location!r} is not a usable location: a path like /my_stuff/ (starting and ending "
-                         "with '/')")
+                         f"with '/', at most {_LONGEST_LOCATION} characters, no spaces or control characters)")
     if path.startswith(_FIXED_PREFIXES):
         raise ConflictError(f"the location {path} belongs to the provider's kinds or the query interface")
     bound = registry.by_location(path)

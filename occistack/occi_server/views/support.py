@@ -3,7 +3,7 @@ and filtering."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from typing import Any, Iterable, Sequence
 
 from pyramid.response import Response
@@ -38,6 +38,12 @@ def base_url(request) -> str:
 def parse_request(request) -> RenderingIR:
     """The request's OCCI rendering: its body in the Content-Type's rendering or, when the body
     is empty (text/occi, or a client that put text/plain content in headers), its OCCI headers."""
+    ir = _parsed(request)
+    _refuse_unstorable(ir)
+    return ir
+
+
+def _parsed(request) -> RenderingIR:
     body = request.body
     media = request_type(request.headers.get("Content-Type"))
     if body and body.strip() and media != TEXT_OCCI:
@@ -55,8 +61,34 @@ def parse_request(request) -> RenderingIR:
     return RenderingIR()
 
 
+def _refuse_unstorable(ir: RenderingIR) -> None:
+    """NUL characters and unpaired surrogates (a lone ``\\ud800`` escape in JSON) parse, but no
+    database column can hold them and no response can carry them: refuse them once, here, for
+    every media type, rather than fail somewhere deep in a use case."""
+    pending: list[Any] = [ir]
+    while pending:  # a loop, not recursion: attribute values may nest as deep as JSON allows
+        value = pending.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                raise BadRequest("the request contains a NUL character (\\u0000), which no OCCI value may hold")
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise BadRequest("the request contains an unpaired UTF-16 surrogate (a lone \\ud800-\\udfff "
+                                 "escape); send whole characters") from None
+        elif isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, (list, tuple)):
+            pending.extend(value)
+        elif is_dataclass(value):
+            pending.extend(getattr(value, item.name) for item in fields(value))
+
+
 def respond(request, rendered: Rendered, status: int = 200, location: str | None = None) -> Response:
-    response = Response(body=rendered.body, status=status, content_type=rendered.content_type, charset="utf-8")
+    # charset=None: the Content-Type is exactly the media type the client asked for, with no
+    # parameter it did not send (SPEC-NOTES §8; old clients compare it as a string). Bodies are UTF-8.
+    response = Response(body=rendered.body, status=status, content_type=rendered.content_type, charset=None)
     for name, value in rendered.headers:
         response.headers.add(name, value)
     if location is not None:
@@ -68,6 +100,9 @@ def not_allowed(request, allowed: Iterable[str]):
     allowed = tuple(allowed)
     raise MethodNotAllowed(f"{request.method} is not supported on {request.path}; supported: {', '.join(allowed)}",
                            headers={"Allow": ", ".join(allowed)})
+
+
+_LARGEST_OFFSET = 2 ** 62
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +122,9 @@ def page_of(request) -> Page:
     if number > maximum:
         raise PageTooLarge(f"number={number} is more than this server serves in one page; ask for at most {maximum}")
     page = _positive_int(params.get("page", "1"), "page")
-    return Page((page - 1) * number, number)
+    # Past the end is an empty page (GFD.223), however far past: cap the offset below what the
+    # databases' 64-bit OFFSET holds rather than let a huge page number fail the query.
+    return Page(min((page - 1) * number, _LARGEST_OFFSET), number)
 
 
 def _query_params(request) -> dict[str, str]:

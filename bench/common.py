@@ -1,0 +1,81 @@
+"""Helpers shared by the benchmarks: interleaved rounds, throughput, the table and RESULT lines.
+
+The machines are noisy, so a benchmark never compares against a number measured elsewhere:
+it runs the baseline and the subject in the same process run, alternating round by round, and
+reports the ratio of their median throughputs.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+#: A round: run the workload for about ``min_seconds`` and return operations per second.
+Round = Callable[[float], float]
+
+
+def throughput(run_once: Callable[[], int], min_seconds: float) -> float:
+    """Call ``run_once`` (which returns how many operations it did) until ``min_seconds`` have
+    passed; return operations per second over whole calls."""
+    operations = 0
+    started = time.perf_counter()
+    while True:
+        operations += run_once()
+        elapsed = time.perf_counter() - started
+        if elapsed >= min_seconds:
+            return operations / elapsed
+
+
+@dataclass
+class Comparison:
+    """Throughputs of a baseline and a subject measured in alternating rounds."""
+
+    name: str
+    baseline: list[float] = field(default_factory=list)
+    subject: list[float] = field(default_factory=list)
+
+    @property
+    def baseline_median(self) -> float:
+        return statistics.median(self.baseline)
+
+    @property
+    def subject_median(self) -> float:
+        return statistics.median(self.subject)
+
+    @property
+    def ratio(self) -> float:
+        return self.subject_median / self.baseline_median
+
+
+def alternate(name: str, baseline: Round, subject: Round, rounds: int = 5,
+              min_seconds: float = 0.5) -> Comparison:
+    """Run baseline and subject rounds alternately; the first round of each warms up and is
+    not counted."""
+    comparison = Comparison(name)
+    baseline(min_seconds / 4)
+    subject(min_seconds / 4)
+    for _ in range(rounds):
+        comparison.baseline.append(baseline(min_seconds))
+        comparison.subject.append(subject(min_seconds))
+    return comparison
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    cells = [[str(cell) for cell in row] for row in rows]
+    widths = [max(len(header), *(len(row[i]) for row in cells)) for i, header in enumerate(headers)]
+    line = "  ".join(header.ljust(width) for header, width in zip(headers, widths))
+    print(line)
+    print("  ".join("-" * width for width in widths))
+    for row in cells:
+        print("  ".join(cell.rjust(width) if i else cell.ljust(width)
+                        for i, (cell, width) in enumerate(zip(row, widths))))
+
+
+def result_line(benchmark: str, metric: str, value: float, target: float, op: str = ">=",
+                unit: str = "x") -> str:
+    """``RESULT <benchmark> <metric>=<value><unit> target<op><target> PASS|FAIL``."""
+    passed = value >= target if op == ">=" else value <= target
+    return (f"RESULT {benchmark} {metric}={value:.2f}{unit} target{op}{target:.1f} "
+            f"{'PASS' if passed else 'FAIL'}")
