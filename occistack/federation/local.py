@@ -9,7 +9,6 @@ never holds a password; a wrong password is never cached and always verified.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 import threading
 import time
@@ -36,7 +35,8 @@ class CredentialCache:
         self._lock = threading.Lock()
 
     def fingerprint(self, user_name: str, password: str) -> bytes:
-        return hmac.new(self._key, f"{user_name}\0{password}".encode(), hashlib.sha256).digest()
+        # Keyed BLAKE2 is a MAC in one call, several times cheaper than HMAC-SHA256.
+        return hashlib.blake2b(f"{user_name}\0{password}".encode(), key=self._key, digest_size=32).digest()
 
     def get(self, fingerprint: bytes) -> Identity | None:
         if self.ttl <= 0:
@@ -73,12 +73,18 @@ class LocalPasswordSource:
         # time as a wrong password and names cannot be probed by timing.
         self._decoy_hash = hash_password(secrets.token_urlsafe(16))
 
-    def identify(self, session: Session, user_name: str, password: str) -> Identity | None:
+    def cached(self, user_name: str, password: str) -> Identity | None:
+        """The identity of credentials verified within the cache's lifetime, or None."""
+        return self.cache.get(self.cache.fingerprint(user_name, password))
+
+    def identify(self, session: Callable[[], Session], user_name: str, password: str) -> Identity | None:
+        """``session`` is called only when the credentials are not in the cache: a cached
+        request need not open a database session at all."""
         fingerprint = self.cache.fingerprint(user_name, password)
         identity = self.cache.get(fingerprint)
         if identity is not None:
             return identity
-        user = session.scalar(select(User).where(User.name == user_name))
+        user = session().scalar(select(User).where(User.name == user_name))
         if user is None or not user.enabled or not user.password_hash:
             verify_password(self._decoy_hash, password)
             return None

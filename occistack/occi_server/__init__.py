@@ -2,12 +2,14 @@
 
 Configured by inclusion, in this order (each module's ``includeme`` wires one concern):
 settings, database session, drivers and dispatcher, the category catalog, security, the OCCI
-protocol tween, error views, routes, views.
+protocol tween, the discovery fast path, error views, routes, views.
 """
 
 from __future__ import annotations
 
 from pyramid.config import Configurator
+
+from .request import fold_request_extensions
 
 INCLUDES = (
     ".settings",
@@ -16,6 +18,7 @@ INCLUDES = (
     ".catalog",
     ".security",
     ".protocol",
+    ".discovery",
     ".errors",
     ".routes",
     ".views",
@@ -31,5 +34,7 @@ def make_config(settings: dict) -> Configurator:
 
 def main(global_config, **settings):
     """The paste entry point (``use = egg:occistack``)."""
-    with make_config(settings) as config:
-        return config.make_wsgi_app()
+    config = make_config(settings)
+    config.commit()
+    fold_request_extensions(config.registry)
+    return config.make_wsgi_app()

@@ -53,7 +53,10 @@ class CatalogCache:
         with self._lock:
             self._checked_at = float("-inf")
 
-    def registry_for(self, session: Session, user_id: int, project_id: int) -> Registry:
+    # The registries take a callable that opens the database session, not the session: a
+    # request that finds everything cached opens none.
+
+    def registry_for(self, session: Callable[[], Session], user_id: int, project_id: int) -> Registry:
         self._revalidate(session)
         key = (user_id, project_id)
         with self._lock:
@@ -62,16 +65,24 @@ class CatalogCache:
                 self._callers.move_to_end(key)
                 return registry
             site = self._site
-        registry = site.extended(self._caller_layer(session, user_id, project_id, site))
+        registry = site.extended(self._caller_layer(session(), user_id, project_id, site))
         with self._lock:
             self._callers[key] = registry
             while len(self._callers) > _CALLER_LIMIT:
                 self._callers.popitem(last=False)
         return registry
 
-    def site_registry(self, session: Session) -> Registry:
+    def site_registry(self, session: Callable[[], Session]) -> Registry:
         self._revalidate(session)
         return self._site  # type: ignore[return-value]
+
+    def fresh_rendering(self, key: Any) -> Any | None:
+        """A cached rendering, but only while the catalog is known to be current (checked
+        within ``revalidate_seconds``): what a request may answer without any database read."""
+        with self._lock:
+            if self._clock() - self._checked_at >= self.revalidate_seconds:
+                return None
+            return self._rendered.get(key)
 
     def rendered(self, key: Any, render: Callable[[], Any]) -> Any:
         """A rendering cached until the catalog changes; ``key`` must say whose and in what type."""
@@ -88,10 +99,11 @@ class CatalogCache:
 
     # --- building ------------------------------------------------------------------------------
 
-    def _revalidate(self, session: Session) -> None:
+    def _revalidate(self, open_session: Callable[[], Session]) -> None:
         now = self._clock()
         if now - self._checked_at < self.revalidate_seconds and self._site is not None:
             return
+        session = open_session()
         generation = session.scalar(select(CatalogGeneration.generation).where(CatalogGeneration.id == 1)) or 0
         with self._lock:
             unchanged = generation == self._generation and self._site is not None
@@ -170,8 +182,12 @@ def includeme(config) -> None:
 
     def occi_registry(request) -> Registry:
         identity = request.identity
+
+        def session():
+            return request.dbsession
+
         if identity is None:
-            return catalog.site_registry(request.dbsession)
-        return catalog.registry_for(request.dbsession, identity.user_id, identity.project_id)
+            return catalog.site_registry(session)
+        return catalog.registry_for(session, identity.user_id, identity.project_id)
 
     config.add_request_method(occi_registry, "occi_registry", reify=True)

@@ -28,7 +28,19 @@ class BasicAuthSource:
         self.passwords = passwords
 
     def identify(self, request) -> Identity | None:
-        header = request.headers.get("Authorization")
+        credentials = self._credentials(request)
+        if credentials is None:
+            return None
+        return self.passwords.identify(lambda: request.dbsession, *credentials)
+
+    def identify_cached(self, request) -> Identity | None:
+        """The identity if these credentials were verified recently, else None; no I/O."""
+        credentials = self._credentials(request)
+        return None if credentials is None else self.passwords.cached(*credentials)
+
+    @staticmethod
+    def _credentials(request) -> tuple[str, str] | None:
+        header = request.environ.get("HTTP_AUTHORIZATION")
         if not header or not header[:6].lower() == "basic ":
             return None
         try:
@@ -40,7 +52,7 @@ class BasicAuthSource:
         if not separator or not user_name or "\x00" in user_name:
             # No user has a NUL in their name, and PostgreSQL cannot even be asked for one.
             return None
-        return self.passwords.identify(request.dbsession, user_name, password)
+        return user_name, password
 
 
 class OCCISecurityPolicy:
@@ -60,6 +72,19 @@ class OCCISecurityPolicy:
                 break
         request.environ["occistack.identity"] = identity
         return identity
+
+    def cached_identity(self, request) -> Identity | None:
+        """The identity when a source knows it without I/O (a recently verified password), for
+        fast paths that run outside the request's transaction; None means "ask ``identity``"."""
+        cached = request.environ.get("occistack.identity", _UNSET)
+        if cached is not _UNSET:
+            return cached
+        for source in self.sources:
+            identity = source.identify_cached(request)
+            if identity is not None:
+                request.environ["occistack.identity"] = identity
+                return identity
+        return None
 
     def authenticated_userid(self, request):
         identity = self.identity(request)

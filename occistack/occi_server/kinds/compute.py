@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from ...model.occi import Action, Category, Mixin
@@ -31,6 +32,15 @@ _ACTION_BY_EVENT = {Event.START: infra.START, Event.STOP: infra.STOP, Event.REST
 _SAVABLE = (VmState.RUNNING, VmState.STOPPED, VmState.SUSPENDED)
 DEFAULT_CORES = 1
 DEFAULT_MEMORY_GIB = 1.0
+
+
+@lru_cache(maxsize=None)
+def _actions_in(state: str) -> tuple[Action, ...]:
+    """The actions a compute offers in ``state`` (rendered as action links on every GET)."""
+    available = [_ACTION_BY_EVENT[event] for event in VM_TRANSITIONS.events_allowed(state)]
+    if state in _SAVABLE:
+        available.append(infra.SAVE)
+    return tuple(available)
 
 
 class ComputeHandler(KindHandler):
@@ -70,10 +80,7 @@ class ComputeHandler(KindHandler):
                            attributes=drop_none(attributes), links=tuple(links), actions=self.actions(row.state))
 
     def actions(self, state: str) -> tuple[Action, ...]:
-        available = [_ACTION_BY_EVENT[event] for event in VM_TRANSITIONS.events_allowed(state)]
-        if state in _SAVABLE:
-            available.append(infra.SAVE)
-        return tuple(available)
+        return _actions_in(state)
 
     # --- create ----------------------------------------------------------------------------------
 

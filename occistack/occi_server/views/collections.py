@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from pyramid.view import view_config
-
 from ...renderings.ir import LinkOut, ResourceOut
 from ..contexts import READ, WRITE
 from ..errors import BadRequest
@@ -36,19 +34,10 @@ def _collection_routes() -> list[str]:
     return names
 
 
-def _collection_view(**settings):
-    def decorate(function):
-        for route in _collection_routes():
-            view_config(route_name=route, **settings)(function)
-        return function
-    return decorate
-
-
 def _handler(request) -> KindHandler:
     return HANDLERS[kind_of(request.matched_route.name)]
 
 
-@_collection_view(request_method="GET", permission=READ)
 def list_collection(request):
     handler, current, page = _handler(request), scope(request), page_of(request)
     wanted = entity_filter(request)
@@ -64,7 +53,6 @@ def list_collection(request):
     return render_listing(request, *split(found))
 
 
-@_collection_view(request_method="POST", permission=WRITE)
 def post_collection(request):
     term = action_term(request)
     if term is not None:
@@ -100,7 +88,6 @@ def act_on_collection(request, term: str):
     return render_listing(request, *split(handler.load(current)))
 
 
-@_collection_view(request_method="DELETE", permission=WRITE)
 def delete_collection(request):
     """Delete every entity of the kind the caller owns (shared ones are not theirs to delete)."""
     handler, current = _handler(request), scope(request)
@@ -109,7 +96,6 @@ def delete_collection(request):
     return respond(request, renderer(request).ok())
 
 
-@_collection_view(permission=READ)
 def collection_method_not_allowed(request):
     not_allowed(request, ("GET", "HEAD", "POST", "DELETE"))
 
@@ -118,3 +104,11 @@ def split(entities) -> tuple[list[ResourceOut], list[LinkOut]]:
     resources = [entity for entity in entities if isinstance(entity, ResourceOut)]
     links = [entity for entity in entities if isinstance(entity, LinkOut)]
     return resources, links
+
+
+def includeme(config) -> None:
+    for route in _collection_routes():
+        config.add_view(list_collection, route_name=route, request_method="GET", permission=READ)
+        config.add_view(post_collection, route_name=route, request_method="POST", permission=WRITE)
+        config.add_view(delete_collection, route_name=route, request_method="DELETE", permission=WRITE)
+        config.add_view(collection_method_not_allowed, route_name=route, permission=READ)

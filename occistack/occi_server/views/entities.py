@@ -3,8 +3,6 @@ partially update, trigger an action, delete."""
 
 from __future__ import annotations
 
-from pyramid.view import view_config
-
 from ...model.occi import Mixin
 from ...renderings.ir import LinkOut
 from ..contexts import READ, WRITE
@@ -21,14 +19,6 @@ def _entity_routes() -> list[str]:
             for kind, paths in KIND_PATHS.items() for number in range(len(paths))]
 
 
-def _entity_view(**settings):
-    def decorate(function):
-        for route in _entity_routes():
-            view_config(route_name=route, **settings)(function)
-        return function
-    return decorate
-
-
 def _handler(request) -> KindHandler:
     return HANDLERS[kind_of(request.matched_route.name)]
 
@@ -40,12 +30,10 @@ def render_entity(request, entity, status: int = 200):
     return respond(request, chosen.resource(entity, base_url(request)), status)
 
 
-@_entity_view(request_method="GET", permission=READ)
 def show_entity(request):
     return render_entity(request, _handler(request).get(scope(request), request.matchdict["entity_id"]))
 
 
-@_entity_view(request_method="PUT", permission=WRITE)
 def put_entity(request):
     """Create the entity at this URL, or replace it keeping its links."""
     handler, current = _handler(request), scope(request)
@@ -67,7 +55,6 @@ def put_entity(request):
     return render_entity(request, handler.get(current, entity_id))
 
 
-@_entity_view(request_method="POST", permission=WRITE)
 def post_entity(request):
     """``?action=<term>`` triggers an action; otherwise a partial update (attributes, mixins)."""
     handler, current = _handler(request), scope(request)
@@ -96,7 +83,6 @@ def post_entity(request):
     return render_entity(request, handler.get(current, entity_id))
 
 
-@_entity_view(request_method="DELETE", permission=WRITE)
 def delete_entity(request):
     handler, current = _handler(request), scope(request)
     entity_id = request.matchdict["entity_id"]
@@ -105,10 +91,18 @@ def delete_entity(request):
     return respond(request, renderer(request).ok())
 
 
-@_entity_view(permission=READ)
 def entity_method_not_allowed(request):
     not_allowed(request, ("GET", "HEAD", "PUT", "POST", "DELETE"))
 
 
 def _mixins(entity) -> tuple[Mixin, ...]:
     return tuple(mixin for mixin in entity.mixins if isinstance(mixin, Mixin))
+
+
+def includeme(config) -> None:
+    for route in _entity_routes():
+        config.add_view(show_entity, route_name=route, request_method="GET", permission=READ)
+        config.add_view(post_entity, route_name=route, request_method="POST", permission=WRITE)
+        config.add_view(put_entity, route_name=route, request_method="PUT", permission=WRITE)
+        config.add_view(delete_entity, route_name=route, request_method="DELETE", permission=WRITE)
+        config.add_view(entity_method_not_allowed, route_name=route, permission=READ)

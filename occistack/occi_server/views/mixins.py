@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from pyramid.view import view_config
-
 from ...model.occi import Mixin
 from ..contexts import READ, WRITE
 from ..errors import BadRequest, Forbidden, NotFoundError
@@ -37,13 +35,11 @@ def _mixin(request) -> Mixin:
     return found
 
 
-@view_config(route_name="mixin_collection", request_method="GET", permission=READ)
 def list_members(request):
     mixin, current = _mixin(request), scope(request)
     return _render(request, current, _paged(request, members(current, mixin)))
 
 
-@view_config(route_name="mixin_collection", request_method="POST", permission=WRITE)
 def associate(request):
     """Apply the mixin to the listed entities (or, with ``?action=``, act on the members)."""
     mixin, current = _mixin(request), scope(request)
@@ -55,7 +51,6 @@ def associate(request):
     return _render(request, current, members(current, mixin))
 
 
-@view_config(route_name="mixin_collection", request_method="PUT", permission=WRITE)
 def replace_members(request):
     """Make the listed entities the mixin's only members."""
     mixin, current = _mixin(request), scope(request)
@@ -70,7 +65,6 @@ def replace_members(request):
     return _render(request, current, members(current, mixin))
 
 
-@view_config(route_name="mixin_collection", request_method="DELETE", permission=WRITE)
 def disassociate(request):
     """Remove the mixin from the listed entities, or from all its members if none are listed."""
     mixin, current = _mixin(request), scope(request)
@@ -80,13 +74,11 @@ def disassociate(request):
     return respond(request, renderer(request).ok())
 
 
-@view_config(route_name="mixin_collection", permission=READ)
 def mixin_method_not_allowed(request):
     _mixin(request)
     not_allowed(request, ("GET", "HEAD", "POST", "PUT", "DELETE"))
 
 
-@view_config(route_name="root", request_method="GET", permission=READ)
 def list_everything(request):
     """Every entity the caller can see, resources then links (rOCCI reads the Accept header of
     this answer to choose a rendering)."""
@@ -97,7 +89,6 @@ def list_everything(request):
     return _render(request, current, _paged(request, found))
 
 
-@view_config(route_name="root", permission=READ)
 def root_method_not_allowed(request):
     not_allowed(request, ("GET", "HEAD"))
 
@@ -157,3 +148,13 @@ def _act_on_members(request, current: Scope, mixin: Mixin, term: str):
             if action in entity.actions:
                 handler.act(current, entity.location.rsplit("/", 1)[1], action, attributes)
     return _render(request, current, members(current, mixin))
+
+
+def includeme(config) -> None:
+    config.add_view(list_members, route_name="mixin_collection", request_method="GET", permission=READ)
+    config.add_view(associate, route_name="mixin_collection", request_method="POST", permission=WRITE)
+    config.add_view(replace_members, route_name="mixin_collection", request_method="PUT", permission=WRITE)
+    config.add_view(disassociate, route_name="mixin_collection", request_method="DELETE", permission=WRITE)
+    config.add_view(mixin_method_not_allowed, route_name="mixin_collection", permission=READ)
+    config.add_view(list_everything, route_name="root", request_method="GET", permission=READ)
+    config.add_view(root_method_not_allowed, route_name="root", permission=READ)

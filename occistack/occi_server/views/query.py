@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from pyramid.view import view_config
-
 from ...model.occi import Category, is_valid_term
 from ...orchestrator import tags
 from ..catalog import user_mixin
 from ..contexts import READ, WRITE
+from ..discovery import discovery_key
 from ..errors import BadRequest, ConflictError, Forbidden, NotFoundError
 from ..negotiation import response_type
 from ..routes import KIND_PATHS
@@ -25,22 +24,12 @@ _FIXED_PREFIXES = ("/-/", "/.well-known/", "/link/",
                    *(path for paths in KIND_PATHS.values() for path in paths))
 
 
-def _query_view(**settings):
-    def decorate(function):
-        for route in QUERY_ROUTES:
-            view_config(route_name=route, **settings)(function)
-        return function
-    return decorate
-
-
-@_query_view(request_method="GET", permission=READ)
 def discover(request):
     """All categories, or those related to the categories named in the request (a filter)."""
     registry = request.occi_registry
     wanted = parse_request(request).categories
     media = response_type(request.headers.get("Accept"))
-    identity = request.identity
-    key = (identity.user_id, identity.project_id, media, tuple(c.identifier for c in wanted))
+    key = discovery_key(request.identity, media, tuple(c.identifier for c in wanted))
 
     def render():
         if not wanted:
@@ -56,7 +45,6 @@ def discover(request):
     return respond(request, request.registry["occistack.catalog"].rendered(key, render))
 
 
-@_query_view(request_method="POST", permission=WRITE)
 def define_mixins(request):
     """Add user-defined mixins (tags); each needs a term, a scheme and a location."""
     ir = parse_request(request)
@@ -86,7 +74,6 @@ def define_mixins(request):
     return respond(request, renderer(request).query_interface([user_mixin(row, registry) for row in created]))
 
 
-@_query_view(request_method="DELETE", permission=WRITE)
 def remove_mixins(request):
     ir = parse_request(request)
     if not ir.categories:
@@ -102,7 +89,6 @@ def remove_mixins(request):
     return respond(request, renderer(request).ok())
 
 
-@_query_view(permission=READ)
 def query_method_not_allowed(request):
     not_allowed(request, ("GET", "HEAD", "POST", "DELETE"))
 
@@ -137,3 +123,11 @@ def _checked_location(location: str, registry) -> str:
     if bound is not None:
         raise ConflictError(f"the location {path} is already bound to {bound.identifier}")
     return path
+
+
+def includeme(config) -> None:
+    for route in QUERY_ROUTES:
+        config.add_view(discover, route_name=route, request_method="GET", permission=READ)
+        config.add_view(define_mixins, route_name=route, request_method="POST", permission=WRITE)
+        config.add_view(remove_mixins, route_name=route, request_method="DELETE", permission=WRITE)
+        config.add_view(query_method_not_allowed, route_name=route, permission=READ)

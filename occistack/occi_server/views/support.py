@@ -16,7 +16,8 @@ from ..kinds import Scope
 from ..negotiation import OCCI_JSON, JSON, TEXT_OCCI, is_json, request_type, response_type
 from ..settings import get_settings
 
-_OCCI_HEADERS = ("category", "link", "x-occi-attribute", "x-occi-location")
+#: The OCCI headers as WSGI environ keys.
+_OCCI_ENVIRON_KEYS = ("HTTP_CATEGORY", "HTTP_LINK", "HTTP_X_OCCI_ATTRIBUTE", "HTTP_X_OCCI_LOCATION")
 
 
 def scope(request) -> Scope:
@@ -39,13 +40,18 @@ def parse_request(request) -> RenderingIR:
     """The request's OCCI rendering: its body in the Content-Type's rendering or, when the body
     is empty (text/occi, or a client that put text/plain content in headers), its OCCI headers."""
     ir = _parsed(request)
-    _refuse_unstorable(ir)
+    if not ir.is_empty:
+        _refuse_unstorable(ir)
     return ir
 
 
 def _parsed(request) -> RenderingIR:
-    body = request.body
-    media = request_type(request.headers.get("Content-Type"))
+    environ = request.environ
+    if environ.get("CONTENT_LENGTH") in (None, "", "0") and "HTTP_TRANSFER_ENCODING" not in environ:
+        body = b""  # HTTP/1.1: no length and no chunks, no body (every GET); skip WebOb's reading
+    else:
+        body = request.body
+    media = request_type(environ.get("CONTENT_TYPE"))
     if body and body.strip() and media != TEXT_OCCI:
         try:
             text = body.decode("utf-8")
@@ -56,7 +62,7 @@ def _parsed(request) -> RenderingIR:
         if media is None and text.lstrip().startswith("{"):
             return parse_json(text)
         return parse_text_plain(text)
-    if any(name in request.headers for name in _OCCI_HEADERS):
+    if any(key in environ for key in _OCCI_ENVIRON_KEYS):
         return parse_text_occi(request.headers)
     return RenderingIR()
 
