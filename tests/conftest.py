@@ -95,16 +95,25 @@ def db_url(request, sqlite_database):
     empty_database(url)
 
 
+#: Rows the migrations create and every database must keep.
+_SEEDED_BY_MIGRATIONS = ("catalog_generation", "inventory_generation")
+
+
 def empty_database(url: str) -> None:
-    """Delete every row the tests made, keeping the schema and the catalog generation row."""
+    """Delete every row the tests made, keeping the schema and what the migrations seed (the
+    generation counters, the root domain)."""
     engine = create_engine(url)
     with engine.begin() as connection:
-        tables = [table for table in reversed(Base.metadata.sorted_tables) if table.name != "catalog_generation"]
+        tables = [table for table in reversed(Base.metadata.sorted_tables)
+                  if table.name not in _SEEDED_BY_MIGRATIONS + ("domains",)]
         if engine.dialect.name == "postgresql":
             connection.execute(text("TRUNCATE " + ", ".join(t.name for t in tables) + " RESTART IDENTITY CASCADE"))
         else:
             for table in tables:
                 connection.execute(table.delete())
+        connection.execute(text("DELETE FROM domains WHERE id <> 1"))
+        for name in _SEEDED_BY_MIGRATIONS:
+            connection.execute(text(f"UPDATE {name} SET generation = 0"))
     engine.dispose()
 
 

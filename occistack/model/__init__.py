@@ -3,10 +3,27 @@
 Imports nothing else of occistack; ``model.occi`` (the OCCI type system) is pure and separate.
 """
 
+from .accounting import EventRecord, UsageRecord
 from .catalog import CatalogGeneration, OsTemplate, ServiceOffering, Zone
+from .infrastructure import (
+    Cluster,
+    GuestVlan,
+    Host,
+    InventoryGeneration,
+    IpAllocation,
+    IpRange,
+    PhysicalNetwork,
+    Pod,
+    Region,
+    SecondaryStorage,
+    StoragePool,
+    VlanRange,
+)
+from .jobs import AgentCommand, Job
 from .meta import Base, make_engine, utcnow
 from .resources import (
     ENTITY_ID_LENGTH,
+    AffinityGroup,
     Entity,
     EntityMixin,
     Network,
@@ -16,25 +33,13 @@ from .resources import (
     VirtualMachine,
     Volume,
 )
-from .tenancy import Project, User
+from .tenancy import QUOTA_RESOURCES, ROLES, ROOT_DOMAIN_ID, Account, Domain, Project, Quota, User
 
 __all__ = [
-    "Base",
-    "CatalogGeneration",
-    "ENTITY_ID_LENGTH",
-    "Entity",
-    "EntityMixin",
-    "Network",
-    "NetworkInterface",
-    "OsTemplate",
-    "Project",
-    "ServiceOffering",
-    "StorageLink",
-    "User",
-    "UserMixin",
-    "VirtualMachine",
-    "Volume",
-    "Zone",
-    "make_engine",
-    "utcnow",
+    "Account", "AffinityGroup", "AgentCommand", "Base", "CatalogGeneration", "Cluster", "Domain",
+    "ENTITY_ID_LENGTH", "Entity", "EntityMixin", "EventRecord", "GuestVlan", "Host", "InventoryGeneration",
+    "IpAllocation", "IpRange", "Job", "Network", "NetworkInterface", "OsTemplate", "PhysicalNetwork", "Pod",
+    "Project", "QUOTA_RESOURCES", "Quota", "ROLES", "ROOT_DOMAIN_ID", "Region", "SecondaryStorage",
+    "ServiceOffering", "StorageLink", "StoragePool", "UsageRecord", "User", "UserMixin", "VirtualMachine",
+    "VlanRange", "Volume", "Zone", "make_engine", "utcnow",
 ]

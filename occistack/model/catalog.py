@@ -17,7 +17,11 @@ from .meta import Base, utcnow
 
 
 class Zone(Base):
-    """An availability zone; issue 4 hangs pods, clusters and hosts below it."""
+    """An availability zone: pods, clusters, hosts and storage below it (model.infrastructure).
+
+    ``basic`` networking gives every guest an address on one flat shared network; ``advanced``
+    gives projects isolated guest networks on VLANs of the zone's physical network.
+    """
 
     __tablename__ = "zones"
 
@@ -25,6 +29,11 @@ class Zone(Base):
     name: Mapped[str] = mapped_column(String(64), unique=True)
     title: Mapped[str | None] = mapped_column(String(255))
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id", ondelete="RESTRICT"), index=True)
+    network_type: Mapped[str] = mapped_column(String(16), default="advanced", server_default="advanced")
+    #: the CIDR an isolated network gets when the client names none.
+    guest_cidr: Mapped[str] = mapped_column(String(64), default="10.1.1.0/24", server_default="10.1.1.0/24")
+    dns: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
@@ -53,6 +62,12 @@ class OsTemplate(Base):
     #: extra attributes published on the mixin, e.g. the EGI AppDB ones.
     extra_attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    #: "template" or "iso".
+    format: Mapped[str] = mapped_column(String(16), default="template", server_default="template")
+    #: where the image lives once registered: a secondary storage and the path inside it.
+    secondary_storage_id: Mapped[int | None] = mapped_column(
+        ForeignKey("secondary_storage.id", ondelete="SET NULL"))
+    secondary_path: Mapped[str | None] = mapped_column(String(1024))
     #: the compute this template was saved from, if any (kept as an id: the compute may go).
     saved_from: Mapped[str | None] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(16), default="ready")
@@ -72,6 +87,11 @@ class ServiceOffering(Base):
     disk_gib: Mapped[float | None] = mapped_column(Float)
     speed_ghz: Mapped[float | None] = mapped_column(Float)
     architecture: Mapped[str | None] = mapped_column(String(8))
+    #: comma-separated: a VM of this offering goes only on hosts (pools) carrying all of them.
+    host_tags: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    storage_tags: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    #: restart this offering's VMs elsewhere when their host fails (issue 5's HA).
+    ha_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 

@@ -72,6 +72,16 @@ class VirtualMachine(Entity):
     ssh_public_key: Mapped[str | None] = mapped_column(Text)
     #: the hypervisor's name for the guest, once a driver has defined it.
     instance_name: Mapped[str | None] = mapped_column(String(128))
+    offering_id: Mapped[int | None] = mapped_column(ForeignKey("service_offerings.id", ondelete="SET NULL"))
+    #: where placement put it, and what it reserved there (released exactly on destroy).
+    host_id: Mapped[int | None] = mapped_column(ForeignKey("hosts.id", ondelete="SET NULL"), index=True)
+    storage_pool_id: Mapped[int | None] = mapped_column(ForeignKey("storage_pools.id", ondelete="SET NULL"))
+    reserved_cpu_mhz: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    reserved_memory_mib: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    root_disk_gib: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    affinity_group_id: Mapped[int | None] = mapped_column(ForeignKey("affinity_groups.id", ondelete="SET NULL"),
+                                                          index=True)
+    ha_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     nics: Mapped[list[NetworkInterface]] = relationship(
         back_populates="vm", foreign_keys="NetworkInterface.vm_id", passive_deletes=True)
@@ -89,6 +99,9 @@ class Volume(Entity):
     state: Mapped[VolumeState] = mapped_column(String(16), default=VolumeState.CREATING)
     state_message: Mapped[str | None] = mapped_column(Text)
     zone_id: Mapped[int | None] = mapped_column(ForeignKey("zones.id", ondelete="RESTRICT"), index=True)
+    #: the primary storage it was allocated on (its GiB are reserved there).
+    storage_pool_id: Mapped[int | None] = mapped_column(ForeignKey("storage_pools.id", ondelete="SET NULL"),
+                                                        index=True)
 
     __mapper_args__ = {"polymorphic_identity": "storage"}
 
@@ -108,6 +121,9 @@ class Network(Entity):
     #: a public network hands out routable addresses (floating IPs in issue 4).
     public: Mapped[bool] = mapped_column(Boolean, default=False)
     zone_id: Mapped[int | None] = mapped_column(ForeignKey("zones.id", ondelete="RESTRICT"), index=True)
+    #: the physical network whose VLAN range ``vlan`` came from (isolated networks).
+    physical_network_id: Mapped[int | None] = mapped_column(
+        ForeignKey("physical_networks.id", ondelete="RESTRICT"))
 
     __mapper_args__ = {"polymorphic_identity": "network"}
 
@@ -159,6 +175,22 @@ class StorageLink(Entity):
     volume: Mapped[Volume] = relationship(foreign_keys=[volume_id])
 
     __mapper_args__ = {"polymorphic_identity": "storagelink"}
+
+
+class AffinityGroup(Base):
+    """VMs of one project that must share a host ("host affinity") or must not ("host
+    anti-affinity"); published to the project as mixins that apply to compute."""
+
+    __tablename__ = "affinity_groups"
+    __table_args__ = (UniqueConstraint("project_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(64))
+    #: "host affinity" or "host anti-affinity", as CloudStack names them.
+    kind: Mapped[str] = mapped_column(String(24))
+    description: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class UserMixin(Base):

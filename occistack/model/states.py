@@ -196,3 +196,132 @@ LINK_TRANSITIONS = TransitionTable(
     {L.ATTACHING: "inactive", L.ACTIVE: "active", L.INACTIVE: "inactive", L.DETACHING: "inactive",
      L.ERROR: "error"},
 )
+
+
+# --- the infrastructure ----------------------------------------------------------------------
+
+class HostStatus(StrEnum):
+    """A host's connection health, from its agent (CloudStack's Status)."""
+
+    CONNECTING = "connecting"
+    UP = "up"
+    DISCONNECTED = "disconnected"
+    ALERT = "alert"
+    DOWN = "down"
+
+
+class ResourceState(StrEnum):
+    """What the administrator allows a host to do (CloudStack's ResourceState)."""
+
+    ENABLED = "enabled"
+    DISABLED = "disabled"
+    PREPARE_FOR_MAINTENANCE = "prepare_for_maintenance"
+    MAINTENANCE = "maintenance"
+
+
+class StoragePoolState(StrEnum):
+    UP = "up"
+    DISABLED = "disabled"
+    MAINTENANCE = "maintenance"
+
+
+class HostEvent(StrEnum):
+    REGISTERED = "registered"
+    HEARTBEAT = "heartbeat"
+    HEARTBEATS_MISSED = "heartbeats_missed"
+    FENCED = "fenced"
+    DISABLE = "disable"
+    ENABLE = "enable"
+    PREPARE_MAINTENANCE = "prepare_maintenance"
+    MAINTENANCE_READY = "maintenance_ready"
+    CANCEL_MAINTENANCE = "cancel_maintenance"
+
+
+@dataclass(frozen=True)
+class PlainTable:
+    """(state, event) → next state, for states that have no OCCI rendering."""
+
+    what: str
+    transitions: Mapping[tuple[StrEnum, StrEnum], StrEnum]
+
+    def next_state(self, state: StrEnum, event: StrEnum) -> StrEnum:
+        try:
+            return self.transitions[(state, event)]
+        except KeyError:
+            allowed = [e.value for (s, e) in self.transitions if s == state]
+            raise IllegalTransition(self.what, str(state), event, allowed) from None  # type: ignore[arg-type]
+
+    def allows(self, state: StrEnum, event: StrEnum) -> bool:
+        return (state, event) in self.transitions
+
+
+H, HE = HostStatus, HostEvent
+HOST_STATUS_TRANSITIONS = PlainTable("host", {
+    (H.CONNECTING, HE.REGISTERED): H.UP,
+    (H.UP, HE.REGISTERED): H.UP,
+    (H.DISCONNECTED, HE.REGISTERED): H.UP,
+    (H.ALERT, HE.REGISTERED): H.UP,
+    (H.DOWN, HE.REGISTERED): H.UP,
+    (H.UP, HE.HEARTBEAT): H.UP,
+    (H.DISCONNECTED, HE.HEARTBEAT): H.UP,
+    (H.ALERT, HE.HEARTBEAT): H.UP,
+    # Missed heartbeats: first Disconnected, then Alert; Down only once fenced (issue 5's HA).
+    (H.UP, HE.HEARTBEATS_MISSED): H.DISCONNECTED,
+    (H.CONNECTING, HE.HEARTBEATS_MISSED): H.DISCONNECTED,
+    (H.DISCONNECTED, HE.HEARTBEATS_MISSED): H.ALERT,
+    (H.ALERT, HE.FENCED): H.DOWN,
+    (H.DISCONNECTED, HE.FENCED): H.DOWN,
+})
+
+R = ResourceState
+RESOURCE_STATE_TRANSITIONS = PlainTable("host", {
+    (R.ENABLED, HE.DISABLE): R.DISABLED,
+    (R.DISABLED, HE.ENABLE): R.ENABLED,
+    (R.ENABLED, HE.PREPARE_MAINTENANCE): R.PREPARE_FOR_MAINTENANCE,
+    (R.DISABLED, HE.PREPARE_MAINTENANCE): R.PREPARE_FOR_MAINTENANCE,
+    (R.PREPARE_FOR_MAINTENANCE, HE.MAINTENANCE_READY): R.MAINTENANCE,
+    (R.PREPARE_FOR_MAINTENANCE, HE.CANCEL_MAINTENANCE): R.ENABLED,
+    (R.MAINTENANCE, HE.CANCEL_MAINTENANCE): R.ENABLED,
+})
+
+
+# --- jobs ------------------------------------------------------------------------------------
+
+class JobState(StrEnum):
+    #: waiting for a worker (new, or its agents have answered and it goes on).
+    QUEUED = "queued"
+    #: a worker holds it (only inside that worker's transaction, on PostgreSQL).
+    RUNNING = "running"
+    #: its commands are with the host agents; their answers requeue it.
+    WAITING = "waiting"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class JobEvent(StrEnum):
+    CLAIM = "claim"
+    WAIT = "wait"
+    ANSWERED = "answered"
+    RETRY = "retry"
+    COMPLETE = "complete"
+    FAIL = "fail"
+
+
+J, JE = JobState, JobEvent
+JOB_TRANSITIONS = PlainTable("job", {
+    (J.QUEUED, JE.CLAIM): J.RUNNING,
+    (J.RUNNING, JE.WAIT): J.WAITING,
+    (J.RUNNING, JE.RETRY): J.QUEUED,
+    (J.RUNNING, JE.COMPLETE): J.DONE,
+    (J.RUNNING, JE.FAIL): J.FAILED,
+    (J.WAITING, JE.ANSWERED): J.QUEUED,
+    # A job whose agent never answers is failed by the sweeper.
+    (J.WAITING, JE.FAIL): J.FAILED,
+})
+
+
+class CommandState(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    DONE = "done"
+    FAILED = "failed"

@@ -1,17 +1,60 @@
-"""Who owns what: projects and their users.
+"""Who owns what, in CloudStack's terms: domains (a tree), accounts in domains, projects whose
+resources the account's users share, users, and the quotas of each project.
 
-Issue 4 adds CloudStack's domains and accounts above projects, and issue 6 federated identities
-beside local passwords; a user belongs to one project here.
+A user works in one project (``users.project_id``): OCCI has no notion of switching projects,
+and every OCCI query is scoped to the caller's project.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .meta import Base, utcnow
+
+#: The root of the domain tree; the initial migration creates it.
+ROOT_DOMAIN_ID = 1
+
+#: What a quota can limit, with the unit a limit is counted in.
+QUOTA_RESOURCES = {
+    "vms": "virtual machines",
+    "cores": "cores",
+    "memory_gib": "GiB of memory",
+    "volumes": "volumes",
+    "storage_gib": "GiB of storage",
+    "networks": "networks",
+    "public_ips": "public IP addresses",
+}
+
+#: User roles; issue 6 maps federated identities onto them.
+ROLES = ("admin", "member", "reader")
+
+
+class Domain(Base):
+    __tablename__ = "domains"
+    __table_args__ = (UniqueConstraint("parent_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("domains.id", ondelete="RESTRICT"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    #: "/" for the root, "/science/physics/" below it: subtree queries are prefix matches.
+    path: Mapped[str] = mapped_column(String(1024), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    __table_args__ = (UniqueConstraint("domain_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id", ondelete="RESTRICT"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    #: "user" or "admin" (a root or domain administrator's account).
+    kind: Mapped[str] = mapped_column(String(16), default="user")
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class Project(Base):
@@ -20,6 +63,10 @@ class Project(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
     title: Mapped[str | None] = mapped_column(String(255))
+    domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id", ondelete="RESTRICT"), default=ROOT_DOMAIN_ID,
+                                           server_default=str(ROOT_DOMAIN_ID), index=True)
+    #: the account that owns the project (and is billed for it).
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="RESTRICT"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     users: Mapped[list[User]] = relationship(back_populates="project")
@@ -33,7 +80,23 @@ class User(Base):
     #: an argon2id hash in PHC string form; never the password.
     password_hash: Mapped[str | None] = mapped_column(String(255))
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="RESTRICT"), index=True)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="RESTRICT"), index=True)
+    #: admin, member or reader.
+    role: Mapped[str] = mapped_column(String(16), default="member", server_default="member")
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     project: Mapped[Project] = relationship(back_populates="users")
+
+
+class Quota(Base):
+    """The most of one resource a project may hold; no row means no limit."""
+
+    __tablename__ = "quotas"
+    __table_args__ = (UniqueConstraint("project_id", "resource"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    #: a key of QUOTA_RESOURCES.
+    resource: Mapped[str] = mapped_column(String(32))
+    limit: Mapped[float] = mapped_column(Float)
