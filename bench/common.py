@@ -7,10 +7,17 @@ reports the ratio of their median throughputs.
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
+import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Sequence
+
+ROOT = Path(__file__).resolve().parents[1]
+PG_SERVER = os.environ.get("OCCISTACK_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 
 #: A round: run the workload for about ``min_seconds`` and return operations per second.
 Round = Callable[[float], float]
@@ -79,3 +86,38 @@ def result_line(benchmark: str, metric: str, value: float, target: float, op: st
     passed = value >= target if op == ">=" else value <= target
     return (f"RESULT {benchmark} {metric}={value:.2f}{unit} target{op}{target:.1f} "
             f"{'PASS' if passed else 'FAIL'}")
+
+
+@contextmanager
+def scratch_database(prefix: str = "occistack_bench", migrated: bool = False):
+    """A PostgreSQL database made for one benchmark run and dropped after it."""
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_SERVER.rsplit("/", 1)[0] + "/" + name
+    try:
+        if migrated:
+            migrate(url)
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+def migrate(url: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config(str(ROOT / "development.ini"))
+    config.attributes["url"] = url
+    command.upgrade(config, "head")
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]

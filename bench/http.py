@@ -27,19 +27,17 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from contextlib import contextmanager
 from multiprocessing import Pool
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import event
 
-from bench.common import alternate, print_table, result_line
+from bench.common import alternate, print_table, result_line, scratch_database
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "bench" / ".work"
 BIN = Path(sys.executable).parent
-PG_SERVER = os.environ.get("OCCISTACK_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 AUTHORIZATION = "Basic " + base64.b64encode(b"demo:demo").decode()
 ROUNDS = 5
 ROUND_SECONDS = 3.0
@@ -76,22 +74,6 @@ def main() -> int:
 
 
 # --- the database and what the baselines replay -----------------------------------------------
-
-@contextmanager
-def scratch_database():
-    admin = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
-    name = f"occistack_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_SERVER.rsplit("/", 1)[0] + "/" + name
-    try:
-        yield url
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
-
 
 def prepare(url: str) -> str:
     """Migrate, seed the demo data, create a compute with two links; record what the baselines

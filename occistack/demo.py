@@ -1,16 +1,33 @@
-"""Demo data for the embedded default: a zone, OS templates, site offerings, a shared public
-network, and a project with the user ``demo`` (password ``demo``). Idempotent: it adds only
+"""Demo data for the embedded default: a zone with its infrastructure (physical network, pod,
+cluster, two hosts, primary and secondary storage, a public IP range), OS templates, site
+offerings, a shared public network, and a project with the user ``demo`` (password ``demo``). Idempotent: it adds only
 what is missing, so ``make setup`` can run it every time."""
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .federation import hash_password
-from .model import Network, OsTemplate, Project, ServiceOffering, User, Zone
+from .model import (
+    Cluster,
+    Host,
+    IpRange,
+    Network,
+    OsTemplate,
+    PhysicalNetwork,
+    Pod,
+    Project,
+    SecondaryStorage,
+    ServiceOffering,
+    StoragePool,
+    User,
+    VlanRange,
+    Zone,
+)
 from .model.states import NetworkState
 
 DEMO_TEMPLATES = (
@@ -37,9 +54,13 @@ class DemoSummary:
 def seed_demo(session: Session, user_name: str = "demo", password: str = "demo",
               project_name: str = "demo") -> DemoSummary:
     created: list[str] = []
-    if session.scalar(select(Zone).where(Zone.name == "zone1")) is None:
-        session.add(Zone(name="zone1", title="Demo availability zone"))
+    zone = session.scalar(select(Zone).where(Zone.name == "zone1"))
+    if zone is None:
+        zone = Zone(name="zone1", title="Demo availability zone", network_type="advanced")
+        session.add(zone)
+        session.flush()
         created.append("zone zone1")
+    created += _seed_infrastructure(session, zone)
     for term, title, family, name, version, memory, disk in DEMO_TEMPLATES:
         if session.scalar(select(OsTemplate).where(OsTemplate.term == term)) is None:
             session.add(OsTemplate(term=term, title=title, os_family=family, os_name=name, os_version=version,
@@ -52,7 +73,8 @@ def seed_demo(session: Session, user_name: str = "demo", password: str = "demo",
             created.append(f"offering {term}")
     if session.get(Network, "public") is None:
         session.add(Network(id="public", project_id=None, title="Public network", address="192.0.2.0/24",
-                            gateway="192.0.2.1", allocation="dynamic", public=True, state=NetworkState.ACTIVE))
+                            gateway="192.0.2.1", allocation="dynamic", public=True, zone_id=zone.id,
+                            state=NetworkState.ACTIVE))
         created.append("shared network /network/public")
     project = session.scalar(select(Project).where(Project.name == project_name))
     if project is None:
@@ -65,3 +87,59 @@ def seed_demo(session: Session, user_name: str = "demo", password: str = "demo",
         created.append(f"user {user_name}")
     session.flush()
     return DemoSummary(user_name, password, project_name, tuple(created))
+
+
+#: The demo zone's hosts: simulated two-socket servers, as their in-process agents report them.
+DEMO_HOSTS = ("host1", "host2")
+
+
+def _seed_infrastructure(session: Session, zone: Zone) -> list[str]:
+    """What a CloudStack administrator sets up in a zone, in their order: a physical network
+    with guest VLANs, a pod, a cluster, two KVM hosts, primary and secondary storage and a
+    public IP range."""
+    created: list[str] = []
+    if session.scalar(select(PhysicalNetwork).where(PhysicalNetwork.zone_id == zone.id)) is None:
+        physical = PhysicalNetwork(zone_id=zone.id, name="physnet1", traffic_types="guest,public,management",
+                                   bridge="cloudbr0")
+        session.add(physical)
+        session.flush()
+        session.add(VlanRange(physical_network_id=physical.id, first_vlan=100, last_vlan=999))
+        created.append("physical network physnet1 with guest VLANs 100-999")
+    pod = session.scalar(select(Pod).where(Pod.zone_id == zone.id, Pod.name == "pod1"))
+    if pod is None:
+        pod = Pod(zone_id=zone.id, name="pod1", cidr="10.0.0.0/24", gateway="10.0.0.1")
+        session.add(pod)
+        session.flush()
+        created.append("pod pod1")
+    cluster = session.scalar(select(Cluster).where(Cluster.pod_id == pod.id, Cluster.name == "cluster1"))
+    if cluster is None:
+        cluster = Cluster(zone_id=zone.id, pod_id=pod.id, name="cluster1", hypervisor="KVM")
+        session.add(cluster)
+        session.flush()
+        created.append("cluster cluster1")
+    for number, name in enumerate(DEMO_HOSTS, start=11):
+        if session.scalar(select(Host).where(Host.name == name)) is None:
+            session.add(Host(name=name, zone_id=zone.id, pod_id=pod.id, cluster_id=cluster.id,
+                             address=f"10.0.0.{number}", cpu_sockets=2, cpu_cores=16, cpu_mhz=2400,
+                             memory_mib=65536, cpu_overcommit=4.0, memory_overcommit=1.5))
+            created.append(f"host {name}")
+    if session.scalar(select(StoragePool).where(StoragePool.zone_id == zone.id)) is None:
+        session.add(StoragePool(zone_id=zone.id, pod_id=pod.id, cluster_id=cluster.id, name="primary1",
+                                protocol="filesystem", path="/var/lib/occistack/primary", capacity_gib=4096,
+                                overprovisioning=2.0))
+        created.append("primary storage primary1")
+    if session.scalar(select(SecondaryStorage).where(SecondaryStorage.zone_id == zone.id)) is None:
+        session.add(SecondaryStorage(zone_id=zone.id, name="secondary1", url="nfs://127.0.0.1/export/secondary",
+                                     capacity_gib=1024))
+        created.append("secondary storage secondary1")
+    if session.scalar(select(IpRange).where(IpRange.zone_id == zone.id, IpRange.purpose == "public")) is None:
+        session.add(IpRange(zone_id=zone.id, purpose="public", first_address="192.0.2.10",
+                            last_address="192.0.2.250", first_number=_number("192.0.2.10"),
+                            last_number=_number("192.0.2.250"), gateway="192.0.2.1", prefix_length=24))
+        created.append("public IP range 192.0.2.10-192.0.2.250")
+    session.flush()
+    return created
+
+
+def _number(address: str) -> int:
+    return int(ipaddress.ip_address(address))

@@ -47,17 +47,18 @@ def served(tmp_path_factory):
 
 def test_walkthrough_runs_verbatim(served):
     blocks = walkthrough_blocks()
-    assert len(blocks) >= 6, "the walkthrough lost its steps"
+    assert len(blocks) >= 7, "the walkthrough lost its steps"
     outputs = []
     for block in blocks:
         script = "set -euo pipefail\n" + block.replace("127.0.0.1:6543", f"127.0.0.1:{served}")
         done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, f"step failed:\n{block}\n--- stdout\n{done.stdout}\n--- stderr\n{done.stderr}"
         outputs.append(done.stdout)
-    discovery, _create, actions, link, _json, delete = outputs[0], outputs[1], outputs[2], outputs[3], \
-        outputs[4], outputs[5]
+    discovery, _create, active, actions, link, _json, delete = outputs[:7]
     assert discovery.startswith('Category: entity; scheme="http://schemas.ogf.org/occi/core#"')
-    assert 'occi.compute.state="inactive"' in actions and 'occi.compute.state="active"' in actions
+    assert 'occi.compute.state="active"' in active and 'occi.networkinterface.address="192.0.2.' in active
+    assert actions.splitlines() == ['X-OCCI-Attribute: occi.compute.state="inactive"',
+                                    'X-OCCI-Attribute: occi.compute.state="active"']
     assert "Link: </storage/walkthrough-disk>" in link
     assert delete.strip().endswith("404")
 

@@ -17,16 +17,18 @@ from .base import ComputeDriver, DriverError, GuestSpec, NetworkDriver, StorageD
 class FailureSwitch:
     """Makes the next call of a named operation raise DriverError with a given message."""
 
-    _pending: dict[str, str] = field(default_factory=dict)
+    _pending: dict[str, list[str]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def fail_next(self, operation: str, message: str) -> None:
+    def fail_next(self, operation: str, message: str, times: int = 1) -> None:
+        """The next ``times`` calls of ``operation`` fail with ``message``."""
         with self._lock:
-            self._pending[operation] = message
+            self._pending.setdefault(operation, []).extend([message] * times)
 
     def check(self, operation: str) -> None:
         with self._lock:
-            message = self._pending.pop(operation, None)
+            pending = self._pending.get(operation)
+            message = pending.pop(0) if pending else None
         if message is not None:
             raise DriverError(message)
 

@@ -12,3 +12,5 @@ class Identity:
     project_id: int
     #: how the user proved who they are: "password", later "x509", "oidc", "keystone".
     method: str
+    #: admin, member or reader (model.tenancy.ROLES).
+    role: str = "member"

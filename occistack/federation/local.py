@@ -90,6 +90,6 @@ class LocalPasswordSource:
             return None
         if not verify_password(user.password_hash, password):
             return None
-        identity = Identity(user.id, user.name, user.project_id, "password")
+        identity = Identity(user.id, user.name, user.project_id, "password", user.role)
         self.cache.put(fingerprint, identity)
         return identity

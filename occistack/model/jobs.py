@@ -23,8 +23,9 @@ from .states import CommandState, JobState
 class Job(Base):
     __tablename__ = "jobs"
     __table_args__ = (
-        # The claim: queued jobs due now, oldest first.
-        Index("ix_jobs_state_due", "state", "run_after", "id"),
+        # The claim: queued jobs oldest first, read in index order until the first one that is
+        # due and not blocked (an index on run_after would make PostgreSQL sort them all).
+        Index("ix_jobs_state_id", "state", "id"),
         # Serialisation per resource: is an older job of this entity still unfinished?
         Index("ix_jobs_entity_state", "entity_id", "state", "id"),
     )

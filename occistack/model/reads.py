@@ -126,6 +126,10 @@ def _link_statements(shape: str):
     """The NICs and storage links of one compute (``:vm_id``) or several (``:vm_ids``)."""
     if shape == "one":
         nic_owner, link_owner = nics.c.vm_id == bindparam("vm_id"), storage_links.c.vm_id == bindparam("vm_id")
+    elif shape == "project":
+        # Links are the project's like their computes; the shared public network's NICs too.
+        nic_owner = entities.c.project_id == bindparam("project_id")
+        link_owner = entities.c.project_id == bindparam("project_id")
     else:
         nic_owner = nics.c.vm_id.in_(bindparam("vm_ids", expanding=True))
         link_owner = storage_links.c.vm_id.in_(bindparam("vm_ids", expanding=True))
@@ -133,6 +137,10 @@ def _link_statements(shape: str):
             STORAGELINK_SELECT.where(link_owner).order_by(storage_links.c.device_id))
 
 
+_PROJECT_TAGS_SELECT = (select(entity_mixins.c.entity_id, entity_mixins.c.mixin)
+                        .select_from(entity_mixins.join(entities, entities.c.id == entity_mixins.c.entity_id))
+                        .where(_VISIBLE, entities.c.kind.in_(bindparam("kinds", expanding=True)))
+                        .order_by(entity_mixins.c.entity_id, entity_mixins.c.mixin))
 _TAGS_SELECT = (select(entity_mixins.c.entity_id, entity_mixins.c.mixin)
                 .where(entity_mixins.c.entity_id.in_(bindparam("ids", expanding=True)))
                 .order_by(entity_mixins.c.entity_id, entity_mixins.c.mixin))
@@ -164,10 +172,15 @@ def load_entities(session: Session, kind: str, project_id: int, ids: Sequence[st
     loaded = LoadedEntities(rows)
     if not rows:
         return loaded
+    # The whole collection: its links and tags are read by joining, not by listing thousands
+    # of ids in IN clauses.
+    everything = ids is None and limit is None and not offset
     entity_ids = [row.id for row in rows]
     link_ids: list[str] = []
     if kind == "compute" and with_links:
-        if len(entity_ids) == 1:
+        if everything:
+            (nic_select, link_select), owners = _link_statements("project"), {"project_id": project_id}
+        elif len(entity_ids) == 1:
             (nic_select, link_select), owners = _link_statements("one"), {"vm_id": entity_ids[0]}
         else:
             (nic_select, link_select), owners = _link_statements("many"), {"vm_ids": entity_ids}
@@ -177,7 +190,12 @@ def load_entities(session: Session, kind: str, project_id: int, ids: Sequence[st
         for link in connection.execute(link_select, owners):
             loaded.storage_links_by_vm.setdefault(link.vm_id, []).append(link)
             link_ids.append(link.id)
-    for entity_id, mixin in connection.execute(_TAGS_SELECT, {"ids": entity_ids + link_ids}):
+    if everything:
+        tags = connection.execute(_PROJECT_TAGS_SELECT, {"project_id": project_id,
+                                                         "kinds": [kind, "networkinterface", "storagelink"]})
+    else:
+        tags = connection.execute(_TAGS_SELECT, {"ids": entity_ids + link_ids})
+    for entity_id, mixin in tags:
         loaded.tags.setdefault(entity_id, []).append(mixin)
     return loaded
 

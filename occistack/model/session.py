@@ -8,15 +8,22 @@ in ``session.info`` so the process that made the change can refresh its own regi
 from __future__ import annotations
 
 from zope.sqlalchemy.datamanager import STATUS_ACTIVE, join_transaction, mark_changed
-from sqlalchemy import event, update
+from sqlalchemy import event, inspect, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from .catalog import CatalogGeneration, OsTemplate, ServiceOffering, Zone
-from .resources import UserMixin
+from .infrastructure import Cluster, Host, InventoryGeneration, PhysicalNetwork, Pod, StoragePool, VlanRange
+from .resources import AffinityGroup, UserMixin
 
-_CATALOG_CLASSES = (OsTemplate, ServiceOffering, Zone, UserMixin)
+_CATALOG_CLASSES = (OsTemplate, ServiceOffering, Zone, UserMixin, AffinityGroup)
 CATALOG_CHANGED = "occistack.catalog_changed"
+#: What the topology snapshot of placement is built from. Capacity columns change with every
+#: placement and are not part of it: the snapshot corrects them host by host.
+_INVENTORY_CLASSES = (Zone, Pod, Cluster, Host, StoragePool, PhysicalNetwork, VlanRange)
+_CAPACITY_COLUMNS = {"cpu_used_mhz", "memory_used_mib", "used_gib", "last_heartbeat", "agent_version",
+                     "hypervisor_version", "state_message"}
+INVENTORY_CHANGED = "occistack.inventory_changed"
 
 
 _TRANSACTION_MANAGER = "occistack.transaction_manager"
@@ -76,14 +83,34 @@ def _join_transaction_managers(factory: sessionmaker[Session]) -> None:
 
 def _bump_generation_on_catalog_change(session: Session, _context, _instances) -> None:
     touched = (*session.new, *session.dirty, *session.deleted)
-    if not any(isinstance(instance, _CATALOG_CLASSES) for instance in touched):
-        return
-    table = CatalogGeneration.__table__
-    session.connection().execute(update(table).where(table.c.id == 1).values(generation=table.c.generation + 1))
-    session.info[CATALOG_CHANGED] = True
+    if any(isinstance(instance, _CATALOG_CLASSES) for instance in touched):
+        table = CatalogGeneration.__table__
+        session.connection().execute(update(table).where(table.c.id == 1).values(generation=table.c.generation + 1))
+        session.info[CATALOG_CHANGED] = True
+    if any(isinstance(instance, _INVENTORY_CLASSES) and _changes_inventory(session, instance) for instance in touched):
+        table = InventoryGeneration.__table__
+        session.connection().execute(update(table).where(table.c.id == 1).values(generation=table.c.generation + 1))
+        session.info[INVENTORY_CHANGED] = True
+
+
+def _changes_inventory(session: Session, instance) -> bool:
+    """New and deleted rows always do; an update does unless it only moved capacity or health."""
+    if instance in session.new or instance in session.deleted:
+        return True
+    state = inspect(instance)
+    changed = {attribute.key for attribute in state.attrs if attribute.history.has_changes()}
+    return bool(changed - _CAPACITY_COLUMNS)
 
 
 def get_tm_session(session_factory: sessionmaker[Session], transaction_manager, request=None) -> Session:
     """A session whose commit and rollback belong to ``transaction_manager`` (pyramid_tm's in the
     server, ``transaction.manager`` in the command line)."""
     return session_factory(info={"request": request, _TRANSACTION_MANAGER: transaction_manager})
+
+
+def bump_inventory_generation(session: Session) -> None:
+    """For changes written with Core statements (a host's status moved by its heartbeats),
+    which the flush hook above does not see."""
+    table = InventoryGeneration.__table__
+    session.execute(update(table).where(table.c.id == 1).values(generation=table.c.generation + 1))
+    session.info[INVENTORY_CHANGED] = True

@@ -2,7 +2,7 @@
 
 Configured by inclusion, in this order (each module's ``includeme`` wires one concern):
 settings, database session, drivers and dispatcher, the category catalog, security, the OCCI
-protocol tween, the discovery fast path, error views, routes, views.
+protocol tween, the discovery fast path, error views, routes, the OCCI views, the admin API.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ INCLUDES = (
     ".errors",
     ".routes",
     ".views",
+    ".admin",
 )
 
 

@@ -1,10 +1,40 @@
-"""Wires the management plane into the server: the drivers and the dispatcher that runs the
-use cases' operations. In this issue operations run at once on the fake drivers."""
+"""Wires the management plane into the server: the job dispatcher and placement the views'
+use cases get, and -- for the embedded default -- a worker and host agents in this process.
+
+Settings (``[app:main]``):
+
+* ``occistack.worker`` -- ``thread`` (a job worker in a thread of the server; the embedded
+  default) or ``none`` (workers are ``occistack worker`` processes; production);
+* ``occistack.agents.inprocess`` -- host names whose agents run inside the server, ``*`` for
+  every host, empty for none (production hosts run ``occistack-agent``);
+* ``occistack.drivers`` -- what in-process agents drive: ``fake``;
+* ``occistack.placement.strategy`` (``first_fit`` or ``dispersing``),
+  ``occistack.placement.capacity_threshold`` (0.85).
+"""
 
 from __future__ import annotations
 
+import atexit
+
 from ..drivers.fake import FakeDrivers
-from ..orchestrator import immediate_dispatcher
+from ..orchestrator.gateway import GatewaySettings
+from ..orchestrator.plane import ManagementPlane, PlaneSettings
+
+
+def plane_settings(settings) -> PlaneSettings:
+    hosts = tuple(settings.get("occistack.agents.inprocess", "").split())
+    return PlaneSettings(
+        worker=settings.get("occistack.worker", "thread"),
+        local_agent_hosts=hosts,
+        placement_strategy=settings.get("occistack.placement.strategy", "first_fit"),
+        capacity_threshold=float(settings.get("occistack.placement.capacity_threshold", 0.85)),
+        topology_revalidate_seconds=float(settings.get("occistack.placement.revalidate_seconds", 5)),
+        gateway=GatewaySettings(
+            heartbeat_seconds=float(settings.get("occistack.agents.heartbeat_seconds", 10)),
+            disconnected_after=float(settings.get("occistack.agents.disconnected_after", 30)),
+            alert_after=float(settings.get("occistack.agents.alert_after", 90)),
+        ),
+    )
 
 
 def includeme(config) -> None:
@@ -12,6 +42,17 @@ def includeme(config) -> None:
     kind = settings.get("occistack.drivers", "fake")
     if kind != "fake":
         raise ValueError(f"occistack.drivers = {kind!r} is not available yet; use 'fake'")
-    drivers = settings.get("occistack.driver_instances") or FakeDrivers()
-    config.registry["occistack.drivers"] = drivers
-    config.registry["occistack.dispatcher"] = immediate_dispatcher(drivers)
+    shared = settings.get("occistack.driver_instances")
+    per_host: dict[str, FakeDrivers] = {}
+
+    def drivers_for(host_name: str):
+        # Each simulated host has its own hypervisor, unless a test hands one set to all.
+        return shared if shared is not None else per_host.setdefault(host_name, FakeDrivers())
+
+    plane = ManagementPlane(config.registry["occistack.session_factory"], plane_settings(settings), drivers_for)
+    config.registry["occistack.plane"] = plane
+    config.registry["occistack.dispatcher"] = plane.dispatcher
+    config.registry["occistack.placement"] = plane.placement
+    config.registry["occistack.drivers"] = shared if shared is not None else per_host
+    plane.start()
+    atexit.register(plane.stop)

@@ -2,11 +2,13 @@
 
 OCCI paths (SPEC-NOTES §1.1, §7): the query interface at /-/ and its RFC 5785 twin; one
 collection and one entity route per kind, with the /link/… aliases that rOCCI 1.x, VMDIRAC and
-IM hard-code; and, last, every other path ending in "/" is looked up as a mixin's location.
+IM hard-code; the admin API under /admin/ (its own section, below); and, last, every other
+path ending in "/" is looked up as a mixin's location.
 """
 
 from __future__ import annotations
 
+from .admin.context import admin_context
 from .contexts import occi_context
 
 #: kind term → the collection paths that serve it (the first is the kind's own location).
@@ -36,4 +38,42 @@ def includeme(config) -> None:
             add(f"collection_{kind}{suffix}", path, factory=occi_context)
             add(f"collection_{kind}{suffix}_bare", path.rstrip("/"), factory=occi_context)
             add(f"entity_{kind}{suffix}", path + "{entity_id}", factory=occi_context)
+    add_admin_routes(config)
+    # Last: every other path is a mixin's location.
     add("mixin_collection", "/*location", factory=occi_context)
+
+
+# --- the admin API: JSON, for the admin role only (views in occi_server/admin/) -----------------------
+
+#: /admin/<resource> lists (GET) and creates (POST); /admin/<resource>/{id} shows (GET) and
+#: removes (DELETE).
+ADMIN_RESOURCES = ("regions", "zones", "physical-networks", "pods", "clusters", "hosts", "storage-pools",
+                   "secondary-storage", "ip-ranges", "offerings", "domains", "accounts", "projects", "users",
+                   "quotas")
+#: Resources whose rows change state: POST /admin/<resource>/{id}/actions/{action}.
+ADMIN_RESOURCES_WITH_ACTIONS = ("zones", "pods", "clusters", "hosts", "storage-pools", "secondary-storage")
+
+
+def admin_route_name(resource: str, part: str = "") -> str:
+    """``storage-pools`` → ``admin_storage_pools``, ``admin_storage_pools_item``, …"""
+    base = "admin_" + resource.replace("-", "_")
+    return f"{base}_{part}" if part else base
+
+
+def add_admin_routes(config) -> None:
+    add = config.add_route
+    add("admin_index", "/admin/", factory=admin_context)
+    add("admin_index_bare", "/admin", factory=admin_context)
+    for resource in ADMIN_RESOURCES:
+        add(admin_route_name(resource), f"/admin/{resource}", factory=admin_context)
+        add(admin_route_name(resource, "item"), f"/admin/{resource}/{{id:\\d+}}", factory=admin_context)
+        if resource in ADMIN_RESOURCES_WITH_ACTIONS:
+            add(admin_route_name(resource, "action"), f"/admin/{resource}/{{id:\\d+}}/actions/{{action}}",
+                factory=admin_context)
+    add("admin_vlan_ranges", "/admin/physical-networks/{id:\\d+}/vlan-ranges", factory=admin_context)
+    add("admin_vlan_ranges_item", "/admin/physical-networks/{id:\\d+}/vlan-ranges/{range_id:\\d+}",
+        factory=admin_context)
+    add("admin_events", "/admin/events", factory=admin_context)
+    add("admin_capacity", "/admin/capacity", factory=admin_context)
+    # Any other /admin/ path: a JSON 404 that lists the resources, not the OCCI mixin lookup.
+    add("admin_unknown", "/admin/*rest", factory=admin_context)

@@ -97,7 +97,8 @@ class OCCISecurityPolicy:
         identity = self.identity(request)
         if identity is None:
             return [Everyone]
-        return [Everyone, Authenticated, f"user:{identity.user_id}", f"project:{identity.project_id}"]
+        return [Everyone, Authenticated, f"user:{identity.user_id}", f"project:{identity.project_id}",
+                f"role:{identity.role}"]
 
     def remember(self, request, userid, **kw):
         return []

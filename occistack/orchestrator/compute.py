@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from ..model import Network, NetworkInterface, OsTemplate, VirtualMachine
+from ..model import Network, NetworkInterface, OsTemplate, ServiceOffering, VirtualMachine
+from ..model.occi.crtp import CRTP_SCHEME
 from ..model.states import VM_TRANSITIONS, Event, VmState
 from .caller import Caller
 from .dispatch import Dispatcher, Operation
 from .errors import Conflict, InvalidRequest, NotFound
+from .events import record_event
+from .handlers.common import instance_name
 from .identifiers import new_entity_id
 from .networks import NicRequest, add_nic, visible_networks
+from .quotas import check_quota
 from .storage import DiskRequest, add_storage_link
 from .tags import resolve_tags
 from .transitions import apply_event
@@ -41,6 +45,8 @@ class ComputeRequest:
     tags: tuple[str, ...] = ()
     nics: tuple[NicRequest, ...] = ()
     disks: tuple[DiskRequest, ...] = ()
+    #: the affinity group (by id) whose host rules placement follows.
+    affinity_group_id: int | None = None
     #: with no NIC requested: join the only visible network, or refuse if there are several.
     pick_network: bool = True
 
@@ -72,32 +78,53 @@ def find_template(session: Session, caller: Caller, term: str) -> OsTemplate:
     return template
 
 
-def deploy_compute(session: Session, caller: Caller, request: ComputeRequest, dispatcher: Dispatcher) -> VirtualMachine:
-    """Write the VM, its NICs and storage links in ``starting``/``attaching`` and submit the deploy."""
+def deploy_compute(session: Session, caller: Caller, request: ComputeRequest, dispatcher: Dispatcher,
+                   placement) -> VirtualMachine:
+    """Check the quota, write the VM, its NICs and storage links in ``starting``/``attaching``,
+    reserve a host and a pool for it (NoCapacity when nothing fits), and queue the deploy --
+    all in the request's transaction."""
     template = find_template(session, caller, request.template_term)
     if request.cores < template.min_cores:
         raise InvalidRequest(f"OS template {template.term!r} needs at least {template.min_cores} cores")
     if request.memory_gib < template.min_memory_gib:
         raise InvalidRequest(f"OS template {template.term!r} needs at least {template.min_memory_gib:g} GiB of memory")
+    check_quota(session, caller.project_id, vms=1, cores=request.cores, memory_gib=request.memory_gib)
+    offering = _offering(session, request.resource_tpl)
+    zone_id = zone_id_for(session, request.zone_name) if request.zone_name is not None else None
     vm = VirtualMachine(
         id=new_entity_id(session, request.entity_id), project_id=caller.project_id, title=request.title,
         summary=request.summary, hostname=request.hostname or _hostname_from(request.title),
         architecture=request.architecture or template.architecture, cores=request.cores,
         memory_gib=request.memory_gib, share=request.share, speed_ghz=request.speed_ghz,
-        template_id=template.id, resource_tpl=request.resource_tpl, zone_id=zone_id_for(session, request.zone_name),
+        template_id=template.id, resource_tpl=request.resource_tpl, zone_id=zone_id,
+        offering_id=offering.id if offering else None, ha_enabled=bool(offering and offering.ha_enabled),
+        affinity_group_id=request.affinity_group_id,
         user_data=request.user_data, ssh_public_key=request.ssh_public_key, state=VmState.STARTING,
+        mixin_rows=resolve_tags(session, caller, request.tags),
     )
+    vm.instance_name = instance_name(vm)
+    # Placed before the row is written, so that its reservation goes into the same INSERT.
+    disk_gib = offering.disk_gib if offering and offering.disk_gib else template.size_gib
+    placement.place_vm(session, vm, zone_id=zone_id, disk_gib=disk_gib)
     session.add(vm)
     session.flush()
-    vm.mixin_rows.extend(resolve_tags(session, caller, request.tags))
     nics = request.nics or _default_network(session, caller, request.pick_network)
-    for nic in nics:
-        add_nic(session, vm, nic, caller)
+    for index, nic in enumerate(nics):
+        add_nic(session, vm, nic, caller, interface=f"eth{index}")
     for disk in request.disks:
         add_storage_link(session, vm, disk, caller)
     session.flush()
-    dispatcher.submit(session, Operation("deploy_vm", vm.id))
+    job = dispatcher.submit(session, Operation("deploy_vm", vm.id), caller)
+    record_event(session, "vm.deploy", "scheduled", "compute", vm.id, caller=caller,
+                 job_id=getattr(job, "id", None))
     return vm
+
+
+def _offering(session: Session, resource_tpl: str | None) -> ServiceOffering | None:
+    """The site's service offering a resource_tpl identifier names (None for the CRTP sizes)."""
+    if not resource_tpl or resource_tpl.startswith(CRTP_SCHEME):
+        return None
+    return session.scalar(select(ServiceOffering).where(ServiceOffering.term == resource_tpl.rsplit("#", 1)[-1]))
 
 
 def compute_action(session: Session, vm: VirtualMachine, action: str, method: str | None,
@@ -142,16 +169,23 @@ def save_compute(session: Session, caller: Caller, vm: VirtualMachine, name: str
 
 
 def resize_compute(session: Session, vm: VirtualMachine, cores: int, memory_gib: float,
-                   resource_tpl: str | None) -> None:
-    if (cores, memory_gib) != (vm.cores, vm.memory_gib) and vm.state != VmState.STOPPED:
-        raise Conflict(f"a compute can only be resized while stopped; it is "
-                       f"{VM_TRANSITIONS.occi_state(vm.state)} — stop it first")
+                   resource_tpl: str | None, placement) -> None:
+    """Change a stopped compute's size (a new resource_tpl), re-reserving on its host."""
+    if (cores, memory_gib) != (vm.cores, vm.memory_gib):
+        if vm.state != VmState.STOPPED:
+            raise Conflict(f"a compute can only be resized while stopped; it is "
+                           f"{VM_TRANSITIONS.occi_state(vm.state)} — stop it first")
+        check_quota(session, vm.project_id, cores=cores - vm.cores, memory_gib=memory_gib - vm.memory_gib)
+        placement.resize_vm(session, vm, cores, memory_gib)
     vm.cores, vm.memory_gib, vm.resource_tpl = cores, memory_gib, resource_tpl
+    offering = _offering(session, resource_tpl)
+    vm.offering_id = offering.id if offering else None
 
 
 def destroy_compute(session: Session, vm: VirtualMachine, dispatcher: Dispatcher) -> None:
     apply_event(session, vm, VM_TRANSITIONS, Event.DESTROY)
     dispatcher.submit(session, Operation("destroy_vm", vm.id))
+    record_event(session, "vm.destroy", "scheduled", "compute", vm.id, project_id=vm.project_id)
 
 
 def attach_nic(session: Session, caller: Caller, vm: VirtualMachine, request: NicRequest,

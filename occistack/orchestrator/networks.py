@@ -9,19 +9,22 @@ fails the flush inside a savepoint and the allocator tries the next one.
 from __future__ import annotations
 
 import ipaddress
-import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..model import Entity, Network, NetworkInterface, VirtualMachine
+from ..model import Entity, Network, NetworkInterface, VirtualMachine, Zone
 from ..model.states import LINK_TRANSITIONS, NETWORK_TRANSITIONS, Event, LinkState, NetworkState
+from .addresses import allocate_public_address, allocate_vlan, public_ranges, random_mac, release_vlan
 from .caller import Caller
 from .dispatch import Dispatcher, Operation
 from .errors import Conflict, InvalidRequest, NotFound, NotPermitted
+from .events import record_event
 from .identifiers import new_entity_id
+from .quotas import check_quota
+from .usage import open_usage
 from .transitions import apply_event
 from .zones import zone_id_for
 
@@ -63,21 +66,29 @@ def get_network(session: Session, caller: Caller, network_id: str) -> Network:
 
 
 def create_network(session: Session, caller: Caller, request: NetworkRequest, dispatcher: Dispatcher) -> Network:
+    """An isolated guest network: in an advanced zone it takes a VLAN of the zone's physical
+    network (the one asked for, or the lowest free one)."""
     address, gateway = _checked_addressing(request.address, request.gateway)
-    if request.vlan is not None:
-        taken = session.scalar(select(Network.id).where(Network.vlan == request.vlan))
-        if taken is not None:
-            raise Conflict(f"VLAN {request.vlan} is already used by another network; choose another "
-                           "occi.network.vlan or leave it out")
+    check_quota(session, caller.project_id, networks=1)
+    zone_id = zone_id_for(session, request.zone_name)
+    zone = session.get(Zone, zone_id) if zone_id is not None else None
+    if zone is not None and zone.network_type == "basic":
+        raise Conflict(f"zone {zone.name!r} uses basic networking: every guest is on its shared network; "
+                       "isolated networks need an advanced zone")
     network = Network(
         id=new_entity_id(session, request.entity_id), project_id=caller.project_id, title=request.title,
-        summary=request.summary, vlan=request.vlan, label=request.label, address=address, gateway=gateway,
-        allocation=request.allocation or ("dynamic" if address else None), zone_id=zone_id_for(session, request.zone_name),
+        summary=request.summary, label=request.label, address=address, gateway=gateway,
+        allocation=request.allocation or ("dynamic" if address else None), zone_id=zone_id,
         state=NetworkState.CREATING,
     )
     session.add(network)
     session.flush()
-    dispatcher.submit(session, Operation("create_network", network.id))
+    if zone is not None:
+        network.vlan = allocate_vlan(session, network, zone, request.vlan)
+    elif request.vlan is not None:
+        raise Conflict("the cloud has no zone to take a VLAN from; leave occi.network.vlan out")
+    dispatcher.submit(session, Operation("create_network", network.id), caller)
+    record_event(session, "network.create", "scheduled", "network", network.id, caller=caller)
     return network
 
 
@@ -93,9 +104,15 @@ def update_network(session: Session, network: Network, changes: dict) -> None:
                                                changes.get("gateway", network.gateway))
         changes = {**changes, "address": address, "gateway": gateway}
     if changes.get("vlan") not in (None, network.vlan):
-        taken = session.scalar(select(Network.id).where(Network.vlan == changes["vlan"], Network.id != network.id))
-        if taken is not None:
-            raise Conflict(f"VLAN {changes['vlan']} is already used by another network")
+        in_use = session.scalar(select(NetworkInterface.id).where(NetworkInterface.network_id == network.id)
+                                .limit(1))
+        if in_use is not None:
+            raise Conflict("the network's VLAN cannot change while interfaces use it; unlink them first")
+        zone = session.get(Zone, network.zone_id) if network.zone_id is not None else None
+        if zone is None:
+            raise Conflict("the network is in no zone, so it has no VLAN range to choose from")
+        release_vlan(session, network)
+        changes = {**changes, "vlan": allocate_vlan(session, network, zone, changes["vlan"])}
     for name, value in changes.items():
         setattr(network, name, value)
 
@@ -145,8 +162,10 @@ def _checked_addressing(address: str | None, gateway: str | None) -> tuple[str |
 
 # --- network interfaces --------------------------------------------------------------------------
 
-def add_nic(session: Session, vm: VirtualMachine, request: NicRequest, caller: Caller) -> NetworkInterface:
-    """Create a NIC row for ``vm`` on a visible network, with a free MAC, interface and address.
+def add_nic(session: Session, vm: VirtualMachine, request: NicRequest, caller: Caller,
+            interface: str | None = None) -> NetworkInterface:
+    """Create a NIC row for ``vm`` on a visible network, with a free MAC, interface and address
+    (``interface`` when the caller knows it is free, as for a VM being created).
 
     The row starts in ``attaching``; the caller submits whatever operation plugs it.
     """
@@ -154,21 +173,26 @@ def add_nic(session: Session, vm: VirtualMachine, request: NicRequest, caller: C
     if network.state in (NetworkState.DESTROYING, NetworkState.ERROR):
         raise Conflict(f"network /network/{network.id} is {network.state} and cannot take interfaces")
     link_id = new_entity_id(session, request.link_id)
-    used_interfaces = set(session.scalars(select(NetworkInterface.interface)
-                                          .where(NetworkInterface.vm_id == vm.id)))
-    interface = next(f"eth{index}" for index in range(len(used_interfaces) + 1)
-                     if f"eth{index}" not in used_interfaces)
+    if interface is None:
+        used_interfaces = set(session.scalars(select(NetworkInterface.interface)
+                                              .where(NetworkInterface.vm_id == vm.id)))
+        interface = next(f"eth{index}" for index in range(len(used_interfaces) + 1)
+                         if f"eth{index}" not in used_interfaces)
     if request.mac is not None:
         taken = session.scalar(select(NetworkInterface.id).where(NetworkInterface.mac == request.mac.lower()))
         if taken is not None:
             raise Conflict(f"the MAC address {request.mac} is already in use")
+    ranges = public_ranges(session, network.zone_id or vm.zone_id) if network.public else []
+    if ranges:
+        # A public network's addresses come from its zone's public ranges (floating IPs).
+        check_quota(session, vm.project_id, public_ips=1)
+        nic = _new_nic(link_id, vm, network, request, interface, address=None)
+        allocation = allocate_public_address(session, ranges, nic, request.address)
+        open_usage(session, "public_ip", nic.id, vm.project_id, zone_id=allocation.zone_id,
+                   description=allocation.address)
+        return nic
     for attempt in range(_ALLOCATION_ATTEMPTS):
-        nic = NetworkInterface(
-            id=link_id, project_id=vm.project_id, title=request.title, vm_id=vm.id, network_id=network.id,
-            interface=interface, mac=(request.mac or _random_mac()).lower(), state=LinkState.ATTACHING,
-            address=_free_address(session, network, request.address), gateway=network.gateway,
-            allocation=network.allocation if network.address else None,
-        )
+        nic = _new_nic(link_id, vm, network, request, interface, _free_address(session, network, request.address))
         try:
             with session.begin_nested():
                 session.add(nic)
@@ -182,6 +206,16 @@ def add_nic(session: Session, vm: VirtualMachine, request: NicRequest, caller: C
     raise Conflict("no free MAC or IP address could be allocated; try again")
 
 
+def _new_nic(link_id: str, vm: VirtualMachine, network: Network, request: NicRequest, interface: str,
+             address: str | None) -> NetworkInterface:
+    return NetworkInterface(
+        id=link_id, project_id=vm.project_id, title=request.title, vm_id=vm.id, network_id=network.id,
+        interface=interface, mac=(request.mac or random_mac()).lower(), state=LinkState.ATTACHING,
+        address=address, gateway=network.gateway,
+        allocation=network.allocation if (network.address or network.public) else None,
+    )
+
+
 def nic_attached(session: Session, nic: NetworkInterface) -> None:
     apply_event(session, nic, LINK_TRANSITIONS, Event.SUCCEEDED)
 
@@ -189,11 +223,6 @@ def nic_attached(session: Session, nic: NetworkInterface) -> None:
 def detach_nic(session: Session, nic: NetworkInterface, dispatcher: Dispatcher) -> None:
     apply_event(session, nic, LINK_TRANSITIONS, Event.DETACH)
     dispatcher.submit(session, Operation("unplug_nic", nic.id))
-
-
-def _random_mac() -> str:
-    # 02: a locally administered unicast address, as cloud platforms use for guests.
-    return "02:" + ":".join(f"{byte:02x}" for byte in secrets.token_bytes(5))
 
 
 def _free_address(session: Session, network: Network, requested: str | None) -> str | None:

@@ -12,7 +12,9 @@ from ..model.states import LINK_TRANSITIONS, VOLUME_TRANSITIONS, Event, LinkStat
 from .caller import Caller
 from .dispatch import Dispatcher, Operation
 from .errors import Conflict, InvalidRequest, NotFound
+from .events import record_event
 from .identifiers import new_entity_id
+from .quotas import check_quota
 from .transitions import apply_event
 from .zones import zone_id_for
 
@@ -42,17 +44,24 @@ def get_volume(session: Session, caller: Caller, volume_id: str) -> Volume:
     return volume
 
 
-def create_volume(session: Session, caller: Caller, request: VolumeRequest, dispatcher: Dispatcher) -> Volume:
+def create_volume(session: Session, caller: Caller, request: VolumeRequest, dispatcher: Dispatcher,
+                  placement) -> Volume:
+    """Check the quota, write the volume in ``creating``, reserve its GiB on a primary storage
+    pool and queue its creation."""
+    check_quota(session, caller.project_id, volumes=1, storage_gib=request.size_gib)
+    zone_id = zone_id_for(session, request.zone_name) if request.zone_name is not None else None
     volume = Volume(id=new_entity_id(session, request.entity_id), project_id=caller.project_id,
                     title=request.title, summary=request.summary, size_gib=request.size_gib,
-                    zone_id=zone_id_for(session, request.zone_name), state=VolumeState.CREATING)
+                    zone_id=zone_id, state=VolumeState.CREATING)
     session.add(volume)
     session.flush()
-    dispatcher.submit(session, Operation("create_volume", volume.id))
+    placement.place_volume(session, volume, zone_id)
+    dispatcher.submit(session, Operation("create_volume", volume.id), caller)
+    record_event(session, "volume.create", "scheduled", "storage", volume.id, caller=caller)
     return volume
 
 
-def resize_volume(session: Session, volume: Volume, size_gib: float, dispatcher: Dispatcher) -> None:
+def resize_volume(session: Session, volume: Volume, size_gib: float, dispatcher: Dispatcher, placement) -> None:
     if size_gib == volume.size_gib:
         return
     if size_gib < volume.size_gib:
@@ -60,6 +69,8 @@ def resize_volume(session: Session, volume: Volume, size_gib: float, dispatcher:
                        "create a smaller one and copy the data")
     if volume.state not in (VolumeState.ONLINE, VolumeState.OFFLINE):
         raise Conflict(f"storage cannot be resized while it is {VOLUME_TRANSITIONS.occi_state(volume.state)}")
+    check_quota(session, volume.project_id, storage_gib=size_gib - volume.size_gib)
+    placement.grow_volume(session, volume, size_gib)
     dispatcher.submit(session, Operation("resize_volume", volume.id, {"size_gib": size_gib}))
 
 

@@ -158,8 +158,9 @@ def _without_non_finite(value: Any) -> Any:
 
 def encode(document: Any) -> bytes:
     try:
+        # Documents are trees the renderers build: no cycles to look for.
         text = json.dumps(document, separators=(",", ":"), ensure_ascii=False, allow_nan=False,
-                          default=str)
+                          check_circular=False, default=str)
     except ValueError:
         text = json.dumps(_without_non_finite(document), separators=(",", ":"),
                           ensure_ascii=False, default=str)

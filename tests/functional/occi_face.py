@@ -36,7 +36,7 @@ from occistack.demo import seed_demo
 from occistack.drivers.fake import FakeDrivers
 from occistack.model import Project, User
 from occistack.model.session import get_tm_session, make_session_factory
-from tests.conftest import BACKENDS, app_settings, basic, empty_database, missing_component
+from tests.conftest import BACKENDS, SettlingTestApp, app_settings, basic, empty_database, missing_component
 
 # --- what every answer carries ---------------------------------------------------------------
 
@@ -63,8 +63,9 @@ def check_protocol(response) -> None:
     assert response.headers.get("Content-Type"), "every answer has a Content-Type"
 
 
-class OCCIClient(TestApp):
-    """WebTest that checks the protocol headers of every answer it gets."""
+class OCCIClient(SettlingTestApp, TestApp):
+    """WebTest that checks the protocol headers of every answer it gets, and lets the
+    management plane finish what each request started."""
 
     def do_request(self, req, status=None, expect_errors=None):
         response = super().do_request(req, status=status, expect_errors=expect_errors)

@@ -208,12 +208,13 @@ class Category:
     term: str
     title: str | None = None
     attributes: tuple[AttributeDef, ...] = ()
+    #: scheme + term, joined once: renderers read it for every entity of every listing.
+    identifier: str = field(init=False, repr=False, compare=False)
 
     category_class = "category"
 
-    @property
-    def identifier(self) -> str:
-        return self.scheme + self.term
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "identifier", self.scheme + self.term)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Category):

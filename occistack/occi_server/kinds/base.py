@@ -31,6 +31,8 @@ class Scope:
     dispatcher: Dispatcher
     schemes: SiteSchemes
     script_name: str = ""
+    #: the management plane's placement (host and storage reservations).
+    placement: Any = None
 
 
 class KindHandler:

@@ -101,7 +101,7 @@ class ComputeHandler(KindHandler):
             zone_name=zone_term(entity), tags=tuple(m.identifier for m in entity.mixins if _is_tag(m)),
             nics=tuple(nics), disks=tuple(disks), **sizes, **context,
         )
-        vm = cases.deploy_compute(scope.session, scope.caller, request, scope.dispatcher)
+        vm = cases.deploy_compute(scope.session, scope.caller, request, scope.dispatcher, scope.placement)
         return vm.id
 
     # --- update ----------------------------------------------------------------------------------
@@ -141,7 +141,8 @@ class ComputeHandler(KindHandler):
                 raise ConflictError("the architecture can only change while the compute is stopped")
             vm.architecture = changes["occi.compute.architecture"]
         sizes = _sizes(entity, vm)
-        cases.resize_compute(scope.session, vm, sizes["cores"], sizes["memory_gib"], sizes["resource_tpl"])
+        cases.resize_compute(scope.session, vm, sizes["cores"], sizes["memory_gib"], sizes["resource_tpl"],
+                             scope.placement)
         user_tags = [m.identifier for m in entity.mixins if m.user_defined]
         if mode is Mode.REPLACE:
             tags.set_user_tags(scope.session, scope.caller, vm.id, user_tags)

@@ -48,7 +48,7 @@ class StorageHandler(KindHandler):
             size_gib=entity.attributes["occi.storage.size"], entity_id=entity_id or entity.given_id,
             title=entity.attributes.get("occi.core.title"), summary=entity.attributes.get("occi.core.summary"),
             zone_name=zone_term(entity))
-        volume = cases.create_volume(scope.session, scope.caller, request, scope.dispatcher)
+        volume = cases.create_volume(scope.session, scope.caller, request, scope.dispatcher, scope.placement)
         tags.tag_all(scope.session, scope.caller, [m.identifier for m in entity.mixins if m.user_defined], volume.id)
         return volume.id
 
@@ -65,7 +65,8 @@ class StorageHandler(KindHandler):
         if "occi.core.summary" in entity.attributes or mode is Mode.REPLACE:
             volume.summary = entity.attributes.get("occi.core.summary")
         if "occi.storage.size" in entity.attributes:
-            cases.resize_volume(scope.session, volume, entity.attributes["occi.storage.size"], scope.dispatcher)
+            cases.resize_volume(scope.session, volume, entity.attributes["occi.storage.size"], scope.dispatcher,
+                                scope.placement)
         user_tags = [m.identifier for m in entity.mixins if m.user_defined]
         if mode is Mode.REPLACE:
             tags.set_user_tags(scope.session, scope.caller, entity_id, user_tags)

@@ -75,7 +75,7 @@ def post_entity(request):
             return respond(request, renderer(request).category(made))
         return render_entity(request, handler.get(current, entity_id))
     if ir.is_empty:
-        raise BadRequest(f"send the attributes or mixins to change, or POST ?action=<term> to act")
+        raise BadRequest("send the attributes or mixins to change, or POST ?action=<term> to act")
     if isinstance(existing, LinkOut) and ir.links:
         raise BadRequest("a link cannot carry links")
     entity = entity_input(ir, current.registry, handler.kind, Mode.UPDATE, _mixins(existing))

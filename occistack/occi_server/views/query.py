@@ -20,7 +20,7 @@ QUERY_ROUTES = ("query_interface", "query_interface_well_known")
 _LONGEST_TERM, _LONGEST_SCHEME, _LONGEST_TITLE, _LONGEST_LOCATION = 64, 255, 255, 255
 RESERVED_SCHEME = "http://schemas.ogf.org/occi/"
 #: Paths a user mixin cannot take: the query interface and every kind path and alias.
-_FIXED_PREFIXES = ("/-/", "/.well-known/", "/link/",
+_FIXED_PREFIXES = ("/-/", "/.well-known/", "/link/", "/admin/",
                    *(path for paths in KIND_PATHS.values() for path in paths))
 
 

@@ -24,7 +24,7 @@ def scope(request) -> Scope:
     registry = request.registry
     return Scope(session=request.dbsession, caller=request.caller, registry=request.occi_registry,
                  dispatcher=registry["occistack.dispatcher"], schemes=get_settings(registry).schemes,
-                 script_name=request.script_name)
+                 script_name=request.script_name, placement=registry["occistack.placement"])
 
 
 def renderer(request) -> Renderer:

@@ -36,6 +36,9 @@ def upgrade() -> None:
     # Every project is in a domain: existing ones move to the root, created here.
     op.execute("INSERT INTO domains (id, parent_id, name, path, created_at) VALUES (1, NULL, 'ROOT', '/', "
                "CURRENT_TIMESTAMP)")
+    if op.get_bind().dialect.name == "postgresql":
+        # The explicit id leaves the sequence behind; the next domain must get 2, not 1.
+        op.execute("SELECT setval(pg_get_serial_sequence('domains', 'id'), 1)")
 
     op.create_table('inventory_generation',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -282,7 +285,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('jobs', schema=None) as batch_op:
         batch_op.create_index('ix_jobs_entity_state', ['entity_id', 'state', 'id'], unique=False)
-        batch_op.create_index('ix_jobs_state_due', ['state', 'run_after', 'id'], unique=False)
+        batch_op.create_index('ix_jobs_state_id', ['state', 'id'], unique=False)
 
     op.create_table('storage_pools',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -503,7 +506,7 @@ def downgrade() -> None:
 
     op.drop_table('storage_pools')
     with op.batch_alter_table('jobs', schema=None) as batch_op:
-        batch_op.drop_index('ix_jobs_state_due')
+        batch_op.drop_index('ix_jobs_state_id')
         batch_op.drop_index('ix_jobs_entity_state')
 
     op.drop_table('jobs')

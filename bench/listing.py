@@ -1,0 +1,128 @@
+"""Benchmark: listing 10,000 computes in JSON against a bare SQLAlchemy Core query.
+
+Run from the repository root: ``.venv/bin/python -m bench.listing`` (PostgreSQL at
+127.0.0.1:5432, or ``OCCISTACK_TEST_PG``).
+
+A scratch database gets 10,000 computes of one project, each with a network interface on the
+public network (rows written in bulk: creating them through the API is another benchmark's
+business). Then, alternating:
+
+* baseline: one SQLAlchemy Core connection runs a query for the same rows -- the computes
+  joined to their templates and zones, and their network interfaces -- and fetches them;
+* occistack: ``GET /compute/`` with ``Accept: application/occi+json`` through the WSGI
+  application in-process: authentication (cached), the query, rendering every compute with
+  its kind, mixins, attributes, links and actions, and the JSON body.
+
+Target: at most 3× the baseline's time.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import statistics
+import sys
+import time
+import uuid
+
+import transaction
+from sqlalchemy import create_engine, insert, select
+
+from bench.common import print_table, result_line, scratch_database
+from occistack.demo import seed_demo
+from occistack.model import Entity, NetworkInterface, OsTemplate, Project, VirtualMachine, Zone, make_engine
+from occistack.model.reads import COMPUTE_SELECT, NIC_SELECT, entities, nics
+from occistack.model.session import get_tm_session, make_session_factory
+
+COUNT = 10_000
+ROUNDS = 5
+TARGET = 3.0
+AUTH = "Basic " + base64.b64encode(b"demo:demo").decode()
+
+
+def populate(url: str) -> int:
+    engine = make_engine({"sqlalchemy.url": url})
+    session_factory = make_session_factory(engine)
+    manager = transaction.TransactionManager(explicit=True)
+    with manager:
+        seed_demo(get_tm_session(session_factory, manager))
+    with session_factory() as session:
+        project_id = session.scalar(select(Project.id).where(Project.name == "demo"))
+        template_id = session.scalar(select(OsTemplate.id).where(OsTemplate.term == "cirros-0.6"))
+        zone_id = session.scalar(select(Zone.id))
+    ids = [str(uuid.UUID(int=number + 1)) for number in range(COUNT)]
+    nic_ids = [str(uuid.UUID(int=COUNT + number + 1)) for number in range(COUNT)]
+    with engine.begin() as connection:
+        connection.execute(insert(Entity.__table__), [
+            {"id": vm_id, "kind": "compute", "project_id": project_id, "title": f"worker {number}"}
+            for number, vm_id in enumerate(ids)] + [
+            {"id": nic_id, "kind": "networkinterface", "project_id": project_id, "title": None}
+            for nic_id in nic_ids])
+        connection.execute(insert(VirtualMachine.__table__), [
+            {"id": vm_id, "hostname": f"worker-{number}", "architecture": "x64", "cores": 1, "memory_gib": 1.0,
+             "state": "running", "template_id": template_id, "zone_id": zone_id,
+             "resource_tpl": "http://schemas.ogf.org/occi/infrastructure/compute/template/1.1#small",
+             "instance_name": f"i-{project_id}-{vm_id}"}
+            for number, vm_id in enumerate(ids)])
+        connection.execute(insert(NetworkInterface.__table__), [
+            {"id": nic_id, "vm_id": vm_id, "network_id": "public", "interface": "eth0",
+             "mac": f"02:00:{number >> 16 & 255:02x}:{number >> 8 & 255:02x}:{number & 255:02x}:01",
+             "state": "active", "address": None, "gateway": "192.0.2.1", "allocation": "dynamic"}
+            for number, (vm_id, nic_id) in enumerate(zip(ids, nic_ids))])
+    engine.dispose()
+    return project_id
+
+
+def main() -> int:
+    from occistack.occi_server import main as make_app
+
+    with scratch_database("occistack_bench_listing", migrated=True) as url:
+        project_id = populate(url)
+        app = make_app({}, **{"sqlalchemy.url": url, "occistack.worker": "none"})
+        bare = create_engine(url)
+        visible = entities.c.project_id == project_id
+        bare_computes = COMPUTE_SELECT.where(visible).order_by(entities.c.created_at, entities.c.id)
+        bare_nics = NIC_SELECT.where(nics.c.vm_id.in_(select(entities.c.id).where(
+            visible, entities.c.kind == "compute")))
+
+        def baseline() -> int:
+            with bare.connect() as connection:
+                rows = connection.execute(bare_computes).all()
+                connection.execute(bare_nics).all()
+            return len(rows)
+
+        def occistack() -> int:
+            environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/compute/", "SERVER_NAME": "127.0.0.1",
+                       "SERVER_PORT": "6543", "HTTP_HOST": "127.0.0.1:6543", "wsgi.url_scheme": "http",
+                       "HTTP_AUTHORIZATION": AUTH, "HTTP_ACCEPT": "application/occi+json", "SCRIPT_NAME": "",
+                       "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.input": io.BytesIO(b""), "wsgi.errors": sys.stderr}
+            status = []
+            body = b"".join(app(environ, lambda code, headers, exc=None: status.append(code)))
+            if not status[0].startswith("200"):
+                raise SystemExit(f"GET /compute/ answered {status[0]}: {body[:300]!r}")
+            return body
+
+        seen = baseline(), len(json.loads(occistack())["resources"])
+        if seen != (COUNT, COUNT):
+            raise SystemExit(f"the two sides do not both see the {COUNT:,} computes: {seen}")
+        times: dict[str, list[float]] = {"bare": [], "occistack": []}
+        for _ in range(ROUNDS):
+            for name, run in (("bare", baseline), ("occistack", occistack)):
+                started = time.perf_counter()
+                run()
+                times[name].append(time.perf_counter() - started)
+        bare.dispose()
+        app.registry["occistack.engine"].dispose()
+    bare_time, ours = statistics.median(times["bare"]), statistics.median(times["occistack"])
+    print(f"{COUNT:,} computes, {ROUNDS} alternating rounds\n")
+    print_table(("listing", "ms"), [("bare SQLAlchemy Core query (computes + NICs)", f"{bare_time * 1000:,.0f}"),
+                                    ("GET /compute/ in application/occi+json", f"{ours * 1000:,.0f}")])
+    print()
+    line = result_line("listing", "json_10000_vs_bare_query", ours / bare_time, TARGET, op="<=")
+    print(line)
+    return 0 if line.endswith("PASS") else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""The ``occistack`` command line: the database, demo data, and the site administrator's tools
+for building a cloud and its tenancy, in CloudStack's order (zone → physical network → pod →
+cluster → host → primary storage → secondary storage → IP ranges → offerings; then domains,
+accounts, projects, users and quotas), and for reading it back (events, capacity).
+
+Every command reads the same ini file as the server (``-c development.ini`` by default), so a
+site administrator configures the database in one place, and runs in one transaction: a command
+that is refused prints ``error: <message>``, exits with status 1 and changes nothing.
+
+One module per command group; a new group is one more module and one more line in COMMANDS.
+"""
+
+from __future__ import annotations
+
+import click
+
+from . import (
+    account,
+    capacity,
+    cluster,
+    db,
+    demo,
+    domain,
+    events,
+    host,
+    ip_range,
+    offering,
+    physical_network,
+    pod,
+    project,
+    quota,
+    region,
+    secondary_storage,
+    storage,
+    user,
+    zone,
+)
+from .base import OrderedGroup
+
+COMMANDS = (
+    db.db, demo.demo,
+    region.region, zone.zone, physical_network.physical_network, pod.pod, cluster.cluster, host.host,
+    storage.storage, secondary_storage.secondary_storage, ip_range.ip_range, offering.offering,
+    domain.domain, account.account, project.project, user.user, quota.quota,
+    events.events, capacity.capacity,
+)
+
+
+@click.group(cls=OrderedGroup)
+@click.option("-c", "--config", "config_path", default="development.ini", show_default=True,
+              type=click.Path(exists=True, dir_okay=False), help="The server's ini file.")
+@click.pass_context
+def main(context: click.Context, config_path: str) -> None:
+    """Administer an occistack cloud."""
+    context.obj = {"config": config_path}
+
+
+for _command in COMMANDS:
+    main.add_command(_command)

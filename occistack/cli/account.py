@@ -1,0 +1,47 @@
+"""``occistack account``: accounts, which own projects, in a domain."""
+
+from __future__ import annotations
+
+import click
+
+from ..orchestrator import admin
+from .base import OrderedGroup, document, json_option, print_rows, run
+
+domain_option = click.option("--domain", default="/", show_default=True, help="The path of the account's domain.")
+
+
+@click.group(cls=OrderedGroup)
+def account() -> None:
+    """Accounts of a domain."""
+
+
+@account.command("create")
+@click.argument("name")
+@domain_option
+@click.option("--kind", type=click.Choice(admin.ACCOUNT_KINDS), default="user", show_default=True)
+def account_create(name: str, domain: str, kind: str) -> None:
+    """Create an account."""
+    created = run(lambda session, actor: admin.create_account(session, name=name, domain=domain, kind=kind,
+                                                              actor=actor).id)
+    click.echo(f"created account {name} in domain {admin.domain_path(domain)} (id {created})")
+
+
+@account.command("list")
+@click.option("--domain", help="Only this domain's.")
+@json_option
+def account_list(domain: str | None, as_json: bool) -> None:
+    """List accounts."""
+    def work(session, _actor):
+        paths = {row.id: row.path for row in admin.list_domains(session)}
+        return [document(row, domain=paths[row.domain_id]) for row in admin.list_accounts(session, domain=domain)]
+
+    print_rows(run(work), ("id", "domain", "name", "kind", "enabled"), as_json)
+
+
+@account.command("delete")
+@click.argument("name")
+@domain_option
+def account_delete(name: str, domain: str) -> None:
+    """Remove an account that owns no project and has no users."""
+    run(lambda session, actor: admin.remove_account(session, name, domain=domain, actor=actor))
+    click.echo(f"removed account {name}")

@@ -1,0 +1,144 @@
+"""What every command shares: the ini file's settings, one database transaction per command,
+how a refusal is reported, and how rows are printed (a table, or JSON with ``--json``)."""
+
+from __future__ import annotations
+
+import getpass
+import json
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Any, Callable, Iterable, Sequence, TypeVar
+
+import click
+import transaction
+from sqlalchemy import inspect
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..model import make_engine
+from ..model.session import get_tm_session, make_session_factory
+from ..orchestrator.admin import Actor
+from ..orchestrator.errors import UseCaseError
+
+T = TypeVar("T")
+#: Columns never printed: secrets, even hashed.
+HIDDEN_COLUMNS = frozenset(("password_hash", "agent_token_hash"))
+
+
+class OrderedGroup(click.Group):
+    """Lists its commands in the order they were added (CloudStack's order of building a
+    cloud), not alphabetically."""
+
+    def list_commands(self, context: click.Context) -> list[str]:
+        return list(self.commands)
+
+
+def settings_of(config_path: str) -> dict:
+    from pyramid.paster import get_appsettings, setup_logging
+
+    setup_logging(config_path)
+    return dict(get_appsettings(config_path))
+
+
+@contextmanager
+def database_session(context: click.Context):
+    """A session whose transaction is ``transaction.manager``'s, on an engine of its own that
+    is closed when the command ends."""
+    engine = make_engine(settings_of(context.obj["config"]))
+    try:
+        yield get_tm_session(make_session_factory(engine), transaction.manager)
+    finally:
+        engine.dispose()
+
+
+def run(work: Callable[[Session, Actor], T]) -> T:
+    """Run ``work(session, actor)`` in one transaction. A use case's refusal aborts it (nothing
+    is changed), prints ``error: <message>`` on stderr and exits with status 1."""
+    context = click.get_current_context()
+    with database_session(context) as session:
+        try:
+            with transaction.manager:
+                return work(session, cli_actor())
+        except UseCaseError as refusal:
+            fail(str(refusal))
+        except IntegrityError:
+            fail("a concurrent change took a name or address this command needed; nothing was changed — try again")
+    raise AssertionError("unreachable")  # pragma: no cover - fail() exits
+
+
+def fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    click.get_current_context().exit(1)
+
+
+def cli_actor() -> Actor:
+    try:
+        return Actor.cli(getpass.getuser())
+    except (KeyError, OSError):  # no login name and no passwd entry (some containers)
+        return Actor.cli("unknown")
+
+
+# --- arguments ------------------------------------------------------------------------------------
+
+def split_range(text: str, what: str) -> tuple[str, str]:
+    """"10.0.1.10-10.0.1.50" → ("10.0.1.10", "10.0.1.50")."""
+    first, separator, last = text.partition("-")
+    if not separator or not first or not last:
+        raise click.BadParameter(f"{text!r} is not FIRST-LAST (like {what})")
+    return first.strip(), last.strip()
+
+
+def comma_list(values: Iterable[str]) -> list[str]:
+    """Repeated options and comma-separated values alike: --tag a --tag b,c → [a, b, c]."""
+    return [item.strip() for value in values for item in value.split(",") if item.strip()]
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+
+
+# --- output ---------------------------------------------------------------------------------------
+
+def document(row, **extra: Any) -> dict[str, Any]:
+    """A row's columns (never its secrets) as plain values."""
+    values = {}
+    for column in inspect(type(row)).columns:
+        if column.key not in HIDDEN_COLUMNS:
+            values[column.key] = _plain(getattr(row, column.key))
+    values.update(extra)
+    return values
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, str):
+        return str(value)  # a StrEnum becomes its value
+    return value
+
+
+def print_rows(rows: Sequence[dict[str, Any]], columns: Sequence[str], as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(list(rows), indent=2, default=str))
+        return
+    if not rows:
+        click.echo("(none)")
+        return
+    cells = [[_cell(row.get(column)) for column in columns] for row in rows]
+    widths = [max(len(column), *(len(line[i]) for line in cells)) for i, column in enumerate(columns)]
+    click.echo("  ".join(column.upper().ljust(width) for column, width in zip(columns, widths)).rstrip())
+    for line in cells:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
+
+
+def print_document(value: Any, as_json: bool, text: str) -> None:
+    click.echo(json.dumps(value, indent=2, default=str) if as_json else text)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)

@@ -1,0 +1,89 @@
+"""``occistack host``: hypervisor hosts, and what the administrator lets them do."""
+
+from __future__ import annotations
+
+import click
+
+from ..orchestrator import admin
+from .base import OrderedGroup, comma_list, document, json_option, print_document, print_rows, run
+
+
+@click.group(cls=OrderedGroup)
+def host() -> None:
+    """Hosts of a cluster."""
+
+
+@host.command("add")
+@click.option("--zone", required=True, help="The zone of the cluster.")
+@click.option("--pod", required=True, help="The pod of the cluster.")
+@click.option("--cluster", required=True, help="The cluster the host joins.")
+@click.argument("name")
+@click.option("--address", required=True, help="The management address its agent connects from.")
+@click.option("--cpu-sockets", type=int, default=1, show_default=True)
+@click.option("--cpu-cores", type=int, required=True, help="Cores in all (every socket's).")
+@click.option("--cpu-mhz", type=int, required=True, help="The speed of one core.")
+@click.option("--memory-mib", type=int, required=True)
+@click.option("--cpu-overcommit", type=float, default=1.0, show_default=True, help="At least 1.")
+@click.option("--memory-overcommit", type=float, default=1.0, show_default=True, help="At least 1.")
+@click.option("--tag", "tags", multiple=True, help="A host tag offerings can ask for (repeat for more).")
+@json_option
+def host_add(zone: str, pod: str, cluster: str, name: str, address: str, cpu_sockets: int, cpu_cores: int,
+             cpu_mhz: int, memory_mib: int, cpu_overcommit: float, memory_overcommit: float, tags: tuple[str, ...],
+             as_json: bool) -> None:
+    """Add a host; prints the token its agent authenticates with, this once."""
+    def work(session, actor):
+        added = admin.add_host(session, zone=zone, pod=pod, cluster=cluster, name=name, address=address,
+                               cpu_sockets=cpu_sockets, cpu_cores=cpu_cores, cpu_mhz=cpu_mhz, memory_mib=memory_mib,
+                               cpu_overcommit=cpu_overcommit, memory_overcommit=memory_overcommit,
+                               tags=comma_list(tags), actor=actor)
+        return document(added.host), added.agent_token
+
+    host_document, token = run(work)
+    print_document({**host_document, "agent_token": token}, as_json,
+                   f"added host {name} to cluster {cluster} (id {host_document['id']})\n"
+                   f"agent token (shown only now; only its hash is kept): {token}")
+
+
+@host.command("list")
+@click.option("--zone", help="Only this zone's.")
+@click.option("--pod", help="Only this pod's (needs --zone).")
+@click.option("--cluster", help="Only this cluster's (needs --pod and --zone).")
+@json_option
+def host_list(zone: str | None, pod: str | None, cluster: str | None, as_json: bool) -> None:
+    """List hosts with their state and reserved capacity."""
+    def work(session, _actor):
+        clusters = {row.id: row.name for row in admin.list_clusters(session)}
+        return [document(row, cluster=clusters[row.cluster_id], cpu=f"{row.cpu_used_mhz}/{row.cpu_total_mhz} MHz",
+                         memory=f"{row.memory_used_mib}/{row.memory_mib} MiB")
+                for row in admin.list_hosts(session, zone=zone, pod=pod, cluster=cluster)]
+
+    print_rows(run(work), ("id", "name", "cluster", "address", "status", "resource_state", "cpu", "memory", "tags"),
+               as_json)
+
+
+def _state_command(name: str, use_case, summary: str):
+    @host.command(name, help=summary)
+    @click.argument("host_name", metavar="NAME")
+    def command(host_name: str) -> None:
+        state = run(lambda session, actor: use_case(session, host_name, actor=actor).resource_state)
+        click.echo(f"host {host_name} is {admin.RESOURCE_STATE_WORDS[state]}")
+
+    return command
+
+
+host_enable = _state_command("enable", admin.enable_host, "Let placement use the host again.")
+host_disable = _state_command("disable", admin.disable_host,
+                              "Keep placement off the host; what runs there keeps running.")
+host_maintenance = _state_command(
+    "maintenance", admin.prepare_host_maintenance,
+    "Put the host into maintenance: at once when no virtual machine is on it, else once the last has left.")
+host_cancel_maintenance = _state_command("cancel-maintenance", admin.cancel_host_maintenance,
+                                         "Bring the host back from maintenance, enabled.")
+
+
+@host.command("delete")
+@click.argument("name")
+def host_delete(name: str) -> None:
+    """Remove a host no virtual machine is on."""
+    run(lambda session, actor: admin.remove_host(session, name, actor=actor))
+    click.echo(f"removed host {name}")

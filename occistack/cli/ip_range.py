@@ -1,0 +1,56 @@
+"""``occistack ip-range``: public IP ranges of a zone and management ranges of its pods."""
+
+from __future__ import annotations
+
+import click
+
+from ..orchestrator import admin
+from .base import OrderedGroup, document, json_option, print_rows, run, split_range
+
+
+@click.group("ip-range", cls=OrderedGroup)
+def ip_range() -> None:
+    """IP address ranges (public, and management per pod)."""
+
+
+@ip_range.command("add")
+@click.option("--zone", required=True, help="The zone of the range.")
+@click.option("--purpose", type=click.Choice(admin.PURPOSES), required=True)
+@click.option("--pod", help="The pod of a management range.")
+@click.argument("addresses", metavar="FIRST-LAST")
+@click.option("--gateway", help="The gateway (a management range uses its pod's).")
+@click.option("--prefix-length", type=int, help="The subnet's prefix length, like 24 (a management range uses "
+                                               "its pod's).")
+@click.option("--vlan", type=int, help="The VLAN the range is on (untagged without).")
+def ip_range_add(zone: str, purpose: str, pod: str | None, addresses: str, gateway: str | None,
+                 prefix_length: int | None, vlan: int | None) -> None:
+    """Add an IP range."""
+    first, last = split_range(addresses, "203.0.113.10-203.0.113.250")
+    created = run(lambda session, actor: admin.add_ip_range(
+        session, zone=zone, purpose=purpose, pod=pod, first=first, last=last, gateway=gateway,
+        prefix_length=prefix_length, vlan=vlan, actor=actor).id)
+    click.echo(f"added {purpose} IP range {first}-{last} to zone {zone} (id {created})")
+
+
+@ip_range.command("list")
+@click.option("--zone", help="Only this zone's.")
+@click.option("--purpose", type=click.Choice(admin.PURPOSES), help="Only public or only management ranges.")
+@json_option
+def ip_range_list(zone: str | None, purpose: str | None, as_json: bool) -> None:
+    """List IP ranges."""
+    def work(session, _actor):
+        zones = {row.id: row.name for row in admin.list_zones(session)}
+        pods = {row.id: row.name for row in admin.list_pods(session)}
+        return [document(row, zone=zones[row.zone_id], pod=pods.get(row.pod_id), size=row.size)
+                for row in admin.list_ip_ranges(session, zone=zone, purpose=purpose)]
+
+    print_rows(run(work), ("id", "zone", "pod", "purpose", "first_address", "last_address", "gateway",
+                           "prefix_length", "vlan", "size"), as_json)
+
+
+@ip_range.command("delete")
+@click.argument("range_id", metavar="ID", type=int)
+def ip_range_delete(range_id: int) -> None:
+    """Remove a range none of whose addresses is in use (its id is in `ip-range list`)."""
+    run(lambda session, actor: admin.remove_ip_range(session, range_id, actor=actor))
+    click.echo(f"removed IP range {range_id}")

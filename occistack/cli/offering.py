@@ -1,0 +1,52 @@
+"""``occistack offering``: service offerings, published as OCCI resource_tpl mixins."""
+
+from __future__ import annotations
+
+import click
+
+from ..orchestrator import admin
+from .base import OrderedGroup, comma_list, document, json_option, print_rows, run
+
+
+@click.group(cls=OrderedGroup)
+def offering() -> None:
+    """Service offerings (OCCI resource templates)."""
+
+
+@offering.command("create")
+@click.argument("term")
+@click.option("--title", help="A description for people.")
+@click.option("--cores", type=int, required=True)
+@click.option("--memory-gib", type=float, required=True)
+@click.option("--disk-gib", type=float, help="The root disk size.")
+@click.option("--speed-ghz", type=float)
+@click.option("--architecture", type=click.Choice(admin.ARCHITECTURES))
+@click.option("--host-tag", "host_tags", multiple=True, help="A tag the host must carry (repeat for more).")
+@click.option("--storage-tag", "storage_tags", multiple=True, help="A tag the storage must carry (repeat for more).")
+@click.option("--ha", is_flag=True, help="Restart its virtual machines elsewhere when their host fails.")
+def offering_create(term: str, title: str | None, cores: int, memory_gib: float, disk_gib: float | None,
+                    speed_ghz: float | None, architecture: str | None, host_tags: tuple[str, ...],
+                    storage_tags: tuple[str, ...], ha: bool) -> None:
+    """Define a service offering; TERM is its OCCI term."""
+    created = run(lambda session, actor: admin.create_offering(
+        session, term=term, title=title, cores=cores, memory_gib=memory_gib, disk_gib=disk_gib, speed_ghz=speed_ghz,
+        architecture=architecture, host_tags=comma_list(host_tags), storage_tags=comma_list(storage_tags),
+        ha_enabled=ha, actor=actor).id)
+    click.echo(f"created offering {term} (id {created})")
+
+
+@offering.command("list")
+@json_option
+def offering_list(as_json: bool) -> None:
+    """List the service offerings."""
+    rows = run(lambda session, _actor: [document(row) for row in admin.list_offerings(session)])
+    print_rows(rows, ("id", "term", "cores", "memory_gib", "disk_gib", "host_tags", "storage_tags", "ha_enabled",
+                      "title"), as_json)
+
+
+@offering.command("delete")
+@click.argument("term")
+def offering_delete(term: str) -> None:
+    """Remove an offering no virtual machine uses."""
+    run(lambda session, actor: admin.remove_offering(session, term, actor=actor))
+    click.echo(f"removed offering {term}")

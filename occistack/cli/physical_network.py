@@ -1,0 +1,94 @@
+"""``occistack physical-network``: a zone's physical networks and their guest VLAN ranges."""
+
+from __future__ import annotations
+
+import click
+
+from ..orchestrator import admin
+from ..orchestrator.errors import NotFound
+from .base import OrderedGroup, comma_list, document, json_option, print_rows, run
+
+zone_option = click.option("--zone", required=True, help="The zone of the physical network.")
+
+
+@click.group("physical-network", cls=OrderedGroup)
+def physical_network() -> None:
+    """Physical networks of a zone and their VLAN ranges."""
+
+
+@physical_network.command("create")
+@zone_option
+@click.argument("name")
+@click.option("--traffic-type", "traffic_types", multiple=True,
+              help=f"Traffic it carries: {', '.join(admin.TRAFFIC_TYPES)} (repeat, or separate with commas) "
+                   "[default: guest].")
+@click.option("--isolation", type=click.Choice(admin.ISOLATION_METHODS), default="VLAN", show_default=True)
+@click.option("--bridge", help="The host bridge the traffic goes out on (like cloudbr0).")
+@click.option("--vlan", "vlans", multiple=True, metavar="FIRST-LAST", help="A guest VLAN range (repeat for more).")
+def physical_network_create(zone: str, name: str, traffic_types: tuple[str, ...], isolation: str,
+                            bridge: str | None, vlans: tuple[str, ...]) -> None:
+    """Add a physical network to a zone, with its VLAN ranges."""
+    created = run(lambda session, actor: admin.create_physical_network(
+        session, zone=zone, name=name, traffic_types=comma_list(traffic_types) or ["guest"], isolation=isolation,
+        bridge=bridge, vlan_ranges=list(vlans), actor=actor).id)
+    click.echo(f"created physical network {name} in zone {zone} (id {created})")
+    for vlan in vlans:
+        click.echo(f"added VLAN range {vlan}")
+
+
+@physical_network.command("add-vlan")
+@zone_option
+@click.argument("name")
+@click.argument("vlan_range", metavar="FIRST-LAST")
+def physical_network_add_vlan(zone: str, name: str, vlan_range: str) -> None:
+    """Add a guest VLAN range to a physical network."""
+    def work(session, actor):
+        first, last = admin.vlan_bounds(vlan_range)
+        return admin.add_vlan_range(session, physical_network=name, zone=zone, first=first, last=last, actor=actor)
+
+    run(work)
+    click.echo(f"added VLAN range {vlan_range} to physical network {name}")
+
+
+@physical_network.command("remove-vlan")
+@zone_option
+@click.argument("name")
+@click.argument("vlan_range", metavar="FIRST-LAST")
+def physical_network_remove_vlan(zone: str, name: str, vlan_range: str) -> None:
+    """Remove a VLAN range that no guest network uses."""
+    def work(session, actor):
+        bounds = admin.vlan_bounds(vlan_range)
+        ranges = admin.list_vlan_ranges(session, physical_network=name, zone=zone)
+        match = next((r for r in ranges if (r.first_vlan, r.last_vlan) == bounds), None)
+        if match is None:
+            existing = ", ".join(f"{r.first_vlan}-{r.last_vlan}" for r in ranges) or "none"
+            raise NotFound(f"physical network {name!r} has no VLAN range {vlan_range}; its ranges are: {existing}")
+        admin.remove_vlan_range(session, match.id, actor=actor)
+
+    run(work)
+    click.echo(f"removed VLAN range {vlan_range} from physical network {name}")
+
+
+@physical_network.command("list")
+@click.option("--zone", help="Only this zone's.")
+@json_option
+def physical_network_list(zone: str | None, as_json: bool) -> None:
+    """List physical networks with their VLAN ranges."""
+    def work(session, _actor):
+        zones = {row.id: row.name for row in admin.list_zones(session)}
+        ranges: dict[int, list[str]] = {}
+        for vlan in admin.list_vlan_ranges(session, zone=zone):
+            ranges.setdefault(vlan.physical_network_id, []).append(f"{vlan.first_vlan}-{vlan.last_vlan}")
+        return [document(network, zone=zones[network.zone_id], vlan_ranges=", ".join(ranges.get(network.id, [])))
+                for network in admin.list_physical_networks(session, zone=zone)]
+
+    print_rows(run(work), ("id", "zone", "name", "traffic_types", "isolation", "bridge", "vlan_ranges"), as_json)
+
+
+@physical_network.command("delete")
+@zone_option
+@click.argument("name")
+def physical_network_delete(zone: str, name: str) -> None:
+    """Remove a physical network (and its VLAN ranges) that no guest network uses."""
+    run(lambda session, actor: admin.remove_physical_network(session, name, zone=zone, actor=actor))
+    click.echo(f"removed physical network {name} from zone {zone}")

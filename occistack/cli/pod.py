@@ -1,0 +1,70 @@
+"""``occistack pod``: pods, the racks of a zone that share a management subnet."""
+
+from __future__ import annotations
+
+import click
+
+from ..orchestrator import admin
+from .base import OrderedGroup, document, json_option, print_rows, run, split_range
+
+zone_option = click.option("--zone", required=True, help="The zone of the pod.")
+
+
+@click.group(cls=OrderedGroup)
+def pod() -> None:
+    """Pods of a zone."""
+
+
+@pod.command("create")
+@zone_option
+@click.argument("name")
+@click.option("--cidr", required=True, help="The management subnet, like 10.0.1.0/24.")
+@click.option("--gateway", required=True, help="Its gateway, like 10.0.1.1.")
+@click.option("--management-range", metavar="FIRST-LAST",
+              help="The addresses of the subnet reserved for management, like 10.0.1.10-10.0.1.50.")
+def pod_create(zone: str, name: str, cidr: str, gateway: str, management_range: str | None) -> None:
+    """Create a pod, with its management IP range."""
+    first, last = split_range(management_range, "10.0.1.10-10.0.1.50") if management_range else (None, None)
+    created = run(lambda session, actor: admin.create_pod(
+        session, zone=zone, name=name, cidr=cidr, gateway=gateway, management_first=first, management_last=last,
+        actor=actor).id)
+    click.echo(f"created pod {name} in zone {zone} (id {created})")
+
+
+@pod.command("list")
+@click.option("--zone", help="Only this zone's.")
+@json_option
+def pod_list(zone: str | None, as_json: bool) -> None:
+    """List pods."""
+    def work(session, _actor):
+        zones = {row.id: row.name for row in admin.list_zones(session)}
+        return [document(row, zone=zones[row.zone_id]) for row in admin.list_pods(session, zone=zone)]
+
+    print_rows(run(work), ("id", "zone", "name", "cidr", "gateway", "enabled"), as_json)
+
+
+@pod.command("enable")
+@zone_option
+@click.argument("name")
+def pod_enable(zone: str, name: str) -> None:
+    """Let placement use the pod again."""
+    run(lambda session, actor: admin.enable_pod(session, name, zone=zone, actor=actor))
+    click.echo(f"pod {name} is enabled")
+
+
+@pod.command("disable")
+@zone_option
+@click.argument("name")
+def pod_disable(zone: str, name: str) -> None:
+    """Keep placement off the pod; what runs there keeps running."""
+    run(lambda session, actor: admin.disable_pod(session, name, zone=zone, actor=actor))
+    click.echo(f"pod {name} is disabled")
+
+
+@pod.command("delete")
+@zone_option
+@click.argument("name")
+def pod_delete(zone: str, name: str) -> None:
+    """Remove an empty pod (and its management ranges)."""
+    run(lambda session, actor: admin.remove_pod(session, name, zone=zone, actor=actor))
+    click.echo(f"removed pod {name} from zone {zone}")

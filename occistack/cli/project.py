@@ -1,0 +1,47 @@
+"""``occistack project``: projects, whose users share their resources and quotas."""
+
+from __future__ import annotations
+
+import click
+
+from ..orchestrator import admin
+from .base import OrderedGroup, document, json_option, print_rows, run
+
+
+@click.group(cls=OrderedGroup)
+def project() -> None:
+    """Projects."""
+
+
+@project.command("create")
+@click.argument("name")
+@click.option("--title", help="A description for people.")
+@click.option("--domain", help="The path of its domain [default: the account's, or /].")
+@click.option("--account", help="The account that owns it (an account of the domain).")
+def project_create(name: str, title: str | None, domain: str | None, account: str | None) -> None:
+    """Create a project."""
+    created = run(lambda session, actor: admin.create_project(session, name=name, title=title, domain=domain,
+                                                              account=account, actor=actor).id)
+    click.echo(f"created project {name} (id {created})")
+
+
+@project.command("list")
+@click.option("--domain", help="Only this domain's.")
+@json_option
+def project_list(domain: str | None, as_json: bool) -> None:
+    """List projects."""
+    def work(session, _actor):
+        paths = {row.id: row.path for row in admin.list_domains(session)}
+        accounts = {row.id: row.name for row in admin.list_accounts(session)}
+        return [document(row, domain=paths[row.domain_id], account=accounts.get(row.account_id))
+                for row in admin.list_projects(session, domain=domain)]
+
+    print_rows(run(work), ("id", "name", "domain", "account", "title"), as_json)
+
+
+@project.command("delete")
+@click.argument("name")
+def project_delete(name: str) -> None:
+    """Remove a project without users or resources (its quotas go with it)."""
+    run(lambda session, actor: admin.remove_project(session, name, actor=actor))
+    click.echo(f"removed project {name}")

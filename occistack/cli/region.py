@@ -1,0 +1,38 @@
+"""``occistack region``: regions, the optional grouping of zones."""
+
+from __future__ import annotations
+
+import click
+
+from ..orchestrator import admin
+from .base import OrderedGroup, document, json_option, print_rows, run
+
+
+@click.group(cls=OrderedGroup)
+def region() -> None:
+    """Regions (groups of zones)."""
+
+
+@region.command("create")
+@click.argument("name")
+@click.option("--title", help="A description for people.")
+def region_create(name: str, title: str | None) -> None:
+    """Create a region."""
+    created = run(lambda session, actor: admin.create_region(session, name=name, title=title, actor=actor).id)
+    click.echo(f"created region {name} (id {created})")
+
+
+@region.command("list")
+@json_option
+def region_list(as_json: bool) -> None:
+    """List the regions."""
+    rows = run(lambda session, _actor: [document(row) for row in admin.list_regions(session)])
+    print_rows(rows, ("id", "name", "title"), as_json)
+
+
+@region.command("delete")
+@click.argument("name")
+def region_delete(name: str) -> None:
+    """Remove a region that no zone belongs to."""
+    run(lambda session, actor: admin.remove_region(session, name, actor=actor))
+    click.echo(f"removed region {name}")

@@ -1,0 +1,67 @@
+"""``occistack secondary-storage``: a zone's NFS store for templates, ISOs and snapshots."""
+
+from __future__ import annotations
+
+import click
+
+from ..orchestrator import admin
+from .base import OrderedGroup, document, json_option, print_rows, run
+
+zone_option = click.option("--zone", required=True, help="The zone of the secondary storage.")
+
+
+@click.group("secondary-storage", cls=OrderedGroup)
+def secondary_storage() -> None:
+    """Secondary storage (templates, ISOs, snapshots)."""
+
+
+@secondary_storage.command("add")
+@zone_option
+@click.argument("name")
+@click.option("--url", required=True, help="nfs://server/export/path")
+@click.option("--capacity-gib", type=float, required=True)
+def secondary_storage_add(zone: str, name: str, url: str, capacity_gib: float) -> None:
+    """Add secondary storage to a zone."""
+    created = run(lambda session, actor: admin.add_secondary_storage(
+        session, zone=zone, name=name, url=url, capacity_gib=capacity_gib, actor=actor).id)
+    click.echo(f"added secondary storage {name} to zone {zone} (id {created})")
+
+
+@secondary_storage.command("list")
+@click.option("--zone", help="Only this zone's.")
+@json_option
+def secondary_storage_list(zone: str | None, as_json: bool) -> None:
+    """List secondary storage."""
+    def work(session, _actor):
+        zones = {row.id: row.name for row in admin.list_zones(session)}
+        return [document(row, zone=zones[row.zone_id], used=f"{row.used_gib:g}/{row.capacity_gib:g} GiB")
+                for row in admin.list_secondary_storage(session, zone=zone)]
+
+    print_rows(run(work), ("id", "zone", "name", "url", "used", "enabled"), as_json)
+
+
+@secondary_storage.command("enable")
+@zone_option
+@click.argument("name")
+def secondary_storage_enable(zone: str, name: str) -> None:
+    """Use the store again."""
+    run(lambda session, actor: admin.enable_secondary_storage(session, name, zone=zone, actor=actor))
+    click.echo(f"secondary storage {name} is enabled")
+
+
+@secondary_storage.command("disable")
+@zone_option
+@click.argument("name")
+def secondary_storage_disable(zone: str, name: str) -> None:
+    """Put nothing new on the store."""
+    run(lambda session, actor: admin.disable_secondary_storage(session, name, zone=zone, actor=actor))
+    click.echo(f"secondary storage {name} is disabled")
+
+
+@secondary_storage.command("delete")
+@zone_option
+@click.argument("name")
+def secondary_storage_delete(zone: str, name: str) -> None:
+    """Remove a store that holds no template."""
+    run(lambda session, actor: admin.remove_secondary_storage(session, name, zone=zone, actor=actor))
+    click.echo(f"removed secondary storage {name}")

@@ -1,0 +1,79 @@
+"""``occistack storage``: primary storage, for one cluster or a whole zone."""
+
+from __future__ import annotations
+
+import click
+
+from ..orchestrator import admin
+from .base import OrderedGroup, comma_list, document, json_option, print_rows, run
+
+zone_option = click.option("--zone", required=True, help="The zone of the storage pool.")
+
+
+@click.group(cls=OrderedGroup)
+def storage() -> None:
+    """Primary storage pools (root disks and volumes)."""
+
+
+@storage.command("add")
+@zone_option
+@click.option("--pod", help="The pod of the cluster (with --cluster).")
+@click.option("--cluster", help="The cluster it serves; without one the pool serves the whole zone.")
+@click.argument("name")
+@click.option("--protocol", type=click.Choice(admin.PROTOCOLS), required=True)
+@click.option("--server", help="The NFS server (nfs only).")
+@click.option("--path", required=True, help="The export (nfs) or the path mounted on every host.")
+@click.option("--capacity-gib", type=float, required=True)
+@click.option("--overprovisioning", type=float, default=1.0, show_default=True, help="At least 1.")
+@click.option("--tag", "tags", multiple=True, help="A storage tag offerings can ask for (repeat for more).")
+def storage_add(zone: str, pod: str | None, cluster: str | None, name: str, protocol: str, server: str | None,
+                path: str, capacity_gib: float, overprovisioning: float, tags: tuple[str, ...]) -> None:
+    """Add a primary storage pool."""
+    created = run(lambda session, actor: admin.add_storage_pool(
+        session, zone=zone, pod=pod, cluster=cluster, name=name, protocol=protocol, server=server, path=path,
+        capacity_gib=capacity_gib, overprovisioning=overprovisioning, tags=comma_list(tags), actor=actor).id)
+    scope = f"cluster {cluster}" if cluster else f"all of zone {zone}"
+    click.echo(f"added primary storage {name} for {scope} (id {created})")
+
+
+@storage.command("list")
+@click.option("--zone", help="Only this zone's.")
+@json_option
+def storage_list(zone: str | None, as_json: bool) -> None:
+    """List primary storage pools."""
+    def work(session, _actor):
+        zones = {row.id: row.name for row in admin.list_zones(session)}
+        clusters = {row.id: row.name for row in admin.list_clusters(session)}
+        return [document(row, zone=zones[row.zone_id], scope=clusters[row.cluster_id] if row.cluster_id else "zone",
+                         used=f"{row.used_gib:g}/{row.capacity_gib * row.overprovisioning:g} GiB")
+                for row in admin.list_storage_pools(session, zone=zone)]
+
+    print_rows(run(work), ("id", "zone", "name", "scope", "protocol", "server", "path", "state", "used", "tags"),
+               as_json)
+
+
+def _state_command(change: str, summary: str):
+    @storage.command(change, help=summary)
+    @zone_option
+    @click.argument("name")
+    def command(zone: str, name: str) -> None:
+        state = run(lambda session, actor: str(admin.change_storage_pool_state(session, name, change, zone=zone,
+                                                                               actor=actor).state))
+        click.echo(f"primary storage {name} is {state}")
+
+    return command
+
+
+storage_enable = _state_command("enable", "Let placement use the pool again.")
+storage_disable = _state_command("disable", "Keep placement off the pool; what is on it stays.")
+storage_maintenance = _state_command("maintenance", "Put the pool into maintenance.")
+storage_cancel_maintenance = _state_command("cancel-maintenance", "Bring the pool back from maintenance.")
+
+
+@storage.command("delete")
+@zone_option
+@click.argument("name")
+def storage_delete(zone: str, name: str) -> None:
+    """Remove a pool that holds no volume or root disk."""
+    run(lambda session, actor: admin.remove_storage_pool(session, name, zone=zone, actor=actor))
+    click.echo(f"removed primary storage {name}")

@@ -1,0 +1,64 @@
+"""``occistack zone``: availability zones, the first thing of a cloud."""
+
+from __future__ import annotations
+
+import click
+
+from ..orchestrator import admin
+from .base import OrderedGroup, comma_list, document, json_option, print_rows, run
+
+
+@click.group(cls=OrderedGroup)
+def zone() -> None:
+    """Zones (published to OCCI users as availability zones)."""
+
+
+@zone.command("create")
+@click.argument("name")
+@click.option("--title", help="A description for people (the availability zone mixin's title).")
+@click.option("--network-type", type=click.Choice(admin.NETWORK_TYPES), default="advanced", show_default=True,
+              help="basic: one flat shared guest network; advanced: isolated guest networks on VLANs.")
+@click.option("--guest-cidr", help="The CIDR an isolated guest network gets when none is asked for "
+                                   "[default: 10.1.1.0/24].")
+@click.option("--dns", multiple=True, help="A DNS server for guests (repeat, or separate with commas).")
+@click.option("--region", help="The region the zone belongs to.")
+@click.option("--disabled", is_flag=True, help="Create it disabled, to enable once it is complete.")
+def zone_create(name: str, title: str | None, network_type: str, guest_cidr: str | None, dns: tuple[str, ...],
+                region: str | None, disabled: bool) -> None:
+    """Create a zone."""
+    created = run(lambda session, actor: admin.create_zone(
+        session, name=name, title=title, network_type=network_type, guest_cidr=guest_cidr,
+        dns=comma_list(dns) or None, region=region, enabled=not disabled, actor=actor).id)
+    click.echo(f"created zone {name} (id {created})")
+
+
+@zone.command("list")
+@json_option
+def zone_list(as_json: bool) -> None:
+    """List the zones."""
+    rows = run(lambda session, _actor: [document(row) for row in admin.list_zones(session)])
+    print_rows(rows, ("id", "name", "network_type", "guest_cidr", "enabled", "title"), as_json)
+
+
+@zone.command("enable")
+@click.argument("name")
+def zone_enable(name: str) -> None:
+    """Offer the zone to users and to placement again."""
+    run(lambda session, actor: admin.enable_zone(session, name, actor=actor))
+    click.echo(f"zone {name} is enabled")
+
+
+@zone.command("disable")
+@click.argument("name")
+def zone_disable(name: str) -> None:
+    """Stop offering the zone; what runs there keeps running."""
+    run(lambda session, actor: admin.disable_zone(session, name, actor=actor))
+    click.echo(f"zone {name} is disabled")
+
+
+@zone.command("delete")
+@click.argument("name")
+def zone_delete(name: str) -> None:
+    """Remove a zone that has nothing in it any more."""
+    run(lambda session, actor: admin.remove_zone(session, name, actor=actor))
+    click.echo(f"removed zone {name}")

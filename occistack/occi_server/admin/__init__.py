@@ -1,0 +1,13 @@
+"""The admin API: JSON in, JSON out, for users whose role is admin, under /admin/.
+
+The site administrator's use cases (``orchestrator.admin``) over HTTP; the same ones the
+``occistack`` command line runs. Routes are in ``routes.py`` with every other route; each module
+here adds the views of a few resources.
+"""
+
+MODULES = (".inventory", ".networks", ".hosts", ".tenancy", ".reports")
+
+
+def includeme(config) -> None:
+    for module in MODULES:
+        config.include(module)

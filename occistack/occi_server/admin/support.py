@@ -1,0 +1,290 @@
+"""What every admin view shares: reading and checking a JSON body, reading query filters,
+rendering rows as JSON, and registering the views of one resource.
+
+Bodies are checked here for shape (which fields, of which JSON type); what the values mean
+(a CIDR, a VLAN id in range, a name not taken) is the use cases' business, and their refusals
+become 400, 404 and 409 in the shared error views.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Callable, Mapping, Sequence
+
+from pyramid.response import Response
+from sqlalchemy import inspect
+
+from ...orchestrator.admin import Actor
+from ...orchestrator.errors import NotFound
+from ..errors import BadRequest
+from ..routes import admin_route_name
+from ..views.support import not_allowed
+from .context import ADMIN
+
+#: Columns never shown: secrets, even hashed.
+HIDDEN_COLUMNS = frozenset(("password_hash", "agent_token_hash"))
+
+#: kind → what it accepts, in the words of a 400 answer.
+_ACCEPTED = {
+    "text": "text",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "ref": "a name (text) or an id (a whole number)",
+    "texts": "a list of texts, or comma-separated text",
+    "vlan_ranges": 'a list of ranges, each "FIRST-LAST" text or a [first, last] pair',
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One field of a JSON body; ``kind`` is a key of ``_ACCEPTED``. A ``ref`` field named
+    ``zone`` also accepts ``zone_id`` (the form the answers use)."""
+
+    name: str
+    kind: str = "text"
+    required: bool = False
+
+
+def fields(*specs: str) -> tuple[Field, ...]:
+    """``fields("name!", "title", "cores:integer!")``: a trailing "!" marks a required field."""
+    parsed = []
+    for spec in specs:
+        required = spec.endswith("!")
+        name, _, kind = spec.rstrip("!").partition(":")
+        parsed.append(Field(name, kind or "text", required))
+    return tuple(parsed)
+
+
+def read_body(request, accepted: Sequence[Field]) -> dict[str, Any]:
+    """The body's fields as keyword arguments of a use case; 400 naming the field that is
+    missing, unknown or of the wrong type."""
+    document = _json_object(request)
+    known = {field.name: field for field in accepted}
+    aliases = {f"{field.name}_id": field for field in accepted if field.kind == "ref"}
+    values: dict[str, Any] = {}
+    for key, value in document.items():
+        field = known.get(key) or aliases.get(key)
+        if field is None:
+            raise BadRequest(f"unknown field {key!r}; the accepted fields are: {', '.join(known)}")
+        if value is None:
+            continue
+        if field.name in values:
+            raise BadRequest(f"give {field.name!r} or {field.name + '_id'!r}, not both")
+        if key != field.name and not _is_whole(value):
+            raise BadRequest(f"field {key!r} must be an id (a whole number); got {_shown(value)}")
+        values[field.name] = _checked(field, key, value)
+    for field in accepted:
+        if field.required and field.name not in values:
+            raise BadRequest(f"missing field {field.name!r}: {_ACCEPTED[field.kind]}")
+    return values
+
+
+def _json_object(request) -> dict[str, Any]:
+    if not request.body:
+        return {}
+    try:
+        document = json.loads(request.body.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise BadRequest("the body is not UTF-8 text; send a JSON object") from None
+    except ValueError as error:
+        raise BadRequest(f"the body is not JSON ({error}); send a JSON object") from None
+    if not isinstance(document, dict):
+        raise BadRequest(f"the body must be a JSON object of fields; got a JSON {type(document).__name__}")
+    return document
+
+
+def _checked(field: Field, key: str, value: Any) -> Any:
+    kind = field.kind
+    if kind == "text" and isinstance(value, str):
+        return value
+    if kind == "integer" and _is_whole(value):
+        return int(value)
+    if kind == "number" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    if kind == "boolean" and isinstance(value, bool):
+        return value
+    if kind == "ref" and (isinstance(value, str) or _is_whole(value)):
+        return int(value) if not isinstance(value, str) else value
+    if kind == "texts":
+        if isinstance(value, str):
+            return value
+        if isinstance(value, list) and all(isinstance(item, str) for item in value):
+            return value
+    if kind == "vlan_ranges" and isinstance(value, list) and all(_is_vlan_range(item) for item in value):
+        return [item if isinstance(item, str) else tuple(item) for item in value]
+    raise BadRequest(f"field {key!r} must be {_ACCEPTED[kind]}; got {_shown(value)}")
+
+
+def _is_whole(value: Any) -> bool:
+    return (isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, float) and value.is_integer())
+
+
+def _is_vlan_range(item: Any) -> bool:
+    return isinstance(item, str) or (isinstance(item, list) and len(item) == 2 and all(map(_is_whole, item)))
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# --- query filters -----------------------------------------------------------------------------------
+
+def query_ref(request, name: str) -> int | str | None:
+    """A filter naming a row: ``?zone=z1`` by name or ``?zone_id=3`` by id."""
+    by_name, by_id = request.params.get(name), request.params.get(f"{name}_id")
+    if by_name is not None and by_id is not None:
+        raise BadRequest(f"filter by {name!r} or by {name + '_id'!r}, not both")
+    if by_id is not None:
+        if not by_id.isdigit():
+            raise BadRequest(f"the {name}_id filter must be an id (a whole number); got {by_id!r}")
+        return int(by_id)
+    return by_name or None
+
+
+def query_int(request, name: str) -> int | None:
+    value = request.params.get(name)
+    if value is None:
+        return None
+    if not value.isdigit():
+        raise BadRequest(f"the {name} parameter must be a whole number; got {value!r}")
+    return int(value)
+
+
+def query_time(request, name: str) -> datetime | None:
+    value = request.params.get(name)
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadRequest(f"the {name} parameter {value!r} is not an ISO 8601 time "
+                         "(like 2026-12-01T10:00:00Z)") from None
+
+
+# --- answers -----------------------------------------------------------------------------------------
+
+def row_json(row, **extra: Any) -> dict[str, Any]:
+    """A row's columns (but never its secrets), with JSON-able values."""
+    document = {}
+    for column in inspect(type(row)).columns:
+        if column.key in HIDDEN_COLUMNS:
+            continue
+        document[column.key] = _plain(getattr(row, column.key))
+    document.update(extra)
+    return document
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, str):
+        return str(value)  # a StrEnum becomes its value
+    return value
+
+
+def json_response(document: Any, status: int = 200, location: str | None = None) -> Response:
+    response = Response(json_body=document, status=status)
+    if location is not None:
+        response.headers["Location"] = location
+    return response
+
+
+def actor(request) -> Actor:
+    identity = request.identity
+    return Actor.admin(identity.user_name, identity.user_id)
+
+
+def by_id(use_case):
+    """A view step that runs ``use_case(session, <the id in the path>, actor=…)``."""
+    return lambda request, row_id: use_case(request.dbsession, row_id, actor=actor(request))
+
+
+def path_id(request, name: str = "id") -> int:
+    return int(request.matchdict[name])
+
+
+# --- registering a resource's views ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AdminResource:
+    """The views of one admin resource: /admin/<name>, /admin/<name>/{id} and, with actions,
+    /admin/<name>/{id}/actions/{action}. Each callable takes the request (and the id);
+    ``create`` returns the new row, or the row and a dict of fields to show this once, or a
+    whole response."""
+
+    name: str
+    model: Any
+    what: str
+    list_rows: Callable[[Any], list] | None = None
+    create: Callable[[Any], Any] | None = None
+    remove: Callable[[Any, int], None] | None = None
+    actions: Mapping[str, Callable[[Any, int], Any]] | None = None
+    render: Callable[[Any], dict[str, Any]] = row_json
+
+    def location(self, request, row_id: int) -> str:
+        return request.route_url(admin_route_name(self.name, "item"), id=row_id)
+
+
+def add_resource_views(config, resource: AdminResource) -> None:
+    collection, item, action = (admin_route_name(resource.name, part) for part in ("", "item", "action"))
+    collection_methods, item_methods = [], ["GET"]
+
+    def show(request):
+        row = request.dbsession.get(resource.model, path_id(request))
+        if row is None:
+            raise NotFound(f"no {resource.what} with id {path_id(request)}")
+        return json_response(resource.render(row))
+
+    config.add_view(show, route_name=item, request_method="GET", permission=ADMIN)
+    if resource.list_rows is not None:
+        collection_methods.append("GET")
+
+        def list_all(request):
+            return json_response([resource.render(row) for row in resource.list_rows(request)])
+
+        config.add_view(list_all, route_name=collection, request_method="GET", permission=ADMIN)
+    if resource.create is not None:
+        collection_methods.append("POST")
+
+        def create(request):
+            created = resource.create(request)
+            if isinstance(created, Response):
+                return created  # a create that may also replace (a quota) answers for itself
+            # A use case may hand back something to show only once (a host's agent token).
+            row, shown_once = created if isinstance(created, tuple) else (created, {})
+            return json_response({**resource.render(row), **shown_once}, 201, resource.location(request, row.id))
+
+        config.add_view(create, route_name=collection, request_method="POST", permission=ADMIN)
+    if resource.remove is not None:
+        item_methods.append("DELETE")
+
+        def remove(request):
+            resource.remove(request, path_id(request))
+            return json_response({"removed": {"type": resource.what, "id": path_id(request)}})
+
+        config.add_view(remove, route_name=item, request_method="DELETE", permission=ADMIN)
+    if resource.actions:
+        add_action_views(config, action, resource)
+    add_method_not_allowed(config, collection, collection_methods)
+    add_method_not_allowed(config, item, item_methods)
+
+
+def add_action_views(config, route: str, resource: AdminResource) -> None:
+    def act(request):
+        name = request.matchdict["action"]
+        handler = resource.actions.get(name)
+        if handler is None:
+            raise NotFound(f"{resource.name} have no action {name!r}; their actions are: {', '.join(resource.actions)}")
+        return json_response(resource.render(handler(request, path_id(request))))
+
+    config.add_view(act, route_name=route, request_method="POST", permission=ADMIN)
+    add_method_not_allowed(config, route, ["POST"])
+
+
+def add_method_not_allowed(config, route: str, allowed: Sequence[str]) -> None:
+    """The last view of a route: any other method is 405 with the methods that work."""
+    config.add_view(lambda request: not_allowed(request, allowed), route_name=route, permission=ADMIN)

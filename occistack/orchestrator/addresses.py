@@ -1,0 +1,162 @@
+"""Handing out VLAN ids and public addresses, never twice.
+
+Both follow one pattern: find a free one, INSERT the allocation row inside a savepoint, and
+let the unique key (``guest_vlans(physical_network_id, vlan)``,
+``ip_allocations(zone_id, number)``) decide between concurrent requests: the loser's INSERT
+fails, its savepoint rolls back, and it tries the next free one.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..model import GuestVlan, IpAllocation, IpRange, Network, NetworkInterface, PhysicalNetwork, VlanRange, Zone
+from .errors import Conflict, InvalidRequest
+
+_ATTEMPTS = 16
+
+
+def guest_physical_network(session: Session, zone_id: int) -> PhysicalNetwork | None:
+    """The zone's physical network that carries guest traffic (the first one, by id)."""
+    for network in session.scalars(select(PhysicalNetwork).where(PhysicalNetwork.zone_id == zone_id,
+                                                                 PhysicalNetwork.enabled.is_(True))
+                                   .order_by(PhysicalNetwork.id)):
+        if "guest" in {kind.strip() for kind in network.traffic_types.split(",")}:
+            return network
+    return None
+
+
+def allocate_vlan(session: Session, network: Network, zone: Zone, requested: int | None) -> int | None:
+    """Take a guest VLAN of the zone's physical network for ``network`` (the requested one, or
+    the lowest free one). Zones without a guest physical network run untagged networks, unless
+    the client asked for a VLAN, which they cannot give."""
+    physical = guest_physical_network(session, zone.id)
+    if physical is None:
+        if requested is not None:
+            raise Conflict(f"zone {zone.name!r} has no physical network for guest VLANs, so occi.network.vlan "
+                           "cannot be chosen there; leave it out")
+        return None
+    ranges = [(r.first_vlan, r.last_vlan) for r in session.scalars(
+        select(VlanRange).where(VlanRange.physical_network_id == physical.id).order_by(VlanRange.first_vlan))]
+    described = ", ".join(f"{first}-{last}" for first, last in ranges) or "none"
+    if requested is not None and not any(first <= requested <= last for first, last in ranges):
+        raise InvalidRequest(f"VLAN {requested} is not in the guest VLAN ranges of zone {zone.name!r} ({described})")
+    for _ in range(_ATTEMPTS):
+        taken = set(session.scalars(select(GuestVlan.vlan).where(GuestVlan.physical_network_id == physical.id)))
+        if requested is not None:
+            if requested in taken:
+                raise Conflict(f"VLAN {requested} is already used by another network; choose another "
+                               "occi.network.vlan or leave it out")
+            vlan = requested
+        else:
+            vlan = next((v for first, last in ranges for v in range(first, last + 1) if v not in taken), None)
+            if vlan is None:
+                raise Conflict(f"zone {zone.name!r} has no free guest VLAN left (ranges {described}); ask the site "
+                               "administrator to add a VLAN range")
+        try:
+            with session.begin_nested():
+                session.add(GuestVlan(physical_network_id=physical.id, vlan=vlan, network_id=network.id))
+        except IntegrityError:
+            if requested is not None:
+                raise Conflict(f"VLAN {requested} was taken by a concurrent request; choose another") from None
+            continue
+        network.physical_network_id = physical.id
+        return vlan
+    raise Conflict("no guest VLAN could be allocated under concurrent requests; try again")
+
+
+def release_vlan(session: Session, network: Network) -> None:
+    for allocation in session.scalars(select(GuestVlan).where(GuestVlan.network_id == network.id)):
+        session.delete(allocation)
+    session.flush()
+    network.physical_network_id = None
+
+
+def public_ranges(session: Session, zone_id: int | None) -> list[IpRange]:
+    if zone_id is None:
+        return []
+    return list(session.scalars(select(IpRange).where(IpRange.zone_id == zone_id, IpRange.purpose == "public")
+                                .order_by(IpRange.first_number)))
+
+
+def allocate_public_address(session: Session, ranges: list[IpRange], nic: NetworkInterface,
+                            requested: str | None = None) -> IpAllocation:
+    """Add ``nic`` (not yet in the session) with a free address of ``ranges`` -- the requested
+    one if given -- and the allocation row that holds it, in one savepoint; the allocation.
+
+    A new MAC is drawn on each retry too, so a (most unlikely) MAC collision is retried alike."""
+    if not ranges:
+        raise Conflict("the zone has no public IP range; ask the site administrator to add one")
+    wanted = None
+    if requested is not None:
+        try:
+            wanted = int(ipaddress.ip_address(requested))
+        except ValueError:
+            raise InvalidRequest(f"{requested!r} is not an IP address") from None
+        if not any(r.first_number <= wanted <= r.last_number for r in ranges):
+            raise InvalidRequest(f"{requested} is not in the zone's public ranges ("
+                                 + ", ".join(f"{r.first_address}-{r.last_address}" for r in ranges) + ")")
+    for _ in range(_ATTEMPTS):
+        chosen = wanted if wanted is not None else _lowest_free(session, ranges)
+        if chosen is None:
+            raise Conflict("the zone's public IP ranges are used up; ask the site administrator for more")
+        range_ = next(r for r in ranges if r.first_number <= chosen <= r.last_number)
+        address = str(ipaddress.ip_address(chosen))
+        nic.address, nic.gateway = address, range_.gateway
+        allocation = IpAllocation(zone_id=range_.zone_id, range_id=range_.id, address=address, number=chosen,
+                                  nic_id=nic.id, project_id=nic.project_id)
+        try:
+            with session.begin_nested():
+                session.add(nic)
+                session.flush()  # the NIC first: the allocation refers to it
+                session.add(allocation)
+        except IntegrityError:
+            if wanted is not None:
+                raise Conflict(f"the address {requested} is already in use") from None
+            nic = _fresh_copy(nic)
+            continue
+        return allocation
+    raise Conflict("no public address could be allocated under concurrent requests; try again")
+
+
+def _lowest_free(session: Session, ranges: list[IpRange]) -> int | None:
+    """The lowest unallocated address of the ranges; reads the allocations range by range,
+    only as far as the first gap."""
+    for range_ in ranges:
+        expected = range_.first_number
+        if _number(range_.gateway) == expected:
+            expected += 1
+        for number in session.scalars(select(IpAllocation.number).where(
+                IpAllocation.range_id == range_.id, IpAllocation.number >= expected).order_by(IpAllocation.number)):
+            while expected == _number(range_.gateway):
+                expected += 1
+            if number > expected:
+                break
+            expected = number + 1
+        while expected == _number(range_.gateway):
+            expected += 1
+        if expected <= range_.last_number:
+            return expected
+    return None
+
+
+def _number(address: str) -> int:
+    return int(ipaddress.ip_address(address))
+
+
+def _fresh_copy(nic: NetworkInterface) -> NetworkInterface:
+    """The same NIC as a new object (the savepoint's rollback expunged the old one) with a new
+    random MAC."""
+    return NetworkInterface(id=nic.id, project_id=nic.project_id, title=nic.title, vm_id=nic.vm_id,
+                            network_id=nic.network_id, interface=nic.interface, mac=random_mac(),
+                            state=nic.state, allocation=nic.allocation)
+
+
+def random_mac() -> str:
+    # 02: a locally administered unicast address, as cloud platforms use for guests.
+    return "02:" + ":".join(f"{byte:02x}" for byte in secrets.token_bytes(5))

@@ -1,0 +1,79 @@
+"""Capacity in the database: claiming and releasing a host's CPU and memory and a pool's GiB.
+
+Each claim is one conditional UPDATE that checks the limit in its own WHERE clause, so two
+concurrent requests can never both take the last of a host: the second UPDATE finds the row
+changed (it waits for the first's row lock on PostgreSQL) and matches nothing. It runs in the
+request's transaction; a rollback gives the capacity back with everything else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import and_, case, update
+from sqlalchemy.orm import Session
+
+from ..model import Host, StoragePool
+from ..model.states import HostStatus, ResourceState, StoragePoolState
+
+hosts = Host.__table__
+pools = StoragePool.__table__
+
+
+@dataclass(frozen=True, slots=True)
+class HostUsage:
+    cpu_used_mhz: int
+    memory_used_mib: int
+
+
+def claim_host(session: Session, host_id: int, cpu_mhz: int, memory_mib: int) -> HostUsage | None:
+    """Reserve on a host that is up, enabled and has room (with its overcommit factors); the
+    host's usage after the claim, or None when it cannot take it."""
+    fits = and_(
+        hosts.c.id == host_id,
+        hosts.c.status == str(HostStatus.UP),
+        hosts.c.resource_state == str(ResourceState.ENABLED),
+        hosts.c.cpu_used_mhz + cpu_mhz <= hosts.c.cpu_cores * hosts.c.cpu_mhz * hosts.c.cpu_overcommit,
+        hosts.c.memory_used_mib + memory_mib <= hosts.c.memory_mib * hosts.c.memory_overcommit,
+    )
+    row = session.execute(
+        update(hosts).where(fits)
+        .values(cpu_used_mhz=hosts.c.cpu_used_mhz + cpu_mhz, memory_used_mib=hosts.c.memory_used_mib + memory_mib)
+        .returning(hosts.c.cpu_used_mhz, hosts.c.memory_used_mib)
+        .execution_options(synchronize_session=False)).first()
+    return None if row is None else HostUsage(row.cpu_used_mhz, row.memory_used_mib)
+
+
+def release_host(session: Session, host_id: int | None, cpu_mhz: int, memory_mib: int) -> None:
+    """Give back what a VM reserved (never below zero: a host re-added with fresh counters
+    may hold less than its old VMs claimed)."""
+    if host_id is None or (cpu_mhz == 0 and memory_mib == 0):
+        return
+    session.execute(
+        update(hosts).where(hosts.c.id == host_id)
+        .values(cpu_used_mhz=_at_least_zero(hosts.c.cpu_used_mhz - cpu_mhz),
+                memory_used_mib=_at_least_zero(hosts.c.memory_used_mib - memory_mib))
+        .execution_options(synchronize_session=False))
+
+
+def claim_pool(session: Session, pool_id: int, gib: float) -> float | None:
+    """Reserve ``gib`` on a primary storage pool that is up and has room (with its
+    over-provisioning factor); its usage after the claim, or None."""
+    fits = and_(pools.c.id == pool_id, pools.c.state == str(StoragePoolState.UP),
+                pools.c.used_gib + gib <= pools.c.capacity_gib * pools.c.overprovisioning)
+    row = session.execute(
+        update(pools).where(fits).values(used_gib=pools.c.used_gib + gib).returning(pools.c.used_gib)
+        .execution_options(synchronize_session=False)).first()
+    return None if row is None else row.used_gib
+
+
+def release_pool(session: Session, pool_id: int | None, gib: float) -> None:
+    if pool_id is None or not gib:
+        return
+    session.execute(update(pools).where(pools.c.id == pool_id)
+                    .values(used_gib=_at_least_zero(pools.c.used_gib - gib))
+                    .execution_options(synchronize_session=False))
+
+
+def _at_least_zero(expression):
+    return case((expression < 0, 0), else_=expression)

@@ -1,0 +1,263 @@
+"""The agent gateway: where host agents register, heartbeat, fetch their commands and answer.
+
+Commands are rows (``agent_commands``) that a job step wrote in its own transaction; nothing
+reaches a host before that transaction commits. The last answer to a step's commands requeues
+the job for its next step. Every function here takes the protocol's messages
+(hostagent/protocol.py) and returns its replies, and runs in the caller's transaction; the
+transports (in-process for the embedded default, HTTP for real agents) only carry them.
+
+Host health: each heartbeat or registration marks the host Up; :func:`sweep_hosts` moves hosts
+whose heartbeats stopped to Disconnected and then Alert, through the host state table, and
+placement avoids every host that is not Up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import event, exists, select, text, update
+from sqlalchemy.orm import Session
+
+from ..hostagent.protocol import (
+    PROTOCOL_VERSION,
+    Accepted,
+    Answer,
+    Answers,
+    Command,
+    Commands,
+    Fetch,
+    Heartbeat,
+    Register,
+    Registered,
+)
+from ..model import AgentCommand, Host, Job, utcnow
+from ..model.session import bump_inventory_generation
+from ..model.states import HOST_STATUS_TRANSITIONS, JOB_TRANSITIONS, CommandState, HostEvent, HostStatus, JobEvent, JobState
+from .events import record_event
+from .jobs import mark_jobs_written
+
+
+class GatewayError(Exception):
+    """The agent is refused: unknown host, wrong token, other protocol version."""
+
+
+@dataclass(frozen=True, slots=True)
+class GatewaySettings:
+    heartbeat_seconds: float = 10.0
+    poll_seconds: float = 20.0
+    #: missed heartbeats before Disconnected, then before Alert.
+    disconnected_after: float = 30.0
+    alert_after: float = 90.0
+    #: a delivered command not answered within this is delivered again (the agent dedups).
+    redeliver_after: float = 60.0
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_agent_token(host: Host) -> str:
+    """Give ``host`` a fresh agent token; only its hash is stored."""
+    token = secrets.token_urlsafe(32)
+    host.agent_token_hash = token_hash(token)
+    return token
+
+
+def register(session: Session, message: Register, settings: GatewaySettings) -> Registered:
+    if message.protocol_version != PROTOCOL_VERSION:
+        raise GatewayError(f"this management server speaks agent protocol {PROTOCOL_VERSION}; the agent on "
+                           f"{message.host_name} speaks {message.protocol_version}: upgrade one of them")
+    host = session.scalar(select(Host).where(Host.name == message.host_name).with_for_update())
+    if host is None or not host.agent_token_hash or not hmac.compare_digest(
+            host.agent_token_hash, token_hash(message.token)):
+        # One answer for both: an unknown name must not be told apart from a wrong token.
+        raise GatewayError(f"host {message.host_name!r} is not registered here with this token; add it with "
+                           "'occistack host add' and configure the token it printed")
+    facts = message.facts
+    host.cpu_sockets, host.cpu_cores, host.cpu_mhz, host.memory_mib = (
+        facts.cpu_sockets, facts.cpu_cores, facts.cpu_mhz, facts.memory_mib)
+    host.hypervisor_version, host.agent_version = facts.hypervisor_version, facts.agent_version
+    _move_host(session, host, HostEvent.REGISTERED)
+    host.last_heartbeat = utcnow()
+    host.state_message = None
+    record_event(session, "host.connect", "completed", "host", host.id, actor=f"agent:{host.name}",
+                 description=f"agent {facts.agent_version or ''} registered, {facts.cpu_cores} cores, "
+                             f"{facts.memory_mib} MiB")
+    return Registered(host.id, settings.heartbeat_seconds, settings.poll_seconds)
+
+
+def heartbeat(session: Session, message: Heartbeat) -> Accepted:
+    host = _host(session, message.host_id)
+    if host.status != HostStatus.UP:
+        _move_host(session, host, HostEvent.HEARTBEAT)
+        record_event(session, "host.reconnect", "completed", "host", host.id, actor=f"agent:{host.name}")
+    host.last_heartbeat = utcnow()
+    return Accepted()
+
+
+def fetch(session: Session, message: Fetch, settings: GatewaySettings) -> Commands:
+    """The host's pending commands (and delivered ones never answered), oldest first, marked
+    delivered. On PostgreSQL they are locked while read, so two fetches of one host (an agent
+    reconnecting while its old connection lingers) never both take a command."""
+    commands = AgentCommand.__table__
+    now = utcnow()
+    due = (commands.c.state == str(CommandState.PENDING)) | (
+        (commands.c.state == str(CommandState.DELIVERED))
+        & (commands.c.delivered_at < now - timedelta(seconds=settings.redeliver_after)))
+    statement = (select(commands.c.id, commands.c.name, commands.c.payload)
+                 .where(commands.c.host_id == message.host_id, due)
+                 .order_by(commands.c.id).limit(max(1, min(message.limit, 100))))
+    if session.get_bind().dialect.name == "postgresql":
+        statement = statement.with_for_update(skip_locked=True)
+    rows = session.execute(statement).all()
+    if rows:
+        session.execute(update(commands).where(commands.c.id.in_([row.id for row in rows]))
+                        .values(state=str(CommandState.DELIVERED), delivered_at=now,
+                                deliveries=commands.c.deliveries + 1))
+    return Commands(tuple(Command(row.id, row.name, dict(row.payload or {})) for row in rows))
+
+
+def answer(session: Session, message: Answer) -> Accepted:
+    """Record an answer; the last one of a job step requeues the job. A repeated answer, or
+    one for a command that was given up on, changes nothing."""
+    commands = AgentCommand.__table__
+    recorded = session.execute(
+        update(commands)
+        .where(commands.c.id == message.command_id, commands.c.host_id == message.host_id,
+               commands.c.state.in_([str(CommandState.PENDING), str(CommandState.DELIVERED)]))
+        .values(state=str(CommandState.DONE if message.ok else CommandState.FAILED), result=message.result or {},
+                error=None if message.ok else (message.error or "the agent reported a failure without a reason"),
+                answered_at=utcnow())
+        .returning(commands.c.job_id, commands.c.step)).first()
+    if recorded is None:
+        owner = session.scalar(select(commands.c.host_id).where(commands.c.id == message.command_id))
+        if owner != message.host_id:
+            raise GatewayError(f"command {message.command_id} was not sent to host {message.host_id}")
+        return Accepted()  # answered before, or given up on
+    if recorded.job_id is not None:
+        requeue_when_answered(session, recorded.job_id, recorded.step)
+    return Accepted()
+
+
+def answer_all(session: Session, message: Answers) -> Accepted:
+    for one in message.answers:
+        if one.host_id != message.host_id:
+            raise GatewayError(f"host {message.host_id} cannot answer for host {one.host_id}")
+        answer(session, one)
+    return Accepted()
+
+
+def requeue_when_answered(session: Session, job_id: int, step: int) -> bool:
+    """Requeue a waiting job for its next step once every command of ``step`` is answered:
+    one conditional UPDATE, the ANSWERED transition of the job state table guarded by "no
+    command of this step is still out" (so of two last answers racing, exactly one requeues)."""
+    jobs, commands = Job.__table__, AgentCommand.__table__
+    target = JOB_TRANSITIONS.next_state(JobState.WAITING, JobEvent.ANSWERED)
+    outstanding = exists().where(commands.c.job_id == job_id, commands.c.step == step,
+                                 commands.c.state.in_([str(CommandState.PENDING), str(CommandState.DELIVERED)]))
+    result = session.execute(
+        update(jobs).where(jobs.c.id == job_id, jobs.c.state == str(JobState.WAITING), jobs.c.step == step,
+                           ~outstanding)
+        .values(state=str(target), step=step + 1, deadline=None).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        return False
+    mark_jobs_written(session)
+    return True
+
+
+COMMANDS_CHANNEL = "occistack_commands"
+_WROTE_COMMANDS = "occistack.wrote_commands"
+
+
+def mark_commands_written(session: Session) -> None:
+    """Say that this transaction queued agent commands: long-polling agents are woken when it
+    commits (in this process by the command notifier, in others by NOTIFY)."""
+    if not session.info.get(_WROTE_COMMANDS):
+        session.info[_WROTE_COMMANDS] = True
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text(f"NOTIFY {COMMANDS_CHANNEL}"))
+
+
+def wake_agents_after_commit(session_factory, notifier) -> None:
+    @event.listens_for(session_factory, "after_commit")
+    def _wake(session):
+        if session.info.pop(_WROTE_COMMANDS, False):
+            notifier.notify()
+
+    @event.listens_for(session_factory, "after_rollback")
+    def _forget(session):
+        session.info.pop(_WROTE_COMMANDS, None)
+
+
+def send(session: Session, job: Job, host_id: int, name: str, payload: dict) -> AgentCommand:
+    """Queue a command for a host as part of ``job``'s current step."""
+    command = AgentCommand(host_id=host_id, job_id=job.id, step=job.step, name=name, payload=payload,
+                           state=CommandState.PENDING)
+    session.add(command)
+    return command
+
+
+# --- health ----------------------------------------------------------------------------------
+
+def sweep_hosts(session: Session, settings: GatewaySettings, now: datetime | None = None) -> list[int]:
+    """Move hosts whose heartbeats stopped: Up → Disconnected → Alert. The ids moved."""
+    now = now or utcnow()
+    moved = []
+    for limit, statuses in ((settings.disconnected_after, (HostStatus.UP, HostStatus.CONNECTING)),
+                            (settings.alert_after, (HostStatus.DISCONNECTED,))):
+        stale = session.scalars(select(Host).where(
+            Host.status.in_([str(status) for status in statuses]),
+            Host.last_heartbeat < now - timedelta(seconds=limit)).with_for_update(skip_locked=True))
+        for host in stale:
+            _move_host(session, host, HostEvent.HEARTBEATS_MISSED)
+            host.state_message = f"no heartbeat since {host.last_heartbeat:%Y-%m-%d %H:%M:%S} UTC"
+            record_event(session, "host.status", "completed", "host", host.id,
+                         description=f"host {host.name} is {host.status}: {host.state_message}")
+            moved.append(host.id)
+    return moved
+
+
+def expire_waiting_jobs(session: Session, now: datetime | None = None) -> list[int]:
+    """Fail the commands of waiting jobs past their deadline, so their next step sees an
+    answer ("no answer from host …") and decides what to do; the job ids requeued."""
+    now = now or utcnow()
+    requeued = []
+    overdue = session.scalars(select(Job).where(Job.state == str(JobState.WAITING), Job.deadline < now)
+                              .with_for_update(skip_locked=True)).all()
+    for job in overdue:
+        late = session.scalars(select(AgentCommand).where(
+            AgentCommand.job_id == job.id, AgentCommand.step == job.step,
+            AgentCommand.state.in_([str(CommandState.PENDING), str(CommandState.DELIVERED)]))).all()
+        for command in late:
+            host = session.get(Host, command.host_id)
+            command.state = CommandState.FAILED
+            command.error = f"host {host.name if host else command.host_id} did not answer in time"
+            command.answered_at = now
+        session.flush()
+        if requeue_when_answered(session, job.id, job.step):
+            requeued.append(job.id)
+    return requeued
+
+
+def _host(session: Session, host_id: int) -> Host:
+    host = session.get(Host, host_id)
+    if host is None:
+        raise GatewayError(f"no host {host_id}; register first")
+    return host
+
+
+def _move_host(session: Session, host: Host, event_name: HostEvent) -> None:
+    target = HOST_STATUS_TRANSITIONS.next_state(host.status, event_name)
+    table = Host.__table__
+    result = session.execute(update(table).where(table.c.id == host.id, table.c.status == str(host.status))
+                             .values(status=str(target)).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        session.refresh(host)
+        raise GatewayError(f"host {host.name} changed status concurrently; try again")
+    if target != host.status:
+        bump_inventory_generation(session)  # placement's snapshots must see it
+    session.expire(host, ["status"])

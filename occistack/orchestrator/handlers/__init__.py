@@ -1,0 +1,10 @@
+"""Job handlers, by operation name: what a worker does for each kind of job."""
+
+from .base import JobHandler, Outcome, StepContext, StepFailed
+from .compute import HANDLERS as _COMPUTE
+from .network import HANDLERS as _NETWORK
+from .storage import HANDLERS as _STORAGE
+
+HANDLERS: dict[str, JobHandler] = {**_COMPUTE, **_STORAGE, **_NETWORK}
+
+__all__ = ["HANDLERS", "JobHandler", "Outcome", "StepContext", "StepFailed"]

@@ -1,0 +1,51 @@
+"""Names the hypervisors know things by, and row helpers the handlers share."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from ...model import Entity, Host, IpRange, Network, VirtualMachine
+from ...model.states import HostStatus
+
+
+def instance_name(vm: VirtualMachine) -> str:
+    """The hypervisor's name for a guest, CloudStack style: i-<project>-<id>."""
+    return f"i-{vm.project_id}-{vm.id}"
+
+
+def volume_name(volume_id: str) -> str:
+    return f"vol-{volume_id}"
+
+
+def network_name(network_id: str) -> str:
+    return f"net-{network_id}"
+
+
+def network_spec(session: Session, network: Network) -> dict:
+    """What a host needs to implement a guest network: its name and VLAN tag. A public
+    network rides on the VLAN of its zone's public range, if that has one."""
+    vlan = network.vlan
+    if vlan is None and network.public and network.zone_id is not None:
+        vlan = session.scalar(select(IpRange.vlan).where(IpRange.zone_id == network.zone_id,
+                                                         IpRange.purpose == "public").limit(1))
+    return {"name": network_name(network.id), "vlan": vlan}
+
+
+def up_host_in(session: Session, *, cluster_id: int | None = None, zone_id: int | None = None) -> Host | None:
+    """An Up host of the cluster (or, with no cluster, of the zone) to run storage work on."""
+    statement = select(Host).where(Host.status == str(HostStatus.UP))
+    statement = statement.where(Host.cluster_id == cluster_id) if cluster_id is not None else \
+        statement.where(Host.zone_id == zone_id)
+    return session.scalar(statement.order_by(Host.id).limit(1))
+
+
+def delete_entities(session: Session, entity_ids: list[str]) -> None:
+    """Delete entity rows; the kind tables, tags and address allocations follow by ON DELETE
+    CASCADE."""
+    session.flush()
+    for entity_id in entity_ids:
+        row = session.get(Entity, entity_id)
+        if row is not None:
+            session.expunge(row)
+    session.execute(delete(Entity.__table__).where(Entity.__table__.c.id.in_(entity_ids)))

@@ -1,0 +1,168 @@
+"""The durable job queue: writing jobs, claiming them, moving them between states.
+
+A use case submits an :class:`Operation`; :class:`JobDispatcher` writes it as a ``jobs`` row in
+the use case's own transaction, so the job exists exactly when the change that asked for it
+does. Workers claim jobs with ``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL (any number of
+worker processes share the queue without blocking each other); on SQLite one in-process worker
+claims them in a write transaction. A job is claimable only when no older job of the same
+resource is unfinished: the jobs of one resource run one at a time, in order.
+
+Wake-ups: a commit that wrote jobs (or an agent answer that requeued one) pokes the local
+:class:`Notifier` and, on PostgreSQL, sends ``NOTIFY occistack_jobs`` so that workers in other
+processes stop waiting at once rather than at their next poll.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import cache
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, bindparam, event, exists, select, text, update
+from sqlalchemy.orm import Session, aliased, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
+
+from ..model import Job, utcnow
+from ..model.states import JOB_TRANSITIONS, JobEvent, JobState, StaleState
+from .caller import Caller
+from .dispatch import Operation
+
+JOBS_CHANNEL = "occistack_jobs"
+_WROTE_JOBS = "occistack.wrote_jobs"
+_CLAIMED = "occistack.claimed_jobs"
+UNFINISHED = (JobState.QUEUED, JobState.RUNNING, JobState.WAITING)
+
+
+class Notifier:
+    """Wakes the workers of this process when there may be work."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._generation = 0
+
+    def notify(self) -> None:
+        with self._condition:
+            self._generation += 1
+            self._condition.notify_all()
+
+    def wait(self, seen: int, timeout: float) -> int:
+        """Block until notified after generation ``seen`` (or ``timeout``); the new generation."""
+        with self._condition:
+            if self._generation == seen:
+                self._condition.wait(timeout)
+            return self._generation
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+
+class JobDispatcher:
+    """A Dispatcher (see dispatch.py) that writes each operation as a job."""
+
+    def __init__(self, notifier: Notifier | None = None):
+        self.notifier = notifier
+
+    def submit(self, session: Session, operation: Operation, caller: Caller | None = None,
+               max_attempts: int = 3) -> Job:
+        job = Job(operation=operation.name, entity_id=operation.entity_id, arguments=dict(operation.arguments),
+                  state=JobState.QUEUED, max_attempts=max_attempts, run_after=utcnow(),
+                  project_id=caller.project_id if caller else None, user_id=caller.user_id if caller else None)
+        session.add(job)
+        mark_jobs_written(session)
+        return job
+
+
+def mark_jobs_written(session: Session) -> None:
+    """Say that this transaction queued work: workers are woken when it commits."""
+    if not session.info.get(_WROTE_JOBS):
+        session.info[_WROTE_JOBS] = True
+        if session.get_bind().dialect.name == "postgresql":
+            # Delivered by PostgreSQL at commit, and not at all on rollback.
+            session.execute(text(f"NOTIFY {JOBS_CHANNEL}"))
+
+
+def wake_workers_after_commit(session_factory: sessionmaker, notifier: Notifier) -> None:
+    """Poke ``notifier`` whenever a session of ``session_factory`` commits queued work."""
+
+    @event.listens_for(session_factory, "after_commit")
+    def _wake(session):
+        if session.info.pop(_WROTE_JOBS, False):
+            notifier.notify()
+
+    @event.listens_for(session_factory, "after_rollback")
+    def _forget(session):
+        session.info.pop(_WROTE_JOBS, None)
+
+
+# --- claiming and moving ---------------------------------------------------------------------
+
+def claim_next(session: Session, worker: str, now: datetime | None = None) -> Job | None:
+    """Lock and return the next runnable job, or None.
+
+    The job is moved to ``running`` in memory only: on PostgreSQL the row stays locked until
+    the caller's transaction ends, which is what keeps other workers off it, and nobody else
+    could see a ``running`` written in that transaction anyway. The step's outcome is then
+    written in one conditional UPDATE from ``queued`` (see :func:`move_job`). A worker that
+    dies mid-step leaves the job ``queued`` for another.
+    """
+    job = session.scalar(_claim_statement(session.get_bind().dialect.name == "postgresql"),
+                         {"now": now or utcnow()})
+    if job is None:
+        return None
+    claim_in_memory(session, job, worker)
+    return job
+
+
+@cache
+def _claim_statement(skip_locked: bool):
+    """Built once: the aliased subquery costs more to build than the claim takes to run."""
+    older = aliased(Job)
+    blocked = exists().where(and_(older.entity_id == Job.entity_id, older.id < Job.id,
+                                  older.state.in_([str(state) for state in UNFINISHED])))
+    statement = (select(Job).where(Job.state == str(JobState.QUEUED), Job.run_after <= bindparam("now"), ~blocked)
+                 .order_by(Job.id).limit(1))
+    return statement.with_for_update(skip_locked=True, of=Job) if skip_locked else statement
+
+
+def claim_in_memory(session: Session, job: Job, worker: str) -> None:
+    """The CLAIM transition, applied to the object and not yet written (see claim_next)."""
+    target = JOB_TRANSITIONS.next_state(job.state, JobEvent.CLAIM)
+    set_committed_value(job, "state", target)
+    session.info.setdefault(_CLAIMED, {})[job.id] = worker
+
+
+def move_job(session: Session, job: Job, event_name: JobEvent, **values) -> JobState:
+    """Move ``job`` by ``event_name`` through JOB_TRANSITIONS with a conditional UPDATE;
+    ``values`` are other columns to set in the same statement."""
+    session.flush()  # the job's own pending changes (its progress) go first
+    current = job.state
+    target = JOB_TRANSITIONS.next_state(current, event_name)
+    if target in (JobState.DONE, JobState.FAILED):
+        values.setdefault("finished_at", utcnow())
+    # A job claimed in this transaction is still ``queued`` in the database.
+    claimed_by = session.info.get(_CLAIMED, {}).pop(job.id, None)
+    stored = JobState.QUEUED if claimed_by is not None else current
+    if claimed_by is not None:
+        values.setdefault("claimed_by", claimed_by)
+    table = Job.__table__
+    result = session.execute(update(table).where(table.c.id == job.id, table.c.state == str(stored))
+                             .values(state=str(target), **values).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise StaleState(f"job {job.id} is no longer {stored}")
+    session.expire(job)
+    return JobState(target)
+
+
+def postpone(session: Session, job_id: int, message: str, backoff_seconds: float) -> Job | None:
+    """Count a failed attempt of a queued job and put it off (the step that failed was rolled
+    back, so the job is still ``queued``); None if it is not queued any more."""
+    table = Job.__table__
+    result = session.execute(
+        update(table).where(table.c.id == job_id, table.c.state == str(JobState.QUEUED))
+        .values(attempts=table.c.attempts + 1, message=message[:4000],
+                run_after=utcnow() + timedelta(seconds=backoff_seconds))
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        return None
+    return session.get(Job, job_id, populate_existing=True)

@@ -1,0 +1,124 @@
+"""Host agents inside the management server's process: the embedded default and the tests.
+
+They are real :class:`~occistack.hostagent.agent.Agent` objects on (fake or test-driver)
+drivers, and they speak the real protocol: every message is encoded to JSON and decoded again
+on its way through :class:`LocalChannel`, which hands it to the gateway in a transaction of
+its own -- what the HTTP channel of a remote agent does. Only the wire is missing.
+
+Their tokens: at start the launcher gives each of its hosts a fresh random token (the hash in
+the database, the token in memory), so no development secret is written anywhere.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..hostagent.agent import Agent
+from ..hostagent.protocol import Answer, Answers, Fetch, Heartbeat, HostFacts, Register, decode, encode
+from ..model import Host
+from . import gateway
+from .jobs import Notifier
+
+log = logging.getLogger(__name__)
+
+
+class LocalChannel:
+    """The transport of in-process agents: one gateway call per message, each in its own
+    transaction, with the message and its reply passed through JSON."""
+
+    def __init__(self, session_factory: sessionmaker[Session], settings: gateway.GatewaySettings,
+                 commands: Notifier | None = None):
+        self.session_factory = session_factory
+        self.settings = settings
+        self.commands = commands
+
+    def __call__(self, message):
+        message = decode(encode(message))
+        if isinstance(message, Fetch) and message.wait_seconds > 0 and self.commands is not None:
+            return decode(encode(self._long_poll(message)))
+        with self.session_factory() as session, session.begin():
+            reply = self._dispatch(session, message)
+        return decode(encode(reply))
+
+    def _dispatch(self, session: Session, message):
+        if isinstance(message, Register):
+            return gateway.register(session, message, self.settings)
+        if isinstance(message, Heartbeat):
+            return gateway.heartbeat(session, message)
+        if isinstance(message, Fetch):
+            return gateway.fetch(session, message, self.settings)
+        if isinstance(message, Answer):
+            return gateway.answer(session, message)
+        if isinstance(message, Answers):
+            return gateway.answer_all(session, message)
+        raise gateway.GatewayError(f"agents do not send {type(message).__name__}")
+
+    def _long_poll(self, message: Fetch):
+        deadline = time.monotonic() + message.wait_seconds
+        seen = self.commands.generation
+        while True:
+            with self.session_factory() as session, session.begin():
+                reply = gateway.fetch(session, message, self.settings)
+            remaining = deadline - time.monotonic()
+            if reply.commands or remaining <= 0:
+                return reply
+            seen = self.commands.wait(seen, remaining)
+
+
+@dataclass
+class LocalAgents:
+    """The in-process agents of some hosts, and (optionally) their threads."""
+
+    agents: list[Agent]
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _threads: list[threading.Thread] = field(default_factory=list)
+
+    def run_once(self) -> int:
+        """Let every agent handle what is pending for it now; how many commands ran."""
+        return sum(agent.run_once() for agent in self.agents)
+
+    def heartbeat(self) -> None:
+        for agent in self.agents:
+            agent.heartbeat()
+
+    def start(self) -> None:
+        for agent in self.agents:
+            thread = threading.Thread(target=agent.run_forever, args=(self._stop,), daemon=True,
+                                      name=f"agent-{agent.host_name}")
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+
+def launch_local_agents(session_factory: sessionmaker[Session], host_names: list[str], drivers_for,
+                        settings: gateway.GatewaySettings, commands: Notifier | None = None) -> LocalAgents:
+    """Agents for the named hosts (every host of the database when the list is ["*"]),
+    registered. ``drivers_for(host_name)`` gives each its drivers. A simulated host reports
+    the capacity its administrator declared for it."""
+    with session_factory() as session, session.begin():
+        statement = select(Host).order_by(Host.id)
+        if host_names != ["*"]:
+            statement = statement.where(Host.name.in_(host_names))
+        hosts = session.scalars(statement).all()
+        missing = set(host_names) - {host.name for host in hosts} - {"*"}
+        if missing:
+            raise LookupError(f"in-process agents are configured for hosts that do not exist: "
+                              f"{', '.join(sorted(missing))}")
+        tokens = {host.name: gateway.new_agent_token(host) for host in hosts}
+        facts = {host.name: HostFacts(host.cpu_sockets, host.cpu_cores, host.cpu_mhz, host.memory_mib,
+                                      host.hypervisor, "simulated", agent_version="in-process") for host in hosts}
+    channel = LocalChannel(session_factory, settings, commands)
+    agents = [Agent(name, token, facts[name], drivers_for(name), channel) for name, token in tokens.items()]
+    for agent in agents:
+        agent.register()
+    return LocalAgents(agents)

@@ -1,0 +1,96 @@
+"""The management plane of one process, assembled: job queue, placement, worker, agents.
+
+The server builds one for its requests (a dispatcher that writes jobs, a placement service);
+the embedded default also runs a worker and in-process agents in threads of the server;
+``occistack worker`` runs only the worker; tests run worker and agents step by step with
+:meth:`ManagementPlane.settle`, so a test sees the outcome of its request deterministically.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from .gateway import GatewaySettings, wake_agents_after_commit
+from .jobs import JobDispatcher, Notifier, wake_workers_after_commit
+from .local_agents import LocalAgents, launch_local_agents
+from .placement_service import PlacementService
+from .worker import ManagementServices, Worker
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PlaneSettings:
+    #: "thread": a worker in a thread of this process; "none": workers run elsewhere (or a
+    #: test drives them with settle()).
+    worker: str = "thread"
+    #: hosts whose agents run in this process ("*" for every host), on ``drivers_for``.
+    local_agent_hosts: tuple[str, ...] = ()
+    placement_strategy: str = "first_fit"
+    capacity_threshold: float = 0.85
+    topology_revalidate_seconds: float = 5.0
+    gateway: GatewaySettings = GatewaySettings()
+
+
+class ManagementPlane:
+    def __init__(self, session_factory: sessionmaker[Session], settings: PlaneSettings, drivers_for=None):
+        self.session_factory = session_factory
+        self.settings = settings
+        self.jobs_notifier = Notifier()
+        self.commands_notifier = Notifier()
+        wake_workers_after_commit(session_factory, self.jobs_notifier)
+        wake_agents_after_commit(session_factory, self.commands_notifier)
+        self.dispatcher = JobDispatcher(self.jobs_notifier)
+        self.placement = PlacementService(settings.topology_revalidate_seconds, settings.placement_strategy,
+                                          settings.capacity_threshold)
+        self.placement.attach(session_factory)
+        self.services = ManagementServices(self.placement, settings.gateway)
+        self.worker = Worker(session_factory, self.services, notifier=self.jobs_notifier)
+        self.agents: LocalAgents | None = None
+        if settings.local_agent_hosts:
+            if drivers_for is None:
+                raise ValueError("in-process agents need drivers")
+            self.agents = launch_local_agents(session_factory, list(settings.local_agent_hosts), drivers_for,
+                                              settings.gateway, self.commands_notifier)
+        self._stop = threading.Event()
+        self._worker_thread: threading.Thread | None = None
+        self._settled_at = (-1, -1)
+
+    def start(self) -> None:
+        """Start what runs in this process's background: the worker thread, the agents."""
+        if self.settings.worker == "thread" and self._worker_thread is None:
+            self._worker_thread = threading.Thread(target=self.worker.run_forever, args=(self._stop,),
+                                                   daemon=True, name="occistack-worker")
+            self._worker_thread.start()
+        if self.agents is not None and self.settings.worker == "thread":
+            self.agents.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self.agents is not None:
+            self.agents.stop()
+        if self._worker_thread is not None:
+            self._worker_thread.join(timeout=10)
+
+    def settle(self, rounds: int = 10_000) -> int:
+        """Run job steps and agent commands until nothing is left to do; how many ran. For
+        tests and benchmarks that drive the plane without threads. It looks only when a
+        commit since the last settle queued jobs or commands (the notifiers say so), so a
+        request that queued nothing costs nothing here."""
+        seen = (self.jobs_notifier.generation, self.commands_notifier.generation)
+        if seen == self._settled_at:
+            return 0
+        done = 0
+        for _ in range(rounds):
+            progressed = self.worker.drain()
+            if self.agents is not None:
+                progressed += self.agents.run_once()
+            if not progressed:
+                self._settled_at = (self.jobs_notifier.generation, self.commands_notifier.generation)
+                return done
+            done += progressed
+        raise RuntimeError("the management plane did not settle: jobs keep producing work")
