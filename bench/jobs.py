@@ -9,8 +9,8 @@ Both drain the same ``jobs`` table of a scratch database, batch after batch, alt
   LIMIT 1 FOR UPDATE SKIP LOCKED`` and ``UPDATE … SET state = 'done'`` -- the least a
   PostgreSQL job queue can do;
 * occistack: ``Worker.run_once`` per job, with a handler that does nothing: the real claim
-  (runnable now, no older unfinished job of the same resource, SKIP LOCKED), the step, the
-  transition to ``done`` through the job state table, and the wake-up bookkeeping.
+  (queued, due, SKIP LOCKED), the step, the transition to ``done`` through the job state table,
+  the release of the resource's next held job, and the wake-up bookkeeping.
 
 Target: at least 50% of the baseline's throughput.
 """
@@ -20,6 +20,7 @@ from __future__ import annotations
 import statistics
 import sys
 import time
+import uuid
 
 from sqlalchemy import create_engine, insert, text
 
@@ -35,10 +36,13 @@ TARGET = 0.5
 
 
 def queue(engine, operation: str, count: int) -> None:
+    """``count`` queued jobs, each of its own resource (one active job per resource is the rule
+    the unique index enforces)."""
     now = utcnow()
+    batch = uuid.uuid4().hex[:8]
     with engine.begin() as connection:
         connection.execute(insert(Job.__table__), [
-            {"operation": operation, "entity_id": f"{operation}-{number % 300}", "arguments": {}, "state": "queued",
+            {"operation": operation, "entity_id": f"{operation}-{batch}-{number}", "arguments": {}, "state": "queued",
              "step": 0, "progress": {}, "attempts": 0, "max_attempts": 3, "run_after": now, "created_at": now}
             for number in range(count)])
 

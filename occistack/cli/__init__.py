@@ -1,7 +1,8 @@
 """The ``occistack`` command line: the database, demo data, and the site administrator's tools
 for building a cloud and its tenancy, in CloudStack's order (zone → physical network → pod →
-cluster → host → primary storage → secondary storage → IP ranges → offerings; then domains,
-accounts, projects, users and quotas), and for reading it back (events, capacity).
+cluster → host → primary storage → secondary storage → IP ranges → offerings → templates and
+ISOs; then domains, accounts, projects, users, quotas and affinity groups), and for reading it
+back (events, capacity).
 
 Every command reads the same ini file as the server (``-c development.ini`` by default), so a
 site administrator configures the database in one place, and runs in one transaction: a command
@@ -16,6 +17,8 @@ import click
 
 from . import (
     account,
+    affinity_group,
+    agents,
     capacity,
     cluster,
     db,
@@ -32,7 +35,9 @@ from . import (
     region,
     secondary_storage,
     storage,
+    templates,
     user,
+    worker,
     zone,
 )
 from .base import OrderedGroup
@@ -41,8 +46,9 @@ COMMANDS = (
     db.db, demo.demo,
     region.region, zone.zone, physical_network.physical_network, pod.pod, cluster.cluster, host.host,
     storage.storage, secondary_storage.secondary_storage, ip_range.ip_range, offering.offering,
-    domain.domain, account.account, project.project, user.user, quota.quota,
-    events.events, capacity.capacity,
+    templates.template, templates.iso,
+    domain.domain, account.account, project.project, user.user, quota.quota, affinity_group.affinity_group,
+    events.events, capacity.capacity, worker.worker, agents.simulated_hosts,
 )
 
 

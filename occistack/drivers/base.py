@@ -65,6 +65,14 @@ class StorageDriver(abc.ABC):
     @abc.abstractmethod
     def detach(self, guest: str, volume: str) -> None: ...
 
+    @abc.abstractmethod
+    def download_template(self, url: str, checksum: str, destination: str) -> float:
+        """Download the image at ``url`` (http, https or nfs) into secondary storage at
+        ``destination`` (``nfs://server/export/path/file``) and verify it against ``checksum``
+        (``<algorithm>:<hex>``); the image's size in GiB. A mismatch is a DriverError naming the
+        expected and the actual digest, and leaves nothing at ``destination``. (Issue 5's NFS
+        storage driver implements it for real.)"""
+
 
 class NetworkDriver(abc.ABC):
     @abc.abstractmethod

@@ -95,8 +95,13 @@ class FakeComputeDriver(ComputeDriver):
 
 
 class FakeStorageDriver(StorageDriver):
+    #: what every fake download reports as the image's size.
+    TEMPLATE_SIZE_GIB = 2.0
+
     def __init__(self) -> None:
         self.volumes: dict[str, dict] = {}
+        #: destination → (url, checksum) of every image downloaded into secondary storage.
+        self.templates: dict[str, tuple[str, str]] = {}
         self.failures = FailureSwitch()
         self._lock = threading.Lock()
 
@@ -138,6 +143,12 @@ class FakeStorageDriver(StorageDriver):
             record = self.volumes.get(volume)
             if record and record["attached_to"] == guest:
                 record["attached_to"] = None
+
+    def download_template(self, url: str, checksum: str, destination: str) -> float:
+        self.failures.check("download_template")
+        with self._lock:
+            self.templates[destination] = (url, checksum)
+        return self.TEMPLATE_SIZE_GIB
 
     def _volume(self, name: str) -> dict:
         try:

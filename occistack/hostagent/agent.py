@@ -16,6 +16,8 @@ snapshot_guest     ``name``, ``image``
 create_volume      ``name``, ``size_gib``;  resize_volume: the same;  delete_volume: ``name``
 attach_volume      ``guest``, ``volume``, ``device``;  detach_volume: ``guest``, ``volume``
 plug_nic           ``guest``, ``network``, ``vlan``, ``mac``;  unplug_nic: ``guest``, ``mac``
+download_template  ``url``, ``checksum``, ``destination`` (in secondary storage), ``template``
+                   (its term, for the log): download, verify; answers ``size_gib``
 =================  ========================================================================
 """
 
@@ -141,6 +143,10 @@ class CommandRunner:
     def _unplug_nic(self, guest: str, mac: str) -> dict:
         self.drivers.network.unplug(guest, mac)
         return {}
+
+    def _download_template(self, url: str, checksum: str, destination: str, template: str | None = None) -> dict:
+        log.info("downloading template %s from %s into %s", template or "?", url, destination)
+        return {"size_gib": self.drivers.storage.download_template(url, checksum, destination)}
 
 
 class Agent:

@@ -4,7 +4,9 @@ A use case writes a job in the request's transaction; nothing external happens b
 A worker claims it (``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL), runs its next step and,
 when the step needs a host, writes agent commands in that same transaction and leaves the job
 ``waiting``. The agent fetches the commands, answers, and the last answer requeues the job for
-its next step. Jobs of one resource run one at a time, in the order they were written.
+its next step. Jobs of one resource run one at a time, in the order they were written: a unique
+index allows one active (queued or waiting) job per resource, later ones wait ``held`` until
+the one before ends and releases the next.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .infrastructure import BigId
@@ -20,14 +22,23 @@ from .meta import Base, utcnow
 from .states import CommandState, JobState
 
 
+ACTIVE_CONDITION = "state IN ('queued', 'waiting')"
+
+
 class Job(Base):
     __tablename__ = "jobs"
     __table_args__ = (
-        # The claim: queued jobs oldest first, read in index order until the first one that is
-        # due and not blocked (an index on run_after would make PostgreSQL sort them all).
-        Index("ix_jobs_state_id", "state", "id"),
-        # Serialisation per resource: is an older job of this entity still unfinished?
-        Index("ix_jobs_entity_state", "entity_id", "state", "id"),
+        # The indexes hold unfinished jobs only, so they stay small however long the history.
+        # The claim: queued jobs, oldest first.
+        Index("ix_jobs_queued", "id", postgresql_where=text("state = 'queued'"),
+              sqlite_where=text("state = 'queued'")),
+        # At most one active job per resource: what makes "one at a time" hold across
+        # processes (the running state is never written, see orchestrator/jobs.py).
+        Index("uq_jobs_active_entity", "entity_id", unique=True, postgresql_where=text(ACTIVE_CONDITION),
+              sqlite_where=text(ACTIVE_CONDITION)),
+        # The next job to release when a resource's active job ends.
+        Index("ix_jobs_held_entity", "entity_id", "id", postgresql_where=text("state = 'held'"),
+              sqlite_where=text("state = 'held'")),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

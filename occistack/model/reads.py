@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from .catalog import OsTemplate, Zone
 from .resources import (
+    AffinityGroup,
     Entity,
     EntityMixin,
     Network,
@@ -36,6 +37,7 @@ storage_links = StorageLink.__table__
 entity_mixins = EntityMixin.__table__
 templates = OsTemplate.__table__
 zones = Zone.__table__
+affinity_groups = AffinityGroup.__table__
 
 #: entity kind term → the statement selecting that kind's own columns, joined to ``entities``.
 _BASE = [entities.c.id, entities.c.kind, entities.c.project_id, entities.c.title, entities.c.summary]
@@ -44,10 +46,12 @@ COMPUTE_SELECT = (
     select(*_BASE, vms.c.hostname, vms.c.architecture, vms.c.cores, vms.c.memory_gib, vms.c.share,
            vms.c.speed_ghz, vms.c.state, vms.c.state_message, vms.c.resource_tpl, vms.c.user_data,
            vms.c.ssh_public_key, templates.c.term.label("template_term"),
-           templates.c.project_id.label("template_project_id"), zones.c.name.label("zone_name"))
+           templates.c.project_id.label("template_project_id"), zones.c.name.label("zone_name"),
+           affinity_groups.c.name.label("affinity_group"))
     .select_from(entities.join(vms, vms.c.id == entities.c.id)
                  .join(templates, templates.c.id == vms.c.template_id)
-                 .outerjoin(zones, zones.c.id == vms.c.zone_id))
+                 .outerjoin(zones, zones.c.id == vms.c.zone_id)
+                 .outerjoin(affinity_groups, affinity_groups.c.id == vms.c.affinity_group_id))
 )
 STORAGE_SELECT = (
     select(*_BASE, volumes.c.size_gib, volumes.c.state, volumes.c.state_message, zones.c.name.label("zone_name"))

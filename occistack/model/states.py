@@ -288,6 +288,8 @@ RESOURCE_STATE_TRANSITIONS = PlainTable("host", {
 # --- jobs ------------------------------------------------------------------------------------
 
 class JobState(StrEnum):
+    #: behind an unfinished job of the same resource; released when that one ends.
+    HELD = "held"
     #: waiting for a worker (new, or its agents have answered and it goes on).
     QUEUED = "queued"
     #: a worker holds it (only inside that worker's transaction, on PostgreSQL).
@@ -299,6 +301,7 @@ class JobState(StrEnum):
 
 
 class JobEvent(StrEnum):
+    RELEASE = "release"
     CLAIM = "claim"
     WAIT = "wait"
     ANSWERED = "answered"
@@ -309,6 +312,7 @@ class JobEvent(StrEnum):
 
 J, JE = JobState, JobEvent
 JOB_TRANSITIONS = PlainTable("job", {
+    (J.HELD, JE.RELEASE): J.QUEUED,
     (J.QUEUED, JE.CLAIM): J.RUNNING,
     (J.RUNNING, JE.WAIT): J.WAITING,
     (J.RUNNING, JE.RETRY): J.QUEUED,

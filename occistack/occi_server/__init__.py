@@ -7,6 +7,8 @@ protocol tween, the discovery fast path, error views, routes, the OCCI views, th
 
 from __future__ import annotations
 
+import gc
+
 from pyramid.config import Configurator
 
 from .request import fold_request_extensions
@@ -38,4 +40,9 @@ def main(global_config, **settings):
     config = make_config(settings)
     config.commit()
     fold_request_extensions(config.registry)
-    return config.make_wsgi_app()
+    application = config.make_wsgi_app()
+    # Everything built so far (the model, the grammar, the registries, the compiled statements)
+    # lives as long as the process: keep the garbage collector from walking it again and again
+    # while a request builds a large answer (it doubled the time of a 10,000-compute listing).
+    gc.freeze()
+    return application

@@ -1,8 +1,10 @@
 """The category registry each request sees, cached per process.
 
 Three layers: the standard OCCI categories (built once), the site's mixins generated from the
-database (public OS templates, service offerings, zones), and the caller's own layer (their
-user mixins and their project's private templates). The lower two are rebuilt only when the
+database (public OS templates, service offerings, zones, and the parent of affinity groups), and
+the caller's own layer (their project's private templates and affinity groups, their user
+mixins). Only OS templates that are ready and of the "template" format are published: an ISO is
+no disk to make a compute from, so it is never an os_tpl. The lower two are rebuilt only when the
 catalog generation in the database moves; it is read at most every ``revalidate_seconds``, and
 at once after this process commits a change. Rendered query-interface documents are cached
 alongside, since ``GET /-/`` is the most frequent request of every OCCI client.
@@ -19,9 +21,16 @@ from typing import Any, Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..model import CatalogGeneration, OsTemplate, ServiceOffering, UserMixin, Zone
+from ..model import AffinityGroup, CatalogGeneration, OsTemplate, ServiceOffering, UserMixin, Zone
 from ..model.occi import Mixin, Registry, split_identifier, standard_registry
-from ..model.occi.templates import SiteSchemes, availability_zone_mixin, os_tpl_mixin, resource_tpl_mixin
+from ..model.occi.templates import (
+    AFFINITY_GROUP,
+    SiteSchemes,
+    affinity_group_mixin,
+    availability_zone_mixin,
+    os_tpl_mixin,
+    resource_tpl_mixin,
+)
 from .settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -118,9 +127,11 @@ class CatalogCache:
 
     def _site_layer(self, session: Session) -> list[Mixin]:
         schemes = self.schemes
-        layer: list[Mixin] = []
+        # The parent is published whether or not any project has a group yet: it is where a
+        # client learns that the site places by affinity groups at all.
+        layer: list[Mixin] = [AFFINITY_GROUP]
         for template in session.scalars(select(OsTemplate).where(OsTemplate.project_id.is_(None),
-                                                                 OsTemplate.state == "ready")
+                                                                 *_DEPLOYABLE)
                                         .order_by(OsTemplate.term)):
             layer.append(_template_mixin(schemes, template))
         for offering in session.scalars(select(ServiceOffering).order_by(ServiceOffering.term)):
@@ -135,13 +146,22 @@ class CatalogCache:
     def _caller_layer(self, session: Session, user_id: int, project_id: int, site: Registry) -> list[Mixin]:
         layer: list[Mixin] = []
         for template in session.scalars(select(OsTemplate).where(OsTemplate.project_id == project_id,
-                                                                 OsTemplate.state == "ready")
+                                                                 *_DEPLOYABLE)
                                         .order_by(OsTemplate.term)):
             layer.append(_template_mixin(self.schemes, template))
+        # Before the user's own mixins: an administrator made the group for the whole project,
+        # so a user's mixin that happens to sit at its location is the one hidden.
+        for group in session.scalars(select(AffinityGroup).where(AffinityGroup.project_id == project_id)
+                                     .order_by(AffinityGroup.name)):
+            layer.append(affinity_group_mixin(self.schemes.affinity_group, group.name, group.kind))
         for mixin in session.scalars(select(UserMixin).where(UserMixin.owner_id == user_id)
                                      .order_by(UserMixin.id)):
             layer.append(user_mixin(mixin, self._standard))
         return without_conflicts(site, layer)
+
+
+#: The OS templates a compute can be made from: downloaded (or saved) and not ISOs.
+_DEPLOYABLE = (OsTemplate.state == "ready", OsTemplate.format == "template")
 
 
 def without_conflicts(base: Registry, layer: list[Mixin]) -> list[Mixin]:

@@ -17,24 +17,7 @@ from __future__ import annotations
 import atexit
 
 from ..drivers.fake import FakeDrivers
-from ..orchestrator.gateway import GatewaySettings
 from ..orchestrator.plane import ManagementPlane, PlaneSettings
-
-
-def plane_settings(settings) -> PlaneSettings:
-    hosts = tuple(settings.get("occistack.agents.inprocess", "").split())
-    return PlaneSettings(
-        worker=settings.get("occistack.worker", "thread"),
-        local_agent_hosts=hosts,
-        placement_strategy=settings.get("occistack.placement.strategy", "first_fit"),
-        capacity_threshold=float(settings.get("occistack.placement.capacity_threshold", 0.85)),
-        topology_revalidate_seconds=float(settings.get("occistack.placement.revalidate_seconds", 5)),
-        gateway=GatewaySettings(
-            heartbeat_seconds=float(settings.get("occistack.agents.heartbeat_seconds", 10)),
-            disconnected_after=float(settings.get("occistack.agents.disconnected_after", 30)),
-            alert_after=float(settings.get("occistack.agents.alert_after", 90)),
-        ),
-    )
 
 
 def includeme(config) -> None:
@@ -49,7 +32,7 @@ def includeme(config) -> None:
         # Each simulated host has its own hypervisor, unless a test hands one set to all.
         return shared if shared is not None else per_host.setdefault(host_name, FakeDrivers())
 
-    plane = ManagementPlane(config.registry["occistack.session_factory"], plane_settings(settings), drivers_for)
+    plane = ManagementPlane(config.registry["occistack.session_factory"], PlaneSettings.from_ini(settings), drivers_for)
     config.registry["occistack.plane"] = plane
     config.registry["occistack.dispatcher"] = plane.dispatcher
     config.registry["occistack.placement"] = plane.placement

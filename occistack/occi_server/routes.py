@@ -48,8 +48,8 @@ def includeme(config) -> None:
 #: /admin/<resource> lists (GET) and creates (POST); /admin/<resource>/{id} shows (GET) and
 #: removes (DELETE).
 ADMIN_RESOURCES = ("regions", "zones", "physical-networks", "pods", "clusters", "hosts", "storage-pools",
-                   "secondary-storage", "ip-ranges", "offerings", "domains", "accounts", "projects", "users",
-                   "quotas")
+                   "secondary-storage", "ip-ranges", "offerings", "templates", "domains", "accounts", "projects",
+                   "users", "quotas", "affinity-groups")
 #: Resources whose rows change state: POST /admin/<resource>/{id}/actions/{action}.
 ADMIN_RESOURCES_WITH_ACTIONS = ("zones", "pods", "clusters", "hosts", "storage-pools", "secondary-storage")
 

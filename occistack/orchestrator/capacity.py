@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, update
+from sqlalchemy import Integer, and_, bindparam, case, update
 from sqlalchemy.orm import Session
 
 from ..model import Host, StoragePool
@@ -26,21 +26,30 @@ class HostUsage:
     memory_used_mib: int
 
 
+def _claim_host_statement():
+    fits = and_(
+        hosts.c.id == bindparam("host"),
+        hosts.c.status == str(HostStatus.UP),
+        hosts.c.resource_state == str(ResourceState.ENABLED),
+        hosts.c.cpu_used_mhz + bindparam("cpu", type_=Integer)
+        <= hosts.c.cpu_cores * hosts.c.cpu_mhz * hosts.c.cpu_overcommit,
+        hosts.c.memory_used_mib + bindparam("memory", type_=Integer) <= hosts.c.memory_mib * hosts.c.memory_overcommit,
+    )
+    return (update(hosts).where(fits)
+            .values(cpu_used_mhz=hosts.c.cpu_used_mhz + bindparam("cpu", type_=Integer),
+                    memory_used_mib=hosts.c.memory_used_mib + bindparam("memory", type_=Integer))
+            .returning(hosts.c.cpu_used_mhz, hosts.c.memory_used_mib)
+            .execution_options(synchronize_session=False))
+
+
+#: Built once: constructing the statement costs more than the database takes to run it.
+_CLAIM_HOST = _claim_host_statement()
+
+
 def claim_host(session: Session, host_id: int, cpu_mhz: int, memory_mib: int) -> HostUsage | None:
     """Reserve on a host that is up, enabled and has room (with its overcommit factors); the
     host's usage after the claim, or None when it cannot take it."""
-    fits = and_(
-        hosts.c.id == host_id,
-        hosts.c.status == str(HostStatus.UP),
-        hosts.c.resource_state == str(ResourceState.ENABLED),
-        hosts.c.cpu_used_mhz + cpu_mhz <= hosts.c.cpu_cores * hosts.c.cpu_mhz * hosts.c.cpu_overcommit,
-        hosts.c.memory_used_mib + memory_mib <= hosts.c.memory_mib * hosts.c.memory_overcommit,
-    )
-    row = session.execute(
-        update(hosts).where(fits)
-        .values(cpu_used_mhz=hosts.c.cpu_used_mhz + cpu_mhz, memory_used_mib=hosts.c.memory_used_mib + memory_mib)
-        .returning(hosts.c.cpu_used_mhz, hosts.c.memory_used_mib)
-        .execution_options(synchronize_session=False)).first()
+    row = session.execute(_CLAIM_HOST, {"host": host_id, "cpu": cpu_mhz, "memory": memory_mib}).first()
     return None if row is None else HostUsage(row.cpu_used_mhz, row.memory_used_mib)
 
 

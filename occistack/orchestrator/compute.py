@@ -73,6 +73,10 @@ def find_template(session: Session, caller: Caller, term: str) -> OsTemplate:
         OsTemplate.term == term, or_(OsTemplate.project_id.is_(None), OsTemplate.project_id == caller.project_id)))
     if template is None:
         raise NotFound(f"no OS template {term!r}; GET /os_tpl/ or /-/ lists the templates")
+    if template.format != "template":
+        # An ISO boots an installer or a rescue system; it is no disk to make a compute from.
+        raise InvalidRequest(f"{term!r} is an ISO image, not an OS template: a compute cannot be deployed from it; "
+                             "GET /os_tpl/ lists the templates")
     if template.state != "ready":
         raise Conflict(f"OS template {term!r} is {template.state} and cannot be deployed yet")
     return template

@@ -4,8 +4,11 @@ A use case submits an :class:`Operation`; :class:`JobDispatcher` writes it as a 
 the use case's own transaction, so the job exists exactly when the change that asked for it
 does. Workers claim jobs with ``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL (any number of
 worker processes share the queue without blocking each other); on SQLite one in-process worker
-claims them in a write transaction. A job is claimable only when no older job of the same
-resource is unfinished: the jobs of one resource run one at a time, in order.
+claims them in a write transaction. The jobs of one resource run one at a time, in order: a
+unique index lets a resource have one active (queued or waiting) job; a job submitted while
+another is active is written ``held``, and when the active one ends it releases the oldest
+held one. So the claim is the plain ``state = 'queued' ORDER BY id LIMIT 1`` -- no check of
+other jobs -- and two processes can never run jobs of one resource at once.
 
 Wake-ups: a commit that wrote jobs (or an agent answer that requeued one) pokes the local
 :class:`Notifier` and, on PostgreSQL, sends ``NOTIFY occistack_jobs`` so that workers in other
@@ -18,11 +21,13 @@ import threading
 from functools import cache
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, event, exists, select, text, update
+from sqlalchemy import bindparam, event, exists, insert, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..model import Job, utcnow
+from ..model.jobs import ACTIVE_CONDITION
 from ..model.states import JOB_TRANSITIONS, JobEvent, JobState, StaleState
 from .caller import Caller
 from .dispatch import Operation
@@ -30,7 +35,7 @@ from .dispatch import Operation
 JOBS_CHANNEL = "occistack_jobs"
 _WROTE_JOBS = "occistack.wrote_jobs"
 _CLAIMED = "occistack.claimed_jobs"
-UNFINISHED = (JobState.QUEUED, JobState.RUNNING, JobState.WAITING)
+UNFINISHED = (JobState.HELD, JobState.QUEUED, JobState.RUNNING, JobState.WAITING)
 
 
 class Notifier:
@@ -65,12 +70,29 @@ class JobDispatcher:
 
     def submit(self, session: Session, operation: Operation, caller: Caller | None = None,
                max_attempts: int = 3) -> Job:
-        job = Job(operation=operation.name, entity_id=operation.entity_id, arguments=dict(operation.arguments),
-                  state=JobState.QUEUED, max_attempts=max_attempts, run_after=utcnow(),
-                  project_id=caller.project_id if caller else None, user_id=caller.user_id if caller else None)
-        session.add(job)
+        """Write the job, queued -- or held, when the resource has an active job already."""
+        values = {"operation": operation.name, "entity_id": operation.entity_id,
+                  "arguments": dict(operation.arguments), "step": 0, "progress": {}, "attempts": 0,
+                  "max_attempts": max_attempts, "run_after": utcnow(), "created_at": utcnow(),
+                  "project_id": caller.project_id if caller else None,
+                  "user_id": caller.user_id if caller else None}
+        session.flush()
+        job_id = session.scalar(_insert_unless_active(session, {**values, "state": str(JobState.QUEUED)}))
+        if job_id is None:
+            job_id = session.scalar(insert(Job.__table__).values(**values, state=str(JobState.HELD))
+                                    .returning(Job.__table__.c.id))
         mark_jobs_written(session)
-        return job
+        return session.get(Job, job_id)
+
+
+def _insert_unless_active(session: Session, values: dict):
+    """INSERT … ON CONFLICT DO NOTHING against the one-active-job-per-resource index: the id
+    of the new queued job, or no row when the resource has an active job."""
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    statement = module.insert(Job.__table__).values(**values).on_conflict_do_nothing(
+        index_elements=["entity_id"], index_where=text(ACTIVE_CONDITION))
+    return statement.returning(Job.__table__.c.id)
 
 
 def mark_jobs_written(session: Session) -> None:
@@ -116,13 +138,9 @@ def claim_next(session: Session, worker: str, now: datetime | None = None) -> Jo
 
 @cache
 def _claim_statement(skip_locked: bool):
-    """Built once: the aliased subquery costs more to build than the claim takes to run."""
-    older = aliased(Job)
-    blocked = exists().where(and_(older.entity_id == Job.entity_id, older.id < Job.id,
-                                  older.state.in_([str(state) for state in UNFINISHED])))
-    statement = (select(Job).where(Job.state == str(JobState.QUEUED), Job.run_after <= bindparam("now"), ~blocked)
+    statement = (select(Job).where(Job.state == str(JobState.QUEUED), Job.run_after <= bindparam("now"))
                  .order_by(Job.id).limit(1))
-    return statement.with_for_update(skip_locked=True, of=Job) if skip_locked else statement
+    return statement.with_for_update(skip_locked=True) if skip_locked else statement
 
 
 def claim_in_memory(session: Session, job: Job, worker: str) -> None:
@@ -145,13 +163,59 @@ def move_job(session: Session, job: Job, event_name: JobEvent, **values) -> JobS
     stored = JobState.QUEUED if claimed_by is not None else current
     if claimed_by is not None:
         values.setdefault("claimed_by", claimed_by)
-    table = Job.__table__
-    result = session.execute(update(table).where(table.c.id == job.id, table.c.state == str(stored))
-                             .values(state=str(target), **values).execution_options(synchronize_session=False))
+    parameters = {"job_id": job.id, "expected": str(stored), "target": str(target),
+                  **{f"new_{name}": value for name, value in values.items()}}
+    result = session.execute(_conditional_update(tuple(sorted(values))), parameters)
     if result.rowcount != 1:
         raise StaleState(f"job {job.id} is no longer {stored}")
+    if target in (JobState.DONE, JobState.FAILED):
+        release_next(session, job.entity_id)
     session.expire(job)
     return JobState(target)
+
+
+@cache
+def _conditional_update(columns: tuple[str, ...]):
+    """``UPDATE jobs SET state = :target, <columns> WHERE id = :job_id AND state = :expected``,
+    built once per set of columns (building it costs more than running it)."""
+    jobs = Job.__table__
+    return (update(jobs).where(jobs.c.id == bindparam("job_id"), jobs.c.state == bindparam("expected"))
+            .values(state=bindparam("target"), **{name: bindparam(f"new_{name}") for name in columns})
+            .execution_options(synchronize_session=False))
+
+
+def _release_statement():
+    jobs = Job.__table__
+    oldest = (select(jobs.c.id).where(jobs.c.entity_id == bindparam("of_entity"), jobs.c.state == str(JobState.HELD))
+              .order_by(jobs.c.id).limit(1).scalar_subquery())
+    target = JOB_TRANSITIONS.next_state(JobState.HELD, JobEvent.RELEASE)
+    return (update(jobs).where(jobs.c.id == oldest, jobs.c.state == str(JobState.HELD))
+            .values(state=str(target)).execution_options(synchronize_session=False))
+
+
+_RELEASE = _release_statement()
+
+
+def release_next(session: Session, entity_id: str) -> bool:
+    """Queue the oldest held job of a resource whose active job has just ended."""
+    result = session.execute(_RELEASE, {"of_entity": entity_id})
+    if result.rowcount:
+        mark_jobs_written(session)
+    return bool(result.rowcount)
+
+
+def release_stranded(session: Session) -> int:
+    """Release held jobs whose resource has no active job. A job written ``held`` while its
+    predecessor was ending in a concurrent transaction is missed by that one's release_next;
+    the workers' sweep finds it here."""
+    jobs = Job.__table__
+    active = aliased(Job)
+    stranded = session.scalars(
+        select(jobs.c.entity_id).where(jobs.c.state == str(JobState.HELD))
+        .where(~exists().where(active.entity_id == jobs.c.entity_id,
+                               active.state.in_([str(JobState.QUEUED), str(JobState.WAITING)])))
+        .distinct()).all()
+    return sum(release_next(session, entity_id) for entity_id in stranded)
 
 
 def postpone(session: Session, job_id: int, message: str, backoff_seconds: float) -> Job | None:

@@ -24,6 +24,7 @@ from ..hostagent.protocol import Answer, Answers, Fetch, Heartbeat, HostFacts, R
 from ..model import Host
 from . import gateway
 from .jobs import Notifier
+from .listener import PostgresListener
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,8 @@ class LocalChannel:
         self.session_factory = session_factory
         self.settings = settings
         self.commands = commands
+        # One LISTEN connection per long-polling thread, kept for the thread's life.
+        self._local = threading.local()
 
     def __call__(self, message):
         message = decode(encode(message))
@@ -60,15 +63,29 @@ class LocalChannel:
         raise gateway.GatewayError(f"agents do not send {type(message).__name__}")
 
     def _long_poll(self, message: Fetch):
+        """Fetch until commands come or the wait is over. On PostgreSQL every commit that
+        queues commands sends NOTIFY, which this thread's listener (LISTENing before the first
+        fetch, so nothing slips between) waits for; otherwise this process's command notifier."""
         deadline = time.monotonic() + message.wait_seconds
         seen = self.commands.generation
+        listener = self._listener()
         while True:
             with self.session_factory() as session, session.begin():
                 reply = gateway.fetch(session, message, self.settings)
             remaining = deadline - time.monotonic()
             if reply.commands or remaining <= 0:
                 return reply
-            seen = self.commands.wait(seen, remaining)
+            if listener is not None:
+                listener.wait(remaining)
+            else:
+                seen = self.commands.wait(seen, remaining)
+
+    def _listener(self) -> PostgresListener | None:
+        listener = getattr(self._local, "listener", None)
+        if listener is None:
+            listener = PostgresListener.for_engine(self.session_factory.kw["bind"], gateway.COMMANDS_CHANNEL)
+            self._local.listener = listener
+        return listener
 
 
 @dataclass

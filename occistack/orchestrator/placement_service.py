@@ -33,6 +33,7 @@ from ..model import (
     Volume,
     Zone,
 )
+from ..model.session import INVENTORY_CHANGED
 from ..model.states import HostStatus, ResourceState, StoragePoolState
 from . import capacity
 from .placement import AvoidSet, NoCapacity, Placement, PlacementRequest, plan
@@ -67,6 +68,10 @@ class PlacementService:
         @event.listens_for(session_factory, "after_commit")
         def _keep(session):
             session.info.pop(_PENDING, None)
+            if session.info.pop(INVENTORY_CHANGED, False):
+                # This process changed the inventory (a host disabled, a cluster added): see it
+                # at the next placement, not after revalidate_seconds.
+                self.invalidate()
 
     # --- the snapshot ------------------------------------------------------------------------
 
@@ -336,7 +341,9 @@ def vm_memory_mib(vm: VirtualMachine) -> int:
 def _affinity(session: Session, vm: VirtualMachine) -> dict:
     if vm.affinity_group_id is None:
         return {}
-    group = session.get(AffinityGroup, vm.affinity_group_id)
+    # Locked: two members placed at once would both read the other's host as free. The lock
+    # makes the second wait for the first's commit and then see where it went.
+    group = session.get(AffinityGroup, vm.affinity_group_id, with_for_update=True)
     hosts = frozenset(session.scalars(select(VirtualMachine.host_id).where(
         VirtualMachine.affinity_group_id == group.id, VirtualMachine.id != vm.id,
         VirtualMachine.host_id.is_not(None))))

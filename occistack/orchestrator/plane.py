@@ -35,6 +35,22 @@ class PlaneSettings:
     topology_revalidate_seconds: float = 5.0
     gateway: GatewaySettings = GatewaySettings()
 
+    @classmethod
+    def from_ini(cls, settings) -> PlaneSettings:
+        """From the ``[app:main]`` settings (see occi_server/orchestration.py for their names)."""
+        return cls(
+            worker=settings.get("occistack.worker", "thread"),
+            local_agent_hosts=tuple(settings.get("occistack.agents.inprocess", "").split()),
+            placement_strategy=settings.get("occistack.placement.strategy", "first_fit"),
+            capacity_threshold=float(settings.get("occistack.placement.capacity_threshold", 0.85)),
+            topology_revalidate_seconds=float(settings.get("occistack.placement.revalidate_seconds", 5)),
+            gateway=GatewaySettings(
+                heartbeat_seconds=float(settings.get("occistack.agents.heartbeat_seconds", 10)),
+                disconnected_after=float(settings.get("occistack.agents.disconnected_after", 30)),
+                alert_after=float(settings.get("occistack.agents.alert_after", 90)),
+            ),
+        )
+
 
 class ManagementPlane:
     def __init__(self, session_factory: sessionmaker[Session], settings: PlaneSettings, drivers_for=None):

@@ -83,8 +83,10 @@ class Topology:
                 raise ValueError(f"cluster {cluster.name!r}: pod {cluster.pod_id} is unknown "
                                  f"or not in zone {cluster.zone_id}")
         pods = sorted(self._pods.values(), key=_BY_ID)
-        self._pods_in_zone = {zone_id: tuple(pod for pod in pods if pod.zone_id == zone_id)
-                              for zone_id in self._zones}
+        pods_in_zone: dict[int, list[PodSnapshot]] = {zone_id: [] for zone_id in self._zones}
+        for pod in pods:
+            pods_in_zone[pod.zone_id].append(pod)
+        self._pods_in_zone = {zone_id: tuple(in_zone) for zone_id, in_zone in pods_in_zone.items()}
         # A cluster's load lives in its pod's tuple, at a fixed place, and is swapped there.
         clusters = sorted(self._clusters.values(), key=_BY_ID)
         hosts_of: dict[int, list[HostSnapshot]] = {cluster.id: [] for cluster in clusters}
@@ -97,9 +99,11 @@ class Topology:
         self._loads: dict[int, ClusterLoad] = {}
         self._loads_in_pod: dict[int, tuple[ClusterLoad, ...]] = {}
         self._load_place: dict[int, tuple[int, int]] = {}
+        clusters_of: dict[int, list[ClusterSnapshot]] = {pod.id: [] for pod in pods}
+        for cluster in clusters:
+            clusters_of[cluster.pod_id].append(cluster)
         for pod in pods:
-            in_pod = [cluster for cluster in clusters if cluster.pod_id == pod.id]
-            loads = tuple(ClusterLoad.count(c, tuple(hosts_of[c.id])) for c in in_pod)
+            loads = tuple(ClusterLoad.count(c, tuple(hosts_of[c.id])) for c in clusters_of[pod.id])
             self._loads_in_pod[pod.id] = loads
             for place, load in enumerate(loads):
                 self._loads[load.cluster.id] = load

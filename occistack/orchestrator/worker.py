@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import os
-import select
 import socket
 import threading
 import time
@@ -30,7 +29,8 @@ from ..model.states import JobEvent, JobState
 from . import gateway
 from .handlers import HANDLERS, JobHandler, Outcome, StepContext, StepFailed
 from .handlers.base import previous_answers
-from .jobs import JOBS_CHANNEL, Notifier, claim_in_memory, claim_next, move_job, postpone
+from .listener import PostgresListener
+from .jobs import JOBS_CHANNEL, Notifier, claim_in_memory, claim_next, move_job, postpone, release_stranded
 
 log = logging.getLogger(__name__)
 
@@ -98,9 +98,10 @@ class Worker:
             if not context.sent:
                 raise RuntimeError(f"{job.operation} step {job.step} waits but sent no command")
             gateway.mark_commands_written(session)
-            move_job(session, job, JobEvent.WAIT, progress=job.progress, deadline=_deadline(handler))
+            move_job(session, job, JobEvent.WAIT, deadline=_deadline(handler))
         else:
-            move_job(session, job, JobEvent.COMPLETE, progress=job.progress, message=None)
+            # A message left by a failed earlier attempt no longer describes the job.
+            move_job(session, job, JobEvent.COMPLETE, **({"message": None} if job.message else {}))
         return None
 
     def _fail(self, job_id: int, message: str) -> None:
@@ -135,10 +136,12 @@ class Worker:
     # --- housekeeping and the loop ---------------------------------------------------------
 
     def sweep(self) -> None:
-        """Hosts whose heartbeats stopped, and waiting jobs whose agents never answered."""
+        """Hosts whose heartbeats stopped, waiting jobs whose agents never answered, held jobs
+        nothing released."""
         with self.session_factory() as session, session.begin():
             gateway.sweep_hosts(session, self.services.gateway)
             gateway.expire_waiting_jobs(session)
+            release_stranded(session)
         self._last_sweep = time.monotonic()
 
     def drain(self, limit: int = 100_000) -> int:
@@ -149,7 +152,7 @@ class Worker:
         return ran
 
     def run_forever(self, stop: threading.Event, poll_seconds: float = 1.0) -> None:
-        listener = PostgresListener.for_engine(self.session_factory.kw["bind"])
+        listener = PostgresListener.for_engine(self.session_factory.kw["bind"], JOBS_CHANNEL)
         seen = self.notifier.generation if self.notifier else 0
         try:
             while not stop.is_set():
@@ -183,39 +186,6 @@ def claim_specific(session: Session, job_id: int, worker: str) -> Job | None:
 
 def _deadline(handler: JobHandler) -> datetime:
     return utcnow() + timedelta(seconds=handler.wait_seconds)
-
-
-class PostgresListener:
-    """LISTEN occistack_jobs on a connection of its own: a commit in any process that queued
-    work wakes this worker at once."""
-
-    def __init__(self, dbapi_connection):
-        self.connection = dbapi_connection
-
-    @classmethod
-    def for_engine(cls, engine) -> PostgresListener | None:
-        if engine.dialect.name != "postgresql":
-            return None
-        raw = engine.raw_connection()
-        dbapi = raw.driver_connection
-        dbapi.autocommit = True
-        with dbapi.cursor() as cursor:
-            cursor.execute(f"LISTEN {JOBS_CHANNEL}")
-        listener = cls(dbapi)
-        listener._pooled = raw
-        return listener
-
-    def wait(self, timeout: float) -> None:
-        if select.select([self.connection], [], [], timeout) != ([], [], []):
-            self.connection.poll()
-            self.connection.notifies.clear()
-
-    def close(self) -> None:
-        try:
-            with self.connection.cursor() as cursor:
-                cursor.execute("UNLISTEN *")
-        finally:
-            self._pooled.invalidate()
 
 
 __all__ = ["ManagementServices", "PostgresListener", "Worker", "claim_specific"]

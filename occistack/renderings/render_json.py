@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from functools import lru_cache
 from typing import Any, Iterable, Mapping, Sequence
 
 from ..model.occi import Action, AttributeDef, Category, Kind, Mixin
@@ -92,13 +93,20 @@ def _entity_id(attributes: Mapping[str, Any], location: str) -> str:
     return str(identifier)
 
 
+@lru_cache(maxsize=4096)
+def _identifiers(categories: tuple[Category, ...]) -> list[str]:
+    """The identifiers of a tuple of categories. Most entities of a listing share their mixin
+    and action tuples, so the lists are made once and shared (the document is only read)."""
+    return [category.identifier for category in categories]
+
+
 def resource_object(resource: ResourceOut) -> dict[str, Any]:
     attributes = resource.attributes
     document: dict[str, Any] = {
         "kind": resource.kind.identifier,
-        "mixins": [mixin.identifier for mixin in resource.mixins],
+        "mixins": _identifiers(resource.mixins),
         "attributes": _attribute_members(attributes, _RESOURCE_MEMBERS),
-        "actions": [action.identifier for action in resource.actions],
+        "actions": _identifiers(resource.actions),
         "id": _entity_id(attributes, resource.location),
         "links": [link_object(link) for link in resource.links],
     }
@@ -117,9 +125,9 @@ def link_object(link: LinkOut) -> dict[str, Any]:
     attributes = link.attributes
     document: dict[str, Any] = {
         "kind": link.kind.identifier,
-        "mixins": [mixin.identifier for mixin in link.mixins],
+        "mixins": _identifiers(link.mixins),
         "attributes": _attribute_members(attributes, _LINK_MEMBERS),
-        "actions": [action.identifier for action in link.actions],
+        "actions": _identifiers(link.actions),
         "id": _entity_id(attributes, link.location),
         "source": _kinded_location(link.source, link.source_kind),
         "target": _kinded_location(link.target, link.target_kind),

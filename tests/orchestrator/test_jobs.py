@@ -109,7 +109,7 @@ def test_a_resource_s_jobs_run_one_after_the_other(session_factory):
     runner.drain()
     # a's first job waits for its agent: a's next one must not run before it ends.
     assert RAN == [("b", 0)]
-    assert states(session_factory, [waiting, after]) == [JobState.WAITING, JobState.QUEUED]
+    assert states(session_factory, [waiting, after]) == [JobState.WAITING, JobState.HELD]
 
 
 def test_a_step_that_gives_up_fails_the_job_and_calls_on_failure(session_factory):
@@ -195,3 +195,23 @@ def test_two_workers_share_the_queue_without_running_a_job_twice(session_factory
         thread.join()
     assert sorted(RAN) == sorted((f"r{number}", 0) for number in range(200))
     assert set(states(session_factory, ids)) == {JobState.DONE}
+
+
+def test_a_job_behind_an_active_one_is_held_until_it_ends(session_factory):
+    first, second = submit(session_factory, ("record", "x"), ("record", "x"))
+    assert states(session_factory, [first, second]) == [JobState.QUEUED, JobState.HELD]
+    runner = worker(session_factory)
+    assert runner.run_once()
+    assert states(session_factory, [first, second]) == [JobState.DONE, JobState.QUEUED]
+    assert runner.drain() == 1
+
+
+def test_a_stranded_held_job_is_released_by_the_sweep(session_factory):
+    [job_id] = submit(session_factory, ("record", "y"))
+    with session_factory() as session, session.begin():
+        # As if it had been held behind a job that ended in a concurrent transaction.
+        session.execute(Job.__table__.update().where(Job.__table__.c.id == job_id).values(state="held"))
+    runner = worker(session_factory)
+    assert runner.drain() == 0
+    runner.sweep()
+    assert runner.drain() == 1 and RAN == [("y", 0)]

@@ -19,7 +19,8 @@ from occistack.orchestrator.placement import (
 from occistack.orchestrator.topology import Topology
 
 from .topologies import (
-    TopologyBuilder, brute_dispersing, brute_first_fit, grid, valid_placements)
+    TopologyBuilder, brute_dispersing, brute_first_fit, grid, random_clouds,
+    valid_placements)
 
 SMALL = PlacementRequest(cpu_mhz=2000, memory_mib=2048, disk_gib=10)
 
@@ -248,42 +249,7 @@ def test_request_tags_given_as_sets_become_frozensets():
 # VMs as the management server would: plan(), then reserve()/reserve_storage(); release() and
 # release_storage() on destroy. After every step the books are recounted by brute force.
 
-MOSTLY = st.integers(1, 5).map(lambda n: n != 5)
-NEARLY_ALWAYS = st.integers(1, 12).map(lambda n: n != 7)
-TAGS = st.sampled_from([frozenset(), frozenset(), frozenset({"gpu"}), frozenset({"gpu", "ssd"})])
 RARE_TAGS = st.sampled_from([frozenset()] * 6 + [frozenset({"gpu"}), frozenset({"gpu", "ssd"})])
-HALF_GIB = st.integers(0, 120).map(lambda halves: halves / 2)   # small: thresholds bind
-
-
-@st.composite
-def topologies(draw) -> Topology:
-    builder = TopologyBuilder()
-    for zone_number in range(draw(st.integers(1, 2))):
-        zone = builder.zone(enabled=zone_number == 0 or draw(NEARLY_ALWAYS))
-        if draw(st.booleans()):
-            builder.pool(zone_id=zone, capacity=draw(HALF_GIB), tags=draw(TAGS))
-        for pod_number in range(draw(st.integers(1, 2))):
-            pod = builder.pod(zone, enabled=pod_number == 0 or draw(NEARLY_ALWAYS))
-            for _ in range(draw(st.integers(1, 3))):
-                hypervisor = draw(st.sampled_from(["KVM"] * 7 + ["BareMetal"]))
-                cluster = builder.cluster(pod, hypervisor=hypervisor, enabled=draw(NEARLY_ALWAYS))
-                for _ in range(draw(st.integers(0, 2))):
-                    capacity = draw(HALF_GIB)
-                    builder.pool(cluster_id=cluster, capacity=capacity, tags=draw(TAGS),
-                                 used_gib=draw(st.integers(0, int(capacity * 2))) / 2,
-                                 overprovisioning=draw(st.sampled_from([1.0, 2.0])),
-                                 usable=draw(MOSTLY))
-                for _ in range(draw(st.integers(0, 4))):  
-                    cpu = draw(st.sampled_from([2000, 4000, 8000]))
-                    overcommit = draw(st.sampled_from([1.0, 1.3, 2.0]))
-                    memory = draw(st.sampled_from([2048, 4096, 8192]))
-                    builder.host(cluster, cpu=cpu, memory=memory, cpu_overcommit=overcommit,
-                                 cpu_used_mhz=draw(st.integers(0, int(cpu * overcommit) // 1000))
-                                 * 500,
-                                 memory_used_mib=draw(st.integers(0, memory // 1024)) * 512,
-                                 tags=draw(TAGS), schedulable=draw(MOSTLY),
-                                 unschedulable_reason="in maintenance")
-    return builder.build()
 
 
 @dataclass(frozen=True)
@@ -396,7 +362,7 @@ def destroy(topology: Topology, vm: PlacedVm) -> None:
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(topologies(), st.data())
+@given(random_clouds(), st.data())
 def test_random_place_and_destroy_sequences_keep_every_rule(topology, data):
     draw = data.draw
     initial = Topology(topology.zones.values(), topology.pods.values(),

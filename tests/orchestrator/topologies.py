@@ -1,4 +1,5 @@
-"""Test helpers for placement: a terse topology builder and brute-force references.
+"""Test helpers for placement: a terse topology builder, random clouds for hypothesis, and
+brute-force references.
 
 The references restate the planner's rules the slow, obvious way -- every host, aggregates
 recounted from the raw records, the capacity rule written as ``used + request <= total ×
@@ -11,6 +12,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from typing import Iterator
+
+from hypothesis import strategies as st
 
 from occistack.orchestrator.placement import AvoidSet, PlacementRequest
 from occistack.orchestrator.topology import (
@@ -74,6 +77,47 @@ def grid(clusters: int = 2, hosts_per_cluster: int = 2, **host_fields) -> Topolo
         for _ in range(hosts_per_cluster):
             builder.host(cluster, **host_fields)
     return builder
+
+
+# --- random clouds, for the property tests --------------------------------------------------
+
+MOSTLY = st.integers(1, 5).map(lambda n: n != 5)
+NEARLY_ALWAYS = st.integers(1, 12).map(lambda n: n != 7)
+TAGS = st.sampled_from([frozenset(), frozenset(), frozenset({"gpu"}), frozenset({"gpu", "ssd"})])
+HALF_GIB = st.integers(0, 120).map(lambda halves: halves / 2)   # small: thresholds bind
+
+
+@st.composite
+def random_clouds(draw) -> Topology:
+    """A small random cloud: some zones, pods and clusters disabled, some hosts in maintenance,
+    overcommit, tags, cluster-scoped and zone-wide pools, part used already."""
+    builder = TopologyBuilder()
+    for zone_number in range(draw(st.integers(1, 2))):
+        zone = builder.zone(enabled=zone_number == 0 or draw(NEARLY_ALWAYS))
+        if draw(st.booleans()):
+            builder.pool(zone_id=zone, capacity=draw(HALF_GIB), tags=draw(TAGS))
+        for pod_number in range(draw(st.integers(1, 2))):
+            pod = builder.pod(zone, enabled=pod_number == 0 or draw(NEARLY_ALWAYS))
+            for _ in range(draw(st.integers(1, 3))):
+                hypervisor = draw(st.sampled_from(["KVM"] * 7 + ["BareMetal"]))
+                cluster = builder.cluster(pod, hypervisor=hypervisor, enabled=draw(NEARLY_ALWAYS))
+                for _ in range(draw(st.integers(0, 2))):
+                    capacity = draw(HALF_GIB)
+                    builder.pool(cluster_id=cluster, capacity=capacity, tags=draw(TAGS),
+                                 used_gib=draw(st.integers(0, int(capacity * 2))) / 2,
+                                 overprovisioning=draw(st.sampled_from([1.0, 2.0])),
+                                 usable=draw(MOSTLY))
+                for _ in range(draw(st.integers(0, 4))):
+                    cpu = draw(st.sampled_from([2000, 4000, 8000]))
+                    overcommit = draw(st.sampled_from([1.0, 1.3, 2.0]))
+                    memory = draw(st.sampled_from([2048, 4096, 8192]))
+                    builder.host(cluster, cpu=cpu, memory=memory, cpu_overcommit=overcommit,
+                                 cpu_used_mhz=draw(st.integers(0, int(cpu * overcommit) // 1000))
+                                 * 500,
+                                 memory_used_mib=draw(st.integers(0, memory // 1024)) * 512,
+                                 tags=draw(TAGS), schedulable=draw(MOSTLY),
+                                 unschedulable_reason="in maintenance")
+    return builder.build()
 
 
 # --- brute force ---------------------------------------------------------------------------------

@@ -210,11 +210,13 @@ class Category:
     attributes: tuple[AttributeDef, ...] = ()
     #: scheme + term, joined once: renderers read it for every entity of every listing.
     identifier: str = field(init=False, repr=False, compare=False)
+    _hash: int = field(init=False, repr=False, compare=False)
 
     category_class = "category"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "identifier", self.scheme + self.term)
+        object.__setattr__(self, "_hash", hash((self.scheme, self.term)))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Category):
@@ -222,7 +224,7 @@ class Category:
         return self.scheme == other.scheme and self.term == other.term
 
     def __hash__(self) -> int:
-        return hash((self.scheme, self.term))
+        return self._hash
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.identifier}>"

@@ -1,5 +1,5 @@
 """Mixins generated from site data: OS templates, resource templates (CRTP and service
-offerings) and availability zones.
+offerings), availability zones and (per project) affinity groups.
 
 The functions here turn plain values into mixins; where the values come from (the database, a
 profile document) is the caller's business.
@@ -20,6 +20,14 @@ AVAILABILITY_ZONE = Mixin(
     location="/availability_zone/",
 )
 
+#: The parent of every affinity-group mixin: a compute carrying one of them is placed by the
+#: group's host rule (CloudStack's "host affinity" and "host anti-affinity" groups).
+AFFINITY_GROUP = Mixin(
+    INFRA_SCHEME, "affinity_group", "Affinity group",
+    applies=(COMPUTE,),
+    location="/affinity_group/",
+)
+
 
 @dataclass(frozen=True, slots=True)
 class SiteSchemes:
@@ -38,6 +46,10 @@ class SiteSchemes:
     @property
     def availability_zone(self) -> str:
         return self.base + "infrastructure/availability_zone#"
+
+    @property
+    def affinity_group(self) -> str:
+        return self.base + "infrastructure/affinity_group#"
 
     def user_mixins(self, user_name: str) -> str:
         """The scheme recommended to ``user_name`` for the mixins (tags) they define."""
@@ -84,6 +96,13 @@ def availability_zone_mixin(scheme: str, name: str, title: str | None) -> Mixin:
     applies: tuple[Kind, ...] = (COMPUTE, STORAGE, NETWORK)
     return Mixin(scheme, name, title or f"Availability zone {name}", depends=(AVAILABILITY_ZONE,),
                  applies=applies, location=f"/availability_zone/{name}/")
+
+
+def affinity_group_mixin(scheme: str, name: str, kind: str) -> Mixin:
+    """One project's affinity group; ``kind`` is "host affinity" or "host anti-affinity", and
+    the title says which ("Host anti-affinity group web"), since that is all a client sees."""
+    return Mixin(scheme, name, f"{kind[0].upper()}{kind[1:]} group {name}", depends=(AFFINITY_GROUP,),
+                 applies=(COMPUTE,), location=f"/affinity_group/{name}/")
 
 
 def _type_of(value: Any) -> str:

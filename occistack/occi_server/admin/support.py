@@ -34,6 +34,7 @@ _ACCEPTED = {
     "boolean": "true or false",
     "ref": "a name (text) or an id (a whole number)",
     "texts": "a list of texts, or comma-separated text",
+    "object": "a JSON object",
     "vlan_ranges": 'a list of ranges, each "FIRST-LAST" text or a [first, last] pair',
 }
 
@@ -113,6 +114,8 @@ def _checked(field: Field, key: str, value: Any) -> Any:
             return value
         if isinstance(value, list) and all(isinstance(item, str) for item in value):
             return value
+    if kind == "object" and isinstance(value, dict):
+        return value
     if kind == "vlan_ranges" and isinstance(value, list) and all(_is_vlan_range(item) for item in value):
         return [item if isinstance(item, str) else tuple(item) for item in value]
     raise BadRequest(f"field {key!r} must be {_ACCEPTED[kind]}; got {_shown(value)}")

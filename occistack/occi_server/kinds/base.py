@@ -7,7 +7,7 @@ HTTP semantics of GFD.223 are written once for every kind.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -33,6 +33,8 @@ class Scope:
     script_name: str = ""
     #: the management plane's placement (host and storage reservations).
     placement: Any = None
+    #: what presenting many entities of one request can share (their mixin tuples).
+    memo: dict = field(default_factory=dict)
 
 
 class KindHandler:
@@ -100,7 +102,8 @@ def category(registry: Registry, identifier: str) -> Category:
 
 def zone_term(entity: EntityInput) -> str | None:
     """The availability zone an entity asks for (its zone mixin's term), if any."""
-    zones = entity.mixin_depending_on(AVAILABILITY_ZONE)
+    # A user's own mixin may name availability_zone as its parent; that makes it a tag.
+    zones = [zone for zone in entity.mixin_depending_on(AVAILABILITY_ZONE) if not zone.user_defined]
     if len(zones) > 1:
         raise BadRequest(f"a {entity.kind.term} lives in one availability zone; got "
                          + ", ".join(zone.term for zone in zones))

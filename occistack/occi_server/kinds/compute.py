@@ -8,8 +8,9 @@ from typing import Any
 from ...model.occi import Action, Category, Mixin
 from ...model.occi import infrastructure as infra
 from ...model.occi.openstack import OPENSTACK_PUBLIC_KEY, OPENSTACK_USER_DATA
-from ...model.occi.templates import AVAILABILITY_ZONE, os_tpl_mixin
+from ...model.occi.templates import AFFINITY_GROUP, AVAILABILITY_ZONE, os_tpl_mixin
 from ...model.states import VM_TRANSITIONS, Event, IllegalTransition, VmState
+from ...orchestrator import affinity
 from ...orchestrator import compute as cases
 from ...orchestrator import networks as network_cases
 from ...orchestrator import storage as storage_cases
@@ -17,7 +18,7 @@ from ...orchestrator import tags
 from ...renderings.ir import ResourceOut
 from ..errors import BadRequest, ConflictError, Forbidden
 from ..interpret import EntityInput, Mode, check_immutables, link_id_from
-from .base import KindHandler, Scope, category, drop_none, zone_term
+from .base import KindHandler, Scope, category, zone_term
 from .links import link_request, nic_out, storagelink_out
 
 #: contextualization mixin → (attribute carrying its value, ComputeRequest field)
@@ -48,36 +49,49 @@ class ComputeHandler(KindHandler):
     term = "compute"
 
     def present(self, scope: Scope, row, loaded) -> ResourceOut:
-        registry, schemes = scope.registry, scope.schemes
-        mixins: list[Category] = [category(registry, schemes.os_tpl + row.template_term)]
-        if row.resource_tpl:
-            mixins.append(category(registry, row.resource_tpl))
-        if row.zone_name:
-            mixins.append(category(registry, schemes.availability_zone + row.zone_name))
-        row_tags = loaded.tags.get(row.id, [])
-        mixins.extend(category(registry, tag) for tag in row_tags)
-        attributes: dict[str, Any] = {
-            "occi.core.id": row.id,
-            "occi.core.title": row.title,
-            "occi.core.summary": row.summary,
-            "occi.compute.architecture": row.architecture,
-            "occi.compute.cores": row.cores,
-            "occi.compute.hostname": row.hostname,
-            "occi.compute.share": row.share,
-            "occi.compute.memory": row.memory_gib,
-            "occi.compute.speed": row.speed_ghz,
-            "occi.compute.state": VM_TRANSITIONS.occi_state(row.state),
-            "occi.compute.state.message": row.state_message,
-        }
+        row_tags = loaded.tags.get(row.id, ())
+        mixins = self._mixins(scope, row.template_term, row.resource_tpl, row.zone_name,
+                              getattr(row, "affinity_group", None), tuple(row_tags))
+        attributes: dict[str, Any] = {"occi.core.id": row.id}
+        for name, value in (("occi.core.title", row.title), ("occi.core.summary", row.summary),
+                            ("occi.compute.architecture", row.architecture), ("occi.compute.cores", row.cores),
+                            ("occi.compute.hostname", row.hostname), ("occi.compute.share", row.share),
+                            ("occi.compute.memory", row.memory_gib), ("occi.compute.speed", row.speed_ghz)):
+            if value is not None:
+                attributes[name] = value
+        attributes["occi.compute.state"] = VM_TRANSITIONS.occi_state(row.state)
+        if row.state_message is not None:
+            attributes["occi.compute.state.message"] = row.state_message
         for tag in row_tags:
             if tag in CONTEXT_MIXINS:
                 attribute, field = CONTEXT_MIXINS[tag]
-                attributes[attribute] = getattr(row, field)
-        links = [nic_out(scope, nic, loaded.tags.get(nic.id, [])) for nic in loaded.nics_by_vm.get(row.id, ())]
-        links += [storagelink_out(scope, link, loaded.tags.get(link.id, []))
+                value = getattr(row, field)
+                if value is not None:
+                    attributes[attribute] = value
+        links = [nic_out(scope, nic, loaded.tags.get(nic.id, ())) for nic in loaded.nics_by_vm.get(row.id, ())]
+        links += [storagelink_out(scope, link, loaded.tags.get(link.id, ()))
                   for link in loaded.storage_links_by_vm.get(row.id, ())]
-        return ResourceOut(location=f"/compute/{row.id}", kind=infra.COMPUTE, mixins=tuple(mixins),
-                           attributes=drop_none(attributes), links=tuple(links), actions=self.actions(row.state))
+        return ResourceOut(location="/compute/" + row.id, kind=infra.COMPUTE, mixins=mixins,
+                           attributes=attributes, links=tuple(links), actions=self.actions(row.state))
+
+    @staticmethod
+    def _mixins(scope: Scope, template_term, resource_tpl, zone_name, affinity_group, tags) -> tuple[Category, ...]:
+        """A compute's mixins; the computes of one listing mostly share them, so each
+        combination is looked up once per request."""
+        key = ("compute", template_term, resource_tpl, zone_name, affinity_group, tags)
+        found = scope.memo.get(key)
+        if found is None:
+            registry, schemes = scope.registry, scope.schemes
+            mixins = [category(registry, schemes.os_tpl + template_term)]
+            if resource_tpl:
+                mixins.append(category(registry, resource_tpl))
+            if zone_name:
+                mixins.append(category(registry, schemes.availability_zone + zone_name))
+            if affinity_group:
+                mixins.append(category(registry, schemes.affinity_group + affinity_group))
+            mixins.extend(category(registry, tag) for tag in tags)
+            found = scope.memo[key] = tuple(mixins)
+        return found
 
     def actions(self, state: str) -> tuple[Action, ...]:
         return _actions_in(state)
@@ -99,6 +113,7 @@ class ComputeHandler(KindHandler):
             title=entity.attributes.get("occi.core.title"), summary=entity.attributes.get("occi.core.summary"),
             hostname=entity.attributes.get("occi.compute.hostname"), share=entity.attributes.get("occi.compute.share"),
             zone_name=zone_term(entity), tags=tuple(m.identifier for m in entity.mixins if _is_tag(m)),
+            affinity_group_id=_affinity_group_id(scope, entity),
             nics=tuple(nics), disks=tuple(disks), **sizes, **context,
         )
         vm = cases.deploy_compute(scope.session, scope.caller, request, scope.dispatcher, scope.placement)
@@ -118,6 +133,9 @@ class ComputeHandler(KindHandler):
                 raise Forbidden("the os_tpl of an existing compute cannot be changed; create a new compute")
             if mixin.depends_on(AVAILABILITY_ZONE):
                 raise Forbidden("a compute cannot move to another availability zone")
+            if _is_affinity_group(mixin):
+                raise Forbidden("a compute joins an affinity group when it is created, not later: its host was "
+                                "chosen by the group's rule")
             if mixin.identifier in CONTEXT_MIXINS:
                 raise Forbidden(f"contextualization ({mixin.term}) is given when a compute is created, not later")
             if not _is_tag(mixin) and not mixin.depends_on(infra.RESOURCE_TPL):
@@ -164,6 +182,9 @@ class ComputeHandler(KindHandler):
             tags.untag(scope.session, mixin.identifier, [entity_id])
         elif mixin.depends_on(infra.RESOURCE_TPL) or mixin == infra.RESOURCE_TPL:
             vm.resource_tpl = None  # the sizes stay; they are just no longer a template's
+        elif _is_affinity_group(mixin) or mixin == AFFINITY_GROUP:
+            raise Forbidden("a compute stays in the affinity group it was created in: its host was chosen by "
+                            "the group's rule")
         else:
             raise Forbidden(f"the mixin {mixin.term} cannot be removed from a compute")
 
@@ -220,6 +241,23 @@ def _sizes(entity: EntityInput, vm) -> dict[str, Any]:
     return {"cores": cores or vm.cores, "memory_gib": memory or vm.memory_gib,
             "resource_tpl": vm.resource_tpl if unchanged else None}
 
+
+
+def _affinity_group_id(scope: Scope, entity: EntityInput) -> int | None:
+    """The id of the affinity group the compute asks to join. The registry holds only the
+    caller's project's groups, so another project's group was already an unknown mixin."""
+    groups = [mixin for mixin in entity.mixins if _is_affinity_group(mixin)]
+    if len(groups) > 1:
+        raise BadRequest("a compute belongs to at most one affinity group; got "
+                         + ", ".join(group.term for group in groups))
+    if not groups:
+        return None
+    return affinity.affinity_group_id_for(scope.session, scope.caller.project_id, groups[0].term)
+
+
+def _is_affinity_group(mixin: Mixin) -> bool:
+    # A user's own mixin may name affinity_group as its parent; that makes it a tag, not a rule.
+    return not mixin.user_defined and mixin.depends_on(AFFINITY_GROUP)
 
 
 def _is_tag(mixin: Mixin) -> bool:

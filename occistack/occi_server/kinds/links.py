@@ -16,49 +16,61 @@ from ...orchestrator import tags
 from ...renderings.ir import LinkIR, LinkOut
 from ..errors import BadRequest, ConflictError, Forbidden, NotFoundError
 from ..interpret import EntityInput, Mode, check_immutables, link_id_from, locate
-from .base import KindHandler, Scope, category, drop_none
+from .base import KindHandler, Scope, category
 
 COMPUTE_KIND = infra.COMPUTE.identifier
 
 
-def nic_out(scope: Scope, row, tags: list[str]) -> LinkOut:
-    mixins: list[Category] = []
-    attributes: dict[str, Any] = {
-        "occi.core.id": row.id,
-        "occi.core.title": row.title,
-        "occi.core.source": f"/compute/{row.vm_id}",
-        "occi.core.target": f"/network/{row.network_id}",
-        "occi.networkinterface.interface": row.interface,
-        "occi.networkinterface.mac": row.mac,
-        "occi.networkinterface.state": LINK_TRANSITIONS.occi_state(row.state),
-        "occi.networkinterface.state.message": row.state_message,
-    }
+def nic_out(scope: Scope, row, tags) -> LinkOut:
+    source, target = "/compute/" + row.vm_id, "/network/" + row.network_id
+    attributes: dict[str, Any] = {"occi.core.id": row.id}
+    if row.title is not None:
+        attributes["occi.core.title"] = row.title
+    attributes["occi.core.source"] = source
+    attributes["occi.core.target"] = target
+    attributes["occi.networkinterface.interface"] = row.interface
+    attributes["occi.networkinterface.mac"] = row.mac
+    attributes["occi.networkinterface.state"] = LINK_TRANSITIONS.occi_state(row.state)
+    if row.state_message is not None:
+        attributes["occi.networkinterface.state.message"] = row.state_message
     if row.address is not None:
-        mixins.append(infra.IPNETWORKINTERFACE)
         attributes["occi.networkinterface.address"] = row.address
-        attributes["occi.networkinterface.gateway"] = row.gateway
+        if row.gateway is not None:
+            attributes["occi.networkinterface.gateway"] = row.gateway
         attributes["occi.networkinterface.allocation"] = row.allocation or "dynamic"
-    mixins.extend(category(scope.registry, tag) for tag in tags)
-    return LinkOut(location=f"/networkinterface/{row.id}", kind=infra.NETWORKINTERFACE, mixins=tuple(mixins),
-                   attributes=drop_none(attributes), source=f"/compute/{row.vm_id}", source_kind=COMPUTE_KIND,
-                   target=f"/network/{row.network_id}", target_kind=infra.NETWORK.identifier)
+    return LinkOut(location="/networkinterface/" + row.id, kind=infra.NETWORKINTERFACE,
+                   mixins=_link_mixins(scope, row.address is not None, tuple(tags)), attributes=attributes,
+                   source=source, source_kind=COMPUTE_KIND, target=target, target_kind=infra.NETWORK.identifier)
 
 
-def storagelink_out(scope: Scope, row, tags: list[str]) -> LinkOut:
-    attributes = {
-        "occi.core.id": row.id,
-        "occi.core.title": row.title,
-        "occi.core.source": f"/compute/{row.vm_id}",
-        "occi.core.target": f"/storage/{row.volume_id}",
-        "occi.storagelink.deviceid": row.device_id,
-        "occi.storagelink.mountpoint": row.mountpoint,
-        "occi.storagelink.state": LINK_TRANSITIONS.occi_state(row.state),
-        "occi.storagelink.state.message": row.state_message,
-    }
-    return LinkOut(location=f"/storagelink/{row.id}", kind=infra.STORAGELINK,
-                   mixins=tuple(category(scope.registry, tag) for tag in tags), attributes=drop_none(attributes),
-                   source=f"/compute/{row.vm_id}", source_kind=COMPUTE_KIND,
-                   target=f"/storage/{row.volume_id}", target_kind=infra.STORAGE.identifier)
+def _link_mixins(scope: Scope, addressed: bool, tags: tuple[str, ...]) -> tuple[Category, ...]:
+    """A NIC's mixins (ipnetworkinterface when it has an address, its tags), shared by the
+    NICs of one request."""
+    key = ("networkinterface", addressed, tags)
+    found = scope.memo.get(key)
+    if found is None:
+        mixins = [infra.IPNETWORKINTERFACE] if addressed else []
+        mixins.extend(category(scope.registry, tag) for tag in tags)
+        found = scope.memo[key] = tuple(mixins)
+    return found
+
+
+def storagelink_out(scope: Scope, row, tags) -> LinkOut:
+    source, target = "/compute/" + row.vm_id, "/storage/" + row.volume_id
+    attributes: dict[str, Any] = {"occi.core.id": row.id}
+    if row.title is not None:
+        attributes["occi.core.title"] = row.title
+    attributes["occi.core.source"] = source
+    attributes["occi.core.target"] = target
+    attributes["occi.storagelink.deviceid"] = row.device_id
+    if row.mountpoint is not None:
+        attributes["occi.storagelink.mountpoint"] = row.mountpoint
+    attributes["occi.storagelink.state"] = LINK_TRANSITIONS.occi_state(row.state)
+    if row.state_message is not None:
+        attributes["occi.storagelink.state.message"] = row.state_message
+    return LinkOut(location="/storagelink/" + row.id, kind=infra.STORAGELINK,
+                   mixins=tuple(category(scope.registry, tag) for tag in tags), attributes=attributes,
+                   source=source, source_kind=COMPUTE_KIND, target=target, target_kind=infra.STORAGE.identifier)
 
 
 def link_request(scope: Scope, link: LinkIR):

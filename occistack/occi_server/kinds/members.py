@@ -2,18 +2,18 @@
 
 An entity is in a mixin's collection when it carries the mixin or one that depends on it (so
 ``/os_tpl/`` lists every compute, ``/os_tpl/debian-12/`` those made from that template). Some
-mixins are recorded as tags, others follow from columns (a compute's template, size and zone,
-a network's addressing); this module knows which is which.
+mixins are recorded as tags, others follow from columns (a compute's template, size, zone and affinity
+group, a network's addressing); this module knows which is which.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import true
+from sqlalchemy import select, true
 
 from ...model import reads
 from ...model.occi import Mixin
 from ...model.occi import infrastructure as infra
-from ...model.occi.templates import AVAILABILITY_ZONE
+from ...model.occi.templates import AFFINITY_GROUP, AVAILABILITY_ZONE
 from .base import Scope
 
 
@@ -37,6 +37,15 @@ def members(scope: Scope, mixin: Mixin) -> list[tuple[str, str]]:
         for kind in ("compute", "storage", "network"):
             found += [(kind, entity_id) for entity_id in reads.ids_of_kind_where(session, kind, project, condition)]
         return found
+    if mixin == AFFINITY_GROUP:
+        return _computes(scope, reads.vms.c.affinity_group_id.is_not(None))
+    if mixin.depends_on(AFFINITY_GROUP) and not mixin.user_defined:
+        if mixin.scheme != scope.schemes.affinity_group:
+            return []
+        groups = reads.affinity_groups
+        group = (select(groups.c.id).where(groups.c.project_id == project, groups.c.name == mixin.term)
+                 .scalar_subquery())
+        return _computes(scope, reads.vms.c.affinity_group_id == group)
     if mixin == infra.IPNETWORK:
         return [("network", entity_id) for entity_id in
                 reads.ids_of_kind_where(session, "network", project, reads.networks.c.address.is_not(None))]

@@ -1,5 +1,6 @@
 """The site administrator's use cases: building the cloud (regions, zones, physical networks and
-VLAN ranges, pods, clusters, hosts, primary and secondary storage, IP ranges, offerings), the
+VLAN ranges, pods, clusters, hosts, primary and secondary storage, IP ranges, offerings, the
+templates and ISOs downloaded into secondary storage), the
 tenancy (domains, accounts, projects, users, quotas), and reading it back (the event log, the
 capacity report).
 
@@ -18,7 +19,6 @@ from .hosts import (
     RESOURCE_STATE_WORDS,
     AddedHost,
     add_host,
-    agent_token_hash,
     cancel_host_maintenance,
     disable_host,
     enable_host,
@@ -92,6 +92,15 @@ from .tenancy import (
     remove_domain,
     remove_project,
 )
+from .templates import (
+    CHECKSUM_ALGORITHMS,
+    FORMATS,
+    delete_template,
+    find_template,
+    list_templates,
+    normalise_checksum,
+    register_template,
+)
 from .users import clear_quota, create_user, list_quotas, list_users, remove_user, set_quota
 from .zones import (
     NETWORK_TYPES,
@@ -106,10 +115,11 @@ from .zones import (
 )
 
 __all__ = [
-    "ACCOUNT_KINDS", "ARCHITECTURES", "Actor", "AddedHost", "CapacityReport", "HYPERVISORS",
+    "ACCOUNT_KINDS", "ARCHITECTURES", "CHECKSUM_ALGORITHMS", "FORMATS", "delete_template", "find_template",
+    "list_templates", "normalise_checksum", "register_template", "Actor", "AddedHost", "CapacityReport", "HYPERVISORS",
     "ISOLATION_METHODS", "NETWORK_TYPES", "POOL_STATE_CHANGES", "PROTOCOLS", "PURPOSES", "RESOURCE_STATE_WORDS",
     "Ref", "SYSTEM", "TRAFFIC_TYPES", "Usage", "ZoneCapacity", "add_host", "add_ip_range",
-    "add_secondary_storage", "add_storage_pool", "add_vlan_range", "agent_token_hash",
+    "add_secondary_storage", "add_storage_pool", "add_vlan_range",
     "cancel_host_maintenance", "capacity_report", "change_storage_pool_state", "clear_quota", "create_account",
     "create_cluster", "create_domain", "create_offering", "create_physical_network", "create_pod",
     "create_project", "create_region", "create_user", "create_zone", "disable_cluster", "disable_host",

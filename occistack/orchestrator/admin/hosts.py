@@ -11,8 +11,6 @@ is rebuilt (the inventory generation moves).
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -21,6 +19,7 @@ from sqlalchemy.orm import Session
 from ...model import Host, VirtualMachine
 from ...model.states import RESOURCE_STATE_TRANSITIONS, HostEvent, IllegalTransition, ResourceState
 from ..errors import Conflict
+from ..gateway import new_agent_token
 from .addresses import host_address
 from .common import (
     SYSTEM,
@@ -79,18 +78,12 @@ def add_host(session: Session, *, cluster: Ref, name: str, address: str, cpu_cor
         memory_overcommit=check_number("the memory overcommit factor", memory_overcommit, minimum=1),
         tags=normalise_tags("host tags", tags),
     )
-    token = secrets.token_urlsafe(32)
-    host.agent_token_hash = agent_token_hash(token)
+    token = new_agent_token(host)
     session.add(host)
     session.flush()
     record_change(session, actor, "host.add", "host", host.id,
                   f"{the_cluster.hypervisor} host {name!r} ({host.address}) in cluster {the_cluster.name!r}")
     return AddedHost(host, token)
-
-
-def agent_token_hash(token: str) -> str:
-    """What ``hosts.agent_token_hash`` holds: the sha256 of the token, in hex."""
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def list_hosts(session: Session, *, zone: Ref | None = None, pod: Ref | None = None,
@@ -139,6 +132,20 @@ def prepare_host_maintenance(session: Session, host: Ref, *, actor: Actor = SYST
                       f"{'' if remaining == 1 else 's'} still on it", state="started")
         return locked
     return _move(session, locked, HostEvent.MAINTENANCE_READY, "host.maintenance", actor)
+
+
+def finish_maintenance_when_empty(session: Session, host_id: int | None) -> bool:
+    """Complete a host's maintenance once the last virtual machine has left it (called by the
+    job that removed one); True when it did."""
+    if host_id is None:
+        return False
+    host = session.get(Host, host_id, with_for_update=True, populate_existing=True)
+    if host is None or host.resource_state != ResourceState.PREPARE_FOR_MAINTENANCE:
+        return False
+    if virtual_machines_on(session, host):
+        return False
+    _move(session, host, HostEvent.MAINTENANCE_READY, "host.maintenance", SYSTEM)
+    return True
 
 
 def cancel_host_maintenance(session: Session, host: Ref, *, actor: Actor = SYSTEM) -> Host:

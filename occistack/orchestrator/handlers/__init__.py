@@ -4,7 +4,8 @@ from .base import JobHandler, Outcome, StepContext, StepFailed
 from .compute import HANDLERS as _COMPUTE
 from .network import HANDLERS as _NETWORK
 from .storage import HANDLERS as _STORAGE
+from .templates import HANDLERS as _TEMPLATES
 
-HANDLERS: dict[str, JobHandler] = {**_COMPUTE, **_STORAGE, **_NETWORK}
+HANDLERS: dict[str, JobHandler] = {**_COMPUTE, **_STORAGE, **_NETWORK, **_TEMPLATES}
 
 __all__ = ["HANDLERS", "JobHandler", "Outcome", "StepContext", "StepFailed"]

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from ...model import Host, Network, NetworkInterface, OsTemplate, StorageLink, VirtualMachine
 from ...model.states import LINK_TRANSITIONS, VM_TRANSITIONS, Event, LinkState, VmState
+from ..admin.hosts import finish_maintenance_when_empty
 from ..events import record_event
 from ..placement import NoCapacity
 from ..transitions import apply_event
@@ -211,6 +212,7 @@ def destroy_vm(ctx: StepContext) -> Outcome:
         answer = ctx.answer("destroy_guest")
         if answer.error is not None:
             raise StepFailed(f"destroy failed: {answer.error}")
+    host_id = vm.host_id
     ctx.services.placement.release_vm(ctx.session, vm)
     close_usage(ctx.session, ("vm_running", "vm_allocated"), vm.id)
     for nic in nics:
@@ -219,6 +221,7 @@ def destroy_vm(ctx: StepContext) -> Outcome:
                  job_id=ctx.job.id)
     # A resource's links are part of it (GFD.221 composition): they go with it.
     delete_entities(ctx.session, [link.id for link in [*nics, *links]] + [vm.id])
+    finish_maintenance_when_empty(ctx.session, host_id)
     return Outcome.DONE
 
 

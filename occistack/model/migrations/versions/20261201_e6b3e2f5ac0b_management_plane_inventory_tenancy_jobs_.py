@@ -284,8 +284,13 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_jobs'))
     )
     with op.batch_alter_table('jobs', schema=None) as batch_op:
-        batch_op.create_index('ix_jobs_entity_state', ['entity_id', 'state', 'id'], unique=False)
-        batch_op.create_index('ix_jobs_state_id', ['state', 'id'], unique=False)
+        batch_op.create_index('ix_jobs_queued', ['id'], unique=False,
+                              postgresql_where=sa.text("state = 'queued'"), sqlite_where=sa.text("state = 'queued'"))
+        batch_op.create_index('uq_jobs_active_entity', ['entity_id'], unique=True,
+                              postgresql_where=sa.text("state IN ('queued', 'waiting')"),
+                              sqlite_where=sa.text("state IN ('queued', 'waiting')"))
+        batch_op.create_index('ix_jobs_held_entity', ['entity_id', 'id'], unique=False,
+                              postgresql_where=sa.text("state = 'held'"), sqlite_where=sa.text("state = 'held'"))
 
     op.create_table('storage_pools',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -506,8 +511,9 @@ def downgrade() -> None:
 
     op.drop_table('storage_pools')
     with op.batch_alter_table('jobs', schema=None) as batch_op:
-        batch_op.drop_index('ix_jobs_state_id')
-        batch_op.drop_index('ix_jobs_entity_state')
+        batch_op.drop_index('ix_jobs_held_entity')
+        batch_op.drop_index('uq_jobs_active_entity')
+        batch_op.drop_index('ix_jobs_queued')
 
     op.drop_table('jobs')
     with op.batch_alter_table('hosts', schema=None) as batch_op:

@@ -1,0 +1,50 @@
+"""``occistack simulated-hosts``: host agents on fake drivers, in a process of their own.
+
+For development, tests and benchmarks on machines without hypervisors: one agent per named
+host (or every host), each with in-memory drivers, speaking the real agent protocol to the
+gateway over the local channel (the database), as the embedded default's in-process agents
+do. Real hosts run ``occistack-agent`` instead.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+import click
+
+from ..drivers.fake import FakeDrivers
+from ..model import make_engine
+from ..model.session import make_session_factory
+from ..orchestrator.gateway import wake_agents_after_commit
+from ..orchestrator.jobs import Notifier
+from ..orchestrator.local_agents import launch_local_agents
+from ..orchestrator.plane import PlaneSettings
+from .base import settings_of
+
+
+@click.command("simulated-hosts")
+@click.argument("hosts", nargs=-1)
+@click.pass_context
+def simulated_hosts(context: click.Context, hosts: tuple[str, ...]) -> None:
+    """Run simulated agents for HOSTS (all hosts when none is named) until stopped."""
+    settings = settings_of(context.obj["config"])
+    engine = make_engine(settings)
+    session_factory = make_session_factory(engine)
+    commands = Notifier()
+    wake_agents_after_commit(session_factory, commands)
+    gateway = PlaneSettings.from_ini(settings).gateway
+    try:
+        agents = launch_local_agents(session_factory, list(hosts) or ["*"], lambda _name: FakeDrivers(), gateway,
+                                     commands)
+    except LookupError as error:
+        raise click.ClickException(str(error)) from None
+    stop = threading.Event()
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signal_number, lambda *_: stop.set())
+    agents.start()
+    click.echo(f"simulated hosts: {', '.join(agent.host_name for agent in agents.agents)}", err=True)
+    while not stop.wait(1.0):
+        pass
+    agents.stop()
+    engine.dispose()

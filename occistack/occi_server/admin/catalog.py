@@ -1,0 +1,72 @@
+"""Admin views of what OCCI users choose from besides sizes: templates and ISOs (registered by
+URL, downloaded into secondary storage by a job), and the projects' affinity groups."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import object_session
+
+from ...model import AffinityGroup, OsTemplate
+from ...orchestrator import admin, affinity
+from ..errors import BadRequest
+from .support import AdminResource, actor, add_resource_views, by_id, fields, query_ref, read_body, row_json
+
+TEMPLATE_FIELDS = fields("term!", "title", "url!", "checksum!", "zone:ref!", "format", "os_family", "os_name",
+                         "os_version", "architecture", "size_gib:number", "min_cores:integer",
+                         "min_memory_gib:number", "extra_attributes:object", "public:boolean", "project:ref")
+AFFINITY_GROUP_FIELDS = fields("project:ref!", "name!", "kind!", "description")
+
+
+def _register_template(request) -> OsTemplate:
+    """201 with the row in ``downloading``: the download is a job, which the worker runs after
+    this request commits; GET the template to see it become ready (or error, and why)."""
+    return admin.register_template(request.dbsession, **read_body(request, TEMPLATE_FIELDS), actor=actor(request),
+                                   dispatcher=request.registry["occistack.dispatcher"])
+
+
+def _list_templates(request) -> list[OsTemplate]:
+    wanted = request.params.get("format")
+    if wanted is not None and wanted not in admin.FORMATS:
+        raise BadRequest(f"the format filter must be one of {', '.join(admin.FORMATS)}; got {wanted!r}")
+    return admin.list_templates(request.dbsession, format=wanted)
+
+
+def _create_affinity_group(request) -> AffinityGroup:
+    body = read_body(request, AFFINITY_GROUP_FIELDS)
+    project = admin.find_project(request.dbsession, body.pop("project"))
+    return affinity.create_affinity_group(request.dbsession, project_id=project.id, **body, actor=actor(request))
+
+
+def _list_affinity_groups(request) -> list[AffinityGroup]:
+    project = query_ref(request, "project")
+    project_id = admin.find_project(request.dbsession, project).id if project is not None else None
+    return affinity.list_affinity_groups(request.dbsession, project_id=project_id)
+
+
+def _delete_affinity_group(request, group_id: int) -> None:
+    affinity.delete_affinity_group(request.dbsession, group_id, actor=actor(request))
+
+
+def _affinity_group_json(group: AffinityGroup) -> dict:
+    return row_json(group, members=affinity.members_count(object_session(group), group.id))
+
+
+RESOURCES = (
+    AdminResource(
+        "templates", OsTemplate, "template",
+        list_rows=_list_templates,
+        create=_register_template,
+        remove=by_id(admin.delete_template),
+    ),
+    AdminResource(
+        "affinity-groups", AffinityGroup, "affinity group",
+        list_rows=_list_affinity_groups,
+        create=_create_affinity_group,
+        remove=_delete_affinity_group,
+        render=_affinity_group_json,
+    ),
+)
+
+
+def includeme(config) -> None:
+    for resource in RESOURCES:
+        add_resource_views(config, resource)

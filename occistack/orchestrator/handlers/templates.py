@@ -1,0 +1,69 @@
+"""The job handler of template and ISO registration: download into secondary storage.
+
+Secondary storage is an NFS export of the zone, so any Up host of the zone can fetch the image
+there (CloudStack hands this to its secondary storage VM; here the hosts' agents do it). The
+agent verifies the checksum and answers the image's size, which placement then reserves as the
+root disk of every compute made from it.
+"""
+
+from __future__ import annotations
+
+from ...model import OsTemplate, SecondaryStorage, Zone
+from ..admin.templates import charge_secondary_storage
+from ..events import record_event
+from .base import JobHandler, Outcome, StepContext, StepFailed
+from .common import up_host_in
+
+#: An image of several GiB over a slow link takes longer than a guest takes to boot.
+DOWNLOAD_WAIT_SECONDS = 3600.0
+
+
+def _template(ctx: StepContext) -> OsTemplate | None:
+    return ctx.session.get(OsTemplate, ctx.arguments.get("template_id"))
+
+
+def download_template(ctx: StepContext) -> Outcome:
+    template = _template(ctx)
+    if template is None:
+        return Outcome.DONE  # deleted before it was downloaded
+    store = ctx.session.get(SecondaryStorage, template.secondary_storage_id) \
+        if template.secondary_storage_id is not None else None
+    if store is None:
+        raise StepFailed("its secondary storage was removed before the download")
+    if ctx.step == 0:
+        host = up_host_in(ctx.session, zone_id=store.zone_id)
+        if host is None:
+            zone = ctx.session.get(Zone, store.zone_id)
+            raise StepFailed(f"no host of zone {zone.name if zone else store.zone_id!r} is up to download it")
+        ctx.send(host.id, "download_template", {
+            "url": template.image_url, "checksum": template.checksum,
+            "destination": f"{store.url.rstrip('/')}/{template.secondary_path}", "template": template.term,
+        })
+        return Outcome.WAIT
+    answer = ctx.answer("download_template")
+    if answer.error is not None:
+        raise StepFailed(answer.error)
+    size = (answer.result or {}).get("size_gib")
+    if isinstance(size, (int, float)) and not isinstance(size, bool) and size > 0:
+        template.size_gib = float(size)
+    template.state, template.description = "ready", None
+    charge_secondary_storage(ctx.session, store.id, template.size_gib)
+    record_event(ctx.session, "template.register", "completed", "template", template.id,
+                 project_id=template.project_id, job_id=ctx.job.id,
+                 description=f"{template.term!r} is ready in secondary storage {store.name!r} "
+                             f"({template.size_gib:g} GiB)")
+    return Outcome.DONE
+
+
+def download_failed(ctx: StepContext, message: str) -> None:
+    template = _template(ctx)
+    if template is None:
+        return
+    template.state, template.description = "error", message
+    record_event(ctx.session, "template.register", "failed", "template", template.id,
+                 project_id=template.project_id, job_id=ctx.job.id, description=message)
+
+
+HANDLERS = {
+    "download_template": JobHandler(download_template, download_failed, wait_seconds=DOWNLOAD_WAIT_SECONDS),
+}
