@@ -17,15 +17,18 @@ figure is the median of three runs).
 from __future__ import annotations
 
 import base64
+import io
 import statistics
 import sys
+import tempfile
 import threading
 import time
+from contextlib import contextmanager
 
 import transaction
 from sqlalchemy import func, select
 
-from bench.common import result_line, scratch_database
+from bench.common import migrate, result_line, scratch_database
 from occistack.demo import seed_demo
 from occistack.model import Host, VirtualMachine, make_engine
 from occistack.model.session import get_tm_session, make_session_factory
@@ -68,18 +71,29 @@ def one_run(url: str) -> float:
         engine.dispose()
 
 
-def _load(app, session_factory) -> float:
-    from webtest import TestApp
+def _post(app, body: bytes) -> tuple[str, bytes]:
+    """One POST straight through the WSGI interface (a client as thin as wrk, so that the
+    process's CPU goes to the server's work, not to a test client's)."""
+    environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/compute/", "SCRIPT_NAME": "", "QUERY_STRING": "",
+               "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "6543", "HTTP_HOST": "127.0.0.1:6543",
+               "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body),
+               "wsgi.errors": sys.stderr, "CONTENT_TYPE": "text/plain", "CONTENT_LENGTH": str(len(body)),
+               "HTTP_ACCEPT": "text/plain", **AUTH}
+    status: list[str] = []
+    answer = b"".join(app(environ, lambda code, headers, exc_info=None: status.append(code)))
+    return status[0], answer
 
+
+def _load(app, session_factory) -> float:
     per_thread = COUNT // THREADS
     errors: list[str] = []
+    body = BODY.encode()
 
     def client() -> None:
-        test_app = TestApp(app, extra_environ=AUTH)
         for _ in range(per_thread):
-            response = test_app.post("/compute/", BODY, headers={"Content-Type": "text/plain"}, expect_errors=True)
-            if response.status_int != 201:
-                errors.append(response.text)
+            status, answer = _post(app, body)
+            if not status.startswith("201"):
+                errors.append(answer.decode(errors="replace"))
 
     threads = [threading.Thread(target=client) for _ in range(THREADS)]
     started = time.perf_counter()
@@ -87,6 +101,7 @@ def _load(app, session_factory) -> float:
         thread.start()
     for thread in threads:
         thread.join()
+    posted = time.perf_counter() - started
     if errors:
         raise SystemExit(f"{len(errors)} creates failed, e.g. {errors[0]}")
     deadline = time.monotonic() + 120
@@ -99,20 +114,36 @@ def _load(app, session_factory) -> float:
         if time.monotonic() > deadline:
             raise SystemExit(f"only {running} of {COUNT} computes became active within 120 s")
         time.sleep(0.01)
-    return COUNT / (time.perf_counter() - started)
+    elapsed = time.perf_counter() - started
+    print(f"  {COUNT} creates accepted in {posted:.2f} s, all active after {elapsed:.2f} s")
+    return COUNT / elapsed
+
+
+@contextmanager
+def sqlite_database():
+    with tempfile.TemporaryDirectory(prefix="occistack-bench-") as directory:
+        url = f"sqlite:///{directory}/bench.sqlite"
+        migrate(url)
+        yield url
 
 
 def main() -> int:
-    rates = []
-    for _ in range(RUNS):
-        with scratch_database("occistack_bench_plane", migrated=True) as url:
-            rates.append(one_run(url))
-    median = statistics.median(rates)
-    print(f"{COUNT} computes from {THREADS} client threads, {RUNS} runs: "
-          + ", ".join(f"{rate:.1f}" for rate in rates) + " VMs/s\n")
-    line = result_line("plane", "create_to_active_vms_per_s", median, TARGET, unit="")
-    print(line)
-    return 0 if line.endswith("PASS") else 1
+    medians = {}
+    for name, database in (("sqlite", sqlite_database),
+                           ("postgresql", lambda: scratch_database("occistack_bench_plane", migrated=True))):
+        rates = []
+        for _ in range(RUNS):
+            with database() as url:
+                rates.append(one_run(url))
+        medians[name] = statistics.median(rates)
+        print(f"{name}: {COUNT} computes from {THREADS} client threads, {RUNS} runs: "
+              + ", ".join(f"{rate:.1f}" for rate in rates) + " VMs/s")
+    print()
+    lines = [result_line("plane", f"create_to_active_vms_per_s_{name}", median, TARGET, unit="")
+             for name, median in medians.items()]
+    for line in lines:
+        print(line)
+    return 0 if all(line.endswith("PASS") for line in lines) else 1
 
 
 if __name__ == "__main__":

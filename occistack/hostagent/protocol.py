@@ -15,7 +15,7 @@ run instead of running it again.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 PROTOCOL_VERSION = 1
@@ -117,13 +117,29 @@ class Accepted:
 
 _TYPES = {cls.__name__: cls for cls in (Register, Registered, Heartbeat, Fetch, Command, Commands, Answer,
                                          Answers, Accepted)}
+_MESSAGE_TYPES = frozenset((*_TYPES.values(), HostFacts))
+_FIELD_NAMES = {cls: tuple(item.name for item in fields(cls)) for cls in _MESSAGE_TYPES}
 
 
 def encode(message) -> str:
     """A message as JSON text, with its ``type``."""
-    document = asdict(message)
+    document = _plain(message)
     document["type"] = type(message).__name__
     return json.dumps(document, separators=(",", ":"), sort_keys=True)
+
+
+def _plain(message) -> dict[str, Any]:
+    """A message's fields as JSON values. (dataclasses.asdict does this too, deep-copying every
+    payload on the way; messages only nest messages, in tuples.)"""
+    document = {}
+    for name in _FIELD_NAMES[type(message)]:
+        value = getattr(message, name)
+        if type(value) in _MESSAGE_TYPES:
+            value = _plain(value)
+        elif type(value) is tuple and value and type(value[0]) in _MESSAGE_TYPES:
+            value = [_plain(item) for item in value]
+        document[name] = value
+    return document
 
 
 def decode(text: str | bytes):

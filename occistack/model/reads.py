@@ -8,6 +8,7 @@ statements, for one entity or ten thousand alike.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Iterable, Sequence
@@ -89,7 +90,7 @@ SELECT_BY_KIND = {
 class LoadedEntities:
     """Rows of the requested entities, with each resource's links and every entity's tags."""
 
-    rows: list[Row]
+    rows: list  # named tuples of the statement's columns (see _records)
     #: vm id → its NIC rows and storage-link rows (only for computes asked for).
     nics_by_vm: dict[str, list[Row]] = field(default_factory=dict)
     storage_links_by_vm: dict[str, list[Row]] = field(default_factory=dict)
@@ -172,7 +173,7 @@ def load_entities(session: Session, kind: str, project_id: int, ids: Sequence[st
     else:
         statement = _entity_statement(kind, "page" if limit is not None else "rest")
         parameters.update(offset=offset, limit=limit)
-    rows = connection.execute(statement, parameters).all()
+    rows = _records(connection.execute(statement, parameters))
     loaded = LoadedEntities(rows)
     if not rows:
         return loaded
@@ -188,10 +189,10 @@ def load_entities(session: Session, kind: str, project_id: int, ids: Sequence[st
             (nic_select, link_select), owners = _link_statements("one"), {"vm_id": entity_ids[0]}
         else:
             (nic_select, link_select), owners = _link_statements("many"), {"vm_ids": entity_ids}
-        for nic in connection.execute(nic_select, owners):
+        for nic in _records(connection.execute(nic_select, owners)):
             loaded.nics_by_vm.setdefault(nic.vm_id, []).append(nic)
             link_ids.append(nic.id)
-        for link in connection.execute(link_select, owners):
+        for link in _records(connection.execute(link_select, owners)):
             loaded.storage_links_by_vm.setdefault(link.vm_id, []).append(link)
             link_ids.append(link.id)
     if everything:
@@ -202,6 +203,20 @@ def load_entities(session: Session, kind: str, project_id: int, ids: Sequence[st
     for entity_id, mixin in tags:
         loaded.tags.setdefault(entity_id, []).append(mixin)
     return loaded
+
+
+def _records(result) -> list:
+    """The result's rows as named tuples. Rendering a listing reads each row's columns by name
+    a couple of dozen times; a named tuple answers that about ten times faster than a
+    SQLAlchemy Row, which more than repays the conversion."""
+    record = _record_type(tuple(result.keys()))
+    make = record._make
+    return [make(row) for row in result.all()]
+
+
+@cache
+def _record_type(fields: tuple[str, ...]):
+    return namedtuple("Record", fields)
 
 
 def list_ids(session: Session, kind: str, project_id: int, *, offset: int = 0,

@@ -33,7 +33,22 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     factory = sessionmaker(bind=engine, expire_on_commit=False)
     event.listen(factory, "before_flush", _bump_generation_on_catalog_change)
     _join_transaction_managers(factory)
+    event.listen(factory, "after_commit", _forget_transaction_caches)
+    event.listen(factory, "after_rollback", _forget_transaction_caches)
     return factory
+
+
+#: ``session.info`` keys under this prefix hold what one transaction read and may reuse (a
+#: project's quotas, a zone's public ranges); they go when it ends.
+TRANSACTION_CACHE = "occistack.cache."
+
+
+def _forget_transaction_caches(session: Session) -> None:
+    # These events fire for savepoints too (SQLAlchemy 2): only the transaction's end counts.
+    if session.in_nested_transaction():
+        return
+    for key in [key for key in session.info if isinstance(key, str) and key.startswith(TRANSACTION_CACHE)]:
+        del session.info[key]
 
 
 def _join_transaction_managers(factory: sessionmaker[Session]) -> None:

@@ -25,6 +25,8 @@ def includeme(config) -> None:
 
     @event.listens_for(session_factory, "after_commit")
     def _catalog_committed(session):
+        if session.in_nested_transaction():
+            return  # a savepoint ended, not the transaction
         # This process changed what is published as categories: refresh at the next request.
         if session.info.pop(CATALOG_CHANGED, False):
             catalog = registry.get("occistack.catalog")
@@ -33,6 +35,8 @@ def includeme(config) -> None:
 
     @event.listens_for(session_factory, "after_rollback")
     def _catalog_rolled_back(session):
+        if session.in_nested_transaction():
+            return  # a savepoint ended, not the transaction
         session.info.pop(CATALOG_CHANGED, None)
 
     def dbsession(request):

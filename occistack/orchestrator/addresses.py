@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -78,10 +78,16 @@ def release_vlan(session: Session, network: Network) -> None:
 
 
 def public_ranges(session: Session, zone_id: int | None) -> list[IpRange]:
+    """The zone's public ranges, read once per transaction (a create asks twice: for the
+    address and for the VLAN its host must tag)."""
     if zone_id is None:
         return []
-    return list(session.scalars(select(IpRange).where(IpRange.zone_id == zone_id, IpRange.purpose == "public")
-                                .order_by(IpRange.first_number)))
+    cache = session.info.setdefault("occistack.cache.public_ranges", {})
+    if zone_id not in cache:
+        cache[zone_id] = list(session.scalars(select(IpRange).where(IpRange.zone_id == zone_id,
+                                                                     IpRange.purpose == "public")
+                                              .order_by(IpRange.first_number)))
+    return cache[zone_id]
 
 
 def allocate_public_address(session: Session, ranges: list[IpRange], nic: NetworkInterface,
@@ -125,20 +131,27 @@ def allocate_public_address(session: Session, ranges: list[IpRange], nic: Networ
 
 
 def _lowest_free(session: Session, ranges: list[IpRange]) -> int | None:
-    """The lowest unallocated address of the ranges; reads the allocations range by range,
-    only as far as the first gap."""
+    """A free address of the ranges: the one after the highest allocated when the range still
+    has it (one indexed read), else the lowest gap (a scan, once a range has wrapped round).
+    Addresses given back are reused when the top of the range is reached, as DHCP pools do."""
+    allocations = IpAllocation.__table__
     for range_ in ranges:
+        gateway = _number(range_.gateway)
+        highest = session.scalar(select(func.max(allocations.c.number)).where(allocations.c.range_id == range_.id))
+        candidate = range_.first_number if highest is None else highest + 1
+        if candidate == gateway:
+            candidate += 1
+        if candidate <= range_.last_number:
+            return candidate
         expected = range_.first_number
-        if _number(range_.gateway) == expected:
-            expected += 1
-        for number in session.scalars(select(IpAllocation.number).where(
-                IpAllocation.range_id == range_.id, IpAllocation.number >= expected).order_by(IpAllocation.number)):
-            while expected == _number(range_.gateway):
+        for number in session.scalars(select(allocations.c.number).where(allocations.c.range_id == range_.id)
+                                      .order_by(allocations.c.number)):
+            while expected == gateway:
                 expected += 1
             if number > expected:
                 break
             expected = number + 1
-        while expected == _number(range_.gateway):
+        while expected == gateway:
             expected += 1
         if expected <= range_.last_number:
             return expected
@@ -153,7 +166,7 @@ def _fresh_copy(nic: NetworkInterface) -> NetworkInterface:
     """The same NIC as a new object (the savepoint's rollback expunged the old one) with a new
     random MAC."""
     return NetworkInterface(id=nic.id, project_id=nic.project_id, title=nic.title, vm_id=nic.vm_id,
-                            network_id=nic.network_id, interface=nic.interface, mac=random_mac(),
+                            network=nic.network, interface=nic.interface, mac=random_mac(),
                             state=nic.state, allocation=nic.allocation)
 
 

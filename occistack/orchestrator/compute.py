@@ -16,6 +16,7 @@ from .dispatch import Dispatcher, Operation
 from .errors import Conflict, InvalidRequest, NotFound
 from .events import record_event
 from .handlers.common import instance_name
+from .handlers.compute import deploy_arguments
 from .identifiers import new_entity_id
 from .networks import NicRequest, add_nic, visible_networks
 from .quotas import check_quota
@@ -112,13 +113,12 @@ def deploy_compute(session: Session, caller: Caller, request: ComputeRequest, di
     placement.place_vm(session, vm, zone_id=zone_id, disk_gib=disk_gib)
     session.add(vm)
     session.flush()
-    nics = request.nics or _default_network(session, caller, request.pick_network)
-    for index, nic in enumerate(nics):
-        add_nic(session, vm, nic, caller, interface=f"eth{index}")
-    for disk in request.disks:
-        add_storage_link(session, vm, disk, caller)
+    requested_nics = request.nics or _default_network(session, caller, request.pick_network)
+    nics = [add_nic(session, vm, nic, caller, interface=f"eth{index}") for index, nic in enumerate(requested_nics)]
+    links = [add_storage_link(session, vm, disk, caller) for disk in request.disks]
     session.flush()
-    job = dispatcher.submit(session, Operation("deploy_vm", vm.id), caller)
+    job = dispatcher.submit(session, Operation("deploy_vm", vm.id, deploy_arguments(session, vm, template, nics, links)),
+                            caller)
     record_event(session, "vm.deploy", "scheduled", "compute", vm.id, caller=caller,
                  job_id=getattr(job, "id", None))
     return vm

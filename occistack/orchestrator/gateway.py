@@ -121,9 +121,11 @@ def fetch(session: Session, message: Fetch, settings: GatewaySettings) -> Comman
     return Commands(tuple(Command(row.id, row.name, dict(row.payload or {})) for row in rows))
 
 
-def answer(session: Session, message: Answer) -> Accepted:
-    """Record an answer; the last one of a job step requeues the job. A repeated answer, or
-    one for a command that was given up on, changes nothing."""
+def answer(session: Session, message: Answer, advance=None) -> Accepted:
+    """Record an answer; the last one of a job step advances the job: ``advance(session,
+    job_id, step)`` runs its next step in this very transaction (the worker's
+    ``continue_answered``), or, without it, the job is requeued for a worker. A repeated
+    answer, or one for a command that was given up on, changes nothing."""
     commands = AgentCommand.__table__
     recorded = session.execute(
         update(commands)
@@ -139,19 +141,22 @@ def answer(session: Session, message: Answer) -> Accepted:
             raise GatewayError(f"command {message.command_id} was not sent to host {message.host_id}")
         return Accepted()  # answered before, or given up on
     if recorded.job_id is not None:
-        requeue_when_answered(session, recorded.job_id, recorded.step)
+        if advance is not None:
+            advance(session, recorded.job_id, recorded.step)
+        else:
+            requeue_when_answered(session, recorded.job_id, recorded.step)
     return Accepted()
 
 
-def answer_all(session: Session, message: Answers) -> Accepted:
+def answer_all(session: Session, message: Answers, advance=None) -> Accepted:
     for one in message.answers:
         if one.host_id != message.host_id:
             raise GatewayError(f"host {message.host_id} cannot answer for host {one.host_id}")
-        answer(session, one)
+        answer(session, one, advance)
     return Accepted()
 
 
-def requeue_when_answered(session: Session, job_id: int, step: int) -> bool:
+def requeue_when_answered(session: Session, job_id: int, step: int, wake_workers: bool = True) -> bool:
     """Requeue a waiting job for its next step once every command of ``step`` is answered:
     one conditional UPDATE, the ANSWERED transition of the job state table guarded by "no
     command of this step is still out" (so of two last answers racing, exactly one requeues)."""
@@ -165,7 +170,8 @@ def requeue_when_answered(session: Session, job_id: int, step: int) -> bool:
         .values(state=str(target), step=step + 1, deadline=None).execution_options(synchronize_session=False))
     if result.rowcount != 1:
         return False
-    mark_jobs_written(session)
+    if wake_workers:
+        mark_jobs_written(session)
     return True
 
 
@@ -173,23 +179,30 @@ COMMANDS_CHANNEL = "occistack_commands"
 _WROTE_COMMANDS = "occistack.wrote_commands"
 
 
-def mark_commands_written(session: Session) -> None:
-    """Say that this transaction queued agent commands: long-polling agents are woken when it
-    commits (in this process by the command notifier, in others by NOTIFY)."""
-    if not session.info.get(_WROTE_COMMANDS):
-        session.info[_WROTE_COMMANDS] = True
+def mark_commands_written(session: Session, host_id: int) -> None:
+    """Say that this transaction queued commands for a host: its long-polling agent is woken
+    when it commits (in this process by the command notifier, in others by NOTIFY)."""
+    hosts = session.info.get(_WROTE_COMMANDS)
+    if hosts is None:
+        hosts = session.info[_WROTE_COMMANDS] = set()
         if session.get_bind().dialect.name == "postgresql":
             session.execute(text(f"NOTIFY {COMMANDS_CHANNEL}"))
+    hosts.add(host_id)
 
 
 def wake_agents_after_commit(session_factory, notifier) -> None:
     @event.listens_for(session_factory, "after_commit")
     def _wake(session):
-        if session.info.pop(_WROTE_COMMANDS, False):
-            notifier.notify()
+        if session.in_nested_transaction():
+            return  # a savepoint ended, not the transaction
+        hosts = session.info.pop(_WROTE_COMMANDS, None)
+        if hosts:
+            notifier.notify(hosts)
 
     @event.listens_for(session_factory, "after_rollback")
     def _forget(session):
+        if session.in_nested_transaction():
+            return  # a savepoint ended, not the transaction
         session.info.pop(_WROTE_COMMANDS, None)
 
 
@@ -198,6 +211,7 @@ def send(session: Session, job: Job, host_id: int, name: str, payload: dict) -> 
     command = AgentCommand(host_id=host_id, job_id=job.id, step=job.step, name=name, payload=payload,
                            state=CommandState.PENDING)
     session.add(command)
+    mark_commands_written(session, host_id)
     return command
 
 

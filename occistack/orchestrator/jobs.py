@@ -18,6 +18,8 @@ processes stop waiting at once rather than at their next poll.
 from __future__ import annotations
 
 import threading
+import time
+from dataclasses import dataclass
 from functools import cache
 from datetime import datetime, timedelta
 
@@ -34,32 +36,52 @@ from .dispatch import Operation
 
 JOBS_CHANNEL = "occistack_jobs"
 _WROTE_JOBS = "occistack.wrote_jobs"
-_CLAIMED = "occistack.claimed_jobs"
+_CLAIMED = CLAIMED_KEY = "occistack.claimed_jobs"
 UNFINISHED = (JobState.HELD, JobState.QUEUED, JobState.RUNNING, JobState.WAITING)
 
 
 class Notifier:
-    """Wakes the workers of this process when there may be work."""
+    """Wakes the threads of this process that wait for work: all of them, or those waiting
+    for one key (a host's agent waits for its host's commands only)."""
 
     def __init__(self) -> None:
         self._condition = threading.Condition()
         self._generation = 0
+        self._by_key: dict[object, int] = {}
 
-    def notify(self) -> None:
+    def notify(self, keys=()) -> None:
         with self._condition:
             self._generation += 1
+            for key in keys:
+                self._by_key[key] = self._by_key.get(key, 0) + 1
             self._condition.notify_all()
 
-    def wait(self, seen: int, timeout: float) -> int:
-        """Block until notified after generation ``seen`` (or ``timeout``); the new generation."""
+    def wait(self, seen: int, timeout: float, key=None) -> int:
+        """Block until notified after generation ``seen`` (of ``key``, when given) or until
+        ``timeout``; the generation then."""
+        deadline = time.monotonic() + timeout
         with self._condition:
-            if self._generation == seen:
-                self._condition.wait(timeout)
-            return self._generation
+            while self.generation_of(key) == seen:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._condition.wait(remaining)
+            return self.generation_of(key)
+
+    def generation_of(self, key=None) -> int:
+        return self._generation if key is None else self._by_key.get(key, 0)
 
     @property
     def generation(self) -> int:
         return self._generation
+
+
+@dataclass(frozen=True, slots=True)
+class SubmittedJob:
+    """What a submit says back: the job's id and whether it is queued or held."""
+
+    id: int
+    state: JobState
 
 
 class JobDispatcher:
@@ -69,7 +91,7 @@ class JobDispatcher:
         self.notifier = notifier
 
     def submit(self, session: Session, operation: Operation, caller: Caller | None = None,
-               max_attempts: int = 3) -> Job:
+               max_attempts: int = 3) -> SubmittedJob:
         """Write the job, queued -- or held, when the resource has an active job already."""
         values = {"operation": operation.name, "entity_id": operation.entity_id,
                   "arguments": dict(operation.arguments), "step": 0, "progress": {}, "attempts": 0,
@@ -78,11 +100,12 @@ class JobDispatcher:
                   "user_id": caller.user_id if caller else None}
         session.flush()
         job_id = session.scalar(_insert_unless_active(session, {**values, "state": str(JobState.QUEUED)}))
+        queued = job_id is not None
         if job_id is None:
             job_id = session.scalar(insert(Job.__table__).values(**values, state=str(JobState.HELD))
                                     .returning(Job.__table__.c.id))
         mark_jobs_written(session)
-        return session.get(Job, job_id)
+        return SubmittedJob(job_id, JobState.QUEUED if queued else JobState.HELD)
 
 
 def _insert_unless_active(session: Session, values: dict):
@@ -109,11 +132,15 @@ def wake_workers_after_commit(session_factory: sessionmaker, notifier: Notifier)
 
     @event.listens_for(session_factory, "after_commit")
     def _wake(session):
+        if session.in_nested_transaction():
+            return  # a savepoint ended, not the transaction
         if session.info.pop(_WROTE_JOBS, False):
             notifier.notify()
 
     @event.listens_for(session_factory, "after_rollback")
     def _forget(session):
+        if session.in_nested_transaction():
+            return  # a savepoint ended, not the transaction
         session.info.pop(_WROTE_JOBS, None)
 
 

@@ -34,10 +34,12 @@ class LocalChannel:
     transaction, with the message and its reply passed through JSON."""
 
     def __init__(self, session_factory: sessionmaker[Session], settings: gateway.GatewaySettings,
-                 commands: Notifier | None = None):
+                 commands: Notifier | None = None, advance=None):
         self.session_factory = session_factory
         self.settings = settings
         self.commands = commands
+        #: runs a job's next step when its last answer comes in (Worker.continue_answered).
+        self.advance = advance
         # One LISTEN connection per long-polling thread, kept for the thread's life.
         self._local = threading.local()
 
@@ -57,9 +59,9 @@ class LocalChannel:
         if isinstance(message, Fetch):
             return gateway.fetch(session, message, self.settings)
         if isinstance(message, Answer):
-            return gateway.answer(session, message)
+            return gateway.answer(session, message, self.advance)
         if isinstance(message, Answers):
-            return gateway.answer_all(session, message)
+            return gateway.answer_all(session, message, self.advance)
         raise gateway.GatewayError(f"agents do not send {type(message).__name__}")
 
     def _long_poll(self, message: Fetch):
@@ -67,7 +69,7 @@ class LocalChannel:
         queues commands sends NOTIFY, which this thread's listener (LISTENing before the first
         fetch, so nothing slips between) waits for; otherwise this process's command notifier."""
         deadline = time.monotonic() + message.wait_seconds
-        seen = self.commands.generation
+        seen = self.commands.generation_of(message.host_id)
         listener = self._listener()
         while True:
             with self.session_factory() as session, session.begin():
@@ -78,7 +80,7 @@ class LocalChannel:
             if listener is not None:
                 listener.wait(remaining)
             else:
-                seen = self.commands.wait(seen, remaining)
+                seen = self.commands.wait(seen, remaining, key=message.host_id)
 
     def _listener(self) -> PostgresListener | None:
         listener = getattr(self._local, "listener", None)
@@ -118,7 +120,8 @@ class LocalAgents:
 
 
 def launch_local_agents(session_factory: sessionmaker[Session], host_names: list[str], drivers_for,
-                        settings: gateway.GatewaySettings, commands: Notifier | None = None) -> LocalAgents:
+                        settings: gateway.GatewaySettings, commands: Notifier | None = None,
+                        advance=None) -> LocalAgents:
     """Agents for the named hosts (every host of the database when the list is ["*"]),
     registered. ``drivers_for(host_name)`` gives each its drivers. A simulated host reports
     the capacity its administrator declared for it."""
@@ -134,7 +137,7 @@ def launch_local_agents(session_factory: sessionmaker[Session], host_names: list
         tokens = {host.name: gateway.new_agent_token(host) for host in hosts}
         facts = {host.name: HostFacts(host.cpu_sockets, host.cpu_cores, host.cpu_mhz, host.memory_mib,
                                       host.hypervisor, "simulated", agent_version="in-process") for host in hosts}
-    channel = LocalChannel(session_factory, settings, commands)
+    channel = LocalChannel(session_factory, settings, commands, advance)
     agents = [Agent(name, token, facts[name], drivers_for(name), channel) for name, token in tokens.items()]
     for agent in agents:
         agent.register()

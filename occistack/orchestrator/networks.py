@@ -59,8 +59,9 @@ def visible_networks(caller: Caller):
 
 
 def get_network(session: Session, caller: Caller, network_id: str) -> Network:
-    network = session.scalar(visible_networks(caller).where(Network.id == network_id))
-    if network is None:
+    # By primary key: a network this transaction has already read costs no query.
+    network = session.get(Network, network_id)
+    if network is None or network.project_id not in (None, caller.project_id):
         raise NotFound(f"no network /network/{network_id}")
     return network
 
@@ -208,7 +209,8 @@ def add_nic(session: Session, vm: VirtualMachine, request: NicRequest, caller: C
 
 def _new_nic(link_id: str, vm: VirtualMachine, network: Network, request: NicRequest, interface: str,
              address: str | None) -> NetworkInterface:
-    return NetworkInterface(
+    # network= sets the relationship too: the deploy command reads nic.network without a query.
+    return NetworkInterface(network=network,
         id=link_id, project_id=vm.project_id, title=request.title, vm_id=vm.id, network_id=network.id,
         interface=interface, mac=(request.mac or random_mac()).lower(), state=LinkState.ATTACHING,
         address=address, gateway=network.gateway,

@@ -62,11 +62,15 @@ class PlacementService:
 
         @event.listens_for(session_factory, "after_rollback")
         def _undo(session):
+            if session.in_nested_transaction():
+                return  # a savepoint ended, not the transaction
             for kind, key, *amounts in session.info.pop(_PENDING, ()):
                 self._forget(kind, key, *amounts)
 
         @event.listens_for(session_factory, "after_commit")
         def _keep(session):
+            if session.in_nested_transaction():
+                return  # a savepoint ended, not the transaction
             session.info.pop(_PENDING, None)
             if session.info.pop(INVENTORY_CHANGED, False):
                 # This process changed the inventory (a host disabled, a cluster added): see it

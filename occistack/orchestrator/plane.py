@@ -71,7 +71,8 @@ class ManagementPlane:
             if drivers_for is None:
                 raise ValueError("in-process agents need drivers")
             self.agents = launch_local_agents(session_factory, list(settings.local_agent_hosts), drivers_for,
-                                              settings.gateway, self.commands_notifier)
+                                              settings.gateway, self.commands_notifier,
+                                              advance=self.worker.continue_answered)
         self._stop = threading.Event()
         self._worker_thread: threading.Thread | None = None
         self._settled_at = (-1, -1)

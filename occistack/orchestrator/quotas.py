@@ -34,7 +34,7 @@ def check_quota(session: Session, project_id: int, **wanted: float) -> None:
 
 def _project_limits(session: Session, project_id: int) -> dict[str, float]:
     """The project's limits, read once per transaction (a create checks several)."""
-    cache = session.info.setdefault("occistack.quota_limits", {})
+    cache = session.info.setdefault("occistack.cache.quota_limits", {})
     if project_id not in cache:
         cache[project_id] = dict(session.execute(select(Quota.resource, Quota.limit)
                                                  .where(Quota.project_id == project_id)).all())

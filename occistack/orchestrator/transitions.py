@@ -33,3 +33,15 @@ def apply_event(session: Session, row, table: TransitionTable, event: Event,
     set_committed_value(row, "state", target)
     set_committed_value(row, "state_message", message)
     return target
+
+
+def apply_event_where(session: Session, table, condition, machine: TransitionTable, current: StrEnum, event: Event,
+                      message: str | None = None) -> int:
+    """Move every row of ``table`` matching ``condition`` that is in ``current`` by ``event``,
+    in one conditional UPDATE and without loading them (a deploy's links, all at once); how
+    many moved. The transition table is consulted as for one row."""
+    target = machine.next_state(current, event)
+    result = session.execute(
+        update(table).where(condition, table.c.state == str(current))
+        .values(state=str(target), state_message=message).execution_options(synchronize_session=False))
+    return result.rowcount

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..model import Job, utcnow
 from ..model.states import JobEvent, JobState
-from . import gateway
+from . import gateway, jobs
 from .handlers import HANDLERS, JobHandler, Outcome, StepContext, StepFailed
 from .handlers.base import previous_answers
 from .listener import PostgresListener
@@ -97,12 +97,41 @@ class Worker:
         if outcome is Outcome.WAIT:
             if not context.sent:
                 raise RuntimeError(f"{job.operation} step {job.step} waits but sent no command")
-            gateway.mark_commands_written(session)
             move_job(session, job, JobEvent.WAIT, deadline=_deadline(handler))
         else:
             # A message left by a failed earlier attempt no longer describes the job.
             move_job(session, job, JobEvent.COMPLETE, **({"message": None} if job.message else {}))
         return None
+
+    def continue_answered(self, session: Session, job_id: int, step: int) -> None:
+        """Run a job's next step now, in the transaction that recorded the last answer of its
+        step -- "the answer advances the job" -- instead of requeueing it for a worker: one
+        transaction and one claim fewer per step. The step runs in a savepoint; if it fails
+        unexpectedly, only the step is undone and the job stays queued for a worker."""
+        if not gateway.requeue_when_answered(session, job_id, step, wake_workers=False):
+            return  # other commands of the step are still out
+        job = session.get(Job, job_id, populate_existing=True)
+        handler = self.handlers.get(job.operation)
+        if handler is None:
+            jobs.mark_jobs_written(session)
+            return
+        claim_in_memory(session, job, self.name)
+        try:
+            with session.begin_nested():
+                failure = self._step(session, job)
+                if failure is not None:
+                    raise _GaveUp(failure)
+        except _GaveUp as gave_up:
+            # The step's writes are undone; its handler moves the resource to error.
+            session.expire_all()
+            claim_in_memory(session, job, self.name)
+            handler.on_failure(StepContext(session, job, self.services, previous_answers(session, job)),
+                               gave_up.failure.message)
+            move_job(session, job, JobEvent.FAIL, message=gave_up.failure.message[:4000])
+        except Exception:  # noqa: BLE001 - the answer stays recorded; a worker retries the step
+            log.exception("job %s: its next step failed in the answer's transaction; a worker will retry", job_id)
+            session.info.get(jobs.CLAIMED_KEY, {}).pop(job_id, None)
+            jobs.mark_jobs_written(session)
 
     def _fail(self, job_id: int, message: str) -> None:
         """End a job whose step gave up: in a fresh transaction (the step's writes are gone),
@@ -173,6 +202,12 @@ class Worker:
         finally:
             if listener is not None:
                 listener.close()
+
+
+class _GaveUp(Exception):
+    def __init__(self, failure: StepFailed):
+        super().__init__(failure.message)
+        self.failure = failure
 
 
 def claim_specific(session: Session, job_id: int, worker: str) -> Job | None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import math
+
+import orjson
 from functools import lru_cache
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -121,6 +123,12 @@ def _kinded_location(location: str, kind: str | None) -> dict[str, str]:
     return {"location": location} if kind is None else {"location": location, "kind": kind}
 
 
+@lru_cache(maxsize=1024)
+def _shared_location(location: str, kind: str | None) -> dict[str, str]:
+    """The same, made once for a target many links share (the public network)."""
+    return _kinded_location(location, kind)
+
+
 def link_object(link: LinkOut) -> dict[str, Any]:
     attributes = link.attributes
     document: dict[str, Any] = {
@@ -130,7 +138,7 @@ def link_object(link: LinkOut) -> dict[str, Any]:
         "actions": _identifiers(link.actions),
         "id": _entity_id(attributes, link.location),
         "source": _kinded_location(link.source, link.source_kind),
-        "target": _kinded_location(link.target, link.target_kind),
+        "target": _shared_location(link.target, link.target_kind),
     }
     title = attributes.get("occi.core.title")
     if title is not None:
@@ -165,6 +173,19 @@ def _without_non_finite(value: Any) -> Any:
 
 
 def encode(document: Any) -> bytes:
+    """The document as compact UTF-8 JSON. orjson does the common case several times faster
+    than the json module (a 10,000-compute listing is 13 MB), but it writes NaN and infinities
+    as null where we write their names, and refuses lone surrogates. So its output is kept
+    only when it holds no null at all (then no such value was in the document; a string that
+    merely contains the word costs only the slower way) and it did not refuse."""
+    try:
+        body = orjson.dumps(document, default=str)
+    except (TypeError, orjson.JSONEncodeError):
+        return _encode_slowly(document)  # a lone surrogate from a client, a key not a string
+    return body if b"null" not in body else _encode_slowly(document)
+
+
+def _encode_slowly(document: Any) -> bytes:
     try:
         # Documents are trees the renderers build: no cycles to look for.
         text = json.dumps(document, separators=(",", ":"), ensure_ascii=False, allow_nan=False,

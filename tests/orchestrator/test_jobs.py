@@ -215,3 +215,16 @@ def test_a_stranded_held_job_is_released_by_the_sweep(session_factory):
     assert runner.drain() == 0
     runner.sweep()
     assert runner.drain() == 1 and RAN == [("y", 0)]
+
+
+def test_workers_are_woken_by_the_commit_not_by_a_savepoint(session_factory):
+    from occistack.orchestrator.jobs import Notifier, wake_workers_after_commit
+
+    notifier = Notifier()
+    wake_workers_after_commit(session_factory, notifier)
+    with session_factory() as session, session.begin():
+        JobDispatcher().submit(session, Operation("record", "w"))
+        with session.begin_nested():
+            pass  # SQLAlchemy fires after_commit for this too
+        assert notifier.generation == 0
+    assert notifier.generation == 1

@@ -54,11 +54,9 @@ def record_change(session: Session, actor: Actor, action: str, resource_type: st
                   description: str | None = None, project_id: int | None = None, state: str = "completed") -> None:
     """The event of an administrative change, in the change's own transaction: "completed",
     or "started" for a change that something else finishes later (a host's maintenance)."""
-    event = record_event(session, action, state, resource_type, resource_id, actor=actor.label,
-                         project_id=project_id, description=description)
-    # record_event takes the user from a Caller, whose project would be stamped on the event too;
-    # an administrator's change belongs to no project, so the user is set here instead.
-    event.user_id = actor.user_id
+    # Not a Caller: an administrator's change belongs to no project, only to its user.
+    record_event(session, action, state, resource_type, resource_id, actor=actor.label,
+                 project_id=project_id, description=description, user_id=actor.user_id)
 
 
 # --- references ------------------------------------------------------------------------------------

@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from ...model import Entity, Host, IpRange, Network, VirtualMachine
+from ...model import Entity, Host, Network, VirtualMachine
+from ..addresses import public_ranges
 from ...model.states import HostStatus
 
 
@@ -27,8 +28,8 @@ def network_spec(session: Session, network: Network) -> dict:
     network rides on the VLAN of its zone's public range, if that has one."""
     vlan = network.vlan
     if vlan is None and network.public and network.zone_id is not None:
-        vlan = session.scalar(select(IpRange.vlan).where(IpRange.zone_id == network.zone_id,
-                                                         IpRange.purpose == "public").limit(1))
+        ranges = public_ranges(session, network.zone_id)
+        vlan = ranges[0].vlan if ranges else None
     return {"name": network_name(network.id), "vlan": vlan}
 
 

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from ...model import Host, Network, NetworkInterface, OsTemplate, StorageLink, VirtualMachine
+from ...model import Host, NetworkInterface, OsTemplate, StorageLink, VirtualMachine
 from ...model.states import LINK_TRANSITIONS, VM_TRANSITIONS, Event, LinkState, VmState
 from ..admin.hosts import finish_maintenance_when_empty
 from ..events import record_event
 from ..placement import NoCapacity
-from ..transitions import apply_event
+from ..transitions import apply_event, apply_event_where
 from ..usage import close_usage, open_usage
 from .base import JobHandler, Outcome, StepContext, StepFailed
 from .common import delete_entities, instance_name, network_name, network_spec, volume_name
+
+vms, nics_table, storage_links_table = VirtualMachine.__table__, NetworkInterface.__table__, StorageLink.__table__
 
 #: How many hosts a deploy tries before it gives up.
 DEPLOY_ATTEMPTS = 3
@@ -36,18 +38,23 @@ def _host_name(ctx: StepContext, host_id: int | None) -> str:
 # --- deploy ----------------------------------------------------------------------------------
 
 def deploy_vm(ctx: StepContext) -> Outcome:
+    prepared = ctx.arguments.get("deploy")
+    if ctx.step == 0 and prepared is not None:
+        # The request that accepted the VM wrote its deploy command (it had every row at hand).
+        ctx.send(prepared["host_id"], "deploy_guest", prepared["command"])
+        return Outcome.WAIT
+    if ctx.step > 0 and ctx.answer("deploy_guest").error is None:
+        _deployed(ctx)
+        return Outcome.DONE
     vm = _vm(ctx)
     if vm is None:
         return Outcome.DONE  # deleted before it was deployed
     if ctx.step == 0:
         if vm.host_id is None:
             raise StepFailed("no host was reserved for it")
-        _send_deploy(ctx, vm)
+        ctx.send(vm.host_id, "deploy_guest", deploy_command(ctx.session, vm))
         return Outcome.WAIT
     answer = ctx.answer("deploy_guest")
-    if answer.error is None:
-        _deployed(ctx, vm)
-        return Outcome.DONE
     failed_on = _host_name(ctx, vm.host_id)
     avoided = [*ctx.progress().get("avoid_hosts", []), vm.host_id]
     tried = len(avoided)
@@ -62,17 +69,19 @@ def deploy_vm(ctx: StepContext) -> Outcome:
     record_event(ctx.session, "vm.deploy", "started", "compute", vm.id, project_id=vm.project_id,
                  job_id=ctx.job.id, description=f"retrying on host {_host_name(ctx, vm.host_id)} after "
                                                  f"{failed_on} failed: {answer.error}")
-    _send_deploy(ctx, vm)
+    ctx.send(vm.host_id, "deploy_guest", deploy_command(ctx.session, vm))
     return Outcome.WAIT
 
 
-def _send_deploy(ctx: StepContext, vm: VirtualMachine) -> None:
-    session = ctx.session
-    template = session.get(OsTemplate, vm.template_id)
-    nics = _nics(ctx, vm.id)
-    links = _storage_links(ctx, vm.id)
+def deploy_command(session, vm: VirtualMachine, template: OsTemplate | None = None,
+                   nics: list[NetworkInterface] | None = None, links: list[StorageLink] | None = None) -> dict:
+    """The deploy_guest command of a VM: the guest's definition, the networks its host must
+    implement, the volumes to attach. Rows the caller has at hand are passed in, others read."""
+    template = template or session.get(OsTemplate, vm.template_id)
+    nics = nics if nics is not None else _nics_of(session, vm.id)
+    links = links if links is not None else _links_of(session, vm.id)
     vm.instance_name = vm.instance_name or instance_name(vm)
-    networks = {nic.network_id: network_spec(session, session.get(Network, nic.network_id)) for nic in nics}
+    networks = {nic.network_id: network_spec(session, nic.network) for nic in nics}
     guest = {
         "name": vm.instance_name, "cores": vm.cores, "memory_mib": int(round(vm.memory_gib * 1024)),
         "image": template.term, "architecture": vm.architecture or "x64", "hostname": vm.hostname,
@@ -80,23 +89,39 @@ def _send_deploy(ctx: StepContext, vm: VirtualMachine) -> None:
         "nics": [[nic.mac, network_name(nic.network_id)] for nic in nics],
         "disks": [[volume_name(link.volume_id), link.device_id] for link in links],
     }
-    ctx.send(vm.host_id, "deploy_guest", {
-        "guest": guest, "networks": list(networks.values()),
-        "volumes": [{"name": volume_name(link.volume_id), "device": link.device_id} for link in links],
-    })
+    return {"guest": guest, "networks": list(networks.values()),
+            "volumes": [{"name": volume_name(link.volume_id), "device": link.device_id} for link in links]}
 
 
-def _deployed(ctx: StepContext, vm: VirtualMachine) -> None:
-    apply_event(ctx.session, vm, VM_TRANSITIONS, Event.SUCCEEDED)
-    for link in [*_nics(ctx, vm.id), *_storage_links(ctx, vm.id)]:
-        if link.state == LinkState.ATTACHING:
-            apply_event(ctx.session, link, LINK_TRANSITIONS, Event.SUCCEEDED)
-    template = ctx.session.get(OsTemplate, vm.template_id)
-    for usage_type in ("vm_allocated", "vm_running"):
-        open_usage(ctx.session, usage_type, vm.id, vm.project_id, zone_id=vm.zone_id, cores=vm.cores,
-                   memory_gib=vm.memory_gib, description=template.term if template else None)
-    record_event(ctx.session, "vm.deploy", "completed", "compute", vm.id, project_id=vm.project_id,
-                 job_id=ctx.job.id, description=f"running on host {_host_name(ctx, vm.host_id)}")
+def deploy_arguments(session, vm: VirtualMachine, template: OsTemplate, nics, links) -> dict:
+    """What a deploy job carries so that its steps need not read the VM back: the command for
+    its host, and what the usage records and events of its success need."""
+    return {"deploy": {"host_id": vm.host_id, "command": deploy_command(session, vm, template, nics, links)},
+            "usage": {"project_id": vm.project_id, "zone_id": vm.zone_id, "cores": vm.cores,
+                      "memory_gib": vm.memory_gib, "template": template.term}}
+
+
+def _deployed(ctx: StepContext) -> None:
+    """Running: the VM and its links move by SUCCEEDED (one conditional UPDATE per table,
+    nothing loaded), the usage intervals open, the event is written."""
+    session, vm_id = ctx.session, ctx.job.entity_id
+    moved = apply_event_where(session, vms, vms.c.id == vm_id, VM_TRANSITIONS, VmState.STARTING, Event.SUCCEEDED)
+    usage = ctx.arguments.get("usage")
+    if not moved or usage is None:
+        vm = _vm(ctx)
+        if vm is None:
+            return  # deleted meanwhile
+        if not moved:
+            apply_event(session, vm, VM_TRANSITIONS, Event.SUCCEEDED)  # says why, if it cannot
+        usage = {"project_id": vm.project_id, "zone_id": vm.zone_id, "cores": vm.cores,
+                 "memory_gib": vm.memory_gib, "template": session.get(OsTemplate, vm.template_id).term}
+    for table in (nics_table, storage_links_table):
+        apply_event_where(session, table, table.c.vm_id == vm_id, LINK_TRANSITIONS, LinkState.ATTACHING,
+                          Event.SUCCEEDED)
+    open_usage(session, ("vm_allocated", "vm_running"), vm_id, usage["project_id"], zone_id=usage["zone_id"],
+               cores=usage["cores"], memory_gib=usage["memory_gib"], description=usage["template"])
+    record_event(session, "vm.deploy", "completed", "compute", vm_id, project_id=usage["project_id"],
+                 job_id=ctx.job.id)
 
 
 def deploy_failed(ctx: StepContext, message: str) -> None:
@@ -234,13 +259,21 @@ def destroy_failed(ctx: StepContext, message: str) -> None:
 
 
 def _nics(ctx: StepContext, vm_id: str) -> list[NetworkInterface]:
-    return list(ctx.session.scalars(select(NetworkInterface).where(NetworkInterface.vm_id == vm_id)
-                                    .order_by(NetworkInterface.interface)))
+    return _nics_of(ctx.session, vm_id)
 
 
 def _storage_links(ctx: StepContext, vm_id: str) -> list[StorageLink]:
-    return list(ctx.session.scalars(select(StorageLink).where(StorageLink.vm_id == vm_id)
-                                    .order_by(StorageLink.device_id)))
+    return _links_of(ctx.session, vm_id)
+
+
+def _nics_of(session, vm_id: str) -> list[NetworkInterface]:
+    return list(session.scalars(select(NetworkInterface).where(NetworkInterface.vm_id == vm_id)
+                                .order_by(NetworkInterface.interface)))
+
+
+def _links_of(session, vm_id: str) -> list[StorageLink]:
+    return list(session.scalars(select(StorageLink).where(StorageLink.vm_id == vm_id)
+                                .order_by(StorageLink.device_id)))
 
 
 HANDLERS = {
