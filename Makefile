@@ -33,6 +33,10 @@ bench: setup
 	@scripts/ensure-postgres.sh
 	$(BIN)/python -m bench.parse
 	$(BIN)/python -m bench.http
+	$(BIN)/python -m bench.placement
+	$(BIN)/python -m bench.jobs
+	$(BIN)/python -m bench.listing
+	$(BIN)/python -m bench.plane
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis bench/.ooi-venv bench/.work

@@ -88,7 +88,8 @@ def prepare(url: str) -> str:
     config.attributes["url"] = url
     command.upgrade(config, "head")
     subprocess.run([BIN / "occistack", "-c", _ini_for(url), "demo"], check=True, capture_output=True)
-    app = make_app({}, **{"sqlalchemy.url": url})
+    # The demo hosts' agents in this process, stepped by hand: the compute must be running.
+    app = make_app({}, **{"sqlalchemy.url": url, "occistack.worker": "none", "occistack.agents.inprocess": "*"})
     client = TestApp(app, extra_environ={"HTTP_AUTHORIZATION": AUTHORIZATION})
     text_plain = {"Content-Type": "text/plain", "Accept": "text/plain"}
     client.post("/storage/", 'Category: storage; scheme="http://schemas.ogf.org/occi/infrastructure#"; '
@@ -103,6 +104,7 @@ def prepare(url: str) -> str:
         'X-OCCI-Attribute: occi.core.id="bench-vm"',
         'X-OCCI-Attribute: occi.core.title="benchmark compute"',
     ]), headers=text_plain, status=201)
+    app.registry["occistack.plane"].settle()
     compute_path = "/compute/bench-vm"
     (WORK / "query_interface.bytes").write_bytes(client.get("/-/", headers={"Accept": "text/plain"}).body)
     for _ in range(3):

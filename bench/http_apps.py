@@ -55,7 +55,8 @@ def _bare_entity():
 def _occi():
     from occistack.occi_server import main
 
-    return main({}, **{"sqlalchemy.url": os.environ["OCCISTACK_BENCH_DB"]})
+    # Serving only: jobs and agents are not part of what is measured.
+    return main({}, **{"sqlalchemy.url": os.environ["OCCISTACK_BENCH_DB"], "occistack.worker": "none"})
 
 
 application = {"occi": _occi, "bare_static": _bare_static, "bare_entity": _bare_entity}[
