@@ -13,6 +13,7 @@ same statement, so two transactions can never both take the last of a host.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     BigInteger,
@@ -27,10 +28,13 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .meta import Base, utcnow
 from .states import HostStatus, ResourceState, StoragePoolState
+
+if TYPE_CHECKING:  # resources imports this module, so only the type checker follows it back
+    from .resources import NetworkInterface
 
 #: BIGINT on PostgreSQL, INTEGER (the rowid alias) on SQLite.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -264,6 +268,9 @@ class IpAllocation(Base):
     host_id: Mapped[int | None] = mapped_column(ForeignKey("hosts.id", ondelete="CASCADE"))
     project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="SET NULL"), index=True)
     allocated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    # Lets one flush write a new NIC and its allocation in the order the foreign key needs.
+    nic: Mapped[NetworkInterface | None] = relationship(lazy="raise")
 
 
 class InventoryGeneration(Base):

@@ -115,12 +115,10 @@ def allocate_public_address(session: Session, ranges: list[IpRange], nic: Networ
         address = str(ipaddress.ip_address(chosen))
         nic.address, nic.gateway = address, range_.gateway
         allocation = IpAllocation(zone_id=range_.zone_id, range_id=range_.id, address=address, number=chosen,
-                                  nic_id=nic.id, project_id=nic.project_id)
+                                  nic=nic, project_id=nic.project_id)
         try:
             with session.begin_nested():
-                session.add(nic)
-                session.flush()  # the NIC first: the allocation refers to it
-                session.add(allocation)
+                session.add(allocation)  # and the NIC with it, inserted first
         except IntegrityError:
             if wanted is not None:
                 raise Conflict(f"the address {requested} is already in use") from None

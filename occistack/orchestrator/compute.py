@@ -113,7 +113,10 @@ def deploy_compute(session: Session, caller: Caller, request: ComputeRequest, di
     placement.place_vm(session, vm, zone_id=zone_id, disk_gib=disk_gib)
     session.add(vm)
     session.flush()
-    requested_nics = request.nics or _default_network(session, caller, request.pick_network)
+    # The default network stays referenced here: the session's identity map holds objects only
+    # weakly, and add_nic finds it there instead of reading it again.
+    default_network = None if request.nics or not request.pick_network else _default_network(session, caller)
+    requested_nics = request.nics or ((NicRequest(network_id=default_network.id),) if default_network else ())
     nics = [add_nic(session, vm, nic, caller, interface=f"eth{index}") for index, nic in enumerate(requested_nics)]
     links = [add_storage_link(session, vm, disk, caller) for disk in request.disks]
     session.flush()
@@ -202,18 +205,15 @@ def attach_nic(session: Session, caller: Caller, vm: VirtualMachine, request: Ni
     return nic
 
 
-def _default_network(session: Session, caller: Caller, pick: bool) -> tuple[NicRequest, ...]:
-    if not pick:
-        return ()
+def _default_network(session: Session, caller: Caller) -> Network | None:
+    """The one network the caller can use, if there is just one (a compute asked for without a
+    link gets it); None if there is none; Conflict if the caller must choose."""
     candidates = session.scalars(visible_networks(caller).order_by(Network.created_at, Network.id).limit(6)).all()
-    if len(candidates) == 1:
-        return (NicRequest(network_id=candidates[0].id),)
     if len(candidates) > 1:
         listed = ", ".join(f"/network/{network.id}" for network in candidates[:5])
         raise Conflict("several networks are available, so the compute must be linked to one: add a Link to "
                        f"one of {listed}")
-    return ()
-
+    return candidates[0] if candidates else None
 
 
 def _hostname_from(title: str | None) -> str | None:

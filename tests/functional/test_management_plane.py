@@ -17,6 +17,7 @@ from occistack.model import (
     GuestVlan,
     Host,
     IpAllocation,
+    NetworkInterface,
     Pod,
     Quota,
     StoragePool,
@@ -217,6 +218,34 @@ def test_public_addresses_come_from_the_zone_s_range_once_each(world, client):
         assert ipaddress.ip_address("192.0.2.10") <= ipaddress.ip_address(address) <= \
             ipaddress.ip_address("192.0.2.250")
     for vm in vms:
+        client.delete(f"/compute/{vm}", status=200)
+
+
+def test_an_address_taken_between_look_and_insert_is_retried(world, client, monkeypatch):
+    """Two servers may pick the same next address; the loser's savepoint rolls back its NIC and
+    allocation, and it tries again with a fresh NIC and the next free address."""
+    from occistack.orchestrator import addresses
+
+    first = entity_id(path_of(create(client).headers["Location"]))
+    with world.session_factory() as session:
+        taken = session.scalar(select(IpAllocation.number)
+                               .join(NetworkInterface, IpAllocation.nic_id == NetworkInterface.id)
+                               .where(NetworkInterface.vm_id == first))
+    real_lowest_free, picks = addresses._lowest_free, []
+
+    def stale_then_real(session, ranges):
+        picks.append(taken if not picks else real_lowest_free(session, ranges))
+        return picks[-1]
+
+    monkeypatch.setattr(addresses, "_lowest_free", stale_then_real)
+    second = entity_id(path_of(create(client).headers["Location"]))
+    assert len(picks) == 2 and picks[1] != taken
+    with world.session_factory() as session:
+        nic = session.scalar(select(NetworkInterface).where(NetworkInterface.vm_id == second))
+        allocation = session.scalar(select(IpAllocation).where(IpAllocation.nic_id == nic.id))
+        assert (allocation.number, allocation.address, nic.address) == (
+            picks[1], str(ipaddress.ip_address(picks[1])), allocation.address)
+    for vm in (first, second):
         client.delete(f"/compute/{vm}", status=200)
 
 
