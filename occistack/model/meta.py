@@ -40,6 +40,10 @@ def make_engine(settings: Mapping[str, Any], prefix: str = "sqlalchemy.") -> Eng
     return engine
 
 
+#: Execution option of connections that only read (see ``session.read_only_session``).
+READ_ONLY = "occistack_read_only"
+
+
 def _tune_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):  # pragma: no cover - exercised by every SQLite test
@@ -62,8 +66,13 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):  # pragma: no cover - exercised by every SQLite test
-        if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
-            return  # a read without a transaction: no write lock (see read_only_connection)
+        options = connection.get_execution_options()
+        if options.get("isolation_level") == "AUTOCOMMIT":
+            return  # no transaction at all
+        if options.get(READ_ONLY):
+            # A deferred BEGIN reads one snapshot beside the writer (WAL) and never waits for it.
+            connection.exec_driver_sql("BEGIN")
+            return
         writer.acquire()
         try:
             connection.exec_driver_sql("BEGIN IMMEDIATE")

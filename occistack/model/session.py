@@ -7,6 +7,9 @@ in ``session.info`` so the process that made the change can refresh its own regi
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Iterator
+
 from zope.sqlalchemy.datamanager import STATUS_ACTIVE, join_transaction, mark_changed
 from sqlalchemy import event, inspect, update
 from sqlalchemy.engine import Engine
@@ -14,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .catalog import CatalogGeneration, OsTemplate, ServiceOffering, Zone
 from .infrastructure import Cluster, Host, InventoryGeneration, PhysicalNetwork, Pod, StoragePool, VlanRange
+from .meta import READ_ONLY
 from .resources import AffinityGroup, UserMixin
 
 _CATALOG_CLASSES = (OsTemplate, ServiceOffering, Zone, UserMixin, AffinityGroup)
@@ -94,6 +98,20 @@ def _join_transaction_managers(factory: sessionmaker[Session]) -> None:
     event.listen(factory, "after_flush", lambda session, _context: changed(session))
     event.listen(factory, "after_bulk_update", lambda context: changed(context.session))
     event.listen(factory, "after_bulk_delete", lambda context: changed(context.session))
+
+
+@contextmanager
+def read_only_session(engine: Engine) -> Iterator[Session]:
+    """A session for reads only, outside any request's transaction and its manager.
+
+    On SQLite it reads a snapshot without queueing for the one writer, so a slow check on what
+    it read (a password hash, say) holds nobody up; elsewhere it is an ordinary short session.
+    Whatever it leaves unflushed or uncommitted is thrown away.
+    """
+    with engine.connect().execution_options(**{READ_ONLY: True}) as connection:
+        with Session(bind=connection, expire_on_commit=False) as session:
+            yield session
+            session.rollback()
 
 
 def _bump_generation_on_catalog_change(session: Session, _context, _instances) -> None:

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+from contextlib import ExitStack
 
 from pyramid.authorization import ACLHelper, Authenticated, Everyone
 
 from ..federation import CredentialCache, Identity, LocalPasswordSource
+from ..model.session import read_only_session
 from ..orchestrator import Caller
 from .settings import get_settings
 
@@ -31,7 +33,12 @@ class BasicAuthSource:
         credentials = self._credentials(request)
         if credentials is None:
             return None
-        return self.passwords.identify(lambda: request.dbsession, *credentials)
+        # Not the request's session: on SQLite that would queue for the one writer and hold
+        # it through the deliberately slow password hash.
+        with ExitStack() as opened:
+            def session():
+                return opened.enter_context(read_only_session(request.registry["occistack.engine"]))
+            return self.passwords.identify(session, *credentials)
 
     def identify_cached(self, request) -> Identity | None:
         """The identity if these credentials were verified recently, else None; no I/O."""
