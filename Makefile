@@ -37,6 +37,8 @@ bench: setup
 	$(BIN)/python -m bench.jobs
 	$(BIN)/python -m bench.listing
 	$(BIN)/python -m bench.plane
+	$(BIN)/python -m bench.reconcile
+	$(BIN)/python -m bench.agent_roundtrip
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis bench/.ooi-venv bench/.work

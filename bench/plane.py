@@ -46,7 +46,9 @@ BODY = "\n".join([
 ])
 
 
-def one_run(url: str) -> float:
+def one_run(url: str, drivers: str = "fake", count: int = COUNT, extra_hosts: bool = True) -> float:
+    """Computes per second from the first POST to the last one running. ``drivers`` is what the
+    in-process agents drive (``fake``, or ``libvirt-test`` for libvirt's test driver)."""
     from occistack.occi_server import main
 
     engine = make_engine({"sqlalchemy.url": url})
@@ -58,13 +60,14 @@ def one_run(url: str) -> float:
         # Two more hosts in the demo cluster, so that 200 small computes stay below the
         # cluster's capacity threshold.
         template = session.scalar(select(Host).where(Host.name == "host1"))
-        for name in ("host3", "host4"):
+        for name in ("host3", "host4") if extra_hosts else ():
             session.add(Host(name=name, zone_id=template.zone_id, pod_id=template.pod_id,
                              cluster_id=template.cluster_id, address="10.0.0.99", cpu_sockets=2, cpu_cores=16,
                              cpu_mhz=2400, memory_mib=65536, cpu_overcommit=4.0, memory_overcommit=1.5))
-    app = main({}, **{"sqlalchemy.url": url, "occistack.worker": "thread", "occistack.agents.inprocess": "*"})
+    app = main({}, **{"sqlalchemy.url": url, "occistack.worker": "thread", "occistack.agents.inprocess": "*",
+                      "occistack.drivers": drivers, "occistack.power": "none"})
     try:
-        return _load(app, engine)
+        return _load(app, engine, count)
     finally:
         app.registry["occistack.plane"].stop()
         app.registry["occistack.engine"].dispose()
@@ -84,8 +87,8 @@ def _post(app, body: bytes) -> tuple[str, bytes]:
     return status[0], answer
 
 
-def _load(app, engine) -> float:
-    per_thread = COUNT // THREADS
+def _load(app, engine, count: int = COUNT) -> float:
+    per_thread = count // THREADS
     errors: list[str] = []
     body = BODY.encode()
 
@@ -111,14 +114,14 @@ def _load(app, engine) -> float:
         with read_only_session(engine) as session:
             running = session.scalar(select(func.count()).select_from(VirtualMachine)
                                      .where(VirtualMachine.state == str(VmState.RUNNING)))
-        if running >= COUNT:
+        if running >= count:
             break
         if time.monotonic() > deadline:
-            raise SystemExit(f"only {running} of {COUNT} computes became active within 120 s")
+            raise SystemExit(f"only {running} of {count} computes became active within 120 s")
         time.sleep(0.01)
     elapsed = time.perf_counter() - started
-    print(f"  {COUNT} creates accepted in {posted:.2f} s, all active after {elapsed:.2f} s")
-    return COUNT / elapsed
+    print(f"  {count} creates accepted in {posted:.2f} s, all active after {elapsed:.2f} s")
+    return count / elapsed
 
 
 @contextmanager

@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
 # The Debian packages occistack needs to build and test: a C compiler and libpq's headers for
-# psycopg2, Python's venv, and a PostgreSQL server for the test suite. Installs what is missing
-# when run as root; otherwise prints the exact command to run.
+# psycopg2, Python's venv, and a PostgreSQL server for the test suite; libvirt with QEMU (TCG
+# here: these machines have no usable KVM), its headers for libvirt-python, qemu-img for qcow2
+# volumes, and dnsmasq and iptables, which libvirt's networks need and which must be present
+# before libvirtd starts; cpio to pack the test guests' initramfs; Open vSwitch (userspace
+# datapath here), ethtool and busybox (udhcpc, ping) for guest VLANs and DHCP; nfs-ganesha with
+# rpcbind and libnfs (headers for the Python binding) for secondary storage over NFS; OpenIPMI's
+# BMC simulator and ipmitool for the power tests. Installs
+# what is missing when run as root; otherwise prints the exact command to run.
 set -euo pipefail
 
 missing=()
@@ -11,6 +17,24 @@ python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 python3 -c 'import sysconfig, os, sys; sys.exit(0 if os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")) else 1)' \
     || missing+=(python3-dev)
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing+=(postgresql)
+command -v libvirtd >/dev/null 2>&1 || missing+=(libvirt-daemon libvirt-daemon-driver-qemu)
+command -v virsh >/dev/null 2>&1 || missing+=(libvirt-clients)
+pkg-config --exists libvirt 2>/dev/null || missing+=(libvirt-dev pkg-config)
+command -v qemu-system-x86_64 >/dev/null 2>&1 || missing+=(qemu-system-x86)
+command -v qemu-img >/dev/null 2>&1 || missing+=(qemu-utils)
+command -v dnsmasq >/dev/null 2>&1 || missing+=(dnsmasq-base)
+command -v iptables >/dev/null 2>&1 || missing+=(iptables)
+command -v cpio >/dev/null 2>&1 || missing+=(cpio)
+command -v file >/dev/null 2>&1 || missing+=(file)
+command -v ovs-vsctl >/dev/null 2>&1 || missing+=(openvswitch-switch)
+command -v ethtool >/dev/null 2>&1 || missing+=(ethtool)
+command -v busybox >/dev/null 2>&1 || missing+=(busybox)
+command -v ganesha.nfsd >/dev/null 2>&1 || missing+=(nfs-ganesha nfs-ganesha-vfs)
+command -v rpcbind >/dev/null 2>&1 || missing+=(rpcbind)
+[ -e /usr/include/nfsc/libnfs.h ] || missing+=(libnfs-dev)
+command -v nfs-ls >/dev/null 2>&1 || missing+=(libnfs-utils)
+command -v ipmi_sim >/dev/null 2>&1 || missing+=(openipmi)
+command -v ipmitool >/dev/null 2>&1 || missing+=(ipmitool)
 
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import transaction
+from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, text
 
 from occistack.demo import seed_demo
@@ -28,6 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PG_SERVER = os.environ.get("OCCISTACK_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 BACKENDS = ("sqlite", "postgresql")
+#: Seals BMC passwords in tests; a fresh one per test session, never written anywhere.
+TEST_SECRET_KEY = Fernet.generate_key().decode()
 
 
 def missing_component(reason: str) -> None:
@@ -169,6 +172,8 @@ def app_settings(db_url: str, **extra) -> dict:
         "occistack.catalog.revalidate_seconds": "0",
         "occistack.worker": "none",
         "occistack.agents.inprocess": "*",
+        "occistack.secret_key": TEST_SECRET_KEY,
+        "occistack.power": "fake",
         **extra,
     }
 

@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 from ..model import make_engine
 from ..model.session import get_tm_session, make_session_factory
 from ..orchestrator.admin import Actor
+from ..orchestrator.admin.common import SECRET_COLUMNS
 from ..orchestrator.errors import UseCaseError
 
 T = TypeVar("T")
 #: Columns never printed: secrets, even hashed.
-HIDDEN_COLUMNS = frozenset(("password_hash", "agent_token_hash"))
 
 
 class OrderedGroup(click.Group):
@@ -102,7 +102,7 @@ def document(row, **extra: Any) -> dict[str, Any]:
     """A row's columns (never its secrets) as plain values."""
     values = {}
     for column in inspect(type(row)).columns:
-        if column.key not in HIDDEN_COLUMNS:
+        if column.key not in SECRET_COLUMNS:
             values[column.key] = _plain(getattr(row, column.key))
     values.update(extra)
     return values

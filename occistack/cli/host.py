@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from ..orchestrator import admin
-from .base import OrderedGroup, comma_list, document, json_option, print_document, print_rows, run
+from ..orchestrator.sealing import sealer_from_settings
+from .base import OrderedGroup, comma_list, document, json_option, print_document, print_rows, run, settings_of
 
 
 @click.group(cls=OrderedGroup)
@@ -87,3 +88,28 @@ def host_delete(name: str) -> None:
     """Remove a host no virtual machine is on."""
     run(lambda session, actor: admin.remove_host(session, name, actor=actor))
     click.echo(f"removed host {name}")
+
+
+@host.command("bmc")
+@click.argument("name")
+@click.option("--address", required=True, help="The BMC's IP address or host name (IPMI over LAN).")
+@click.option("--port", type=int, default=623, show_default=True)
+@click.option("--username", required=True)
+@click.option("--password-file", type=click.File("r"),
+              help="A file holding the password (else it is asked for, unechoed).")
+def host_bmc(name: str, address: str, port: int, username: str, password_file) -> None:
+    """Record the host's BMC, through which HA fences it when its agent stops answering. The
+    password is sealed with the site's secret key."""
+    password = password_file.read().strip() if password_file else click.prompt("BMC password", hide_input=True)
+    sealer = sealer_from_settings(settings_of(click.get_current_context().obj["config"]))
+    run(lambda session, actor: admin.set_host_bmc(session, name, address=address, port=port, username=username,
+                                                  password=password, sealer=sealer, actor=actor))
+    click.echo(f"host {name} is fenced through the BMC at {address}:{port}")
+
+
+@host.command("clear-bmc")
+@click.argument("name")
+def host_clear_bmc(name: str) -> None:
+    """Forget the host's BMC (HA can then no longer fence it, nor restart its VMs elsewhere)."""
+    run(lambda session, actor: admin.clear_host_bmc(session, name, actor=actor))
+    click.echo(f"host {name} has no BMC any more")

@@ -14,7 +14,8 @@ import click
 
 from ..model import make_engine
 from ..model.session import make_session_factory
-from ..orchestrator.plane import ManagementPlane, PlaneSettings
+from ..orchestrator.plane import ManagementPlane, PlaneSettings, power_driver_from_settings
+from ..orchestrator.sealing import sealer_from_settings
 from .base import settings_of
 
 
@@ -30,7 +31,8 @@ def worker(context: click.Context, threads: int, drain: bool) -> None:
     wanted = PlaneSettings.from_ini(settings)
     plane = ManagementPlane(make_session_factory(engine), PlaneSettings(
         worker="none", placement_strategy=wanted.placement_strategy,
-        capacity_threshold=wanted.capacity_threshold, gateway=wanted.gateway))
+        capacity_threshold=wanted.capacity_threshold, gateway=wanted.gateway),
+        power=power_driver_from_settings(settings), sealer=sealer_from_settings(settings))
     if drain:
         ran = plane.worker.drain()
         click.echo(f"ran {ran} job steps")

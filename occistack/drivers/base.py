@@ -10,6 +10,29 @@ class DriverError(Exception):
     """A backend refused or failed an operation; the message is fit for a state message."""
 
 
+class GuestNotFound(DriverError):
+    """The hypervisor knows no guest of that name."""
+
+
+class InvalidGuestState(DriverError):
+    """The operation is not possible in the guest's current state (suspend a stopped guest)."""
+
+
+#: The power operations every compute driver accepts: operation → (the states it may start
+#: from, the state it leaves the guest in). From any other state it is refused with
+#: InvalidGuestState. ``hibernate`` saves the memory to disk and stops the guest; ``start``
+#: restores it.
+POWER_MOVES: dict[str, tuple[frozenset[str], str]] = {
+    "start": (frozenset({"stopped", "suspended"}), "running"),
+    "stop": (frozenset({"running"}), "stopped"),
+    "poweroff": (frozenset({"running", "suspended"}), "stopped"),
+    "reboot": (frozenset({"running"}), "running"),
+    "reset": (frozenset({"running"}), "running"),
+    "suspend": (frozenset({"running"}), "suspended"),
+    "hibernate": (frozenset({"running", "suspended"}), "stopped"),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class GuestSpec:
     """What a hypervisor needs to define a guest."""
@@ -24,6 +47,11 @@ class GuestSpec:
     ssh_public_key: str | None = None
     nics: tuple[tuple[str, str], ...] = field(default=())  # (mac, network name)
     disks: tuple[tuple[str, str], ...] = field(default=())  # (volume name, device)
+    #: the guest's own root disk volume, made from its template by the host's storage driver.
+    root_volume: str | None = None
+    #: (kernel, initrd, command line) host files to boot from instead of a disk, for templates
+    #: that are a kernel and an initramfs (appliances, and the project's own test guests).
+    direct_boot: tuple[str, str | None, str | None] | None = None
 
 
 class ComputeDriver(abc.ABC):
@@ -33,7 +61,9 @@ class ComputeDriver(abc.ABC):
 
     @abc.abstractmethod
     def power(self, name: str, operation: str) -> None:
-        """One of start, stop, poweroff, reboot, reset, suspend."""
+        """One of the operations in POWER_MOVES (start, stop, poweroff, reboot, reset, suspend,
+        hibernate). An unknown guest raises GuestNotFound, an operation its state does not allow
+        InvalidGuestState, an unknown operation DriverError."""
 
     @abc.abstractmethod
     def state(self, name: str) -> str:
@@ -47,23 +77,45 @@ class ComputeDriver(abc.ABC):
     def snapshot(self, name: str, image: str) -> None:
         """Save the guest's root disk as a new image named ``image``."""
 
+    def guest_states(self) -> dict[str, str]:
+        """Every guest this host knows, name → state (as :meth:`state` would say), read in a
+        number of backend calls that does not grow with the number of guests -- the agent's
+        reconciliation runs it on hosts with hundreds of guests."""
+        raise DriverError(f"{type(self).__name__} cannot list its guests")
+
+    def host_facts(self) -> dict[str, object]:
+        """The host's CPUs, memory and hypervisor, as the hypervisor reports them, under the names
+        the agent's registration uses (hostagent.protocol.HostFacts; a driver cannot import it):
+        ``cpu_sockets``, ``cpu_cores`` (logical CPUs guests are scheduled on), ``cpu_mhz``,
+        ``memory_mib``, ``hypervisor`` (e.g. QEMU, KVM) and ``hypervisor_version`` (dotted)."""
+        raise DriverError(f"{type(self).__name__} cannot describe its host")
+
 
 class StorageDriver(abc.ABC):
     @abc.abstractmethod
-    def create_volume(self, name: str, size_gib: float) -> None: ...
+    def create_volume(self, name: str, size_gib: float) -> None:
+        """A new empty volume; an existing name is a DriverError."""
 
     @abc.abstractmethod
-    def resize_volume(self, name: str, size_gib: float) -> None: ...
+    def resize_volume(self, name: str, size_gib: float) -> None:
+        """Grow the volume; shrinking is a DriverError saying it "cannot shrink"."""
 
     @abc.abstractmethod
     def delete_volume(self, name: str) -> None:
-        """Absent volumes are not an error."""
+        """Absent volumes are not an error; an attached one is refused."""
 
     @abc.abstractmethod
-    def attach(self, guest: str, volume: str, device: str) -> None: ...
+    def attach(self, guest: str, volume: str, device: str) -> None:
+        """Attach to the guest (live if it runs) as ``device`` (vdb, sdb…). An unknown guest is
+        GuestNotFound; a volume attached anywhere already is a DriverError."""
 
     @abc.abstractmethod
-    def detach(self, guest: str, volume: str) -> None: ...
+    def detach(self, guest: str, volume: str) -> None:
+        """A volume not attached to the guest is not an error."""
+
+    def volume_size_gib(self, name: str) -> float:
+        """The volume's capacity; an unknown volume is a DriverError."""
+        raise DriverError(f"{type(self).__name__} cannot tell volume sizes")
 
     @abc.abstractmethod
     def download_template(self, url: str, checksum: str, destination: str) -> float:
@@ -82,10 +134,15 @@ class NetworkDriver(abc.ABC):
 
     @abc.abstractmethod
     def delete_network(self, name: str) -> None:
-        """Absent networks are not an error."""
+        """Absent networks are not an error; a network with NICs still plugged is refused."""
 
     @abc.abstractmethod
-    def plug(self, guest: str, network: str, mac: str) -> None: ...
+    def plug(self, guest: str, network: str, mac: str, address: str | None = None,
+             hostname: str | None = None) -> None:
+        """Connect the guest's NIC ``mac`` to ``network``. An unknown network and a MAC already
+        plugged are errors. ``address`` (and ``hostname``) are what the management plane
+        allocated to the NIC; a driver that serves DHCP on the network hands them out."""
 
     @abc.abstractmethod
-    def unplug(self, guest: str, mac: str) -> None: ...
+    def unplug(self, guest: str, mac: str) -> None:
+        """A MAC that is not plugged for ``guest`` is not an error."""

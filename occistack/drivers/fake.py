@@ -9,8 +9,13 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import Callable
 
-from .base import ComputeDriver, DriverError, GuestSpec, NetworkDriver, StorageDriver
+from .base import (
+    POWER_MOVES, ComputeDriver, DriverError, GuestNotFound, GuestSpec, InvalidGuestState,
+    NetworkDriver, StorageDriver)
+from .libvirt.domain import Interface
+from .storage.checksums import parse_checksum
 
 
 @dataclass
@@ -33,17 +38,6 @@ class FailureSwitch:
             raise DriverError(message)
 
 
-_POWER_MOVES = {
-    # operation: (states it may start from, resulting state)
-    "start": ({"stopped", "suspended"}, "running"),
-    "stop": ({"running"}, "stopped"),
-    "poweroff": ({"running", "suspended"}, "stopped"),
-    "reboot": ({"running"}, "running"),
-    "reset": ({"running"}, "running"),
-    "suspend": ({"running"}, "suspended"),
-}
-
-
 class FakeComputeDriver(ComputeDriver):
     def __init__(self) -> None:
         self.guests: dict[str, dict] = {}
@@ -60,13 +54,13 @@ class FakeComputeDriver(ComputeDriver):
 
     def power(self, name: str, operation: str) -> None:
         self.failures.check(operation)
-        if operation not in _POWER_MOVES:
+        if operation not in POWER_MOVES:
             raise DriverError(f"unknown power operation {operation!r}")
-        allowed_from, result = _POWER_MOVES[operation]
+        allowed_from, result = POWER_MOVES[operation]
         with self._lock:
             guest = self._guest(name)
             if guest["state"] not in allowed_from:
-                raise DriverError(f"cannot {operation} guest {name} while it is {guest['state']}")
+                raise InvalidGuestState(f"cannot {operation} guest {name} while it is {guest['state']}")
             guest["state"] = result
 
     def state(self, name: str) -> str:
@@ -87,18 +81,28 @@ class FakeComputeDriver(ComputeDriver):
                 raise DriverError(f"an image named {image} already exists")
             self.images.add(image)
 
+    def guest_states(self) -> dict[str, str]:
+        with self._lock:
+            return {name: guest["state"] for name, guest in self.guests.items()}
+
+    def host_facts(self) -> dict[str, object]:
+        return {"cpu_sockets": 1, "cpu_cores": 16, "cpu_mhz": 2400, "memory_mib": 65536,
+                "hypervisor": "simulated", "hypervisor_version": None}
+
     def _guest(self, name: str) -> dict:
         try:
             return self.guests[name]
         except KeyError:
-            raise DriverError(f"no guest named {name}") from None
+            raise GuestNotFound(f"no guest named {name}") from None
 
 
 class FakeStorageDriver(StorageDriver):
     #: what every fake download reports as the image's size.
     TEMPLATE_SIZE_GIB = 2.0
 
-    def __init__(self) -> None:
+    def __init__(self, guest_exists: Callable[[str], bool] = lambda _name: True) -> None:
+        #: whether the host has a guest of that name (FakeDrivers asks its compute fake).
+        self.guest_exists = guest_exists
         self.volumes: dict[str, dict] = {}
         #: destination → (url, checksum) of every image downloaded into secondary storage.
         self.templates: dict[str, tuple[str, str]] = {}
@@ -130,6 +134,8 @@ class FakeStorageDriver(StorageDriver):
 
     def attach(self, guest: str, volume: str, device: str) -> None:
         self.failures.check("attach")
+        if not self.guest_exists(guest):
+            raise GuestNotFound(f"no guest named {guest}")
         with self._lock:
             record = self._volume(volume)
             if record["attached_to"]:
@@ -146,9 +152,14 @@ class FakeStorageDriver(StorageDriver):
 
     def download_template(self, url: str, checksum: str, destination: str) -> float:
         self.failures.check("download_template")
+        parse_checksum(checksum)  # a malformed checksum is refused as the real driver refuses it
         with self._lock:
             self.templates[destination] = (url, checksum)
         return self.TEMPLATE_SIZE_GIB
+
+    def volume_size_gib(self, name: str) -> float:
+        with self._lock:
+            return self._volume(name)["size_gib"]
 
     def _volume(self, name: str) -> dict:
         try:
@@ -161,6 +172,8 @@ class FakeNetworkDriver(NetworkDriver):
     def __init__(self) -> None:
         self.networks: dict[str, dict] = {}
         self.ports: dict[str, tuple[str, str]] = {}  # mac -> (guest, network)
+        #: mac -> (address, hostname) the management plane allocated, as a DHCP server would serve
+        self.addresses: dict[str, tuple[str | None, str | None]] = {}
         self.failures = FailureSwitch()
         self._lock = threading.Lock()
 
@@ -179,7 +192,8 @@ class FakeNetworkDriver(NetworkDriver):
                 raise DriverError(f"network {name} still has ports")
             self.networks.pop(name, None)
 
-    def plug(self, guest: str, network: str, mac: str) -> None:
+    def plug(self, guest: str, network: str, mac: str, address: str | None = None,
+             hostname: str | None = None) -> None:
         self.failures.check("plug")
         with self._lock:
             if network not in self.networks:
@@ -187,12 +201,20 @@ class FakeNetworkDriver(NetworkDriver):
             if mac in self.ports:
                 raise DriverError(f"MAC {mac} is already plugged")
             self.ports[mac] = (guest, network)
+            self.addresses[mac] = (address, hostname)
+
+    def interface_for(self, network: str, mac: str) -> Interface:
+        with self._lock:
+            if network not in self.networks:
+                raise DriverError(f"no network named {network}")
+            return Interface(mac=mac, bridge=network, vlan=self.networks[network]["vlan"])
 
     def unplug(self, guest: str, mac: str) -> None:
         self.failures.check("unplug")
         with self._lock:
             if self.ports.get(mac, (None,))[0] == guest:
                 del self.ports[mac]
+                self.addresses.pop(mac, None)
 
 
 @dataclass
@@ -202,3 +224,7 @@ class FakeDrivers:
     compute: FakeComputeDriver = field(default_factory=FakeComputeDriver)
     storage: FakeStorageDriver = field(default_factory=FakeStorageDriver)
     network: FakeNetworkDriver = field(default_factory=FakeNetworkDriver)
+
+    def __post_init__(self) -> None:
+        # Like a real host, storage attaches only to guests the hypervisor has.
+        self.storage.guest_exists = lambda name: name in self.compute.guests

@@ -8,14 +8,17 @@ mutual TLS for real hosts. The agent is the same either way.
 Commands (their payloads are plain JSON values):
 
 =================  ========================================================================
-deploy_guest       ``guest`` (GuestSpec fields), ``networks`` [{name, vlan}]: implement the
-                   networks, plug the NICs, define and boot the guest, attach ``volumes``
+deploy_guest       ``guest`` (GuestSpec fields), ``networks`` [{name, vlan, and for DHCP cidr,
+                   dhcp_server, gateway}], ``addresses`` {mac: ip}, ``root_disk`` {template,
+                   source, checksum, size_gib}: implement the networks, make the root disk from
+                   the template, plug the NICs, define and boot the guest, attach ``volumes``
 power_guest        ``name``, ``operation`` (start, stop, poweroff, reboot, reset, suspend)
 destroy_guest      ``name``, ``volumes`` [names], ``macs`` [MACs]: detach, unplug, destroy
 snapshot_guest     ``name``, ``image``
 create_volume      ``name``, ``size_gib``;  resize_volume: the same;  delete_volume: ``name``
 attach_volume      ``guest``, ``volume``, ``device``;  detach_volume: ``guest``, ``volume``
-plug_nic           ``guest``, ``network``, ``vlan``, ``mac``;  unplug_nic: ``guest``, ``mac``
+plug_nic           ``guest``, ``network``, ``vlan``, ``mac`` (``address``, ``cidr``, ``dhcp_server``,
+                   ``gateway``);  unplug_nic: ``guest``, ``mac``
 download_template  ``url``, ``checksum``, ``destination`` (in secondary storage), ``template``
                    (its term, for the log): download, verify; answers ``size_gib``
 =================  ========================================================================
@@ -27,6 +30,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
+from dataclasses import replace
 from typing import Any, Callable
 
 from ..drivers.base import DriverError, GuestSpec
@@ -66,19 +70,30 @@ class CommandRunner:
         except TypeError as error:
             raise DriverError(f"malformed {command.name} command: {error}") from None
 
-    def _deploy_guest(self, guest: dict, networks: list[dict], volumes: list[dict] = ()) -> dict:
+    def _deploy_guest(self, guest: dict, networks: list[dict], volumes: list[dict] = (),
+                      addresses: dict[str, str] | None = None, root_disk: dict | None = None) -> dict:
         spec = GuestSpec(**{**guest, "nics": tuple(map(tuple, guest.get("nics", ()))),
-                            "disks": tuple(map(tuple, guest.get("disks", ())))})
+                            "disks": tuple(map(tuple, guest.get("disks", ()))),
+                            "direct_boot": tuple(guest["direct_boot"]) if guest.get("direct_boot") else None})
         if self.drivers.compute.state(spec.name) != "absent":
             # Already defined: a repeated deploy after the agent lost its memory of the first.
             return {"state": self.drivers.compute.state(spec.name)}
         for network in networks:
-            self.drivers.network.create_network(network["name"], network.get("vlan"))
+            self._implement_network(network)
+        addresses = addresses or {}
+        hostname = spec.hostname.split(".", 1)[0] if spec.hostname else None
         plugged: list[str] = []
         attached: list[str] = []
+        root_volume = None
         try:
+            if root_disk is not None and hasattr(self.drivers.storage, "prepare_root_disk"):
+                storage = self.drivers.storage
+                storage.ensure_template(root_disk["template"], root_disk["source"], root_disk["checksum"])
+                root_volume = storage.prepare_root_disk(spec.name, root_disk["template"], root_disk["size_gib"])
+                spec = replace(spec, root_volume=root_volume)
             for mac, network_name in spec.nics:
-                self.drivers.network.plug(spec.name, network_name, mac)
+                self.drivers.network.plug(spec.name, network_name, mac, address=addresses.get(mac),
+                                          hostname=hostname)
                 plugged.append(mac)
             self.drivers.compute.deploy(spec)
             for volume in volumes:
@@ -86,18 +101,33 @@ class CommandRunner:
                 attached.append(volume["name"])
         except DriverError:
             # Leave the host as it was: the management plane will try another one.
-            self._undo_deploy(spec.name, plugged, attached)
+            self._undo_deploy(spec.name, plugged, attached, root_volume)
             raise
         return {"state": self.drivers.compute.state(spec.name)}
 
-    def _undo_deploy(self, name: str, plugged: list[str], attached: list[str]) -> None:
+    def _implement_network(self, network: dict) -> None:
+        """The guest network on this host; with DHCP where the network has a subnet and the
+        network driver can serve it (the agent is the network's virtual router)."""
+        self.drivers.network.create_network(network["name"], network.get("vlan"))
+        configure_dhcp = getattr(self.drivers.network, "configure_dhcp", None)
+        if configure_dhcp is not None and network.get("dhcp_server"):
+            configure_dhcp(network["name"], network["cidr"], network["dhcp_server"], network.get("gateway"))
+
+    def _undo_deploy(self, name: str, plugged: list[str], attached: list[str], root_volume: str | None = None) -> None:
         for undo in ([lambda v=volume: self.drivers.storage.detach(name, v) for volume in attached]
                      + [lambda: self.drivers.compute.destroy(name)]
-                     + [lambda m=mac: self.drivers.network.unplug(name, m) for mac in plugged]):
+                     + [lambda m=mac: self.drivers.network.unplug(name, m) for mac in plugged]
+                     + ([lambda: self.drivers.storage.delete_volume(root_volume)] if root_volume else [])
+                     + [lambda: self._remove_config_drive(name)]):
             try:
                 undo()
             except DriverError as error:
                 log.warning("could not undo part of the failed deploy of %s: %s", name, error)
+
+    def _remove_config_drive(self, name: str) -> None:
+        config_drives = getattr(self.drivers, "config_drives", None)
+        if config_drives is not None:
+            config_drives.remove(name)
 
     def _power_guest(self, name: str, operation: str) -> dict:
         self.drivers.compute.power(name, operation)
@@ -109,6 +139,9 @@ class CommandRunner:
         for mac in macs:
             self.drivers.network.unplug(name, mac)
         self.drivers.compute.destroy(name)
+        if hasattr(self.drivers.storage, "prepare_root_disk"):
+            self.drivers.storage.delete_volume(f"{name}-root")  # the guest's own root disk, if made here
+        self._remove_config_drive(name)
         return {}
 
     def _snapshot_guest(self, name: str, image: str) -> dict:
@@ -135,9 +168,11 @@ class CommandRunner:
         self.drivers.storage.detach(guest, volume)
         return {}
 
-    def _plug_nic(self, guest: str, network: str, vlan: int | None, mac: str) -> dict:
-        self.drivers.network.create_network(network, vlan)
-        self.drivers.network.plug(guest, network, mac)
+    def _plug_nic(self, guest: str, network: str, vlan: int | None, mac: str, address: str | None = None,
+                  cidr: str | None = None, dhcp_server: str | None = None, gateway: str | None = None) -> dict:
+        self._implement_network({"name": network, "vlan": vlan, "cidr": cidr, "dhcp_server": dhcp_server,
+                                 "gateway": gateway})
+        self.drivers.network.plug(guest, network, mac, address=address)
         return {}
 
     def _unplug_nic(self, guest: str, mac: str) -> dict:
@@ -168,7 +203,20 @@ class Agent:
         return reply
 
     def heartbeat(self) -> None:
-        self.transport(Heartbeat(self._registered_id()))
+        """Tell the server this host is alive, with the states of all its guests (one bulk
+        read), so it can bring the database in line. Sent from the thread that runs the
+        commands, after their answers: the report is never older than an answer it follows."""
+        self.transport(Heartbeat(self._registered_id(), self._guest_states()))
+
+    def _guest_states(self) -> dict[str, str] | None:
+        read_all = getattr(self.runner.drivers.compute, "guest_states", None)
+        if read_all is None:
+            return None
+        try:
+            return read_all()
+        except DriverError as error:
+            log.warning("could not list the guests of %s for reconciliation: %s", self.host_name, error)
+            return None
 
     def run_once(self, wait_seconds: float = 0.0) -> int:
         """Fetch this host's pending commands (waiting up to ``wait_seconds`` for some), run

@@ -66,8 +66,9 @@ class Registered:
 @dataclass(frozen=True, slots=True)
 class Heartbeat:
     host_id: int
-    #: guest name → running/stopped/suspended, for reconciliation (may be empty).
-    guests: dict[str, str] = field(default_factory=dict)
+    #: guest name → running/stopped/suspended of every guest on the host, for reconciliation;
+    #: None when the agent's hypervisor cannot list them (nothing is reconciled then).
+    guests: dict[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -118,6 +118,14 @@ class Host(Base):
     agent_token_hash: Mapped[str | None] = mapped_column(String(64))
     agent_version: Mapped[str | None] = mapped_column(String(32))
     state_message: Mapped[str | None] = mapped_column(Text)
+    #: the host's baseboard management controller (IPMI over LAN), which fences it when its agent
+    #: stops answering; the password is sealed with the site's secret key (orchestrator/sealing.py).
+    bmc_address: Mapped[str | None] = mapped_column(String(255))
+    bmc_port: Mapped[int] = mapped_column(Integer, default=623, server_default="623")
+    bmc_username: Mapped[str | None] = mapped_column(String(64))
+    bmc_password_sealed: Mapped[str | None] = mapped_column(Text)
+    #: when HA last tried to fence it, so a host whose BMC is unreachable is retried, not hammered.
+    fence_attempted_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     @property

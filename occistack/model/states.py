@@ -67,6 +67,14 @@ class Event(StrEnum):
     DETACH = "detach"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    # What a host's report shows happened without us (reconciliation): a guest powered off
+    # from inside, started or paused by hand on the host, or gone altogether.
+    FOUND_RUNNING = "found_running"
+    FOUND_STOPPED = "found_stopped"
+    FOUND_SUSPENDED = "found_suspended"
+    FOUND_ABSENT = "found_absent"
+    # Its host failed and was fenced: the guest is deployed again on another host.
+    HA_RESTART = "ha_restart"
 
 
 class IllegalTransition(Exception):
@@ -135,6 +143,16 @@ VM_TRANSITIONS = TransitionTable(
         (S.SUSPENDED, E.DESTROY): S.DESTROYING,
         (S.ERROR, E.DESTROY): S.DESTROYING,
         (S.DESTROYING, E.FAILED): S.ERROR,
+        (S.RUNNING, E.FOUND_STOPPED): S.STOPPED,
+        (S.SUSPENDED, E.FOUND_STOPPED): S.STOPPED,
+        (S.STOPPED, E.FOUND_RUNNING): S.RUNNING,
+        (S.SUSPENDED, E.FOUND_RUNNING): S.RUNNING,
+        (S.RUNNING, E.FOUND_SUSPENDED): S.SUSPENDED,
+        (S.RUNNING, E.FOUND_ABSENT): S.ERROR,
+        (S.STOPPED, E.FOUND_ABSENT): S.ERROR,
+        (S.SUSPENDED, E.FOUND_ABSENT): S.ERROR,
+        (S.RUNNING, E.HA_RESTART): S.STARTING,
+        (S.SUSPENDED, E.HA_RESTART): S.STARTING,
     },
     {
         S.STARTING: "inactive", S.RUNNING: "active", S.STOPPING: "active", S.STOPPED: "inactive",

@@ -2,7 +2,8 @@
 
 Configured by inclusion, in this order (each module's ``includeme`` wires one concern):
 settings, database session, drivers and dispatcher, the category catalog, security, the OCCI
-protocol tween, the discovery fast path, error views, routes, the OCCI views, the admin API.
+protocol tween, the discovery fast path, error views, routes, the OCCI views, the admin API, the
+host agents' channel.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ INCLUDES = (
     ".routes",
     ".views",
     ".admin",
+    ".agents",
 )
 
 

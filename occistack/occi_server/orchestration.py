@@ -7,7 +7,13 @@ Settings (``[app:main]``):
   default) or ``none`` (workers are ``occistack worker`` processes; production);
 * ``occistack.agents.inprocess`` -- host names whose agents run inside the server, ``*`` for
   every host, empty for none (production hosts run ``occistack-agent``);
-* ``occistack.drivers`` -- what in-process agents drive: ``fake``;
+* ``occistack.drivers`` -- what in-process agents drive: ``fake`` (in memory) or
+  ``libvirt-test`` (libvirt's test driver, one simulated node per host);
+* ``occistack.power`` -- how HA fences hosts through their BMCs: ``ipmi`` (the default),
+  ``fake`` (simulated BMCs, for the embedded default and tests) or ``none`` (no HA);
+  ``occistack.power.timeout_seconds`` (20) bounds each exchange with a BMC;
+* ``occistack.secret_key`` or ``occistack.secret_key_file`` -- the key that seals BMC
+  passwords (orchestrator/sealing.py);
 * ``occistack.placement.strategy`` (``first_fit`` or ``dispersing``),
   ``occistack.placement.capacity_threshold`` (0.85).
 """
@@ -17,25 +23,41 @@ from __future__ import annotations
 import atexit
 
 from ..drivers.fake import FakeDrivers
-from ..orchestrator.plane import ManagementPlane, PlaneSettings
+from ..drivers.simulated_host import SimulatedHosts
+from ..orchestrator.plane import ManagementPlane, PlaneSettings, power_driver_from_settings
+from ..orchestrator.sealing import sealer_from_settings
+
+
+#: What in-process agents can drive.
+IN_PROCESS_DRIVERS = ("fake", "libvirt-test")
 
 
 def includeme(config) -> None:
     settings = config.get_settings()
     kind = settings.get("occistack.drivers", "fake")
-    if kind != "fake":
-        raise ValueError(f"occistack.drivers = {kind!r} is not available yet; use 'fake'")
+    if kind not in IN_PROCESS_DRIVERS:
+        raise ValueError(f"occistack.drivers = {kind!r}; accepted: {', '.join(IN_PROCESS_DRIVERS)}")
     shared = settings.get("occistack.driver_instances")
-    per_host: dict[str, FakeDrivers] = {}
+    per_host: dict[str, object] = {}
+    simulated = SimulatedHosts() if kind == "libvirt-test" else None
 
     def drivers_for(host_name: str):
         # Each simulated host has its own hypervisor, unless a test hands one set to all.
-        return shared if shared is not None else per_host.setdefault(host_name, FakeDrivers())
+        if shared is not None:
+            return shared
+        if host_name not in per_host:
+            per_host[host_name] = simulated.drivers(host_name) if simulated else FakeDrivers()
+        return per_host[host_name]
 
-    plane = ManagementPlane(config.registry["occistack.session_factory"], PlaneSettings.from_ini(settings), drivers_for)
+    sealer = sealer_from_settings(settings)
+    plane = ManagementPlane(config.registry["occistack.session_factory"], PlaneSettings.from_ini(settings), drivers_for,
+                            power=power_driver_from_settings(settings), sealer=sealer)
+    config.registry["occistack.sealer"] = sealer
     config.registry["occistack.plane"] = plane
     config.registry["occistack.dispatcher"] = plane.dispatcher
     config.registry["occistack.placement"] = plane.placement
     config.registry["occistack.drivers"] = shared if shared is not None else per_host
     plane.start()
     atexit.register(plane.stop)
+    if simulated is not None:
+        atexit.register(simulated.close)

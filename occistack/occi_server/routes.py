@@ -2,13 +2,14 @@
 
 OCCI paths (SPEC-NOTES §1.1, §7): the query interface at /-/ and its RFC 5785 twin; one
 collection and one entity route per kind, with the /link/… aliases that rOCCI 1.x, VMDIRAC and
-IM hard-code; the admin API under /admin/ (its own section, below); and, last, every other
-path ending in "/" is looked up as a mixin's location.
+IM hard-code; the admin API under /admin/ (its own section, below); the host agents' channel at
+/agent/v1/messages; and, last, every other path ending in "/" is looked up as a mixin's location.
 """
 
 from __future__ import annotations
 
 from .admin.context import admin_context
+from .agents import agent_context
 from .contexts import occi_context
 
 #: kind term → the collection paths that serve it (the first is the kind's own location).
@@ -39,6 +40,8 @@ def includeme(config) -> None:
             add(f"collection_{kind}{suffix}_bare", path.rstrip("/"), factory=occi_context)
             add(f"entity_{kind}{suffix}", path + "{entity_id}", factory=occi_context)
     add_admin_routes(config)
+    # Host agents' messages (occi_server/agents.py).
+    add("agent_messages", "/agent/v1/messages", factory=agent_context)
     # Last: every other path is a mixin's location.
     add("mixin_collection", "/*location", factory=occi_context)
 

@@ -39,10 +39,15 @@ from ..model.session import bump_inventory_generation
 from ..model.states import HOST_STATUS_TRANSITIONS, JOB_TRANSITIONS, CommandState, HostEvent, HostStatus, JobEvent, JobState
 from .events import record_event
 from .jobs import mark_jobs_written
+from .reconcile import reconcile_host
 
 
 class GatewayError(Exception):
     """The agent is refused: unknown host, wrong token, other protocol version."""
+
+
+class AgentUnauthenticated(GatewayError):
+    """The credentials do not belong to the host the message is about."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +59,8 @@ class GatewaySettings:
     alert_after: float = 90.0
     #: a delivered command not answered within this is delivered again (the agent dedups).
     redeliver_after: float = 60.0
+    #: a host in Alert that could not be fenced is tried again after this long.
+    fence_retry_seconds: float = 300.0
 
 
 def token_hash(token: str) -> str:
@@ -75,13 +82,13 @@ def register(session: Session, message: Register, settings: GatewaySettings) -> 
     if host is None or not host.agent_token_hash or not hmac.compare_digest(
             host.agent_token_hash, token_hash(message.token)):
         # One answer for both: an unknown name must not be told apart from a wrong token.
-        raise GatewayError(f"host {message.host_name!r} is not registered here with this token; add it with "
+        raise AgentUnauthenticated(f"host {message.host_name!r} is not registered here with this token; add it with "
                            "'occistack host add' and configure the token it printed")
     facts = message.facts
     host.cpu_sockets, host.cpu_cores, host.cpu_mhz, host.memory_mib = (
         facts.cpu_sockets, facts.cpu_cores, facts.cpu_mhz, facts.memory_mib)
     host.hypervisor_version, host.agent_version = facts.hypervisor_version, facts.agent_version
-    _move_host(session, host, HostEvent.REGISTERED)
+    move_host_status(session, host, HostEvent.REGISTERED)
     host.last_heartbeat = utcnow()
     host.state_message = None
     record_event(session, "host.connect", "completed", "host", host.id, actor=f"agent:{host.name}",
@@ -93,9 +100,11 @@ def register(session: Session, message: Register, settings: GatewaySettings) -> 
 def heartbeat(session: Session, message: Heartbeat) -> Accepted:
     host = _host(session, message.host_id)
     if host.status != HostStatus.UP:
-        _move_host(session, host, HostEvent.HEARTBEAT)
+        move_host_status(session, host, HostEvent.HEARTBEAT)
         record_event(session, "host.reconnect", "completed", "host", host.id, actor=f"agent:{host.name}")
     host.last_heartbeat = utcnow()
+    if message.guests is not None:
+        reconcile_host(session, host.id, host.name, message.guests)
     return Accepted()
 
 
@@ -227,7 +236,7 @@ def sweep_hosts(session: Session, settings: GatewaySettings, now: datetime | Non
             Host.status.in_([str(status) for status in statuses]),
             Host.last_heartbeat < now - timedelta(seconds=limit)).with_for_update(skip_locked=True))
         for host in stale:
-            _move_host(session, host, HostEvent.HEARTBEATS_MISSED)
+            move_host_status(session, host, HostEvent.HEARTBEATS_MISSED)
             host.state_message = f"no heartbeat since {host.last_heartbeat:%Y-%m-%d %H:%M:%S} UTC"
             record_event(session, "host.status", "completed", "host", host.id,
                          description=f"host {host.name} is {host.status}: {host.state_message}")
@@ -264,7 +273,9 @@ def _host(session: Session, host_id: int) -> Host:
     return host
 
 
-def _move_host(session: Session, host: Host, event_name: HostEvent) -> None:
+def move_host_status(session: Session, host: Host, event_name: HostEvent) -> None:
+    """Move the host's connection status through HOST_STATUS_TRANSITIONS with a conditional
+    UPDATE (GatewayError if another transaction moved it first)."""
     target = HOST_STATUS_TRANSITIONS.next_state(host.status, event_name)
     table = Host.__table__
     result = session.execute(update(table).where(table.c.id == host.id, table.c.status == str(host.status))

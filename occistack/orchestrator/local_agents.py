@@ -13,81 +13,27 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..hostagent.agent import Agent
-from ..hostagent.protocol import Answer, Answers, Fetch, Heartbeat, HostFacts, Register, decode, encode
+from ..hostagent.protocol import HostFacts, decode, encode
 from ..model import Host
 from . import gateway
+from .agent_channel import AgentChannel
 from .jobs import Notifier
-from .listener import PostgresListener
 
 log = logging.getLogger(__name__)
 
 
-class LocalChannel:
-    """The transport of in-process agents: one gateway call per message, each in its own
-    transaction, with the message and its reply passed through JSON."""
-
-    def __init__(self, session_factory: sessionmaker[Session], settings: gateway.GatewaySettings,
-                 commands: Notifier | None = None, advance=None):
-        self.session_factory = session_factory
-        self.settings = settings
-        self.commands = commands
-        #: runs a job's next step when its last answer comes in (Worker.continue_answered).
-        self.advance = advance
-        # One LISTEN connection per long-polling thread, kept for the thread's life.
-        self._local = threading.local()
+class LocalChannel(AgentChannel):
+    """The transport of in-process agents: the server's channel, with every message and its
+    reply passed through JSON as they would cross a socket."""
 
     def __call__(self, message):
-        message = decode(encode(message))
-        if isinstance(message, Fetch) and message.wait_seconds > 0 and self.commands is not None:
-            return decode(encode(self._long_poll(message)))
-        with self.session_factory() as session, session.begin():
-            reply = self._dispatch(session, message)
-        return decode(encode(reply))
-
-    def _dispatch(self, session: Session, message):
-        if isinstance(message, Register):
-            return gateway.register(session, message, self.settings)
-        if isinstance(message, Heartbeat):
-            return gateway.heartbeat(session, message)
-        if isinstance(message, Fetch):
-            return gateway.fetch(session, message, self.settings)
-        if isinstance(message, Answer):
-            return gateway.answer(session, message, self.advance)
-        if isinstance(message, Answers):
-            return gateway.answer_all(session, message, self.advance)
-        raise gateway.GatewayError(f"agents do not send {type(message).__name__}")
-
-    def _long_poll(self, message: Fetch):
-        """Fetch until commands come or the wait is over. On PostgreSQL every commit that
-        queues commands sends NOTIFY, which this thread's listener (LISTENing before the first
-        fetch, so nothing slips between) waits for; otherwise this process's command notifier."""
-        deadline = time.monotonic() + message.wait_seconds
-        seen = self.commands.generation_of(message.host_id)
-        listener = self._listener()
-        while True:
-            with self.session_factory() as session, session.begin():
-                reply = gateway.fetch(session, message, self.settings)
-            remaining = deadline - time.monotonic()
-            if reply.commands or remaining <= 0:
-                return reply
-            if listener is not None:
-                listener.wait(remaining)
-            else:
-                seen = self.commands.wait(seen, remaining, key=message.host_id)
-
-    def _listener(self) -> PostgresListener | None:
-        listener = getattr(self._local, "listener", None)
-        if listener is None:
-            listener = PostgresListener.for_engine(self.session_factory.kw["bind"], gateway.COMMANDS_CHANNEL)
-            self._local.listener = listener
-        return listener
+        return decode(encode(self.handle(decode(encode(message)))))
 
 
 @dataclass

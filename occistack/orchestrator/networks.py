@@ -227,24 +227,37 @@ def detach_nic(session: Session, nic: NetworkInterface, dispatcher: Dispatcher) 
     dispatcher.submit(session, Operation("unplug_nic", nic.id))
 
 
+def dhcp_server_address(network: Network) -> str | None:
+    """Where a private network's DHCP server answers: the subnet's last usable address, which
+    is therefore never given to a NIC (the gateway, if any, stays the guests' router)."""
+    if network.address is None or network.public:
+        return None
+    subnet = ipaddress.ip_network(network.address)
+    if subnet.num_addresses < 4:
+        return None  # a /31 or /32 has no room for a server beside its guests
+    return str(subnet.broadcast_address - 1)
+
+
 def _free_address(session: Session, network: Network, requested: str | None) -> str | None:
     if network.address is None:
         return None
     subnet = ipaddress.ip_network(network.address)
+    reserved = {network.gateway, dhcp_server_address(network)}
     used = set(session.scalars(select(NetworkInterface.address).where(NetworkInterface.network_id == network.id)))
     if requested is not None:
         try:
             wanted = ipaddress.ip_address(requested)
         except ValueError:
             raise InvalidRequest(f"{requested!r} is not an IP address") from None
-        if wanted not in subnet or str(wanted) == network.gateway:
-            raise InvalidRequest(f"{requested} is not a usable address of {subnet}")
+        if wanted not in subnet or str(wanted) in reserved:
+            raise InvalidRequest(f"{requested} is not a usable address of {subnet} (its gateway and its "
+                                 f"DHCP server's address {dhcp_server_address(network)} are taken)")
         if str(wanted) in used:
             raise Conflict(f"the address {requested} is already in use on /network/{network.id}")
         return str(wanted)
     for host in subnet.hosts():
         text = str(host)
-        if text != network.gateway and text not in used:
+        if text not in reserved and text not in used:
             return text
     raise Conflict(f"network /network/{network.id} ({subnet}) has no free address left")
 

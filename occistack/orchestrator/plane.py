@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from .agent_channel import AgentChannel
 from .gateway import GatewaySettings, wake_agents_after_commit
 from .jobs import JobDispatcher, Notifier, wake_workers_after_commit
 from .local_agents import LocalAgents, launch_local_agents
@@ -53,7 +54,10 @@ class PlaneSettings:
 
 
 class ManagementPlane:
-    def __init__(self, session_factory: sessionmaker[Session], settings: PlaneSettings, drivers_for=None):
+    def __init__(self, session_factory: sessionmaker[Session], settings: PlaneSettings, drivers_for=None,
+                 power=None, sealer=None):
+        """``power`` (a drivers.power PowerDriver) and ``sealer`` enable HA: without them hosts
+        that stop answering are never fenced, so their VMs are never restarted elsewhere."""
         self.session_factory = session_factory
         self.settings = settings
         self.jobs_notifier = Notifier()
@@ -64,8 +68,12 @@ class ManagementPlane:
         self.placement = PlacementService(settings.topology_revalidate_seconds, settings.placement_strategy,
                                           settings.capacity_threshold)
         self.placement.attach(session_factory)
-        self.services = ManagementServices(self.placement, settings.gateway)
+        self.services = ManagementServices(self.placement, settings.gateway, power=power, sealer=sealer,
+                                           dispatcher=self.dispatcher)
         self.worker = Worker(session_factory, self.services, notifier=self.jobs_notifier)
+        #: where remote agents' messages go (the HTTP view hands them over).
+        self.channel = AgentChannel(session_factory, settings.gateway, self.commands_notifier,
+                                    advance=self.worker.continue_answered)
         self.agents: LocalAgents | None = None
         if settings.local_agent_hosts:
             if drivers_for is None:
@@ -111,3 +119,28 @@ class ManagementPlane:
                 return done
             done += progressed
         raise RuntimeError("the management plane did not settle: jobs keep producing work")
+
+
+POWER_DRIVERS = ("ipmi", "fake", "none")
+
+
+def power_driver(kind: str, timeout_seconds: float = 20.0):
+    """The power driver HA fences hosts with, by its setting's name (None for ``none``);
+    ``timeout_seconds`` bounds each exchange with a BMC (an unanswered one is "unreachable")."""
+    if kind == "none":
+        return None
+    if kind == "fake":
+        from ..drivers.power.fake import FakePowerDriver
+
+        return FakePowerDriver()
+    if kind == "ipmi":
+        from ..drivers.power.ipmi import IpmiPowerDriver
+
+        return IpmiPowerDriver(timeout=timeout_seconds)
+    raise ValueError(f"occistack.power = {kind!r} is not a power driver; accepted: {', '.join(POWER_DRIVERS)}")
+
+
+def power_driver_from_settings(settings):
+    """The power driver that ``occistack.power`` and ``occistack.power.timeout_seconds`` name."""
+    return power_driver(settings.get("occistack.power", "ipmi"),
+                        float(settings.get("occistack.power.timeout_seconds", 20)))

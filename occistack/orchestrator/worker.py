@@ -28,6 +28,7 @@ from ..model import Job, utcnow
 from ..model.states import JobEvent, JobState
 from . import gateway, jobs
 from .handlers import HANDLERS, JobHandler, Outcome, StepContext, StepFailed
+from .ha import submit_fencing
 from .handlers.base import previous_answers
 from .listener import PostgresListener
 from .jobs import JOBS_CHANNEL, Notifier, claim_in_memory, claim_next, move_job, postpone, release_stranded
@@ -44,6 +45,11 @@ class ManagementServices:
 
     placement: object
     gateway: gateway.GatewaySettings = field(default_factory=gateway.GatewaySettings)
+    #: HA's fencing: the BMCs' power driver (drivers/power), the sealer that opens their
+    #: passwords, and the dispatcher that submits the restarts (None where no HA runs).
+    power: object | None = None
+    sealer: object | None = None
+    dispatcher: object | None = None
 
 
 class Worker:
@@ -169,6 +175,8 @@ class Worker:
         nothing released."""
         with self.session_factory() as session, session.begin():
             gateway.sweep_hosts(session, self.services.gateway)
+            if self.services.power is not None and self.services.dispatcher is not None:
+                submit_fencing(session, self.services.dispatcher, self.services.gateway)
             gateway.expire_waiting_jobs(session)
             release_stranded(session)
         self._last_sweep = time.monotonic()

@@ -15,6 +15,7 @@ INI = """\
 [app:main]
 use = egg:occistack
 sqlalchemy.url = {url}
+occistack.secret_key_file = {key_file}
 
 [alembic]
 script_location = occistack.model:migrations
@@ -24,7 +25,7 @@ script_location = occistack.model:migrations
 @pytest.fixture
 def ini(db_url, tmp_path):
     path = tmp_path / "occistack.ini"
-    path.write_text(INI.format(url=db_url))
+    path.write_text(INI.format(url=db_url, key_file=tmp_path / "secret.key"))
     return path
 
 

@@ -25,7 +25,7 @@ def rows(db_url, model):
 
 def test_db_upgrade_creates_a_new_sqlite_database(tmp_path):
     ini = tmp_path / "fresh.ini"
-    ini.write_text(INI.format(url=f"sqlite:///{tmp_path}/nested/dir/fresh.sqlite"))
+    ini.write_text(INI.format(url=f"sqlite:///{tmp_path}/nested/dir/fresh.sqlite", key_file=tmp_path / "secret.key"))
     Occistack(ini)("db", "upgrade")
     assert (tmp_path / "nested" / "dir" / "fresh.sqlite").exists()
     assert Occistack(ini).json("zone", "list") == []

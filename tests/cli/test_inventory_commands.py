@@ -129,6 +129,24 @@ def test_hosts_get_a_token_once_and_go_into_maintenance(rack):
         ["host.remove", "host.cancel_maintenance", "host.maintenance"]
 
 
+def test_a_host_s_bmc_password_is_read_unechoed_and_sealed(rack):
+    occistack = rack
+    occistack("host", "add", "--zone", "z1", "--pod", "p1", "--cluster", "c1", "h1", "--address", "10.0.1.21",
+              "--cpu-cores", "4", "--cpu-mhz", "2000", "--memory-mib", "8192")
+    out = occistack("host", "bmc", "h1", "--address", "10.0.2.21", "--username", "ipmiadmin",
+                    input="bmc-pass\n").stdout
+    assert "host h1 is fenced through the BMC at 10.0.2.21:623" in out and "bmc-pass" not in out
+    shown = next(h for h in occistack.json("host", "list") if h["name"] == "h1")
+    assert "bmc_password_sealed" not in shown and "bmc-pass" not in str(shown)
+    key_file = occistack.ini.parent / "secret.key"
+    assert key_file.stat().st_mode & 0o077 == 0, "the secret key must be readable by its owner only"
+    password_file = occistack.ini.parent / "bmc.pass"
+    password_file.write_text("from-a-file\n")
+    assert occistack.refused("host", "bmc", "nope", "--address", "10.0.2.21", "--username", "u",
+                             "--password-file", str(password_file)) == "no host named 'nope'; hosts are: h1"
+    assert occistack("host", "clear-bmc", "h1").stdout == "host h1 has no BMC any more\n"
+
+
 def test_primary_and_secondary_storage(rack):
     occistack = rack
     occistack("storage", "add", "--zone", "z1", "--pod", "p1", "--cluster", "c1", "ps1", "--protocol", "nfs",

@@ -15,7 +15,7 @@ import transaction
 from argon2 import PasswordHasher
 from webtest import TestApp
 
-from occistack.model import Project, User
+from occistack.model import Host, Project, User
 from occistack.model.session import get_tm_session
 from occistack.occi_server.routes import ADMIN_RESOURCES
 from tests.conftest import basic
@@ -247,6 +247,29 @@ def test_hosts_with_their_token_and_state_changes(root, rack):
                          "cpu_mhz": 1, "memory_mib": 1}, status=400), 400)
     root.delete(f"/admin/hosts/{host['id']}")
     error_of(root.get(f"/admin/hosts/{host['id']}", status=404), 404)
+
+
+def test_a_host_s_bmc_is_recorded_sealed_and_never_shown(root, rack, world):
+    _zone, _pod, cluster = rack
+    host = post(root, "/admin/hosts", {"cluster_id": cluster["id"], "name": unique("h"), "address": "10.0.1.24",
+                                       "cpu_cores": 8, "cpu_mhz": 2000, "memory_mib": 16384}).json
+    bmc = f"/admin/hosts/{host['id']}/actions/bmc"
+    shown = root.post_json(bmc, {"address": "10.0.2.24", "username": "ipmiadmin", "password": "s3cret-bmc"}).json
+    assert (shown["bmc_address"], shown["bmc_port"], shown["bmc_username"]) == ("10.0.2.24", 623, "ipmiadmin")
+    assert "bmc_password_sealed" not in shown and "s3cret-bmc" not in root.get(f"/admin/hosts/{host['id']}").text
+    with world.session_factory() as session:
+        sealed = session.get(Host, host["id"]).bmc_password_sealed
+    assert "s3cret-bmc" not in sealed  # sealed at rest, and the server can open it again
+    assert world.wsgi_app.registry["occistack.sealer"].open(sealed) == "s3cret-bmc"
+    assert "missing field 'password'" in error_of(root.post_json(bmc, {"address": "10.0.2.24", "username": "u"},
+                                                                 status=400), 400)
+    assert "the BMC port must be from 1 to 65535; got 70000" in error_of(root.post_json(
+        bmc, {"address": "10.0.2.24", "port": 70000, "username": "u", "password": "p"}, status=400), 400)
+    assert "is neither an IP address nor a host name" in error_of(root.post_json(
+        bmc, {"address": "not a host!", "username": "u", "password": "p"}, status=400), 400)
+    cleared = root.post(f"/admin/hosts/{host['id']}/actions/clear-bmc").json
+    assert cleared["bmc_address"] is None and cleared["bmc_username"] is None
+    root.delete(f"/admin/hosts/{host['id']}")
 
 
 def test_primary_and_secondary_storage(root, rack):

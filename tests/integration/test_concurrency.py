@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from occistack.demo import seed_demo
 from occistack.model import GuestVlan, Host, IpAllocation, Job, NetworkInterface, VirtualMachine, make_engine
 from occistack.model.session import get_tm_session, make_session_factory
-from tests.conftest import ROOT, missing_component
+from tests.conftest import ROOT, empty_database, missing_component
 
 pytestmark = pytest.mark.slow
 
@@ -85,6 +85,7 @@ def cloud(postgres_database, tmp_path_factory):
             except subprocess.TimeoutExpired:
                 process.kill()
         engine.dispose()
+        empty_database(url)  # the session's database, shared with the modules after this one
 
 
 def test_200_concurrent_creates_and_a_killed_worker(cloud):

@@ -11,12 +11,18 @@ HOST_FIELDS = fields("zone:ref", "pod:ref", "cluster:ref!", "name!", "address!",
                      "memory_overcommit:number", "tags:texts")
 STORAGE_POOL_FIELDS = fields("zone:ref!", "pod:ref", "cluster:ref", "name!", "protocol!", "server", "path!",
                              "capacity_gib:number!", "overprovisioning:number", "tags:texts")
+BMC_FIELDS = fields("address!", "port:integer", "username!", "password!")
 SECONDARY_STORAGE_FIELDS = fields("zone:ref!", "name!", "url!", "capacity_gib:number!")
 
 
 def _add_host(request):
     added = admin.add_host(request.dbsession, **read_body(request, HOST_FIELDS), actor=actor(request))
     return added.host, {"agent_token": added.agent_token}
+
+
+def _set_bmc(request, row_id: int):
+    return admin.set_host_bmc(request.dbsession, row_id, **read_body(request, BMC_FIELDS),
+                              sealer=request.registry["occistack.sealer"], actor=actor(request))
 
 
 def _pool_action(change: str):
@@ -37,6 +43,8 @@ RESOURCES = (
             "disable": by_id(admin.disable_host),
             "maintenance": by_id(admin.prepare_host_maintenance),
             "cancel-maintenance": by_id(admin.cancel_host_maintenance),
+            "bmc": _set_bmc,
+            "clear-bmc": by_id(admin.clear_host_bmc),
         },
     ),
     AdminResource(

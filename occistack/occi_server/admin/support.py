@@ -17,6 +17,7 @@ from pyramid.response import Response
 from sqlalchemy import inspect
 
 from ...orchestrator.admin import Actor
+from ...orchestrator.admin.common import SECRET_COLUMNS
 from ...orchestrator.errors import NotFound
 from ..errors import BadRequest
 from ..routes import admin_route_name
@@ -24,7 +25,6 @@ from ..views.support import not_allowed
 from .context import ADMIN
 
 #: Columns never shown: secrets, even hashed.
-HIDDEN_COLUMNS = frozenset(("password_hash", "agent_token_hash"))
 
 #: kind → what it accepts, in the words of a 400 answer.
 _ACCEPTED = {
@@ -174,7 +174,7 @@ def row_json(row, **extra: Any) -> dict[str, Any]:
     """A row's columns (but never its secrets), with JSON-able values."""
     document = {}
     for column in inspect(type(row)).columns:
-        if column.key in HIDDEN_COLUMNS:
+        if column.key in SECRET_COLUMNS:
             continue
         document[column.key] = _plain(getattr(row, column.key))
     document.update(extra)

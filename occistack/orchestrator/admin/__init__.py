@@ -20,11 +20,13 @@ from .hosts import (
     AddedHost,
     add_host,
     cancel_host_maintenance,
+    clear_host_bmc,
     disable_host,
     enable_host,
     list_hosts,
     prepare_host_maintenance,
     remove_host,
+    set_host_bmc,
 )
 from .lookup import (
     domain_path,
@@ -120,7 +122,7 @@ __all__ = [
     "ISOLATION_METHODS", "NETWORK_TYPES", "POOL_STATE_CHANGES", "PROTOCOLS", "PURPOSES", "RESOURCE_STATE_WORDS",
     "Ref", "SYSTEM", "TRAFFIC_TYPES", "Usage", "ZoneCapacity", "add_host", "add_ip_range",
     "add_secondary_storage", "add_storage_pool", "add_vlan_range",
-    "cancel_host_maintenance", "capacity_report", "change_storage_pool_state", "clear_quota", "create_account",
+    "cancel_host_maintenance", "capacity_report", "change_storage_pool_state", "clear_host_bmc", "clear_quota", "create_account",
     "create_cluster", "create_domain", "create_offering", "create_physical_network", "create_pod",
     "create_project", "create_region", "create_user", "create_zone", "disable_cluster", "disable_host",
     "disable_pod", "disable_secondary_storage", "disable_zone", "domain_path", "enable_cluster", "enable_host",
@@ -132,5 +134,5 @@ __all__ = [
     "list_users", "list_vlan_ranges", "list_zones", "prepare_host_maintenance", "remove_account",
     "remove_cluster", "remove_domain", "remove_host", "remove_ip_range", "remove_offering",
     "remove_physical_network", "remove_pod", "remove_project", "remove_region", "remove_secondary_storage",
-    "remove_storage_pool", "remove_user", "remove_vlan_range", "remove_zone", "set_quota", "vlan_bounds",
+    "remove_storage_pool", "remove_user", "remove_vlan_range", "remove_zone", "set_host_bmc", "set_quota", "vlan_bounds",
 ]

@@ -20,6 +20,7 @@ from ...model import Host, VirtualMachine
 from ...model.states import RESOURCE_STATE_TRANSITIONS, HostEvent, IllegalTransition, ResourceState
 from ..errors import Conflict
 from ..gateway import new_agent_token
+from ..sealing import Sealer
 from .addresses import host_address
 from .common import (
     SYSTEM,
@@ -27,6 +28,7 @@ from .common import (
     Ref,
     check_name,
     check_number,
+    check_text,
     check_whole,
     count,
     normalise_tags,
@@ -179,3 +181,27 @@ def remove_host(session: Session, host: Ref, *, actor: Actor = SYSTEM) -> None:
     session.delete(found)
     session.flush()
     record_change(session, actor, "host.remove", "host", found.id, f"host {found.name!r}")
+
+
+def set_host_bmc(session: Session, host: Ref, *, address: str, username: str, password: str, sealer: Sealer,
+                 port: int = 623, actor: Actor = SYSTEM) -> Host:
+    """Record the host's BMC (IPMI over LAN), the password sealed; HA fences the host through
+    it when its agent stops answering."""
+    found = _locked(session, host)
+    found.bmc_address = host_address("the BMC address", address)
+    found.bmc_port = check_whole("the BMC port", port, 1, 65535)
+    found.bmc_username = check_text("the BMC user name", username, 64)
+    found.bmc_password_sealed = sealer.seal(check_text("the BMC password", password, 255))
+    session.flush()
+    record_change(session, actor, "host.bmc", "host", found.id,
+                  f"host {found.name!r} is fenced through the BMC at {found.bmc_address}:{found.bmc_port}")
+    return found
+
+
+def clear_host_bmc(session: Session, host: Ref, *, actor: Actor = SYSTEM) -> Host:
+    """Forget the host's BMC: from now on HA cannot fence it, and so never restarts its VMs."""
+    found = _locked(session, host)
+    found.bmc_address = found.bmc_username = found.bmc_password_sealed = None
+    session.flush()
+    record_change(session, actor, "host.bmc", "host", found.id, f"host {found.name!r} has no BMC any more")
+    return found

@@ -2,10 +2,11 @@
 
 from .base import JobHandler, Outcome, StepContext, StepFailed
 from .compute import HANDLERS as _COMPUTE
+from .hosts import HANDLERS as _HOSTS
 from .network import HANDLERS as _NETWORK
 from .storage import HANDLERS as _STORAGE
 from .templates import HANDLERS as _TEMPLATES
 
-HANDLERS: dict[str, JobHandler] = {**_COMPUTE, **_STORAGE, **_NETWORK, **_TEMPLATES}
+HANDLERS: dict[str, JobHandler] = {**_COMPUTE, **_STORAGE, **_NETWORK, **_TEMPLATES, **_HOSTS}
 
 __all__ = ["HANDLERS", "JobHandler", "Outcome", "StepContext", "StepFailed"]

@@ -6,8 +6,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ...model import Entity, Host, Network, VirtualMachine
-from ..addresses import public_ranges
 from ...model.states import HostStatus
+from ..addresses import public_ranges
+from ..networks import dhcp_server_address
 
 
 def instance_name(vm: VirtualMachine) -> str:
@@ -24,13 +25,18 @@ def network_name(network_id: str) -> str:
 
 
 def network_spec(session: Session, network: Network) -> dict:
-    """What a host needs to implement a guest network: its name and VLAN tag. A public
-    network rides on the VLAN of its zone's public range, if that has one."""
+    """What a host needs to implement a guest network: its name and VLAN tag, and for a
+    private network with a subnet, where its DHCP server answers. A public network rides on the
+    VLAN of its zone's public range, if that has one (its addresses are routed, not served)."""
     vlan = network.vlan
     if vlan is None and network.public and network.zone_id is not None:
         ranges = public_ranges(session, network.zone_id)
         vlan = ranges[0].vlan if ranges else None
-    return {"name": network_name(network.id), "vlan": vlan}
+    spec = {"name": network_name(network.id), "vlan": vlan}
+    server = dhcp_server_address(network)
+    if server is not None:
+        spec.update(cidr=network.address, dhcp_server=server, gateway=network.gateway)
+    return spec
 
 
 def up_host_in(session: Session, *, cluster_id: int | None = None, zone_id: int | None = None) -> Host | None:

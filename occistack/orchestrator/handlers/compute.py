@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from ...model import Host, NetworkInterface, OsTemplate, StorageLink, VirtualMachine
+from ...model import Host, NetworkInterface, OsTemplate, SecondaryStorage, StorageLink, VirtualMachine
 from ...model.states import LINK_TRANSITIONS, VM_TRANSITIONS, Event, LinkState, VmState
 from ..admin.hosts import finish_maintenance_when_empty
 from ..events import record_event
@@ -89,8 +89,17 @@ def deploy_command(session, vm: VirtualMachine, template: OsTemplate | None = No
         "nics": [[nic.mac, network_name(nic.network_id)] for nic in nics],
         "disks": [[volume_name(link.volume_id), link.device_id] for link in links],
     }
-    return {"guest": guest, "networks": list(networks.values()),
-            "volumes": [{"name": volume_name(link.volume_id), "device": link.device_id} for link in links]}
+    command = {"guest": guest, "networks": list(networks.values()),
+               "volumes": [{"name": volume_name(link.volume_id), "device": link.device_id} for link in links],
+               "addresses": {nic.mac: nic.address for nic in nics if nic.address}}
+    if template.secondary_path and template.checksum and template.secondary_storage_id:
+        # Where the host's storage finds the template the first time, to make root disks from.
+        store = session.get(SecondaryStorage, template.secondary_storage_id)
+        if store is not None:
+            command["root_disk"] = {"template": f"template-{template.id}", "checksum": template.checksum,
+                                    "source": f"{store.url.rstrip('/')}/{template.secondary_path}",
+                                    "size_gib": max(vm.root_disk_gib or 0, template.size_gib)}
+    return command
 
 
 def deploy_arguments(session, vm: VirtualMachine, template: OsTemplate, nics, links) -> dict:

@@ -49,8 +49,8 @@ def plug_nic(ctx: StepContext) -> Outcome:
     vm = ctx.session.get(VirtualMachine, nic.vm_id)
     if ctx.step == 0:
         spec = network_spec(ctx.session, ctx.session.get(Network, nic.network_id))
-        ctx.send(vm.host_id, "plug_nic", {"guest": vm.instance_name, "network": spec["name"], "vlan": spec["vlan"],
-                                          "mac": nic.mac})
+        ctx.send(vm.host_id, "plug_nic", {"guest": vm.instance_name, "network": spec.pop("name"), "mac": nic.mac,
+                                          "address": nic.address, **spec})
         return Outcome.WAIT
     answer = ctx.answer("plug_nic")
     if answer.error is not None:

@@ -1,0 +1,49 @@
+"""A simulated host on libvirt's test driver: a real libvirt compute driver over a hypervisor
+that lives in memory, with the fake network and storage beside it.
+
+The embedded default's in-process agents can run on it (``occistack.drivers = libvirt-test``),
+so the whole path to libvirt -- domain XML, the bulk state listing of reconciliation, libvirt's
+own refusals -- is exercised without a hypervisor. libvirt gives every ``test:///<file>``
+connection a fresh copy of the node the file describes, so each simulated host gets a node file
+of its own, with the host's CPUs and memory.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+from .fake import FakeNetworkDriver, FakeStorageDriver
+from .libvirt.compute import LibvirtComputeDriver
+
+
+class SimulatedHosts:
+    """Node files for simulated hosts, in a directory removed by :meth:`close`."""
+
+    def __init__(self) -> None:
+        self.directory = Path(tempfile.mkdtemp(prefix="occistack-simulated-hosts-"))
+
+    def drivers(self, host_name: str, sockets: int = 2, cores_per_socket: int = 8, mhz: int = 2400,
+                memory_mib: int = 65536):
+        node = ET.Element("node")
+        cpu = ET.SubElement(node, "cpu")
+        for tag, value in (("nodes", 1), ("sockets", sockets), ("cores", cores_per_socket), ("threads", 1),
+                           ("active", sockets * cores_per_socket), ("mhz", mhz), ("model", "x86_64")):
+            ET.SubElement(cpu, tag).text = str(value)
+        ET.SubElement(node, "memory").text = str(memory_mib * 1024)  # KiB
+        path = self.directory / f"{host_name}.xml"
+        ET.ElementTree(node).write(path)
+        network = FakeNetworkDriver()
+        compute = LibvirtComputeDriver(f"test://{path}", interface_for=network.interface_for)
+        storage = FakeStorageDriver(guest_exists=lambda name: compute.state(name) != "absent")
+        return _Drivers(compute, storage, network)
+
+    def close(self) -> None:
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+class _Drivers:
+    def __init__(self, compute, storage, network):
+        self.compute, self.storage, self.network = compute, storage, network

@@ -1,0 +1,111 @@
+"""The server's end of the agents' channel: one gateway call per message, each in its own
+transaction, and the long poll of a fetch.
+
+Both transports end here: the in-process agents of the embedded default
+(``local_agents.LocalChannel``) and remote ``occistack-agent`` processes over HTTP
+(``occi_server/agents.py``). Over HTTP every message also carries the host's token, and a
+message is accepted only for the host that token belongs to: an agent can speak only for its
+own host.
+"""
+
+from __future__ import annotations
+
+import hmac
+import threading
+import time
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..hostagent.protocol import Answer, Answers, Fetch, Heartbeat, Register
+from ..model import Host
+from ..model.session import read_only_session
+from . import gateway
+from .jobs import Notifier
+from .listener import PostgresListener
+
+#: How long a verified (host, token) pair is trusted without reading the host again: the delay
+#: before a revoked or rotated token stops working for an agent already connected.
+TOKEN_TRUST_SECONDS = 5.0
+
+
+class AgentChannel:
+    def __init__(self, session_factory: sessionmaker[Session], settings: gateway.GatewaySettings,
+                 commands: Notifier | None = None, advance=None):
+        self.session_factory = session_factory
+        self.settings = settings
+        self.commands = commands
+        #: runs a job's next step when its last answer comes in (Worker.continue_answered).
+        self.advance = advance
+        # One LISTEN connection per long-polling thread, kept for the thread's life.
+        self._local = threading.local()
+        self._trusted: dict[int, tuple[str, float]] = {}
+
+    def handle(self, message, token: str | None = None):
+        """The reply to ``message``. With ``token`` (the HTTP transport), the message must be
+        about the host that token belongs to; without it the caller is trusted (in-process)."""
+        if token is not None:
+            self._authenticate(message, token)
+        if isinstance(message, Fetch) and message.wait_seconds > 0 and self.commands is not None:
+            return self._long_poll(message)
+        with self.session_factory() as session, session.begin():
+            return self._dispatch(session, message)
+
+    def _authenticate(self, message, token: str) -> None:
+        if isinstance(message, Register):
+            if not hmac.compare_digest(message.token, token):
+                raise gateway.AgentUnauthenticated("the token of the Register message and the bearer token differ")
+            return  # the gateway checks the token against the named host
+        host_id = getattr(message, "host_id", None)
+        if not isinstance(host_id, int):
+            raise gateway.GatewayError(f"{type(message).__name__} names no host")
+        presented = gateway.token_hash(token)
+        trusted = self._trusted.get(host_id)
+        if trusted is not None and trusted[1] > time.monotonic() and hmac.compare_digest(trusted[0], presented):
+            return
+        with read_only_session(self.session_factory.kw["bind"]) as session:
+            stored = session.scalar(select(Host.agent_token_hash).where(Host.id == host_id))
+        if not stored or not hmac.compare_digest(stored, presented):
+            self._trusted.pop(host_id, None)
+            # The same answer for an unknown host and a wrong token: ids cannot be probed.
+            raise gateway.AgentUnauthenticated(f"this token does not belong to host {host_id}; an agent speaks "
+                                               "only for the host whose token it holds")
+        self._trusted[host_id] = (presented, time.monotonic() + TOKEN_TRUST_SECONDS)
+
+    def _dispatch(self, session: Session, message):
+        if isinstance(message, Register):
+            return gateway.register(session, message, self.settings)
+        if isinstance(message, Heartbeat):
+            return gateway.heartbeat(session, message)
+        if isinstance(message, Fetch):
+            return gateway.fetch(session, message, self.settings)
+        if isinstance(message, Answer):
+            return gateway.answer(session, message, self.advance)
+        if isinstance(message, Answers):
+            return gateway.answer_all(session, message, self.advance)
+        raise gateway.GatewayError(f"agents do not send {type(message).__name__}")
+
+    def _long_poll(self, message: Fetch):
+        """Fetch until commands come or the wait is over. On PostgreSQL every commit that
+        queues commands sends NOTIFY, which this thread's listener (LISTENing before the first
+        fetch, so nothing slips between) waits for; otherwise this process's command notifier."""
+        deadline = time.monotonic() + message.wait_seconds
+        seen = self.commands.generation_of(message.host_id)
+        listener = self._listener()
+        while True:
+            with self.session_factory() as session, session.begin():
+                reply = gateway.fetch(session, message, self.settings)
+            remaining = deadline - time.monotonic()
+            if reply.commands or remaining <= 0:
+                return reply
+            if listener is not None:
+                listener.wait(remaining)
+            else:
+                seen = self.commands.wait(seen, remaining, key=message.host_id)
+
+    def _listener(self) -> PostgresListener | None:
+        listener = getattr(self._local, "listener", None)
+        if listener is None:
+            listener = PostgresListener.for_engine(self.session_factory.kw["bind"], gateway.COMMANDS_CHANNEL)
+            self._local.listener = listener
+        return listener
