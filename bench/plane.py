@@ -66,6 +66,8 @@ def one_run(url: str, drivers: str = "fake", count: int = COUNT, extra_hosts: bo
                              cpu_mhz=2400, memory_mib=65536, cpu_overcommit=4.0, memory_overcommit=1.5))
     app = main({}, **{"sqlalchemy.url": url, "occistack.worker": "thread", "occistack.agents.inprocess": "*",
                       "occistack.drivers": drivers, "occistack.power": "none"})
+    computes = {type(drivers.compute).__name__ for drivers in app.registry["occistack.drivers"].values()}
+    print(f"  agents of {len(app.registry['occistack.drivers'])} hosts on {', '.join(sorted(computes))}")
     try:
         return _load(app, engine, count)
     finally:

@@ -15,8 +15,13 @@ import tempfile
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+from .base import GuestSpec
 from .fake import FakeNetworkDriver, FakeStorageDriver
 from .libvirt.compute import LibvirtComputeDriver
+from .libvirt.domain import Disk
+
+#: The storage pool of every simulated node (in memory, like the rest of the node).
+POOL = "simulated"
 
 
 class SimulatedHosts:
@@ -33,15 +38,41 @@ class SimulatedHosts:
                            ("active", sockets * cores_per_socket), ("mhz", mhz), ("model", "x86_64")):
             ET.SubElement(cpu, tag).text = str(value)
         ET.SubElement(node, "memory").text = str(memory_mib * 1024)  # KiB
+        pool = ET.SubElement(node, "pool", type="dir")
+        ET.SubElement(pool, "name").text = POOL
+        ET.SubElement(pool, "capacity", unit="TiB").text = "100"
+        ET.SubElement(pool, "available", unit="TiB").text = "100"
+        ET.SubElement(ET.SubElement(pool, "target"), "path").text = f"/simulated/{host_name}"
         path = self.directory / f"{host_name}.xml"
         ET.ElementTree(node).write(path)
         network = FakeNetworkDriver()
-        compute = LibvirtComputeDriver(f"test://{path}", interface_for=network.interface_for)
-        storage = FakeStorageDriver(guest_exists=lambda name: compute.state(name) != "absent")
-        return _Drivers(compute, storage, network)
+        drivers = _Drivers(None, None, network)
+
+        def root_disk_for(guest: GuestSpec) -> Disk:
+            # Every guest gets a (simulated) root volume, so that saving it as an image works
+            # as on a real host; a guest deployed again reuses its volume.
+            volume = f"{guest.name}-root"
+            drivers.compute.connection.run(f"make the root disk of {guest.name}",
+                                           lambda conn: _ensure_volume(conn, volume))
+            return Disk(target="vda", bus="virtio", pool=POOL, volume=volume)
+
+        drivers.compute = LibvirtComputeDriver(f"test://{path}", interface_for=network.interface_for,
+                                               storage_pool=POOL, root_disk_for=root_disk_for)
+        drivers.storage = FakeStorageDriver(guest_exists=lambda name: drivers.compute.state(name) != "absent")
+        return drivers
 
     def close(self) -> None:
         shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def _ensure_volume(connection, name: str) -> None:
+    pool = connection.storagePoolLookupByName(POOL)
+    if name not in pool.listVolumes():
+        volume = ET.Element("volume")
+        ET.SubElement(volume, "name").text = name
+        ET.SubElement(volume, "capacity", unit="GiB").text = "10"
+        ET.SubElement(ET.SubElement(volume, "target"), "format", type="qcow2")
+        pool.createXML(ET.tostring(volume, encoding="unicode"), 0)
 
 
 class _Drivers:

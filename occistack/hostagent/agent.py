@@ -14,7 +14,7 @@ deploy_guest       ``guest`` (GuestSpec fields), ``networks`` [{name, vlan, and 
                    the template, plug the NICs, define and boot the guest, attach ``volumes``
 power_guest        ``name``, ``operation`` (start, stop, poweroff, reboot, reset, suspend)
 destroy_guest      ``name``, ``volumes`` [names], ``macs`` [MACs]: detach, unplug, destroy
-snapshot_guest     ``name``, ``image``
+snapshot_guest     ``name``, ``image`` (``template_id``: the server's, returned untouched)
 create_volume      ``name``, ``size_gib``;  resize_volume: the same;  delete_volume: ``name``
 attach_volume      ``guest``, ``volume``, ``device``;  detach_volume: ``guest``, ``volume``
 plug_nic           ``guest``, ``network``, ``vlan``, ``mac`` (``address``, ``cidr``, ``dhcp_server``,
@@ -144,7 +144,8 @@ class CommandRunner:
         self._remove_config_drive(name)
         return {}
 
-    def _snapshot_guest(self, name: str, image: str) -> dict:
+    def _snapshot_guest(self, name: str, image: str, template_id: int | None = None) -> dict:
+        # template_id is the server's own note, read back with the answer.
         self.drivers.compute.snapshot(name, image)
         return {}
 

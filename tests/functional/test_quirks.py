@@ -312,6 +312,11 @@ def test_7_11_speed_share_state_message_and_save(client, world):
         'X-OCCI-Attribute: name="my-saved-image"']), headers=TEXT, status=200)
     category = categories(response)[0]
     assert (category["term"], category["class"], category["rel"]) == ("my-saved-image", "mixin", INFRA + "os_tpl")
+    # ...and the host really saved it: the template is ready (an agent that refused the command
+    # would leave it in error, saying why).
+    with world.session_factory() as session:
+        template = session.query(OsTemplate).filter_by(term="my-saved-image").one()
+        assert template.state == "ready", template.description
 
 
 # =============================================================================================
