@@ -3,7 +3,8 @@
 # psycopg2, Python's venv, and a PostgreSQL server for the test suite; libvirt with QEMU (TCG
 # here: these machines have no usable KVM), its headers for libvirt-python, qemu-img for qcow2
 # volumes, and dnsmasq and iptables, which libvirt's networks need and which must be present
-# before libvirtd starts; cpio to pack the test guests' initramfs; Open vSwitch (userspace
+# before libvirtd starts; cpio to pack the test guests' initramfs, and syslinux, mtools and
+# dosfstools to make their boot disks; Open vSwitch (userspace
 # datapath here), ethtool and busybox (udhcpc, ping) for guest VLANs and DHCP; nfs-ganesha with
 # rpcbind and libnfs (headers for the Python binding) for secondary storage over NFS; OpenIPMI's
 # BMC simulator and ipmitool for the power tests. Installs
@@ -26,6 +27,9 @@ command -v dnsmasq >/dev/null 2>&1 || missing+=(dnsmasq-base)
 command -v iptables >/dev/null 2>&1 || missing+=(iptables)
 command -v cpio >/dev/null 2>&1 || missing+=(cpio)
 command -v file >/dev/null 2>&1 || missing+=(file)
+command -v syslinux >/dev/null 2>&1 || missing+=(syslinux syslinux-common)
+command -v mcopy >/dev/null 2>&1 || missing+=(mtools)
+command -v mkfs.vfat >/dev/null 2>&1 || missing+=(dosfstools)
 command -v ovs-vsctl >/dev/null 2>&1 || missing+=(openvswitch-switch)
 command -v ethtool >/dev/null 2>&1 || missing+=(ethtool)
 command -v busybox >/dev/null 2>&1 || missing+=(busybox)

@@ -13,7 +13,8 @@ deploy_guest       ``guest`` (GuestSpec fields), ``networks`` [{name, vlan, and 
                    source, checksum, size_gib}: implement the networks, make the root disk from
                    the template, plug the NICs, define and boot the guest, attach ``volumes``
 power_guest        ``name``, ``operation`` (start, stop, poweroff, reboot, reset, suspend)
-destroy_guest      ``name``, ``volumes`` [names], ``macs`` [MACs]: detach, unplug, destroy
+destroy_guest      ``name``, ``volumes`` [names], ``macs`` [MACs], ``networks`` [names]: detach,
+                   unplug, destroy; networks no other guest uses are taken down
 snapshot_guest     ``name``, ``image`` (``template_id``: the server's, returned untouched)
 create_volume      ``name``, ``size_gib``;  resize_volume: the same;  delete_volume: ``name``
 attach_volume      ``guest``, ``volume``, ``device``;  detach_volume: ``guest``, ``volume``
@@ -124,6 +125,14 @@ class CommandRunner:
             except DriverError as error:
                 log.warning("could not undo part of the failed deploy of %s: %s", name, error)
 
+    def _release_network(self, network: str) -> None:
+        """A host implements a guest network only while a guest of its uses it: the last one
+        gone, the VLAN leaves the trunk and its DHCP server stops."""
+        try:
+            self.drivers.network.delete_network(network)
+        except DriverError as error:
+            log.debug("network %s stays: %s", network, error)  # other guests still use it
+
     def _remove_config_drive(self, name: str) -> None:
         config_drives = getattr(self.drivers, "config_drives", None)
         if config_drives is not None:
@@ -133,12 +142,15 @@ class CommandRunner:
         self.drivers.compute.power(name, operation)
         return {"state": self.drivers.compute.state(name)}
 
-    def _destroy_guest(self, name: str, volumes: list[str] = (), macs: list[str] = ()) -> dict:
+    def _destroy_guest(self, name: str, volumes: list[str] = (), macs: list[str] = (),
+                       networks: list[str] = ()) -> dict:
         for volume in volumes:
             self.drivers.storage.detach(name, volume)
         for mac in macs:
             self.drivers.network.unplug(name, mac)
         self.drivers.compute.destroy(name)
+        for network in networks:
+            self._release_network(network)
         if hasattr(self.drivers.storage, "prepare_root_disk"):
             self.drivers.storage.delete_volume(f"{name}-root")  # the guest's own root disk, if made here
         self._remove_config_drive(name)

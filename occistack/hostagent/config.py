@@ -24,6 +24,7 @@
     pool = occistack                            ; primary storage, as libvirt names it
     pool_path = /var/lib/occistack/pool         ; makes a dir pool there if the pool is missing
     work_dir = /var/lib/occistack               ; consoles, config drives, DHCP state
+    stop_timeout = 120                          ; seconds a graceful stop waits before forcing
 
 A mistake is reported with the file, the section, the option and what is accepted.
 """
@@ -63,6 +64,8 @@ class DriverConfig:
     pool: str = "occistack"
     pool_path: str = ""
     work_dir: str = "/var/lib/occistack"
+    #: how long a graceful stop waits for the guest before forcing it off
+    stop_timeout: str = "120"
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,12 @@ def _drivers(path: Path, parser: configparser.ConfigParser) -> DriverConfig:
         raise ConfigError(f"{path} [drivers] has no option {', '.join(unknown)}; the options are "
                           f"{', '.join(sorted(known))}")
     config = DriverConfig(**{name: section[name].strip() for name in known if name in section})
+    try:
+        if float(config.stop_timeout) < 0:
+            raise ValueError
+    except ValueError:
+        raise ConfigError(f"{path} [drivers] stop_timeout = {config.stop_timeout!r}; it must be a number of "
+                          "seconds, at least 0") from None
     for option, accepted in (("compute", COMPUTE_DRIVERS), ("domain_type", DOMAIN_TYPES),
                              ("network", NETWORK_DRIVERS), ("storage", STORAGE_DRIVERS),
                              ("ovs_datapath", OVS_DATAPATHS)):

@@ -67,7 +67,8 @@ def libvirt_host_drivers(config: DriverConfig) -> HostDrivers:
     compute = LibvirtComputeDriver(
         config.libvirt_uri, domain_type=config.domain_type, interface_for=network.interface_for,
         storage_pool=config.pool, root_disk_for=root_disk_in(config.pool), direct_boot_for=direct_boot_for,
-        extra_disks_for=config_drives.disks_for, console_log_dir=work / "consoles")
+        extra_disks_for=config_drives.disks_for, console_log_dir=work / "consoles",
+        stop_timeout=float(config.stop_timeout))
     storage = _storage_driver(config, compute)
     if hasattr(network, "restore_dhcp"):
         network.restore_dhcp()  # DHCP servers of networks implemented before a restart

@@ -136,3 +136,27 @@ def _run(command: list[str], cwd: Path | None = None) -> str:
     except subprocess.CalledProcessError as error:
         raise GuestImageUnavailable(f"{' '.join(command)} failed: {error.stderr.strip()[-500:]}") from error
     return completed.stdout
+
+
+def build_boot_disk(image: GuestImage, size_mib: int = 64) -> Path:
+    """A raw disk image that boots ``image`` from its first sector, as an OS template does: a FAT
+    file system holding the kernel, the initramfs and a SYSLINUX configuration, with SYSLINUX's
+    boot sector installed (through mtools, so nothing is mounted). Cached beside the image."""
+    for tool in ("mkfs.vfat", "syslinux", "mcopy"):
+        if shutil.which(tool) is None:
+            raise GuestImageUnavailable(f"{tool} is not installed (dosfstools, syslinux, mtools); it is needed "
+                                        "to make the test guest's boot disk")
+    disk = image.kernel.parent / f"boot-{size_mib}m.img"
+    if disk.exists():
+        return disk
+    partial = disk.with_suffix(".part")
+    with open(partial, "wb") as sparse:
+        sparse.truncate(size_mib * 1024 * 1024)
+    _run(["mkfs.vfat", "-n", "OCCITEST", str(partial)])
+    _run(["syslinux", "--install", str(partial)])
+    config = image.kernel.parent / "syslinux.cfg"
+    config.write_text(f"DEFAULT guest\nLABEL guest\n  KERNEL /vmlinuz\n  INITRD /initrd.gz\n  APPEND {image.cmdline}\n")
+    for source, name in ((image.kernel, "vmlinuz"), (image.initrd, "initrd.gz"), (config, "syslinux.cfg")):
+        _run(["mcopy", "-i", str(partial), str(source), f"::/{name}"])
+    os.replace(partial, disk)
+    return disk

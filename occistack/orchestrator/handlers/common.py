@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit, urlunsplit
+
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -56,3 +58,10 @@ def delete_entities(session: Session, entity_ids: list[str]) -> None:
         if row is not None:
             session.expunge(row)
     session.execute(delete(Entity.__table__).where(Entity.__table__.c.id.in_(entity_ids)))
+
+
+def secondary_url(store_url: str, path: str) -> str:
+    """``path`` inside the secondary storage at ``store_url``, keeping the URL's query (an NFS
+    URL may carry its ports or protocol version there: ``nfs://s/export?version=4``)."""
+    parts = urlsplit(store_url)
+    return urlunsplit(parts._replace(path=f"{parts.path.rstrip('/')}/{path.lstrip('/')}"))

@@ -18,7 +18,7 @@ from ..placement import NoCapacity
 from ..transitions import apply_event, apply_event_where
 from ..usage import close_usage, open_usage
 from .base import JobHandler, Outcome, StepContext, StepFailed
-from .common import delete_entities, instance_name, network_name, network_spec, volume_name
+from .common import delete_entities, instance_name, network_name, network_spec, secondary_url, volume_name
 
 vms, nics_table, storage_links_table = VirtualMachine.__table__, NetworkInterface.__table__, StorageLink.__table__
 
@@ -97,7 +97,7 @@ def deploy_command(session, vm: VirtualMachine, template: OsTemplate | None = No
         store = session.get(SecondaryStorage, template.secondary_storage_id)
         if store is not None:
             command["root_disk"] = {"template": f"template-{template.id}", "checksum": template.checksum,
-                                    "source": f"{store.url.rstrip('/')}/{template.secondary_path}",
+                                    "source": secondary_url(store.url, template.secondary_path),
                                     "size_gib": max(vm.root_disk_gib or 0, template.size_gib)}
     return command
 
@@ -240,7 +240,8 @@ def destroy_vm(ctx: StepContext) -> Outcome:
     if ctx.step == 0 and vm.instance_name and vm.host_id is not None:
         ctx.send(vm.host_id, "destroy_guest", {"name": vm.instance_name,
                                                "volumes": [volume_name(link.volume_id) for link in links],
-                                               "macs": [nic.mac for nic in nics]})
+                                               "macs": [nic.mac for nic in nics],
+                                               "networks": sorted({network_name(nic.network_id) for nic in nics})})
         return Outcome.WAIT
     if ctx.step > 0:
         answer = ctx.answer("destroy_guest")

@@ -12,7 +12,7 @@ from ...model import OsTemplate, SecondaryStorage, Zone
 from ..admin.templates import charge_secondary_storage
 from ..events import record_event
 from .base import JobHandler, Outcome, StepContext, StepFailed
-from .common import up_host_in
+from .common import secondary_url, up_host_in
 
 #: An image of several GiB over a slow link takes longer than a guest takes to boot.
 DOWNLOAD_WAIT_SECONDS = 3600.0
@@ -37,7 +37,7 @@ def download_template(ctx: StepContext) -> Outcome:
             raise StepFailed(f"no host of zone {zone.name if zone else store.zone_id!r} is up to download it")
         ctx.send(host.id, "download_template", {
             "url": template.image_url, "checksum": template.checksum,
-            "destination": f"{store.url.rstrip('/')}/{template.secondary_path}", "template": template.term,
+            "destination": secondary_url(store.url, template.secondary_path), "template": template.term,
         })
         return Outcome.WAIT
     answer = ctx.answer("download_template")
