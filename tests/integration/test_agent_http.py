@@ -40,13 +40,13 @@ def free_port() -> int:
 class Served:
     """The real application under waitress in a thread, on ``port``."""
 
-    def __init__(self, db_url: str, port: int, **settings: str):
+    def __init__(self, db_url: str, port: int, host: str = "127.0.0.1", **settings: str):
         from occistack.occi_server import main
 
         self.app = main({}, **app_settings(db_url, **{"occistack.worker": "thread", "occistack.agents.inprocess": "",
                                                       "occistack.agents.heartbeat_seconds": "1", **settings}))
-        self.server = create_server(self.app, host="127.0.0.1", port=port, threads=8)
-        self.url = f"http://127.0.0.1:{port}"
+        self.server = create_server(self.app, host=host, port=port, threads=8)
+        self.url = f"http://{host}:{port}"
         self.closing = False
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
