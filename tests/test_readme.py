@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import migrate
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
@@ -32,8 +34,11 @@ def served(tmp_path_factory):
     ini = workdir / "walkthrough.ini"
     ini.write_text((ROOT / "development.ini").read_text().replace(
         "sqlite:///%(here)s/var/occistack.sqlite", f"sqlite:///{workdir}/walkthrough.sqlite"))
-    for command in (["db", "upgrade"], ["demo"]):
-        subprocess.run([BIN / "occistack", "-c", ini, *command], check=True, capture_output=True)
+    # The schema as `occistack db upgrade` makes it (the same alembic upgrade, in this process: a
+    # failure then shows its traceback here), then the demo data through the command line.
+    migrate(f"sqlite:///{workdir}/walkthrough.sqlite")
+    done = subprocess.run([BIN / "occistack", "-c", ini, "demo"], capture_output=True, text=True)
+    assert done.returncode == 0, f"occistack demo failed:\n{done.stderr[-3000:]}"
     port = _free_port()
     server = subprocess.Popen([BIN / "pserve", ini, f"http_port={port}"], stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE)
