@@ -146,3 +146,14 @@ class NetworkDriver(abc.ABC):
     @abc.abstractmethod
     def unplug(self, guest: str, mac: str) -> None:
         """A MAC that is not plugged for ``guest`` is not an error."""
+
+
+@dataclass
+class HostDrivers:
+    """One host's drivers, as an agent runs them (``config_drives``: where guests' NoCloud
+    drives are written, on hosts that make them)."""
+
+    compute: ComputeDriver
+    storage: StorageDriver
+    network: NetworkDriver
+    config_drives: object | None = None

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from .base import GuestSpec
+from .base import GuestSpec, HostDrivers
 from .fake import FakeNetworkDriver, FakeStorageDriver
 from .libvirt.compute import LibvirtComputeDriver
 from .libvirt.domain import Disk
@@ -46,7 +46,7 @@ class SimulatedHosts:
         path = self.directory / f"{host_name}.xml"
         ET.ElementTree(node).write(path)
         network = FakeNetworkDriver()
-        drivers = _Drivers(None, None, network)
+        drivers = HostDrivers(None, None, network)
 
         def root_disk_for(guest: GuestSpec) -> Disk:
             # Every guest gets a (simulated) root volume, so that saving it as an image works
@@ -73,8 +73,3 @@ def _ensure_volume(connection, name: str) -> None:
         ET.SubElement(volume, "capacity", unit="GiB").text = "10"
         ET.SubElement(ET.SubElement(volume, "target"), "format", type="qcow2")
         pool.createXML(ET.tostring(volume, encoding="unicode"), 0)
-
-
-class _Drivers:
-    def __init__(self, compute, storage, network):
-        self.compute, self.storage, self.network = compute, storage, network

@@ -9,22 +9,13 @@ every guest gets a NoCloud config drive with its contextualization.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
-from ..drivers.base import ComputeDriver, GuestSpec, NetworkDriver, StorageDriver
+from ..drivers.base import GuestSpec, HostDrivers
 from ..drivers.config_drive import Contextualization, write_config_drive
 from ..drivers.libvirt.compute import LibvirtComputeDriver
 from ..drivers.libvirt.domain import DirectBoot, Disk
 from .config import DriverConfig
-
-
-@dataclass
-class HostDrivers:
-    compute: ComputeDriver
-    storage: StorageDriver
-    network: NetworkDriver
-    config_drives: "ConfigDrives | None" = None
 
 
 class ConfigDrives:

@@ -13,12 +13,13 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from ..model import Host, Job, utcnow
-from ..model.states import HostStatus, JobState
+from ..model.states import HostStatus
 from .dispatch import Operation
 from .gateway import GatewaySettings
+from .jobs import UNFINISHED
 from .handlers.hosts import FENCING_ENTITY
 
-_UNFINISHED = [str(state) for state in (JobState.HELD, JobState.QUEUED, JobState.RUNNING, JobState.WAITING)]
+_UNFINISHED = [str(state) for state in UNFINISHED]
 
 
 def submit_fencing(session: Session, dispatcher, settings: GatewaySettings, now: datetime | None = None) -> list[int]:

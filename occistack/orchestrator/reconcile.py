@@ -14,13 +14,13 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from ..model import Job, VirtualMachine
-from ..model.states import VM_TRANSITIONS, Event, JobState, VmState
+from ..model.states import VM_TRANSITIONS, Event, VmState
 from .events import record_event
+from .jobs import UNFINISHED
 from .transitions import apply_event
 from .usage import close_usage, open_usage
 
 _STABLE = (VmState.RUNNING, VmState.STOPPED, VmState.SUSPENDED)
-_UNFINISHED_JOBS = (JobState.HELD, JobState.QUEUED, JobState.RUNNING, JobState.WAITING)
 #: reported guest state → (the VM state it means, the event that moves a VM there).
 _OBSERVED = {
     "running": (VmState.RUNNING, Event.FOUND_RUNNING),
@@ -32,7 +32,7 @@ _OBSERVED = {
 
 def reconcile_host(session: Session, host_id: int, host_name: str, guests: dict[str, str]) -> list[str]:
     """Apply a host's report; the ids of the VMs that moved."""
-    busy = exists().where(Job.entity_id == VirtualMachine.id, Job.state.in_([str(s) for s in _UNFINISHED_JOBS]))
+    busy = exists().where(Job.entity_id == VirtualMachine.id, Job.state.in_([str(s) for s in UNFINISHED]))
     vms = session.scalars(select(VirtualMachine).where(
         VirtualMachine.host_id == host_id, VirtualMachine.state.in_([str(s) for s in _STABLE]),
         VirtualMachine.instance_name.is_not(None), ~busy)).all()

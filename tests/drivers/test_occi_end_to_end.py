@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import http.server
-import subprocess
 import threading
 import uuid
 from functools import partial
@@ -40,8 +39,8 @@ from occistack.model.session import get_tm_session, make_session_factory
 from occistack.orchestrator import admin
 from tests.conftest import basic, empty_database, missing_component
 from tests.drivers.guest_image import GuestImageUnavailable, build_boot_disk, build_guest_image
-from tests.drivers.netfixtures import SESSION_TOKEN, tx_off
-from tests.drivers.test_real_host import NET_INIT, NET_MARKER, pings, wait_for_console
+from tests.drivers.netfixtures import SESSION_TOKEN
+from tests.drivers.test_real_host import NET_INIT, NET_MARKER, add_neighbour, pings, wait_for_console
 from tests.integration.test_agent_http import Served, free_port, host_tokens, wait_for
 
 pytest_plugins = ("tests.drivers.netfixtures", "tests.drivers.nfsfixtures")
@@ -169,14 +168,7 @@ def test_an_occi_compute_boots_on_a_real_host_on_its_vlan_and_goes_away_cleanly(
 
     # Neighbours: one on the guest's VLAN reaches it, one on another VLAN does not.
     for suffix, tag, neighbour in (("same", vlan, "10.233.0.200"), ("other", vlan + 1, "10.233.0.201")):
-        namespace = plumbing.namespace(suffix)
-        port = f"{plumbing.prefix}{suffix[0]}"
-        plumbing.veth(port, "eth0", namespace)
-        tx_off(port)
-        tx_off("eth0", namespace)
-        switch.vsctl("add-port", bridge, port, f"tag={tag}")
-        subprocess.run(["ip", "-n", namespace, "addr", "add", f"{neighbour}/24", "dev", "eth0"], check=True)
-        subprocess.run(["ip", "-n", namespace, "link", "set", "eth0", "up"], check=True)
+        add_neighbour(plumbing, switch, bridge, suffix, tag, neighbour)
     try:
         assert pings(plumbing.namespaces[0], address), "a neighbour on the guest's VLAN cannot reach it"
         assert not pings(plumbing.namespaces[1], address), "another VLAN reaches the guest"

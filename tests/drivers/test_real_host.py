@@ -88,6 +88,20 @@ def wait_for_console(path, marker: str, timeout: float = 120.0) -> str:
     raise AssertionError(f"the guest did not print {marker} within {timeout} s; console:\n{shown}")
 
 
+def add_neighbour(plumbing, switch, bridge: str, suffix: str, vlan: int, address: str) -> str:
+    """A namespace standing for another guest: an access port of ``vlan`` on the bridge, with
+    ``address``/24 on its eth0; its name."""
+    namespace = plumbing.namespace(suffix)
+    port = f"{plumbing.prefix}{suffix[0]}"
+    plumbing.veth(port, "eth0", namespace)
+    tx_off(port)
+    tx_off("eth0", namespace)
+    switch.vsctl("add-port", bridge, port, f"tag={vlan}")
+    subprocess.run(["ip", "-n", namespace, "addr", "add", f"{address}/24", "dev", "eth0"], check=True)
+    subprocess.run(["ip", "-n", namespace, "link", "set", "eth0", "up"], check=True)
+    return namespace
+
+
 def pings(namespace: str, address: str) -> bool:
     done = subprocess.run(["ip", "netns", "exec", namespace, "busybox", "ping", "-c", "2", "-W", "2", address],
                           capture_output=True, text=True, timeout=30)
@@ -117,14 +131,7 @@ def test_a_guest_boots_on_its_vlan_with_its_address_and_only_its_vlan_reaches_it
         assert drive["user-data"].startswith("#cloud-config")
 
         for suffix, vlan, address in (("same", VLAN, "10.231.0.20"), ("other", OTHER_VLAN, "10.231.0.21")):
-            namespace = plumbing.namespace(suffix)
-            port = f"{plumbing.prefix}{suffix[0]}"
-            plumbing.veth(port, "eth0", namespace)
-            tx_off(port)
-            tx_off("eth0", namespace)
-            switch.vsctl("add-port", bridge, port, f"tag={vlan}")
-            subprocess.run(["ip", "-n", namespace, "addr", "add", f"{address}/24", "dev", "eth0"], check=True)
-            subprocess.run(["ip", "-n", namespace, "link", "set", "eth0", "up"], check=True)
+            add_neighbour(plumbing, switch, bridge, suffix, vlan, address)
         assert pings(plumbing.namespaces[0], GUEST_ADDRESS), "a neighbour on the guest's VLAN cannot reach it"
         assert not pings(plumbing.namespaces[1], GUEST_ADDRESS), "another VLAN reaches the guest"
         assert drivers.compute.guest_states()[name] == "running"
