@@ -32,7 +32,7 @@ from occistack.hostagent.protocol import Answers, Heartbeat, HostFacts
 from occistack.hostagent.transport import HttpTransport
 from occistack.model import AgentCommand, Host, make_engine
 from occistack.model.session import get_tm_session, make_session_factory
-from occistack.orchestrator import gateway
+from occistack.orchestrator import gateway, wakeups
 
 ROUND_TRIPS = 100
 TARGET_MS = 50.0
@@ -87,7 +87,7 @@ def measure(url: str) -> tuple[list[float], list[float]]:
             with app_sessions() as session, session.begin():
                 session.add(AgentCommand(host_id=agent.host_id, name="create_volume",
                                          payload={"name": f"bench-{number}", "size_gib": 1}))
-                gateway.mark_commands_written(session, agent.host_id)
+                wakeups.mark_commands_written(session, agent.host_id)
             if not signal.answered.wait(10):
                 raise SystemExit(f"command {number} was not answered within 10 s")
             elapsed = (time.perf_counter() - started) * 1000
@@ -101,7 +101,7 @@ def measure(url: str) -> tuple[list[float], list[float]]:
         # The long poll ends at its deadline or at the next command; give it one to end now.
         with app_sessions() as session, session.begin():
             session.add(AgentCommand(host_id=agent.host_id, name="create_volume", payload={"name": "last", "size_gib": 1}))
-            gateway.mark_commands_written(session, agent.host_id)
+            wakeups.mark_commands_written(session, agent.host_id)
         polling.join(timeout=10)
         probe.close()
         signal.transport.close()

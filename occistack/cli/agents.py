@@ -16,8 +16,7 @@ import click
 from ..drivers.fake import FakeDrivers
 from ..model import make_engine
 from ..model.session import make_session_factory
-from ..orchestrator.gateway import wake_agents_after_commit
-from ..orchestrator.jobs import Notifier
+from ..orchestrator.wakeups import Notifier, wake_agents_after_commit
 from ..orchestrator.local_agents import launch_local_agents
 from ..orchestrator.plane import PlaneSettings
 from .base import settings_of

@@ -4,6 +4,13 @@ Both follow one pattern: find a free one, INSERT the allocation row inside a sav
 let the unique key (``guest_vlans(physical_network_id, vlan)``,
 ``ip_allocations(zone_id, number)``) decide between concurrent requests: the loser's INSERT
 fails, its savepoint rolls back, and it tries the next free one.
+
+Public addresses are handed out at the rate VMs are created, so on PostgreSQL they take one
+more step: concurrent creates all see the same "next free" address, and the second INSERT of
+it would wait for the first transaction to end before failing on the unique key -- creates
+would queue one whole transaction at a time. So a candidate is first marked with a
+transaction-scoped advisory lock (``pg_try_advisory_xact_lock``, which never waits); one that
+another transaction holds is skipped. The lock only steers; the unique key still decides.
 """
 
 from __future__ import annotations
@@ -11,7 +18,7 @@ from __future__ import annotations
 import ipaddress
 import secrets
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -77,6 +84,10 @@ def release_vlan(session: Session, network: Network) -> None:
     network.physical_network_id = None
 
 
+_PUBLIC_RANGES = (select(IpRange).where(IpRange.zone_id == bindparam("zone"), IpRange.purpose == "public")
+                  .order_by(IpRange.first_number))
+
+
 def public_ranges(session: Session, zone_id: int | None) -> list[IpRange]:
     """The zone's public ranges, read once per transaction (a create asks twice: for the
     address and for the VLAN its host must tag)."""
@@ -84,9 +95,7 @@ def public_ranges(session: Session, zone_id: int | None) -> list[IpRange]:
         return []
     cache = session.info.setdefault("occistack.cache.public_ranges", {})
     if zone_id not in cache:
-        cache[zone_id] = list(session.scalars(select(IpRange).where(IpRange.zone_id == zone_id,
-                                                                     IpRange.purpose == "public")
-                                              .order_by(IpRange.first_number)))
+        cache[zone_id] = list(session.scalars(_PUBLIC_RANGES, {"zone": zone_id}))
     return cache[zone_id]
 
 
@@ -108,7 +117,7 @@ def allocate_public_address(session: Session, ranges: list[IpRange], nic: Networ
             raise InvalidRequest(f"{requested} is not in the zone's public ranges ("
                                  + ", ".join(f"{r.first_address}-{r.last_address}" for r in ranges) + ")")
     for _ in range(_ATTEMPTS):
-        chosen = wanted if wanted is not None else _lowest_free(session, ranges)
+        chosen = wanted if wanted is not None else _free_untaken(session, ranges)
         if chosen is None:
             raise Conflict("the zone's public IP ranges are used up; ask the site administrator for more")
         range_ = next(r for r in ranges if r.first_number <= chosen <= r.last_number)
@@ -128,32 +137,55 @@ def allocate_public_address(session: Session, ranges: list[IpRange], nic: Networ
     raise Conflict("no public address could be allocated under concurrent requests; try again")
 
 
-def _lowest_free(session: Session, ranges: list[IpRange]) -> int | None:
-    """A free address of the ranges: the one after the highest allocated when the range still
-    has it (one indexed read), else the lowest gap (a scan, once a range has wrapped round).
-    Addresses given back are reused when the top of the range is reached, as DHCP pools do."""
+#: How many free candidates past those other transactions are taking are looked at.
+_SKIP_AT_MOST = 64
+
+
+def _free_untaken(session: Session, ranges: list[IpRange]) -> int | None:
+    """The first free address of the ranges that no concurrent transaction is taking."""
+    zone_id = ranges[0].zone_id
+    for skipped, number in enumerate(_free_numbers(session, ranges)):
+        if skipped >= _SKIP_AT_MOST:
+            return number  # very busy: let the unique key sort it out
+        if _try_mark_taking(session, zone_id, number):
+            return number
+    return None
+
+
+def _free_numbers(session: Session, ranges: list[IpRange]):
+    """Free addresses of the ranges, in the order they are handed out: those after the
+    highest allocated while the range still has them (one indexed read), then the gaps (a
+    scan, once a range has wrapped round). Addresses given back are reused when the top of the
+    range is reached, as DHCP pools do."""
     allocations = IpAllocation.__table__
     for range_ in ranges:
         gateway = _number(range_.gateway)
-        highest = session.scalar(select(func.max(allocations.c.number)).where(allocations.c.range_id == range_.id))
-        candidate = range_.first_number if highest is None else highest + 1
-        if candidate == gateway:
-            candidate += 1
-        if candidate <= range_.last_number:
-            return candidate
+        highest = session.scalar(_HIGHEST_ALLOCATED, {"range": range_.id})
+        start = range_.first_number if highest is None else highest + 1
+        yield from (n for n in range(start, range_.last_number + 1) if n != gateway)
+        taken = session.scalars(select(allocations.c.number).where(allocations.c.range_id == range_.id,
+                                                                  allocations.c.number < start)
+                                .order_by(allocations.c.number)).all()
         expected = range_.first_number
-        for number in session.scalars(select(allocations.c.number).where(allocations.c.range_id == range_.id)
-                                      .order_by(allocations.c.number)):
-            while expected == gateway:
-                expected += 1
-            if number > expected:
-                break
+        for number in [*taken, start]:
+            yield from (n for n in range(expected, number) if n != gateway)
             expected = number + 1
-        while expected == gateway:
-            expected += 1
-        if expected <= range_.last_number:
-            return expected
-    return None
+
+
+def _try_mark_taking(session: Session, zone_id: int, number: int) -> bool:
+    """Mark ``number`` as being taken by this transaction, unless another one has marked it
+    (PostgreSQL; elsewhere writers are serialised and nothing is ever in flight)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    # Two int4 keys: the zone under this module's class, and the address folded into int4.
+    key = (_ADDRESS_LOCK_CLASS ^ (zone_id & 0xFFFF), (number & 0xFFFFFFFF) - 0x80000000)
+    return bool(session.scalar(_TRY_LOCK, {"class_key": key[0], "object_key": key[1]}))
+
+
+_HIGHEST_ALLOCATED = select(func.max(IpAllocation.number)).where(IpAllocation.range_id == bindparam("range"))
+_TRY_LOCK = text("SELECT pg_try_advisory_xact_lock(:class_key, :object_key)")
+#: Keeps this module's advisory locks apart from any others (the high bits of the class key).
+_ADDRESS_LOCK_CLASS = 0x0CC10000
 
 
 def _number(address: str) -> int:

@@ -21,8 +21,8 @@ from ..hostagent.protocol import Answer, Answers, Fetch, Heartbeat, Register
 from ..model import Host
 from ..model.session import read_only_session
 from . import gateway
-from .jobs import Notifier
 from .listener import PostgresListener
+from .wakeups import COMMANDS_CHANNEL, Notifier
 
 #: How long a verified (host, token) pair is trusted without reading the host again: the delay
 #: before a revoked or rotated token stops working for an agent already connected.
@@ -99,13 +99,13 @@ class AgentChannel:
             if reply.commands or remaining <= 0:
                 return reply
             if listener is not None:
-                listener.wait(remaining)
+                listener.wait(remaining, key=message.host_id)
             else:
                 seen = self.commands.wait(seen, remaining, key=message.host_id)
 
     def _listener(self) -> PostgresListener | None:
         listener = getattr(self._local, "listener", None)
         if listener is None:
-            listener = PostgresListener.for_engine(self.session_factory.kw["bind"], gateway.COMMANDS_CHANNEL)
+            listener = PostgresListener.for_engine(self.session_factory.kw["bind"], COMMANDS_CHANNEL)
             self._local.listener = listener
         return listener

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Integer, and_, bindparam, case, update
+from sqlalchemy import Float, Integer, and_, bindparam, case, update
 from sqlalchemy.orm import Session
 
 from ..model import Host, StoragePool
@@ -68,12 +68,19 @@ def release_host(session: Session, host_id: int | None, cpu_mhz: int, memory_mib
 def claim_pool(session: Session, pool_id: int, gib: float) -> float | None:
     """Reserve ``gib`` on a primary storage pool that is up and has room (with its
     over-provisioning factor); its usage after the claim, or None."""
-    fits = and_(pools.c.id == pool_id, pools.c.state == str(StoragePoolState.UP),
-                pools.c.used_gib + gib <= pools.c.capacity_gib * pools.c.overprovisioning)
-    row = session.execute(
-        update(pools).where(fits).values(used_gib=pools.c.used_gib + gib).returning(pools.c.used_gib)
-        .execution_options(synchronize_session=False)).first()
+    row = session.execute(_CLAIM_POOL, {"pool": pool_id, "gib": gib}).first()
     return None if row is None else row.used_gib
+
+
+def _claim_pool_statement():
+    gib = bindparam("gib", type_=Float)
+    fits = and_(pools.c.id == bindparam("pool"), pools.c.state == str(StoragePoolState.UP),
+                pools.c.used_gib + gib <= pools.c.capacity_gib * pools.c.overprovisioning)
+    return (update(pools).where(fits).values(used_gib=pools.c.used_gib + gib).returning(pools.c.used_gib)
+            .execution_options(synchronize_session=False))
+
+
+_CLAIM_POOL = _claim_pool_statement()
 
 
 def release_pool(session: Session, pool_id: int | None, gib: float) -> None:

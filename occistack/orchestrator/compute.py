@@ -5,20 +5,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from ..model import Network, NetworkInterface, OsTemplate, ServiceOffering, VirtualMachine
 from ..model.occi.crtp import CRTP_SCHEME
 from ..model.states import VM_TRANSITIONS, Event, VmState
 from .caller import Caller
-from .dispatch import Dispatcher, Operation
+from .dispatch import Dispatcher, FirstCommand, Operation
 from .errors import Conflict, InvalidRequest, NotFound
 from .events import record_event
 from .handlers.common import instance_name
-from .handlers.compute import deploy_arguments
+from .handlers.compute import deploy_arguments, deploy_command
 from .identifiers import new_entity_id
-from .networks import NicRequest, add_nic, visible_networks
+from .networks import VISIBLE_NETWORKS, NicRequest, add_nic
 from .quotas import check_quota
 from .storage import DiskRequest, add_storage_link
 from .tags import resolve_tags
@@ -70,8 +70,7 @@ def get_compute(session: Session, caller: Caller, vm_id: str) -> VirtualMachine:
 
 
 def find_template(session: Session, caller: Caller, term: str) -> OsTemplate:
-    template = session.scalar(select(OsTemplate).where(
-        OsTemplate.term == term, or_(OsTemplate.project_id.is_(None), OsTemplate.project_id == caller.project_id)))
+    template = session.scalar(_TEMPLATE_BY_TERM, {"term": term, "project": caller.project_id})
     if template is None:
         raise NotFound(f"no OS template {term!r}; GET /os_tpl/ or /-/ lists the templates")
     if template.format != "template":
@@ -81,6 +80,12 @@ def find_template(session: Session, caller: Caller, term: str) -> OsTemplate:
     if template.state != "ready":
         raise Conflict(f"OS template {term!r} is {template.state} and cannot be deployed yet")
     return template
+
+
+#: Built once, as the other statements of a create: building one costs more than running it.
+_TEMPLATE_BY_TERM = select(OsTemplate).where(OsTemplate.term == bindparam("term"), or_(
+    OsTemplate.project_id.is_(None), OsTemplate.project_id == bindparam("project")))
+_FIRST_VISIBLE_NETWORKS = VISIBLE_NETWORKS.order_by(Network.created_at, Network.id).limit(6)
 
 
 def deploy_compute(session: Session, caller: Caller, request: ComputeRequest, dispatcher: Dispatcher,
@@ -108,9 +113,10 @@ def deploy_compute(session: Session, caller: Caller, request: ComputeRequest, di
         mixin_rows=resolve_tags(session, caller, request.tags),
     )
     vm.instance_name = instance_name(vm)
-    # Placed before the row is written, so that its reservation goes into the same INSERT.
+    # Planned before the row is written, so that its host and pool go into the same INSERT;
+    # claimed last (see PlacementService.plan_vm).
     disk_gib = offering.disk_gib if offering and offering.disk_gib else template.size_gib
-    placement.place_vm(session, vm, zone_id=zone_id, disk_gib=disk_gib)
+    planned = placement.plan_vm(session, vm, zone_id=zone_id, disk_gib=disk_gib)
     session.add(vm)
     session.flush()
     # The default network stays referenced here: the session's identity map holds objects only
@@ -119,9 +125,13 @@ def deploy_compute(session: Session, caller: Caller, request: ComputeRequest, di
     requested_nics = request.nics or ((NicRequest(network_id=default_network.id),) if default_network else ())
     nics = [add_nic(session, vm, nic, caller, interface=f"eth{index}") for index, nic in enumerate(requested_nics)]
     links = [add_storage_link(session, vm, disk, caller) for disk in request.disks]
+    command = deploy_command(session, vm, template, nics, links)
     session.flush()
-    job = dispatcher.submit(session, Operation("deploy_vm", vm.id, deploy_arguments(session, vm, template, nics, links)),
-                            caller)
+    placement.claim_vm(session, vm, planned)  # may choose another host, if the planned one filled up
+    # The request has every row of the deploy's first step at hand: it writes the command for
+    # the host itself, and no worker needs to run that step.
+    job = dispatcher.submit_waiting(session, Operation("deploy_vm", vm.id, deploy_arguments(vm, template, nics, links)),
+                                    [FirstCommand(vm.host_id, "deploy_guest", command)], caller)
     record_event(session, "vm.deploy", "scheduled", "compute", vm.id, caller=caller,
                  job_id=getattr(job, "id", None))
     return vm
@@ -208,7 +218,7 @@ def attach_nic(session: Session, caller: Caller, vm: VirtualMachine, request: Ni
 def _default_network(session: Session, caller: Caller) -> Network | None:
     """The one network the caller can use, if there is just one (a compute asked for without a
     link gets it); None if there is none; Conflict if the caller must choose."""
-    candidates = session.scalars(visible_networks(caller).order_by(Network.created_at, Network.id).limit(6)).all()
+    candidates = session.scalars(_FIRST_VISIBLE_NETWORKS, {"project": caller.project_id}).all()
     if len(candidates) > 1:
         listed = ", ".join(f"/network/{network.id}" for network in candidates[:5])
         raise Conflict("several networks are available, so the compute must be linked to one: add a Link to "

@@ -25,5 +25,17 @@ class Operation:
     arguments: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class FirstCommand:
+    """An agent command of an operation's first step, written with it by ``submit_waiting``."""
+
+    host_id: int
+    name: str
+    payload: dict[str, Any]
+
+
 class Dispatcher(Protocol):
     def submit(self, session: Session, operation: Operation, caller=None): ...
+
+    def submit_waiting(self, session: Session, operation: Operation, commands: list[FirstCommand], caller=None):
+        """Submit with the first step's agent commands written at once (see jobs.py)."""

@@ -17,9 +17,10 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from functools import cache
 from datetime import datetime, timedelta
 
-from sqlalchemy import event, exists, select, text, update
+from sqlalchemy import bindparam, exists, select, update
 from sqlalchemy.orm import Session
 
 from ..hostagent.protocol import (
@@ -38,7 +39,7 @@ from ..model import AgentCommand, Host, Job, utcnow
 from ..model.session import bump_inventory_generation
 from ..model.states import HOST_STATUS_TRANSITIONS, JOB_TRANSITIONS, CommandState, HostEvent, HostStatus, JobEvent, JobState
 from .events import record_event
-from .jobs import mark_jobs_written
+from .wakeups import mark_commands_written, mark_jobs_written
 from .reconcile import reconcile_host
 
 
@@ -112,22 +113,30 @@ def fetch(session: Session, message: Fetch, settings: GatewaySettings) -> Comman
     """The host's pending commands (and delivered ones never answered), oldest first, marked
     delivered. On PostgreSQL they are locked while read, so two fetches of one host (an agent
     reconnecting while its old connection lingers) never both take a command."""
-    commands = AgentCommand.__table__
     now = utcnow()
+    rows = session.execute(_fetch_statement(session.get_bind().dialect.name == "postgresql"), {
+        "host": message.host_id, "now": now, "stale": now - timedelta(seconds=settings.redeliver_after),
+        "limit": max(1, min(message.limit, 100))}).all()
+    return Commands(tuple(Command(row.id, row.name, dict(row.payload or {}))
+                          for row in sorted(rows, key=lambda row: row.id)))
+
+
+@cache
+def _fetch_statement(lock: bool):
+    """Mark a host's due commands delivered and return them, in one statement: pending ones,
+    and delivered ones whose answer is overdue, oldest first."""
+    commands = AgentCommand.__table__
     due = (commands.c.state == str(CommandState.PENDING)) | (
-        (commands.c.state == str(CommandState.DELIVERED))
-        & (commands.c.delivered_at < now - timedelta(seconds=settings.redeliver_after)))
-    statement = (select(commands.c.id, commands.c.name, commands.c.payload)
-                 .where(commands.c.host_id == message.host_id, due)
-                 .order_by(commands.c.id).limit(max(1, min(message.limit, 100))))
-    if session.get_bind().dialect.name == "postgresql":
-        statement = statement.with_for_update(skip_locked=True)
-    rows = session.execute(statement).all()
-    if rows:
-        session.execute(update(commands).where(commands.c.id.in_([row.id for row in rows]))
-                        .values(state=str(CommandState.DELIVERED), delivered_at=now,
-                                deliveries=commands.c.deliveries + 1))
-    return Commands(tuple(Command(row.id, row.name, dict(row.payload or {})) for row in rows))
+        (commands.c.state == str(CommandState.DELIVERED)) & (commands.c.delivered_at < bindparam("stale")))
+    chosen = (select(commands.c.id).where(commands.c.host_id == bindparam("host"), due)
+              .order_by(commands.c.id).limit(bindparam("limit")))
+    if lock:
+        chosen = chosen.with_for_update(skip_locked=True)
+    return (update(commands).where(commands.c.id.in_(chosen.scalar_subquery()))
+            .values(state=str(CommandState.DELIVERED), delivered_at=bindparam("now"),
+                    deliveries=commands.c.deliveries + 1)
+            .returning(commands.c.id, commands.c.name, commands.c.payload)
+            .execution_options(synchronize_session=False))
 
 
 def answer(session: Session, message: Answer, advance=None) -> Accepted:
@@ -136,14 +145,11 @@ def answer(session: Session, message: Answer, advance=None) -> Accepted:
     ``continue_answered``), or, without it, the job is requeued for a worker. A repeated
     answer, or one for a command that was given up on, changes nothing."""
     commands = AgentCommand.__table__
-    recorded = session.execute(
-        update(commands)
-        .where(commands.c.id == message.command_id, commands.c.host_id == message.host_id,
-               commands.c.state.in_([str(CommandState.PENDING), str(CommandState.DELIVERED)]))
-        .values(state=str(CommandState.DONE if message.ok else CommandState.FAILED), result=message.result or {},
-                error=None if message.ok else (message.error or "the agent reported a failure without a reason"),
-                answered_at=utcnow())
-        .returning(commands.c.job_id, commands.c.step)).first()
+    recorded = session.execute(_RECORD_ANSWER, {
+        "command": message.command_id, "host": message.host_id,
+        "state": str(CommandState.DONE if message.ok else CommandState.FAILED), "result": message.result or {},
+        "error": None if message.ok else (message.error or "the agent reported a failure without a reason"),
+        "answered_at": utcnow()}).first()
     if recorded is None:
         owner = session.scalar(select(commands.c.host_id).where(commands.c.id == message.command_id))
         if owner != message.host_id:
@@ -155,6 +161,21 @@ def answer(session: Session, message: Answer, advance=None) -> Accepted:
         else:
             requeue_when_answered(session, recorded.job_id, recorded.step)
     return Accepted()
+
+
+def _record_answer_statement():
+    commands = AgentCommand.__table__
+    return (update(commands)
+            .where(commands.c.id == bindparam("command"), commands.c.host_id == bindparam("host"),
+                   commands.c.state.in_([str(CommandState.PENDING), str(CommandState.DELIVERED)]))
+            .values(state=bindparam("state"), result=bindparam("result", type_=commands.c.result.type),
+                    error=bindparam("error"), answered_at=bindparam("answered_at"))
+            .returning(commands.c.job_id, commands.c.step)
+            .execution_options(synchronize_session=False))
+
+
+#: Built once: building a statement costs more than running it.
+_RECORD_ANSWER = _record_answer_statement()
 
 
 def answer_all(session: Session, message: Answers, advance=None) -> Accepted:
@@ -169,14 +190,7 @@ def requeue_when_answered(session: Session, job_id: int, step: int, wake_workers
     """Requeue a waiting job for its next step once every command of ``step`` is answered:
     one conditional UPDATE, the ANSWERED transition of the job state table guarded by "no
     command of this step is still out" (so of two last answers racing, exactly one requeues)."""
-    jobs, commands = Job.__table__, AgentCommand.__table__
-    target = JOB_TRANSITIONS.next_state(JobState.WAITING, JobEvent.ANSWERED)
-    outstanding = exists().where(commands.c.job_id == job_id, commands.c.step == step,
-                                 commands.c.state.in_([str(CommandState.PENDING), str(CommandState.DELIVERED)]))
-    result = session.execute(
-        update(jobs).where(jobs.c.id == job_id, jobs.c.state == str(JobState.WAITING), jobs.c.step == step,
-                           ~outstanding)
-        .values(state=str(target), step=step + 1, deadline=None).execution_options(synchronize_session=False))
+    result = session.execute(_REQUEUE_ANSWERED, {"job": job_id, "step": step, "next_step": step + 1})
     if result.rowcount != 1:
         return False
     if wake_workers:
@@ -184,35 +198,18 @@ def requeue_when_answered(session: Session, job_id: int, step: int, wake_workers
     return True
 
 
-COMMANDS_CHANNEL = "occistack_commands"
-_WROTE_COMMANDS = "occistack.wrote_commands"
+def _requeue_answered_statement():
+    jobs, commands = Job.__table__, AgentCommand.__table__
+    target = JOB_TRANSITIONS.next_state(JobState.WAITING, JobEvent.ANSWERED)
+    outstanding = exists().where(commands.c.job_id == bindparam("job"), commands.c.step == bindparam("step"),
+                                 commands.c.state.in_([str(CommandState.PENDING), str(CommandState.DELIVERED)]))
+    return (update(jobs).where(jobs.c.id == bindparam("job"), jobs.c.state == str(JobState.WAITING),
+                               jobs.c.step == bindparam("step"), ~outstanding)
+            .values(state=str(target), step=bindparam("next_step"), deadline=None)
+            .execution_options(synchronize_session=False))
 
 
-def mark_commands_written(session: Session, host_id: int) -> None:
-    """Say that this transaction queued commands for a host: its long-polling agent is woken
-    when it commits (in this process by the command notifier, in others by NOTIFY)."""
-    hosts = session.info.get(_WROTE_COMMANDS)
-    if hosts is None:
-        hosts = session.info[_WROTE_COMMANDS] = set()
-        if session.get_bind().dialect.name == "postgresql":
-            session.execute(text(f"NOTIFY {COMMANDS_CHANNEL}"))
-    hosts.add(host_id)
-
-
-def wake_agents_after_commit(session_factory, notifier) -> None:
-    @event.listens_for(session_factory, "after_commit")
-    def _wake(session):
-        if session.in_nested_transaction():
-            return  # a savepoint ended, not the transaction
-        hosts = session.info.pop(_WROTE_COMMANDS, None)
-        if hosts:
-            notifier.notify(hosts)
-
-    @event.listens_for(session_factory, "after_rollback")
-    def _forget(session):
-        if session.in_nested_transaction():
-            return  # a savepoint ended, not the transaction
-        session.info.pop(_WROTE_COMMANDS, None)
+_REQUEUE_ANSWERED = _requeue_answered_statement()
 
 
 def send(session: Session, job: Job, host_id: int, name: str, payload: dict) -> AgentCommand:

@@ -10,70 +10,30 @@ another is active is written ``held``, and when the active one ends it releases 
 held one. So the claim is the plain ``state = 'queued' ORDER BY id LIMIT 1`` -- no check of
 other jobs -- and two processes can never run jobs of one resource at once.
 
-Wake-ups: a commit that wrote jobs (or an agent answer that requeued one) pokes the local
-:class:`Notifier` and, on PostgreSQL, sends ``NOTIFY occistack_jobs`` so that workers in other
-processes stop waiting at once rather than at their next poll.
+Wake-ups: a commit that wrote jobs (or an agent answer that requeued one) wakes the workers
+of every process (see :mod:`.wakeups`).
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass
 from functools import cache
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, event, exists, insert, select, text, update
+from sqlalchemy import bindparam, exists, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, aliased, sessionmaker
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ..model import Job, utcnow
+from ..model import AgentCommand, Job, utcnow
 from ..model.jobs import ACTIVE_CONDITION
-from ..model.states import JOB_TRANSITIONS, JobEvent, JobState, StaleState
+from ..model.states import JOB_TRANSITIONS, CommandState, JobEvent, JobState, StaleState
 from .caller import Caller
-from .dispatch import Operation
+from .dispatch import FirstCommand, Operation
+from .wakeups import Notifier, mark_commands_written, mark_jobs_written
 
-JOBS_CHANNEL = "occistack_jobs"
-_WROTE_JOBS = "occistack.wrote_jobs"
 _CLAIMED = CLAIMED_KEY = "occistack.claimed_jobs"
 UNFINISHED = (JobState.HELD, JobState.QUEUED, JobState.RUNNING, JobState.WAITING)
-
-
-class Notifier:
-    """Wakes the threads of this process that wait for work: all of them, or those waiting
-    for one key (a host's agent waits for its host's commands only)."""
-
-    def __init__(self) -> None:
-        self._condition = threading.Condition()
-        self._generation = 0
-        self._by_key: dict[object, int] = {}
-
-    def notify(self, keys=()) -> None:
-        with self._condition:
-            self._generation += 1
-            for key in keys:
-                self._by_key[key] = self._by_key.get(key, 0) + 1
-            self._condition.notify_all()
-
-    def wait(self, seen: int, timeout: float, key=None) -> int:
-        """Block until notified after generation ``seen`` (of ``key``, when given) or until
-        ``timeout``; the generation then."""
-        deadline = time.monotonic() + timeout
-        with self._condition:
-            while self.generation_of(key) == seen:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                self._condition.wait(remaining)
-            return self.generation_of(key)
-
-    def generation_of(self, key=None) -> int:
-        return self._generation if key is None else self._by_key.get(key, 0)
-
-    @property
-    def generation(self) -> int:
-        return self._generation
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +67,36 @@ class JobDispatcher:
         mark_jobs_written(session)
         return SubmittedJob(job_id, JobState.QUEUED if queued else JobState.HELD)
 
+    def submit_waiting(self, session: Session, operation: Operation, commands: list[FirstCommand],
+                       caller: Caller | None = None, wait_seconds: float = 120.0,
+                       max_attempts: int = 3) -> SubmittedJob:
+        """Write the job with its first step already taken: its agent commands are written
+        with it, and it starts ``waiting`` for their answers, as if a worker had claimed it
+        and run step 0 -- the states it passes through are the job table's (CLAIM, WAIT).
+        For a use case that has every row of the first step at hand, this saves the worker a
+        whole transaction. When the resource has an active job already, the job is written
+        ``held`` like any other, and a worker runs its step 0 once it is released."""
+        target = JOB_TRANSITIONS.next_state(JOB_TRANSITIONS.next_state(JobState.QUEUED, JobEvent.CLAIM),
+                                            JobEvent.WAIT)
+        now = utcnow()
+        values = {"operation": operation.name, "entity_id": operation.entity_id,
+                  "arguments": dict(operation.arguments), "step": 0, "progress": {}, "attempts": 0,
+                  "max_attempts": max_attempts, "run_after": now, "created_at": now,
+                  "deadline": now + timedelta(seconds=wait_seconds), "claimed_by": "request",
+                  "project_id": caller.project_id if caller else None,
+                  "user_id": caller.user_id if caller else None}
+        session.flush()
+        job_id = session.scalar(_insert_unless_active(session, {**values, "state": str(target)}))
+        if job_id is None:
+            return self.submit(session, operation, caller, max_attempts)
+        session.execute(insert(AgentCommand.__table__), [
+            {"host_id": command.host_id, "job_id": job_id, "step": 0, "name": command.name,
+             "payload": command.payload, "state": str(CommandState.PENDING), "deliveries": 0, "created_at": now}
+            for command in commands])
+        for host_id in {command.host_id for command in commands}:
+            mark_commands_written(session, host_id)
+        return SubmittedJob(job_id, JobState(target))
+
 
 def _insert_unless_active(session: Session, values: dict):
     """INSERT … ON CONFLICT DO NOTHING against the one-active-job-per-resource index: the id
@@ -116,32 +106,6 @@ def _insert_unless_active(session: Session, values: dict):
     statement = module.insert(Job.__table__).values(**values).on_conflict_do_nothing(
         index_elements=["entity_id"], index_where=text(ACTIVE_CONDITION))
     return statement.returning(Job.__table__.c.id)
-
-
-def mark_jobs_written(session: Session) -> None:
-    """Say that this transaction queued work: workers are woken when it commits."""
-    if not session.info.get(_WROTE_JOBS):
-        session.info[_WROTE_JOBS] = True
-        if session.get_bind().dialect.name == "postgresql":
-            # Delivered by PostgreSQL at commit, and not at all on rollback.
-            session.execute(text(f"NOTIFY {JOBS_CHANNEL}"))
-
-
-def wake_workers_after_commit(session_factory: sessionmaker, notifier: Notifier) -> None:
-    """Poke ``notifier`` whenever a session of ``session_factory`` commits queued work."""
-
-    @event.listens_for(session_factory, "after_commit")
-    def _wake(session):
-        if session.in_nested_transaction():
-            return  # a savepoint ended, not the transaction
-        if session.info.pop(_WROTE_JOBS, False):
-            notifier.notify()
-
-    @event.listens_for(session_factory, "after_rollback")
-    def _forget(session):
-        if session.in_nested_transaction():
-            return  # a savepoint ended, not the transaction
-        session.info.pop(_WROTE_JOBS, None)
 
 
 # --- claiming and moving ---------------------------------------------------------------------

@@ -4,6 +4,7 @@ commands) wakes the waiters of every other process at once, rather than at their
 from __future__ import annotations
 
 import select
+import time
 
 
 class PostgresListener:
@@ -25,13 +26,23 @@ class PostgresListener:
             cursor.execute(f"LISTEN {channel}")
         return cls(pooled, channel)
 
-    def wait(self, timeout: float) -> bool:
-        """Block until a notification arrives (True) or ``timeout`` passes (False)."""
-        if select.select([self.connection], [], [], max(0.0, timeout)) == ([], [], []):
-            return False
-        self.connection.poll()
-        self.connection.notifies.clear()
-        return True
+    def wait(self, timeout: float, key: object = None) -> bool:
+        """Block until a notification arrives (True) or ``timeout`` passes (False). With
+        ``key``, only a notification whose payload is that key (or empty: for everyone)
+        counts; the others are dropped and the wait goes on."""
+        deadline = time.monotonic() + max(0.0, timeout)
+        wanted = None if key is None else {"", str(key)}
+        while True:
+            remaining = deadline - time.monotonic()
+            if select.select([self.connection], [], [], max(0.0, remaining)) == ([], [], []):
+                return False
+            self.connection.poll()
+            payloads = {notification.payload for notification in self.connection.notifies}
+            self.connection.notifies.clear()
+            if wanted is None or payloads & wanted:
+                return True
+            if remaining <= 0:
+                return False
 
     def close(self) -> None:
         try:

@@ -23,7 +23,7 @@ from ..hostagent.protocol import HostFacts, decode, encode
 from ..model import Host
 from . import gateway
 from .agent_channel import AgentChannel
-from .jobs import Notifier
+from .wakeups import Notifier
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -53,9 +53,9 @@ class NicRequest:
     address: str | None = None
 
 
-def visible_networks(caller: Caller):
-    """The caller's networks and the shared ones."""
-    return select(Network).where(or_(Network.project_id == caller.project_id, Network.project_id.is_(None)))
+#: The networks a project (bound as ``project``) can use: its own and the shared ones.
+VISIBLE_NETWORKS = select(Network).where(or_(Network.project_id == bindparam("project"),
+                                             Network.project_id.is_(None)))
 
 
 def get_network(session: Session, caller: Caller, network_id: str) -> Network:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Callable
 
 from sqlalchemy import event, select
@@ -103,17 +103,35 @@ class PlacementService:
         """Choose and claim a host (and a pool for the root disk) for ``vm`` and record the
         reservation on it; NoCapacity says why nothing fits. The host and storage tags come
         from the VM's service offering, the affinity rules from its affinity group."""
+        return self.claim_vm(session, vm, self.plan_vm(session, vm, zone_id=zone_id, disk_gib=disk_gib, avoid=avoid))
+
+    def plan_vm(self, session: Session, vm: VirtualMachine, *, zone_id: int | None, disk_gib: float,
+                avoid: AvoidSet = AvoidSet()) -> PlannedVm:
+        """Choose a host and pool for ``vm`` on the snapshot and write them on it, claiming
+        nothing yet: :meth:`claim_vm` claims them, as late in the transaction as it can be.
+
+        Why late: a claim's conditional UPDATE holds the host's and the pool's row locks until
+        the transaction ends, and every create of a cluster claims the same pool. Claimed at
+        the start of a create, the lock would be held through everything the create writes
+        after it, and concurrent creates would queue for it one whole transaction at a time;
+        claimed at the end, they queue only for the commit."""
         offering = session.get(ServiceOffering, vm.offering_id) if vm.offering_id is not None else None
         request = PlacementRequest(
             cpu_mhz=vm_cpu_mhz(vm), memory_mib=vm_memory_mib(vm), disk_gib=disk_gib, zone_id=zone_id,
             host_tags=_tags(offering.host_tags if offering else ""),
             storage_tags=_tags(offering.storage_tags if offering else ""), strategy=self.strategy,
             **_affinity(session, vm))
-        placement = self._claim(session, request, avoid)
-        vm.host_id, vm.storage_pool_id = placement.host_id, placement.pool_id
-        vm.reserved_cpu_mhz, vm.reserved_memory_mib = request.cpu_mhz, request.memory_mib
-        vm.root_disk_gib = disk_gib if placement.pool_id is not None else 0.0
-        vm.zone_id = placement.zone_id
+        planned = PlannedVm(request, avoid, self._plan(session, request, avoid))
+        _reserve_on(vm, request, planned.placement)
+        return planned
+
+    def claim_vm(self, session: Session, vm: VirtualMachine, planned: PlannedVm) -> Placement:
+        """Claim in the database what :meth:`plan_vm` chose; when that host or pool has no
+        room any more (another process took it), plan again and claim another. The VM's
+        placement columns say where it went."""
+        placement = self._claim(session, planned.request, planned.avoid, first=planned.placement)
+        if placement != planned.placement:
+            _reserve_on(vm, planned.request, placement)
         return placement
 
     def move_vm(self, session: Session, vm: VirtualMachine, avoid_hosts: set[int]) -> Placement:
@@ -194,20 +212,19 @@ class PlacementService:
 
     # --- internals ---------------------------------------------------------------------------
 
-    def _claim(self, session: Session, request: PlacementRequest, avoid: AvoidSet) -> Placement:
-        refreshed = False
+    def _plan(self, session: Session, request: PlacementRequest, avoid: AvoidSet) -> Placement:
+        """Plan on the snapshot; when nothing fits there, once more on a fresh one, which may
+        hold room that other processes gave back."""
+        with self._lock:
+            try:
+                return plan(request, self.topology(session), avoid, self.capacity_threshold)
+            except NoCapacity:
+                return plan(request, self.topology(session, force=True), avoid, self.capacity_threshold)
+
+    def _claim(self, session: Session, request: PlacementRequest, avoid: AvoidSet,
+               first: Placement | None = None) -> Placement:
         for _ in range(_CLAIM_ATTEMPTS):
-            with self._lock:
-                topology = self.topology(session)
-                try:
-                    placement = plan(request, topology, avoid, self.capacity_threshold)
-                except NoCapacity:
-                    if refreshed:
-                        raise
-                    # The snapshot may miss room that others gave back: look again, once.
-                    self.topology(session, force=True)
-                    refreshed = True
-                    continue
+            placement, first = first or self._plan(session, request, avoid), None
             usage = capacity.claim_host(session, placement.host_id, request.cpu_mhz, request.memory_mib)
             if usage is None:
                 self._refresh_host(session, placement.host_id)
@@ -331,6 +348,22 @@ def pool_snapshot(pool: StoragePool) -> PoolSnapshot:
     return PoolSnapshot(id=pool.id, name=pool.name, zone_id=pool.zone_id, cluster_id=pool.cluster_id,
                         capacity_gib=pool.capacity_gib, used_gib=pool.used_gib, overprovisioning=pool.overprovisioning,
                         tags=_tags(pool.tags), usable=usable, unusable_reason="" if usable else str(pool.state))
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedVm:
+    """A VM's placement chosen on the snapshot and not yet claimed (see ``plan_vm``)."""
+
+    request: PlacementRequest
+    avoid: AvoidSet
+    placement: Placement
+
+
+def _reserve_on(vm: VirtualMachine, request: PlacementRequest, placement: Placement) -> None:
+    vm.host_id, vm.storage_pool_id = placement.host_id, placement.pool_id
+    vm.reserved_cpu_mhz, vm.reserved_memory_mib = request.cpu_mhz, request.memory_mib
+    vm.root_disk_gib = request.disk_gib if placement.pool_id is not None else 0.0
+    vm.zone_id = placement.zone_id
 
 
 def vm_cpu_mhz(vm: VirtualMachine) -> int:

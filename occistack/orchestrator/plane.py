@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session, sessionmaker
 
 from .agent_channel import AgentChannel
-from .gateway import GatewaySettings, wake_agents_after_commit
-from .jobs import JobDispatcher, Notifier, wake_workers_after_commit
+from .gateway import GatewaySettings
+from .jobs import JobDispatcher
 from .local_agents import LocalAgents, launch_local_agents
 from .placement_service import PlacementService
+from .wakeups import Notifier, wake_agents_after_commit, wake_workers_after_commit
 from .worker import ManagementServices, Worker
 
 log = logging.getLogger(__name__)

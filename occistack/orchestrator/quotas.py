@@ -7,7 +7,7 @@ so two concurrent requests of one project cannot both slip under a limit.
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from ..model import IpAllocation, Network, Project, Quota, VirtualMachine, Volume
@@ -32,12 +32,14 @@ def check_quota(session: Session, project_id: int, **wanted: float) -> None:
                            "or ask the site administrator for a larger quota")
 
 
+_LIMITS = select(Quota.resource, Quota.limit).where(Quota.project_id == bindparam("project"))
+
+
 def _project_limits(session: Session, project_id: int) -> dict[str, float]:
     """The project's limits, read once per transaction (a create checks several)."""
     cache = session.info.setdefault("occistack.cache.quota_limits", {})
     if project_id not in cache:
-        cache[project_id] = dict(session.execute(select(Quota.resource, Quota.limit)
-                                                 .where(Quota.project_id == project_id)).all())
+        cache[project_id] = dict(session.execute(_LIMITS, {"project": project_id}).all())
     return cache[project_id]
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import cache
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -21,13 +22,8 @@ def apply_event(session: Session, row, table: TransitionTable, event: Event,
     """
     current = row.state
     target = table.next_state(current, event)
-    mapper_table = type(row).__table__
-    result = session.execute(
-        update(mapper_table)
-        .where(mapper_table.c.id == row.id, mapper_table.c.state == str(current))
-        .values(state=str(target), state_message=message)
-        .execution_options(synchronize_session=False)
-    )
+    result = session.execute(_move_where(type(row).__table__, "id"), {
+        "match": row.id, "current": str(current), "target": str(target), "message": message})
     if result.rowcount != 1:
         raise StaleState(f"{table.what} {row.id} is no longer {current}")
     set_committed_value(row, "state", target)
@@ -35,13 +31,21 @@ def apply_event(session: Session, row, table: TransitionTable, event: Event,
     return target
 
 
-def apply_event_where(session: Session, table, condition, machine: TransitionTable, current: StrEnum, event: Event,
-                      message: str | None = None) -> int:
-    """Move every row of ``table`` matching ``condition`` that is in ``current`` by ``event``,
-    in one conditional UPDATE and without loading them (a deploy's links, all at once); how
-    many moved. The transition table is consulted as for one row."""
+def apply_event_where(session: Session, table, column: str, value, machine: TransitionTable, current: StrEnum,
+                      event: Event, message: str | None = None) -> int:
+    """Move every row of ``table`` whose ``column`` is ``value`` and that is in ``current`` by
+    ``event``, in one conditional UPDATE and without loading them (a deploy's links, all at
+    once); how many moved. The transition table is consulted as for one row."""
     target = machine.next_state(current, event)
-    result = session.execute(
-        update(table).where(condition, table.c.state == str(current))
-        .values(state=str(target), state_message=message).execution_options(synchronize_session=False))
+    result = session.execute(_move_where(table, column), {
+        "match": value, "current": str(current), "target": str(target), "message": message})
     return result.rowcount
+
+
+@cache
+def _move_where(table, column: str):
+    """``UPDATE <table> SET state, state_message WHERE <column> = :match AND state = :current``,
+    built once per table and column: building a statement costs more than running it."""
+    return (update(table).where(table.c[column] == bindparam("match"), table.c.state == bindparam("current"))
+            .values(state=bindparam("target"), state_message=bindparam("message"))
+            .execution_options(synchronize_session=False))

@@ -31,7 +31,8 @@ from .handlers import HANDLERS, JobHandler, Outcome, StepContext, StepFailed
 from .ha import submit_fencing
 from .handlers.base import previous_answers
 from .listener import PostgresListener
-from .jobs import JOBS_CHANNEL, Notifier, claim_in_memory, claim_next, move_job, postpone, release_stranded
+from .jobs import claim_in_memory, claim_next, move_job, postpone, release_stranded
+from .wakeups import JOBS_CHANNEL, Notifier, mark_jobs_written
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +120,7 @@ class Worker:
         job = session.get(Job, job_id, populate_existing=True)
         handler = self.handlers.get(job.operation)
         if handler is None:
-            jobs.mark_jobs_written(session)
+            mark_jobs_written(session)
             return
         claim_in_memory(session, job, self.name)
         try:
@@ -137,7 +138,7 @@ class Worker:
         except Exception:  # noqa: BLE001 - the answer stays recorded; a worker retries the step
             log.exception("job %s: its next step failed in the answer's transaction; a worker will retry", job_id)
             session.info.get(jobs.CLAIMED_KEY, {}).pop(job_id, None)
-            jobs.mark_jobs_written(session)
+            mark_jobs_written(session)
 
     def _fail(self, job_id: int, message: str) -> None:
         """End a job whose step gave up: in a fresh transaction (the step's writes are gone),

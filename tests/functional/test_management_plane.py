@@ -9,14 +9,17 @@ import ipaddress
 
 import pytest
 import transaction
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from webtest import TestApp
 
 from occistack.model import (
+    AgentCommand,
     Cluster,
     EventRecord,
     GuestVlan,
     Host,
     IpAllocation,
+    Job,
     NetworkInterface,
     Pod,
     Quota,
@@ -91,6 +94,58 @@ def test_a_compute_is_placed_reserved_and_released(world, client):
     client.delete(f"/compute/{vm}", status=200)
     client.get(f"/compute/{vm}", status=404)
     assert host_usage(world, "host1") == before
+
+
+def test_a_create_writes_its_deploy_command_itself_so_no_worker_step_is_needed(world, client):
+    """The request that accepts a compute has every row of the deploy's first step at hand: its
+    job starts waiting for the host's answer, the command already queued for the host."""
+    plain = TestApp(world.wsgi_app, extra_environ=client.extra_environ)  # settles nothing
+    vm = entity_id(path_of(plain.post("/compute/", compute_body(), headers=TEXT, status=201).headers["Location"]))
+    host_id = vm_row(world, vm).host_id
+    with world.session_factory() as session:
+        job = session.scalar(select(Job).where(Job.entity_id == vm))
+        commands = session.scalars(select(AgentCommand).where(AgentCommand.job_id == job.id)).all()
+        assert (job.operation, job.state, job.step, job.deadline is not None) == ("deploy_vm", "waiting", 0, True)
+        assert [(c.name, c.state, c.step, c.host_id) for c in commands] == [("deploy_guest", "pending", 0, host_id)]
+    plane = world.wsgi_app.registry["occistack.plane"]
+    assert plane.worker.drain() == 0  # nothing for a worker to do
+    assert plane.agents.run_once() == 1  # the host's agent deploys; its answer ends the job
+    assert state_of(client, f"/compute/{vm}")["occi.compute.state"] == "active"
+    client.delete(f"/compute/{vm}", status=200)
+
+
+def test_a_host_that_filled_up_after_planning_is_exchanged_when_claimed(world, client, monkeypatch):
+    """A create plans on the process's snapshot and claims last; when the planned host's room
+    went meanwhile (another server took it), the claim plans again and takes another host,
+    and the deploy command goes to that one."""
+    placement = world.wsgi_app.registry["occistack.placement"]
+    real_plan, planned_on = placement.plan_vm, []
+
+    def plan_then_fill(session, vm, **kwargs):
+        planned = real_plan(session, vm, **kwargs)
+        planned_on.append(planned.placement.host_id)
+        hosts = Host.__table__
+        session.execute(update(hosts).where(hosts.c.id == planned.placement.host_id)
+                        .values(cpu_used_mhz=hosts.c.cpu_cores * hosts.c.cpu_mhz * hosts.c.cpu_overcommit))
+        return planned
+
+    with world.session_factory() as session:
+        usage_before = {host.id: host.cpu_used_mhz for host in session.scalars(select(Host))}
+    monkeypatch.setattr(placement, "plan_vm", plan_then_fill)
+    vm = entity_id(path_of(create(client).headers["Location"]))
+    monkeypatch.undo()
+    row = vm_row(world, vm)
+    assert row.host_id != planned_on[0]
+    with world.session_factory() as session:
+        command = session.scalar(select(AgentCommand).join(Job, AgentCommand.job_id == Job.id)
+                                 .where(Job.entity_id == vm))
+        assert command.host_id == row.host_id
+        assert session.get(Host, row.host_id).cpu_used_mhz == usage_before[row.host_id] + row.reserved_cpu_mhz
+    assert state_of(client, f"/compute/{vm}")["occi.compute.state"] == "active"
+    client.delete(f"/compute/{vm}", status=200)
+    in_db(world, lambda session: session.execute(
+        update(Host.__table__).where(Host.__table__.c.id == planned_on[0])
+        .values(cpu_used_mhz=usage_before[planned_on[0]])))
 
 
 def test_a_zone_mixin_puts_the_compute_in_that_zone(world, client):
@@ -231,13 +286,13 @@ def test_an_address_taken_between_look_and_insert_is_retried(world, client, monk
         taken = session.scalar(select(IpAllocation.number)
                                .join(NetworkInterface, IpAllocation.nic_id == NetworkInterface.id)
                                .where(NetworkInterface.vm_id == first))
-    real_lowest_free, picks = addresses._lowest_free, []
+    real_free_untaken, picks = addresses._free_untaken, []
 
     def stale_then_real(session, ranges):
-        picks.append(taken if not picks else real_lowest_free(session, ranges))
+        picks.append(taken if not picks else real_free_untaken(session, ranges))
         return picks[-1]
 
-    monkeypatch.setattr(addresses, "_lowest_free", stale_then_real)
+    monkeypatch.setattr(addresses, "_free_untaken", stale_then_real)
     second = entity_id(path_of(create(client).headers["Location"]))
     assert len(picks) == 2 and picks[1] != taken
     with world.session_factory() as session:

@@ -177,7 +177,7 @@ def test_the_channel_refuses_what_is_not_an_agent_s_own(served):
 
 def test_a_long_poll_returns_when_a_command_is_queued(served):
     from occistack.model import AgentCommand
-    from occistack.orchestrator.gateway import mark_commands_written
+    from occistack.orchestrator.wakeups import mark_commands_written
 
     tokens = host_tokens(served.session_factory)
     transport = HttpTransport(served.url, tokens["host1"])

@@ -24,10 +24,11 @@ from occistack.hostagent.protocol import (
 )
 from occistack.model import AgentCommand, EventRecord, Host, Job, utcnow
 from occistack.model.states import CommandState, HostStatus, JobState
-from occistack.orchestrator import gateway
+from occistack.orchestrator import gateway, wakeups
 from occistack.orchestrator.dispatch import Operation
 from occistack.orchestrator.handlers import JobHandler, Outcome
-from occistack.orchestrator.jobs import JobDispatcher, Notifier
+from occistack.orchestrator.jobs import JobDispatcher
+from occistack.orchestrator.wakeups import Notifier
 from occistack.orchestrator.local_agents import LocalChannel
 from occistack.orchestrator.worker import ManagementServices, Worker
 from tests.orchestrator.plane_fixtures import add_host
@@ -142,7 +143,7 @@ def test_a_long_poll_returns_as_soon_as_a_command_is_queued(session_factory):
 
     host_id, token = host_with_token(session_factory)
     notifier = Notifier()
-    gateway.wake_agents_after_commit(session_factory, notifier)
+    wakeups.wake_agents_after_commit(session_factory, notifier)
     channel = LocalChannel(session_factory, gateway.GatewaySettings(), notifier)
     channel(Register("h1", token, PROTOCOL_VERSION, FACTS))
     got = {}

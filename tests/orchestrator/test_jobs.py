@@ -218,7 +218,7 @@ def test_a_stranded_held_job_is_released_by_the_sweep(session_factory):
 
 
 def test_workers_are_woken_by_the_commit_not_by_a_savepoint(session_factory):
-    from occistack.orchestrator.jobs import Notifier, wake_workers_after_commit
+    from occistack.orchestrator.wakeups import Notifier, wake_workers_after_commit
 
     notifier = Notifier()
     wake_workers_after_commit(session_factory, notifier)

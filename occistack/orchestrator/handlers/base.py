@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Callable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from ...model import AgentCommand, Job
@@ -86,6 +86,10 @@ class JobHandler:
 def previous_answers(session: Session, job: Job) -> list[AgentCommand]:
     if job.step == 0:
         return []
-    return list(session.scalars(select(AgentCommand).where(AgentCommand.job_id == job.id,
-                                                           AgentCommand.step == job.step - 1)
-                                .order_by(AgentCommand.id)))
+    return list(session.scalars(_PREVIOUS_ANSWERS, {"job": job.id, "step": job.step - 1}))
+
+
+#: Built once: building a statement costs more than running it.
+_PREVIOUS_ANSWERS = (select(AgentCommand).where(AgentCommand.job_id == bindparam("job"),
+                                                AgentCommand.step == bindparam("step"))
+                     .order_by(AgentCommand.id))

@@ -38,11 +38,8 @@ def _host_name(ctx: StepContext, host_id: int | None) -> str:
 # --- deploy ----------------------------------------------------------------------------------
 
 def deploy_vm(ctx: StepContext) -> Outcome:
-    prepared = ctx.arguments.get("deploy")
-    if ctx.step == 0 and prepared is not None:
-        # The request that accepted the VM wrote its deploy command (it had every row at hand).
-        ctx.send(prepared["host_id"], "deploy_guest", prepared["command"])
-        return Outcome.WAIT
+    # Step 0 is usually taken by the request that accepted the VM (it writes the command);
+    # a worker runs it when the job had to wait behind another, and for HA restarts.
     if ctx.step > 0 and ctx.answer("deploy_guest").error is None:
         _deployed(ctx)
         return Outcome.DONE
@@ -102,19 +99,19 @@ def deploy_command(session, vm: VirtualMachine, template: OsTemplate | None = No
     return command
 
 
-def deploy_arguments(session, vm: VirtualMachine, template: OsTemplate, nics, links) -> dict:
-    """What a deploy job carries so that its steps need not read the VM back: the command for
-    its host, and what the usage records and events of its success need."""
-    return {"deploy": {"host_id": vm.host_id, "command": deploy_command(session, vm, template, nics, links)},
-            "usage": {"project_id": vm.project_id, "zone_id": vm.zone_id, "cores": vm.cores,
-                      "memory_gib": vm.memory_gib, "template": template.term}}
+def deploy_arguments(vm: VirtualMachine, template: OsTemplate, nics, links) -> dict:
+    """What a deploy job carries so that its last step need not read the VM back: what the
+    usage records and events of its success need, and which kinds of links it has."""
+    return {"usage": {"project_id": vm.project_id, "zone_id": vm.zone_id, "cores": vm.cores,
+                      "memory_gib": vm.memory_gib, "template": template.term},
+            "links": [table.name for table, rows in ((nics_table, nics), (storage_links_table, links)) if rows]}
 
 
 def _deployed(ctx: StepContext) -> None:
     """Running: the VM and its links move by SUCCEEDED (one conditional UPDATE per table,
     nothing loaded), the usage intervals open, the event is written."""
     session, vm_id = ctx.session, ctx.job.entity_id
-    moved = apply_event_where(session, vms, vms.c.id == vm_id, VM_TRANSITIONS, VmState.STARTING, Event.SUCCEEDED)
+    moved = apply_event_where(session, vms, "id", vm_id, VM_TRANSITIONS, VmState.STARTING, Event.SUCCEEDED)
     usage = ctx.arguments.get("usage")
     if not moved or usage is None:
         vm = _vm(ctx)
@@ -124,9 +121,11 @@ def _deployed(ctx: StepContext) -> None:
             apply_event(session, vm, VM_TRANSITIONS, Event.SUCCEEDED)  # says why, if it cannot
         usage = {"project_id": vm.project_id, "zone_id": vm.zone_id, "cores": vm.cores,
                  "memory_gib": vm.memory_gib, "template": session.get(OsTemplate, vm.template_id).term}
+    # The request that accepted the VM says which kinds of links it has; without that, both.
     for table in (nics_table, storage_links_table):
-        apply_event_where(session, table, table.c.vm_id == vm_id, LINK_TRANSITIONS, LinkState.ATTACHING,
-                          Event.SUCCEEDED)
+        if table.name in ctx.arguments.get("links", (table.name,)):
+            apply_event_where(session, table, "vm_id", vm_id, LINK_TRANSITIONS, LinkState.ATTACHING,
+                              Event.SUCCEEDED)
     open_usage(session, ("vm_allocated", "vm_running"), vm_id, usage["project_id"], zone_id=usage["zone_id"],
                cores=usage["cores"], memory_gib=usage["memory_gib"], description=usage["template"])
     record_event(session, "vm.deploy", "completed", "compute", vm_id, project_id=usage["project_id"],
