@@ -17,12 +17,17 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
+from dataclasses import dataclass
+from functools import cache
 
 from sqlalchemy import bindparam, func, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..model import GuestVlan, IpAllocation, IpRange, Network, NetworkInterface, PhysicalNetwork, VlanRange, Zone
+from ..model import (GuestVlan, IpAllocation, IpRange, Network, NetworkInterface, PhysicalNetwork, VlanRange, Zone,
+                     utcnow)
+from ..model.direct_writes import insert_now, insert_rest
 from .errors import Conflict, InvalidRequest
 
 _ATTEMPTS = 16
@@ -99,12 +104,23 @@ def public_ranges(session: Session, zone_id: int | None) -> list[IpRange]:
     return cache[zone_id]
 
 
-def allocate_public_address(session: Session, ranges: list[IpRange], nic: NetworkInterface,
-                            requested: str | None = None) -> IpAllocation:
-    """Add ``nic`` (not yet in the session) with a free address of ``ranges`` -- the requested
-    one if given -- and the allocation row that holds it, in one savepoint; the allocation.
+@dataclass(frozen=True, slots=True)
+class PublicAddress:
+    """A public address handed to a NIC."""
 
-    A new MAC is drawn on each retry too, so a (most unlikely) MAC collision is retried alike."""
+    zone_id: int
+    address: str
+    number: int
+
+
+def allocate_public_address(session: Session, ranges: list[IpRange], nic: NetworkInterface,
+                            requested: str | None = None) -> PublicAddress:
+    """Write ``nic`` (a new NIC, not yet in the session) with a free address of ``ranges`` --
+    the requested one if given -- and the allocation row that holds the address.
+
+    No savepoint: the NIC's INSERT and the allocation's skip a taken unique key (ON CONFLICT
+    DO NOTHING) instead of failing, and the loser of a race -- its MAC taken, or its address
+    taken by a transaction that committed after this one looked -- draws again."""
     if not ranges:
         raise Conflict("the zone has no public IP range; ask the site administrator to add one")
     wanted = None
@@ -116,25 +132,37 @@ def allocate_public_address(session: Session, ranges: list[IpRange], nic: Networ
         if not any(r.first_number <= wanted <= r.last_number for r in ranges):
             raise InvalidRequest(f"{requested} is not in the zone's public ranges ("
                                  + ", ".join(f"{r.first_address}-{r.last_address}" for r in ranges) + ")")
+    entity_written = nic_written = False
     for _ in range(_ATTEMPTS):
         chosen = wanted if wanted is not None else _free_untaken(session, ranges)
         if chosen is None:
             raise Conflict("the zone's public IP ranges are used up; ask the site administrator for more")
         range_ = next(r for r in ranges if r.first_number <= chosen <= r.last_number)
         address = str(ipaddress.ip_address(chosen))
-        nic.address, nic.gateway = address, range_.gateway
-        allocation = IpAllocation(zone_id=range_.zone_id, range_id=range_.id, address=address, number=chosen,
-                                  nic=nic, project_id=nic.project_id)
-        try:
-            with session.begin_nested():
-                session.add(allocation)  # and the NIC with it, inserted first
-        except IntegrityError:
-            if wanted is not None:
-                raise Conflict(f"the address {requested} is already in use") from None
-            nic = _fresh_copy(nic)
-            continue
-        return allocation
+        nic.address, nic.gateway = address, range_.gateway  # once written, flushed as an UPDATE
+        if not nic_written:
+            write = insert_rest if entity_written else insert_now
+            nic_written, entity_written = write(session, nic, skip_if_taken=True), True
+            if not nic_written:
+                if wanted is not None:
+                    raise Conflict(f"the address {requested} is already in use")
+                nic.mac = random_mac()
+                continue
+        if session.scalar(_insert_allocation(session.get_bind().dialect.name), {
+                "zone_id": range_.zone_id, "range_id": range_.id, "address": address, "number": chosen,
+                "nic_id": nic.id, "project_id": nic.project_id, "allocated_at": utcnow()}) is not None:
+            return PublicAddress(range_.zone_id, address, chosen)
+        if wanted is not None:
+            raise Conflict(f"the address {requested} is already in use")
     raise Conflict("no public address could be allocated under concurrent requests; try again")
+
+
+@cache
+def _insert_allocation(dialect_name: str):
+    """INSERT an allocation unless its address is taken (then no row comes back)."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    allocations = IpAllocation.__table__
+    return dialect.insert(allocations).on_conflict_do_nothing().returning(allocations.c.id)
 
 
 #: How many free candidates past those other transactions are taking are looked at.
@@ -190,14 +218,6 @@ _ADDRESS_LOCK_CLASS = 0x0CC10000
 
 def _number(address: str) -> int:
     return int(ipaddress.ip_address(address))
-
-
-def _fresh_copy(nic: NetworkInterface) -> NetworkInterface:
-    """The same NIC as a new object (the savepoint's rollback expunged the old one) with a new
-    random MAC."""
-    return NetworkInterface(id=nic.id, project_id=nic.project_id, title=nic.title, vm_id=nic.vm_id,
-                            network=nic.network, interface=nic.interface, mac=random_mac(),
-                            state=nic.state, allocation=nic.allocation)
 
 
 def random_mac() -> str:

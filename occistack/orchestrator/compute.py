@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from ..model import Network, NetworkInterface, OsTemplate, ServiceOffering, VirtualMachine
+from ..model.direct_writes import insert_now
 from ..model.occi.crtp import CRTP_SCHEME
 from ..model.states import VM_TRANSITIONS, Event, VmState
 from .caller import Caller
@@ -117,8 +118,7 @@ def deploy_compute(session: Session, caller: Caller, request: ComputeRequest, di
     # claimed last (see PlacementService.plan_vm).
     disk_gib = offering.disk_gib if offering and offering.disk_gib else template.size_gib
     planned = placement.plan_vm(session, vm, zone_id=zone_id, disk_gib=disk_gib)
-    session.add(vm)
-    session.flush()
+    insert_now(session, vm)
     # The default network stays referenced here: the session's identity map holds objects only
     # weakly, and add_nic finds it there instead of reading it again.
     default_network = None if request.nics or not request.pick_network else _default_network(session, caller)

@@ -304,6 +304,36 @@ def test_an_address_taken_between_look_and_insert_is_retried(world, client, monk
         client.delete(f"/compute/{vm}", status=200)
 
 
+def test_a_mac_address_taken_meanwhile_is_drawn_again(world, client, monkeypatch):
+    """A random MAC that another NIC already has (most unlikely, but not impossible) costs a
+    second draw, not the request."""
+    from occistack.orchestrator import addresses, networks
+
+    first = entity_id(path_of(create(client).headers["Location"]))
+    with world.session_factory() as session:
+        taken_mac = session.scalar(select(NetworkInterface.mac).where(NetworkInterface.vm_id == first))
+    draws, real_random_mac = iter([taken_mac]), addresses.random_mac
+
+    def taken_then_random():
+        return next(draws, None) or real_random_mac()
+
+    monkeypatch.setattr(networks, "random_mac", taken_then_random)
+    monkeypatch.setattr(addresses, "random_mac", taken_then_random)
+    second = entity_id(path_of(create(client).headers["Location"]))
+    monkeypatch.undo()
+    with world.session_factory() as session:
+        macs = dict(session.execute(select(NetworkInterface.vm_id, NetworkInterface.mac)
+                                    .where(NetworkInterface.vm_id.in_([first, second]))).all())
+        allocation = session.scalar(select(IpAllocation)
+                                    .join(NetworkInterface, IpAllocation.nic_id == NetworkInterface.id)
+                                    .where(NetworkInterface.vm_id == second))
+    assert macs[first] == taken_mac and macs[second] not in (taken_mac, None)
+    assert allocation is not None
+    assert state_of(client, f"/compute/{second}")["occi.compute.state"] == "active"
+    for vm in (first, second):
+        client.delete(f"/compute/{vm}", status=200)
+
+
 # --- usage and events ---------------------------------------------------------------------------
 
 def test_usage_intervals_follow_the_compute(world, client):
