@@ -186,15 +186,15 @@ def answer_all(session: Session, message: Answers, advance=None) -> Accepted:
     return Accepted()
 
 
-def requeue_when_answered(session: Session, job_id: int, step: int, wake_workers: bool = True) -> bool:
-    """Requeue a waiting job for its next step once every command of ``step`` is answered:
-    one conditional UPDATE, the ANSWERED transition of the job state table guarded by "no
-    command of this step is still out" (so of two last answers racing, exactly one requeues)."""
+def requeue_when_answered(session: Session, job_id: int, step: int) -> bool:
+    """Requeue a waiting job for its next step once every command of ``step`` is answered,
+    and wake the workers: one conditional UPDATE, the ANSWERED transition of the job state
+    table guarded by "no command of this step is still out" (so of two last answers racing,
+    exactly one requeues)."""
     result = session.execute(_REQUEUE_ANSWERED, {"job": job_id, "step": step, "next_step": step + 1})
     if result.rowcount != 1:
         return False
-    if wake_workers:
-        mark_jobs_written(session)
+    mark_jobs_written(session)
     return True
 
 
@@ -210,6 +210,16 @@ def _requeue_answered_statement():
 
 
 _REQUEUE_ANSWERED = _requeue_answered_statement()
+#: The same, returning the requeued job as an ORM object (refreshed if already in the session).
+_REQUEUE_ANSWERED_JOB = (select(Job).from_statement(_REQUEUE_ANSWERED.returning(*Job.__table__.c))
+                         .execution_options(populate_existing=True))
+
+
+def requeue_answered_job(session: Session, job_id: int, step: int) -> Job | None:
+    """:func:`requeue_when_answered` for the caller that runs the next step at once: the
+    requeued job, read back by the UPDATE itself (None when commands of the step are still
+    out, or another answer requeued it). Workers are not woken: the caller runs the step."""
+    return session.scalars(_REQUEUE_ANSWERED_JOB, {"job": job_id, "step": step, "next_step": step + 1}).first()
 
 
 def send(session: Session, job: Job, host_id: int, name: str, payload: dict) -> AgentCommand:

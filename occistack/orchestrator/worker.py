@@ -115,9 +115,9 @@ class Worker:
         step -- "the answer advances the job" -- instead of requeueing it for a worker: one
         transaction and one claim fewer per step. The step runs in a savepoint; if it fails
         unexpectedly, only the step is undone and the job stays queued for a worker."""
-        if not gateway.requeue_when_answered(session, job_id, step, wake_workers=False):
+        job = gateway.requeue_answered_job(session, job_id, step)
+        if job is None:
             return  # other commands of the step are still out
-        job = session.get(Job, job_id, populate_existing=True)
         handler = self.handlers.get(job.operation)
         if handler is None:
             mark_jobs_written(session)
