@@ -59,7 +59,8 @@ class JobDispatcher:
                   "project_id": caller.project_id if caller else None,
                   "user_id": caller.user_id if caller else None}
         session.flush()
-        job_id = session.scalar(_insert_unless_active(session, {**values, "state": str(JobState.QUEUED)}))
+        job_id = session.scalar(_insert_unless_active(session.get_bind().dialect.name),
+                                {**values, "state": str(JobState.QUEUED)})
         queued = job_id is not None
         if job_id is None:
             job_id = session.scalar(insert(Job.__table__).values(**values, state=str(JobState.HELD))
@@ -86,26 +87,30 @@ class JobDispatcher:
                   "project_id": caller.project_id if caller else None,
                   "user_id": caller.user_id if caller else None}
         session.flush()
-        job_id = session.scalar(_insert_unless_active(session, {**values, "state": str(target)}))
+        job_id = session.scalar(_insert_unless_active(session.get_bind().dialect.name),
+                                {**values, "state": str(target)})
         if job_id is None:
             return self.submit(session, operation, caller, max_attempts)
-        session.execute(insert(AgentCommand.__table__), [
-            {"host_id": command.host_id, "job_id": job_id, "step": 0, "name": command.name,
-             "payload": command.payload, "state": str(CommandState.PENDING), "deliveries": 0, "created_at": now}
-            for command in commands])
+        for command in commands:
+            session.execute(_INSERT_COMMAND, {
+                "host_id": command.host_id, "job_id": job_id, "step": 0, "name": command.name,
+                "payload": command.payload, "state": str(CommandState.PENDING), "deliveries": 0, "created_at": now})
         for host_id in {command.host_id for command in commands}:
             mark_commands_written(session, host_id)
         return SubmittedJob(job_id, JobState(target))
 
 
-def _insert_unless_active(session: Session, values: dict):
+@cache
+def _insert_unless_active(dialect_name: str):
     """INSERT … ON CONFLICT DO NOTHING against the one-active-job-per-resource index: the id
-    of the new queued job, or no row when the resource has an active job."""
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    statement = module.insert(Job.__table__).values(**values).on_conflict_do_nothing(
+    of the new job, or no row when the resource has an active job. Built once per dialect."""
+    module = postgresql if dialect_name == "postgresql" else sqlite
+    statement = module.insert(Job.__table__).on_conflict_do_nothing(
         index_elements=["entity_id"], index_where=text(ACTIVE_CONDITION))
     return statement.returning(Job.__table__.c.id)
+
+
+_INSERT_COMMAND = insert(AgentCommand.__table__)
 
 
 # --- claiming and moving ---------------------------------------------------------------------
