@@ -126,6 +126,15 @@ class StorageDriver(abc.ABC):
         storage driver implements it for real.)"""
 
 
+    def export_image(self, image: str, destination: str) -> tuple[str, float]:
+        """Copy the image volume ``image`` (a guest's disk saved on this host, see
+        ComputeDriver.snapshot) to secondary storage at ``destination``
+        (``nfs://server/export/path/file``), hashing it on the way, so that every host of the
+        zone can make root disks from it; its checksum (``sha256:<hex>``) and its size in GiB.
+        An unknown image is a DriverError; a failed copy leaves nothing at ``destination``."""
+        raise DriverError(f"{type(self).__name__} cannot copy images to secondary storage")
+
+
 class NetworkDriver(abc.ABC):
     @abc.abstractmethod
     def create_network(self, name: str, vlan: int | None) -> None:

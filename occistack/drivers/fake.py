@@ -7,6 +7,7 @@ make a backend fail on purpose with :meth:`FailureSwitch.fail_next`.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from dataclasses import dataclass, field
 from typing import Callable
@@ -100,12 +101,17 @@ class FakeStorageDriver(StorageDriver):
     #: what every fake download reports as the image's size.
     TEMPLATE_SIZE_GIB = 2.0
 
-    def __init__(self, guest_exists: Callable[[str], bool] = lambda _name: True) -> None:
-        #: whether the host has a guest of that name (FakeDrivers asks its compute fake).
+    def __init__(self, guest_exists: Callable[[str], bool] = lambda _name: True,
+                 image_exists: Callable[[str], bool] = lambda _name: True) -> None:
+        #: whether the host has a guest, or a saved image, of that name (FakeDrivers asks its
+        #: compute fake).
         self.guest_exists = guest_exists
+        self.image_exists = image_exists
         self.volumes: dict[str, dict] = {}
         #: destination → (url, checksum) of every image downloaded into secondary storage.
         self.templates: dict[str, tuple[str, str]] = {}
+        #: destination → (image, checksum) of every saved image copied to secondary storage.
+        self.exported: dict[str, tuple[str, str]] = {}
         self.failures = FailureSwitch()
         self._lock = threading.Lock()
 
@@ -149,6 +155,15 @@ class FakeStorageDriver(StorageDriver):
             record = self.volumes.get(volume)
             if record and record["attached_to"] == guest:
                 record["attached_to"] = None
+
+    def export_image(self, image: str, destination: str) -> tuple[str, float]:
+        self.failures.check("export_image")
+        if not self.image_exists(image):
+            raise DriverError(f"no image named {image} on this host")
+        checksum = "sha256:" + hashlib.sha256(f"{image} at {destination}".encode()).hexdigest()
+        with self._lock:
+            self.exported[destination] = (image, checksum)
+        return checksum, self.TEMPLATE_SIZE_GIB
 
     def download_template(self, url: str, checksum: str, destination: str) -> float:
         self.failures.check("download_template")
@@ -228,3 +243,4 @@ class FakeDrivers:
     def __post_init__(self) -> None:
         # Like a real host, storage attaches only to guests the hypervisor has.
         self.storage.guest_exists = lambda name: name in self.compute.guests
+        self.storage.image_exists = lambda name: name in self.compute.images

@@ -15,7 +15,9 @@ deploy_guest       ``guest`` (GuestSpec fields), ``networks`` [{name, vlan, and 
 power_guest        ``name``, ``operation`` (start, stop, poweroff, reboot, reset, suspend)
 destroy_guest      ``name``, ``volumes`` [names], ``macs`` [MACs], ``networks`` [names]: detach,
                    unplug, destroy; networks no other guest uses are taken down
-snapshot_guest     ``name``, ``image`` (``template_id``: the server's, returned untouched)
+snapshot_guest     ``name``, ``image`` (``template_id``: the server's, returned untouched); with
+                   ``destination`` (nfs://…), the image is copied to secondary storage too,
+                   and the answer carries its ``checksum`` and ``size_gib``
 create_volume      ``name``, ``size_gib``;  resize_volume: the same;  delete_volume: ``name``
 attach_volume      ``guest``, ``volume``, ``device``;  detach_volume: ``guest``, ``volume``
 plug_nic           ``guest``, ``network``, ``vlan``, ``mac`` (``address``, ``cidr``, ``dhcp_server``,
@@ -156,10 +158,21 @@ class CommandRunner:
         self._remove_config_drive(name)
         return {}
 
-    def _snapshot_guest(self, name: str, image: str, template_id: int | None = None) -> dict:
+    def _snapshot_guest(self, name: str, image: str, template_id: int | None = None,
+                        destination: str | None = None) -> dict:
         # template_id is the server's own note, read back with the answer.
         self.drivers.compute.snapshot(name, image)
-        return {}
+        if destination is None:
+            return {}
+        try:
+            checksum, size_gib = self.drivers.storage.export_image(image, destination)
+        except DriverError:
+            try:
+                self.drivers.storage.delete_volume(image)  # a saved image no one can use
+            except DriverError as error:
+                log.warning("could not remove image %s after its copy failed: %s", image, error)
+            raise
+        return {"checksum": checksum, "size_gib": size_gib}
 
     def _create_volume(self, name: str, size_gib: float) -> dict:
         self.drivers.storage.create_volume(name, size_gib)

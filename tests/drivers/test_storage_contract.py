@@ -126,7 +126,8 @@ def real_storage(request):
 def _storage_backend(request):
     kind = request.param
     if kind == "fake":
-        backend = StorageBackend(kind, FakeStorageDriver(guest_exists=lambda name: name == "fake-guest"), running_guest="fake-guest")
+        fake = FakeStorageDriver(guest_exists=lambda name: name == "fake-guest", image_exists=lambda _name: False)
+        backend = StorageBackend(kind, fake, running_guest="fake-guest")
         yield backend
         return
     if kind == "libvirt-test":
@@ -346,6 +347,34 @@ def test_a_template_comes_from_secondary_storage(qemu_storage, templates, templa
     assert _qemu_img_info(_volume_path(qemu_storage, name))["format"] == "qcow2"
     qemu_storage.delete_volume(name)
     templates.delete(f"{name}.qcow2")
+
+
+def test_copying_an_unknown_image_to_secondary_storage_is_refused(storage):
+    with pytest.raises(DriverError, match="no (image|volume) named"):
+        storage.driver.export_image(storage.prefix + "never-saved", "nfs://127.0.0.1/nowhere/never-saved.qcow2")
+
+
+def test_an_image_copied_to_secondary_storage_is_a_template_again(qemu_storage, templates, template_file):
+    """What a save does after the compute driver's snapshot: the image volume streams out of
+    libvirt into NFS, checksummed on the way; any host can then make it a template again."""
+    image, checksum = template_file
+    name = f"{GUEST_PREFIX}{uuid.uuid4().hex[:6]}-saved"
+    qemu_storage.ensure_template(name, str(image), checksum)
+    path = f"saved/{name}.qcow2"
+    copied, size_gib = qemu_storage.export_image(name, templates.url_for(path))
+    stored = b"".join(templates.read_chunks(path))
+    assert copied == "sha256:" + hashlib.sha256(stored).hexdigest()
+    assert size_gib == pytest.approx(len(stored) / GIB)
+    again = f"{name}-again"
+    qemu_storage.ensure_template(again, templates.url_for(path), copied)
+    info = _qemu_img_info(_volume_path(qemu_storage, again))
+    assert info["format"] == "qcow2" and info["virtual-size"] == 8 * MIB
+    for volume in (again, name):
+        qemu_storage.delete_volume(volume)
+    templates.delete(path)
+    with pytest.raises(DriverError):
+        qemu_storage.export_image(name, templates.url_for(path))
+    assert not templates.exists(path) and not [n for n in templates.list("saved") if name in n]
 
 
 # --- secondary storage on NFS -------------------------------------------------------------------

@@ -21,8 +21,10 @@ from occistack.model import (
     IpAllocation,
     Job,
     NetworkInterface,
+    OsTemplate,
     Pod,
     Quota,
+    SecondaryStorage,
     StoragePool,
     UsageRecord,
     User,
@@ -332,6 +334,48 @@ def test_a_mac_address_taken_meanwhile_is_drawn_again(world, client, monkeypatch
     assert state_of(client, f"/compute/{second}")["occi.compute.state"] == "active"
     for vm in (first, second):
         client.delete(f"/compute/{vm}", status=200)
+
+
+def test_a_saved_compute_is_copied_to_secondary_storage_and_deploys_anywhere_from_there(world, client):
+    """Save copies the guest's disk to the zone's secondary storage (checksummed), so that a
+    compute made from the saved template gets its root disk from there, on whichever host."""
+    vm = entity_id(path_of(create(client).headers["Location"]))
+    client.post(f"/compute/{vm}?action=save", "\n".join([
+        f'Category: save; scheme="{INFRA[:-1]}/compute/action#"; class="action"',
+        'X-OCCI-Attribute: name="saved-for-everyone"']), headers=TEXT, status=200)
+    with world.session_factory() as session:
+        template = session.scalar(select(OsTemplate).where(OsTemplate.term == "saved-for-everyone"))
+        store = session.get(SecondaryStorage, template.secondary_storage_id)
+        destination = f"{store.url.rstrip('/')}/template/tmpl/{template.id}/saved-for-everyone.qcow2"
+        assert (template.state, template.secondary_path) == (
+            "ready", f"template/tmpl/{template.id}/saved-for-everyone.qcow2")
+    image, checksum = world.drivers.storage.exported[destination]
+    assert image == "saved-for-everyone" and template.checksum == checksum
+    copy = entity_id(path_of(client.post("/compute/", "\n".join([
+        f'Category: compute; scheme="{INFRA}"; class="kind"',
+        f'Category: saved-for-everyone; scheme="{OS_TPL}"; class="mixin"']), headers=TEXT,
+        status=201).headers["Location"]))
+    with world.session_factory() as session:
+        deploy = session.scalar(select(AgentCommand).join(Job, AgentCommand.job_id == Job.id)
+                                .where(Job.entity_id == copy, AgentCommand.name == "deploy_guest"))
+        assert deploy.payload["root_disk"]["source"] == destination
+        assert deploy.payload["root_disk"]["checksum"] == checksum
+    assert state_of(client, f"/compute/{copy}")["occi.compute.state"] == "active"
+    for compute in (copy, vm):
+        client.delete(f"/compute/{compute}", status=200)
+
+
+def test_a_save_whose_copy_fails_leaves_the_template_in_error_saying_why(world, client):
+    vm = entity_id(path_of(create(client).headers["Location"]))
+    world.drivers.storage.failures.fail_next("export_image", "the NFS server went away")
+    client.post(f"/compute/{vm}?action=save", "\n".join([
+        f'Category: save; scheme="{INFRA[:-1]}/compute/action#"; class="action"',
+        'X-OCCI-Attribute: name="saved-in-vain"']), headers=TEXT, status=200)
+    with world.session_factory() as session:
+        template = session.scalar(select(OsTemplate).where(OsTemplate.term == "saved-in-vain"))
+        assert template.state == "error" and "the NFS server went away" in template.description
+    assert state_of(client, f"/compute/{vm}")["occi.compute.state"] == "active"  # the compute is unharmed
+    client.delete(f"/compute/{vm}", status=200)
 
 
 # --- usage and events ---------------------------------------------------------------------------

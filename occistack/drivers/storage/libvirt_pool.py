@@ -19,6 +19,7 @@ import threading
 import time
 import uuid
 import xml.etree.ElementTree as ET
+from typing import Iterator
 
 import libvirt
 
@@ -27,12 +28,13 @@ from ..libvirt.compute import disk_in_pool
 from ..libvirt.connection import Connection, Opener
 from ..libvirt.errors import translated
 from .checksums import parse_checksum
-from .secondary import NfsSecondaryStorage, download_template, open_source
+from .secondary import NfsSecondaryStorage, download_template, open_source, store_hashed
 from .volumes import GIB, DirPool, NetfsPool, bytes_for, disk_xml, find_disk, volume_format_of, volume_xml
 
 log = logging.getLogger(__name__)
 
 ROOT_DISK_SUFFIX = "-root"
+STREAM_CHUNK = 1024 * 1024
 
 
 class LibvirtPoolStorageDriver(StorageDriver):
@@ -280,6 +282,31 @@ class LibvirtPoolStorageDriver(StorageDriver):
         self._refuse_existing(pool, template_name)
         volume_format = volume_format_of(description)
         pool.createXMLFrom(volume_xml(template_name, uploaded.info()[1], volume_format), uploaded, 0)
+
+    def export_image(self, image: str, destination: str) -> tuple[str, float]:
+        """The contract's export: the image volume's bytes streamed out of libvirt and into
+        secondary storage over NFS, hashed on the way. Not retried on a new connection: the
+        stream is read once."""
+        action = f"copy image {image} to {destination}"
+        conn = self.connection.current
+        with translated(action):
+            volume = self._volume(conn, image)
+            stream = conn.newStream(0)
+            volume.download(stream, 0, 0, 0)
+
+            def chunks() -> Iterator[bytes]:
+                try:
+                    while data := stream.recv(STREAM_CHUNK):
+                        yield data
+                    stream.finish()
+                except BaseException:
+                    stream.abort()
+                    raise
+
+            store = self.secondary.store_hashed if self.secondary is not None else store_hashed
+            checksum, stored = store(destination, chunks())
+        log.info("copied image %s to %s (%s, %d bytes)", image, destination, checksum, stored)
+        return checksum, stored / GIB
 
     def prepare_root_disk(self, guest_name: str, template_volume: str, size_gib: float) -> str:
         """A qcow2 root disk for ``guest_name`` backed by ``template_volume`` and grown to

@@ -11,6 +11,7 @@ half-written or corrupt template under its final name.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import uuid
@@ -116,6 +117,20 @@ class NfsSecondaryStorage:
         with open_source(source, timeout=self.timeout, max_bytes=self.max_bytes) as (chunks, _size):
             return self._store(self.relative(path), chunks, verify=None)
 
+    def store_hashed(self, destination: str, chunks: Iterator[bytes]) -> tuple[str, int]:
+        """Write ``chunks`` at ``destination`` (an nfs:// URL under this storage, or a relative
+        path), hashing them on the way; (``sha256:<hex>``, bytes stored). Written under a
+        temporary name and renamed when complete."""
+        hasher = hashlib.sha256()
+
+        def hashed() -> Iterator[bytes]:
+            for chunk in chunks:
+                hasher.update(chunk)
+                yield chunk
+
+        stored = self._store(self.relative(destination), hashed(), verify=None)
+        return f"sha256:{hasher.hexdigest()}", stored
+
     def download_template(self, url: str, checksum: str, destination: str) -> float:
         """The contract's download: ``url`` (http, https or nfs) into ``destination`` (an nfs://
         URL under this storage, or a relative path), verified against ``checksum``; GiB stored."""
@@ -151,6 +166,16 @@ class NfsSecondaryStorage:
                 log.warning("could not remove %s from %s: %s", partial, self.url, cleanup_error)
             raise
         return written
+
+
+def store_hashed(destination: str, chunks: Iterator[bytes], **options) -> tuple[str, int]:
+    """:meth:`NfsSecondaryStorage.store_hashed` into any ``nfs://`` destination, mounting the
+    deepest existing directory above it."""
+    storage, relative = NfsSecondaryStorage.containing(destination, **options)
+    try:
+        return storage.store_hashed(relative, chunks)
+    finally:
+        storage.close()
 
 
 def download_template(url: str, checksum: str, destination: str, **options) -> float:

@@ -92,15 +92,21 @@ def register_template(session: Session, *, term: str, url: str, checksum: str, z
     )
     session.add(template)
     session.flush()
-    # The path names the id, so two registrations of one term (one deleted) never share a file.
-    template.secondary_path = (f"iso/{template.id}/{term}.iso" if format == "iso"
-                               else f"template/tmpl/{template.id}/{term}.qcow2")
+    template.secondary_path = secondary_path_of(template)
     dispatcher.submit(session, Operation("download_template", f"template:{template.id}",
                                          {"template_id": template.id}))
     record_change(session, actor, "template.register", "template", template.id,
                   f"{noun} {term!r} from {template.image_url} into secondary storage {store.name!r} "
                   f"of zone {the_zone.name!r}", project_id=owner, state="started")
     return template
+
+
+def secondary_path_of(template: OsTemplate) -> str:
+    """Where a template (or ISO) lives in its secondary storage. The path names the id, so two
+    templates of one term (one deleted) never share a file."""
+    if template.format == "iso":
+        return f"iso/{template.id}/{template.term}.iso"
+    return f"template/tmpl/{template.id}/{template.term}.qcow2"
 
 
 def _check_term(term: object, noun: str) -> None:

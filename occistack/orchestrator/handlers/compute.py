@@ -13,6 +13,7 @@ from sqlalchemy import select
 from ...model import Host, NetworkInterface, OsTemplate, SecondaryStorage, StorageLink, VirtualMachine
 from ...model.states import LINK_TRANSITIONS, VM_TRANSITIONS, Event, LinkState, VmState
 from ..admin.hosts import finish_maintenance_when_empty
+from ..admin.templates import charge_secondary_storage, secondary_path_of
 from ..events import record_event
 from ..placement import NoCapacity
 from ..transitions import apply_event, apply_event_where
@@ -190,9 +191,22 @@ def _send_deferred_snapshots(ctx: StepContext, vm: VirtualMachine) -> bool:
     pending = ctx.session.scalars(select(OsTemplate).where(OsTemplate.saved_from == vm.id,
                                                            OsTemplate.state == "pending")).all()
     for template in pending:
-        ctx.send(vm.host_id, "snapshot_guest", {"name": vm.instance_name, "image": template.term,
-                                                "template_id": template.id})
+        ctx.send(vm.host_id, "snapshot_guest", _snapshot_command(ctx.session, vm, template))
     return bool(pending)
+
+
+def _snapshot_command(session, vm: VirtualMachine, template: OsTemplate) -> dict:
+    """Save the guest's disk as ``template``'s image; where the VM's zone has secondary
+    storage, the host also copies it there, so that every host of the zone can deploy it
+    (without one, the image stays on the host that saved it)."""
+    command = {"name": vm.instance_name, "image": template.term, "template_id": template.id}
+    store = session.scalar(select(SecondaryStorage).where(SecondaryStorage.zone_id == vm.zone_id,
+                                                          SecondaryStorage.enabled.is_(True))
+                           .order_by(SecondaryStorage.id).limit(1))
+    if store is not None:
+        template.secondary_storage_id, template.secondary_path = store.id, secondary_path_of(template)
+        command["destination"] = secondary_url(store.url, template.secondary_path)
+    return command
 
 
 def snapshot_vm(ctx: StepContext) -> Outcome:
@@ -201,8 +215,7 @@ def snapshot_vm(ctx: StepContext) -> Outcome:
     if vm is None or template is None:
         raise StepFailed("the compute or its new template went away before it was saved")
     if ctx.step == 0:
-        ctx.send(vm.host_id, "snapshot_guest", {"name": vm.instance_name, "image": template.term,
-                                                "template_id": template.id})
+        ctx.send(vm.host_id, "snapshot_guest", _snapshot_command(ctx.session, vm, template))
         return Outcome.WAIT
     _saved(ctx)
     return Outcome.DONE
@@ -214,6 +227,14 @@ def _saved(ctx: StepContext) -> None:
         if template is None:
             continue
         if command.error is None:
+            copied = command.result or {}
+            if copied.get("checksum") and template.secondary_storage_id is not None:
+                # In secondary storage now: any host of the zone makes root disks from it.
+                template.checksum = copied["checksum"]
+                template.size_gib = max(template.size_gib, float(copied.get("size_gib") or 0))
+                charge_secondary_storage(ctx.session, template.secondary_storage_id, template.size_gib)
+            else:
+                template.secondary_storage_id = template.secondary_path = None
             template.state = "ready"
             record_event(ctx.session, "template.save", "completed", "template", template.id,
                          project_id=template.project_id, job_id=ctx.job.id)
