@@ -163,15 +163,16 @@ class CommandRunner:
         # template_id is the server's own note, read back with the answer.
         self.drivers.compute.snapshot(name, image)
         if destination is None:
-            return {}
+            return {}  # the image stays here, the one host that can deploy it
         try:
             checksum, size_gib = self.drivers.storage.export_image(image, destination)
-        except DriverError:
+        finally:
+            # Copied, every host (this one too) makes root disks from secondary storage's copy;
+            # not copied, the image is of no use: either way it goes.
             try:
-                self.drivers.storage.delete_volume(image)  # a saved image no one can use
+                self.drivers.storage.delete_volume(image)
             except DriverError as error:
-                log.warning("could not remove image %s after its copy failed: %s", image, error)
-            raise
+                log.warning("could not remove the saved image %s: %s", image, error)
         return {"checksum": checksum, "size_gib": size_gib}
 
     def _create_volume(self, name: str, size_gib: float) -> dict:

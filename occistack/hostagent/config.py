@@ -19,6 +19,8 @@
     uplink = eth1                               ; the interface carrying its VLANs (a trunk)
     ovs_db_socket = /run/openvswitch/db.sock
     ovs_datapath = system                       ; netdev for the userspace datapath
+    switch_netns = /proc/1/ns/net               ; only when the agent runs in a network
+                                                ; namespace other than ovs-vswitchd's
     nic_model = virtio                          ; or e1000 for guests without virtio drivers
     storage = pool                              ; pool (a libvirt storage pool) or fake
     pool = occistack                            ; primary storage, as libvirt names it
@@ -58,6 +60,8 @@ class DriverConfig:
     uplink: str = ""
     ovs_db_socket: str = "/run/openvswitch/db.sock"
     ovs_datapath: str = "system"
+    #: the network namespace ovs-vswitchd runs in, by path, when the agent runs in another
+    switch_netns: str = ""
     #: the guests' NIC model: virtio, or e1000 for guests without virtio drivers
     nic_model: str = "virtio"
     storage: str = "pool"
@@ -141,6 +145,9 @@ def _drivers(path: Path, parser: configparser.ConfigParser) -> DriverConfig:
     except ValueError:
         raise ConfigError(f"{path} [drivers] stop_timeout = {config.stop_timeout!r}; it must be a number of "
                           "seconds, at least 0") from None
+    if config.switch_netns and not Path(config.switch_netns).exists():
+        raise ConfigError(f"{path} [drivers] switch_netns {config.switch_netns} does not exist; it names a "
+                          "network namespace by path, such as /proc/1/ns/net or /run/netns/<name>")
     for option, accepted in (("compute", COMPUTE_DRIVERS), ("domain_type", DOMAIN_TYPES),
                              ("network", NETWORK_DRIVERS), ("storage", STORAGE_DRIVERS),
                              ("ovs_datapath", OVS_DATAPATHS)):

@@ -72,7 +72,8 @@ def _network_driver(config: DriverConfig, work: Path):
         from ..drivers.network.ovs import OvsNetworkDriver
 
         return OvsNetworkDriver(config.ovs_bridge, config.uplink or None, config.ovs_db_socket,
-                                config.ovs_datapath, nic_model=config.nic_model, dhcp=DhcpService(work / "dhcp"))
+                                config.ovs_datapath, nic_model=config.nic_model, dhcp=DhcpService(work / "dhcp"),
+                                switch_netns=config.switch_netns or None)
     if config.network == "linux-bridge":
         from ..drivers.network.linux_bridge import LinuxBridgeNetworkDriver
 

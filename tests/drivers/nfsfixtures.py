@@ -1,9 +1,10 @@
 """A real NFS server for the tests: nfs-ganesha (userspace, FSAL VFS) exporting a temp dir.
 
 The kernel of the test machines has no NFS server or client, so the server is ganesha and the
-client is libnfs. Ganesha listens on 127.0.0.1 on two ports picked free at start -- not on 2049,
-which another session's server may hold -- and the export URLs carry them (``nfsport``,
-``mountport``), so clients need not ask rpcbind. Ganesha still refuses to start without
+client is libnfs. Ganesha listens on two ports picked free at start -- not on 2049, which
+another session's server may hold -- and the export URLs carry them (``nfsport``,
+``mountport``), so clients need not ask rpcbind. It listens on every address, so that agents
+in network namespaces of their own reach it over their veth (the URLs name 127.0.0.1). Ganesha still refuses to start without
 rpcbind to register with; it is started if nothing answers on port 111, and stopped after if
 this session started it.
 """
@@ -53,7 +54,7 @@ NFS_CORE_PARAM {{
     Protocols = 3, 4;
     NFS_Port = {nfs_port};
     MNT_Port = {mount_port};
-    Bind_addr = 127.0.0.1;
+    Bind_addr = 0.0.0.0;
     Enable_NLM = false;
     Enable_RQUOTA = false;
 }}

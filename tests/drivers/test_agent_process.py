@@ -92,6 +92,8 @@ compute = fake
      "network = 'ib'; accepted: ovs, linux-bridge, fake"),
     ("[agent]\nserver = http://x\nhost = h\ntoken = t\n[drivers]\nbridge = br0\n", "[drivers] has no option bridge"),
     ("[agent]\nserver = http://x\nhost = h\ntoken = t\n[drivers]\nstop_timeout = soon\n", "stop_timeout = 'soon'"),
+    ("[agent]\nserver = http://x\nhost = h\ntoken = t\n[drivers]\nswitch_netns = /run/netns/nowhere\n",
+     "switch_netns /run/netns/nowhere does not exist"),
     ("not an ini", "is not an INI file"),
 ])
 def test_a_bad_configuration_is_refused_saying_what_to_fix(tmp_path, text, message):

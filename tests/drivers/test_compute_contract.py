@@ -9,12 +9,17 @@ test_qemu_boot.py shows a guest that powers itself off.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import subprocess
+from pathlib import Path
 
 import pytest
 
-from occistack.drivers.base import POWER_MOVES, DriverError, GuestNotFound, InvalidGuestState
+from occistack.drivers.base import POWER_MOVES, DriverError, GuestNotFound, GuestSpec, InvalidGuestState
 from occistack.drivers.libvirt import parse_domain_devices
+from tests.drivers.conftest import GUEST_MEMORY_MIB
 
 STATES = ("running", "stopped", "suspended")
 
@@ -144,6 +149,42 @@ def test_snapshot_saves_the_root_disk_as_a_new_image(backend, start_state):
     with pytest.raises(DriverError, match="already exists"):
         backend.driver.snapshot(name, image)
     assert backend.driver.state(name) == start_state
+
+
+@pytest.mark.parametrize("backend", ["libvirt-qemu"], indirect=True)
+def test_saving_a_running_guest_leaves_the_template_its_disk_is_backed_by_untouched(backend):
+    """A root disk is a qcow2 overlay of its template, which other guests share: the saving
+    overlay is committed back into the root disk, never down into the template."""
+    pool = backend.connection.storagePoolLookupByName(backend.pool)
+    template = backend.name("template")
+    pool.createXML(f"<volume><name>{template}</name><capacity unit='MiB'>1</capacity>"
+                   "<target><format type='qcow2'/></target></volume>", 0)
+    backend.track_volume(template)
+    template_path = pool.storageVolLookupByName(template).path()
+
+    def guest_on_template(suffix: str) -> str:
+        name = backend.name(suffix)
+        backend.with_root_disk.add(name)
+        pool.createXML(f"<volume><name>{name}-root</name><capacity unit='MiB'>1</capacity>"
+                       "<target><format type='qcow2'/></target><backingStore><path>"
+                       f"{template_path}</path><format type='qcow2'/></backingStore></volume>", 0)
+        backend.track_volume(f"{name}-root")
+        backend.driver.deploy(GuestSpec(name=name, cores=1, memory_mib=GUEST_MEMORY_MIB, image="tiny"))
+        return name
+
+    first = guest_on_template("first")
+    before = hashlib.sha256(Path(template_path).read_bytes()).hexdigest()
+    image = backend.name("image")
+    backend.track_volume(image)
+    backend.driver.snapshot(first, image)
+    assert hashlib.sha256(Path(template_path).read_bytes()).hexdigest() == before, "the template was written"
+    root_path = pool.storageVolLookupByName(f"{first}-root").path()
+    chain = json.loads(subprocess.run(["qemu-img", "info", "-U", "--output=json", root_path],
+                                      capture_output=True, text=True, check=True).stdout)
+    assert chain.get("backing-filename") == template_path
+    # A second guest opens the shared template beside the first: it is nobody's to write.
+    second = guest_on_template("second")
+    assert backend.driver.state(first) == backend.driver.state(second) == "running"
 
 
 def test_host_facts_describe_the_host(backend):

@@ -130,8 +130,13 @@ def _overlay_snapshot_xml(domain_xml: str, root: Disk, overlay_path: str) -> str
 
 
 def _commit_overlay(domain, target: str) -> None:
-    """Merge the overlay back into the root disk and make the guest use the root disk again."""
-    domain.blockCommit(target, None, None, 0, libvirt.VIR_DOMAIN_BLOCK_COMMIT_ACTIVE)
+    """Merge the overlay back into the root disk and make the guest use the root disk again.
+
+    Shallow: into the overlay's own backing file, the root disk. Without it libvirt commits
+    down to the bottom of the chain -- into the template the root disk is backed by, which
+    other guests share and which must never change."""
+    domain.blockCommit(target, None, None, 0,
+                       libvirt.VIR_DOMAIN_BLOCK_COMMIT_ACTIVE | libvirt.VIR_DOMAIN_BLOCK_COMMIT_SHALLOW)
     deadline = time.monotonic() + COMMIT_TIMEOUT
     while True:
         job = domain.blockJobInfo(target, 0)

@@ -7,6 +7,10 @@ elsewhere; left in the host's namespace it would put every guest subnet into the
 table, and isolated networks routinely reuse the same CIDR (CloudStack gives each its own
 10.1.1.0/24). A veth end in a per-network namespace works with both datapaths and keeps each
 network's addresses apart, as CloudStack's virtual router does by being a separate VM.
+
+The switch's end is made in the network namespace the switch (ovs-vswitchd) runs in: the
+agent's own, usually; when the agent runs in another (a container with a network of its own),
+``switch_netns`` names the switch's by path (``/proc/1/ns/net``).
 """
 
 from __future__ import annotations
@@ -22,15 +26,15 @@ ETHTOOL_TIMEOUT = 10.0
 
 
 def ensure_server_port(namespace: str, bridge_side: str, namespace_side: str, address: str,
-                       prefixlen: int) -> bool:
+                       prefixlen: int, switch_netns: str | None = None) -> bool:
     """Make the veth pair and namespace exist with ``address`` on ``namespace_side``; True when
     they had to be (re)created, so whatever ran in an older namespace must be restarted."""
     if _port_in_place(namespace, namespace_side, address, prefixlen):
         return False
-    remove_server_port(namespace, bridge_side)
+    remove_server_port(namespace, bridge_side, switch_netns)
     try:
         netns.create(namespace)
-        with IPRoute() as host:
+        with _switch_side(switch_netns) as host:
             host.link("add", ifname=bridge_side, kind="veth", peer=namespace_side)
             host.link("set", index=_index(host, namespace_side), net_ns_fd=namespace)
             host.link("set", index=_index(host, bridge_side), state="up")
@@ -40,22 +44,22 @@ def ensure_server_port(namespace: str, bridge_side: str, namespace_side: str, ad
             inside.link("set", index=index, state="up")
             inside.link("set", index=_index(inside, "lo"), state="up")
     except (NetlinkError, OSError) as error:
-        remove_server_port(namespace, bridge_side)
+        remove_server_port(namespace, bridge_side, switch_netns)
         raise DriverError(f"cannot create the DHCP port {bridge_side} / namespace {namespace}: {error}") from error
     # The userspace datapath forwards frames from veths as they are, partial checksums included,
     # and guests drop such DHCP replies: have the kernel compute checksums before sending.
-    _disable_tx_offload(bridge_side, None)
-    _disable_tx_offload(namespace_side, namespace)
+    _disable_tx_offload(bridge_side, ["nsenter", f"--net={switch_netns}"] if switch_netns else [])
+    _disable_tx_offload(namespace_side, ["ip", "netns", "exec", namespace])
     return True
 
 
-def remove_server_port(namespace: str, bridge_side: str) -> None:
+def remove_server_port(namespace: str, bridge_side: str, switch_netns: str | None = None) -> None:
     """Remove the namespace and the veth pair; parts already gone are not an error."""
     try:
         if namespace in netns.listnetns():
             # Removing the namespace destroys the veth end inside it, and with it the pair.
             netns.remove(namespace)
-        with IPRoute() as host:
+        with _switch_side(switch_netns) as host:
             for index in host.link_lookup(ifname=bridge_side):
                 _delete_link(host, index)
     except (NetlinkError, OSError) as error:
@@ -82,6 +86,10 @@ def _port_in_place(namespace: str, interface: str, address: str, prefixlen: int)
     return (address, prefixlen) in addresses
 
 
+def _switch_side(switch_netns: str | None):
+    return NetNS(switch_netns, flags=0) if switch_netns else IPRoute()
+
+
 def _opened(namespace: str) -> NetNS:
     # flags=0: open an existing namespace, never create one by accident.
     return NetNS(namespace, flags=0)
@@ -94,10 +102,10 @@ def _index(ipr, name: str) -> int:
     return indexes[0]
 
 
-def _disable_tx_offload(interface: str, namespace: str | None) -> None:
-    command = ["ethtool", "-K", interface, "tx", "off"]
-    if namespace is not None:
-        command = ["ip", "netns", "exec", namespace, *command]
+def _disable_tx_offload(interface: str, entering: list[str]) -> None:
+    """``ethtool`` on ``interface``, run through ``entering`` (a command that enters its
+    namespace, or nothing for the agent's own)."""
+    command = [*entering, "ethtool", "-K", interface, "tx", "off"]
     try:
         result = subprocess.run(command, capture_output=True, text=True, timeout=ETHTOOL_TIMEOUT)
     except (OSError, subprocess.TimeoutExpired) as error:

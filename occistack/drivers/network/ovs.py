@@ -48,9 +48,12 @@ class OvsNetworkDriver(NetworkDriver):
 
     def __init__(self, bridge: str, uplink: str | None, db_socket: str, datapath_type: str = "system", *,
                  nic_model: str = "virtio", dhcp: DhcpService | None = None, vsctl: str = "ovs-vsctl",
-                 timeout: float = 10.0) -> None:
+                 timeout: float = 10.0, switch_netns: str | None = None) -> None:
+        """``switch_netns``: the path of the network namespace ovs-vswitchd runs in, when it
+        is not this process's (an agent in a container); DHCP ports are made there."""
         if datapath_type not in DATAPATH_TYPES:
             raise DriverError(f"datapath type {datapath_type!r} is not one of {', '.join(DATAPATH_TYPES)}")
+        self.switch_netns = switch_netns or None
         self.bridge = checked_interface_name(bridge, "bridge")
         self.uplink = checked_interface_name(uplink, "uplink") if uplink is not None else None
         self.db_socket = db_socket
@@ -172,14 +175,18 @@ class OvsNetworkDriver(NetworkDriver):
 
     def dhcp_namespace(self, network: str) -> str:
         """The namespace holding the network's DHCP server (the test and operators look inside)."""
-        return f"occi-dhcp-{short_digest(self.bridge, network)}"
+        return self.dhcp_namespace_of(self.bridge, network)
+
+    @staticmethod
+    def dhcp_namespace_of(bridge: str, network: str) -> str:
+        return f"occi-dhcp-{short_digest(bridge, network)}"
 
     def _start_dhcp(self, network: str, vlan: int | None, wanted: dict, nics: dict[str, dict]) -> None:
         dhcp = self._dhcp()
         namespace, bridge_side, inside = self._dhcp_names(network)
         subnet = ipaddress.ip_network(wanted["cidr"])
         rebuilt = namespaces.ensure_server_port(namespace, bridge_side, inside, wanted["server_address"],
-                                                subnet.prefixlen)
+                                                subnet.prefixlen, self.switch_netns)
         if rebuilt:
             dhcp.stop(network)  # a dnsmasq in a namespace that is gone serves nobody
         tag = [f"tag={vlan}"] if vlan is not None else []
@@ -202,7 +209,7 @@ class OvsNetworkDriver(NetworkDriver):
             self.dhcp.stop(network)
         self._run(["--if-exists", "del-port", self.bridge, bridge_side],
                   ["br-set-external-id", self.bridge, DHCP_KEY + network])
-        namespaces.remove_server_port(namespace, bridge_side)
+        namespaces.remove_server_port(namespace, bridge_side, self.switch_netns)
 
     def _dhcp_names(self, network: str) -> tuple[str, str, str]:
         digest = short_digest(self.bridge, network)
