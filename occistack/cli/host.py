@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 
 from ..orchestrator import admin
+from ..model import BARE_METAL
+from ..orchestrator.jobs import JobDispatcher
 from ..orchestrator.sealing import sealer_from_settings
 from .base import OrderedGroup, comma_list, document, json_option, print_document, print_rows, run, settings_of
 
@@ -40,6 +42,11 @@ def host_add(zone: str, pod: str, cluster: str, name: str, address: str, cpu_soc
         return document(added.host), added.agent_token
 
     host_document, token = run(work)
+    if token is None:
+        print_document(host_document, as_json,
+                       f"added bare-metal node {name} to cluster {cluster} (id {host_document['id']}); it runs no "
+                       f"agent: record its BMC with 'occistack host bmc {name} …' and it is Up once the BMC answers")
+        return
     print_document({**host_document, "agent_token": token}, as_json,
                    f"added host {name} to cluster {cluster} (id {host_document['id']})\n"
                    f"agent token (shown only now; only its hash is kept): {token}")
@@ -98,13 +105,19 @@ def host_delete(name: str) -> None:
 @click.option("--password-file", type=click.File("r"),
               help="A file holding the password (else it is asked for, unechoed).")
 def host_bmc(name: str, address: str, port: int, username: str, password_file) -> None:
-    """Record the host's BMC, through which HA fences it when its agent stops answering. The
-    password is sealed with the site's secret key."""
+    """Record the host's BMC, through which HA fences it when its agent stops answering (a
+    bare-metal node: through which it is switched on and off; a worker checks that it answers).
+    The password is sealed with the site's secret key."""
     password = password_file.read().strip() if password_file else click.prompt("BMC password", hide_input=True)
     sealer = sealer_from_settings(settings_of(click.get_current_context().obj["config"]))
-    run(lambda session, actor: admin.set_host_bmc(session, name, address=address, port=port, username=username,
-                                                  password=password, sealer=sealer, actor=actor))
-    click.echo(f"host {name} is fenced through the BMC at {address}:{port}")
+    node = run(lambda session, actor: admin.set_host_bmc(
+        session, name, address=address, port=port, username=username, password=password, sealer=sealer,
+        dispatcher=JobDispatcher(), actor=actor).hypervisor == BARE_METAL)
+    if node:
+        click.echo(f"bare-metal node {name} is switched through the BMC at {address}:{port}; it is Up once a worker "
+                   "has reached the BMC ('occistack host list' shows it, 'occistack events' says why not)")
+    else:
+        click.echo(f"host {name} is fenced through the BMC at {address}:{port}")
 
 
 @host.command("clear-bmc")

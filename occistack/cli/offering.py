@@ -24,14 +24,16 @@ def offering() -> None:
 @click.option("--host-tag", "host_tags", multiple=True, help="A tag the host must carry (repeat for more).")
 @click.option("--storage-tag", "storage_tags", multiple=True, help="A tag the storage must carry (repeat for more).")
 @click.option("--ha", is_flag=True, help="Restart its virtual machines elsewhere when their host fails.")
+@click.option("--hypervisor", type=click.Choice(admin.HYPERVISORS), default="KVM", show_default=True,
+              help="BareMetal: each compute gets a whole node of a BareMetal cluster, at least this big.")
 def offering_create(term: str, title: str | None, cores: int, memory_gib: float, disk_gib: float | None,
                     speed_ghz: float | None, architecture: str | None, host_tags: tuple[str, ...],
-                    storage_tags: tuple[str, ...], ha: bool) -> None:
+                    storage_tags: tuple[str, ...], ha: bool, hypervisor: str) -> None:
     """Define a service offering; TERM is its OCCI term."""
     created = run(lambda session, actor: admin.create_offering(
         session, term=term, title=title, cores=cores, memory_gib=memory_gib, disk_gib=disk_gib, speed_ghz=speed_ghz,
         architecture=architecture, host_tags=comma_list(host_tags), storage_tags=comma_list(storage_tags),
-        ha_enabled=ha, actor=actor).id)
+        ha_enabled=ha, hypervisor=hypervisor, actor=actor).id)
     click.echo(f"created offering {term} (id {created})")
 
 
@@ -40,8 +42,8 @@ def offering_create(term: str, title: str | None, cores: int, memory_gib: float,
 def offering_list(as_json: bool) -> None:
     """List the service offerings."""
     rows = run(lambda session, _actor: [document(row) for row in admin.list_offerings(session)])
-    print_rows(rows, ("id", "term", "cores", "memory_gib", "disk_gib", "host_tags", "storage_tags", "ha_enabled",
-                      "title"), as_json)
+    print_rows(rows, ("id", "term", "hypervisor", "cores", "memory_gib", "disk_gib", "host_tags", "storage_tags",
+                      "ha_enabled", "title"), as_json)
 
 
 @offering.command("delete")

@@ -6,6 +6,7 @@ Imports nothing else of occistack; ``model.occi`` (the OCCI type system) is pure
 from .accounting import EventRecord, UsageRecord
 from .catalog import CatalogGeneration, OsTemplate, ServiceOffering, Zone
 from .infrastructure import (
+    BARE_METAL,
     Cluster,
     GuestVlan,
     Host,
@@ -36,7 +37,7 @@ from .resources import (
 from .tenancy import QUOTA_RESOURCES, ROLES, ROOT_DOMAIN_ID, Account, Domain, Project, Quota, User
 
 __all__ = [
-    "Account", "AffinityGroup", "AgentCommand", "Base", "CatalogGeneration", "Cluster", "Domain",
+    "BARE_METAL", "Account", "AffinityGroup", "AgentCommand", "Base", "CatalogGeneration", "Cluster", "Domain",
     "ENTITY_ID_LENGTH", "Entity", "EntityMixin", "EventRecord", "GuestVlan", "Host", "InventoryGeneration",
     "IpAllocation", "IpRange", "Job", "Network", "NetworkInterface", "OsTemplate", "PhysicalNetwork", "Pod",
     "Project", "QUOTA_RESOURCES", "Quota", "ROLES", "ROOT_DOMAIN_ID", "Region", "SecondaryStorage",

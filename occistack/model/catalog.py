@@ -92,6 +92,9 @@ class ServiceOffering(Base):
     storage_tags: Mapped[str] = mapped_column(String(255), default="", server_default="")
     #: restart this offering's VMs elsewhere when their host fails (issue 5's HA).
     ha_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    #: "KVM" (a virtual machine on a shared host) or "BareMetal" (a whole node of a bare-metal
+    #: cluster, switched on through its BMC): the clusters its computes are placed in.
+    hypervisor: Mapped[str] = mapped_column(String(16), default="KVM", server_default="KVM")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 

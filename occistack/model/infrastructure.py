@@ -36,6 +36,10 @@ from .states import HostStatus, ResourceState, StoragePoolState
 if TYPE_CHECKING:  # resources imports this module, so only the type checker follows it back
     from .resources import NetworkInterface
 
+#: The hypervisor of a cluster whose hosts are bare-metal nodes, each given whole to one compute
+#: and switched on and off through its BMC (the other is "KVM").
+BARE_METAL = "BareMetal"
+
 #: BIGINT on PostgreSQL, INTEGER (the rowid alias) on SQLite.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -292,6 +296,6 @@ class InventoryGeneration(Base):
 
 
 __all__ = [
-    "BigId", "Cluster", "GuestVlan", "Host", "InventoryGeneration", "IpAllocation", "IpRange",
+    "BARE_METAL", "BigId", "Cluster", "GuestVlan", "Host", "InventoryGeneration", "IpAllocation", "IpRange",
     "PhysicalNetwork", "Pod", "Region", "SecondaryStorage", "StoragePool", "VlanRange",
 ]

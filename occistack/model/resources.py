@@ -82,6 +82,11 @@ class VirtualMachine(Entity):
     affinity_group_id: Mapped[int | None] = mapped_column(ForeignKey("affinity_groups.id", ondelete="SET NULL"),
                                                           index=True)
     ha_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    #: a whole node of a bare-metal cluster rather than a guest: it is switched on and off
+    #: through the node's BMC, and its host is reserved for it alone.
+    bare_metal: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    #: what a bare-metal compute's node boots from (drivers.power BOOT_DEVICES); NULL for guests.
+    boot_device: Mapped[str | None] = mapped_column(String(16))
 
     nics: Mapped[list[NetworkInterface]] = relationship(
         back_populates="vm", foreign_keys="NetworkInterface.vm_id", passive_deletes=True)

@@ -253,6 +253,9 @@ class HostEvent(StrEnum):
     PREPARE_MAINTENANCE = "prepare_maintenance"
     MAINTENANCE_READY = "maintenance_ready"
     CANCEL_MAINTENANCE = "cancel_maintenance"
+    # A bare-metal node has no agent: its BMC answering a power-status read is its sign of life.
+    BMC_ANSWERED = "bmc_answered"
+    BMC_FAILED = "bmc_failed"
 
 
 @dataclass(frozen=True)
@@ -289,6 +292,13 @@ HOST_STATUS_TRANSITIONS = PlainTable("host", {
     (H.DISCONNECTED, HE.HEARTBEATS_MISSED): H.ALERT,
     (H.ALERT, HE.FENCED): H.DOWN,
     (H.DISCONNECTED, HE.FENCED): H.DOWN,
+    # Bare-metal nodes: Up while their BMC answers, Disconnected when it stopped (or refused us).
+    **{(status, HE.BMC_ANSWERED): H.UP for status in H},
+    (H.UP, HE.BMC_FAILED): H.DISCONNECTED,
+    (H.CONNECTING, HE.BMC_FAILED): H.CONNECTING,
+    (H.DISCONNECTED, HE.BMC_FAILED): H.DISCONNECTED,
+    (H.ALERT, HE.BMC_FAILED): H.ALERT,
+    (H.DOWN, HE.BMC_FAILED): H.DOWN,
 })
 
 R = ResourceState

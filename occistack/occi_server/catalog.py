@@ -31,6 +31,7 @@ from ..model.occi.templates import (
     os_tpl_mixin,
     resource_tpl_mixin,
 )
+from ..orchestrator.bare_metal import BOOT_DEVICE_NAMES, DEFAULT_BOOT_DEVICE, is_bare_metal
 from .settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -135,10 +136,13 @@ class CatalogCache:
                                         .order_by(OsTemplate.term)):
             layer.append(_template_mixin(schemes, template))
         for offering in session.scalars(select(ServiceOffering).order_by(ServiceOffering.term)):
+            bare_metal = is_bare_metal(offering)
             layer.append(resource_tpl_mixin(schemes.resource_tpl, offering.term, offering.title,
                                             cores=offering.cores, memory_gib=offering.memory_gib,
                                             disk_gib=offering.disk_gib, speed_ghz=offering.speed_ghz,
-                                            architecture=offering.architecture))
+                                            architecture=offering.architecture,
+                                            boot_devices=tuple(BOOT_DEVICE_NAMES) if bare_metal else (),
+                                            default_boot_device=DEFAULT_BOOT_DEVICE if bare_metal else None))
         for zone in session.scalars(select(Zone).where(Zone.enabled.is_(True)).order_by(Zone.name)):
             layer.append(availability_zone_mixin(schemes.availability_zone, zone.name, zone.title))
         return layer

@@ -53,6 +53,33 @@ def claim_host(session: Session, host_id: int, cpu_mhz: int, memory_mib: int) ->
     return None if row is None else HostUsage(row.cpu_used_mhz, row.memory_used_mib)
 
 
+def _claim_whole_host_statement():
+    """Take every MHz and MiB of a host nothing holds: a bare-metal node is one compute's alone.
+    Its BMC must be recorded, since it is how the node is switched on."""
+    untouched = and_(
+        hosts.c.id == bindparam("host"),
+        hosts.c.status == str(HostStatus.UP),
+        hosts.c.resource_state == str(ResourceState.ENABLED),
+        hosts.c.bmc_address.is_not(None),
+        hosts.c.cpu_used_mhz == 0,
+        hosts.c.memory_used_mib == 0,
+    )
+    return (update(hosts).where(untouched)
+            .values(cpu_used_mhz=hosts.c.cpu_cores * hosts.c.cpu_mhz, memory_used_mib=hosts.c.memory_mib)
+            .returning(hosts.c.cpu_used_mhz, hosts.c.memory_used_mib)
+            .execution_options(synchronize_session=False))
+
+
+_CLAIM_WHOLE_HOST = _claim_whole_host_statement()
+
+
+def claim_whole_host(session: Session, host_id: int) -> HostUsage | None:
+    """Reserve all of a host that is up, enabled, has a BMC and holds nothing yet; its usage
+    after the claim (its whole CPU and memory), or None when someone holds any of it."""
+    row = session.execute(_CLAIM_WHOLE_HOST, {"host": host_id}).first()
+    return None if row is None else HostUsage(row.cpu_used_mhz, row.memory_used_mib)
+
+
 def release_host(session: Session, host_id: int | None, cpu_mhz: int, memory_mib: int) -> None:
     """Give back what a VM reserved (never below zero: a host re-added with fresh counters
     may hold less than its old VMs claimed)."""

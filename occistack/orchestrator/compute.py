@@ -12,6 +12,8 @@ from ..model import Network, NetworkInterface, OsTemplate, ServiceOffering, Virt
 from ..model.direct_writes import insert_now
 from ..model.occi.crtp import CRTP_SCHEME
 from ..model.states import VM_TRANSITIONS, Event, VmState
+from .bare_metal import bare_metal_action, deploy_bare_metal, destroy_bare_metal, is_bare_metal, refuse_links
+from .bare_metal import refuse_resize as refuse_bare_metal_resize
 from .caller import Caller
 from .dispatch import Dispatcher, FirstCommand, Operation
 from .errors import Conflict, InvalidRequest, NotFound
@@ -51,6 +53,8 @@ class ComputeRequest:
     affinity_group_id: int | None = None
     #: with no NIC requested: join the only visible network, or refuse if there are several.
     pick_network: bool = True
+    #: what a bare-metal compute's node boots from (see bare_metal.py); None: the default.
+    boot_device: str | None = None
 
 
 #: OCCI action term → (transition event, power operation for each method, default method)
@@ -102,6 +106,12 @@ def deploy_compute(session: Session, caller: Caller, request: ComputeRequest, di
     check_quota(session, caller.project_id, vms=1, cores=request.cores, memory_gib=request.memory_gib)
     offering = _offering(session, request.resource_tpl)
     zone_id = zone_id_for(session, request.zone_name) if request.zone_name is not None else None
+    if is_bare_metal(offering):
+        return deploy_bare_metal(session, caller, request, template, offering, zone_id, dispatcher, placement,
+                                 hostname=request.hostname or _hostname_from(request.title))
+    if request.boot_device is not None:
+        raise InvalidRequest("a boot device is chosen for bare-metal computes only; this compute's resource_tpl "
+                             "places it on a virtual machine host")
     vm = VirtualMachine(
         id=new_entity_id(session, request.entity_id), project_id=caller.project_id, title=request.title,
         summary=request.summary, hostname=request.hostname or _hostname_from(request.title),
@@ -146,6 +156,8 @@ def _offering(session: Session, resource_tpl: str | None) -> ServiceOffering | N
 
 def compute_action(session: Session, vm: VirtualMachine, action: str, method: str | None,
                    dispatcher: Dispatcher) -> None:
+    if vm.bare_metal:
+        return bare_metal_action(session, vm, action, method, dispatcher)
     event, operations, default_method = POWER_ACTIONS[action]
     chosen = method if method is not None else default_method
     if chosen not in operations:
@@ -164,6 +176,9 @@ def save_compute(session: Session, caller: Caller, vm: VirtualMachine, name: str
     """
     if method not in ("hot", "deferred"):
         raise InvalidRequest(f"method {method!r} is not accepted for save; accepted: hot, deferred")
+    if vm.bare_metal:
+        raise InvalidRequest("a bare-metal compute cannot be saved as an OS template: its disks are its node's "
+                             "own, out of the cloud's reach")
     if vm.state in (VmState.STARTING, VmState.DESTROYING, VmState.ERROR):
         raise Conflict(f"the compute is {VM_TRANSITIONS.occi_state(vm.state)} and cannot be saved now")
     source = session.get(OsTemplate, vm.template_id)
@@ -188,6 +203,13 @@ def save_compute(session: Session, caller: Caller, vm: VirtualMachine, name: str
 def resize_compute(session: Session, vm: VirtualMachine, cores: int, memory_gib: float,
                    resource_tpl: str | None, placement) -> None:
     """Change a stopped compute's size (a new resource_tpl), re-reserving on its host."""
+    if vm.bare_metal and ((cores, memory_gib) != (vm.cores, vm.memory_gib)
+                          or resource_tpl not in (None, vm.resource_tpl)):
+        refuse_bare_metal_resize(vm)
+    offering = _offering(session, resource_tpl)
+    if is_bare_metal(offering) and not vm.bare_metal:
+        raise InvalidRequest(f"the resource_tpl {offering.term!r} is a whole bare-metal node; a virtual machine "
+                             "cannot become one: create a new compute with it")
     if (cores, memory_gib) != (vm.cores, vm.memory_gib):
         if vm.state != VmState.STOPPED:
             raise Conflict(f"a compute can only be resized while stopped; it is "
@@ -195,11 +217,12 @@ def resize_compute(session: Session, vm: VirtualMachine, cores: int, memory_gib:
         check_quota(session, vm.project_id, cores=cores - vm.cores, memory_gib=memory_gib - vm.memory_gib)
         placement.resize_vm(session, vm, cores, memory_gib)
     vm.cores, vm.memory_gib, vm.resource_tpl = cores, memory_gib, resource_tpl
-    offering = _offering(session, resource_tpl)
     vm.offering_id = offering.id if offering else None
 
 
 def destroy_compute(session: Session, vm: VirtualMachine, dispatcher: Dispatcher) -> None:
+    if vm.bare_metal:
+        return destroy_bare_metal(session, vm, dispatcher)
     apply_event(session, vm, VM_TRANSITIONS, Event.DESTROY)
     dispatcher.submit(session, Operation("destroy_vm", vm.id))
     record_event(session, "vm.destroy", "scheduled", "compute", vm.id, project_id=vm.project_id)
@@ -207,6 +230,7 @@ def destroy_compute(session: Session, vm: VirtualMachine, dispatcher: Dispatcher
 
 def attach_nic(session: Session, caller: Caller, vm: VirtualMachine, request: NicRequest,
                dispatcher: Dispatcher) -> NetworkInterface:
+    refuse_links(vm, "network links")
     if vm.state not in (VmState.RUNNING, VmState.STOPPED, VmState.SUSPENDED):
         raise Conflict(f"the compute is {vm.state}; wait until it is active or inactive to link a network")
     nic = add_nic(session, vm, request, caller)

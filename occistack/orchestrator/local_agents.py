@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..hostagent.agent import Agent
 from ..hostagent.protocol import HostFacts, decode, encode
-from ..model import Host
+from ..model import BARE_METAL, Host
 from . import gateway
 from .agent_channel import AgentChannel
 from .wakeups import Notifier
@@ -70,12 +70,18 @@ def launch_local_agents(session_factory: sessionmaker[Session], host_names: list
                         advance=None) -> LocalAgents:
     """Agents for the named hosts (every host of the database when the list is ["*"]),
     registered. ``drivers_for(host_name)`` gives each its drivers. A simulated host reports
-    the capacity its administrator declared for it."""
+    the capacity its administrator declared for it. Bare-metal nodes run no agent: "*" leaves
+    them out, and naming one is a mistake."""
     with session_factory() as session, session.begin():
         statement = select(Host).order_by(Host.id)
         if host_names != ["*"]:
             statement = statement.where(Host.name.in_(host_names))
         hosts = session.scalars(statement).all()
+        nodes = [host.name for host in hosts if host.hypervisor == BARE_METAL]
+        if nodes and host_names != ["*"]:
+            raise LookupError(f"in-process agents are configured for bare-metal nodes, which run no agent: "
+                              f"{', '.join(nodes)}")
+        hosts = [host for host in hosts if host.hypervisor != BARE_METAL]
         missing = set(host_names) - {host.name for host in hosts} - {"*"}
         if missing:
             raise LookupError(f"in-process agents are configured for hosts that do not exist: "

@@ -18,7 +18,11 @@ The rules:
   tag, and has the CPU and memory free counting overcommit;
 * the root disk goes to a usable, unavoided pool carrying the storage tags that the host
   reaches (its cluster's, then zone-wide ones) and that stays within the threshold after
-  allocation. A cluster without such a pool is passed over for the next one, not a failure.
+  allocation. A cluster without such a pool is passed over for the next one, not a failure;
+* a *whole-host* request (a bare-metal compute) takes a host that nothing holds, at least as
+  big as asked -- in the first cluster that has one, the smallest (fewest MiB, then MHz, then
+  lowest id), so that big nodes stay free for big requests. The capacity threshold does not
+  apply: a node is either free or taken.
 
 ``first_fit`` takes zones, pods, clusters, hosts and pools in id order, the first fit wins.
 ``dispersing`` spreads the load: within a zone, the cluster with the lowest allocated memory
@@ -62,6 +66,8 @@ class PlacementRequest:
     anti_affinity_host_ids: frozenset[int] = frozenset()
     strategy: str = FIRST_FIT
     pool_id: int | None = None
+    #: the VM takes the whole host (a bare-metal node), not a share of it.
+    whole_host: bool = False
 
     def __post_init__(self) -> None:
         if self.cpu_mhz <= 0 or self.memory_mib <= 0:
@@ -138,7 +144,7 @@ class _Search:
 
     __slots__ = ("topology", "avoid", "threshold", "cpu", "memory", "disk", "host_tags",
                  "storage_tags", "hypervisor", "affinity", "affinity_clusters", "excluded_hosts",
-                 "pool_id", "dispersing")
+                 "pool_id", "dispersing", "whole_host", "cluster_threshold")
 
     def __init__(self, request: PlacementRequest, topology: Topology, avoid: AvoidSet,
                  threshold: float):
@@ -152,12 +158,18 @@ class _Search:
             for host_id in self.affinity if host_id in topology.hosts)
         self.excluded_hosts = avoid.hosts | request.anti_affinity_host_ids
         self.dispersing = request.strategy == DISPERSING
+        self.whole_host = request.whole_host
+        # A node is free or taken: how loaded its cluster is says nothing about whether it fits.
+        self.cluster_threshold = float("inf") if request.whole_host else threshold
 
     def in_zone(self, zone_id: int) -> Placement | None:
         clusters = self.clusters_that_may_fit(zone_id)
         if self.dispersing:
             clusters = sorted(clusters, key=_memory_ratio_then_id)
-        choose_host = self.roomiest_host if self.dispersing else self.first_fitting_host
+        if self.whole_host:
+            choose_host = self.smallest_free_host
+        else:
+            choose_host = self.roomiest_host if self.dispersing else self.first_fitting_host
         for load in clusters:
             # The pool first: a cluster's pools are fewer than its hosts, and when storage is
             # what is short, skipping on it saves scanning every cluster's hosts for nothing.
@@ -173,7 +185,7 @@ class _Search:
 
     def clusters_that_may_fit(self, zone_id: int) -> Iterator[ClusterLoad]:
         """Clusters passing every cluster-level rule whose aggregates leave room for a fit."""
-        avoid, threshold, cpu, memory = self.avoid, self.threshold, self.cpu, self.memory
+        avoid, threshold, cpu, memory = self.avoid, self.cluster_threshold, self.cpu, self.memory
         host_tags, affinity_clusters = self.host_tags, self.affinity_clusters
         for pod in self.topology.pods_in_zone(zone_id):
             if not pod.enabled or pod.id in avoid.pods:
@@ -192,6 +204,16 @@ class _Search:
                 and host.memory_free_mib >= self.memory and host.id not in self.excluded_hosts
                 and self.host_tags <= host.tags
                 and (not self.affinity or host.id in self.affinity))
+
+    def host_is_free_and_fits(self, host: HostSnapshot) -> bool:
+        return (host.schedulable and host.cpu_used_mhz == 0 and host.memory_used_mib == 0
+                and host.cpu_total_mhz >= self.cpu and host.memory_total_mib >= self.memory
+                and host.id not in self.excluded_hosts and self.host_tags <= host.tags
+                and (not self.affinity or host.id in self.affinity))
+
+    def smallest_free_host(self, load: ClusterLoad) -> HostSnapshot | None:
+        fits = self.host_is_free_and_fits
+        return min((host for host in load.hosts if fits(host)), key=_size_then_id, default=None)
 
     def first_fitting_host(self, load: ClusterLoad) -> HostSnapshot | None:
         fits = self.host_fits
@@ -224,6 +246,10 @@ class _Search:
 
 def _memory_ratio_then_id(load: ClusterLoad) -> tuple[float, int]:
     return load.memory_ratio, load.cluster.id
+
+
+def _size_then_id(host: HostSnapshot) -> tuple[int, int, int]:
+    return host.memory_total_mib, host.cpu_total_mhz, host.id
 
 
 def _allocated_ratio_then_id(pool: PoolSnapshot) -> tuple[float, int]:

@@ -83,7 +83,7 @@ def _walk_cluster(walk: _Walk, load: ClusterLoad, hosts) -> None:
     elif cluster.hypervisor != hypervisor:
         tally.add(CLUSTER, f"cluster is not a {hypervisor} cluster",
                   f"clusters are not {hypervisor} clusters")
-    elif load.above_threshold(walk.threshold):
+    elif not walk.request.whole_host and load.above_threshold(walk.threshold):
         tally.add(CLUSTER, f"cluster is above the {walk.percent} capacity threshold",
                   f"clusters are above the {walk.percent} capacity threshold")
     else:
@@ -110,10 +110,23 @@ def _tell_host(walk: _Walk, host: HostSnapshot) -> bool:
         else:
             tally.add(HOST, f"host lacks some of the host tags {tags}",
                       f"hosts lack some of the host tags {tags}")
+    elif request.whole_host:
+        return _tell_node(tally, host, request)
     elif host.cpu_free_mhz < request.cpu_mhz:
         tally.short_of_cpu += 1
     elif host.memory_free_mib < request.memory_mib:
         tally.short_of_memory += 1
+    else:
+        return True
+    return False
+
+
+def _tell_node(tally: _Tally, host: HostSnapshot, request: PlacementRequest) -> bool:
+    """The rules only a whole-host request has: the node must be free and big enough."""
+    if host.cpu_used_mhz or host.memory_used_mib:
+        tally.add(HOST, "host is taken", "hosts are taken")
+    elif host.cpu_total_mhz < request.cpu_mhz or host.memory_total_mib < request.memory_mib:
+        tally.add(HOST, "host is too small", "hosts are too small")
     else:
         return True
     return False
@@ -209,6 +222,9 @@ def _headline(request: PlacementRequest, topology: Topology) -> str:
         verb = "cannot" if group == 1 else "can"
         return f"{hosts} of the VM's affinity group {where} {verb} take {need}"
     tagged = f" tagged {_quoted(request.host_tags)}" if request.host_tags else ""
+    if request.whole_host:
+        return (f"no free {request.hypervisor} host{tagged} {where} has {request.cpu_mhz} MHz of CPU and "
+                f"{request.memory_mib} MiB of memory")
     return f"no {request.hypervisor} host{tagged} {where} can take {need}"
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..model import (
+    BARE_METAL,
     AffinityGroup,
     Cluster,
     Host,
@@ -133,6 +134,28 @@ class PlacementService:
         if placement != planned.placement:
             _reserve_on(vm, planned.request, placement)
         return placement
+
+    def place_whole_host(self, session: Session, vm: VirtualMachine, *, zone_id: int | None,
+                         host_tags: frozenset[str] = frozenset()) -> Placement:
+        """Choose and claim a whole bare-metal node for ``vm``: Up, enabled, with a BMC, held by
+        nothing, and at least as big as the VM asks. Its whole CPU and memory are reserved on
+        the VM (so that :meth:`release_vm` gives exactly them back); NoCapacity says why none."""
+        request = PlacementRequest(
+            cpu_mhz=vm_cpu_mhz(vm), memory_mib=vm_memory_mib(vm), zone_id=zone_id, host_tags=host_tags,
+            hypervisor=BARE_METAL, whole_host=True, strategy=self.strategy)
+        for _ in range(_CLAIM_ATTEMPTS):
+            placement = self._plan(session, request, AvoidSet())
+            usage = capacity.claim_whole_host(session, placement.host_id)
+            if usage is None:
+                self._refresh_host(session, placement.host_id)
+                continue
+            self._set_host_usage(placement.host_id, usage.cpu_used_mhz, usage.memory_used_mib)
+            self._note(session, "host-claim", placement.host_id, usage.cpu_used_mhz, usage.memory_used_mib)
+            vm.host_id, vm.storage_pool_id, vm.zone_id = placement.host_id, None, placement.zone_id
+            vm.reserved_cpu_mhz, vm.reserved_memory_mib, vm.root_disk_gib = (
+                usage.cpu_used_mhz, usage.memory_used_mib, 0.0)
+            return placement
+        raise NoCapacity("bare-metal nodes kept being taken under concurrent requests; try again")
 
     def move_vm(self, session: Session, vm: VirtualMachine, avoid_hosts: set[int]) -> Placement:
         """Release ``vm``'s host and pool and place it again on a host not in ``avoid_hosts``
@@ -314,7 +337,8 @@ class PlacementService:
 
 _HOST_SELECT = select(Host.id, Host.name, Host.zone_id, Host.pod_id, Host.cluster_id, Host.cpu_cores, Host.cpu_mhz,
                       Host.memory_mib, Host.cpu_used_mhz, Host.memory_used_mib, Host.cpu_overcommit,
-                      Host.memory_overcommit, Host.tags, Host.status, Host.resource_state, Host.hypervisor)
+                      Host.memory_overcommit, Host.tags, Host.status, Host.resource_state, Host.hypervisor,
+                      Host.bmc_address)
 
 
 def build_topology(session: Session) -> Topology:
@@ -333,6 +357,8 @@ def host_snapshot(row) -> HostSnapshot:
     elif row.resource_state != ResourceState.ENABLED:
         reason = {"maintenance": "in maintenance", "prepare_for_maintenance": "going into maintenance"}.get(
             str(row.resource_state), str(row.resource_state))
+    elif row.hypervisor == BARE_METAL and not row.bmc_address:
+        reason = "without a BMC"  # it could never be switched on
     else:
         reason = ""
     return HostSnapshot(

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from ..model import StorageLink, VirtualMachine, Volume
 from ..model.states import LINK_TRANSITIONS, VOLUME_TRANSITIONS, Event, LinkState, VmState, VolumeState
+from .bare_metal import refuse_links
 from .caller import Caller
 from .dispatch import Dispatcher, Operation
 from .errors import Conflict, InvalidRequest, NotFound
@@ -112,6 +113,7 @@ def add_storage_link(session: Session, vm: VirtualMachine, request: DiskRequest,
 
 def attach_volume(session: Session, caller: Caller, vm: VirtualMachine, request: DiskRequest,
                   dispatcher: Dispatcher) -> StorageLink:
+    refuse_links(vm, "storage links")
     _require_vm_settled(vm)
     link = add_storage_link(session, vm, request, caller)
     session.flush()

@@ -68,11 +68,21 @@ def os_tpl_mixin(scheme: str, term: str, title: str | None,
                  location=f"/os_tpl/{term}/")
 
 
+#: What a compute of a bare-metal resource template boots its node from (a site attribute:
+#: OCCI has none for it).
+BOOT_DEVICE_ATTRIBUTE = "occistack.compute.boot_device"
+
+
 def resource_tpl_mixin(scheme: str, term: str, title: str | None, *, cores: int, memory_gib: float,
                        disk_gib: float | None = None, speed_ghz: float | None = None,
-                       architecture: str | None = None) -> Mixin:
+                       architecture: str | None = None, boot_devices: tuple[str, ...] = (),
+                       default_boot_device: str | None = None) -> Mixin:
     """A resource template: the sizes it fixes are immutable attributes with defaults, so a
-    compute that carries it takes those sizes and a client cannot set others beside it."""
+    compute that carries it takes those sizes and a client cannot set others beside it.
+
+    With ``boot_devices`` it is a bare-metal template: a compute carrying it is a whole node,
+    and the client may choose what the node boots from among them (``default_boot_device``
+    when it does not say)."""
     attributes = [
         AttributeDef("occi.compute.cores", type="integer", mutable=False, default=cores, minimum=1,
                      description="Number of virtual CPU cores"),
@@ -88,6 +98,9 @@ def resource_tpl_mixin(scheme: str, term: str, title: str | None, *, cores: int,
     if disk_gib is not None:
         attributes.append(AttributeDef("occi.compute.ephemeral_storage.size", type="number", mutable=False,
                                        default=float(disk_gib), description="Ephemeral disk size in gigabytes"))
+    if boot_devices:
+        attributes.append(AttributeDef(BOOT_DEVICE_ATTRIBUTE, enum=tuple(boot_devices), default=default_boot_device,
+                                       description="What the bare-metal node boots from"))
     return Mixin(scheme, term, title, attributes=tuple(attributes), depends=(RESOURCE_TPL,),
                  applies=(COMPUTE,), location=f"/resource_tpl/{term}/")
 

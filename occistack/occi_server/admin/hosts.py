@@ -17,12 +17,14 @@ SECONDARY_STORAGE_FIELDS = fields("zone:ref!", "name!", "url!", "capacity_gib:nu
 
 def _add_host(request):
     added = admin.add_host(request.dbsession, **read_body(request, HOST_FIELDS), actor=actor(request))
-    return added.host, {"agent_token": added.agent_token}
+    # A bare-metal node runs no agent, so it gets no token.
+    return added.host, ({"agent_token": added.agent_token} if added.agent_token else {})
 
 
 def _set_bmc(request, row_id: int):
     return admin.set_host_bmc(request.dbsession, row_id, **read_body(request, BMC_FIELDS),
-                              sealer=request.registry["occistack.sealer"], actor=actor(request))
+                              sealer=request.registry["occistack.sealer"],
+                              dispatcher=request.registry["occistack.dispatcher"], actor=actor(request))
 
 
 def _pool_action(change: str):

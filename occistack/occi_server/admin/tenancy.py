@@ -21,7 +21,7 @@ from .support import (
 
 OFFERING_FIELDS = fields("term!", "title", "cores:integer!", "memory_gib:number!", "disk_gib:number",
                          "speed_ghz:number", "architecture", "host_tags:texts", "storage_tags:texts",
-                         "ha_enabled:boolean")
+                         "ha_enabled:boolean", "hypervisor")
 DOMAIN_FIELDS = fields("name!", "parent:ref")
 ACCOUNT_FIELDS = fields("name!", "domain:ref", "kind")
 PROJECT_FIELDS = fields("name!", "title", "domain:ref", "account:ref")

@@ -8,9 +8,10 @@ from typing import Any
 from ...model.occi import Action, Category, Mixin
 from ...model.occi import infrastructure as infra
 from ...model.occi.openstack import OPENSTACK_PUBLIC_KEY, OPENSTACK_USER_DATA
-from ...model.occi.templates import AFFINITY_GROUP, AVAILABILITY_ZONE, os_tpl_mixin
+from ...model.occi.templates import AFFINITY_GROUP, AVAILABILITY_ZONE, BOOT_DEVICE_ATTRIBUTE, os_tpl_mixin
 from ...model.states import VM_TRANSITIONS, Event, IllegalTransition, VmState
 from ...orchestrator import affinity
+from ...orchestrator import bare_metal as bare_metal_cases
 from ...orchestrator import compute as cases
 from ...orchestrator import networks as network_cases
 from ...orchestrator import storage as storage_cases
@@ -44,6 +45,12 @@ def _actions_in(state: str) -> tuple[Action, ...]:
     return tuple(available)
 
 
+@lru_cache(maxsize=None)
+def _bare_metal_actions_in(state: str) -> tuple[Action, ...]:
+    """What a BMC can do to a bare-metal compute's node in ``state``: no suspend, no save."""
+    return tuple(action for action in _actions_in(state) if action.term in bare_metal_cases.BARE_METAL_ACTIONS)
+
+
 class ComputeHandler(KindHandler):
     kind = infra.COMPUTE
     term = "compute"
@@ -62,6 +69,8 @@ class ComputeHandler(KindHandler):
         attributes["occi.compute.state"] = VM_TRANSITIONS.occi_state(row.state)
         if row.state_message is not None:
             attributes["occi.compute.state.message"] = row.state_message
+        if row.boot_device is not None:
+            attributes[BOOT_DEVICE_ATTRIBUTE] = row.boot_device
         for tag in row_tags:
             if tag in CONTEXT_MIXINS:
                 attribute, field = CONTEXT_MIXINS[tag]
@@ -72,7 +81,8 @@ class ComputeHandler(KindHandler):
         links += [storagelink_out(scope, link, loaded.tags.get(link.id, ()))
                   for link in loaded.storage_links_by_vm.get(row.id, ())]
         return ResourceOut(location="/compute/" + row.id, kind=infra.COMPUTE, mixins=mixins,
-                           attributes=attributes, links=tuple(links), actions=self.actions(row.state))
+                           attributes=attributes, links=tuple(links),
+                           actions=_bare_metal_actions_in(row.state) if row.bare_metal else self.actions(row.state))
 
     @staticmethod
     def _mixins(scope: Scope, template_term, resource_tpl, zone_name, affinity_group, tags) -> tuple[Category, ...]:
@@ -113,8 +123,8 @@ class ComputeHandler(KindHandler):
             title=entity.attributes.get("occi.core.title"), summary=entity.attributes.get("occi.core.summary"),
             hostname=entity.attributes.get("occi.compute.hostname"), share=entity.attributes.get("occi.compute.share"),
             zone_name=zone_term(entity), tags=tuple(m.identifier for m in entity.mixins if _is_tag(m)),
-            affinity_group_id=_affinity_group_id(scope, entity),
-            nics=tuple(nics), disks=tuple(disks), **sizes, **context,
+            affinity_group_id=_affinity_group_id(scope, entity), nics=tuple(nics), disks=tuple(disks),
+            boot_device=entity.attributes.get(BOOT_DEVICE_ATTRIBUTE), **sizes, **context,
         )
         vm = cases.deploy_compute(scope.session, scope.caller, request, scope.dispatcher, scope.placement)
         return vm.id
@@ -161,6 +171,8 @@ class ComputeHandler(KindHandler):
         sizes = _sizes(entity, vm)
         cases.resize_compute(scope.session, vm, sizes["cores"], sizes["memory_gib"], sizes["resource_tpl"],
                              scope.placement)
+        if BOOT_DEVICE_ATTRIBUTE in entity.attributes:
+            bare_metal_cases.change_boot_device(vm, entity.attributes[BOOT_DEVICE_ATTRIBUTE])
         user_tags = [m.identifier for m in entity.mixins if m.user_defined]
         if mode is Mode.REPLACE:
             tags.set_user_tags(scope.session, scope.caller, vm.id, user_tags)

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ...model import Host, VirtualMachine
+from ...model import BARE_METAL, Host, VirtualMachine
 from ...model.states import RESOURCE_STATE_TRANSITIONS, HostEvent, IllegalTransition, ResourceState
-from ..errors import Conflict
+from ..dispatch import Dispatcher, Operation
+from ..errors import Conflict, InvalidRequest
 from ..gateway import new_agent_token
 from ..sealing import Sealer
 from .addresses import host_address
@@ -58,16 +59,23 @@ RESOURCE_STATE_WORDS = {
 class AddedHost:
     host: Host
     #: the secret the host's agent authenticates with; only its hash is kept, so this is the
-    #: one time anyone sees it.
-    agent_token: str
+    #: one time anyone sees it. None for a bare-metal node, which runs no agent.
+    agent_token: str | None
 
 
 def add_host(session: Session, *, cluster: Ref, name: str, address: str, cpu_cores: int, cpu_mhz: int,
              memory_mib: int, cpu_sockets: int = 1, cpu_overcommit: float = 1.0, memory_overcommit: float = 1.0,
              tags: str | list[str] | None = None, pod: Ref | None = None, zone: Ref | None = None,
              actor: Actor = SYSTEM) -> AddedHost:
+    """A host of a KVM cluster, whose agent registers with the token returned; or a node of a
+    BareMetal cluster, which runs no agent: it becomes Up once its BMC has answered (see
+    :func:`set_host_bmc`), and is never shared, so it takes no overcommit."""
     the_cluster = find_cluster(session, cluster, pod, zone)
     check_name("host", name, longest=128)
+    bare_metal = the_cluster.hypervisor == BARE_METAL
+    if bare_metal and (cpu_overcommit != 1 or memory_overcommit != 1):
+        raise InvalidRequest(f"cluster {the_cluster.name!r} is a BareMetal cluster: its nodes are each given whole "
+                             "to one compute, so their overcommit factors stay 1")
     refuse_duplicate(session, Host, "a host", [Host.name == name], f"named {name!r}")
     host = Host(
         name=name, zone_id=the_cluster.zone_id, pod_id=the_cluster.pod_id, cluster_id=the_cluster.id,
@@ -80,7 +88,7 @@ def add_host(session: Session, *, cluster: Ref, name: str, address: str, cpu_cor
         memory_overcommit=check_number("the memory overcommit factor", memory_overcommit, minimum=1),
         tags=normalise_tags("host tags", tags),
     )
-    token = new_agent_token(host)
+    token = None if bare_metal else new_agent_token(host)
     session.add(host)
     session.flush()
     record_change(session, actor, "host.add", "host", host.id,
@@ -184,15 +192,29 @@ def remove_host(session: Session, host: Ref, *, actor: Actor = SYSTEM) -> None:
 
 
 def set_host_bmc(session: Session, host: Ref, *, address: str, username: str, password: str, sealer: Sealer,
-                 port: int = 623, actor: Actor = SYSTEM) -> Host:
+                 port: int = 623, dispatcher: Dispatcher | None = None, actor: Actor = SYSTEM) -> Host:
     """Record the host's BMC (IPMI over LAN), the password sealed; HA fences the host through
-    it when its agent stops answering."""
+    it when its agent stops answering. A bare-metal node is switched on and off through it, and
+    has no agent: a job (submitted through ``dispatcher``, which a bare-metal node needs) reads
+    its power state through the BMC, and the node is Up once the BMC has answered."""
     found = _locked(session, host)
+    if found.hypervisor == BARE_METAL and dispatcher is None:
+        raise ValueError("recording a bare-metal node's BMC needs a dispatcher for the job that checks it")
     found.bmc_address = host_address("the BMC address", address)
     found.bmc_port = check_whole("the BMC port", port, 1, 65535)
     found.bmc_username = check_text("the BMC user name", username, 64)
     found.bmc_password_sealed = sealer.seal(check_text("the BMC password", password, 255))
     session.flush()
+    if found.hypervisor == BARE_METAL:
+        record_change(session, actor, "host.bmc", "host", found.id,
+                      f"bare-metal node {found.name!r} is switched through the BMC at {found.bmc_address}:"
+                      f"{found.bmc_port}; checking that it answers")
+        # Imported here: the handlers import this module (maintenance completes when a VM leaves).
+        from ..handlers.bare_metal import NODE_ENTITY
+
+        dispatcher.submit(session, Operation("check_bare_metal_node", NODE_ENTITY.format(found.id),
+                                             {"host_id": found.id}))
+        return found
     record_change(session, actor, "host.bmc", "host", found.id,
                   f"host {found.name!r} is fenced through the BMC at {found.bmc_address}:{found.bmc_port}")
     return found

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ...model import ServiceOffering, VirtualMachine
+from ...model import BARE_METAL, ServiceOffering, VirtualMachine
 from ...model.occi import is_valid_term
 from ...model.occi.crtp import CRTP_SIZES
 from ..errors import Conflict, InvalidRequest
@@ -25,6 +25,7 @@ from .common import (
     refuse_if_used,
 )
 from .lookup import find_offering
+from .pods import HYPERVISORS
 
 ARCHITECTURES = ("x86", "x64")
 _LONGEST_TERM = 64
@@ -33,8 +34,13 @@ _LONGEST_TERM = 64
 def create_offering(session: Session, *, term: str, cores: int, memory_gib: float, title: str | None = None,
                     disk_gib: float | None = None, speed_ghz: float | None = None, architecture: str | None = None,
                     host_tags: str | list[str] | None = None, storage_tags: str | list[str] | None = None,
-                    ha_enabled: bool = False, actor: Actor = SYSTEM) -> ServiceOffering:
+                    ha_enabled: bool = False, hypervisor: str = "KVM", actor: Actor = SYSTEM) -> ServiceOffering:
+    """An offering of ``hypervisor`` "BareMetal" gives its computes a whole bare-metal node each
+    (orchestrator/bare_metal.py); its cores and memory are the least such a node must have."""
     _check_term(term)
+    check_choice("hypervisor", hypervisor, HYPERVISORS)
+    if hypervisor == BARE_METAL:
+        _check_bare_metal(disk_gib, storage_tags, ha_enabled)
     refuse_duplicate(session, ServiceOffering, "a service offering", [ServiceOffering.term == term],
                      f"with the term {term!r}")
     offering = ServiceOffering(
@@ -45,13 +51,24 @@ def create_offering(session: Session, *, term: str, cores: int, memory_gib: floa
         speed_ghz=None if speed_ghz is None else check_number("the CPU speed in GHz", speed_ghz, above=0),
         architecture=None if architecture is None else check_choice("architecture", architecture, ARCHITECTURES),
         host_tags=normalise_tags("host tags", host_tags), storage_tags=normalise_tags("storage tags", storage_tags),
-        ha_enabled=bool(ha_enabled),
+        ha_enabled=bool(ha_enabled), hypervisor=hypervisor,
     )
     session.add(offering)
     session.flush()
     record_change(session, actor, "offering.create", "offering", offering.id,
-                  f"offering {term!r}: {offering.cores} cores, {offering.memory_gib:g} GiB")
+                  f"{hypervisor} offering {term!r}: {offering.cores} cores, {offering.memory_gib:g} GiB")
     return offering
+
+
+def _check_bare_metal(disk_gib, storage_tags, ha_enabled) -> None:
+    """Refuse what cannot mean anything for a whole node, rather than ignore it."""
+    if disk_gib is not None:
+        raise InvalidRequest("a BareMetal offering has no disk size: its computes use their node's own disks")
+    if storage_tags:
+        raise InvalidRequest("a BareMetal offering takes no storage tags: its computes use no primary storage")
+    if ha_enabled:
+        raise InvalidRequest("a BareMetal offering cannot be HA: HA restarts a virtual machine on another host, and "
+                             "a bare-metal compute is its node")
 
 
 def _check_term(term: object) -> None:

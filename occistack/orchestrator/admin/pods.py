@@ -8,7 +8,7 @@ from ipaddress import IPv4Network
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ...model import Cluster, Host, IpAllocation, IpRange, Pod, StoragePool
+from ...model import BARE_METAL, Cluster, Host, IpAllocation, IpRange, Pod, StoragePool
 from ..errors import Conflict, InvalidRequest
 from .addresses import add_management_range, gateway_of, ipv4_network
 from .common import (
@@ -25,7 +25,7 @@ from .common import (
 )
 from .lookup import find_cluster, find_pod, find_zone
 
-HYPERVISORS = ("KVM", "BareMetal")
+HYPERVISORS = ("KVM", BARE_METAL)
 
 
 def create_pod(session: Session, *, zone: Ref, name: str, cidr: str, gateway: str,

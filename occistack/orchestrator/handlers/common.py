@@ -7,7 +7,7 @@ from urllib.parse import urlsplit, urlunsplit
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from ...model import Entity, Host, Network, VirtualMachine
+from ...model import BARE_METAL, Entity, Host, Network, VirtualMachine
 from ...model.states import HostStatus
 from ..addresses import public_ranges
 from ..networks import dhcp_server_address
@@ -42,8 +42,9 @@ def network_spec(session: Session, network: Network) -> dict:
 
 
 def up_host_in(session: Session, *, cluster_id: int | None = None, zone_id: int | None = None) -> Host | None:
-    """An Up host of the cluster (or, with no cluster, of the zone) to run storage work on."""
-    statement = select(Host).where(Host.status == str(HostStatus.UP))
+    """An Up host of the cluster (or, with no cluster, of the zone) to run storage work on:
+    one with an agent, so never a bare-metal node."""
+    statement = select(Host).where(Host.status == str(HostStatus.UP), Host.hypervisor != BARE_METAL)
     statement = statement.where(Host.cluster_id == cluster_id) if cluster_id is not None else \
         statement.where(Host.zone_id == zone_id)
     return session.scalar(statement.order_by(Host.id).limit(1))
