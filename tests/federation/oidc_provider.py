@@ -107,3 +107,45 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
 
+
+
+# --- a provider to try occistack with: python -m tests.federation.oidc_provider [--port N] -----------
+
+#: The clients of the provider the README's Authentication section uses.
+README_CLIENTS = [
+    client("fedcloud-operator",
+           {"eduperson_entitlement": ["urn:mace:egi.eu:group:fedcloud.egi.eu:role=vm_operator#aai.egi.eu"]}),
+    client("stranger", {"groups": ["other.vo"]}),
+]
+
+
+def main() -> None:
+    import argparse
+    import signal
+    import sys
+    import tempfile
+
+    from joserfc.jwk import RSAKey
+
+    parser = argparse.ArgumentParser(description="Serve a real OIDC provider (client-credentials JWTs) to try "
+                                                 "occistack's OIDC authentication with.")
+    parser.add_argument("--port", type=int, default=47301)
+    port = parser.parse_args().port
+    key = RSAKey.generate_key(2048, parameters={"kid": "demo-1", "use": "sig", "alg": "RS256"}, private=True)
+    # Stopped by a signal as by Ctrl-C: the provider process goes with us.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    with tempfile.TemporaryDirectory() as workdir:
+        provider = OidcProvider(Path(workdir), [key], README_CLIENTS, port=port)
+        provider.start()
+        print(f"OIDC provider at {provider.url}, tokens for the audience {AUDIENCE}; clients (secret = "
+              f"<client>-secret): {', '.join(c['client_id'] for c in README_CLIENTS)}. Ctrl-C stops it.", flush=True)
+        try:
+            provider._process.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            provider.stop()
+
+
+if __name__ == "__main__":
+    main()
