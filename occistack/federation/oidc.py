@@ -102,7 +102,7 @@ class TokenValidator:
         claims = unverified
         self._check_claims(issuer, claims)
         if settings.userinfo:
-            claims = {**claims, **self._userinfo(issuer, token, required=False)}
+            claims = _with_userinfo(claims, self._userinfo(issuer, token, required=False), settings.issuer)
         return identity_from_claims(issuer, claims)
 
     def _check_claims(self, issuer: TrustedIssuer, claims: dict[str, Any]) -> None:
@@ -189,7 +189,7 @@ class TokenValidator:
             raise CredentialRefused(f"the token expired at {_when(expires)}; get a new one from {settings.issuer}")
         answer.setdefault("iss", settings.issuer)
         if settings.userinfo:
-            answer = {**answer, **self._userinfo(issuer, token, required=False)}
+            answer = _with_userinfo(answer, self._userinfo(issuer, token, required=False), settings.issuer)
         return answer
 
     def _userinfo(self, issuer: TrustedIssuer, token: str, required: bool) -> dict[str, Any]:
@@ -225,6 +225,16 @@ class TokenValidator:
 
     def _trusted(self) -> str:
         return ", ".join(issuer.settings.issuer for issuer in self.issuers)
+
+
+def _with_userinfo(claims: dict[str, Any], userinfo: dict[str, Any], issuer: str) -> dict[str, Any]:
+    """The token's claims with what userinfo adds (entitlements, groups, names). Userinfo must
+    describe the token's own subject (OpenID Connect Core §5.3.2) and never replaces it."""
+    subject = claims.get("sub") or claims.get("client_id")
+    if "sub" in userinfo and subject is not None and userinfo["sub"] != subject:
+        raise CredentialRefused(f"{issuer}'s userinfo endpoint describes the subject {userinfo['sub']!r}, but the "
+                                f"token is {subject!r}'s; refusing both")
+    return {**claims, **{name: value for name, value in userinfo.items() if name not in ("sub", "client_id")}}
 
 
 def identity_from_claims(issuer: TrustedIssuer, claims: dict[str, Any]) -> FederatedIdentity:

@@ -148,6 +148,16 @@ def test_an_opaque_token_is_checked_at_the_userinfo_endpoint(oidc_app, issuer):
     assert "userinfo endpoint does not accept the token" in response.text
 
 
+def test_userinfo_adds_entitlements_to_a_jwt_but_never_changes_its_subject(oidc_app, issuer):
+    bare = token(issuer, sub="erin", eduperson_entitlement=[])
+    issuer.userinfo[bare] = {"sub": "erin", "eduperson_entitlement": [ENTITLEMENT]}
+    client(oidc_app, bare).get("/-/", status=200)  # mapped by the entitlement userinfo gave
+    other = token(issuer, sub="frank")
+    issuer.userinfo[other] = {"sub": "someone-else", "eduperson_entitlement": [ENTITLEMENT]}
+    response = client(oidc_app, other).get("/-/", status=401)
+    assert "describes the subject 'someone-else'" in response.text
+
+
 def test_an_issuer_that_cannot_be_asked_is_503_not_the_user_s_fault(oidc_app, issuer):
     issuer.down = True
     response = client(oidc_app, token(issuer)).get("/-/", status=503)
