@@ -7,7 +7,8 @@
 # dosfstools to make their boot disks; Open vSwitch (userspace
 # datapath here), ethtool and busybox (udhcpc, ping) for guest VLANs and DHCP; nfs-ganesha with
 # rpcbind and libnfs (headers for the Python binding) for secondary storage over NFS; OpenIPMI's
-# BMC simulator and ipmitool for the power tests. Installs
+# BMC simulator and ipmitool for the power tests; node and npm for the OIDC provider the
+# federation tests start (npm's oidc-provider; 9.x wants node 20 or later). Installs
 # what is missing when run as root; otherwise prints the exact command to run.
 set -euo pipefail
 
@@ -39,6 +40,8 @@ command -v rpcbind >/dev/null 2>&1 || missing+=(rpcbind)
 command -v nfs-ls >/dev/null 2>&1 || missing+=(libnfs-utils)
 command -v ipmi_sim >/dev/null 2>&1 || missing+=(openipmi)
 command -v ipmitool >/dev/null 2>&1 || missing+=(ipmitool)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0

@@ -88,3 +88,68 @@ def _wait_until_serving(port: int, server: subprocess.Popen) -> None:
             continue
         return
     pytest.fail("pserve did not start serving within 30 s")
+
+
+# --- the Authentication section ---------------------------------------------------------------------
+
+def authentication_blocks() -> dict[str, list[str]]:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Authentication", 1)[1].split("\n## ", 1)[0]
+    blocks: dict[str, list[str]] = {"sh": [], "ini": [], "yaml": []}
+    for language, body in re.findall(r"```(sh|ini|yaml)\n(.*?)```", section, flags=re.S):
+        blocks[language].append(body)
+    return blocks
+
+
+def test_authentication_examples_run_verbatim(tmp_path):
+    """Basic and OIDC as the README shows them: its provider command, its settings and rules, its
+    curl commands, against pserve on a scratch database (ports swapped for free ones)."""
+    from tests.conftest import missing_component
+    from tests.federation.oidc_provider import ProviderUnavailable, install
+
+    if shutil.which("curl") is None:
+        pytest.fail("curl is needed to run the README's examples")
+    try:
+        install()
+    except ProviderUnavailable as problem:
+        missing_component(str(problem))
+    blocks = authentication_blocks()
+    (start_provider,), (settings,), (rules,) = [blocks["sh"][1:2], blocks["ini"], blocks["yaml"]]
+    server_port, provider_port = _free_port(), _free_port()
+
+    def localised(text: str) -> str:
+        return (text.replace("127.0.0.1:6543", f"127.0.0.1:{server_port}")
+                .replace("47301", str(provider_port)).replace(".venv/bin/python", str(BIN / "python")))
+
+    database = f"sqlite:///{tmp_path}/auth.sqlite"
+    ini = tmp_path / "auth.ini"
+    ini.write_text((ROOT / "development.ini").read_text().replace(
+        "sqlite:///%(here)s/var/occistack.sqlite", database + "\n" + localised(settings)))
+    (tmp_path / "mapping.yaml").write_text(rules)
+    migrate(database)
+    done = subprocess.run([BIN / "occistack", "-c", ini, "demo"], capture_output=True, text=True)
+    assert done.returncode == 0, f"occistack demo failed:\n{done.stderr[-3000:]}"
+    provider = subprocess.Popen(["bash", "-c", "exec " + localised(start_provider).strip()], cwd=ROOT,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen([BIN / "pserve", ini, f"http_port={server_port}"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE)
+    try:
+        assert "OIDC provider at" in provider.stdout.readline()
+        _wait_until_serving(server_port, server)
+        outputs = []
+        for block in blocks["sh"][:1] + blocks["sh"][2:]:
+            done = subprocess.run(["bash", "-c", "set -euo pipefail\n" + localised(block)], capture_output=True,
+                                  text=True, timeout=60, cwd=ROOT)
+            assert done.returncode == 0, f"step failed:\n{block}\n--- stdout\n{done.stdout}\n--- stderr\n{done.stderr}"
+            outputs.append(done.stdout)
+    finally:
+        server.terminate()
+        provider.terminate()
+        server.wait(timeout=10)
+        provider.wait(timeout=10)
+    basic, bearer, refused = outputs
+    assert basic.startswith("200\n") and "the user name or password is wrong" in basic
+    assert bearer.startswith("200\n")
+    stranger, elsewhere = refused.strip().split("\n", 1)
+    assert "no mapping rule gives it a project here" in stranger and "other.vo" in stranger
+    assert "meant for the audience 'https://elsewhere.test/'" in elsewhere

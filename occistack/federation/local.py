@@ -1,4 +1,5 @@
-"""Local users authenticated by password (HTTP Basic).
+"""Local users authenticated by password (HTTP Basic), and the cache of verified credentials
+that every method shares.
 
 argon2 is slow on purpose (tens of milliseconds), far too slow to pay on every request of a
 client that sends its password each time, as Basic clients do. A successful verification is
@@ -31,6 +32,7 @@ class CredentialCache:
         self.size = size
         self._clock = clock
         self._key = secrets.token_bytes(32)
+        self._token_hasher = hashlib.blake2b(key=self._key, digest_size=32, person=b"bearer-token")
         self._entries: OrderedDict[bytes, tuple[float, Identity]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -38,24 +40,37 @@ class CredentialCache:
         # Keyed BLAKE2 is a MAC in one call, several times cheaper than HMAC-SHA256.
         return hashlib.blake2b(f"{user_name}\0{password}".encode(), key=self._key, digest_size=32).digest()
 
+    def token_fingerprint(self, token: str) -> bytes:
+        # Personalised apart from the passwords' fingerprints: no user name and password can
+        # ever stand for a bearer token in this cache. Copying a keyed state is cheaper than
+        # keying a new one, and this runs on every request that carries a token.
+        hasher = self._token_hasher.copy()
+        hasher.update(token.encode())
+        return hasher.digest()
+
     def get(self, fingerprint: bytes) -> Identity | None:
         if self.ttl <= 0:
             return None
-        with self._lock:
-            entry = self._entries.get(fingerprint)
-            if entry is None:
-                return None
-            expires, identity = entry
-            if expires < self._clock():
-                del self._entries[fingerprint]
-                return None
-            return identity
+        # A lookup is one atomic dict read (the GIL makes it so), taken without the lock: this
+        # runs on every authenticated request. Only removing an expired entry writes.
+        entry = self._entries.get(fingerprint)
+        if entry is None:
+            return None
+        expires, identity = entry
+        if expires < self._clock():
+            with self._lock:
+                self._entries.pop(fingerprint, None)
+            return None
+        return identity
 
-    def put(self, fingerprint: bytes, identity: Identity) -> None:
+    def put(self, fingerprint: bytes, identity: Identity, lifetime: float | None = None) -> None:
+        """Remember ``identity`` for ``ttl`` seconds, or ``lifetime`` if that is shorter (a token
+        that expires sooner)."""
         if self.ttl <= 0:
             return
+        lifetime = self.ttl if lifetime is None else min(self.ttl, lifetime)
         with self._lock:
-            self._entries[fingerprint] = (self._clock() + self.ttl, identity)
+            self._entries[fingerprint] = (self._clock() + lifetime, identity)
             self._entries.move_to_end(fingerprint)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)

@@ -34,11 +34,12 @@ from .resources import (
     VirtualMachine,
     Volume,
 )
-from .tenancy import QUOTA_RESOURCES, ROLES, ROOT_DOMAIN_ID, Account, Domain, Project, Quota, User
+from .tenancy import QUOTA_RESOURCES, ROLES, ROOT_DOMAIN_ID, Account, Domain, FederatedUser, Project, Quota, User
 
 __all__ = [
     "BARE_METAL", "Account", "AffinityGroup", "AgentCommand", "Base", "CatalogGeneration", "Cluster", "Domain",
-    "ENTITY_ID_LENGTH", "Entity", "EntityMixin", "EventRecord", "GuestVlan", "Host", "InventoryGeneration",
+    "ENTITY_ID_LENGTH", "Entity", "EntityMixin", "EventRecord", "FederatedUser", "GuestVlan", "Host",
+    "InventoryGeneration",
     "IpAllocation", "IpRange", "Job", "Network", "NetworkInterface", "OsTemplate", "PhysicalNetwork", "Pod",
     "Project", "QUOTA_RESOURCES", "Quota", "ROLES", "ROOT_DOMAIN_ID", "Region", "SecondaryStorage",
     "ServiceOffering", "StorageLink", "StoragePool", "UsageRecord", "User", "UserMixin", "VirtualMachine",

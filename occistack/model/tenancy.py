@@ -89,6 +89,26 @@ class User(Base):
     project: Mapped[Project] = relationship(back_populates="users")
 
 
+class FederatedUser(Base):
+    """The link between a local user and an identity of an outside issuer (an OIDC subject;
+    later an X.509 DN), made on the identity's first login. The user has no password: its
+    project and role are what the mapping rules gave at the latest login."""
+
+    __tablename__ = "federated_users"
+    __table_args__ = (UniqueConstraint("issuer", "subject"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    #: how the identity authenticates: "oidc" (later "x509").
+    method: Mapped[str] = mapped_column(String(16))
+    #: the issuer as its credentials name it (an OIDC ``iss`` URL), and its subject there.
+    issuer: Mapped[str] = mapped_column(String(255))
+    subject: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    #: when the user's project and role were last set from the mapping rules.
+    mapped_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class Quota(Base):
     """The most of one resource a project may hold; no row means no limit."""
 

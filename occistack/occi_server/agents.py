@@ -38,6 +38,9 @@ class AgentChannelContext:
 
 def agent_context(request) -> AgentChannelContext:
     request.environ["HTTP_ACCEPT"] = JSON  # refusals in JSON, whatever the agent accepts
+    # The agent's bearer token is its host's, not a user's OIDC token: the security policy's
+    # sources must not try it (nor ask an issuer about it). No user is behind an agent.
+    request.environ["occistack.identity"] = None
     return AgentChannelContext(request)
 
 

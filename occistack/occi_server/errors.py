@@ -18,6 +18,7 @@ from ..orchestrator.errors import Conflict, InvalidRequest, NotFound, NotPermitt
 from ..renderings import OCCIParseError, renderer_for
 from ..renderings.render import NotRenderable
 from .negotiation import RESPONSE_TYPES, TEXT_PLAIN, NotAcceptable, UnsupportedMediaType, response_type
+from .security import authentication_refusal
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +69,10 @@ class PageTooLarge(OCCIError):
 _USE_CASE_STATUS = {NotFound: 404, Conflict: 409, InvalidRequest: 400, NotPermitted: 403}
 
 
-def error_response(request, status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    """Render ``message`` in the client's media type (text/plain if even that cannot be agreed)."""
+def error_response(request, status: int, message: str,
+                   headers: dict[str, str] | list[tuple[str, str]] | None = None) -> Response:
+    """Render ``message`` in the client's media type (text/plain if even that cannot be agreed).
+    ``headers`` as a list of pairs may repeat a name (several WWW-Authenticate challenges)."""
     try:
         media = response_type(request.headers.get("Accept"))
     except NotAcceptable:
@@ -79,8 +82,12 @@ def error_response(request, status: int, message: str, headers: dict[str, str] |
     response = Response(body=rendered.body, status=status, content_type=rendered.content_type, charset=None)
     for name, value in rendered.headers:
         response.headers.add(name, value)
-    for name, value in (headers or {}).items():
-        response.headers[name] = value
+    if isinstance(headers, dict):
+        for name, value in headers.items():
+            response.headers[name] = value
+    else:
+        for name, value in headers or ():
+            response.headers.add(name, value)
     return response
 
 
@@ -145,8 +152,8 @@ def not_found(request):
 @forbidden_view_config()
 def forbidden(request):
     if request.authenticated_userid is None:
-        return error_response(request, 401, "authentication required: send HTTP Basic credentials",
-                              {"WWW-Authenticate": 'Basic realm="occistack"'})
+        # No credentials, or credentials that were not accepted: the policy knows which and why.
+        return error_response(request, *authentication_refusal(request))
     return error_response(request, 403, "you are not allowed to do this")
 
 

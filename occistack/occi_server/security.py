@@ -1,9 +1,14 @@
 """Authentication and authorization: a Pyramid 2 security policy composed of identity sources.
 
-Each authentication method is one small source that either recognises the request's
-credentials or passes; the policy asks them in order and the first identity wins (the shape of
-warehouse's MultiSecurityPolicy). This issue has HTTP Basic against local users; issue 6 adds
-X.509/VOMS, OIDC and Keystone sources to the list, nothing else changes.
+Each authentication method is one small source that recognises its own credentials or passes;
+the policy asks them in order and the first identity wins (the shape of warehouse's
+MultiSecurityPolicy): HTTP Basic against local users, and OIDC bearer tokens of the trusted
+issuers. X.509/VOMS and Keystone sources join the list later; nothing else changes.
+
+A source that recognises its credentials but cannot accept them raises one of the federation's
+``AuthenticationFailed`` errors. The policy keeps it for the forbidden view, which answers with
+its reason: 401 for a refused credential, 403 for a valid one no mapping rule accepts, 503 for
+an issuer that cannot be asked. Views open to everyone (the host agents' channel) never see it.
 
 Authorization is by ACL on the route contexts; which entities a user may see is decided by the
 queries, which are always scoped to the caller's project (another project's entity is a 404).
@@ -16,8 +21,24 @@ import binascii
 from contextlib import ExitStack
 
 from pyramid.authorization import ACLHelper, Authenticated, Everyone
+from pyramid.exceptions import ConfigurationError
 
-from ..federation import CredentialCache, Identity, LocalPasswordSource
+from ..federation import (
+    AuthenticationFailed,
+    BearerTokenAuthenticator,
+    CredentialCache,
+    CredentialRefused,
+    Identity,
+    IdentityNotMapped,
+    IssuerSettingsError,
+    IssuerUnavailable,
+    LocalPasswordSource,
+    MappingError,
+    MappingRules,
+    TokenValidator,
+    TrustedIssuer,
+    issuers_from_settings,
+)
 from ..model.session import read_only_session
 from ..orchestrator import Caller
 from .settings import get_settings
@@ -62,6 +83,33 @@ class BasicAuthSource:
         return user_name, password
 
 
+class BearerTokenSource:
+    """``Authorization: Bearer <token>``: an OIDC access token of a trusted issuer."""
+
+    def __init__(self, authenticator: BearerTokenAuthenticator):
+        self.authenticator = authenticator
+
+    def identify(self, request) -> Identity | None:
+        token = self._token(request)
+        if token is None:
+            return None
+        return self.authenticator.identify(token, request.registry["occistack.engine"])
+
+    def identify_cached(self, request) -> Identity | None:
+        token = self._token(request)
+        return None if token is None else self.authenticator.cached(token)
+
+    @staticmethod
+    def _token(request) -> str | None:
+        header = request.environ.get("HTTP_AUTHORIZATION")
+        if not header or not header[:7].lower() == "bearer ":
+            return None
+        token = header[7:].strip()
+        if not token:
+            raise CredentialRefused("the Authorization header says Bearer but carries no token")
+        return token
+
+
 class OCCISecurityPolicy:
     def __init__(self, sources):
         self.sources = tuple(sources)
@@ -73,10 +121,13 @@ class OCCISecurityPolicy:
         if cached is not _UNSET:
             return cached
         identity = None
-        for source in self.sources:
-            identity = source.identify(request)
-            if identity is not None:
-                break
+        try:
+            for source in self.sources:
+                identity = source.identify(request)
+                if identity is not None:
+                    break
+        except AuthenticationFailed as failure:
+            request.environ[AUTHENTICATION_FAILURE] = failure
         request.environ["occistack.identity"] = identity
         return identity
 
@@ -87,7 +138,10 @@ class OCCISecurityPolicy:
         if cached is not _UNSET:
             return cached
         for source in self.sources:
-            identity = source.identify_cached(request)
+            try:
+                identity = source.identify_cached(request)
+            except AuthenticationFailed:
+                return None  # the full check will say why
             if identity is not None:
                 request.environ["occistack.identity"] = identity
                 return identity
@@ -115,6 +169,35 @@ class OCCISecurityPolicy:
 
 
 _UNSET = object()
+#: Where the policy keeps why a request's credentials were not accepted, for the forbidden view.
+AUTHENTICATION_FAILURE = "occistack.authentication_failure"
+
+
+def authentication_refusal(request) -> tuple[int, str, list[tuple[str, str]]]:
+    """The answer to a request without an accepted identity: its status, its message and its
+    headers (the challenges of the methods this site accepts)."""
+    failure = request.environ.get(AUTHENTICATION_FAILURE)
+    issuers = request.registry["occistack.oidc_issuers"]
+    challenges = [("WWW-Authenticate", 'Basic realm="occistack"')]
+    if issuers:
+        challenges.append(("WWW-Authenticate", 'Bearer realm="occistack"'))
+    if isinstance(failure, IdentityNotMapped):
+        return 403, failure.message, []
+    if isinstance(failure, IssuerUnavailable):
+        return 503, failure.message, [("Retry-After", "10")]
+    if isinstance(failure, CredentialRefused):
+        # RFC 6750 §3: say that the token is invalid, and why, in the challenge as well.
+        description = failure.message.encode("ascii", "replace").decode().replace('"', "'").replace("\\", "/")
+        bearer = f'Bearer realm="occistack", error="invalid_token", error_description="{description}"'
+        return 401, failure.message, [("WWW-Authenticate", bearer)] + challenges[:1]
+    if request.environ.get("HTTP_AUTHORIZATION", "")[:6].lower() == "basic ":
+        message = "the user name or password is wrong (or the user is disabled)"
+    else:
+        message = "authentication required: send HTTP Basic credentials"
+    if issuers:
+        message += (", or an OIDC access token as 'Authorization: Bearer <token>' from one of: "
+                    + ", ".join(issuers))
+    return 401, message, challenges
 
 
 def caller(request) -> Caller:
@@ -123,9 +206,30 @@ def caller(request) -> Caller:
     return Caller(identity.user_id, identity.user_name, identity.project_id)
 
 
+def bearer_token_authenticator(ini: dict, cache: CredentialCache) -> BearerTokenAuthenticator:
+    """The OIDC issuers and mapping rules of the ini settings (none configured: every bearer
+    token is refused, saying so)."""
+    try:
+        issuers = issuers_from_settings(ini)
+    except IssuerSettingsError as error:
+        raise ConfigurationError(str(error)) from None
+    rules_file = (ini.get("occistack.mapping_file") or "").strip()
+    if issuers and not rules_file:
+        raise ConfigurationError("occistack.oidc.issuers is set but occistack.mapping_file is not: without mapping "
+                                 "rules no federated user can be given a project")
+    try:
+        rules = MappingRules.from_file(rules_file) if rules_file else MappingRules(())
+    except MappingError as error:
+        raise ConfigurationError(str(error)) from None
+    return BearerTokenAuthenticator(TokenValidator(TrustedIssuer(issuer) for issuer in issuers), rules, cache)
+
+
 def includeme(config) -> None:
     settings = get_settings(config.registry)
     cache = CredentialCache(ttl=settings.auth_cache_seconds)
     config.registry["occistack.credential_cache"] = cache
-    config.set_security_policy(OCCISecurityPolicy([BasicAuthSource(LocalPasswordSource(cache))]))
+    bearer = bearer_token_authenticator(config.get_settings(), cache)
+    config.registry["occistack.oidc_issuers"] = [issuer.settings.issuer for issuer in bearer.validator.issuers]
+    config.set_security_policy(OCCISecurityPolicy([BasicAuthSource(LocalPasswordSource(cache)),
+                                                   BearerTokenSource(bearer)]))
     config.add_request_method(caller, "caller", reify=True)

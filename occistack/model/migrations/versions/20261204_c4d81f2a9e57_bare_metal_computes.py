@@ -4,14 +4,14 @@ A compute of a BareMetal offering is a whole bare-metal node (``bare_metal``) an
 device the node boots from (``boot_device``).
 
 Revision ID: c4d81f2a9e57
-Revises: b71c3e9d04a2
-Create Date: 2026-12-10
+Revises: c5d81f7a2e93
+Create Date: 2026-12-04
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = 'c4d81f2a9e57'
-down_revision = 'b71c3e9d04a2'
+down_revision = 'c5d81f7a2e93'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,26 @@
+"""Why a credential did not make an identity, in words a user can act on.
+
+The security policy turns each into an answer: a refused credential is 401, a valid one that
+no mapping rule accepts is 403, an issuer that cannot be asked right now is 503.
+"""
+
+from __future__ import annotations
+
+
+class AuthenticationFailed(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class CredentialRefused(AuthenticationFailed):
+    """The credential proves nothing: malformed, forged, expired, for another audience, from an
+    issuer this site does not trust."""
+
+
+class IdentityNotMapped(AuthenticationFailed):
+    """The credential is valid, but no mapping rule gives its owner a project here."""
+
+
+class IssuerUnavailable(AuthenticationFailed):
+    """The issuer's keys or introspection endpoint could not be reached: not the user's fault."""
