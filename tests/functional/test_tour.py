@@ -3,7 +3,7 @@
 import json
 
 from tests.occi import (
-    CRTP, INFRA, JSON, OS_TPL, TEXT, attribute, attributes_of, category, compute_body, kind, link_line,
+    CRTP, INFRA, JSON, OS_TPL, TEXT, attributes_of, compute_body, kind, link_line,
     locations_of, mixin, network_body, path_of, storage_body,
 )
 
@@ -24,7 +24,7 @@ def test_storage_network_links_and_mixins(app):
              headers=TEXT, status=200)
     app.post("/tag/", f"X-OCCI-Location: {vm}", headers=TEXT, status=200)
     assert locations_of(app.get("/tag/").text) == ["http://localhost" + vm]
-    assert locations_of(app.get(f"/os_tpl/debian-12/").text) == ["http://localhost" + vm]
+    assert locations_of(app.get("/os_tpl/debian-12/").text) == ["http://localhost" + vm]
     app.delete("/-/", 'Category: tag; scheme="http://example.org/tags#"; class="mixin"', headers=TEXT, status=200)
     app.get("/tag/", status=404)
     # JSON create and listing
