@@ -37,7 +37,7 @@ from .errors import InvalidRequest
 from .events import record_event
 from .identifiers import new_entity_id
 from .tags import resolve_tags
-from .transitions import apply_event
+from .transitions import action_operation, apply_event
 
 #: What a user may write as a boot device → the power driver's name for it (drivers.power
 #: BOOT_DEVICES). The names are pyghmi's and ipmitool's, so whoever knows either is understood.
@@ -135,13 +135,9 @@ def bare_metal_action(session: Session, vm: VirtualMachine, action: str, method:
     if action not in BARE_METAL_ACTIONS:
         raise InvalidRequest(f"a bare-metal compute cannot {action}: its BMC can only switch it on, off and "
                              f"reset it; its actions are {', '.join(BARE_METAL_ACTIONS)}")
-    event, operations, default_method = BARE_METAL_ACTIONS[action]
-    chosen = method if method is not None else default_method
-    if chosen not in operations:
-        raise InvalidRequest(f"method {chosen!r} is not accepted for {action}; accepted: "
-                             + ", ".join(m for m in operations if m))
+    event, operation = action_operation(BARE_METAL_ACTIONS, action, method)
     apply_event(session, vm, VM_TRANSITIONS, event)
-    dispatcher.submit(session, Operation("power_bare_metal", vm.id, {"operation": operations[chosen]}))
+    dispatcher.submit(session, Operation("power_bare_metal", vm.id, {"operation": operation}))
 
 
 def destroy_bare_metal(session: Session, vm: VirtualMachine, dispatcher: Dispatcher) -> None:

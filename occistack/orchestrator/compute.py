@@ -25,7 +25,7 @@ from .networks import VISIBLE_NETWORKS, NicRequest, add_nic
 from .quotas import check_quota
 from .storage import DiskRequest, add_storage_link
 from .tags import resolve_tags
-from .transitions import apply_event
+from .transitions import action_operation, apply_event
 from .zones import zone_id_for
 
 
@@ -158,13 +158,9 @@ def compute_action(session: Session, vm: VirtualMachine, action: str, method: st
                    dispatcher: Dispatcher) -> None:
     if vm.bare_metal:
         return bare_metal_action(session, vm, action, method, dispatcher)
-    event, operations, default_method = POWER_ACTIONS[action]
-    chosen = method if method is not None else default_method
-    if chosen not in operations:
-        raise InvalidRequest(f"method {chosen!r} is not accepted for {action}; accepted: "
-                             + ", ".join(m for m in operations if m))
+    event, operation = action_operation(POWER_ACTIONS, action, method)
     apply_event(session, vm, VM_TRANSITIONS, event)
-    dispatcher.submit(session, Operation("power_vm", vm.id, {"operation": operations[chosen]}))
+    dispatcher.submit(session, Operation("power_vm", vm.id, {"operation": operation}))
 
 
 def save_compute(session: Session, caller: Caller, vm: VirtualMachine, name: str | None, method: str,

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..model.states import Event, StaleState, TransitionTable
+from .errors import InvalidRequest
 
 
 def apply_event(session: Session, row, table: TransitionTable, event: Event,
@@ -40,6 +41,19 @@ def apply_event_where(session: Session, table, column: str, value, machine: Tran
     result = session.execute(_move_where(table, column), {
         "match": value, "current": str(current), "target": str(target), "message": message})
     return result.rowcount
+
+
+def action_operation(actions: dict[str, tuple[Event, dict[str, str], str]], action: str,
+                     method: str | None) -> tuple[Event, str]:
+    """The transition event and backend operation of an OCCI action done with ``method`` (the
+    action's default when None), from a table of action -> (event, {method: operation},
+    default method); InvalidRequest naming the accepted methods for any other."""
+    event, operations, default_method = actions[action]
+    chosen = method if method is not None else default_method
+    if chosen not in operations:
+        raise InvalidRequest(f"method {chosen!r} is not accepted for {action}; accepted: "
+                             + ", ".join(m for m in operations if m))
+    return event, operations[chosen]
 
 
 @cache

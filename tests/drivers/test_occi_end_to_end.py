@@ -54,7 +54,7 @@ from occistack.orchestrator.handlers.common import network_name
 from tests.conftest import basic, empty_database, missing_component
 from tests.drivers.guest_image import GuestImageUnavailable, build_boot_disk, build_guest_image
 from tests.drivers.netfixtures import SESSION_TOKEN
-from tests.drivers.test_real_host import NET_MARKER, wait_for_console
+from tests.drivers.test_real_host import NET_MARKER, NET_SETUP, STAY_UP, wait_for_console
 from tests.integration.test_agent_http import Served, free_port, host_tokens, wait_for
 
 pytest_plugins = ("tests.drivers.netfixtures", "tests.drivers.nfsfixtures")
@@ -72,27 +72,11 @@ FIRST_ADDRESS = "10.233.0.2"
 PING_MARKER = "OCCISTACK-PING"
 #: PID 1 of every guest: take the address DHCP offers and report it, then ping the DHCP server
 #: and FIRST_ADDRESS and report each.
-GUEST_INIT = f"""#!/bin/busybox sh
-/bin/busybox --install -s /bin
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-insmod /e1000.ko
-ip link set lo up
-ip link set eth0 up
-cat > /dhcp.sh <<'SCRIPT'
-#!/bin/sh
-[ "$1" = bound ] && ip addr add "$ip/$mask" dev "$interface" && echo "$serverid" > /dhcp-server
-exit 0
-SCRIPT
-chmod +x /dhcp.sh
-udhcpc -i eth0 -n -q -t 20 -T 1 -s /dhcp.sh >/dev/null 2>&1
-echo "{NET_MARKER} $(ip -4 -o addr show eth0 | awk '{{print $4}}')" > /dev/console
-for target in $(cat /dhcp-server) {FIRST_ADDRESS}; do
+GUEST_INIT = NET_SETUP + f"""for target in $(cat /dhcp-server) {FIRST_ADDRESS}; do
   if ping -c 3 -W 2 "$target" >/dev/null 2>&1; then result=ok; else result=unreachable; fi
   echo "{PING_MARKER} $target $result" > /dev/console
 done
-while true; do sleep 3600; done
-"""
+""" + STAY_UP
 #: The server's side of each agent namespace's veth, and the agent's side.
 SERVER_SIDE, AGENT_SIDE = {"host1": "10.251.0.1", "host2": "10.251.0.5"}, {"host1": "10.251.0.2",
                                                                           "host2": "10.251.0.6"}

@@ -29,8 +29,9 @@ from tests.drivers.netfixtures import SESSION_TOKEN, tx_off
 pytest_plugins = ("tests.drivers.netfixtures",)
 
 NET_MARKER = "OCCISTACK-NET"
-#: PID 1 of the guest: load the NIC driver, take the address DHCP offers, report it, stay up.
-NET_INIT = f"""#!/bin/busybox sh
+#: How a guest's PID 1 starts: load the NIC driver, take the address DHCP offers (noting the
+#: DHCP server's in /dhcp-server), report it on the console.
+NET_SETUP = f"""#!/bin/busybox sh
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
@@ -39,14 +40,16 @@ ip link set lo up
 ip link set eth0 up
 cat > /dhcp.sh <<'SCRIPT'
 #!/bin/sh
-[ "$1" = bound ] && ip addr add "$ip/$mask" dev "$interface"
+[ "$1" = bound ] && ip addr add "$ip/$mask" dev "$interface" && echo "$serverid" > /dhcp-server
 exit 0
 SCRIPT
 chmod +x /dhcp.sh
 udhcpc -i eth0 -n -q -t 20 -T 1 -s /dhcp.sh >/dev/null 2>&1
 echo "{NET_MARKER} $(ip -4 -o addr show eth0 | awk '{{print $4}}')" > /dev/console
-while true; do sleep 3600; done
 """
+STAY_UP = "while true; do sleep 3600; done\n"
+#: PID 1 of the guest: report its address, stay up.
+NET_INIT = NET_SETUP + STAY_UP
 MAC = "52:54:00:31:00:0a"
 GUEST_ADDRESS = "10.231.0.10"
 SUBNET = "10.231.0.0/24"
