@@ -96,7 +96,7 @@ class AgentChannel:
             with self.session_factory() as session, session.begin():
                 reply = gateway.fetch(session, message, self.settings)
             remaining = deadline - time.monotonic()
-            if reply.commands or remaining <= 0:
+            if reply.commands or remaining <= 0 or self.commands.closed:
                 return reply
             if listener is not None:
                 listener.wait(remaining, key=message.host_id)

@@ -19,7 +19,7 @@ from .gateway import GatewaySettings
 from .jobs import JobDispatcher
 from .local_agents import LocalAgents, launch_local_agents
 from .placement_service import PlacementService
-from .wakeups import Notifier, wake_agents_after_commit, wake_workers_after_commit
+from .wakeups import Notifier, wake_agents_after_commit, wake_every_agent, wake_workers_after_commit
 from .worker import ManagementServices, Worker
 
 log = logging.getLogger(__name__)
@@ -96,7 +96,15 @@ class ManagementPlane:
             self.agents.start()
 
     def stop(self) -> None:
+        """Stop what runs in the background; once (the server also calls it at exit)."""
+        if self._stop.is_set():
+            return
         self._stop.set()
+        # Long polls (of in-process agents, and of remote ones served here) end now, not at
+        # their timeout: the notifier wakes those waiting in this process, the broadcast
+        # those waiting on PostgreSQL.
+        self.commands_notifier.close()
+        wake_every_agent(self.session_factory.kw["bind"])
         if self.agents is not None:
             self.agents.stop()
         if self._worker_thread is not None:

@@ -10,11 +10,15 @@ not for every command of the cloud.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
 from sqlalchemy import event, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
 
 JOBS_CHANNEL = "occistack_jobs"
 COMMANDS_CHANNEL = "occistack_commands"
@@ -31,6 +35,7 @@ class Notifier:
         self._condition = threading.Condition()
         self._generation = 0
         self._by_key: dict[object, int] = {}
+        self._closed = False
 
     def notify(self, keys=()) -> None:
         with self._condition:
@@ -39,12 +44,22 @@ class Notifier:
                 self._by_key[key] = self._by_key.get(key, 0) + 1
             self._condition.notify_all()
 
+    def close(self) -> None:
+        """Wake every waiter, now and from now on: the process is stopping."""
+        with self._condition:
+            self._closed = True
+            self._condition.notify_all()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def wait(self, seen: int, timeout: float, key=None) -> int:
-        """Block until notified after generation ``seen`` (of ``key``, when given) or until
-        ``timeout``; the generation then."""
+        """Block until notified after generation ``seen`` (of ``key``, when given), until
+        ``timeout``, or until closed; the generation then."""
         deadline = time.monotonic() + timeout
         with self._condition:
-            while self.generation_of(key) == seen:
+            while self.generation_of(key) == seen and not self._closed:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
@@ -78,6 +93,18 @@ def mark_commands_written(session: Session, host_id: int) -> None:
         hosts.add(host_id)
         if session.get_bind().dialect.name == "postgresql":
             session.execute(_NOTIFY, {"channel": COMMANDS_CHANNEL, "payload": str(host_id)})
+
+
+def wake_every_agent(engine) -> None:
+    """Wake every agent's long poll (on PostgreSQL, those of every process): a notification
+    for no host in particular. Sent when a server stops, so that its long polls end now."""
+    if engine.dialect.name != "postgresql":
+        return
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(_NOTIFY, {"channel": COMMANDS_CHANNEL, "payload": ""})
+    except SQLAlchemyError as error:  # stopping goes on: the polls then end at their timeout
+        log.warning("could not wake the agents' long polls: %s", error)
 
 
 def wake_workers_after_commit(session_factory: sessionmaker, notifier: Notifier) -> None:

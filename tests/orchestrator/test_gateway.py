@@ -162,6 +162,32 @@ def test_a_long_poll_returns_as_soon_as_a_command_is_queued(session_factory):
     assert got["seconds"] < 5
 
 
+def test_a_stopping_server_ends_the_long_polls_it_holds_at_once(session_factory):
+    """Closing the command notifier (and, on PostgreSQL, the broadcast that wakes listeners)
+    ends a long poll now, with no commands, instead of at its timeout."""
+    import threading
+    import time
+
+    host_id, token = host_with_token(session_factory)
+    notifier = Notifier()
+    channel = LocalChannel(session_factory, gateway.GatewaySettings(), notifier)
+    channel(Register("h1", token, PROTOCOL_VERSION, FACTS))
+    got = {}
+
+    def poll():
+        started = time.monotonic()
+        got["reply"] = channel(Fetch(host_id, wait_seconds=20))
+        got["seconds"] = time.monotonic() - started
+
+    thread = threading.Thread(target=poll)
+    thread.start()
+    time.sleep(0.5)
+    notifier.close()
+    wakeups.wake_every_agent(session_factory.kw["bind"])
+    thread.join(timeout=10)
+    assert got["reply"].commands == () and got["seconds"] < 5
+
+
 def test_silent_hosts_go_disconnected_then_alert_and_come_back(session_factory):
     host_id, token = host_with_token(session_factory)
     channel = LocalChannel(session_factory, SETTINGS)
