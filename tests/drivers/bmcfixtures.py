@@ -336,6 +336,35 @@ class VirtualBmc:
             time.sleep(0.3)
 
 
+@contextlib.contextmanager
+def domain_behind_vbmc(libvirtd, workdir: Path, name: str):
+    """A defined, switched-off QEMU domain (``tiny_domain_xml``) with virtualbmc answering for
+    it: (libvirt connection, domain, VirtualBmc); all gone after. ``libvirtd`` is the tests'
+    libvirtd fixture value; the test fails (CI) or skips when libvirtd or vbmcd cannot run."""
+    import libvirt
+
+    from tests.conftest import missing_component
+
+    running, reason = libvirtd
+    if running is None:
+        missing_component(reason)
+    connection = libvirt.open(running.uri)
+    domain = connection.defineXML(tiny_domain_xml(name))
+    vbmc = VirtualBmc(workdir, name, running.uri)
+    try:
+        try:
+            vbmc.start()
+        except BmcUnavailable as error:
+            missing_component(str(error))
+        yield connection, domain, vbmc
+    finally:
+        vbmc.stop()
+        if domain.isActive():
+            domain.destroy()
+        domain.undefine()
+        connection.close()
+
+
 def started_ipmi_sim(workdir: Path) -> IpmiSim:
     """An ipmi_sim BMC answering on a free port; the test fails (CI) or skips if it cannot run."""
     from tests.conftest import missing_component

@@ -25,7 +25,7 @@ from occistack.model import EventRecord, Host, VirtualMachine, make_engine
 from occistack.model.session import get_tm_session, make_session_factory
 from occistack.orchestrator import admin
 from tests.conftest import SettlingTestApp, app_settings, basic, empty_database, missing_component
-from tests.drivers.bmcfixtures import USERNAME, BmcUnavailable, VirtualBmc, tiny_domain_xml
+from tests.drivers.bmcfixtures import USERNAME, domain_behind_vbmc
 from tests.drivers.conftest import GUEST_PREFIX
 
 TEXT = {"Content-Type": "text/plain", "Accept": "text/plain"}
@@ -40,24 +40,9 @@ COMPUTE = "\n".join([
 @pytest.fixture
 def node(libvirtd, tmp_path):
     """A defined, switched-off QEMU domain with virtualbmc answering for it."""
-    running, reason = libvirtd
-    if running is None:
-        missing_component(reason)
-    connection = libvirt.open(running.uri)
-    domain = connection.defineXML(tiny_domain_xml(f"{GUEST_PREFIX}metal-{uuid.uuid4().hex[:8]}"))
-    vbmc = VirtualBmc(tmp_path / "vbmc", domain.name(), running.uri)
-    try:
-        try:
-            vbmc.start()
-        except BmcUnavailable as error:
-            missing_component(str(error))
+    with domain_behind_vbmc(libvirtd, tmp_path / "vbmc", f"{GUEST_PREFIX}metal-{uuid.uuid4().hex[:8]}") as (
+            _connection, domain, vbmc):
         yield domain, vbmc
-    finally:
-        vbmc.stop()
-        if domain.isActive():
-            domain.destroy()
-        domain.undefine()
-        connection.close()
 
 
 @pytest.fixture

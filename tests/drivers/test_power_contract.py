@@ -22,9 +22,8 @@ import pytest
 from occistack.drivers.power import (
     BOOT_DEVICES, BmcAddress, BmcAuthenticationFailed, BmcUnreachable, FakePowerDriver, PowerDriver, PowerError,
     UnknownBootDevice)
-from tests.conftest import missing_component
 from tests.drivers.bmcfixtures import (
-    USERNAME, BmcUnavailable, IpmiSim, VirtualBmc, free_udp_port, started_ipmi_sim, tiny_domain_xml)
+    USERNAME, IpmiSim, VirtualBmc, domain_behind_vbmc, free_udp_port, started_ipmi_sim)
 from tests.drivers.conftest import GUEST_PREFIX
 
 #: how long the driver may wait for "no answer" in these tests (the contract's point is that it
@@ -128,25 +127,9 @@ class VirtualNode:
 
 @pytest.fixture(scope="module")
 def virtual_node(request, tmp_path_factory):
-    running, reason = request.getfixturevalue("libvirtd")
-    if running is None:
-        missing_component(reason)
-    connection = libvirt.open(running.uri)
-    name = f"{GUEST_PREFIX}bmc-{uuid.uuid4().hex[:8]}"
-    domain = connection.defineXML(tiny_domain_xml(name))
-    vbmc = VirtualBmc(tmp_path_factory.mktemp("vbmc"), name, running.uri)
-    try:
-        try:
-            vbmc.start()
-        except BmcUnavailable as error:
-            missing_component(str(error))
+    with domain_behind_vbmc(request.getfixturevalue("libvirtd"), tmp_path_factory.mktemp("vbmc"),
+                            f"{GUEST_PREFIX}bmc-{uuid.uuid4().hex[:8]}") as (connection, domain, vbmc):
         yield VirtualNode(connection, domain, vbmc)
-    finally:
-        vbmc.stop()
-        if domain.isActive():
-            domain.destroy()
-        domain.undefine()
-        connection.close()
 
 
 def virtualbmc_backend(node: VirtualNode) -> PowerBackend:

@@ -137,25 +137,32 @@ def test_a_repeated_or_foreign_answer_changes_nothing(session_factory):
         assert stored.state == CommandState.FAILED and stored.error == "first"
 
 
-def test_a_long_poll_returns_as_soon_as_a_command_is_queued(session_factory):
+def long_poll_in_a_thread(session_factory, notifier: Notifier, wait_seconds: float):
+    """A registered host whose agent long-polls in a thread: (host id, the thread, what it got:
+    ``reply`` and ``seconds``)."""
     import threading
     import time
 
     host_id, token = host_with_token(session_factory)
-    notifier = Notifier()
-    wakeups.wake_agents_after_commit(session_factory, notifier)
     channel = LocalChannel(session_factory, gateway.GatewaySettings(), notifier)
     channel(Register("h1", token, PROTOCOL_VERSION, FACTS))
     got = {}
 
     def poll():
         started = time.monotonic()
-        got["reply"] = channel(Fetch(host_id, wait_seconds=10))
+        got["reply"] = channel(Fetch(host_id, wait_seconds=wait_seconds))
         got["seconds"] = time.monotonic() - started
 
     thread = threading.Thread(target=poll)
     thread.start()
     time.sleep(0.3)
+    return host_id, thread, got
+
+
+def test_a_long_poll_returns_as_soon_as_a_command_is_queued(session_factory):
+    notifier = Notifier()
+    wakeups.wake_agents_after_commit(session_factory, notifier)
+    host_id, thread, got = long_poll_in_a_thread(session_factory, notifier, wait_seconds=10)
     queue_command(session_factory, host_id)
     thread.join(timeout=10)
     assert len(got["reply"].commands) == 1
@@ -165,23 +172,8 @@ def test_a_long_poll_returns_as_soon_as_a_command_is_queued(session_factory):
 def test_a_stopping_server_ends_the_long_polls_it_holds_at_once(session_factory):
     """Closing the command notifier (and, on PostgreSQL, the broadcast that wakes listeners)
     ends a long poll now, with no commands, instead of at its timeout."""
-    import threading
-    import time
-
-    host_id, token = host_with_token(session_factory)
     notifier = Notifier()
-    channel = LocalChannel(session_factory, gateway.GatewaySettings(), notifier)
-    channel(Register("h1", token, PROTOCOL_VERSION, FACTS))
-    got = {}
-
-    def poll():
-        started = time.monotonic()
-        got["reply"] = channel(Fetch(host_id, wait_seconds=20))
-        got["seconds"] = time.monotonic() - started
-
-    thread = threading.Thread(target=poll)
-    thread.start()
-    time.sleep(0.5)
+    _host_id, thread, got = long_poll_in_a_thread(session_factory, notifier, wait_seconds=20)
     notifier.close()
     wakeups.wake_every_agent(session_factory.kw["bind"])
     thread.join(timeout=10)
