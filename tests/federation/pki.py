@@ -171,7 +171,7 @@ class Grid:
     """A site's trust: a CA directory with CRLs, a vomsdir, and the credentials of everyone."""
 
     def __init__(self, directory: Path):
-        self.directory = directory
+        self.directory = directory = directory.resolve()
         self.ca = Authority("Test CA")
         self.rogue_ca = Authority("Rogue CA")  # a CA the site does not trust
         self.ca_dir = directory / "certificates"
@@ -263,3 +263,37 @@ def _der_oid(dotted: str) -> bytes:
             arc >>= 7
         body += bytes(chunk)
     return _der(0x06, body)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m tests.federation.pki DIR``: a grid to try X.509 with (README, Authentication)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Make a test CA, certificates and VOMS proxies.")
+    parser.add_argument("directory", type=Path)
+    directory = parser.parse_args(argv).directory.resolve()
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in ("certificates", "vomsdir"):
+        shutil.rmtree(directory / stale, ignore_errors=True)
+    grid = Grid(directory)
+    (directory / "ca.pem").write_bytes(pem(grid.ca.certificate))
+    grid.server.write_pair(directory, "hostcert")
+    (directory / "hostcert.key").rename(directory / "hostkey.pem")
+    grid.alice.write_pair(directory, "usercert")
+    (directory / "usercert.key").rename(directory / "userkey.pem")
+    made = {
+        "x509up": grid.voms_proxy(grid.alice, "vo.example", ["/vo.example/Role=operator"]),
+        "proxy.pem": grid.alice.proxy().write(directory / "proxy.pem"),
+        "other-vo.pem": grid.voms_proxy(grid.alice, "other.vo", ["/other.vo"]),
+    }
+    for target, source in made.items():
+        source.rename(directory / target)
+    shutil.rmtree(directory / "voms-proxy-fake", ignore_errors=True)
+    print(f"CA directory {grid.ca_dir}, vomsdir {grid.vomsdir} (vo.example), server certificate hostcert.pem, "
+          f"Alice's usercert.pem, her VOMS proxy x509up (/vo.example/Role=operator), a plain proxy proxy.pem, "
+          f"a proxy of an untrusted VO other-vo.pem, all in {directory}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
