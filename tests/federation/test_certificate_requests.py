@@ -181,6 +181,28 @@ def test_settings_the_server_cannot_use_stop_it_at_start(db_url, grid, tmp_path)
          "the CA directory"),
         ({"occistack.x509.cadir": "x"}, "unknown setting occistack.x509.cadir"),
         ({"occistack.x509.trusted_proxies": "apache.local"}, "'apache.local' is not an IP address"),
+        ({"occistack.agents.credentials": "certificate"}, "but occistack.x509.ca_dir is not set"),
+        ({"occistack.agents.credentials": "password"}, "lists one or both of certificate, token"),
     ]:
         with pytest.raises(ConfigurationError, match=message):
             main({}, **app_settings(db_url), **extra)
+
+
+def test_an_agent_behind_the_terminator_speaks_with_its_host_certificate(x509_app, grid):
+    from occistack.hostagent.protocol import PROTOCOL_VERSION, Heartbeat, HostFacts, Register, encode
+
+    facts = HostFacts(cpu_sockets=1, cpu_cores=8, cpu_mhz=2000, memory_mib=8192)
+    host1 = grid.ca.issue("host1.example.org", dns_names=["host1"], server=True)
+    client = _settling_test_app()(x509_app, extra_environ=forwarded(chain_of(host1)))
+
+    def post(message, status):
+        return client.post("/agent/v1/messages", encode(message), headers={"Content-Type": "application/json"},
+                           status=status)
+
+    host_id = post(Register("host1", "", PROTOCOL_VERSION, facts), 200).json["host_id"]
+    post(Heartbeat(host_id), 200)
+    assert "is for host1, not for 'host2'" in post(Register("host2", "", PROTOCOL_VERSION, facts), 403).text
+    spoofed = _settling_test_app()(x509_app, extra_environ=forwarded(chain_of(host1), address="10.9.9.9"))
+    refused = spoofed.post("/agent/v1/messages", encode(Heartbeat(host_id)),
+                           headers={"Content-Type": "application/json"}, status=401)
+    assert "Authorization: Bearer" in refused.text
