@@ -8,8 +8,11 @@
 # datapath here), ethtool and busybox (udhcpc, ping) for guest VLANs and DHCP; nfs-ganesha with
 # rpcbind and libnfs (headers for the Python binding) for secondary storage over NFS; OpenIPMI's
 # BMC simulator and ipmitool for the power tests; node and npm for the OIDC provider the
-# federation tests start (npm's oidc-provider; 9.x wants node 20 or later). Installs
-# what is missing when run as root; otherwise prints the exact command to run.
+# federation tests start (npm's oidc-provider; 9.x wants node 20 or later); voms-clients
+# (voms-proxy-fake makes VOMS proxies without a VOMS server) and globus-proxy-utils
+# (grid-proxy-init/-info) for the X.509 tests, and Apache with mod_gridsite (package gridsite),
+# the one TLS terminator that accepts RFC 3820 proxies. Installs what is missing when run as
+# root; otherwise prints the exact command to run.
 set -euo pipefail
 
 missing=()
@@ -42,6 +45,10 @@ command -v ipmi_sim >/dev/null 2>&1 || missing+=(openipmi)
 command -v ipmitool >/dev/null 2>&1 || missing+=(ipmitool)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+command -v voms-proxy-fake >/dev/null 2>&1 || missing+=(voms-clients)
+command -v grid-proxy-init >/dev/null 2>&1 || missing+=(globus-proxy-utils)
+[ -x /usr/sbin/apache2 ] || missing+=(apache2)
+[ -e /usr/lib/apache2/modules/mod_gridsite.so ] || missing+=(gridsite)
 
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0

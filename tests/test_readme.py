@@ -92,9 +92,14 @@ def _wait_until_serving(port: int, server: subprocess.Popen) -> None:
 
 # --- the Authentication section ---------------------------------------------------------------------
 
-def authentication_blocks() -> dict[str, list[str]]:
+def authentication_blocks(subsection: str | None = None) -> dict[str, list[str]]:
+    """The examples of the Authentication section before its first subsection, or of one."""
     readme = (ROOT / "README.md").read_text()
     section = readme.split("## Authentication", 1)[1].split("\n## ", 1)[0]
+    if subsection is None:
+        section = section.split("\n### ", 1)[0]
+    else:
+        section = section.split(f"\n### {subsection}\n", 1)[1].split("\n### ", 1)[0]
     blocks: dict[str, list[str]] = {"sh": [], "ini": [], "yaml": []}
     for language, body in re.findall(r"```(sh|ini|yaml)\n(.*?)```", section, flags=re.S):
         blocks[language].append(body)
@@ -153,3 +158,62 @@ def test_authentication_examples_run_verbatim(tmp_path):
     stranger, elsewhere = refused.strip().split("\n", 1)
     assert "no mapping rule gives it a project here" in stranger and "other.vo" in stranger
     assert "meant for the audience 'https://elsewhere.test/'" in elsewhere
+
+
+def test_x509_examples_run_verbatim(tmp_path):
+    """Certificates and VOMS proxies as the README shows them: its test grid, its settings and
+    rules, gunicorn with TLS from development.ini's [server:tls], its curl commands."""
+    import os
+
+    from tests.conftest import missing_component
+
+    if shutil.which("curl") is None:
+        pytest.fail("curl is needed to run the README's examples")
+    if shutil.which("voms-proxy-fake") is None:
+        missing_component("voms-proxy-fake is not installed (scripts/system-packages.sh installs voms-clients)")
+    blocks = authentication_blocks("Client certificates and VOMS proxies")
+    (make_grid, serve, requests), (settings,), (rules,) = blocks["sh"], blocks["ini"], blocks["yaml"]
+    port = _free_port()
+
+    def localised(text: str) -> str:
+        return (text.replace("6443", str(port)).replace(".venv/bin/python", str(BIN / "python"))
+                .replace(".venv/bin/pserve", str(BIN / "pserve")))
+
+    environment = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    database = f"sqlite:///{tmp_path}/x509.sqlite"
+    ini = tmp_path / "development.ini"
+    ini.write_text(localised((ROOT / "development.ini").read_text().replace(
+        "sqlite:///%(here)s/var/occistack.sqlite", database + "\n" + settings)))
+    (tmp_path / "mapping.yaml").write_text(rules)
+    migrate(database)
+    done = subprocess.run([BIN / "occistack", "-c", ini, "demo"], capture_output=True, text=True)
+    assert done.returncode == 0, f"occistack demo failed:\n{done.stderr[-3000:]}"
+
+    def run(block: str) -> str:
+        done = subprocess.run(["bash", "-c", "set -euo pipefail\n" + localised(block)], capture_output=True,
+                              text=True, timeout=120, cwd=tmp_path, env=environment)
+        assert done.returncode == 0, f"step failed:\n{block}\n--- stdout\n{done.stdout}\n--- stderr\n{done.stderr}"
+        return done.stdout
+
+    run(make_grid)
+    server = subprocess.Popen(["bash", "-c", "exec " + localised(serve).strip().replace("development.ini", str(ini))],
+                              cwd=tmp_path, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if server.poll() is not None:
+                pytest.fail(f"pserve exited: {server.stderr.read().decode()[-2000:]}")
+            probe = subprocess.run(["curl", "-s", "-o", "/dev/null", "--cacert", "var/grid/ca.pem",
+                                    f"https://localhost:{port}/-/"], cwd=tmp_path)
+            if probe.returncode == 0:
+                break
+            assert time.monotonic() < deadline, "gunicorn did not serve TLS within 60 s"
+            time.sleep(0.3)
+        voms, plain, other_vo = run(requests).strip().split("\n")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert voms == "200"
+    assert "no mapping rule gives it a project here" in plain and "CN=Alice Tester" in plain
+    assert "the VO 'other.vo', which this site does not trust" in other_vo

@@ -24,3 +24,9 @@ class IdentityNotMapped(AuthenticationFailed):
 
 class IssuerUnavailable(AuthenticationFailed):
     """The issuer's keys or introspection endpoint could not be reached: not the user's fault."""
+
+
+class CertificateRefused(CredentialRefused):
+    """A client certificate (or proxy) that proves nothing here: untrusted, expired, revoked,
+    or carrying VOMS attributes that do not verify. Answered 401 like any refused credential,
+    but with no bearer-token challenge: the client has nothing to fix in a token."""

@@ -51,7 +51,7 @@ class Membership:
 class FederatedIdentity:
     """What a credential proved, before any mapping."""
 
-    #: "oidc" (later "x509" for VOMS proxies).
+    #: "oidc", or "x509" for certificates and VOMS proxies.
     method: str
     #: the issuer as the credential names it (an OIDC ``iss`` URL).
     issuer: str
@@ -76,7 +76,7 @@ class FederatedIdentity:
     def describe(self) -> str:
         """What was presented, in words, for the messages of refusals."""
         parts = [f"subject {self.subject!r} of {self.issuer}"]
-        if self.dn:
+        if self.dn and self.dn != self.subject:
             parts.append(f"DN {self.dn!r}")
         parts.append("memberships: " + (", ".join(map(str, self.memberships)) or "none"))
         if self.entitlements:

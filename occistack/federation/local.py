@@ -48,6 +48,15 @@ class CredentialCache:
         hasher.update(token.encode())
         return hasher.digest()
 
+    def certificate_fingerprint(self, chain) -> bytes:
+        """The key of a presented certificate chain (DER certificates, leaf first). The chain is
+        public; personalised apart from passwords and tokens, it can only ever find itself."""
+        hasher = hashlib.blake2b(key=self._key, digest_size=32, person=b"x509-chain")
+        for certificate in chain:
+            hasher.update(len(certificate).to_bytes(4, "big"))
+            hasher.update(certificate)
+        return hasher.digest()
+
     def get(self, fingerprint: bytes) -> Identity | None:
         if self.ttl <= 0:
             return None

@@ -5,10 +5,11 @@
     [agent]
     server = https://cloud.example.org:8443     ; the management server
     host = kvm01                                ; this host's name, as 'occistack host add' gave it
-    token_file = /etc/occistack/agent.token     ; or token = ... (development only)
     ca_file = /etc/occistack/ca.pem             ; verifies the server (https)
-    cert_file = /etc/occistack/host.pem         ; this host's certificate, for mutual TLS
-    key_file = /etc/occistack/host.key
+    cert_file = /etc/occistack/host.pem         ; this host's certificate, for mutual TLS:
+    key_file = /etc/occistack/host.key          ;   its DNS name (or CN) is the host's name
+    token_file = /etc/occistack/agent.token     ; or token = ...: instead of a certificate
+                                                ; (development), or beside it
 
     [drivers]
     compute = libvirt                           ; libvirt or fake (a simulated host)
@@ -76,6 +77,7 @@ class DriverConfig:
 class AgentConfig:
     server: str
     host: str
+    #: empty when the host authenticates with its certificate only.
     token: str
     tls: TlsFiles = TlsFiles()
     drivers: DriverConfig = field(default_factory=DriverConfig)
@@ -92,7 +94,8 @@ def load_config(path: str | Path) -> AgentConfig:
     except configparser.Error as error:
         raise ConfigError(f"{path} is not an INI file: {error}") from None
     if not parser.has_section("agent"):
-        raise ConfigError(f"{path} has no [agent] section; it needs at least server, host and token_file")
+        raise ConfigError(f"{path} has no [agent] section; it needs at least server, host, and "
+                          "cert_file and key_file (or token_file)")
     agent = parser["agent"]
 
     def required(option: str) -> str:
@@ -104,10 +107,12 @@ def load_config(path: str | Path) -> AgentConfig:
     server, host = required("server"), required("host")
     if not server.startswith(("http://", "https://")):
         raise ConfigError(f"{path} [agent] server must be an http:// or https:// URL, not {server!r}")
-    token = _token(path, agent)
     tls = TlsFiles(*(agent.get(name, "").strip() or None for name in ("ca_file", "cert_file", "key_file")))
     if bool(tls.cert_file) != bool(tls.key_file):
         raise ConfigError(f"{path} [agent] cert_file and key_file go together: give both or neither")
+    if tls.cert_file and not server.startswith("https://"):
+        raise ConfigError(f"{path} [agent] cert_file is presented only over TLS: the server must be an https:// URL")
+    token = _token(path, agent, required=not tls.cert_file)
     for name in ("ca_file", "cert_file", "key_file"):
         file_name = getattr(tls, name)
         if file_name and not Path(file_name).is_file():
@@ -115,17 +120,18 @@ def load_config(path: str | Path) -> AgentConfig:
     return AgentConfig(server, host, token, tls, _drivers(path, parser))
 
 
-def _token(path: Path, agent: configparser.SectionProxy) -> str:
+def _token(path: Path, agent: configparser.SectionProxy, required: bool) -> str:
     inline, token_file = agent.get("token", "").strip(), agent.get("token_file", "").strip()
     if inline and token_file:
-        raise ConfigError(f"{path} [agent] gives both token and token_file; keep one (token_file in production)")
+        raise ConfigError(f"{path} [agent] gives both token and token_file; keep one (token_file keeps it off the configuration)")
     if token_file:
         try:
             inline = Path(token_file).read_text(encoding="utf-8").strip()
         except OSError as error:
             raise ConfigError(f"{path} [agent] token_file {token_file}: {error.strerror}") from None
-    if not inline:
-        raise ConfigError(f"{path} [agent] needs token_file (or token): the token 'occistack host add' printed")
+    if not inline and required:
+        raise ConfigError(f"{path} [agent] needs token_file (or token): the token 'occistack host add' printed; "
+                          "or, in production, the host's certificate as cert_file and key_file")
     return inline
 
 

@@ -3,7 +3,8 @@
 One persistent connection (keep-alive), so a command's round trip costs no TCP or TLS
 handshake; a long poll is an ordinary request the server holds open. With a CA file the
 server's certificate is verified; with a certificate and key the agent also presents its host
-certificate (mutual TLS). Every request carries the host's token as a bearer token.
+certificate (mutual TLS), which is then its credential. With a token, every request carries it
+as a bearer token.
 
 Failures to reach the server raise :class:`ServerUnreachable` (the agent backs off and
 reconnects); the server's refusals raise :class:`AgentRefused` with its message.
@@ -61,8 +62,9 @@ class HttpTransport:
         body = encode(message).encode()
         # A long poll may be held for its whole wait: the socket must outlast it.
         timeout = self.timeout + (message.wait_seconds if isinstance(message, Fetch) else 0.0)
-        headers = {"Content-Type": "application/json", "Accept": "application/json",
-                   "Authorization": f"Bearer {self.token}"}
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
         with self._lock:
             try:
                 connection = self._connect(timeout)

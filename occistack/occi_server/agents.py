@@ -1,11 +1,24 @@
 """The host agents' HTTP channel: ``POST /agent/v1/messages``, one protocol message per request.
 
-A remote ``occistack-agent`` sends each message of hostagent/protocol.py as the JSON body, with
-its host's token as ``Authorization: Bearer <token>``, and gets the reply message back. The
-view only carries messages: the management plane's :class:`AgentChannel` checks that the token
-belongs to the host the message is about, runs it in a transaction of its own and holds a fetch
-open as a long poll (up to the gateway's ``poll_seconds``). pyramid_tm's request transaction
-stays empty.
+A remote ``occistack-agent`` sends each message of hostagent/protocol.py as the JSON body and
+gets the reply message back. It authenticates as its host with either
+
+* the host's certificate, in mutual TLS (production): verified as users' certificates are
+  (gunicorn's TLS or a trusted terminator's headers, the site's CA directory and CRLs; never a
+  proxy), it stands for the host whose name it carries -- a DNS SubjectAltName, or for a
+  certificate without one its CN, equal to the host's name as ``occistack host add`` gave it
+  (compared without regard to case). A host certificate therefore never speaks for another
+  host, and a personal certificate, whose CN is a person's name, for none;
+* or the host's token as ``Authorization: Bearer <token>`` (development).
+
+``occistack.agents.credentials`` says which the site accepts (default ``certificate token``;
+``certificate`` alone in production). When an agent presents a certificate, the certificate
+decides and a token is not looked at.
+
+The view only carries messages: the management plane's :class:`AgentChannel` checks that the
+credential belongs to the host the message is about, runs it in a transaction of its own and
+holds a fetch open as a long poll (up to the gateway's ``poll_seconds``). pyramid_tm's request
+transaction stays empty.
 """
 
 from __future__ import annotations
@@ -15,8 +28,13 @@ from dataclasses import replace
 from pyramid.authorization import Allow, Everyone
 from pyramid.response import Response
 
+from pyramid.exceptions import ConfigurationError
+
+from ..federation import AuthenticationFailed
 from ..hostagent.protocol import Fetch, ProtocolError, decode, encode
+from ..orchestrator.agent_channel import HostCertificate
 from ..orchestrator.gateway import AgentUnauthenticated, GatewayError
+from .client_certificates import presented_certificate
 from .errors import OCCIError
 from .views.support import not_allowed
 
@@ -25,6 +43,7 @@ AGENT = "agent"
 JSON = "application/json"
 #: No protocol message comes near this; anything larger is refused unread.
 LARGEST_MESSAGE = 4 * 1024 * 1024
+AGENT_CREDENTIALS = ("certificate", "token")
 
 
 class AgentChannelContext:
@@ -45,7 +64,8 @@ def agent_context(request) -> AgentChannelContext:
 
 
 def agent_message(request) -> Response:
-    token = _bearer_token(request)
+    certificate = _host_certificate(request)
+    token = None if certificate is not None else _bearer_token(request)
     if (request.content_length or 0) > LARGEST_MESSAGE:
         raise OCCIError(f"an agent message may have at most {LARGEST_MESSAGE} bytes", status=413)
     try:
@@ -57,7 +77,7 @@ def agent_message(request) -> Response:
         # The server decides how long a request may be held open.
         message = replace(message, wait_seconds=max(0.0, min(message.wait_seconds, channel.settings.poll_seconds)))
     try:
-        reply = channel.handle(message, token)
+        reply = channel.handle(message, token, certificate)
     except AgentUnauthenticated as error:
         raise OCCIError(str(error), status=403) from None
     except GatewayError as error:
@@ -65,16 +85,56 @@ def agent_message(request) -> Response:
     return Response(body=encode(reply).encode(), content_type=JSON, charset="utf-8")
 
 
+def _host_certificate(request) -> HostCertificate | None:
+    """The verified certificate the agent presented, or None when it presented none."""
+    accepted = request.registry["occistack.agent_credentials"]
+    authenticator = request.registry["occistack.x509"]
+    if "certificate" not in accepted or authenticator is None:
+        return None
+    try:
+        presented = presented_certificate(request.environ, request.registry["occistack.x509_settings"])
+        if presented is None:
+            return None
+        if not presented.chain:
+            raise OCCIError("the TLS terminator forwarded only the agent's DN; an agent's certificate is checked "
+                            "here, so forward the certificate itself", status=401)
+        verified, names = authenticator.host_certificate(presented.chain)
+    except AuthenticationFailed as failure:
+        raise OCCIError(f"the agent's certificate is not accepted: {failure.message}", status=401) from None
+    return HostCertificate(verified.dn, names, request.registry["occistack.credential_cache"]
+                           .certificate_fingerprint(presented.chain))
+
+
 def _bearer_token(request) -> str:
+    accepted = request.registry["occistack.agent_credentials"]
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if "token" not in accepted:
+        raise OCCIError("this site accepts agents only with their host's certificate (occistack.agents.credentials "
+                        "= certificate): configure the agent's cert_file and key_file, and connect over https",
+                        status=401)
     if scheme.lower() != "bearer" or not token.strip():
+        also = (" or present the host's certificate over TLS" if "certificate" in accepted
+                and request.registry["occistack.x509"] is not None else "")
         raise OCCIError("an agent authenticates with its host's token: send 'Authorization: Bearer <token>' "
-                        "(the token 'occistack host add' printed)", status=401,
+                        f"(the token 'occistack host add' printed){also}", status=401,
                         headers={"WWW-Authenticate": 'Bearer realm="occistack-agents"'})
     return token.strip()
 
 
+def agent_credentials(settings) -> tuple[str, ...]:
+    """``occistack.agents.credentials``: what agents may authenticate with."""
+    accepted = tuple((settings.get("occistack.agents.credentials") or " ".join(AGENT_CREDENTIALS)).split())
+    if not accepted or set(accepted) - set(AGENT_CREDENTIALS):
+        raise ConfigurationError(f"occistack.agents.credentials = {' '.join(accepted)!r}; it lists one or both of "
+                                 f"{', '.join(AGENT_CREDENTIALS)} (certificate needs occistack.x509.ca_dir)")
+    if accepted == ("certificate",) and not (settings.get("occistack.x509.ca_dir") or "").strip():
+        raise ConfigurationError("occistack.agents.credentials = certificate, but occistack.x509.ca_dir is not set: "
+                                 "host certificates are verified against the CAs of that directory")
+    return accepted
+
+
 def includeme(config) -> None:
+    config.registry["occistack.agent_credentials"] = agent_credentials(config.get_settings())
     config.add_view(agent_message, route_name="agent_messages", request_method="POST", permission=AGENT)
     config.add_view(lambda request: not_allowed(request, ["POST"]), route_name="agent_messages",
                     permission=AGENT)

@@ -2,8 +2,10 @@
 
 Each authentication method is one small source that recognises its own credentials or passes;
 the policy asks them in order and the first identity wins (the shape of warehouse's
-MultiSecurityPolicy): HTTP Basic against local users, and OIDC bearer tokens of the trusted
-issuers. X.509/VOMS and Keystone sources join the list later; nothing else changes.
+MultiSecurityPolicy): HTTP Basic against local users, OIDC bearer tokens of the trusted
+issuers, and X.509 client certificates and VOMS proxies (asked last: a client that sends an
+Authorization header means it, while a certificate may be presented to every site). A Keystone
+source joins the list later; nothing else changes.
 
 A source that recognises its credentials but cannot accept them raises one of the federation's
 ``AuthenticationFailed`` errors. The policy keeps it for the forbidden view, which answers with
@@ -26,6 +28,8 @@ from pyramid.exceptions import ConfigurationError
 from ..federation import (
     AuthenticationFailed,
     BearerTokenAuthenticator,
+    CertificateAuthenticator,
+    CertificateRefused,
     CredentialCache,
     CredentialRefused,
     Identity,
@@ -41,6 +45,7 @@ from ..federation import (
 )
 from ..model.session import read_only_session
 from ..orchestrator import Caller
+from .client_certificates import CertificateSettings, certificate_authenticator, presented_certificate
 from .settings import get_settings
 
 
@@ -108,6 +113,29 @@ class BearerTokenSource:
         if not token:
             raise CredentialRefused("the Authorization header says Bearer but carries no token")
         return token
+
+
+class ClientCertificateSource:
+    """A client certificate or (VOMS) proxy, from gunicorn's TLS or a trusted TLS terminator."""
+
+    def __init__(self, authenticator: CertificateAuthenticator, settings: CertificateSettings):
+        self.authenticator = authenticator
+        self.settings = settings
+
+    def identify(self, request) -> Identity | None:
+        presented = presented_certificate(request.environ, self.settings)
+        if presented is None:
+            return None
+        engine = request.registry["occistack.engine"]
+        if presented.chain:
+            return self.authenticator.identify(presented.chain, engine)
+        return self.authenticator.identify_dn(presented.dn, presented.issuer_dn, engine)
+
+    def identify_cached(self, request) -> Identity | None:
+        presented = presented_certificate(request.environ, self.settings)
+        if presented is None or not presented.chain:
+            return None
+        return self.authenticator.cached(presented.chain)
 
 
 class OCCISecurityPolicy:
@@ -185,6 +213,8 @@ def authentication_refusal(request) -> tuple[int, str, list[tuple[str, str]]]:
         return 403, failure.message, []
     if isinstance(failure, IssuerUnavailable):
         return 503, failure.message, [("Retry-After", "10")]
+    if isinstance(failure, CertificateRefused):
+        return 401, failure.message, challenges
     if isinstance(failure, CredentialRefused):
         # RFC 6750 §3: say that the token is invalid, and why, in the challenge as well.
         description = failure.message.encode("ascii", "replace").decode().replace('"', "'").replace("\\", "/")
@@ -197,6 +227,8 @@ def authentication_refusal(request) -> tuple[int, str, list[tuple[str, str]]]:
     if issuers:
         message += (", or an OIDC access token as 'Authorization: Bearer <token>' from one of: "
                     + ", ".join(issuers))
+    if request.registry.get("occistack.x509") is not None:
+        message += ", or a client certificate or (VOMS) proxy over TLS"
     return 401, message, challenges
 
 
@@ -230,6 +262,11 @@ def includeme(config) -> None:
     config.registry["occistack.credential_cache"] = cache
     bearer = bearer_token_authenticator(config.get_settings(), cache)
     config.registry["occistack.oidc_issuers"] = [issuer.settings.issuer for issuer in bearer.validator.issuers]
-    config.set_security_policy(OCCISecurityPolicy([BasicAuthSource(LocalPasswordSource(cache)),
-                                                   BearerTokenSource(bearer)]))
+    sources = [BasicAuthSource(LocalPasswordSource(cache)), BearerTokenSource(bearer)]
+    certificates = certificate_authenticator(config.get_settings(), cache)
+    config.registry["occistack.x509"] = certificates
+    config.registry["occistack.x509_settings"] = CertificateSettings.from_ini(config.get_settings())
+    if certificates is not None:
+        sources.append(ClientCertificateSource(certificates, config.registry["occistack.x509_settings"]))
+    config.set_security_policy(OCCISecurityPolicy(sources))
     config.add_request_method(caller, "caller", reify=True)

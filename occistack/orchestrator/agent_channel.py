@@ -3,9 +3,10 @@ transaction, and the long poll of a fetch.
 
 Both transports end here: the in-process agents of the embedded default
 (``local_agents.LocalChannel``) and remote ``occistack-agent`` processes over HTTP
-(``occi_server/agents.py``). Over HTTP every message also carries the host's token, and a
-message is accepted only for the host that token belongs to: an agent can speak only for its
-own host.
+(``occi_server/agents.py``). Over HTTP every message also carries the host's credential -- a
+verified host certificate (production) or the host's token (development) -- and a message is
+accepted only for the host that credential belongs to: an agent can speak only for its own
+host. A certificate belongs to the host whose name it carries (federation.x509.host_names).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import hmac
 import threading
 import time
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,6 +31,16 @@ from .wakeups import COMMANDS_CHANNEL, Notifier
 TOKEN_TRUST_SECONDS = 5.0
 
 
+@dataclass(frozen=True, slots=True)
+class HostCertificate:
+    """A client certificate the transport verified: whose it is, and the host names it carries
+    (lower case)."""
+
+    subject: str
+    host_names: frozenset[str]
+    fingerprint: bytes
+
+
 class AgentChannel:
     def __init__(self, session_factory: sessionmaker[Session], settings: gateway.GatewaySettings,
                  commands: Notifier | None = None, advance=None):
@@ -41,15 +53,37 @@ class AgentChannel:
         self._local = threading.local()
         self._trusted: dict[int, tuple[str, float]] = {}
 
-    def handle(self, message, token: str | None = None):
-        """The reply to ``message``. With ``token`` (the HTTP transport), the message must be
-        about the host that token belongs to; without it the caller is trusted (in-process)."""
-        if token is not None:
+    def handle(self, message, token: str | None = None, certificate: HostCertificate | None = None):
+        """The reply to ``message``. With a ``certificate`` or a ``token`` (the HTTP transport),
+        the message must be about the host that credential belongs to; without either the caller
+        is trusted (in-process)."""
+        if certificate is not None:
+            self._authenticate_certificate(message, certificate)
+        elif token is not None:
             self._authenticate(message, token)
         if isinstance(message, Fetch) and message.wait_seconds > 0 and self.commands is not None:
             return self._long_poll(message)
         with self.session_factory() as session, session.begin():
-            return self._dispatch(session, message)
+            return self._dispatch(session, message, certified=certificate is not None)
+
+    def _authenticate_certificate(self, message, certificate: HostCertificate) -> None:
+        if isinstance(message, Register):
+            if message.host_name.lower() not in certificate.host_names:
+                raise gateway.AgentUnauthenticated(_not_named(certificate, repr(message.host_name)))
+            return  # the gateway checks that the host exists
+        host_id = getattr(message, "host_id", None)
+        if not isinstance(host_id, int):
+            raise gateway.GatewayError(f"{type(message).__name__} names no host")
+        key = b"certificate:" + certificate.fingerprint
+        trusted = self._trusted.get(host_id)
+        if trusted is not None and trusted[1] > time.monotonic() and trusted[0] == key:
+            return
+        with read_only_session(self.session_factory.kw["bind"]) as session:
+            name = session.scalar(select(Host.name).where(Host.id == host_id))
+        if name is None or name.lower() not in certificate.host_names:
+            self._trusted.pop(host_id, None)
+            raise gateway.AgentUnauthenticated(_not_named(certificate, f"host {host_id}"))
+        self._trusted[host_id] = (key, time.monotonic() + TOKEN_TRUST_SECONDS)
 
     def _authenticate(self, message, token: str) -> None:
         if isinstance(message, Register):
@@ -72,9 +106,9 @@ class AgentChannel:
                                                "only for the host whose token it holds")
         self._trusted[host_id] = (presented, time.monotonic() + TOKEN_TRUST_SECONDS)
 
-    def _dispatch(self, session: Session, message):
+    def _dispatch(self, session: Session, message, certified: bool = False):
         if isinstance(message, Register):
-            return gateway.register(session, message, self.settings)
+            return gateway.register(session, message, self.settings, certified=certified)
         if isinstance(message, Heartbeat):
             return gateway.heartbeat(session, message)
         if isinstance(message, Fetch):
@@ -109,3 +143,9 @@ class AgentChannel:
             listener = PostgresListener.for_engine(self.session_factory.kw["bind"], COMMANDS_CHANNEL)
             self._local.listener = listener
         return listener
+
+
+def _not_named(certificate: HostCertificate, host: str) -> str:
+    names = ", ".join(sorted(certificate.host_names)) or "no host name"
+    return (f"the certificate of {certificate.subject} is for {names}, not for {host}; an agent speaks only for "
+            "the host its certificate names (a DNS SubjectAltName, or the CN, equal to the host's name)")

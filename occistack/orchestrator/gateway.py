@@ -75,12 +75,18 @@ def new_agent_token(host: Host) -> str:
     return token
 
 
-def register(session: Session, message: Register, settings: GatewaySettings) -> Registered:
+def register(session: Session, message: Register, settings: GatewaySettings, certified: bool = False) -> Registered:
+    """``certified``: the transport verified a host certificate that names ``message.host_name``,
+    which then needs no token."""
     if message.protocol_version != PROTOCOL_VERSION:
         raise GatewayError(f"this management server speaks agent protocol {PROTOCOL_VERSION}; the agent on "
                            f"{message.host_name} speaks {message.protocol_version}: upgrade one of them")
     host = session.scalar(select(Host).where(Host.name == message.host_name).with_for_update())
-    if host is None or not host.agent_token_hash or not hmac.compare_digest(
+    if certified:
+        if host is None:
+            raise AgentUnauthenticated(f"host {message.host_name!r} is not registered here; add it with "
+                                       "'occistack host add' first")
+    elif host is None or not host.agent_token_hash or not hmac.compare_digest(
             host.agent_token_hash, token_hash(message.token)):
         # One answer for both: an unknown name must not be told apart from a wrong token.
         raise AgentUnauthenticated(f"host {message.host_name!r} is not registered here with this token; add it with "

@@ -95,6 +95,8 @@ compute = fake
     ("[agent]\nserver = http://x\nhost = h\ntoken = t\n[drivers]\nswitch_netns = /run/netns/nowhere\n",
      "switch_netns /run/netns/nowhere does not exist"),
     ("not an ini", "is not an INI file"),
+    ("[agent]\nserver = http://x\nhost = h\ncert_file = /etc/hosts\nkey_file = /etc/hosts\n",
+     "cert_file is presented only over TLS"),
 ])
 def test_a_bad_configuration_is_refused_saying_what_to_fix(tmp_path, text, message):
     path = tmp_path / "agent.conf"
@@ -108,3 +110,13 @@ def test_the_agent_command_stops_at_once_on_a_bad_configuration(tmp_path):
     done = subprocess.run([str(AGENT), "-c", str(tmp_path / "missing.conf")], capture_output=True, text=True,
                           timeout=30)
     assert done.returncode == 2 and "cannot read the agent configuration" in done.stderr
+
+
+def test_a_host_certificate_stands_in_for_the_token(tmp_path):
+    (tmp_path / "host.pem").write_text("certificate")
+    (tmp_path / "host.key").write_text("key")
+    path = tmp_path / "agent.conf"
+    path.write_text(f"[agent]\nserver = https://x\nhost = h\ncert_file = {tmp_path / 'host.pem'}\n"
+                    f"key_file = {tmp_path / 'host.key'}\n")
+    config = load_config(path)
+    assert config.token == "" and config.tls.cert_file == str(tmp_path / "host.pem")
