@@ -1,8 +1,14 @@
-"""Identity: who a request comes from. Local passwords, and OIDC bearer tokens of trusted issuers
-mapped onto projects by rules; X.509/VOMS proxies and Keystone tokens join later, each as one
-more identity source beside these."""
+"""Identity: who a request comes from. Local passwords, OIDC bearer tokens of trusted issuers
+mapped onto projects by rules, and Keystone tokens (of an external Keystone, or of the built-in
+token service); X.509/VOMS proxies join later, as one more identity source beside these."""
 
-from .errors import AuthenticationFailed, CredentialRefused, IdentityNotMapped, IssuerUnavailable
+from .errors import (
+    AuthenticationFailed,
+    CredentialRefused,
+    IdentityNotMapped,
+    IssuerUnavailable,
+    KeystoneTokenRefused,
+)
 from .identity import FederatedIdentity, Identity, Membership
 from .local import CredentialCache, LocalPasswordSource
 from .mapping import Grant, MappingError, MappingRules
@@ -13,6 +19,6 @@ from .passwords import hash_password, verify_password
 __all__ = [
     "AuthenticationFailed", "BearerTokenAuthenticator", "CredentialCache", "CredentialRefused", "FederatedIdentity",
     "Grant", "Identity", "IdentityNotMapped", "IssuerSettings", "IssuerSettingsError", "IssuerUnavailable",
-    "LocalPasswordSource", "MappingError", "MappingRules", "Membership", "TokenValidator", "TrustedIssuer",
+    "KeystoneTokenRefused", "LocalPasswordSource", "MappingError", "MappingRules", "Membership", "TokenValidator", "TrustedIssuer",
     "hash_password", "issuers_from_settings", "verify_password",
 ]

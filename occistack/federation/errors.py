@@ -24,3 +24,9 @@ class IdentityNotMapped(AuthenticationFailed):
 
 class IssuerUnavailable(AuthenticationFailed):
     """The issuer's keys or introspection endpoint could not be reached: not the user's fault."""
+
+
+class KeystoneTokenRefused(CredentialRefused):
+    """An ``X-Auth-Token`` that opens nothing here: garbage, altered, expired, revoked, unscoped,
+    or of a user who lost the project. Answered with the Keystone challenge, so that clients
+    fetch a new token."""
