@@ -7,7 +7,8 @@ virtual environment of its own, built here on first use under the user's cache d
 and shared by every checkout; never in the project's venv, never committed. Each server gets
 a scratch directory with its configuration, database and keys.
 
-``python -m tests.federation.keystone_server --install`` builds the environment ahead of time.
+``python -m tests.federation.keystone_server`` serves one to try occistack with (the README's
+Authentication section does); ``--install`` only builds the environment.
 """
 
 from __future__ import annotations
@@ -177,8 +178,51 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-if __name__ == "__main__":
-    if sys.argv[1:] == ["--install"]:
+# --- a Keystone to try occistack with: python -m tests.federation.keystone_server [--port N] -----------
+
+#: What the README's example finds in the Keystone it starts.
+DEMO_PROJECT, DEMO_USER, DEMO_PASSWORD = "occi-tenant", "bob", "bob-secret"
+
+
+def add_demo_user(server: KeystoneServer) -> None:
+    from keystoneclient.v3 import client
+
+    admin = client.Client(session=server.admin_session())
+    member = next(role for role in admin.roles.list() if role.name == "member")
+    project = admin.projects.create(name=DEMO_PROJECT, domain="default")
+    user = admin.users.create(name=DEMO_USER, password=DEMO_PASSWORD, domain="default", default_project=project)
+    admin.roles.grant(member, user=user, project=project)
+
+
+def main() -> None:
+    import argparse
+    import signal
+    import tempfile
+
+    parser = argparse.ArgumentParser(description="Serve a real Keystone (SQLite, fernet tokens) with the member "
+                                                 f"{DEMO_USER} of the project {DEMO_PROJECT}, to try occistack's "
+                                                 "Keystone authentication with; or only build its environment.")
+    parser.add_argument("--port", type=int, default=47500)
+    parser.add_argument("--install", action="store_true", help="build the environment and exit")
+    arguments = parser.parse_args()
+    if arguments.install:
         print(install())
-    else:
-        sys.exit("usage: python -m tests.federation.keystone_server --install")
+        return
+    # Stopped by a signal as by Ctrl-C: the Keystone process goes with us.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    with tempfile.TemporaryDirectory() as workdir:
+        server = KeystoneServer(Path(workdir), port=arguments.port)
+        try:
+            server.start()
+            add_demo_user(server)
+            print(f"Keystone at {server.auth_url}: admin (password {ADMIN_PASSWORD}) in the project admin; "
+                  f"{DEMO_USER} (password {DEMO_PASSWORD}) a member of {DEMO_PROJECT}. Ctrl-C stops it.", flush=True)
+            server._process.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.stop()
+
+
+if __name__ == "__main__":
+    main()
