@@ -167,15 +167,15 @@ class KeystoneTokenSource:
         return self.authenticator.cached(token)
 
 
-def keystone_token(request, header: str = "HTTP_X_AUTH_TOKEN") -> str | None:
-    """The token of an ``X-Auth-Token`` header (or another, by its WSGI name), or None."""
-    value = request.environ.get(header)
+def keystone_token(request) -> str | None:
+    """The token of the request's ``X-Auth-Token`` header, or None without one."""
+    value = request.environ.get("HTTP_X_AUTH_TOKEN")
     if value is None:
         return None
     token = value.strip()
     if not token:
-        raise KeystoneTokenRefused(f"the {header[5:].replace('_', '-').title()} header is empty; send the token "
-                                   "Keystone gave in X-Subject-Token")
+        raise KeystoneTokenRefused("the X-Auth-Token header is empty; send the token Keystone gave in "
+                                   "X-Subject-Token")
     return token
 
 
