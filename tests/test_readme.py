@@ -93,7 +93,8 @@ def _wait_until_serving(port: int, server: subprocess.Popen) -> None:
 # --- the Authentication section ---------------------------------------------------------------------
 
 def authentication_blocks(subsection: str | None = None) -> dict[str, list[str]]:
-    """The examples of the Authentication section before its first subsection, or of one."""
+    """The examples of the Authentication section before its first subsection (Basic, OIDC and
+    the built-in token service), or of one subsection."""
     readme = (ROOT / "README.md").read_text()
     section = readme.split("## Authentication", 1)[1].split("\n## ", 1)[0]
     if subsection is None:
@@ -107,8 +108,9 @@ def authentication_blocks(subsection: str | None = None) -> dict[str, list[str]]
 
 
 def test_authentication_examples_run_verbatim(tmp_path):
-    """Basic and OIDC as the README shows them: its provider command, its settings and rules, its
-    curl commands, against pserve on a scratch database (ports swapped for free ones)."""
+    """Basic, OIDC and the built-in token service as the README shows them: its provider command,
+    its settings and rules, its curl commands, against pserve on a scratch database (ports
+    swapped for free ones)."""
     from tests.conftest import missing_component
     from tests.federation.oidc_provider import ProviderUnavailable, install
 
@@ -152,12 +154,71 @@ def test_authentication_examples_run_verbatim(tmp_path):
         provider.terminate()
         server.wait(timeout=10)
         provider.wait(timeout=10)
-    basic, bearer, refused = outputs
+    basic, bearer, refused, keystone = outputs
     assert basic.startswith("200\n") and "the user name or password is wrong" in basic
     assert bearer.startswith("200\n")
     stranger, elsewhere = refused.strip().split("\n", 1)
     assert "no mapping rule gives it a project here" in stranger and "other.vo" in stranger
     assert "meant for the audience 'https://elsewhere.test/'" in elsewhere
+    challenge, *rest = keystone.replace("\r", "").splitlines()
+    assert challenge.lower().startswith("www-authenticate: ")  # waitress writes Www-Authenticate
+    assert challenge.partition(": ")[2] == f"Keystone uri='http://127.0.0.1:{server_port}/keystone'"
+    assert rest == ["['demo']", "200"]
+
+
+def test_external_keystone_example_runs_verbatim(tmp_path):
+    """The README's external Keystone: its command starts a real Keystone, its settings and rules
+    point pserve at it, its commands get a token there and use it."""
+    from tests.conftest import missing_component
+    from tests.federation.keystone_server import KeystoneUnavailable, install
+
+    if shutil.which("curl") is None:
+        pytest.fail("curl is needed to run the README's examples")
+    try:
+        install()
+    except KeystoneUnavailable as problem:
+        missing_component(str(problem))
+    blocks = authentication_blocks("An external Keystone")
+    (start_keystone, use_it), (settings,), (rules,) = blocks["sh"], blocks["ini"], blocks["yaml"]
+    server_port, keystone_port = _free_port(), _free_port()
+
+    def localised(text: str) -> str:
+        return (text.replace("127.0.0.1:6543", f"127.0.0.1:{server_port}")
+                .replace("47500", str(keystone_port)).replace(".venv/bin/python", str(BIN / "python")))
+
+    database = f"sqlite:///{tmp_path}/keystone.sqlite"
+    ini = tmp_path / "keystone.ini"
+    ini.write_text((ROOT / "development.ini").read_text().replace(
+        "sqlite:///%(here)s/var/occistack.sqlite", database + "\n" + localised(settings)))
+    (tmp_path / "mapping.yaml").write_text(rules)
+    migrate(database)
+    done = subprocess.run([BIN / "occistack", "-c", ini, "demo"], capture_output=True, text=True)
+    assert done.returncode == 0, f"occistack demo failed:\n{done.stderr[-3000:]}"
+    keystone = subprocess.Popen(["bash", "-c", "exec " + localised(start_keystone).strip()], cwd=ROOT,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen([BIN / "pserve", ini, f"http_port={server_port}"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE)
+    try:
+        said = []
+        for line in keystone.stdout:  # Keystone prints one line when it serves (or dies trying)
+            said.append(line)
+            if line.startswith("Keystone at"):
+                break
+        else:
+            pytest.fail("the README's Keystone did not start:\n" + "".join(said)[-3000:])
+        _wait_until_serving(server_port, server)
+        done = subprocess.run(["bash", "-c", "set -euo pipefail\n" + localised(use_it)], capture_output=True,
+                              text=True, timeout=120, cwd=ROOT)
+        assert done.returncode == 0, f"step failed:\n{use_it}\n--- stdout\n{done.stdout}\n--- stderr\n{done.stderr}"
+    finally:
+        server.terminate()
+        keystone.terminate()
+        server.wait(timeout=10)
+        keystone.wait(timeout=30)
+    challenge, status, refusal = done.stdout.replace("\r", "").strip().split("\n")
+    assert challenge.partition(": ")[2] == f"Keystone uri='http://127.0.0.1:{keystone_port}/v3'"
+    assert status == "200"
+    assert f"the Keystone at http://127.0.0.1:{keystone_port}/v3 does not accept the token" in refusal
 
 
 def test_x509_examples_run_verbatim(tmp_path):

@@ -1,9 +1,16 @@
-"""Identity: who a request comes from. Local passwords, and OIDC bearer tokens of trusted issuers
-mapped onto projects by rules, X.509 certificates and VOMS proxies; Keystone tokens join later,
-as one more identity source beside these."""
+"""Identity: who a request comes from. Local passwords; OIDC bearer tokens of trusted issuers,
+X.509 certificates and VOMS proxies, mapped onto projects by rules; and Keystone tokens (of an
+external Keystone, or of the built-in token service)."""
 
 from .certificates import CertificateAuthenticator
-from .errors import AuthenticationFailed, CertificateRefused, CredentialRefused, IdentityNotMapped, IssuerUnavailable
+from .errors import (
+    AuthenticationFailed,
+    CertificateRefused,
+    CredentialRefused,
+    IdentityNotMapped,
+    IssuerUnavailable,
+    KeystoneTokenRefused,
+)
 from .identity import FederatedIdentity, Identity, Membership
 from .local import CredentialCache, LocalPasswordSource
 from .mapping import Grant, MappingError, MappingRules
@@ -17,6 +24,6 @@ __all__ = [
     "AuthenticationFailed", "BearerTokenAuthenticator", "CertificateAuthenticator", "CertificateRefused",
     "ChainVerifier", "TrustStore", "VomsVerifier", "CredentialCache", "CredentialRefused", "FederatedIdentity",
     "Grant", "Identity", "IdentityNotMapped", "IssuerSettings", "IssuerSettingsError", "IssuerUnavailable",
-    "LocalPasswordSource", "MappingError", "MappingRules", "Membership", "TokenValidator", "TrustedIssuer",
-    "hash_password", "issuers_from_settings", "verify_password",
+    "KeystoneTokenRefused", "LocalPasswordSource", "MappingError", "MappingRules", "Membership", "TokenValidator",
+    "TrustedIssuer", "hash_password", "issuers_from_settings", "verify_password",
 ]

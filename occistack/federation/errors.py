@@ -30,3 +30,9 @@ class CertificateRefused(CredentialRefused):
     """A client certificate (or proxy) that proves nothing here: untrusted, expired, revoked,
     or carrying VOMS attributes that do not verify. Answered 401 like any refused credential,
     but with no bearer-token challenge: the client has nothing to fix in a token."""
+
+
+class KeystoneTokenRefused(CredentialRefused):
+    """An ``X-Auth-Token`` that opens nothing here: garbage, altered, expired, revoked, unscoped,
+    or of a user who lost the project. Answered with the Keystone challenge, so that clients
+    fetch a new token."""

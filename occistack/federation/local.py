@@ -24,6 +24,10 @@ from .identity import Identity
 from .passwords import hash_password, verify_password
 
 
+#: The kinds of token the cache tells apart (at most 16 bytes each: BLAKE2's personalisation).
+TOKEN_KINDS = ("bearer-token", "keystone-token")
+
+
 class CredentialCache:
     """Identities of recently verified credentials, for ``ttl`` seconds, at most ``size`` of them."""
 
@@ -32,7 +36,8 @@ class CredentialCache:
         self.size = size
         self._clock = clock
         self._key = secrets.token_bytes(32)
-        self._token_hasher = hashlib.blake2b(key=self._key, digest_size=32, person=b"bearer-token")
+        self._token_hashers = {kind: hashlib.blake2b(key=self._key, digest_size=32, person=kind.encode())
+                               for kind in TOKEN_KINDS}
         self._entries: OrderedDict[bytes, tuple[float, Identity]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -40,11 +45,12 @@ class CredentialCache:
         # Keyed BLAKE2 is a MAC in one call, several times cheaper than HMAC-SHA256.
         return hashlib.blake2b(f"{user_name}\0{password}".encode(), key=self._key, digest_size=32).digest()
 
-    def token_fingerprint(self, token: str) -> bytes:
-        # Personalised apart from the passwords' fingerprints: no user name and password can
-        # ever stand for a bearer token in this cache. Copying a keyed state is cheaper than
-        # keying a new one, and this runs on every request that carries a token.
-        hasher = self._token_hasher.copy()
+    def token_fingerprint(self, token: str, kind: str = "bearer-token") -> bytes:
+        # Personalised apart from the passwords' fingerprints, and each kind of token apart from
+        # the others: no user name and password can ever stand for a token in this cache, nor
+        # an OIDC access token sent as X-Auth-Token for a Keystone token. Copying a keyed state
+        # is cheaper than keying a new one, and this runs on every request that carries a token.
+        hasher = self._token_hashers[kind].copy()
         hasher.update(token.encode())
         return hasher.digest()
 

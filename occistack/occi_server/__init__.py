@@ -3,7 +3,7 @@
 Configured by inclusion, in this order (each module's ``includeme`` wires one concern):
 settings, database session, drivers and dispatcher, the category catalog, security, the OCCI
 protocol tween, the discovery fast path, error views, routes, the OCCI views, the admin API, the
-host agents' channel.
+built-in Keystone-compatible token service, the host agents' channel.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ INCLUDES = (
     ".routes",
     ".views",
     ".admin",
+    ".keystone_service",
     ".agents",
 )
 

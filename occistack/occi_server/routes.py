@@ -3,7 +3,8 @@
 OCCI paths (SPEC-NOTES §1.1, §7): the query interface at /-/ and its RFC 5785 twin; one
 collection and one entity route per kind, with the /link/… aliases that rOCCI 1.x, VMDIRAC and
 IM hard-code; the admin API under /admin/ (its own section, below); the host agents' channel at
-/agent/v1/messages; and, last, every other path ending in "/" is looked up as a mixin's location.
+/agent/v1/messages; the built-in Keystone-compatible token service under /keystone (when the
+site runs it); and, last, every other path ending in "/" is looked up as a mixin's location.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from .admin.context import admin_context
 from .agents import agent_context
 from .contexts import occi_context
+from .keystone_service.context import BUILTIN_KEYSTONE_PATH, keystone_context
 
 #: kind term → the collection paths that serve it (the first is the kind's own location).
 KIND_PATHS = {
@@ -42,6 +44,7 @@ def includeme(config) -> None:
     add_admin_routes(config)
     # Host agents' messages (occi_server/agents.py).
     add("agent_messages", "/agent/v1/messages", factory=agent_context)
+    add_keystone_routes(config)
     # Last: every other path is a mixin's location.
     add("mixin_collection", "/*location", factory=occi_context)
 
@@ -80,3 +83,25 @@ def add_admin_routes(config) -> None:
     add("admin_capacity", "/admin/capacity", factory=admin_context)
     # Any other /admin/ path: a JSON 404 that lists the resources, not the OCCI mixin lookup.
     add("admin_unknown", "/admin/*rest", factory=admin_context)
+
+
+# --- the built-in Keystone-compatible token service (views in occi_server/keystone_service/) -----------
+
+def add_keystone_routes(config) -> None:
+    """Only when the site runs the service (``occistack.keystone.builtin``); otherwise its paths
+    are nobody's, and a site with an external Keystone names that one in its challenge."""
+    if config.registry["occistack.keystone"].mode != "builtin":
+        return
+    add, root = config.add_route, BUILTIN_KEYSTONE_PATH
+    # Each version document with or without the trailing slash: the clients differ.
+    add("keystone_versions", root + "{slash:/?}", factory=keystone_context)
+    add("keystone_v3", root + "/v3{slash:/?}", factory=keystone_context)
+    add("keystone_v2", root + "/v2.0{slash:/?}", factory=keystone_context)
+    add("keystone_v3_federation_auth",
+        root + "/v3/OS-FEDERATION/identity_providers/{identity_provider}/protocols/{protocol}/auth",
+        factory=keystone_context)
+    add("keystone_v3_tokens", root + "/v3/auth/tokens", factory=keystone_context)
+    add("keystone_v3_projects", root + "/v3/auth/projects", factory=keystone_context)
+    add("keystone_v2_tokens", root + "/v2.0/tokens", factory=keystone_context)
+    add("keystone_v2_tenants", root + "/v2.0/tenants", factory=keystone_context)
+    add("keystone_unknown", root + "/*rest", factory=keystone_context)

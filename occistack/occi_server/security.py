@@ -2,10 +2,21 @@
 
 Each authentication method is one small source that recognises its own credentials or passes;
 the policy asks them in order and the first identity wins (the shape of warehouse's
-MultiSecurityPolicy): HTTP Basic against local users, OIDC bearer tokens of the trusted
+MultiSecurityPolicy): Keystone tokens (``X-Auth-Token``, of an external Keystone or of the
+built-in token service), HTTP Basic against local users, OIDC bearer tokens of the trusted
 issuers, and X.509 client certificates and VOMS proxies (asked last: a client that sends an
-Authorization header means it, while a certificate may be presented to every site). A Keystone
-source joins the list later; nothing else changes.
+Authorization header means it, while a certificate may be presented to every site).
+
+A Keystone token comes first: a client that went through the Keystone dance to get one means
+to use it, even when it also sends the credential it got it with (IM sends its OIDC token on
+every request).
+
+The 401 answer to a request without credentials challenges with exactly
+``WWW-Authenticate: Keystone uri='<url>'`` when the site has a Keystone (external, or the
+built-in service): rOCCI, VMDIRAC and IM read the URL from it and fetch a token there, and
+VMDIRAC slices the header by position, so it is the only challenge. A site without one
+challenges with HTTP Basic (and Bearer when it trusts OIDC issuers), which curl and browsers
+understand; Basic clients send their credentials unasked either way.
 
 A source that recognises its credentials but cannot accept them raises one of the federation's
 ``AuthenticationFailed`` errors. The policy keeps it for the forbidden view, which answers with
@@ -36,6 +47,7 @@ from ..federation import (
     IdentityNotMapped,
     IssuerSettingsError,
     IssuerUnavailable,
+    KeystoneTokenRefused,
     LocalPasswordSource,
     MappingError,
     MappingRules,
@@ -43,14 +55,27 @@ from ..federation import (
     TrustedIssuer,
     issuers_from_settings,
 )
+from ..federation.keystone import (
+    ExternalKeystone,
+    ExternalTokenAuthenticator,
+    KeystoneSettings,
+    KeystoneSettingsError,
+    keystone_settings,
+)
+from ..federation.keystone_tokens import BuiltinTokenAuthenticator, TokenService, derive_token_key
 from ..model.session import read_only_session
 from ..orchestrator import Caller
+from ..orchestrator.sealing import site_secret_key
 from .client_certificates import CertificateSettings, certificate_authenticator, presented_certificate
+from .keystone_service.context import BUILTIN_KEYSTONE_PATH
 from .settings import get_settings
 
 
 class BasicAuthSource:
     """``Authorization: Basic`` against local users and their argon2 password hashes."""
+
+    #: A local password is no outside authority's word: it buys no Keystone token by federation.
+    federated = False
 
     def __init__(self, passwords: LocalPasswordSource):
         self.passwords = passwords
@@ -90,6 +115,8 @@ class BasicAuthSource:
 
 class BearerTokenSource:
     """``Authorization: Bearer <token>``: an OIDC access token of a trusted issuer."""
+
+    federated = True
 
     def __init__(self, authenticator: BearerTokenAuthenticator):
         self.authenticator = authenticator
@@ -138,6 +165,47 @@ class ClientCertificateSource:
         return self.authenticator.cached(presented.chain)
 
 
+class KeystoneTokenSource:
+    """``X-Auth-Token: <token>``: a project-scoped token of the site's Keystone, external or
+    built-in; ``authenticator`` is None when the site has no Keystone (every token refused,
+    saying so)."""
+
+    federated = False
+
+    def __init__(self, authenticator: BuiltinTokenAuthenticator | ExternalTokenAuthenticator | None):
+        self.authenticator = authenticator
+
+    def identify(self, request) -> Identity | None:
+        token = keystone_token(request)
+        if token is None:
+            return None
+        if self.authenticator is None:
+            raise KeystoneTokenRefused("this site has no Keystone, so it takes no X-Auth-Token; authenticate "
+                                       "with HTTP Basic credentials or as the answer's challenge says")
+        return self.authenticator.identify(token, request.registry["occistack.engine"])
+
+    def identify_cached(self, request) -> Identity | None:
+        try:
+            token = keystone_token(request)
+        except KeystoneTokenRefused:
+            return None
+        if token is None or self.authenticator is None:
+            return None
+        return self.authenticator.cached(token)
+
+
+def keystone_token(request) -> str | None:
+    """The token of the request's ``X-Auth-Token`` header, or None without one."""
+    value = request.environ.get("HTTP_X_AUTH_TOKEN")
+    if value is None:
+        return None
+    token = value.strip()
+    if not token:
+        raise KeystoneTokenRefused("the X-Auth-Token header is empty; send the token Keystone gave in "
+                                   "X-Subject-Token")
+    return token
+
+
 class OCCISecurityPolicy:
     def __init__(self, sources):
         self.sources = tuple(sources)
@@ -158,6 +226,18 @@ class OCCISecurityPolicy:
             request.environ[AUTHENTICATION_FAILURE] = failure
         request.environ["occistack.identity"] = identity
         return identity
+
+    def federated_identity(self, request) -> Identity | None:
+        """The identity an outside authority vouches for -- an OIDC access token, an X.509/VOMS
+        proxy -- ignoring local passwords and Keystone tokens: what the built-in token service
+        exchanges for a token. A source says it is not federated with ``federated = False``.
+        A credential that is not accepted raises its AuthenticationFailed."""
+        for source in self.sources:
+            if getattr(source, "federated", True):
+                identity = source.identify(request)
+                if identity is not None:
+                    return identity
+        return None
 
     def cached_identity(self, request) -> Identity | None:
         """The identity when a source knows it without I/O (a recently verified password), for
@@ -206,14 +286,18 @@ def authentication_refusal(request) -> tuple[int, str, list[tuple[str, str]]]:
     headers (the challenges of the methods this site accepts)."""
     failure = request.environ.get(AUTHENTICATION_FAILURE)
     issuers = request.registry["occistack.oidc_issuers"]
-    challenges = [("WWW-Authenticate", 'Basic realm="occistack"')]
-    if issuers:
-        challenges.append(("WWW-Authenticate", 'Bearer realm="occistack"'))
+    keystone = keystone_url(request)
+    if keystone is not None:
+        challenges = [("WWW-Authenticate", keystone_challenge(keystone))]
+    else:
+        challenges = [("WWW-Authenticate", 'Basic realm="occistack"')]
+        if issuers:
+            challenges.append(("WWW-Authenticate", 'Bearer realm="occistack"'))
     if isinstance(failure, IdentityNotMapped):
         return 403, failure.message, []
     if isinstance(failure, IssuerUnavailable):
         return 503, failure.message, [("Retry-After", "10")]
-    if isinstance(failure, CertificateRefused):
+    if isinstance(failure, (CertificateRefused, KeystoneTokenRefused)):
         return 401, failure.message, challenges
     if isinstance(failure, CredentialRefused):
         # RFC 6750 §3: say that the token is invalid, and why, in the challenge as well.
@@ -222,6 +306,9 @@ def authentication_refusal(request) -> tuple[int, str, list[tuple[str, str]]]:
         return 401, failure.message, [("WWW-Authenticate", bearer)] + challenges[:1]
     if request.environ.get("HTTP_AUTHORIZATION", "")[:6].lower() == "basic ":
         message = "the user name or password is wrong (or the user is disabled)"
+    elif keystone is not None:
+        message = (f"authentication required: send a project-scoped token of the Keystone at {keystone} as "
+                   "X-Auth-Token, or HTTP Basic credentials")
     else:
         message = "authentication required: send HTTP Basic credentials"
     if issuers:
@@ -230,6 +317,25 @@ def authentication_refusal(request) -> tuple[int, str, list[tuple[str, str]]]:
     if request.registry.get("occistack.x509") is not None:
         message += ", or a client certificate or (VOMS) proxy over TLS"
     return 401, message, challenges
+
+
+def keystone_url(request) -> str | None:
+    """The URL of the site's Keystone -- external, or the built-in service below this server --
+    or None when it has none."""
+    keystone: KeystoneSettings = request.registry["occistack.keystone"]
+    if keystone.mode == "off":
+        return None
+    if keystone.public_url:
+        return keystone.public_url
+    if keystone.mode == "external":
+        return keystone.url
+    return (get_settings(request.registry).public_url or request.application_url) + BUILTIN_KEYSTONE_PATH
+
+
+def keystone_challenge(url: str) -> str:
+    # Single quotes, nothing after: VMDIRAC reads the URL as header[14:-1], rOCCI by a regular
+    # expression anchored at both ends, IM by splitting at "=".
+    return f"Keystone uri='{url}'"
 
 
 def caller(request) -> Caller:
@@ -256,17 +362,47 @@ def bearer_token_authenticator(ini: dict, cache: CredentialCache) -> BearerToken
     return BearerTokenAuthenticator(TokenValidator(TrustedIssuer(issuer) for issuer in issuers), rules, cache)
 
 
+def keystone_token_authenticator(ini: dict, keystone: KeystoneSettings, rules: MappingRules,
+                                 cache: CredentialCache):
+    """What reads X-Auth-Token: the external Keystone, the built-in service's tokens, or None."""
+    if keystone.mode == "external":
+        if not (ini.get("occistack.mapping_file") or "").strip():
+            raise ConfigurationError("occistack.keystone.url is set but occistack.mapping_file is not: without "
+                                     "mapping rules no Keystone user can be given a project here")
+        return ExternalTokenAuthenticator(ExternalKeystone(keystone), rules, cache)
+    if keystone.mode == "builtin":
+        return BuiltinTokenAuthenticator(builtin_token_service(ini, keystone), cache)
+    return None
+
+
+def builtin_token_service(ini: dict, keystone: KeystoneSettings) -> TokenService:
+    return TokenService(derive_token_key(site_secret_key(ini)), keystone.token_lifetime_seconds)
+
+
 def includeme(config) -> None:
     settings = get_settings(config.registry)
+    ini = config.get_settings()
     cache = CredentialCache(ttl=settings.auth_cache_seconds)
     config.registry["occistack.credential_cache"] = cache
-    bearer = bearer_token_authenticator(config.get_settings(), cache)
+    bearer = bearer_token_authenticator(ini, cache)
     config.registry["occistack.oidc_issuers"] = [issuer.settings.issuer for issuer in bearer.validator.issuers]
     sources = [BasicAuthSource(LocalPasswordSource(cache)), BearerTokenSource(bearer)]
-    certificates = certificate_authenticator(config.get_settings(), cache)
+    certificates = certificate_authenticator(ini, cache)
     config.registry["occistack.x509"] = certificates
-    config.registry["occistack.x509_settings"] = CertificateSettings.from_ini(config.get_settings())
+    config.registry["occistack.x509_settings"] = CertificateSettings.from_ini(ini)
     if certificates is not None:
         sources.append(ClientCertificateSource(certificates, config.registry["occistack.x509_settings"]))
-    config.set_security_policy(OCCISecurityPolicy(sources))
+    # Federated: the OIDC source when it trusts an issuer; any other federated source (X.509/VOMS,
+    # present only when configured) by being in the list at all.
+    federated = bool(bearer.validator.issuers) or any(
+        getattr(source, "federated", True) for source in sources if not isinstance(source, BearerTokenSource))
+    try:
+        keystone = keystone_settings(ini, federated_credentials=federated)
+    except KeystoneSettingsError as error:
+        raise ConfigurationError(str(error)) from None
+    config.registry["occistack.keystone"] = keystone
+    tokens = keystone_token_authenticator(ini, keystone, bearer.rules, cache)
+    # The built-in service's views issue and read tokens with the same service.
+    config.registry["occistack.keystone_tokens"] = getattr(tokens, "tokens", None)
+    config.set_security_policy(OCCISecurityPolicy([KeystoneTokenSource(tokens), *sources]))
     config.add_request_method(caller, "caller", reify=True)

@@ -47,9 +47,16 @@ class Sealer:
 
 
 def sealer_from_settings(settings: Mapping[str, str]) -> Sealer:
+    return Sealer(site_secret_key(settings))
+
+
+def site_secret_key(settings: Mapping[str, str]) -> bytes:
+    """The site's secret key (Fernet's urlsafe base64 text), from the settings or its file,
+    which is created when it does not exist yet. Other secrets of the site (the signing key of
+    its Keystone-compatible tokens) are derived from it."""
     inline = (settings.get("occistack.secret_key") or "").strip()
     if inline:
-        return Sealer(inline)
+        return inline.encode("ascii")
     path = Path((settings.get("occistack.secret_key_file") or "var/secret.key").strip())
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -62,4 +69,4 @@ def sealer_from_settings(settings: Mapping[str, str]) -> Sealer:
             with os.fdopen(descriptor, "wb") as key_file:
                 key_file.write(Fernet.generate_key())
             log.warning("created the secret key %s; back it up with the database", path)
-    return Sealer(path.read_bytes().strip())
+    return path.read_bytes().strip()

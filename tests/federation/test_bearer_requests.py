@@ -100,7 +100,8 @@ def test_an_expired_token_is_401_with_the_reason_and_an_invalid_token_challenge(
     challenges = response.headers.getall("WWW-Authenticate")
     assert challenges[0].startswith('Bearer realm="occistack", error="invalid_token", error_description="the token '
                                     'expired at')
-    assert 'Basic realm="occistack"' in challenges
+    # A site that trusts OIDC issuers runs the built-in Keystone-compatible token service.
+    assert challenges[1:] == ["Keystone uri='http://localhost/keystone'"]
 
 
 def test_a_forged_token_is_401(oidc_app, issuer):
@@ -167,10 +168,26 @@ def test_an_issuer_that_cannot_be_asked_is_503_not_the_user_s_fault(oidc_app, is
     client(oidc_app, token(issuer)).get("/-/", status=200)
 
 
-def test_without_credentials_both_methods_are_offered(oidc_app, issuer):
+def test_without_credentials_the_challenge_names_the_site_s_keystone_and_the_message_every_method(oidc_app, issuer):
     response = client(oidc_app).get("/-/", status=401)
-    assert response.headers.getall("WWW-Authenticate") == ['Basic realm="occistack"', 'Bearer realm="occistack"']
+    assert response.headers.getall("WWW-Authenticate") == ["Keystone uri='http://localhost/keystone'"]
+    assert "X-Auth-Token" in response.text and "HTTP Basic" in response.text
     assert "Authorization: Bearer <token>" in response.text and issuer.url in response.text
+
+
+def test_without_the_token_service_both_methods_are_offered(db_url, demo_data, drivers, issuer, tmp_path):
+    from occistack.occi_server import main
+
+    (tmp_path / "mapping.yaml").write_text(RULES)
+    application = main({}, **app_settings(db_url), **{
+        "occistack.driver_instances": drivers, "occistack.oidc.issuers": "test",
+        "occistack.oidc.test.issuer": issuer.url, "occistack.oidc.test.audience": AUDIENCE,
+        "occistack.mapping_file": str(tmp_path / "mapping.yaml"), "occistack.keystone.builtin": "false"})
+    try:
+        response = client(application).get("/-/", status=401)
+        assert response.headers.getall("WWW-Authenticate") == ['Basic realm="occistack"', 'Bearer realm="occistack"']
+    finally:
+        application.registry["occistack.engine"].dispose()
 
 
 def test_basic_still_works_beside_oidc(oidc_app):
