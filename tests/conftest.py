@@ -202,7 +202,16 @@ def wsgi_app(db_url, demo_data, drivers):
 
     application = main({}, **app_settings(db_url), **{"occistack.driver_instances": drivers})
     yield application
+    stop_plane(application)
     application.registry["occistack.engine"].dispose()
+
+
+def stop_plane(application) -> None:
+    """Stop the application's management plane while its database is still there (it would
+    otherwise stop at exit, and fail to wake long polls in a database that is gone)."""
+    plane = application.registry.get("occistack.plane")
+    if plane is not None:
+        plane.stop()
 
 
 def _settling_test_app():

@@ -25,6 +25,7 @@ from .resources import (
     Network,
     NetworkInterface,
     StorageLink,
+    UserMixin,
     VirtualMachine,
     Volume,
 )
@@ -39,6 +40,7 @@ entity_mixins = EntityMixin.__table__
 templates = OsTemplate.__table__
 zones = Zone.__table__
 affinity_groups = AffinityGroup.__table__
+user_mixins = UserMixin.__table__
 
 #: entity kind term → the statement selecting that kind's own columns, joined to ``entities``.
 _BASE = [entities.c.id, entities.c.kind, entities.c.project_id, entities.c.title, entities.c.summary]
@@ -142,18 +144,29 @@ def _link_statements(shape: str):
             STORAGELINK_SELECT.where(link_owner).order_by(storage_links.c.device_id))
 
 
+def readers_tags(user_id):
+    """The tag rows a user sees: the provider's mixins, and the user mixins that are their own
+    (a colleague's user mixins are the colleague's, even on a shared entity)."""
+    own = select(user_mixins.c.id).where(user_mixins.c.owner_id == user_id)
+    return or_(entity_mixins.c.user_mixin_id.is_(None), entity_mixins.c.user_mixin_id.in_(own.scalar_subquery()))
+
+
 _PROJECT_TAGS_SELECT = (select(entity_mixins.c.entity_id, entity_mixins.c.mixin)
                         .select_from(entity_mixins.join(entities, entities.c.id == entity_mixins.c.entity_id))
-                        .where(_VISIBLE, entities.c.kind.in_(bindparam("kinds", expanding=True)))
+                        .where(_VISIBLE, entities.c.kind.in_(bindparam("kinds", expanding=True)),
+                               readers_tags(bindparam("user_id")))
                         .order_by(entity_mixins.c.entity_id, entity_mixins.c.mixin))
 _TAGS_SELECT = (select(entity_mixins.c.entity_id, entity_mixins.c.mixin)
-                .where(entity_mixins.c.entity_id.in_(bindparam("ids", expanding=True)))
+                .where(entity_mixins.c.entity_id.in_(bindparam("ids", expanding=True)),
+                       readers_tags(bindparam("user_id")))
                 .order_by(entity_mixins.c.entity_id, entity_mixins.c.mixin))
 
 
 def load_entities(session: Session, kind: str, project_id: int, ids: Sequence[str] | None = None, *,
-                  offset: int = 0, limit: int | None = None, with_links: bool = True) -> LoadedEntities:
-    """One kind's entities visible to ``project_id``: those in ``ids``, or a page of all of them."""
+                  user_id: int, offset: int = 0, limit: int | None = None,
+                  with_links: bool = True) -> LoadedEntities:
+    """One kind's entities visible to ``project_id``: those in ``ids``, or a page of all of them;
+    with the tags user ``user_id`` sees."""
     if session.autoflush:
         session.flush()  # what Session.execute would do first: the reads see the use case's changes
     connection = session.connection()
@@ -196,10 +209,10 @@ def load_entities(session: Session, kind: str, project_id: int, ids: Sequence[st
             loaded.storage_links_by_vm.setdefault(link.vm_id, []).append(link)
             link_ids.append(link.id)
     if everything:
-        tags = connection.execute(_PROJECT_TAGS_SELECT, {"project_id": project_id,
+        tags = connection.execute(_PROJECT_TAGS_SELECT, {"project_id": project_id, "user_id": user_id,
                                                          "kinds": [kind, "networkinterface", "storagelink"]})
     else:
-        tags = connection.execute(_TAGS_SELECT, {"ids": entity_ids + link_ids})
+        tags = connection.execute(_TAGS_SELECT, {"ids": entity_ids + link_ids, "user_id": user_id})
     for entity_id, mixin in tags:
         loaded.tags.setdefault(entity_id, []).append(mixin)
     return loaded
@@ -241,11 +254,13 @@ def list_kinds_and_ids(session: Session, project_id: int, kinds: Iterable[str]) 
     return list(session.execute(statement))
 
 
-def tagged_ids(session: Session, project_id: int, identifiers: Sequence[str]) -> list[Row]:
-    """(kind, id) of the project's entities carrying any of the tag ``identifiers``."""
+def tagged_ids(session: Session, project_id: int, user_id: int, identifiers: Sequence[str]) -> list[Row]:
+    """(kind, id) of the project's entities carrying any of the tag ``identifiers``, as user
+    ``user_id`` sees them (their own user mixins, not a colleague's of the same name)."""
     statement = (select(entities.c.kind, entities.c.id).distinct()
                  .select_from(entities.join(entity_mixins, entity_mixins.c.entity_id == entities.c.id))
-                 .where(entity_mixins.c.mixin.in_(list(identifiers)), entities.c.project_id == project_id)
+                 .where(entity_mixins.c.mixin.in_(list(identifiers)), entities.c.project_id == project_id,
+                        readers_tags(user_id))
                  .order_by(entities.c.kind, entities.c.id))
     return list(session.execute(statement))
 

@@ -154,7 +154,18 @@ def forbidden(request):
     if request.authenticated_userid is None:
         # No credentials, or credentials that were not accepted: the policy knows which and why.
         return error_response(request, *authentication_refusal(request))
-    return error_response(request, 403, "you are not allowed to do this")
+    return error_response(request, 403, refusal_for_role(request))
+
+
+def refusal_for_role(request) -> str:
+    """Why an accepted identity may not do this: what its role allows, and which role would."""
+    role = request.identity.role
+    if request.matched_route is not None and request.matched_route.name.startswith("admin"):
+        return f"the admin API is for users whose role is admin; your role is {role}"
+    if role == "reader":
+        return (f"your role is reader: it may read (GET, HEAD) but not create, change, act on or delete "
+                f"({request.method} needs the role member or admin)")
+    return f"your role ({role}) does not allow {request.method} here"
 
 
 @exception_view_config(HTTPException)

@@ -31,6 +31,11 @@ def new_entity_id(session: Session, requested: str | None) -> str:
     if requested is None:
         return str(uuid.uuid4())
     entity_id = normalise_entity_id(requested)
-    if session.scalar(select(Entity.id).where(Entity.id == entity_id)) is not None:
+    if entity_id_taken(session, entity_id):
         raise Conflict(f"the id {entity_id} is already in use; choose another occi.core.id or leave it out")
     return entity_id
+
+
+def entity_id_taken(session: Session, entity_id: str) -> bool:
+    """Whether any entity, of any project, has this id (ids are unique across the cloud)."""
+    return session.scalar(select(Entity.id).where(Entity.id == entity_id)) is not None

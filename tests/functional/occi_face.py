@@ -29,6 +29,7 @@ import pytest
 import transaction
 from argon2 import PasswordHasher
 from jsonschema import Draft4Validator
+from sqlalchemy import select
 from webtest import TestApp
 
 from occistack import __version__
@@ -36,7 +37,15 @@ from occistack.demo import seed_demo
 from occistack.drivers.fake import FakeDrivers
 from occistack.model import Project, User
 from occistack.model.session import get_tm_session, make_session_factory
-from tests.conftest import BACKENDS, SettlingTestApp, app_settings, basic, empty_database, missing_component
+from tests.conftest import (
+    BACKENDS,
+    SettlingTestApp,
+    app_settings,
+    basic,
+    empty_database,
+    missing_component,
+    stop_plane,
+)
 
 # --- what every answer carries ---------------------------------------------------------------
 
@@ -44,7 +53,7 @@ SERVER = f"occistack/{__version__} OCCI/1.2 OCCI/1.1 OCCI-CRTP/1.1"
 RENDERINGS = ("application/occi+json", "text/occi", "text/plain", "text/uri-list")
 #: The reason phrases of RFC 9110 (and, for 413, the names it had in RFC 2616 and RFC 7231).
 REASONS = {
-    200: ("OK",), 201: ("Created",), 204: ("No Content",), 400: ("Bad Request",), 401: ("Unauthorized",),
+    200: ("OK",), 201: ("Created",), 204: ("No Content",), 300: ("Multiple Choices",), 400: ("Bad Request",), 401: ("Unauthorized",),
     403: ("Forbidden",), 404: ("Not Found",), 405: ("Method Not Allowed",), 406: ("Not Acceptable",),
     409: ("Conflict",), 413: ("Content Too Large", "Payload Too Large", "Request Entity Too Large"),
     415: ("Unsupported Media Type",), 500: ("Internal Server Error",), 501: ("Not Implemented",),
@@ -88,7 +97,7 @@ class World:
     session_factory: Any
     projects: list[int] = field(default_factory=list)
 
-    def new_project_user(self, prefix: str = "user") -> tuple[str, str]:
+    def new_project_user(self, prefix: str = "user", role: str = "member") -> tuple[str, str]:
         """A new project with one user; returns (user name, password)."""
         name = f"{prefix}{next(_names)}-{uuid.uuid4().hex[:6]}"
         manager = transaction.TransactionManager(explicit=True)
@@ -97,12 +106,28 @@ class World:
             project = Project(name=name, title=f"Project of {name}")
             session.add(project)
             session.flush()
-            session.add(User(name=name, password_hash=_CHEAP_HASHER.hash(name), project_id=project.id))
+            session.add(User(name=name, password_hash=_CHEAP_HASHER.hash(name), project_id=project.id, role=role))
         return name, name
 
-    def client(self, prefix: str = "user") -> OCCIClient:
-        user, password = self.new_project_user(prefix)
-        return OCCIClient(self.wsgi_app, extra_environ={"HTTP_AUTHORIZATION": basic(user, password)})
+    def user_beside(self, colleague: str, prefix: str, role: str) -> tuple[str, str]:
+        """Another user in ``colleague``'s project; returns (user name, password)."""
+        name = f"{prefix}{next(_names)}-{uuid.uuid4().hex[:6]}"
+        manager = transaction.TransactionManager(explicit=True)
+        with manager:
+            session = get_tm_session(self.session_factory, manager)
+            project_id = session.scalars(select(User.project_id).where(User.name == colleague)).one()
+            session.add(User(name=name, password_hash=_CHEAP_HASHER.hash(name), project_id=project_id, role=role))
+        return name, name
+
+    def client(self, prefix: str = "user", role: str = "member", beside: OCCIClient | None = None) -> OCCIClient:
+        """A user in a project of their own, or in ``beside``'s project."""
+        if beside is None:
+            user, password = self.new_project_user(prefix, role)
+        else:
+            user, password = self.user_beside(beside.user_name, prefix, role)
+        made = OCCIClient(self.wsgi_app, extra_environ={"HTTP_AUTHORIZATION": basic(user, password)})
+        made.user_name = user
+        return made
 
     def anonymous(self) -> OCCIClient:
         return OCCIClient(self.wsgi_app)
@@ -110,7 +135,8 @@ class World:
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def world(request, sqlite_database):
-    """The application on one back end, with the demo catalog, for a whole test module."""
+    """The application on one back end, with the demo catalog, for a whole test module (with the
+    module's ``WORLD_SETTINGS`` added to the server's settings)."""
     if request.param == "sqlite":
         url = sqlite_database
     else:
@@ -126,10 +152,12 @@ def world(request, sqlite_database):
     with manager:
         seed_demo(get_tm_session(session_factory, manager))
     drivers = FakeDrivers()
-    application = main({}, **app_settings(url), **{"occistack.driver_instances": drivers})
+    extra = getattr(request.module, "WORLD_SETTINGS", {})
+    application = main({}, **app_settings(url, **extra), **{"occistack.driver_instances": drivers})
     try:
         yield World(url, application, drivers, session_factory)
     finally:
+        stop_plane(application)
         application.registry["occistack.engine"].dispose()
         engine.dispose()
         empty_database(url)

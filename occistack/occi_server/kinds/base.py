@@ -47,7 +47,7 @@ class KindHandler:
     def load(self, scope: Scope, ids: list[str] | None = None, *, offset: int = 0,
              limit: int | None = None) -> list[ResourceOut | LinkOut]:
         loaded = reads.load_entities(scope.session, self.term, scope.caller.project_id, ids,
-                                     offset=offset, limit=limit)
+                                     user_id=scope.caller.user_id, offset=offset, limit=limit)
         return [self.present(scope, row, loaded) for row in loaded.rows]
 
     def get(self, scope: Scope, entity_id: str) -> ResourceOut | LinkOut:

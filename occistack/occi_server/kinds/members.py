@@ -53,7 +53,7 @@ def members(scope: Scope, mixin: Mixin) -> list[tuple[str, str]]:
         return [("networkinterface", entity_id) for entity_id in
                 reads.ids_of_kind_where(session, "networkinterface", project, reads.nics.c.address.is_not(None))]
     identifiers = [mixin.identifier] + [m.identifier for m in scope.registry.mixins() if m.depends_on(mixin)]
-    return [(row.kind, row.id) for row in reads.tagged_ids(session, project, identifiers)]
+    return [(row.kind, row.id) for row in reads.tagged_ids(session, project, scope.caller.user_id, identifiers)]
 
 
 def _computes(scope: Scope, condition) -> list[tuple[str, str]]:

@@ -79,10 +79,12 @@ def created_response(request, handler: KindHandler, current: Scope, created: lis
 
 
 def act_on_collection(request, term: str):
-    """Trigger an action on every member for which it is available now; answer the collection."""
+    """Trigger an action on every member the caller owns for which it is available now (a
+    shared network is listed to everyone but is not theirs to act on); answer the collection."""
     handler, current = _handler(request), scope(request)
     action, attributes = action_input(parse_request(request), current.registry, term, handler.kind.actions)
-    for entity in handler.load(current):
+    owned = handler.list_ids(current, shared=False)
+    for entity in handler.load(current, owned) if owned else ():
         if action in entity.actions:
             handler.act(current, entity.location.rsplit("/", 1)[1], action, attributes)
     return render_listing(request, *split(handler.load(current)))

@@ -4,9 +4,10 @@ partially update, trigger an action, delete."""
 from __future__ import annotations
 
 from ...model.occi import Mixin
+from ...orchestrator.identifiers import entity_id_taken
 from ...renderings.ir import LinkOut
 from ..contexts import READ, WRITE
-from ..errors import BadRequest
+from ..errors import BadRequest, NotFoundError
 from ..interpret import Mode, action_input, entity_input
 from ..kinds import HANDLERS, KindHandler
 from ..routes import KIND_PATHS, kind_of
@@ -45,6 +46,9 @@ def put_entity(request):
         raise BadRequest("PUT takes one entity rendering, not a collection")
     existing = handler.load(current, [entity_id])
     if not existing:
+        if entity_id_taken(current.session, entity_id):
+            # Another project's entity: answered as GET would answer, not "id in use".
+            raise NotFoundError(f"no {handler.term} {handler.kind.location}{entity_id}")
         entity = entity_input(ir, current.registry, handler.kind, Mode.CREATE)
         if entity.given_id is not None and entity.given_id.removeprefix("urn:uuid:") != entity_id:
             raise BadRequest(f"occi.core.id {entity.given_id!r} differs from the id in the URL ({entity_id})")
