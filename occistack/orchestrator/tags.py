@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ..model import Entity, EntityMixin, UserMixin
+from ..model.reads import readers_tags
 from .caller import Caller
 from .errors import Conflict, NotFound
 
@@ -63,10 +64,16 @@ def resolve_tags(session: Session, caller: Caller, identifiers: Iterable[str]) -
 def tag(session: Session, caller: Caller, identifier: str, entity_ids: Iterable[str]) -> None:
     """Associate a mixin with entities (idempotent: an entity already tagged stays tagged once)."""
     owned = {m.identifier: m.id for m in user_mixins(session, caller)}
-    already = set(session.scalars(select(EntityMixin.entity_id).where(EntityMixin.mixin == identifier)))
+    mine = owned.get(identifier)
+    already = dict(session.execute(select(EntityMixin.entity_id, EntityMixin.user_mixin_id)
+                                   .where(EntityMixin.mixin == identifier)).all())
     for entity_id in dict.fromkeys(entity_ids):
         if entity_id not in already:
-            session.add(EntityMixin(entity_id=entity_id, mixin=identifier, user_mixin_id=owned.get(identifier)))
+            session.add(EntityMixin(entity_id=entity_id, mixin=identifier, user_mixin_id=mine))
+        elif already[entity_id] != mine:
+            # One row per entity and identifier: a colleague's namesake mixin holds the place.
+            raise Conflict(f"the entity {entity_id} already carries a colleague's mixin {identifier}; an entity "
+                           "takes one mixin of an identifier: define yours with another term or scheme")
     session.flush()
 
 
@@ -81,13 +88,15 @@ def set_user_tags(session: Session, caller: Caller, entity_id: str, identifiers:
     wanted = list(dict.fromkeys(identifiers))
     session.execute(delete(EntityMixin).where(EntityMixin.entity_id == entity_id,
                                               EntityMixin.user_mixin_id.is_not(None),
+                                              readers_tags(caller.user_id),  # a colleague's stay
                                               EntityMixin.mixin.not_in(wanted)))
     tag_all(session, caller, wanted, entity_id)
 
 
-def untag(session: Session, identifier: str, entity_ids: Iterable[str] | None) -> None:
-    """Disassociate a mixin from ``entity_ids``, or from every entity when None."""
-    statement = delete(EntityMixin).where(EntityMixin.mixin == identifier)
+def untag(session: Session, caller: Caller, identifier: str, entity_ids: Iterable[str] | None) -> None:
+    """Disassociate a mixin from ``entity_ids``, or from every entity when None; the caller's
+    own user mixin, never a colleague's of the same identifier."""
+    statement = delete(EntityMixin).where(EntityMixin.mixin == identifier, readers_tags(caller.user_id))
     if entity_ids is not None:
         statement = statement.where(EntityMixin.entity_id.in_(list(entity_ids)))
     session.execute(statement)
@@ -100,7 +109,7 @@ def replace_members(session: Session, caller: Caller, identifier: str, entity_id
     wanted = list(dict.fromkeys(entity_ids))
     to_remove = [entity_id for entity_id in visible if entity_id not in wanted]
     if to_remove:
-        untag(session, identifier, to_remove)
+        untag(session, caller, identifier, to_remove)
     tag(session, caller, identifier, wanted)
 
 

@@ -405,3 +405,22 @@ def test_a_reader_is_told_what_the_role_allows(tenants):
     assert "reader" in response.text and "GET, HEAD" in response.text and "member or admin" in response.text
     response = tenants.clients["other"].get("/admin/zones", status=403)
     assert "role is admin" in response.json["error"]["message"] and "member" in response.json["error"]["message"]
+
+
+def test_a_colleague_cannot_untag_or_overwrite_the_owner_s_tags(world, tenants):
+    """Removing a namesake mixin, or replacing an entity's mixin set, touches the caller's own
+    tags only; tagging an entity that carries a colleague's namesake is a conflict that says so."""
+    owner, targets = tenants.owner, tenants.targets
+    compute = targets.paths["compute"]
+    colleague = world.client("colleague", beside=owner)
+    category = f'Category: {targets.mixin_term}; scheme="{TAGS}"; class="mixin"; location="/colleague-tag/"'
+    colleague.post("/-/", category, headers=TEXT, status=200)
+    try:
+        colleague.delete("/colleague-tag/", f"X-OCCI-Location: {compute}", headers=TEXT, status=200)
+        response = colleague.post("/colleague-tag/", f"X-OCCI-Location: {compute}", headers=TEXT, status=409)
+        assert "colleague's mixin" in response.text and "another term or scheme" in response.text
+        colleague.put(compute, colleague.get(compute, headers=TEXT).text, headers=TEXT, status=200)
+    finally:
+        colleague.delete("/-/", f'Category: {targets.mixin_term}; scheme="{TAGS}"; class="mixin"', headers=TEXT,
+                         status=200)
+    assert compute in owner.get(targets.mixin_location, headers={"Accept": "text/uri-list"}).text

@@ -191,7 +191,7 @@ class ComputeHandler(KindHandler):
     def remove_mixin(self, scope: Scope, entity_id: str, mixin: Mixin) -> None:
         vm = cases.get_compute(scope.session, scope.caller, entity_id)
         if mixin.user_defined:
-            tags.untag(scope.session, mixin.identifier, [entity_id])
+            tags.untag(scope.session, scope.caller, mixin.identifier, [entity_id])
         elif mixin.depends_on(infra.RESOURCE_TPL) or mixin == infra.RESOURCE_TPL:
             vm.resource_tpl = None  # the sizes stay; they are just no longer a template's
         elif _is_affinity_group(mixin) or mixin == AFFINITY_GROUP:

@@ -148,7 +148,7 @@ class _LinkHandler(KindHandler):
     def remove_mixin(self, scope: Scope, entity_id: str, mixin: Mixin) -> None:
         if not mixin.user_defined:
             raise Forbidden(f"the mixin {mixin.term} cannot be removed from a {self.term}")
-        tags.untag(scope.session, mixin.identifier, [entity_id])
+        tags.untag(scope.session, scope.caller, mixin.identifier, [entity_id])
 
     def act(self, scope: Scope, entity_id: str, action: Action, attributes: dict[str, Any]) -> Category | None:
         raise NotFoundError(f"a {self.term} has no actions")

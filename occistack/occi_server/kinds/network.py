@@ -86,7 +86,7 @@ class NetworkHandler(KindHandler):
 
     def remove_mixin(self, scope: Scope, entity_id: str, mixin: Mixin) -> None:
         if mixin.user_defined:
-            tags.untag(scope.session, mixin.identifier, [entity_id])
+            tags.untag(scope.session, scope.caller, mixin.identifier, [entity_id])
         elif mixin == infra.IPNETWORK:
             cases.update_network(scope.session, cases.get_network(scope.session, scope.caller, entity_id),
                                  {"address": None, "gateway": None, "allocation": None})
