@@ -39,6 +39,7 @@ bench: setup
 	$(BIN)/python -m bench.plane
 	$(BIN)/python -m bench.reconcile
 	$(BIN)/python -m bench.agent_roundtrip
+	$(BIN)/python -m bench.host_agents
 	$(BIN)/python -m bench.auth
 
 clean:

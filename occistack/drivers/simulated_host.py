@@ -22,6 +22,8 @@ from .libvirt.domain import Disk
 
 #: The storage pool of every simulated node (in memory, like the rest of the node).
 POOL = "simulated"
+#: The size of a simulated root volume: 6,400 fit in the test driver's fixed 100 GiB pool.
+SIMULATED_VOLUME_MIB = 16
 
 
 class SimulatedHosts:
@@ -70,6 +72,8 @@ def _ensure_volume(connection, name: str) -> None:
     if name not in pool.listVolumes():
         volume = ET.Element("volume")
         ET.SubElement(volume, "name").text = name
-        ET.SubElement(volume, "capacity", unit="GiB").text = "10"
+        # Token-sized: libvirt's test driver gives every pool 100 GiB whatever the node file
+        # says, and a simulated volume holds nothing; at 10 GiB a host was full at ten guests.
+        ET.SubElement(volume, "capacity", unit="MiB").text = str(SIMULATED_VOLUME_MIB)
         ET.SubElement(ET.SubElement(volume, "target"), "format", type="qcow2")
         pool.createXML(ET.tostring(volume, encoding="unicode"), 0)

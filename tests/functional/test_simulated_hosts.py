@@ -61,3 +61,15 @@ def test_a_compute_lives_and_dies_on_a_libvirt_test_node(cloud):
         assert saved is not None and saved.state == "ready", f"the saved image did not become a template: {vars(saved)}"
     client.delete(location, status=200)
     assert compute.state(name) == "absent"
+
+
+def test_a_simulated_host_takes_more_guests_than_its_pool_would_at_real_sizes(cloud):
+    """libvirt's test driver gives every pool 100 GiB whatever the node file says: the simulated
+    root volumes are small enough that a host is never full of disks before it is full of
+    guests (at 10 GiB each, the eleventh compute on a host ended in error)."""
+    application, client = cloud
+    locations = [client.post("/compute/", compute_body(), headers=TEXT, status=201).headers["Location"]
+                 for _ in range(24)]
+    assert {state_of(client, location) for location in locations} == {"active"}
+    for location in locations:
+        client.delete(location, status=200)
