@@ -89,7 +89,8 @@ def _list(format: str, as_json: bool) -> None:
 
 
 def _delete(format: str, term: str) -> None:
-    run(lambda session, actor: admin.delete_template(session, term, format=format, actor=actor))
+    run(lambda session, actor: admin.delete_template(session, term, format=format, actor=actor,
+                                                     dispatcher=JobDispatcher()))
     click.echo(f"removed {'ISO' if format == 'iso' else 'template'} {term}")
 
 

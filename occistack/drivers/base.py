@@ -134,6 +134,11 @@ class StorageDriver(abc.ABC):
         An unknown image is a DriverError; a failed copy leaves nothing at ``destination``."""
         raise DriverError(f"{type(self).__name__} cannot copy images to secondary storage")
 
+    def remove_from_secondary(self, destination: str) -> None:
+        """Remove the file at ``destination`` (``nfs://server/export/path/file``) from secondary
+        storage: a deleted template's image. An absent file is not an error."""
+        raise DriverError(f"{type(self).__name__} cannot remove files from secondary storage")
+
 
 class NetworkDriver(abc.ABC):
     @abc.abstractmethod

@@ -172,6 +172,12 @@ class FakeStorageDriver(StorageDriver):
             self.templates[destination] = (url, checksum)
         return self.TEMPLATE_SIZE_GIB
 
+    def remove_from_secondary(self, destination: str) -> None:
+        self.failures.check("remove_from_secondary")
+        with self._lock:
+            self.templates.pop(destination, None)
+            self.exported.pop(destination, None)
+
     def volume_size_gib(self, name: str) -> float:
         with self._lock:
             return self._volume(name)["size_gib"]

@@ -7,24 +7,25 @@ mutual TLS for real hosts. The agent is the same either way.
 
 Commands (their payloads are plain JSON values):
 
-=================  ========================================================================
-deploy_guest       ``guest`` (GuestSpec fields), ``networks`` [{name, vlan, and for DHCP cidr,
-                   dhcp_server, gateway}], ``addresses`` {mac: ip}, ``root_disk`` {template,
-                   source, checksum, size_gib}: implement the networks, make the root disk from
-                   the template, plug the NICs, define and boot the guest, attach ``volumes``
-power_guest        ``name``, ``operation`` (start, stop, poweroff, reboot, reset, suspend)
-destroy_guest      ``name``, ``volumes`` [names], ``macs`` [MACs], ``networks`` [names]: detach,
-                   unplug, destroy; networks no other guest uses are taken down
-snapshot_guest     ``name``, ``image`` (``template_id``: the server's, returned untouched); with
-                   ``destination`` (nfs://…), the image is copied to secondary storage too,
-                   and the answer carries its ``checksum`` and ``size_gib``
-create_volume      ``name``, ``size_gib``;  resize_volume: the same;  delete_volume: ``name``
-attach_volume      ``guest``, ``volume``, ``device``;  detach_volume: ``guest``, ``volume``
-plug_nic           ``guest``, ``network``, ``vlan``, ``mac`` (``address``, ``cidr``, ``dhcp_server``,
-                   ``gateway``);  unplug_nic: ``guest``, ``mac``
-download_template  ``url``, ``checksum``, ``destination`` (in secondary storage), ``template``
-                   (its term, for the log): download, verify; answers ``size_gib``
-=================  ========================================================================
+=====================  ========================================================================
+deploy_guest           ``guest`` (GuestSpec fields), ``networks`` [{name, vlan, and for DHCP cidr,
+                       dhcp_server, gateway}], ``addresses`` {mac: ip}, ``root_disk`` {template,
+                       source, checksum, size_gib}: implement the networks, make the root disk from
+                       the template, plug the NICs, define and boot the guest, attach ``volumes``
+power_guest            ``name``, ``operation`` (start, stop, poweroff, reboot, reset, suspend)
+destroy_guest          ``name``, ``volumes`` [names], ``macs`` [MACs], ``networks`` [names]: detach,
+                       unplug, destroy; networks no other guest uses are taken down
+snapshot_guest         ``name``, ``image`` (``template_id``: the server's, returned untouched); with
+                       ``destination`` (nfs://…), the image is copied to secondary storage too,
+                       and the answer carries its ``checksum`` and ``size_gib``
+create_volume          ``name``, ``size_gib``;  resize_volume: the same;  delete_volume: ``name``
+attach_volume          ``guest``, ``volume``, ``device``;  detach_volume: ``guest``, ``volume``
+plug_nic               ``guest``, ``network``, ``vlan``, ``mac`` (``address``, ``cidr``, ``dhcp_server``,
+                       ``gateway``);  unplug_nic: ``guest``, ``mac``
+download_template      ``url``, ``checksum``, ``destination`` (in secondary storage), ``template``
+                       (its term, for the log): download, verify; answers ``size_gib``
+remove_secondary_file  ``destination`` (in secondary storage): a deleted template's image
+=====================  ========================================================================
 """
 
 from __future__ import annotations
@@ -209,6 +210,11 @@ class CommandRunner:
     def _download_template(self, url: str, checksum: str, destination: str, template: str | None = None) -> dict:
         log.info("downloading template %s from %s into %s", template or "?", url, destination)
         return {"size_gib": self.drivers.storage.download_template(url, checksum, destination)}
+
+    def _remove_secondary_file(self, destination: str) -> dict:
+        log.info("removing %s from secondary storage", destination)
+        self.drivers.storage.remove_from_secondary(destination)
+        return {}
 
 
 class Agent:

@@ -24,7 +24,7 @@ PROTOCOL_VERSION = 1
 COMMANDS = (
     "deploy_guest", "power_guest", "destroy_guest", "snapshot_guest",
     "create_volume", "resize_volume", "delete_volume", "attach_volume", "detach_volume",
-    "plug_nic", "unplug_nic", "download_template",
+    "plug_nic", "unplug_nic", "download_template", "remove_secondary_file",
 )
 
 

@@ -267,6 +267,31 @@ def test_download_template_with_a_wrong_checksum(real_storage, image_server, nfs
     assert not [name for name in os.listdir(nfs_export.directory) if "bad.img" in name]
 
 
+def test_a_removed_template_image_is_gone_from_secondary_storage(storage, image_server, nfs_export, templates):
+    destination = templates.url_for(f"{storage.prefix}removed.img")
+    driver = _downloader(storage, templates)
+    driver.download_template(image_server.url("image"), IMAGE_SHA256, destination)
+    driver.remove_from_secondary(destination)
+    driver.remove_from_secondary(destination)  # absent: not an error
+    if storage.kind == "fake":
+        assert destination not in driver.templates
+        return
+    assert not templates.exists(f"{storage.prefix}removed.img")
+
+
+def test_removal_without_a_mounted_secondary_storage_finds_the_export(real_storage, image_server, nfs_export,
+                                                                       templates):
+    # As an agent does it: from the URL alone, mounting the deepest directory there is.
+    storage = real_storage
+    templates.download_template(image_server.url("image"), IMAGE_SHA256, f"{storage.prefix}deep/alone.img")
+    mounted, storage.driver.secondary = storage.driver.secondary, None
+    try:
+        storage.driver.remove_from_secondary(templates.url_for(f"{storage.prefix}deep/alone.img"))
+    finally:
+        storage.driver.secondary = mounted
+    assert not templates.exists(f"{storage.prefix}deep/alone.img")
+
+
 def _downloader(storage: StorageBackend, templates: NfsSecondaryStorage) -> StorageDriver:
     """The backend's driver, with the session's secondary storage for the libvirt ones."""
     if isinstance(storage.driver, LibvirtPoolStorageDriver):

@@ -155,9 +155,9 @@ def test_a_template_in_use_cannot_be_deleted(session):
         admin_cloud.virtual_machine(session).template_id = template.id
     session.flush()
     with pytest.raises(Conflict, match="^template 'debian-12' is used by 3 computes$"):
-        admin.delete_template(session, "debian-12")
+        admin.delete_template(session, "debian-12", dispatcher=JobDispatcher())
     with pytest.raises(NotFound, match="no ISO named 'debian-12'; there are no ISOs yet"):
-        admin.delete_template(session, "debian-12", format="iso")
+        admin.delete_template(session, "debian-12", format="iso", dispatcher=JobDispatcher())
 
 
 def test_deleting_gives_the_secondary_storage_back(session):
@@ -166,7 +166,7 @@ def test_deleting_gives_the_secondary_storage_back(session):
     template = register(session)
     template.state, template.size_gib = "ready", 3.0
     admin.templates.charge_secondary_storage(session, the_store.id, 3.0)
-    admin.delete_template(session, template.id)
+    admin.delete_template(session, template.id, dispatcher=JobDispatcher())
     session.expire_all()
     assert session.get(SecondaryStorage, the_store.id).used_gib == 0.0
     assert session.get(OsTemplate, template.id) is None
@@ -242,9 +242,51 @@ def test_no_up_host_in_the_zone_fails_the_download(session_factory):
 def test_a_template_deleted_before_its_download_is_forgotten(session_factory):
     add_host(session_factory, "h1")
     template_id = _registered(session_factory)
-    _committed(session_factory, lambda session: admin.delete_template(session, template_id))
+    _committed(session_factory, lambda session: admin.delete_template(session, template_id,
+                                                                                    dispatcher=JobDispatcher()))
     drivers = FakeDrivers()
     _plane(session_factory, drivers).settle()
     assert drivers.storage.templates == {}
     with session_factory() as session:
         assert session.scalar(select(Job.state).where(Job.operation == "download_template")) == "done"
+        assert session.scalar(select(Job.state).where(Job.operation == "remove_template_image")) == "done"
+
+
+def _deleted_after_download(session_factory, drivers) -> tuple[int, str]:
+    add_host(session_factory, "h1")
+    template_id = _registered(session_factory)
+    plane = _plane(session_factory, drivers)
+    plane.settle()
+    destination = f"nfs://10.0.0.5/export/secondary/template/tmpl/{template_id}/debian-12.qcow2"
+    assert destination in drivers.storage.templates
+    _committed(session_factory, lambda session: admin.delete_template(session, template_id,
+                                                                      dispatcher=JobDispatcher()))
+    plane.settle()
+    return template_id, destination
+
+
+def _removal(session_factory) -> tuple[str, str, str]:
+    with session_factory() as session:
+        job = session.scalar(select(Job).where(Job.operation == "remove_template_image"))
+        event = session.scalar(select(EventRecord).where(EventRecord.action == "template.image.remove"))
+        return job.state, event.state, event.description
+
+
+def test_a_deleted_template_s_image_leaves_secondary_storage(session_factory):
+    drivers = FakeDrivers()
+    _template_id, destination = _deleted_after_download(session_factory, drivers)
+    assert destination not in drivers.storage.templates
+    state, event, description = _removal(session_factory)
+    assert (state, event) == ("done", "completed")
+    assert description == "the image of 'debian-12' is gone from secondary storage 's1'"
+
+
+def test_an_image_that_cannot_be_removed_is_named_in_a_failed_event(session_factory):
+    drivers = FakeDrivers()
+    drivers.storage.failures.fail_next("remove_from_secondary", "permission denied on the export")
+    template_id, destination = _deleted_after_download(session_factory, drivers)
+    assert destination in drivers.storage.templates
+    state, event, description = _removal(session_factory)
+    assert (state, event) == ("failed", "failed")
+    assert description == (f"the image of 'debian-12' (template/tmpl/{template_id}/debian-12.qcow2) stays in "
+                           "secondary storage: permission denied on the export")

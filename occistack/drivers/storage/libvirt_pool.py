@@ -28,7 +28,7 @@ from ..libvirt.compute import disk_in_pool
 from ..libvirt.connection import Connection, Opener
 from ..libvirt.errors import translated
 from .checksums import parse_checksum
-from .secondary import NfsSecondaryStorage, download_template, open_source, store_hashed
+from .secondary import NfsSecondaryStorage, download_template, open_source, remove_file, store_hashed
 from .volumes import GIB, DirPool, NetfsPool, bytes_for, disk_xml, find_disk, volume_format_of, volume_xml
 
 log = logging.getLogger(__name__)
@@ -226,6 +226,13 @@ class LibvirtPoolStorageDriver(StorageDriver):
         if self.secondary is not None:
             return self.secondary.download_template(url, checksum, destination)
         return download_template(url, checksum, destination)
+
+    def remove_from_secondary(self, destination: str) -> None:
+        """From secondary storage (NFS), as the contract says."""
+        if self.secondary is not None:
+            self.secondary.delete(destination)
+        else:
+            remove_file(destination)
 
     def ensure_template(self, template_name: str, source: str, checksum: str) -> str:
         """The template volume ``template_name``, copied into the pool from ``source`` (a local

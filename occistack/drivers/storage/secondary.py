@@ -189,6 +189,16 @@ def download_template(url: str, checksum: str, destination: str, **options) -> f
         storage.close()
 
 
+def remove_file(destination: str, **options) -> None:
+    """Remove the file at any ``nfs://`` destination (absent: not an error), mounting the
+    deepest existing directory above it."""
+    storage, relative = NfsSecondaryStorage.containing(destination, **options)
+    try:
+        storage.delete(relative)
+    finally:
+        storage.close()
+
+
 @contextmanager
 def open_source(source: str | os.PathLike, *, timeout: float = DEFAULT_TIMEOUT,
                 max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[tuple[Iterator[bytes], int | None]]:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import object_session
 from ...model import AffinityGroup, OsTemplate
 from ...orchestrator import admin, affinity
 from ..errors import BadRequest
-from .support import AdminResource, actor, add_resource_views, by_id, fields, query_ref, read_body, row_json
+from .support import AdminResource, actor, add_resource_views, fields, query_ref, read_body, row_json
 
 TEMPLATE_FIELDS = fields("term!", "title", "url!", "checksum!", "zone:ref!", "format", "os_family", "os_name",
                          "os_version", "architecture", "size_gib:number", "min_cores:integer",
@@ -28,6 +28,12 @@ def _list_templates(request) -> list[OsTemplate]:
     if wanted is not None and wanted not in admin.FORMATS:
         raise BadRequest(f"the format filter must be one of {', '.join(admin.FORMATS)}; got {wanted!r}")
     return admin.list_templates(request.dbsession, format=wanted)
+
+
+def _delete_template(request, template_id: int) -> None:
+    """The row goes now; its image leaves secondary storage by a job (events say how it went)."""
+    admin.delete_template(request.dbsession, template_id, actor=actor(request),
+                          dispatcher=request.registry["occistack.dispatcher"])
 
 
 def _create_affinity_group(request) -> AffinityGroup:
@@ -55,7 +61,7 @@ RESOURCES = (
         "templates", OsTemplate, "template",
         list_rows=_list_templates,
         create=_register_template,
-        remove=by_id(admin.delete_template),
+        remove=_delete_template,
     ),
     AdminResource(
         "affinity-groups", AffinityGroup, "affinity group",

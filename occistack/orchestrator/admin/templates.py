@@ -213,11 +213,11 @@ def find_template(session: Session, template: Ref, *, format: str | None = None)
                     plural={None: "templates and ISOs", "iso": "ISOs"}.get(format, "templates"))
 
 
-def delete_template(session: Session, template: Ref, *, format: str | None = None, actor: Actor = SYSTEM) -> None:
-    """Remove a template no compute was made from (a compute keeps naming its template).
-
-    The image file stays in secondary storage: no agent command removes it yet (issue 5's NFS
-    storage driver brings one); the GiB it was charged are given back."""
+def delete_template(session: Session, template: Ref, *, format: str | None = None, actor: Actor = SYSTEM,
+                    dispatcher: Dispatcher) -> None:
+    """Remove a template no compute was made from (a compute keeps naming its template), and
+    queue the removal of its image from secondary storage (``remove_template_image``); the GiB
+    it was charged are given back at once."""
     found = find_template(session, template, format=format)
     noun = _noun(found.format)
     users = count(session, VirtualMachine, VirtualMachine.template_id == found.id)
@@ -225,6 +225,11 @@ def delete_template(session: Session, template: Ref, *, format: str | None = Non
         raise Conflict(f"{noun} {found.term!r} is used by {users} compute{'' if users == 1 else 's'}")
     if found.state == "ready" and found.secondary_storage_id is not None:
         charge_secondary_storage(session, found.secondary_storage_id, -found.size_gib)
+    if found.secondary_storage_id is not None and found.secondary_path:
+        # Also while it downloads: the download may still finish and leave its file there.
+        dispatcher.submit(session, Operation("remove_template_image", f"template:{found.id}", {
+            "template_id": found.id, "store_id": found.secondary_storage_id, "path": found.secondary_path,
+            "template": found.term}))
     session.delete(found)
     session.flush()
     record_change(session, actor, "template.delete", "template", found.id, f"{noun} {found.term!r}",

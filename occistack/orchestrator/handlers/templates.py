@@ -1,4 +1,5 @@
-"""The job handler of template and ISO registration: download into secondary storage.
+"""The job handlers of templates and ISOs: their download into secondary storage, and the
+removal of a deleted one's image from there.
 
 Secondary storage is an NFS export of the zone, so any Up host of the zone can fetch the image
 there (CloudStack hands this to its secondary storage VM; here the hosts' agents do it). The
@@ -64,6 +65,37 @@ def download_failed(ctx: StepContext, message: str) -> None:
                  project_id=template.project_id, job_id=ctx.job.id, description=message)
 
 
+def remove_template_image(ctx: StepContext) -> Outcome:
+    """A deleted template's image leaves secondary storage, removed by an Up host of its zone."""
+    store = ctx.session.get(SecondaryStorage, ctx.arguments["store_id"])
+    if store is None:
+        raise StepFailed("its secondary storage was removed from the cloud first; the image stays there")
+    if ctx.step == 0:
+        # Queued behind the template's download (one resource, one job at a time): whatever
+        # that left, this removes.
+        host = up_host_in(ctx.session, zone_id=store.zone_id)
+        if host is None:
+            zone = ctx.session.get(Zone, store.zone_id)
+            raise StepFailed(f"no host of zone {zone.name if zone else store.zone_id!r} is up to remove it")
+        ctx.send(host.id, "remove_secondary_file", {"destination": secondary_url(store.url, ctx.arguments["path"])})
+        return Outcome.WAIT
+    answer = ctx.answer("remove_secondary_file")
+    if answer.error is not None:
+        raise StepFailed(answer.error)
+    record_event(ctx.session, "template.image.remove", "completed", "template", ctx.arguments["template_id"], job_id=ctx.job.id,
+                 description=f"the image of {ctx.arguments['template']!r} is gone from secondary storage "
+                             f"{store.name!r}")
+    return Outcome.DONE
+
+
+def removal_failed(ctx: StepContext, message: str) -> None:
+    # The template is gone already; the event tells the administrator where its file stays.
+    record_event(ctx.session, "template.image.remove", "failed", "template", ctx.arguments["template_id"], job_id=ctx.job.id,
+                 description=f"the image of {ctx.arguments['template']!r} ({ctx.arguments['path']}) stays in "
+                             f"secondary storage: {message}")
+
+
 HANDLERS = {
     "download_template": JobHandler(download_template, download_failed, wait_seconds=DOWNLOAD_WAIT_SECONDS),
+    "remove_template_image": JobHandler(remove_template_image, removal_failed),
 }
