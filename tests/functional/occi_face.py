@@ -53,8 +53,9 @@ SERVER = f"occistack/{__version__} OCCI/1.2 OCCI/1.1 OCCI-CRTP/1.1"
 RENDERINGS = ("application/occi+json", "text/occi", "text/plain", "text/uri-list")
 #: The reason phrases of RFC 9110 (and, for 413, the names it had in RFC 2616 and RFC 7231).
 REASONS = {
-    200: ("OK",), 201: ("Created",), 204: ("No Content",), 300: ("Multiple Choices",), 400: ("Bad Request",), 401: ("Unauthorized",),
-    403: ("Forbidden",), 404: ("Not Found",), 405: ("Method Not Allowed",), 406: ("Not Acceptable",),
+    200: ("OK",), 201: ("Created",), 204: ("No Content",), 300: ("Multiple Choices",), 400: ("Bad Request",),
+    401: ("Unauthorized",), 403: ("Forbidden",), 404: ("Not Found",), 405: ("Method Not Allowed",),
+    406: ("Not Acceptable",),
     409: ("Conflict",), 413: ("Content Too Large", "Payload Too Large", "Request Entity Too Large"),
     415: ("Unsupported Media Type",), 500: ("Internal Server Error",), 501: ("Not Implemented",),
     503: ("Service Unavailable",),

@@ -23,6 +23,17 @@ def _template(ctx: StepContext) -> OsTemplate | None:
     return ctx.session.get(OsTemplate, ctx.arguments.get("template_id"))
 
 
+def _send_to_zone(ctx: StepContext, store: SecondaryStorage, doing: str, command: str, payload: dict) -> Outcome:
+    """Send ``command`` to an Up host of the store's zone (any of them reaches its NFS export)
+    and wait for the answer; StepFailed naming the zone when none is up to do it."""
+    host = up_host_in(ctx.session, zone_id=store.zone_id)
+    if host is None:
+        zone = ctx.session.get(Zone, store.zone_id)
+        raise StepFailed(f"no host of zone {zone.name if zone else store.zone_id!r} is up to {doing}")
+    ctx.send(host.id, command, payload)
+    return Outcome.WAIT
+
+
 def download_template(ctx: StepContext) -> Outcome:
     template = _template(ctx)
     if template is None:
@@ -32,15 +43,10 @@ def download_template(ctx: StepContext) -> Outcome:
     if store is None:
         raise StepFailed("its secondary storage was removed before the download")
     if ctx.step == 0:
-        host = up_host_in(ctx.session, zone_id=store.zone_id)
-        if host is None:
-            zone = ctx.session.get(Zone, store.zone_id)
-            raise StepFailed(f"no host of zone {zone.name if zone else store.zone_id!r} is up to download it")
-        ctx.send(host.id, "download_template", {
+        return _send_to_zone(ctx, store, "download it", "download_template", {
             "url": template.image_url, "checksum": template.checksum,
             "destination": secondary_url(store.url, template.secondary_path), "template": template.term,
         })
-        return Outcome.WAIT
     answer = ctx.answer("download_template")
     if answer.error is not None:
         raise StepFailed(answer.error)
@@ -73,16 +79,13 @@ def remove_template_image(ctx: StepContext) -> Outcome:
     if ctx.step == 0:
         # Queued behind the template's download (one resource, one job at a time): whatever
         # that left, this removes.
-        host = up_host_in(ctx.session, zone_id=store.zone_id)
-        if host is None:
-            zone = ctx.session.get(Zone, store.zone_id)
-            raise StepFailed(f"no host of zone {zone.name if zone else store.zone_id!r} is up to remove it")
-        ctx.send(host.id, "remove_secondary_file", {"destination": secondary_url(store.url, ctx.arguments["path"])})
-        return Outcome.WAIT
+        return _send_to_zone(ctx, store, "remove it", "remove_secondary_file",
+                             {"destination": secondary_url(store.url, ctx.arguments["path"])})
     answer = ctx.answer("remove_secondary_file")
     if answer.error is not None:
         raise StepFailed(answer.error)
-    record_event(ctx.session, "template.image.remove", "completed", "template", ctx.arguments["template_id"], job_id=ctx.job.id,
+    record_event(ctx.session, "template.image.remove", "completed", "template", ctx.arguments["template_id"],
+                 job_id=ctx.job.id,
                  description=f"the image of {ctx.arguments['template']!r} is gone from secondary storage "
                              f"{store.name!r}")
     return Outcome.DONE
@@ -90,7 +93,8 @@ def remove_template_image(ctx: StepContext) -> Outcome:
 
 def removal_failed(ctx: StepContext, message: str) -> None:
     # The template is gone already; the event tells the administrator where its file stays.
-    record_event(ctx.session, "template.image.remove", "failed", "template", ctx.arguments["template_id"], job_id=ctx.job.id,
+    record_event(ctx.session, "template.image.remove", "failed", "template", ctx.arguments["template_id"],
+                 job_id=ctx.job.id,
                  description=f"the image of {ctx.arguments['template']!r} ({ctx.arguments['path']}) stays in "
                              f"secondary storage: {message}")
 
