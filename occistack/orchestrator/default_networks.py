@@ -48,6 +48,11 @@ _CANDIDATES = (
 def default_network(session: Session, caller: Caller, zone_id: int | None) -> Network:
     """The network a link-less compute of ``caller``'s project joins in zone ``zone_id``."""
     rows = session.execute(_CANDIDATES, {"project": caller.project_id, "zone": zone_id}).all()
+    if rows:
+        best, chosen = rows[0]
+        if chosen or (best.public and best.project_id is None) or len(rows) == 1:
+            return best
+    # Refused: named only now, so that a create that finds its network reads no zone.
     where = f" in zone {zone_name(session, zone_id)}" if zone_id is not None else ""
     if not rows:
         raise Conflict(f"there is no network{where} for the compute to join: link it to a network, create one "
@@ -55,9 +60,6 @@ def default_network(session: Session, caller: Caller, zone_id: int | None) -> Ne
                                             if zone_id is not None else "")
                        + "), or ask the site administrator for a public IP range" + where
                        + ", which gives the zone its shared public network")
-    best, chosen = rows[0]
-    if chosen or (best.public and best.project_id is None) or len(rows) == 1:
-        return best
     listed = ", ".join(f"/network/{network.id}" for network, _ in rows[:5])
     raise Conflict(f"the project has several networks{where} and none is its default, so the compute must be "
                    f"linked to one: add a Link to one of {listed}, or {HOW_TO_CHOOSE}")

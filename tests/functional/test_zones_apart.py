@@ -216,3 +216,16 @@ def test_the_admin_api_shows_and_makes_public_networks(root, client):
     # Its last range gone, the zone's public network goes too.
     assert zone_json(root, "zone3")["public_network"] is None
     client.get("/network/public-zone3", headers=TEXT, status=404)
+
+
+def test_a_public_address_comes_only_from_the_networks_zone(client):
+    compute = created(create_compute(client, in_zone("zone2")))
+    body = "\n".join([f'Category: networkinterface; scheme="{INFRA}"; class="kind"',
+                      f'Category: ipnetworkinterface; scheme="{INFRA[:-1]}/networkinterface#"; class="mixin"',
+                      f'X-OCCI-Attribute: occi.core.source="{compute}"',
+                      'X-OCCI-Attribute: occi.core.target="/network/public-zone2"',
+                      'X-OCCI-Attribute: occi.networkinterface.address="192.0.2.77"'])
+    answer = client.post("/networkinterface/", body, headers=TEXT, status=400)
+    assert "192.0.2.77 is not in the zone's public ranges (198.51.100.10-198.51.100.100)" in answer.text
+    client.post("/networkinterface/", body.replace("192.0.2.77", "198.51.100.77"), headers=TEXT, status=201)
+    assert "198.51.100.77" in [nic.get("occi.networkinterface.address") for nic in nics_of(client, compute)]
