@@ -255,7 +255,8 @@ def _zone_of_links(session: Session, caller: Caller, request: ComputeRequest, zo
         zone_id = _in_zone(session, zone_id, volume.zone_id, f"storage /storage/{volume.id}")
     if request.affinity_group_id is not None:
         group_zone, group_name = affinity_group_zone(session, request.affinity_group_id)
-        zone_id = _in_zone(session, zone_id, group_zone, f"affinity group {group_name!r} (its computes)")
+        zone_id = _in_zone(session, zone_id, group_zone,
+                           f"affinity group {group_name!r}, which holds computes of one zone,")
     return zone_id
 
 
