@@ -12,17 +12,17 @@ from ..model import NetworkInterface, OsTemplate, ServiceOffering, VirtualMachin
 from ..model.direct_writes import insert_now
 from ..model.occi.crtp import CRTP_SCHEME
 from ..model.states import VM_TRANSITIONS, Event, VmState
+from .affinity import affinity_group_zone
 from .bare_metal import bare_metal_action, deploy_bare_metal, destroy_bare_metal, is_bare_metal, refuse_links
 from .bare_metal import refuse_resize as refuse_bare_metal_resize
 from .caller import Caller
+from .default_networks import default_network as default_network_in_zone
 from .dispatch import Dispatcher, FirstCommand, Operation
 from .errors import Conflict, InvalidRequest, NotFound
 from .events import record_event
 from .handlers.common import instance_name
 from .handlers.compute import deploy_arguments, deploy_command
 from .identifiers import new_entity_id
-from .affinity import affinity_group_zone
-from .default_networks import default_network as default_network_in_zone
 from .networks import NicRequest, add_nic, get_network
 from .quotas import check_quota
 from .storage import DiskRequest, add_storage_link, get_volume
