@@ -213,3 +213,14 @@ def test_a_site_default_that_is_not_a_template_is_a_clear_conflict(world):
     finally:
         stop_plane(application)
         application.registry["occistack.engine"].dispose()
+
+
+def test_put_on_the_mixin_collection_replaces_the_choice_and_json_shows_it(client):
+    first, second = create_network(client, "10.49.0.0/24"), create_network(client, "10.49.1.0/24")
+    associate(client, "/default_network/", first)
+    client.put("/default_network/", f"X-OCCI-Location: {second}", headers=TEXT, status=200)
+    assert [path_of(found) for found in locations(client.get("/default_network/", headers=TEXT))] == [second]
+    rendered = client.get(second, headers={"Accept": "application/occi+json"}).json
+    assert DEFAULT_NETWORK + "default" in rendered["mixins"]
+    assert DEFAULT_NETWORK + "default" not in client.get(first, headers={"Accept": "application/occi+json"}).json.get(
+        "mixins", [])
