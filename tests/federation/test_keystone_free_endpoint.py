@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from paste.deploy import appconfig
 
-from tests.conftest import _settling_test_app, app_settings
+from tests.conftest import _settling_test_app, app_settings, close_app
 from tests.federation.test_bearer_requests import AUDIENCE, RULES, issuer, token  # noqa: F401 (fixture)
 from tests.occi import compute_body
 
@@ -51,7 +51,7 @@ def two_endpoints(db_url, demo_data, drivers, issuer, tmp_path):  # noqa: F811
     keystone_free = _site(db_url, drivers, issuer, tmp_path, **{"occistack.keystone.builtin": "false"})
     yield federated, keystone_free
     for application in (federated, keystone_free):
-        application.registry["occistack.engine"].dispose()
+        close_app(application)
 
 
 def test_im_with_a_password_cannot_pass_a_keystone_challenge(two_endpoints):
