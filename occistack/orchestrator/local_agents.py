@@ -119,18 +119,19 @@ class LocalAgents:
             with self._lock:
                 new = [host for host in hosts if host.id not in self._agents]
                 gone = [host_id for host_id in self._agents if host_id not in {host.id for host in hosts}]
-            tokens = {host.id: gateway.new_agent_token(host) for host in new}
-            facts = {host.id: HostFacts(host.cpu_sockets, host.cpu_cores, host.cpu_mhz, host.memory_mib,
-                                        host.hypervisor, "simulated", agent_version="in-process") for host in new}
+            # (id, name, token, facts) read in the transaction that stores the tokens' hashes
+            new = [(host.id, host.name, gateway.new_agent_token(host),
+                    HostFacts(host.cpu_sockets, host.cpu_cores, host.cpu_mhz, host.memory_mib, host.hypervisor,
+                              "simulated", agent_version="in-process")) for host in new]
         started = []
-        for host in new:
-            agent = Agent(host.name, tokens[host.id], facts[host.id], self.drivers_for(host.name), self.channel)
+        for host_id, name, token, facts in new:
+            agent = Agent(name, token, facts, self.drivers_for(name), self.channel)
             agent.register()
             with self._lock:
-                self._agents[host.id] = agent
+                self._agents[host_id] = agent
                 if self._started:
-                    self._start_thread(host.id, agent)
-            started.append(host.name)
+                    self._start_thread(host_id, agent)
+            started.append(name)
         stopped = [self._stop_agent(host_id) for host_id in gone]
         self.generation = generation
         if started or stopped:
