@@ -19,7 +19,7 @@ from webtest import TestApp
 from occistack.model import Cluster, Host, Project, User
 from occistack.model.session import get_tm_session
 from occistack.model.states import HostStatus
-from tests.conftest import ROOT, TEST_SECRET_KEY, app_settings, basic, stop_plane
+from tests.conftest import ROOT, TEST_SECRET_KEY, app_settings, basic, close_app
 from tests.functional.admin_client import _CHEAP_HASHER
 
 WAIT_SECONDS = 10.0
@@ -45,9 +45,8 @@ def server(db_url, demo_data, tmp_path):
                          role="admin"))
     admin = TestApp(application, extra_environ={"HTTP_AUTHORIZATION": basic("site-admin", "site-admin")})
     yield application, admin
-    stop_plane(application)
+    close_app(application)
     application.registry["occistack.simulated_hosts"].close()
-    application.registry["occistack.engine"].dispose()
 
 
 def eventually(check, what: str):

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from webtest import TestApp
 
 from occistack.model import Host, VirtualMachine
-from tests.conftest import SettlingTestApp, app_settings, basic, stop_plane
+from tests.conftest import SettlingTestApp, app_settings, basic, close_app
 from tests.occi import (
     INFRA, TEXT, action, attribute, attributes_of, compute_body, kind, path_of, storage_body)
 
@@ -31,9 +31,8 @@ def running_server(db_url: str, state_directory, **extra):
     try:
         yield application, client
     finally:
-        stop_plane(application)
+        close_app(application)
         application.registry["occistack.simulated_hosts"].close()
-        application.registry["occistack.engine"].dispose()
 
 
 def first_heartbeats(application) -> None:
