@@ -43,7 +43,7 @@ def includeme(config) -> None:
         raise ValueError(f"occistack.drivers = {kind!r}; accepted: {', '.join(IN_PROCESS_DRIVERS)}")
     shared = settings.get("occistack.driver_instances")
     per_host: dict[str, object] = {}
-    simulated = SimulatedHosts(settings.get("occistack.simulated_hosts.directory") or None) \
+    simulated = SimulatedHosts(state_directory=settings.get("occistack.simulated_hosts.directory") or None) \
         if kind == "libvirt-test" else None
 
     def drivers_for(host_name: str):
