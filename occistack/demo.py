@@ -1,7 +1,10 @@
 """Demo data for the embedded default: a zone with its infrastructure (physical network, pod,
 cluster, two hosts, primary and secondary storage, a public IP range), OS templates, site
-offerings, a shared public network, and a project with the user ``demo`` (password ``demo``). Idempotent: it adds only
-what is missing, so ``make setup`` can run it every time."""
+offerings, a shared public network, and a project with the user ``demo`` (password ``demo``).
+
+``make setup`` runs ``occistack demo`` every time, which seeds only a database nobody has set
+up yet (:func:`database_is_empty`): what an administrator deleted of the demo stays deleted.
+:func:`seed_demo` itself adds whatever is missing (``occistack demo --force``, the tests)."""
 
 from __future__ import annotations
 
@@ -41,6 +44,12 @@ DEMO_OFFERINGS = (
     ("tiny", "Tiny: 1 core, 512 MiB", 1, 0.5, 5.0),
     ("xlarge", "Extra large: 8 cores, 16 GiB", 8, 16.0, 80.0),
 )
+
+
+def database_is_empty(session: Session) -> bool:
+    """No zone, no project and no user: nobody has set this database up yet (the rows the
+    migrations write -- the root domain, the generation counters -- do not count)."""
+    return all(session.scalar(select(table.id).limit(1)) is None for table in (Zone, Project, User))
 
 
 @dataclass(frozen=True)

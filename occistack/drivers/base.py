@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass, field
+from typing import Callable
 
 
 class DriverError(Exception):
@@ -165,9 +166,12 @@ class NetworkDriver(abc.ABC):
 @dataclass
 class HostDrivers:
     """One host's drivers, as an agent runs them (``config_drives``: where guests' NoCloud
-    drives are written, on hosts that make them)."""
+    drives are written, on hosts that make them; ``save_state``: called after every command
+    the agent ran, by hosts whose backend forgets its state when the process ends -- a
+    simulated host writes its node to disk)."""
 
     compute: ComputeDriver
     storage: StorageDriver
     network: NetworkDriver
     config_drives: object | None = None
+    save_state: Callable[[], None] | None = None

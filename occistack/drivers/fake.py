@@ -182,6 +182,15 @@ class FakeStorageDriver(StorageDriver):
         with self._lock:
             return self._volume(name)["size_gib"]
 
+    def state_to_save(self) -> dict:
+        """The volumes and their attachments, as JSON values (a simulated host saves them)."""
+        with self._lock:
+            return {"volumes": {name: dict(volume) for name, volume in self.volumes.items()}}
+
+    def restore_state(self, state: dict) -> None:
+        with self._lock:
+            self.volumes = {name: dict(volume) for name, volume in state.get("volumes", {}).items()}
+
     def _volume(self, name: str) -> dict:
         try:
             return self.volumes[name]
@@ -236,6 +245,19 @@ class FakeNetworkDriver(NetworkDriver):
             if self.ports.get(mac, (None,))[0] == guest:
                 del self.ports[mac]
                 self.addresses.pop(mac, None)
+
+    def state_to_save(self) -> dict:
+        """The networks, plugged NICs and their addresses, as JSON values."""
+        with self._lock:
+            return {"networks": {name: dict(network) for name, network in self.networks.items()},
+                    "ports": {mac: list(port) for mac, port in self.ports.items()},
+                    "addresses": {mac: list(address) for mac, address in self.addresses.items()}}
+
+    def restore_state(self, state: dict) -> None:
+        with self._lock:
+            self.networks = {name: dict(network) for name, network in state.get("networks", {}).items()}
+            self.ports = {mac: tuple(port) for mac, port in state.get("ports", {}).items()}
+            self.addresses = {mac: tuple(address) for mac, address in state.get("addresses", {}).items()}
 
 
 @dataclass

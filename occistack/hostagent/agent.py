@@ -268,10 +268,22 @@ class Agent:
         except DriverError as error:
             log.info("command %s %s failed on %s: %s", command.id, command.name, self.host_name, error)
             answer = Answer(self._registered_id(), command.id, False, {}, str(error))
+        self._save_host_state()
         self._answers[command.id] = answer
         while len(self._answers) > _REMEMBERED_ANSWERS:
             self._answers.popitem(last=False)
         return answer
+
+    def _save_host_state(self) -> None:
+        """After a command (done or failed: a failure may have changed the host too), for
+        drivers that keep their state only as long as this process (simulated hosts)."""
+        save_state = getattr(self.runner.drivers, "save_state", None)
+        if save_state is None:
+            return
+        try:
+            save_state()
+        except Exception:  # noqa: BLE001 - the command's answer stands; the next save catches up
+            log.exception("could not save the state of host %s", self.host_name)
 
     def run_forever(self, stop: threading.Event) -> None:
         """Register, then poll and heartbeat until ``stop`` is set; reconnect with backoff
