@@ -3,7 +3,8 @@ that lives in memory, with the fake network and storage beside it.
 
 The embedded default's in-process agents can run on it (``occistack.drivers = libvirt-test``),
 so the whole path to libvirt -- domain XML, the bulk state listing of reconciliation, libvirt's
-own refusals -- is exercised without a hypervisor. libvirt gives every ``test:///<file>``
+own refusals -- is exercised without a hypervisor. Their secondary storage is real: template
+images are downloaded, checksummed and stored in a local directory (storage/directory.py). libvirt gives every ``test:///<file>``
 connection a fresh copy of the node the file describes, so each simulated host gets a node file
 of its own, with the host's CPUs and memory.
 """
@@ -16,9 +17,10 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from .base import GuestSpec, HostDrivers
-from .fake import FakeNetworkDriver, FakeStorageDriver
+from .fake import FakeNetworkDriver
 from .libvirt.compute import LibvirtComputeDriver
 from .libvirt.domain import Disk
+from .storage.directory import DirectorySecondaryStorage, SimulatedHostStorage
 
 #: The storage pool of every simulated node (in memory, like the rest of the node).
 POOL = "simulated"
@@ -29,8 +31,11 @@ SIMULATED_VOLUME_MIB = 16
 class SimulatedHosts:
     """Node files for simulated hosts, in a directory removed by :meth:`close`."""
 
-    def __init__(self) -> None:
+    def __init__(self, secondary_root: str | Path | None = None) -> None:
         self.directory = Path(tempfile.mkdtemp(prefix="occistack-simulated-hosts-"))
+        #: where the hosts keep simulated NFS secondary storage (file:// stores are their own
+        #: paths); shared by every simulated host, as a zone's NFS export is.
+        self.secondary = DirectorySecondaryStorage(secondary_root or self.directory / "secondary")
 
     def drivers(self, host_name: str, sockets: int = 2, cores_per_socket: int = 8, mhz: int = 2400,
                 memory_mib: int = 65536):
@@ -60,7 +65,8 @@ class SimulatedHosts:
 
         drivers.compute = LibvirtComputeDriver(f"test://{path}", interface_for=network.interface_for,
                                                storage_pool=POOL, root_disk_for=root_disk_for)
-        drivers.storage = FakeStorageDriver(guest_exists=lambda name: drivers.compute.state(name) != "absent")
+        drivers.storage = SimulatedHostStorage(self.secondary,
+                                               guest_exists=lambda name: drivers.compute.state(name) != "absent")
         return drivers
 
     def close(self) -> None:

@@ -110,6 +110,16 @@ class Answers:
 
 
 @dataclass(frozen=True, slots=True)
+class Progress:
+    """How far a long command (a template download) has come, sent while it runs: ``percent``
+    of the whole, 0-100. The server shows it; an unknown or finished command's is ignored."""
+
+    host_id: int
+    command_id: int
+    percent: int
+
+
+@dataclass(frozen=True, slots=True)
 class Accepted:
     """The server's reply to a heartbeat or an answer."""
 
@@ -117,7 +127,7 @@ class Accepted:
 
 
 _TYPES = {cls.__name__: cls for cls in (Register, Registered, Heartbeat, Fetch, Command, Commands, Answer,
-                                         Answers, Accepted)}
+                                         Answers, Progress, Accepted)}
 _MESSAGE_TYPES = frozenset((*_TYPES.values(), HostFacts))
 _FIELD_NAMES = {cls: tuple(item.name for item in fields(cls)) for cls in _MESSAGE_TYPES}
 

@@ -12,6 +12,7 @@ from ..model import Network, NetworkInterface, OsTemplate, ServiceOffering, Virt
 from ..model.direct_writes import insert_now
 from ..model.occi.crtp import CRTP_SCHEME
 from ..model.states import VM_TRANSITIONS, Event, VmState
+from .admin.template_copies import template_copy_in_zone
 from .bare_metal import bare_metal_action, deploy_bare_metal, destroy_bare_metal, is_bare_metal, refuse_links
 from .bare_metal import refuse_resize as refuse_bare_metal_resize
 from .caller import Caller
@@ -128,6 +129,7 @@ def deploy_compute(session: Session, caller: Caller, request: ComputeRequest, di
     # claimed last (see PlacementService.plan_vm).
     disk_gib = offering.disk_gib if offering and offering.disk_gib else template.size_gib
     planned = placement.plan_vm(session, vm, zone_id=zone_id, disk_gib=disk_gib)
+    template_copy_in_zone(session, template, vm.zone_id)  # 409 unless the compute's zone has it
     insert_now(session, vm)
     # The default network stays referenced here: the session's identity map holds objects only
     # weakly, and add_nic finds it there instead of reading it again.
