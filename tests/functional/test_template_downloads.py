@@ -21,6 +21,7 @@ from webtest import TestApp
 
 from occistack.demo_images import build_image
 from occistack.model import AgentCommand, Job, Project, TemplateCopy, User
+from occistack.model import OsTemplate as OsTemplateRow
 from occistack.model.session import get_tm_session
 from occistack.orchestrator import admin
 from tests.conftest import SettlingTestApp, app_settings, basic, stop_plane
@@ -266,3 +267,43 @@ def test_a_copy_in_a_second_zone_has_its_own_state_and_deploys_there(cloud):
     for store in ("nfs://127.0.0.1/export/secondary", "nfs://10.0.2.5/export/secondary"):
         assert not storage.local_path(f"{store}/template/tmpl/{created['id']}/zoned.qcow2").exists()
     assert "zoned" not in os_tpl_zones(cloud.user)
+
+
+def test_the_demo_templates_are_built_locally_and_downloaded_at_start(db_url, session_factory, tmp_path):
+    """`make setup`'s seeding (occistack.demo.directory): tiny images built in images/, a zone
+    whose secondary storage is the directory secondary/, the templates registered by file://
+    URL and checksum; the simulated hosts download them when the server starts."""
+    from occistack.demo import DEMO_TEMPLATES, seed_demo
+    from occistack.occi_server import main
+
+    manager = transaction.TransactionManager(explicit=True)
+    with manager:
+        summary = seed_demo(get_tm_session(session_factory, manager), directory=tmp_path)
+    assert f"secondary storage secondary1 ({(tmp_path / 'secondary').as_uri()})" in summary.created
+    terms = [term for term, *_rest in DEMO_TEMPLATES]
+    with session_factory() as session:
+        rows = session.scalars(select(TemplateCopy).order_by(TemplateCopy.template_id)).all()
+        assert [row.state for row in rows] == ["pending"] * len(terms)
+    application = main({}, **app_settings(db_url, **{"occistack.drivers": "libvirt-test"}))
+    try:
+        application.registry["occistack.plane"].settle()
+        user = Client(application, extra_environ={"HTTP_AUTHORIZATION": basic("demo", "demo")})
+        discovery = user.get("/-/", headers={"Accept": "application/occi+json"}).json
+        published = {mixin["term"]: mixin["attributes"]["occistack.os_tpl.zones"]["default"]
+                     for mixin in discovery["mixins"] if mixin["scheme"] == OS_TPL}
+        assert {term: published.get(term) for term in terms} == {term: "zone1" for term in terms}
+        for term in terms:
+            built = build_image(tmp_path / "images", term)  # already there: the same bytes
+            with session_factory() as session:
+                template_id = session.scalar(select(TemplateCopy.template_id).join(
+                    OsTemplateRow, OsTemplateRow.id == TemplateCopy.template_id).where(OsTemplateRow.term == term))
+            stored = tmp_path / "secondary" / "template" / "tmpl" / str(template_id) / f"{term}.qcow2"
+            assert stored.read_bytes() == built.path.read_bytes()
+            assert built.checksum == "sha256:" + hashlib.sha256(stored.read_bytes()).hexdigest()
+        location = user.post("/compute/", compute_body(template="cirros-0.6"), headers=TEXT,
+                             status=201).headers["Location"]
+        path = "/" + location.split("/", 3)[3]
+        assert attributes(user.get(path, headers=TEXT).text)["occi.compute.state"] == "active"
+    finally:
+        stop_plane(application)
+        application.registry["occistack.engine"].dispose()

@@ -47,9 +47,8 @@ def ready_zone_names(session: Session, template_id: int) -> list[str]:
 
 def template_copy_in_zone(session: Session, template: OsTemplate, zone_id: int | None) -> TemplateCopy:
     """The ready copy a compute of zone ``zone_id`` boots from; Conflict naming the template,
-    the zone and the zones that have it, when that zone has none. (``zone_id`` None: the
-    compute's zone is still open, and any ready copy will do: placement chooses among hosts
-    of the zones that have one only when it is told so -- see deploy.)"""
+    the zone and the zones that have it, when that zone has none. Called by deploy with the
+    zone the compute ends up in (``zone_id`` None, a zone not decided yet: any ready copy)."""
     statement = select(TemplateCopy).where(TemplateCopy.template_id == template.id,
                                            TemplateCopy.state == str(READY))
     if zone_id is not None:

@@ -1,11 +1,12 @@
-"""Registering OS templates and ISOs: an image at a URL, with its checksum, downloaded into a
-zone's secondary storage by a host of that zone.
+"""Registering OS templates and ISOs: an image at a URL, with its checksum, downloaded into the
+secondary storage of each zone it is registered for, by a host of that zone.
 
-Registration writes the row in ``downloading`` and queues the ``download_template`` job in the
-same transaction; the job (handlers/templates.py) asks an Up host of the zone to fetch the image
-and verify the checksum, and moves the row to ``ready`` or to ``error`` with the reason. Only a
-ready template is published: OS templates as os_tpl mixins, ISOs never (they boot installers and
-rescue systems, they are not something a compute is made *from*).
+Registration writes the row in ``downloading``, one pending copy per zone and their
+``download_template`` jobs in the same transaction; each job (handlers/templates.py) asks an Up
+host of its zone to fetch the image and verify the checksum, and moves its copy to ``ready`` or
+to ``error`` with the reason (template_copies.py: copies, copyTemplate, retries, the template's
+derived state). A template ready in some zone is published: OS templates as os_tpl mixins, ISOs
+never (they boot installers and rescue systems, they are not something a compute is made *from*).
 """
 
 from __future__ import annotations
