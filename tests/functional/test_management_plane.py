@@ -166,6 +166,9 @@ def test_a_zone_mixin_puts_the_compute_in_that_zone(world, client):
                          cpu_cores=8, cpu_mhz=2000, memory_mib=32768, status="up"))
         session.add(StoragePool(zone_id=zone.id, cluster_id=cluster.id, name="primary2", protocol="filesystem",
                                 path="/srv/primary2", capacity_gib=500))
+        # A compute boots only from a copy of its template in its own zone.
+        for template in session.scalars(select(OsTemplate)):
+            session.add(TemplateCopy(template_id=template.id, zone_id=zone.id, state="ready", progress=100))
 
     if vm_zone_exists(world):
         pytest.skip("zone2 exists already in this module's database")

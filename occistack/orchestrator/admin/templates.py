@@ -39,7 +39,7 @@ from .common import (
 )
 from .lookup import find_project, find_zone
 from .offerings import ARCHITECTURES
-from .template_copies import add_copy, copies_of, copy_entity, secondary_path_of, store_for  # noqa: F401
+from .template_copies import add_copy, copies_of, copy_entity, store_for
 
 FORMATS = ("template", "iso")
 #: algorithm → the length of its hex digest; a bare digest is recognised by its length.
