@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from ...model import OsTemplate, SecondaryStorage, TemplateCopy, Zone
@@ -49,11 +49,12 @@ def template_copy_in_zone(session: Session, template: OsTemplate, zone_id: int |
     """The ready copy a compute of zone ``zone_id`` boots from; Conflict naming the template,
     the zone and the zones that have it, when that zone has none. Called by deploy with the
     zone the compute ends up in (``zone_id`` None, a zone not decided yet: any ready copy)."""
-    statement = select(TemplateCopy).where(TemplateCopy.template_id == template.id,
-                                           TemplateCopy.state == str(READY))
     if zone_id is not None:
-        statement = statement.where(TemplateCopy.zone_id == zone_id)
-    found = session.scalar(statement.order_by(TemplateCopy.zone_id).limit(1))
+        found = session.scalar(_READY_COPY_IN_ZONE, {"template": template.id, "zone": zone_id})
+    else:
+        found = session.scalar(select(TemplateCopy).where(TemplateCopy.template_id == template.id,
+                                                          TemplateCopy.state == str(READY))
+                               .order_by(TemplateCopy.zone_id).limit(1))
     if found is not None:
         return found
     zone = session.get(Zone, zone_id) if zone_id is not None else None
@@ -63,6 +64,12 @@ def template_copy_in_zone(session: Session, template: OsTemplate, zone_id: int |
                  if holding else "no zone has it ready yet")
     raise Conflict(f"OS template {template.term!r} is not available {where}: {elsewhere}; create the compute "
                    "in one of those zones, or ask the site to copy the template to this one")
+
+
+#: Built once: it runs in every create.
+_READY_COPY_IN_ZONE = select(TemplateCopy).where(
+    TemplateCopy.template_id == bindparam("template"), TemplateCopy.zone_id == bindparam("zone"),
+    TemplateCopy.state == str(READY)).limit(1)
 
 
 def secondary_path_of(template: OsTemplate) -> str:

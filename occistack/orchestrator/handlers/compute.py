@@ -74,7 +74,8 @@ def deploy_vm(ctx: StepContext) -> Outcome:
 
 
 def deploy_command(session, vm: VirtualMachine, template: OsTemplate | None = None,
-                   nics: list[NetworkInterface] | None = None, links: list[StorageLink] | None = None) -> dict:
+                   nics: list[NetworkInterface] | None = None, links: list[StorageLink] | None = None,
+                   copy: TemplateCopy | None = None) -> dict:
     """The deploy_guest command of a VM: the guest's definition, the networks its host must
     implement, the volumes to attach. Rows the caller has at hand are passed in, others read."""
     template = template or session.get(OsTemplate, vm.template_id)
@@ -92,7 +93,8 @@ def deploy_command(session, vm: VirtualMachine, template: OsTemplate | None = No
     command = {"guest": guest, "networks": list(networks.values()),
                "volumes": [{"name": volume_name(link.volume_id), "device": link.device_id} for link in links],
                "addresses": {nic.mac: nic.address for nic in nics if nic.address}}
-    copy = _ready_copy(session, template.id, vm.zone_id)
+    if copy is None or copy.zone_id != vm.zone_id:
+        copy = _ready_copy(session, template.id, vm.zone_id)
     if copy is not None and copy.secondary_path and template.checksum and copy.secondary_storage_id:
         # Where the host's storage finds the template the first time, to make root disks from:
         # the copy in the compute's own zone.
