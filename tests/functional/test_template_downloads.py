@@ -307,3 +307,21 @@ def test_the_demo_templates_are_built_locally_and_downloaded_at_start(db_url, se
     finally:
         stop_plane(application)
         application.registry["occistack.engine"].dispose()
+
+
+def test_a_saved_template_without_a_url_is_copied_from_its_zone_s_secondary_storage(cloud):
+    location = cloud.user.post("/compute/", compute_body(template="cirros-0.6"), headers=TEXT,
+                               status=201).headers["Location"]
+    path = "/" + location.split("/", 3)[3]
+    cloud.user.post(f"{path}?action=save", "\n".join([
+        'Category: save; scheme="http://schemas.ogf.org/occi/infrastructure/compute/action#"; class="action"',
+        'X-OCCI-Attribute: name="saved-here"']), headers=TEXT, status=200)
+    with cloud.sessions() as session:
+        saved = session.scalar(select(OsTemplateRow).where(OsTemplateRow.term == "saved-here"))
+        saved_id, checksum, url = saved.id, saved.checksum, saved.image_url
+    assert url is None and shown(cloud, saved_id)["state"] == "ready"
+    here = stored_file(cloud, saved_id, "zone1")
+    assert checksum == "sha256:" + hashlib.sha256(here).hexdigest()
+    cloud.root.post_json(f"/admin/templates/{saved_id}/actions/copy", {"zone": "zone2"})
+    assert copies(cloud, saved_id)["zone2"]["state"] == "ready"
+    assert stored_file(cloud, saved_id, "zone2") == here

@@ -119,8 +119,9 @@ def queue_download(session: Session, copy: TemplateCopy, dispatcher: Dispatcher)
 
 def copy_template(session: Session, template: OsTemplate, zone: Ref, *, actor: Actor = SYSTEM,
                   dispatcher: Dispatcher) -> TemplateCopy:
-    """copyTemplate: a new copy in ``zone``, which a host of that zone downloads (from a ready
-    copy's secondary storage, else from the template's URL)."""
+    """copyTemplate: a new copy in ``zone``, which a host of that zone downloads (from the
+    template's URL, or for a saved template, which has none, from a ready copy's secondary
+    storage)."""
     the_zone = find_zone(session, zone)
     noun = "ISO" if template.format == "iso" else "template"
     existing = session.scalar(select(TemplateCopy).where(TemplateCopy.template_id == template.id,

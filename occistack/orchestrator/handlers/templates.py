@@ -40,16 +40,17 @@ def _send_to_zone(ctx: StepContext, store: SecondaryStorage, doing: str, command
 
 
 def _source(ctx: StepContext, copy: TemplateCopy, template: OsTemplate) -> str:
-    """Where a copy is fetched from: a ready copy of another zone (copyTemplate copies what
-    was verified already), else the URL the template was registered with."""
+    """Where a copy is fetched from: the URL the template was registered with (reachable from
+    every zone, where another zone's secondary storage need not be), else -- a template saved
+    from a compute has none -- a ready copy in another zone's secondary storage."""
+    if template.image_url:
+        return template.image_url
     for other in copies_of(ctx.session, template.id):
         if other.id != copy.id and other.state == TemplateCopyState.READY and other.secondary_storage_id:
             store = ctx.session.get(SecondaryStorage, other.secondary_storage_id)
             if store is not None and other.secondary_path:
                 return secondary_url(store.url, other.secondary_path)
-    if not template.image_url:
-        raise StepFailed("it has no URL and no ready copy in another zone to copy from")
-    return template.image_url
+    raise StepFailed("it has no URL and no ready copy in another zone's secondary storage to copy from")
 
 
 def download_template(ctx: StepContext) -> Outcome:
