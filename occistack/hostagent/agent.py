@@ -23,7 +23,8 @@ attach_volume          ``guest``, ``volume``, ``device``;  detach_volume: ``gues
 plug_nic               ``guest``, ``network``, ``vlan``, ``mac`` (``address``, ``cidr``, ``dhcp_server``,
                        ``gateway``);  unplug_nic: ``guest``, ``mac``
 download_template      ``url``, ``checksum``, ``destination`` (in secondary storage), ``template``
-                       (its term, for the log): download, verify; answers ``size_gib``
+                       (its term, for the log): download, verify; answers ``size_gib``; sends
+                       Progress messages (percent) while the bytes come in
 remove_secondary_file  ``destination`` (in secondary storage): a deleted template's image
 =====================  ========================================================================
 """

@@ -7,7 +7,8 @@ message that crossed a socket and one that stayed in the process are the same by
 
 The exchange: the agent *registers* (its facts, its token, the protocol version), then sends
 *heartbeats*, *fetches* its pending commands (the server may hold the request open until
-some arrive: a long poll) and *answers* each one. A command may be delivered more than once
+some arrive: a long poll) and *answers* each one; while a long command runs (a template
+download) it may send its *progress*. A command may be delivered more than once
 (after a reconnect); the agent answers a repeated command id from its memory of the first
 run instead of running it again.
 """

@@ -244,3 +244,24 @@ def test_silent_hosts_go_disconnected_then_alert_and_come_back(session_factory):
         assert host.status == HostStatus.UP
         actions = session.scalars(select(EventRecord.action).order_by(EventRecord.id)).all()
         assert actions == ["host.connect", "host.status", "host.status", "host.reconnect"]
+
+
+def test_the_progress_meter_reports_whole_percents_sparingly():
+    from occistack.hostagent.agent import ProgressMeter
+
+    sent: list[int] = []
+    meter = ProgressMeter(sent.append, interval=3600)
+    for done in range(0, 1001, 10):
+        meter(done, 1000)
+    meter(5, None)  # a size the source did not tell: nothing to say
+    assert sent == [0]  # the first at once, the rest held back by the interval
+    eager = ProgressMeter(sent.append, interval=0)
+    sent.clear()
+    for done in (1, 2, 3, 500, 500, 1000):
+        eager(done, 1000)
+    assert sent == [0, 50, 100]  # only when the whole percent moves
+
+    def unreachable(_percent):
+        raise ConnectionError("server gone")
+
+    ProgressMeter(unreachable, interval=0)(1, 2)  # dropped, not raised: the answer is what counts
