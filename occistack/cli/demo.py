@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 import transaction
 
-from .base import database_session
+from .base import database_session, settings_of
 
 
 @click.command("demo")
@@ -18,9 +18,11 @@ def demo(context: click.Context, force: bool) -> None:
     left as its administrator made it)."""
     from ..demo import database_is_empty, seed_demo
 
+    # Where the demo images are built and the embedded default keeps its secondary storage.
+    directory = settings_of(context.obj["config"]).get("occistack.demo.directory")
     with database_session(context) as session:
         with transaction.manager:
-            summary = seed_demo(session) if force or database_is_empty(session) else None
+            summary = seed_demo(session, directory=directory or None) if force or database_is_empty(session) else None
     if summary is None:
         click.echo("the database is already set up (it has zones, projects or users): the demo is not added "
                    "again; `occistack demo --force` adds what is missing of it")

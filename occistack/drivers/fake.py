@@ -165,11 +165,13 @@ class FakeStorageDriver(StorageDriver):
             self.exported[destination] = (image, checksum)
         return checksum, self.TEMPLATE_SIZE_GIB
 
-    def download_template(self, url: str, checksum: str, destination: str) -> float:
+    def download_template(self, url: str, checksum: str, destination: str, progress=None) -> float:
         self.failures.check("download_template")
         parse_checksum(checksum)  # a malformed checksum is refused as the real driver refuses it
         with self._lock:
             self.templates[destination] = (url, checksum)
+        if progress is not None:
+            progress(1, 1)
         return self.TEMPLATE_SIZE_GIB
 
     def remove_from_secondary(self, destination: str) -> None:

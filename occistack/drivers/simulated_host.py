@@ -3,9 +3,10 @@ that lives in memory, with the fake network and storage beside it.
 
 The embedded default's in-process agents can run on it (``occistack.drivers = libvirt-test``),
 so the whole path to libvirt -- domain XML, the bulk state listing of reconciliation, libvirt's
-own refusals -- is exercised without a hypervisor. libvirt gives every ``test:///<file>``
-connection a fresh copy of the node the file describes, so each simulated host gets a node file
-of its own, with the host's CPUs and memory.
+own refusals -- is exercised without a hypervisor. Their secondary storage is real: template
+images are downloaded, checksummed and stored in a local directory (storage/directory.py).
+libvirt gives every ``test:///<file>`` connection a fresh copy of the node the file describes, so
+each simulated host gets a node file of its own, with the host's CPUs and memory.
 
 Given a state directory (the embedded default's ``var/simulated-hosts``), each host keeps its
 node there, one directory per host, written after every command its agent ran and reloaded by
@@ -23,10 +24,11 @@ from typing import Callable
 from xml.etree import ElementTree as ET
 
 from .base import DriverError, GuestSpec, HostDrivers
-from .fake import FakeNetworkDriver, FakeStorageDriver
+from .fake import FakeNetworkDriver
 from .libvirt.compute import LibvirtComputeDriver
 from .libvirt.domain import Disk
 from .simulated_state import SavedNode
+from .storage.directory import DirectorySecondaryStorage, SimulatedHostStorage
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +42,17 @@ class SimulatedHosts:
     """The nodes of simulated hosts: kept in ``state_directory`` across restarts when one is
     given, else in a temporary directory removed by :meth:`close`."""
 
-    def __init__(self, state_directory: str | Path | None = None) -> None:
+    def __init__(self, state_directory: str | Path | None = None,
+                 secondary_root: str | Path | None = None) -> None:
         self.persistent = state_directory is not None
         self.directory = (Path(state_directory) if self.persistent
                           else Path(tempfile.mkdtemp(prefix="occistack-simulated-hosts-")))
         self.directory.mkdir(parents=True, exist_ok=True)
         self._saves: dict[str, Callable[[], None]] = {}
+        #: where the hosts keep simulated NFS secondary storage (file:// stores are their own
+        #: paths); shared by every simulated host, as a zone's NFS export is, and kept across
+        #: restarts with their nodes. A host name never starts with a dot, so none clashes with it.
+        self.secondary = DirectorySecondaryStorage(secondary_root or self.directory / ".nfs")
 
     def drivers(self, host_name: str, sockets: int = 2, cores_per_socket: int = 8, mhz: int = 2400,
                 memory_mib: int = 65536):
@@ -74,7 +81,8 @@ class SimulatedHosts:
             saved.set_aside(str(error))
             saved.write_empty(hardware)
             drivers.compute = open_compute()
-        drivers.storage = FakeStorageDriver(guest_exists=lambda name: drivers.compute.state(name) != "absent")
+        drivers.storage = SimulatedHostStorage(self.secondary,
+                                               guest_exists=lambda name: drivers.compute.state(name) != "absent")
         if self.persistent:
             saved.restore_drivers(drivers.storage, network)
 

@@ -357,3 +357,34 @@ class CommandState(StrEnum):
     DELIVERED = "delivered"
     DONE = "done"
     FAILED = "failed"
+
+
+# --- a template's copies in the zones' secondary storage -----------------------------------------
+
+class TemplateCopyState(StrEnum):
+    #: registered or copied, its download job not started yet.
+    PENDING = "pending"
+    #: an agent of the zone is fetching it; ``progress`` says how far.
+    DOWNLOADING = "downloading"
+    READY = "ready"
+    #: the download failed; ``state_message`` says why; ``template retry`` starts it again.
+    ERROR = "error"
+
+
+class TemplateCopyEvent(StrEnum):
+    STARTED = "started"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    RETRY = "retry"
+
+
+TC, TCE = TemplateCopyState, TemplateCopyEvent
+TEMPLATE_COPY_TRANSITIONS = PlainTable("template copy", {
+    (TC.PENDING, TCE.STARTED): TC.DOWNLOADING,
+    (TC.DOWNLOADING, TCE.STARTED): TC.DOWNLOADING,  # a job step run again after a worker died
+    (TC.PENDING, TCE.SUCCEEDED): TC.READY,
+    (TC.DOWNLOADING, TCE.SUCCEEDED): TC.READY,
+    (TC.PENDING, TCE.FAILED): TC.ERROR,
+    (TC.DOWNLOADING, TCE.FAILED): TC.ERROR,
+    (TC.ERROR, TCE.RETRY): TC.PENDING,
+})

@@ -12,6 +12,7 @@ from ..model import Network, NetworkInterface, OsTemplate, ServiceOffering, Virt
 from ..model.direct_writes import insert_now
 from ..model.occi.crtp import CRTP_SCHEME
 from ..model.states import VM_TRANSITIONS, Event, VmState
+from .admin.template_copies import template_copy_in_zone
 from .bare_metal import bare_metal_action, deploy_bare_metal, destroy_bare_metal, is_bare_metal, refuse_links
 from .bare_metal import refuse_resize as refuse_bare_metal_resize
 from .caller import Caller
@@ -128,6 +129,7 @@ def deploy_compute(session: Session, caller: Caller, request: ComputeRequest, di
     # claimed last (see PlacementService.plan_vm).
     disk_gib = offering.disk_gib if offering and offering.disk_gib else template.size_gib
     planned = placement.plan_vm(session, vm, zone_id=zone_id, disk_gib=disk_gib)
+    copy = template_copy_in_zone(session, template, vm.zone_id)  # 409 unless the compute's zone has it
     insert_now(session, vm)
     # The default network stays referenced here: the session's identity map holds objects only
     # weakly, and add_nic finds it there instead of reading it again.
@@ -135,7 +137,7 @@ def deploy_compute(session: Session, caller: Caller, request: ComputeRequest, di
     requested_nics = request.nics or ((NicRequest(network_id=default_network.id),) if default_network else ())
     nics = [add_nic(session, vm, nic, caller, interface=f"eth{index}") for index, nic in enumerate(requested_nics)]
     links = [add_storage_link(session, vm, disk, caller) for disk in request.disks]
-    command = deploy_command(session, vm, template, nics, links)
+    command = deploy_command(session, vm, template, nics, links, copy)
     session.flush()
     placement.claim_vm(session, vm, planned)  # may choose another host, if the planned one filled up
     # The request has every row of the deploy's first step at hand: it writes the command for
