@@ -9,11 +9,14 @@ host is doing the step.
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from sqlalchemy import select
 from webtest import TestApp
 
 from occistack.model import AgentCommand, EventRecord, Job, OsTemplate, VirtualMachine
+from tests.functional.admin_client import root  # noqa: F401 - fixture
 from tests.functional.occi_face import (
     INFRA,
     attributes,
@@ -402,3 +405,41 @@ def test_a_collection_delete_takes_every_compute_whatever_it_is_doing(world, cli
             EventRecord.action == "vm.destroy", EventRecord.state == "scheduled",
             EventRecord.resource_id == entity_id(settled))))
     assert actors == {client.user_name}
+
+
+# --- the admin API --------------------------------------------------------------------------------
+
+def test_an_administrator_deletes_any_project_s_compute_in_any_state_by_the_same_rules(world, client, plane,
+                                                                                       plain, root):
+    volume = new_volume(client)
+    vm = new(client, "/compute/", compute_body(link_line(volume, "storage", "storagelink")))
+    act(plain, vm, "restart")
+    plane.worker.drain()  # rebooting on its host
+    admin = TestApp(world.wsgi_app, extra_environ=root.extra_environ)  # lets no job run either
+    admin_path = f"/admin/resources/compute/{entity_id(vm)}"
+    answer = admin.delete(admin_path, status=200).json
+    assert (answer["state"], answer["state_message"]) == ("rebooting", "being deleted")
+    assert admin.delete(f"/admin/resources/storage/{entity_id(volume)}", status=200).json["state_message"] == \
+        "being deleted"
+    admin.delete(admin_path, status=200)
+    assert state_and_message(plain, vm, "compute") == ("active", "being deleted")
+    plane.settle()
+    for path in (admin_path, f"/admin/resources/storage/{entity_id(volume)}"):
+        admin.get(path, status=404)
+        admin.delete(path, status=404)
+    assert_gone(plain, vm)
+    assert_gone(plain, volume)
+    with world.session_factory() as session:
+        actors = set(session.scalars(select(EventRecord.actor).where(EventRecord.resource_id == entity_id(vm),
+                                                                     EventRecord.state == "scheduled",
+                                                                     EventRecord.action == "vm.destroy")))
+    assert actors == {f"admin:{admin_name(root)}"}
+    refused = admin.delete("/admin/resources/network/public", status=409).json["error"]["message"]
+    assert "shared by the whole cloud" in refused
+    unknown = admin.delete("/admin/resources/vm/x", status=404).json["error"]["message"]
+    assert "compute, storage, network, networkinterface, storagelink" in unknown
+
+
+def admin_name(admin_client) -> str:
+    credentials = admin_client.extra_environ["HTTP_AUTHORIZATION"].split(" ", 1)[1]
+    return base64.b64decode(credentials).decode().split(":", 1)[0]
