@@ -75,13 +75,17 @@ def request_delete(session: Session, row, links: Sequence = ()) -> bool:
     if is_deleting(row):
         return False
     session.flush()
-    # Jobs first: on PostgreSQL a worker may hold one of them for its step, and the entity's
-    # row, which that step may write, must not be locked here while this waits for it.
-    cancel_unstarted(session, [row.id, *(link.id for link in links)])
+    # The mark is the gate: its conditional UPDATE takes the row lock, so of concurrent
+    # DELETEs exactly one goes on (the others wait, then find it marked) -- and only that
+    # one cancels jobs, so none can cancel the teardown another has just submitted. The
+    # lock is the "no key update" kind: a worker's step that references the entity (a usage
+    # record, an agent command) is not blocked by it, and no step writes the entity's own
+    # row before its teardown, which cannot have started.
     if not _mark(session, row):
-        return False  # a concurrent DELETE marked it first
+        return False
     for link in links:
         _mark(session, link)
+    cancel_unstarted(session, [row.id, *(link.id for link in links)])
     return True
 
 
@@ -209,11 +213,14 @@ def resume_waiting_deletes(session: Session) -> int:
 
 
 def _waiting(session: Session, model, ids: set[str]) -> list:
+    """The rows among ``ids`` whose delete waits, locked. Locked by id and only then checked
+    for the mark: a condition on the mark in the query would skip a row whose mark a
+    concurrent DELETE is writing, instead of waiting to see it."""
     if not ids:
         return []
-    return list(session.scalars(select(model).where(model.id.in_(sorted(ids)), model.delete_requested_at.is_not(None))
-                                .order_by(model.id).with_for_update()
-                                .execution_options(populate_existing=True)))
+    rows = session.scalars(select(model).where(model.id.in_(sorted(ids))).order_by(model.id).with_for_update()
+                           .execution_options(populate_existing=True)).all()
+    return [row for row in rows if is_deleting(row)]
 
 
 def _has_links(session: Session, column, entity_id: str) -> bool:

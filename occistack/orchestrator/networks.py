@@ -131,13 +131,13 @@ def destroy_network(session: Session, network: Network, dispatcher: Dispatcher, 
     interfaces of computes that are not being deleted themselves are unplugged -- those
     computes keep running without them -- and the network goes once its last interface has."""
     _require_owned(network)
-    # Locked before its interfaces are read: a teardown removing one locks it too, so either
-    # that one sees the mark or this one sees the interface gone.
-    session.refresh(network, with_for_update=True)
+    # Marked before its interfaces are read: the mark locks the row, and a teardown that
+    # removes an interface locks it too before it looks for a mark, so either that one sees
+    # the mark or this one sees the interface gone.
+    if not request_delete(session, network):
+        return  # a repeated delete changes nothing
     nics = session.scalars(select(NetworkInterface).where(NetworkInterface.network_id == network.id)
                            .order_by(NetworkInterface.id)).all()
-    if not request_delete(session, network):
-        return
     if not nics:
         submit_network_delete(session, network, caller)
         return

@@ -86,12 +86,12 @@ def destroy_volume(session: Session, volume: Volume, dispatcher: Dispatcher, cal
     """Accepted in every state (see deletes.py). Storage a compute still holds is deleted once
     it is let go of: by the compute's own delete, if that is under way, else by detaching it
     first (the compute keeps running without it)."""
-    # Locked before its link is read: a teardown removing the link locks it too, so either
-    # that one sees the mark or this one sees the link gone.
-    session.refresh(volume, with_for_update=True)
-    link = session.scalar(select(StorageLink).where(StorageLink.volume_id == volume.id))
+    # Marked before its link is read: the mark locks the row, and a teardown that removes the
+    # link locks it too before it looks for a mark, so either that one sees the mark or this
+    # one sees the link gone.
     if not request_delete(session, volume):
-        return
+        return  # a repeated delete changes nothing
+    link = session.scalar(select(StorageLink).where(StorageLink.volume_id == volume.id))
     if link is None:
         submit_volume_delete(session, volume, caller)
         return

@@ -10,6 +10,7 @@ host is doing the step.
 from __future__ import annotations
 
 import base64
+import threading
 
 import pytest
 from sqlalchemy import select
@@ -443,3 +444,54 @@ def test_an_administrator_deletes_any_project_s_compute_in_any_state_by_the_same
 def admin_name(admin_client) -> str:
     credentials = admin_client.extra_environ["HTTP_AUTHORIZATION"].split(" ", 1)[1]
     return base64.b64decode(credentials).decode().split(":", 1)[0]
+
+
+# --- really at once ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("action", ["restart", "stop", "suspend"])
+def test_deletes_and_an_action_sent_at_once(world, client, plane, plain, action):
+    """Threads send three DELETEs and the action together: every DELETE is 200, the action is
+    200 (it came first) or 409 (the compute was being deleted), and one teardown runs."""
+    vm = ready_compute(client, None)
+    start = threading.Barrier(4)
+    answers: dict[str, list[int]] = {"delete": [], "action": []}
+
+    def send(kind: str) -> None:
+        start.wait()
+        if kind == "delete":
+            answers[kind].append(plain.delete(vm, status="*").status_int)
+        else:
+            answers[kind].append(act(plain, vm, action, status="*").status_int)
+
+    threads = [threading.Thread(target=send, args=(kind,)) for kind in ("delete", "delete", "delete", "action")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert answers["delete"] == [200, 200, 200]
+    assert answers["action"] in ([200], [409])
+    assert [operation for operation, _ in jobs_of(world, entity_id(vm))].count("destroy_vm") == 1
+    plane.settle()
+    assert_gone(plain, vm)
+
+
+def test_a_compute_and_its_storage_and_network_deleted_at_once(world, client, plane, plain):
+    volume, network = new_volume(client), new_network(client, "10.36.0.0/24")
+    vm = new(client, "/compute/", compute_body(link_line(volume, "storage", "storagelink"),
+                                               link_line(network, "network", "networkinterface")))
+    start = threading.Barrier(3)
+    answers: list[int] = []
+
+    def delete(path: str) -> None:
+        start.wait()
+        answers.append(plain.delete(path, status="*").status_int)
+
+    threads = [threading.Thread(target=delete, args=(path,)) for path in (vm, volume, network)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert answers == [200, 200, 200]
+    plane.settle()
+    for path in (vm, volume, network):
+        assert_gone(plain, path)
