@@ -364,6 +364,8 @@ JOB_TRANSITIONS = PlainTable("job", {
     # A delete supersedes what its resource had not started yet.
     (J.HELD, JE.CANCEL): J.CANCELLED,
     (J.QUEUED, JE.CANCEL): J.CANCELLED,
+    # ... and a first step whose commands no host has fetched yet (a create deleted at once).
+    (J.WAITING, JE.CANCEL): J.CANCELLED,
 })
 
 

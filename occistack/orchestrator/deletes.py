@@ -29,15 +29,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import and_, bindparam, exists, or_, select, update
+from sqlalchemy import bindparam, exists, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ..model import Entity, Job, Network, NetworkInterface, OsTemplate, StorageLink, Volume, utcnow
+from ..model import AgentCommand, Entity, Job, Network, NetworkInterface, OsTemplate, StorageLink, Volume, utcnow
 from ..model.states import (
     JOB_TRANSITIONS,
     NETWORK_TRANSITIONS,
     VOLUME_TRANSITIONS,
+    CommandState,
     Event,
     JobEvent,
     JobState,
@@ -109,28 +110,60 @@ _MARK = (update(_entities).where(_entities.c.id == bindparam("entity"), _entitie
 
 
 def cancel_unstarted(session: Session, entity_ids: Iterable[str]) -> list[Job]:
-    """Cancel the entities' jobs that have not started: the held ones, and a queued one whose
-    first step has not run. Each moves by the job table's CANCEL with a conditional UPDATE, so
-    a job a worker has meanwhile started is left alone."""
+    """Cancel the entities' jobs that have not started: the held ones, a queued one whose
+    first step has not run, and one waiting for its first step's commands that no host has
+    fetched yet (a compute deleted right after its create: its deploy never reaches the host).
+    Each moves by the job table's CANCEL with a conditional UPDATE, so a job a worker or an
+    agent has meanwhile started is left alone."""
     ids = list(entity_ids)
     if not ids:
         return []
     pending = session.scalars(select(Job).where(
-        Job.entity_id.in_(ids),
-        or_(Job.state == str(JobState.HELD), and_(Job.state == str(JobState.QUEUED), Job.step == 0)))
+        Job.entity_id.in_(ids), Job.step == 0,
+        Job.state.in_([str(JobState.HELD), str(JobState.QUEUED), str(JobState.WAITING)]))
         .order_by(Job.id)).all()
     cancelled = []
     for job in pending:
+        if job.state == JobState.WAITING:
+            if not _withdraw_commands(session, job):
+                continue
         target = JOB_TRANSITIONS.next_state(job.state, JobEvent.CANCEL)
         result = session.execute(
             update(_jobs).where(_jobs.c.id == job.id, _jobs.c.state == str(job.state), _jobs.c.step == 0)
-            .values(state=str(target), finished_at=utcnow(), message="cancelled: its resource is being deleted")
+            .values(state=str(target), finished_at=utcnow(), message=_CANCELLED)
             .execution_options(synchronize_session=False))
         if result.rowcount == 1:
             cancelled.append(job)
             if job.operation == "snapshot_vm":
                 _saving_abandoned(session, job.arguments.get("template_id"))
     return cancelled
+
+
+_CANCELLED = "cancelled: its resource is being deleted"
+_commands = AgentCommand.__table__
+
+
+def _withdraw_commands(session: Session, job: Job) -> bool:
+    """Take back a waiting job's first-step commands if no host has fetched any of them; all
+    or none (in a savepoint), and each only while still pending -- a fetch that got there
+    first wins, and the job then runs its course before the teardown."""
+    sent = session.scalar(select(func.count()).where(_commands.c.job_id == job.id, _commands.c.step == 0))
+    try:
+        with session.begin_nested():
+            withdrawn = session.execute(
+                update(_commands).where(_commands.c.job_id == job.id, _commands.c.step == 0,
+                                        _commands.c.state == str(CommandState.PENDING))
+                .values(state=str(CommandState.FAILED), error=_CANCELLED, answered_at=utcnow())
+                .execution_options(synchronize_session=False)).rowcount
+            if not sent or withdrawn != sent:
+                raise _NotAllPending
+    except _NotAllPending:
+        return False
+    return True
+
+
+class _NotAllPending(Exception):
+    pass
 
 
 def _saving_abandoned(session: Session, template_id) -> None:

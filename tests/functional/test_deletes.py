@@ -172,38 +172,54 @@ def test_a_delete_before_an_action_started_cancels_it(world, client, plane, plai
 
 
 @pytest.mark.parametrize("action", ACTIONS)
-def test_a_delete_during_an_action_waits_for_it_then_tears_down(world, client, plane, plain, action):
+def test_a_delete_before_the_host_fetched_the_action_withdraws_it(world, client, plane, plain, action):
     before, extra = ACTIONS[action]
     vm = ready_compute(client, before)
+    sent_before = len(commands_of(world, entity_id(vm)))
     act(plain, vm, action, *extra)
-    plane.worker.drain()  # the action's command is with the host now
-    state_during = state_and_message(plain, vm, "compute")[0]
-    plain.delete(vm, status=200)  # not the 409 "cannot destroy the compute while it is active"
-    assert state_and_message(plain, vm, "compute") == (state_during, "being deleted")
-    assert jobs_of(world, entity_id(vm))[-1] == ("destroy_vm", "held")
+    plane.worker.drain()  # the worker sent the action's command; no host has fetched it yet
+    plain.delete(vm, status=200)
+    jobs = jobs_of(world, entity_id(vm))
+    assert jobs[-2][1] == "cancelled" and jobs[-1] == ("destroy_vm", "queued"), jobs
     deleting_then_gone(world, plane, plain, vm)
+    with world.session_factory() as session:
+        withdrawn = session.scalars(select(AgentCommand).join(Job, Job.id == AgentCommand.job_id)
+                                    .where(Job.entity_id == entity_id(vm)).order_by(AgentCommand.id)).all()
+    assert [(c.name, c.state, c.deliveries) for c in withdrawn[sent_before:]] == [
+        ("snapshot_guest" if action == "save" else "power_guest", "failed", 0), ("destroy_guest", "done", 1)]
+
+
+#: action → the fake compute driver's method that carries it out on the host.
+DRIVER_METHODS = {"start": "power", "stop": "power", "restart": "power", "suspend": "power", "save": "snapshot"}
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_a_delete_while_the_host_carries_out_the_action_waits_for_it(world, client, plane, plain, action,
+                                                                     monkeypatch):
+    before, extra = ACTIONS[action]
+    vm = ready_compute(client, before)
+    driver = world.drivers.compute
+    original, seen = getattr(driver, DRIVER_METHODS[action]), []
+
+    def carry_out_and_be_deleted_meanwhile(*arguments):
+        state_during = state_and_message(plain, vm, "compute")[0]
+        seen.append(plain.delete(vm, status=200).status_int)  # not 409 "cannot destroy … while it is active"
+        seen.append(state_and_message(plain, vm, "compute") == (state_during, "being deleted"))
+        seen.append(jobs_of(world, entity_id(vm))[-1])
+        original(*arguments)
+
+    monkeypatch.setattr(driver, DRIVER_METHODS[action], carry_out_and_be_deleted_meanwhile)
+    act(plain, vm, action, *extra)
+    plane.settle()
+    assert seen == [200, True, ("destroy_vm", "held")]
+    assert_gone(plain, vm)
     names = commands_of(world, entity_id(vm))
     assert names[-1] == "destroy_guest" and names[-2] in ("power_guest", "snapshot_guest")
-    assert not any(entity_id(vm) in name for name in world.drivers.compute.guests)
-
-
-@pytest.mark.parametrize("operation", ["reboot", "stop", "suspend"])
-def test_a_delete_sent_while_the_host_carries_out_the_action(world, client, plane, plain, operation, monkeypatch):
-    action = {"reboot": "restart", "stop": "stop", "suspend": "suspend"}[operation]
-    vm = ready_compute(client, None)
-    driver = world.drivers.compute
-    original, answers = driver.power, []
-
-    def power_and_be_deleted_meanwhile(name, op):
-        answers.append(plain.delete(vm, status=200).status_int)
-        answers.append(state_and_message(plain, vm, "compute")[1])
-        original(name, op)
-
-    monkeypatch.setattr(driver, "power", power_and_be_deleted_meanwhile)
-    act(plain, vm, action)
-    plane.settle()
-    assert answers == [200, "being deleted"]
-    assert_gone(plain, vm)
+    assert not any(entity_id(vm) in name for name in driver.guests)
+    if action == "save":
+        with world.session_factory() as session:
+            saved = session.scalar(select(OsTemplate).where(OsTemplate.saved_from == entity_id(vm)))
+            assert saved.state == "ready", "the save the host carried out is kept"
 
 
 def test_a_resize_then_a_delete_and_no_change_once_deleting(world, client, plane, plain):
@@ -219,27 +235,32 @@ def test_a_resize_then_a_delete_and_no_change_once_deleting(world, client, plane
 
 # --- a compute, raced against its create ---------------------------------------------------------
 
-def test_a_delete_before_the_deploy_ran(world, client, plane, plain):
-    vm = new(plain, "/compute/", compute_body())  # the deploy command waits for the host
+def test_a_delete_before_the_deploy_ran_cancels_it(world, client, plane, plain, monkeypatch):
+    deployed = []
+    monkeypatch.setattr(world.drivers.compute, "deploy", deployed.append)
+    vm = new(plain, "/compute/", compute_body())  # the deploy command waits for its host
     plain.delete(vm, status=200)
     assert state_and_message(plain, vm, "compute") == ("inactive", "being deleted")
+    assert jobs_of(world, entity_id(vm)) == [("deploy_vm", "cancelled"), ("destroy_vm", "queued")]
     deleting_then_gone(world, plane, plain, vm)
-    assert commands_of(world, entity_id(vm)) == ["deploy_guest", "destroy_guest"]
+    assert deployed == [], "the host never received the deploy"
+    assert commands_of(world, entity_id(vm)) == ["deploy_guest", "destroy_guest"]  # withdrawn, then the teardown
 
 
-def test_a_delete_while_the_deploy_runs(world, client, plane, plain, monkeypatch):
+def test_a_delete_after_the_host_fetched_the_deploy_waits_for_it(world, client, plane, plain, monkeypatch):
+    vm_holder: list[str] = []
     driver = world.drivers.compute
     original, seen = driver.deploy, []
-    vm_holder: list[str] = []
 
     def deploy_and_be_deleted_meanwhile(guest):
         seen.append(plain.delete(vm_holder[0], status=200).status_int)
+        seen.append(jobs_of(world, entity_id(vm_holder[0])))
         original(guest)
 
     monkeypatch.setattr(driver, "deploy", deploy_and_be_deleted_meanwhile)
     vm_holder.append(new(plain, "/compute/", compute_body()))
     plane.settle()
-    assert seen == [200]
+    assert seen == [200, [("deploy_vm", "waiting"), ("destroy_vm", "held")]]
     assert_gone(plain, vm_holder[0])
     assert not any(entity_id(vm_holder[0]) in name for name in driver.guests)
 
