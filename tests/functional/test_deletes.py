@@ -13,10 +13,10 @@ import base64
 import threading
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from webtest import TestApp
 
-from occistack.model import AgentCommand, EventRecord, Job, OsTemplate, VirtualMachine
+from occistack.model import AgentCommand, Entity, EventRecord, Job, OsTemplate, VirtualMachine, utcnow
 from tests.functional.admin_client import root  # noqa: F401 - fixture
 from tests.functional.occi_face import (
     INFRA,
@@ -516,3 +516,17 @@ def test_a_compute_and_its_storage_and_network_deleted_at_once(world, client, pl
     plane.settle()
     for path in (vm, volume, network):
         assert_gone(plain, path)
+
+
+def test_the_sweep_submits_a_waiting_delete_whose_link_went_unseen(world, client, plane, plain):
+    """A volume's delete waits for its link; when the link goes in a transaction that could
+    not see the mark, nothing submits the delete there -- the workers' sweep does."""
+    volume = new_volume(client)
+    with world.session_factory() as session, session.begin():
+        session.execute(update(Entity.__table__).where(Entity.__table__.c.id == entity_id(volume))
+                        .values(delete_requested_at=utcnow()))
+    assert state_and_message(plain, volume, "storage")[1] == "being deleted"
+    plane.worker.sweep()
+    assert jobs_of(world, entity_id(volume))[-1] == ("delete_volume", "queued")
+    plane.settle()
+    assert_gone(plain, volume)
