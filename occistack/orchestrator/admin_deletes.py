@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ..model import Network, NetworkInterface, StorageLink, VirtualMachine, Volume
+from ..model.resources import ENTITY_ID_LENGTH
 from .admin.common import Actor
 from .caller import Caller
 from .compute import destroy_compute
@@ -32,7 +33,8 @@ def find_resource(session: Session, kind: str, entity_id: str):
     model = RESOURCE_KINDS.get(kind)
     if model is None:
         raise NotFound(f"no resource kind {kind!r}; the kinds are: {', '.join(RESOURCE_KINDS)}")
-    row = session.get(model, entity_id)
+    # An id no entity can have is not looked up (a NUL byte would not even reach PostgreSQL).
+    row = session.get(model, entity_id) if len(entity_id) <= ENTITY_ID_LENGTH and entity_id.isprintable() else None
     if row is None:
         raise NotFound(f"no {kind} /{kind}/{entity_id}")
     return row

@@ -458,6 +458,7 @@ def test_an_administrator_deletes_any_project_s_compute_in_any_state_by_the_same
     assert actors == {f"admin:{admin_name(root)}"}
     refused = admin.delete("/admin/resources/network/public", status=409).json["error"]["message"]
     assert "shared by the whole cloud" in refused
+    admin.get("/admin/resources/compute/" + "x" * 300, status=404)
     unknown = admin.delete("/admin/resources/vm/x", status=404).json["error"]["message"]
     assert "compute, storage, network, networkinterface, storagelink" in unknown
 
