@@ -8,15 +8,16 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
-from ..model import Network, NetworkInterface, OsTemplate, ServiceOffering, VirtualMachine
+from ..model import Network, NetworkInterface, OsTemplate, ServiceOffering, StorageLink, VirtualMachine
 from ..model.direct_writes import insert_now
 from ..model.occi.crtp import CRTP_SCHEME
 from ..model.states import VM_TRANSITIONS, Event, VmState
 from .admin.template_copies import template_copy_in_zone
-from .bare_metal import bare_metal_action, deploy_bare_metal, destroy_bare_metal, is_bare_metal, refuse_links
+from .bare_metal import bare_metal_action, deploy_bare_metal, is_bare_metal, refuse_links
 from .bare_metal import refuse_resize as refuse_bare_metal_resize
 from .caller import Caller
 from .dispatch import Dispatcher, FirstCommand, Operation
+from .deletes import refuse_if_deleting, request_delete
 from .errors import Conflict, InvalidRequest, NotFound
 from .events import record_event
 from .handlers.common import instance_name
@@ -158,6 +159,7 @@ def _offering(session: Session, resource_tpl: str | None) -> ServiceOffering | N
 
 def compute_action(session: Session, vm: VirtualMachine, action: str, method: str | None,
                    dispatcher: Dispatcher) -> None:
+    refuse_if_deleting(vm, "compute")
     if vm.bare_metal:
         return bare_metal_action(session, vm, action, method, dispatcher)
     event, operation = action_operation(POWER_ACTIONS, action, method)
@@ -172,6 +174,7 @@ def save_compute(session: Session, caller: Caller, vm: VirtualMachine, name: str
     ``hot`` saves now, whatever the compute's state; ``deferred`` waits for the compute's next
     stop (at once if it is already stopped), as the OCCI 1.2 save action defines.
     """
+    refuse_if_deleting(vm, "compute")
     if method not in ("hot", "deferred"):
         raise InvalidRequest(f"method {method!r} is not accepted for save; accepted: hot, deferred")
     if vm.bare_metal:
@@ -201,6 +204,7 @@ def save_compute(session: Session, caller: Caller, vm: VirtualMachine, name: str
 def resize_compute(session: Session, vm: VirtualMachine, cores: int, memory_gib: float,
                    resource_tpl: str | None, placement) -> None:
     """Change a stopped compute's size (a new resource_tpl), re-reserving on its host."""
+    refuse_if_deleting(vm, "compute")
     if vm.bare_metal and ((cores, memory_gib) != (vm.cores, vm.memory_gib)
                           or resource_tpl not in (None, vm.resource_tpl)):
         refuse_bare_metal_resize(vm)
@@ -218,17 +222,31 @@ def resize_compute(session: Session, vm: VirtualMachine, cores: int, memory_gib:
     vm.offering_id = offering.id if offering else None
 
 
-def destroy_compute(session: Session, vm: VirtualMachine, dispatcher: Dispatcher) -> None:
-    if vm.bare_metal:
-        return destroy_bare_metal(session, vm, dispatcher)
-    apply_event(session, vm, VM_TRANSITIONS, Event.DESTROY)
-    dispatcher.submit(session, Operation("destroy_vm", vm.id))
-    record_event(session, "vm.destroy", "scheduled", "compute", vm.id, project_id=vm.project_id)
+def destroy_compute(session: Session, vm: VirtualMachine, dispatcher: Dispatcher, caller: Caller | None = None) -> None:
+    """Accepted in every state (see deletes.py): the compute and its links are marked, what
+    they had not started is cancelled, and the teardown is queued behind the step under way.
+    A repeated delete changes nothing."""
+    links = [*_nics_of(session, vm.id), *_storage_links_of(session, vm.id)]
+    if not request_delete(session, vm, links):
+        return
+    operation = "destroy_bare_metal" if vm.bare_metal else "destroy_vm"
+    job = dispatcher.submit(session, Operation(operation, vm.id), caller)
+    record_event(session, "vm.destroy", "scheduled", "compute", vm.id, caller=caller, project_id=vm.project_id,
+                 job_id=getattr(job, "id", None))
+
+
+def _nics_of(session: Session, vm_id: str) -> list[NetworkInterface]:
+    return list(session.scalars(select(NetworkInterface).where(NetworkInterface.vm_id == vm_id)))
+
+
+def _storage_links_of(session: Session, vm_id: str) -> list[StorageLink]:
+    return list(session.scalars(select(StorageLink).where(StorageLink.vm_id == vm_id)))
 
 
 def attach_nic(session: Session, caller: Caller, vm: VirtualMachine, request: NicRequest,
                dispatcher: Dispatcher) -> NetworkInterface:
     refuse_links(vm, "network links")
+    refuse_if_deleting(vm, "compute")
     if vm.state not in (VmState.RUNNING, VmState.STOPPED, VmState.SUSPENDED):
         raise Conflict(f"the compute is {vm.state}; wait until it is active or inactive to link a network")
     nic = add_nic(session, vm, request, caller)

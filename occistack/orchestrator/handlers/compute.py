@@ -16,6 +16,13 @@ from ...model.states import (LINK_TRANSITIONS, VM_TRANSITIONS, Event, LinkState,
 from ..admin.hosts import finish_maintenance_when_empty
 from ..admin.template_copies import first_secondary_storage, move_copy, secondary_path_of
 from ..admin.templates import charge_secondary_storage
+from ..deletes import (
+    abandon_deferred_saves,
+    begin_teardown,
+    clear_delete_request,
+    fail_waiting_deletes,
+    submit_waiting_deletes,
+)
 from ..events import record_event
 from ..placement import NoCapacity
 from ..transitions import apply_event, apply_event_where
@@ -56,6 +63,9 @@ def deploy_vm(ctx: StepContext) -> Outcome:
         return Outcome.WAIT
     answer = ctx.answer("deploy_guest")
     failed_on = _host_name(ctx, vm.host_id)
+    if vm.delete_requested_at is not None:
+        raise StepFailed(f"deploy failed on host {failed_on}: {answer.error} (not retried: the compute is being "
+                         "deleted)")
     avoided = [*ctx.progress().get("avoid_hosts", []), vm.host_id]
     tried = len(avoided)
     if tried >= DEPLOY_ATTEMPTS:
@@ -284,6 +294,9 @@ def destroy_vm(ctx: StepContext) -> Outcome:
     if vm is None:
         return Outcome.DONE
     nics, links = _nics(ctx, vm.id), _storage_links(ctx, vm.id)
+    if ctx.step == 0:
+        # Queued behind whatever step was under way when the delete came: from its state now.
+        begin_teardown(ctx.session, vm, VM_TRANSITIONS, Event.DESTROY)
     if ctx.step == 0 and vm.instance_name and vm.host_id is not None:
         ctx.send(vm.host_id, "destroy_guest", {"name": vm.instance_name,
                                                "volumes": [volume_name(link.volume_id) for link in links],
@@ -299,20 +312,38 @@ def destroy_vm(ctx: StepContext) -> Outcome:
     close_usage(ctx.session, ("vm_running", "vm_allocated"), vm.id)
     for nic in nics:
         close_usage(ctx.session, "public_ip", nic.id)
+    abandon_deferred_saves(ctx.session, vm.id)
     record_event(ctx.session, "vm.destroy", "completed", "compute", vm.id, project_id=vm.project_id,
                  job_id=ctx.job.id)
     # A resource's links are part of it (GFD.221 composition): they go with it.
     delete_entities(ctx.session, [link.id for link in [*nics, *links]] + [vm.id])
+    # Volumes and networks whose delete waited for this compute to let go of them go now.
+    submit_waiting_deletes(ctx.session, volume_ids=[link.volume_id for link in links],
+                           network_ids=[nic.network_id for nic in nics])
     finish_maintenance_when_empty(ctx.session, host_id)
     return Outcome.DONE
 
 
 def destroy_failed(ctx: StepContext, message: str) -> None:
     vm = _vm(ctx)
-    if vm is not None and VM_TRANSITIONS.allows(vm.state, Event.FAILED):
-        apply_event(ctx.session, vm, VM_TRANSITIONS, Event.FAILED, message)
+    if vm is not None:
+        compute_delete_failed(ctx.session, vm, message)
     record_event(ctx.session, "vm.destroy", "failed", "compute", ctx.job.entity_id,
                  project_id=vm.project_id if vm else None, job_id=ctx.job.id, description=message)
+
+
+def compute_delete_failed(session, vm: VirtualMachine, message: str) -> None:
+    """The compute stays, in error with the reason, no longer being deleted (a DELETE retries);
+    its links stay with it, and the deletes that waited for it to let go of a volume or a
+    network fail too."""
+    begin_teardown(session, vm, VM_TRANSITIONS, Event.DESTROY)
+    apply_event(session, vm, VM_TRANSITIONS, Event.FAILED, message)
+    links = [*_nics_of(session, vm.id), *_links_of(session, vm.id)]
+    for row in [vm, *links]:
+        clear_delete_request(session, row)
+    fail_waiting_deletes(session, f"its compute /compute/{vm.id} could not be deleted: {message}",
+                         volume_ids=[link.volume_id for link in links if isinstance(link, StorageLink)],
+                         network_ids=[link.network_id for link in links if isinstance(link, NetworkInterface)])
 
 
 def _nics(ctx: StepContext, vm_id: str) -> list[NetworkInterface]:
