@@ -1,16 +1,22 @@
 """Demo data for the embedded default: a zone with its infrastructure (physical network, pod,
-cluster, two hosts, primary and secondary storage, a public IP range), OS templates, site
-offerings, a shared public network, and a project with the user ``demo`` (password ``demo``). Idempotent: it adds only
-what is missing, so ``make setup`` can run it every time."""
+cluster, two hosts, primary and secondary storage, a public IP range), OS templates (tiny images
+built locally, see demo_images.py), site offerings, a shared public network, and a project with
+the user ``demo`` (password ``demo``).
+
+``make setup`` runs ``occistack demo`` every time, which seeds only a database nobody has set
+up yet (:func:`database_is_empty`): what an administrator deleted of the demo stays deleted.
+:func:`seed_demo` itself adds whatever is missing (``occistack demo --force``, the tests)."""
 
 from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .demo_images import build_image
 from .federation import hash_password
 from .model import (
     Cluster,
@@ -24,11 +30,14 @@ from .model import (
     SecondaryStorage,
     ServiceOffering,
     StoragePool,
+    TemplateCopy,
     User,
     VlanRange,
     Zone,
 )
 from .model.states import NetworkState
+from .orchestrator.admin import register_template
+from .orchestrator.jobs import JobDispatcher
 
 DEMO_TEMPLATES = (
     # term, title, OS family/name/version, minimum memory GiB, disk GiB
@@ -43,6 +52,12 @@ DEMO_OFFERINGS = (
 )
 
 
+def database_is_empty(session: Session) -> bool:
+    """No zone, no project and no user: nobody has set this database up yet (the rows the
+    migrations write -- the root domain, the generation counters -- do not count)."""
+    return all(session.scalar(select(table.id).limit(1)) is None for table in (Zone, Project, User))
+
+
 @dataclass(frozen=True)
 class DemoSummary:
     user: str
@@ -52,7 +67,11 @@ class DemoSummary:
 
 
 def seed_demo(session: Session, user_name: str = "demo", password: str = "demo",
-              project_name: str = "demo") -> DemoSummary:
+              project_name: str = "demo", directory: str | Path | None = None) -> DemoSummary:
+    """With ``directory`` (``make setup``: the embedded default's ``var/``), the zone's secondary
+    storage is ``directory/secondary`` and the demo templates are images built in
+    ``directory/images``, registered by file:// URL and checksum: the server downloads them
+    when it starts. Without it (tests with in-memory hosts), the templates are seeded ready."""
     created: list[str] = []
     zone = session.scalar(select(Zone).where(Zone.name == "zone1"))
     if zone is None:
@@ -60,13 +79,8 @@ def seed_demo(session: Session, user_name: str = "demo", password: str = "demo",
         session.add(zone)
         session.flush()
         created.append("zone zone1")
-    created += _seed_infrastructure(session, zone)
-    for term, title, family, name, version, memory, disk in DEMO_TEMPLATES:
-        if session.scalar(select(OsTemplate).where(OsTemplate.term == term)) is None:
-            session.add(OsTemplate(term=term, title=title, os_family=family, os_name=name, os_version=version,
-                                   architecture="x64", min_cores=1, min_memory_gib=memory, size_gib=disk,
-                                   extra_attributes={}, state="ready"))
-            created.append(f"OS template {term}")
+    created += _seed_infrastructure(session, zone, directory)
+    created += _seed_templates(session, zone, directory)
     for term, title, cores, memory, disk in DEMO_OFFERINGS:
         if session.scalar(select(ServiceOffering).where(ServiceOffering.term == term)) is None:
             session.add(ServiceOffering(term=term, title=title, cores=cores, memory_gib=memory, disk_gib=disk))
@@ -93,7 +107,31 @@ def seed_demo(session: Session, user_name: str = "demo", password: str = "demo",
 DEMO_HOSTS = ("host1", "host2")
 
 
-def _seed_infrastructure(session: Session, zone: Zone) -> list[str]:
+def _seed_templates(session: Session, zone: Zone, directory: str | Path | None) -> list[str]:
+    created: list[str] = []
+    for term, title, family, name, version, memory, disk in DEMO_TEMPLATES:
+        if session.scalar(select(OsTemplate).where(OsTemplate.term == term)) is not None:
+            continue
+        if directory is None:
+            template = OsTemplate(term=term, title=title, os_family=family, os_name=name, os_version=version,
+                                  architecture="x64", min_cores=1, min_memory_gib=memory, size_gib=disk,
+                                  extra_attributes={}, state="ready")
+            session.add(template)
+            session.flush()
+            # Held by the in-memory hosts themselves: a ready copy in the zone, in no store.
+            session.add(TemplateCopy(template_id=template.id, zone_id=zone.id, state="ready", progress=100,
+                                     size_gib=disk))
+            created.append(f"OS template {term}")
+            continue
+        image = build_image(Path(directory) / "images", term)
+        register_template(session, term=term, url=image.url, checksum=image.checksum, zone=zone.id, title=title,
+                          os_family=family, os_name=name, os_version=version, min_memory_gib=memory,
+                          size_gib=disk, dispatcher=JobDispatcher())
+        created.append(f"OS template {term} (the server downloads it from {image.url})")
+    return created
+
+
+def _seed_infrastructure(session: Session, zone: Zone, directory: str | Path | None = None) -> list[str]:
     """What a CloudStack administrator sets up in a zone, in their order: a physical network
     with guest VLANs, a pod, a cluster, two KVM hosts, primary and secondary storage and a
     public IP range."""
@@ -129,9 +167,13 @@ def _seed_infrastructure(session: Session, zone: Zone) -> list[str]:
                                 overprovisioning=2.0))
         created.append("primary storage primary1")
     if session.scalar(select(SecondaryStorage).where(SecondaryStorage.zone_id == zone.id)) is None:
-        session.add(SecondaryStorage(zone_id=zone.id, name="secondary1", url="nfs://127.0.0.1/export/secondary",
-                                     capacity_gib=1024))
-        created.append("secondary storage secondary1")
+        # In the embedded default, a local directory that its simulated hosts write to.
+        url = "nfs://127.0.0.1/export/secondary"
+        if directory is not None:
+            (Path(directory) / "secondary").mkdir(parents=True, exist_ok=True)
+            url = (Path(directory) / "secondary").resolve().as_uri()
+        session.add(SecondaryStorage(zone_id=zone.id, name="secondary1", url=url, capacity_gib=1024))
+        created.append(f"secondary storage secondary1 ({url})")
     if session.scalar(select(IpRange).where(IpRange.zone_id == zone.id, IpRange.purpose == "public")) is None:
         session.add(IpRange(zone_id=zone.id, purpose="public", first_address="192.0.2.10",
                             last_address="192.0.2.250", first_number=_number("192.0.2.10"),

@@ -202,6 +202,11 @@ def wsgi_app(db_url, demo_data, drivers):
 
     application = main({}, **app_settings(db_url), **{"occistack.driver_instances": drivers})
     yield application
+    close_app(application)
+
+
+def close_app(application) -> None:
+    """Stop an application made in a test and let go of its database connections."""
     stop_plane(application)
     application.registry["occistack.engine"].dispose()
 

@@ -3,7 +3,8 @@
 For development, tests and benchmarks on machines without hypervisors: one agent per named
 host (or every host), each with in-memory drivers, speaking the real agent protocol to the
 gateway over the local channel (the database), as the embedded default's in-process agents
-do. Real hosts run ``occistack-agent`` instead.
+do. Hosts added while it runs get their agent within a second. Real hosts run
+``occistack-agent`` instead.
 """
 
 from __future__ import annotations
@@ -44,6 +45,10 @@ def simulated_hosts(context: click.Context, hosts: tuple[str, ...]) -> None:
     agents.start()
     click.echo(f"simulated hosts: {', '.join(agent.host_name for agent in agents.agents)}", err=True)
     while not stop.wait(1.0):
-        pass
+        # Hosts added (or deleted) since get (or lose) their agent, as in the server.
+        try:
+            agents.follow_inventory_if_changed()
+        except Exception as error:  # noqa: BLE001 - a database hiccup: the next round tries again
+            click.echo(f"could not follow the hosts of the database: {error}", err=True)
     agents.stop()
     engine.dispose()

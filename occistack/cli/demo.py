@@ -5,18 +5,28 @@ from __future__ import annotations
 import click
 import transaction
 
-from .base import database_session
+from .base import database_session, settings_of
 
 
 @click.command("demo")
+@click.option("--force", is_flag=True,
+              help="Add what is missing of the demo even to a database that is already set up.")
 @click.pass_context
-def demo(context: click.Context) -> None:
-    """Add the demo zone, templates, offerings, public network, project and user (idempotent)."""
-    from ..demo import seed_demo
+def demo(context: click.Context, force: bool) -> None:
+    """Add the demo zone, templates, offerings, public network, project and user to an empty
+    database (``make setup`` runs it every time; a database with zones, projects or users is
+    left as its administrator made it)."""
+    from ..demo import database_is_empty, seed_demo
 
+    # Where the demo images are built and the embedded default keeps its secondary storage.
+    directory = settings_of(context.obj["config"]).get("occistack.demo.directory")
     with database_session(context) as session:
         with transaction.manager:
-            summary = seed_demo(session)
+            summary = seed_demo(session, directory=directory or None) if force or database_is_empty(session) else None
+    if summary is None:
+        click.echo("the database is already set up (it has zones, projects or users): the demo is not added "
+                   "again; `occistack demo --force` adds what is missing of it")
+        return
     for item in summary.created:
         click.echo(f"created {item}")
     click.echo(f"demo credentials: user {summary.user!r}, password {summary.password!r}, "

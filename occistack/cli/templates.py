@@ -1,22 +1,26 @@
 """``occistack template`` and ``occistack iso``: images registered by URL and checksum, which a
 job downloads into a zone's secondary storage.
 
-The command writes the template and its download job in one transaction and returns; the
-download happens when a worker runs the job (``occistack worker``, or the server's in-process
-worker), on an Up host of the zone. ``list`` shows it move from downloading to ready (or to
-error, with the reason in its description).
+The command writes the template, one copy per zone (``--zone``, repeatable) and their download
+jobs in one transaction and returns; each download happens when a worker runs its job
+(``occistack worker``, or the server's in-process worker), on an Up host of that zone.
+``list`` and ``show`` show each zone's copy move from pending through downloading (with its
+percentage) to ready, or to error with the reason; ``retry`` downloads a failed copy again and
+``copy`` adds a copy in another zone (CloudStack's copyTemplate).
 """
 
 from __future__ import annotations
 
+import json
+
 import click
 
-from ..model import SecondaryStorage
 from ..orchestrator import admin
 from ..orchestrator.jobs import JobDispatcher
 from .base import OrderedGroup, document, json_option, print_rows, run
 
-_COLUMNS = ("id", "term", "state", "zone", "secondary_storage", "size_gib", "project_id", "title", "description")
+_COLUMNS = ("id", "term", "state", "zones", "size_gib", "project_id", "title", "description")
+_COPY_COLUMNS = ("zone", "state", "progress", "secondary_storage", "secondary_path", "size_gib", "state_message")
 
 
 def _attributes(values: tuple[str, ...]) -> dict[str, str] | None:
@@ -33,10 +37,11 @@ def _attributes(values: tuple[str, ...]) -> dict[str, str] | None:
 def _register_options(command):
     options = (
         click.argument("term"),
-        click.option("--url", required=True, help="http://, https:// or nfs:// URL of the image."),
+        click.option("--url", required=True, help="http://, https://, nfs:// or file:/// URL of the image."),
         click.option("--checksum", required=True,
                      help="<algorithm>:<hex> (md5, sha1, sha256, sha512), or a bare hex digest."),
-        click.option("--zone", required=True, help="The zone whose secondary storage gets the image."),
+        click.option("--zone", "zones", required=True, multiple=True,
+                     help="A zone whose secondary storage gets the image (repeat for several zones)."),
         click.option("--title", help="A description for people."),
         click.option("--os-family", help="linux, windows, …"),
         click.option("--os-name", help="Debian, Ubuntu, …"),
@@ -54,7 +59,7 @@ def _register_options(command):
     return command
 
 
-def _register(format: str, term: str, url: str, checksum: str, zone: str, title: str | None,
+def _register(format: str, term: str, url: str, checksum: str, zones: tuple[str, ...], title: str | None,
               os_family: str | None, os_name: str | None, os_version: str | None, architecture: str,
               size_gib: float | None, min_cores: int, min_memory_gib: float, attributes: tuple[str, ...],
               project: str | None) -> None:
@@ -62,30 +67,70 @@ def _register(format: str, term: str, url: str, checksum: str, zone: str, title:
 
     def work(session, actor):
         template = admin.register_template(
-            session, term=term, url=url, checksum=checksum, zone=zone, title=title, format=format,
+            session, term=term, url=url, checksum=checksum, zones=list(zones), title=title, format=format,
             os_family=os_family, os_name=os_name, os_version=os_version, architecture=architecture,
             size_gib=size_gib, min_cores=min_cores, min_memory_gib=min_memory_gib, extra_attributes=extra,
             public=project is None, project=project, actor=actor, dispatcher=JobDispatcher())
-        return template.id, session.get(SecondaryStorage, template.secondary_storage_id).name
+        return template.id, [f"{copy['secondary_storage']} of zone {copy['zone']}"
+                             for copy in admin.copies_json(session, template.id)]
 
-    template_id, store = run(work)
+    template_id, stores = run(work)
     noun = "ISO" if format == "iso" else "template"
     click.echo(f"registered {noun} {term} (id {template_id}); a worker will download it into secondary storage "
-               f"{store}")
+               f"{', '.join(stores)}")
+
+
+def _copy_summary(copy: dict) -> str:
+    """zone1:ready, zone2:downloading 45%, zone3:error."""
+    progress = f" {copy['progress']}%" if copy["state"] == "downloading" else ""
+    return f"{copy['zone']}:{copy['state']}{progress}"
 
 
 def _list(format: str, as_json: bool) -> None:
     def work(session, _actor):
-        stores = {row.id: row for row in admin.list_secondary_storage(session)}
-        zones = {row.id: row.name for row in admin.list_zones(session)}
         rows = []
         for row in admin.list_templates(session, format=format):
-            store = stores.get(row.secondary_storage_id)
-            rows.append(document(row, secondary_storage=store.name if store else None,
-                                 zone=zones.get(store.zone_id) if store else None))
+            copies = admin.copies_json(session, row.id)
+            rows.append(document(row, zones=copies if as_json else " ".join(map(_copy_summary, copies))))
         return rows
 
     print_rows(run(work), _COLUMNS, as_json)
+
+
+def _show(format: str, term: str, as_json: bool) -> None:
+    def work(session, _actor):
+        found = admin.find_template(session, term, format=format)
+        return document(found, zones=admin.copies_json(session, found.id))
+
+    shown = run(work)
+    if as_json:
+        click.echo(json.dumps(shown, indent=2, default=str))
+        return
+    for column in _COLUMNS:
+        if column != "zones":
+            click.echo(f"{column}: {'' if shown.get(column) is None else shown[column]}")
+    click.echo("copies:")
+    print_rows(shown["zones"], _COPY_COLUMNS, False)
+
+
+def _copy(format: str, term: str, zone: str) -> None:
+    def work(session, actor):
+        found = admin.find_template(session, term, format=format)
+        admin.copy_template(session, found, zone, actor=actor, dispatcher=JobDispatcher())
+
+    run(work)
+    click.echo(f"copying {'ISO' if format == 'iso' else 'template'} {term} to zone {zone}; a worker will download "
+               "it there (see `list`)")
+
+
+def _retry(format: str, term: str, zone: str | None) -> None:
+    def work(session, actor):
+        found = admin.find_template(session, term, format=format)
+        return [copy.zone_id for copy in admin.retry_template(session, found, zone, actor=actor,
+                                                               dispatcher=JobDispatcher())]
+
+    retried = run(work)
+    click.echo(f"downloading {term} again in {len(retried)} zone{'' if len(retried) == 1 else 's'} (see `list`)")
 
 
 def _delete(format: str, term: str) -> None:
@@ -115,10 +160,34 @@ def template_list(as_json: bool) -> None:
     _list("template", as_json)
 
 
+@template.command("show")
+@click.argument("term")
+@json_option
+def template_show(term: str, as_json: bool) -> None:
+    """Show a template and each zone's copy (state, download progress, reason)."""
+    _show("template", term, as_json)
+
+
+@template.command("copy")
+@click.argument("term")
+@click.option("--zone", required=True, help="The zone that gets a copy.")
+def template_copy(term: str, zone: str) -> None:
+    """Copy the template to another zone's secondary storage (a job downloads it there)."""
+    _copy("template", term, zone)
+
+
+@template.command("retry")
+@click.argument("term")
+@click.option("--zone", help="Only this zone's copy (default: every copy in error).")
+def template_retry(term: str, zone: str | None) -> None:
+    """Download again a copy whose download failed."""
+    _retry("template", term, zone)
+
+
 @template.command("delete")
 @click.argument("term")
 def template_delete(term: str) -> None:
-    """Remove a template no compute was made from."""
+    """Remove a template no compute was made from, and every zone's copy of it."""
     _delete("template", term)
 
 
@@ -141,6 +210,30 @@ def iso_register(**options) -> None:
 def iso_list(as_json: bool) -> None:
     """List the ISOs, with their download state."""
     _list("iso", as_json)
+
+
+@iso.command("show")
+@click.argument("term")
+@json_option
+def iso_show(term: str, as_json: bool) -> None:
+    """Show an ISO and each zone's copy."""
+    _show("iso", term, as_json)
+
+
+@iso.command("copy")
+@click.argument("term")
+@click.option("--zone", required=True, help="The zone that gets a copy.")
+def iso_copy(term: str, zone: str) -> None:
+    """Copy the ISO to another zone's secondary storage."""
+    _copy("iso", term, zone)
+
+
+@iso.command("retry")
+@click.argument("term")
+@click.option("--zone", help="Only this zone's copy (default: every copy in error).")
+def iso_retry(term: str, zone: str | None) -> None:
+    """Download again a copy whose download failed."""
+    _retry("iso", term, zone)
 
 
 @iso.command("delete")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass, field
+from typing import Callable
 
 
 class DriverError(Exception):
@@ -118,12 +119,14 @@ class StorageDriver(abc.ABC):
         raise DriverError(f"{type(self).__name__} cannot tell volume sizes")
 
     @abc.abstractmethod
-    def download_template(self, url: str, checksum: str, destination: str) -> float:
-        """Download the image at ``url`` (http, https or nfs) into secondary storage at
-        ``destination`` (``nfs://server/export/path/file``) and verify it against ``checksum``
-        (``<algorithm>:<hex>``); the image's size in GiB. A mismatch is a DriverError naming the
-        expected and the actual digest, and leaves nothing at ``destination``. (Issue 5's NFS
-        storage driver implements it for real.)"""
+    def download_template(self, url: str, checksum: str, destination: str,
+                          progress: Callable[[int, int | None], None] | None = None) -> float:
+        """Download the image at ``url`` (http, https, nfs or file) into secondary storage at
+        ``destination`` (``nfs://server/export/path/file``, or ``file:///path`` for a local
+        directory) and verify it against ``checksum`` (``<algorithm>:<hex>``); the image's size
+        in GiB. A mismatch is a DriverError naming the expected and the actual digest, and leaves
+        nothing at ``destination``. ``progress(bytes done, bytes in all or None)`` is called as
+        the bytes come in."""
 
 
     def export_image(self, image: str, destination: str) -> tuple[str, float]:
@@ -165,9 +168,12 @@ class NetworkDriver(abc.ABC):
 @dataclass
 class HostDrivers:
     """One host's drivers, as an agent runs them (``config_drives``: where guests' NoCloud
-    drives are written, on hosts that make them)."""
+    drives are written, on hosts that make them; ``save_state``: called after every command
+    the agent ran, by hosts whose backend forgets its state when the process ends -- a
+    simulated host writes its node to disk)."""
 
     compute: ComputeDriver
     storage: StorageDriver
     network: NetworkDriver
     config_drives: object | None = None
+    save_state: Callable[[], None] | None = None

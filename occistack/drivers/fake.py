@@ -165,11 +165,13 @@ class FakeStorageDriver(StorageDriver):
             self.exported[destination] = (image, checksum)
         return checksum, self.TEMPLATE_SIZE_GIB
 
-    def download_template(self, url: str, checksum: str, destination: str) -> float:
+    def download_template(self, url: str, checksum: str, destination: str, progress=None) -> float:
         self.failures.check("download_template")
         parse_checksum(checksum)  # a malformed checksum is refused as the real driver refuses it
         with self._lock:
             self.templates[destination] = (url, checksum)
+        if progress is not None:
+            progress(1, 1)
         return self.TEMPLATE_SIZE_GIB
 
     def remove_from_secondary(self, destination: str) -> None:
@@ -181,6 +183,15 @@ class FakeStorageDriver(StorageDriver):
     def volume_size_gib(self, name: str) -> float:
         with self._lock:
             return self._volume(name)["size_gib"]
+
+    def state_to_save(self) -> dict:
+        """The volumes and their attachments, as JSON values (a simulated host saves them)."""
+        with self._lock:
+            return {"volumes": {name: dict(volume) for name, volume in self.volumes.items()}}
+
+    def restore_state(self, state: dict) -> None:
+        with self._lock:
+            self.volumes = {name: dict(volume) for name, volume in state.get("volumes", {}).items()}
 
     def _volume(self, name: str) -> dict:
         try:
@@ -236,6 +247,19 @@ class FakeNetworkDriver(NetworkDriver):
             if self.ports.get(mac, (None,))[0] == guest:
                 del self.ports[mac]
                 self.addresses.pop(mac, None)
+
+    def state_to_save(self) -> dict:
+        """The networks, plugged NICs and their addresses, as JSON values."""
+        with self._lock:
+            return {"networks": {name: dict(network) for name, network in self.networks.items()},
+                    "ports": {mac: list(port) for mac, port in self.ports.items()},
+                    "addresses": {mac: list(address) for mac, address in self.addresses.items()}}
+
+    def restore_state(self, state: dict) -> None:
+        with self._lock:
+            self.networks = {name: dict(network) for name, network in state.get("networks", {}).items()}
+            self.ports = {mac: tuple(port) for mac, port in state.get("ports", {}).items()}
+            self.addresses = {mac: tuple(address) for mac, address in state.get("addresses", {}).items()}
 
 
 @dataclass

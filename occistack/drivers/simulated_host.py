@@ -3,22 +3,34 @@ that lives in memory, with the fake network and storage beside it.
 
 The embedded default's in-process agents can run on it (``occistack.drivers = libvirt-test``),
 so the whole path to libvirt -- domain XML, the bulk state listing of reconciliation, libvirt's
-own refusals -- is exercised without a hypervisor. libvirt gives every ``test:///<file>``
-connection a fresh copy of the node the file describes, so each simulated host gets a node file
-of its own, with the host's CPUs and memory.
+own refusals -- is exercised without a hypervisor. Their secondary storage is real: template
+images are downloaded, checksummed and stored in a local directory (storage/directory.py).
+libvirt gives every ``test:///<file>`` connection a fresh copy of the node the file describes, so
+each simulated host gets a node file of its own, with the host's CPUs and memory.
+
+Given a state directory (the embedded default's ``var/simulated-hosts``), each host keeps its
+node there, one directory per host, written after every command its agent ran and reloaded by
+the next server (simulated_state.py): the guests survive a restart in the state they were in.
+Without one (tests, benchmarks) the nodes live in a temporary directory and end with it.
 """
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Callable
 from xml.etree import ElementTree as ET
 
-from .base import GuestSpec, HostDrivers
-from .fake import FakeNetworkDriver, FakeStorageDriver
+from .base import DriverError, GuestSpec, HostDrivers
+from .fake import FakeNetworkDriver
 from .libvirt.compute import LibvirtComputeDriver
 from .libvirt.domain import Disk
+from .simulated_state import SavedNode
+from .storage.directory import DirectorySecondaryStorage, SimulatedHostStorage
+
+log = logging.getLogger(__name__)
 
 #: The storage pool of every simulated node (in memory, like the rest of the node).
 POOL = "simulated"
@@ -27,26 +39,27 @@ SIMULATED_VOLUME_MIB = 16
 
 
 class SimulatedHosts:
-    """Node files for simulated hosts, in a directory removed by :meth:`close`."""
+    """The nodes of simulated hosts: kept in ``state_directory`` across restarts when one is
+    given, else in a temporary directory removed by :meth:`close`."""
 
-    def __init__(self) -> None:
-        self.directory = Path(tempfile.mkdtemp(prefix="occistack-simulated-hosts-"))
+    def __init__(self, state_directory: str | Path | None = None,
+                 secondary_root: str | Path | None = None) -> None:
+        self.persistent = state_directory is not None
+        self.directory = (Path(state_directory) if self.persistent
+                          else Path(tempfile.mkdtemp(prefix="occistack-simulated-hosts-")))
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._saves: dict[str, Callable[[], None]] = {}
+        #: where the hosts keep simulated NFS secondary storage (file:// stores are their own
+        #: paths); shared by every simulated host, as a zone's NFS export is, and kept across
+        #: restarts with their nodes. A host name never starts with a dot, so none clashes with it.
+        self.secondary = DirectorySecondaryStorage(secondary_root or self.directory / ".nfs")
 
     def drivers(self, host_name: str, sockets: int = 2, cores_per_socket: int = 8, mhz: int = 2400,
                 memory_mib: int = 65536):
-        node = ET.Element("node")
-        cpu = ET.SubElement(node, "cpu")
-        for tag, value in (("nodes", 1), ("sockets", sockets), ("cores", cores_per_socket), ("threads", 1),
-                           ("active", sockets * cores_per_socket), ("mhz", mhz), ("model", "x86_64")):
-            ET.SubElement(cpu, tag).text = str(value)
-        ET.SubElement(node, "memory").text = str(memory_mib * 1024)  # KiB
-        pool = ET.SubElement(node, "pool", type="dir")
-        ET.SubElement(pool, "name").text = POOL
-        ET.SubElement(pool, "capacity", unit="TiB").text = "100"
-        ET.SubElement(pool, "available", unit="TiB").text = "100"
-        ET.SubElement(ET.SubElement(pool, "target"), "path").text = f"/simulated/{host_name}"
-        path = self.directory / f"{host_name}.xml"
-        ET.ElementTree(node).write(path)
+        hardware = _hardware(host_name, sockets, cores_per_socket, mhz, memory_mib)
+        saved = SavedNode(self.directory / host_name)
+        if not saved.exists():
+            saved.write_empty(hardware)
         network = FakeNetworkDriver()
         drivers = HostDrivers(None, None, network)
 
@@ -58,13 +71,61 @@ class SimulatedHosts:
                                            lambda conn: _ensure_volume(conn, volume))
             return Disk(target="vda", bus="virtio", pool=POOL, volume=volume)
 
-        drivers.compute = LibvirtComputeDriver(f"test://{path}", interface_for=network.interface_for,
-                                               storage_pool=POOL, root_disk_for=root_disk_for)
-        drivers.storage = FakeStorageDriver(guest_exists=lambda name: drivers.compute.state(name) != "absent")
+        def open_compute() -> LibvirtComputeDriver:
+            return LibvirtComputeDriver(f"test://{saved.node_file}", interface_for=network.interface_for,
+                                        storage_pool=POOL, root_disk_for=root_disk_for)
+
+        try:
+            drivers.compute = open_compute()
+        except DriverError as error:
+            saved.set_aside(str(error))
+            saved.write_empty(hardware)
+            drivers.compute = open_compute()
+        drivers.storage = SimulatedHostStorage(self.secondary,
+                                               guest_exists=lambda name: drivers.compute.state(name) != "absent")
+        if self.persistent:
+            saved.restore_drivers(drivers.storage, network)
+
+            def save_state() -> None:
+                saved.save(drivers.compute.connection.current, hardware, drivers.storage, network)
+
+            drivers.save_state = self._saves[host_name] = save_state
         return drivers
 
+    def forget(self, host_name: str, drivers=None) -> None:
+        """A host that was deleted: its node goes with it (a host is deleted only when no
+        compute is left on it)."""
+        self._saves.pop(host_name, None)
+        if drivers is not None:
+            drivers.compute.close()
+        shutil.rmtree(self.directory / host_name, ignore_errors=True)
+
     def close(self) -> None:
-        shutil.rmtree(self.directory, ignore_errors=True)
+        """Save every node one last time (persistent), or remove them all (temporary)."""
+        if not self.persistent:
+            shutil.rmtree(self.directory, ignore_errors=True)
+            return
+        for host_name, save_state in list(self._saves.items()):
+            try:
+                save_state()
+            except Exception:  # noqa: BLE001 - the other hosts are still saved
+                log.exception("could not save the node of simulated host %s", host_name)
+
+
+def _hardware(host_name: str, sockets: int, cores_per_socket: int, mhz: int, memory_mib: int) -> list[ET.Element]:
+    """A node's CPUs, memory and (empty) storage pool, in the test driver's node format."""
+    cpu = ET.Element("cpu")
+    for tag, value in (("nodes", 1), ("sockets", sockets), ("cores", cores_per_socket), ("threads", 1),
+                       ("active", sockets * cores_per_socket), ("mhz", mhz), ("model", "x86_64")):
+        ET.SubElement(cpu, tag).text = str(value)
+    memory = ET.Element("memory")
+    memory.text = str(memory_mib * 1024)  # KiB
+    pool = ET.Element("pool", type="dir")
+    ET.SubElement(pool, "name").text = POOL
+    ET.SubElement(pool, "capacity", unit="TiB").text = "100"
+    ET.SubElement(pool, "available", unit="TiB").text = "100"
+    ET.SubElement(ET.SubElement(pool, "target"), "path").text = f"/simulated/{host_name}"
+    return [cpu, memory, pool]
 
 
 def _ensure_volume(connection, name: str) -> None:

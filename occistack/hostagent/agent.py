@@ -23,7 +23,8 @@ attach_volume          ``guest``, ``volume``, ``device``;  detach_volume: ``gues
 plug_nic               ``guest``, ``network``, ``vlan``, ``mac`` (``address``, ``cidr``, ``dhcp_server``,
                        ``gateway``);  unplug_nic: ``guest``, ``mac``
 download_template      ``url``, ``checksum``, ``destination`` (in secondary storage), ``template``
-                       (its term, for the log): download, verify; answers ``size_gib``
+                       (its term, for the log): download, verify; answers ``size_gib``; sends
+                       Progress messages (percent) while the bytes come in
 remove_secondary_file  ``destination`` (in secondary storage): a deleted template's image
 =====================  ========================================================================
 """
@@ -47,6 +48,7 @@ from .protocol import (
     Fetch,
     Heartbeat,
     HostFacts,
+    Progress,
     Register,
     Registered,
 )
@@ -63,6 +65,9 @@ class CommandRunner:
 
     def __init__(self, drivers):
         self.drivers = drivers
+        #: ``percent -> None``: where a long command reports how far it has come (the Agent
+        #: sets it for each command it runs).
+        self.report_progress = lambda _percent: None
 
     def run(self, command: Command) -> dict[str, Any]:
         """The command's result; DriverError when the backend refused or failed it."""
@@ -209,12 +214,39 @@ class CommandRunner:
 
     def _download_template(self, url: str, checksum: str, destination: str, template: str | None = None) -> dict:
         log.info("downloading template %s from %s into %s", template or "?", url, destination)
-        return {"size_gib": self.drivers.storage.download_template(url, checksum, destination)}
+        meter = ProgressMeter(self.report_progress)
+        return {"size_gib": self.drivers.storage.download_template(url, checksum, destination, progress=meter)}
 
     def _remove_secondary_file(self, destination: str) -> dict:
         log.info("removing %s from secondary storage", destination)
         self.drivers.storage.remove_from_secondary(destination)
         return {}
+
+
+class ProgressMeter:
+    """Turns a driver's (bytes done, bytes in all) into percentages sent to the server: only
+    when the whole percent moves, and at most every ``interval`` seconds (the first at once),
+    so a fast download costs a handful of messages. A report that cannot be sent is dropped:
+    the answer is what counts."""
+
+    def __init__(self, send: Callable[[int], None], interval: float = 0.5) -> None:
+        self.send = send
+        self.interval = interval
+        self._last_percent = -1
+        self._last_time = 0.0
+
+    def __call__(self, done: int, total: int | None) -> None:
+        if not total:
+            return
+        percent = max(0, min(100, done * 100 // total))
+        now = time.monotonic()
+        if percent == self._last_percent or (self._last_percent >= 0 and now - self._last_time < self.interval):
+            return
+        self._last_percent, self._last_time = percent, now
+        try:
+            self.send(percent)
+        except Exception as error:  # noqa: BLE001 - progress is advisory
+            log.warning("could not report progress %s%%: %s", percent, error)
 
 
 class Agent:
@@ -263,15 +295,29 @@ class Agent:
         remembered = self._answers.get(command.id)
         if remembered is not None:
             return remembered  # delivered again: answer as the first time, do not run it twice
+        host_id = self._registered_id()
+        self.runner.report_progress = lambda percent: self.transport(Progress(host_id, command.id, percent))
         try:
             answer = Answer(self._registered_id(), command.id, True, self.runner.run(command))
         except DriverError as error:
             log.info("command %s %s failed on %s: %s", command.id, command.name, self.host_name, error)
             answer = Answer(self._registered_id(), command.id, False, {}, str(error))
+        self._save_host_state()
         self._answers[command.id] = answer
         while len(self._answers) > _REMEMBERED_ANSWERS:
             self._answers.popitem(last=False)
         return answer
+
+    def _save_host_state(self) -> None:
+        """After a command (done or failed: a failure may have changed the host too), for
+        drivers that keep their state only as long as this process (simulated hosts)."""
+        save_state = getattr(self.runner.drivers, "save_state", None)
+        if save_state is None:
+            return
+        try:
+            save_state()
+        except Exception:  # noqa: BLE001 - the command's answer stands; the next save catches up
+            log.exception("could not save the state of host %s", self.host_name)
 
     def run_forever(self, stop: threading.Event) -> None:
         """Register, then poll and heartbeat until ``stop`` is set; reconnect with backoff

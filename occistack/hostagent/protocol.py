@@ -7,7 +7,8 @@ message that crossed a socket and one that stayed in the process are the same by
 
 The exchange: the agent *registers* (its facts, its token, the protocol version), then sends
 *heartbeats*, *fetches* its pending commands (the server may hold the request open until
-some arrive: a long poll) and *answers* each one. A command may be delivered more than once
+some arrive: a long poll) and *answers* each one; while a long command runs (a template
+download) it may send its *progress*. A command may be delivered more than once
 (after a reconnect); the agent answers a repeated command id from its memory of the first
 run instead of running it again.
 """
@@ -110,6 +111,16 @@ class Answers:
 
 
 @dataclass(frozen=True, slots=True)
+class Progress:
+    """How far a long command (a template download) has come, sent while it runs: ``percent``
+    of the whole, 0-100. The server shows it; an unknown or finished command's is ignored."""
+
+    host_id: int
+    command_id: int
+    percent: int
+
+
+@dataclass(frozen=True, slots=True)
 class Accepted:
     """The server's reply to a heartbeat or an answer."""
 
@@ -117,7 +128,7 @@ class Accepted:
 
 
 _TYPES = {cls.__name__: cls for cls in (Register, Registered, Heartbeat, Fetch, Command, Commands, Answer,
-                                         Answers, Accepted)}
+                                         Answers, Progress, Accepted)}
 _MESSAGE_TYPES = frozenset((*_TYPES.values(), HostFacts))
 _FIELD_NAMES = {cls: tuple(item.name for item in fields(cls)) for cls in _MESSAGE_TYPES}
 

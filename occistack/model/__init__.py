@@ -4,7 +4,7 @@ Imports nothing else of occistack; ``model.occi`` (the OCCI type system) is pure
 """
 
 from .accounting import EventRecord, UsageRecord
-from .catalog import CatalogGeneration, OsTemplate, ServiceOffering, Zone
+from .catalog import CatalogGeneration, OsTemplate, ServiceOffering, TemplateCopy, Zone
 from .infrastructure import (
     BARE_METAL,
     Cluster,
@@ -41,7 +41,7 @@ __all__ = [
     "BARE_METAL", "Account", "AffinityGroup", "AgentCommand", "Base", "CatalogGeneration", "Cluster", "Domain",
     "ENTITY_ID_LENGTH", "Entity", "EntityMixin", "EventRecord", "FederatedUser", "GuestVlan", "Host",
     "InventoryGeneration",
-    "IpAllocation", "IpRange", "Job", "Network", "NetworkInterface", "OsTemplate", "PhysicalNetwork", "Pod",
+    "IpAllocation", "IpRange", "Job", "Network", "NetworkInterface", "OsTemplate", "TemplateCopy", "PhysicalNetwork", "Pod",
     "Project", "ProjectDefaultNetwork", "QUOTA_RESOURCES", "Quota", "ROLES", "ROOT_DOMAIN_ID", "Region",
     "SecondaryStorage",
     "ServiceOffering", "StorageLink", "StoragePool", "UsageRecord", "User", "UserMixin", "VirtualMachine",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .meta import Base, utcnow
@@ -64,14 +64,39 @@ class OsTemplate(Base):
     project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
     #: "template" or "iso".
     format: Mapped[str] = mapped_column(String(16), default="template", server_default="template")
-    #: where the image lives once registered: a secondary storage and the path inside it.
-    secondary_storage_id: Mapped[int | None] = mapped_column(
-        ForeignKey("secondary_storage.id", ondelete="SET NULL"))
-    secondary_path: Mapped[str | None] = mapped_column(String(1024))
     #: the compute this template was saved from, if any (kept as an id: the compute may go).
     saved_from: Mapped[str | None] = mapped_column(String(64))
+    #: derived from its copies (see TemplateCopy): ``ready`` when some zone has it ready,
+    #: ``downloading`` while none is ready and some copy is still coming, ``error`` when every
+    #: copy failed; a template being saved from a compute is ``pending`` until it is saved.
     state: Mapped[str] = mapped_column(String(16), default="ready")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class TemplateCopy(Base):
+    """A template's image in one zone's secondary storage (CloudStack's template_store_ref):
+    registered for several zones, or copied to another one, each copy is downloaded by a host
+    of its zone and has its own state and progress. A compute boots only from a ready copy in
+    its own zone. A saved template whose zone has no secondary storage has a copy with no
+    store: its image stays on the host that saved it."""
+
+    __tablename__ = "template_zones"
+    __table_args__ = (UniqueConstraint("template_id", "zone_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    template_id: Mapped[int] = mapped_column(ForeignKey("os_templates.id", ondelete="CASCADE"), index=True)
+    zone_id: Mapped[int] = mapped_column(ForeignKey("zones.id", ondelete="CASCADE"), index=True)
+    secondary_storage_id: Mapped[int | None] = mapped_column(
+        ForeignKey("secondary_storage.id", ondelete="SET NULL"), index=True)
+    secondary_path: Mapped[str | None] = mapped_column(String(1024))
+    #: see model.states.TemplateCopyState.
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    #: percent downloaded (0-100), as the agent reports it.
+    progress: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    state_message: Mapped[str | None] = mapped_column(Text)
+    size_gib: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
 
 class ServiceOffering(Base):

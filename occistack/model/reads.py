@@ -43,7 +43,8 @@ affinity_groups = AffinityGroup.__table__
 user_mixins = UserMixin.__table__
 
 #: entity kind term → the statement selecting that kind's own columns, joined to ``entities``.
-_BASE = [entities.c.id, entities.c.kind, entities.c.project_id, entities.c.title, entities.c.summary]
+_BASE = [entities.c.id, entities.c.kind, entities.c.project_id, entities.c.title, entities.c.summary,
+         entities.c.delete_requested_at]
 
 COMPUTE_SELECT = (
     select(*_BASE, vms.c.hostname, vms.c.architecture, vms.c.cores, vms.c.memory_gib, vms.c.share,

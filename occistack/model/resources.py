@@ -41,6 +41,10 @@ class Entity(Base):
     summary: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    #: when its owner asked for it to go. A delete is accepted in every state: the entity is
+    #: marked at once and the teardown runs after whatever step was under way (see
+    #: orchestrator/deletes.py); cleared again when the teardown fails, so a DELETE retries.
+    delete_requested_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     mixin_rows: Mapped[list[EntityMixin]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, back_populates="entity")

@@ -15,12 +15,14 @@ from sqlalchemy import event, inspect, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from .catalog import CatalogGeneration, OsTemplate, ServiceOffering, Zone
+from .catalog import CatalogGeneration, OsTemplate, ServiceOffering, TemplateCopy, Zone
 from .infrastructure import Cluster, Host, InventoryGeneration, PhysicalNetwork, Pod, StoragePool, VlanRange
 from .meta import READ_ONLY
 from .resources import AffinityGroup, UserMixin
 
-_CATALOG_CLASSES = (OsTemplate, ServiceOffering, Zone, UserMixin, AffinityGroup)
+#: A template copy's state changes through the ORM (and moves the generation: /-/ lists each
+#: os_tpl's zones); its download progress is written with Core UPDATEs, which do not.
+_CATALOG_CLASSES = (OsTemplate, TemplateCopy, ServiceOffering, Zone, UserMixin, AffinityGroup)
 CATALOG_CHANGED = "occistack.catalog_changed"
 #: What the topology snapshot of placement is built from. Capacity columns change with every
 #: placement and are not part of it: the snapshot corrects them host by host.

@@ -142,6 +142,12 @@ VM_TRANSITIONS = TransitionTable(
         (S.STOPPED, E.DESTROY): S.DESTROYING,
         (S.SUSPENDED, E.DESTROY): S.DESTROYING,
         (S.ERROR, E.DESTROY): S.DESTROYING,
+        # A delete is accepted in every state (issue 12): it waits for the step under way, and
+        # a step that was cancelled before it ran leaves its "…ing" state behind it.
+        (S.STARTING, E.DESTROY): S.DESTROYING,
+        (S.STOPPING, E.DESTROY): S.DESTROYING,
+        (S.REBOOTING, E.DESTROY): S.DESTROYING,
+        (S.SUSPENDING, E.DESTROY): S.DESTROYING,
         (S.DESTROYING, E.FAILED): S.ERROR,
         (S.RUNNING, E.FOUND_STOPPED): S.STOPPED,
         (S.SUSPENDED, E.FOUND_STOPPED): S.STOPPED,
@@ -174,6 +180,7 @@ VOLUME_TRANSITIONS = TransitionTable(
         (V.ONLINE, E.DESTROY): V.DESTROYING,
         (V.OFFLINE, E.DESTROY): V.DESTROYING,
         (V.ERROR, E.DESTROY): V.DESTROYING,
+        (V.CREATING, E.DESTROY): V.DESTROYING,
         (V.DESTROYING, E.FAILED): V.ERROR,
     },
     {V.CREATING: "offline", V.ONLINE: "online", V.OFFLINE: "offline", V.DESTROYING: "offline",
@@ -193,6 +200,7 @@ NETWORK_TRANSITIONS = TransitionTable(
         (N.ACTIVE, E.DESTROY): N.DESTROYING,
         (N.INACTIVE, E.DESTROY): N.DESTROYING,
         (N.ERROR, E.DESTROY): N.DESTROYING,
+        (N.CREATING, E.DESTROY): N.DESTROYING,
         (N.DESTROYING, E.FAILED): N.ERROR,
     },
     {N.CREATING: "inactive", N.ACTIVE: "active", N.INACTIVE: "inactive", N.DESTROYING: "inactive",
@@ -209,6 +217,7 @@ LINK_TRANSITIONS = TransitionTable(
         (L.ACTIVE, E.DETACH): L.DETACHING,
         (L.INACTIVE, E.DETACH): L.DETACHING,
         (L.ERROR, E.DETACH): L.DETACHING,
+        (L.ATTACHING, E.DETACH): L.DETACHING,
         (L.DETACHING, E.FAILED): L.ERROR,
     },
     {L.ATTACHING: "inactive", L.ACTIVE: "active", L.INACTIVE: "inactive", L.DETACHING: "inactive",
@@ -326,6 +335,8 @@ class JobState(StrEnum):
     WAITING = "waiting"
     DONE = "done"
     FAILED = "failed"
+    #: superseded before it started: its resource was deleted meanwhile.
+    CANCELLED = "cancelled"
 
 
 class JobEvent(StrEnum):
@@ -336,6 +347,7 @@ class JobEvent(StrEnum):
     RETRY = "retry"
     COMPLETE = "complete"
     FAIL = "fail"
+    CANCEL = "cancel"
 
 
 J, JE = JobState, JobEvent
@@ -349,6 +361,11 @@ JOB_TRANSITIONS = PlainTable("job", {
     (J.WAITING, JE.ANSWERED): J.QUEUED,
     # A job whose agent never answers is failed by the sweeper.
     (J.WAITING, JE.FAIL): J.FAILED,
+    # A delete supersedes what its resource had not started yet.
+    (J.HELD, JE.CANCEL): J.CANCELLED,
+    (J.QUEUED, JE.CANCEL): J.CANCELLED,
+    # ... and a first step whose commands no host has fetched yet (a create deleted at once).
+    (J.WAITING, JE.CANCEL): J.CANCELLED,
 })
 
 
@@ -357,3 +374,34 @@ class CommandState(StrEnum):
     DELIVERED = "delivered"
     DONE = "done"
     FAILED = "failed"
+
+
+# --- a template's copies in the zones' secondary storage -----------------------------------------
+
+class TemplateCopyState(StrEnum):
+    #: registered or copied, its download job not started yet.
+    PENDING = "pending"
+    #: an agent of the zone is fetching it; ``progress`` says how far.
+    DOWNLOADING = "downloading"
+    READY = "ready"
+    #: the download failed; ``state_message`` says why; ``template retry`` starts it again.
+    ERROR = "error"
+
+
+class TemplateCopyEvent(StrEnum):
+    STARTED = "started"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    RETRY = "retry"
+
+
+TC, TCE = TemplateCopyState, TemplateCopyEvent
+TEMPLATE_COPY_TRANSITIONS = PlainTable("template copy", {
+    (TC.PENDING, TCE.STARTED): TC.DOWNLOADING,
+    (TC.DOWNLOADING, TCE.STARTED): TC.DOWNLOADING,  # a job step run again after a worker died
+    (TC.PENDING, TCE.SUCCEEDED): TC.READY,
+    (TC.DOWNLOADING, TCE.SUCCEEDED): TC.READY,
+    (TC.PENDING, TCE.FAILED): TC.ERROR,
+    (TC.DOWNLOADING, TCE.FAILED): TC.ERROR,
+    (TC.ERROR, TCE.RETRY): TC.PENDING,
+})

@@ -21,7 +21,7 @@ from typing import Any, Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..model import AffinityGroup, CatalogGeneration, OsTemplate, ServiceOffering, UserMixin, Zone
+from ..model import AffinityGroup, CatalogGeneration, OsTemplate, ServiceOffering, TemplateCopy, UserMixin, Zone
 from ..model.occi import Mixin, Registry, split_identifier, standard_registry
 from ..model.occi.templates import (
     AFFINITY_GROUP,
@@ -132,10 +132,11 @@ class CatalogCache:
         # The parent is published whether or not any project has a group yet: it is where a
         # client learns that the site places by affinity groups at all.
         layer: list[Mixin] = [AFFINITY_GROUP, default_network_mixin(schemes)]
-        for template in session.scalars(select(OsTemplate).where(OsTemplate.project_id.is_(None),
-                                                                 *_DEPLOYABLE)
-                                        .order_by(OsTemplate.term)):
-            layer.append(_template_mixin(schemes, template))
+        templates = list(session.scalars(select(OsTemplate).where(OsTemplate.project_id.is_(None), *_DEPLOYABLE)
+                                         .order_by(OsTemplate.term)))
+        zones = _ready_zones(session, [template.id for template in templates])
+        for template in templates:
+            layer.append(_template_mixin(schemes, template, zones.get(template.id, ())))
         for offering in session.scalars(select(ServiceOffering).order_by(ServiceOffering.term)):
             bare_metal = is_bare_metal(offering)
             layer.append(resource_tpl_mixin(schemes.resource_tpl, offering.term, offering.title,
@@ -150,10 +151,11 @@ class CatalogCache:
 
     def _caller_layer(self, session: Session, user_id: int, project_id: int, site: Registry) -> list[Mixin]:
         layer: list[Mixin] = []
-        for template in session.scalars(select(OsTemplate).where(OsTemplate.project_id == project_id,
-                                                                 *_DEPLOYABLE)
-                                        .order_by(OsTemplate.term)):
-            layer.append(_template_mixin(self.schemes, template))
+        templates = list(session.scalars(select(OsTemplate).where(OsTemplate.project_id == project_id, *_DEPLOYABLE)
+                                         .order_by(OsTemplate.term)))
+        zones = _ready_zones(session, [template.id for template in templates])
+        for template in templates:
+            layer.append(_template_mixin(self.schemes, template, zones.get(template.id, ())))
         # Before the user's own mixins: an administrator made the group for the whole project,
         # so a user's mixin that happens to sit at its location is the one hidden.
         for group in session.scalars(select(AffinityGroup).where(AffinityGroup.project_id == project_id)
@@ -188,8 +190,27 @@ def without_conflicts(base: Registry, layer: list[Mixin]) -> list[Mixin]:
     return usable
 
 
-def _template_mixin(schemes: SiteSchemes, template: OsTemplate) -> Mixin:
-    return os_tpl_mixin(schemes.os_tpl, template.term, template.title, template.extra_attributes or None)
+#: The os_tpl attribute naming the zones (availability-zone terms, comma-separated) a template
+#: is ready in: a compute must be created in one of them.
+ZONES_ATTRIBUTE = "occistack.os_tpl.zones"
+
+
+def _ready_zones(session: Session, template_ids: list[int]) -> dict[int, list[str]]:
+    """template id → the names of the zones holding a ready copy, in one query."""
+    found: dict[int, list[str]] = {}
+    if not template_ids:
+        return found
+    for template_id, zone in session.execute(
+            select(TemplateCopy.template_id, Zone.name).join(Zone, Zone.id == TemplateCopy.zone_id)
+            .where(TemplateCopy.template_id.in_(template_ids), TemplateCopy.state == "ready")
+            .order_by(Zone.name)):
+        found.setdefault(template_id, []).append(zone)
+    return found
+
+
+def _template_mixin(schemes: SiteSchemes, template: OsTemplate, zones) -> Mixin:
+    attributes = {**(template.extra_attributes or {}), ZONES_ATTRIBUTE: ",".join(zones)}
+    return os_tpl_mixin(schemes.os_tpl, template.term, template.title, attributes)
 
 
 def user_mixin(row: UserMixin, registry: Registry) -> Mixin:

@@ -9,6 +9,10 @@ Settings (``[app:main]``):
   every host, empty for none (production hosts run ``occistack-agent``);
 * ``occistack.drivers`` -- what in-process agents drive: ``fake`` (in memory) or
   ``libvirt-test`` (libvirt's test driver, one simulated node per host);
+  ``occistack.simulated_hosts.directory`` -- where ``libvirt-test`` hosts keep their nodes
+  across restarts (one directory per host; unset: a temporary directory, forgotten at exit);
+* ``occistack.agents.inprocess_check_seconds`` (1) -- how often in-process agents are
+  started for hosts added since (and stopped for deleted ones);
 * ``occistack.power`` -- how HA fences hosts through their BMCs: ``ipmi`` (the default),
   ``fake`` (simulated BMCs, for the embedded default and tests) or ``none`` (no HA);
   ``occistack.power.timeout_seconds`` (20) bounds each exchange with a BMC;
@@ -39,7 +43,8 @@ def includeme(config) -> None:
         raise ValueError(f"occistack.drivers = {kind!r}; accepted: {', '.join(IN_PROCESS_DRIVERS)}")
     shared = settings.get("occistack.driver_instances")
     per_host: dict[str, object] = {}
-    simulated = SimulatedHosts() if kind == "libvirt-test" else None
+    simulated = SimulatedHosts(state_directory=settings.get("occistack.simulated_hosts.directory") or None) \
+        if kind == "libvirt-test" else None
 
     def drivers_for(host_name: str):
         # Each simulated host has its own hypervisor, unless a test hands one set to all.
@@ -49,15 +54,22 @@ def includeme(config) -> None:
             per_host[host_name] = simulated.drivers(host_name) if simulated else FakeDrivers()
         return per_host[host_name]
 
+    def forget_drivers(host_name: str) -> None:
+        drivers = per_host.pop(host_name, None)
+        if simulated is not None:
+            simulated.forget(host_name, drivers)
+
     sealer = sealer_from_settings(settings)
     plane = ManagementPlane(config.registry["occistack.session_factory"], PlaneSettings.from_ini(settings), drivers_for,
-                            power=power_driver_from_settings(settings), sealer=sealer)
+                            power=power_driver_from_settings(settings), sealer=sealer,
+                            forget_drivers=None if shared is not None else forget_drivers)
     config.registry["occistack.sealer"] = sealer
     config.registry["occistack.plane"] = plane
     config.registry["occistack.dispatcher"] = plane.dispatcher
     config.registry["occistack.placement"] = plane.placement
     config.registry["occistack.drivers"] = shared if shared is not None else per_host
+    if simulated is not None:
+        config.registry["occistack.simulated_hosts"] = simulated
+        atexit.register(simulated.close)  # registered first, so it runs after plane.stop
     plane.start()
     atexit.register(plane.stop)
-    if simulated is not None:
-        atexit.register(simulated.close)

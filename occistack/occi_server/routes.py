@@ -58,7 +58,7 @@ ADMIN_RESOURCES = ("regions", "zones", "physical-networks", "pods", "clusters", 
                    "users", "quotas", "affinity-groups")
 #: Resources whose rows change state: POST /admin/<resource>/{id}/actions/{action}.
 ADMIN_RESOURCES_WITH_ACTIONS = ("zones", "pods", "clusters", "hosts", "storage-pools", "secondary-storage",
-                                "projects")
+                                "templates", "projects")
 
 
 def admin_route_name(resource: str, part: str = "") -> str:
@@ -82,6 +82,8 @@ def add_admin_routes(config) -> None:
         factory=admin_context)
     add("admin_events", "/admin/events", factory=admin_context)
     add("admin_capacity", "/admin/capacity", factory=admin_context)
+    # Any project's compute, storage, network or link, by its OCCI kind and id.
+    add("admin_resources_item", "/admin/resources/{kind}/{entity_id}", factory=admin_context)
     # Any other /admin/ path: a JSON 404 that lists the resources, not the OCCI mixin lookup.
     add("admin_unknown", "/admin/*rest", factory=admin_context)
 

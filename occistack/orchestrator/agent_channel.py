@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..hostagent.protocol import Answer, Answers, Fetch, Heartbeat, Register
+from ..hostagent.protocol import Answer, Answers, Fetch, Heartbeat, Progress, Register
 from ..model import Host
 from ..model.session import read_only_session
 from . import gateway
@@ -117,6 +117,8 @@ class AgentChannel:
             return gateway.answer(session, message, self.advance)
         if isinstance(message, Answers):
             return gateway.answer_all(session, message, self.advance)
+        if isinstance(message, Progress):
+            return gateway.progress(session, message)
         raise gateway.GatewayError(f"agents do not send {type(message).__name__}")
 
     def _long_poll(self, message: Fetch):

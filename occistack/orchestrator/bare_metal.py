@@ -140,11 +140,5 @@ def bare_metal_action(session: Session, vm: VirtualMachine, action: str, method:
     dispatcher.submit(session, Operation("power_bare_metal", vm.id, {"operation": operation}))
 
 
-def destroy_bare_metal(session: Session, vm: VirtualMachine, dispatcher: Dispatcher) -> None:
-    apply_event(session, vm, VM_TRANSITIONS, Event.DESTROY)
-    dispatcher.submit(session, Operation("destroy_bare_metal", vm.id))
-    record_event(session, "vm.destroy", "scheduled", "compute", vm.id, project_id=vm.project_id)
-
-
 def _tags(text: str | None) -> frozenset[str]:
     return frozenset(tag.strip() for tag in (text or "").split(",") if tag.strip())

@@ -8,16 +8,18 @@ from dataclasses import dataclass, replace
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
-from ..model import NetworkInterface, OsTemplate, ServiceOffering, VirtualMachine
+from ..model import NetworkInterface, OsTemplate, ServiceOffering, StorageLink, VirtualMachine
 from ..model.direct_writes import insert_now
 from ..model.occi.crtp import CRTP_SCHEME
 from ..model.states import VM_TRANSITIONS, Event, VmState
+from .admin.template_copies import template_copy_in_zone
 from .affinity import affinity_group_zone
-from .bare_metal import bare_metal_action, deploy_bare_metal, destroy_bare_metal, is_bare_metal, refuse_links
+from .bare_metal import bare_metal_action, deploy_bare_metal, is_bare_metal, refuse_links
 from .bare_metal import refuse_resize as refuse_bare_metal_resize
 from .caller import Caller
 from .default_networks import default_network as default_network_in_zone
 from .dispatch import Dispatcher, FirstCommand, Operation
+from .deletes import refuse_if_deleting, request_delete
 from .errors import Conflict, InvalidRequest, NotFound
 from .events import record_event
 from .handlers.common import instance_name
@@ -135,6 +137,7 @@ def deploy_compute(session: Session, caller: Caller, request: ComputeRequest, di
         # Placement decided the zone: a claim that has to choose again stays in it, with the
         # default network chosen there.
         planned = replace(planned, request=replace(planned.request, zone_id=vm.zone_id))
+    copy = template_copy_in_zone(session, template, vm.zone_id)  # 409 unless the compute's zone has it
     insert_now(session, vm)
     # The default network stays referenced here: the session's identity map holds objects only
     # weakly, and add_nic finds it there instead of reading it again.
@@ -143,7 +146,7 @@ def deploy_compute(session: Session, caller: Caller, request: ComputeRequest, di
     requested_nics = request.nics or ((NicRequest(network_id=default_network.id),) if default_network else ())
     nics = [add_nic(session, vm, nic, caller, interface=f"eth{index}") for index, nic in enumerate(requested_nics)]
     links = [add_storage_link(session, vm, disk, caller) for disk in request.disks]
-    command = deploy_command(session, vm, template, nics, links)
+    command = deploy_command(session, vm, template, nics, links, copy)
     session.flush()
     placement.claim_vm(session, vm, planned)  # may choose another host, if the planned one filled up
     # The request has every row of the deploy's first step at hand: it writes the command for
@@ -164,6 +167,7 @@ def _offering(session: Session, resource_tpl: str | None) -> ServiceOffering | N
 
 def compute_action(session: Session, vm: VirtualMachine, action: str, method: str | None,
                    dispatcher: Dispatcher) -> None:
+    refuse_if_deleting(vm, "compute")
     if vm.bare_metal:
         return bare_metal_action(session, vm, action, method, dispatcher)
     event, operation = action_operation(POWER_ACTIONS, action, method)
@@ -178,6 +182,7 @@ def save_compute(session: Session, caller: Caller, vm: VirtualMachine, name: str
     ``hot`` saves now, whatever the compute's state; ``deferred`` waits for the compute's next
     stop (at once if it is already stopped), as the OCCI 1.2 save action defines.
     """
+    refuse_if_deleting(vm, "compute")
     if method not in ("hot", "deferred"):
         raise InvalidRequest(f"method {method!r} is not accepted for save; accepted: hot, deferred")
     if vm.bare_metal:
@@ -207,6 +212,7 @@ def save_compute(session: Session, caller: Caller, vm: VirtualMachine, name: str
 def resize_compute(session: Session, vm: VirtualMachine, cores: int, memory_gib: float,
                    resource_tpl: str | None, placement) -> None:
     """Change a stopped compute's size (a new resource_tpl), re-reserving on its host."""
+    refuse_if_deleting(vm, "compute")
     if vm.bare_metal and ((cores, memory_gib) != (vm.cores, vm.memory_gib)
                           or resource_tpl not in (None, vm.resource_tpl)):
         refuse_bare_metal_resize(vm)
@@ -224,17 +230,31 @@ def resize_compute(session: Session, vm: VirtualMachine, cores: int, memory_gib:
     vm.offering_id = offering.id if offering else None
 
 
-def destroy_compute(session: Session, vm: VirtualMachine, dispatcher: Dispatcher) -> None:
-    if vm.bare_metal:
-        return destroy_bare_metal(session, vm, dispatcher)
-    apply_event(session, vm, VM_TRANSITIONS, Event.DESTROY)
-    dispatcher.submit(session, Operation("destroy_vm", vm.id))
-    record_event(session, "vm.destroy", "scheduled", "compute", vm.id, project_id=vm.project_id)
+def destroy_compute(session: Session, vm: VirtualMachine, dispatcher: Dispatcher, caller: Caller | None = None) -> None:
+    """Accepted in every state (see deletes.py): the compute and its links are marked, what
+    they had not started is cancelled, and the teardown is queued behind the step under way.
+    A repeated delete changes nothing."""
+    links = [*_nics_of(session, vm.id), *_storage_links_of(session, vm.id)]
+    if not request_delete(session, vm, links):
+        return
+    operation = "destroy_bare_metal" if vm.bare_metal else "destroy_vm"
+    job = dispatcher.submit(session, Operation(operation, vm.id), caller)
+    record_event(session, "vm.destroy", "scheduled", "compute", vm.id, caller=caller, project_id=vm.project_id,
+                 job_id=getattr(job, "id", None))
+
+
+def _nics_of(session: Session, vm_id: str) -> list[NetworkInterface]:
+    return list(session.scalars(select(NetworkInterface).where(NetworkInterface.vm_id == vm_id)))
+
+
+def _storage_links_of(session: Session, vm_id: str) -> list[StorageLink]:
+    return list(session.scalars(select(StorageLink).where(StorageLink.vm_id == vm_id)))
 
 
 def attach_nic(session: Session, caller: Caller, vm: VirtualMachine, request: NicRequest,
                dispatcher: Dispatcher) -> NetworkInterface:
     refuse_links(vm, "network links")
+    refuse_if_deleting(vm, "compute")
     if vm.state not in (VmState.RUNNING, VmState.STOPPED, VmState.SUSPENDED):
         raise Conflict(f"the compute is {vm.state}; wait until it is active or inactive to link a network")
     nic = add_nic(session, vm, request, caller)

@@ -32,6 +32,7 @@ from ..hostagent.protocol import (
     Commands,
     Fetch,
     Heartbeat,
+    Progress,
     Register,
     Registered,
 )
@@ -189,6 +190,26 @@ def answer_all(session: Session, message: Answers, advance=None) -> Accepted:
         if one.host_id != message.host_id:
             raise GatewayError(f"host {message.host_id} cannot answer for host {one.host_id}")
         answer(session, one, advance)
+    return Accepted()
+
+
+def progress(session: Session, message: Progress) -> Accepted:
+    """A running command's progress, handed to its job's handler (a download's percentage
+    lands on the template copy); ignored once the command is answered."""
+    if not isinstance(message.percent, int) or isinstance(message.percent, bool) or not 0 <= message.percent <= 100:
+        raise GatewayError("Progress.percent must be a whole number from 0 to 100")
+    commands = AgentCommand.__table__
+    row = session.execute(select(commands.c.host_id, commands.c.state, commands.c.job_id)
+                          .where(commands.c.id == message.command_id)).first()
+    if row is None or row.host_id != message.host_id:
+        raise GatewayError(f"command {message.command_id} was not sent to host {message.host_id}")
+    if row.state not in (str(CommandState.PENDING), str(CommandState.DELIVERED)) or row.job_id is None:
+        return Accepted()
+    job = session.get(Job, row.job_id)
+    from .handlers import HANDLERS  # the handlers import this module
+    handler = HANDLERS.get(job.operation) if job is not None else None
+    if handler is not None and handler.on_progress is not None:
+        handler.on_progress(session, dict(job.arguments or {}), message.percent)
     return Accepted()
 
 

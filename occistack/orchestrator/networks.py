@@ -19,6 +19,7 @@ from ..model import Entity, Network, NetworkInterface, VirtualMachine, Zone
 from ..model.states import LINK_TRANSITIONS, NETWORK_TRANSITIONS, Event, LinkState, NetworkState
 from .addresses import allocate_public_address, allocate_vlan, public_ranges, random_mac, release_vlan
 from .caller import Caller
+from .deletes import is_deleting, refuse_if_deleting, request_delete, submit_network_delete
 from .dispatch import Dispatcher, Operation
 from .errors import Conflict, InvalidRequest, NotFound, NotPermitted
 from .events import record_event
@@ -96,6 +97,7 @@ def create_network(session: Session, caller: Caller, request: NetworkRequest, di
 def update_network(session: Session, network: Network, changes: dict) -> None:
     """Apply mutable attribute changes (title, summary, label, vlan, addressing)."""
     _require_owned(network)
+    refuse_if_deleting(network, "network")
     if "address" in changes or "gateway" in changes:
         in_use = session.scalar(select(NetworkInterface.id).where(NetworkInterface.network_id == network.id)
                                 .limit(1))
@@ -120,18 +122,32 @@ def update_network(session: Session, network: Network, changes: dict) -> None:
 
 def network_action(session: Session, network: Network, event: Event) -> None:
     _require_owned(network)
+    refuse_if_deleting(network, "network")
     apply_event(session, network, NETWORK_TRANSITIONS, event)
 
 
-def destroy_network(session: Session, network: Network, dispatcher: Dispatcher) -> None:
+def destroy_network(session: Session, network: Network, dispatcher: Dispatcher, caller: Caller | None = None) -> None:
+    """Accepted in every state, also while computes use the network (see deletes.py): the
+    interfaces of computes that are not being deleted themselves are unplugged -- those
+    computes keep running without them -- and the network goes once its last interface has."""
     _require_owned(network)
-    in_use = session.scalars(select(NetworkInterface.vm_id).where(NetworkInterface.network_id == network.id)
-                             .limit(3)).all()
-    if in_use:
-        computes = ", ".join(f"/compute/{vm_id}" for vm_id in in_use)
-        raise Conflict(f"the network is still linked to {computes}; delete those network interfaces first")
-    apply_event(session, network, NETWORK_TRANSITIONS, Event.DESTROY)
-    dispatcher.submit(session, Operation("delete_network", network.id))
+    # Marked before its interfaces are read: the mark locks the row, and a teardown that
+    # removes an interface locks it too before it looks for a mark, so either that one sees
+    # the mark or this one sees the interface gone.
+    if not request_delete(session, network):
+        return  # a repeated delete changes nothing
+    nics = session.scalars(select(NetworkInterface).where(NetworkInterface.network_id == network.id)
+                           .order_by(NetworkInterface.id)).all()
+    if not nics:
+        submit_network_delete(session, network, caller)
+        return
+    for nic in nics:
+        vm = session.get(VirtualMachine, nic.vm_id)
+        if not is_deleting(nic) and not (vm is not None and is_deleting(vm)):
+            detach_nic(session, nic, dispatcher, caller)
+    record_event(session, "network.delete", "requested", "network", network.id, caller=caller,
+                 project_id=network.project_id,
+                 description=f"waits until its {len(nics)} network interface(s) are unplugged")
 
 
 def _require_owned(network: Network) -> None:
@@ -171,6 +187,7 @@ def add_nic(session: Session, vm: VirtualMachine, request: NicRequest, caller: C
     The row starts in ``attaching``; the caller submits whatever operation plugs it.
     """
     network = get_network(session, caller, request.network_id)
+    refuse_if_deleting(network, f"network /network/{network.id}")
     if network.state in (NetworkState.DESTROYING, NetworkState.ERROR):
         raise Conflict(f"network /network/{network.id} is {network.state} and cannot take interfaces")
     require_same_zone(session, vm.zone_id, network.zone_id, f"network /network/{network.id}")
@@ -224,9 +241,15 @@ def nic_attached(session: Session, nic: NetworkInterface) -> None:
     apply_event(session, nic, LINK_TRANSITIONS, Event.SUCCEEDED)
 
 
-def detach_nic(session: Session, nic: NetworkInterface, dispatcher: Dispatcher) -> None:
-    apply_event(session, nic, LINK_TRANSITIONS, Event.DETACH)
-    dispatcher.submit(session, Operation("unplug_nic", nic.id))
+def detach_nic(session: Session, nic: NetworkInterface, dispatcher: Dispatcher, caller: Caller | None = None) -> None:
+    """Accepted in every state: queued behind the interface's step under way; nothing more
+    when its compute is being deleted, which takes its links with it."""
+    if not request_delete(session, nic):
+        return
+    vm = session.get(VirtualMachine, nic.vm_id)
+    if vm is not None and is_deleting(vm):
+        return
+    dispatcher.submit(session, Operation("unplug_nic", nic.id), caller)
 
 
 def dhcp_server_address(network: Network) -> str | None:

@@ -35,6 +35,9 @@ class PlaneSettings:
     placement_strategy: str = "first_fit"
     capacity_threshold: float = 0.85
     topology_revalidate_seconds: float = 5.0
+    #: how often (seconds) the in-process agents are brought in line with the hosts added or
+    #: deleted since, by this process or another (the CLI).
+    local_agents_check_seconds: float = 1.0
     gateway: GatewaySettings = GatewaySettings()
 
     @classmethod
@@ -46,6 +49,7 @@ class PlaneSettings:
             placement_strategy=settings.get("occistack.placement.strategy", "first_fit"),
             capacity_threshold=float(settings.get("occistack.placement.capacity_threshold", 0.85)),
             topology_revalidate_seconds=float(settings.get("occistack.placement.revalidate_seconds", 5)),
+            local_agents_check_seconds=float(settings.get("occistack.agents.inprocess_check_seconds", 1)),
             gateway=GatewaySettings(
                 heartbeat_seconds=float(settings.get("occistack.agents.heartbeat_seconds", 10)),
                 disconnected_after=float(settings.get("occistack.agents.disconnected_after", 30)),
@@ -56,9 +60,11 @@ class PlaneSettings:
 
 class ManagementPlane:
     def __init__(self, session_factory: sessionmaker[Session], settings: PlaneSettings, drivers_for=None,
-                 power=None, sealer=None):
+                 power=None, sealer=None, forget_drivers=None):
         """``power`` (a drivers.power PowerDriver) and ``sealer`` enable HA: without them hosts
-        that stop answering are never fenced, so their VMs are never restarted elsewhere."""
+        that stop answering are never fenced, so their VMs are never restarted elsewhere.
+        ``drivers_for(host_name)`` gives an in-process agent its drivers, ``forget_drivers(host_name)``
+        is told when that host was deleted."""
         self.session_factory = session_factory
         self.settings = settings
         self.jobs_notifier = Notifier()
@@ -81,9 +87,10 @@ class ManagementPlane:
                 raise ValueError("in-process agents need drivers")
             self.agents = launch_local_agents(session_factory, list(settings.local_agent_hosts), drivers_for,
                                               settings.gateway, self.commands_notifier,
-                                              advance=self.worker.continue_answered)
+                                              advance=self.worker.continue_answered, forget_drivers=forget_drivers)
         self._stop = threading.Event()
         self._worker_thread: threading.Thread | None = None
+        self._inventory_thread: threading.Thread | None = None
         self._settled_at = (-1, -1)
 
     def start(self) -> None:
@@ -92,8 +99,20 @@ class ManagementPlane:
             self._worker_thread = threading.Thread(target=self.worker.run_forever, args=(self._stop,),
                                                    daemon=True, name="occistack-worker")
             self._worker_thread.start()
-        if self.agents is not None and self.settings.worker == "thread":
+        if self.agents is not None and self.settings.worker == "thread" and self._inventory_thread is None:
             self.agents.start()
+            self._inventory_thread = threading.Thread(target=self._follow_inventory, daemon=True,
+                                                      name="occistack-local-agents")
+            self._inventory_thread.start()
+
+    def _follow_inventory(self) -> None:
+        """Hosts added while the server runs get their in-process agent within a few seconds;
+        deleted ones lose it."""
+        while not self._stop.wait(self.settings.local_agents_check_seconds):
+            try:
+                self.agents.follow_inventory_if_changed()
+            except Exception:  # noqa: BLE001 - a database hiccup: the next round tries again
+                log.exception("could not bring the in-process agents in line with the hosts; trying again")
 
     def stop(self) -> None:
         """Stop what runs in the background; once (the server also calls it at exit)."""
@@ -105,6 +124,8 @@ class ManagementPlane:
         # those waiting on PostgreSQL.
         self.commands_notifier.close()
         wake_every_agent(self.session_factory.kw["bind"])
+        if self._inventory_thread is not None:
+            self._inventory_thread.join(timeout=10)
         if self.agents is not None:
             self.agents.stop()
         if self._worker_thread is not None:

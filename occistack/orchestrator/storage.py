@@ -8,9 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..model import StorageLink, VirtualMachine, Volume
-from ..model.states import LINK_TRANSITIONS, VOLUME_TRANSITIONS, Event, LinkState, VmState, VolumeState
+from ..model.states import VOLUME_TRANSITIONS, Event, LinkState, VmState, VolumeState
 from .bare_metal import refuse_links
 from .caller import Caller
+from .deletes import is_deleting, refuse_if_deleting, request_delete, submit_volume_delete
 from .dispatch import Dispatcher, Operation
 from .errors import Conflict, InvalidRequest, NotFound
 from .events import record_event
@@ -66,6 +67,7 @@ def create_volume(session: Session, caller: Caller, request: VolumeRequest, disp
 def resize_volume(session: Session, volume: Volume, size_gib: float, dispatcher: Dispatcher, placement) -> None:
     if size_gib == volume.size_gib:
         return
+    refuse_if_deleting(volume, "storage")
     if size_gib < volume.size_gib:
         raise Conflict(f"storage cannot shrink (from {volume.size_gib:g} to {size_gib:g} GiB); "
                        "create a smaller one and copy the data")
@@ -77,15 +79,28 @@ def resize_volume(session: Session, volume: Volume, size_gib: float, dispatcher:
 
 
 def volume_action(session: Session, volume: Volume, event: Event) -> None:
+    refuse_if_deleting(volume, "storage")
     apply_event(session, volume, VOLUME_TRANSITIONS, event)
 
 
-def destroy_volume(session: Session, volume: Volume, dispatcher: Dispatcher) -> None:
-    attached_to = session.scalar(select(StorageLink.vm_id).where(StorageLink.volume_id == volume.id))
-    if attached_to is not None:
-        raise Conflict(f"the storage is linked to /compute/{attached_to}; delete that storage link first")
-    apply_event(session, volume, VOLUME_TRANSITIONS, Event.DESTROY)
-    dispatcher.submit(session, Operation("delete_volume", volume.id))
+def destroy_volume(session: Session, volume: Volume, dispatcher: Dispatcher, caller: Caller | None = None) -> None:
+    """Accepted in every state (see deletes.py). Storage a compute still holds is deleted once
+    it is let go of: by the compute's own delete, if that is under way, else by detaching it
+    first (the compute keeps running without it)."""
+    # Marked before its link is read: the mark locks the row, and a teardown that removes the
+    # link locks it too before it looks for a mark, so either that one sees the mark or this
+    # one sees the link gone.
+    if not request_delete(session, volume):
+        return  # a repeated delete changes nothing
+    link = session.scalar(select(StorageLink).where(StorageLink.volume_id == volume.id))
+    if link is None:
+        submit_volume_delete(session, volume, caller)
+        return
+    vm = session.get(VirtualMachine, link.vm_id)
+    if not is_deleting(link) and not (vm is not None and is_deleting(vm)):
+        detach_volume(session, link, dispatcher, caller)
+    record_event(session, "volume.delete", "requested", "storage", volume.id, caller=caller,
+                 project_id=volume.project_id, description=f"waits until /compute/{link.vm_id} lets go of it")
 
 
 # --- storage links -------------------------------------------------------------------------------
@@ -93,6 +108,7 @@ def destroy_volume(session: Session, volume: Volume, dispatcher: Dispatcher) -> 
 def add_storage_link(session: Session, vm: VirtualMachine, request: DiskRequest, caller: Caller) -> StorageLink:
     """A storage link row in ``attaching``; the caller submits whatever operation attaches it."""
     volume = get_volume(session, caller, request.volume_id)
+    refuse_if_deleting(volume, f"storage /storage/{volume.id}")
     if volume.state not in (VolumeState.ONLINE, VolumeState.OFFLINE, VolumeState.CREATING):
         raise Conflict(f"storage /storage/{volume.id} is {VOLUME_TRANSITIONS.occi_state(volume.state)} "
                        "and cannot be attached")
@@ -116,6 +132,7 @@ def add_storage_link(session: Session, vm: VirtualMachine, request: DiskRequest,
 def attach_volume(session: Session, caller: Caller, vm: VirtualMachine, request: DiskRequest,
                   dispatcher: Dispatcher) -> StorageLink:
     refuse_links(vm, "storage links")
+    refuse_if_deleting(vm, "compute")
     _require_vm_settled(vm)
     link = add_storage_link(session, vm, request, caller)
     session.flush()
@@ -132,9 +149,15 @@ def update_storage_link(session: Session, link: StorageLink, changes: dict) -> N
         link.title = changes["title"]
 
 
-def detach_volume(session: Session, link: StorageLink, dispatcher: Dispatcher) -> None:
-    apply_event(session, link, LINK_TRANSITIONS, Event.DETACH)
-    dispatcher.submit(session, Operation("detach_volume", link.id))
+def detach_volume(session: Session, link: StorageLink, dispatcher: Dispatcher, caller: Caller | None = None) -> None:
+    """Accepted in every state: queued behind the link's step under way; nothing more when
+    its compute is being deleted, which takes its links with it."""
+    if not request_delete(session, link):
+        return
+    vm = session.get(VirtualMachine, link.vm_id)
+    if vm is not None and is_deleting(vm):
+        return
+    dispatcher.submit(session, Operation("detach_volume", link.id), caller)
 
 
 def get_storage_link(session: Session, caller: Caller, link_id: str) -> StorageLink:

@@ -28,6 +28,7 @@ from ..model import Job, utcnow
 from ..model.states import JobEvent, JobState
 from . import gateway, jobs
 from .handlers import HANDLERS, JobHandler, Outcome, StepContext, StepFailed
+from .deletes import resume_waiting_deletes
 from .ha import submit_fencing
 from .handlers.base import previous_answers
 from .listener import PostgresListener
@@ -180,6 +181,7 @@ class Worker:
                 submit_fencing(session, self.services.dispatcher, self.services.gateway)
             gateway.expire_waiting_jobs(session)
             release_stranded(session)
+            resume_waiting_deletes(session)
         self._last_sweep = time.monotonic()
 
     def drain(self, limit: int = 100_000) -> int:

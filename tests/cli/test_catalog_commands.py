@@ -38,15 +38,16 @@ def test_a_template_is_registered_then_downloaded_by_a_worker(demo, db_url):
                "--title", "Ubuntu 22.04", "--os-family", "linux", "--os-name", "Ubuntu", "--os-version", "22.04",
                "--min-memory-gib", "1", "--attribute", "eu.egi.fedcloud.appliance.appdb.id=77").stdout
     assert out.startswith("registered template ubuntu-22.04 (id ")
-    assert out.endswith("; a worker will download it into secondary storage secondary1\n")
+    assert out.endswith("; a worker will download it into secondary storage secondary1 of zone zone1\n")
     [registered] = [row for row in demo.json("template", "list") if row["term"] == "ubuntu-22.04"]
-    assert (registered["state"], registered["checksum"], registered["zone"], registered["secondary_storage"]) == \
-        ("downloading", f"sha1:{SHA1}", "zone1", "secondary1")
+    [copy] = registered["zones"]
+    assert (registered["state"], registered["checksum"], copy["zone"], copy["secondary_storage"], copy["state"]) == \
+        ("downloading", f"sha1:{SHA1}", "zone1", "secondary1", "pending")
     assert registered["extra_attributes"] == {"eu.egi.fedcloud.appliance.appdb.id": "77"}
     engine = make_engine({"sqlalchemy.url": db_url})
     with make_session_factory(engine)() as session:
         job = session.scalar(select(Job).where(Job.operation == "download_template"))
-        assert (job.state, job.entity_id) == ("queued", f"template:{registered['id']}")
+        assert (job.state, job.arguments["template_id"]) == ("queued", registered["id"])
     engine.dispose()
 
     drivers = FakeDrivers()
@@ -56,8 +57,10 @@ def test_a_template_is_registered_then_downloaded_by_a_worker(demo, db_url):
     assert list(drivers.storage.templates) == [
         f"nfs://127.0.0.1/export/secondary/template/tmpl/{registered['id']}/ubuntu-22.04.qcow2"]
     table = demo("template", "list").stdout.splitlines()
-    assert table[0].split()[:6] == ["ID", "TERM", "STATE", "ZONE", "SECONDARY_STORAGE", "SIZE_GIB"]
-    assert any(line.split()[1:3] == ["ubuntu-22.04", "ready"] for line in table[1:])
+    assert table[0].split()[:5] == ["ID", "TERM", "STATE", "ZONES", "SIZE_GIB"]
+    assert any(line.split()[1:4] == ["ubuntu-22.04", "ready", "zone1:ready"] for line in table[1:])
+    shown = demo("template", "show", "ubuntu-22.04").stdout
+    assert "copies:" in shown and any(line.split()[:3] == ["zone1", "ready", "100"] for line in shown.splitlines())
     assert demo("template", "delete", "ubuntu-22.04").stdout == "removed template ubuntu-22.04\n"
     assert "ubuntu-22.04" not in [row["term"] for row in demo.json("template", "list")]
 
@@ -127,3 +130,47 @@ def test_affinity_groups_of_a_project(demo):
         "removed affinity group web of project demo\n"
     assert demo.refused("affinity-group", "delete", "--project", "demo", "web") == \
         "no affinity group named 'web' in this project; its affinity groups are: db"
+
+
+def _second_zone(demo) -> None:
+    """zone2 with its own secondary storage and one host (its agent runs with the worker)."""
+    demo("zone", "create", "zone2", "--guest-cidr", "10.3.0.0/16")
+    demo("pod", "create", "--zone", "zone2", "pod2", "--cidr", "10.0.2.0/24", "--gateway", "10.0.2.1")
+    demo("cluster", "create", "--zone", "zone2", "--pod", "pod2", "cluster2", "--hypervisor", "KVM")
+    demo("host", "add", "--zone", "zone2", "--pod", "pod2", "--cluster", "cluster2", "host3", "--address",
+         "10.0.2.21", "--cpu-cores", "16", "--cpu-mhz", "2400", "--memory-mib", "65536")
+    demo("secondary-storage", "add", "--zone", "zone2", "secondary2", "--url", "nfs://10.0.2.5/export/secondary",
+         "--capacity-gib", "100")
+
+
+def test_a_template_is_copied_to_another_zone_and_a_failed_copy_retried(demo, db_url):
+    _second_zone(demo)
+    demo("template", "register", "alma-9", "--url", URL, "--checksum", SHA1, "--zone", "zone1")
+    run_the_jobs(db_url)
+    assert demo("template", "copy", "alma-9", "--zone", "zone2").stdout == \
+        "copying template alma-9 to zone zone2; a worker will download it there (see `list`)\n"
+    assert demo.refused("template", "copy", "alma-9", "--zone", "zone2") == \
+        "template 'alma-9' already has a copy in zone 'zone2' (pending)"
+    drivers = FakeDrivers()
+    drivers.storage.failures.fail_next("download_template", "cannot download: connection refused")
+    run_the_jobs(db_url, drivers)
+    [listed] = [row for row in demo.json("template", "list") if row["term"] == "alma-9"]
+    copies = {copy["zone"]: copy for copy in listed["zones"]}
+    assert listed["state"] == "ready"  # one zone has it: it is published
+    assert (copies["zone1"]["state"], copies["zone2"]["state"], copies["zone2"]["state_message"]) == \
+        ("ready", "error", "cannot download: connection refused")
+    table = demo("template", "list").stdout
+    assert "zone1:ready zone2:error" in table
+    assert demo.refused("template", "retry", "alma-9", "--zone", "zone1").startswith(
+        "template 'alma-9' has no failed copy to retry (copies: zone1: ready)")
+    assert demo("template", "retry", "alma-9").stdout == "downloading alma-9 again in 1 zone (see `list`)\n"
+    drivers = FakeDrivers()
+    run_the_jobs(db_url, drivers)
+    shown = demo.json("template", "show", "alma-9")
+    assert [(copy["zone"], copy["state"], copy["progress"]) for copy in shown["zones"]] == \
+        [("zone1", "ready", 100), ("zone2", "ready", 100)]
+    # zone2's host fetched it from its URL into zone2's own secondary storage.
+    [(destination, (source, _checksum))] = drivers.storage.templates.items()
+    assert destination.startswith("nfs://10.0.2.5/export/secondary/template/tmpl/")
+    assert source == URL
+    assert demo("template", "delete", "alma-9").stdout == "removed template alma-9\n"

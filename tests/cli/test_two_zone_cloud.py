@@ -9,7 +9,7 @@ import pytest
 from webtest import TestApp
 
 from occistack.occi_server import main
-from tests.conftest import app_settings, basic
+from tests.conftest import app_settings, basic, close_app
 
 INFRA = "http://schemas.ogf.org/occi/infrastructure#"
 SITE = "http://occistack.local/occi/infrastructure/"
@@ -63,7 +63,7 @@ def cloud(occistack, db_url):
     plane = application.registry.get("occistack.plane")
     if plane is not None:
         plane.stop()
-    application.registry["occistack.engine"].dispose()
+    close_app(application)
 
 
 def query_interface(application, zone: str) -> dict:

@@ -46,7 +46,8 @@ from sqlalchemy import select, update
 
 from occistack.demo import seed_demo
 from occistack.drivers.network.ovs import OvsNetworkDriver
-from occistack.model import Host, NetworkInterface, OsTemplate, SecondaryStorage, VirtualMachine, make_engine
+from occistack.model import (Host, NetworkInterface, OsTemplate, SecondaryStorage, TemplateCopy, VirtualMachine,
+                             make_engine)
 from occistack.model.session import get_tm_session, make_session_factory
 from occistack.model.states import HostStatus
 from occistack.orchestrator import admin
@@ -304,7 +305,10 @@ def test_occi_computes_on_two_hosts_boot_reach_their_vlan_only_save_attach_and_l
              timeout=180, what="the save")
     saved = template("tiny-saved")
     assert saved.state == "ready", saved.description
-    copy = nfs.directory / saved.secondary_path
+    with served.session_factory() as session:
+        [saved_path] = session.scalars(select(TemplateCopy.secondary_path)
+                                       .where(TemplateCopy.template_id == saved.id)).all()
+    copy = nfs.directory / saved_path
     assert copy.exists() and saved.checksum == "sha256:" + hashlib.sha256(copy.read_bytes()).hexdigest()
     assert "tiny-saved" in occi(served, "GET", "/-/").text  # a new os_tpl of the project
 

@@ -25,6 +25,7 @@ import pytest
 
 from occistack.drivers.base import DriverError, GuestNotFound, StorageDriver
 from occistack.drivers.fake import FakeStorageDriver
+from occistack.drivers.storage.directory import DirectorySecondaryStorage
 from occistack.drivers.storage.libvirt_pool import LibvirtPoolStorageDriver
 from occistack.drivers.storage.secondary import NfsSecondaryStorage, download_template
 from occistack.drivers.storage.volumes import DirPool
@@ -462,31 +463,74 @@ def test_a_template_registered_by_url_lands_on_nfs_verified(templates, image_ser
     assert templates.list("registered/2026") == ["tiny.img"]
 
 
-def test_a_wrong_checksum_leaves_nothing_on_nfs(templates, image_server, nfs_export):
+@dataclass
+class SecondaryBackend:
+    """One secondary storage implementation: the storage, the local directory its root is,
+    a maker of another one on the same root (with options), and a destination outside it."""
+
+    kind: str
+    storage: object
+    directory: object
+    make: object
+    outside: str
+
+
+@pytest.fixture(params=["nfs", "directory"])
+def secondary(request, tmp_path):
+    """Secondary storage on the NFS server, and in a local directory (the embedded default's
+    simulated hosts): the same tests run on both."""
+    if request.param == "nfs":
+        export = request.getfixturevalue("nfs_export")
+        yield SecondaryBackend("nfs", request.getfixturevalue("templates"), export.directory,
+                               lambda **options: NfsSecondaryStorage(export.v3_url, **options),
+                               "nfs://other-server/somewhere/x.img")
+        return
+    root = tmp_path / "secondary"
+    storage = DirectorySecondaryStorage(root)
+    yield SecondaryBackend("directory", storage, root, lambda **options: DirectorySecondaryStorage(root, **options),
+                           "file:///somewhere/else/x.img")
+
+
+def test_a_wrong_checksum_leaves_nothing_behind(secondary, image_server):
     with pytest.raises(DriverError, match="checksum mismatch") as refused:
-        templates.download_template(image_server.url("image"), WRONG_SHA256, "wrong/tiny.img")
+        secondary.storage.download_template(image_server.url("image"), WRONG_SHA256, "wrong/tiny.img")
     assert IMAGE_SHA256.split(":")[1] in str(refused.value)
-    assert os.listdir(nfs_export.directory / "wrong") == []
+    assert os.listdir(secondary.directory / "wrong") == []
 
 
-def test_an_unknown_algorithm_is_refused_before_downloading(templates, image_server):
+def test_a_download_lands_verified_and_reports_its_progress(secondary, image_server):
+    seen: list[tuple[int, int | None]] = []
+    destination = secondary.storage.url_for(f"progress/{uuid.uuid4().hex[:6]}/tiny.img")
+    size_gib = secondary.storage.download_template(image_server.url("image"), IMAGE_SHA256, destination,
+                                                   progress=lambda done, total: seen.append((done, total)))
+    assert size_gib == pytest.approx(len(IMAGE) / GIB)
+    assert seen and seen[-1] == (len(IMAGE), len(IMAGE))
+    assert [done for done, _total in seen] == sorted(done for done, _total in seen)
+    relative = secondary.storage.relative(destination)
+    assert b"".join(secondary.storage.read_chunks(relative)) == IMAGE
+    assert (secondary.directory / relative).read_bytes() == IMAGE
+    secondary.storage.delete(relative)
+
+
+def test_an_unknown_algorithm_is_refused_before_downloading(secondary, image_server):
     before = len(image_server.requests)
     with pytest.raises(DriverError, match="sha256, sha512, sha1, md5"):
-        templates.download_template(image_server.url("image"), "crc32:deadbeef", "x/tiny.img")
+        secondary.storage.download_template(image_server.url("image"), "crc32:deadbeef", "x/tiny.img")
     assert len(image_server.requests) == before
 
 
-def test_other_algorithms_and_nfs_sources(templates, image_server):
-    templates.download_template(image_server.url("image"), "md5:" + hashlib.md5(IMAGE).hexdigest(), "algos/a.img")
-    templates.download_template(templates.url_for("algos/a.img"),
-                                "sha512:" + hashlib.sha512(IMAGE).hexdigest(), "algos/b.img")
-    assert templates.size("algos/b.img") == len(IMAGE)
-    templates.delete("algos/a.img")
-    templates.delete("algos/b.img")
+def test_other_algorithms_and_storage_sources(secondary, image_server):
+    storage = secondary.storage
+    storage.download_template(image_server.url("image"), "md5:" + hashlib.md5(IMAGE).hexdigest(), "algos/a.img")
+    storage.download_template(storage.url_for("algos/a.img"), "sha512:" + hashlib.sha512(IMAGE).hexdigest(),
+                              "algos/b.img")
+    assert storage.size("algos/b.img") == len(IMAGE)
+    storage.delete("algos/a.img")
+    storage.delete("algos/b.img")
 
 
-def test_a_download_over_the_size_limit_is_refused(nfs_export, image_server):
-    limited = NfsSecondaryStorage(nfs_export.v3_url, max_bytes=1000)
+def test_a_download_over_the_size_limit_is_refused(secondary, image_server):
+    limited = secondary.make(max_bytes=1000)
     try:
         with pytest.raises(DriverError, match="limit"):
             limited.download_template(image_server.url("image"), IMAGE_SHA256, "limited/tiny.img")
@@ -495,9 +539,25 @@ def test_a_download_over_the_size_limit_is_refused(nfs_export, image_server):
         limited.close()
 
 
-def test_a_missing_http_file_is_a_driver_error(templates, image_server):
+def test_a_missing_http_file_is_a_driver_error(secondary, image_server):
     with pytest.raises(DriverError, match="404"):
-        templates.download_template(image_server.url("absent"), IMAGE_SHA256, "missing/tiny.img")
+        secondary.storage.download_template(image_server.url("absent"), IMAGE_SHA256, "missing/tiny.img")
+
+
+def test_put_get_list_delete(secondary, tmp_path):
+    storage = secondary.storage
+    payload = os.urandom(300 * 1024)
+    (tmp_path / "in").write_bytes(payload)
+    assert storage.put("round/any/blob", tmp_path / "in") == len(payload)
+    assert storage.list("round/any") == ["blob"]
+    assert storage.size("round/any/blob") == len(payload)
+    storage.get("round/any/blob", tmp_path / "out")
+    assert (tmp_path / "out").read_bytes() == payload
+    storage.delete("round/any/blob")
+    storage.delete("round/any/blob")  # absent: fine
+    assert storage.list("round/any") == []
+    with pytest.raises(DriverError, match="no file"):
+        storage.size("round/any/blob")
 
 
 @pytest.mark.parametrize("version", ["v3", "v4"])
@@ -520,6 +580,6 @@ def test_put_get_list_delete_round_trip(nfs_export, tmp_path, version):
         storage.close()
 
 
-def test_a_destination_outside_the_storage_is_refused(templates):
+def test_a_destination_outside_the_storage_is_refused(secondary):
     with pytest.raises(DriverError, match="not inside"):
-        templates.relative("nfs://other-server/somewhere/x.img")
+        secondary.storage.relative(secondary.outside)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from occistack.model import FederatedUser, Project, User
 from occistack.model.session import read_only_session
-from tests.conftest import _settling_test_app, app_settings, basic
+from tests.conftest import _settling_test_app, app_settings, basic, close_app
 from tests.federation.issuer_server import StandInIssuer
 from tests.federation.tokens import rsa_key, sign
 from tests.occi import compute_body, locations_of
@@ -53,7 +53,7 @@ def oidc_app(db_url, demo_data, drivers, issuer, tmp_path):
         "occistack.mapping_file": str(rules),
     })
     yield application
-    application.registry["occistack.engine"].dispose()
+    close_app(application)
 
 
 def token(issuer, **claims):
@@ -187,7 +187,7 @@ def test_without_the_token_service_both_methods_are_offered(db_url, demo_data, d
         response = client(application).get("/-/", status=401)
         assert response.headers.getall("WWW-Authenticate") == ['Basic realm="occistack"', 'Bearer realm="occistack"']
     finally:
-        application.registry["occistack.engine"].dispose()
+        close_app(application)
 
 
 def test_basic_still_works_beside_oidc(oidc_app):

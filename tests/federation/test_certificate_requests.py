@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from occistack.model import FederatedUser, Project, User
 from occistack.model.session import read_only_session
-from tests.conftest import _settling_test_app, app_settings, basic
+from tests.conftest import _settling_test_app, app_settings, basic, close_app
 from tests.federation.pki import Grid, pem
 
 RULES = """
@@ -48,7 +48,7 @@ def x509_app(db_url, demo_data, drivers, grid, tmp_path):
         "occistack.mapping_file": str(rules),
     })
     yield application
-    application.registry["occistack.engine"].dispose()
+    close_app(application)
 
 
 def forwarded(chain, address=TERMINATOR, verify="SUCCESS") -> dict:

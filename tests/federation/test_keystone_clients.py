@@ -17,7 +17,7 @@ from keystoneclient.v2_0 import client as v2_client
 from keystoneclient.v3 import client as v3_client
 from waitress.server import create_server
 
-from tests.conftest import app_settings
+from tests.conftest import app_settings, close_app
 from tests.federation.issuer_server import StandInIssuer
 from tests.federation.keystone_server import free_port
 from tests.federation.tokens import rsa_key, sign
@@ -74,7 +74,7 @@ def server(db_url, demo_data, drivers, issuer, tmp_path):
         closing.set()
         served.close()
         thread.join(timeout=5)
-        application.registry["occistack.engine"].dispose()
+        close_app(application)
 
 
 def access_token(issuer, subject: str = "alice") -> str:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from occistack.model import FederatedUser, Project, User
 from occistack.model.session import read_only_session
-from tests.conftest import _settling_test_app, app_settings, missing_component
+from tests.conftest import _settling_test_app, app_settings, close_app, missing_component
 from tests.federation.keystone_server import ADMIN_PASSWORD, KeystoneServer, KeystoneUnavailable, free_port
 from tests.occi import compute_body, locations_of
 
@@ -71,7 +71,7 @@ def serve(db_url, drivers, tmp_path, url: str, **extra):
 def application(keystone, db_url, demo_data, drivers, tmp_path):
     served = serve(db_url, drivers, tmp_path, keystone.auth_url)
     yield served
-    served.registry["occistack.engine"].dispose()
+    close_app(served)
 
 
 def client(application, token: str):
@@ -136,8 +136,8 @@ def test_a_keystone_that_cannot_be_asked_is_503(keystone, db_url, demo_data, dri
         assert "cannot validate the token" in response.text and response.headers["Retry-After"]
         assert "refuses this site's service account ('admin')" in client(refused, token).get("/-/", status=503).text
     finally:
-        down.registry["occistack.engine"].dispose()
-        refused.registry["occistack.engine"].dispose()
+        close_app(down)
+        close_app(refused)
 
 
 def test_the_keystone_is_real(keystone):

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from occistack.federation.keystone_tokens import TokenService, derive_token_key
 from occistack.model import User
 from occistack.model.session import get_tm_session, make_session_factory
-from tests.conftest import TEST_SECRET_KEY, _settling_test_app, app_settings
+from tests.conftest import TEST_SECRET_KEY, _settling_test_app, app_settings, close_app
 from tests.federation.issuer_server import StandInIssuer
 from tests.federation.tokens import rsa_key, sign
 from tests.occi import compute_body, locations_of
@@ -48,7 +48,7 @@ def application(db_url, demo_data, drivers, issuer, tmp_path):
         "occistack.oidc.egi.issuer": issuer.url, "occistack.oidc.egi.audience": AUDIENCE,
         "occistack.mapping_file": str(tmp_path / "mapping.yaml")})
     yield served
-    served.registry["occistack.engine"].dispose()
+    close_app(served)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import pytest
 from joserfc import jwt
 
-from tests.conftest import _settling_test_app, app_settings, missing_component
+from tests.conftest import _settling_test_app, app_settings, close_app, missing_component
 from tests.federation.oidc_provider import AUDIENCE, OTHER_AUDIENCE, OidcProvider, ProviderUnavailable, client
 from tests.federation.tokens import rsa_key
 from tests.occi import compute_body
@@ -75,7 +75,7 @@ def serve(db_url, drivers, provider, tmp_path, **extra):
 def server(db_url, demo_data, drivers, provider, tmp_path):
     application = serve(db_url, drivers, provider, tmp_path)
     yield application
-    application.registry["occistack.engine"].dispose()
+    close_app(application)
 
 
 def as_bearer(application, token):
@@ -168,4 +168,4 @@ def test_key_rotation_is_followed(db_url, demo_data, drivers, tmp_path):
             stale = jwt.encode({**header, "kid": "k1"}, claims, old_key, algorithms=["RS256"])
             assert "does not publish" in as_bearer(application, stale).get("/-/", status=401).text
         finally:
-            application.registry["occistack.engine"].dispose()
+            close_app(application)

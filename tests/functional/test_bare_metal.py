@@ -364,3 +364,40 @@ def test_a_bare_metal_compute_cannot_be_resized_nor_a_virtual_machine_become_one
                           headers=TEXT, status=400)
     assert "a virtual machine cannot become one" in refused.text
     client.delete(f"/compute/{kvm}", status=200)
+
+
+# --- deletes always work (issue 12) -----------------------------------------------------------------
+
+@pytest.mark.parametrize("action, before", [("start", "stop"), ("stop", None), ("restart", None)])
+def test_a_delete_supersedes_a_power_action_not_yet_carried_out(world, client, nodes, action, before):
+    from webtest import TestApp
+
+    node = nodes["metal1"]
+    vm = new_node_compute(client)
+    if before is not None:
+        act(client, vm, before)
+    plain = TestApp(world.wsgi_app, extra_environ=client.extra_environ)  # lets no job run
+    act(plain, vm, action)
+    plain.delete(f"/compute/{vm}", status=200)  # was 409 while starting, stopping or rebooting
+    shown = state_of(plain, f"/compute/{vm}")
+    assert shown["occi.compute.state.message"] == "being deleted"
+    plain.delete(f"/compute/{vm}", status=200)
+    world.wsgi_app.registry["occistack.plane"].settle()
+    plain.get(f"/compute/{vm}", status=404)
+    plain.delete(f"/compute/{vm}", status=404)
+    assert events(world, vm, f"vm.{action}") == [], "the action was superseded before it reached the BMC"
+    assert node.machine.power == "off" and host_usage(world, "metal1") == (0, 0)
+
+
+def test_a_delete_right_after_the_create_never_powers_the_node_on(world, client, nodes):
+    from webtest import TestApp
+
+    node = nodes["metal1"]
+    plain = TestApp(world.wsgi_app, extra_environ=client.extra_environ)  # lets no job run
+    vm = entity_id(path_of(create(plain).headers["Location"]))
+    plain.delete(f"/compute/{vm}", status=200)
+    assert state_of(plain, f"/compute/{vm}")["occi.compute.state.message"] == "being deleted"
+    world.wsgi_app.registry["occistack.plane"].settle()
+    plain.get(f"/compute/{vm}", status=404)
+    assert events(world, vm, "vm.deploy") == [("scheduled", "a whole bare-metal node, booting from network")]
+    assert node.machine.power == "off" and host_usage(world, "metal1") == (0, 0)

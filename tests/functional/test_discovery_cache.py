@@ -19,7 +19,7 @@ from occistack.demo import seed_demo
 from occistack.drivers.fake import FakeDrivers
 from occistack.model import OsTemplate, make_engine
 from occistack.model.session import get_tm_session, make_session_factory
-from tests.conftest import BACKENDS, app_settings, basic, empty_database, missing_component
+from tests.conftest import BACKENDS, app_settings, basic, close_app, empty_database, missing_component
 from tests.functional.occi_face import INFRA, OCCIClient, World, categories
 
 #: Long enough that no test crosses it by accident; the one test about it waits it out.
@@ -47,7 +47,7 @@ def cached_world(request, sqlite_database):
     try:
         yield World(url, application, FakeDrivers(), session_factory)
     finally:
-        application.registry["occistack.engine"].dispose()
+        close_app(application)
         engine.dispose()
         empty_database(url)
 

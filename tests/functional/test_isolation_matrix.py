@@ -151,9 +151,8 @@ def entity_cells(route: str, pattern: str, caller: str, targets: Targets, owner:
     replacement = (owner.get(targets.paths[kind], headers=TEXT).text if caller == "owner"
                    else collection_bodies(kind, targets))
     yield Cell(route, "PUT", path, writable, replacement)
-    # The owner's volume and network are linked to the compute: deleting them first is a conflict.
-    yield Cell(route, "DELETE", path, 409 if caller == "owner" and kind in ("storage", "network") else writable,
-               fresh=True)
+    # A delete is always accepted (issue 12), also of the volume and network the compute uses.
+    yield Cell(route, "DELETE", path, writable, fresh=True)
     yield Cell(route, "PATCH", path, by_caller(caller, 405, 405, 405))
     if kind in KIND_ACTIONS:
         yield Cell(route, "POST", path + "?action=" + KIND_ACTIONS[kind][0], writable,
@@ -199,8 +198,8 @@ def collection_cells(route: str, pattern: str, caller: str, targets: Targets, ow
     if kind in KIND_ACTIONS:
         yield Cell(route, "POST", pattern + "?action=" + KIND_ACTIONS[kind][0], by_caller(caller, 200, 403, 200),
                    action(*KIND_ACTIONS[kind]), fresh=caller == "owner")
-    # The owner's volume and network are linked to the compute: deleting them is a conflict.
-    deleted = by_caller(caller, 409 if kind in ("storage", "network") else 200, 403, 200)
+    # A delete is always accepted (issue 12), also of the volume and network the compute uses.
+    deleted = by_caller(caller, 200, 403, 200)
     yield Cell(route, "DELETE", pattern, deleted, fresh=caller == "owner")
     yield Cell(route, "PUT", pattern, by_caller(caller, 405, 405, 405))
     yield Cell(route, "PATCH", pattern, by_caller(caller, 405, 405, 405))

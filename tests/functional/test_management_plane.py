@@ -25,6 +25,7 @@ from occistack.model import (
     Pod,
     Quota,
     SecondaryStorage,
+    TemplateCopy,
     StoragePool,
     UsageRecord,
     User,
@@ -165,6 +166,9 @@ def test_a_zone_mixin_puts_the_compute_in_that_zone(world, client):
                          cpu_cores=8, cpu_mhz=2000, memory_mib=32768, status="up"))
         session.add(StoragePool(zone_id=zone.id, cluster_id=cluster.id, name="primary2", protocol="filesystem",
                                 path="/srv/primary2", capacity_gib=500))
+        # A compute boots only from a copy of its template in its own zone.
+        for template in session.scalars(select(OsTemplate)):
+            session.add(TemplateCopy(template_id=template.id, zone_id=zone.id, state="ready", progress=100))
 
     if vm_zone_exists(world):
         pytest.skip("zone2 exists already in this module's database")
@@ -350,10 +354,11 @@ def test_a_saved_compute_is_copied_to_secondary_storage_and_deploys_anywhere_fro
         'X-OCCI-Attribute: name="saved-for-everyone"']), headers=TEXT, status=200)
     with world.session_factory() as session:
         template = session.scalar(select(OsTemplate).where(OsTemplate.term == "saved-for-everyone"))
-        store = session.get(SecondaryStorage, template.secondary_storage_id)
+        [saved] = session.scalars(select(TemplateCopy).where(TemplateCopy.template_id == template.id)).all()
+        store = session.get(SecondaryStorage, saved.secondary_storage_id)
         destination = f"{store.url.rstrip('/')}/template/tmpl/{template.id}/saved-for-everyone.qcow2"
-        assert (template.state, template.secondary_path) == (
-            "ready", f"template/tmpl/{template.id}/saved-for-everyone.qcow2")
+        assert (template.state, saved.state, saved.secondary_path) == (
+            "ready", "ready", f"template/tmpl/{template.id}/saved-for-everyone.qcow2")
     image, checksum = world.drivers.storage.exported[destination]
     assert image == "saved-for-everyone" and template.checksum == checksum
     copy = entity_id(path_of(client.post("/compute/", "\n".join([

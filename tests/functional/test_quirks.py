@@ -12,7 +12,7 @@ import transaction
 
 from occistack.model import OsTemplate, Project, User
 from occistack.model.session import get_tm_session
-from tests.conftest import app_settings, basic
+from tests.conftest import app_settings, basic, close_app
 from tests.functional.occi_face import (
     HOST,
     INFRA,
@@ -149,7 +149,7 @@ def test_7_4_the_challenge_names_keystone(world):
     try:
         response = OCCIClient(application).head("/-/", status=401)
     finally:
-        application.registry["occistack.engine"].dispose()
+        close_app(application)
     keystone = "http://localhost/keystone"
     assert response.headers.getall("WWW-Authenticate") == [f"Keystone uri='{keystone}'"]
     challenge = response.headers["WWW-Authenticate"]

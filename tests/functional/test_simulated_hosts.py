@@ -8,7 +8,7 @@ from sqlalchemy import select
 from webtest import TestApp
 
 from occistack.model import Host, OsTemplate, VirtualMachine
-from tests.conftest import SettlingTestApp, app_settings, basic
+from tests.conftest import SettlingTestApp, app_settings, basic, close_app
 from tests.functional.test_management_plane import TEXT, compute_body
 
 ACTIONS = "http://schemas.ogf.org/occi/infrastructure/compute/action#"
@@ -22,7 +22,7 @@ def cloud(db_url, demo_data):
     client = type("Client", (SettlingTestApp, TestApp), {})(
         application, extra_environ={"HTTP_AUTHORIZATION": basic("demo", "demo")})
     yield application, client
-    application.registry["occistack.engine"].dispose()
+    close_app(application)
 
 
 def action(client, location: str, name: str, *attributes: str) -> None:

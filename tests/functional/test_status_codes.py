@@ -277,17 +277,21 @@ def test_409_when_a_link_crosses_zones(world, client, media):
     assert client.get("/compute/", headers={"Accept": "text/plain"}).body == b""
 
 
-def test_409_deleting_a_network_in_use(client, media):
+def test_200_deleting_a_network_in_use_unplugs_it_and_the_compute_keeps_running(client, media):
+    """Issue 12: a delete is always accepted (it was a 409 naming the computes): the computes'
+    interfaces on the network are unplugged first, then the network goes; they keep running."""
     vm = new_vm(client)  # joins the only network it can see: /network/public is the cloud's
     network = path_of(client.post("/network/", f'Category: network; scheme="{INFRA}"; class="kind"',
                                   headers=ask("text/plain"), status=201).headers["Location"])
-    client.post("/networkinterface/", "\n".join([
+    nic = path_of(client.post("/networkinterface/", "\n".join([
         f'Category: networkinterface; scheme="{INFRA}"; class="kind"',
         f'X-OCCI-Attribute: occi.core.source="{vm}"', f'X-OCCI-Attribute: occi.core.target="{network}"']),
-        headers=ask("text/plain"), status=201)
-    response = client.delete(network, headers={"Accept": media}, status=409)
-    assert_error(response, 409, media, vm)
-    client.get(network, status=200)
+        headers=ask("text/plain"), status=201).headers["Location"])
+    client.delete(network, headers={"Accept": media}, status=200)
+    client.get(network, status=404)
+    client.get(nic, status=404)
+    rendered = client.get(vm, headers={"Accept": "text/plain"}).text
+    assert 'occi.compute.state="active"' in rendered and network not in rendered
 
 
 def test_409_duplicate_occi_core_id(client, media):

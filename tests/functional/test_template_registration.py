@@ -92,7 +92,8 @@ def test_an_iso_is_never_an_os_tpl(world, root, client):
     term = unique("rescue-")
     created = register(root, term, format="iso", url="nfs://files.example.org/isos/rescue.iso").json
     shown = root.get(f"/admin/templates/{created['id']}").json
-    assert (shown["state"], shown["secondary_path"]) == ("ready", f"iso/{created['id']}/{term}.iso")
+    assert (shown["state"], [copy["secondary_path"] for copy in shown["zones"]]) == (
+        "ready", [f"iso/{created['id']}/{term}.iso"])
     assert term not in os_templates(client)
     assert [row["term"] for row in root.get("/admin/templates", params={"format": "iso"}).json].count(term) == 1
     assert term not in [row["term"] for row in root.get("/admin/templates", params={"format": "template"}).json]
@@ -101,7 +102,8 @@ def test_an_iso_is_never_an_os_tpl(world, root, client):
 
 @pytest.mark.parametrize("fields, status, message", [
     ({"checksum": "sha256:abc"}, 400, "a sha256 checksum has 64 hex digits; this one has 3"),
-    ({"url": "file:///etc/passwd"}, 400, "the image URL 'file:///etc/passwd' is not usable"),
+    ({"url": "ftp://files.example.org/x.qcow2"}, 400, "the image URL 'ftp://files.example.org/x.qcow2' is not usable"),
+    ({"url": "file://otherhost/x.qcow2"}, 400, "names no file by its absolute path on this server"),
     ({"zone": "nowhere"}, 404, "no zone named 'nowhere'"),
     ({"extra_attributes": "eu.egi=1"}, 400, "field 'extra_attributes' must be a JSON object"),
     ({"format": "raw"}, 400, "the image format 'raw' is not one of the accepted values: template, iso"),

@@ -15,7 +15,9 @@ import transaction
 
 from occistack.demo import seed_demo
 from occistack.drivers.fake import FakeDrivers
-from occistack.model import make_engine
+from sqlalchemy import select
+
+from occistack.model import OsTemplate, TemplateCopy, make_engine
 from occistack.model.session import get_tm_session, make_session_factory
 from occistack.orchestrator import admin
 from tests.conftest import BACKENDS, app_settings, empty_database, missing_component, stop_plane
@@ -42,6 +44,10 @@ def build_zone(session, zone: str) -> None:
                            protocol="filesystem", path=f"/var/lib/occistack/{zone}", capacity_gib=2000)
     admin.add_secondary_storage(session, zone=zone, name=f"secondary-{zone}",
                                 url=f"nfs://10.0.{octet}.5/export/secondary", capacity_gib=500)
+    # A compute boots only from a copy of its template in its own zone: the demo's are there.
+    zone_id = admin.find_zone(session, zone).id
+    for template in session.scalars(select(OsTemplate).where(OsTemplate.project_id.is_(None))):
+        session.add(TemplateCopy(template_id=template.id, zone_id=zone_id, state="ready", progress=100))
     if public is not None:
         first, last, gateway = public
         admin.add_ip_range(session, zone=zone, purpose="public", first=first, last=last, gateway=gateway,

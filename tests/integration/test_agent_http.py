@@ -20,7 +20,7 @@ from occistack.hostagent.transport import AgentRefused, HttpTransport, ServerUnr
 from occistack.model import EventRecord, Host, VirtualMachine
 from occistack.model.states import VmState
 from occistack.orchestrator import gateway
-from tests.conftest import app_settings, basic
+from tests.conftest import app_settings, basic, close_app
 
 FACTS = HostFacts(cpu_sockets=2, cpu_cores=16, cpu_mhz=2400, memory_mib=65536, hypervisor_version="test",
                   agent_version="test")
@@ -68,7 +68,7 @@ class Served:
         self.server.close()
         self.app.registry["occistack.plane"].stop()
         self.thread.join(timeout=5)
-        self.app.registry["occistack.engine"].dispose()
+        close_app(self.app)
 
 
 def host_tokens(session_factory) -> dict[str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from occistack.model import TemplateCopy
 from occistack.model.states import StoragePoolState
 from occistack.orchestrator import admin
 from occistack.orchestrator.errors import Conflict, InvalidRequest, NotFound
@@ -136,11 +137,13 @@ def test_secondary_storage_holding_templates_stays(session):
     admin.create_zone(session, name="z1")
     store = admin.add_secondary_storage(session, zone="z1", name="ss1", url="nfs://s/e", capacity_gib=10)
     template = admin_cloud.template(session)
-    template.secondary_storage_id = store.id
+    copy = TemplateCopy(template_id=template.id, zone_id=store.zone_id, secondary_storage_id=store.id,
+                        state="ready")
+    session.add(copy)
     session.flush()
     with pytest.raises(Conflict, match="secondary storage 'ss1' still has 1 template"):
         admin.remove_secondary_storage(session, "ss1", zone="z1")
-    template.secondary_storage_id = None
+    session.delete(copy)
     session.flush()
     admin.remove_secondary_storage(session, "ss1", zone="z1")
     assert admin.list_secondary_storage(session) == []

@@ -12,6 +12,7 @@ from occistack.model import EventRecord, Job, OsTemplate, SecondaryStorage
 from occistack.model.session import get_tm_session
 from occistack.model.states import HostStatus
 from occistack.orchestrator import admin
+from occistack.orchestrator.admin.template_copies import copies_of
 from occistack.orchestrator.compute import find_template
 from occistack.orchestrator.caller import Caller
 from occistack.orchestrator.errors import Conflict, InvalidRequest, NotFound
@@ -45,12 +46,13 @@ def test_a_registered_template_waits_for_its_download_job(session):
     assert (template.state, template.format, template.project_id, template.image_url) == \
         ("downloading", "template", None, IMAGE)
     assert template.checksum == f"sha256:{SHA256}"
-    # The first secondary storage by id of the zone.
-    assert template.secondary_storage_id == first.id
-    assert template.secondary_path == f"template/tmpl/{template.id}/debian-12.qcow2"
+    # One copy, pending in the first secondary storage by id of the zone.
+    [copy] = copies_of(session, template.id)
+    assert (copy.secondary_storage_id, copy.state, copy.progress) == (first.id, "pending", 0)
+    assert copy.secondary_path == f"template/tmpl/{template.id}/debian-12.qcow2"
     job = session.scalar(select(Job).where(Job.operation == "download_template"))
-    assert (job.entity_id, job.arguments, job.state) == (f"template:{template.id}", {"template_id": template.id},
-                                                         "queued")
+    assert (job.entity_id, job.arguments, job.state) == (
+        f"template-copy:{copy.id}", {"template_id": template.id, "copy_id": copy.id}, "queued")
     event = session.scalar(select(EventRecord).where(EventRecord.action == "template.register"))
     assert event.state == "started" and "into secondary storage 's1' of zone 'z1'" in event.description
 
@@ -60,7 +62,7 @@ def test_an_iso_goes_to_the_iso_path_and_cannot_be_deployed(session):
     store(session)
     iso = register(session, "rescue", format="iso", url="nfs://files.example.org/isos/rescue.iso",
                    checksum=MD5)
-    assert iso.secondary_path == f"iso/{iso.id}/rescue.iso"
+    assert [copy.secondary_path for copy in copies_of(session, iso.id)] == [f"iso/{iso.id}/rescue.iso"]
     assert iso.checksum == f"md5:{MD5}"
     iso.state = "ready"
     owner = admin_cloud.project(session)
@@ -164,7 +166,8 @@ def test_deleting_gives_the_secondary_storage_back(session):
     admin_cloud.rack(session)
     the_store = store(session)
     template = register(session)
-    template.state, template.size_gib = "ready", 3.0
+    [copy] = copies_of(session, template.id)
+    template.state, template.size_gib, copy.state, copy.size_gib = "ready", 3.0, "ready", 3.0
     admin.templates.charge_secondary_storage(session, the_store.id, 3.0)
     admin.delete_template(session, template.id, dispatcher=JobDispatcher())
     session.expire_all()

@@ -17,6 +17,7 @@ from occistack.hostagent.protocol import (
     Commands,
     Fetch,
     HostFacts,
+    Progress,
     ProtocolError,
     Register,
     decode,
@@ -137,6 +138,48 @@ def test_a_repeated_or_foreign_answer_changes_nothing(session_factory):
         assert stored.state == CommandState.FAILED and stored.error == "first"
 
 
+def test_progress_reaches_a_running_download_only(session_factory):
+    """Progress of a download lands on its template copy while the command is out; a foreign,
+    malformed or late report changes nothing."""
+    from occistack.model import OsTemplate, TemplateCopy, Zone
+
+    host_id, token = host_with_token(session_factory)
+    other_id, _ = host_with_token(session_factory, "h2")
+    channel = LocalChannel(session_factory, SETTINGS)
+    channel(Register("h1", token, PROTOCOL_VERSION, FACTS))
+    with session_factory() as session, session.begin():
+        template = OsTemplate(term="progressing", extra_attributes={}, state="downloading")
+        session.add(template)
+        session.flush()
+        zone_id = session.scalar(select(Zone.id).limit(1))
+        copy = TemplateCopy(template_id=template.id, zone_id=zone_id, state="downloading", progress=0)
+        session.add(copy)
+        session.flush()
+        copy_id = copy.id
+        job = Job(operation="download_template", entity_id=f"template-copy:{copy_id}", state=JobState.WAITING,
+                  step=1, arguments={"template_id": template.id, "copy_id": copy_id}, progress={})
+        session.add(job)
+        session.flush()
+        gateway.send(session, job, host_id, "download_template", {"url": "http://x/y", "checksum": "md5:0",
+                                                                  "destination": "nfs://s/e/f"})
+    [command] = channel(Fetch(host_id)).commands
+
+    def progress() -> int:
+        with session_factory() as session:
+            return session.get(TemplateCopy, copy_id).progress
+
+    channel(Progress(host_id, command.id, 40))
+    assert progress() == 40
+    with pytest.raises(gateway.GatewayError, match="was not sent to host"):
+        channel(Progress(other_id, command.id, 50))
+    with pytest.raises(gateway.GatewayError, match="from 0 to 100"):
+        channel(Progress(host_id, command.id, 101))
+    assert decode(encode(Progress(host_id, command.id, 7))) == Progress(host_id, command.id, 7)
+    channel(Answer(host_id, command.id, True, {"size_gib": 1.0}))
+    channel(Progress(host_id, command.id, 60))  # answered already: ignored
+    assert progress() == 40
+
+
 def long_poll_in_a_thread(session_factory, notifier: Notifier, wait_seconds: float):
     """A registered host whose agent long-polls in a thread: (host id, the thread, what it got:
     ``reply`` and ``seconds``)."""
@@ -201,3 +244,24 @@ def test_silent_hosts_go_disconnected_then_alert_and_come_back(session_factory):
         assert host.status == HostStatus.UP
         actions = session.scalars(select(EventRecord.action).order_by(EventRecord.id)).all()
         assert actions == ["host.connect", "host.status", "host.status", "host.reconnect"]
+
+
+def test_the_progress_meter_reports_whole_percents_sparingly():
+    from occistack.hostagent.agent import ProgressMeter
+
+    sent: list[int] = []
+    meter = ProgressMeter(sent.append, interval=3600)
+    for done in range(0, 1001, 10):
+        meter(done, 1000)
+    meter(5, None)  # a size the source did not tell: nothing to say
+    assert sent == [0]  # the first at once, the rest held back by the interval
+    eager = ProgressMeter(sent.append, interval=0)
+    sent.clear()
+    for done in (1, 2, 3, 500, 500, 1000):
+        eager(done, 1000)
+    assert sent == [0, 50, 100]  # only when the whole percent moves
+
+    def unreachable(_percent):
+        raise ConnectionError("server gone")
+
+    ProgressMeter(unreachable, interval=0)(1, 2)  # dropped, not raised: the answer is what counts

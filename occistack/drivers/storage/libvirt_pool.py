@@ -221,11 +221,11 @@ class LibvirtPoolStorageDriver(StorageDriver):
 
     # --- templates, root disks and images ----------------------------------------------------
 
-    def download_template(self, url: str, checksum: str, destination: str) -> float:
+    def download_template(self, url: str, checksum: str, destination: str, progress=None) -> float:
         """Into secondary storage (NFS), as the contract says; see secondary.py."""
         if self.secondary is not None:
-            return self.secondary.download_template(url, checksum, destination)
-        return download_template(url, checksum, destination)
+            return self.secondary.download_template(url, checksum, destination, progress=progress)
+        return download_template(url, checksum, destination, progress=progress)
 
     def remove_from_secondary(self, destination: str) -> None:
         """From secondary storage (NFS), as the contract says."""

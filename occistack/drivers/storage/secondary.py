@@ -16,7 +16,7 @@ import logging
 import os
 import uuid
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator
 from urllib.error import HTTPError, URLError
 from urllib.parse import urlsplit
 from urllib.request import Request, urlopen
@@ -131,21 +131,13 @@ class NfsSecondaryStorage:
         stored = self._store(self.relative(destination), hashed(), verify=None)
         return f"sha256:{hasher.hexdigest()}", stored
 
-    def download_template(self, url: str, checksum: str, destination: str) -> float:
-        """The contract's download: ``url`` (http, https or nfs) into ``destination`` (an nfs://
-        URL under this storage, or a relative path), verified against ``checksum``; GiB stored."""
-        expected = parse_checksum(checksum)  # refuse a malformed checksum before downloading
+    def download_template(self, url: str, checksum: str, destination: str, progress=None) -> float:
+        """The contract's download: ``url`` (http, https, nfs or file) into ``destination`` (an
+        nfs:// URL under this storage, or a relative path), verified against ``checksum``; GiB
+        stored. ``progress(bytes done, bytes in all or None)`` follows it."""
         target = self.relative(destination)
-        with open_source(url, timeout=self.timeout, max_bytes=self.max_bytes) as (chunks, _size):
-            hasher = expected.hasher()
-
-            def hashed() -> Iterator[bytes]:
-                for chunk in chunks:
-                    hasher.update(chunk)
-                    yield chunk
-
-            stored = self._store(target, hashed(), verify=lambda: expected.verify(hasher, url))
-        return stored / GIB
+        return verified_download(url, checksum, lambda chunks, verify: self._store(target, chunks, verify),
+                                 timeout=self.timeout, max_bytes=self.max_bytes, progress=progress) / GIB
 
     def _store(self, path: str, chunks: Iterator[bytes], verify) -> int:
         if not path or path.endswith("/"):
@@ -178,15 +170,38 @@ def store_hashed(destination: str, chunks: Iterator[bytes], **options) -> tuple[
         storage.close()
 
 
-def download_template(url: str, checksum: str, destination: str, **options) -> float:
+def download_template(url: str, checksum: str, destination: str, progress=None, **options) -> float:
     """The contract's download into any ``nfs://`` destination, mounting the deepest existing
     directory above it (see :meth:`NfsSecondaryStorage.containing`)."""
     parse_checksum(checksum)
     storage, relative = NfsSecondaryStorage.containing(destination, **options)
     try:
-        return storage.download_template(url, checksum, relative)
+        return storage.download_template(url, checksum, relative, progress=progress)
     finally:
         storage.close()
+
+
+def verified_download(url: str, checksum: str, store: Callable[[Iterator[bytes], Callable[[], None]], int], *,
+                      timeout: float = DEFAULT_TIMEOUT, max_bytes: int = DEFAULT_MAX_BYTES,
+                      progress: Callable[[int, int | None], None] | None = None) -> int:
+    """Stream ``url`` through ``store(chunks, verify)`` -- which writes the chunks under a
+    temporary name, calls ``verify()`` and only then gives the file its name -- hashing on the
+    way against ``checksum`` and telling ``progress`` how far it came; the bytes stored. A
+    malformed checksum is refused before anything is fetched."""
+    expected = parse_checksum(checksum)
+    with open_source(url, timeout=timeout, max_bytes=max_bytes) as (chunks, size):
+        hasher = expected.hasher()
+
+        def hashed() -> Iterator[bytes]:
+            done = 0
+            for chunk in chunks:
+                hasher.update(chunk)
+                done += len(chunk)
+                if progress is not None:
+                    progress(done, size)
+                yield chunk
+
+        return store(hashed(), lambda: expected.verify(hasher, url))
 
 
 def remove_file(destination: str, **options) -> None:

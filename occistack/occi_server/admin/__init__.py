@@ -5,7 +5,7 @@ The site administrator's use cases (``orchestrator.admin``) over HTTP; the same 
 here adds the views of a few resources.
 """
 
-MODULES = (".inventory", ".networks", ".hosts", ".catalog", ".tenancy", ".reports")
+MODULES = (".inventory", ".networks", ".hosts", ".catalog", ".tenancy", ".resources", ".reports")
 
 
 def includeme(config) -> None:

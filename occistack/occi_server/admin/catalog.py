@@ -1,5 +1,7 @@
 """Admin views of what OCCI users choose from besides sizes: templates and ISOs (registered by
-URL, downloaded into secondary storage by a job), and the projects' affinity groups."""
+URL for one or several zones, downloaded into each zone's secondary storage by a job, copied to
+another zone with ``POST /admin/templates/<id>/actions/copy {"zone": …}``, a failed copy
+downloaded again with ``…/actions/retry``), and the projects' affinity groups."""
 
 from __future__ import annotations
 
@@ -10,9 +12,11 @@ from ...orchestrator import admin, affinity
 from ..errors import BadRequest
 from .support import AdminResource, actor, add_resource_views, fields, query_ref, read_body, row_json
 
-TEMPLATE_FIELDS = fields("term!", "title", "url!", "checksum!", "zone:ref!", "format", "os_family", "os_name",
+TEMPLATE_FIELDS = fields("term!", "title", "url!", "checksum!", "zone:ref", "zones:texts", "format", "os_family", "os_name",
                          "os_version", "architecture", "size_gib:number", "min_cores:integer",
                          "min_memory_gib:number", "extra_attributes:object", "public:boolean", "project:ref")
+COPY_FIELDS = fields("zone:ref!")
+RETRY_FIELDS = fields("zone:ref")
 AFFINITY_GROUP_FIELDS = fields("project:ref!", "name!", "kind!", "description")
 
 
@@ -34,6 +38,29 @@ def _delete_template(request, template_id: int) -> None:
     """The row goes now; its image leaves secondary storage by a job (events say how it went)."""
     admin.delete_template(request.dbsession, template_id, actor=actor(request),
                           dispatcher=request.registry["occistack.dispatcher"])
+
+
+def _copy_template(request, template_id: int) -> OsTemplate:
+    """copyTemplate: the template gets a copy in another zone, downloaded there by a job; the
+    answer shows every zone's copy (the new one pending)."""
+    template = admin.find_template(request.dbsession, template_id)
+    admin.copy_template(request.dbsession, template, read_body(request, COPY_FIELDS)["zone"], actor=actor(request),
+                        dispatcher=request.registry["occistack.dispatcher"])
+    return template
+
+
+def _retry_template(request, template_id: int) -> OsTemplate:
+    """Download again the copies in error (of one zone, when the body names it)."""
+    template = admin.find_template(request.dbsession, template_id)
+    zone = read_body(request, RETRY_FIELDS).get("zone")
+    admin.retry_template(request.dbsession, template, zone, actor=actor(request),
+                         dispatcher=request.registry["occistack.dispatcher"])
+    return template
+
+
+def _template_json(template: OsTemplate) -> dict:
+    """The row, with each zone's copy: its state, download progress and reason."""
+    return row_json(template, zones=admin.copies_json(object_session(template), template.id))
 
 
 def _create_affinity_group(request) -> AffinityGroup:
@@ -62,6 +89,8 @@ RESOURCES = (
         list_rows=_list_templates,
         create=_register_template,
         remove=_delete_template,
+        actions={"copy": _copy_template, "retry": _retry_template},
+        render=_template_json,
     ),
     AdminResource(
         "affinity-groups", AffinityGroup, "affinity group",

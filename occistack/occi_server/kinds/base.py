@@ -16,6 +16,7 @@ from ...model import reads
 from ...model.occi import Action, Category, Kind, Mixin, Registry, split_identifier
 from ...model.occi.templates import AVAILABILITY_ZONE, SiteSchemes
 from ...orchestrator import Caller, Dispatcher
+from ...orchestrator.deletes import DELETING_MESSAGE
 from ...renderings.ir import LinkOut, ResourceOut
 from ..interpret import EntityInput, Mode
 from ..errors import BadRequest, NotFoundError
@@ -110,6 +111,14 @@ def zone_term(entity: EntityInput) -> str | None:
         raise BadRequest(f"a {entity.kind.term} lives in one availability zone; got "
                          + ", ".join(zone.term for zone in zones))
     return zones[0].term if zones else None
+
+
+def state_message(row) -> str | None:
+    """A row's state message as rendered: "being deleted" while its delete is under way (its
+    state stays what it is until the teardown starts)."""
+    if row.delete_requested_at is not None:
+        return DELETING_MESSAGE
+    return row.state_message
 
 
 def drop_none(attributes: dict[str, Any]) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from ...orchestrator.errors import NotFound
 from ...renderings.ir import ResourceOut
 from ..errors import BadRequest, ConflictError, Forbidden
 from ..interpret import EntityInput, Mode, check_immutables, link_id_from
-from .base import KindHandler, Scope, category, zone_term
+from .base import KindHandler, Scope, category, state_message, zone_term
 from .links import link_request, nic_out, storagelink_out
 
 #: contextualization mixin → (attribute carrying its value, ComputeRequest field)
@@ -68,8 +68,9 @@ class ComputeHandler(KindHandler):
             if value is not None:
                 attributes[name] = value
         attributes["occi.compute.state"] = VM_TRANSITIONS.occi_state(row.state)
-        if row.state_message is not None:
-            attributes["occi.compute.state.message"] = row.state_message
+        message = state_message(row)
+        if message is not None:
+            attributes["occi.compute.state.message"] = message
         if row.boot_device is not None:
             attributes[BOOT_DEVICE_ATTRIBUTE] = row.boot_device
         for tag in row_tags:
@@ -83,7 +84,8 @@ class ComputeHandler(KindHandler):
                   for link in loaded.storage_links_by_vm.get(row.id, ())]
         return ResourceOut(location="/compute/" + row.id, kind=infra.COMPUTE, mixins=mixins,
                            attributes=attributes, links=tuple(links),
-                           actions=_bare_metal_actions_in(row.state) if row.bare_metal else self.actions(row.state))
+                           actions=() if row.delete_requested_at is not None else
+                           _bare_metal_actions_in(row.state) if row.bare_metal else self.actions(row.state))
 
     @staticmethod
     def _mixins(scope: Scope, template_term, resource_tpl, zone_name, affinity_group, tags) -> tuple[Category, ...]:
@@ -224,7 +226,7 @@ class ComputeHandler(KindHandler):
 
     def delete(self, scope: Scope, entity_id: str) -> None:
         vm = cases.get_compute(scope.session, scope.caller, entity_id)
-        cases.destroy_compute(scope.session, vm, scope.dispatcher)
+        cases.destroy_compute(scope.session, vm, scope.dispatcher, scope.caller)
 
 
 def _template_term(scope: Scope, entity: EntityInput) -> str:

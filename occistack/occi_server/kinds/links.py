@@ -16,7 +16,7 @@ from ...orchestrator import tags
 from ...renderings.ir import LinkIR, LinkOut
 from ..errors import BadRequest, ConflictError, Forbidden, NotFoundError
 from ..interpret import EntityInput, Mode, check_immutables, link_id_from, locate
-from .base import KindHandler, Scope, category
+from .base import KindHandler, Scope, category, state_message
 
 COMPUTE_KIND = infra.COMPUTE.identifier
 
@@ -31,8 +31,8 @@ def nic_out(scope: Scope, row, tags) -> LinkOut:
     attributes["occi.networkinterface.interface"] = row.interface
     attributes["occi.networkinterface.mac"] = row.mac
     attributes["occi.networkinterface.state"] = LINK_TRANSITIONS.occi_state(row.state)
-    if row.state_message is not None:
-        attributes["occi.networkinterface.state.message"] = row.state_message
+    if state_message(row) is not None:
+        attributes["occi.networkinterface.state.message"] = state_message(row)
     if row.address is not None:
         attributes["occi.networkinterface.address"] = row.address
         if row.gateway is not None:
@@ -66,8 +66,8 @@ def storagelink_out(scope: Scope, row, tags) -> LinkOut:
     if row.mountpoint is not None:
         attributes["occi.storagelink.mountpoint"] = row.mountpoint
     attributes["occi.storagelink.state"] = LINK_TRANSITIONS.occi_state(row.state)
-    if row.state_message is not None:
-        attributes["occi.storagelink.state.message"] = row.state_message
+    if state_message(row) is not None:
+        attributes["occi.storagelink.state.message"] = state_message(row)
     return LinkOut(location="/storagelink/" + row.id, kind=infra.STORAGELINK,
                    mixins=tuple(category(scope.registry, tag) for tag in tags), attributes=attributes,
                    source=source, source_kind=COMPUTE_KIND, target=target, target_kind=infra.STORAGE.identifier)
@@ -176,7 +176,7 @@ class NetworkInterfaceHandler(_LinkHandler):
 
     def delete(self, scope: Scope, entity_id: str) -> None:
         nic = network_cases.get_nic(scope.session, scope.caller, entity_id)
-        network_cases.detach_nic(scope.session, nic, scope.dispatcher)
+        network_cases.detach_nic(scope.session, nic, scope.dispatcher, scope.caller)
 
 
 class StorageLinkHandler(_LinkHandler):
@@ -201,7 +201,7 @@ class StorageLinkHandler(_LinkHandler):
 
     def delete(self, scope: Scope, entity_id: str) -> None:
         link = storage_cases.get_storage_link(scope.session, scope.caller, entity_id)
-        storage_cases.detach_volume(scope.session, link, scope.dispatcher)
+        storage_cases.detach_volume(scope.session, link, scope.dispatcher, scope.caller)
 
 
 def _retag(scope: Scope, entity_id: str, identifiers: list[str], mode: Mode) -> None:

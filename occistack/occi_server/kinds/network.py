@@ -14,7 +14,7 @@ from ...orchestrator import tags
 from ...renderings.ir import ResourceOut
 from ..errors import BadRequest, Forbidden
 from ..interpret import EntityInput, Mode, check_immutables
-from .base import KindHandler, Scope, category, drop_none, zone_term
+from .base import KindHandler, Scope, category, drop_none, state_message, zone_term
 
 _ACTIONS = {Event.UP: infra.UP, Event.DOWN: infra.DOWN}
 _EVENTS = {infra.UP: Event.UP, infra.DOWN: Event.DOWN}
@@ -38,7 +38,7 @@ class NetworkHandler(KindHandler):
             "occi.network.vlan": row.vlan,
             "occi.network.label": row.label,
             "occi.network.state": NETWORK_TRANSITIONS.occi_state(row.state),
-            "occi.network.state.message": row.state_message,
+            "occi.network.state.message": state_message(row),
         }
         if row.address is not None:
             mixins.append(infra.IPNETWORK)
@@ -50,7 +50,8 @@ class NetworkHandler(KindHandler):
             mixins.append(category(scope.registry, scope.schemes.default_network))
         mixins.extend(category(scope.registry, tag) for tag in loaded.tags.get(row.id, []))
         return ResourceOut(location=f"/network/{row.id}", kind=infra.NETWORK, mixins=tuple(mixins),
-                           attributes=drop_none(attributes), actions=self.actions(row.state))
+                           attributes=drop_none(attributes),
+                           actions=() if row.delete_requested_at is not None else self.actions(row.state))
 
     def actions(self, state: str) -> tuple[Action, ...]:
         return tuple(_ACTIONS[event] for event in NETWORK_TRANSITIONS.events_allowed(state))
@@ -120,7 +121,7 @@ class NetworkHandler(KindHandler):
 
     def delete(self, scope: Scope, entity_id: str) -> None:
         cases.destroy_network(scope.session, cases.get_network(scope.session, scope.caller, entity_id),
-                              scope.dispatcher)
+                              scope.dispatcher, scope.caller)
 
 
 def _is_default(scope: Scope, mixin: Mixin) -> bool:

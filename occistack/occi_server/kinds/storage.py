@@ -13,7 +13,7 @@ from ...orchestrator import tags
 from ...renderings.ir import ResourceOut
 from ..errors import BadRequest, Forbidden
 from ..interpret import EntityInput, Mode, check_immutables
-from .base import KindHandler, Scope, category, drop_none, zone_term
+from .base import KindHandler, Scope, category, drop_none, state_message, zone_term
 
 _ACTIONS = {Event.ONLINE: infra.ONLINE, Event.OFFLINE: infra.OFFLINE}
 _EVENTS = {infra.ONLINE: Event.ONLINE, infra.OFFLINE: Event.OFFLINE}
@@ -34,10 +34,11 @@ class StorageHandler(KindHandler):
             "occi.core.summary": row.summary,
             "occi.storage.size": row.size_gib,
             "occi.storage.state": VOLUME_TRANSITIONS.occi_state(row.state),
-            "occi.storage.state.message": row.state_message,
+            "occi.storage.state.message": state_message(row),
         }
         return ResourceOut(location=f"/storage/{row.id}", kind=infra.STORAGE, mixins=tuple(mixins),
-                           attributes=drop_none(attributes), actions=self.actions(row.state))
+                           attributes=drop_none(attributes),
+                           actions=() if row.delete_requested_at is not None else self.actions(row.state))
 
     def actions(self, state: str) -> tuple[Action, ...]:
         return tuple(_ACTIONS[event] for event in VOLUME_TRANSITIONS.events_allowed(state))
@@ -88,7 +89,7 @@ class StorageHandler(KindHandler):
 
     def delete(self, scope: Scope, entity_id: str) -> None:
         cases.destroy_volume(scope.session, cases.get_volume(scope.session, scope.caller, entity_id),
-                             scope.dispatcher)
+                             scope.dispatcher, scope.caller)
 
 
 def _only_tags_and_zone(entity: EntityInput) -> None:

@@ -4,10 +4,11 @@ partially update, trigger an action, delete."""
 from __future__ import annotations
 
 from ...model.occi import Mixin
+from ...orchestrator.deletes import DELETING_MESSAGE
 from ...orchestrator.identifiers import entity_id_taken
 from ...renderings.ir import LinkOut
 from ..contexts import READ, WRITE
-from ..errors import BadRequest, NotFoundError
+from ..errors import BadRequest, ConflictError, NotFoundError
 from ..interpret import Mode, action_input, entity_input
 from ..kinds import HANDLERS, KindHandler
 from ..routes import KIND_PATHS, kind_of
@@ -69,6 +70,9 @@ def post_entity(request):
     if term is not None:
         allowed = handler.kind.actions + tuple(a for m in existing.mixins for a in getattr(m, "actions", ()))
         action, attributes = action_input(ir, current.registry, term, allowed)
+        if _being_deleted(existing):
+            raise ConflictError(f"the {handler.term} is being deleted and takes no actions; wait until it is gone "
+                                "(GET answers 404 then)")
         if action not in existing.actions:
             available = ", ".join(a.term for a in existing.actions) or "none"
             state = next((value for name, value in existing.attributes.items() if name.endswith(".state")), "?")
@@ -93,6 +97,11 @@ def delete_entity(request):
     handler.get(current, entity_id)  # 404 for what the caller cannot see
     handler.delete(current, entity_id)
     return respond(request, renderer(request).ok())
+
+
+def _being_deleted(entity) -> bool:
+    return any(name.endswith(".state.message") and value == DELETING_MESSAGE
+               for name, value in entity.attributes.items())
 
 
 def entity_method_not_allowed(request):

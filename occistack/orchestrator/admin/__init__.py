@@ -104,6 +104,7 @@ from .templates import (
     normalise_checksum,
     register_template,
 )
+from .template_copies import copies_json, copy_template, retry_template, template_copy_in_zone
 from .users import clear_quota, create_user, list_quotas, list_users, remove_user, set_quota
 from .zones import (
     NETWORK_TYPES,
@@ -119,7 +120,8 @@ from .zones import (
 
 __all__ = [
     "ACCOUNT_KINDS", "ARCHITECTURES", "CHECKSUM_ALGORITHMS", "FORMATS", "delete_template", "find_template",
-    "list_templates", "normalise_checksum", "register_template", "Actor", "AddedHost", "CapacityReport", "HYPERVISORS",
+    "list_templates", "normalise_checksum", "register_template", "copies_json", "copy_template", "retry_template",
+    "template_copy_in_zone", "Actor", "AddedHost", "CapacityReport", "HYPERVISORS",
     "ISOLATION_METHODS", "NETWORK_TYPES", "POOL_STATE_CHANGES", "PROTOCOLS", "PURPOSES", "RESOURCE_STATE_WORDS",
     "Ref", "SYSTEM", "TRAFFIC_TYPES", "Usage", "ZoneCapacity", "add_host", "add_ip_range",
     "add_secondary_storage", "add_storage_pool", "add_vlan_range",

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ...model import OsTemplate, SecondaryStorage, StoragePool, VirtualMachine, Volume
+from ...model import SecondaryStorage, StoragePool, TemplateCopy, VirtualMachine, Volume
 from ...model.states import StoragePoolState
 from ..errors import Conflict, InvalidRequest
 from .common import (
@@ -181,7 +181,7 @@ def remove_secondary_storage(session: Session, store: Ref, *, zone: Ref | None =
                              actor: Actor = SYSTEM) -> None:
     found = find_secondary_storage(session, store, zone)
     refuse_if_used(f"secondary storage {found.name!r}", {
-        "template": count(session, OsTemplate, OsTemplate.secondary_storage_id == found.id),
+        "template": count(session, TemplateCopy, TemplateCopy.secondary_storage_id == found.id),
     })
     session.delete(found)
     session.flush()

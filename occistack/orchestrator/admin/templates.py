@@ -1,23 +1,25 @@
-"""Registering OS templates and ISOs: an image at a URL, with its checksum, downloaded into a
-zone's secondary storage by a host of that zone.
+"""Registering OS templates and ISOs: an image at a URL, with its checksum, downloaded into the
+secondary storage of each zone it is registered for, by a host of that zone.
 
-Registration writes the row in ``downloading`` and queues the ``download_template`` job in the
-same transaction; the job (handlers/templates.py) asks an Up host of the zone to fetch the image
-and verify the checksum, and moves the row to ``ready`` or to ``error`` with the reason. Only a
-ready template is published: OS templates as os_tpl mixins, ISOs never (they boot installers and
-rescue systems, they are not something a compute is made *from*).
+Registration writes the row in ``downloading``, one pending copy per zone and their
+``download_template`` jobs in the same transaction; each job (handlers/templates.py) asks an Up
+host of its zone to fetch the image and verify the checksum, and moves its copy to ``ready`` or
+to ``error`` with the reason (template_copies.py: copies, copyTemplate, retries, the template's
+derived state). A template ready in some zone is published: OS templates as os_tpl mixins, ISOs
+never (they boot installers and rescue systems, they are not something a compute is made *from*).
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 from urllib.parse import urlsplit
 
 from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
-from ...model import OsTemplate, SecondaryStorage, VirtualMachine
+from ...model import OsTemplate, SecondaryStorage, VirtualMachine, Zone
+from ...model.states import TemplateCopyState
 from ...model.occi import is_valid_term
 from ...model.occi.crtp import CRTP_SIZES
 from ..dispatch import Dispatcher, Operation
@@ -37,11 +39,14 @@ from .common import (
 )
 from .lookup import find_project, find_zone
 from .offerings import ARCHITECTURES
+from .template_copies import add_copy, copies_of, copy_entity, store_for
 
 FORMATS = ("template", "iso")
 #: algorithm → the length of its hex digest; a bare digest is recognised by its length.
 CHECKSUM_ALGORITHMS = {"md5": 32, "sha1": 40, "sha256": 64, "sha512": 128}
-URL_SCHEMES = ("http", "https", "nfs")
+#: file: an image on the management server's own disk -- the embedded default's demo images,
+#: or a site's image directory that its hosts mount at the same path.
+URL_SCHEMES = ("http", "https", "nfs", "file")
 #: What a template is taken to need until its download reports the real size.
 DEFAULT_SIZE_GIB = 2.0
 _HEX = re.compile(r"[0-9a-fA-F]+")
@@ -56,14 +61,16 @@ def _noun(template_format: str) -> str:
     return "ISO" if template_format == "iso" else "template"
 
 
-def register_template(session: Session, *, term: str, url: str, checksum: str, zone: Ref,
+def register_template(session: Session, *, term: str, url: str, checksum: str, zone: Ref | None = None,
+                      zones: Sequence[Ref] | None = None,
                       title: str | None = None, format: str = "template", os_family: str | None = None,
                       os_name: str | None = None, os_version: str | None = None, architecture: str = "x64",
                       size_gib: float | None = None, min_cores: int = 1, min_memory_gib: float = 0.125,
                       extra_attributes: Mapping[str, Any] | None = None, public: bool = True,
                       project: Ref | None = None, actor: Actor = SYSTEM,
                       dispatcher: Dispatcher) -> OsTemplate:
-    """Write the template (``downloading``) and queue its download into the zone's first
+    """Write the template (``downloading``) with one pending copy per zone (``zone``, or each
+    of ``zones``: registerTemplate's zone ids), each queued for download into its zone's first
     enabled secondary storage. A private template (``public=False``) belongs to ``project``
     and is published only in that project's catalog."""
     check_choice("the image format", format, FORMATS)
@@ -71,13 +78,9 @@ def register_template(session: Session, *, term: str, url: str, checksum: str, z
     _check_term(term, noun)
     refuse_duplicate(session, OsTemplate, "a template or ISO", [OsTemplate.term == term], f"named {term!r}")
     owner = _owner(session, public, project, noun)
-    the_zone = find_zone(session, zone)
-    store = session.scalar(select(SecondaryStorage).where(SecondaryStorage.zone_id == the_zone.id,
-                                                          SecondaryStorage.enabled.is_(True))
-                           .order_by(SecondaryStorage.id).limit(1))
-    if store is None:
-        raise Conflict(f"zone {the_zone.name!r} has no enabled secondary storage to download the {noun} into; "
-                       "add one with `occistack secondary-storage add` (or enable one)")
+    the_zones = _zones(session, zone, zones, noun)
+    for the_zone in the_zones:
+        store_for(session, the_zone, noun)  # refused before anything is written
     template = OsTemplate(
         term=term, title=check_title(noun, title), description=None,
         os_family=_os_field("the OS family", os_family), os_name=_os_field("the OS name", os_name),
@@ -88,25 +91,30 @@ def register_template(session: Session, *, term: str, url: str, checksum: str, z
         min_cores=check_whole("the minimum number of cores", min_cores, 1),
         min_memory_gib=check_number("the minimum memory in GiB", min_memory_gib, above=0),
         extra_attributes=_extra_attributes(extra_attributes), project_id=owner, format=format,
-        secondary_storage_id=store.id, state="downloading",
+        state="downloading",
     )
     session.add(template)
     session.flush()
-    template.secondary_path = secondary_path_of(template)
-    dispatcher.submit(session, Operation("download_template", f"template:{template.id}",
-                                         {"template_id": template.id}))
+    copies = [add_copy(session, template, the_zone, dispatcher) for the_zone in the_zones]
+    stores = [session.get(SecondaryStorage, copy.secondary_storage_id).name for copy in copies]
     record_change(session, actor, "template.register", "template", template.id,
-                  f"{noun} {term!r} from {template.image_url} into secondary storage {store.name!r} "
-                  f"of zone {the_zone.name!r}", project_id=owner, state="started")
+                  f"{noun} {term!r} from {template.image_url} into secondary storage "
+                  + ", ".join(f"{store!r} of zone {the_zone.name!r}" for store, the_zone in zip(stores, the_zones)),
+                  project_id=owner, state="started")
     return template
 
 
-def secondary_path_of(template: OsTemplate) -> str:
-    """Where a template (or ISO) lives in its secondary storage. The path names the id, so two
-    templates of one term (one deleted) never share a file."""
-    if template.format == "iso":
-        return f"iso/{template.id}/{template.term}.iso"
-    return f"template/tmpl/{template.id}/{template.term}.qcow2"
+def _zones(session: Session, zone: Ref | None, zones: Sequence[Ref] | None, noun: str) -> list[Zone]:
+    """The zones a registration names: ``zone``, or a list ``zones``, each once."""
+    named = [*([zone] if zone is not None else []), *(zones or [])]
+    if not named:
+        raise InvalidRequest(f"name the zone (or zones) whose secondary storage gets the {noun}")
+    found: list[Zone] = []
+    for ref in named:
+        the_zone = find_zone(session, ref)
+        if the_zone not in found:
+            found.append(the_zone)
+    return found
 
 
 def _check_term(term: object, noun: str) -> None:
@@ -139,7 +147,8 @@ def _os_field(what: str, value: object) -> str | None:
 
 
 def _image_url(url: object) -> str:
-    accepted = "an http://, https:// or nfs:// URL naming the image, like https://example.org/images/debian-12.qcow2"
+    accepted = ("an http://, https://, nfs:// or file:/// URL naming the image, like "
+                "https://example.org/images/debian-12.qcow2")
     if not isinstance(url, str) or not url:
         raise InvalidRequest(f"the image URL is missing: give {accepted}")
     if len(url) > _LONGEST_URL:
@@ -147,7 +156,11 @@ def _image_url(url: object) -> str:
     parts = urlsplit(url)
     if parts.scheme not in URL_SCHEMES:
         raise InvalidRequest(f"the image URL {url[:200]!r} is not usable: give {accepted}")
-    if not parts.hostname or parts.path in ("", "/"):
+    if parts.scheme == "file":
+        if parts.netloc not in ("", "localhost") or not parts.path.startswith("/") or parts.path.endswith("/"):
+            raise InvalidRequest(f"the image URL {url[:200]!r} names no file by its absolute path on this server: "
+                                 f"give {accepted}")
+    elif not parts.hostname or parts.path in ("", "/"):
         raise InvalidRequest(f"the image URL {url[:200]!r} names no server or no file: give {accepted}")
     return url
 
@@ -216,20 +229,21 @@ def find_template(session: Session, template: Ref, *, format: str | None = None)
 def delete_template(session: Session, template: Ref, *, format: str | None = None, actor: Actor = SYSTEM,
                     dispatcher: Dispatcher) -> None:
     """Remove a template no compute was made from (a compute keeps naming its template), and
-    queue the removal of its image from secondary storage (``remove_template_image``); the GiB
-    it was charged are given back at once."""
+    queue the removal of every zone's copy from its secondary storage (``remove_template_image``);
+    the GiB they were charged are given back at once."""
     found = find_template(session, template, format=format)
     noun = _noun(found.format)
     users = count(session, VirtualMachine, VirtualMachine.template_id == found.id)
     if users:
         raise Conflict(f"{noun} {found.term!r} is used by {users} compute{'' if users == 1 else 's'}")
-    if found.state == "ready" and found.secondary_storage_id is not None:
-        charge_secondary_storage(session, found.secondary_storage_id, -found.size_gib)
-    if found.secondary_storage_id is not None and found.secondary_path:
-        # Also while it downloads: the download may still finish and leave its file there.
-        dispatcher.submit(session, Operation("remove_template_image", f"template:{found.id}", {
-            "template_id": found.id, "store_id": found.secondary_storage_id, "path": found.secondary_path,
-            "template": found.term}))
+    for copy in copies_of(session, found.id):
+        if copy.state == TemplateCopyState.READY and copy.secondary_storage_id is not None:
+            charge_secondary_storage(session, copy.secondary_storage_id, -(copy.size_gib or found.size_gib))
+        if copy.secondary_storage_id is not None and copy.secondary_path:
+            # Also while it downloads: the download may still finish and leave its file there.
+            dispatcher.submit(session, Operation("remove_template_image", copy_entity(copy), {
+                "template_id": found.id, "store_id": copy.secondary_storage_id, "path": copy.secondary_path,
+                "template": found.term}))
     session.delete(found)
     session.flush()
     record_change(session, actor, "template.delete", "template", found.id, f"{noun} {found.term!r}",

@@ -23,6 +23,7 @@ from ...drivers.power.base import BmcAddress, BmcAuthenticationFailed, BmcUnreac
 from ...model import BARE_METAL, Host, OsTemplate, VirtualMachine
 from ...model.states import VM_TRANSITIONS, Event, HostEvent, VmState
 from ..admin.hosts import finish_maintenance_when_empty
+from ..deletes import begin_teardown
 from ..events import record_event
 from ..gateway import move_host_status
 from ..sealing import SealingError
@@ -30,6 +31,7 @@ from ..transitions import apply_event
 from ..usage import close_usage, open_usage
 from .base import JobHandler, Outcome, StepContext, StepFailed
 from .common import delete_entities
+from .compute import compute_delete_failed
 from .hosts import FENCING_ENTITY
 
 #: How long a graceful stop or restart waits for the node's operating system to obey the ACPI
@@ -200,6 +202,7 @@ def destroy_bare_metal(ctx: StepContext) -> Outcome:
     vm = _vm(ctx)
     if vm is None:
         return Outcome.DONE
+    begin_teardown(session, vm, VM_TRANSITIONS, Event.DESTROY)
     host_id = vm.host_id
     freed = ""
     if host_id is not None:
@@ -221,8 +224,8 @@ def destroy_bare_metal(ctx: StepContext) -> Outcome:
 def destroy_failed(ctx: StepContext, message: str) -> None:
     """The compute goes to error holding its node: nobody has seen the node off."""
     vm = _vm(ctx)
-    if vm is not None and VM_TRANSITIONS.allows(vm.state, Event.FAILED):
-        apply_event(ctx.session, vm, VM_TRANSITIONS, Event.FAILED, f"delete failed: {message}")
+    if vm is not None:
+        compute_delete_failed(ctx.session, vm, f"delete failed: {message}")
     record_event(ctx.session, "vm.destroy", "failed", "compute", ctx.job.entity_id,
                  project_id=vm.project_id if vm else None, job_id=ctx.job.id, description=message)
 

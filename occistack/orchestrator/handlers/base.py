@@ -81,6 +81,9 @@ class JobHandler:
     on_failure: Callable[[StepContext, str], None]
     #: how long a step may wait for its agents before its commands are failed.
     wait_seconds: float = 120.0
+    #: ``(session, job arguments, percent)``: an agent's report of how far a long command of
+    #: this job has come (a download), for operations that show it.
+    on_progress: Callable[[Session, dict, int], None] | None = None
 
 
 def previous_answers(session: Session, job: Job) -> list[AgentCommand]:

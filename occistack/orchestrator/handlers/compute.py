@@ -10,10 +10,19 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from ...model import Host, NetworkInterface, OsTemplate, SecondaryStorage, StorageLink, VirtualMachine
-from ...model.states import LINK_TRANSITIONS, VM_TRANSITIONS, Event, LinkState, VmState
+from ...model import Host, NetworkInterface, OsTemplate, SecondaryStorage, StorageLink, TemplateCopy, VirtualMachine
+from ...model.states import (LINK_TRANSITIONS, VM_TRANSITIONS, Event, LinkState, TemplateCopyEvent,
+                             TemplateCopyState, VmState)
 from ..admin.hosts import finish_maintenance_when_empty
-from ..admin.templates import charge_secondary_storage, secondary_path_of
+from ..admin.template_copies import first_secondary_storage, move_copy, secondary_path_of
+from ..admin.templates import charge_secondary_storage
+from ..deletes import (
+    abandon_deferred_saves,
+    begin_teardown,
+    clear_delete_request,
+    fail_waiting_deletes,
+    submit_waiting_deletes,
+)
 from ..events import record_event
 from ..placement import NoCapacity
 from ..transitions import apply_event, apply_event_where
@@ -54,6 +63,9 @@ def deploy_vm(ctx: StepContext) -> Outcome:
         return Outcome.WAIT
     answer = ctx.answer("deploy_guest")
     failed_on = _host_name(ctx, vm.host_id)
+    if vm.delete_requested_at is not None:
+        raise StepFailed(f"deploy failed on host {failed_on}: {answer.error} (not retried: the compute is being "
+                         "deleted)")
     avoided = [*ctx.progress().get("avoid_hosts", []), vm.host_id]
     tried = len(avoided)
     if tried >= DEPLOY_ATTEMPTS:
@@ -72,7 +84,8 @@ def deploy_vm(ctx: StepContext) -> Outcome:
 
 
 def deploy_command(session, vm: VirtualMachine, template: OsTemplate | None = None,
-                   nics: list[NetworkInterface] | None = None, links: list[StorageLink] | None = None) -> dict:
+                   nics: list[NetworkInterface] | None = None, links: list[StorageLink] | None = None,
+                   copy: TemplateCopy | None = None) -> dict:
     """The deploy_guest command of a VM: the guest's definition, the networks its host must
     implement, the volumes to attach. Rows the caller has at hand are passed in, others read."""
     template = template or session.get(OsTemplate, vm.template_id)
@@ -90,14 +103,23 @@ def deploy_command(session, vm: VirtualMachine, template: OsTemplate | None = No
     command = {"guest": guest, "networks": list(networks.values()),
                "volumes": [{"name": volume_name(link.volume_id), "device": link.device_id} for link in links],
                "addresses": {nic.mac: nic.address for nic in nics if nic.address}}
-    if template.secondary_path and template.checksum and template.secondary_storage_id:
-        # Where the host's storage finds the template the first time, to make root disks from.
-        store = session.get(SecondaryStorage, template.secondary_storage_id)
+    if copy is None or copy.zone_id != vm.zone_id:
+        copy = _ready_copy(session, template.id, vm.zone_id)
+    if copy is not None and copy.secondary_path and template.checksum and copy.secondary_storage_id:
+        # Where the host's storage finds the template the first time, to make root disks from:
+        # the copy in the compute's own zone.
+        store = session.get(SecondaryStorage, copy.secondary_storage_id)
         if store is not None:
             command["root_disk"] = {"template": f"template-{template.id}", "checksum": template.checksum,
-                                    "source": secondary_url(store.url, template.secondary_path),
+                                    "source": secondary_url(store.url, copy.secondary_path),
                                     "size_gib": max(vm.root_disk_gib or 0, template.size_gib)}
     return command
+
+
+def _ready_copy(session, template_id: int, zone_id: int | None) -> TemplateCopy | None:
+    return session.scalar(select(TemplateCopy).where(
+        TemplateCopy.template_id == template_id, TemplateCopy.zone_id == zone_id,
+        TemplateCopy.state == str(TemplateCopyState.READY)).limit(1))
 
 
 def deploy_arguments(vm: VirtualMachine, template: OsTemplate, nics, links) -> dict:
@@ -200,12 +222,15 @@ def _snapshot_command(session, vm: VirtualMachine, template: OsTemplate) -> dict
     storage, the host also copies it there, so that every host of the zone can deploy it
     (without one, the image stays on the host that saved it)."""
     command = {"name": vm.instance_name, "image": template.term, "template_id": template.id}
-    store = session.scalar(select(SecondaryStorage).where(SecondaryStorage.zone_id == vm.zone_id,
-                                                          SecondaryStorage.enabled.is_(True))
-                           .order_by(SecondaryStorage.id).limit(1))
+    copy = session.scalar(select(TemplateCopy).where(TemplateCopy.template_id == template.id,
+                                                     TemplateCopy.zone_id == vm.zone_id))
+    if copy is None:
+        copy = TemplateCopy(template_id=template.id, zone_id=vm.zone_id, state=str(TemplateCopyState.PENDING))
+        session.add(copy)
+    store = first_secondary_storage(session, vm.zone_id)
     if store is not None:
-        template.secondary_storage_id, template.secondary_path = store.id, secondary_path_of(template)
-        command["destination"] = secondary_url(store.url, template.secondary_path)
+        copy.secondary_storage_id, copy.secondary_path = store.id, secondary_path_of(template)
+        command["destination"] = secondary_url(store.url, copy.secondary_path)
     return command
 
 
@@ -226,21 +251,29 @@ def _saved(ctx: StepContext) -> None:
         template = ctx.session.get(OsTemplate, command.payload["template_id"])
         if template is None:
             continue
+        copy = ctx.session.scalar(select(TemplateCopy).where(TemplateCopy.template_id == template.id))
         if command.error is None:
             copied = command.result or {}
-            if copied.get("checksum") and template.secondary_storage_id is not None:
+            if copied.get("checksum") and copy is not None and copy.secondary_storage_id is not None:
                 # In secondary storage now: any host of the zone makes root disks from it.
                 template.checksum = copied["checksum"]
                 template.size_gib = max(template.size_gib, float(copied.get("size_gib") or 0))
-                charge_secondary_storage(ctx.session, template.secondary_storage_id, template.size_gib)
-            else:
-                template.secondary_storage_id = template.secondary_path = None
+                charge_secondary_storage(ctx.session, copy.secondary_storage_id, template.size_gib)
+            elif copy is not None:
+                # The image stays on the host that saved it; the zone still has the template.
+                copy.secondary_storage_id = copy.secondary_path = None
+            if copy is not None:
+                move_copy(copy, TemplateCopyEvent.SUCCEEDED)
+                copy.progress, copy.size_gib = 100, template.size_gib
             template.state = "ready"
             record_event(ctx.session, "template.save", "completed", "template", template.id,
                          project_id=template.project_id, job_id=ctx.job.id)
         else:
             template.state = "error"
             template.description = f"saving failed: {command.error}"
+            if copy is not None:
+                move_copy(copy, TemplateCopyEvent.FAILED)
+                copy.state_message = template.description
 
 
 def snapshot_failed(ctx: StepContext, message: str) -> None:
@@ -248,6 +281,10 @@ def snapshot_failed(ctx: StepContext, message: str) -> None:
     if template is not None:
         template.state = "error"
         template.description = f"saving failed: {message}"
+        for copy in ctx.session.scalars(select(TemplateCopy).where(TemplateCopy.template_id == template.id,
+                                                                   TemplateCopy.state != "error")):
+            move_copy(copy, TemplateCopyEvent.FAILED)
+            copy.state_message = template.description
 
 
 # --- destroy ---------------------------------------------------------------------------------
@@ -257,6 +294,9 @@ def destroy_vm(ctx: StepContext) -> Outcome:
     if vm is None:
         return Outcome.DONE
     nics, links = _nics(ctx, vm.id), _storage_links(ctx, vm.id)
+    if ctx.step == 0:
+        # Queued behind whatever step was under way when the delete came: from its state now.
+        begin_teardown(ctx.session, vm, VM_TRANSITIONS, Event.DESTROY)
     if ctx.step == 0 and vm.instance_name and vm.host_id is not None:
         ctx.send(vm.host_id, "destroy_guest", {"name": vm.instance_name,
                                                "volumes": [volume_name(link.volume_id) for link in links],
@@ -272,20 +312,38 @@ def destroy_vm(ctx: StepContext) -> Outcome:
     close_usage(ctx.session, ("vm_running", "vm_allocated"), vm.id)
     for nic in nics:
         close_usage(ctx.session, "public_ip", nic.id)
+    abandon_deferred_saves(ctx.session, vm.id)
     record_event(ctx.session, "vm.destroy", "completed", "compute", vm.id, project_id=vm.project_id,
                  job_id=ctx.job.id)
     # A resource's links are part of it (GFD.221 composition): they go with it.
     delete_entities(ctx.session, [link.id for link in [*nics, *links]] + [vm.id])
+    # Volumes and networks whose delete waited for this compute to let go of them go now.
+    submit_waiting_deletes(ctx.session, volume_ids=[link.volume_id for link in links],
+                           network_ids=[nic.network_id for nic in nics])
     finish_maintenance_when_empty(ctx.session, host_id)
     return Outcome.DONE
 
 
 def destroy_failed(ctx: StepContext, message: str) -> None:
     vm = _vm(ctx)
-    if vm is not None and VM_TRANSITIONS.allows(vm.state, Event.FAILED):
-        apply_event(ctx.session, vm, VM_TRANSITIONS, Event.FAILED, message)
+    if vm is not None:
+        compute_delete_failed(ctx.session, vm, message)
     record_event(ctx.session, "vm.destroy", "failed", "compute", ctx.job.entity_id,
                  project_id=vm.project_id if vm else None, job_id=ctx.job.id, description=message)
+
+
+def compute_delete_failed(session, vm: VirtualMachine, message: str) -> None:
+    """The compute stays, in error with the reason, no longer being deleted (a DELETE retries);
+    its links stay with it, and the deletes that waited for it to let go of a volume or a
+    network fail too."""
+    begin_teardown(session, vm, VM_TRANSITIONS, Event.DESTROY)
+    apply_event(session, vm, VM_TRANSITIONS, Event.FAILED, message)
+    links = [*_nics_of(session, vm.id), *_links_of(session, vm.id)]
+    for row in [vm, *links]:
+        clear_delete_request(session, row)
+    fail_waiting_deletes(session, f"its compute /compute/{vm.id} could not be deleted: {message}",
+                         volume_ids=[link.volume_id for link in links if isinstance(link, StorageLink)],
+                         network_ids=[link.network_id for link in links if isinstance(link, NetworkInterface)])
 
 
 def _nics(ctx: StepContext, vm_id: str) -> list[NetworkInterface]:

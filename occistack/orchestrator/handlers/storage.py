@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ...model import StorageLink, StoragePool, VirtualMachine, Volume
 from ...model.states import LINK_TRANSITIONS, VOLUME_TRANSITIONS, Event
+from ..deletes import begin_teardown, clear_delete_request, fail_waiting_deletes, submit_waiting_deletes
 from ..events import record_event
 from ..transitions import apply_event
 from ..usage import close_usage, open_usage
@@ -91,6 +92,7 @@ def delete_volume(ctx: StepContext) -> Outcome:
     if volume is None:
         return Outcome.DONE
     if ctx.step == 0:
+        begin_teardown(ctx.session, volume, VOLUME_TRANSITIONS, Event.DESTROY)
         ctx.send(_storage_host(ctx, volume), "delete_volume", {"name": volume_name(volume.id)})
         return Outcome.WAIT
     answer = ctx.answer("delete_volume")
@@ -105,9 +107,15 @@ def delete_volume(ctx: StepContext) -> Outcome:
 
 
 def delete_volume_failed(ctx: StepContext, message: str) -> None:
+    """In error with the reason, and no longer being deleted: a DELETE retries."""
     volume = _volume(ctx)
-    if volume is not None and VOLUME_TRANSITIONS.allows(volume.state, Event.FAILED):
-        apply_event(ctx.session, volume, VOLUME_TRANSITIONS, Event.FAILED, message)
+    if volume is None:
+        return
+    begin_teardown(ctx.session, volume, VOLUME_TRANSITIONS, Event.DESTROY)
+    apply_event(ctx.session, volume, VOLUME_TRANSITIONS, Event.FAILED, message)
+    clear_delete_request(ctx.session, volume)
+    record_event(ctx.session, "volume.delete", "failed", "storage", volume.id, project_id=volume.project_id,
+                 job_id=ctx.job.id, description=message)
 
 
 # --- storage links -------------------------------------------------------------------------
@@ -137,6 +145,8 @@ def detach_volume(ctx: StepContext) -> Outcome:
     if link is None:
         return Outcome.DONE
     vm = ctx.session.get(VirtualMachine, link.vm_id)
+    if ctx.step == 0:
+        begin_teardown(ctx.session, link, LINK_TRANSITIONS, Event.DETACH)
     if ctx.step == 0 and vm.host_id is not None and vm.instance_name:
         ctx.send(vm.host_id, "detach_volume", {"guest": vm.instance_name, "volume": volume_name(link.volume_id)})
         return Outcome.WAIT
@@ -145,6 +155,7 @@ def detach_volume(ctx: StepContext) -> Outcome:
         if answer.error is not None:
             raise StepFailed(f"detaching the storage failed: {answer.error}")
     delete_entities(ctx.session, [link.id])
+    submit_waiting_deletes(ctx.session, volume_ids=[link.volume_id])  # a delete may wait for it
     return Outcome.DONE
 
 
@@ -154,10 +165,23 @@ def link_failed(ctx: StepContext, message: str) -> None:
         apply_event(ctx.session, link, LINK_TRANSITIONS, Event.FAILED, message)
 
 
+def detach_failed(ctx: StepContext, message: str) -> None:
+    """The link stays, in error with the reason and no longer being deleted; a delete of its
+    storage that waited for it fails too."""
+    link = _link(ctx)
+    if link is None:
+        return
+    begin_teardown(ctx.session, link, LINK_TRANSITIONS, Event.DETACH)
+    apply_event(ctx.session, link, LINK_TRANSITIONS, Event.FAILED, message)
+    clear_delete_request(ctx.session, link)
+    fail_waiting_deletes(ctx.session, f"it could not be detached from /compute/{link.vm_id}: {message}",
+                         volume_ids=[link.volume_id])
+
+
 HANDLERS = {
     "create_volume": JobHandler(create_volume, create_volume_failed),
     "resize_volume": JobHandler(resize_volume, resize_volume_failed),
     "delete_volume": JobHandler(delete_volume, delete_volume_failed),
     "attach_volume": JobHandler(attach_volume, link_failed),
-    "detach_volume": JobHandler(detach_volume, link_failed),
+    "detach_volume": JobHandler(detach_volume, detach_failed),
 }

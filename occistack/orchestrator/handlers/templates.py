@@ -1,7 +1,8 @@
 """The job handlers of templates and ISOs: their download into secondary storage, and the
 removal of a deleted one's image from there.
 
-Secondary storage is an NFS export of the zone, so any Up host of the zone can fetch the image
+Each zone's copy of a template is a job of its own. Secondary storage is an NFS export of the
+zone (a local directory in the embedded default), so any Up host of the zone can fetch the image
 there (CloudStack hands this to its secondary storage VM; here the hosts' agents do it). The
 agent verifies the checksum and answers the image's size, which placement then reserves as the
 root disk of every compute made from it.
@@ -9,7 +10,9 @@ root disk of every compute made from it.
 
 from __future__ import annotations
 
-from ...model import OsTemplate, SecondaryStorage, Zone
+from ...model import OsTemplate, SecondaryStorage, TemplateCopy, Zone
+from ...model.states import TemplateCopyEvent, TemplateCopyState
+from ..admin.template_copies import copies_of, move_copy, refresh_template_state, set_progress
 from ..admin.templates import charge_secondary_storage
 from ..events import record_event
 from .base import JobHandler, Outcome, StepContext, StepFailed
@@ -19,13 +22,15 @@ from .common import secondary_url, up_host_in
 DOWNLOAD_WAIT_SECONDS = 3600.0
 
 
-def _template(ctx: StepContext) -> OsTemplate | None:
-    return ctx.session.get(OsTemplate, ctx.arguments.get("template_id"))
+def _copy(ctx: StepContext) -> tuple[TemplateCopy | None, OsTemplate | None]:
+    copy = ctx.session.get(TemplateCopy, ctx.arguments.get("copy_id")) if "copy_id" in ctx.arguments else None
+    template = ctx.session.get(OsTemplate, ctx.arguments.get("template_id"))
+    return copy, template
 
 
 def _send_to_zone(ctx: StepContext, store: SecondaryStorage, doing: str, command: str, payload: dict) -> Outcome:
-    """Send ``command`` to an Up host of the store's zone (any of them reaches its NFS export)
-    and wait for the answer; StepFailed naming the zone when none is up to do it."""
+    """Send ``command`` to an Up host of the store's zone (any of them reaches its secondary
+    storage) and wait for the answer; StepFailed naming the zone when none is up to do it."""
     host = up_host_in(ctx.session, zone_id=store.zone_id)
     if host is None:
         zone = ctx.session.get(Zone, store.zone_id)
@@ -34,18 +39,34 @@ def _send_to_zone(ctx: StepContext, store: SecondaryStorage, doing: str, command
     return Outcome.WAIT
 
 
+def _source(ctx: StepContext, copy: TemplateCopy, template: OsTemplate) -> str:
+    """Where a copy is fetched from: the URL the template was registered with (reachable from
+    every zone, where another zone's secondary storage need not be), else -- a template saved
+    from a compute has none -- a ready copy in another zone's secondary storage."""
+    if template.image_url:
+        return template.image_url
+    for other in copies_of(ctx.session, template.id):
+        if other.id != copy.id and other.state == TemplateCopyState.READY and other.secondary_storage_id:
+            store = ctx.session.get(SecondaryStorage, other.secondary_storage_id)
+            if store is not None and other.secondary_path:
+                return secondary_url(store.url, other.secondary_path)
+    raise StepFailed("it has no URL and no ready copy in another zone's secondary storage to copy from")
+
+
 def download_template(ctx: StepContext) -> Outcome:
-    template = _template(ctx)
-    if template is None:
+    copy, template = _copy(ctx)
+    if copy is None or template is None:
         return Outcome.DONE  # deleted before it was downloaded
-    store = ctx.session.get(SecondaryStorage, template.secondary_storage_id) \
-        if template.secondary_storage_id is not None else None
+    store = ctx.session.get(SecondaryStorage, copy.secondary_storage_id) \
+        if copy.secondary_storage_id is not None else None
     if store is None:
         raise StepFailed("its secondary storage was removed before the download")
     if ctx.step == 0:
+        move_copy(copy, TemplateCopyEvent.STARTED)
+        copy.progress, copy.state_message = 0, None
         return _send_to_zone(ctx, store, "download it", "download_template", {
-            "url": template.image_url, "checksum": template.checksum,
-            "destination": secondary_url(store.url, template.secondary_path), "template": template.term,
+            "url": _source(ctx, copy, template), "checksum": template.checksum,
+            "destination": secondary_url(store.url, copy.secondary_path), "template": template.term,
         })
     answer = ctx.answer("download_template")
     if answer.error is not None:
@@ -53,22 +74,34 @@ def download_template(ctx: StepContext) -> Outcome:
     size = (answer.result or {}).get("size_gib")
     if isinstance(size, (int, float)) and not isinstance(size, bool) and size > 0:
         template.size_gib = float(size)
-    template.state, template.description = "ready", None
+    move_copy(copy, TemplateCopyEvent.SUCCEEDED)
+    copy.progress, copy.size_gib, copy.state_message = 100, template.size_gib, None
+    refresh_template_state(ctx.session, template)
     charge_secondary_storage(ctx.session, store.id, template.size_gib)
+    zone = ctx.session.get(Zone, copy.zone_id)
     record_event(ctx.session, "template.register", "completed", "template", template.id,
                  project_id=template.project_id, job_id=ctx.job.id,
-                 description=f"{template.term!r} is ready in secondary storage {store.name!r} "
-                             f"({template.size_gib:g} GiB)")
+                 description=f"{template.term!r} is ready in secondary storage {store.name!r} of zone "
+                             f"{zone.name if zone else copy.zone_id!r} ({template.size_gib:g} GiB)")
     return Outcome.DONE
 
 
 def download_failed(ctx: StepContext, message: str) -> None:
-    template = _template(ctx)
-    if template is None:
+    copy, template = _copy(ctx)
+    if copy is None or template is None:
         return
-    template.state, template.description = "error", message
+    if copy.state in (TemplateCopyState.PENDING, TemplateCopyState.DOWNLOADING):
+        move_copy(copy, TemplateCopyEvent.FAILED)
+    copy.state_message = message
+    refresh_template_state(ctx.session, template)
     record_event(ctx.session, "template.register", "failed", "template", template.id,
                  project_id=template.project_id, job_id=ctx.job.id, description=message)
+
+
+def download_progress(session, arguments: dict, percent: int) -> None:
+    """An agent's report of how far a download has come (see gateway.progress)."""
+    if "copy_id" in arguments:
+        set_progress(session, arguments["copy_id"], percent)
 
 
 def remove_template_image(ctx: StepContext) -> Outcome:
@@ -100,6 +133,7 @@ def removal_failed(ctx: StepContext, message: str) -> None:
 
 
 HANDLERS = {
-    "download_template": JobHandler(download_template, download_failed, wait_seconds=DOWNLOAD_WAIT_SECONDS),
+    "download_template": JobHandler(download_template, download_failed, wait_seconds=DOWNLOAD_WAIT_SECONDS,
+                                    on_progress=download_progress),
     "remove_template_image": JobHandler(remove_template_image, removal_failed),
 }

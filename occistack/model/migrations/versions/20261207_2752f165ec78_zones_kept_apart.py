@@ -16,7 +16,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = '2752f165ec78'
-down_revision = 'c4d81f2a9e57'
+down_revision = '4b5dc5299908'
 branch_labels = None
 depends_on = None
 
