@@ -53,6 +53,9 @@ def served(tmp_path_factory):
 def test_walkthrough_runs_verbatim(served):
     blocks = walkthrough_blocks()
     assert len(blocks) >= 7, "the walkthrough lost its steps"
+    # Issue 12: the walkthrough's link-less compute still works once the user owns a private
+    # network (it joins the zone's public network).
+    _create_private_network(served)
     outputs = []
     for block in blocks:
         script = "set -euo pipefail\n" + block.replace("127.0.0.1:6543", f"127.0.0.1:{served}")
@@ -66,6 +69,16 @@ def test_walkthrough_runs_verbatim(served):
                                     'X-OCCI-Attribute: occi.compute.state="active"']
     assert "Link: </storage/walkthrough-disk>" in link
     assert delete.strip().endswith("404")
+
+
+def _create_private_network(port: int) -> None:
+    body = "\n".join(['Category: network; scheme="http://schemas.ogf.org/occi/infrastructure#"; class="kind"',
+                      'Category: ipnetwork; scheme="http://schemas.ogf.org/occi/infrastructure/network#"; '
+                      'class="mixin"', 'X-OCCI-Attribute: occi.network.address="10.50.0.0/24"'])
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/network/", data=body.encode(), method="POST",
+                                     headers={"Content-Type": "text/plain", "Authorization": "Basic ZGVtbzpkZW1v"})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        assert answer.status == 201
 
 
 def _free_port() -> int:

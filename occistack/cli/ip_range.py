@@ -26,10 +26,16 @@ def ip_range_add(zone: str, purpose: str, pod: str | None, addresses: str, gatew
                  prefix_length: int | None, vlan: int | None) -> None:
     """Add an IP range."""
     first, last = split_range(addresses, "203.0.113.10-203.0.113.250")
-    created = run(lambda session, actor: admin.add_ip_range(
-        session, zone=zone, purpose=purpose, pod=pod, first=first, last=last, gateway=gateway,
-        prefix_length=prefix_length, vlan=vlan, actor=actor).id)
+    def add(session, actor):
+        ip_range = admin.add_ip_range(session, zone=zone, purpose=purpose, pod=pod, first=first, last=last,
+                                      gateway=gateway, prefix_length=prefix_length, vlan=vlan, actor=actor)
+        network = admin.zone_public_network(session, ip_range.zone_id) if purpose == "public" else None
+        return ip_range.id, network.id if network is not None else None
+
+    created, network_id = run(add)
     click.echo(f"added {purpose} IP range {first}-{last} to zone {zone} (id {created})")
+    if network_id is not None:
+        click.echo(f"its addresses are handed out on the zone's shared public network /network/{network_id}")
 
 
 @ip_range.command("list")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..orchestrator import admin
+from ..orchestrator import admin, default_networks
 from .base import OrderedGroup, document, json_option, print_rows, run
 
 
@@ -45,3 +45,17 @@ def project_delete(name: str) -> None:
     """Remove a project without users or resources (its quotas go with it)."""
     run(lambda session, actor: admin.remove_project(session, name, actor=actor))
     click.echo(f"removed project {name}")
+
+
+@project.command("default-network")
+@click.argument("name")
+@click.argument("network", required=False)
+@click.option("--zone", help="The zone whose default to clear (with no NETWORK), or to check NETWORK against.")
+def project_default_network(name: str, network: str | None, zone: str | None) -> None:
+    """Choose the network (its id, or /network/<id>) the project's computes created without a
+    network link join in that network's zone; with --zone and no NETWORK, clear that zone's
+    choice (they then join the zone's public network, or the project's only network)."""
+    defaults = run(lambda session, actor: default_networks.set_project_default_network(
+        session, project=name, zone=zone, network=network, actor=actor))
+    shown = ", ".join(f"{zone_name}: {location}" for zone_name, location in defaults.items()) or "none chosen"
+    click.echo(f"default networks of project {name}: {shown}")

@@ -62,3 +62,12 @@ def zone_delete(name: str) -> None:
     """Remove a zone that has nothing in it any more."""
     run(lambda session, actor: admin.remove_zone(session, name, actor=actor))
     click.echo(f"removed zone {name}")
+
+
+@zone.command("public-network")
+@click.argument("name")
+def zone_public_network(name: str) -> None:
+    """Give a zone its shared public network (a zone gets it with its first public IP range;
+    this is for zones whose ranges were added before)."""
+    network_id = run(lambda session, actor: admin.create_public_network(session, name, actor=actor).id)
+    click.echo(f"zone {name} has its shared public network /network/{network_id}")

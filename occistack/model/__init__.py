@@ -29,6 +29,7 @@ from .resources import (
     EntityMixin,
     Network,
     NetworkInterface,
+    ProjectDefaultNetwork,
     StorageLink,
     UserMixin,
     VirtualMachine,
@@ -41,7 +42,8 @@ __all__ = [
     "ENTITY_ID_LENGTH", "Entity", "EntityMixin", "EventRecord", "FederatedUser", "GuestVlan", "Host",
     "InventoryGeneration",
     "IpAllocation", "IpRange", "Job", "Network", "NetworkInterface", "OsTemplate", "TemplateCopy", "PhysicalNetwork", "Pod",
-    "Project", "QUOTA_RESOURCES", "Quota", "ROLES", "ROOT_DOMAIN_ID", "Region", "SecondaryStorage",
+    "Project", "ProjectDefaultNetwork", "QUOTA_RESOURCES", "Quota", "ROLES", "ROOT_DOMAIN_ID", "Region",
+    "SecondaryStorage",
     "ServiceOffering", "StorageLink", "StoragePool", "UsageRecord", "User", "UserMixin", "VirtualMachine",
     "VlanRange", "Volume", "Zone", "make_engine", "utcnow",
 ]

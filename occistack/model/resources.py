@@ -137,6 +137,18 @@ class Network(Entity):
     __mapper_args__ = {"polymorphic_identity": "network"}
 
 
+class ProjectDefaultNetwork(Base):
+    """The network a project's computes created without a network link join, in one zone: the
+    project's choice (its users' through OCCI, or the site administrator's). At most one per
+    project and zone; it goes with the network."""
+
+    __tablename__ = "project_default_networks"
+
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    zone_id: Mapped[int] = mapped_column(ForeignKey("zones.id", ondelete="CASCADE"), primary_key=True)
+    network_id: Mapped[str] = mapped_column(ForeignKey("networks.id", ondelete="CASCADE"), index=True)
+
+
 class NetworkInterface(Entity):
     """A networkinterface link: a VM's NIC on a network."""
 

@@ -28,6 +28,7 @@ from ..model.occi.templates import (
     SiteSchemes,
     affinity_group_mixin,
     availability_zone_mixin,
+    default_network_mixin,
     os_tpl_mixin,
     resource_tpl_mixin,
 )
@@ -130,7 +131,7 @@ class CatalogCache:
         schemes = self.schemes
         # The parent is published whether or not any project has a group yet: it is where a
         # client learns that the site places by affinity groups at all.
-        layer: list[Mixin] = [AFFINITY_GROUP]
+        layer: list[Mixin] = [AFFINITY_GROUP, default_network_mixin(schemes)]
         templates = list(session.scalars(select(OsTemplate).where(OsTemplate.project_id.is_(None), *_DEPLOYABLE)
                                          .order_by(OsTemplate.term)))
         zones = _ready_zones(session, [template.id for template in templates])

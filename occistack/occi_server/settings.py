@@ -15,6 +15,8 @@ class ServerSettings:
     auth_cache_seconds: float
     catalog_revalidate_seconds: float
     max_page_size: int
+    #: the OS template (its term) a compute created with no os_tpl mixin boots; None: refuse.
+    default_os_tpl: str | None = None
 
     @classmethod
     def from_ini(cls, settings: Mapping[str, Any]) -> ServerSettings:
@@ -28,7 +30,14 @@ class ServerSettings:
             auth_cache_seconds=float(settings.get("occistack.auth.cache_seconds", 60)),
             catalog_revalidate_seconds=float(settings.get("occistack.catalog.revalidate_seconds", 2)),
             max_page_size=int(settings.get("occistack.max_page_size", 1000)),
+            default_os_tpl=_os_tpl_term(settings.get("occistack.default_os_tpl")),
         )
+
+
+def _os_tpl_term(value: object) -> str | None:
+    """The term of the default OS template: ``debian-12``, or its whole mixin identifier."""
+    text = str(value or "").strip()
+    return text.rsplit("#", 1)[-1] or None if text else None
 
 
 def get_settings(registry) -> ServerSettings:

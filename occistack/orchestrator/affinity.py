@@ -105,3 +105,14 @@ def affinity_group_id_for(session: Session, project_id: int, name: str) -> int:
     if group_id is None:
         raise NotFound(f"no affinity group {name!r} in this project")
     return group_id
+
+
+def affinity_group_zone(session: Session, group_id: int) -> tuple[int | None, str]:
+    """The zone of the group's computes (None while it has none) and the group's name.
+
+    A group's host rule compares hosts, and hosts of two zones never meet, so a group holds the
+    computes of one zone, as CloudStack's groups do in effect: the zone of its first member."""
+    group = session.get(AffinityGroup, group_id)
+    zone_id = session.scalar(select(VirtualMachine.zone_id).where(VirtualMachine.affinity_group_id == group_id,
+                                                                  VirtualMachine.zone_id.is_not(None)).limit(1))
+    return zone_id, group.name if group is not None else str(group_id)

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
-from ..model import Network, NetworkInterface, OsTemplate, ServiceOffering, StorageLink, VirtualMachine
+from ..model import NetworkInterface, OsTemplate, ServiceOffering, StorageLink, VirtualMachine
 from ..model.direct_writes import insert_now
 from ..model.occi.crtp import CRTP_SCHEME
 from ..model.states import VM_TRANSITIONS, Event, VmState
 from .admin.template_copies import template_copy_in_zone
+from .affinity import affinity_group_zone
 from .bare_metal import bare_metal_action, deploy_bare_metal, is_bare_metal, refuse_links
 from .bare_metal import refuse_resize as refuse_bare_metal_resize
 from .caller import Caller
+from .default_networks import default_network as default_network_in_zone
 from .dispatch import Dispatcher, FirstCommand, Operation
 from .deletes import refuse_if_deleting, request_delete
 from .errors import Conflict, InvalidRequest, NotFound
@@ -23,12 +25,12 @@ from .events import record_event
 from .handlers.common import instance_name
 from .handlers.compute import deploy_arguments, deploy_command
 from .identifiers import new_entity_id
-from .networks import VISIBLE_NETWORKS, NicRequest, add_nic
+from .networks import NicRequest, add_nic, get_network
 from .quotas import check_quota
-from .storage import DiskRequest, add_storage_link
+from .storage import DiskRequest, add_storage_link, get_volume
 from .tags import resolve_tags
 from .transitions import action_operation, apply_event
-from .zones import zone_id_for
+from .zones import require_same_zone, zone_id_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +55,8 @@ class ComputeRequest:
     disks: tuple[DiskRequest, ...] = ()
     #: the affinity group (by id) whose host rules placement follows.
     affinity_group_id: int | None = None
-    #: with no NIC requested: join the only visible network, or refuse if there are several.
+    #: with no NIC requested: join the project's default network in the compute's zone
+    #: (default_networks.py), or refuse saying how to choose one.
     pick_network: bool = True
     #: what a bare-metal compute's node boots from (see bare_metal.py); None: the default.
     boot_device: str | None = None
@@ -92,7 +95,6 @@ def find_template(session: Session, caller: Caller, term: str) -> OsTemplate:
 #: Built once, as the other statements of a create: building one costs more than running it.
 _TEMPLATE_BY_TERM = select(OsTemplate).where(OsTemplate.term == bindparam("term"), or_(
     OsTemplate.project_id.is_(None), OsTemplate.project_id == bindparam("project")))
-_FIRST_VISIBLE_NETWORKS = VISIBLE_NETWORKS.order_by(Network.created_at, Network.id).limit(6)
 
 
 def deploy_compute(session: Session, caller: Caller, request: ComputeRequest, dispatcher: Dispatcher,
@@ -114,6 +116,7 @@ def deploy_compute(session: Session, caller: Caller, request: ComputeRequest, di
     if request.boot_device is not None:
         raise InvalidRequest("a boot device is chosen for bare-metal computes only; this compute's resource_tpl "
                              "places it on a virtual machine host")
+    zone_id = _zone_of_links(session, caller, request, zone_id)
     vm = VirtualMachine(
         id=new_entity_id(session, request.entity_id), project_id=caller.project_id, title=request.title,
         summary=request.summary, hostname=request.hostname or _hostname_from(request.title),
@@ -130,11 +133,16 @@ def deploy_compute(session: Session, caller: Caller, request: ComputeRequest, di
     # claimed last (see PlacementService.plan_vm).
     disk_gib = offering.disk_gib if offering and offering.disk_gib else template.size_gib
     planned = placement.plan_vm(session, vm, zone_id=zone_id, disk_gib=disk_gib)
+    if zone_id is None and vm.zone_id is not None:
+        # Placement decided the zone: a claim that has to choose again stays in it, with the
+        # default network chosen there.
+        planned = replace(planned, request=replace(planned.request, zone_id=vm.zone_id))
     copy = template_copy_in_zone(session, template, vm.zone_id)  # 409 unless the compute's zone has it
     insert_now(session, vm)
     # The default network stays referenced here: the session's identity map holds objects only
     # weakly, and add_nic finds it there instead of reading it again.
-    default_network = None if request.nics or not request.pick_network else _default_network(session, caller)
+    default_network = (None if request.nics or not request.pick_network
+                       else default_network_in_zone(session, caller, vm.zone_id))
     requested_nics = request.nics or ((NicRequest(network_id=default_network.id),) if default_network else ())
     nics = [add_nic(session, vm, nic, caller, interface=f"eth{index}") for index, nic in enumerate(requested_nics)]
     links = [add_storage_link(session, vm, disk, caller) for disk in request.disks]
@@ -255,15 +263,28 @@ def attach_nic(session: Session, caller: Caller, vm: VirtualMachine, request: Ni
     return nic
 
 
-def _default_network(session: Session, caller: Caller) -> Network | None:
-    """The one network the caller can use, if there is just one (a compute asked for without a
-    link gets it); None if there is none; Conflict if the caller must choose."""
-    candidates = session.scalars(_FIRST_VISIBLE_NETWORKS, {"project": caller.project_id}).all()
-    if len(candidates) > 1:
-        listed = ", ".join(f"/network/{network.id}" for network in candidates[:5])
-        raise Conflict("several networks are available, so the compute must be linked to one: add a Link to "
-                       f"one of {listed}")
-    return candidates[0] if candidates else None
+def _zone_of_links(session: Session, caller: Caller, request: ComputeRequest, zone_id: int | None) -> int | None:
+    """The compute's zone, decided once: its availability-zone mixin's (``zone_id``), else its
+    links', else its affinity group's members'; None leaves it to placement. Whatever it links
+    or joins must be in that zone (409 naming both zones otherwise)."""
+    for nic in request.nics:
+        network = get_network(session, caller, nic.network_id)
+        zone_id = _in_zone(session, zone_id, network.zone_id, f"network /network/{network.id}")
+    for disk in request.disks:
+        volume = get_volume(session, caller, disk.volume_id)
+        zone_id = _in_zone(session, zone_id, volume.zone_id, f"storage /storage/{volume.id}")
+    if request.affinity_group_id is not None:
+        group_zone, group_name = affinity_group_zone(session, request.affinity_group_id)
+        zone_id = _in_zone(session, zone_id, group_zone,
+                           f"affinity group {group_name!r}, which holds computes of one zone,")
+    return zone_id
+
+
+def _in_zone(session: Session, zone_id: int | None, thing_zone_id: int | None, what: str) -> int | None:
+    if zone_id is None:
+        return thing_zone_id
+    require_same_zone(session, zone_id, thing_zone_id, what)
+    return zone_id
 
 
 def _hostname_from(title: str | None) -> str | None:

@@ -27,7 +27,7 @@ from .identifiers import new_entity_id
 from .quotas import check_quota
 from .usage import open_usage
 from .transitions import apply_event
-from .zones import zone_id_for
+from .zones import require_same_zone, zone_id_for
 
 _ALLOCATION_ATTEMPTS = 8
 
@@ -190,6 +190,7 @@ def add_nic(session: Session, vm: VirtualMachine, request: NicRequest, caller: C
     refuse_if_deleting(network, f"network /network/{network.id}")
     if network.state in (NetworkState.DESTROYING, NetworkState.ERROR):
         raise Conflict(f"network /network/{network.id} is {network.state} and cannot take interfaces")
+    require_same_zone(session, vm.zone_id, network.zone_id, f"network /network/{network.id}")
     link_id = new_entity_id(session, request.link_id)
     if interface is None:
         used_interfaces = set(session.scalars(select(NetworkInterface.interface)
@@ -202,7 +203,8 @@ def add_nic(session: Session, vm: VirtualMachine, request: NicRequest, caller: C
             raise Conflict(f"the MAC address {request.mac} is already in use")
     ranges = public_ranges(session, network.zone_id or vm.zone_id) if network.public else []
     if ranges:
-        # A public network's addresses come from its zone's public ranges (floating IPs).
+        # A public network's addresses come from its own zone's public ranges (floating IPs),
+        # which is the compute's zone (checked above).
         check_quota(session, vm.project_id, public_ips=1)
         nic = _new_nic(link_id, vm, network, request, interface, address=None)
         allocation = allocate_public_address(session, ranges, nic, request.address)

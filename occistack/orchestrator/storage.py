@@ -18,7 +18,7 @@ from .events import record_event
 from .identifiers import new_entity_id
 from .quotas import check_quota
 from .transitions import apply_event
-from .zones import zone_id_for
+from .zones import require_same_zone, zone_id_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +40,9 @@ class DiskRequest:
 
 
 def get_volume(session: Session, caller: Caller, volume_id: str) -> Volume:
-    volume = session.scalar(select(Volume).where(Volume.id == volume_id, Volume.project_id == caller.project_id))
-    if volume is None:
+    # By primary key: a create reads its volumes once for their zone, and once more costs nothing.
+    volume = session.get(Volume, volume_id)
+    if volume is None or volume.project_id != caller.project_id:
         raise NotFound(f"no storage /storage/{volume_id}")
     return volume
 
@@ -111,6 +112,7 @@ def add_storage_link(session: Session, vm: VirtualMachine, request: DiskRequest,
     if volume.state not in (VolumeState.ONLINE, VolumeState.OFFLINE, VolumeState.CREATING):
         raise Conflict(f"storage /storage/{volume.id} is {VOLUME_TRANSITIONS.occi_state(volume.state)} "
                        "and cannot be attached")
+    require_same_zone(session, vm.zone_id, volume.zone_id, f"storage /storage/{volume.id}")
     attached_to = session.scalar(select(StorageLink.vm_id).where(StorageLink.volume_id == volume.id))
     if attached_to is not None:
         raise Conflict(f"storage /storage/{volume.id} is already linked to /compute/{attached_to}")

@@ -115,3 +115,28 @@ def test_a_disabled_zone_is_no_longer_offered(cloud):
     occistack("zone", "disable", "bologna")
     terms = {mixin["term"] for mixin in query_interface(application, "geneva")["mixins"]}
     assert "geneva" in terms and "bologna" not in terms
+
+
+def test_each_zone_gets_its_public_network_and_a_project_its_default(cloud):
+    """Issue 12: each zone's first public range gave it its shared public network (the cloud's
+    first is /network/public), which OCCI lists; the administrator chooses a project's default
+    network from the command line, only in the network's own zone."""
+    occistack, application = cloud
+    assert occistack.refused("zone", "public-network", "bologna") == \
+        "zone 'bologna' already has its public network /network/public-bologna"
+    client = TestApp(application, extra_environ={"HTTP_AUTHORIZATION": basic("bologna-user", "bologna-secret")})
+    text = {"Content-Type": "text/plain", "Accept": "text/plain"}
+    listed = client.get("/network/", headers=text).text
+    assert "/network/public\n" in listed + "\n" and "/network/public-bologna" in listed
+    # A private network of the project, made its default by the administrator.
+    network = client.post("/network/", "\n".join([f'Category: network; scheme="{INFRA}"; class="kind"',
+                                                  f'Category: bologna; scheme="{SITE}availability_zone#"; '
+                                                  'class="mixin"']), headers=text, status=201)
+    network_path = "/" + network.headers["Location"].split("/", 3)[3]
+    said = occistack("project", "default-network", "bologna-project", network_path).stdout
+    assert said.strip() == f"default networks of project bologna-project: bologna: {network_path}"
+    assert "Category: default;" in client.get(network_path, headers=text).text
+    assert occistack.refused("project", "default-network", "bologna-project", "/network/public", "--zone",
+                             "bologna") == "network /network/public is in zone geneva, not in zone bologna"
+    said = occistack("project", "default-network", "bologna-project", "--zone", "bologna").stdout
+    assert said.strip() == "default networks of project bologna-project: none chosen"

@@ -146,7 +146,7 @@ def test_unknown_paths_ids_and_actions_are_404(root, rack):
     error_of(root.get("/admin/zones/abc", status=404), 404)
     assert error_of(root.get("/admin/hosts/999999", status=404), 404) == "no host with id 999999"
     assert error_of(root.post(f"/admin/zones/{zone['id']}/actions/explode", status=404), 404) == \
-        "zones have no action 'explode'; their actions are: enable, disable"
+        "zones have no action 'explode'; their actions are: enable, disable, public-network"
 
 
 def test_methods_a_path_does_not_support_are_405_with_allow(root):

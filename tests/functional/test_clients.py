@@ -76,9 +76,9 @@ class RocciCli:
                 return identifier
         raise AssertionError(f"{kind_of_template}#{term} is not in the model")
 
-    def create_compute(self, os_tpl: str, resource_tpl: str, network: str) -> str:
+    def create_compute(self, os_tpl: str, resource_tpl: str, network: str | None) -> str:
         """`occi -a create -r compute -M os_tpl#… -M resource_tpl#… -t occi.core.title="My rOCCI VM"
-        -T user_data=… -T public_key=… -j /network/…`"""
+        -T user_data=… -T public_key=… -j /network/…` (without `-j` when ``network`` is None)"""
         compute_id, link_id = str(uuid.uuid4()), str(uuid.uuid4())
         body = "\n".join([
             self.category(INFRA + "compute", "kind"),
@@ -91,11 +91,12 @@ class RocciCli:
             'X-OCCI-Attribute: occi.compute.hostname="My rOCCI VM"',
             f'X-OCCI-Attribute: org.openstack.compute.user_data="{CLOUD_CONFIG}"',
             f'X-OCCI-Attribute: org.openstack.credentials.publickey.data="{SSH_KEY}"',
+        ] + ([
             # Link#to_string: the link kind's rOCCI-core default location, then its attributes
             f'Link: <{network}>;rel="{INFRA}network";self="/link/networkinterface/{link_id}";'
             f'category="{INFRA}networkinterface";occi.core.id="{link_id}";occi.core.target="{network}";'
             f'occi.core.source="/compute/{compute_id}"',
-        ])
+        ] if network is not None else []))
         response = self.client.post("/compute/", body, headers=self.WRITE)
         assert response.status_int in (200, 201, 202, 204)  # rOCCI-api's OK range
         # The new resource's location: Location, else X-OCCI-Location, else the uri-list body.
@@ -631,7 +632,7 @@ def im(client) -> InfrastructureManager:
 
 
 def private_network(client) -> str:
-    """A second network in the project besides the public one (IM's 409 case)."""
+    """A network of the project's own besides the shared public one (the ordinary use of issue 12)."""
     body = "\n".join([f'Category: network; scheme="{INFRA}"; class="kind"',
                       'Category: ipnetwork; scheme="http://schemas.ogf.org/occi/infrastructure/network#"; '
                       'class="mixin"', 'X-OCCI-Attribute: occi.network.address="10.20.0.0/24"'])
@@ -656,19 +657,20 @@ def test_im_creates_a_volume_and_waits_for_it(im):
     assert im.wait_volume_state(volume_id)
 
 
-def test_im_retries_a_409_with_network_links(im, client):
-    private = private_network(client)
+def test_im_creates_without_links_after_a_private_network(im, client):
+    """Issue 12: a user's own private network no longer makes the IM's link-less create a 409;
+    the compute joins the zone's public network (the project chose no default)."""
+    private_network(client)
     volume_id = im.create_volume(1, "im-disk")
     statuses, vm_id = im.launch("ubuntu-24.04", "small", [("vdb", volume_id)])
-    assert statuses == [409, 201]
+    assert statuses == [201]
     info = im.update_vm_info(vm_id)
     assert info["state"] == "active" and info["title"] == "im_userimage"
     assert (info["cores"], float(info["memory"]) * 1024) == ("1", 1024.0)
     link_to_public, addresses = info["nets"]
     assert link_to_public
-    assert sorted(is_public for _, _, is_public, _ in addresses) == [False, True]
+    assert [is_public for _, _, is_public, _ in addresses] == [True]
     assert {link.split("/")[1] for _, _, _, link in addresses} == {"networkinterface"}
-    assert any(address.startswith("10.20.0.") for _, address, _, _ in addresses), private
     [(link, storage, device)] = info["volumes"]
     assert link.startswith("/storagelink/im-") and storage == f"/storage/{volume_id}" and device == "/dev/vdb"
 
@@ -684,12 +686,13 @@ def test_im_drives_the_compute_lifecycle(im, client):
 def test_im_attaches_a_volume_and_adds_a_public_ip_later(im, client):
     private_network(client)
     statuses, vm_id = im.launch("cirros-0.6", "small", [])
+    assert statuses == [201]  # on the public network, the project's own network notwithstanding
     volume_id = im.create_volume(2, "im-disk-later")
     assert im.attach_volume(vm_id, volume_id, "vdc") in (200, 201)
     assert im.update_vm_info(vm_id)["volumes"][0][1:] == (f"/storage/{volume_id}", "/dev/vdc")
     assert im.add_public_ip(vm_id) in (200, 201)
     link_to_public, addresses = im.update_vm_info(vm_id)["nets"]
-    assert link_to_public and len(addresses) == 3
+    assert link_to_public and len(addresses) == 2
 
 
 def test_im_finalizes_by_detaching_deleting_and_cleaning_up(im):

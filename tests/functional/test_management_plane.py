@@ -173,8 +173,13 @@ def test_a_zone_mixin_puts_the_compute_in_that_zone(world, client):
     if vm_zone_exists(world):
         pytest.skip("zone2 exists already in this module's database")
     in_db(world, second_zone)
-    vm = entity_id(path_of(create(client, f'Category: zone2; scheme="{ZONES}"; class="mixin"',
-                                  "Link: </network/public>; rel=\"%snetwork\"" % INFRA).headers["Location"]))
+    zone2 = f'Category: zone2; scheme="{ZONES}"; class="mixin"'
+    # Issue 12: zone1's public network is no link for a zone2 compute (this test linked it once).
+    refused = create(client, zone2, "Link: </network/public>; rel=\"%snetwork\"" % INFRA, status=409)
+    assert "zone zone1" in refused.text and "zone zone2" in refused.text
+    network = path_of(client.post("/network/", "\n".join([
+        f'Category: network; scheme="{INFRA}"; class="kind"', zone2]), headers=TEXT, status=201).headers["Location"])
+    vm = entity_id(path_of(create(client, zone2, f'Link: <{network}>; rel="{INFRA}network"').headers["Location"]))
     with world.session_factory() as session:
         row = session.get(VirtualMachine, vm)
         assert session.get(Host, row.host_id).name == "host3"

@@ -10,6 +10,11 @@ from __future__ import annotations
 import uuid
 
 import pytest
+import transaction
+from sqlalchemy import update
+
+from occistack.model import Zone
+from occistack.model.session import get_tm_session
 
 from tests.conftest import basic
 from tests.functional.occi_face import (
@@ -251,13 +256,24 @@ def test_406_when_no_acceptable_rendering_exists(client, accept):
 
 # --- 409 ---------------------------------------------------------------------------------------
 
-def test_409_when_the_network_is_ambiguous(client, media):
-    # The public network and one of the project's own: which one the compute should join is
-    # for the client to say (IM then retries with a network Link).
-    client.post("/network/", f'Category: network; scheme="{INFRA}"; class="kind"', headers=ask("text/plain"),
-                status=201)
-    response = client.post("/compute/", COMPUTE, headers=ask(media), status=409)
-    assert_error(response, 409, media, "/network/public", "Link")
+def test_409_when_a_link_crosses_zones(world, client, media):
+    # Issue 12: this was the 409 of a link-less create once the project owned a network of its
+    # own (the compute now joins /network/public); a network of another zone is a 409 instead.
+    zone = f"elsewhere-{uuid.uuid4().hex[:6]}"
+    manager = transaction.TransactionManager(explicit=True)
+    with manager:
+        get_tm_session(world.session_factory, manager).add(Zone(name=zone, network_type="advanced"))
+    network = path_of(client.post("/network/", "\n".join([
+        f'Category: network; scheme="{INFRA}"; class="kind"',
+        f'Category: {zone}; scheme="http://occistack.local/occi/infrastructure/availability_zone#"; class="mixin"']),
+        headers=ask("text/plain"), status=201).headers["Location"])
+    with manager:
+        get_tm_session(world.session_factory, manager).execute(
+            update(Zone).where(Zone.name == zone).values(enabled=False))  # nothing else of the module lands there
+    zone1 = 'Category: zone1; scheme="http://occistack.local/occi/infrastructure/availability_zone#"; class="mixin"'
+    response = client.post("/compute/", COMPUTE + f'\n{zone1}\nLink: <{network}>; rel="{INFRA}network"',
+                           headers=ask(media), status=409)
+    assert_error(response, 409, media, network, f"zone {zone}", "zone zone1")
     assert client.get("/compute/", headers={"Accept": "text/plain"}).body == b""
 
 

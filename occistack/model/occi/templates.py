@@ -51,9 +51,31 @@ class SiteSchemes:
     def affinity_group(self) -> str:
         return self.base + "infrastructure/affinity_group#"
 
+    @property
+    def network(self) -> str:
+        return self.base + "infrastructure/network#"
+
+    @property
+    def default_network(self) -> str:
+        """The identifier of the mixin that marks a project's default network in its zone."""
+        return self.network + DEFAULT_NETWORK_TERM
+
     def user_mixins(self, user_name: str) -> str:
         """The scheme recommended to ``user_name`` for the mixins (tags) they define."""
         return f"{self.base}users/{user_name}/mixins#"
+
+
+#: The term of the default-network mixin (see default_network_mixin).
+DEFAULT_NETWORK_TERM = "default"
+
+
+def default_network_mixin(schemes: SiteSchemes) -> Mixin:
+    """Applied to a network, makes it the caller's project's default network in the network's
+    zone: where the project's computes created without a network link go. One per project and
+    zone: applying it to another network of the zone moves it there."""
+    return Mixin(schemes.network, DEFAULT_NETWORK_TERM,
+                 "The project's default network in its zone (for computes created without a network link)",
+                 applies=(NETWORK,), location="/default_network/")
 
 
 def os_tpl_mixin(scheme: str, term: str, title: str | None,

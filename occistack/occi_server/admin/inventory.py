@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from sqlalchemy.orm import object_session
+
 from ...model import Cluster, Pod, Region, Zone
 from ...orchestrator import admin
-from .support import AdminResource, actor, add_resource_views, by_id, fields, query_ref, read_body
+from .support import AdminResource, actor, add_resource_views, by_id, fields, query_ref, read_body, row_json
 
 REGION_FIELDS = fields("name!", "title")
 ZONE_FIELDS = fields("name!", "title", "network_type", "guest_cidr", "dns:texts", "region:ref", "enabled:boolean")
@@ -15,6 +17,17 @@ CLUSTER_FIELDS = fields("zone:ref", "pod:ref!", "name!", "hypervisor")
 def _enabling(enable, disable):
     """The actions of a row that is only switched on and off."""
     return {"enable": by_id(enable), "disable": by_id(disable)}
+
+
+def _zone_json(zone: Zone) -> dict:
+    network = admin.zone_public_network(object_session(zone), zone.id)
+    return row_json(zone, public_network=f"/network/{network.id}" if network is not None else None)
+
+
+def _create_public_network(request, zone_id: int) -> Zone:
+    """Give a zone whose public ranges predate its public network one (a new range brings it)."""
+    admin.create_public_network(request.dbsession, zone_id, actor=actor(request))
+    return admin.find_zone(request.dbsession, zone_id)
 
 
 RESOURCES = (
@@ -31,7 +44,8 @@ RESOURCES = (
         create=lambda request: admin.create_zone(request.dbsession, **read_body(request, ZONE_FIELDS),
                                                  actor=actor(request)),
         remove=by_id(admin.remove_zone),
-        actions=_enabling(admin.enable_zone, admin.disable_zone),
+        actions={**_enabling(admin.enable_zone, admin.disable_zone), "public-network": _create_public_network},
+        render=_zone_json,
     ),
     AdminResource(
         "pods", Pod, "pod",

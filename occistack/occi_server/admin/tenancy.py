@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import object_session
 
 from ...model import Account, Domain, Project, Quota, ServiceOffering, User
-from ...orchestrator import admin
+from ...orchestrator import admin, default_networks
 from ...orchestrator.errors import NotFound
 from .support import (
     AdminResource,
@@ -27,6 +28,21 @@ ACCOUNT_FIELDS = fields("name!", "domain:ref", "kind")
 PROJECT_FIELDS = fields("name!", "title", "domain:ref", "account:ref")
 USER_FIELDS = fields("name!", "password!", "project:ref!", "account:ref", "role")
 QUOTA_FIELDS = fields("project:ref!", "resource!", "limit:number!")
+DEFAULT_NETWORK_FIELDS = fields("zone:ref", "network")
+
+
+def _project_json(project: Project) -> dict:
+    # Where the project's computes created without a network link go, zone by zone.
+    return row_json(project, default_networks=default_networks.project_default_networks(object_session(project),
+                                                                                        project.id))
+
+
+def _set_default_network(request, project_id: int) -> Project:
+    """{"network": "/network/<id>"} makes it the default in its zone; {"zone": …} alone clears
+    the zone's choice."""
+    default_networks.set_project_default_network(request.dbsession, project=project_id,
+                                                  **read_body(request, DEFAULT_NETWORK_FIELDS), actor=actor(request))
+    return admin.find_project(request.dbsession, project_id)
 
 
 def _set_quota(request):
@@ -87,6 +103,8 @@ RESOURCES = (
         create=lambda request: admin.create_project(request.dbsession, **read_body(request, PROJECT_FIELDS),
                                                     actor=actor(request)),
         remove=by_id(admin.remove_project),
+        actions={"default-network": _set_default_network},
+        render=_project_json,
     ),
     AdminResource(
         "users", User, "user",

@@ -36,6 +36,8 @@ class Scope:
     placement: Any = None
     #: what presenting many entities of one request can share (their mixin tuples).
     memo: dict = field(default_factory=dict)
+    #: the site's default OS template term (occistack.default_os_tpl), if it has one.
+    default_os_tpl: str | None = None
 
 
 class KindHandler:

@@ -16,6 +16,7 @@ from ...orchestrator import compute as cases
 from ...orchestrator import networks as network_cases
 from ...orchestrator import storage as storage_cases
 from ...orchestrator import tags
+from ...orchestrator.errors import NotFound
 from ...renderings.ir import ResourceOut
 from ..errors import BadRequest, ConflictError, Forbidden
 from ..interpret import EntityInput, Mode, check_immutables, link_id_from
@@ -111,7 +112,7 @@ class ComputeHandler(KindHandler):
     # --- create ----------------------------------------------------------------------------------
 
     def create(self, scope: Scope, entity: EntityInput, entity_id: str | None) -> str:
-        template = _one_template(scope, entity)
+        template_term = _template_term(scope, entity)
         sizes = _sizes(entity, None)
         context = {field: entity.attributes.get(attribute)
                    for identifier, (attribute, field) in CONTEXT_MIXINS.items()
@@ -121,14 +122,20 @@ class ComputeHandler(KindHandler):
             request = link_request(scope, link)
             (nics if isinstance(request, network_cases.NicRequest) else disks).append(request)
         request = cases.ComputeRequest(
-            template_term=template.term, entity_id=entity_id or entity.given_id,
+            template_term=template_term, entity_id=entity_id or entity.given_id,
             title=entity.attributes.get("occi.core.title"), summary=entity.attributes.get("occi.core.summary"),
             hostname=entity.attributes.get("occi.compute.hostname"), share=entity.attributes.get("occi.compute.share"),
             zone_name=zone_term(entity), tags=tuple(m.identifier for m in entity.mixins if _is_tag(m)),
             affinity_group_id=_affinity_group_id(scope, entity), nics=tuple(nics), disks=tuple(disks),
             boot_device=entity.attributes.get(BOOT_DEVICE_ATTRIBUTE), **sizes, **context,
         )
-        vm = cases.deploy_compute(scope.session, scope.caller, request, scope.dispatcher, scope.placement)
+        try:
+            vm = cases.deploy_compute(scope.session, scope.caller, request, scope.dispatcher, scope.placement)
+        except NotFound as missing:
+            if entity.mixin_depending_on(infra.OS_TPL) or "OS template" not in str(missing):
+                raise
+            raise ConflictError(f"the site's default OS template {template_term!r} (occistack.default_os_tpl) "
+                                "is not available; name an os_tpl mixin instead (GET /os_tpl/ lists them)") from None
         return vm.id
 
     # --- update ----------------------------------------------------------------------------------
@@ -222,13 +229,17 @@ class ComputeHandler(KindHandler):
         cases.destroy_compute(scope.session, vm, scope.dispatcher, scope.caller)
 
 
-def _one_template(scope: Scope, entity: EntityInput) -> Mixin:
+def _template_term(scope: Scope, entity: EntityInput) -> str:
+    """The term of the OS template the compute boots: its os_tpl mixin's, else the site's
+    default (``occistack.default_os_tpl``, for clients that send the kind alone)."""
     chosen = entity.mixin_depending_on(infra.OS_TPL)
+    if not chosen and scope.default_os_tpl:
+        return scope.default_os_tpl
     if not chosen:
         examples = [m.term for m in scope.registry.mixins() if m.depends_on(infra.OS_TPL)][:5]
         raise BadRequest("a compute needs an os_tpl mixin naming its OS template"
                          + (f", e.g. {', '.join(examples)}" if examples else "") + "; GET /os_tpl/ lists them")
-    return chosen[0]
+    return chosen[0].term
 
 
 def _sizes(entity: EntityInput, vm) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import select, true
 
 from ...model import reads
+from ...orchestrator import default_networks
 from ...model.occi import Mixin
 from ...model.occi import infrastructure as infra
 from ...model.occi.templates import AFFINITY_GROUP, AVAILABILITY_ZONE
@@ -46,6 +47,10 @@ def members(scope: Scope, mixin: Mixin) -> list[tuple[str, str]]:
         group = (select(groups.c.id).where(groups.c.project_id == project, groups.c.name == mixin.term)
                  .scalar_subquery())
         return _computes(scope, reads.vms.c.affinity_group_id == group)
+    if mixin.identifier == scope.schemes.default_network and not mixin.user_defined:
+        chosen = default_networks.default_network_ids(session, project)
+        return [("network", entity_id) for entity_id in reads.ids_of_kind_where(
+            session, "network", project, reads.networks.c.id.in_(chosen))] if chosen else []
     if mixin == infra.IPNETWORK:
         return [("network", entity_id) for entity_id in
                 reads.ids_of_kind_where(session, "network", project, reads.networks.c.address.is_not(None))]

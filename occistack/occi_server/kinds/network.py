@@ -8,6 +8,7 @@ from ...model.occi import Action, Category, Mixin
 from ...model.occi import infrastructure as infra
 from ...model.occi.templates import AVAILABILITY_ZONE
 from ...model.states import NETWORK_TRANSITIONS, Event, IllegalTransition
+from ...orchestrator import default_networks
 from ...orchestrator import networks as cases
 from ...orchestrator import tags
 from ...renderings.ir import ResourceOut
@@ -45,6 +46,8 @@ class NetworkHandler(KindHandler):
                                "occi.network.allocation": row.allocation or "dynamic"})
         if row.zone_name:
             mixins.append(category(scope.registry, scope.schemes.availability_zone + row.zone_name))
+        if row.id in _default_ids(scope):
+            mixins.append(category(scope.registry, scope.schemes.default_network))
         mixins.extend(category(scope.registry, tag) for tag in loaded.tags.get(row.id, []))
         return ResourceOut(location=f"/network/{row.id}", kind=infra.NETWORK, mixins=tuple(mixins),
                            attributes=drop_none(attributes),
@@ -55,7 +58,8 @@ class NetworkHandler(KindHandler):
 
     def create(self, scope: Scope, entity: EntityInput, entity_id: str | None) -> str:
         for mixin in entity.mixins:
-            if not (mixin.user_defined or mixin == infra.IPNETWORK or mixin.depends_on(AVAILABILITY_ZONE)):
+            if not (mixin.user_defined or mixin == infra.IPNETWORK or mixin.depends_on(AVAILABILITY_ZONE)
+                    or _is_default(scope, mixin)):
                 raise Forbidden(f"the mixin {mixin.identifier} does not apply to a network")
         fields = {field: entity.attributes[name] for name, field in _FIELDS.items() if name in entity.attributes}
         request = cases.NetworkRequest(
@@ -63,6 +67,8 @@ class NetworkHandler(KindHandler):
             summary=entity.attributes.get("occi.core.summary"), zone_name=zone_term(entity), **fields)
         network = cases.create_network(scope.session, scope.caller, request, scope.dispatcher)
         tags.tag_all(scope.session, scope.caller, [m.identifier for m in entity.mixins if m.user_defined], network.id)
+        if any(_is_default(scope, mixin) for mixin in entity.mixins):
+            default_networks.make_default_network(scope.session, scope.caller.project_id, network)
         return network.id
 
     def update(self, scope: Scope, entity_id: str, entity: EntityInput, mode: Mode) -> None:
@@ -71,14 +77,22 @@ class NetworkHandler(KindHandler):
         check_immutables(entity, current.attributes)
         current_ids = {mixin.identifier for mixin in current.mixins}
         for mixin in entity.mixins:
-            if mixin.identifier not in current_ids and not (mixin.user_defined or mixin == infra.IPNETWORK):
+            if mixin.identifier not in current_ids and not (mixin.user_defined or mixin == infra.IPNETWORK
+                                                            or _is_default(scope, mixin)):
                 raise Forbidden(f"the mixin {mixin.identifier} cannot be added to an existing network")
         changes: dict[str, Any] = {field: entity.attributes[name] for name, field in _FIELDS.items()
                                    if name in entity.attributes}
         for name, column in (("occi.core.title", "title"), ("occi.core.summary", "summary")):
             if name in entity.attributes or mode is Mode.REPLACE:
                 changes[column] = entity.attributes.get(name)
-        cases.update_network(scope.session, network, changes)
+        if changes:
+            # (A shared network takes no changes, but the caller may tag it or make it the default.)
+            cases.update_network(scope.session, network, changes)
+        wants_default = any(_is_default(scope, mixin) for mixin in entity.mixins)
+        if wants_default:
+            default_networks.make_default_network(scope.session, scope.caller.project_id, network)
+        elif mode is Mode.REPLACE:
+            default_networks.unmake_default_network(scope.session, scope.caller.project_id, network)
         user_tags = [m.identifier for m in entity.mixins if m.user_defined]
         if mode is Mode.REPLACE:
             tags.set_user_tags(scope.session, scope.caller, entity_id, user_tags)
@@ -88,6 +102,9 @@ class NetworkHandler(KindHandler):
     def remove_mixin(self, scope: Scope, entity_id: str, mixin: Mixin) -> None:
         if mixin.user_defined:
             tags.untag(scope.session, scope.caller, mixin.identifier, [entity_id])
+        elif _is_default(scope, mixin):
+            default_networks.unmake_default_network(scope.session, scope.caller.project_id,
+                                                    cases.get_network(scope.session, scope.caller, entity_id))
         elif mixin == infra.IPNETWORK:
             cases.update_network(scope.session, cases.get_network(scope.session, scope.caller, entity_id),
                                  {"address": None, "gateway": None, "allocation": None})
@@ -105,3 +122,16 @@ class NetworkHandler(KindHandler):
     def delete(self, scope: Scope, entity_id: str) -> None:
         cases.destroy_network(scope.session, cases.get_network(scope.session, scope.caller, entity_id),
                               scope.dispatcher, scope.caller)
+
+
+def _is_default(scope: Scope, mixin: Mixin) -> bool:
+    return not mixin.user_defined and mixin.identifier == scope.schemes.default_network
+
+
+def _default_ids(scope: Scope) -> set[str]:
+    """The caller's project's default networks, read once per request."""
+    found = scope.memo.get("default networks")
+    if found is None:
+        found = scope.memo["default networks"] = default_networks.default_network_ids(scope.session,
+                                                                                      scope.caller.project_id)
+    return found

@@ -24,7 +24,8 @@ def scope(request) -> Scope:
     registry = request.registry
     return Scope(session=request.dbsession, caller=request.caller, registry=request.occi_registry,
                  dispatcher=registry["occistack.dispatcher"], schemes=get_settings(registry).schemes,
-                 script_name=request.script_name, placement=registry["occistack.placement"])
+                 script_name=request.script_name, placement=registry["occistack.placement"],
+                 default_os_tpl=get_settings(registry).default_os_tpl)
 
 
 def renderer(request) -> Renderer:

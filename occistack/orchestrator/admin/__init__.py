@@ -55,6 +55,7 @@ from .networks import (
     remove_vlan_range,
     vlan_bounds,
 )
+from .public_networks import FIRST_PUBLIC_NETWORK, create_public_network, zone_public_network
 from .offerings import ARCHITECTURES, create_offering, list_offerings, remove_offering
 from .pods import (
     HYPERVISORS,
@@ -137,4 +138,5 @@ __all__ = [
     "remove_cluster", "remove_domain", "remove_host", "remove_ip_range", "remove_offering",
     "remove_physical_network", "remove_pod", "remove_project", "remove_region", "remove_secondary_storage",
     "remove_storage_pool", "remove_user", "remove_vlan_range", "remove_zone", "set_host_bmc", "set_quota", "vlan_bounds",
+    "FIRST_PUBLIC_NETWORK", "create_public_network", "zone_public_network",
 ]

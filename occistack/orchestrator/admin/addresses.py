@@ -18,6 +18,7 @@ from ...model import IpAllocation, IpRange, Pod, Zone
 from ..errors import Conflict, InvalidRequest
 from .common import SYSTEM, Actor, Ref, check_choice, check_whole, count, find_row, record_change, refuse_if_used
 from .lookup import find_pod, find_zone
+from .public_networks import give_zone_public_network, release_zone_public_network
 
 PURPOSES = ("public", "management")
 #: RFC 1123 host names, no longer than the address columns (64).
@@ -115,7 +116,10 @@ def add_ip_range(session: Session, *, zone: Ref | None = None, purpose: str, fir
     router = ipv4_address("the gateway", gateway)
     network = IPv4Network(f"{router}/{prefix}", strict=False)
     gateway_of("range", gateway, network)
-    return _add_range(session, the_zone, None, "public", first, last, router, network, vlan, actor)
+    ip_range = _add_range(session, the_zone, None, "public", first, last, router, network, vlan, actor)
+    # A zone's addresses are handed out on its own public network only; its first range brings it.
+    give_zone_public_network(session, the_zone, ip_range, actor)
+    return ip_range
 
 
 def add_management_range(session: Session, pod: Pod, first: str, last: str, *, gateway: str | None = None,
@@ -172,6 +176,8 @@ def remove_ip_range(session: Session, range_id: int, *, actor: Actor = SYSTEM) -
     refuse_if_used(label, {"allocated address": count(session, IpAllocation, IpAllocation.range_id == ip_range.id)})
     session.delete(ip_range)
     session.flush()
+    if ip_range.purpose == "public":
+        release_zone_public_network(session, ip_range.zone_id, actor)
     record_change(session, actor, "ip_range.remove", "ip_range", range_id, label)
 
 
