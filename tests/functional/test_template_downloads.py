@@ -80,7 +80,7 @@ class ImageServer:
 
 def _second_zone(session) -> None:
     """zone2: a pod, a cluster, a host (its in-process agent starts with the server), primary
-    storage and its own secondary storage."""
+    storage, its own secondary storage and a public IP range."""
     admin.create_zone(session, name="zone2", guest_cidr="10.3.0.0/16")
     admin.create_pod(session, zone="zone2", name="pod2", cidr="10.0.2.0/24", gateway="10.0.2.1")
     admin.create_cluster(session, zone="zone2", pod="pod2", name="cluster2")
@@ -90,6 +90,9 @@ def _second_zone(session) -> None:
                            protocol="filesystem", path="/srv/primary2", capacity_gib=500)
     admin.add_secondary_storage(session, zone="zone2", name="secondary2", url="nfs://10.0.2.5/export/secondary",
                                 capacity_gib=100)
+    # Its public range gives it a shared public network, which a compute created without links joins.
+    admin.add_ip_range(session, zone="zone2", purpose="public", first="198.51.100.10", last="198.51.100.50",
+                       gateway="198.51.100.1", prefix_length=24)
     name = "root"
     project = Project(name="admins")
     session.add(project)
