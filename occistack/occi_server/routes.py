@@ -57,7 +57,8 @@ ADMIN_RESOURCES = ("regions", "zones", "physical-networks", "pods", "clusters", 
                    "secondary-storage", "ip-ranges", "offerings", "templates", "domains", "accounts", "projects",
                    "users", "quotas", "affinity-groups")
 #: Resources whose rows change state: POST /admin/<resource>/{id}/actions/{action}.
-ADMIN_RESOURCES_WITH_ACTIONS = ("zones", "pods", "clusters", "hosts", "storage-pools", "secondary-storage")
+ADMIN_RESOURCES_WITH_ACTIONS = ("zones", "pods", "clusters", "hosts", "storage-pools", "secondary-storage",
+                                "users")
 
 
 def admin_route_name(resource: str, part: str = "") -> str:

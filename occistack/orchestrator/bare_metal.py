@@ -142,8 +142,10 @@ def bare_metal_action(session: Session, vm: VirtualMachine, action: str, method:
 
 def destroy_bare_metal(session: Session, vm: VirtualMachine, dispatcher: Dispatcher) -> None:
     apply_event(session, vm, VM_TRANSITIONS, Event.DESTROY)
-    dispatcher.submit(session, Operation("destroy_bare_metal", vm.id))
-    record_event(session, "vm.destroy", "scheduled", "compute", vm.id, project_id=vm.project_id)
+    job = dispatcher.submit(session, Operation("destroy_bare_metal", vm.id))
+    record_event(session, "vm.destroy", "scheduled", "compute", vm.id, project_id=vm.project_id,
+                 job_id=getattr(job, "id", None), description=f"delete of bare-metal compute {vm.title or vm.id} "
+                                                              "requested")
 
 
 def _tags(text: str | None) -> frozenset[str]:

@@ -103,7 +103,17 @@ from .templates import (
     normalise_checksum,
     register_template,
 )
-from .users import clear_quota, create_user, list_quotas, list_users, remove_user, set_quota
+from .users import (
+    DEFAULT_PASSWORD_MIN_LENGTH,
+    clear_quota,
+    create_user,
+    list_quotas,
+    list_users,
+    password_min_length_of,
+    remove_user,
+    set_quota,
+    set_user_password,
+)
 from .zones import (
     NETWORK_TYPES,
     create_region,
@@ -135,4 +145,5 @@ __all__ = [
     "remove_cluster", "remove_domain", "remove_host", "remove_ip_range", "remove_offering",
     "remove_physical_network", "remove_pod", "remove_project", "remove_region", "remove_secondary_storage",
     "remove_storage_pool", "remove_user", "remove_vlan_range", "remove_zone", "set_host_bmc", "set_quota", "vlan_bounds",
+    "DEFAULT_PASSWORD_MIN_LENGTH", "password_min_length_of", "set_user_password",
 ]

@@ -23,7 +23,8 @@ def create_network(ctx: StepContext) -> Outcome:
         apply_event(ctx.session, network, NETWORK_TRANSITIONS, Event.SUCCEEDED)
         record_event(ctx.session, "network.create", "completed", "network", network.id,
                      project_id=network.project_id, job_id=ctx.job.id,
-                     description=f"VLAN {network.vlan}" if network.vlan is not None else None)
+                     description=f"network {network.title or network.id} created"
+                                 + (f" on VLAN {network.vlan}" if network.vlan is not None else ""))
     return Outcome.DONE
 
 
@@ -31,7 +32,8 @@ def delete_network(ctx: StepContext) -> Outcome:
     network = ctx.session.get(Network, ctx.job.entity_id)
     if network is not None:
         record_event(ctx.session, "network.delete", "completed", "network", network.id,
-                     project_id=network.project_id, job_id=ctx.job.id)
+                     project_id=network.project_id, job_id=ctx.job.id,
+                     description=f"network {network.title or network.id} deleted")
         delete_entities(ctx.session, [network.id])
     return Outcome.DONE
 
