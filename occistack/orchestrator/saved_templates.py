@@ -27,7 +27,8 @@ def delete_saved_template(session: Session, caller: Caller, term: str, dispatche
         raise NotFound(f"you have no OS template {term!r}; GET /os_tpl/ lists the templates you can use")
     if template.project_id is None:
         raise NotPermitted(f"OS template {term!r} is one of the site's public templates: only the site "
-                           "administrator removes it; you can remove the templates your project saved")
+                           "administrator removes it; you can remove user-defined mixins and the templates your "
+                           "project saved")
     users = list(session.scalars(select(VirtualMachine.id).where(VirtualMachine.template_id == template.id)
                                  .order_by(VirtualMachine.id).limit(5)))
     if users:
