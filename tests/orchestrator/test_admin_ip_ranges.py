@@ -74,6 +74,10 @@ def test_a_public_range_stays_out_of_every_pods_management_subnet(session):
                                gateway="10.0.1.254", prefix_length=24)
     admin.add_ip_range(session, first="10.0.2.100", last="10.0.2.120", zone="z2", purpose="public",
                        gateway="10.0.2.254", prefix_length=24)
+    # ... and a pod cannot take a subnet with public addresses in it either.
+    with pytest.raises(Conflict, match="the pod CIDR 10.0.2.0/24 contains the public IP range "
+                                       "10.0.2.100-10.0.2.120; a management subnet holds no public addresses"):
+        admin.create_pod(session, zone="z1", name="p2", cidr="10.0.2.0/24", gateway="10.0.2.1")
 
 
 def test_a_management_range_takes_its_pods_subnet(session):
