@@ -152,6 +152,9 @@ def test_an_unknown_template_or_attribute_in_a_create_is_a_bad_request(client):
            "the templates" in refused.text
     refused = create_vm(client, attribute("occi.compute.wings", 2), status=400)
     assert "unknown attribute occi.compute.wings for a compute" in refused.text
+    refused = create_vm(client, f'Link: </network/public>; rel="{INFRA}network"; occi.networkinterface.wings="2"',
+                        status=400)
+    assert "unknown attribute occi.networkinterface.wings for a networkinterface" in refused.text
     # On an existing compute, an unknown attribute is still a 404 (GFD.185: nothing of that name).
     vm = vm_path(client)
     client.post(vm, 'X-OCCI-Attribute: occi.compute.wings=2', headers=TEXT, status=404)
