@@ -2,7 +2,10 @@
 
 Status codes follow the 1.1 table the real clients were written against (GFD.185 §3.6.8):
 an unknown kind, mixin, action or attribute is 404; a mixin that does not apply, or a change to
-an immutable attribute, is 403; anything else malformed is 400.
+an immutable attribute, is 403; anything else malformed is 400. One exception: a create that
+names an OS or resource template the site does not offer, or an attribute no kind or mixin of
+it defines, is a malformed request (400) -- nothing the client addressed is missing, it asked
+for something that cannot be made (issue 12).
 """
 
 from __future__ import annotations
@@ -63,7 +66,7 @@ def entity_input(ir: RenderingIR, registry: Registry, expected: Kind, mode: Mode
     """Validate one entity rendering. ``current_mixins`` (at update) are the entity's mixins,
     whose attributes a partial update may set without naming the mixin again."""
     kind = _kind(ir, registry, expected, mode)
-    mixins = mixins_of(ir.mixins, registry, kind)
+    mixins = mixins_of(ir.mixins, registry, kind, creating=mode is Mode.CREATE)
     for category in ir.categories:
         if category.cls == "action":
             raise BadRequest(f"an entity rendering cannot carry the action {category.identifier}; "
@@ -75,8 +78,9 @@ def entity_input(ir: RenderingIR, registry: Registry, expected: Kind, mode: Mode
     for name, raw in ir.attributes.items():
         definition = definitions.get(name)
         if definition is None:
-            raise NotFoundError(f"unknown attribute {name} for a {kind.term}" + _with_mixins(mixins)
-                                + "; GET /-/ lists the attributes of every kind and mixin")
+            unknown = BadRequest if mode is Mode.CREATE else NotFoundError
+            raise unknown(f"unknown attribute {name} for a {kind.term}" + _with_mixins(mixins)
+                          + "; GET /-/ lists the attributes of every kind and mixin")
         value = definition.coerce(raw)
         if definition.mutable:
             attributes[name] = value
@@ -109,13 +113,18 @@ def check_immutables(entity: EntityInput, current: dict[str, Any]) -> None:
             raise Forbidden(f"{name} cannot be set by a client")
 
 
-def mixins_of(categories: tuple[CategoryIR, ...], registry: Registry, kind: Kind) -> tuple[Mixin, ...]:
+def mixins_of(categories: tuple[CategoryIR, ...], registry: Registry, kind: Kind,
+              creating: bool = False) -> tuple[Mixin, ...]:
     mixins: list[Mixin] = []
     for category in categories:
         mixin = registry.mixin(category.identifier)
         if mixin is None:
             if registry.get(category.identifier) is not None:
                 raise BadRequest(f"{category.identifier} is not a mixin")
+            template = _template_scheme(category.scheme, registry) if creating else None
+            if template is not None:
+                raise BadRequest(f"unknown {template} {category.identifier}: this site offers no such template; "
+                                 f"GET /{template}/ or /-/ lists the templates")
             raise NotFoundError(f"unknown mixin {category.identifier}; GET /-/ lists the mixins")
         if not mixin.applies_to(kind):
             raise Forbidden(f"the mixin {mixin.identifier} does not apply to a {kind.term}")
@@ -223,6 +232,16 @@ def _kind(ir: RenderingIR, registry: Registry, expected: Kind, mode: Mode) -> Ki
             raise BadRequest(f"this location holds {expected.term} entities, not {kind.term}{where}")
         raise BadRequest(f"the kind of an entity cannot change (it is {expected.identifier})")
     return kind
+
+
+def _template_scheme(scheme: str, registry: Registry) -> str | None:
+    """"os_tpl" or "resource_tpl" when ``scheme`` is the scheme of the site's OS or resource
+    templates (those of the mixins that depend on os_tpl or resource_tpl)."""
+    for parent, name in ((infra.OS_TPL, "os_tpl"), (infra.RESOURCE_TPL, "resource_tpl")):
+        if scheme.endswith(f"/{name}#") or any(mixin.scheme == scheme and mixin.depends_on(parent)
+                                               for mixin in registry.mixins()):
+            return name
+    return None
 
 
 def _with_implied_mixins(mixins: tuple[Mixin, ...], attributes: dict, kind: Kind,

@@ -58,7 +58,7 @@ ADMIN_RESOURCES = ("regions", "zones", "physical-networks", "pods", "clusters", 
                    "users", "quotas", "affinity-groups")
 #: Resources whose rows change state: POST /admin/<resource>/{id}/actions/{action}.
 ADMIN_RESOURCES_WITH_ACTIONS = ("zones", "pods", "clusters", "hosts", "storage-pools", "secondary-storage",
-                                "templates", "projects")
+                                "templates", "projects", "users")
 
 
 def admin_route_name(resource: str, part: str = "") -> str:

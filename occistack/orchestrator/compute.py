@@ -82,7 +82,8 @@ def get_compute(session: Session, caller: Caller, vm_id: str) -> VirtualMachine:
 def find_template(session: Session, caller: Caller, term: str) -> OsTemplate:
     template = session.scalar(_TEMPLATE_BY_TERM, {"term": term, "project": caller.project_id})
     if template is None:
-        raise NotFound(f"no OS template {term!r}; GET /os_tpl/ or /-/ lists the templates")
+        # A create naming a template it cannot use is malformed (400), not a missing resource.
+        raise InvalidRequest(f"no OS template {term!r}; GET /os_tpl/ or /-/ lists the templates")
     if template.format != "template":
         # An ISO boots an installer or a rescue system; it is no disk to make a compute from.
         raise InvalidRequest(f"{term!r} is an ISO image, not an OS template: a compute cannot be deployed from it; "
@@ -107,8 +108,12 @@ def deploy_compute(session: Session, caller: Caller, request: ComputeRequest, di
         raise InvalidRequest(f"OS template {template.term!r} needs at least {template.min_cores} cores")
     if request.memory_gib < template.min_memory_gib:
         raise InvalidRequest(f"OS template {template.term!r} needs at least {template.min_memory_gib:g} GiB of memory")
-    check_quota(session, caller.project_id, vms=1, cores=request.cores, memory_gib=request.memory_gib)
     offering = _offering(session, request.resource_tpl)
+    # A root disk is storage of the project's as a volume is (a bare-metal node's disks are not the cloud's).
+    root_gib = 0.0 if is_bare_metal(offering) else (offering.disk_gib if offering and offering.disk_gib
+                                                     else template.size_gib)
+    check_quota(session, caller.project_id, vms=1, cores=request.cores, memory_gib=request.memory_gib,
+                storage_gib=root_gib)
     zone_id = zone_id_for(session, request.zone_name) if request.zone_name is not None else None
     if is_bare_metal(offering):
         return deploy_bare_metal(session, caller, request, template, offering, zone_id, dispatcher, placement,
@@ -131,8 +136,7 @@ def deploy_compute(session: Session, caller: Caller, request: ComputeRequest, di
     vm.instance_name = instance_name(vm)
     # Planned before the row is written, so that its host and pool go into the same INSERT;
     # claimed last (see PlacementService.plan_vm).
-    disk_gib = offering.disk_gib if offering and offering.disk_gib else template.size_gib
-    planned = placement.plan_vm(session, vm, zone_id=zone_id, disk_gib=disk_gib)
+    planned = placement.plan_vm(session, vm, zone_id=zone_id, disk_gib=root_gib)
     if zone_id is None and vm.zone_id is not None:
         # Placement decided the zone: a claim that has to choose again stays in it, with the
         # default network chosen there.
@@ -154,7 +158,9 @@ def deploy_compute(session: Session, caller: Caller, request: ComputeRequest, di
     job = dispatcher.submit_waiting(session, Operation("deploy_vm", vm.id, deploy_arguments(vm, template, nics, links)),
                                     [FirstCommand(vm.host_id, "deploy_guest", command)], caller)
     record_event(session, "vm.deploy", "scheduled", "compute", vm.id, caller=caller,
-                 job_id=getattr(job, "id", None))
+                 job_id=getattr(job, "id", None),
+                 description=f"compute {vm.title or vm.id} requested: {vm.cores} cores, {vm.memory_gib:g} GiB, "
+                             f"OS template {template.term}")
     return vm
 
 
@@ -239,8 +245,9 @@ def destroy_compute(session: Session, vm: VirtualMachine, dispatcher: Dispatcher
         return
     operation = "destroy_bare_metal" if vm.bare_metal else "destroy_vm"
     job = dispatcher.submit(session, Operation(operation, vm.id), caller)
+    kind = "bare-metal compute" if vm.bare_metal else "compute"
     record_event(session, "vm.destroy", "scheduled", "compute", vm.id, caller=caller, project_id=vm.project_id,
-                 job_id=getattr(job, "id", None))
+                 job_id=getattr(job, "id", None), description=f"delete of {kind} {vm.title or vm.id} requested")
 
 
 def _nics_of(session: Session, vm_id: str) -> list[NetworkInterface]:

@@ -39,3 +39,23 @@ class Dispatcher(Protocol):
 
     def submit_waiting(self, session: Session, operation: Operation, commands: list[FirstCommand], caller=None):
         """Submit with the first step's agent commands written at once (see jobs.py)."""
+
+
+class OnBehalfOf:
+    """A dispatcher whose operations carry ``caller`` unless the use case names another: the
+    jobs a user's request starts are that user's, so the events their handlers write name the
+    user (see events.record_event), not "system". Faces wrap their dispatcher in one per
+    request; the use cases need not pass the caller to every submit."""
+
+    def __init__(self, dispatcher: Dispatcher, caller) -> None:
+        self.dispatcher, self.caller = dispatcher, caller
+
+    def submit(self, session: Session, operation: Operation, caller=None, *args, **options):
+        return self.dispatcher.submit(session, operation, caller or self.caller, *args, **options)
+
+    def submit_waiting(self, session: Session, operation: Operation, commands: list[FirstCommand], caller=None,
+                       *args, **options):
+        return self.dispatcher.submit_waiting(session, operation, commands, caller or self.caller, *args, **options)
+
+    def __getattr__(self, name: str):
+        return getattr(self.dispatcher, name)

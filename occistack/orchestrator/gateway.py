@@ -109,7 +109,8 @@ def heartbeat(session: Session, message: Heartbeat) -> Accepted:
     host = _host(session, message.host_id)
     if host.status != HostStatus.UP:
         move_host_status(session, host, HostEvent.HEARTBEAT)
-        record_event(session, "host.reconnect", "completed", "host", host.id, actor=f"agent:{host.name}")
+        record_event(session, "host.reconnect", "completed", "host", host.id, actor=f"agent:{host.name}",
+                     description=f"the agent of host {host.name} is connected again")
     host.last_heartbeat = utcnow()
     if message.guests is not None:
         reconcile_host(session, host.id, host.name, message.guests)

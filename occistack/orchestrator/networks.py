@@ -90,7 +90,9 @@ def create_network(session: Session, caller: Caller, request: NetworkRequest, di
     elif request.vlan is not None:
         raise Conflict("the cloud has no zone to take a VLAN from; leave occi.network.vlan out")
     dispatcher.submit(session, Operation("create_network", network.id), caller)
-    record_event(session, "network.create", "scheduled", "network", network.id, caller=caller)
+    record_event(session, "network.create", "scheduled", "network", network.id, caller=caller,
+                 description=f"network {network.title or network.id} requested"
+                             + (f" ({network.address})" if network.address else ""))
     return network
 
 
@@ -233,7 +235,9 @@ def _new_nic(link_id: str, vm: VirtualMachine, network: Network, request: NicReq
         id=link_id, project_id=vm.project_id, title=request.title, vm_id=vm.id, network_id=network.id,
         interface=interface, mac=(request.mac or random_mac()).lower(), state=LinkState.ATTACHING,
         address=address, gateway=network.gateway,
-        allocation=network.allocation if (network.address or network.public) else None,
+        # An address the client chose is static, whatever the network hands out by itself.
+        allocation=("static" if request.address else network.allocation) if (network.address or network.public)
+        else None,
     )
 
 

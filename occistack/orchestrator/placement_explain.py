@@ -46,7 +46,43 @@ def explain_no_capacity(request: PlacementRequest, topology: Topology, avoid: Av
                 tally.name(f"none of the affinity group's hosts is in zone {zone.name!r}"
                            if request.affinity_host_ids else f"zone {zone.name!r} has no hosts")
     causes = tally.causes()
+    never = _larger_than_any_host(request, topology, zone_ids)
+    if never is not None:
+        return never, (never.partition(": ")[2],)
     return f"{_headline(request, topology)}: {', '.join(causes)}", causes
+
+
+def _larger_than_any_host(request: PlacementRequest, topology: Topology, zone_ids) -> str | None:
+    """When no host of the hypervisor in the zones concerned could take the VM even empty, the
+    answer is not "too full" (wait, or ask the site for room) but "too large" (ask for less):
+    say so, with the host that comes closest."""
+    if request.whole_host or request.affinity_host_ids:
+        return None
+    closest, closest_zone, closest_fit = None, None, -1.0
+    for zone_id in zone_ids:
+        for pod in topology.pods_in_zone(zone_id):
+            for load in topology.clusters_in_pod(pod.id):
+                if load.cluster.hypervisor != request.hypervisor:
+                    continue
+                for host in load.hosts:
+                    if host.cpu_capacity_mhz >= request.cpu_mhz and host.memory_capacity_mib >= request.memory_mib:
+                        return None
+                    fit = min(host.cpu_capacity_mhz / request.cpu_mhz, host.memory_capacity_mib / request.memory_mib)
+                    if fit > closest_fit:
+                        closest, closest_zone, closest_fit = host, zone_id, fit
+    if closest is None:
+        return None  # no host at all: the tally says why
+    zone = topology.zones.get(closest_zone)
+    where = f"zone {zone.name!r}" if zone is not None else f"zone {closest_zone}"
+    if request.zone_id is None and len(zone_ids) > 1:
+        where = f"any zone; the closest is in {where}"
+    cores = f"{closest.cpu_cores} cores, " if closest.cpu_cores else f"{closest.cpu_total_mhz} MHz of CPU, "
+    size = f"{cores}{closest.memory_total_mib / 1024:g} GiB of memory"
+    if (closest.cpu_capacity_mhz, closest.memory_capacity_mib) != (closest.cpu_total_mhz, closest.memory_total_mib):
+        size += (f"; with overcommit it takes at most {closest.cpu_capacity_mhz} MHz of CPU and "
+                 f"{closest.memory_capacity_mib} MiB of memory")
+    return (f"{_headline(request, topology)}: the compute is larger than any {request.hypervisor} host in {where} "
+            f"(largest: {size}); ask for fewer cores or less memory")
 
 
 class _Walk:
@@ -112,6 +148,9 @@ def _tell_host(walk: _Walk, host: HostSnapshot) -> bool:
                       f"hosts lack some of the host tags {tags}")
     elif request.whole_host:
         return _tell_node(tally, host, request)
+    elif host.cpu_capacity_mhz < request.cpu_mhz or host.memory_capacity_mib < request.memory_mib:
+        # Not full: too small even when empty. Told apart, because the user's remedy differs.
+        tally.add(HOST, "host is too small for it even when empty", "hosts are too small for it even when empty")
     elif host.cpu_free_mhz < request.cpu_mhz:
         tally.short_of_cpu += 1
     elif host.memory_free_mib < request.memory_mib:

@@ -366,7 +366,7 @@ def host_snapshot(row) -> HostSnapshot:
         cpu_total_mhz=row.cpu_cores * row.cpu_mhz, memory_total_mib=row.memory_mib,
         cpu_used_mhz=row.cpu_used_mhz, memory_used_mib=row.memory_used_mib, cpu_overcommit=row.cpu_overcommit,
         memory_overcommit=row.memory_overcommit, tags=_tags(row.tags), schedulable=not reason,
-        unschedulable_reason=reason)
+        unschedulable_reason=reason, cpu_cores=row.cpu_cores)
 
 
 def pool_snapshot(pool: StoragePool) -> PoolSnapshot:

@@ -57,6 +57,11 @@ def usage_of(session: Session, project_id: int, resources) -> dict[str, float]:
             select(func.count(), func.coalesce(func.sum(Volume.size_gib), 0.0))
             .where(Volume.project_id == project_id)).one()
         held.update(volumes=count, storage_gib=size)
+    if "storage_gib" in resources:
+        # Root disks count too: placement writes each VM's root disk size when it reserves the
+        # pool, and sets it back to 0 when the VM lets go of it.
+        held["storage_gib"] += session.scalar(select(func.coalesce(func.sum(VirtualMachine.root_disk_gib), 0.0))
+                                              .where(VirtualMachine.project_id == project_id))
     if "networks" in resources:
         held["networks"] = session.scalar(select(func.count(Network.id)).where(Network.project_id == project_id))
     if "public_ips" in resources:

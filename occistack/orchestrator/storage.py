@@ -60,7 +60,8 @@ def create_volume(session: Session, caller: Caller, request: VolumeRequest, disp
     session.flush()
     placement.place_volume(session, volume, zone_id)
     dispatcher.submit(session, Operation("create_volume", volume.id), caller)
-    record_event(session, "volume.create", "scheduled", "storage", volume.id, caller=caller)
+    record_event(session, "volume.create", "scheduled", "storage", volume.id, caller=caller,
+                 description=f"storage {volume.title or volume.id} of {volume.size_gib:g} GiB requested")
     return volume
 
 

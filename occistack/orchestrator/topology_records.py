@@ -72,6 +72,8 @@ class HostSnapshot:
     tags: frozenset[str] = frozenset()
     schedulable: bool = True
     unschedulable_reason: str = ""
+    #: the physical cores, for messages only (placement counts MHz); 0 when unknown.
+    cpu_cores: int = 0
     # Derived once here, read by the planner in its inner loop.
     cpu_capacity_mhz: int = field(init=False, compare=False, repr=False)
     memory_capacity_mib: int = field(init=False, compare=False, repr=False)
@@ -100,7 +102,7 @@ class HostSnapshot:
         return HostSnapshot(self.id, self.name, self.zone_id, self.pod_id, self.cluster_id,
                             self.cpu_total_mhz, self.memory_total_mib, cpu_used_mhz,
                             memory_used_mib, self.cpu_overcommit, self.memory_overcommit,
-                            self.tags, self.schedulable, self.unschedulable_reason)
+                            self.tags, self.schedulable, self.unschedulable_reason, self.cpu_cores)
 
     def has_room_for(self, cpu_mhz: int, memory_mib: int) -> bool:
         """``used + request <= total * overcommit`` for both CPU and memory."""

@@ -32,7 +32,8 @@ def test_domains_accounts_and_projects(occistack):
 
 
 def test_users_are_listed_and_removed(occistack):
-    occistack("user", "add", "alice", "--project", "lab", "--password", "pw", "--role", "admin")
+    occistack("user", "add", "alice", "--project", "lab", "--create-project", "--password", "pw-of-alice",
+              "--role", "admin")
     [user] = occistack.json("user", "list", "--project", "lab")
     assert (user["name"], user["project"], user["role"], user["account"]) == ("alice", "lab", "admin", None)
     assert "password_hash" not in user

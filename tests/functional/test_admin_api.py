@@ -364,10 +364,10 @@ def test_tenancy_from_domain_to_user(root, world):
                                              "account_id": account["id"]}).json
     assert (project["domain_id"], project["account_id"]) == (domain["id"], account["id"])
     name = unique("u")
-    user = post(root, "/admin/users", {"name": name, "password": "secret", "project_id": project["id"],
+    user = post(root, "/admin/users", {"name": name, "password": "long-secret", "project_id": project["id"],
                                        "account": "lab", "role": "member"}).json
     assert "password_hash" not in user and "password" not in user and user["account_id"] == account["id"]
-    as_user = TestApp(world.wsgi_app, extra_environ={"HTTP_AUTHORIZATION": basic(name, "secret")})
+    as_user = TestApp(world.wsgi_app, extra_environ={"HTTP_AUTHORIZATION": basic(name, "long-secret")})
     assert as_user.get("/-/").status_int == 200
     error_of(as_user.get("/admin/zones", status=403), 403)
     assert [u["name"] for u in root.get(f"/admin/users?project_id={project['id']}").json] == [name]

@@ -220,7 +220,7 @@ def test_an_unknown_boot_device_is_a_400_listing_the_accepted_ones(client, nodes
            "bios, setup" in refused.text
     # ... and a boot device is no attribute of a virtual machine's template at all.
     refused = client.post("/compute/", compute_body(f'X-OCCI-Attribute: {BOOT_DEVICE}="hd"'), headers=TEXT,
-                          status=404)
+                          status=400)
     assert f"unknown attribute {BOOT_DEVICE}" in refused.text
 
 

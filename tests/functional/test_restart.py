@@ -13,7 +13,7 @@ from webtest import TestApp
 from occistack.model import Host, VirtualMachine
 from tests.conftest import SettlingTestApp, app_settings, basic, close_app
 from tests.occi import (
-    INFRA, TEXT, action, attribute, attributes_of, compute_body, kind, path_of, storage_body)
+    TEXT, action, attribute, attributes_of, compute_body, kind, path_of, storage_body)
 
 
 @contextmanager

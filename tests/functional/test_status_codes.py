@@ -205,9 +205,17 @@ def test_404_unknown_kind(client, media):
 
 
 def test_404_unknown_mixin(client, media):
-    body = COMPUTE + f'\nCategory: windows-95; scheme="{OS_TPL}"; class="mixin"'
+    body = COMPUTE + '\nCategory: spoiler; scheme="http://example.org/tags#"; class="mixin"'
     response = client.post("/compute/", body, headers=ask(media), status=404)
-    assert_error(response, 404, media, "windows-95")
+    assert_error(response, 404, media, "spoiler")
+
+
+def test_400_unknown_os_tpl_in_a_create(client, media):
+    # A create asking for a template the site does not offer is malformed, not a missing
+    # resource (issue 12; it was a 404 before).
+    body = COMPUTE + f'\nCategory: windows-95; scheme="{OS_TPL}"; class="mixin"'
+    response = client.post("/compute/", body, headers=ask(media), status=400)
+    assert_error(response, 400, media, "windows-95", "/os_tpl/")
 
 
 def test_404_unknown_action(client, media):

@@ -81,8 +81,8 @@ def test_a_failed_download_leaves_the_template_in_error_and_unpublished(world, r
     shown = root.get(f"/admin/templates/{created['id']}").json
     assert (shown["state"], shown["description"]) == ("error", reason)
     assert term not in os_templates(client)
-    message = client.post("/compute/", compute_body(template=term), headers=TEXT, status=404).text
-    assert f"unknown mixin {OS_TPL}{term}" in message
+    message = client.post("/compute/", compute_body(template=term), headers=TEXT, status=400).text
+    assert f"unknown os_tpl {OS_TPL}{term}" in message
     events = root.get("/admin/events", params={"resource": f"template:{created['id']}"}).json
     assert [(event["action"], event["state"], event["description"]) for event in events][0] == \
         ("template.register", "failed", reason)
@@ -97,7 +97,7 @@ def test_an_iso_is_never_an_os_tpl(world, root, client):
     assert term not in os_templates(client)
     assert [row["term"] for row in root.get("/admin/templates", params={"format": "iso"}).json].count(term) == 1
     assert term not in [row["term"] for row in root.get("/admin/templates", params={"format": "template"}).json]
-    client.post("/compute/", compute_body(template=term), headers=TEXT, status=404)
+    client.post("/compute/", compute_body(template=term), headers=TEXT, status=400)
 
 
 @pytest.mark.parametrize("fields, status, message", [

@@ -60,7 +60,9 @@ def rack(session, zone: str = "z1", pod: str = "p1", cluster: str = "c1", third_
 
 
 def host(session, name: str = "h1", *, zone: str = "z1", pod: str = "p1", cluster: str = "c1", **options):
-    values = {"address": "10.0.1.21", "cpu_cores": 8, "cpu_mhz": 2000, "memory_mib": 16384, **options}
+    # Each host has an address of its own (two hosts with one address are refused).
+    values = {"address": f"10.0.1.{20 + next(_numbers) % 200}", "cpu_cores": 8, "cpu_mhz": 2000,
+              "memory_mib": 16384, **options}
     return admin.add_host(session, zone=zone, pod=pod, cluster=cluster, name=name, **values)
 
 

@@ -163,9 +163,21 @@ def test_a_host_joins_its_cluster_with_a_token_kept_only_as_a_hash(session):
 def test_each_host_gets_its_own_token(session):
     admin_cloud.rack(session)
     first = admin_cloud.host(session, "h1")
-    second = admin_cloud.host(session, "h2", address="kvm2.example.org")
+    # A host name is accepted when it resolves (localhost does, from /etc/hosts, offline too).
+    second = admin_cloud.host(session, "h2", address="localhost")
     assert first.agent_token != second.agent_token
-    assert second.host.address == "kvm2.example.org"
+    assert second.host.address == "localhost"
+
+
+def test_two_hosts_cannot_share_an_address(session):
+    admin_cloud.rack(session)
+    admin_cloud.host(session, "h1", address="10.0.1.30")
+    with pytest.raises(Conflict, match="host 'h1' already has the address 10.0.1.30"):
+        admin_cloud.host(session, "h2", address="10.0.1.30")
+    # The same address written another way is the same address.
+    admin_cloud.host(session, "h3", address="2001:db8::1")
+    with pytest.raises(Conflict, match="host 'h3' already has the address 2001:db8::1"):
+        admin_cloud.host(session, "h4", address="2001:DB8:0::1")
 
 
 def test_adding_a_host_moves_the_inventory_generation(session):
@@ -184,6 +196,8 @@ def test_adding_a_host_moves_the_inventory_generation(session):
     ({"cpu_overcommit": 0.5}, "the CPU overcommit factor must be at least 1; got 0.5"),
     ({"memory_overcommit": float("nan")}, "the memory overcommit factor must be a number"),
     ({"address": "not an address!"}, "is neither an IP address nor a host name"),
+    # .invalid never resolves (RFC 2606): a name the management server cannot reach the host by.
+    ({"address": "kvm9.no-such-site.invalid"}, "'kvm9.no-such-site.invalid' is a host name that does not resolve"),
     ({"tags": ["ok", "not ok"]}, "the tag 'not ok' of the host tags is not usable"),
 ])
 def test_bad_hosts_are_refused(session, options, message):

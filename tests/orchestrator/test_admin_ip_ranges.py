@@ -55,9 +55,29 @@ def test_ranges_of_a_zone_never_overlap(session):
                            gateway="10.0.0.254", prefix_length=24)
     admin.add_ip_range(session, first="10.0.0.21", last="10.0.0.50", zone="z1", purpose="public",
                        gateway="10.0.0.254", prefix_length=24)
-    # The same addresses in another zone are that zone's own.
-    admin.add_ip_range(session, first="10.0.0.10", last="10.0.0.50", zone="z2", purpose="public",
+    # A public address is routed to one zone: another zone cannot have it too (issue 12).
+    with pytest.raises(Conflict, match="public IP range 10.0.0.40-10.0.0.60 overlaps the public range "
+                                       "10.0.0.21-10.0.0.50 of zone 'z1'; a public address belongs to one zone"):
+        admin.add_ip_range(session, first="10.0.0.40", last="10.0.0.60", zone="z2", purpose="public",
+                           gateway="10.0.0.254", prefix_length=24)
+    admin.add_ip_range(session, first="10.0.0.51", last="10.0.0.60", zone="z2", purpose="public",
                        gateway="10.0.0.254", prefix_length=24)
+
+
+def test_a_public_range_stays_out_of_every_pods_management_subnet(session):
+    admin_cloud.rack(session)  # pod p1 of zone z1 manages 10.0.1.0/24
+    admin.create_zone(session, name="z2")
+    for zone in ("z1", "z2"):
+        with pytest.raises(Conflict, match="public IP range 10.0.1.100-10.0.1.120 lies in the management subnet "
+                                           "10.0.1.0/24 of pod 'p1' in zone 'z1'"):
+            admin.add_ip_range(session, first="10.0.1.100", last="10.0.1.120", zone=zone, purpose="public",
+                               gateway="10.0.1.254", prefix_length=24)
+    admin.add_ip_range(session, first="10.0.2.100", last="10.0.2.120", zone="z2", purpose="public",
+                       gateway="10.0.2.254", prefix_length=24)
+    # ... and a pod cannot take a subnet with public addresses in it either.
+    with pytest.raises(Conflict, match="the pod CIDR 10.0.2.0/24 contains the public IP range "
+                                       "10.0.2.100-10.0.2.120; a management subnet holds no public addresses"):
+        admin.create_pod(session, zone="z1", name="p2", cidr="10.0.2.0/24", gateway="10.0.2.1")
 
 
 def test_a_management_range_takes_its_pods_subnet(session):

@@ -129,9 +129,9 @@ def test_project_checks(session):
 def test_a_user_is_created_with_a_hashed_password(session):
     admin.create_account(session, name="ops")
     admin.create_project(session, name="ops", account="ops")
-    user = admin.create_user(session, name="alice@example.org", password="s3cret", project="ops", account="ops",
-                             role="admin")
-    assert verify_password(user.password_hash, "s3cret") and "s3cret" not in user.password_hash
+    user = admin.create_user(session, name="alice@example.org", password="s3cret-long", project="ops",
+                             account="ops", role="admin")
+    assert verify_password(user.password_hash, "s3cret-long") and "s3cret-long" not in user.password_hash
     assert (user.role, user.account_id) == ("admin", admin.find_account(session, "ops").id)
     quick = admin.create_user(session, name="bob", password="", password_hash=CHEAP_HASH, project="ops")
     assert quick.password_hash == CHEAP_HASH and quick.role == "member"
@@ -141,13 +141,29 @@ def test_a_user_is_created_with_a_hashed_password(session):
     ({"name": "a:b"}, InvalidRequest, "the user name 'a:b' is not usable"),
     ({"role": "owner"}, InvalidRequest, "role 'owner' is not one of the accepted values: admin, member, reader"),
     ({"password": ""}, InvalidRequest, "needs a password"),
-    ({"project": "nope"}, NotFound, "no project named 'nope'; projects are: ops"),
+    ({"password": "short-pw"}, InvalidRequest, "the password is too short: 8 characters; the site asks for at "
+                                                "least 10"),
+    ({"password": "0123456789abc", "password_min_length": 14}, InvalidRequest, "asks for at least 14"),
+    ({"project": "nope"}, NotFound, "no project named 'nope'; projects are: ops; to create the project with its "
+                                    "first user, ask for it"),
     ({"account": "nope"}, NotFound, "no account named 'nope' in domain /"),
 ])
 def test_bad_users_are_refused(session, options, error, message):
     admin.create_project(session, name="ops")
     with pytest.raises(error, match=message):
-        admin.create_user(session, **{"name": "alice", "password": "pw", "project": "ops", **options})
+        admin.create_user(session, **{"name": "alice", "password": "long-enough", "project": "ops", **options})
+
+
+def test_a_short_password_only_with_the_demos_override_and_a_project_only_when_asked(session):
+    admin.create_project(session, name="ops")
+    demo = admin.create_user(session, name="demo", password="demo", project="ops", short_password_allowed=True)
+    assert verify_password(demo.password_hash, "demo")
+    created = admin.create_user(session, name="carol", password="long-enough", project="lab", create_project=True)
+    assert admin.find_project(session, "lab").id == created.project_id
+    with pytest.raises(InvalidRequest, match="the password is too short: 5 characters; the site asks for at least 10"):
+        admin.set_user_password(session, "carol", password="short")
+    admin.set_user_password(session, "carol", password="even-longer-now")
+    assert verify_password(admin.find_user(session, "carol").password_hash, "even-longer-now")
 
 
 def test_a_users_account_must_be_of_the_projects_domain(session):
@@ -155,7 +171,7 @@ def test_a_users_account_must_be_of_the_projects_domain(session):
     elsewhere = admin.create_account(session, name="physics", domain="/science/")
     admin.create_project(session, name="ops")
     with pytest.raises(NotFound, match="account 'physics' is not in domain /"):
-        admin.create_user(session, name="alice", password="pw", project="ops", account=elsewhere.id)
+        admin.create_user(session, name="alice", password="long-enough", project="ops", account=elsewhere.id)
 
 
 def test_user_names_are_unique_and_users_in_accounts_keep_them(session):

@@ -44,10 +44,46 @@ def test_the_message_names_the_zone_and_counts_the_main_reasons():
 
 def test_no_capacity_is_a_conflict_with_its_causes():
     topology = grid(clusters=1, hosts_per_cluster=1).build()
+    topology.reserve(1, 6500, 0)
     with pytest.raises(Conflict) as raised:
-        plan(dataclasses.replace(SMALL, cpu_mhz=9000), topology)
+        plan(SMALL, topology)
     assert isinstance(raised.value, NoCapacity)
     assert raised.value.causes == ("1 host is too full (1 short of CPU)",)
+
+
+def test_a_vm_larger_than_every_host_is_told_so_not_too_full():
+    builder = TopologyBuilder()
+    pod = builder.pod(builder.zone("zone1"))
+    cluster = builder.cluster(pod)
+    builder.host(cluster, cpu=8000, memory=16384, cpu_cores=4)
+    builder.host(cluster, cpu=16000, memory=8192, cpu_cores=8)
+    builder.pool(zone_id=1, capacity=1000.0)
+    topology = builder.build()
+    message = refusal(PlacementRequest(cpu_mhz=12000, memory_mib=12288, zone_id=1), topology)
+    assert message == (
+        "no KVM host in zone 'zone1' can take 12000 MHz of CPU and 12288 MiB of memory: the compute is larger "
+        "than any KVM host in zone 'zone1' (largest: 4 cores, 16 GiB of memory); ask for fewer cores or less memory")
+    # With room used on the hosts, a VM that would fit an empty host is still "too full".
+    topology.reserve(1, 6000, 0)
+    topology.reserve(2, 13000, 0)
+    message = refusal(PlacementRequest(cpu_mhz=4000, memory_mib=4096, zone_id=1), topology)
+    assert message.endswith(": 2 hosts are too full (2 short of CPU)")
+
+
+def test_hosts_too_small_are_told_apart_from_hosts_too_full():
+    builder = TopologyBuilder()
+    pod = builder.pod(builder.zone("zone1"))
+    cluster = builder.cluster(pod)
+    small, big = builder.host(cluster, cpu=2000, memory=4096), builder.host(cluster, cpu=8000, memory=16384,
+                                                                              cpu_overcommit=2.0)
+    builder.pool(zone_id=1, capacity=1000.0)
+    topology = builder.build()
+    topology.reserve(big, 13000, 0)
+    assert refusal(PlacementRequest(cpu_mhz=4000, memory_mib=4096, zone_id=1), topology).endswith(
+        ": 1 host is too small for it even when empty, 1 host is too full (1 short of CPU)")
+    assert small == 1
+    # Overcommit counts: the big host's 8000 MHz take 16000, so 12000 is not "larger than any host".
+    assert "larger than any" not in refusal(PlacementRequest(cpu_mhz=12000, memory_mib=4096, zone_id=1), topology)
 
 
 def test_the_message_tells_about_storage_and_pools():
@@ -78,7 +114,7 @@ def test_the_message_tells_about_tags_avoidance_and_groups():
     together = dataclasses.replace(SMALL, cpu_mhz=9000, affinity_host_ids=frozenset({2}))
     assert refusal(together, topology) == (
         "the host of the VM's affinity group in any zone cannot take 9000 MHz of CPU, 2048 MiB "
-        "of memory and 10 GiB of disk: 1 host is too full (1 short of CPU)")
+        "of memory and 10 GiB of disk: 1 host is too small for it even when empty")
 
 
 def test_the_message_tells_about_zones_pods_clusters_and_a_forced_pool():

@@ -26,7 +26,11 @@ OFFERING_FIELDS = fields("term!", "title", "cores:integer!", "memory_gib:number!
 DOMAIN_FIELDS = fields("name!", "parent:ref")
 ACCOUNT_FIELDS = fields("name!", "domain:ref", "kind")
 PROJECT_FIELDS = fields("name!", "title", "domain:ref", "account:ref")
-USER_FIELDS = fields("name!", "password!", "project:ref!", "account:ref", "role")
+USER_FIELDS = fields("name!", "password!", "project:ref!", "account:ref", "role", "create_project:boolean",
+                     "domain:ref")
+PASSWORD_FIELDS = fields("password!")
+#: Where the site's shortest acceptable password (occistack.password_min_length) is kept.
+PASSWORD_MIN_LENGTH = "occistack.password_min_length"
 QUOTA_FIELDS = fields("project:ref!", "resource!", "limit:number!")
 DEFAULT_NETWORK_FIELDS = fields("zone:ref", "network")
 
@@ -58,10 +62,27 @@ def _set_quota(request):
     return json_response(row_json(quota), 201, request.route_url("admin_quotas_item", id=quota.id))
 
 
+def _create_user(request):
+    return admin.create_user(request.dbsession, **read_body(request, USER_FIELDS),
+                             password_min_length=request.registry[PASSWORD_MIN_LENGTH], actor=actor(request))
+
+
+def _set_password(request, user_id: int):
+    user = admin.set_user_password(request.dbsession, user_id, **read_body(request, PASSWORD_FIELDS),
+                                   password_min_length=request.registry[PASSWORD_MIN_LENGTH], actor=actor(request))
+    _forget_password(request, user_id)
+    return user
+
+
 def _remove_user(request, user_id: int) -> None:
     admin.remove_user(request.dbsession, user_id, actor=actor(request))
-    # This process remembers recently verified passwords; a removed user must not keep working
-    # from that memory. (Other processes forget within occistack.auth.cache_seconds.)
+    _forget_password(request, user_id)
+
+
+def _forget_password(request, user_id: int) -> None:
+    # This process remembers recently verified passwords; a removed user, or an old password,
+    # must not keep working from that memory. (Other processes forget within
+    # occistack.auth.cache_seconds.)
     cache = request.registry.get("occistack.credential_cache")
     if cache is not None:
         cache.forget_user(user_id)
@@ -110,9 +131,9 @@ RESOURCES = (
         "users", User, "user",
         list_rows=lambda request: admin.list_users(request.dbsession, project=query_ref(request, "project"),
                                                    account=query_ref(request, "account")),
-        create=lambda request: admin.create_user(request.dbsession, **read_body(request, USER_FIELDS),
-                                                 actor=actor(request)),
+        create=_create_user,
         remove=_remove_user,
+        actions={"password": _set_password},
     ),
     AdminResource(
         "quotas", Quota, "quota",
@@ -124,5 +145,6 @@ RESOURCES = (
 
 
 def includeme(config) -> None:
+    config.registry[PASSWORD_MIN_LENGTH] = admin.password_min_length_of(config.get_settings())
     for resource in RESOURCES:
         add_resource_views(config, resource)

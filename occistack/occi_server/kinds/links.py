@@ -106,7 +106,10 @@ def _link_attributes(scope: Scope, link: LinkIR, kind) -> dict[str, Any]:
     for name, raw in link.attributes.items():
         definition = definitions.get(name)
         if definition is None:
-            raise NotFoundError(f"unknown attribute {name} for a {kind.term}")
+            # An inline link is always being created: an unknown attribute makes the request
+            # malformed (400), as in any create (see interpret.py).
+            raise BadRequest(f"unknown attribute {name} for a {kind.term}; GET /-/ lists the attributes of every "
+                             "kind and mixin")
         converted[name] = definition.coerce(raw)
     return converted
 

@@ -1,12 +1,15 @@
 """The query interface, ``/-/`` and ``/.well-known/org/ogf/occi/-/`` (GFD.223 §6): discovery of
-every kind, mixin and action, and the definition and removal of user mixins."""
+every kind, mixin and action, and the definition and removal of user mixins -- and of the OS
+templates a project saved from its computes, which rOCCI-style clients remove the same way
+(``DELETE /-/`` with the os_tpl mixin's Category)."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from ...model.occi import Category, is_valid_term
-from ...orchestrator import tags
+from ...model.occi import Category, Mixin, is_valid_term
+from ...model.occi import infrastructure as infra
+from ...orchestrator import saved_templates, tags
 from ..catalog import user_mixin
 from ..contexts import READ, WRITE
 from ..discovery import discovery_key
@@ -83,6 +86,11 @@ def remove_mixins(request):
         found = request.occi_registry.get(category.identifier)
         if found is None:
             raise NotFoundError(f"unknown mixin {category.identifier}")
+        if isinstance(found, Mixin) and found.depends_on(infra.OS_TPL):
+            # An OS template the project saved from a compute is the user's to remove, as a
+            # user mixin is; the use case refuses the site's own templates.
+            saved_templates.delete_saved_template(current.session, current.caller, found.term, current.dispatcher)
+            continue
         if not getattr(found, "user_defined", False):
             raise Forbidden(f"{category.identifier} belongs to the provider; only user-defined mixins can be removed")
         tags.delete_user_mixin(current.session, current.caller, category.identifier)

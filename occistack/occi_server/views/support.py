@@ -8,6 +8,7 @@ from typing import Any, Iterable, Sequence
 
 from pyramid.response import Response
 
+from ...orchestrator.dispatch import OnBehalfOf
 from ...renderings import parse_json, parse_text_occi, parse_text_plain, renderer_for
 from ...renderings.ir import LinkOut, RenderingIR, ResourceOut
 from ...renderings.render import Rendered, Renderer
@@ -22,10 +23,13 @@ _OCCI_ENVIRON_KEYS = ("HTTP_CATEGORY", "HTTP_LINK", "HTTP_X_OCCI_ATTRIBUTE", "HT
 
 def scope(request) -> Scope:
     registry = request.registry
-    return Scope(session=request.dbsession, caller=request.caller, registry=request.occi_registry,
-                 dispatcher=registry["occistack.dispatcher"], schemes=get_settings(registry).schemes,
-                 script_name=request.script_name, placement=registry["occistack.placement"],
-                 default_os_tpl=get_settings(registry).default_os_tpl)
+    caller = request.caller
+    dispatcher = registry["occistack.dispatcher"]
+    settings = get_settings(registry)
+    return Scope(session=request.dbsession, caller=caller, registry=request.occi_registry,
+                 dispatcher=OnBehalfOf(dispatcher, caller) if caller is not None else dispatcher,
+                 schemes=settings.schemes, script_name=request.script_name,
+                 placement=registry["occistack.placement"], default_os_tpl=settings.default_os_tpl)
 
 
 def renderer(request) -> Renderer:

@@ -105,7 +105,17 @@ from .templates import (
     register_template,
 )
 from .template_copies import copies_json, copy_template, retry_template, template_copy_in_zone
-from .users import clear_quota, create_user, list_quotas, list_users, remove_user, set_quota
+from .users import (
+    DEFAULT_PASSWORD_MIN_LENGTH,
+    clear_quota,
+    create_user,
+    list_quotas,
+    list_users,
+    password_min_length_of,
+    remove_user,
+    set_quota,
+    set_user_password,
+)
 from .zones import (
     NETWORK_TYPES,
     create_region,
@@ -139,4 +149,5 @@ __all__ = [
     "remove_physical_network", "remove_pod", "remove_project", "remove_region", "remove_secondary_storage",
     "remove_storage_pool", "remove_user", "remove_vlan_range", "remove_zone", "set_host_bmc", "set_quota", "vlan_bounds",
     "FIRST_PUBLIC_NETWORK", "create_public_network", "zone_public_network",
+    "DEFAULT_PASSWORD_MIN_LENGTH", "password_min_length_of", "set_user_password",
 ]

@@ -9,6 +9,7 @@ address is handed out from exactly one range.
 from __future__ import annotations
 
 import re
+import socket
 from ipaddress import AddressValueError, IPv4Address, IPv4Network, NetmaskValueError, ip_address
 
 from sqlalchemy import select
@@ -45,6 +46,24 @@ def host_address(what: str, value: object) -> str:
                 return value
     raise InvalidRequest(f"{what} {value!r} is neither an IP address nor a host name (like 10.0.1.21 or "
                          "kvm1.example.org)")
+
+
+def resolvable_host_address(what: str, value: object) -> str:
+    """As :func:`host_address`, and a host name must resolve now: the management server and the
+    agent's certificate checks reach the host by it, and a typo found today costs less than a
+    host that never connects."""
+    address = host_address(what, value)
+    try:
+        ip_address(address)
+        return address
+    except ValueError:
+        pass
+    try:
+        socket.getaddrinfo(address, None)
+    except (socket.gaierror, UnicodeError, OSError):
+        raise InvalidRequest(f"{what} {address!r} is a host name that does not resolve; give an IP address "
+                             "(like 10.0.1.21) or a name the management server can resolve") from None
+    return address
 
 
 def ipv4_network(what: str, text: object) -> IPv4Network:
@@ -152,6 +171,8 @@ def _add_range(session: Session, zone: Zone, pod: Pod | None, purpose: str, firs
     if vlan is not None:
         vlan = check_whole("the VLAN of an IP range", vlan, 1, 4094)
     _refuse_overlap(session, zone, int(low), int(high), label)
+    if purpose == "public":
+        _refuse_public_clash(session, zone, int(low), int(high), label)
     ip_range = IpRange(zone_id=zone.id, pod_id=pod.id if pod is not None else None, purpose=purpose,
                        first_address=str(low), last_address=str(high), first_number=int(low), last_number=int(high),
                        gateway=str(gateway), prefix_length=network.prefixlen, vlan=vlan)
@@ -168,6 +189,24 @@ def _refuse_overlap(session: Session, zone: Zone, low: int, high: int, label: st
     if clash is not None:
         raise Conflict(f"{label} overlaps the {clash.purpose} range {clash.first_address}-{clash.last_address} "
                        f"of zone {zone.name!r}")
+
+
+def _refuse_public_clash(session: Session, zone: Zone, low: int, high: int, label: str) -> None:
+    """A public address is routed to one place: no other zone may hand it out, and it cannot be
+    an address of a pod's management network (where hosts and system VMs live)."""
+    clash = session.scalar(select(IpRange).where(IpRange.zone_id != zone.id, IpRange.purpose == "public",
+                                                 IpRange.first_number <= high, IpRange.last_number >= low)
+                           .order_by(IpRange.first_number).limit(1))
+    if clash is not None:
+        other = session.get(Zone, clash.zone_id)
+        raise Conflict(f"public {label} overlaps the public range {clash.first_address}-{clash.last_address} of "
+                       f"zone {other.name!r}; a public address belongs to one zone")
+    for pod in session.scalars(select(Pod).order_by(Pod.zone_id, Pod.name)):
+        subnet = IPv4Network(pod.cidr)
+        if int(subnet.network_address) <= high and int(subnet.broadcast_address) >= low:
+            pod_zone = session.get(Zone, pod.zone_id)
+            raise Conflict(f"public {label} lies in the management subnet {pod.cidr} of pod {pod.name!r} in zone "
+                           f"{pod_zone.name!r}; choose public addresses outside every pod's subnet")
 
 
 def remove_ip_range(session: Session, range_id: int, *, actor: Actor = SYSTEM) -> None:

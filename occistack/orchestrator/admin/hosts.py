@@ -22,7 +22,7 @@ from ..dispatch import Dispatcher, Operation
 from ..errors import Conflict, InvalidRequest
 from ..gateway import new_agent_token
 from ..sealing import Sealer
-from .addresses import host_address
+from .addresses import host_address, resolvable_host_address
 from .common import (
     SYSTEM,
     Actor,
@@ -77,9 +77,13 @@ def add_host(session: Session, *, cluster: Ref, name: str, address: str, cpu_cor
         raise InvalidRequest(f"cluster {the_cluster.name!r} is a BareMetal cluster: its nodes are each given whole "
                              "to one compute, so their overcommit factors stay 1")
     refuse_duplicate(session, Host, "a host", [Host.name == name], f"named {name!r}")
+    address = resolvable_host_address("the host address", address)
+    holder = session.scalar(select(Host.name).where(Host.address == address).limit(1))
+    if holder is not None:
+        raise Conflict(f"host {holder!r} already has the address {address}; each host has an address of its own")
     host = Host(
         name=name, zone_id=the_cluster.zone_id, pod_id=the_cluster.pod_id, cluster_id=the_cluster.id,
-        address=host_address("the host address", address), hypervisor=the_cluster.hypervisor,
+        address=address, hypervisor=the_cluster.hypervisor,
         cpu_sockets=check_whole("the number of CPU sockets", cpu_sockets, 1),
         cpu_cores=check_whole("the number of CPU cores", cpu_cores, 1),
         cpu_mhz=check_whole("the CPU speed in MHz", cpu_mhz, 1),

@@ -42,6 +42,13 @@ def create_pod(session: Session, *, zone: Ref, name: str, cidr: str, gateway: st
         if IPv4Network(other.cidr).overlaps(network):
             raise Conflict(f"the pod CIDR {network} overlaps {other.cidr} of pod {other.name!r} in zone "
                            f"{the_zone.name!r}; the pods of a zone need subnets of their own")
+    # The other side of add_ip_range's rule: no public address inside a management subnet.
+    public = session.scalar(select(IpRange).where(
+        IpRange.purpose == "public", IpRange.first_number <= int(network.broadcast_address),
+        IpRange.last_number >= int(network.network_address)).order_by(IpRange.first_number).limit(1))
+    if public is not None:
+        raise Conflict(f"the pod CIDR {network} contains the public IP range {public.first_address}-"
+                       f"{public.last_address}; a management subnet holds no public addresses")
     if (management_first is None) != (management_last is None):
         raise InvalidRequest("a management IP range needs both its first and its last address (like "
                              "10.0.1.10-10.0.1.50)")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from typing import Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...federation import hash_password
-from ...model import QUOTA_RESOURCES, ROLES, Quota, User
+from ...model import QUOTA_RESOURCES, ROLES, Project, Quota, User
 from ..errors import InvalidRequest, NotFound
 from .common import (
     SYSTEM,
@@ -16,29 +17,38 @@ from .common import (
     Ref,
     check_choice,
     check_number,
+    is_id,
     record_change,
     refuse_duplicate,
 )
 from .lookup import find_account, find_project, find_user
+from .tenancy import create_project
 
 #: HTTP Basic cannot carry a ':' in a user name; '@' is allowed for e-mail-like names.
 _USER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@\-]{0,63}")
+#: The shortest password a user may be given unless the site says otherwise
+#: (``occistack.password_min_length``).
+DEFAULT_PASSWORD_MIN_LENGTH = 10
 #: Quota resources counted in whole things (the others are GiB).
 _COUNTED = tuple(resource for resource, unit in QUOTA_RESOURCES.items() if not unit.startswith("GiB"))
 
 
-def create_user(session: Session, *, name: str, password: str, project: Ref, account: Ref | None = None,
-                role: str = "member", password_hash: str | None = None, actor: Actor = SYSTEM) -> User:
+def create_user(session: Session, *, name: str, password: str | None, project: Ref, account: Ref | None = None,
+                role: str = "member", password_hash: str | None = None,
+                password_min_length: int = DEFAULT_PASSWORD_MIN_LENGTH, short_password_allowed: bool = False,
+                create_project: bool = False, domain: Ref | None = None, actor: Actor = SYSTEM) -> User:
     """A user of ``project``; ``account``, when given, is an account of the project's domain
     (a name is looked up there). ``password_hash`` skips hashing for callers that already have
-    one (an argon2 PHC string)."""
+    one (an argon2 PHC string). The password has at least ``password_min_length`` characters,
+    unless ``short_password_allowed`` (the demo user's well-known ``demo``). A project that does
+    not exist is an error, unless ``create_project`` (in ``domain``, owned by ``account``)."""
     if not isinstance(name, str) or not _USER_NAME.fullmatch(name):
         raise InvalidRequest(f"the user name {name!r} is not usable: at most 64 letters, digits, '.', '-', '_' "
                              "and '@', starting with a letter or digit")
     check_choice("role", role, ROLES)
-    if password_hash is None and (not isinstance(password, str) or not password):
-        raise InvalidRequest("the user needs a password")
-    the_project = find_project(session, project)
+    if password_hash is None:
+        check_password(password, password_min_length, short_password_allowed)
+    the_project = _project_for(session, project, create_project, domain, account, actor)
     the_account = None
     if account is not None:
         the_account = find_account(session, account, the_project.domain_id)
@@ -50,6 +60,54 @@ def create_user(session: Session, *, name: str, password: str, project: Ref, acc
     record_change(session, actor, "user.create", "user", user.id,
                   f"{role} {name!r} in project {the_project.name!r}", project_id=the_project.id)
     return user
+
+
+def _project_for(session: Session, project: Ref, create: bool, domain: Ref | None, account: Ref | None,
+                 actor: Actor) -> Project:
+    if create and isinstance(project, str) and project:
+        existing = session.scalar(select(Project).where(Project.name == project))
+        return existing or create_project(session, name=project, domain=domain, account=account, actor=actor)
+    try:
+        return find_project(session, project)
+    except NotFound as missing:
+        if is_id(project):
+            raise
+        raise NotFound(f"{missing}; to create the project with its first user, ask for it "
+                       "(command line: --create-project; admin API: \"create_project\": true)") from None
+
+
+def check_password(password: object, minimum: int, short_allowed: bool = False) -> str:
+    if not isinstance(password, str) or not password:
+        raise InvalidRequest("the user needs a password")
+    if len(password) < minimum and not short_allowed:
+        raise InvalidRequest(f"the password is too short: {len(password)} characters; the site asks for at least "
+                             f"{minimum} (occistack.password_min_length)")
+    return password
+
+
+def set_user_password(session: Session, user: Ref, *, password: str,
+                      password_min_length: int = DEFAULT_PASSWORD_MIN_LENGTH, actor: Actor = SYSTEM) -> User:
+    """A new password for ``user``, held to the same minimum as a new user's."""
+    found = find_user(session, user)
+    found.password_hash = hash_password(check_password(password, password_min_length))
+    session.flush()
+    record_change(session, actor, "user.password", "user", found.id, f"user {found.name!r} has a new password",
+                  project_id=found.project_id)
+    return found
+
+
+def password_min_length_of(settings: Mapping[str, object]) -> int:
+    """``occistack.password_min_length`` of the ini file: a whole number, at least 1."""
+    raw = settings.get("occistack.password_min_length")
+    if raw in (None, ""):
+        return DEFAULT_PASSWORD_MIN_LENGTH
+    try:
+        minimum = int(str(raw).strip())
+    except ValueError:
+        minimum = 0
+    if minimum < 1:
+        raise ValueError(f"occistack.password_min_length must be a whole number, at least 1; got {raw!r}")
+    return minimum
 
 
 def list_users(session: Session, *, project: Ref | None = None, account: Ref | None = None) -> list[User]:

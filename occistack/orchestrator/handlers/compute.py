@@ -152,7 +152,7 @@ def _deployed(ctx: StepContext) -> None:
     open_usage(session, ("vm_allocated", "vm_running"), vm_id, usage["project_id"], zone_id=usage["zone_id"],
                cores=usage["cores"], memory_gib=usage["memory_gib"], description=usage["template"])
     record_event(session, "vm.deploy", "completed", "compute", vm_id, project_id=usage["project_id"],
-                 job_id=ctx.job.id)
+                 job_id=ctx.job.id, description=f"compute deployed from OS template {usage['template']}")
 
 
 def deploy_failed(ctx: StepContext, message: str) -> None:
@@ -192,7 +192,8 @@ def power_vm(ctx: StepContext) -> Outcome:
         else:
             close_usage(ctx.session, "vm_running", vm.id)
         record_event(ctx.session, f"vm.{operation}", "completed", "compute", vm.id, project_id=vm.project_id,
-                     job_id=ctx.job.id)
+                     job_id=ctx.job.id, description=f"{operation} done; the compute is "
+                                                    f"{VM_TRANSITIONS.occi_state(vm.state)}")
         if vm.state == VmState.STOPPED and _send_deferred_snapshots(ctx, vm):
             return Outcome.WAIT
         return Outcome.DONE
@@ -267,7 +268,8 @@ def _saved(ctx: StepContext) -> None:
                 copy.progress, copy.size_gib = 100, template.size_gib
             template.state = "ready"
             record_event(ctx.session, "template.save", "completed", "template", template.id,
-                         project_id=template.project_id, job_id=ctx.job.id)
+                         project_id=template.project_id, job_id=ctx.job.id,
+                         description=f"OS template {template.term!r} saved from compute {ctx.job.entity_id}")
         else:
             template.state = "error"
             template.description = f"saving failed: {command.error}"
@@ -314,7 +316,7 @@ def destroy_vm(ctx: StepContext) -> Outcome:
         close_usage(ctx.session, "public_ip", nic.id)
     abandon_deferred_saves(ctx.session, vm.id)
     record_event(ctx.session, "vm.destroy", "completed", "compute", vm.id, project_id=vm.project_id,
-                 job_id=ctx.job.id)
+                 job_id=ctx.job.id, description=f"compute {vm.title or vm.id} deleted")
     # A resource's links are part of it (GFD.221 composition): they go with it.
     delete_entities(ctx.session, [link.id for link in [*nics, *links]] + [vm.id])
     # Volumes and networks whose delete waited for this compute to let go of them go now.

@@ -26,7 +26,8 @@ def create_network(ctx: StepContext) -> Outcome:
         apply_event(ctx.session, network, NETWORK_TRANSITIONS, Event.SUCCEEDED)
         record_event(ctx.session, "network.create", "completed", "network", network.id,
                      project_id=network.project_id, job_id=ctx.job.id,
-                     description=f"VLAN {network.vlan}" if network.vlan is not None else None)
+                     description=f"network {network.title or network.id} created"
+                                 + (f" on VLAN {network.vlan}" if network.vlan is not None else ""))
     return Outcome.DONE
 
 
@@ -37,7 +38,8 @@ def delete_network(ctx: StepContext) -> Outcome:
         if ctx.session.scalar(select(exists().where(NetworkInterface.network_id == network.id))):
             raise StepFailed("delete failed: network interfaces were added to it meanwhile")
         record_event(ctx.session, "network.delete", "completed", "network", network.id,
-                     project_id=network.project_id, job_id=ctx.job.id)
+                     project_id=network.project_id, job_id=ctx.job.id,
+                     description=f"network {network.title or network.id} deleted")
         delete_entities(ctx.session, [network.id])
     return Outcome.DONE
 

@@ -47,7 +47,8 @@ def create_volume(ctx: StepContext) -> Outcome:
     open_usage(ctx.session, "volume", volume.id, volume.project_id, zone_id=volume.zone_id,
                size_gib=volume.size_gib)
     record_event(ctx.session, "volume.create", "completed", "storage", volume.id, project_id=volume.project_id,
-                 job_id=ctx.job.id)
+                 job_id=ctx.job.id, description=f"storage {volume.title or volume.id} of {volume.size_gib:g} GiB "
+                                                "created")
     return Outcome.DONE
 
 
@@ -101,7 +102,7 @@ def delete_volume(ctx: StepContext) -> Outcome:
     ctx.services.placement.release_storage(ctx.session, volume.storage_pool_id, volume.size_gib)
     close_usage(ctx.session, "volume", volume.id)
     record_event(ctx.session, "volume.delete", "completed", "storage", volume.id, project_id=volume.project_id,
-                 job_id=ctx.job.id)
+                 job_id=ctx.job.id, description=f"storage {volume.title or volume.id} deleted")
     delete_entities(ctx.session, [volume.id])
     return Outcome.DONE
 
