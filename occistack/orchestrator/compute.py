@@ -20,7 +20,7 @@ from .caller import Caller
 from .default_networks import default_network as default_network_in_zone
 from .dispatch import Dispatcher, FirstCommand, Operation
 from .deletes import refuse_if_deleting, request_delete
-from .errors import Conflict, InvalidRequest, NotFound
+from .errors import Conflict, InvalidRequest, NotFound, UnknownTemplate
 from .events import record_event
 from .handlers.common import instance_name
 from .handlers.compute import deploy_arguments, deploy_command
@@ -83,7 +83,7 @@ def find_template(session: Session, caller: Caller, term: str) -> OsTemplate:
     template = session.scalar(_TEMPLATE_BY_TERM, {"term": term, "project": caller.project_id})
     if template is None:
         # A create naming a template it cannot use is malformed (400), not a missing resource.
-        raise InvalidRequest(f"no OS template {term!r}; GET /os_tpl/ or /-/ lists the templates")
+        raise UnknownTemplate(f"no OS template {term!r}; GET /os_tpl/ or /-/ lists the templates")
     if template.format != "template":
         # An ISO boots an installer or a rescue system; it is no disk to make a compute from.
         raise InvalidRequest(f"{term!r} is an ISO image, not an OS template: a compute cannot be deployed from it; "

@@ -21,5 +21,10 @@ class InvalidRequest(UseCaseError):
     pass
 
 
+class UnknownTemplate(InvalidRequest):
+    """A create names an OS template the caller cannot see: a malformed request (400), which a
+    face that chose the template itself (a site default) may answer differently."""
+
+
 class NotPermitted(UseCaseError):
     pass

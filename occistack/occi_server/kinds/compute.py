@@ -16,7 +16,7 @@ from ...orchestrator import compute as cases
 from ...orchestrator import networks as network_cases
 from ...orchestrator import storage as storage_cases
 from ...orchestrator import tags
-from ...orchestrator.errors import NotFound
+from ...orchestrator.errors import UnknownTemplate
 from ...renderings.ir import ResourceOut
 from ..errors import BadRequest, ConflictError, Forbidden
 from ..interpret import EntityInput, Mode, check_immutables, link_id_from
@@ -131,8 +131,8 @@ class ComputeHandler(KindHandler):
         )
         try:
             vm = cases.deploy_compute(scope.session, scope.caller, request, scope.dispatcher, scope.placement)
-        except NotFound as missing:
-            if entity.mixin_depending_on(infra.OS_TPL) or "OS template" not in str(missing):
+        except UnknownTemplate:
+            if entity.mixin_depending_on(infra.OS_TPL):
                 raise
             raise ConflictError(f"the site's default OS template {template_term!r} (occistack.default_os_tpl) "
                                 "is not available; name an os_tpl mixin instead (GET /os_tpl/ lists them)") from None
