@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from ..model import ROLES, Project
 from ..orchestrator import admin
-from .base import OrderedGroup, document, json_option, print_rows, run
+from .base import OrderedGroup, document, json_option, print_rows, run, site_limits
 
 
 @click.group(cls=OrderedGroup)
@@ -26,11 +26,14 @@ def user() -> None:
 def user_add(name: str, project_name: str, password: str, account: str | None, domain: str | None,
              role: str) -> None:
     """Add a user to a project, creating the project if it does not exist."""
+    quotas = site_limits().default_quotas
+
     def work(session, actor):
         created_project = False
         project = session.scalar(select(Project).where(Project.name == project_name))
         if project is None:
-            project = admin.create_project(session, name=project_name, domain=domain, account=account, actor=actor)
+            project = admin.create_project(session, name=project_name, domain=domain, account=account,
+                                           quotas=quotas, actor=actor)
             created_project = True
         admin.create_user(session, name=name, password=password, project=project.id, account=account, role=role,
                           actor=actor)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..model import Network, NetworkInterface, OsTemplate, ServiceOffering, VirtualMachine
@@ -21,6 +21,7 @@ from .events import record_event
 from .handlers.common import instance_name
 from .handlers.compute import deploy_arguments, deploy_command
 from .identifiers import new_entity_id
+from .limits import SiteLimits
 from .networks import VISIBLE_NETWORKS, NicRequest, add_nic
 from .quotas import check_quota
 from .storage import DiskRequest, add_storage_link
@@ -94,10 +95,11 @@ _FIRST_VISIBLE_NETWORKS = VISIBLE_NETWORKS.order_by(Network.created_at, Network.
 
 
 def deploy_compute(session: Session, caller: Caller, request: ComputeRequest, dispatcher: Dispatcher,
-                   placement) -> VirtualMachine:
-    """Check the quota, write the VM, its NICs and storage links in ``starting``/``attaching``,
-    reserve a host and a pool for it (NoCapacity when nothing fits), and queue the deploy --
-    all in the request's transaction."""
+                   placement, limits: SiteLimits = SiteLimits()) -> VirtualMachine:
+    """Check the site's limits and the quota, write the VM, its NICs and storage links in
+    ``starting``/``attaching``, reserve a host and a pool for it (NoCapacity when nothing
+    fits), and queue the deploy -- all in the request's transaction."""
+    limits.check_nic_count(len(request.nics))
     template = find_template(session, caller, request.template_term)
     if request.cores < template.min_cores:
         raise InvalidRequest(f"OS template {template.term!r} needs at least {template.min_cores} cores")
@@ -225,8 +227,10 @@ def destroy_compute(session: Session, vm: VirtualMachine, dispatcher: Dispatcher
 
 
 def attach_nic(session: Session, caller: Caller, vm: VirtualMachine, request: NicRequest,
-               dispatcher: Dispatcher) -> NetworkInterface:
+               dispatcher: Dispatcher, limits: SiteLimits = SiteLimits()) -> NetworkInterface:
     refuse_links(vm, "network links")
+    limits.check_nic_count(1 + session.scalar(select(func.count()).select_from(NetworkInterface)
+                                              .where(NetworkInterface.vm_id == vm.id)))
     if vm.state not in (VmState.RUNNING, VmState.STOPPED, VmState.SUSPENDED):
         raise Conflict(f"the compute is {vm.state}; wait until it is active or inactive to link a network")
     nic = add_nic(session, vm, request, caller)

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from ...model import Account, Domain, Project, Quota, ServiceOffering, User
 from ...orchestrator import admin
 from ...orchestrator.errors import NotFound
+from ..settings import get_settings
 from .support import (
     AdminResource,
     actor,
@@ -85,6 +86,7 @@ RESOURCES = (
         list_rows=lambda request: admin.list_projects(request.dbsession, domain=query_ref(request, "domain"),
                                                       account=query_ref(request, "account")),
         create=lambda request: admin.create_project(request.dbsession, **read_body(request, PROJECT_FIELDS),
+                                                    quotas=get_settings(request.registry).limits.default_quotas,
                                                     actor=actor(request)),
         remove=by_id(admin.remove_project),
     ),

@@ -16,6 +16,7 @@ from ...model import reads
 from ...model.occi import Action, Category, Kind, Mixin, Registry, split_identifier
 from ...model.occi.templates import AVAILABILITY_ZONE, SiteSchemes
 from ...orchestrator import Caller, Dispatcher
+from ...orchestrator.limits import SiteLimits
 from ...renderings.ir import LinkOut, ResourceOut
 from ..interpret import EntityInput, Mode
 from ..errors import BadRequest, NotFoundError
@@ -33,6 +34,8 @@ class Scope:
     script_name: str = ""
     #: the management plane's placement (host and storage reservations).
     placement: Any = None
+    #: the site's limits (orchestrator/limits.py: interfaces per compute, default quotas).
+    limits: SiteLimits = SiteLimits()
     #: what presenting many entities of one request can share (their mixin tuples).
     memo: dict = field(default_factory=dict)
 

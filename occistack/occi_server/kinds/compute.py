@@ -126,7 +126,8 @@ class ComputeHandler(KindHandler):
             affinity_group_id=_affinity_group_id(scope, entity), nics=tuple(nics), disks=tuple(disks),
             boot_device=entity.attributes.get(BOOT_DEVICE_ATTRIBUTE), **sizes, **context,
         )
-        vm = cases.deploy_compute(scope.session, scope.caller, request, scope.dispatcher, scope.placement)
+        vm = cases.deploy_compute(scope.session, scope.caller, request, scope.dispatcher, scope.placement,
+                                  scope.limits)
         return vm.id
 
     # --- update ----------------------------------------------------------------------------------
@@ -184,7 +185,7 @@ class ComputeHandler(KindHandler):
                 continue  # the client echoed one of the compute's links back: it stays as it is
             request = link_request(scope, link)
             if isinstance(request, network_cases.NicRequest):
-                cases.attach_nic(scope.session, scope.caller, vm, request, scope.dispatcher)
+                cases.attach_nic(scope.session, scope.caller, vm, request, scope.dispatcher, scope.limits)
             else:
                 storage_cases.attach_volume(scope.session, scope.caller, vm, request, scope.dispatcher)
 

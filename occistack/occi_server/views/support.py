@@ -22,9 +22,10 @@ _OCCI_ENVIRON_KEYS = ("HTTP_CATEGORY", "HTTP_LINK", "HTTP_X_OCCI_ATTRIBUTE", "HT
 
 def scope(request) -> Scope:
     registry = request.registry
+    settings = get_settings(registry)
     return Scope(session=request.dbsession, caller=request.caller, registry=request.occi_registry,
-                 dispatcher=registry["occistack.dispatcher"], schemes=get_settings(registry).schemes,
-                 script_name=request.script_name, placement=registry["occistack.placement"])
+                 dispatcher=registry["occistack.dispatcher"], schemes=settings.schemes,
+                 script_name=request.script_name, placement=registry["occistack.placement"], limits=settings.limits)
 
 
 def renderer(request) -> Renderer:

@@ -1,0 +1,43 @@
+"""A project made on a federated user's first login starts with the site's default quotas
+(``occistack.default_quotas``), as projects made by the admin API and the command line do."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from occistack.federation import FederatedIdentity, Grant, MappingRules, Membership
+from occistack.federation.provisioning import provision
+from occistack.model import EventRecord, Project, Quota
+from occistack.model.session import read_only_session
+from tests.federation.test_bearer_requests import client, issuer, oidc_app, token  # noqa: F401 - fixtures
+
+EGI = "https://aai.egi.eu/auth/realms/egi"
+RULES = {"rules": [{"match": {"vo": "fedcloud.egi.eu"}, "project": "fedcloud", "role": "member"}]}
+
+
+def quotas_of(engine, project: str) -> dict[str, float]:
+    with read_only_session(engine) as session:
+        return dict(session.execute(select(Quota.resource, Quota.limit).join(Project, Project.id == Quota.project_id)
+                                    .where(Project.name == project)).all())
+
+
+def test_a_first_oidc_login_makes_a_project_with_the_default_quotas(oidc_app, issuer):
+    client(oidc_app, token(issuer)).get("/-/", headers={"Accept": "text/plain"}, status=200)
+    assert quotas_of(oidc_app.registry["occistack.engine"], "fedcloud") == {
+        "vms": 20, "cores": 40, "memory_gib": 80, "storage_gib": 500, "networks": 5, "public_ips": 10}
+
+
+def test_the_rules_give_the_quotas_only_to_projects_they_create(engine):
+    rules = MappingRules.from_data(RULES).with_project_quotas({"vms": 3, "public_ips": 1})
+    alice = FederatedIdentity("oidc", EGI, "egi", "alice", memberships=(Membership("fedcloud.egi.eu", "member"),))
+    grant = rules.grant(alice)
+    assert grant.project_quotas == (("vms", 3), ("public_ips", 1))
+    provision(engine, alice, grant)
+    assert quotas_of(engine, "fedcloud") == {"vms": 3, "public_ips": 1}
+    with read_only_session(engine) as session:
+        created = session.scalar(select(EventRecord.description).where(EventRecord.action == "project.create"))
+    assert created.endswith("with quotas vms=3, public_ips=1")
+    # A project that exists is not touched: a second user lands in it, its quotas stay.
+    bob = FederatedIdentity("oidc", EGI, "egi", "bob", memberships=(Membership("fedcloud.egi.eu", "member"),))
+    provision(engine, bob, Grant("fedcloud", "member", 1, project_quotas=(("vms", 99),)))
+    assert quotas_of(engine, "fedcloud") == {"vms": 3, "public_ips": 1}
