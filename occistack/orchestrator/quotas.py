@@ -21,7 +21,7 @@ def check_quota(session: Session, project_id: int, **wanted: float) -> None:
               if resource in wanted}
     if not limits:
         return
-    session.execute(select(Project.id).where(Project.id == project_id).with_for_update())
+    session.execute(select(Project.id).where(Project.id == project_id).with_for_update(key_share=True))
     held = usage_of(session, project_id, limits)
     for resource, limit in limits.items():
         after = held[resource] + wanted[resource]

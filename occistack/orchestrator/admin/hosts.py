@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...model import BARE_METAL, Host, VirtualMachine
+from ...model.contention import ROW_LOCK
 from ...model.states import RESOURCE_STATE_TRANSITIONS, HostEvent, IllegalTransition, ResourceState
 from ..dispatch import Dispatcher, Operation
 from ..errors import Conflict, InvalidRequest
@@ -149,7 +150,7 @@ def finish_maintenance_when_empty(session: Session, host_id: int | None) -> bool
     job that removed one); True when it did."""
     if host_id is None:
         return False
-    host = session.get(Host, host_id, with_for_update=True, populate_existing=True)
+    host = session.get(Host, host_id, with_for_update=ROW_LOCK, populate_existing=True)
     if host is None or host.resource_state != ResourceState.PREPARE_FOR_MAINTENANCE:
         return False
     if virtual_machines_on(session, host):
@@ -164,7 +165,7 @@ def cancel_host_maintenance(session: Session, host: Ref, *, actor: Actor = SYSTE
 
 def _locked(session: Session, host: Ref) -> Host:
     found = find_host(session, host)
-    return session.get(Host, found.id, with_for_update=True, populate_existing=True)
+    return session.get(Host, found.id, with_for_update=ROW_LOCK, populate_existing=True)
 
 
 def _move(session: Session, host: Host, event: HostEvent, action: str | None, actor: Actor) -> Host:
