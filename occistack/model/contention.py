@@ -37,6 +37,11 @@ from typing import Callable, TypeVar
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+try:  # psycopg2's class of SQLSTATE 40 (serialization_failure, deadlock_detected, …)
+    from psycopg2.extensions import TransactionRollbackError
+except ImportError:  # pragma: no cover - psycopg2 is a dependency
+    TransactionRollbackError = ()
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -51,6 +56,8 @@ def is_transient_conflict(error: BaseException) -> bool:
     """A serialization failure or deadlock (SQLSTATE 40001, 40P01, …): retrying is correct."""
     if not isinstance(error, DBAPIError):
         return False
+    if isinstance(error.orig, TransactionRollbackError):
+        return True
     code = getattr(error.orig, "pgcode", None) or getattr(error.orig, "sqlstate", None)
     return isinstance(code, str) and code.startswith("40")
 
