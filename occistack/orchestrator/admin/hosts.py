@@ -3,7 +3,8 @@ disabled, maintenance). Their connection health (``status``) is the agents' busi
 reserved capacity placement's; neither is touched here.
 
 The resource state changes only through ``RESOURCE_STATE_TRANSITIONS``. Each change first locks
-the host's row (``SELECT … FOR UPDATE``) and re-reads it, so two administrators, or an
+the host's row (``SELECT … FOR NO KEY UPDATE``, model/contention.py's ``ROW_LOCK``, which does
+not wait for creates that inserted a VM on the host) and re-reads it, so two administrators, or an
 administrator and the code that completes a maintenance, cannot both move one host; the change
 itself is an ORM update, which the session's bookkeeping sees, so placement's topology snapshot
 is rebuilt (the inventory generation moves).
