@@ -23,6 +23,7 @@ def includeme(config) -> None:
     settings = config.get_settings()
     settings.setdefault("tm.manager_hook", "pyramid_tm.explicit_manager")
     settings.setdefault("retry.attempts", str(CONFLICT_ATTEMPTS))
+    settings.setdefault("retry.activate_hook", f"{__name__}.attempts_for")
     config.include("pyramid_retry")
     config.include("pyramid_tm")
     config.add_subscriber(_pause_before_retry, IBeforeRetry)
@@ -53,6 +54,15 @@ def includeme(config) -> None:
         return get_tm_session(session_factory, request.tm, request)
 
     config.add_request_method(dbsession, "dbsession", reify=True)
+
+
+#: Methods that lock no rows (reads run in READ COMMITTED): one attempt, and no copy of a body.
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def attempts_for(request) -> int | None:
+    """pyramid_retry's hook: reads are run once; everything else ``retry.attempts`` times."""
+    return 1 if request.method in _READS else None
 
 
 def _pause_before_retry(event) -> None:
