@@ -159,3 +159,38 @@ def test_gunicorn_with_tls_answers_while_300_connections_sit_idle(gunicorn_serve
 @pytest.mark.timeout(60)
 def test_gunicorn_with_tls_answers_while_20_clients_send_a_byte_a_second(gunicorn_server):
     under_load(gunicorn_server, lambda host, port, context: slow_body_clients(host, port, context, SLOW_CLIENTS))
+
+
+@pytest.mark.timeout(60)
+def test_gunicorn_answers_expect_100_continue_before_the_body_and_then_the_request(gunicorn_server):
+    """curl sends ``Expect: 100-continue`` with any body over 1 KiB and waits for the 100 before
+    sending it: the worker, which waits for whole requests, must say 100 itself."""
+    host, port, context = gunicorn_server
+    with socket.create_connection((host, port), timeout=5) as raw:
+        connection = context.wrap_socket(raw, server_hostname=host)
+        connection.sendall(f"POST /compute/ HTTP/1.1\r\nHost: {host}\r\nContent-Type: text/plain\r\n"
+                           "Expect: 100-continue\r\nContent-Length: 5\r\nConnection: close\r\n\r\n".encode())
+        connection.settimeout(1.0)
+        assert connection.recv(64).startswith(b"HTTP/1.1 100 Continue")
+        connection.settimeout(10)
+        connection.sendall(b"hello")
+        answer = b""
+        while b"HTTP/1.1 401" not in answer:
+            chunk = connection.recv(4096)
+            assert chunk, answer
+            answer += chunk
+
+
+@pytest.mark.parametrize("request_bytes, complete", [
+    (b"GET /-/ HTTP/1.1\r\nHost: a\r\n\r\n", True),
+    (b"GET /-/ HTTP/1.1\r\nHost: a\r\n", False),
+    (b"POST / HTTP/1.1\r\nContent-Length: 4\r\n\r\nabc", False),
+    (b"POST / HTTP/1.1\r\ncontent-length: 4\r\n\r\nabcd", True),
+    (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n", False),
+    (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", True),
+    (b"POST / HTTP/1.1\r\nContent-Length: lots\r\n\r\n", True),  # the parser refuses it
+])
+def test_a_request_is_handed_to_a_thread_once_complete(request_bytes, complete):
+    from occistack.serve import request_is_complete
+
+    assert request_is_complete(request_bytes) is complete
