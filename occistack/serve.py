@@ -211,6 +211,9 @@ if _gthread is not None:
             if conn in self.pending_conns:
                 self.pending_conns.remove(conn)
                 self.nr_conns -= 1
+            if conn.tls is not None and conn.sock is not conn.tls:
+                # Wrapping detached the plain socket: the descriptor is the TLS socket's now.
+                conn.sock = conn.tls
             conn.close()
 
         def murder_pending(self):

@@ -60,8 +60,7 @@ def waitress_server(database, tmp_path):
         server.stop()
 
 
-@pytest.fixture
-def gunicorn_server(database, tmp_path):
+def start_gunicorn(database: str, tmp_path: Path) -> tuple[Pserve, ssl.SSLContext]:
     grid = Grid(tmp_path)
     certificate, key = grid.server.write_pair(tmp_path, "hostcert")
     (tmp_path / "ca.pem").write_bytes(pem(grid.ca.certificate))
@@ -71,9 +70,15 @@ def gunicorn_server(database, tmp_path):
     assert section["worker_class"] == "occistack.serve.GuardedThreadWorker"
     server = Pserve(tmp_path, app_section(database), section, f"https://localhost:{port}",
                     verify=str(tmp_path / "ca.pem"))
-    context = ssl.create_default_context(cafile=str(tmp_path / "ca.pem"))
+    server.port = port
+    return server, ssl.create_default_context(cafile=str(tmp_path / "ca.pem"))
+
+
+@pytest.fixture
+def gunicorn_server(database, tmp_path):
+    server, context = start_gunicorn(database, tmp_path)
     try:
-        yield "localhost", port, context
+        yield "localhost", server.port, context
     finally:
         server.stop()
 
@@ -125,7 +130,7 @@ def slow_body_clients(host: str, port: int, context: ssl.SSLContext | None, coun
     sender = threading.Thread(target=trickle, daemon=True)
     sender.start()
     try:
-        yield
+        yield connections
     finally:
         stop.set()
         sender.join(5)
@@ -194,3 +199,22 @@ def test_a_request_is_handed_to_a_thread_once_complete(request_bytes, complete):
     from occistack.serve import request_is_complete
 
     assert request_is_complete(request_bytes) is complete
+
+
+@pytest.mark.timeout(60)
+def test_gunicorn_closes_a_connection_that_sends_no_whole_request_in_time(database, tmp_path, monkeypatch):
+    """The deadline, shortened for the test: TLS clients whose bodies never complete are cut
+    off -- their connections closed (they read the end of the stream)."""
+    monkeypatch.setenv("OCCISTACK_REQUEST_READ_SECONDS", "2")
+    server, context = start_gunicorn(database, tmp_path)
+    try:
+        with slow_body_clients("localhost", server.port, context, 5) as connections:
+            time.sleep(4.5)
+            for connection in connections:
+                connection.settimeout(2)
+                try:
+                    assert connection.recv(64) == b""
+                except (ConnectionResetError, ssl.SSLError):
+                    pass  # closed while data was in flight: closed all the same
+    finally:
+        server.stop()
