@@ -211,3 +211,21 @@ def test_run_retrying_runs_a_conflict_again_and_gives_up_after_the_attempts():
     with pytest.raises(OperationalError):
         run_retrying(lambda: calls.append(1) or (_ for _ in ()).throw(wrapped(None, "gone")), "test")
     assert len(calls) == 3  # a lost connection is not run again
+
+
+def test_a_database_that_cannot_be_reached_is_503_not_reachable():
+    from occistack.occi_server import main
+    from tests.integration.tls_servers import free_port
+
+    nowhere = f"postgresql+psycopg2://postgres@127.0.0.1:{free_port()}/none"
+    application = main({}, **app_settings(nowhere, **{"occistack.agents.inprocess": ""}))
+    client = _settling_test_app()(application, extra_environ={"HTTP_AUTHORIZATION": basic("demo", "demo")})
+    try:
+        for response in (client.get("/compute/", headers={"Accept": "text/plain"}, expect_errors=True),
+                         client.post("/compute/", compute_body(), headers={"Content-Type": "text/plain"},
+                                     expect_errors=True)):
+            assert response.status_int == 503, response.text
+            assert "the database is not reachable right now; nothing was changed" in response.text
+            assert response.headers["Retry-After"] == "5"
+    finally:
+        application.registry["occistack.engine"].dispose()
