@@ -218,8 +218,10 @@ if _gthread is not None:
 
         def murder_pending(self):
             # Deadlines differ (new, kept-alive), so the queue is not in deadline order: look at all.
+            # A stopping worker does not wait for connections that have sent nothing yet.
             now = time.monotonic()
-            for conn in [conn for conn in self.pending_conns if conn.timeout <= now]:
+            for conn in [conn for conn in self.pending_conns
+                         if conn.timeout <= now or (not self.alive and not conn.gathered)]:
                 self._drop(conn)
 
         def _context(self) -> ssl.SSLContext:
