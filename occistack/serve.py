@@ -81,9 +81,10 @@ def _is_certificate_file(path: Path) -> bool:
 #: How long a connection may take to deliver one whole request -- its TLS handshake, request line,
 #: headers and body -- from its first byte (a new connection: from its opening); then it is closed.
 REQUEST_READ_SECONDS = float(os.environ.get("OCCISTACK_REQUEST_READ_SECONDS", "20"))
-#: Requests up to this size are gathered before a thread sees them; a larger body is read by the
-#: thread (the application refuses bodies that large anyway).
-GATHERED_BYTES = 16 * 1024 * 1024
+#: Requests up to this size are gathered in memory before a thread sees them; the rest of a larger
+#: body is read by the thread. OCCI requests and agent messages are far smaller; the bound keeps
+#: ``worker_connections`` clients from holding more than this much memory each.
+GATHERED_BYTES = 1024 * 1024
 #: How long one TLS context serves new connections before it is made again (it loads the CA
 #: certificates: too slow to do for each connection in the worker's loop).
 TLS_CONTEXT_SECONDS = 60.0

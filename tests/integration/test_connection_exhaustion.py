@@ -218,3 +218,24 @@ def test_gunicorn_closes_a_connection_that_sends_no_whole_request_in_time(databa
                     pass  # closed while data was in flight: closed all the same
     finally:
         server.stop()
+
+
+@pytest.mark.timeout(60)
+def test_gunicorn_serves_a_body_larger_than_it_gathers(gunicorn_server):
+    """What the worker gathers in its loop (a MiB) is handed over with the connection; the thread
+    reads the rest of the body."""
+    from occistack.serve import GATHERED_BYTES
+
+    host, port, context = gunicorn_server
+    body = b"x" * (2 * GATHERED_BYTES + 17)
+    with socket.create_connection((host, port), timeout=10) as raw:
+        connection = context.wrap_socket(raw, server_hostname=host)
+        connection.sendall(f"POST /compute/ HTTP/1.1\r\nHost: {host}\r\nContent-Type: text/plain\r\n"
+                           f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body)
+        connection.settimeout(20)
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            chunk = connection.recv(4096)
+            assert chunk, answer
+            answer += chunk
+    assert answer.startswith((b"HTTP/1.1 401", b"HTTP/1.1 413")), answer[:200]
