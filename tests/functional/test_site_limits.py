@@ -15,6 +15,7 @@ from occistack.model.session import get_tm_session
 from occistack.orchestrator.limits import DEFAULT_QUOTAS, parse_quotas
 from tests.conftest import basic
 from tests.functional.occi_face import (  # noqa: F401 - fixtures
+    _CHEAP_HASHER,
     INFRA,
     OCCIClient,
     client,
@@ -85,8 +86,6 @@ def admin_client(world) -> TestApp:
         project = Project(name=name)
         session.add(project)
         session.flush()
-        from tests.functional.occi_face import _CHEAP_HASHER
-
         session.add(User(name=name, password_hash=_CHEAP_HASHER.hash(name), project_id=project.id, role="admin"))
     return TestApp(world.wsgi_app, extra_environ={"HTTP_AUTHORIZATION": basic(name, name)})
 
