@@ -41,3 +41,20 @@ def test_the_rules_give_the_quotas_only_to_projects_they_create(engine):
     bob = FederatedIdentity("oidc", EGI, "egi", "bob", memberships=(Membership("fedcloud.egi.eu", "member"),))
     provision(engine, bob, Grant("fedcloud", "member", 1, project_quotas=(("vms", 99),)))
     assert quotas_of(engine, "fedcloud") == {"vms": 3, "public_ips": 1}
+
+
+def test_every_identity_source_gives_new_projects_the_site_s_quotas(tmp_path):
+    """The X.509 source and the OIDC source (whose rules the external Keystone shares) read the
+    same setting."""
+    from occistack.federation import CredentialCache
+    from occistack.occi_server.client_certificates import certificate_authenticator
+    from occistack.occi_server.security import bearer_token_authenticator
+    from tests.federation.pki import Grid
+
+    grid = Grid(tmp_path)
+    (tmp_path / "mapping.yaml").write_text("rules:\n  - match: {vo: fedcloud.egi.eu}\n    project: fedcloud\n")
+    ini = {"occistack.x509.ca_dir": str(grid.ca_dir), "occistack.mapping_file": str(tmp_path / "mapping.yaml"),
+           "occistack.default_quotas": "vms=4, public_ips=2"}
+    cache = CredentialCache(ttl=0)
+    assert certificate_authenticator(ini, cache).rules.project_quotas == (("vms", 4.0), ("public_ips", 2.0))
+    assert bearer_token_authenticator(ini, cache).rules.project_quotas == (("vms", 4.0), ("public_ips", 2.0))
