@@ -51,6 +51,13 @@ def database_session(context: click.Context):
         engine.dispose()
 
 
+def site_limits():
+    """The site's limits from the ini file (the default quotas of new projects)."""
+    from ..orchestrator.limits import SiteLimits
+
+    return SiteLimits.from_ini(settings_of(click.get_current_context().obj["config"]))
+
+
 def run(work: Callable[[Session, Actor], T]) -> T:
     """Run ``work(session, actor)`` in one transaction. A use case's refusal aborts it (nothing
     is changed), prints ``error: <message>`` on stderr and exits with status 1."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..orchestrator import admin, default_networks
-from .base import OrderedGroup, document, json_option, print_rows, run
+from .base import OrderedGroup, document, json_option, print_rows, run, site_limits
 
 
 @click.group(cls=OrderedGroup)
@@ -19,9 +19,10 @@ def project() -> None:
 @click.option("--domain", help="The path of its domain [default: the account's, or /].")
 @click.option("--account", help="The account that owns it (an account of the domain).")
 def project_create(name: str, title: str | None, domain: str | None, account: str | None) -> None:
-    """Create a project."""
+    """Create a project, with the site's default quotas (occistack.default_quotas)."""
+    quotas = site_limits().default_quotas
     created = run(lambda session, actor: admin.create_project(session, name=name, title=title, domain=domain,
-                                                              account=account, actor=actor).id)
+                                                              account=account, quotas=quotas, actor=actor).id)
     click.echo(f"created project {name} (id {created})")
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from ..model import ROLES, Project
 from ..orchestrator import admin
-from .base import OrderedGroup, document, fail, json_option, print_rows, run, settings_of
+from .base import OrderedGroup, document, fail, json_option, print_rows, run, settings_of, site_limits
 
 
 @click.group(cls=OrderedGroup)
@@ -30,11 +30,13 @@ def user_add(name: str, project_name: str, create_project: bool, password: str, 
     exist). The password needs occistack.password_min_length characters (10 unless the ini
     file says otherwise)."""
     minimum = _password_min_length()
+    quotas = site_limits().default_quotas
 
     def work(session, actor):
         existed = session.scalar(select(Project.id).where(Project.name == project_name)) is not None
         admin.create_user(session, name=name, password=password, project=project_name, account=account, role=role,
-                          create_project=create_project, domain=domain, password_min_length=minimum, actor=actor)
+                          create_project=create_project, domain=domain, password_min_length=minimum,
+                          project_quotas=quotas, actor=actor)
         return not existed
 
     if run(work):

@@ -35,9 +35,9 @@ user's role here: admin, member (the default) or reader.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 import yaml
 
@@ -63,6 +63,9 @@ class Grant:
     project: str
     role: str
     rule: int
+    #: (resource, limit) pairs a project gets when the grant creates it: the site's
+    #: ``occistack.default_quotas``, set on the rules by the server.
+    project_quotas: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,9 +150,15 @@ def _any_matches(patterns: Iterable[Pattern], values: Iterable[str | None]) -> b
 
 
 class MappingRules:
-    def __init__(self, rules: Iterable[Rule], source: str = "the mapping rules"):
+    def __init__(self, rules: Iterable[Rule], source: str = "the mapping rules",
+                 project_quotas: Mapping[str, float] | None = None):
         self.rules = tuple(rules)
         self.source = source
+        self.project_quotas = tuple((project_quotas or {}).items())
+
+    def with_project_quotas(self, quotas: Mapping[str, float]) -> MappingRules:
+        """These rules, giving the projects they create ``quotas``."""
+        return MappingRules(self.rules, self.source, quotas)
 
     def grant(self, identity: FederatedIdentity) -> Grant:
         """The grant of the first rule that matches, or IdentityNotMapped saying what was
@@ -157,7 +166,7 @@ class MappingRules:
         for rule in self.rules:
             grant = rule.grant(identity)
             if grant is not None:
-                return grant
+                return replace(grant, project_quotas=self.project_quotas) if self.project_quotas else grant
         if not self.rules:
             accepted = "this site has no mapping rules, so it accepts no federated identity yet"
         else:

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..model import ROOT_DOMAIN_ID, EventRecord, FederatedUser, Project, User, utcnow
+from ..model import ROOT_DOMAIN_ID, EventRecord, FederatedUser, Project, Quota, User, utcnow
 from ..model.session import read_only_session
 from .errors import IdentityNotMapped
 from .identity import FederatedIdentity, Identity
@@ -56,9 +56,13 @@ def _provision_in_transaction(engine: Engine, identity: FederatedIdentity, grant
             project = Project(name=grant.project, domain_id=ROOT_DOMAIN_ID)
             session.add(project)
             session.flush()
+            # The site's default quotas (occistack.default_quotas), as every new project gets them.
+            session.add_all(Quota(project_id=project.id, resource=resource, limit=float(limit))
+                            for resource, limit in grant.project_quotas)
+            quotas = ", ".join(f"{resource}={limit:g}" for resource, limit in grant.project_quotas)
             _record(session, actor, "project.create", "project", project.id, project.id,
                     f"project {project.name!r}, created for {identity.subject!r} of {identity.issuer} by mapping "
-                    f"rule {grant.rule}")
+                    f"rule {grant.rule}{f', with quotas {quotas}' if quotas else ''}")
         link = session.scalar(select(FederatedUser).where(FederatedUser.issuer == identity.issuer,
                                                           FederatedUser.subject == identity.subject))
         if link is None:

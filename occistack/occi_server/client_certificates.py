@@ -47,6 +47,7 @@ from ..federation import (
     VomsVerifier,
 )
 from ..federation.x509 import dn_from_text
+from ..orchestrator.limits import SiteLimits
 
 _PREFIX = "occistack.x509."
 _HEADERS = {"certificate": "X-SSL-Client-Cert", "chain": "X-SSL-Client-Chain", "dn": "X-SSL-Client-S-DN",
@@ -192,4 +193,5 @@ def certificate_authenticator(ini: Mapping[str, Any], cache: CredentialCache) ->
         rules = MappingRules.from_file(rules_file)
     except MappingError as error:
         raise ConfigurationError(str(error)) from None
+    rules = rules.with_project_quotas(SiteLimits.from_ini(ini).default_quotas)
     return CertificateAuthenticator(chains, voms, rules, cache)

@@ -2,20 +2,31 @@
 
 Views and use cases never commit: pyramid_tm commits when the view returns and aborts when it
 raises, so a failure leaves nothing half-written.
+
+When PostgreSQL ends the transaction for a deadlock or a serialization failure, the whole
+request runs again (pyramid_retry; ``retry.attempts``, default 3, after a short random pause):
+nothing of the failed attempt was kept, and the client sees only the answer of the attempt that
+went through (model/contention.py). The request body is kept for the new attempt.
 """
 
 from __future__ import annotations
 
+from pyramid_retry import IBeforeRetry
 from sqlalchemy import event
 
 from ..model import make_engine
+from ..model.contention import CONFLICT_ATTEMPTS, conflict_pause
 from ..model.session import CATALOG_CHANGED, get_tm_session, make_session_factory
 
 
 def includeme(config) -> None:
     settings = config.get_settings()
     settings.setdefault("tm.manager_hook", "pyramid_tm.explicit_manager")
+    settings.setdefault("retry.attempts", str(CONFLICT_ATTEMPTS))
+    settings.setdefault("retry.activate_hook", f"{__name__}.attempts_for")
+    config.include("pyramid_retry")
     config.include("pyramid_tm")
+    config.add_subscriber(_pause_before_retry, IBeforeRetry)
     engine = settings.get("occistack.engine") or make_engine(settings)
     session_factory = make_session_factory(engine)
     config.registry["occistack.engine"] = engine
@@ -43,3 +54,16 @@ def includeme(config) -> None:
         return get_tm_session(session_factory, request.tm, request)
 
     config.add_request_method(dbsession, "dbsession", reify=True)
+
+
+#: Methods that lock no rows (reads run in READ COMMITTED): one attempt, and no copy of a body.
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def attempts_for(request) -> int | None:
+    """pyramid_retry's hook: reads are run once; everything else ``retry.attempts`` times."""
+    return 1 if request.method in _READS else None
+
+
+def _pause_before_retry(event) -> None:
+    conflict_pause(event.environ.get("retry.attempt", 0) + 1)

@@ -10,8 +10,10 @@ import logging
 from pyramid.httpexceptions import HTTPException, HTTPForbidden, HTTPNotFound
 from pyramid.response import Response
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
+from pyramid_retry import is_last_attempt, mark_error_retryable
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from ..model.contention import describe_database_error, should_run_again
 from ..model.occi import AttributeValueError, CategoryConflict
 from ..model.states import IllegalTransition, StaleState
 from ..orchestrator.errors import Conflict, InvalidRequest, NotFound, NotPermitted, UseCaseError
@@ -186,10 +188,17 @@ def integrity_error(exc: IntegrityError, request):
 
 
 @exception_view_config(OperationalError)
-def database_unavailable(exc: OperationalError, request):
-    log.error("database error on %s %s: %s", request.method, request.path_qs, exc.orig)
-    return error_response(request, 503, "the database is not reachable right now; nothing was changed — "
-                                        "try again shortly", {"Retry-After": "5"})
+def database_error(exc: OperationalError, request):
+    """A deadlock or serialization failure runs the request again (occi_server/database.py)
+    and, after the last attempt, is "busy"; "not reachable" is said only of connections."""
+    if should_run_again(exc) and not is_last_attempt(request):
+        # pyramid_tm marks most of these itself; not those raised while committing.
+        mark_error_retryable(exc)
+        log.info("conflict on %s %s, running it again: %s", request.method, request.path_qs, exc.orig)
+    else:
+        log.error("database error on %s %s: %s", request.method, request.path_qs, exc.orig)
+    message, retry_after = describe_database_error(exc)
+    return error_response(request, 503, message, {"Retry-After": str(retry_after)})
 
 
 @exception_view_config(Exception)

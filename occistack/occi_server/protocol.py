@@ -11,6 +11,9 @@ import logging
 import re
 
 from pyramid.tweens import EXCVIEW, INGRESS
+from sqlalchemy.exc import OperationalError
+
+from ..model.contention import describe_database_error
 
 from .errors import error_response
 from .negotiation import ACCEPT_HEADER, SERVER_HEADER, client_version_too_high
@@ -31,6 +34,13 @@ def occi_protocol_tween_factory(handler, registry):
             squeeze_repeated_slashes(request.environ)
             try:
                 response = handler(request)
+            except OperationalError as error:
+                # Past the exception views too (met while authenticating, or while committing):
+                # "busy" or "not reachable", as the error view says it.
+                log.error("database error outside the view on %s %s: %s", request.method, request.path_qs,
+                          error.orig)
+                message, retry_after = describe_database_error(error)
+                response = error_response(request, 503, message, {"Retry-After": str(retry_after)})
             except Exception:
                 # Past the exception views: the transaction failed to commit. It was rolled back.
                 log.exception("request failed after its view ran: %s %s", request.method, request.path_qs)

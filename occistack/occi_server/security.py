@@ -65,6 +65,7 @@ from ..federation.keystone import (
 from ..federation.keystone_tokens import BuiltinTokenAuthenticator, TokenService, derive_token_key
 from ..model.session import read_only_session
 from ..orchestrator import Caller
+from ..orchestrator.limits import SiteLimits
 from ..orchestrator.sealing import site_secret_key
 from .client_certificates import CertificateSettings, certificate_authenticator, presented_certificate
 from .keystone_service.context import BUILTIN_KEYSTONE_PATH
@@ -359,6 +360,7 @@ def bearer_token_authenticator(ini: dict, cache: CredentialCache) -> BearerToken
         rules = MappingRules.from_file(rules_file) if rules_file else MappingRules(())
     except MappingError as error:
         raise ConfigurationError(str(error)) from None
+    rules = rules.with_project_quotas(SiteLimits.from_ini(ini).default_quotas)
     return BearerTokenAuthenticator(TokenValidator(TrustedIssuer(issuer) for issuer in issuers), rules, cache)
 
 

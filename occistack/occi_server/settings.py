@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from ..model.occi.templates import SiteSchemes
+from ..orchestrator.limits import SiteLimits
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,6 +16,8 @@ class ServerSettings:
     auth_cache_seconds: float
     catalog_revalidate_seconds: float
     max_page_size: int
+    #: what no project may take without an administrator's decision (orchestrator/limits.py).
+    limits: SiteLimits
     #: the OS template (its term) a compute created with no os_tpl mixin boots; None: refuse.
     default_os_tpl: str | None = None
 
@@ -30,6 +33,7 @@ class ServerSettings:
             auth_cache_seconds=float(settings.get("occistack.auth.cache_seconds", 60)),
             catalog_revalidate_seconds=float(settings.get("occistack.catalog.revalidate_seconds", 2)),
             max_page_size=int(settings.get("occistack.max_page_size", 1000)),
+            limits=SiteLimits.from_ini(settings),
             default_os_tpl=_os_tpl_term(settings.get("occistack.default_os_tpl")),
         )
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..hostagent.protocol import Answer, Answers, Fetch, Heartbeat, Progress, Register
 from ..model import Host
+from ..model.contention import run_retrying
 from ..model.session import read_only_session
 from . import gateway
 from .listener import PostgresListener
@@ -63,8 +64,15 @@ class AgentChannel:
             self._authenticate(message, token)
         if isinstance(message, Fetch) and message.wait_seconds > 0 and self.commands is not None:
             return self._long_poll(message)
+        return run_retrying(lambda: self._dispatch_in_transaction(message, certified=certificate is not None),
+                            f"{type(message).__name__} of host {getattr(message, 'host_id', '?')}")
+
+    def _dispatch_in_transaction(self, message, certified: bool):
+        # One transaction per attempt: a deadlock or serialization failure ends it whole, and
+        # run_retrying runs the message again (an answer is recorded once, by the attempt that
+        # commits).
         with self.session_factory() as session, session.begin():
-            return self._dispatch(session, message, certified=certificate is not None)
+            return self._dispatch(session, message, certified=certified)
 
     def _authenticate_certificate(self, message, certificate: HostCertificate) -> None:
         if isinstance(message, Register):
@@ -129,8 +137,8 @@ class AgentChannel:
         seen = self.commands.generation_of(message.host_id)
         listener = self._listener()
         while True:
-            with self.session_factory() as session, session.begin():
-                reply = gateway.fetch(session, message, self.settings)
+            reply = run_retrying(lambda: self._dispatch_in_transaction(message, certified=False),
+                                 f"Fetch of host {message.host_id}")
             remaining = deadline - time.monotonic()
             if reply.commands or remaining <= 0 or self.commands.closed:
                 return reply

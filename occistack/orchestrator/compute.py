@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..model import NetworkInterface, OsTemplate, ServiceOffering, StorageLink, VirtualMachine
@@ -25,6 +25,7 @@ from .events import record_event
 from .handlers.common import instance_name
 from .handlers.compute import deploy_arguments, deploy_command
 from .identifiers import new_entity_id
+from .limits import SiteLimits
 from .networks import NicRequest, add_nic, get_network
 from .quotas import check_quota
 from .storage import DiskRequest, add_storage_link, get_volume
@@ -99,10 +100,11 @@ _TEMPLATE_BY_TERM = select(OsTemplate).where(OsTemplate.term == bindparam("term"
 
 
 def deploy_compute(session: Session, caller: Caller, request: ComputeRequest, dispatcher: Dispatcher,
-                   placement) -> VirtualMachine:
-    """Check the quota, write the VM, its NICs and storage links in ``starting``/``attaching``,
-    reserve a host and a pool for it (NoCapacity when nothing fits), and queue the deploy --
-    all in the request's transaction."""
+                   placement, limits: SiteLimits = SiteLimits()) -> VirtualMachine:
+    """Check the site's limits and the quota, write the VM, its NICs and storage links in
+    ``starting``/``attaching``, reserve a host and a pool for it (NoCapacity when nothing
+    fits), and queue the deploy -- all in the request's transaction."""
+    limits.check_nic_count(len(request.nics))
     template = find_template(session, caller, request.template_term)
     if request.cores < template.min_cores:
         raise InvalidRequest(f"OS template {template.term!r} needs at least {template.min_cores} cores")
@@ -259,9 +261,11 @@ def _storage_links_of(session: Session, vm_id: str) -> list[StorageLink]:
 
 
 def attach_nic(session: Session, caller: Caller, vm: VirtualMachine, request: NicRequest,
-               dispatcher: Dispatcher) -> NetworkInterface:
+               dispatcher: Dispatcher, limits: SiteLimits = SiteLimits()) -> NetworkInterface:
     refuse_links(vm, "network links")
     refuse_if_deleting(vm, "compute")
+    limits.check_nic_count(1 + session.scalar(select(func.count()).select_from(NetworkInterface)
+                                              .where(NetworkInterface.vm_id == vm.id)))
     if vm.state not in (VmState.RUNNING, VmState.STOPPED, VmState.SUSPENDED):
         raise Conflict(f"the compute is {vm.state}; wait until it is active or inactive to link a network")
     nic = add_nic(session, vm, request, caller)

@@ -82,7 +82,7 @@ def register(session: Session, message: Register, settings: GatewaySettings, cer
     if message.protocol_version != PROTOCOL_VERSION:
         raise GatewayError(f"this management server speaks agent protocol {PROTOCOL_VERSION}; the agent on "
                            f"{message.host_name} speaks {message.protocol_version}: upgrade one of them")
-    host = session.scalar(select(Host).where(Host.name == message.host_name).with_for_update())
+    host = session.scalar(select(Host).where(Host.name == message.host_name).with_for_update(key_share=True))
     if certified:
         if host is None:
             raise AgentUnauthenticated(f"host {message.host_name!r} is not registered here; add it with "
@@ -269,7 +269,7 @@ def sweep_hosts(session: Session, settings: GatewaySettings, now: datetime | Non
                             (settings.alert_after, (HostStatus.DISCONNECTED,))):
         stale = session.scalars(select(Host).where(
             Host.status.in_([str(status) for status in statuses]),
-            Host.last_heartbeat < now - timedelta(seconds=limit)).with_for_update(skip_locked=True))
+            Host.last_heartbeat < now - timedelta(seconds=limit)).with_for_update(skip_locked=True, key_share=True))
         for host in stale:
             move_host_status(session, host, HostEvent.HEARTBEATS_MISSED)
             host.state_message = f"no heartbeat since {host.last_heartbeat:%Y-%m-%d %H:%M:%S} UTC"
@@ -285,7 +285,7 @@ def expire_waiting_jobs(session: Session, now: datetime | None = None) -> list[i
     now = now or utcnow()
     requeued = []
     overdue = session.scalars(select(Job).where(Job.state == str(JobState.WAITING), Job.deadline < now)
-                              .with_for_update(skip_locked=True)).all()
+                              .with_for_update(skip_locked=True, key_share=True)).all()
     for job in overdue:
         late = session.scalars(select(AgentCommand).where(
             AgentCommand.job_id == job.id, AgentCommand.step == job.step,

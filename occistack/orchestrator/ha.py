@@ -29,7 +29,7 @@ def submit_fencing(session: Session, dispatcher, settings: GatewaySettings, now:
     due = session.scalars(select(Host).where(
         Host.status == str(HostStatus.ALERT),
         or_(Host.fence_attempted_at.is_(None), Host.fence_attempted_at < retry_before))
-        .with_for_update(skip_locked=True)).all()
+        .with_for_update(skip_locked=True, key_share=True)).all()
     submitted = []
     for host in due:
         job_entity = FENCING_ENTITY.format(host.id)

@@ -136,7 +136,7 @@ def claim_next(session: Session, worker: str, now: datetime | None = None) -> Jo
 def _claim_statement(skip_locked: bool):
     statement = (select(Job).where(Job.state == str(JobState.QUEUED), Job.run_after <= bindparam("now"))
                  .order_by(Job.id).limit(1))
-    return statement.with_for_update(skip_locked=True) if skip_locked else statement
+    return statement.with_for_update(skip_locked=True, key_share=True) if skip_locked else statement
 
 
 def claim_in_memory(session: Session, job: Job, worker: str) -> None:

@@ -34,6 +34,7 @@ from ..model import (
     Volume,
     Zone,
 )
+from ..model.contention import ROW_LOCK
 from ..model.session import INVENTORY_CHANGED
 from ..model.states import HostStatus, ResourceState, StoragePoolState
 from . import capacity
@@ -406,7 +407,7 @@ def _affinity(session: Session, vm: VirtualMachine) -> dict:
         return {}
     # Locked: two members placed at once would both read the other's host as free. The lock
     # makes the second wait for the first's commit and then see where it went.
-    group = session.get(AffinityGroup, vm.affinity_group_id, with_for_update=True)
+    group = session.get(AffinityGroup, vm.affinity_group_id, with_for_update=ROW_LOCK)
     hosts = frozenset(session.scalars(select(VirtualMachine.host_id).where(
         VirtualMachine.affinity_group_id == group.id, VirtualMachine.id != vm.id,
         VirtualMachine.host_id.is_not(None))))

@@ -1,8 +1,9 @@
 """Quotas, enforced when a request is accepted.
 
 The check counts what the project holds now and adds what the request asks for, with the
-project's row locked (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite serialises writers anyway),
-so two concurrent requests of one project cannot both slip under a limit.
+project's row locked (``SELECT … FOR NO KEY UPDATE`` on PostgreSQL, first of the locks a create
+takes -- model/contention.py; SQLite serialises writers anyway), so two concurrent requests of
+one project cannot both slip under a limit.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ def check_quota(session: Session, project_id: int, **wanted: float) -> None:
               if resource in wanted}
     if not limits:
         return
-    session.execute(select(Project.id).where(Project.id == project_id).with_for_update())
+    session.execute(select(Project.id).where(Project.id == project_id).with_for_update(key_share=True))
     held = usage_of(session, project_id, limits)
     for resource, limit in limits.items():
         after = held[resource] + wanted[resource]

@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..model import Job, utcnow
+from ..model.contention import CONFLICT_ATTEMPTS, ROW_LOCK, conflict_pause, is_transient_conflict
 from ..model.states import JobEvent, JobState
 from . import gateway, jobs
 from .handlers import HANDLERS, JobHandler, Outcome, StepContext, StepFailed
@@ -65,6 +66,8 @@ class Worker:
         self.notifier = notifier
         self.sweep_seconds = sweep_seconds
         self._last_sweep = 0.0
+        #: job id -> conflicts its current step met in a row (see _run_again_after_conflict).
+        self._conflicts: dict[int, int] = {}
 
     # --- one step --------------------------------------------------------------------------
 
@@ -84,11 +87,30 @@ class Worker:
         except Exception as error:  # noqa: BLE001 - the step is rolled back; the job must still end
             if job_id is None:
                 raise
+            if self._run_again_after_conflict(job_id, error):
+                return True
             log.exception("job %s failed unexpectedly in worker %s", job_id, self.name)
             self._after_crash(job_id, error)
             return True
+        self._conflicts.pop(job_id, None)
         if failure is not None:
             self._fail(job_id, failure.message)
+        return True
+
+    def _run_again_after_conflict(self, job_id: int, error: Exception) -> bool:
+        """A step PostgreSQL ended for a deadlock or serialization failure left nothing behind
+        and the job queued: it runs again at once (the next claim), without counting an
+        attempt -- up to CONFLICT_ATTEMPTS times in a row; then it counts as a crash."""
+        if not is_transient_conflict(error):
+            return False
+        conflicts = self._conflicts.get(job_id, 0) + 1
+        if conflicts >= CONFLICT_ATTEMPTS:
+            self._conflicts.pop(job_id, None)
+            return False
+        self._conflicts[job_id] = conflicts
+        log.info("job %s met a conflict in worker %s (%s); running the step again", job_id, self.name,
+                 getattr(error, "orig", error).__class__.__name__)
+        conflict_pause(conflicts)
         return True
 
     def _step(self, session: Session, job: Job) -> StepFailed | None:
@@ -155,7 +177,7 @@ class Worker:
     def _after_crash(self, job_id: int, error: Exception) -> None:
         reason = f"internal error: {error.__class__.__name__}: {error}"
         with self.session_factory() as session, session.begin():
-            job = session.get(Job, job_id, with_for_update=True, populate_existing=True)
+            job = session.get(Job, job_id, with_for_update=ROW_LOCK, populate_existing=True)
             if job is None or job.state != JobState.QUEUED:
                 return
             if job.attempts + 1 < job.max_attempts:
@@ -223,7 +245,7 @@ class _GaveUp(Exception):
 
 def claim_specific(session: Session, job_id: int, worker: str) -> Job | None:
     """Lock and claim one given job, if it is still queued."""
-    job = session.get(Job, job_id, with_for_update=True, populate_existing=True)
+    job = session.get(Job, job_id, with_for_update=ROW_LOCK, populate_existing=True)
     if job is None or job.state != JobState.QUEUED:
         return None
     claim_in_memory(session, job, worker)

@@ -46,6 +46,10 @@ def test_users_are_listed_and_removed(occistack):
 
 def test_quotas(occistack):
     occistack("project", "create", "lab")
+    # A new project starts with the site's default quotas (tests/cli/test_default_quotas.py);
+    # this test is about changing them, from none.
+    for resource in ("vms", "cores", "memory_gib", "storage_gib", "networks", "public_ips"):
+        occistack("quota", "clear", "--project", "lab", resource)
     assert occistack("quota", "set", "--project", "lab", "vms", "10").stdout == \
         "project lab may hold 10 virtual machines\n"
     occistack("quota", "set", "--project", "lab", "vms", "12")

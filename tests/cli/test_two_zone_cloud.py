@@ -104,7 +104,10 @@ def test_the_cloud_is_what_the_cli_says_it_is(cloud):
     # Their status is their agents' business (the server runs in-process agents in tests).
     assert capacity["cloud"]["zones"] == 2 and capacity["cloud"]["hosts"]["total"] == 2
     quotas = occistack.json("quota", "list", "--project", "geneva-project")
-    assert {(q["resource"], q["limit"]) for q in quotas} == {("vms", 20.0), ("memory_gib", 512.0)}
+    # The site's default quotas of a new project, memory raised by the administrator.
+    assert {(q["resource"], q["limit"]) for q in quotas} == {("vms", 20.0), ("memory_gib", 512.0), ("cores", 40.0),
+                                                            ("storage_gib", 500.0), ("networks", 5.0),
+                                                            ("public_ips", 10.0)}
     creations = occistack.json("events", "--action", "zone.create")
     assert [e["description"] for e in creations] == ["advanced zone 'bologna'", "advanced zone 'geneva'"]
     assert all(e["actor"].startswith("cli:") and e["state"] == "completed" for e in creations)

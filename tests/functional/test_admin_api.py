@@ -388,16 +388,25 @@ def test_tenancy_from_domain_to_user(root, world):
 
 
 def test_quotas_are_set_replaced_and_cleared(root):
+    # A new project has the site's default quotas (tests/functional/test_site_limits.py), which
+    # do not limit volumes: this test sets, replaces and clears that one.
     project = post(root, "/admin/projects", {"name": unique("proj")}).json
-    created = post(root, "/admin/quotas", {"project_id": project["id"], "resource": "vms", "limit": 5})
-    assert created.json == {"id": created.json["id"], "project_id": project["id"], "resource": "vms", "limit": 5.0}
-    replaced = post(root, "/admin/quotas", {"project": project["name"], "resource": "vms", "limit": 7}, status=200)
+
+    def volume_limits():
+        return [q["limit"] for q in root.get(f"/admin/quotas?project_id={project['id']}").json
+                if q["resource"] == "volumes"]
+
+    created = post(root, "/admin/quotas", {"project_id": project["id"], "resource": "volumes", "limit": 5})
+    assert created.json == {"id": created.json["id"], "project_id": project["id"], "resource": "volumes",
+                            "limit": 5.0}
+    replaced = post(root, "/admin/quotas", {"project": project["name"], "resource": "volumes", "limit": 7},
+                    status=200)
     assert (replaced.json["id"], replaced.json["limit"]) == (created.json["id"], 7.0)
     assert "'gpus' is not a quota resource" in error_of(root.post_json(
         "/admin/quotas", {"project_id": project["id"], "resource": "gpus", "limit": 1}, status=400), 400)
-    assert [q["limit"] for q in root.get(f"/admin/quotas?project_id={project['id']}").json] == [7.0]
+    assert volume_limits() == [7.0]
     root.delete(f"/admin/quotas/{created.json['id']}")
-    assert root.get(f"/admin/quotas?project_id={project['id']}").json == []
+    assert volume_limits() == []
     error_of(root.delete(f"/admin/quotas/{created.json['id']}", status=404), 404)
 
 

@@ -31,7 +31,8 @@ def behind_apache(db_url, demo_data, tmp_path):
         "occistack.x509.reload_seconds": "0", "occistack.mapping_file": str(tmp_path / "mapping.yaml"),
         "occistack.x509.trusted_proxies": "127.0.0.1", "occistack.public_url": "https://localhost"})
     backend = Pserve(tmp_path, app, {"use": "egg:gunicorn#main", "host": "127.0.0.1", "port": str(port),
-                                     "workers": "1", "worker_class": "gthread", "threads": "4"},
+                                     "workers": "1", "worker_class": "occistack.serve.GuardedThreadWorker",
+                                     "threads": "4"},
                      f"http://127.0.0.1:{port}")
     certificate, key = grid.server.write_pair(tmp_path, "hostcert")
     apache = None

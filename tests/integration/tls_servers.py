@@ -76,7 +76,8 @@ def gunicorn_tls(directory: Path, app: str, certificate: Path, key: Path, ca_dir
     port = free_port()
     return Pserve(directory, app, {
         "use": "egg:gunicorn#main", "host": "127.0.0.1", "port": str(port), "workers": "1",
-        "worker_class": "gthread", "threads": "8", "timeout": "60", "certfile": str(certificate),
+        "worker_class": "occistack.serve.GuardedThreadWorker", "threads": "8", "timeout": "60",
+        "certfile": str(certificate),
         "keyfile": str(key), "ca_certs": str(ca_dir), "ssl_context": "occistack.serve.client_certificate_tls",
     }, f"https://localhost:{port}", verify=str(ca_file))
 

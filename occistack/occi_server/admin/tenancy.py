@@ -8,6 +8,7 @@ from sqlalchemy.orm import object_session
 from ...model import Account, Domain, Project, Quota, ServiceOffering, User
 from ...orchestrator import admin, default_networks
 from ...orchestrator.errors import NotFound
+from ..settings import get_settings
 from .support import (
     AdminResource,
     actor,
@@ -64,7 +65,8 @@ def _set_quota(request):
 
 def _create_user(request):
     return admin.create_user(request.dbsession, **read_body(request, USER_FIELDS),
-                             password_min_length=request.registry[PASSWORD_MIN_LENGTH], actor=actor(request))
+                             password_min_length=request.registry[PASSWORD_MIN_LENGTH],
+                             project_quotas=get_settings(request.registry).limits.default_quotas, actor=actor(request))
 
 
 def _set_password(request, user_id: int):
@@ -122,6 +124,7 @@ RESOURCES = (
         list_rows=lambda request: admin.list_projects(request.dbsession, domain=query_ref(request, "domain"),
                                                       account=query_ref(request, "account")),
         create=lambda request: admin.create_project(request.dbsession, **read_body(request, PROJECT_FIELDS),
+                                                    quotas=get_settings(request.registry).limits.default_quotas,
                                                     actor=actor(request)),
         remove=by_id(admin.remove_project),
         actions={"default-network": _set_default_network},

@@ -17,6 +17,7 @@ from ...model.occi import Action, Category, Kind, Mixin, Registry, split_identif
 from ...model.occi.templates import AVAILABILITY_ZONE, SiteSchemes
 from ...orchestrator import Caller, Dispatcher
 from ...orchestrator.deletes import DELETING_MESSAGE
+from ...orchestrator.limits import SiteLimits
 from ...renderings.ir import LinkOut, ResourceOut
 from ..interpret import EntityInput, Mode
 from ..errors import BadRequest, NotFoundError
@@ -34,6 +35,8 @@ class Scope:
     script_name: str = ""
     #: the management plane's placement (host and storage reservations).
     placement: Any = None
+    #: the site's limits (orchestrator/limits.py: interfaces per compute, default quotas).
+    limits: SiteLimits = SiteLimits()
     #: what presenting many entities of one request can share (their mixin tuples).
     memo: dict = field(default_factory=dict)
     #: the site's default OS template term (occistack.default_os_tpl), if it has one.

@@ -130,7 +130,8 @@ class ComputeHandler(KindHandler):
             boot_device=entity.attributes.get(BOOT_DEVICE_ATTRIBUTE), **sizes, **context,
         )
         try:
-            vm = cases.deploy_compute(scope.session, scope.caller, request, scope.dispatcher, scope.placement)
+            vm = cases.deploy_compute(scope.session, scope.caller, request, scope.dispatcher, scope.placement,
+                                      scope.limits)
         except UnknownTemplate:
             if entity.mixin_depending_on(infra.OS_TPL):
                 raise
@@ -193,7 +194,7 @@ class ComputeHandler(KindHandler):
                 continue  # the client echoed one of the compute's links back: it stays as it is
             request = link_request(scope, link)
             if isinstance(request, network_cases.NicRequest):
-                cases.attach_nic(scope.session, scope.caller, vm, request, scope.dispatcher)
+                cases.attach_nic(scope.session, scope.caller, vm, request, scope.dispatcher, scope.limits)
             else:
                 storage_cases.attach_volume(scope.session, scope.caller, vm, request, scope.dispatcher)
 

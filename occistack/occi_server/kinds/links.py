@@ -137,7 +137,8 @@ class _LinkHandler(KindHandler):
         if self.term == "networkinterface":
             if not isinstance(request, network_cases.NicRequest):
                 raise BadRequest("a networkinterface must point at a /network/<id>")
-            created = compute_cases.attach_nic(scope.session, scope.caller, vm, request, scope.dispatcher)
+            created = compute_cases.attach_nic(scope.session, scope.caller, vm, request, scope.dispatcher,
+                                               scope.limits)
         else:
             if not isinstance(request, storage_cases.DiskRequest):
                 raise BadRequest("a storagelink must point at a /storage/<id>")

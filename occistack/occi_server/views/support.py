@@ -29,7 +29,8 @@ def scope(request) -> Scope:
     return Scope(session=request.dbsession, caller=caller, registry=request.occi_registry,
                  dispatcher=OnBehalfOf(dispatcher, caller) if caller is not None else dispatcher,
                  schemes=settings.schemes, script_name=request.script_name,
-                 placement=registry["occistack.placement"], default_os_tpl=settings.default_os_tpl)
+                 placement=registry["occistack.placement"], default_os_tpl=settings.default_os_tpl,
+                 limits=settings.limits)
 
 
 def renderer(request) -> Renderer:

@@ -3,7 +3,8 @@ disabled, maintenance). Their connection health (``status``) is the agents' busi
 reserved capacity placement's; neither is touched here.
 
 The resource state changes only through ``RESOURCE_STATE_TRANSITIONS``. Each change first locks
-the host's row (``SELECT … FOR UPDATE``) and re-reads it, so two administrators, or an
+the host's row (``SELECT … FOR NO KEY UPDATE``, model/contention.py's ``ROW_LOCK``, which does
+not wait for creates that inserted a VM on the host) and re-reads it, so two administrators, or an
 administrator and the code that completes a maintenance, cannot both move one host; the change
 itself is an ORM update, which the session's bookkeeping sees, so placement's topology snapshot
 is rebuilt (the inventory generation moves).
@@ -17,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...model import BARE_METAL, Host, VirtualMachine
+from ...model.contention import ROW_LOCK
 from ...model.states import RESOURCE_STATE_TRANSITIONS, HostEvent, IllegalTransition, ResourceState
 from ..dispatch import Dispatcher, Operation
 from ..errors import Conflict, InvalidRequest
@@ -153,7 +155,7 @@ def finish_maintenance_when_empty(session: Session, host_id: int | None) -> bool
     job that removed one); True when it did."""
     if host_id is None:
         return False
-    host = session.get(Host, host_id, with_for_update=True, populate_existing=True)
+    host = session.get(Host, host_id, with_for_update=ROW_LOCK, populate_existing=True)
     if host is None or host.resource_state != ResourceState.PREPARE_FOR_MAINTENANCE:
         return False
     if virtual_machines_on(session, host):
@@ -168,7 +170,7 @@ def cancel_host_maintenance(session: Session, host: Ref, *, actor: Actor = SYSTE
 
 def _locked(session: Session, host: Ref) -> Host:
     found = find_host(session, host)
-    return session.get(Host, found.id, with_for_update=True, populate_existing=True)
+    return session.get(Host, found.id, with_for_update=ROW_LOCK, populate_existing=True)
 
 
 def _move(session: Session, host: Host, event: HostEvent, action: str | None, actor: Actor) -> Host:

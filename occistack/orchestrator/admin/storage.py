@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...model import SecondaryStorage, StoragePool, TemplateCopy, VirtualMachine, Volume
+from ...model.contention import ROW_LOCK
 from ...model.states import StoragePoolState
 from ..errors import Conflict, InvalidRequest
 from .common import (
@@ -99,7 +100,7 @@ def change_storage_pool_state(session: Session, pool: Ref, change: str, *, zone:
     disabled one) changes nothing."""
     check_choice("storage pool state change", change, tuple(POOL_STATE_CHANGES))
     found = find_storage_pool(session, pool, zone)
-    locked = session.get(StoragePool, found.id, with_for_update=True, populate_existing=True)
+    locked = session.get(StoragePool, found.id, with_for_update=ROW_LOCK, populate_existing=True)
     allowed_from, target = POOL_STATE_CHANGES[change]
     current = StoragePoolState(locked.state)
     if current == target and change in ("enable", "disable", "maintenance"):

@@ -7,11 +7,14 @@ project belongs to the domain of the account that owns it.
 
 from __future__ import annotations
 
+from typing import Mapping
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...model import ROOT_DOMAIN_ID, Account, Domain, Entity, OsTemplate, Project, User
 from ..errors import Conflict, InvalidRequest
+from ..limits import apply_default_quotas
 from .common import (
     SYSTEM,
     Actor,
@@ -101,10 +104,12 @@ def remove_account(session: Session, account: Ref, *, domain: Ref | None = None,
 
 
 def create_project(session: Session, *, name: str, title: str | None = None, domain: Ref | None = None,
-                   account: Ref | None = None, actor: Actor = SYSTEM) -> Project:
+                   account: Ref | None = None, quotas: Mapping[str, float] | None = None,
+                   actor: Actor = SYSTEM) -> Project:
     """A project in ``domain`` (the root by default), owned by ``account`` (an account of that
     domain; named alone, it is looked up there). With an account and no domain, the project
-    goes in the account's domain."""
+    goes in the account's domain. It starts with ``quotas`` (the faces pass the site's
+    ``SiteLimits.default_quotas``)."""
     check_name("project", name)
     the_account = None
     if account is not None:
@@ -117,9 +122,11 @@ def create_project(session: Session, *, name: str, title: str | None = None, dom
                       account_id=the_account.id if the_account else None)
     session.add(project)
     session.flush()
+    apply_default_quotas(session, project.id, quotas or {})
     owner = f", owned by account {the_account.name!r}" if the_account else ""
+    limits = f", with quotas {', '.join(f'{r}={v:g}' for r, v in quotas.items())}" if quotas else ""
     record_change(session, actor, "project.create", "project", project.id,
-                  f"project {name!r} in domain {the_domain.path}{owner}", project_id=project.id)
+                  f"project {name!r} in domain {the_domain.path}{owner}{limits}", project_id=project.id)
     return project
 
 

@@ -36,19 +36,21 @@ _COUNTED = tuple(resource for resource, unit in QUOTA_RESOURCES.items() if not u
 def create_user(session: Session, *, name: str, password: str | None, project: Ref, account: Ref | None = None,
                 role: str = "member", password_hash: str | None = None,
                 password_min_length: int = DEFAULT_PASSWORD_MIN_LENGTH, short_password_allowed: bool = False,
-                create_project: bool = False, domain: Ref | None = None, actor: Actor = SYSTEM) -> User:
+                create_project: bool = False, domain: Ref | None = None,
+                project_quotas: Mapping[str, float] | None = None, actor: Actor = SYSTEM) -> User:
     """A user of ``project``; ``account``, when given, is an account of the project's domain
     (a name is looked up there). ``password_hash`` skips hashing for callers that already have
     one (an argon2 PHC string). The password has at least ``password_min_length`` characters,
     unless ``short_password_allowed`` (the demo user's well-known ``demo``). A project that does
-    not exist is an error, unless ``create_project`` (in ``domain``, owned by ``account``)."""
+    not exist is an error, unless ``create_project`` (in ``domain``, owned by ``account``, with
+    ``project_quotas``: the faces pass the site's default quotas)."""
     if not isinstance(name, str) or not _USER_NAME.fullmatch(name):
         raise InvalidRequest(f"the user name {name!r} is not usable: at most 64 letters, digits, '.', '-', '_' "
                              "and '@', starting with a letter or digit")
     check_choice("role", role, ROLES)
     if password_hash is None:
         check_password(password, password_min_length, short_password_allowed)
-    the_project = _project_for(session, project, create_project, domain, account, actor)
+    the_project = _project_for(session, project, create_project, domain, account, project_quotas, actor)
     the_account = None
     if account is not None:
         the_account = find_account(session, account, the_project.domain_id)
@@ -63,10 +65,11 @@ def create_user(session: Session, *, name: str, password: str | None, project: R
 
 
 def _project_for(session: Session, project: Ref, create: bool, domain: Ref | None, account: Ref | None,
-                 actor: Actor) -> Project:
+                 quotas: Mapping[str, float] | None, actor: Actor) -> Project:
     if create and isinstance(project, str) and project:
         existing = session.scalar(select(Project).where(Project.name == project))
-        return existing or create_project(session, name=project, domain=domain, account=account, actor=actor)
+        return existing or create_project(session, name=project, domain=domain, account=account, quotas=quotas,
+                                          actor=actor)
     try:
         return find_project(session, project)
     except NotFound as missing:

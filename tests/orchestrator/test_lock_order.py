@@ -1,0 +1,124 @@
+"""Row locks in one order (issue 12, point 8): a create reserving capacity on a host and a
+destroy's answer transaction finishing the host's maintenance, run against each other on
+PostgreSQL at the moment that used to deadlock, now both commit.
+
+The deadlock was: the create's INSERT of its VM row takes a FOR KEY SHARE lock on its host
+(the foreign key); the destroy's release of the old VM's capacity updates the host (FOR NO
+KEY UPDATE, compatible with it); then the destroy's ``SELECT … FOR UPDATE`` of the host waited
+for the create's key-share lock while the create's ``UPDATE hosts SET cpu_used_mhz`` waited
+for the destroy. Hosts are now locked FOR NO KEY UPDATE (their keys never change while
+anything refers to them), which does not wait for foreign-key checks.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from sqlalchemy import select
+
+from occistack.model import Host, User, VirtualMachine
+from occistack.orchestrator import Caller, capacity
+from occistack.orchestrator import compute as compute_cases
+from occistack.orchestrator.admin.hosts import finish_maintenance_when_empty
+from tests.conftest import _settling_test_app, app_settings, basic, missing_component, stop_plane
+from tests.occi import compute_body
+
+
+@pytest.fixture
+def pg_app(request, demo_data_pg, drivers):
+    from occistack.occi_server import main
+
+    url = demo_data_pg
+    application = main({}, **app_settings(url), **{"occistack.driver_instances": drivers})
+    yield application
+    stop_plane(application)
+    application.registry["occistack.engine"].dispose()
+
+
+@pytest.fixture
+def demo_data_pg(request):
+    url, problem = request.getfixturevalue("postgres_database")
+    if problem:
+        missing_component(problem)
+    from tests.conftest import empty_database
+
+    _seed(url)
+    yield url
+    empty_database(url)
+
+
+def _seed(url: str) -> None:
+    import transaction
+
+    from occistack.demo import seed_demo
+    from occistack.model import make_engine
+    from occistack.model.session import get_tm_session, make_session_factory
+
+    engine = make_engine({"sqlalchemy.url": url})
+    manager = transaction.TransactionManager(explicit=True)
+    with manager:
+        seed_demo(get_tm_session(make_session_factory(engine), manager))
+    engine.dispose()
+
+
+def test_a_create_and_a_destroy_on_one_host_do_not_deadlock(pg_app, monkeypatch):
+    client = _settling_test_app()(pg_app, extra_environ={"HTTP_AUTHORIZATION": basic("demo", "demo")})
+    location = client.post("/compute/", compute_body(), headers={"Content-Type": "text/plain"}, status=201)
+    old_vm = location.headers["Location"].rsplit("/", 1)[1]
+    registry = pg_app.registry
+    factory, placement = registry["occistack.session_factory"], registry["occistack.placement"]
+    with factory() as session:
+        host_id = session.get(VirtualMachine, old_vm).host_id
+        demo = session.scalar(select(User).where(User.name == "demo"))
+        caller = Caller(demo.id, demo.name, demo.project_id)
+    # Both computes on one host: the create plans the old one's host.
+    with factory() as session:
+        session.query(Host).filter(Host.id != host_id).update({"resource_state": "Disabled"})
+        session.commit()
+    placement.invalidate()
+
+    both_hold_their_first_lock = threading.Barrier(2, timeout=10)
+    real_claim = capacity.claim_host
+
+    def claim_after_the_destroy_locked(session, *args):
+        # The create has inserted its VM row (a key-share lock on the host) by now.
+        both_hold_their_first_lock.wait()
+        time.sleep(0.5)  # the destroy is waiting in finish_maintenance_when_empty by now (or done)
+        return real_claim(session, *args)
+
+    monkeypatch.setattr(capacity, "claim_host", claim_after_the_destroy_locked)
+    outcomes: dict[str, object] = {}
+
+    def create():
+        try:
+            with factory() as session:
+                request = compute_cases.ComputeRequest(template_term="cirros-0.6", cores=1, memory_gib=0.5,
+                                                       pick_network=False)
+                vm = compute_cases.deploy_compute(session, caller, request, registry["occistack.dispatcher"],
+                                                  placement)
+                session.commit()
+                outcomes["create"] = vm.host_id
+        except Exception as error:  # noqa: BLE001 - the test reports it
+            outcomes["create"] = error
+
+    def destroy_answer():
+        try:
+            with factory() as session:
+                vm = session.get(VirtualMachine, old_vm)
+                placement.release_vm(session, vm)  # UPDATE hosts … (the destroy's release)
+                session.flush()
+                both_hold_their_first_lock.wait()
+                finish_maintenance_when_empty(session, host_id)  # the host's row lock
+                session.commit()
+                outcomes["destroy"] = "committed"
+        except Exception as error:  # noqa: BLE001 - the test reports it
+            outcomes["destroy"] = error
+
+    threads = [threading.Thread(target=create), threading.Thread(target=destroy_answer)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert outcomes == {"create": host_id, "destroy": "committed"}, outcomes
