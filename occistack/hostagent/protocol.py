@@ -15,7 +15,10 @@ run instead of running it again.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, fields
+import math
+import types
+import typing
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
 PROTOCOL_VERSION = 1
@@ -144,33 +147,149 @@ def _plain(message) -> dict[str, Any]:
 
 
 def decode(text: str | bytes):
-    """The message a JSON text carries; ProtocolError for anything else."""
+    """The message a JSON text carries; ProtocolError for anything else, saying what was wrong."""
     try:
         document = json.loads(text)
     except (ValueError, UnicodeDecodeError) as error:
         raise ProtocolError(f"not JSON: {error}") from None
+    except RecursionError:
+        raise ProtocolError("the JSON nests too deeply") from None
     if not isinstance(document, dict) or document.get("type") not in _TYPES:
         raise ProtocolError(f"not a message of protocol {PROTOCOL_VERSION}: expected an object whose type is "
                             f"one of {', '.join(_TYPES)}")
     return _build(_TYPES[document.pop("type")], document)
 
 
-def _build(cls, document: dict[str, Any]):
-    names = {item.name for item in fields(cls)}
-    unknown = set(document) - names
+# --- checking a message against its typed definition -------------------------------------------------
+#
+# The field annotations of the dataclasses above are the messages' schema: each value is checked
+# against its field's type before the message is built, so that a message that parsed is one the
+# receiver can use as typed (a host_id is an int the database can hold, a token is text).
+
+#: Ids are keys of the database's rows: positive 64-bit integers. Other whole numbers (counts,
+#: sizes, versions) are non-negative and 64-bit as well.
+LARGEST_INTEGER = 2 ** 63 - 1
+#: How deep a JSON value may nest inside a payload or result; no command's comes near.
+DEEPEST_VALUE = 32
+_FIELD_TYPES = {cls: typing.get_type_hints(cls) for cls in _MESSAGE_TYPES}
+_REQUIRED = {cls: frozenset(item.name for item in fields(cls) if item.default is MISSING
+                            and item.default_factory is MISSING) for cls in _MESSAGE_TYPES}
+
+
+def _build(cls, document: dict[str, Any], where: str = ""):
+    where = where or cls.__name__
+    if not isinstance(document, dict):
+        raise ProtocolError(f"{where} must be an object ({cls.__name__}), not {_json_kind(document)}")
+    types = _FIELD_TYPES[cls]
+    unknown = set(document) - set(types)
     if unknown:
-        raise ProtocolError(f"{cls.__name__} has no field {', '.join(sorted(unknown))}")
-    values = dict(document)
-    if cls is Register and isinstance(values.get("facts"), dict):
-        facts = dict(values["facts"])
-        facts["bridges"] = tuple(facts.get("bridges", ()))
-        facts["storage_pools"] = tuple(facts.get("storage_pools", ()))
-        values["facts"] = _build(HostFacts, facts)
-    if cls is Commands:
-        values["commands"] = tuple(_build(Command, dict(item)) for item in values.get("commands", ()))
-    if cls is Answers:
-        values["answers"] = tuple(_build(Answer, dict(item)) for item in values.get("answers", ()))
+        raise ProtocolError(f"{where} has no field {', '.join(sorted(map(str, unknown)))}; its fields are: "
+                            f"{', '.join(types)}")
+    missing = _REQUIRED[cls] - set(document)
+    if missing:
+        raise ProtocolError(f"{where} lacks the field {', '.join(sorted(missing))}")
+    values = {name: _checked(f"{where}.{name}", types[name], value) for name, value in document.items()}
+    return cls(**values)
+
+
+def _checked(where: str, annotation, value):
+    """``value`` as a value of ``annotation`` (tuples from JSON arrays, messages from objects);
+    ProtocolError naming ``where`` and what it accepts otherwise."""
+    origin, arguments = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin in (types.UnionType, typing.Union):  # only ever "X | None"
+        if value is None and type(None) in arguments:
+            return None
+        (annotation,) = (argument for argument in arguments if argument is not type(None))
+        return _checked(where, annotation, value)
+    if annotation is Any:
+        _check_json_value(where, value)
+        return value
+    if annotation is bool:
+        if isinstance(value, bool):
+            return value
+        raise _wrong(where, "true or false", value)
+    if annotation is int:
+        least = 1 if where.endswith((".id", "_id")) else 0
+        if isinstance(value, int) and not isinstance(value, bool) and least <= value <= LARGEST_INTEGER:
+            return value
+        raise _wrong(where, f"a whole number from {least} to {LARGEST_INTEGER}", value)
+    if annotation is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0:
+            return float(value)
+        raise _wrong(where, "a finite number of at least 0", value)
+    if annotation is str:
+        if isinstance(value, str) and "\x00" not in value and _whole_characters(value):
+            return value
+        raise _wrong(where, "text (whole characters, no NUL)", value)
+    if origin is tuple:  # tuple[X, ...]
+        if not isinstance(value, list):
+            raise _wrong(where, "an array", value)
+        return tuple(_checked(f"{where}[{index}]", arguments[0], item) for index, item in enumerate(value))
+    if origin is dict:  # dict[str, X]; JSON's keys are text already
+        if not isinstance(value, dict):
+            raise _wrong(where, "an object", value)
+        return {_checked(f"{where} key", str, key): _checked(f"{where}[{key!r}]", arguments[1], item)
+                for key, item in value.items()}
+    if annotation in _MESSAGE_TYPES:
+        return _build(annotation, value, where)
+    raise ProtocolError(f"{where}: no rule checks a {annotation!r}")  # a new field type: teach _checked
+
+
+def _check_json_value(where: str, value) -> None:
+    """A free-form value (a payload, a result): JSON nested at most DEEPEST_VALUE deep, without
+    NUL characters (no database column holds one) or numbers beyond 64 bits."""
+    pending = [(value, 0)]
+    while pending:  # a loop, not recursion: the value may nest as deep as the JSON parser allowed
+        item, depth = pending.pop()
+        if depth > DEEPEST_VALUE:
+            raise ProtocolError(f"{where} nests deeper than {DEEPEST_VALUE} levels")
+        if isinstance(item, str):
+            if "\x00" in item or not _whole_characters(item):
+                raise ProtocolError(f"{where} holds a NUL character or a lone UTF-16 surrogate, which no value "
+                                    "may hold")
+        elif isinstance(item, bool) or item is None:
+            continue
+        elif isinstance(item, int):
+            if not -LARGEST_INTEGER - 1 <= item <= LARGEST_INTEGER:
+                raise ProtocolError(f"{where} holds the number {item}, beyond 64 bits")
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                raise ProtocolError(f"{where} holds {item}, which is not a finite number")
+        elif isinstance(item, dict):
+            pending.extend((element, depth + 1) for pair in item.items() for element in pair)
+        elif isinstance(item, list):
+            pending.extend((element, depth + 1) for element in item)
+        else:
+            raise ProtocolError(f"{where} holds a {type(item).__name__}, which JSON has not")
+
+
+def _whole_characters(text: str) -> bool:
+    """False for text with a lone surrogate (a JSON "\\ud800"), which cannot be encoded."""
     try:
-        return cls(**values)
-    except TypeError as error:
-        raise ProtocolError(f"{cls.__name__}: {error}") from None
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _wrong(where: str, accepted: str, value) -> ProtocolError:
+    shown = repr(value) if isinstance(value, (str, int, float)) and not isinstance(value, bool) else None
+    if shown is not None and len(shown) > 40:
+        shown = shown[:37] + "..."
+    return ProtocolError(f"{where} must be {accepted}; got {shown or _json_kind(value)}")
+
+
+def _json_kind(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return f"a {type(value).__name__}"

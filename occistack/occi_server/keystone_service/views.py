@@ -228,6 +228,8 @@ def _auth_object(request, example: str) -> dict[str, Any]:
         document = json.loads(request.body or b"null")
     except (ValueError, UnicodeDecodeError):
         raise BadRequest(f"the body is not JSON; send a JSON object such as {example}") from None
+    except RecursionError:
+        raise BadRequest(f"the body's JSON nests too deeply; send a JSON object such as {example}") from None
     auth = document.get("auth") if isinstance(document, dict) else None
     if not isinstance(auth, dict):
         raise BadRequest(f'the body must be a JSON object with an "auth" object, such as {example}')
