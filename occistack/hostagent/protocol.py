@@ -154,7 +154,7 @@ def decode(text: str | bytes):
         raise ProtocolError(f"not JSON: {error}") from None
     except RecursionError:
         raise ProtocolError("the JSON nests too deeply") from None
-    if not isinstance(document, dict) or document.get("type") not in _TYPES:
+    if not isinstance(document, dict) or not isinstance(document.get("type"), str) or document["type"] not in _TYPES:
         raise ProtocolError(f"not a message of protocol {PROTOCOL_VERSION}: expected an object whose type is "
                             f"one of {', '.join(_TYPES)}")
     return _build(_TYPES[document.pop("type")], document)

@@ -21,7 +21,7 @@ import pytest
 from pyramid.interfaces import IRoutesMapper
 
 from occistack.occi_server.routes import kind_of
-from tests.functional.admin_client import root  # noqa: F401 - fixture
+from tests.functional.admin_client import add_host_with_token, root  # noqa: F401 - fixture
 from tests.functional.occi_face import OCCIClient, world  # noqa: F401 - fixture
 from tests.occi import TEXT, compute_body, link_line, network_body, path_of, storage_body
 
@@ -127,13 +127,7 @@ def entities(member) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def agent_token(root) -> str:  # noqa: F811 - the fixture
     """A host's token: the agents' channel reads a message only from a credential."""
-    zone = root.post_json("/admin/zones", {"name": "walk-zone"}, status=201).json
-    pod = root.post_json("/admin/pods", {"zone_id": zone["id"], "name": "walk-pod", "cidr": "10.250.0.0/24",
-                                         "gateway": "10.250.0.1"}, status=201).json
-    cluster = root.post_json("/admin/clusters", {"pod_id": pod["id"], "name": "walk-cluster"}, status=201).json
-    host = root.post_json("/admin/hosts", {"cluster_id": cluster["id"], "name": "walk-host", "address": "10.250.0.9",
-                                           "cpu_cores": 4, "cpu_mhz": 2000, "memory_mib": 4096}, status=201).json
-    return host["agent_token"]
+    return add_host_with_token(root, "walk", 250)["agent_token"]
 
 
 def routes_of(wsgi_app) -> list[tuple[str, str]]:
