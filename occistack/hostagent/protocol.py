@@ -19,7 +19,7 @@ import math
 import types
 import typing
 from dataclasses import MISSING, dataclass, field, fields
-from typing import Any
+from typing import Annotated, Any
 
 PROTOCOL_VERSION = 1
 
@@ -36,18 +36,30 @@ class ProtocolError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
+class Most:
+    """A field's bound beyond its type (``Annotated[int, Most(n)]``): the largest whole number,
+    or the most characters of text -- what the server keeps it in holds."""
+
+    limit: int
+
+
+#: Counts the server keeps in INTEGER columns.
+LARGEST_COUNT = 2 ** 31 - 1
+
+
+@dataclass(frozen=True, slots=True)
 class HostFacts:
     """What the agent found on its host, sent at registration."""
 
-    cpu_sockets: int
-    cpu_cores: int
-    cpu_mhz: int
-    memory_mib: int
-    hypervisor: str = "KVM"
-    hypervisor_version: str | None = None
+    cpu_sockets: Annotated[int, Most(LARGEST_COUNT)]
+    cpu_cores: Annotated[int, Most(LARGEST_COUNT)]
+    cpu_mhz: Annotated[int, Most(LARGEST_COUNT)]
+    memory_mib: Annotated[int, Most(LARGEST_COUNT)]
+    hypervisor: Annotated[str, Most(16)] = "KVM"
+    hypervisor_version: Annotated[str, Most(64)] | None = None
     bridges: tuple[str, ...] = ()
     storage_pools: tuple[str, ...] = ()
-    agent_version: str | None = None
+    agent_version: Annotated[str, Most(32)] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +183,7 @@ def decode(text: str | bytes):
 LARGEST_INTEGER = 2 ** 63 - 1
 #: How deep a JSON value may nest inside a payload or result; no command's comes near.
 DEEPEST_VALUE = 32
-_FIELD_TYPES = {cls: typing.get_type_hints(cls) for cls in _MESSAGE_TYPES}
+_FIELD_TYPES = {cls: typing.get_type_hints(cls, include_extras=True) for cls in _MESSAGE_TYPES}
 _REQUIRED = {cls: frozenset(item.name for item in fields(cls) if item.default is MISSING
                             and item.default_factory is MISSING) for cls in _MESSAGE_TYPES}
 
@@ -201,6 +213,13 @@ def _checked(where: str, annotation, value):
             return None
         (annotation,) = (argument for argument in arguments if argument is not type(None))
         return _checked(where, annotation, value)
+    if origin is Annotated:
+        (annotation, most), checked = arguments, _checked(where, arguments[0], value)
+        size = len(checked) if isinstance(checked, str) else checked
+        if size > most.limit:
+            raise _wrong(where, f"at most {most.limit} characters long" if isinstance(checked, str)
+                         else f"a whole number of at most {most.limit}", value)
+        return checked
     if annotation is Any:
         _check_json_value(where, value)
         return value

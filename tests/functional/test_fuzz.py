@@ -597,3 +597,10 @@ def test_a_nul_in_json_is_refused_with_400(app):
     document = {"kind": INFRA + "storage", "attributes": {"occi.storage.size": 1, "occi.core.title": "a\u0000b"}}
     response = app.post("/storage/", json.dumps(document), headers=JSON, status=400)
     assert "NUL" in response.json["error"]["message"]
+
+
+@pytest.mark.parametrize("location", ["http:/[", "http://[", "http://[::1/compute/x", "https://]/storage/x"])
+def test_a_location_that_is_no_url_is_refused_with_400(world, location):
+    """urlsplit refuses such authorities with ValueError; they name nothing here."""
+    response = world.app.post("/my_stuff/", f"X-OCCI-Location: {location}", headers=TEXT, status=400)
+    assert location in response.text or "location" in response.text

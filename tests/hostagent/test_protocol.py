@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from occistack.hostagent import protocol
 from occistack.hostagent.protocol import (
+    LARGEST_COUNT,
     LARGEST_INTEGER,
     Accepted,
     Answer,
@@ -46,8 +47,10 @@ json_values = st.recursive(json_leaves, lambda children: st.one_of(st.lists(chil
                            max_leaves=10)
 payloads = st.dictionaries(texts, json_values, max_size=4)
 
-facts = st.builds(HostFacts, cpu_sockets=counts, cpu_cores=counts, cpu_mhz=counts, memory_mib=counts,
-                  hypervisor=texts, hypervisor_version=st.none() | texts,
+host_counts = st.integers(0, LARGEST_COUNT)
+facts = st.builds(HostFacts, cpu_sockets=host_counts, cpu_cores=host_counts, cpu_mhz=host_counts,
+                  memory_mib=host_counts, hypervisor=texts.map(lambda text: text[:16]),
+                  hypervisor_version=st.none() | texts,
                   bridges=st.lists(texts, max_size=3).map(tuple), storage_pools=st.lists(texts, max_size=3).map(tuple),
                   agent_version=st.none() | texts)
 answer = st.builds(Answer, host_id=ids, command_id=ids, ok=st.booleans(), result=payloads, error=st.none() | texts)
@@ -103,7 +106,7 @@ def mutated_documents(draw):
 
 def assert_well_typed(message) -> None:
     """Every field of a decoded message holds a value of its declared type, recursively."""
-    hints = typing.get_type_hints(type(message))
+    hints = typing.get_type_hints(type(message), include_extras=True)
     for item in fields(message):
         assert_of_type(getattr(message, item.name), hints[item.name], f"{type(message).__name__}.{item.name}")
 
@@ -115,6 +118,11 @@ def assert_of_type(value, annotation, where: str) -> None:
             return
         (annotation,) = (argument for argument in arguments if argument is not type(None))
         origin, arguments = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Annotated:
+        annotation, most = arguments
+        assert_of_type(value, annotation, where)
+        assert (len(value) if isinstance(value, str) else value) <= most.limit, where
+        return
     if annotation is typing.Any:
         return
     if annotation is int:
