@@ -44,7 +44,8 @@ def send(client, method: str, path: str, body: bytes = b"", headers: dict[str, s
          answers: frozenset[int] = frozenset()) -> None:
     response = client.request(path, method=method, body=body, headers=headers or {}, expect_errors=True)
     event(f"answered {response.status_int}")
-    assert response.status_int in answers, f"{method} {path} {body[:300]!r} → {response.status}: {response.body[:400]!r}"
+    assert response.status_int in answers, \
+        f"{method} {path} {body[:300]!r} → {response.status}: {response.body[:400]!r}"
     if response.status_int >= 400:
         assert response.content_type == "application/json", response.content_type
         assert json.loads(response.body)["error"]["message"], response.body
