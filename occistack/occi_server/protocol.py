@@ -95,19 +95,22 @@ def oversize_body(request, largest: int) -> tuple[int, str] | None:
     one byte past the limit, and kept for the views when it fits."""
     environ = request.environ
     declared = environ.get("CONTENT_LENGTH")
-    too_large = (413, f"the request body is larger than this site accepts: at most {largest} bytes "
-                      "(occistack.max_request_body_bytes)")
     if declared not in (None, ""):
-        if not declared.strip().isdigit():
+        if not (declared.isascii() and declared.strip().isdigit()):
             return 400, f"Content-Length {declared!r} is not a number of bytes"
-        return too_large if int(declared) > largest else None
-    if not request.is_body_readable:
-        return None
+        return _too_large(largest) if int(declared) > largest else None
+    if "HTTP_TRANSFER_ENCODING" not in environ or not request.is_body_readable:
+        return None  # HTTP/1.1: no length and no chunks, no body (every GET); nothing to read
     body = request.body_file_raw.read(largest + 1)
     if len(body) > largest:
-        return too_large
+        return _too_large(largest)
     request.body = body
     return None
+
+
+def _too_large(largest: int) -> tuple[int, str]:
+    return 413, (f"the request body is larger than this site accepts: at most {largest} bytes "
+                 "(occistack.max_request_body_bytes)")
 
 
 def refusal(request, json_faces: tuple[str, ...], status: int, message: str):

@@ -119,6 +119,7 @@ def test_a_body_without_content_length_is_read_only_up_to_the_limit(world, clien
                                                                      client.extra_environ["HTTP_AUTHORIZATION"]})
         request.environ["wsgi.input"] = _CountingInput(body)
         request.environ.pop("CONTENT_LENGTH", None)
+        request.environ["HTTP_TRANSFER_ENCODING"] = "chunked"
         request.environ["wsgi.input_terminated"] = True
         return request
 
