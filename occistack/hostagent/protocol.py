@@ -176,114 +176,186 @@ def decode(text: str | bytes):
 #
 # The field annotations of the dataclasses above are the messages' schema: each value is checked
 # against its field's type before the message is built, so that a message that parsed is one the
-# receiver can use as typed (a host_id is an int the database can hold, a token is text).
+# receiver can use as typed (a host_id is an int the database can hold, a token is text). The
+# annotations are turned into checking functions once, at import: messages are on the agents'
+# hot path, and most of them are well formed.
 
 #: Ids are keys of the database's rows: positive 64-bit integers. Other whole numbers (counts,
 #: sizes, versions) are non-negative and 64-bit as well.
 LARGEST_INTEGER = 2 ** 63 - 1
 #: How deep a JSON value may nest inside a payload or result; no command's comes near.
 DEEPEST_VALUE = 32
-_FIELD_TYPES = {cls: typing.get_type_hints(cls, include_extras=True) for cls in _MESSAGE_TYPES}
-_REQUIRED = {cls: frozenset(item.name for item in fields(cls) if item.default is MISSING
-                            and item.default_factory is MISSING) for cls in _MESSAGE_TYPES}
 
 
-def _build(cls, document: dict[str, Any], where: str = ""):
-    where = where or cls.__name__
-    if not isinstance(document, dict):
-        raise ProtocolError(f"{where} must be an object ({cls.__name__}), not {_json_kind(document)}")
-    types = _FIELD_TYPES[cls]
-    unknown = set(document) - set(types)
-    if unknown:
-        raise ProtocolError(f"{where} has no field {', '.join(sorted(map(str, unknown)))}; its fields are: "
-                            f"{', '.join(types)}")
-    missing = _REQUIRED[cls] - set(document)
+class _Mismatch(Exception):
+    """A value that does not fit; ``path`` grows with each enclosing field on the way out."""
+
+    def __init__(self, problem: str):
+        super().__init__(problem)
+        self.problem = problem
+        self.path: list[str] = []
+
+
+def _build(cls, document):
+    """The message ``cls`` from its JSON object, each field checked; ProtocolError naming the
+    field that is wrong (``Answers.answers[2].command_id``) and what it accepts."""
+    try:
+        return _build_checked(cls, document)
+    except _Mismatch as mismatch:
+        raise ProtocolError(f"{cls.__name__}{''.join(reversed(mismatch.path))} {mismatch.problem}") from None
+
+
+def _build_checked(cls, document):
+    if type(document) is not dict:
+        raise _mismatch(f"an object ({cls.__name__})", document)
+    checkers = _CHECKERS[cls]
+    values = {}
+    for name, value in document.items():
+        checker = checkers.get(name)
+        if checker is None:
+            raise _Mismatch(f"has no field {str(name)[:40]!r}; its fields are: {', '.join(checkers)}")
+        try:
+            values[name] = checker(value)
+        except _Mismatch as mismatch:
+            mismatch.path.append("." + name)
+            raise
+    missing = _REQUIRED[cls].difference(values)
     if missing:
-        raise ProtocolError(f"{where} lacks the field {', '.join(sorted(missing))}")
-    values = {name: _checked(f"{where}.{name}", types[name], value) for name, value in document.items()}
+        raise _Mismatch(f"lacks the field {', '.join(sorted(missing))}")
     return cls(**values)
 
 
-def _checked(where: str, annotation, value):
-    """``value`` as a value of ``annotation`` (tuples from JSON arrays, messages from objects);
-    ProtocolError naming ``where`` and what it accepts otherwise."""
+def _checker(annotation, is_id: bool = False):
+    """The function that checks a JSON value against ``annotation`` and returns it as that type
+    (tuples from arrays, messages from objects), raising _Mismatch otherwise."""
     origin, arguments = typing.get_origin(annotation), typing.get_args(annotation)
     if origin in (types.UnionType, typing.Union):  # only ever "X | None"
-        if value is None and type(None) in arguments:
-            return None
-        (annotation,) = (argument for argument in arguments if argument is not type(None))
-        return _checked(where, annotation, value)
+        (inner,) = (_checker(argument, is_id) for argument in arguments if argument is not type(None))
+        return lambda value: None if value is None else inner(value)
     if origin is Annotated:
-        (annotation, most), checked = arguments, _checked(where, arguments[0], value)
-        size = len(checked) if isinstance(checked, str) else checked
-        if size > most.limit:
-            raise _wrong(where, f"at most {most.limit} characters long" if isinstance(checked, str)
-                         else f"a whole number of at most {most.limit}", value)
-        return checked
+        return _bounded(_checker(arguments[0], is_id), arguments[1].limit)
     if annotation is Any:
-        _check_json_value(where, value)
-        return value
+        return _checked_json
     if annotation is bool:
-        if isinstance(value, bool):
-            return value
-        raise _wrong(where, "true or false", value)
+        return _checked_bool
     if annotation is int:
-        least = 1 if where.endswith((".id", "_id")) else 0
-        if isinstance(value, int) and not isinstance(value, bool) and least <= value <= LARGEST_INTEGER:
-            return value
-        raise _wrong(where, f"a whole number from {least} to {LARGEST_INTEGER}", value)
+        return _checked_id if is_id else _checked_count
     if annotation is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0:
-            return float(value)
-        raise _wrong(where, "a finite number of at least 0", value)
+        return _checked_float
     if annotation is str:
-        if isinstance(value, str) and "\x00" not in value and _whole_characters(value):
-            return value
-        raise _wrong(where, "text (whole characters, no NUL)", value)
+        return _checked_text
     if origin is tuple:  # tuple[X, ...]
-        if not isinstance(value, list):
-            raise _wrong(where, "an array", value)
-        return tuple(_checked(f"{where}[{index}]", arguments[0], item) for index, item in enumerate(value))
+        return _array_of(_checker(arguments[0]))
     if origin is dict:  # dict[str, X]; JSON's keys are text already
-        if not isinstance(value, dict):
-            raise _wrong(where, "an object", value)
-        return {_checked(f"{where} key", str, key): _checked(f"{where}[{key!r}]", arguments[1], item)
-                for key, item in value.items()}
+        return _object_of(_checker(arguments[1]))
     if annotation in _MESSAGE_TYPES:
-        return _build(annotation, value, where)
-    raise ProtocolError(f"{where}: no rule checks a {annotation!r}")  # a new field type: teach _checked
+        return lambda value: _build_checked(annotation, value)
+    raise TypeError(f"no rule checks a {annotation!r}: teach protocol._checker")  # at import, for a new type
 
 
-def _check_json_value(where: str, value) -> None:
+def _bounded(inner, limit: int):
+    def checked(value):
+        value = inner(value)
+        if isinstance(value, str) and len(value) > limit:
+            raise _mismatch(f"at most {limit} characters long", value)
+        if isinstance(value, int) and value > limit:
+            raise _mismatch(f"a whole number of at most {limit}", value)
+        return value
+    return checked
+
+
+def _checked_bool(value):
+    if value is True or value is False:
+        return value
+    raise _mismatch("true or false", value)
+
+
+def _checked_id(value):
+    if type(value) is int and 1 <= value <= LARGEST_INTEGER:
+        return value
+    raise _mismatch(f"a whole number from 1 to {LARGEST_INTEGER}", value)
+
+
+def _checked_count(value):
+    if type(value) is int and 0 <= value <= LARGEST_INTEGER:
+        return value
+    raise _mismatch(f"a whole number from 0 to {LARGEST_INTEGER}", value)
+
+
+def _checked_float(value):
+    if type(value) in (int, float) and 0 <= value < math.inf:  # NaN compares false
+        return float(value)
+    raise _mismatch("a finite number of at least 0", value)
+
+
+def _checked_text(value):
+    if type(value) is str and _storable(value):
+        return value
+    raise _mismatch("text (whole characters, no NUL)", value)
+
+
+def _array_of(item):
+    def checked(value):
+        if type(value) is not list:
+            raise _mismatch("an array", value)
+        items = []
+        for index, element in enumerate(value):
+            try:
+                items.append(item(element))
+            except _Mismatch as mismatch:
+                mismatch.path.append(f"[{index}]")
+                raise
+        return tuple(items)
+    return checked
+
+
+def _object_of(item):
+    def checked(value):
+        if type(value) is not dict:
+            raise _mismatch("an object", value)
+        members = {}
+        for key, element in value.items():
+            try:
+                members[_checked_text(key)] = item(element)
+            except _Mismatch as mismatch:
+                mismatch.path.append(f"[{key[:40]!r}]")
+                raise
+        return members
+    return checked
+
+
+def _checked_json(value):
     """A free-form value (a payload, a result): JSON nested at most DEEPEST_VALUE deep, without
     NUL characters (no database column holds one) or numbers beyond 64 bits."""
     pending = [(value, 0)]
     while pending:  # a loop, not recursion: the value may nest as deep as the JSON parser allowed
         item, depth = pending.pop()
-        if depth > DEEPEST_VALUE:
-            raise ProtocolError(f"{where} nests deeper than {DEEPEST_VALUE} levels")
-        if isinstance(item, str):
-            if "\x00" in item or not _whole_characters(item):
-                raise ProtocolError(f"{where} holds a NUL character or a lone UTF-16 surrogate, which no value "
-                                    "may hold")
-        elif isinstance(item, bool) or item is None:
-            continue
-        elif isinstance(item, int):
+        kind = type(item)
+        if kind is str:
+            if not _storable(item):
+                raise _Mismatch("holds a NUL character or a lone UTF-16 surrogate, which no value may hold")
+        elif kind is dict or kind is list:
+            if depth >= DEEPEST_VALUE:
+                raise _Mismatch(f"nests deeper than {DEEPEST_VALUE} levels")
+            elements = (element for pair in item.items() for element in pair) if kind is dict else item
+            pending.extend((element, depth + 1) for element in elements)
+        elif kind is int:
             if not -LARGEST_INTEGER - 1 <= item <= LARGEST_INTEGER:
-                raise ProtocolError(f"{where} holds the number {item}, beyond 64 bits")
-        elif isinstance(item, float):
+                raise _Mismatch(f"holds the number {item}, beyond 64 bits")
+        elif kind is float:
             if not math.isfinite(item):
-                raise ProtocolError(f"{where} holds {item}, which is not a finite number")
-        elif isinstance(item, dict):
-            pending.extend((element, depth + 1) for pair in item.items() for element in pair)
-        elif isinstance(item, list):
-            pending.extend((element, depth + 1) for element in item)
-        else:
-            raise ProtocolError(f"{where} holds a {type(item).__name__}, which JSON has not")
+                raise _Mismatch(f"holds {item}, which is not a finite number")
+        elif item is not None and kind is not bool:
+            raise _Mismatch(f"holds a {kind.__name__}, which JSON has not")
+    return value
 
 
-def _whole_characters(text: str) -> bool:
-    """False for text with a lone surrogate (a JSON "\\ud800"), which cannot be encoded."""
+def _storable(text: str) -> bool:
+    """Text without NUL and without a lone surrogate (a JSON "\\ud800", which cannot be encoded)."""
+    if "\x00" in text:
+        return False
+    if text.isascii():
+        return True
     try:
         text.encode()
     except UnicodeEncodeError:
@@ -291,11 +363,11 @@ def _whole_characters(text: str) -> bool:
     return True
 
 
-def _wrong(where: str, accepted: str, value) -> ProtocolError:
-    shown = repr(value) if isinstance(value, (str, int, float)) and not isinstance(value, bool) else None
+def _mismatch(accepted: str, value) -> _Mismatch:
+    shown = repr(value) if type(value) in (str, int, float) else None
     if shown is not None and len(shown) > 40:
         shown = shown[:37] + "..."
-    return ProtocolError(f"{where} must be {accepted}; got {shown or _json_kind(value)}")
+    return _Mismatch(f"must be {accepted}; got {shown or _json_kind(value)}")
 
 
 def _json_kind(value) -> str:
@@ -312,3 +384,10 @@ def _json_kind(value) -> str:
     if isinstance(value, dict):
         return "an object"
     return f"a {type(value).__name__}"
+
+
+_REQUIRED = {cls: frozenset(item.name for item in fields(cls) if item.default is MISSING
+                            and item.default_factory is MISSING) for cls in _MESSAGE_TYPES}
+_CHECKERS = {cls: {name: _checker(hint, is_id=name == "id" or name.endswith("_id"))
+                   for name, hint in typing.get_type_hints(cls, include_extras=True).items()}
+             for cls in _MESSAGE_TYPES}

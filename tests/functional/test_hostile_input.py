@@ -58,7 +58,7 @@ def error(response) -> str:
     ({"type": "Answer", "host_id": 1, "command_id": 1, "ok": True, "result": {"a": json.loads("[" * 40 + "]" * 40)}},
      "Answer.result['a'] nests deeper than 32 levels"),
     ({"type": "Fetch"}, "Fetch lacks the field host_id"),
-    ({"type": "Fetch", "host_id": 1, "hostid": 1}, "Fetch has no field hostid"),
+    ({"type": "Fetch", "host_id": 1, "hostid": 1}, "Fetch has no field 'hostid'"),
 ])
 def test_an_agent_message_of_the_wrong_shape_is_400_naming_the_field(world, message, named):
     response = world.anonymous().post(AGENT, json.dumps(message), headers={"Authorization": "Bearer junk",
