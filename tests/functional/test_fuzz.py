@@ -604,4 +604,4 @@ def test_a_nul_in_json_is_refused_with_400(app):
 def test_a_location_that_is_no_url_is_refused_with_400(world, location):
     """urlsplit refuses such authorities with ValueError; they name nothing here."""
     response = world.app.post("/my_stuff/", f"X-OCCI-Location: {location}", headers=TEXT, status=400)
-    assert location in response.text or "location" in response.text
+    assert f"{location!r} is not the location of an entity" in response.text
