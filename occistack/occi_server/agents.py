@@ -15,7 +15,10 @@ gets the reply message back. It authenticates as its host with either
 ``certificate`` alone in production). When an agent presents a certificate, the certificate
 decides and a token is not looked at.
 
-The view only carries messages: the management plane's :class:`AgentChannel` checks that the
+A message is checked against its typed definition in hostagent/protocol.py (each field of its
+type, ids and numbers in range, no NUL) and refused with 400 saying which field is wrong; its
+size is bounded by the site's ``occistack.max_request_body_bytes``, as every request's is. The
+view only carries messages: the management plane's :class:`AgentChannel` checks that the
 credential belongs to the host the message is about, runs it in a transaction of its own and
 holds a fetch open as a long poll (up to the gateway's ``poll_seconds``). pyramid_tm's request
 transaction stays empty.
@@ -41,8 +44,6 @@ from .views.support import not_allowed
 #: The permission of the channel's views.
 AGENT = "agent"
 JSON = "application/json"
-#: No protocol message comes near this; anything larger is refused unread.
-LARGEST_MESSAGE = 4 * 1024 * 1024
 AGENT_CREDENTIALS = ("certificate", "token")
 
 
@@ -66,8 +67,6 @@ def agent_context(request) -> AgentChannelContext:
 def agent_message(request) -> Response:
     certificate = _host_certificate(request)
     token = None if certificate is not None else _bearer_token(request)
-    if (request.content_length or 0) > LARGEST_MESSAGE:
-        raise OCCIError(f"an agent message may have at most {LARGEST_MESSAGE} bytes", status=413)
     try:
         message = decode(request.body)
     except ProtocolError as error:

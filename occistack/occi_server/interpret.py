@@ -191,7 +191,10 @@ def locate(reference: str, script_name: str = "") -> tuple[str, str] | None:
         # VMDIRAC squeezes every "//" out of the source URL of its public-IP link, scheme's
         # included ("http:/host/compute/<id>"): put the authority's slashes back.
         reference = reference.replace(":/", "://", 1)
-    path = urlsplit(reference).path if "://" in reference else reference.split("?")[0]
+    try:
+        path = urlsplit(reference).path if "://" in reference else reference.split("?")[0]
+    except ValueError:  # "http://[": an authority no URL has, so no location of ours
+        return None
     if script_name and path.startswith(script_name + "/"):
         path = path[len(script_name):]
     for prefix, kind in _LOCATION_PREFIXES:

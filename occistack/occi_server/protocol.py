@@ -3,12 +3,17 @@
 ``Server`` names our OCCI versions (clients such as the ooi/EGI tooling read it), ``Accept``
 lists the renderings we produce (rOCCI picks its media type from it), and a client that asks
 for an OCCI version above ours gets 501 (GFD.223 §5.3).
+
+Every face (OCCI, the admin API, the token service, the agents' channel) passes through here,
+so what no request of any face may be is refused here once: a path or query string that is not
+UTF-8 or holds a NUL, and a body larger than ``occistack.max_request_body_bytes`` (413, unread).
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from urllib.parse import unquote_to_bytes
 
 from pyramid.tweens import EXCVIEW, INGRESS
 from sqlalchemy.exc import OperationalError
@@ -16,20 +21,33 @@ from sqlalchemy.exc import OperationalError
 from ..model.contention import describe_database_error
 
 from .errors import error_response
+from .keystone_service.context import BUILTIN_KEYSTONE_PATH
 from .negotiation import ACCEPT_HEADER, SERVER_HEADER, client_version_too_high
+from .settings import get_settings
+
+#: The faces that speak JSON whatever the client accepts: their refusals here are JSON too.
+_JSON_FACES = ("/admin/", "/agent/")
 
 log = logging.getLogger(__name__)
 
 
 def occi_protocol_tween_factory(handler, registry):
+    largest_body = get_settings(registry).max_request_body_bytes
+    keystone = registry.get("occistack.keystone")
+    json_faces = _JSON_FACES + ((BUILTIN_KEYSTONE_PATH + "/",) if keystone is not None and keystone.mode == "builtin"
+                                else ())
+
     def occi_protocol_tween(request):
+        environ = request.environ
         too_high = client_version_too_high(request.headers.get("User-Agent"))
-        unusable = unusable_path(request.environ.get("PATH_INFO", ""))
+        unusable = unusable_path(environ.get("PATH_INFO", "")) or unusable_query(environ.get("QUERY_STRING", ""))
         if too_high is not None:
             response = error_response(request, 501, f"this server implements OCCI 1.2 (and 1.1); the client asks "
                                                     f"for OCCI/{too_high}")
         elif unusable is not None:
-            response = error_response(request, 400, unusable)
+            response = refusal(request, json_faces, 400, unusable)
+        elif (oversize := oversize_body(request, largest_body)) is not None:
+            response = refusal(request, json_faces, *oversize)
         else:
             squeeze_repeated_slashes(request.environ)
             try:
@@ -64,6 +82,53 @@ def unusable_path(path_info: str) -> str | None:
     if "\x00" in decoded:
         return "the path contains a NUL character (%00), which no location of this service has"
     return None
+
+
+def unusable_query(query_string: str) -> str | None:
+    """Why a query string can be no request's, or None: the same rules as for paths, checked
+    before any view reads a parameter (WebOb would fail decoding it, deep in the view)."""
+    if not query_string:
+        return None
+    try:
+        decoded = unquote_to_bytes(query_string.encode("latin-1").replace(b"+", b" ")).decode("utf-8")
+    except UnicodeError:
+        return ("the query string is not UTF-8 once percent-decoded; percent-encode the UTF-8 bytes of "
+                "non-ASCII characters")
+    if "\x00" in decoded:
+        return "the query string contains a NUL character (%00), which no parameter of this service accepts"
+    return None
+
+
+def oversize_body(request, largest: int) -> tuple[int, str] | None:
+    """(status, why) when the body is larger than ``largest`` bytes or its length is no number,
+    else None. A declared length is judged unread; a body without one (chunked) is read up to
+    one byte past the limit, and kept for the views when it fits."""
+    environ = request.environ
+    declared = environ.get("CONTENT_LENGTH")
+    if declared not in (None, ""):
+        if not (declared.isascii() and declared.strip().isdigit()):
+            return 400, f"Content-Length {declared!r} is not a number of bytes"
+        return _too_large(largest) if int(declared) > largest else None
+    if "HTTP_TRANSFER_ENCODING" not in environ or not request.is_body_readable:
+        return None  # HTTP/1.1: no length and no chunks, no body (every GET); nothing to read
+    body = request.body_file_raw.read(largest + 1)
+    if len(body) > largest:
+        return _too_large(largest)
+    request.body = body
+    return None
+
+
+def _too_large(largest: int) -> tuple[int, str]:
+    return 413, (f"the request body is larger than this site accepts: at most {largest} bytes "
+                 "(occistack.max_request_body_bytes)")
+
+
+def refusal(request, json_faces: tuple[str, ...], status: int, message: str):
+    """An error answer given before routing, in JSON on the faces that answer nothing else."""
+    path = request.environ.get("PATH_INFO", "")
+    if path.startswith(json_faces) or path + "/" in json_faces:
+        request.environ["HTTP_ACCEPT"] = "application/json"
+    return error_response(request, status, message)
 
 
 _REPEATED_SLASHES = re.compile(r"//+")

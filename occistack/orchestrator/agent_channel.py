@@ -95,7 +95,8 @@ class AgentChannel:
 
     def _authenticate(self, message, token: str) -> None:
         if isinstance(message, Register):
-            if not hmac.compare_digest(message.token, token):
+            # As bytes: compare_digest refuses text that is not ASCII.
+            if not hmac.compare_digest(message.token.encode(), token.encode("latin-1", "replace")):
                 raise gateway.AgentUnauthenticated("the token of the Register message and the bearer token differ")
             return  # the gateway checks the token against the named host
         host_id = getattr(message, "host_id", None)

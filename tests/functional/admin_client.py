@@ -37,3 +37,15 @@ def root(world) -> AdminClient:
         session.flush()
         session.add(User(name=name, password_hash=_CHEAP_HASHER.hash(name), project_id=project.id, role="admin"))
     return AdminClient(world.wsgi_app, extra_environ={"HTTP_AUTHORIZATION": basic(name, name)})
+
+
+def add_host_with_token(root: AdminClient, prefix: str, subnet: int) -> dict:
+    """A host of a zone, pod and cluster of its own (``10.<subnet>.0.0/24``), as the admin API
+    answers it: with its agent token, shown this once."""
+    zone = root.post_json("/admin/zones", {"name": f"{prefix}-zone"}, status=201).json
+    pod = root.post_json("/admin/pods", {"zone_id": zone["id"], "name": f"{prefix}-pod", "cidr": f"10.{subnet}.0.0/24",
+                                         "gateway": f"10.{subnet}.0.1"}, status=201).json
+    cluster = root.post_json("/admin/clusters", {"pod_id": pod["id"], "name": f"{prefix}-cluster"}, status=201).json
+    return root.post_json("/admin/hosts", {"cluster_id": cluster["id"], "name": f"{prefix}-host",
+                                           "address": f"10.{subnet}.0.9", "cpu_cores": 4, "cpu_mhz": 2000,
+                                           "memory_mib": 4096}, status=201).json

@@ -148,6 +148,9 @@ def seeds(world: World) -> dict[str, list[str]]:
             compute_body(attribute("occi.compute.cores", 2), attribute("occi.compute.memory", 1.5),
                          attribute("occi.compute.share", 10), attribute("occi.compute.architecture", "x64"),
                          attribute("occi.core.id", "fuzz-id-1"), size=None),
+            # Without a resource template speed and summary are the client's: numbers and lengths
+            # at their limits (100 GHz, the site's 4096 characters) for the mutations to push past.
+            compute_body(attribute("occi.compute.speed", 100), attribute("occi.core.summary", "s" * 4096), size=None),
             as_json({"kind": INFRA + "compute", "mixins": [OS_TPL + "debian-12", CRTP + "small"],
                      "attributes": {"occi.core.title": "json", "occi.compute.hostname": "json"},
                      "links": [{"kind": INFRA + "networkinterface", "id": "nic-fuzz",
@@ -227,7 +230,8 @@ CATEGORY_LINES = [
 ODD_STRINGS = st.sampled_from([
     "", " ", "\x00", "\x01\x02", "\t", "\r", "\x7f", "\u0085", "\u2028", "\u202e", "\ufeff", "\ud7ff", "😀",
     "é", "'", '"', '\\', '\\"', ";", ",", "=", "<", ">", "{", "}", "[", "]", "%00", "%ff", "../..",
-    "null", "true", "NaN", "Infinity", "-Infinity", "1e400", "-0", "0x10", "9" * 40, "1" * 5000, "a" * 300,
+    "null", "true", "NaN", "Infinity", "-Infinity", "1e400", "1e308", "-1e308", "-0", "0x10", "9" * 40, "1" * 5000,
+    "a" * 300,
     "urn:uuid:", "/compute/", "http://", "#", "OCCI/9.9",
 ])
 TEXT_PIECES = st.one_of(
@@ -594,3 +598,10 @@ def test_a_nul_in_json_is_refused_with_400(app):
     document = {"kind": INFRA + "storage", "attributes": {"occi.storage.size": 1, "occi.core.title": "a\u0000b"}}
     response = app.post("/storage/", json.dumps(document), headers=JSON, status=400)
     assert "NUL" in response.json["error"]["message"]
+
+
+@pytest.mark.parametrize("location", ["http:/[", "http://[", "http://[::1/compute/x", "https://]/storage/x"])
+def test_a_location_that_is_no_url_is_refused_with_400(world, location):
+    """urlsplit refuses such authorities with ValueError; they name nothing here."""
+    response = world.app.post("/my_stuff/", f"X-OCCI-Location: {location}", headers=TEXT, status=400)
+    assert f"{location!r} is not the location of an entity" in response.text

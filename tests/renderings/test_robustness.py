@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from occistack.model.occi import AttributeSet, AttributeValueError
+from occistack.model.occi.infrastructure import COMPUTE
 from occistack.renderings import (
     OCCIParseError, RenderingIR, fastpath, parse_json, parse_text_occi, parse_text_plain)
 from occistack.renderings.grammar import ATTRIBUTE_HEADER, LINK_HEADER, ValueSyntaxError, parse_value
@@ -152,3 +155,33 @@ def test_the_fast_path_takes_the_common_shapes():
         assert fastpath.attributes(text) == parse_value(ATTRIBUTE_HEADER, text)
     for text in LINK_VALUES:
         assert fastpath.links(text) == parse_value(LINK_HEADER, text)
+
+
+# --- what the attack battery sent ---------------------------------------------------------------
+
+DEEP = "[" * 100_000
+
+
+@pytest.mark.parametrize(("parse", "argument"), [
+    (parse_json, DEEP),
+    (parse_json, '{"attributes": {"occi.core.summary": ' + DEEP + "}}"),
+    (parse_json, '{"kind": ' * 50_000),
+    (parse_json, '{"attributes": {"occi.compute.cores": ' + "9" * 5000 + "}}"),
+    (parse_text_plain, "X-OCCI-Attribute: occi.compute.cores=" + "9" * 5000),
+    (parse_text_plain, "Category: " + "a" * 200_000),
+    (parse_text_occi, {"X-OCCI-Attribute": "occi.compute.cores=" + "9" * 5000}),
+    (parse_text_occi, {"Link": "<" * 100_000}),
+])
+def test_deep_and_huge_input_is_parsed_or_refused(parse, argument):
+    parses_or_refuses(parse, argument)
+
+
+@pytest.mark.parametrize("text", ["X-OCCI-Attribute: occi.compute.speed=1e400",
+                                  '{"attributes": {"occi.compute.speed": 1e400}}',
+                                  "X-OCCI-Attribute: occi.compute.speed=1e308"])
+def test_a_number_beyond_any_attribute_parses_and_the_type_system_refuses_it(text):
+    """The parsers keep 1e400 as infinity and 1e308 as it is; the attribute's definition refuses
+    both, naming what it accepts (it was an OverflowError deep in placement)."""
+    ir = (parse_json if text.startswith("{") else parse_text_plain)(text)
+    with pytest.raises(AttributeValueError, match="occi.compute.speed"):
+        AttributeSet.of(COMPUTE).get("occi.compute.speed").coerce(ir.attributes["occi.compute.speed"])

@@ -73,7 +73,8 @@ COMPUTE = Kind(
                      description="Relative number of CPU shares for the instance"),
         AttributeDef("occi.compute.memory", type="number", minimum=0.0625, maximum=16384,
                      description="Maximum RAM in gigabytes"),
-        AttributeDef("occi.compute.speed", type="number", minimum=0,
+        # At most 100 GHz: beyond any CPU, and every core's MHz still fit the hosts' counters.
+        AttributeDef("occi.compute.speed", type="number", minimum=0, maximum=100,
                      description="CPU clock frequency (speed) in gigahertz (OCCI 1.1, kept for its clients)"),
         *_state("occi.compute.state", _COMPUTE_STATES, "compute"),
     ),
@@ -187,16 +188,22 @@ RESOURCE_TPL = Mixin(
     location="/resource_tpl/",
 )
 
+#: The longest user data (base64), as Nova allows: cloud-init scripts outgrow a site's
+#: general attribute length (occistack.max_attribute_length) long before this.
+USER_DATA_LENGTH = 65535
+#: The longest public key text: several keys of the largest kinds.
+PUBLIC_KEY_LENGTH = 16384
+
 SSH_KEY = Mixin(
     CREDENTIALS_SCHEME, "ssh_key", "Credentials: an SSH public key",
-    attributes=(AttributeDef("occi.credentials.ssh.publickey", required=True,
+    attributes=(AttributeDef("occi.credentials.ssh.publickey", required=True, max_length=PUBLIC_KEY_LENGTH,
                              description="The contents of the public key file to inject"),),
     applies=(COMPUTE,),
     location="/ssh_key/",
 )
 USER_DATA = Mixin(
     CONTEXT_SCHEME, "user_data", "Contextualization: user data",
-    attributes=(AttributeDef("occi.compute.userdata", required=True,
+    attributes=(AttributeDef("occi.compute.userdata", required=True, max_length=USER_DATA_LENGTH,
                              description="Contextualization data (e.g. a cloud-init script), base64 encoded"),),
     applies=(COMPUTE,),
     location="/user_data/",

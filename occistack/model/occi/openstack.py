@@ -7,14 +7,15 @@ the ARGO ``OCCI-Context`` probe fails an endpoint that does not advertise them.
 from __future__ import annotations
 
 from .categories import AttributeDef, Mixin
-from .infrastructure import COMPUTE
+from .infrastructure import COMPUTE, PUBLIC_KEY_LENGTH, USER_DATA_LENGTH
 
 OPENSTACK_USER_DATA_SCHEME = "http://schemas.openstack.org/compute/instance#"
 OPENSTACK_CREDENTIALS_SCHEME = "http://schemas.openstack.org/instance/credentials#"
 
 OPENSTACK_USER_DATA = Mixin(
     OPENSTACK_USER_DATA_SCHEME, "user_data", "Contextualization extension - user_data",
-    attributes=(AttributeDef("org.openstack.compute.user_data", required=True,
+    # Nova's limit on user data, which the clients that send it are written for.
+    attributes=(AttributeDef("org.openstack.compute.user_data", required=True, max_length=USER_DATA_LENGTH,
                              description="Contextualization data, base64 encoded"),),
     applies=(COMPUTE,),
     location="/openstack/user_data/",
@@ -24,7 +25,7 @@ OPENSTACK_PUBLIC_KEY = Mixin(
     OPENSTACK_CREDENTIALS_SCHEME, "public_key", "Contextualization extension - public_key",
     attributes=(
         AttributeDef("org.openstack.credentials.publickey.name", description="The name of the key pair"),
-        AttributeDef("org.openstack.credentials.publickey.data", required=True,
+        AttributeDef("org.openstack.credentials.publickey.data", required=True, max_length=PUBLIC_KEY_LENGTH,
                      description="The contents of the SSH public key"),
     ),
     applies=(COMPUTE,),

@@ -1,14 +1,16 @@
 """What every admin view shares: reading and checking a JSON body, reading query filters,
 rendering rows as JSON, and registering the views of one resource.
 
-Bodies are checked here for shape (which fields, of which JSON type); what the values mean
-(a CIDR, a VLAN id in range, a name not taken) is the use cases' business, and their refusals
-become 400, 404 and 409 in the shared error views.
+Bodies are checked here for shape (which fields, of which JSON type, numbers within what the
+database's columns hold, text without NUL); what the values mean (a CIDR, a VLAN id in range,
+a name not taken) is the use cases' business, and their refusals become 400, 404 and 409 in the
+shared error views. Ids in paths, bodies and filters are whole numbers from 1 to 2^63 - 1.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Callable, Mapping, Sequence
@@ -26,13 +28,20 @@ from .context import ADMIN
 
 #: Columns never shown: secrets, even hashed.
 
+#: The ids of rows: what a 64-bit key holds.
+LARGEST_ID = 2 ** 63 - 1
+#: Whole numbers and numbers in bodies (counts, sizes, factors, limits): what an INTEGER column
+#: holds, and far beyond any real one.
+LARGEST_NUMBER = 2 ** 31 - 1
+_ID_RANGE = f"a whole number from 1 to {LARGEST_ID}"
+
 #: kind → what it accepts, in the words of a 400 answer.
 _ACCEPTED = {
     "text": "text",
-    "integer": "a whole number",
-    "number": "a number",
+    "integer": f"a whole number from {-LARGEST_NUMBER - 1} to {LARGEST_NUMBER}",
+    "number": f"a number from {-LARGEST_NUMBER - 1} to {LARGEST_NUMBER}",
     "boolean": "true or false",
-    "ref": "a name (text) or an id (a whole number)",
+    "ref": f"a name (text) or an id ({_ID_RANGE})",
     "texts": "a list of texts, or comma-separated text",
     "object": "a JSON object",
     "vlan_ranges": 'a list of ranges, each "FIRST-LAST" text or a [first, last] pair',
@@ -74,8 +83,8 @@ def read_body(request, accepted: Sequence[Field]) -> dict[str, Any]:
             continue
         if field.name in values:
             raise BadRequest(f"give {field.name!r} or {field.name + '_id'!r}, not both")
-        if key != field.name and not _is_whole(value):
-            raise BadRequest(f"field {key!r} must be an id (a whole number); got {_shown(value)}")
+        if key != field.name and not _is_id(value):
+            raise BadRequest(f"field {key!r} must be an id ({_ID_RANGE}); got {_shown(value)}")
         values[field.name] = _checked(field, key, value)
     for field in accepted:
         if field.required and field.name not in values:
@@ -92,6 +101,8 @@ def _json_object(request) -> dict[str, Any]:
         raise BadRequest("the body is not UTF-8 text; send a JSON object") from None
     except ValueError as error:
         raise BadRequest(f"the body is not JSON ({error}); send a JSON object") from None
+    except RecursionError:
+        raise BadRequest("the body's JSON nests too deeply; send a JSON object of fields") from None
     if not isinstance(document, dict):
         raise BadRequest(f"the body must be a JSON object of fields; got a JSON {type(document).__name__}")
     return document
@@ -99,15 +110,16 @@ def _json_object(request) -> dict[str, Any]:
 
 def _checked(field: Field, key: str, value: Any) -> Any:
     kind = field.kind
+    _refuse_unstorable_text(key, value)
     if kind == "text" and isinstance(value, str):
         return value
-    if kind == "integer" and _is_whole(value):
+    if kind == "integer" and _is_whole(value) and _in_range(value):
         return int(value)
-    if kind == "number" and isinstance(value, (int, float)) and not isinstance(value, bool):
+    if kind == "number" and _is_number(value) and _in_range(value):
         return value
     if kind == "boolean" and isinstance(value, bool):
         return value
-    if kind == "ref" and (isinstance(value, str) or _is_whole(value)):
+    if kind == "ref" and (isinstance(value, str) or _is_id(value)):
         return int(value) if not isinstance(value, str) else value
     if kind == "texts":
         if isinstance(value, str):
@@ -121,12 +133,45 @@ def _checked(field: Field, key: str, value: Any) -> Any:
     raise BadRequest(f"field {key!r} must be {_ACCEPTED[kind]}; got {_shown(value)}")
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _is_whole(value: Any) -> bool:
     return (isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, float) and value.is_integer())
 
 
+def _in_range(value: int | float) -> bool:
+    return -LARGEST_NUMBER - 1 <= value <= LARGEST_NUMBER
+
+
+def _is_id(value: Any) -> bool:
+    return _is_whole(value) and 1 <= value <= LARGEST_ID
+
+
 def _is_vlan_range(item: Any) -> bool:
-    return isinstance(item, str) or (isinstance(item, list) and len(item) == 2 and all(map(_is_whole, item)))
+    return isinstance(item, str) or (isinstance(item, list) and len(item) == 2
+                                     and all(_is_whole(end) and _in_range(end) for end in item))
+
+
+def _refuse_unstorable_text(key: str, value: Any) -> None:
+    """NUL characters and lone surrogates parse as JSON, but no column holds them."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise BadRequest(f"field {key!r} contains a NUL character (\\u0000), which no field may hold")
+            try:
+                item.encode()
+            except UnicodeEncodeError:
+                raise BadRequest(f"field {key!r} contains a lone UTF-16 surrogate escape; send whole characters") \
+                    from None
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
 
 
 def _shown(value: Any) -> str:
@@ -142,8 +187,8 @@ def query_ref(request, name: str) -> int | str | None:
     if by_name is not None and by_id is not None:
         raise BadRequest(f"filter by {name!r} or by {name + '_id'!r}, not both")
     if by_id is not None:
-        if not by_id.isdigit():
-            raise BadRequest(f"the {name}_id filter must be an id (a whole number); got {by_id!r}")
+        if not _is_decimal_id(by_id):
+            raise BadRequest(f"the {name}_id filter must be an id ({_ID_RANGE}); got {_shown(by_id)}")
         return int(by_id)
     return by_name or None
 
@@ -152,9 +197,15 @@ def query_int(request, name: str) -> int | None:
     value = request.params.get(name)
     if value is None:
         return None
-    if not value.isdigit():
-        raise BadRequest(f"the {name} parameter must be a whole number; got {value!r}")
+    if not (value.isascii() and value.isdigit() and len(value) <= 10 and int(value) <= LARGEST_NUMBER):
+        raise BadRequest(f"the {name} parameter must be a whole number from 0 to {LARGEST_NUMBER}; "
+                         f"got {_shown(value)}")
     return int(value)
+
+
+def _is_decimal_id(text: str) -> bool:
+    # isascii: str.isdigit also holds for other scripts' digits (and "²"), which int() reads or refuses.
+    return text.isascii() and text.isdigit() and len(text) <= 19 and 1 <= int(text) <= LARGEST_ID
 
 
 def query_time(request, name: str) -> datetime | None:
@@ -207,7 +258,11 @@ def by_id(use_case):
 
 
 def path_id(request, name: str = "id") -> int:
-    return int(request.matchdict[name])
+    """The id in the path (the route matched digits); 400 beyond what an id can be."""
+    text = request.matchdict[name]
+    if not _is_decimal_id(text):
+        raise BadRequest(f"{_shown(text)} is no id: ids are whole numbers from 1 to {LARGEST_ID}")
+    return int(text)
 
 
 # --- registering a resource's views ---------------------------------------------------------------------

@@ -108,9 +108,12 @@ def _project_scope(request, user_id: int, scope: Any) -> ProjectRole | None:
         raise BadRequest('this service scopes tokens to projects only: give "scope": {"project": {"id": "<id>"}} or '
                          '{"project": {"name": "<name>", "domain": {"id": "default"}}}, or no scope')
     domain = project.get("domain")
-    if isinstance(domain, dict) and not ({domain.get("id"), domain.get("name")} & set(documents.DOMAIN.values())):
-        raise unauthorized(request, f"no domain {domain.get('id') or domain.get('name')!r} here; the projects of "
-                                    "this site are all in the domain default (Default)")
+    if isinstance(domain, dict):
+        # Only text names a domain; any other JSON value (a list is not even hashable) names none.
+        named = [value for value in (domain.get("id"), domain.get("name")) if isinstance(value, str)]
+        if not set(named) & set(documents.DOMAIN.values()):
+            raise unauthorized(request, f"no domain {(named or [None])[0]!r} here; the projects of this site are all "
+                                        "in the domain default (Default)")
     if isinstance(project.get("id"), str):
         return _held(request, user_id, lambda held: str(held.project_id) == project["id"], f"id {project['id']!r}")
     if isinstance(project.get("name"), str):
@@ -228,6 +231,8 @@ def _auth_object(request, example: str) -> dict[str, Any]:
         document = json.loads(request.body or b"null")
     except (ValueError, UnicodeDecodeError):
         raise BadRequest(f"the body is not JSON; send a JSON object such as {example}") from None
+    except RecursionError:
+        raise BadRequest(f"the body's JSON nests too deeply; send a JSON object such as {example}") from None
     auth = document.get("auth") if isinstance(document, dict) else None
     if not isinstance(auth, dict):
         raise BadRequest(f'the body must be a JSON object with an "auth" object, such as {example}')

@@ -4,10 +4,12 @@ and filtering."""
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, is_dataclass
+from functools import cache
 from typing import Any, Iterable, Sequence
 
 from pyramid.response import Response
 
+from ...model.occi import standard_registry
 from ...orchestrator.dispatch import OnBehalfOf
 from ...renderings import parse_json, parse_text_occi, parse_text_plain, renderer_for
 from ...renderings.ir import LinkOut, RenderingIR, ResourceOut
@@ -48,6 +50,7 @@ def parse_request(request) -> RenderingIR:
     ir = _parsed(request)
     if not ir.is_empty:
         _refuse_unstorable(ir)
+        _refuse_overlong(ir, get_settings(request.registry).max_attribute_length)
     return ir
 
 
@@ -95,6 +98,45 @@ def _refuse_unstorable(ir: RenderingIR) -> None:
             pending.extend(value)
         elif is_dataclass(value):
             pending.extend(getattr(value, item.name) for item in fields(value))
+
+
+def _refuse_overlong(ir: RenderingIR, longest: int) -> None:
+    """Attribute values longer than the site's ``occistack.max_attribute_length`` would be stored
+    and then sent back in every listing: refuse them. Attributes whose definition declares its
+    own length (a title's column, user data) are held to that by the type system instead."""
+    own_lengths = _attributes_with_own_length()
+    for entity in (ir, *ir.members):
+        for attributes in (entity.attributes, *(link.attributes for link in entity.links)):
+            for name, value in attributes.items():
+                if name in own_lengths:
+                    continue
+                length = _text_length(value)
+                if length > longest:
+                    raise BadRequest(f"{name} is {length} characters long; this site accepts at most {longest} "
+                                     "characters in an attribute (occistack.max_attribute_length)")
+
+
+@cache
+def _attributes_with_own_length() -> frozenset[str]:
+    return frozenset(definition.name for category in standard_registry() for definition in category.attributes
+                     if definition.max_length is not None)
+
+
+def _text_length(value: Any) -> int:
+    """The characters of a value's text: a string's own, an array's or object's all together."""
+    if isinstance(value, str):
+        return len(value)
+    total, pending = 0, [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            total += len(item)
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            pending.extend(item)
+    return total
 
 
 def respond(request, rendered: Rendered, status: int = 200, location: str | None = None) -> Response:
