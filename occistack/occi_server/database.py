@@ -61,8 +61,15 @@ _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def attempts_for(request) -> int | None:
-    """pyramid_retry's hook: reads are run once; everything else ``retry.attempts`` times."""
-    return 1 if request.method in _READS else None
+    """pyramid_retry's hook: reads are run once; everything else ``retry.attempts`` times --
+    except a body of unknown length (chunked). Retrying means copying the body before any tween
+    runs, and such a body is read only up to ``occistack.max_request_body_bytes`` by the
+    protocol tween (protocol.py): copied here, a client could make the server store any amount."""
+    if request.method in _READS:
+        return 1
+    if request.environ.get("CONTENT_LENGTH") in (None, "") and "HTTP_TRANSFER_ENCODING" in request.environ:
+        return 1
+    return None
 
 
 def _pause_before_retry(event) -> None:

@@ -85,6 +85,8 @@ ANSWERS = {200, 201, 300, 400, 401, 403, 404, 405, 406, 409, 413, 415}
 def concrete_path(name: str, pattern: str, entities: dict[str, str]) -> str:
     """The route's pattern with its placeholders filled in."""
     path = pattern
+    if "{kind}/{entity_id}" in path:  # the admin API's view of any project's resource
+        path = path.replace("{kind}/{entity_id}", "compute/" + entities["compute"])
     if "{entity_id}" in path:
         path = path.replace("{entity_id}", entities[kind_of(name)])
     path = re.sub(r"\{\w*id:\\d\+\}", "999999", path)
