@@ -12,7 +12,7 @@ from ..model import NetworkInterface, OsTemplate, ServiceOffering, StorageLink, 
 from ..model.direct_writes import insert_now
 from ..model.occi.crtp import CRTP_SCHEME
 from ..model.states import VM_TRANSITIONS, Event, VmState
-from .admin.template_copies import template_copy_in_zone
+from .admin.template_copies import ready_copies, template_copy_in_zone
 from .affinity import affinity_group_zone
 from .bare_metal import bare_metal_action, deploy_bare_metal, is_bare_metal, refuse_links
 from .bare_metal import refuse_resize as refuse_bare_metal_resize
@@ -124,6 +124,11 @@ def deploy_compute(session: Session, caller: Caller, request: ComputeRequest, di
         raise InvalidRequest("a boot device is chosen for bare-metal computes only; this compute's resource_tpl "
                              "places it on a virtual machine host")
     zone_id = _zone_of_links(session, caller, request, zone_id)
+    copies = ready_copies(session, template)
+    if zone_id is None and len(copies) == 1:
+        # Nothing else decides the zone, and one zone alone holds the template: placement
+        # chooses there rather than in a zone the compute could not boot in.
+        zone_id = copies[0].zone_id
     vm = VirtualMachine(
         id=new_entity_id(session, request.entity_id), project_id=caller.project_id, title=request.title,
         summary=request.summary, hostname=request.hostname or _hostname_from(request.title),
@@ -143,7 +148,7 @@ def deploy_compute(session: Session, caller: Caller, request: ComputeRequest, di
         # Placement decided the zone: a claim that has to choose again stays in it, with the
         # default network chosen there.
         planned = replace(planned, request=replace(planned.request, zone_id=vm.zone_id))
-    copy = template_copy_in_zone(session, template, vm.zone_id)  # 409 unless the compute's zone has it
+    copy = template_copy_in_zone(session, template, vm.zone_id, copies)  # 409 unless the compute's zone has it
     insert_now(session, vm)
     # The default network stays referenced here: the session's identity map holds objects only
     # weakly, and add_nic finds it there instead of reading it again.

@@ -272,6 +272,19 @@ def test_a_copy_in_a_second_zone_has_its_own_state_and_deploys_there(cloud):
     assert "zoned" not in os_tpl_zones(cloud.user)
 
 
+def test_a_compute_that_names_no_zone_goes_where_its_template_is(cloud):
+    """Neither an availability zone nor a link decides the zone: placement chooses among the
+    zones holding the template, not the first zone of the cloud (which lacks it)."""
+    image = build_image(cloud.images, "only-in-zone2")
+    register(cloud, image.url, image.checksum, term="only2", zone="zone2")
+    assert os_tpl_zones(cloud.user)["only2"] == "zone2"
+    location = cloud.user.post("/compute/", compute_body(template="only2"), headers=TEXT, status=201).headers["Location"]
+    vm = location.rsplit("/", 1)[1]
+    assert 'occi.compute.state="active"' in cloud.user.get(f"/compute/{vm}", headers=TEXT).text
+    # Its network is the one of the zone it went to: zone2's public network.
+    assert "/network/public-zone2" in cloud.user.get(f"/compute/{vm}", headers=TEXT).text
+
+
 def test_the_demo_templates_are_built_locally_and_downloaded_at_start(db_url, session_factory, tmp_path):
     """`make setup`'s seeding (occistack.demo.directory): tiny images built in images/, a zone
     whose secondary storage is the directory secondary/, the templates registered by file://

@@ -45,16 +45,21 @@ def ready_zone_names(session: Session, template_id: int) -> list[str]:
                                 .order_by(Zone.name)))
 
 
-def template_copy_in_zone(session: Session, template: OsTemplate, zone_id: int | None) -> TemplateCopy:
-    """The ready copy a compute of zone ``zone_id`` boots from; Conflict naming the template,
-    the zone and the zones that have it, when that zone has none. Called by deploy with the
-    zone the compute ends up in (``zone_id`` None, a zone not decided yet: any ready copy)."""
-    if zone_id is not None:
-        found = session.scalar(_READY_COPY_IN_ZONE, {"template": template.id, "zone": zone_id})
-    else:
-        found = session.scalar(select(TemplateCopy).where(TemplateCopy.template_id == template.id,
-                                                          TemplateCopy.state == str(READY))
-                               .order_by(TemplateCopy.zone_id).limit(1))
+def ready_copies(session: Session, template: OsTemplate) -> list[TemplateCopy]:
+    """The template's ready copies, one per zone, by zone: what a create chooses its copy from.
+    One statement, built once: it runs in every create."""
+    return list(session.scalars(_READY_COPIES, {"template": template.id}))
+
+
+def template_copy_in_zone(session: Session, template: OsTemplate, zone_id: int | None,
+                          copies: list[TemplateCopy] | None = None) -> TemplateCopy:
+    """The ready copy a compute of zone ``zone_id`` boots from (among ``copies``, when the caller
+    read them already); Conflict naming the template, the zone and the zones that have it, when
+    that zone has none. Called by deploy with the zone the compute ends up in (``zone_id`` None,
+    a zone not decided yet: any ready copy)."""
+    if copies is None:
+        copies = ready_copies(session, template)
+    found = next((copy for copy in copies if zone_id is None or copy.zone_id == zone_id), None)
     if found is not None:
         return found
     zone = session.get(Zone, zone_id) if zone_id is not None else None
@@ -66,10 +71,8 @@ def template_copy_in_zone(session: Session, template: OsTemplate, zone_id: int |
                    "in one of those zones, or ask the site to copy the template to this one")
 
 
-#: Built once: it runs in every create.
-_READY_COPY_IN_ZONE = select(TemplateCopy).where(
-    TemplateCopy.template_id == bindparam("template"), TemplateCopy.zone_id == bindparam("zone"),
-    TemplateCopy.state == str(READY)).limit(1)
+_READY_COPIES = select(TemplateCopy).where(
+    TemplateCopy.template_id == bindparam("template"), TemplateCopy.state == str(READY)).order_by(TemplateCopy.zone_id)
 
 
 def secondary_path_of(template: OsTemplate) -> str:
