@@ -139,105 +139,54 @@ def _delete(format: str, term: str) -> None:
     click.echo(f"removed {'ISO' if format == 'iso' else 'template'} {term}")
 
 
-# --- template ----------------------------------------------------------------------------------
+def _add_image_commands(group: click.Group, format: str, noun: str, article: str) -> None:
+    """The same commands for templates and ISOs: register, list, show, copy, retry, delete."""
+
+    @group.command("register", help=f"Register the {noun} TERM: a worker downloads it into each zone's "
+                                    "secondary storage.")
+    @_register_options
+    def register(**options) -> None:
+        _register(format, **options)
+
+    @group.command("list", help=f"List the {noun}s, with each zone's download state.")
+    @json_option
+    def list_(as_json: bool) -> None:
+        _list(format, as_json)
+
+    @group.command("show", help=f"Show {article} {noun} and each zone's copy (state, download progress, reason).")
+    @click.argument("term")
+    @json_option
+    def show(term: str, as_json: bool) -> None:
+        _show(format, term, as_json)
+
+    @group.command("copy", help=f"Copy the {noun} to another zone's secondary storage (a job downloads it "
+                                "there).")
+    @click.argument("term")
+    @click.option("--zone", required=True, help="The zone that gets a copy.")
+    def copy(term: str, zone: str) -> None:
+        _copy(format, term, zone)
+
+    @group.command("retry", help="Download again a copy whose download failed.")
+    @click.argument("term")
+    @click.option("--zone", help="Only this zone's copy (default: every copy in error).")
+    def retry(term: str, zone: str | None) -> None:
+        _retry(format, term, zone)
+
+    @group.command("delete", help=f"Remove {article} {noun} no compute was made from, and every zone's copy of it.")
+    @click.argument("term")
+    def delete(term: str) -> None:
+        _delete(format, term)
+
 
 @click.group(cls=OrderedGroup)
 def template() -> None:
     """OS templates (published as OCCI os_tpl mixins once downloaded)."""
 
 
-@template.command("register")
-@_register_options
-def template_register(**options) -> None:
-    """Register the template TERM: a worker downloads it into the zone's secondary storage."""
-    _register("template", **options)
-
-
-@template.command("list")
-@json_option
-def template_list(as_json: bool) -> None:
-    """List the OS templates, with their download state."""
-    _list("template", as_json)
-
-
-@template.command("show")
-@click.argument("term")
-@json_option
-def template_show(term: str, as_json: bool) -> None:
-    """Show a template and each zone's copy (state, download progress, reason)."""
-    _show("template", term, as_json)
-
-
-@template.command("copy")
-@click.argument("term")
-@click.option("--zone", required=True, help="The zone that gets a copy.")
-def template_copy(term: str, zone: str) -> None:
-    """Copy the template to another zone's secondary storage (a job downloads it there)."""
-    _copy("template", term, zone)
-
-
-@template.command("retry")
-@click.argument("term")
-@click.option("--zone", help="Only this zone's copy (default: every copy in error).")
-def template_retry(term: str, zone: str | None) -> None:
-    """Download again a copy whose download failed."""
-    _retry("template", term, zone)
-
-
-@template.command("delete")
-@click.argument("term")
-def template_delete(term: str) -> None:
-    """Remove a template no compute was made from, and every zone's copy of it."""
-    _delete("template", term)
-
-
-# --- iso ------------------------------------------------------------------------------------------
-
 @click.group(cls=OrderedGroup)
 def iso() -> None:
     """ISO images (installers, rescue systems; never published as os_tpl)."""
 
 
-@iso.command("register")
-@_register_options
-def iso_register(**options) -> None:
-    """Register the ISO TERM: a worker downloads it into the zone's secondary storage."""
-    _register("iso", **options)
-
-
-@iso.command("list")
-@json_option
-def iso_list(as_json: bool) -> None:
-    """List the ISOs, with their download state."""
-    _list("iso", as_json)
-
-
-@iso.command("show")
-@click.argument("term")
-@json_option
-def iso_show(term: str, as_json: bool) -> None:
-    """Show an ISO and each zone's copy."""
-    _show("iso", term, as_json)
-
-
-@iso.command("copy")
-@click.argument("term")
-@click.option("--zone", required=True, help="The zone that gets a copy.")
-def iso_copy(term: str, zone: str) -> None:
-    """Copy the ISO to another zone's secondary storage."""
-    _copy("iso", term, zone)
-
-
-@iso.command("retry")
-@click.argument("term")
-@click.option("--zone", help="Only this zone's copy (default: every copy in error).")
-def iso_retry(term: str, zone: str | None) -> None:
-    """Download again a copy whose download failed."""
-    _retry("iso", term, zone)
-
-
-@iso.command("delete")
-@click.argument("term")
-def iso_delete(term: str) -> None:
-    """Remove an ISO."""
-    _delete("iso", term)
+_add_image_commands(template, "template", "template", "a")
+_add_image_commands(iso, "iso", "ISO", "an")
