@@ -85,15 +85,21 @@ def migrate(url: str) -> None:
     command.upgrade(config, "head")
 
 
+def backend_url(request, sqlite_database: str) -> str:
+    """The session's migrated database of the back end a fixture parametrised over BACKENDS
+    stands for (PostgreSQL missing: skip, or fail under CI)."""
+    if request.param == "sqlite":
+        return sqlite_database
+    url, problem = request.getfixturevalue("postgres_database")
+    if problem:
+        missing_component(problem)
+    return url
+
+
 @pytest.fixture(params=BACKENDS)
 def db_url(request, sqlite_database):
     """The URL of an empty, migrated database: once SQLite, once PostgreSQL."""
-    if request.param == "sqlite":
-        url = sqlite_database
-    else:
-        url, problem = request.getfixturevalue("postgres_database")
-        if problem:
-            missing_component(problem)
+    url = backend_url(request, sqlite_database)
     yield url
     empty_database(url)
 

@@ -41,9 +41,9 @@ from tests.conftest import (
     BACKENDS,
     SettlingTestApp,
     app_settings,
+    backend_url,
     basic,
     empty_database,
-    missing_component,
     stop_plane,
 )
 
@@ -138,12 +138,7 @@ class World:
 def world(request, sqlite_database):
     """The application on one back end, with the demo catalog, for a whole test module (with the
     module's ``WORLD_SETTINGS`` added to the server's settings)."""
-    if request.param == "sqlite":
-        url = sqlite_database
-    else:
-        url, problem = request.getfixturevalue("postgres_database")
-        if problem:
-            missing_component(problem)
+    url = backend_url(request, sqlite_database)
     from occistack.model import make_engine
     from occistack.occi_server import main
 

@@ -19,7 +19,7 @@ from occistack.demo import seed_demo
 from occistack.drivers.fake import FakeDrivers
 from occistack.model import OsTemplate, make_engine
 from occistack.model.session import get_tm_session, make_session_factory
-from tests.conftest import BACKENDS, app_settings, basic, close_app, empty_database, missing_component
+from tests.conftest import BACKENDS, app_settings, backend_url, basic, close_app, empty_database
 from tests.functional.occi_face import INFRA, OCCIClient, World, categories
 
 #: Long enough that no test crosses it by accident; the one test about it waits it out.
@@ -29,12 +29,7 @@ OS_TPL = "http://occistack.local/occi/infrastructure/os_tpl#"
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def cached_world(request, sqlite_database):
-    if request.param == "sqlite":
-        url = sqlite_database
-    else:
-        url, problem = request.getfixturevalue("postgres_database")
-        if problem:
-            missing_component(problem)
+    url = backend_url(request, sqlite_database)
     from occistack.occi_server import main
 
     engine = make_engine({"sqlalchemy.url": url})
