@@ -28,7 +28,12 @@ class AdminClient(SettlingTestApp, TestApp):
 
 @pytest.fixture(scope="module")
 def root(world) -> AdminClient:
-    name = f"admin-{uuid.uuid4().hex[:8]}"
+    return new_admin(world)
+
+
+def new_admin(world, prefix: str = "admin") -> AdminClient:
+    """A site administrator of a project of their own, as a client of the admin API."""
+    name = f"{prefix}-{uuid.uuid4().hex[:8]}"
     manager = transaction.TransactionManager(explicit=True)
     with manager:
         session = get_tm_session(world.session_factory, manager)

@@ -6,16 +6,14 @@ from __future__ import annotations
 
 import uuid
 
-import transaction
 from sqlalchemy import func, select
 from webtest import TestApp
 
-from occistack.model import IpAllocation, NetworkInterface, Project, Quota, User
-from occistack.model.session import get_tm_session
+from occistack.model import IpAllocation, NetworkInterface, Project, Quota
 from occistack.orchestrator.limits import DEFAULT_QUOTAS, parse_quotas
 from tests.conftest import basic
+from tests.functional.admin_client import new_admin
 from tests.functional.occi_face import (  # noqa: F401 - fixtures
-    _CHEAP_HASHER,
     INFRA,
     OCCIClient,
     client,
@@ -79,15 +77,7 @@ def test_the_public_address_quota_is_enforced(world, client):
 # --- default quotas through the admin API ------------------------------------------------------------
 
 def admin_client(world) -> TestApp:
-    name = f"root-{uuid.uuid4().hex[:8]}"
-    manager = transaction.TransactionManager(explicit=True)
-    with manager:
-        session = get_tm_session(world.session_factory, manager)
-        project = Project(name=name)
-        session.add(project)
-        session.flush()
-        session.add(User(name=name, password_hash=_CHEAP_HASHER.hash(name), project_id=project.id, role="admin"))
-    return TestApp(world.wsgi_app, extra_environ={"HTTP_AUTHORIZATION": basic(name, name)})
+    return new_admin(world, prefix="root")
 
 
 def test_a_project_created_by_the_admin_api_gets_the_default_quotas(world):
