@@ -24,10 +24,8 @@ from tests.functional.occi_face import (
     path_of,
     world,  # noqa: F401 - fixture
 )
+from tests.occi import CRTP, OS_TPL, TEXT
 
-TEXT = {"Content-Type": "text/plain", "Accept": "text/plain"}
-OS_TPL = "http://occistack.local/occi/infrastructure/os_tpl#"
-CRTP = "http://schemas.ogf.org/occi/infrastructure/compute/template/1.1#"
 ACTION = "http://schemas.ogf.org/occi/infrastructure/compute/action#"
 
 
