@@ -32,7 +32,8 @@ from occistack.hostagent.protocol import Answers, Heartbeat, HostFacts
 from occistack.hostagent.transport import HttpTransport
 from occistack.model import AgentCommand, Host, make_engine
 from occistack.model.session import get_tm_session, make_session_factory
-from occistack.orchestrator import gateway, wakeups
+from occistack.plane.agents import gateway
+from occistack.plane import wakeups
 
 ROUND_TRIPS = 100
 TARGET_MS = 50.0
@@ -54,7 +55,7 @@ class AnswerSignal:
 
 
 def measure(url: str) -> tuple[list[float], list[float]]:
-    from occistack.occi_server import main
+    from occistack.api.app import main
 
     engine = make_engine({"sqlalchemy.url": url})
     session_factory = make_session_factory(engine)

@@ -62,11 +62,11 @@ class EveryoneIsDemo:
 
 
 def application(url: str, unauthenticated_as: Identity | None = None, **settings):
-    """occistack as ``occistack.occi_server.main`` builds it; with ``unauthenticated_as`` its
+    """occistack as ``occistack.api.app.main`` builds it; with ``unauthenticated_as`` its
     security policy takes everyone for that identity."""
-    from occistack.occi_server import make_config
-    from occistack.occi_server.request import fold_request_extensions
-    from occistack.occi_server.security import OCCISecurityPolicy
+    from occistack.api.app import make_config
+    from occistack.api.request import fold_request_extensions
+    from occistack.api.security import OCCISecurityPolicy
 
     config = make_config({"sqlalchemy.url": url, "occistack.worker": "none", **settings})
     if unauthenticated_as is not None:

@@ -82,7 +82,7 @@ def prepare(url: str) -> str:
     from alembic.config import Config
     from webtest import TestApp
 
-    from occistack.occi_server import main as make_app
+    from occistack.api.app import main as make_app
 
     config = Config(str(ROOT / "development.ini"))
     config.attributes["url"] = url

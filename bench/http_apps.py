@@ -53,7 +53,7 @@ def _bare_entity():
 
 
 def _occi():
-    from occistack.occi_server import main
+    from occistack.api.app import main
 
     # Serving only: jobs and agents are not part of what is measured.
     return main({}, **{"sqlalchemy.url": os.environ["OCCISTACK_BENCH_DB"], "occistack.worker": "none"})

@@ -27,8 +27,8 @@ from sqlalchemy import create_engine, insert, text
 from bench.common import print_table, result_line, scratch_database
 from occistack.model import Job, make_engine, utcnow
 from occistack.model.session import make_session_factory
-from occistack.orchestrator.handlers import JobHandler, Outcome
-from occistack.orchestrator.worker import ManagementServices, Worker
+from occistack.plane.jobs.handlers import JobHandler, Outcome
+from occistack.plane.jobs.worker import ManagementServices, Worker
 
 BATCH = 1500
 ROUNDS = 5

@@ -75,7 +75,7 @@ def populate(url: str) -> int:
 
 
 def main() -> int:
-    from occistack.occi_server import main as make_app
+    from occistack.api.app import main as make_app
 
     with scratch_database("occistack_bench_listing", migrated=True) as url:
         project_id = populate(url)

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from bench.common import Comparison, alternate, print_table, result_line, throughput
-from occistack.renderings import fastpath, parse_json, parse_text_occi, parse_text_plain
+from occistack.api.occi.renderings import fastpath, parse_json, parse_text_occi, parse_text_plain
 
 BENCH_DIR = Path(__file__).resolve().parent
 WORK_DIR = BENCH_DIR / ".work"

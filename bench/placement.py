@@ -34,9 +34,9 @@ import time
 from dataclasses import dataclass, field
 
 from bench.common import print_table, result_line
-from occistack.orchestrator.placement import (
+from occistack.plane.placement.planner import (
     DISPERSING, FIRST_FIT, NoCapacity, Placement, PlacementRequest, plan)
-from occistack.orchestrator.topology import (
+from occistack.plane.placement.topology import (
     ClusterSnapshot, HostSnapshot, PodSnapshot, PoolSnapshot, Topology, ZoneSnapshot)
 
 ZONES, PODS_PER_ZONE, CLUSTERS_PER_POD, HOSTS_PER_CLUSTER = 2, 10, 20, 25
@@ -240,8 +240,8 @@ def measure_with_database_claim() -> tuple[Latencies, Latencies] | None:
     from bench.common import scratch_database
     from occistack.model import make_engine
     from occistack.model.session import make_session_factory
-    from occistack.orchestrator.placement import AvoidSet
-    from occistack.orchestrator.placement_service import PlacementService
+    from occistack.plane.placement.planner import AvoidSet
+    from occistack.plane.placement.service import PlacementService
 
     try:
         database = scratch_database("occistack_bench_placement", migrated=True)

@@ -49,7 +49,7 @@ BODY = "\n".join([
 def one_run(url: str, drivers: str = "fake", count: int = COUNT, extra_hosts: bool = True) -> float:
     """Computes per second from the first POST to the last one running. ``drivers`` is what the
     in-process agents drive (``fake``, or ``libvirt-test`` for libvirt's test driver)."""
-    from occistack.occi_server import main
+    from occistack.api.app import main
 
     engine = make_engine({"sqlalchemy.url": url})
     session_factory = make_session_factory(engine)

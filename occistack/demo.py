@@ -16,8 +16,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .demo_images import build_image
-from .model import (
+from occistack.demo_images import build_image
+from occistack.model import (
     Cluster,
     Host,
     IpRange,
@@ -34,10 +34,10 @@ from .model import (
     VlanRange,
     Zone,
 )
-from .model.states import NetworkState
-from .orchestrator.admin import register_template
-from .orchestrator.admin.users import create_user
-from .orchestrator.jobs import JobDispatcher
+from occistack.model.states import NetworkState
+from occistack.plane.admin import register_template
+from occistack.plane.admin.users import create_user
+from occistack.plane.jobs.queue import JobDispatcher
 
 DEMO_TEMPLATES = (
     # term, title, OS family/name/version, minimum memory GiB, disk GiB

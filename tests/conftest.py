@@ -204,7 +204,7 @@ def drivers():
 
 @pytest.fixture
 def wsgi_app(db_url, demo_data, drivers):
-    from occistack.occi_server import main
+    from occistack.api.app import main
 
     application = main({}, **app_settings(db_url), **{"occistack.driver_instances": drivers})
     yield application

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import click
 
-from . import (
+from occistack.cli import (
     account,
     affinity_group,
     agents,
@@ -40,7 +40,7 @@ from . import (
     worker,
     zone,
 )
-from .base import OrderedGroup
+from occistack.cli.base import OrderedGroup
 
 COMMANDS = (
     db.db, demo.demo,

@@ -1,5 +1,5 @@
 """``python -m occistack.cli``, the same as the ``occistack`` command."""
 
-from . import main
+from occistack.cli import main
 
 main(prog_name="occistack")

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import click
 
-from ..orchestrator import admin, affinity
-from .base import OrderedGroup, document, json_option, print_rows, run
+from occistack.plane import admin
+from occistack.plane.tenant import affinity
+from occistack.cli.base import OrderedGroup, document, json_option, print_rows, run
 
 project_option = click.option("--project", required=True, help="The project the group belongs to.")
 

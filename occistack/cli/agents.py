@@ -14,13 +14,13 @@ import threading
 
 import click
 
-from ..drivers.fake import FakeDrivers
-from ..model import make_engine
-from ..model.session import make_session_factory
-from ..orchestrator.wakeups import Notifier, wake_agents_after_commit
-from ..orchestrator.local_agents import launch_local_agents
-from ..orchestrator.plane import PlaneSettings
-from .base import settings_of
+from occistack.drivers.fake import FakeDrivers
+from occistack.model import make_engine
+from occistack.model.session import make_session_factory
+from occistack.plane.wakeups import Notifier, wake_agents_after_commit
+from occistack.plane.agents.in_process import launch_local_agents
+from occistack.plane.runtime import PlaneSettings
+from occistack.cli.base import settings_of
 
 
 @click.command("simulated-hosts")

@@ -15,11 +15,11 @@ from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..model import make_engine
-from ..model.session import get_tm_session, make_session_factory
-from ..orchestrator.admin import Actor
-from ..orchestrator.admin.common import SECRET_COLUMNS
-from ..orchestrator.errors import UseCaseError
+from occistack.model import make_engine
+from occistack.model.session import get_tm_session, make_session_factory
+from occistack.plane.admin import Actor
+from occistack.plane.admin.common import SECRET_COLUMNS
+from occistack.plane.errors import UseCaseError
 
 T = TypeVar("T")
 #: Columns never printed: secrets, even hashed.
@@ -53,7 +53,7 @@ def database_session(context: click.Context):
 
 def site_limits():
     """The site's limits from the ini file (the default quotas of new projects)."""
-    from ..orchestrator.limits import SiteLimits
+    from occistack.plane.limits import SiteLimits
 
     return SiteLimits.from_ini(settings_of(click.get_current_context().obj["config"]))
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from ..orchestrator import admin
-from ..orchestrator.admin.capacity import RESOURCES
-from .base import json_option, print_document, run
+from occistack.plane import admin
+from occistack.plane.admin.capacity import RESOURCES
+from occistack.cli.base import json_option, print_document, run
 
 
 @click.command("capacity")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .base import OrderedGroup, settings_of
+from occistack.cli.base import OrderedGroup, settings_of
 
 
 @click.group(cls=OrderedGroup)

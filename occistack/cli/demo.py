@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 import transaction
 
-from .base import database_session, settings_of
+from occistack.cli.base import database_session, settings_of
 
 
 @click.command("demo")
@@ -16,7 +16,7 @@ def demo(context: click.Context, force: bool) -> None:
     """Add the demo zone, templates, offerings, public network, project and user to an empty
     database (``make setup`` runs it every time; a database with zones, projects or users is
     left as its administrator made it)."""
-    from ..demo import database_is_empty, seed_demo
+    from occistack.demo import database_is_empty, seed_demo
 
     # Where the demo images are built and the embedded default keeps its secondary storage.
     directory = settings_of(context.obj["config"]).get("occistack.demo.directory")

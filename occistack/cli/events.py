@@ -6,9 +6,9 @@ from datetime import datetime
 
 import click
 
-from ..orchestrator import admin
-from ..orchestrator.admin.event_log import DEFAULT_EVENTS
-from .base import document, json_option, print_rows, run
+from occistack.plane import admin
+from occistack.plane.admin.event_log import DEFAULT_EVENTS
+from occistack.cli.base import document, json_option, print_rows, run
 
 
 @click.command("events")

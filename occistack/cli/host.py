@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
-from ..orchestrator import admin
-from ..model import BARE_METAL
-from ..orchestrator.jobs import JobDispatcher
-from ..orchestrator.sealing import sealer_from_settings
-from .base import OrderedGroup, comma_list, document, json_option, print_document, print_rows, run, settings_of
+from occistack.plane import admin
+from occistack.model import BARE_METAL
+from occistack.plane.jobs.queue import JobDispatcher
+from occistack.plane.sealing import sealer_from_settings
+from occistack.cli.base import OrderedGroup, comma_list, document, json_option, print_document, print_rows, run, settings_of
 
 
 @click.group(cls=OrderedGroup)

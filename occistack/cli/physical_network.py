@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from ..orchestrator import admin
-from ..orchestrator.errors import NotFound
-from .base import OrderedGroup, comma_list, document, json_option, print_rows, run
+from occistack.plane import admin
+from occistack.plane.errors import NotFound
+from occistack.cli.base import OrderedGroup, comma_list, document, json_option, print_rows, run
 
 zone_option = click.option("--zone", required=True, help="The zone of the physical network.")
 

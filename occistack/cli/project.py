@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import click
 
-from ..orchestrator import admin, default_networks
-from .base import OrderedGroup, document, json_option, print_rows, run, site_limits
+from occistack.plane import admin
+from occistack.plane.tenant import default_networks
+from occistack.cli.base import OrderedGroup, document, json_option, print_rows, run, site_limits
 
 
 @click.group(cls=OrderedGroup)

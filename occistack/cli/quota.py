@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from ..model import QUOTA_RESOURCES
-from ..orchestrator import admin
-from .base import OrderedGroup, document, json_option, print_rows, run
+from occistack.model import QUOTA_RESOURCES
+from occistack.plane import admin
+from occistack.cli.base import OrderedGroup, document, json_option, print_rows, run
 
 resource_argument = click.argument("resource", metavar="RESOURCE", type=click.Choice(tuple(QUOTA_RESOURCES)))
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ..orchestrator import admin
-from .base import OrderedGroup, document, json_option, print_rows, run
+from occistack.plane import admin
+from occistack.cli.base import OrderedGroup, document, json_option, print_rows, run
 
 zone_option = click.option("--zone", required=True, help="The zone of the secondary storage.")
 

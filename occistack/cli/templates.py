@@ -15,9 +15,9 @@ import json
 
 import click
 
-from ..orchestrator import admin
-from ..orchestrator.jobs import JobDispatcher
-from .base import OrderedGroup, document, json_option, print_rows, run
+from occistack.plane import admin
+from occistack.plane.jobs.queue import JobDispatcher
+from occistack.cli.base import OrderedGroup, document, json_option, print_rows, run
 
 _COLUMNS = ("id", "term", "state", "zones", "size_gib", "project_id", "title", "description")
 _COPY_COLUMNS = ("zone", "state", "progress", "secondary_storage", "secondary_path", "size_gib", "state_message")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 from sqlalchemy import select
 
-from ..model import ROLES, Project
-from ..orchestrator import admin
-from .base import OrderedGroup, document, fail, json_option, print_rows, run, settings_of, site_limits
+from occistack.model import ROLES, Project
+from occistack.plane import admin
+from occistack.cli.base import OrderedGroup, document, fail, json_option, print_rows, run, settings_of, site_limits
 
 
 @click.group(cls=OrderedGroup)

@@ -12,11 +12,11 @@ import threading
 
 import click
 
-from ..model import make_engine
-from ..model.session import make_session_factory
-from ..orchestrator.plane import ManagementPlane, PlaneSettings, power_driver_from_settings
-from ..orchestrator.sealing import sealer_from_settings
-from .base import settings_of
+from occistack.model import make_engine
+from occistack.model.session import make_session_factory
+from occistack.plane.runtime import ManagementPlane, PlaneSettings, power_driver_from_settings
+from occistack.plane.sealing import sealer_from_settings
+from occistack.cli.base import settings_of
 
 
 @click.command("worker")

@@ -4,6 +4,6 @@ Each contract has a handful of methods, a fake (in-memory, for tests and the emb
 and -- from issue 5 on -- real implementations. Nothing here touches the database.
 """
 
-from .base import ComputeDriver, DriverError, NetworkDriver, StorageDriver
+from occistack.drivers.base import ComputeDriver, DriverError, NetworkDriver, StorageDriver
 
 __all__ = ["ComputeDriver", "DriverError", "NetworkDriver", "StorageDriver"]

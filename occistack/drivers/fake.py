@@ -12,11 +12,11 @@ import threading
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .base import (
+from occistack.drivers.base import (
     POWER_MOVES, ComputeDriver, DriverError, GuestNotFound, GuestSpec, InvalidGuestState,
     NetworkDriver, StorageDriver)
-from .libvirt.domain import Interface
-from .storage.checksums import parse_checksum
+from occistack.drivers.libvirt.domain import Interface
+from occistack.drivers.storage.checksums import parse_checksum
 
 
 @dataclass

@@ -23,12 +23,12 @@ from pathlib import Path
 from typing import Callable
 from xml.etree import ElementTree as ET
 
-from .base import DriverError, GuestSpec, HostDrivers
-from .fake import FakeNetworkDriver
-from .libvirt.compute import LibvirtComputeDriver
-from .libvirt.domain import Disk
-from .simulated_state import SavedNode
-from .storage.directory import DirectorySecondaryStorage, SimulatedHostStorage
+from occistack.drivers.base import DriverError, GuestSpec, HostDrivers
+from occistack.drivers.fake import FakeNetworkDriver
+from occistack.drivers.libvirt.compute import LibvirtComputeDriver
+from occistack.drivers.libvirt.domain import Disk
+from occistack.drivers.simulated_state import SavedNode
+from occistack.drivers.storage.directory import DirectorySecondaryStorage, SimulatedHostStorage
 
 log = logging.getLogger(__name__)
 

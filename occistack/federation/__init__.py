@@ -2,8 +2,8 @@
 X.509 certificates and VOMS proxies, mapped onto projects by rules; and Keystone tokens (of an
 external Keystone, or of the built-in token service)."""
 
-from .certificates import CertificateAuthenticator
-from .errors import (
+from occistack.federation.certificates import CertificateAuthenticator
+from occistack.federation.errors import (
     AuthenticationFailed,
     CertificateRefused,
     CredentialRefused,
@@ -11,14 +11,14 @@ from .errors import (
     IssuerUnavailable,
     KeystoneTokenRefused,
 )
-from .identity import FederatedIdentity, Identity, Membership
-from .local import CredentialCache, LocalPasswordSource
-from .mapping import Grant, MappingError, MappingRules
-from .oidc import BearerTokenAuthenticator, TokenValidator
-from .oidc_issuers import IssuerSettings, IssuerSettingsError, TrustedIssuer, issuers_from_settings
-from .passwords import hash_password, verify_password
-from .voms import VomsVerifier
-from .x509 import ChainVerifier, TrustStore
+from occistack.federation.identity import FederatedIdentity, Identity, Membership
+from occistack.federation.local import CredentialCache, LocalPasswordSource
+from occistack.federation.mapping import Grant, MappingError, MappingRules
+from occistack.federation.oidc import BearerTokenAuthenticator, TokenValidator
+from occistack.federation.oidc_issuers import IssuerSettings, IssuerSettingsError, TrustedIssuer, issuers_from_settings
+from occistack.federation.passwords import hash_password, verify_password
+from occistack.federation.voms import VomsVerifier
+from occistack.federation.x509 import ChainVerifier, TrustStore
 
 __all__ = [
     "AuthenticationFailed", "BearerTokenAuthenticator", "CertificateAuthenticator", "CertificateRefused",

@@ -23,13 +23,13 @@ from typing import Callable, Sequence
 from cryptography import x509
 from sqlalchemy.engine import Engine
 
-from .errors import CertificateRefused
-from .identity import FederatedIdentity, Identity, membership_from_fqan
-from .local import CredentialCache
-from .mapping import MappingRules
-from .provisioning import provision
-from .voms import VomsVerifier
-from .x509 import ChainVerifier, VerifiedChain, host_names
+from occistack.federation.errors import CertificateRefused
+from occistack.federation.identity import FederatedIdentity, Identity, membership_from_fqan
+from occistack.federation.local import CredentialCache
+from occistack.federation.mapping import MappingRules
+from occistack.federation.provisioning import provision
+from occistack.federation.voms import VomsVerifier
+from occistack.federation.x509 import ChainVerifier, VerifiedChain, host_names
 
 #: The issuer name rules use for every certificate identity.
 SOURCE = "x509"

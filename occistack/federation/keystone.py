@@ -38,11 +38,11 @@ from typing import Any, Callable, Mapping
 
 from sqlalchemy.engine import Engine
 
-from .errors import IssuerUnavailable, KeystoneTokenRefused
-from .identity import FederatedIdentity, Identity, Membership
-from .local import CredentialCache
-from .mapping import MappingRules
-from .provisioning import provision
+from occistack.federation.errors import IssuerUnavailable, KeystoneTokenRefused
+from occistack.federation.identity import FederatedIdentity, Identity, Membership
+from occistack.federation.local import CredentialCache
+from occistack.federation.mapping import MappingRules
+from occistack.federation.provisioning import provision
 
 _PREFIX = "occistack.keystone."
 #: The protocols of OS-FEDERATION auth URLs the built-in service answers (EGI's names).

@@ -34,11 +34,11 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from ..model import Project, User
-from ..model.session import read_only_session
-from .errors import KeystoneTokenRefused
-from .identity import Identity
-from .local import CredentialCache
+from occistack.model import Project, User
+from occistack.model.session import read_only_session
+from occistack.federation.errors import KeystoneTokenRefused
+from occistack.federation.identity import Identity
+from occistack.federation.local import CredentialCache
 
 #: Longer than any token this service issues (about 200 characters); refused unread.
 LONGEST_TOKEN = 1024

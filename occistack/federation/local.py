@@ -19,9 +19,9 @@ from typing import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..model import User
-from .identity import Identity
-from .passwords import hash_password, verify_password
+from occistack.model import User
+from occistack.federation.identity import Identity
+from occistack.federation.passwords import hash_password, verify_password
 
 
 #: The kinds of token the cache tells apart (at most 16 bytes each: BLAKE2's personalisation).

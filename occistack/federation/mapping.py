@@ -41,9 +41,9 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
-from ..model.tenancy import ROLES
-from .errors import IdentityNotMapped
-from .identity import FederatedIdentity, Membership, normalise_group
+from occistack.model.tenancy import ROLES
+from occistack.federation.errors import IdentityNotMapped
+from occistack.federation.identity import FederatedIdentity, Membership, normalise_group
 
 IDENTITY_CONDITIONS = ("issuer", "subject", "dn", "entitlement", "fqan")
 MEMBERSHIP_CONDITIONS = ("vo", "group", "vo_role")

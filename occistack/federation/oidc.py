@@ -33,18 +33,18 @@ from joserfc.errors import (
 from joserfc.jwt import JWTClaimsRegistry
 from sqlalchemy.engine import Engine
 
-from .errors import CredentialRefused, IssuerUnavailable
-from .identity import (
+from occistack.federation.errors import CredentialRefused, IssuerUnavailable
+from occistack.federation.identity import (
     FederatedIdentity,
     Identity,
     Membership,
     membership_from_entitlement,
     membership_from_group,
 )
-from .local import CredentialCache
-from .mapping import MappingRules
-from .oidc_issuers import TrustedIssuer
-from .provisioning import provision
+from occistack.federation.local import CredentialCache
+from occistack.federation.mapping import MappingRules
+from occistack.federation.oidc_issuers import TrustedIssuer
+from occistack.federation.provisioning import provision
 
 #: Longer than any access token we have seen (EGI Check-in's are ~1.5 kB); refused unread.
 LONGEST_TOKEN = 16 * 1024

@@ -26,7 +26,7 @@ import requests
 from joserfc.errors import JoseError
 from joserfc.jwk import JWKRegistry, Key
 
-from .errors import CredentialRefused, IssuerUnavailable
+from occistack.federation.errors import CredentialRefused, IssuerUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -20,11 +20,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..model import ROOT_DOMAIN_ID, EventRecord, FederatedUser, Project, Quota, User, utcnow
-from ..model.session import read_only_session
-from .errors import IdentityNotMapped
-from .identity import FederatedIdentity, Identity
-from .mapping import Grant
+from occistack.model import ROOT_DOMAIN_ID, EventRecord, FederatedUser, Project, Quota, User, utcnow
+from occistack.model.session import read_only_session
+from occistack.federation.errors import IdentityNotMapped
+from occistack.federation.identity import FederatedIdentity, Identity
+from occistack.federation.mapping import Grant
 
 #: What a user may be called (the admin API's rule): the subject itself when it fits.
 _USER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@\-]{0,63}")

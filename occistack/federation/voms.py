@@ -34,9 +34,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-from . import der
-from .errors import CertificateRefused
-from .x509 import ChainVerifier, VerifiedChain, dn_string
+from occistack.federation import der
+from occistack.federation.errors import CertificateRefused
+from occistack.federation.x509 import ChainVerifier, VerifiedChain, dn_string
 
 VOMS_EXTENSION = x509.ObjectIdentifier("1.3.6.1.4.1.8005.100.100.5")
 _VOMS_ATTRIBUTE = "1.3.6.1.4.1.8005.100.100.4"

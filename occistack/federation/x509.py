@@ -38,8 +38,8 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.x509.oid import ExtensionOID, NameOID
 
-from . import der
-from .errors import CertificateRefused
+from occistack.federation import der
+from occistack.federation.errors import CertificateRefused
 
 log = logging.getLogger(__name__)
 

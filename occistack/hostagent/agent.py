@@ -38,8 +38,8 @@ from collections import OrderedDict
 from dataclasses import replace
 from typing import Any, Callable
 
-from ..drivers.base import DriverError, GuestSpec
-from .protocol import (
+from occistack.drivers.base import DriverError, GuestSpec
+from occistack.hostagent.protocol import (
     PROTOCOL_VERSION,
     Answer,
     Answers,

@@ -38,7 +38,7 @@ import configparser
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from .transport import TlsFiles
+from occistack.hostagent.transport import TlsFiles
 
 COMPUTE_DRIVERS = ("libvirt", "fake")
 DOMAIN_TYPES = ("kvm", "qemu", "test")

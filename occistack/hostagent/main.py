@@ -17,12 +17,12 @@ import signal
 import sys
 import threading
 
-from .. import __version__
-from ..drivers.fake import FakeDrivers
-from .agent import Agent
-from .config import AgentConfig, ConfigError, load_config
-from .protocol import HostFacts
-from .transport import HttpTransport
+from occistack import __version__
+from occistack.drivers.fake import FakeDrivers
+from occistack.hostagent.agent import Agent
+from occistack.hostagent.config import AgentConfig, ConfigError, load_config
+from occistack.hostagent.protocol import HostFacts
+from occistack.hostagent.transport import HttpTransport
 
 log = logging.getLogger("occistack.agent")
 
@@ -31,7 +31,7 @@ def build_drivers(config: AgentConfig):
     """The drivers the configuration names."""
     if config.drivers.compute == "fake":
         return FakeDrivers()
-    from .wiring import libvirt_host_drivers
+    from occistack.hostagent.wiring import libvirt_host_drivers
 
     return libvirt_host_drivers(config.drivers)
 

@@ -19,7 +19,7 @@ import threading
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from .protocol import Fetch, decode, encode
+from occistack.hostagent.protocol import Fetch, decode, encode
 
 MESSAGES_PATH = "/agent/v1/messages"
 

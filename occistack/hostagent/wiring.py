@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..drivers.base import GuestSpec, HostDrivers
-from ..drivers.config_drive import Contextualization, write_config_drive
-from ..drivers.libvirt.compute import LibvirtComputeDriver
-from ..drivers.libvirt.domain import DirectBoot, Disk
-from .config import DriverConfig
+from occistack.drivers.base import GuestSpec, HostDrivers
+from occistack.drivers.config_drive import Contextualization, write_config_drive
+from occistack.drivers.libvirt.compute import LibvirtComputeDriver
+from occistack.drivers.libvirt.domain import DirectBoot, Disk
+from occistack.hostagent.config import DriverConfig
 
 
 class ConfigDrives:
@@ -68,31 +68,31 @@ def libvirt_host_drivers(config: DriverConfig) -> HostDrivers:
 
 def _network_driver(config: DriverConfig, work: Path):
     if config.network == "ovs":
-        from ..drivers.network.dhcp import DhcpService
-        from ..drivers.network.ovs import OvsNetworkDriver
+        from occistack.drivers.network.dhcp import DhcpService
+        from occistack.drivers.network.ovs import OvsNetworkDriver
 
         return OvsNetworkDriver(config.ovs_bridge, config.uplink or None, config.ovs_db_socket,
                                 config.ovs_datapath, nic_model=config.nic_model, dhcp=DhcpService(work / "dhcp"),
                                 switch_netns=config.switch_netns or None)
     if config.network == "linux-bridge":
-        from ..drivers.network.linux_bridge import LinuxBridgeNetworkDriver
+        from occistack.drivers.network.linux_bridge import LinuxBridgeNetworkDriver
 
         if not config.uplink:
             raise ValueError("[drivers] network = linux-bridge needs uplink (the interface that carries the VLANs)")
         return LinuxBridgeNetworkDriver(config.uplink, work / "linux-bridge-networks.json",
                                         nic_model=config.nic_model)
-    from ..drivers.fake import FakeNetworkDriver
+    from occistack.drivers.fake import FakeNetworkDriver
 
     return FakeNetworkDriver()
 
 
 def _storage_driver(config: DriverConfig, compute: LibvirtComputeDriver):
     if config.storage == "pool":
-        from ..drivers.storage.libvirt_pool import LibvirtPoolStorageDriver
-        from ..drivers.storage.volumes import DirPool
+        from occistack.drivers.storage.libvirt_pool import LibvirtPoolStorageDriver
+        from occistack.drivers.storage.volumes import DirPool
 
         definition = DirPool(config.pool_path) if config.pool_path else None
         return LibvirtPoolStorageDriver(compute.connection, config.pool, pool_definition=definition)
-    from ..drivers.fake import FakeStorageDriver
+    from occistack.drivers.fake import FakeStorageDriver
 
     return FakeStorageDriver(guest_exists=lambda name: compute.state(name) != "absent")

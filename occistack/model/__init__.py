@@ -3,9 +3,9 @@
 Imports nothing else of occistack; ``model.occi`` (the OCCI type system) is pure and separate.
 """
 
-from .accounting import EventRecord, UsageRecord
-from .catalog import CatalogGeneration, OsTemplate, ServiceOffering, TemplateCopy, Zone
-from .infrastructure import (
+from occistack.model.accounting import EventRecord, UsageRecord
+from occistack.model.catalog import CatalogGeneration, OsTemplate, ServiceOffering, TemplateCopy, Zone
+from occistack.model.infrastructure import (
     BARE_METAL,
     Cluster,
     GuestVlan,
@@ -20,9 +20,9 @@ from .infrastructure import (
     StoragePool,
     VlanRange,
 )
-from .jobs import AgentCommand, Job
-from .meta import Base, make_engine, utcnow
-from .resources import (
+from occistack.model.jobs import AgentCommand, Job
+from occistack.model.meta import Base, make_engine, utcnow
+from occistack.model.resources import (
     ENTITY_ID_LENGTH,
     AffinityGroup,
     Entity,
@@ -35,7 +35,7 @@ from .resources import (
     VirtualMachine,
     Volume,
 )
-from .tenancy import QUOTA_RESOURCES, ROLES, ROOT_DOMAIN_ID, Account, Domain, FederatedUser, Project, Quota, User
+from occistack.model.tenancy import QUOTA_RESOURCES, ROLES, ROOT_DOMAIN_ID, Account, Domain, FederatedUser, Project, Quota, User
 
 __all__ = [
     "BARE_METAL", "Account", "AffinityGroup", "AgentCommand", "Base", "CatalogGeneration", "Cluster", "Domain",

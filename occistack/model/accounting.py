@@ -13,8 +13,8 @@ from datetime import datetime
 from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .infrastructure import BigId
-from .meta import Base, utcnow
+from occistack.model.infrastructure import BigId
+from occistack.model.meta import Base, utcnow
 
 #: Event states, as CloudStack names them.
 EVENT_STATES = ("scheduled", "started", "completed", "failed")

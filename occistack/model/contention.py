@@ -23,7 +23,7 @@ Conflicts
 ---------
 Whatever the order, PostgreSQL may still end a transaction with a serialization failure or a
 deadlock (SQLSTATE class 40): nothing it did is kept, and running it again is correct. The
-request transaction is run again by pyramid_retry (``retry.attempts``, occi_server/database.py),
+request transaction is run again by pyramid_retry (``retry.attempts``, api/database.py),
 worker steps and agent messages by :func:`run_retrying`. A conflict that outlasts the attempts
 is "the database is busy", never "not reachable": :func:`describe_database_error` says which.
 """

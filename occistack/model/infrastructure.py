@@ -30,11 +30,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .meta import Base, utcnow
-from .states import HostStatus, ResourceState, StoragePoolState
+from occistack.model.meta import Base, utcnow
+from occistack.model.states import HostStatus, ResourceState, StoragePoolState
 
 if TYPE_CHECKING:  # resources imports this module, so only the type checker follows it back
-    from .resources import NetworkInterface
+    from occistack.model.resources import NetworkInterface
 
 #: The hypervisor of a cluster whose hosts are bare-metal nodes, each given whole to one compute
 #: and switched on and off through its BMC (the other is "KVM").
@@ -123,7 +123,7 @@ class Host(Base):
     agent_version: Mapped[str | None] = mapped_column(String(32))
     state_message: Mapped[str | None] = mapped_column(Text)
     #: the host's baseboard management controller (IPMI over LAN), which fences it when its agent
-    #: stops answering; the password is sealed with the site's secret key (orchestrator/sealing.py).
+    #: stops answering; the password is sealed with the site's secret key (plane/sealing.py).
     bmc_address: Mapped[str | None] = mapped_column(String(255))
     bmc_port: Mapped[int] = mapped_column(Integer, default=623, server_default="623")
     bmc_username: Mapped[str | None] = mapped_column(String(64))

@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .infrastructure import BigId
-from .meta import Base, utcnow
-from .states import CommandState, JobState
+from occistack.model.infrastructure import BigId
+from occistack.model.meta import Base, utcnow
+from occistack.model.states import CommandState, JobState
 
 
 ACTIVE_CONDITION = "state IN ('queued', 'waiting')"
@@ -33,7 +33,7 @@ class Job(Base):
         Index("ix_jobs_queued", "id", postgresql_where=text("state = 'queued'"),
               sqlite_where=text("state = 'queued'")),
         # At most one active job per resource: what makes "one at a time" hold across
-        # processes (the running state is never written, see orchestrator/jobs.py).
+        # processes (the running state is never written, see plane/jobs/queue.py).
         Index("uq_jobs_active_entity", "entity_id", unique=True, postgresql_where=text(ACTIVE_CONDITION),
               sqlite_where=text(ACTIVE_CONDITION)),
         # The next job to release when a resource's active job ends.

@@ -17,8 +17,8 @@ from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
-from .catalog import OsTemplate, Zone
-from .resources import (
+from occistack.model.catalog import OsTemplate, Zone
+from occistack.model.resources import (
     AffinityGroup,
     Entity,
     EntityMixin,

@@ -22,8 +22,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .meta import Base, utcnow
-from .states import LinkState, NetworkState, VmState, VolumeState
+from occistack.model.meta import Base, utcnow
+from occistack.model.states import LinkState, NetworkState, VmState, VolumeState
 
 #: entity ids are client-chosen tokens or UUIDs; this bounds them.
 ENTITY_ID_LENGTH = 64
@@ -43,7 +43,7 @@ class Entity(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
     #: when its owner asked for it to go. A delete is accepted in every state: the entity is
     #: marked at once and the teardown runs after whatever step was under way (see
-    #: orchestrator/deletes.py); cleared again when the teardown fails, so a DELETE retries.
+    #: plane/tenant/deletes.py); cleared again when the teardown fails, so a DELETE retries.
     delete_requested_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     mixin_rows: Mapped[list[EntityMixin]] = relationship(

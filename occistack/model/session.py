@@ -15,10 +15,10 @@ from sqlalchemy import event, inspect, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from .catalog import CatalogGeneration, OsTemplate, ServiceOffering, TemplateCopy, Zone
-from .infrastructure import Cluster, Host, InventoryGeneration, PhysicalNetwork, Pod, StoragePool, VlanRange
-from .meta import READ_ONLY
-from .resources import AffinityGroup, UserMixin
+from occistack.model.catalog import CatalogGeneration, OsTemplate, ServiceOffering, TemplateCopy, Zone
+from occistack.model.infrastructure import Cluster, Host, InventoryGeneration, PhysicalNetwork, Pod, StoragePool, VlanRange
+from occistack.model.meta import READ_ONLY
+from occistack.model.resources import AffinityGroup, UserMixin
 
 #: A template copy's state changes through the ORM (and moves the generation: /-/ lists each
 #: os_tpl's zones); its download progress is written with Core UPDATEs, which do not.

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .meta import Base, utcnow
+from occistack.model.meta import Base, utcnow
 
 #: The root of the domain tree; the initial migration creates it.
 ROOT_DOMAIN_ID = 1

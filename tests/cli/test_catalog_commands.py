@@ -10,7 +10,7 @@ from sqlalchemy import select
 from occistack.drivers.fake import FakeDrivers
 from occistack.model import Job, make_engine
 from occistack.model.session import make_session_factory
-from occistack.orchestrator.plane import ManagementPlane, PlaneSettings
+from occistack.plane.runtime import ManagementPlane, PlaneSettings
 
 SHA1 = "a94a8fe5ccb19ba61c4c0873d391e987982fbbd3"
 URL = "https://cloud-images.example.org/ubuntu-22.04.qcow2"

@@ -11,7 +11,7 @@ from occistack.federation import verify_password
 from occistack.model import Project, User, Zone, make_engine
 from occistack.model.session import get_tm_session, make_session_factory
 
-from .conftest import INI, Occistack
+from tests.cli.conftest import INI, Occistack
 
 
 def rows(db_url, model):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from webtest import TestApp
 
-from occistack.occi_server import main
+from occistack.api.app import main
 from tests.conftest import app_settings, basic, close_app
 
 INFRA = "http://schemas.ogf.org/occi/infrastructure#"

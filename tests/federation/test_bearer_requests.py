@@ -39,7 +39,7 @@ def issuer():
 
 @pytest.fixture
 def oidc_app(db_url, demo_data, drivers, issuer, tmp_path):
-    from occistack.occi_server import main
+    from occistack.api.app import main
 
     rules = tmp_path / "mapping.yaml"
     rules.write_text(RULES)
@@ -176,7 +176,7 @@ def test_without_credentials_the_challenge_names_the_site_s_keystone_and_the_mes
 
 
 def test_without_the_token_service_both_methods_are_offered(db_url, demo_data, drivers, issuer, tmp_path):
-    from occistack.occi_server import main
+    from occistack.api.app import main
 
     (tmp_path / "mapping.yaml").write_text(RULES)
     application = main({}, **app_settings(db_url), **{
@@ -211,7 +211,7 @@ def test_a_site_without_issuers_refuses_bearer_tokens_and_says_so(anonymous):
 def test_oidc_settings_without_mapping_rules_stop_the_server(db_url):
     from pyramid.exceptions import ConfigurationError
 
-    from occistack.occi_server import main
+    from occistack.api.app import main
 
     with pytest.raises(ConfigurationError, match="occistack.mapping_file is not"):
         main({}, **app_settings(db_url), **{"occistack.oidc.issuers": "x", "occistack.oidc.x.issuer": "https://x/",

@@ -35,7 +35,7 @@ def grid(tmp_path_factory):
 
 @pytest.fixture
 def x509_app(db_url, demo_data, drivers, grid, tmp_path):
-    from occistack.occi_server import main
+    from occistack.api.app import main
 
     rules = tmp_path / "mapping.yaml"
     rules.write_text(RULES)
@@ -171,7 +171,7 @@ def test_without_a_ca_dir_certificates_are_not_looked_at(wsgi_app, grid):
 def test_settings_the_server_cannot_use_stop_it_at_start(db_url, grid, tmp_path):
     from pyramid.exceptions import ConfigurationError
 
-    from occistack.occi_server import main
+    from occistack.api.app import main
 
     rules = tmp_path / "mapping.yaml"
     rules.write_text(RULES)

@@ -47,7 +47,7 @@ def issuer():
 @pytest.fixture
 def server(db_url, demo_data, drivers, issuer, tmp_path):
     """The OCCI server over HTTP; its URL."""
-    from occistack.occi_server import main
+    from occistack.api.app import main
 
     (tmp_path / "mapping.yaml").write_text(RULES)
     application = main({}, **app_settings(db_url), **{

@@ -58,7 +58,7 @@ def user_token(keystone, user: str, project: str | None) -> str:
 
 
 def serve(db_url, drivers, tmp_path, url: str, **extra):
-    from occistack.occi_server import main
+    from occistack.api.app import main
 
     (tmp_path / "mapping.yaml").write_text(RULES)
     return main({}, **app_settings(db_url), **{

@@ -35,7 +35,7 @@ class InfrastructureManagerAuth:
 
 
 def _site(db_url, drivers, issuer, tmp_path, **extra):  # noqa: F811 (issuer is the fixture's value)
-    from occistack.occi_server import main
+    from occistack.api.app import main
 
     rules = tmp_path / "mapping.yaml"
     rules.write_text(RULES)

@@ -40,7 +40,7 @@ def issuer():
 
 @pytest.fixture
 def application(db_url, demo_data, drivers, issuer, tmp_path):
-    from occistack.occi_server import main
+    from occistack.api.app import main
 
     (tmp_path / "mapping.yaml").write_text(RULES)
     served = main({}, **app_settings(db_url), **{

@@ -53,7 +53,7 @@ def provider(tmp_path_factory):
 
 
 def serve(db_url, drivers, provider, tmp_path, **extra):
-    from occistack.occi_server import main
+    from occistack.api.app import main
 
     rules = tmp_path / "mapping.yaml"
     rules.write_text(RULES)

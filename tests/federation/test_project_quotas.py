@@ -47,8 +47,8 @@ def test_every_identity_source_gives_new_projects_the_site_s_quotas(tmp_path):
     """The X.509 source and the OIDC source (whose rules the external Keystone shares) read the
     same setting."""
     from occistack.federation import CredentialCache
-    from occistack.occi_server.client_certificates import certificate_authenticator
-    from occistack.occi_server.security import bearer_token_authenticator
+    from occistack.api.client_certificates import certificate_authenticator
+    from occistack.api.security import bearer_token_authenticator
     from tests.federation.pki import Grid
 
     grid = Grid(tmp_path)

@@ -140,7 +140,7 @@ def world(request, sqlite_database):
     module's ``WORLD_SETTINGS`` added to the server's settings)."""
     url = backend_url(request, sqlite_database)
     from occistack.model import make_engine
-    from occistack.occi_server import main
+    from occistack.api.app import main
 
     engine = make_engine({"sqlalchemy.url": url})
     session_factory = make_session_factory(engine)

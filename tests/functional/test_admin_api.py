@@ -17,7 +17,7 @@ from webtest import TestApp
 
 from occistack.model import Host, Project, User
 from occistack.model.session import get_tm_session
-from occistack.occi_server.routes import ADMIN_RESOURCES
+from occistack.api.routes import ADMIN_RESOURCES
 from tests.conftest import basic
 from tests.functional.occi_face import world  # noqa: F401 - a fixture
 

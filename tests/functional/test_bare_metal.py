@@ -18,7 +18,7 @@ from sqlalchemy import select
 from occistack.drivers.power.base import BmcAddress
 from occistack.drivers.power.fake import FakeMachine
 from occistack.model import EventRecord, Host, VirtualMachine
-from occistack.orchestrator.handlers import bare_metal as bare_metal_handlers
+from occistack.plane.jobs.handlers import bare_metal as bare_metal_handlers
 from tests.functional.admin_client import root  # noqa: F401 - fixture
 from tests.functional.occi_face import (
     INFRA,

@@ -19,14 +19,14 @@ from sqlalchemy.exc import OperationalError
 
 from occistack.model import Host, Quota, User, VirtualMachine
 from occistack.model.contention import describe_database_error, is_transient_conflict, run_retrying
-from occistack.orchestrator import capacity
+from occistack.plane.placement import capacity
 from tests.conftest import _settling_test_app, app_settings, basic, stop_plane
 from tests.occi import compute_body
 from tests.orchestrator.test_lock_order import demo_data_pg  # noqa: F401 - a fixture
 
 
 def pg_application(url: str, drivers, **settings):
-    from occistack.occi_server import main
+    from occistack.api.app import main
 
     return main({}, **app_settings(url, **settings), **{"occistack.driver_instances": drivers})
 
@@ -216,7 +216,7 @@ def test_run_retrying_runs_a_conflict_again_and_gives_up_after_the_attempts():
 def test_a_database_that_cannot_be_reached_is_503_not_reachable():
     from webtest import TestApp
 
-    from occistack.occi_server import main
+    from occistack.api.app import main
     from tests.integration.tls_servers import free_port
 
     nowhere = f"postgresql+psycopg2://postgres@127.0.0.1:{free_port()}/none"

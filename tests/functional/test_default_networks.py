@@ -177,7 +177,7 @@ def test_a_kind_alone_is_refused_without_a_site_default(client):
 def site_with_default_os_tpl(world):
     """A second server process of the same cloud whose ini sets occistack.default_os_tpl (its
     agents are the first process's)."""
-    from occistack.occi_server import main
+    from occistack.api.app import main
 
     application = main({}, **app_settings(world.url, **{"occistack.default_os_tpl": "cirros-0.6",
                                                         "occistack.agents.inprocess": ""}))
@@ -201,7 +201,7 @@ def test_a_kind_alone_boots_the_site_default_os_tpl(world, site_with_default_os_
 
 
 def test_a_site_default_that_is_not_a_template_is_a_clear_conflict(world):
-    from occistack.occi_server import main
+    from occistack.api.app import main
 
     application = main({}, **app_settings(world.url, **{"occistack.default_os_tpl": "no-such-image",
                                                         "occistack.agents.inprocess": ""}))

@@ -1,4 +1,4 @@
-"""The discovery fast path (occi_server/discovery.py): ``GET /-/`` answered from the catalog
+"""The discovery fast path (api/occi/discovery.py): ``GET /-/`` answered from the catalog
 cache without touching the database, and only when that gives the answer the view would.
 
 The other functional modules run with ``revalidate_seconds = 0``, where the fast path never
@@ -30,7 +30,7 @@ OS_TPL = "http://occistack.local/occi/infrastructure/os_tpl#"
 @pytest.fixture(scope="module", params=BACKENDS)
 def cached_world(request, sqlite_database):
     url = backend_url(request, sqlite_database)
-    from occistack.occi_server import main
+    from occistack.api.app import main
 
     engine = make_engine({"sqlalchemy.url": url})
     session_factory = make_session_factory(engine)

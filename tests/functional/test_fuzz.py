@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from occistack.model.occi import standard_registry
-from occistack.occi_server.negotiation import NotAcceptable, response_type
+from occistack.api.occi.negotiation import NotAcceptable, response_type
 from tests.conftest import basic
 from tests.occi import (
     COMPUTE_ACTIONS,

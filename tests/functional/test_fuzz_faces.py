@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from occistack.model import User
-from occistack.occi_server.admin import catalog, hosts, inventory, networks, tenancy
+from occistack.api.admin import catalog, hosts, inventory, networks, tenancy
 from tests.functional.admin_client import add_host_with_token, root  # noqa: F401 - fixture
 from tests.functional.occi_face import world  # noqa: F401 - fixture
 from tests.functional.test_fuzz import JSON_VALUES, NUMBERS, TEXT_PIECES, fuzz_settings, rarely

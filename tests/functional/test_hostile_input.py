@@ -11,7 +11,7 @@ import pytest
 from pyramid.exceptions import ConfigurationError
 from webob import Request
 
-from occistack.occi_server.settings import ServerSettings
+from occistack.api.settings import ServerSettings
 from tests.functional.admin_client import root  # noqa: F401 - fixture
 from tests.functional.occi_face import client, world  # noqa: F401 - fixtures
 from tests.occi import (INFRA, JSON, OPENSTACK_USER_DATA, OS_TPL, TEXT, attribute, compute_body, mixin, path_of,

@@ -28,7 +28,7 @@ WAIT_SECONDS = 10.0
 @pytest.fixture
 def server(db_url, demo_data, tmp_path):
     """The application with its background threads, and an administrator's client."""
-    from occistack.occi_server import main
+    from occistack.api.app import main
 
     application = main({}, **app_settings(db_url, **{
         "occistack.worker": "thread", "occistack.drivers": "libvirt-test",

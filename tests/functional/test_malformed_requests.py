@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import pytest
 from pyramid.interfaces import IRoutesMapper
 
-from occistack.occi_server.routes import kind_of
+from occistack.api.routes import kind_of
 from tests.functional.admin_client import add_host_with_token, root  # noqa: F401 - fixture
 from tests.functional.occi_face import OCCIClient, world  # noqa: F401 - fixture
 from tests.occi import TEXT, compute_body, link_line, network_body, path_of, storage_body

@@ -34,7 +34,7 @@ from occistack.model import (
 )
 from occistack.model.session import get_tm_session
 from occistack.model.states import ResourceState
-from occistack.orchestrator.handlers.compute import DEPLOY_ATTEMPTS
+from occistack.plane.jobs.handlers.compute import DEPLOY_ATTEMPTS
 from tests.functional.occi_face import (
     INFRA,
     attributes,
@@ -290,7 +290,7 @@ def test_public_addresses_come_from_the_zone_s_range_once_each(world, client):
 def test_an_address_taken_between_look_and_insert_is_retried(world, client, monkeypatch):
     """Two servers may pick the same next address; the loser's savepoint rolls back its NIC and
     allocation, and it tries again with a fresh NIC and the next free address."""
-    from occistack.orchestrator import addresses
+    from occistack.plane import addresses
 
     first = entity_id(path_of(create(client).headers["Location"]))
     with world.session_factory() as session:
@@ -318,7 +318,8 @@ def test_an_address_taken_between_look_and_insert_is_retried(world, client, monk
 def test_a_mac_address_taken_meanwhile_is_drawn_again(world, client, monkeypatch):
     """A random MAC that another NIC already has (most unlikely, but not impossible) costs a
     second draw, not the request."""
-    from occistack.orchestrator import addresses, networks
+    from occistack.plane import addresses
+    from occistack.plane.tenant import networks
 
     first = entity_id(path_of(create(client).headers["Location"]))
     with world.session_factory() as session:
@@ -412,7 +413,7 @@ def test_usage_intervals_follow_the_compute(world, client):
 
 
 def test_a_host_preparing_for_maintenance_enters_it_when_its_last_vm_leaves(world, client):
-    from occistack.orchestrator.admin.hosts import cancel_host_maintenance, prepare_host_maintenance
+    from occistack.plane.admin.hosts import cancel_host_maintenance, prepare_host_maintenance
 
     vm = entity_id(path_of(create(client).headers["Location"]))
     host_id = vm_row(world, vm).host_id

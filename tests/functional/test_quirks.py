@@ -142,7 +142,7 @@ def test_7_4_unauthenticated_requests_are_challenged(anonymous_client):
 def test_7_4_the_challenge_names_keystone(world):
     """A site with a Keystone (here the built-in token service; an external one alike) answers
     with that one challenge, written so that each client reads the URL out of it its own way."""
-    from occistack.occi_server import main
+    from occistack.api.app import main
 
     application = main({}, **app_settings(world.url, **{"occistack.keystone.builtin": "true"}),
                        **{"occistack.driver_instances": world.drivers})

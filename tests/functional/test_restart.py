@@ -20,7 +20,7 @@ from tests.occi import (
 def running_server(db_url: str, state_directory, **extra):
     """One life of the server: the application with its plane and in-process agents, shut
     down at the end as the process's exit would (the plane stops, the nodes are saved)."""
-    from occistack.occi_server import main
+    from occistack.api.app import main
 
     settings = {"occistack.drivers": "libvirt-test", **extra}
     if state_directory is not None:

@@ -16,7 +16,7 @@ ACTIONS = "http://schemas.ogf.org/occi/infrastructure/compute/action#"
 
 @pytest.fixture
 def cloud(db_url, demo_data):
-    from occistack.occi_server import main
+    from occistack.api.app import main
 
     application = main({}, **app_settings(db_url, **{"occistack.drivers": "libvirt-test"}))
     client = type("Client", (SettlingTestApp, TestApp), {})(

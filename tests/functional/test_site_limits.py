@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from webtest import TestApp
 
 from occistack.model import IpAllocation, NetworkInterface, Project, Quota
-from occistack.orchestrator.limits import DEFAULT_QUOTAS, parse_quotas
+from occistack.plane.limits import DEFAULT_QUOTAS, parse_quotas
 from tests.conftest import basic
 from tests.functional.admin_client import new_admin
 from tests.functional.occi_face import (  # noqa: F401 - fixtures

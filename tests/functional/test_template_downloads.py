@@ -23,7 +23,7 @@ from occistack.demo_images import build_image
 from occistack.model import AgentCommand, Job, Project, TemplateCopy, User
 from occistack.model import OsTemplate as OsTemplateRow
 from occistack.model.session import get_tm_session
-from occistack.orchestrator import admin
+from occistack.plane import admin
 from tests.conftest import SettlingTestApp, app_settings, basic, stop_plane
 from tests.functional.occi_face import attributes
 from tests.occi import OS_TPL, TEXT, compute_body
@@ -107,7 +107,7 @@ def _hash(password: str) -> str:
 
 @pytest.fixture
 def cloud(db_url, demo_data, session_factory, tmp_path):
-    from occistack.occi_server import main
+    from occistack.api.app import main
 
     manager = transaction.TransactionManager(explicit=True)
     with manager:
@@ -290,7 +290,7 @@ def test_the_demo_templates_are_built_locally_and_downloaded_at_start(db_url, se
     whose secondary storage is the directory secondary/, the templates registered by file://
     URL and checksum; the simulated hosts download them when the server starts."""
     from occistack.demo import DEMO_TEMPLATES, seed_demo
-    from occistack.occi_server import main
+    from occistack.api.app import main
 
     manager = transaction.TransactionManager(explicit=True)
     with manager:

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from occistack.model import OsTemplate, TemplateCopy, make_engine
 from occistack.model.session import get_tm_session, make_session_factory
-from occistack.orchestrator import admin
+from occistack.plane import admin
 from tests.conftest import BACKENDS, app_settings, backend_url, empty_database, stop_plane
 from tests.functional.admin_client import root  # noqa: F401 (a fixture, for the importing module)
 from tests.functional.occi_face import World
@@ -57,7 +57,7 @@ def build_zone(session, zone: str) -> None:
 @pytest.fixture(scope="module", params=BACKENDS)
 def world(request, sqlite_database):
     url = backend_url(request, sqlite_database)
-    from occistack.occi_server import main
+    from occistack.api.app import main
 
     engine = make_engine({"sqlalchemy.url": url})
     session_factory = make_session_factory(engine)

@@ -19,7 +19,7 @@ from occistack.hostagent.protocol import PROTOCOL_VERSION, Fetch, Heartbeat, Hos
 from occistack.hostagent.transport import AgentRefused, HttpTransport, ServerUnreachable
 from occistack.model import EventRecord, Host, VirtualMachine
 from occistack.model.states import VmState
-from occistack.orchestrator import gateway
+from occistack.plane.agents import gateway
 from tests.conftest import app_settings, basic, close_app
 
 FACTS = HostFacts(cpu_sockets=2, cpu_cores=16, cpu_mhz=2400, memory_mib=65536, hypervisor_version="test",
@@ -41,7 +41,7 @@ class Served:
     """The real application under waitress in a thread, on ``port``."""
 
     def __init__(self, db_url: str, port: int, host: str = "127.0.0.1", **settings: str):
-        from occistack.occi_server import main
+        from occistack.api.app import main
 
         self.app = main({}, **app_settings(db_url, **{"occistack.worker": "thread", "occistack.agents.inprocess": "",
                                                       "occistack.agents.heartbeat_seconds": "1", **settings}))
@@ -177,7 +177,7 @@ def test_the_channel_refuses_what_is_not_an_agent_s_own(served):
 
 def test_a_long_poll_returns_when_a_command_is_queued(served):
     from occistack.model import AgentCommand
-    from occistack.orchestrator.wakeups import mark_commands_written
+    from occistack.plane.wakeups import mark_commands_written
 
     tokens = host_tokens(served.session_factory)
     transport = HttpTransport(served.url, tokens["host1"])

@@ -113,7 +113,7 @@ def test_a_host_agent_in_mutual_tls_speaks_for_its_host_only(site):
             session.add(command)
             session.flush()
             command_id = command.id
-            from occistack.orchestrator.wakeups import mark_commands_written
+            from occistack.plane.wakeups import mark_commands_written
             mark_commands_written(session, command.host_id)
 
         def answered():

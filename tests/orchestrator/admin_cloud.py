@@ -24,7 +24,7 @@ from occistack.model import (
 )
 from occistack.model.session import get_tm_session
 from occistack.model.states import NetworkState, VmState, VolumeState
-from occistack.orchestrator import admin
+from occistack.plane import admin
 
 _numbers = itertools.count(1)
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from sqlalchemy import event
 
 from occistack.model.states import HostStatus, StoragePoolState
-from occistack.orchestrator import admin
+from occistack.plane import admin
 
-from . import admin_cloud
-from .admin_cloud import session  # noqa: F401 - a fixture
+from tests.orchestrator import admin_cloud
+from tests.orchestrator.admin_cloud import session  # noqa: F401 - a fixture
 
 
 def two_zones(session):

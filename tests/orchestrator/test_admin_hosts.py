@@ -10,11 +10,11 @@ from sqlalchemy import select
 
 from occistack.model import EventRecord, InventoryGeneration, IpRange
 from occistack.model.states import HostStatus, ResourceState
-from occistack.orchestrator import admin
-from occistack.orchestrator.errors import Conflict, InvalidRequest, NotFound
+from occistack.plane import admin
+from occistack.plane.errors import Conflict, InvalidRequest, NotFound
 
-from . import admin_cloud
-from .admin_cloud import session  # noqa: F401 - a fixture
+from tests.orchestrator import admin_cloud
+from tests.orchestrator.admin_cloud import session  # noqa: F401 - a fixture
 
 
 # --- pods ---------------------------------------------------------------------------------------------

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from occistack.orchestrator import admin
-from occistack.orchestrator.errors import Conflict, InvalidRequest, NotFound
+from occistack.plane import admin
+from occistack.plane.errors import Conflict, InvalidRequest, NotFound
 
-from . import admin_cloud
-from .admin_cloud import session  # noqa: F401 - a fixture
+from tests.orchestrator import admin_cloud
+from tests.orchestrator.admin_cloud import session  # noqa: F401 - a fixture
 
 PUBLIC = {"zone": "z1", "purpose": "public", "gateway": "203.0.113.1", "prefix_length": 24}
 

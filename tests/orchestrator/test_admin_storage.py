@@ -7,11 +7,11 @@ import pytest
 
 from occistack.model import TemplateCopy
 from occistack.model.states import StoragePoolState
-from occistack.orchestrator import admin
-from occistack.orchestrator.errors import Conflict, InvalidRequest, NotFound
+from occistack.plane import admin
+from occistack.plane.errors import Conflict, InvalidRequest, NotFound
 
-from . import admin_cloud
-from .admin_cloud import session  # noqa: F401 - a fixture
+from tests.orchestrator import admin_cloud
+from tests.orchestrator.admin_cloud import session  # noqa: F401 - a fixture
 
 NFS = {"protocol": "nfs", "server": "nfs1.example.org", "path": "/export/primary", "capacity_gib": 1000}
 

@@ -11,17 +11,17 @@ from occistack.drivers.fake import FakeDrivers
 from occistack.model import EventRecord, Job, OsTemplate, SecondaryStorage
 from occistack.model.session import get_tm_session
 from occistack.model.states import HostStatus
-from occistack.orchestrator import admin
-from occistack.orchestrator.admin.template_copies import copies_of
-from occistack.orchestrator.compute import find_template
-from occistack.orchestrator.caller import Caller
-from occistack.orchestrator.errors import Conflict, InvalidRequest, NotFound
-from occistack.orchestrator.jobs import JobDispatcher
-from occistack.orchestrator.plane import ManagementPlane, PlaneSettings
+from occistack.plane import admin
+from occistack.plane.admin.template_copies import copies_of
+from occistack.plane.tenant.compute import find_template
+from occistack.plane.caller import Caller
+from occistack.plane.errors import Conflict, InvalidRequest, NotFound
+from occistack.plane.jobs.queue import JobDispatcher
+from occistack.plane.runtime import ManagementPlane, PlaneSettings
 
-from . import admin_cloud
-from .admin_cloud import session  # noqa: F401 - a fixture
-from .plane_fixtures import add_host
+from tests.orchestrator import admin_cloud
+from tests.orchestrator.admin_cloud import session  # noqa: F401 - a fixture
+from tests.orchestrator.plane_fixtures import add_host
 
 SHA256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 MD5 = "098f6bcd4621d373cade4e832627b4f6"

@@ -10,11 +10,11 @@ from sqlalchemy import select
 
 from occistack.federation import verify_password
 from occistack.model import ROOT_DOMAIN_ID, CatalogGeneration, EventRecord, Quota
-from occistack.orchestrator import admin
-from occistack.orchestrator.errors import Conflict, InvalidRequest, NotFound
+from occistack.plane import admin
+from occistack.plane.errors import Conflict, InvalidRequest, NotFound
 
-from . import admin_cloud
-from .admin_cloud import session  # noqa: F401 - a fixture
+from tests.orchestrator import admin_cloud
+from tests.orchestrator.admin_cloud import session  # noqa: F401 - a fixture
 
 CHEAP_HASH = "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$TQmfGmQ/jg3nTE1MTxHuJA"
 

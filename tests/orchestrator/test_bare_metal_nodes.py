@@ -12,16 +12,17 @@ from occistack.hostagent.protocol import PROTOCOL_VERSION, HostFacts, Register
 from occistack.model import Job
 from occistack.model.session import get_tm_session
 from occistack.model.states import HOST_STATUS_TRANSITIONS, HostEvent, HostStatus
-from occistack.orchestrator import admin, gateway
-from occistack.orchestrator.errors import InvalidRequest
-from occistack.orchestrator.jobs import JobDispatcher
-from occistack.orchestrator.local_agents import launch_local_agents
-from occistack.orchestrator.sealing import Sealer
+from occistack.plane import admin
+from occistack.plane.agents import gateway
+from occistack.plane.errors import InvalidRequest
+from occistack.plane.jobs.queue import JobDispatcher
+from occistack.plane.agents.in_process import launch_local_agents
+from occistack.plane.sealing import Sealer
 
 from tests.conftest import TEST_SECRET_KEY
 
-from . import admin_cloud
-from .admin_cloud import session  # noqa: F401 - fixture
+from tests.orchestrator import admin_cloud
+from tests.orchestrator.admin_cloud import session  # noqa: F401 - fixture
 
 FACTS = HostFacts(cpu_sockets=1, cpu_cores=8, cpu_mhz=2000, memory_mib=16384, hypervisor_version="none",
                   agent_version="test")

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from occistack.orchestrator.placement import AvoidSet, NoCapacity, PlacementRequest, plan
+from occistack.plane.placement.planner import AvoidSet, NoCapacity, PlacementRequest, plan
 
-from .topologies import MOSTLY, NEARLY_ALWAYS, TopologyBuilder
+from tests.orchestrator.topologies import MOSTLY, NEARLY_ALWAYS, TopologyBuilder
 
 NODE = PlacementRequest(cpu_mhz=8000, memory_mib=16384, hypervisor="BareMetal", whole_host=True)
 

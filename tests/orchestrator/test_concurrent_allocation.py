@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from occistack.model import Zone
-from occistack.orchestrator import addresses, wakeups
-from occistack.orchestrator.listener import PostgresListener
+from occistack.plane import addresses
+from occistack.plane import wakeups
+from occistack.plane.listener import PostgresListener
 
 pytestmark = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 

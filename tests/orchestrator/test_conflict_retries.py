@@ -13,9 +13,9 @@ from occistack.hostagent.protocol import Heartbeat
 from occistack.model import Job
 from occistack.model.contention import CONFLICT_ATTEMPTS
 from occistack.model.states import JobState
-from occistack.orchestrator import gateway
-from occistack.orchestrator.agent_channel import AgentChannel
-from occistack.orchestrator.handlers import JobHandler, Outcome
+from occistack.plane.agents import gateway
+from occistack.plane.agents.channel import AgentChannel
+from occistack.plane.jobs.handlers import JobHandler, Outcome
 from tests.orchestrator.plane_fixtures import add_host
 from tests.orchestrator.test_jobs import remember_failure, submit, worker
 

@@ -25,13 +25,14 @@ from occistack.hostagent.protocol import (
 )
 from occistack.model import AgentCommand, EventRecord, Host, Job, utcnow
 from occistack.model.states import CommandState, HostStatus, JobState
-from occistack.orchestrator import gateway, wakeups
-from occistack.orchestrator.dispatch import Operation
-from occistack.orchestrator.handlers import JobHandler, Outcome
-from occistack.orchestrator.jobs import JobDispatcher
-from occistack.orchestrator.wakeups import Notifier
-from occistack.orchestrator.local_agents import LocalChannel
-from occistack.orchestrator.worker import ManagementServices, Worker
+from occistack.plane.agents import gateway
+from occistack.plane import wakeups
+from occistack.plane.dispatch import Operation
+from occistack.plane.jobs.handlers import JobHandler, Outcome
+from occistack.plane.jobs.queue import JobDispatcher
+from occistack.plane.wakeups import Notifier
+from occistack.plane.agents.in_process import LocalChannel
+from occistack.plane.jobs.worker import ManagementServices, Worker
 from tests.orchestrator.plane_fixtures import add_host
 
 FACTS = HostFacts(cpu_sockets=2, cpu_cores=12, cpu_mhz=2600, memory_mib=98304, hypervisor_version="QEMU 8.2",

@@ -10,11 +10,11 @@ from sqlalchemy import select
 
 from occistack.model import AgentCommand, Job
 from occistack.model.states import CommandState, JobState
-from occistack.orchestrator import gateway
-from occistack.orchestrator.dispatch import Operation
-from occistack.orchestrator.handlers import JobHandler, Outcome, StepFailed
-from occistack.orchestrator.jobs import JobDispatcher, claim_next
-from occistack.orchestrator.worker import ManagementServices, Worker
+from occistack.plane.agents import gateway
+from occistack.plane.dispatch import Operation
+from occistack.plane.jobs.handlers import JobHandler, Outcome, StepFailed
+from occistack.plane.jobs.queue import JobDispatcher, claim_next
+from occistack.plane.jobs.worker import ManagementServices, Worker
 from tests.orchestrator.plane_fixtures import add_host  # noqa: F401 - re-exported helper
 
 RAN: list[tuple[str, int]] = []
@@ -218,7 +218,7 @@ def test_a_stranded_held_job_is_released_by_the_sweep(session_factory):
 
 
 def test_workers_are_woken_by_the_commit_not_by_a_savepoint(session_factory):
-    from occistack.orchestrator.wakeups import Notifier, wake_workers_after_commit
+    from occistack.plane.wakeups import Notifier, wake_workers_after_commit
 
     notifier = Notifier()
     wake_workers_after_commit(session_factory, notifier)

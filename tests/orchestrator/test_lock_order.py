@@ -19,16 +19,17 @@ import pytest
 from sqlalchemy import select
 
 from occistack.model import Host, User, VirtualMachine
-from occistack.orchestrator import Caller, capacity
-from occistack.orchestrator import compute as compute_cases
-from occistack.orchestrator.admin.hosts import finish_maintenance_when_empty
+from occistack.plane import Caller
+from occistack.plane.placement import capacity
+from occistack.plane.tenant import compute as compute_cases
+from occistack.plane.admin.hosts import finish_maintenance_when_empty
 from tests.conftest import _settling_test_app, app_settings, basic, missing_component, stop_plane
 from tests.occi import compute_body
 
 
 @pytest.fixture
 def pg_app(request, demo_data_pg, drivers):
-    from occistack.occi_server import main
+    from occistack.api.app import main
 
     url = demo_data_pg
     application = main({}, **app_settings(url), **{"occistack.driver_instances": drivers})

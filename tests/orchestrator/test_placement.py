@@ -14,11 +14,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from occistack.orchestrator.placement import (
+from occistack.plane.placement.planner import (
     DISPERSING, FIRST_FIT, AvoidSet, NoCapacity, Placement, PlacementRequest, plan)
-from occistack.orchestrator.topology import Topology
+from occistack.plane.placement.topology import Topology
 
-from .topologies import (
+from tests.orchestrator.topologies import (
     TopologyBuilder, brute_dispersing, brute_first_fit, grid, random_clouds,
     valid_placements)
 

@@ -6,10 +6,10 @@ import dataclasses
 
 import pytest
 
-from occistack.orchestrator.errors import Conflict
-from occistack.orchestrator.placement import AvoidSet, NoCapacity, PlacementRequest, plan
+from occistack.plane.errors import Conflict
+from occistack.plane.placement.planner import AvoidSet, NoCapacity, PlacementRequest, plan
 
-from .topologies import TopologyBuilder, grid
+from tests.orchestrator.topologies import TopologyBuilder, grid
 
 SMALL = PlacementRequest(cpu_mhz=2000, memory_mib=2048, disk_gib=10)
 

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from occistack.orchestrator.topology import (
+from occistack.plane.placement.topology import (
     NO_ROOM, ClusterLoad, HostSnapshot, PoolSnapshot, Topology, UsageBelowZero)
 
-from .topologies import TopologyBuilder, grid
+from tests.orchestrator.topologies import TopologyBuilder, grid
 
 
 def fresh_loads(topology: Topology) -> dict[int, ClusterLoad]:

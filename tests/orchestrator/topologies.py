@@ -15,8 +15,8 @@ from typing import Iterator
 
 from hypothesis import strategies as st
 
-from occistack.orchestrator.placement import AvoidSet, PlacementRequest
-from occistack.orchestrator.topology import (
+from occistack.plane.placement.planner import AvoidSet, PlacementRequest
+from occistack.plane.placement.topology import (
     ClusterSnapshot, HostSnapshot, PodSnapshot, PoolSnapshot, Topology, ZoneSnapshot)
 
 

@@ -14,7 +14,7 @@ from occistack.model.occi.crtp import CRTP_TEMPLATES
 from occistack.model.occi.infrastructure import (
     COMPUTE, IPNETWORKINTERFACE, NETWORK, NETWORKINTERFACE, START, STOP, STORAGE, STORAGELINK)
 from occistack.model.occi.templates import os_tpl_mixin
-from occistack.renderings import LinkOut, ResourceOut
+from occistack.api.occi.renderings import LinkOut, ResourceOut
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "data" / "occi-1.2-json-schema.json"
 INFRA = "http://schemas.ogf.org/occi/infrastructure#"

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from occistack.renderings import CategoryIR, LinkIR, OCCIParseError, parse_json
-from occistack.renderings.ir import AttributeSpecIR
+from occistack.api.occi.renderings import CategoryIR, LinkIR, OCCIParseError, parse_json
+from occistack.api.occi.renderings.ir import AttributeSpecIR
 
 INFRA = "http://schemas.ogf.org/occi/infrastructure#"
 IPNETWORKINTERFACE = "http://schemas.ogf.org/occi/infrastructure/networkinterface#ipnetworkinterface"

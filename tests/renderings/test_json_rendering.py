@@ -8,9 +8,9 @@ import pytest
 
 from occistack.model.occi import standard_registry
 from occistack.model.occi.infrastructure import COMPUTE, STOP
-from occistack.renderings import JSON_RENDERER, OCCI_JSON_RENDERER, NotRenderable
+from occistack.api.occi.renderings import JSON_RENDERER, OCCI_JSON_RENDERER, NotRenderable
 
-from .conftest import INFRA, UBUNTU, validate
+from tests.renderings.conftest import INFRA, UBUNTU, validate
 
 BASE = "http://cloud.example.org:8787"
 

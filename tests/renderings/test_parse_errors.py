@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from occistack.renderings import OCCIParseError, parse_text_occi, parse_text_plain
+from occistack.api.occi.renderings import OCCIParseError, parse_text_occi, parse_text_plain
 
 INFRA = "http://schemas.ogf.org/occi/infrastructure#"
 KIND_LINE = f'Category: compute; scheme="{INFRA}"; class="kind"'

@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 
 from occistack.model.occi import AttributeSet, AttributeValueError
 from occistack.model.occi.infrastructure import COMPUTE
-from occistack.renderings import (
+from occistack.api.occi.renderings import (
     OCCIParseError, RenderingIR, fastpath, parse_json, parse_text_occi, parse_text_plain)
-from occistack.renderings.grammar import ATTRIBUTE_HEADER, LINK_HEADER, ValueSyntaxError, parse_value
+from occistack.api.occi.renderings.grammar import ATTRIBUTE_HEADER, LINK_HEADER, ValueSyntaxError, parse_value
 
 INFRA = "http://schemas.ogf.org/occi/infrastructure#"
 

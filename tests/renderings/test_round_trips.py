@@ -8,10 +8,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from occistack.model.occi import Action, Kind, Mixin, standard_registry
-from occistack.renderings import (
+from occistack.api.occi.renderings import (
     OCCI_JSON_RENDERER, TEXT_OCCI_RENDERER, TEXT_PLAIN_RENDERER, CategoryIR, LinkIR, LinkOut,
     RenderingIR, ResourceOut, parse_json, parse_text_occi, parse_text_plain)
-from occistack.renderings.ir import AttributeSpecIR
+from occistack.api.occi.renderings.ir import AttributeSpecIR
 
 BASE = "http://cloud.example.org"
 _JSON_LINK_MEMBERS = {"occi.core.id", "occi.core.title", "occi.core.source", "occi.core.target",

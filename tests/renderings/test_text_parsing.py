@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from occistack.renderings import CategoryIR, LinkIR, parse_text_occi, parse_text_plain
-from occistack.renderings.ir import AttributeSpecIR
+from occistack.api.occi.renderings import CategoryIR, LinkIR, parse_text_occi, parse_text_plain
+from occistack.api.occi.renderings.ir import AttributeSpecIR
 
 INFRA = "http://schemas.ogf.org/occi/infrastructure#"
 CORE = "http://schemas.ogf.org/occi/core#"
@@ -275,7 +275,7 @@ def test_an_empty_body_is_an_empty_rendering():
 
 
 def test_category_values_are_cached_within_a_bound_and_nothing_else_is():
-    from occistack.renderings import parse_text
+    from occistack.api.occi.renderings import parse_text
 
     body = f'Category: compute; scheme="{INFRA}"; class="kind"\nX-OCCI-Attribute: a=1'
     parse_text_plain(body)

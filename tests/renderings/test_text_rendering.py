@@ -6,11 +6,11 @@ import pytest
 
 from occistack.model.occi import standard_registry
 from occistack.model.occi.infrastructure import COMPUTE, STOP
-from occistack.renderings import (
+from occistack.api.occi.renderings import (
     SUPPORTED_MEDIA_TYPES, TEXT_OCCI_RENDERER, TEXT_PLAIN_RENDERER, URI_LIST_RENDERER,
     NotRenderable, parse_text_plain, renderer_for)
 
-from .conftest import INFRA, UBUNTU
+from tests.renderings.conftest import INFRA, UBUNTU
 
 BASE = "http://cloud.example.org:8787"
 ACTIONS = "http://schemas.ogf.org/occi/infrastructure/compute/action#"

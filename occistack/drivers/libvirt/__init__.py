@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from .compute import LibvirtComputeDriver, bridge_named_after_network, disk_in_pool
-from .domain import DirectBoot, Disk, Domain, Interface, parse_domain_devices, render_domain
-from .errors import translate, translated
+from occistack.drivers.libvirt.compute import LibvirtComputeDriver, bridge_named_after_network, disk_in_pool
+from occistack.drivers.libvirt.domain import DirectBoot, Disk, Domain, Interface, parse_domain_devices, render_domain
+from occistack.drivers.libvirt.errors import translate, translated
 
 __all__ = [
     "DirectBoot", "Disk", "Domain", "Interface", "LibvirtComputeDriver", "bridge_named_after_network",

@@ -17,11 +17,11 @@ from typing import Callable
 
 import libvirt
 
-from ..base import (
+from occistack.drivers.base import (
     POWER_MOVES, ComputeDriver, DriverError, GuestNotFound, GuestSpec, InvalidGuestState)
-from .connection import Connection, Opener
-from .domain import DirectBoot, Disk, Domain, Interface, render_domain
-from .snapshot import copy_root_disk
+from occistack.drivers.libvirt.connection import Connection, Opener
+from occistack.drivers.libvirt.domain import DirectBoot, Disk, Domain, Interface, render_domain
+from occistack.drivers.libvirt.snapshot import copy_root_disk
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from typing import Any, Callable, TypeVar
 
 import libvirt
 
-from ..base import DriverError
-from .errors import connection_dropped, translated
+from occistack.drivers.base import DriverError
+from occistack.drivers.libvirt.errors import connection_dropped, translated
 
 log = logging.getLogger(__name__)
 Result = TypeVar("Result")

@@ -13,7 +13,7 @@ from typing import Callable, Iterator, TypeVar
 
 import libvirt
 
-from ..base import DriverError, GuestNotFound, InvalidGuestState
+from occistack.drivers.base import DriverError, GuestNotFound, InvalidGuestState
 
 Result = TypeVar("Result")
 

@@ -25,8 +25,8 @@ from typing import Iterator
 
 import libvirt
 
-from ..base import DriverError
-from .domain import Disk, parse_domain_devices
+from occistack.drivers.base import DriverError
+from occistack.drivers.libvirt.domain import Disk, parse_domain_devices
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ attaches it to the bridge (with its VLAN tag) when the guest starts, using the
 
 from __future__ import annotations
 
-from .dhcp import DhcpService
-from .linux_bridge import LinuxBridgeNetworkDriver
-from .ovs import OvsNetworkDriver
+from occistack.drivers.network.dhcp import DhcpService
+from occistack.drivers.network.linux_bridge import LinuxBridgeNetworkDriver
+from occistack.drivers.network.ovs import OvsNetworkDriver
 
 __all__ = ["DhcpService", "LinuxBridgeNetworkDriver", "OvsNetworkDriver"]

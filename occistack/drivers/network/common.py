@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from ..base import DriverError
+from occistack.drivers.base import DriverError
 
 _MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
 #: Linux refuses interface names longer than this (IFNAMSIZ minus the terminating NUL).

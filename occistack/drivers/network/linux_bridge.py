@@ -19,9 +19,9 @@ from pathlib import Path
 
 from pyroute2 import IPRoute, NetlinkError, NetNS
 
-from ..base import DriverError, NetworkDriver
-from ..libvirt.domain import Interface
-from .common import MAX_INTERFACE_NAME, checked_interface_name, checked_vlan, normalized_mac
+from occistack.drivers.base import DriverError, NetworkDriver
+from occistack.drivers.libvirt.domain import Interface
+from occistack.drivers.network.common import MAX_INTERFACE_NAME, checked_interface_name, checked_vlan, normalized_mac
 
 
 class LinuxBridgeNetworkDriver(NetworkDriver):

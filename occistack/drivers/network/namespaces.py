@@ -20,7 +20,7 @@ import subprocess
 
 from pyroute2 import IPRoute, NetlinkError, NetNS, netns
 
-from ..base import DriverError
+from occistack.drivers.base import DriverError
 
 ETHTOOL_TIMEOUT = 10.0
 

@@ -15,11 +15,11 @@ import subprocess
 import threading
 from dataclasses import dataclass, field
 
-from ..base import DriverError, NetworkDriver
-from ..libvirt.domain import Interface
-from . import namespaces
-from .common import checked_interface_name, checked_vlan, normalized_mac, short_digest
-from .dhcp import DhcpService
+from occistack.drivers.base import DriverError, NetworkDriver
+from occistack.drivers.libvirt.domain import Interface
+from occistack.drivers.network import namespaces
+from occistack.drivers.network.common import checked_interface_name, checked_vlan, normalized_mac, short_digest
+from occistack.drivers.network.dhcp import DhcpService
 
 DATAPATH_TYPES = ("system", "netdev")
 NETWORK_KEY = "occistack-network-"  # + network name → {"vlan": int | None}

@@ -4,9 +4,9 @@ The IPMI driver lives in ``occistack.drivers.power.ipmi`` and is imported from t
 using the contract or the fake never needs pyghmi.
 """
 
-from .base import (
+from occistack.drivers.power.base import (
     BOOT_DEVICES, BmcAddress, BmcAuthenticationFailed, BmcUnreachable, PowerDriver, PowerError, UnknownBootDevice)
-from .fake import FakePowerDriver
+from occistack.drivers.power.fake import FakePowerDriver
 
 __all__ = ["BOOT_DEVICES", "BmcAddress", "BmcAuthenticationFailed", "BmcUnreachable", "FakePowerDriver",
            "PowerDriver", "PowerError", "UnknownBootDevice"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from .base import BmcAddress, BmcAuthenticationFailed, BmcUnreachable, PowerDriver, PowerError, check_boot_device
+from occistack.drivers.power.base import BmcAddress, BmcAuthenticationFailed, BmcUnreachable, PowerDriver, PowerError, check_boot_device
 
 
 @dataclass

@@ -25,9 +25,9 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
-from .base import (
+from occistack.drivers.power.base import (
     BmcAddress, BmcAuthenticationFailed, BmcUnreachable, PowerDriver, PowerError, check_boot_device)
-from .pyghmi_fixes import forget_sessions, install_cipher_suite_fallback
+from occistack.drivers.power.pyghmi_fixes import forget_sessions, install_cipher_suite_fallback
 
 T = TypeVar("T")
 

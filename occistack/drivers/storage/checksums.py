@@ -10,9 +10,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from ..base import DriverError
+from occistack.drivers.base import DriverError
 
-#: The same as the admin API accepts at registration (orchestrator/admin/templates.py): sha1 and
+#: The same as the admin API accepts at registration (plane/admin/templates.py): sha1 and
 #: md5 are weak, but appliance catalogues still publish them, and a registered template must be
 #: downloadable.
 ACCEPTED_ALGORITHMS = ("sha256", "sha512", "sha1", "md5")

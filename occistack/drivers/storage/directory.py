@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Callable, Iterator
 from urllib.parse import unquote, urlsplit
 
-from ..base import DriverError
-from ..fake import FakeStorageDriver
-from .secondary import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, GIB, HTTP_CHUNK, PARTIAL_MARKER, open_source, \
+from occistack.drivers.base import DriverError
+from occistack.drivers.fake import FakeStorageDriver
+from occistack.drivers.storage.secondary import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, GIB, HTTP_CHUNK, PARTIAL_MARKER, open_source, \
     verified_download
 
 

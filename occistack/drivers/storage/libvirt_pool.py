@@ -23,13 +23,13 @@ from typing import Iterator
 
 import libvirt
 
-from ..base import DriverError, StorageDriver
-from ..libvirt.compute import disk_in_pool
-from ..libvirt.connection import Connection, Opener
-from ..libvirt.errors import translated
-from .checksums import parse_checksum
-from .secondary import NfsSecondaryStorage, download_template, open_source, remove_file, store_hashed
-from .volumes import GIB, DirPool, NetfsPool, bytes_for, disk_xml, find_disk, volume_format_of, volume_xml
+from occistack.drivers.base import DriverError, StorageDriver
+from occistack.drivers.libvirt.compute import disk_in_pool
+from occistack.drivers.libvirt.connection import Connection, Opener
+from occistack.drivers.libvirt.errors import translated
+from occistack.drivers.storage.checksums import parse_checksum
+from occistack.drivers.storage.secondary import NfsSecondaryStorage, download_template, open_source, remove_file, store_hashed
+from occistack.drivers.storage.volumes import GIB, DirPool, NetfsPool, bytes_for, disk_xml, find_disk, volume_format_of, volume_xml
 
 log = logging.getLogger(__name__)
 

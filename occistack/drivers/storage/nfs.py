@@ -21,7 +21,7 @@ import threading
 from typing import Iterator
 from urllib.parse import urlsplit
 
-from ..base import DriverError
+from occistack.drivers.base import DriverError
 
 try:
     from libnfs import libnfs as _libnfs

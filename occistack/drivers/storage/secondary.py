@@ -21,9 +21,9 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import urlsplit
 from urllib.request import Request, urlopen
 
-from ..base import DriverError
-from .checksums import parse_checksum
-from .nfs import NfsSession, join_nfs_url, split_nfs_url
+from occistack.drivers.base import DriverError
+from occistack.drivers.storage.checksums import parse_checksum
+from occistack.drivers.storage.nfs import NfsSession, join_nfs_url, split_nfs_url
 
 log = logging.getLogger(__name__)
 

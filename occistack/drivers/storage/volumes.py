@@ -12,7 +12,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
-from .. import base
+from occistack.drivers import base
 
 VOLUME_FORMATS = ("qcow2", "raw")
 GIB = 1024 ** 3

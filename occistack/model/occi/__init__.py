@@ -3,7 +3,7 @@
 Pure values only: nothing here does I/O, and ``renderings`` depends on nothing else of ours.
 """
 
-from .categories import (
+from occistack.model.occi.categories import (
     Action,
     AttributeDef,
     AttributeSet,
@@ -14,7 +14,7 @@ from .categories import (
     is_valid_term,
     split_identifier,
 )
-from .registry import CategoryConflict, Registry, standard_registry
+from occistack.model.occi.registry import CategoryConflict, Registry, standard_registry
 
 __all__ = [
     "Action",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .categories import AttributeDef, Kind
+from occistack.model.occi.categories import AttributeDef, Kind
 
 CORE_SCHEME = "http://schemas.ogf.org/occi/core#"
 

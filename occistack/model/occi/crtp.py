@@ -4,7 +4,7 @@ straight away."""
 
 from __future__ import annotations
 
-from .templates import resource_tpl_mixin
+from occistack.model.occi.templates import resource_tpl_mixin
 
 CRTP_SCHEME = "http://schemas.ogf.org/occi/infrastructure/compute/template/1.1#"
 

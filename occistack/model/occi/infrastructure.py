@@ -6,8 +6,8 @@ Where 1.1 (GFD.184) differs and real clients still rely on it, the 1.1 form is k
 
 from __future__ import annotations
 
-from .categories import Action, AttributeDef, Kind, Mixin
-from .core import LINK, RESOURCE
+from occistack.model.occi.categories import Action, AttributeDef, Kind, Mixin
+from occistack.model.occi.core import LINK, RESOURCE
 
 INFRA_SCHEME = "http://schemas.ogf.org/occi/infrastructure#"
 COMPUTE_ACTION_SCHEME = "http://schemas.ogf.org/occi/infrastructure/compute/action#"

@@ -6,8 +6,8 @@ the ARGO ``OCCI-Context`` probe fails an endpoint that does not advertise them.
 
 from __future__ import annotations
 
-from .categories import AttributeDef, Mixin
-from .infrastructure import COMPUTE, PUBLIC_KEY_LENGTH, USER_DATA_LENGTH
+from occistack.model.occi.categories import AttributeDef, Mixin
+from occistack.model.occi.infrastructure import COMPUTE, PUBLIC_KEY_LENGTH, USER_DATA_LENGTH
 
 OPENSTACK_USER_DATA_SCHEME = "http://schemas.openstack.org/compute/instance#"
 OPENSTACK_CREDENTIALS_SCHEME = "http://schemas.openstack.org/instance/credentials#"

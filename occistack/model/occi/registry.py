@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Iterable, Iterator
 
-from .categories import Action, AttributeSet, Category, Kind, Mixin
-from .core import CORE_KINDS, ENTITY
-from .crtp import CRTP_TEMPLATES
-from .infrastructure import INFRASTRUCTURE_KINDS, INFRASTRUCTURE_MIXINS
-from .openstack import OPENSTACK_MIXINS
-from .templates import AVAILABILITY_ZONE
+from occistack.model.occi.categories import Action, AttributeSet, Category, Kind, Mixin
+from occistack.model.occi.core import CORE_KINDS, ENTITY
+from occistack.model.occi.crtp import CRTP_TEMPLATES
+from occistack.model.occi.infrastructure import INFRASTRUCTURE_KINDS, INFRASTRUCTURE_MIXINS
+from occistack.model.occi.openstack import OPENSTACK_MIXINS
+from occistack.model.occi.templates import AVAILABILITY_ZONE
 
 
 class CategoryConflict(ValueError):

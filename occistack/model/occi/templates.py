@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from .categories import AttributeDef, Kind, Mixin
-from .infrastructure import COMPUTE, INFRA_SCHEME, NETWORK, OS_TPL, RESOURCE_TPL, STORAGE
+from occistack.model.occi.categories import AttributeDef, Kind, Mixin
+from occistack.model.occi.infrastructure import COMPUTE, INFRA_SCHEME, NETWORK, OS_TPL, RESOURCE_TPL, STORAGE
 
 #: The parent of every availability-zone mixin (rOCCI-server 2's mapping of zones).
 AVAILABILITY_ZONE = Mixin(

@@ -1,0 +1,348 @@
+"""What every admin view shares: reading and checking a JSON body, reading query filters,
+rendering rows as JSON, and registering the views of one resource.
+
+Bodies are checked here for shape (which fields, of which JSON type, numbers within what the
+database's columns hold, text without NUL); what the values mean (a CIDR, a VLAN id in range,
+a name not taken) is the use cases' business, and their refusals become 400, 404 and 409 in the
+shared error views. Ids in paths, bodies and filters are whole numbers from 1 to 2^63 - 1.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Callable, Mapping, Sequence
+
+from pyramid.response import Response
+from sqlalchemy import inspect
+
+from occistack.plane.admin import Actor
+from occistack.plane.admin.common import SECRET_COLUMNS
+from occistack.plane.errors import NotFound
+from occistack.api.errors import BadRequest
+from occistack.api.routes import admin_route_name
+from occistack.api.occi.views.support import not_allowed
+from occistack.api.admin.context import ADMIN
+
+#: Columns never shown: secrets, even hashed.
+
+#: The ids of rows: what a 64-bit key holds.
+LARGEST_ID = 2 ** 63 - 1
+#: Whole numbers and numbers in bodies (counts, sizes, factors, limits): what an INTEGER column
+#: holds, and far beyond any real one.
+LARGEST_NUMBER = 2 ** 31 - 1
+_ID_RANGE = f"a whole number from 1 to {LARGEST_ID}"
+
+#: kind → what it accepts, in the words of a 400 answer.
+_ACCEPTED = {
+    "text": "text",
+    "integer": f"a whole number from {-LARGEST_NUMBER - 1} to {LARGEST_NUMBER}",
+    "number": f"a number from {-LARGEST_NUMBER - 1} to {LARGEST_NUMBER}",
+    "boolean": "true or false",
+    "ref": f"a name (text) or an id ({_ID_RANGE})",
+    "texts": "a list of texts, or comma-separated text",
+    "object": "a JSON object",
+    "vlan_ranges": 'a list of ranges, each "FIRST-LAST" text or a [first, last] pair',
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One field of a JSON body; ``kind`` is a key of ``_ACCEPTED``. A ``ref`` field named
+    ``zone`` also accepts ``zone_id`` (the form the answers use)."""
+
+    name: str
+    kind: str = "text"
+    required: bool = False
+
+
+def fields(*specs: str) -> tuple[Field, ...]:
+    """``fields("name!", "title", "cores:integer!")``: a trailing "!" marks a required field."""
+    parsed = []
+    for spec in specs:
+        required = spec.endswith("!")
+        name, _, kind = spec.rstrip("!").partition(":")
+        parsed.append(Field(name, kind or "text", required))
+    return tuple(parsed)
+
+
+def read_body(request, accepted: Sequence[Field]) -> dict[str, Any]:
+    """The body's fields as keyword arguments of a use case; 400 naming the field that is
+    missing, unknown or of the wrong type."""
+    document = _json_object(request)
+    known = {field.name: field for field in accepted}
+    aliases = {f"{field.name}_id": field for field in accepted if field.kind == "ref"}
+    values: dict[str, Any] = {}
+    for key, value in document.items():
+        field = known.get(key) or aliases.get(key)
+        if field is None:
+            raise BadRequest(f"unknown field {key!r}; the accepted fields are: {', '.join(known)}")
+        if value is None:
+            continue
+        if field.name in values:
+            raise BadRequest(f"give {field.name!r} or {field.name + '_id'!r}, not both")
+        if key != field.name and not _is_id(value):
+            raise BadRequest(f"field {key!r} must be an id ({_ID_RANGE}); got {_shown(value)}")
+        values[field.name] = _checked(field, key, value)
+    for field in accepted:
+        if field.required and field.name not in values:
+            raise BadRequest(f"missing field {field.name!r}: {_ACCEPTED[field.kind]}")
+    return values
+
+
+def _json_object(request) -> dict[str, Any]:
+    if not request.body:
+        return {}
+    try:
+        document = json.loads(request.body.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise BadRequest("the body is not UTF-8 text; send a JSON object") from None
+    except ValueError as error:
+        raise BadRequest(f"the body is not JSON ({error}); send a JSON object") from None
+    except RecursionError:
+        raise BadRequest("the body's JSON nests too deeply; send a JSON object of fields") from None
+    if not isinstance(document, dict):
+        raise BadRequest(f"the body must be a JSON object of fields; got a JSON {type(document).__name__}")
+    return document
+
+
+def _checked(field: Field, key: str, value: Any) -> Any:
+    kind = field.kind
+    _refuse_unstorable_text(key, value)
+    if kind == "text" and isinstance(value, str):
+        return value
+    if kind == "integer" and _is_whole(value) and _in_range(value):
+        return int(value)
+    if kind == "number" and _is_number(value) and _in_range(value):
+        return value
+    if kind == "boolean" and isinstance(value, bool):
+        return value
+    if kind == "ref" and (isinstance(value, str) or _is_id(value)):
+        return int(value) if not isinstance(value, str) else value
+    if kind == "texts":
+        if isinstance(value, str):
+            return value
+        if isinstance(value, list) and all(isinstance(item, str) for item in value):
+            return value
+    if kind == "object" and isinstance(value, dict):
+        return value
+    if kind == "vlan_ranges" and isinstance(value, list) and all(_is_vlan_range(item) for item in value):
+        return [item if isinstance(item, str) else tuple(item) for item in value]
+    raise BadRequest(f"field {key!r} must be {_ACCEPTED[kind]}; got {_shown(value)}")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_whole(value: Any) -> bool:
+    return (isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, float) and value.is_integer())
+
+
+def _in_range(value: int | float) -> bool:
+    return -LARGEST_NUMBER - 1 <= value <= LARGEST_NUMBER
+
+
+def _is_id(value: Any) -> bool:
+    return _is_whole(value) and 1 <= value <= LARGEST_ID
+
+
+def _is_vlan_range(item: Any) -> bool:
+    return isinstance(item, str) or (isinstance(item, list) and len(item) == 2
+                                     and all(_is_whole(end) and _in_range(end) for end in item))
+
+
+def _refuse_unstorable_text(key: str, value: Any) -> None:
+    """NUL characters and lone surrogates parse as JSON, but no column holds them."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise BadRequest(f"field {key!r} contains a NUL character (\\u0000), which no field may hold")
+            try:
+                item.encode()
+            except UnicodeEncodeError:
+                raise BadRequest(f"field {key!r} contains a lone UTF-16 surrogate escape; send whole characters") \
+                    from None
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# --- query filters -----------------------------------------------------------------------------------
+
+def query_ref(request, name: str) -> int | str | None:
+    """A filter naming a row: ``?zone=z1`` by name or ``?zone_id=3`` by id."""
+    by_name, by_id = request.params.get(name), request.params.get(f"{name}_id")
+    if by_name is not None and by_id is not None:
+        raise BadRequest(f"filter by {name!r} or by {name + '_id'!r}, not both")
+    if by_id is not None:
+        if not _is_decimal_id(by_id):
+            raise BadRequest(f"the {name}_id filter must be an id ({_ID_RANGE}); got {_shown(by_id)}")
+        return int(by_id)
+    return by_name or None
+
+
+def query_int(request, name: str) -> int | None:
+    value = request.params.get(name)
+    if value is None:
+        return None
+    if not (value.isascii() and value.isdigit() and len(value) <= 10 and int(value) <= LARGEST_NUMBER):
+        raise BadRequest(f"the {name} parameter must be a whole number from 0 to {LARGEST_NUMBER}; "
+                         f"got {_shown(value)}")
+    return int(value)
+
+
+def _is_decimal_id(text: str) -> bool:
+    # isascii: str.isdigit also holds for other scripts' digits (and "²"), which int() reads or refuses.
+    return text.isascii() and text.isdigit() and len(text) <= 19 and 1 <= int(text) <= LARGEST_ID
+
+
+def query_time(request, name: str) -> datetime | None:
+    value = request.params.get(name)
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadRequest(f"the {name} parameter {value!r} is not an ISO 8601 time "
+                         "(like 2026-12-01T10:00:00Z)") from None
+
+
+# --- answers -----------------------------------------------------------------------------------------
+
+def row_json(row, **extra: Any) -> dict[str, Any]:
+    """A row's columns (but never its secrets), with JSON-able values."""
+    document = {}
+    for column in inspect(type(row)).columns:
+        if column.key in SECRET_COLUMNS:
+            continue
+        document[column.key] = _plain(getattr(row, column.key))
+    document.update(extra)
+    return document
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, str):
+        return str(value)  # a StrEnum becomes its value
+    return value
+
+
+def json_response(document: Any, status: int = 200, location: str | None = None) -> Response:
+    response = Response(json_body=document, status=status)
+    if location is not None:
+        response.headers["Location"] = location
+    return response
+
+
+def actor(request) -> Actor:
+    identity = request.identity
+    return Actor.admin(identity.user_name, identity.user_id)
+
+
+def by_id(use_case):
+    """A view step that runs ``use_case(session, <the id in the path>, actor=…)``."""
+    return lambda request, row_id: use_case(request.dbsession, row_id, actor=actor(request))
+
+
+def path_id(request, name: str = "id") -> int:
+    """The id in the path (the route matched digits); 400 beyond what an id can be."""
+    text = request.matchdict[name]
+    if not _is_decimal_id(text):
+        raise BadRequest(f"{_shown(text)} is no id: ids are whole numbers from 1 to {LARGEST_ID}")
+    return int(text)
+
+
+# --- registering a resource's views ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AdminResource:
+    """The views of one admin resource: /admin/<name>, /admin/<name>/{id} and, with actions,
+    /admin/<name>/{id}/actions/{action}. Each callable takes the request (and the id);
+    ``create`` returns the new row, or the row and a dict of fields to show this once, or a
+    whole response."""
+
+    name: str
+    model: Any
+    what: str
+    list_rows: Callable[[Any], list] | None = None
+    create: Callable[[Any], Any] | None = None
+    remove: Callable[[Any, int], None] | None = None
+    actions: Mapping[str, Callable[[Any, int], Any]] | None = None
+    render: Callable[[Any], dict[str, Any]] = row_json
+
+    def location(self, request, row_id: int) -> str:
+        return request.route_url(admin_route_name(self.name, "item"), id=row_id)
+
+
+def add_resource_views(config, resource: AdminResource) -> None:
+    collection, item, action = (admin_route_name(resource.name, part) for part in ("", "item", "action"))
+    collection_methods, item_methods = [], ["GET"]
+
+    def show(request):
+        row = request.dbsession.get(resource.model, path_id(request))
+        if row is None:
+            raise NotFound(f"no {resource.what} with id {path_id(request)}")
+        return json_response(resource.render(row))
+
+    config.add_view(show, route_name=item, request_method="GET", permission=ADMIN)
+    if resource.list_rows is not None:
+        collection_methods.append("GET")
+
+        def list_all(request):
+            return json_response([resource.render(row) for row in resource.list_rows(request)])
+
+        config.add_view(list_all, route_name=collection, request_method="GET", permission=ADMIN)
+    if resource.create is not None:
+        collection_methods.append("POST")
+
+        def create(request):
+            created = resource.create(request)
+            if isinstance(created, Response):
+                return created  # a create that may also replace (a quota) answers for itself
+            # A use case may hand back something to show only once (a host's agent token).
+            row, shown_once = created if isinstance(created, tuple) else (created, {})
+            return json_response({**resource.render(row), **shown_once}, 201, resource.location(request, row.id))
+
+        config.add_view(create, route_name=collection, request_method="POST", permission=ADMIN)
+    if resource.remove is not None:
+        item_methods.append("DELETE")
+
+        def remove(request):
+            resource.remove(request, path_id(request))
+            return json_response({"removed": {"type": resource.what, "id": path_id(request)}})
+
+        config.add_view(remove, route_name=item, request_method="DELETE", permission=ADMIN)
+    if resource.actions:
+        add_action_views(config, action, resource)
+    add_method_not_allowed(config, collection, collection_methods)
+    add_method_not_allowed(config, item, item_methods)
+
+
+def add_action_views(config, route: str, resource: AdminResource) -> None:
+    def act(request):
+        name = request.matchdict["action"]
+        handler = resource.actions.get(name)
+        if handler is None:
+            raise NotFound(f"{resource.name} have no action {name!r}; their actions are: {', '.join(resource.actions)}")
+        return json_response(resource.render(handler(request, path_id(request))))
+
+    config.add_view(act, route_name=route, request_method="POST", permission=ADMIN)
+    add_method_not_allowed(config, route, ["POST"])
+
+
+def add_method_not_allowed(config, route: str, allowed: Sequence[str]) -> None:
+    """The last view of a route: any other method is 405 with the methods that work."""
+    config.add_view(lambda request: not_allowed(request, allowed), route_name=route, permission=ADMIN)

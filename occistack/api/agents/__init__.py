@@ -1,0 +1,1 @@
+"""The host agents' face: the channel through which ``occistack-agent`` processes talk to the plane."""

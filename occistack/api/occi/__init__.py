@@ -1,0 +1,1 @@
+"""The OCCI 1.2 face: its categories, renderings, content negotiation, views and kind handlers."""

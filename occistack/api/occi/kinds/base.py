@@ -1,0 +1,128 @@
+"""What every kind's handler shares: the request scope and the handler contract.
+
+A handler turns validated OCCI input into use-case calls (``orchestrator``) and database rows
+into OCCI output (``ResourceOut``/``LinkOut``). The views are generic over handlers, so the
+HTTP semantics of GFD.223 are written once for every kind.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from occistack.model import reads
+from occistack.model.occi import Action, Category, Kind, Mixin, Registry, split_identifier
+from occistack.model.occi.templates import AVAILABILITY_ZONE, SiteSchemes
+from occistack.plane import Caller, Dispatcher
+from occistack.plane.tenant.deletes import DELETING_MESSAGE
+from occistack.plane.limits import SiteLimits
+from occistack.api.occi.renderings.ir import LinkOut, ResourceOut
+from occistack.api.occi.interpret import EntityInput, Mode
+from occistack.api.errors import BadRequest, NotFoundError
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Everything a handler needs from the request, and nothing of HTTP."""
+
+    session: Session
+    caller: Caller
+    registry: Registry
+    dispatcher: Dispatcher
+    schemes: SiteSchemes
+    script_name: str = ""
+    #: the management plane's placement (host and storage reservations).
+    placement: Any = None
+    #: the site's limits (plane/limits.py: interfaces per compute, default quotas).
+    limits: SiteLimits = SiteLimits()
+    #: what presenting many entities of one request can share (their mixin tuples).
+    memo: dict = field(default_factory=dict)
+    #: the site's default OS template term (occistack.default_os_tpl), if it has one.
+    default_os_tpl: str | None = None
+
+
+class KindHandler:
+    kind: Kind
+    #: the term of the kind, also the ``entities.kind`` value of its rows.
+    term: str
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    def load(self, scope: Scope, ids: list[str] | None = None, *, offset: int = 0,
+             limit: int | None = None) -> list[ResourceOut | LinkOut]:
+        loaded = reads.load_entities(scope.session, self.term, scope.caller.project_id, ids,
+                                     user_id=scope.caller.user_id, offset=offset, limit=limit)
+        return [self.present(scope, row, loaded) for row in loaded.rows]
+
+    def get(self, scope: Scope, entity_id: str) -> ResourceOut | LinkOut:
+        found = self.load(scope, [entity_id])
+        if not found:
+            raise NotFoundError(f"no {self.term} {self.kind.location}{entity_id}")
+        return found[0]
+
+    def list_ids(self, scope: Scope, *, offset: int = 0, limit: int | None = None,
+                 shared: bool = True) -> list[str]:
+        return reads.list_ids(scope.session, self.term, scope.caller.project_id, offset=offset, limit=limit,
+                              shared=shared)
+
+    def present(self, scope: Scope, row, loaded: reads.LoadedEntities) -> ResourceOut | LinkOut:
+        raise NotImplementedError
+
+    def location(self, entity_id: str) -> str:
+        return f"{self.kind.location}{entity_id}"
+
+    # --- writing ---------------------------------------------------------------------------------
+
+    def create(self, scope: Scope, entity: EntityInput, entity_id: str | None) -> str:
+        raise NotImplementedError
+
+    def update(self, scope: Scope, entity_id: str, entity: EntityInput, mode: Mode) -> None:
+        raise NotImplementedError
+
+    def act(self, scope: Scope, entity_id: str, action: Action, attributes: dict[str, Any]) -> Category | None:
+        """Run an action; a category returned is what the response renders (save → os_tpl)."""
+        raise NotImplementedError
+
+    def delete(self, scope: Scope, entity_id: str) -> None:
+        raise NotImplementedError
+
+    def remove_mixin(self, scope: Scope, entity_id: str, mixin: Mixin) -> None:
+        raise NotImplementedError
+
+    def actions(self, state: str) -> tuple[Action, ...]:
+        """The actions applicable in ``state``; every action of the kind by default."""
+        return self.kind.actions
+
+
+def category(registry: Registry, identifier: str) -> Category:
+    """The registered category, or a bare one rebuilt from its identifier (a template that was
+    deleted after a compute was made from it still names its mixin)."""
+    found = registry.get(identifier)
+    if found is not None:
+        return found
+    scheme, term = split_identifier(identifier)
+    return Mixin(scheme, term)
+
+
+def zone_term(entity: EntityInput) -> str | None:
+    """The availability zone an entity asks for (its zone mixin's term), if any."""
+    # A user's own mixin may name availability_zone as its parent; that makes it a tag.
+    zones = [zone for zone in entity.mixin_depending_on(AVAILABILITY_ZONE) if not zone.user_defined]
+    if len(zones) > 1:
+        raise BadRequest(f"a {entity.kind.term} lives in one availability zone; got "
+                         + ", ".join(zone.term for zone in zones))
+    return zones[0].term if zones else None
+
+
+def state_message(row) -> str | None:
+    """A row's state message as rendered: "being deleted" while its delete is under way (its
+    state stays what it is until the teardown starts)."""
+    if row.delete_requested_at is not None:
+        return DELETING_MESSAGE
+    return row.state_message
+
+
+def drop_none(attributes: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in attributes.items() if value is not None}

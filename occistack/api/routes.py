@@ -1,0 +1,110 @@
+"""Every route of the server, in one place.
+
+OCCI paths (SPEC-NOTES §1.1, §7): the query interface at /-/ and its RFC 5785 twin; one
+collection and one entity route per kind, with the /link/… aliases that rOCCI 1.x, VMDIRAC and
+IM hard-code; the admin API under /admin/ (its own section, below); the host agents' channel at
+/agent/v1/messages; the built-in Keystone-compatible token service under /keystone (when the
+site runs it); and, last, every other path ending in "/" is looked up as a mixin's location.
+"""
+
+from __future__ import annotations
+
+from occistack.api.admin.context import admin_context
+from occistack.api.agents.channel import agent_context
+from occistack.api.occi.contexts import occi_context
+from occistack.api.keystone.context import BUILTIN_KEYSTONE_PATH, keystone_context
+
+#: kind term → the collection paths that serve it (the first is the kind's own location).
+KIND_PATHS = {
+    "compute": ("/compute/",),
+    "storage": ("/storage/",),
+    "network": ("/network/",),
+    "networkinterface": ("/networkinterface/", "/link/networkinterface/"),
+    "storagelink": ("/storagelink/", "/link/storagelink/"),
+}
+
+
+def kind_of(route_name: str) -> str:
+    """``collection_networkinterface_alias1_bare`` → ``networkinterface``."""
+    return route_name.split("_")[1]
+
+
+def includeme(config) -> None:
+    add = config.add_route
+    add("query_interface", "/-/", factory=occi_context)
+    add("query_interface_well_known", "/.well-known/org/ogf/occi/-/", factory=occi_context)
+    add("root", "/", factory=occi_context)
+    for kind, paths in KIND_PATHS.items():
+        for number, path in enumerate(paths):
+            suffix = "" if number == 0 else f"_alias{number}"
+            # Also without the trailing slash: clients are not consistent about it.
+            add(f"collection_{kind}{suffix}", path, factory=occi_context)
+            add(f"collection_{kind}{suffix}_bare", path.rstrip("/"), factory=occi_context)
+            add(f"entity_{kind}{suffix}", path + "{entity_id}", factory=occi_context)
+    add_admin_routes(config)
+    # Host agents' messages (api/agents/channel.py).
+    add("agent_messages", "/agent/v1/messages", factory=agent_context)
+    add_keystone_routes(config)
+    # Last: every other path is a mixin's location.
+    add("mixin_collection", "/*location", factory=occi_context)
+
+
+# --- the admin API: JSON, for the admin role only (views in api/admin/) -----------------------
+
+#: /admin/<resource> lists (GET) and creates (POST); /admin/<resource>/{id} shows (GET) and
+#: removes (DELETE).
+ADMIN_RESOURCES = ("regions", "zones", "physical-networks", "pods", "clusters", "hosts", "storage-pools",
+                   "secondary-storage", "ip-ranges", "offerings", "templates", "domains", "accounts", "projects",
+                   "users", "quotas", "affinity-groups")
+#: Resources whose rows change state: POST /admin/<resource>/{id}/actions/{action}.
+ADMIN_RESOURCES_WITH_ACTIONS = ("zones", "pods", "clusters", "hosts", "storage-pools", "secondary-storage",
+                                "templates", "projects", "users")
+
+
+def admin_route_name(resource: str, part: str = "") -> str:
+    """``storage-pools`` → ``admin_storage_pools``, ``admin_storage_pools_item``, …"""
+    base = "admin_" + resource.replace("-", "_")
+    return f"{base}_{part}" if part else base
+
+
+def add_admin_routes(config) -> None:
+    add = config.add_route
+    add("admin_index", "/admin/", factory=admin_context)
+    add("admin_index_bare", "/admin", factory=admin_context)
+    for resource in ADMIN_RESOURCES:
+        add(admin_route_name(resource), f"/admin/{resource}", factory=admin_context)
+        add(admin_route_name(resource, "item"), f"/admin/{resource}/{{id:\\d+}}", factory=admin_context)
+        if resource in ADMIN_RESOURCES_WITH_ACTIONS:
+            add(admin_route_name(resource, "action"), f"/admin/{resource}/{{id:\\d+}}/actions/{{action}}",
+                factory=admin_context)
+    add("admin_vlan_ranges", "/admin/physical-networks/{id:\\d+}/vlan-ranges", factory=admin_context)
+    add("admin_vlan_ranges_item", "/admin/physical-networks/{id:\\d+}/vlan-ranges/{range_id:\\d+}",
+        factory=admin_context)
+    add("admin_events", "/admin/events", factory=admin_context)
+    add("admin_capacity", "/admin/capacity", factory=admin_context)
+    # Any project's compute, storage, network or link, by its OCCI kind and id.
+    add("admin_resources_item", "/admin/resources/{kind}/{entity_id}", factory=admin_context)
+    # Any other /admin/ path: a JSON 404 that lists the resources, not the OCCI mixin lookup.
+    add("admin_unknown", "/admin/*rest", factory=admin_context)
+
+
+# --- the built-in Keystone-compatible token service (views in api/keystone/) -----------
+
+def add_keystone_routes(config) -> None:
+    """Only when the site runs the service (``occistack.keystone.builtin``); otherwise its paths
+    are nobody's, and a site with an external Keystone names that one in its challenge."""
+    if config.registry["occistack.keystone"].mode != "builtin":
+        return
+    add, root = config.add_route, BUILTIN_KEYSTONE_PATH
+    # Each version document with or without the trailing slash: the clients differ.
+    add("keystone_versions", root + "{slash:/?}", factory=keystone_context)
+    add("keystone_v3", root + "/v3{slash:/?}", factory=keystone_context)
+    add("keystone_v2", root + "/v2.0{slash:/?}", factory=keystone_context)
+    add("keystone_v3_federation_auth",
+        root + "/v3/OS-FEDERATION/identity_providers/{identity_provider}/protocols/{protocol}/auth",
+        factory=keystone_context)
+    add("keystone_v3_tokens", root + "/v3/auth/tokens", factory=keystone_context)
+    add("keystone_v3_projects", root + "/v3/auth/projects", factory=keystone_context)
+    add("keystone_v2_tokens", root + "/v2.0/tokens", factory=keystone_context)
+    add("keystone_v2_tenants", root + "/v2.0/tenants", factory=keystone_context)
+    add("keystone_unknown", root + "/*rest", factory=keystone_context)

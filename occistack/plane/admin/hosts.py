@@ -1,0 +1,235 @@
+"""Hosts: adding them to a cluster, and what the administrator allows them to do (enabled,
+disabled, maintenance). Their connection health (``status``) is the agents' business and their
+reserved capacity placement's; neither is touched here.
+
+The resource state changes only through ``RESOURCE_STATE_TRANSITIONS``. Each change first locks
+the host's row (``SELECT … FOR NO KEY UPDATE``, model/contention.py's ``ROW_LOCK``, which does
+not wait for creates that inserted a VM on the host) and re-reads it, so two administrators, or an
+administrator and the code that completes a maintenance, cannot both move one host; the change
+itself is an ORM update, which the session's bookkeeping sees, so placement's topology snapshot
+is rebuilt (the inventory generation moves).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from occistack.model import BARE_METAL, Host, VirtualMachine
+from occistack.model.contention import ROW_LOCK
+from occistack.model.states import RESOURCE_STATE_TRANSITIONS, HostEvent, IllegalTransition, ResourceState
+from occistack.plane.dispatch import Dispatcher, Operation
+from occistack.plane.errors import Conflict, InvalidRequest
+from occistack.plane.agents.gateway import new_agent_token
+from occistack.plane.sealing import Sealer
+from occistack.plane.admin.addresses import host_address, resolvable_host_address
+from occistack.plane.admin.common import (
+    SYSTEM,
+    Actor,
+    Ref,
+    check_name,
+    check_number,
+    check_text,
+    check_whole,
+    count,
+    normalise_tags,
+    record_change,
+    refuse_duplicate,
+    refuse_if_used,
+)
+from occistack.plane.admin.lookup import find_cluster, find_host, find_pod, find_zone
+
+#: event → (what it does, in a refusal; the administrator's command for it, if there is one).
+_ADMIN_EVENTS = {
+    HostEvent.ENABLE: ("be enabled", "enable"),
+    HostEvent.DISABLE: ("be disabled", "disable"),
+    HostEvent.PREPARE_MAINTENANCE: ("go into maintenance", "maintenance"),
+    HostEvent.MAINTENANCE_READY: ("finish preparing for maintenance", None),
+    HostEvent.CANCEL_MAINTENANCE: ("leave maintenance", "cancel-maintenance"),
+}
+
+#: How a host's resource state reads in a sentence ("host 'h1' is in maintenance").
+RESOURCE_STATE_WORDS = {
+    ResourceState.ENABLED: "enabled", ResourceState.DISABLED: "disabled",
+    ResourceState.PREPARE_FOR_MAINTENANCE: "preparing for maintenance", ResourceState.MAINTENANCE: "in maintenance",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class AddedHost:
+    host: Host
+    #: the secret the host's agent authenticates with; only its hash is kept, so this is the
+    #: one time anyone sees it. None for a bare-metal node, which runs no agent.
+    agent_token: str | None
+
+
+def add_host(session: Session, *, cluster: Ref, name: str, address: str, cpu_cores: int, cpu_mhz: int,
+             memory_mib: int, cpu_sockets: int = 1, cpu_overcommit: float = 1.0, memory_overcommit: float = 1.0,
+             tags: str | list[str] | None = None, pod: Ref | None = None, zone: Ref | None = None,
+             actor: Actor = SYSTEM) -> AddedHost:
+    """A host of a KVM cluster, whose agent registers with the token returned; or a node of a
+    BareMetal cluster, which runs no agent: it becomes Up once its BMC has answered (see
+    :func:`set_host_bmc`), and is never shared, so it takes no overcommit."""
+    the_cluster = find_cluster(session, cluster, pod, zone)
+    check_name("host", name, longest=128)
+    bare_metal = the_cluster.hypervisor == BARE_METAL
+    if bare_metal and (cpu_overcommit != 1 or memory_overcommit != 1):
+        raise InvalidRequest(f"cluster {the_cluster.name!r} is a BareMetal cluster: its nodes are each given whole "
+                             "to one compute, so their overcommit factors stay 1")
+    refuse_duplicate(session, Host, "a host", [Host.name == name], f"named {name!r}")
+    address = resolvable_host_address("the host address", address)
+    holder = session.scalar(select(Host.name).where(Host.address == address).limit(1))
+    if holder is not None:
+        raise Conflict(f"host {holder!r} already has the address {address}; each host has an address of its own")
+    host = Host(
+        name=name, zone_id=the_cluster.zone_id, pod_id=the_cluster.pod_id, cluster_id=the_cluster.id,
+        address=address, hypervisor=the_cluster.hypervisor,
+        cpu_sockets=check_whole("the number of CPU sockets", cpu_sockets, 1),
+        cpu_cores=check_whole("the number of CPU cores", cpu_cores, 1),
+        cpu_mhz=check_whole("the CPU speed in MHz", cpu_mhz, 1),
+        memory_mib=check_whole("the memory in MiB", memory_mib, 1),
+        cpu_overcommit=check_number("the CPU overcommit factor", cpu_overcommit, minimum=1),
+        memory_overcommit=check_number("the memory overcommit factor", memory_overcommit, minimum=1),
+        tags=normalise_tags("host tags", tags),
+    )
+    token = None if bare_metal else new_agent_token(host)
+    session.add(host)
+    session.flush()
+    record_change(session, actor, "host.add", "host", host.id,
+                  f"{the_cluster.hypervisor} host {name!r} ({host.address}) in cluster {the_cluster.name!r}")
+    return AddedHost(host, token)
+
+
+def list_hosts(session: Session, *, zone: Ref | None = None, pod: Ref | None = None,
+               cluster: Ref | None = None) -> list[Host]:
+    query = select(Host).order_by(Host.zone_id, Host.pod_id, Host.cluster_id, Host.name)
+    if cluster is not None:
+        query = query.where(Host.cluster_id == find_cluster(session, cluster, pod, zone).id)
+    elif pod is not None:
+        query = query.where(Host.pod_id == find_pod(session, pod, zone).id)
+    elif zone is not None:
+        query = query.where(Host.zone_id == find_zone(session, zone).id)
+    return list(session.scalars(query))
+
+
+def virtual_machines_on(session: Session, host: Host) -> int:
+    return count(session, VirtualMachine, VirtualMachine.host_id == host.id)
+
+
+# --- the resource state ---------------------------------------------------------------------------
+
+def enable_host(session: Session, host: Ref, *, actor: Actor = SYSTEM) -> Host:
+    locked = _locked(session, host)
+    if locked.resource_state == ResourceState.ENABLED:
+        return locked
+    return _move(session, locked, HostEvent.ENABLE, "host.enable", actor)
+
+
+def disable_host(session: Session, host: Ref, *, actor: Actor = SYSTEM) -> Host:
+    """Placement puts nothing new on a disabled host; what runs there keeps running."""
+    locked = _locked(session, host)
+    if locked.resource_state == ResourceState.DISABLED:
+        return locked
+    return _move(session, locked, HostEvent.DISABLE, "host.disable", actor)
+
+
+def prepare_host_maintenance(session: Session, host: Ref, *, actor: Actor = SYSTEM) -> Host:
+    """Into maintenance: at once when no virtual machine is on the host; otherwise the host
+    waits in prepare_for_maintenance (placement avoids it) until the last one has left, and the
+    code that sees it leave completes the maintenance."""
+    locked = _locked(session, host)
+    _move(session, locked, HostEvent.PREPARE_MAINTENANCE, None, actor)
+    remaining = virtual_machines_on(session, locked)
+    if remaining:
+        record_change(session, actor, "host.maintenance", "host", locked.id,
+                      f"host {locked.name!r} prepares for maintenance: {remaining} virtual machine"
+                      f"{'' if remaining == 1 else 's'} still on it", state="started")
+        return locked
+    return _move(session, locked, HostEvent.MAINTENANCE_READY, "host.maintenance", actor)
+
+
+def finish_maintenance_when_empty(session: Session, host_id: int | None) -> bool:
+    """Complete a host's maintenance once the last virtual machine has left it (called by the
+    job that removed one); True when it did."""
+    if host_id is None:
+        return False
+    host = session.get(Host, host_id, with_for_update=ROW_LOCK, populate_existing=True)
+    if host is None or host.resource_state != ResourceState.PREPARE_FOR_MAINTENANCE:
+        return False
+    if virtual_machines_on(session, host):
+        return False
+    _move(session, host, HostEvent.MAINTENANCE_READY, "host.maintenance", SYSTEM)
+    return True
+
+
+def cancel_host_maintenance(session: Session, host: Ref, *, actor: Actor = SYSTEM) -> Host:
+    return _move(session, _locked(session, host), HostEvent.CANCEL_MAINTENANCE, "host.cancel_maintenance", actor)
+
+
+def _locked(session: Session, host: Ref) -> Host:
+    found = find_host(session, host)
+    return session.get(Host, found.id, with_for_update=ROW_LOCK, populate_existing=True)
+
+
+def _move(session: Session, host: Host, event: HostEvent, action: str | None, actor: Actor) -> Host:
+    current = ResourceState(host.resource_state)
+    try:
+        target = RESOURCE_STATE_TRANSITIONS.next_state(current, event)
+    except IllegalTransition as refused:
+        possible = [_ADMIN_EVENTS[HostEvent(e)][1] for e in refused.allowed if _ADMIN_EVENTS[HostEvent(e)][1]]
+        raise Conflict(f"host {host.name!r} is {RESOURCE_STATE_WORDS[current]}: it cannot "
+                       f"{_ADMIN_EVENTS[event][0]} now; possible: {', '.join(possible) or 'nothing'}") from None
+    host.resource_state = target
+    session.flush()
+    if action is not None:
+        record_change(session, actor, action, "host", host.id,
+                      f"host {host.name!r} is now {RESOURCE_STATE_WORDS[target]}")
+    return host
+
+
+def remove_host(session: Session, host: Ref, *, actor: Actor = SYSTEM) -> None:
+    found = find_host(session, host)
+    refuse_if_used(f"host {found.name!r}", {"virtual machine": virtual_machines_on(session, found)})
+    session.delete(found)
+    session.flush()
+    record_change(session, actor, "host.remove", "host", found.id, f"host {found.name!r}")
+
+
+def set_host_bmc(session: Session, host: Ref, *, address: str, username: str, password: str, sealer: Sealer,
+                 port: int = 623, dispatcher: Dispatcher | None = None, actor: Actor = SYSTEM) -> Host:
+    """Record the host's BMC (IPMI over LAN), the password sealed; HA fences the host through
+    it when its agent stops answering. A bare-metal node is switched on and off through it, and
+    has no agent: a job (submitted through ``dispatcher``, which a bare-metal node needs) reads
+    its power state through the BMC, and the node is Up once the BMC has answered."""
+    found = _locked(session, host)
+    if found.hypervisor == BARE_METAL and dispatcher is None:
+        raise ValueError("recording a bare-metal node's BMC needs a dispatcher for the job that checks it")
+    found.bmc_address = host_address("the BMC address", address)
+    found.bmc_port = check_whole("the BMC port", port, 1, 65535)
+    found.bmc_username = check_text("the BMC user name", username, 64)
+    found.bmc_password_sealed = sealer.seal(check_text("the BMC password", password, 255))
+    session.flush()
+    if found.hypervisor == BARE_METAL:
+        record_change(session, actor, "host.bmc", "host", found.id,
+                      f"bare-metal node {found.name!r} is switched through the BMC at {found.bmc_address}:"
+                      f"{found.bmc_port}; checking that it answers")
+        # Imported here: the handlers import this module (maintenance completes when a VM leaves).
+        from occistack.plane.jobs.handlers.bare_metal import NODE_ENTITY
+
+        dispatcher.submit(session, Operation("check_bare_metal_node", NODE_ENTITY.format(found.id),
+                                             {"host_id": found.id}))
+        return found
+    record_change(session, actor, "host.bmc", "host", found.id,
+                  f"host {found.name!r} is fenced through the BMC at {found.bmc_address}:{found.bmc_port}")
+    return found
+
+
+def clear_host_bmc(session: Session, host: Ref, *, actor: Actor = SYSTEM) -> Host:
+    """Forget the host's BMC: from now on HA cannot fence it, and so never restarts its VMs."""
+    found = _locked(session, host)
+    found.bmc_address = found.bmc_username = found.bmc_password_sealed = None
+    session.flush()
+    record_change(session, actor, "host.bmc", "host", found.id, f"host {found.name!r} has no BMC any more")
+    return found

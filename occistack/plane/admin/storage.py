@@ -1,0 +1,190 @@
+"""Primary storage (where root disks and volumes live; per cluster, or zone-wide) and secondary
+storage (a zone's NFS store for templates, ISOs and snapshots)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from occistack.model import SecondaryStorage, StoragePool, TemplateCopy, VirtualMachine, Volume
+from occistack.model.contention import ROW_LOCK
+from occistack.model.states import StoragePoolState
+from occistack.plane.errors import Conflict, InvalidRequest
+from occistack.plane.admin.common import (
+    SYSTEM,
+    Actor,
+    Ref,
+    check_choice,
+    check_name,
+    check_number,
+    count,
+    normalise_tags,
+    record_change,
+    refuse_duplicate,
+    refuse_if_used,
+    set_enabled,
+)
+from occistack.plane.admin.addresses import host_address
+from occistack.plane.admin.lookup import find_cluster, find_secondary_storage, find_storage_pool, find_zone
+
+PROTOCOLS = ("nfs", "sharedmountpoint", "filesystem")
+_LONGEST_PATH = 1024
+
+P = StoragePoolState
+#: What an administrator can do to a pool: (the states it may be in, the state it goes to).
+#: Placement uses only pools that are up; what is already on a pool stays there.
+POOL_STATE_CHANGES = {
+    "enable": ((P.DISABLED,), P.UP),
+    "disable": ((P.UP,), P.DISABLED),
+    "maintenance": ((P.UP, P.DISABLED), P.MAINTENANCE),
+    "cancel-maintenance": ((P.MAINTENANCE,), P.UP),
+}
+
+
+def add_storage_pool(session: Session, *, zone: Ref, name: str, protocol: str, path: str, capacity_gib: float,
+                     server: str | None = None, cluster: Ref | None = None, pod: Ref | None = None,
+                     overprovisioning: float = 1.0, tags: str | list[str] | None = None,
+                     actor: Actor = SYSTEM) -> StoragePool:
+    """Primary storage for one cluster, or for the whole zone when no cluster is named."""
+    the_zone = find_zone(session, zone)
+    check_name("primary storage pool", name)
+    check_choice("storage protocol", protocol, PROTOCOLS)
+    if cluster is None and pod is not None:
+        raise InvalidRequest("primary storage belongs to a cluster or to the whole zone: name the cluster as well "
+                             "as its pod, or neither for zone-wide storage")
+    the_cluster = find_cluster(session, cluster, pod, the_zone.id) if cluster is not None else None
+    if protocol == "nfs":
+        if server is None:
+            raise InvalidRequest("NFS primary storage needs its server (an address or host name)")
+        server = host_address("the NFS server", server)
+    elif server is not None:
+        raise InvalidRequest(f"{protocol} primary storage is a path mounted on every host: it has no server")
+    refuse_duplicate(session, StoragePool, "a primary storage pool",
+                     [StoragePool.zone_id == the_zone.id, StoragePool.name == name],
+                     f"named {name!r}", f"in zone {the_zone.name!r}")
+    pool = StoragePool(
+        zone_id=the_zone.id, pod_id=the_cluster.pod_id if the_cluster else None,
+        cluster_id=the_cluster.id if the_cluster else None, name=name, protocol=protocol, server=server,
+        path=_absolute_path(path), capacity_gib=check_number("the capacity in GiB", capacity_gib, above=0),
+        overprovisioning=check_number("the overprovisioning factor", overprovisioning, minimum=1),
+        tags=normalise_tags("storage tags", tags),
+    )
+    session.add(pool)
+    session.flush()
+    scope = f"cluster {the_cluster.name!r}" if the_cluster else f"all of zone {the_zone.name!r}"
+    record_change(session, actor, "storage_pool.add", "storage_pool", pool.id,
+                  f"{protocol} primary storage {name!r} for {scope}")
+    return pool
+
+
+def _absolute_path(path: object) -> str:
+    if not isinstance(path, str) or not path.startswith("/") or "\x00" in path:
+        raise InvalidRequest(f"the storage path {path!r} is not an absolute path (like /export/primary)")
+    if len(path) > _LONGEST_PATH:
+        raise InvalidRequest(f"the storage path is too long: at most {_LONGEST_PATH} characters")
+    return path
+
+
+def list_storage_pools(session: Session, *, zone: Ref | None = None) -> list[StoragePool]:
+    query = select(StoragePool).order_by(StoragePool.zone_id, StoragePool.name)
+    if zone is not None:
+        query = query.where(StoragePool.zone_id == find_zone(session, zone).id)
+    return list(session.scalars(query))
+
+
+def change_storage_pool_state(session: Session, pool: Ref, change: str, *, zone: Ref | None = None,
+                              actor: Actor = SYSTEM) -> StoragePool:
+    """``change`` is one of POOL_STATE_CHANGES. Enabling an enabled pool (or disabling a
+    disabled one) changes nothing."""
+    check_choice("storage pool state change", change, tuple(POOL_STATE_CHANGES))
+    found = find_storage_pool(session, pool, zone)
+    locked = session.get(StoragePool, found.id, with_for_update=ROW_LOCK, populate_existing=True)
+    allowed_from, target = POOL_STATE_CHANGES[change]
+    current = StoragePoolState(locked.state)
+    if current == target and change in ("enable", "disable", "maintenance"):
+        return locked
+    if current not in allowed_from:
+        possible = [name for name, (sources, _) in POOL_STATE_CHANGES.items() if current in sources]
+        raise Conflict(f"primary storage pool {locked.name!r} is {current.value}: it cannot {change} now; "
+                       f"possible: {', '.join(possible)}")
+    locked.state = target
+    session.flush()
+    record_change(session, actor, f"storage_pool.{change.replace('-', '_')}", "storage_pool", locked.id,
+                  f"primary storage pool {locked.name!r} is now {target.value}")
+    return locked
+
+
+def remove_storage_pool(session: Session, pool: Ref, *, zone: Ref | None = None, actor: Actor = SYSTEM) -> None:
+    found = find_storage_pool(session, pool, zone)
+    refuse_if_used(f"primary storage pool {found.name!r}", {
+        "volume": count(session, Volume, Volume.storage_pool_id == found.id),
+        "virtual machine root disk": count(session, VirtualMachine, VirtualMachine.storage_pool_id == found.id),
+    })
+    session.delete(found)
+    session.flush()
+    record_change(session, actor, "storage_pool.remove", "storage_pool", found.id,
+                  f"primary storage pool {found.name!r}")
+
+
+# --- secondary storage -----------------------------------------------------------------------------
+
+def add_secondary_storage(session: Session, *, zone: Ref, name: str, url: str, capacity_gib: float,
+                          actor: Actor = SYSTEM) -> SecondaryStorage:
+    the_zone = find_zone(session, zone)
+    check_name("secondary storage", name)
+    refuse_duplicate(session, SecondaryStorage, "a secondary storage",
+                     [SecondaryStorage.zone_id == the_zone.id, SecondaryStorage.name == name],
+                     f"named {name!r}", f"in zone {the_zone.name!r}")
+    store = SecondaryStorage(zone_id=the_zone.id, name=name, url=_nfs_url(url),
+                             capacity_gib=check_number("the capacity in GiB", capacity_gib, above=0))
+    session.add(store)
+    session.flush()
+    record_change(session, actor, "secondary_storage.add", "secondary_storage", store.id,
+                  f"secondary storage {name!r} ({store.url}) in zone {the_zone.name!r}")
+    return store
+
+
+def _nfs_url(url: object) -> str:
+    accepted = "an NFS URL like nfs://nfs.example.org/export/secondary"
+    if not isinstance(url, str) or len(url) > _LONGEST_PATH:
+        raise InvalidRequest(f"the secondary storage URL must be {accepted}")
+    parts = urlsplit(url)
+    if parts.scheme != "nfs":
+        raise InvalidRequest(f"the secondary storage URL {url!r} is not NFS: it must be {accepted}")
+    if not parts.hostname or parts.username or parts.password:
+        raise InvalidRequest(f"the secondary storage URL {url!r} names no server: it must be {accepted}")
+    host_address("the NFS server", parts.hostname)
+    if not parts.path.startswith("/") or parts.path == "/" or parts.query or parts.fragment:
+        raise InvalidRequest(f"the secondary storage URL {url!r} names no export path: it must be {accepted}")
+    return url
+
+
+def list_secondary_storage(session: Session, *, zone: Ref | None = None) -> list[SecondaryStorage]:
+    query = select(SecondaryStorage).order_by(SecondaryStorage.zone_id, SecondaryStorage.name)
+    if zone is not None:
+        query = query.where(SecondaryStorage.zone_id == find_zone(session, zone).id)
+    return list(session.scalars(query))
+
+
+def enable_secondary_storage(session: Session, store: Ref, *, zone: Ref | None = None,
+                             actor: Actor = SYSTEM) -> SecondaryStorage:
+    return set_enabled(session, find_secondary_storage(session, store, zone), "secondary storage", True, actor)
+
+
+def disable_secondary_storage(session: Session, store: Ref, *, zone: Ref | None = None,
+                              actor: Actor = SYSTEM) -> SecondaryStorage:
+    return set_enabled(session, find_secondary_storage(session, store, zone), "secondary storage", False, actor)
+
+
+def remove_secondary_storage(session: Session, store: Ref, *, zone: Ref | None = None,
+                             actor: Actor = SYSTEM) -> None:
+    found = find_secondary_storage(session, store, zone)
+    refuse_if_used(f"secondary storage {found.name!r}", {
+        "template": count(session, TemplateCopy, TemplateCopy.secondary_storage_id == found.id),
+    })
+    session.delete(found)
+    session.flush()
+    record_change(session, actor, "secondary_storage.remove", "secondary_storage", found.id,
+                  f"secondary storage {found.name!r}")

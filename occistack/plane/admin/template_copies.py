@@ -1,0 +1,221 @@
+"""A template's copies in the zones' secondary storage (CloudStack's template_store_ref and
+copyTemplate): each zone that holds a template has one copy, downloaded there by a host of that
+zone, with its own state, progress and reason.
+
+A template is registered for one or several zones (one copy each), copied to another zone later
+(``copy_template``), and a failed copy is downloaded again with ``retry_template``. A compute
+boots only from a ready copy in its own zone (``template_copy_in_zone``). The template's own
+``state`` is derived from its copies (``refresh_template_state``): ready as soon as one zone has
+it ready -- it is then published as an os_tpl, with the zones it is available in.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import Session
+
+from occistack.model import OsTemplate, SecondaryStorage, TemplateCopy, Zone
+from occistack.model.states import TEMPLATE_COPY_TRANSITIONS, TemplateCopyEvent, TemplateCopyState
+from occistack.plane.dispatch import Dispatcher, Operation
+from occistack.plane.errors import Conflict, InvalidRequest
+from occistack.plane.admin.common import SYSTEM, Actor, Ref, record_change
+from occistack.plane.admin.lookup import find_zone
+
+READY = TemplateCopyState.READY
+
+
+def copies_of(session: Session, template_id: int) -> list[TemplateCopy]:
+    return list(session.scalars(select(TemplateCopy).where(TemplateCopy.template_id == template_id)
+                                .order_by(TemplateCopy.zone_id)))
+
+
+def zone_names(session: Session, zone_ids: Iterable[int]) -> list[str]:
+    ids = set(zone_ids)
+    if not ids:
+        return []
+    return list(session.scalars(select(Zone.name).where(Zone.id.in_(ids)).order_by(Zone.name)))
+
+
+def ready_zone_names(session: Session, template_id: int) -> list[str]:
+    """The zones a template can be deployed in, by name."""
+    return list(session.scalars(select(Zone.name).join(TemplateCopy, TemplateCopy.zone_id == Zone.id)
+                                .where(TemplateCopy.template_id == template_id, TemplateCopy.state == str(READY))
+                                .order_by(Zone.name)))
+
+
+def ready_copies(session: Session, template: OsTemplate) -> list[TemplateCopy]:
+    """The template's ready copies, one per zone, by zone: what a create chooses its copy from.
+    One statement, built once: it runs in every create."""
+    return list(session.scalars(_READY_COPIES, {"template": template.id}))
+
+
+def template_copy_in_zone(session: Session, template: OsTemplate, zone_id: int | None,
+                          copies: list[TemplateCopy] | None = None) -> TemplateCopy:
+    """The ready copy a compute of zone ``zone_id`` boots from (among ``copies``, when the caller
+    read them already); Conflict naming the template, the zone and the zones that have it, when
+    that zone has none. Called by deploy with the zone the compute ends up in (``zone_id`` None,
+    a zone not decided yet: any ready copy)."""
+    if copies is None:
+        copies = ready_copies(session, template)
+    found = next((copy for copy in copies if zone_id is None or copy.zone_id == zone_id), None)
+    if found is not None:
+        return found
+    zone = session.get(Zone, zone_id) if zone_id is not None else None
+    holding = ready_zone_names(session, template.id)
+    where = f"in zone {zone.name!r}" if zone is not None else "in any zone"
+    elsewhere = (f"it is available in zone{'s' if len(holding) > 1 else ''} {', '.join(holding)}"
+                 if holding else "no zone has it ready yet")
+    raise Conflict(f"OS template {template.term!r} is not available {where}: {elsewhere}; create the compute "
+                   "in one of those zones, or ask the site to copy the template to this one")
+
+
+_READY_COPIES = select(TemplateCopy).where(
+    TemplateCopy.template_id == bindparam("template"), TemplateCopy.state == str(READY)).order_by(TemplateCopy.zone_id)
+
+
+def secondary_path_of(template: OsTemplate) -> str:
+    """Where a template (or ISO) lives in a zone's secondary storage. The path names the id, so
+    two templates of one term (one deleted) never share a file."""
+    if template.format == "iso":
+        return f"iso/{template.id}/{template.term}.iso"
+    return f"template/tmpl/{template.id}/{template.term}.qcow2"
+
+
+def first_secondary_storage(session: Session, zone_id: int) -> SecondaryStorage | None:
+    return session.scalar(select(SecondaryStorage).where(SecondaryStorage.zone_id == zone_id,
+                                                         SecondaryStorage.enabled.is_(True))
+                          .order_by(SecondaryStorage.id).limit(1))
+
+
+def copy_entity(copy: TemplateCopy) -> str:
+    """The job resource of one copy: its download and its removal run one after the other."""
+    return f"template-copy:{copy.id}"
+
+
+def store_for(session: Session, zone: Zone, noun: str) -> SecondaryStorage:
+    """The zone's first enabled secondary storage; Conflict saying how to add one."""
+    store = first_secondary_storage(session, zone.id)
+    if store is None:
+        raise Conflict(f"zone {zone.name!r} has no enabled secondary storage to download the {noun} into; "
+                       "add one with `occistack secondary-storage add` (or enable one)")
+    return store
+
+
+def add_copy(session: Session, template: OsTemplate, zone: Zone, dispatcher: Dispatcher) -> TemplateCopy:
+    """A pending copy of ``template`` in ``zone``'s first enabled secondary storage, and the job
+    that downloads it there."""
+    store = store_for(session, zone, "ISO" if template.format == "iso" else "template")
+    copy = TemplateCopy(template_id=template.id, zone_id=zone.id, secondary_storage_id=store.id,
+                        secondary_path=secondary_path_of(template), state=str(TemplateCopyState.PENDING), progress=0)
+    session.add(copy)
+    session.flush()
+    queue_download(session, copy, dispatcher)
+    return copy
+
+
+def queue_download(session: Session, copy: TemplateCopy, dispatcher: Dispatcher) -> None:
+    dispatcher.submit(session, Operation("download_template", copy_entity(copy),
+                                         {"template_id": copy.template_id, "copy_id": copy.id}))
+
+
+def copy_template(session: Session, template: OsTemplate, zone: Ref, *, actor: Actor = SYSTEM,
+                  dispatcher: Dispatcher) -> TemplateCopy:
+    """copyTemplate: a new copy in ``zone``, which a host of that zone downloads (from the
+    template's URL, or for a saved template, which has none, from a ready copy's secondary
+    storage)."""
+    the_zone = find_zone(session, zone)
+    noun = "ISO" if template.format == "iso" else "template"
+    existing = session.scalar(select(TemplateCopy).where(TemplateCopy.template_id == template.id,
+                                                         TemplateCopy.zone_id == the_zone.id))
+    if existing is not None:
+        hint = "; retry it with `occistack template retry`" if existing.state == TemplateCopyState.ERROR else ""
+        raise Conflict(f"{noun} {template.term!r} already has a copy in zone {the_zone.name!r} "
+                       f"({existing.state}){hint}")
+    if template.image_url is None and not any(copy.state == READY and copy.secondary_storage_id
+                                              for copy in copies_of(session, template.id)):
+        raise Conflict(f"{noun} {template.term!r} has no URL and no ready copy in secondary storage to copy from")
+    copy = add_copy(session, template, the_zone, dispatcher)
+    refresh_template_state(session, template)
+    record_change(session, actor, "template.copy", "template", template.id,
+                  f"{noun} {template.term!r} to zone {the_zone.name!r}", project_id=template.project_id,
+                  state="started")
+    return copy
+
+
+def retry_template(session: Session, template: OsTemplate, zone: Ref | None = None, *, actor: Actor = SYSTEM,
+                   dispatcher: Dispatcher) -> list[TemplateCopy]:
+    """Download again the copies that failed (in ``zone`` only, when named); Conflict when
+    there is none to retry, saying what state the copies are in."""
+    noun = "ISO" if template.format == "iso" else "template"
+    copies = copies_of(session, template.id)
+    if zone is not None:
+        the_zone = find_zone(session, zone)
+        copies = [copy for copy in copies if copy.zone_id == the_zone.id]
+        if not copies:
+            raise Conflict(f"{noun} {template.term!r} has no copy in zone {the_zone.name!r}; copy it there with "
+                           "`occistack template copy`")
+    failed = [copy for copy in copies if copy.state == TemplateCopyState.ERROR]
+    if not failed:
+        states = ", ".join(f"{name}: {copy.state}" for name, copy in
+                           zip(zone_names(session, [c.zone_id for c in copies]), copies)) or "none"
+        raise Conflict(f"{noun} {template.term!r} has no failed copy to retry (copies: {states}); only a copy "
+                       "in error is downloaded again")
+    for copy in failed:
+        if copy.secondary_storage_id is None:
+            raise InvalidRequest(f"the copy of {noun} {template.term!r} in zone {copy.zone_id} has no secondary "
+                                 "storage (it was saved on a host): it cannot be downloaded again")
+        move_copy(copy, TemplateCopyEvent.RETRY)
+        copy.progress, copy.state_message = 0, None
+        queue_download(session, copy, dispatcher)
+    refresh_template_state(session, template)
+    record_change(session, actor, "template.retry", "template", template.id,
+                  f"{noun} {template.term!r} in zone{'s' if len(failed) > 1 else ''} "
+                  + ", ".join(zone_names(session, [copy.zone_id for copy in failed])),
+                  project_id=template.project_id, state="started")
+    return failed
+
+
+def move_copy(copy: TemplateCopy, event: TemplateCopyEvent) -> None:
+    """Through TEMPLATE_COPY_TRANSITIONS (IllegalTransition names the states allowed)."""
+    copy.state = str(TEMPLATE_COPY_TRANSITIONS.next_state(TemplateCopyState(copy.state), event))
+
+
+def refresh_template_state(session: Session, template: OsTemplate) -> None:
+    """The template's state from its copies: ready when one is, else downloading while some
+    copy is still coming, else error (with the first copy's reason). A template being saved
+    (``pending``) keeps its state until the save ends."""
+    if template.state == "pending":
+        return
+    session.flush()
+    states = {copy.state: copy for copy in copies_of(session, template.id)}
+    if READY in states:
+        template.state, template.description = "ready", None
+    elif TemplateCopyState.PENDING in states or TemplateCopyState.DOWNLOADING in states:
+        template.state = "downloading"
+    elif TemplateCopyState.ERROR in states:
+        template.state, template.description = "error", states[TemplateCopyState.ERROR].state_message
+
+
+def set_progress(session: Session, copy_id: int, percent: int) -> None:
+    """A download's progress, as its agent reports it: one Core UPDATE of a copy still
+    downloading (it moves no catalog generation: nothing published changes)."""
+    table = TemplateCopy.__table__
+    session.execute(update(table).where(table.c.id == copy_id,
+                                        table.c.state == str(TemplateCopyState.DOWNLOADING))
+                    .values(progress=max(0, min(100, int(percent))))
+                    .execution_options(synchronize_session=False))
+
+
+def copies_json(session: Session, template_id: int) -> list[dict]:
+    """Each copy as the admin API and CLI show it."""
+    copies = copies_of(session, template_id)
+    zones = {zone.id: zone.name for zone in session.scalars(select(Zone).where(
+        Zone.id.in_([copy.zone_id for copy in copies])))} if copies else {}
+    stores = {store.id: store.name for store in session.scalars(select(SecondaryStorage).where(
+        SecondaryStorage.id.in_([copy.secondary_storage_id for copy in copies if copy.secondary_storage_id])))}
+    return [{"zone": zones.get(copy.zone_id), "zone_id": copy.zone_id, "state": copy.state,
+             "progress": copy.progress, "state_message": copy.state_message, "size_gib": copy.size_gib,
+             "secondary_storage": stores.get(copy.secondary_storage_id), "secondary_path": copy.secondary_path,
+             "updated_at": copy.updated_at.isoformat() if copy.updated_at else None} for copy in copies]

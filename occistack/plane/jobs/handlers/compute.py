@@ -1,0 +1,374 @@
+"""Job handlers of the compute lifecycle: deploy, power actions, save, destroy.
+
+A VM was placed when its request was accepted (its host and pool are reserved on the rows);
+these handlers carry the change out on that host's agent and apply the outcome. A deploy that
+fails on its host is retried on another one, avoiding every host that failed it, until no
+host is left or the attempts run out.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from occistack.model import Host, NetworkInterface, OsTemplate, SecondaryStorage, StorageLink, TemplateCopy, VirtualMachine
+from occistack.model.states import (LINK_TRANSITIONS, VM_TRANSITIONS, Event, LinkState, TemplateCopyEvent,
+                             TemplateCopyState, VmState)
+from occistack.plane.admin.hosts import finish_maintenance_when_empty
+from occistack.plane.admin.template_copies import first_secondary_storage, move_copy, secondary_path_of
+from occistack.plane.admin.templates import charge_secondary_storage
+from occistack.plane.tenant.deletes import (
+    abandon_deferred_saves,
+    begin_teardown,
+    clear_delete_request,
+    fail_waiting_deletes,
+    submit_waiting_deletes,
+)
+from occistack.plane.events import record_event
+from occistack.plane.placement.planner import NoCapacity
+from occistack.plane.transitions import apply_event, apply_event_where
+from occistack.plane.usage import close_usage, open_usage
+from occistack.plane.jobs.handlers.base import JobHandler, Outcome, StepContext, StepFailed
+from occistack.plane.jobs.handlers.common import delete_entities, instance_name, network_name, network_spec, secondary_url, volume_name
+
+vms, nics_table, storage_links_table = VirtualMachine.__table__, NetworkInterface.__table__, StorageLink.__table__
+
+#: How many hosts a deploy tries before it gives up.
+DEPLOY_ATTEMPTS = 3
+
+
+def _vm(ctx: StepContext) -> VirtualMachine | None:
+    return ctx.session.get(VirtualMachine, ctx.job.entity_id)
+
+
+def _host_name(ctx: StepContext, host_id: int | None) -> str:
+    host = ctx.session.get(Host, host_id) if host_id is not None else None
+    return host.name if host else "?"
+
+
+# --- deploy ----------------------------------------------------------------------------------
+
+def deploy_vm(ctx: StepContext) -> Outcome:
+    # Step 0 is usually taken by the request that accepted the VM (it writes the command);
+    # a worker runs it when the job had to wait behind another, and for HA restarts.
+    if ctx.step > 0 and ctx.answer("deploy_guest").error is None:
+        _deployed(ctx)
+        return Outcome.DONE
+    vm = _vm(ctx)
+    if vm is None:
+        return Outcome.DONE  # deleted before it was deployed
+    if ctx.step == 0:
+        if vm.host_id is None:
+            raise StepFailed("no host was reserved for it")
+        ctx.send(vm.host_id, "deploy_guest", deploy_command(ctx.session, vm))
+        return Outcome.WAIT
+    answer = ctx.answer("deploy_guest")
+    failed_on = _host_name(ctx, vm.host_id)
+    if vm.delete_requested_at is not None:
+        raise StepFailed(f"deploy failed on host {failed_on}: {answer.error} (not retried: the compute is being "
+                         "deleted)")
+    avoided = [*ctx.progress().get("avoid_hosts", []), vm.host_id]
+    tried = len(avoided)
+    if tried >= DEPLOY_ATTEMPTS:
+        raise StepFailed(f"deploy failed on host {failed_on}: {answer.error} (tried {tried} hosts)")
+    try:
+        ctx.services.placement.move_vm(ctx.session, vm, avoid_hosts=set(avoided))
+    except NoCapacity as error:
+        raise StepFailed(f"deploy failed on host {failed_on}: {answer.error}; no other host can take it: "
+                         f"{error.reason}") from None
+    ctx.progress(avoid_hosts=avoided)
+    record_event(ctx.session, "vm.deploy", "started", "compute", vm.id, project_id=vm.project_id,
+                 job_id=ctx.job.id, description=f"retrying on host {_host_name(ctx, vm.host_id)} after "
+                                                 f"{failed_on} failed: {answer.error}")
+    ctx.send(vm.host_id, "deploy_guest", deploy_command(ctx.session, vm))
+    return Outcome.WAIT
+
+
+def deploy_command(session, vm: VirtualMachine, template: OsTemplate | None = None,
+                   nics: list[NetworkInterface] | None = None, links: list[StorageLink] | None = None,
+                   copy: TemplateCopy | None = None) -> dict:
+    """The deploy_guest command of a VM: the guest's definition, the networks its host must
+    implement, the volumes to attach. Rows the caller has at hand are passed in, others read."""
+    template = template or session.get(OsTemplate, vm.template_id)
+    nics = nics if nics is not None else _nics_of(session, vm.id)
+    links = links if links is not None else _links_of(session, vm.id)
+    vm.instance_name = vm.instance_name or instance_name(vm)
+    networks = {nic.network_id: network_spec(session, nic.network) for nic in nics}
+    guest = {
+        "name": vm.instance_name, "cores": vm.cores, "memory_mib": int(round(vm.memory_gib * 1024)),
+        "image": template.term, "architecture": vm.architecture or "x64", "hostname": vm.hostname,
+        "user_data": vm.user_data, "ssh_public_key": vm.ssh_public_key,
+        "nics": [[nic.mac, network_name(nic.network_id)] for nic in nics],
+        "disks": [[volume_name(link.volume_id), link.device_id] for link in links],
+    }
+    command = {"guest": guest, "networks": list(networks.values()),
+               "volumes": [{"name": volume_name(link.volume_id), "device": link.device_id} for link in links],
+               "addresses": {nic.mac: nic.address for nic in nics if nic.address}}
+    if copy is None or copy.zone_id != vm.zone_id:
+        copy = _ready_copy(session, template.id, vm.zone_id)
+    if copy is not None and copy.secondary_path and template.checksum and copy.secondary_storage_id:
+        # Where the host's storage finds the template the first time, to make root disks from:
+        # the copy in the compute's own zone.
+        store = session.get(SecondaryStorage, copy.secondary_storage_id)
+        if store is not None:
+            command["root_disk"] = {"template": f"template-{template.id}", "checksum": template.checksum,
+                                    "source": secondary_url(store.url, copy.secondary_path),
+                                    "size_gib": max(vm.root_disk_gib or 0, template.size_gib)}
+    return command
+
+
+def _ready_copy(session, template_id: int, zone_id: int | None) -> TemplateCopy | None:
+    return session.scalar(select(TemplateCopy).where(
+        TemplateCopy.template_id == template_id, TemplateCopy.zone_id == zone_id,
+        TemplateCopy.state == str(TemplateCopyState.READY)).limit(1))
+
+
+def deploy_arguments(vm: VirtualMachine, template: OsTemplate, nics, links) -> dict:
+    """What a deploy job carries so that its last step need not read the VM back: what the
+    usage records and events of its success need, and which kinds of links it has."""
+    return {"usage": {"project_id": vm.project_id, "zone_id": vm.zone_id, "cores": vm.cores,
+                      "memory_gib": vm.memory_gib, "template": template.term},
+            "links": [table.name for table, rows in ((nics_table, nics), (storage_links_table, links)) if rows]}
+
+
+def _deployed(ctx: StepContext) -> None:
+    """Running: the VM and its links move by SUCCEEDED (one conditional UPDATE per table,
+    nothing loaded), the usage intervals open, the event is written."""
+    session, vm_id = ctx.session, ctx.job.entity_id
+    moved = apply_event_where(session, vms, "id", vm_id, VM_TRANSITIONS, VmState.STARTING, Event.SUCCEEDED)
+    usage = ctx.arguments.get("usage")
+    if not moved or usage is None:
+        vm = _vm(ctx)
+        if vm is None:
+            return  # deleted meanwhile
+        if not moved:
+            apply_event(session, vm, VM_TRANSITIONS, Event.SUCCEEDED)  # says why, if it cannot
+        usage = {"project_id": vm.project_id, "zone_id": vm.zone_id, "cores": vm.cores,
+                 "memory_gib": vm.memory_gib, "template": session.get(OsTemplate, vm.template_id).term}
+    # The request that accepted the VM says which kinds of links it has; without that, both.
+    for table in (nics_table, storage_links_table):
+        if table.name in ctx.arguments.get("links", (table.name,)):
+            apply_event_where(session, table, "vm_id", vm_id, LINK_TRANSITIONS, LinkState.ATTACHING,
+                              Event.SUCCEEDED)
+    open_usage(session, ("vm_allocated", "vm_running"), vm_id, usage["project_id"], zone_id=usage["zone_id"],
+               cores=usage["cores"], memory_gib=usage["memory_gib"], description=usage["template"])
+    record_event(session, "vm.deploy", "completed", "compute", vm_id, project_id=usage["project_id"],
+                 job_id=ctx.job.id, description=f"compute deployed from OS template {usage['template']}")
+
+
+def deploy_failed(ctx: StepContext, message: str) -> None:
+    vm = _vm(ctx)
+    if vm is None:
+        return
+    if VM_TRANSITIONS.allows(vm.state, Event.FAILED):
+        apply_event(ctx.session, vm, VM_TRANSITIONS, Event.FAILED, f"deploy failed: {message}")
+    # A VM that never ran holds no host: give its reservation back.
+    ctx.services.placement.release_vm(ctx.session, vm)
+    for link in [*_nics(ctx, vm.id), *_storage_links(ctx, vm.id)]:
+        if link.state == LinkState.ATTACHING:
+            apply_event(ctx.session, link, LINK_TRANSITIONS, Event.FAILED, "the compute failed to deploy")
+    record_event(ctx.session, "vm.deploy", "failed", "compute", vm.id, project_id=vm.project_id,
+                 job_id=ctx.job.id, description=message)
+
+
+# --- power actions and save ----------------------------------------------------------------
+
+def power_vm(ctx: StepContext) -> Outcome:
+    vm = _vm(ctx)
+    if vm is None:
+        return Outcome.DONE
+    operation = ctx.arguments["operation"]
+    if ctx.step == 0:
+        ctx.send(vm.host_id, "power_guest", {"name": vm.instance_name, "operation": operation})
+        return Outcome.WAIT
+    if ctx.step == 1:
+        answer = ctx.answer("power_guest")
+        if answer.error is not None:
+            raise StepFailed(f"{operation} failed: {answer.error}")
+        apply_event(ctx.session, vm, VM_TRANSITIONS, Event.SUCCEEDED)
+        if vm.state == VmState.RUNNING:
+            close_usage(ctx.session, "vm_running", vm.id)
+            open_usage(ctx.session, "vm_running", vm.id, vm.project_id, zone_id=vm.zone_id, cores=vm.cores,
+                       memory_gib=vm.memory_gib)
+        else:
+            close_usage(ctx.session, "vm_running", vm.id)
+        record_event(ctx.session, f"vm.{operation}", "completed", "compute", vm.id, project_id=vm.project_id,
+                     job_id=ctx.job.id, description=f"{operation} done; the compute is "
+                                                    f"{VM_TRANSITIONS.occi_state(vm.state)}")
+        if vm.state == VmState.STOPPED and _send_deferred_snapshots(ctx, vm):
+            return Outcome.WAIT
+        return Outcome.DONE
+    _saved(ctx)  # step 2: the deferred snapshots taken at the stop
+    return Outcome.DONE
+
+
+def power_failed(ctx: StepContext, message: str) -> None:
+    vm = _vm(ctx)
+    if vm is not None and VM_TRANSITIONS.allows(vm.state, Event.FAILED):
+        apply_event(ctx.session, vm, VM_TRANSITIONS, Event.FAILED, message)
+    record_event(ctx.session, f"vm.{ctx.arguments.get('operation', 'power')}", "failed", "compute",
+                 ctx.job.entity_id, project_id=vm.project_id if vm else None, job_id=ctx.job.id,
+                 description=message)
+
+
+def _send_deferred_snapshots(ctx: StepContext, vm: VirtualMachine) -> bool:
+    pending = ctx.session.scalars(select(OsTemplate).where(OsTemplate.saved_from == vm.id,
+                                                           OsTemplate.state == "pending")).all()
+    for template in pending:
+        ctx.send(vm.host_id, "snapshot_guest", _snapshot_command(ctx.session, vm, template))
+    return bool(pending)
+
+
+def _snapshot_command(session, vm: VirtualMachine, template: OsTemplate) -> dict:
+    """Save the guest's disk as ``template``'s image; where the VM's zone has secondary
+    storage, the host also copies it there, so that every host of the zone can deploy it
+    (without one, the image stays on the host that saved it)."""
+    command = {"name": vm.instance_name, "image": template.term, "template_id": template.id}
+    copy = session.scalar(select(TemplateCopy).where(TemplateCopy.template_id == template.id,
+                                                     TemplateCopy.zone_id == vm.zone_id))
+    if copy is None:
+        copy = TemplateCopy(template_id=template.id, zone_id=vm.zone_id, state=str(TemplateCopyState.PENDING))
+        session.add(copy)
+    store = first_secondary_storage(session, vm.zone_id)
+    if store is not None:
+        copy.secondary_storage_id, copy.secondary_path = store.id, secondary_path_of(template)
+        command["destination"] = secondary_url(store.url, copy.secondary_path)
+    return command
+
+
+def snapshot_vm(ctx: StepContext) -> Outcome:
+    vm = _vm(ctx)
+    template = ctx.session.get(OsTemplate, ctx.arguments["template_id"])
+    if vm is None or template is None:
+        raise StepFailed("the compute or its new template went away before it was saved")
+    if ctx.step == 0:
+        ctx.send(vm.host_id, "snapshot_guest", _snapshot_command(ctx.session, vm, template))
+        return Outcome.WAIT
+    _saved(ctx)
+    return Outcome.DONE
+
+
+def _saved(ctx: StepContext) -> None:
+    for command in ctx.answers:
+        template = ctx.session.get(OsTemplate, command.payload["template_id"])
+        if template is None:
+            continue
+        copy = ctx.session.scalar(select(TemplateCopy).where(TemplateCopy.template_id == template.id))
+        if command.error is None:
+            copied = command.result or {}
+            if copied.get("checksum") and copy is not None and copy.secondary_storage_id is not None:
+                # In secondary storage now: any host of the zone makes root disks from it.
+                template.checksum = copied["checksum"]
+                template.size_gib = max(template.size_gib, float(copied.get("size_gib") or 0))
+                charge_secondary_storage(ctx.session, copy.secondary_storage_id, template.size_gib)
+            elif copy is not None:
+                # The image stays on the host that saved it; the zone still has the template.
+                copy.secondary_storage_id = copy.secondary_path = None
+            if copy is not None:
+                move_copy(copy, TemplateCopyEvent.SUCCEEDED)
+                copy.progress, copy.size_gib = 100, template.size_gib
+            template.state = "ready"
+            record_event(ctx.session, "template.save", "completed", "template", template.id,
+                         project_id=template.project_id, job_id=ctx.job.id,
+                         description=f"OS template {template.term!r} saved from compute {ctx.job.entity_id}")
+        else:
+            template.state = "error"
+            template.description = f"saving failed: {command.error}"
+            if copy is not None:
+                move_copy(copy, TemplateCopyEvent.FAILED)
+                copy.state_message = template.description
+
+
+def snapshot_failed(ctx: StepContext, message: str) -> None:
+    template = ctx.session.get(OsTemplate, ctx.arguments.get("template_id"))
+    if template is not None:
+        template.state = "error"
+        template.description = f"saving failed: {message}"
+        for copy in ctx.session.scalars(select(TemplateCopy).where(TemplateCopy.template_id == template.id,
+                                                                   TemplateCopy.state != "error")):
+            move_copy(copy, TemplateCopyEvent.FAILED)
+            copy.state_message = template.description
+
+
+# --- destroy ---------------------------------------------------------------------------------
+
+def destroy_vm(ctx: StepContext) -> Outcome:
+    vm = _vm(ctx)
+    if vm is None:
+        return Outcome.DONE
+    nics, links = _nics(ctx, vm.id), _storage_links(ctx, vm.id)
+    if ctx.step == 0:
+        # Queued behind whatever step was under way when the delete came: from its state now.
+        begin_teardown(ctx.session, vm, VM_TRANSITIONS, Event.DESTROY)
+    if ctx.step == 0 and vm.instance_name and vm.host_id is not None:
+        ctx.send(vm.host_id, "destroy_guest", {"name": vm.instance_name,
+                                               "volumes": [volume_name(link.volume_id) for link in links],
+                                               "macs": [nic.mac for nic in nics],
+                                               "networks": sorted({network_name(nic.network_id) for nic in nics})})
+        return Outcome.WAIT
+    if ctx.step > 0:
+        answer = ctx.answer("destroy_guest")
+        if answer.error is not None:
+            raise StepFailed(f"destroy failed: {answer.error}")
+    host_id = vm.host_id
+    ctx.services.placement.release_vm(ctx.session, vm)
+    close_usage(ctx.session, ("vm_running", "vm_allocated"), vm.id)
+    for nic in nics:
+        close_usage(ctx.session, "public_ip", nic.id)
+    abandon_deferred_saves(ctx.session, vm.id)
+    record_event(ctx.session, "vm.destroy", "completed", "compute", vm.id, project_id=vm.project_id,
+                 job_id=ctx.job.id, description=f"compute {vm.title or vm.id} deleted")
+    # A resource's links are part of it (GFD.221 composition): they go with it.
+    delete_entities(ctx.session, [link.id for link in [*nics, *links]] + [vm.id])
+    # Volumes and networks whose delete waited for this compute to let go of them go now.
+    submit_waiting_deletes(ctx.session, volume_ids=[link.volume_id for link in links],
+                           network_ids=[nic.network_id for nic in nics])
+    finish_maintenance_when_empty(ctx.session, host_id)
+    return Outcome.DONE
+
+
+def destroy_failed(ctx: StepContext, message: str) -> None:
+    vm = _vm(ctx)
+    if vm is not None:
+        compute_delete_failed(ctx.session, vm, message)
+    record_event(ctx.session, "vm.destroy", "failed", "compute", ctx.job.entity_id,
+                 project_id=vm.project_id if vm else None, job_id=ctx.job.id, description=message)
+
+
+def compute_delete_failed(session, vm: VirtualMachine, message: str) -> None:
+    """The compute stays, in error with the reason, no longer being deleted (a DELETE retries);
+    its links stay with it, and the deletes that waited for it to let go of a volume or a
+    network fail too."""
+    begin_teardown(session, vm, VM_TRANSITIONS, Event.DESTROY)
+    apply_event(session, vm, VM_TRANSITIONS, Event.FAILED, message)
+    links = [*_nics_of(session, vm.id), *_links_of(session, vm.id)]
+    for row in [vm, *links]:
+        clear_delete_request(session, row)
+    fail_waiting_deletes(session, f"its compute /compute/{vm.id} could not be deleted: {message}",
+                         volume_ids=[link.volume_id for link in links if isinstance(link, StorageLink)],
+                         network_ids=[link.network_id for link in links if isinstance(link, NetworkInterface)])
+
+
+def _nics(ctx: StepContext, vm_id: str) -> list[NetworkInterface]:
+    return _nics_of(ctx.session, vm_id)
+
+
+def _storage_links(ctx: StepContext, vm_id: str) -> list[StorageLink]:
+    return _links_of(ctx.session, vm_id)
+
+
+def _nics_of(session, vm_id: str) -> list[NetworkInterface]:
+    return list(session.scalars(select(NetworkInterface).where(NetworkInterface.vm_id == vm_id)
+                                .order_by(NetworkInterface.interface)))
+
+
+def _links_of(session, vm_id: str) -> list[StorageLink]:
+    return list(session.scalars(select(StorageLink).where(StorageLink.vm_id == vm_id)
+                                .order_by(StorageLink.device_id)))
+
+
+HANDLERS = {
+    "deploy_vm": JobHandler(deploy_vm, deploy_failed),
+    "power_vm": JobHandler(power_vm, power_failed),
+    "snapshot_vm": JobHandler(snapshot_vm, snapshot_failed),
+    "destroy_vm": JobHandler(destroy_vm, destroy_failed),
+}

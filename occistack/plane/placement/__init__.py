@@ -1,0 +1,1 @@
+"""Placement: the topology of hosts and pools, their capacity, the planner and its explanations."""

@@ -1,0 +1,1 @@
+"""The tenants' use cases: computes, storage, networks, their links, tags and affinity groups."""
