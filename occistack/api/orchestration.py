@@ -28,12 +28,29 @@ import atexit
 
 from occistack.drivers.fake import FakeDrivers
 from occistack.drivers.simulated_host import SimulatedHosts
+from occistack.plane.admin.users import password_min_length_of
+from occistack.plane.context import PlaneContext, PlaneServices
+from occistack.plane.limits import SiteLimits
 from occistack.plane.runtime import ManagementPlane, PlaneSettings, power_driver_from_settings
 from occistack.plane.sealing import sealer_from_settings
 
 
 #: What in-process agents can drive.
 IN_PROCESS_DRIVERS = ("fake", "libvirt-test")
+
+
+#: Where the plane's services are kept in the registry (read them with :func:`plane_services`).
+PLANE_SERVICES = "occistack.plane_services"
+
+
+def plane_services(registry) -> PlaneServices:
+    return registry[PLANE_SERVICES]
+
+
+def plane_context(request) -> PlaneContext:
+    """``request.plane``: the context a view hands to the plane's use cases (behind a permission,
+    so the caller is known)."""
+    return PlaneContext(request.dbsession, request.caller, plane_services(request.registry))
 
 
 def includeme(config) -> None:
@@ -64,6 +81,11 @@ def includeme(config) -> None:
                             power=power_driver_from_settings(settings), sealer=sealer,
                             forget_drivers=None if shared is not None else forget_drivers)
     config.registry["occistack.sealer"] = sealer
+    config.registry[PLANE_SERVICES] = PlaneServices(
+        dispatcher=plane.dispatcher, placement=plane.placement,
+        password_min_length=password_min_length_of(settings), sealer=sealer, power=plane.services.power,
+        limits=SiteLimits.from_ini(settings))
+    config.add_request_method(plane_context, "plane", reify=True)
     config.registry["occistack.plane"] = plane
     config.registry["occistack.dispatcher"] = plane.dispatcher
     config.registry["occistack.placement"] = plane.placement
