@@ -113,7 +113,7 @@ if _gthread is not None:
         request began) is closed. ``worker_connections`` caps the connections per worker.
 
         A fronting proxy with its own client timeouts remains the production recommendation
-        (README, "Running in production: limits and timeouts").
+        (docs/configuration.md, "Running in production: limits and timeouts").
         """
 
         def __init__(self, *args, **kwargs):

@@ -1,5 +1,6 @@
-"""The README's walkthrough, run verbatim against a real server started as `make run` starts
-it (pserve, waitress, the embedded default), on a scratch database and a free port."""
+"""The README's walkthrough and the examples of docs/authentication.md, run verbatim against a
+real server started as `make run` starts it (pserve, waitress, the embedded default), on a scratch
+database and a free port."""
 
 from __future__ import annotations
 
@@ -106,14 +107,13 @@ def _wait_until_serving(port: int, server: subprocess.Popen) -> None:
 # --- the Authentication section ---------------------------------------------------------------------
 
 def authentication_blocks(subsection: str | None = None) -> dict[str, list[str]]:
-    """The examples of the Authentication section before its first subsection (Basic, OIDC and
-    the built-in token service), or of one subsection."""
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("## Authentication", 1)[1].split("\n## ", 1)[0]
+    """The examples of docs/authentication.md before its first section (Basic, OIDC and the
+    built-in token service), or of one section."""
+    page = (ROOT / "docs" / "authentication.md").read_text()
     if subsection is None:
-        section = section.split("\n### ", 1)[0]
+        section = page.split("\n## ", 1)[0]
     else:
-        section = section.split(f"\n### {subsection}\n", 1)[1].split("\n### ", 1)[0]
+        section = page.split(f"\n## {subsection}\n", 1)[1].split("\n## ", 1)[0]
     blocks: dict[str, list[str]] = {"sh": [], "ini": [], "yaml": []}
     for language, body in re.findall(r"```(sh|ini|yaml)\n(.*?)```", section, flags=re.S):
         blocks[language].append(body)
