@@ -16,7 +16,7 @@ from occistack.model import Host, Job, utcnow
 from occistack.model.states import HostStatus
 from occistack.plane.dispatch import Operation
 from occistack.plane.agents.gateway import GatewaySettings
-from occistack.plane.jobs.queue import UNFINISHED
+from occistack.model.jobs import UNFINISHED
 from occistack.plane.jobs.handlers.hosts import FENCING_ENTITY
 
 _UNFINISHED = [str(state) for state in UNFINISHED]

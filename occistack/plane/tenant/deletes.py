@@ -47,7 +47,8 @@ from occistack.model.states import (
 from occistack.plane.dispatch import Operation
 from occistack.plane.errors import Conflict
 from occistack.plane.events import record_event
-from occistack.plane.jobs.queue import UNFINISHED, JobDispatcher
+from occistack.model.jobs import UNFINISHED
+from occistack.plane.jobs.queue import JobDispatcher
 from occistack.plane.transitions import apply_event
 
 #: The state message of an entity whose delete is under way.
