@@ -34,8 +34,8 @@ import time
 from dataclasses import dataclass, field
 
 from bench.common import print_table, result_line
-from occistack.plane.placement.planner import (
-    DISPERSING, FIRST_FIT, NoCapacity, Placement, PlacementRequest, plan)
+from occistack.plane.placement.planner import NoCapacity, Placement, plan
+from occistack.plane.placement.requests import DISPERSING, FIRST_FIT, PlacementRequest
 from occistack.plane.placement.topology import (
     ClusterSnapshot, HostSnapshot, PodSnapshot, PoolSnapshot, Topology, ZoneSnapshot)
 
@@ -240,7 +240,7 @@ def measure_with_database_claim() -> tuple[Latencies, Latencies] | None:
     from bench.common import scratch_database
     from occistack.model import make_engine
     from occistack.model.session import make_session_factory
-    from occistack.plane.placement.planner import AvoidSet
+    from occistack.plane.placement.requests import AvoidSet
     from occistack.plane.placement.service import PlacementService
 
     try:

@@ -19,6 +19,7 @@ from occistack.model import make_engine
 from occistack.model.session import make_session_factory
 from occistack.plane.wakeups import Notifier, wake_agents_after_commit
 from occistack.plane.agents.in_process import launch_local_agents
+from occistack.plane.jobs.handlers import report_progress
 from occistack.plane.runtime import PlaneSettings
 from occistack.cli.base import settings_of
 
@@ -36,7 +37,7 @@ def simulated_hosts(context: click.Context, hosts: tuple[str, ...]) -> None:
     gateway = PlaneSettings.from_ini(settings).gateway
     try:
         agents = launch_local_agents(session_factory, list(hosts) or ["*"], lambda _name: FakeDrivers(), gateway,
-                                     commands)
+                                     commands, on_progress=report_progress)
     except LookupError as error:
         raise click.ClickException(str(error)) from None
     stop = threading.Event()

@@ -20,6 +20,7 @@ from occistack.model.session import get_tm_session, make_session_factory
 from occistack.plane.admin import Actor
 from occistack.plane.admin.common import SECRET_COLUMNS
 from occistack.plane.errors import UseCaseError
+from occistack.plane.limits import SiteLimits
 
 T = TypeVar("T")
 #: Columns never printed: secrets, even hashed.
@@ -53,8 +54,6 @@ def database_session(context: click.Context):
 
 def site_limits():
     """The site's limits from the ini file (the default quotas of new projects)."""
-    from occistack.plane.limits import SiteLimits
-
     return SiteLimits.from_ini(settings_of(click.get_current_context().obj["config"]))
 
 

@@ -6,6 +6,7 @@ import click
 import transaction
 
 from occistack.cli.base import database_session, settings_of
+from occistack.demo import database_is_empty, seed_demo
 
 
 @click.command("demo")
@@ -16,8 +17,6 @@ def demo(context: click.Context, force: bool) -> None:
     """Add the demo zone, templates, offerings, public network, project and user to an empty
     database (``make setup`` runs it every time; a database with zones, projects or users is
     left as its administrator made it)."""
-    from occistack.demo import database_is_empty, seed_demo
-
     # Where the demo images are built and the embedded default keeps its secondary storage.
     directory = settings_of(context.obj["config"]).get("occistack.demo.directory")
     with database_session(context) as session:

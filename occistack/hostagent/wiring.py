@@ -13,6 +13,7 @@ from pathlib import Path
 
 from occistack.drivers.base import GuestSpec, HostDrivers
 from occistack.drivers.config_drive import Contextualization, write_config_drive
+from occistack.drivers.fake import FakeNetworkDriver, FakeStorageDriver
 from occistack.drivers.libvirt.compute import LibvirtComputeDriver
 from occistack.drivers.libvirt.domain import DirectBoot, Disk
 from occistack.hostagent.config import DriverConfig
@@ -81,8 +82,6 @@ def _network_driver(config: DriverConfig, work: Path):
             raise ValueError("[drivers] network = linux-bridge needs uplink (the interface that carries the VLANs)")
         return LinuxBridgeNetworkDriver(config.uplink, work / "linux-bridge-networks.json",
                                         nic_model=config.nic_model)
-    from occistack.drivers.fake import FakeNetworkDriver
-
     return FakeNetworkDriver()
 
 
@@ -93,6 +92,4 @@ def _storage_driver(config: DriverConfig, compute: LibvirtComputeDriver):
 
         definition = DirPool(config.pool_path) if config.pool_path else None
         return LibvirtPoolStorageDriver(compute.connection, config.pool, pool_definition=definition)
-    from occistack.drivers.fake import FakeStorageDriver
-
     return FakeStorageDriver(guest_exists=lambda name: compute.state(name) != "absent")

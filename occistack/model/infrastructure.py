@@ -13,7 +13,6 @@ same statement, so two transactions can never both take the last of a host.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     BigInteger,
@@ -31,10 +30,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from occistack.model.meta import Base, utcnow
+from occistack.model.resources import NetworkInterface
 from occistack.model.states import HostStatus, ResourceState, StoragePoolState
-
-if TYPE_CHECKING:  # resources imports this module, so only the type checker follows it back
-    from occistack.model.resources import NetworkInterface
 
 #: The hypervisor of a cluster whose hosts are bare-metal nodes, each given whole to one compute
 #: and switched on and off through its BMC (the other is "KVM").

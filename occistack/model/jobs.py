@@ -23,6 +23,8 @@ from occistack.model.states import CommandState, JobState
 
 
 ACTIVE_CONDITION = "state IN ('queued', 'waiting')"
+#: the states of a job that is not over: its resource has work under way.
+UNFINISHED = (JobState.HELD, JobState.QUEUED, JobState.RUNNING, JobState.WAITING)
 
 
 class Job(Base):

@@ -43,7 +43,7 @@ class Entity(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
     #: when its owner asked for it to go. A delete is accepted in every state: the entity is
     #: marked at once and the teardown runs after whatever step was under way (see
-    #: plane/tenant/deletes.py); cleared again when the teardown fails, so a DELETE retries.
+    #: plane/jobs/deletes.py); cleared again when the teardown fails, so a DELETE retries.
     delete_requested_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     mixin_rows: Mapped[list[EntityMixin]] = relationship(

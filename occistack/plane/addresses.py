@@ -247,3 +247,14 @@ def _number(address: str) -> int:
 def random_mac() -> str:
     # 02: a locally administered unicast address, as cloud platforms use for guests.
     return "02:" + ":".join(f"{byte:02x}" for byte in secrets.token_bytes(5))
+
+
+def dhcp_server_address(network: Network) -> str | None:
+    """Where a private network's DHCP server answers: the subnet's last usable address, which
+    is therefore never given to a NIC (the gateway, if any, stays the guests' router)."""
+    if network.address is None or network.public:
+        return None
+    subnet = ipaddress.ip_network(network.address)
+    if subnet.num_addresses < 4:
+        return None  # a /31 or /32 has no room for a server beside its guests
+    return str(subnet.broadcast_address - 1)

@@ -16,6 +16,14 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session
 
 
+#: The resource of a host's fencing job (HA): jobs of one resource run one at a time, so two
+#: sweeps cannot fence one host twice at once.
+FENCING_ENTITY = "host-{}"
+#: The resource of a bare-metal node's BMC checks: its fencing jobs' one, so that a check and
+#: a fencing of one host never run at once.
+NODE_ENTITY = FENCING_ENTITY
+
+
 @dataclass(frozen=True, slots=True)
 class Operation:
     """One thing to do to one resource, e.g. ``Operation("deploy_vm", vm.id)``."""

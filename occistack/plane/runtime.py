@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from occistack.plane.agents.channel import AgentChannel
 from occistack.plane.agents.gateway import GatewaySettings
+from occistack.plane.jobs.handlers import report_progress
 from occistack.plane.jobs.queue import JobDispatcher
 from occistack.plane.agents.in_process import LocalAgents, launch_local_agents
 from occistack.plane.placement.service import PlacementService
@@ -80,14 +81,15 @@ class ManagementPlane:
         self.worker = Worker(session_factory, self.services, notifier=self.jobs_notifier)
         #: where remote agents' messages go (the HTTP view hands them over).
         self.channel = AgentChannel(session_factory, settings.gateway, self.commands_notifier,
-                                    advance=self.worker.continue_answered)
+                                    advance=self.worker.continue_answered, on_progress=report_progress)
         self.agents: LocalAgents | None = None
         if settings.local_agent_hosts:
             if drivers_for is None:
                 raise ValueError("in-process agents need drivers")
             self.agents = launch_local_agents(session_factory, list(settings.local_agent_hosts), drivers_for,
                                               settings.gateway, self.commands_notifier,
-                                              advance=self.worker.continue_answered, forget_drivers=forget_drivers)
+                                              advance=self.worker.continue_answered, forget_drivers=forget_drivers,
+                                              on_progress=report_progress)
         self._stop = threading.Event()
         self._worker_thread: threading.Thread | None = None
         self._inventory_thread: threading.Thread | None = None

@@ -51,7 +51,7 @@ from occistack.model import (Host, NetworkInterface, OsTemplate, SecondaryStorag
 from occistack.model.session import get_tm_session, make_session_factory
 from occistack.model.states import HostStatus
 from occistack.plane import admin
-from occistack.plane.jobs.handlers.common import network_name
+from occistack.plane.jobs.commands import network_name
 from tests.conftest import basic, empty_database, missing_component
 from tests.drivers.guest_image import GuestImageUnavailable, build_boot_disk, build_guest_image
 from tests.drivers.netfixtures import SESSION_TOKEN

@@ -12,7 +12,7 @@ from occistack.model import EventRecord, Job, OsTemplate, SecondaryStorage
 from occistack.model.session import get_tm_session
 from occistack.model.states import HostStatus
 from occistack.plane import admin
-from occistack.plane.admin.template_copies import copies_of
+from occistack.plane.template_copies import charge_secondary_storage, copies_of
 from occistack.plane.tenant.compute import find_template
 from occistack.plane.caller import Caller
 from occistack.plane.errors import Conflict, InvalidRequest, NotFound
@@ -168,7 +168,7 @@ def test_deleting_gives_the_secondary_storage_back(session):
     template = register(session)
     [copy] = copies_of(session, template.id)
     template.state, template.size_gib, copy.state, copy.size_gib = "ready", 3.0, "ready", 3.0
-    admin.templates.charge_secondary_storage(session, the_store.id, 3.0)
+    charge_secondary_storage(session, the_store.id, 3.0)
     admin.delete_template(session, template.id, dispatcher=JobDispatcher())
     session.expire_all()
     assert session.get(SecondaryStorage, the_store.id).used_gib == 0.0

@@ -28,7 +28,7 @@ from occistack.model.states import CommandState, HostStatus, JobState
 from occistack.plane.agents import gateway
 from occistack.plane import wakeups
 from occistack.plane.dispatch import Operation
-from occistack.plane.jobs.handlers import JobHandler, Outcome
+from occistack.plane.jobs.handlers import JobHandler, Outcome, report_progress
 from occistack.plane.jobs.queue import JobDispatcher
 from occistack.plane.wakeups import Notifier
 from occistack.plane.agents.in_process import LocalChannel
@@ -146,7 +146,7 @@ def test_progress_reaches_a_running_download_only(session_factory):
 
     host_id, token = host_with_token(session_factory)
     other_id, _ = host_with_token(session_factory, "h2")
-    channel = LocalChannel(session_factory, SETTINGS)
+    channel = LocalChannel(session_factory, SETTINGS, on_progress=report_progress)
     channel(Register("h1", token, PROTOCOL_VERSION, FACTS))
     with session_factory() as session, session.begin():
         template = OsTemplate(term="progressing", extra_attributes={}, state="downloading")

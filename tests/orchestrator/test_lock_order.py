@@ -22,7 +22,7 @@ from occistack.model import Host, User, VirtualMachine
 from occistack.plane import Caller
 from occistack.plane.placement import capacity
 from occistack.plane.tenant import compute as compute_cases
-from occistack.plane.admin.hosts import finish_maintenance_when_empty
+from occistack.plane.host_states import finish_maintenance_when_empty
 from tests.conftest import _settling_test_app, app_settings, basic, missing_component, stop_plane
 from tests.occi import compute_body
 

@@ -7,7 +7,8 @@ import dataclasses
 import pytest
 
 from occistack.plane.errors import Conflict
-from occistack.plane.placement.planner import AvoidSet, NoCapacity, PlacementRequest, plan
+from occistack.plane.placement.planner import NoCapacity, plan
+from occistack.plane.placement.requests import AvoidSet, PlacementRequest
 
 from tests.orchestrator.topologies import TopologyBuilder, grid
 

@@ -15,7 +15,7 @@ from typing import Iterator
 
 from hypothesis import strategies as st
 
-from occistack.plane.placement.planner import AvoidSet, PlacementRequest
+from occistack.plane.placement.requests import AvoidSet, PlacementRequest
 from occistack.plane.placement.topology import (
     ClusterSnapshot, HostSnapshot, PodSnapshot, PoolSnapshot, Topology, ZoneSnapshot)
 

@@ -16,7 +16,6 @@ from occistack.plane.admin.capacity import CapacityReport, Usage, ZoneCapacity, 
 from occistack.plane.admin.common import SYSTEM, Actor, Ref
 from occistack.plane.admin.event_log import list_events
 from occistack.plane.admin.hosts import (
-    RESOURCE_STATE_WORDS,
     AddedHost,
     add_host,
     cancel_host_maintenance,
@@ -101,10 +100,12 @@ from occistack.plane.admin.templates import (
     delete_template,
     find_template,
     list_templates,
+    copies_json,
+    copy_template,
     normalise_checksum,
     register_template,
+    retry_template,
 )
-from occistack.plane.admin.template_copies import copies_json, copy_template, retry_template, template_copy_in_zone
 from occistack.plane.admin.users import (
     DEFAULT_PASSWORD_MIN_LENGTH,
     clear_quota,
@@ -127,6 +128,8 @@ from occistack.plane.admin.zones import (
     remove_region,
     remove_zone,
 )
+from occistack.plane.host_states import RESOURCE_STATE_WORDS
+from occistack.plane.template_copies import template_copy_in_zone
 
 __all__ = [
     "ACCOUNT_KINDS", "ARCHITECTURES", "CHECKSUM_ALGORITHMS", "FORMATS", "delete_template", "find_template",

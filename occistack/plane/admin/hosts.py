@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from occistack.model import BARE_METAL, Host, VirtualMachine
+from occistack.model import BARE_METAL, Host
 from occistack.model.contention import ROW_LOCK
-from occistack.model.states import RESOURCE_STATE_TRANSITIONS, HostEvent, IllegalTransition, ResourceState
-from occistack.plane.dispatch import Dispatcher, Operation
+from occistack.model.states import HostEvent, ResourceState
+from occistack.plane.dispatch import NODE_ENTITY, Dispatcher, Operation
 from occistack.plane.errors import Conflict, InvalidRequest
+from occistack.plane.host_states import RESOURCE_STATE_WORDS, move_resource_state, virtual_machines_on
 from occistack.plane.agents.gateway import new_agent_token
 from occistack.plane.sealing import Sealer
 from occistack.plane.admin.addresses import host_address, resolvable_host_address
@@ -40,22 +41,6 @@ from occistack.plane.admin.common import (
     refuse_if_used,
 )
 from occistack.plane.admin.lookup import find_cluster, find_host, find_pod, find_zone
-
-#: event → (what it does, in a refusal; the administrator's command for it, if there is one).
-_ADMIN_EVENTS = {
-    HostEvent.ENABLE: ("be enabled", "enable"),
-    HostEvent.DISABLE: ("be disabled", "disable"),
-    HostEvent.PREPARE_MAINTENANCE: ("go into maintenance", "maintenance"),
-    HostEvent.MAINTENANCE_READY: ("finish preparing for maintenance", None),
-    HostEvent.CANCEL_MAINTENANCE: ("leave maintenance", "cancel-maintenance"),
-}
-
-#: How a host's resource state reads in a sentence ("host 'h1' is in maintenance").
-RESOURCE_STATE_WORDS = {
-    ResourceState.ENABLED: "enabled", ResourceState.DISABLED: "disabled",
-    ResourceState.PREPARE_FOR_MAINTENANCE: "preparing for maintenance", ResourceState.MAINTENANCE: "in maintenance",
-}
-
 
 @dataclass(frozen=True, slots=True)
 class AddedHost:
@@ -114,10 +99,6 @@ def list_hosts(session: Session, *, zone: Ref | None = None, pod: Ref | None = N
     return list(session.scalars(query))
 
 
-def virtual_machines_on(session: Session, host: Host) -> int:
-    return count(session, VirtualMachine, VirtualMachine.host_id == host.id)
-
-
 # --- the resource state ---------------------------------------------------------------------------
 
 def enable_host(session: Session, host: Ref, *, actor: Actor = SYSTEM) -> Host:
@@ -150,20 +131,6 @@ def prepare_host_maintenance(session: Session, host: Ref, *, actor: Actor = SYST
     return _move(session, locked, HostEvent.MAINTENANCE_READY, "host.maintenance", actor)
 
 
-def finish_maintenance_when_empty(session: Session, host_id: int | None) -> bool:
-    """Complete a host's maintenance once the last virtual machine has left it (called by the
-    job that removed one); True when it did."""
-    if host_id is None:
-        return False
-    host = session.get(Host, host_id, with_for_update=ROW_LOCK, populate_existing=True)
-    if host is None or host.resource_state != ResourceState.PREPARE_FOR_MAINTENANCE:
-        return False
-    if virtual_machines_on(session, host):
-        return False
-    _move(session, host, HostEvent.MAINTENANCE_READY, "host.maintenance", SYSTEM)
-    return True
-
-
 def cancel_host_maintenance(session: Session, host: Ref, *, actor: Actor = SYSTEM) -> Host:
     return _move(session, _locked(session, host), HostEvent.CANCEL_MAINTENANCE, "host.cancel_maintenance", actor)
 
@@ -174,15 +141,7 @@ def _locked(session: Session, host: Ref) -> Host:
 
 
 def _move(session: Session, host: Host, event: HostEvent, action: str | None, actor: Actor) -> Host:
-    current = ResourceState(host.resource_state)
-    try:
-        target = RESOURCE_STATE_TRANSITIONS.next_state(current, event)
-    except IllegalTransition as refused:
-        possible = [_ADMIN_EVENTS[HostEvent(e)][1] for e in refused.allowed if _ADMIN_EVENTS[HostEvent(e)][1]]
-        raise Conflict(f"host {host.name!r} is {RESOURCE_STATE_WORDS[current]}: it cannot "
-                       f"{_ADMIN_EVENTS[event][0]} now; possible: {', '.join(possible) or 'nothing'}") from None
-    host.resource_state = target
-    session.flush()
+    target = move_resource_state(session, host, event)
     if action is not None:
         record_change(session, actor, action, "host", host.id,
                       f"host {host.name!r} is now {RESOURCE_STATE_WORDS[target]}")
@@ -215,9 +174,6 @@ def set_host_bmc(session: Session, host: Ref, *, address: str, username: str, pa
         record_change(session, actor, "host.bmc", "host", found.id,
                       f"bare-metal node {found.name!r} is switched through the BMC at {found.bmc_address}:"
                       f"{found.bmc_port}; checking that it answers")
-        # Imported here: the handlers import this module (maintenance completes when a VM leaves).
-        from occistack.plane.jobs.handlers.bare_metal import NODE_ENTITY
-
         dispatcher.submit(session, Operation("check_bare_metal_node", NODE_ENTITY.format(found.id),
                                              {"host_id": found.id}))
         return found

@@ -4,22 +4,23 @@ secondary storage of each zone it is registered for, by a host of that zone.
 Registration writes the row in ``downloading``, one pending copy per zone and their
 ``download_template`` jobs in the same transaction; each job (handlers/templates.py) asks an Up
 host of its zone to fetch the image and verify the checksum, and moves its copy to ``ready`` or
-to ``error`` with the reason (template_copies.py: copies, copyTemplate, retries, the template's
-derived state). A template ready in some zone is published: OS templates as os_tpl mixins, ISOs
+to ``error`` with the reason (plane/template_copies.py: copies and the template's derived state).
+A template is copied to another zone later (``copy_template``, CloudStack's copyTemplate), and a
+failed copy is downloaded again (``retry_template``). A template ready in some zone is published: OS templates as os_tpl mixins, ISOs
 never (they boot installers and rescue systems, they are not something a compute is made *from*).
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 from urllib.parse import urlsplit
 
-from sqlalchemy import case, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from occistack.model import OsTemplate, SecondaryStorage, VirtualMachine, Zone
-from occistack.model.states import TemplateCopyState
+from occistack.model import OsTemplate, SecondaryStorage, TemplateCopy, VirtualMachine, Zone
+from occistack.model.states import TemplateCopyEvent, TemplateCopyState
 from occistack.model.occi import is_valid_term
 from occistack.model.occi.crtp import CRTP_SIZES
 from occistack.plane.dispatch import Dispatcher, Operation
@@ -39,7 +40,17 @@ from occistack.plane.admin.common import (
 )
 from occistack.plane.admin.lookup import find_project, find_zone
 from occistack.plane.admin.offerings import ARCHITECTURES
-from occistack.plane.admin.template_copies import add_copy, copies_of, copy_entity, store_for
+from occistack.plane.template_copies import (
+    READY,
+    add_copy,
+    charge_secondary_storage,
+    copies_of,
+    copy_entity,
+    move_copy,
+    queue_download,
+    refresh_template_state,
+    store_for,
+)
 
 FORMATS = ("template", "iso")
 #: algorithm → the length of its hex digest; a bare digest is recognised by its length.
@@ -250,10 +261,80 @@ def delete_template(session: Session, template: Ref, *, format: str | None = Non
                   project_id=found.project_id)
 
 
-def charge_secondary_storage(session: Session, store_id: int, gib: float) -> None:
-    """Add ``gib`` (or, negative, give it back) to a store's used GiB in one UPDATE, so two
-    downloads finishing at once both count; never below zero."""
-    table = SecondaryStorage.__table__
-    used = table.c.used_gib + gib
-    session.execute(update(table).where(table.c.id == store_id)
-                    .values(used_gib=case((used < 0, 0.0), else_=used)).execution_options(synchronize_session=False))
+# --- copies in other zones -----------------------------------------------------------------
+
+def zone_names(session: Session, zone_ids: Iterable[int]) -> list[str]:
+    ids = set(zone_ids)
+    if not ids:
+        return []
+    return list(session.scalars(select(Zone.name).where(Zone.id.in_(ids)).order_by(Zone.name)))
+
+
+def copy_template(session: Session, template: OsTemplate, zone: Ref, *, actor: Actor = SYSTEM,
+                  dispatcher: Dispatcher) -> TemplateCopy:
+    """copyTemplate: a new copy in ``zone``, which a host of that zone downloads (from the
+    template's URL, or for a saved template, which has none, from a ready copy's secondary
+    storage)."""
+    the_zone = find_zone(session, zone)
+    noun = "ISO" if template.format == "iso" else "template"
+    existing = session.scalar(select(TemplateCopy).where(TemplateCopy.template_id == template.id,
+                                                         TemplateCopy.zone_id == the_zone.id))
+    if existing is not None:
+        hint = "; retry it with `occistack template retry`" if existing.state == TemplateCopyState.ERROR else ""
+        raise Conflict(f"{noun} {template.term!r} already has a copy in zone {the_zone.name!r} "
+                       f"({existing.state}){hint}")
+    if template.image_url is None and not any(copy.state == READY and copy.secondary_storage_id
+                                              for copy in copies_of(session, template.id)):
+        raise Conflict(f"{noun} {template.term!r} has no URL and no ready copy in secondary storage to copy from")
+    copy = add_copy(session, template, the_zone, dispatcher)
+    refresh_template_state(session, template)
+    record_change(session, actor, "template.copy", "template", template.id,
+                  f"{noun} {template.term!r} to zone {the_zone.name!r}", project_id=template.project_id,
+                  state="started")
+    return copy
+
+
+def retry_template(session: Session, template: OsTemplate, zone: Ref | None = None, *, actor: Actor = SYSTEM,
+                   dispatcher: Dispatcher) -> list[TemplateCopy]:
+    """Download again the copies that failed (in ``zone`` only, when named); Conflict when
+    there is none to retry, saying what state the copies are in."""
+    noun = "ISO" if template.format == "iso" else "template"
+    copies = copies_of(session, template.id)
+    if zone is not None:
+        the_zone = find_zone(session, zone)
+        copies = [copy for copy in copies if copy.zone_id == the_zone.id]
+        if not copies:
+            raise Conflict(f"{noun} {template.term!r} has no copy in zone {the_zone.name!r}; copy it there with "
+                           "`occistack template copy`")
+    failed = [copy for copy in copies if copy.state == TemplateCopyState.ERROR]
+    if not failed:
+        states = ", ".join(f"{name}: {copy.state}" for name, copy in
+                           zip(zone_names(session, [c.zone_id for c in copies]), copies)) or "none"
+        raise Conflict(f"{noun} {template.term!r} has no failed copy to retry (copies: {states}); only a copy "
+                       "in error is downloaded again")
+    for copy in failed:
+        if copy.secondary_storage_id is None:
+            raise InvalidRequest(f"the copy of {noun} {template.term!r} in zone {copy.zone_id} has no secondary "
+                                 "storage (it was saved on a host): it cannot be downloaded again")
+        move_copy(copy, TemplateCopyEvent.RETRY)
+        copy.progress, copy.state_message = 0, None
+        queue_download(session, copy, dispatcher)
+    refresh_template_state(session, template)
+    record_change(session, actor, "template.retry", "template", template.id,
+                  f"{noun} {template.term!r} in zone{'s' if len(failed) > 1 else ''} "
+                  + ", ".join(zone_names(session, [copy.zone_id for copy in failed])),
+                  project_id=template.project_id, state="started")
+    return failed
+
+
+def copies_json(session: Session, template_id: int) -> list[dict]:
+    """Each copy as the admin API and CLI show it."""
+    copies = copies_of(session, template_id)
+    zones = {zone.id: zone.name for zone in session.scalars(select(Zone).where(
+        Zone.id.in_([copy.zone_id for copy in copies])))} if copies else {}
+    stores = {store.id: store.name for store in session.scalars(select(SecondaryStorage).where(
+        SecondaryStorage.id.in_([copy.secondary_storage_id for copy in copies if copy.secondary_storage_id])))}
+    return [{"zone": zones.get(copy.zone_id), "zone_id": copy.zone_id, "state": copy.state,
+             "progress": copy.progress, "state_message": copy.state_message, "size_gib": copy.size_gib,
+             "secondary_storage": stores.get(copy.secondary_storage_id), "secondary_path": copy.secondary_path,
+             "updated_at": copy.updated_at.isoformat() if copy.updated_at else None} for copy in copies]

@@ -8,7 +8,7 @@ from typing import Mapping
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from occistack.federation import hash_password
+from occistack.federation.passwords import hash_password
 from occistack.model import QUOTA_RESOURCES, ROLES, Project, Quota, User
 from occistack.plane.errors import InvalidRequest, NotFound
 from occistack.plane.admin.common import (

@@ -44,12 +44,14 @@ class HostCertificate:
 
 class AgentChannel:
     def __init__(self, session_factory: sessionmaker[Session], settings: gateway.GatewaySettings,
-                 commands: Notifier | None = None, advance=None):
+                 commands: Notifier | None = None, advance=None, on_progress=None):
         self.session_factory = session_factory
         self.settings = settings
         self.commands = commands
         #: runs a job's next step when its last answer comes in (Worker.continue_answered).
         self.advance = advance
+        #: hands a command's progress to its job's handler (jobs.handlers.report_progress).
+        self.on_progress = on_progress
         # One LISTEN connection per long-polling thread, kept for the thread's life.
         self._local = threading.local()
         self._trusted: dict[int, tuple[str, float]] = {}
@@ -127,7 +129,7 @@ class AgentChannel:
         if isinstance(message, Answers):
             return gateway.answer_all(session, message, self.advance)
         if isinstance(message, Progress):
-            return gateway.progress(session, message)
+            return gateway.progress(session, message, self.on_progress)
         raise gateway.GatewayError(f"agents do not send {type(message).__name__}")
 
     def _long_poll(self, message: Fetch):

@@ -41,7 +41,7 @@ from occistack.model.session import bump_inventory_generation
 from occistack.model.states import HOST_STATUS_TRANSITIONS, JOB_TRANSITIONS, CommandState, HostEvent, HostStatus, JobEvent, JobState
 from occistack.plane.events import record_event
 from occistack.plane.wakeups import mark_commands_written, mark_jobs_written
-from occistack.plane.jobs.reconcile import reconcile_host
+from occistack.plane.agents.reconcile import reconcile_host
 
 
 class GatewayError(Exception):
@@ -194,9 +194,12 @@ def answer_all(session: Session, message: Answers, advance=None) -> Accepted:
     return Accepted()
 
 
-def progress(session: Session, message: Progress) -> Accepted:
-    """A running command's progress, handed to its job's handler (a download's percentage
-    lands on the template copy); ignored once the command is answered."""
+def progress(session: Session, message: Progress, on_progress=None) -> Accepted:
+    """A running command's progress, handed to ``on_progress(session, job, percent)`` -- the
+    jobs' routing to the job's handler (plane/jobs/handlers ``report_progress``), given by
+    whoever assembles the gateway, which sits below the jobs and does not know their handlers (a
+    download's percentage lands on the template copy). Ignored once the command is answered,
+    and where no routing was given."""
     if not isinstance(message.percent, int) or isinstance(message.percent, bool) or not 0 <= message.percent <= 100:
         raise GatewayError("Progress.percent must be a whole number from 0 to 100")
     commands = AgentCommand.__table__
@@ -206,11 +209,9 @@ def progress(session: Session, message: Progress) -> Accepted:
         raise GatewayError(f"command {message.command_id} was not sent to host {message.host_id}")
     if row.state not in (str(CommandState.PENDING), str(CommandState.DELIVERED)) or row.job_id is None:
         return Accepted()
-    job = session.get(Job, row.job_id)
-    from occistack.plane.jobs.handlers import HANDLERS  # the handlers import this module
-    handler = HANDLERS.get(job.operation) if job is not None else None
-    if handler is not None and handler.on_progress is not None:
-        handler.on_progress(session, dict(job.arguments or {}), message.percent)
+    job = session.get(Job, row.job_id) if on_progress is not None else None
+    if job is not None:
+        on_progress(session, job, message.percent)
     return Accepted()
 
 

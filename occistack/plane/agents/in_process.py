@@ -173,12 +173,12 @@ def _check_named_hosts(host_names: list[str], hosts: list[Host]) -> None:
 
 def launch_local_agents(session_factory: sessionmaker[Session], host_names: list[str], drivers_for,
                         settings: gateway.GatewaySettings, commands: Notifier | None = None,
-                        advance=None, forget_drivers=None) -> LocalAgents:
+                        advance=None, forget_drivers=None, on_progress=None) -> LocalAgents:
     """Agents for the named hosts (every host of the database when the list is ["*"]),
     registered. ``drivers_for(host_name)`` gives each its drivers. A simulated host reports
     the capacity its administrator declared for it. Bare-metal nodes run no agent: "*" leaves
     them out, and naming one is a mistake."""
-    agents = LocalAgents(session_factory, host_names, drivers_for, LocalChannel(session_factory, settings, commands,
-                                                                                advance), forget_drivers)
+    channel = LocalChannel(session_factory, settings, commands, advance, on_progress)
+    agents = LocalAgents(session_factory, host_names, drivers_for, channel, forget_drivers)
     agents.follow_inventory(strict=True)
     return agents

@@ -13,11 +13,10 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from occistack.model import Host, Job, utcnow
+from occistack.model.jobs import UNFINISHED
 from occistack.model.states import HostStatus
-from occistack.plane.dispatch import Operation
+from occistack.plane.dispatch import FENCING_ENTITY, Operation
 from occistack.plane.agents.gateway import GatewaySettings
-from occistack.plane.jobs.queue import UNFINISHED
-from occistack.plane.jobs.handlers.hosts import FENCING_ENTITY
 
 _UNFINISHED = [str(state) for state in UNFINISHED]
 

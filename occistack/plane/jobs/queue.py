@@ -33,7 +33,6 @@ from occistack.plane.dispatch import FirstCommand, Operation
 from occistack.plane.wakeups import Notifier, mark_commands_written, mark_jobs_written
 
 _CLAIMED = CLAIMED_KEY = "occistack.claimed_jobs"
-UNFINISHED = (JobState.HELD, JobState.QUEUED, JobState.RUNNING, JobState.WAITING)
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,7 @@ from occistack.model.states import JobEvent, JobState
 from occistack.plane.agents import gateway
 from occistack.plane.jobs import queue as jobs
 from occistack.plane.jobs.handlers import HANDLERS, JobHandler, Outcome, StepContext, StepFailed
-from occistack.plane.tenant.deletes import resume_waiting_deletes
+from occistack.plane.jobs.deletes import resume_waiting_deletes
 from occistack.plane.jobs.ha import submit_fencing
 from occistack.plane.jobs.handlers.base import previous_answers
 from occistack.plane.listener import PostgresListener

@@ -12,12 +12,8 @@ The walk looks at every host of the zones concerned; it runs only on failure, wh
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from occistack.plane.placement.requests import AvoidSet, PlacementRequest
 from occistack.plane.placement.topology import ClusterLoad, HostSnapshot, PoolSnapshot, Topology
-
-if TYPE_CHECKING:
-    from occistack.plane.placement.planner import AvoidSet, PlacementRequest
 
 EXCLUDED = "excluded after a failed attempt"
 # The order in which the kinds of cause are told: the larger structures first.

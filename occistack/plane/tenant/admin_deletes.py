@@ -1,7 +1,7 @@
 """The administrator's view and delete of any project's resources (CloudStack's admin may
 destroy any account's VM): the tenants' own use cases, so the same rules hold -- a delete is
 accepted in every state and answered at once, a repeated one changes nothing, and the entity
-is rendered "being deleted" until its teardown has run (see deletes.py).
+is rendered "being deleted" until its teardown has run (see plane/jobs/deletes.py).
 
 Kept apart from ``orchestrator.admin``, whose use cases build the cloud: these reach into the
 tenants' lifecycle modules, which themselves use the admin package.
@@ -18,7 +18,7 @@ from occistack.model.resources import ENTITY_ID_LENGTH
 from occistack.plane.admin.common import Actor
 from occistack.plane.caller import Caller
 from occistack.plane.tenant.compute import destroy_compute
-from occistack.plane.tenant.deletes import DELETING_MESSAGE, is_deleting
+from occistack.plane.jobs.deletes import DELETING_MESSAGE, is_deleting
 from occistack.plane.dispatch import Dispatcher
 from occistack.plane.errors import Conflict, NotFound
 from occistack.plane.tenant.networks import destroy_network, detach_nic

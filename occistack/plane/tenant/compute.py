@@ -12,18 +12,17 @@ from occistack.model import NetworkInterface, OsTemplate, ServiceOffering, Stora
 from occistack.model.direct_writes import insert_now
 from occistack.model.occi.crtp import CRTP_SCHEME
 from occistack.model.states import VM_TRANSITIONS, Event, VmState
-from occistack.plane.admin.template_copies import ready_copies, template_copy_in_zone
+from occistack.plane.template_copies import ready_copies, template_copy_in_zone
 from occistack.plane.tenant.affinity import affinity_group_zone
 from occistack.plane.tenant.bare_metal import bare_metal_action, deploy_bare_metal, is_bare_metal, refuse_links
 from occistack.plane.tenant.bare_metal import refuse_resize as refuse_bare_metal_resize
 from occistack.plane.caller import Caller
 from occistack.plane.tenant.default_networks import default_network as default_network_in_zone
 from occistack.plane.dispatch import Dispatcher, FirstCommand, Operation
-from occistack.plane.tenant.deletes import refuse_if_deleting, request_delete
+from occistack.plane.jobs.deletes import refuse_if_deleting, request_delete
 from occistack.plane.errors import Conflict, InvalidRequest, NotFound, UnknownTemplate
 from occistack.plane.events import record_event
-from occistack.plane.jobs.handlers.common import instance_name
-from occistack.plane.jobs.handlers.compute import deploy_arguments, deploy_command
+from occistack.plane.jobs.commands import deploy_arguments, deploy_command, instance_name
 from occistack.plane.identifiers import new_entity_id
 from occistack.plane.limits import SiteLimits
 from occistack.plane.tenant.networks import NicRequest, add_nic, get_network
@@ -244,7 +243,7 @@ def resize_compute(session: Session, vm: VirtualMachine, cores: int, memory_gib:
 
 
 def destroy_compute(session: Session, vm: VirtualMachine, dispatcher: Dispatcher, caller: Caller | None = None) -> None:
-    """Accepted in every state (see deletes.py): the compute and its links are marked, what
+    """Accepted in every state (see plane/jobs/deletes.py): the compute and its links are marked, what
     they had not started is cancelled, and the teardown is queued behind the step under way.
     A repeated delete changes nothing."""
     links = [*_nics_of(session, vm.id), *_storage_links_of(session, vm.id)]

@@ -17,9 +17,16 @@ from sqlalchemy.orm import Session
 
 from occistack.model import Entity, Network, NetworkInterface, VirtualMachine, Zone
 from occistack.model.states import LINK_TRANSITIONS, NETWORK_TRANSITIONS, Event, LinkState, NetworkState
-from occistack.plane.addresses import allocate_public_address, allocate_vlan, public_ranges, random_mac, release_vlan
+from occistack.plane.addresses import (
+    allocate_public_address,
+    allocate_vlan,
+    dhcp_server_address,
+    public_ranges,
+    random_mac,
+    release_vlan,
+)
 from occistack.plane.caller import Caller
-from occistack.plane.tenant.deletes import is_deleting, refuse_if_deleting, request_delete, submit_network_delete
+from occistack.plane.jobs.deletes import is_deleting, refuse_if_deleting, request_delete, submit_network_delete
 from occistack.plane.dispatch import Dispatcher, Operation
 from occistack.plane.errors import Conflict, InvalidRequest, NotFound, NotPermitted
 from occistack.plane.events import record_event
@@ -129,7 +136,7 @@ def network_action(session: Session, network: Network, event: Event) -> None:
 
 
 def destroy_network(session: Session, network: Network, dispatcher: Dispatcher, caller: Caller | None = None) -> None:
-    """Accepted in every state, also while computes use the network (see deletes.py): the
+    """Accepted in every state, also while computes use the network (see plane/jobs/deletes.py): the
     interfaces of computes that are not being deleted themselves are unplugged -- those
     computes keep running without them -- and the network goes once its last interface has."""
     _require_owned(network)
@@ -254,17 +261,6 @@ def detach_nic(session: Session, nic: NetworkInterface, dispatcher: Dispatcher, 
     if vm is not None and is_deleting(vm):
         return
     dispatcher.submit(session, Operation("unplug_nic", nic.id), caller)
-
-
-def dhcp_server_address(network: Network) -> str | None:
-    """Where a private network's DHCP server answers: the subnet's last usable address, which
-    is therefore never given to a NIC (the gateway, if any, stays the guests' router)."""
-    if network.address is None or network.public:
-        return None
-    subnet = ipaddress.ip_network(network.address)
-    if subnet.num_addresses < 4:
-        return None  # a /31 or /32 has no room for a server beside its guests
-    return str(subnet.broadcast_address - 1)
 
 
 def _free_address(session: Session, network: Network, requested: str | None) -> str | None:

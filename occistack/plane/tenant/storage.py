@@ -11,7 +11,7 @@ from occistack.model import StorageLink, VirtualMachine, Volume
 from occistack.model.states import VOLUME_TRANSITIONS, Event, LinkState, VmState, VolumeState
 from occistack.plane.tenant.bare_metal import refuse_links
 from occistack.plane.caller import Caller
-from occistack.plane.tenant.deletes import is_deleting, refuse_if_deleting, request_delete, submit_volume_delete
+from occistack.plane.jobs.deletes import is_deleting, refuse_if_deleting, request_delete, submit_volume_delete
 from occistack.plane.dispatch import Dispatcher, Operation
 from occistack.plane.errors import Conflict, InvalidRequest, NotFound
 from occistack.plane.events import record_event
@@ -85,7 +85,7 @@ def volume_action(session: Session, volume: Volume, event: Event) -> None:
 
 
 def destroy_volume(session: Session, volume: Volume, dispatcher: Dispatcher, caller: Caller | None = None) -> None:
-    """Accepted in every state (see deletes.py). Storage a compute still holds is deleted once
+    """Accepted in every state (see plane/jobs/deletes.py). Storage a compute still holds is deleted once
     it is let go of: by the compute's own delete, if that is under way, else by detaching it
     first (the compute keeps running without it)."""
     # Marked before its link is read: the mark locks the row, and a teardown that removes the

@@ -16,7 +16,7 @@ from occistack.model import reads
 from occistack.model.occi import Action, Category, Kind, Mixin, Registry, split_identifier
 from occistack.model.occi.templates import AVAILABILITY_ZONE, SiteSchemes
 from occistack.plane import Caller, Dispatcher
-from occistack.plane.tenant.deletes import DELETING_MESSAGE
+from occistack.plane.jobs.deletes import DELETING_MESSAGE
 from occistack.plane.limits import SiteLimits
 from occistack.api.occi.renderings.ir import LinkOut, ResourceOut
 from occistack.api.occi.interpret import EntityInput, Mode

@@ -15,7 +15,8 @@ from occistack.api.occi.renderings.errors import OCCIParseError
 from occistack.api.occi.renderings.ir import AttributeSpecIR, CategoryIR, LinkIR, LinkOut, RenderingIR, ResourceOut
 from occistack.api.occi.renderings.parse_json import parse_json
 from occistack.api.occi.renderings.parse_text import parse_text_occi, parse_text_plain
-from occistack.api.occi.renderings.render import SUPPORTED_MEDIA_TYPES, NotRenderable, Rendered, Renderer, renderer_for
+from occistack.api.occi.renderings.render import NotRenderable, Rendered, Renderer
+from occistack.api.occi.renderings.renderers import SUPPORTED_MEDIA_TYPES, renderer_for
 
 TEXT_PLAIN_RENDERER = renderer_for("text/plain")
 TEXT_OCCI_PLAIN_RENDERER = renderer_for("text/occi+plain")

@@ -1,4 +1,4 @@
-"""What every renderer offers, and ``renderer_for`` to pick one by media type.
+"""What every renderer offers (``renderer_for``, in renderers.py, picks one by media type).
 
 A renderer turns the server's answers -- categories, resources, links, collections, errors --
 into the bytes and headers of one media type. The views never build a body themselves.
@@ -81,38 +81,3 @@ class Renderer(ABC):
 
 def absolute(base_url: str, path: str) -> str:
     return base_url + path
-
-
-def renderer_for(media_type: str) -> Renderer:
-    """The renderer for ``media_type`` (parameters such as ``;charset=`` are ignored).
-
-    Raises ValueError for a media type that no renderer implements; SUPPORTED_MEDIA_TYPES
-    lists those that do.
-    """
-    key = media_type.split(";", 1)[0].strip().lower()
-    renderer = _RENDERERS.get(key)
-    if renderer is None:
-        raise ValueError(f"no renderer for {media_type!r}; supported: "
-                         + ", ".join(SUPPORTED_MEDIA_TYPES))
-    return renderer
-
-
-def _renderers() -> dict[str, Renderer]:
-    # Imported here: the renderer modules import this one for Rendered and Renderer.
-    from occistack.api.occi.renderings.render_headers import TextOcciRenderer
-    from occistack.api.occi.renderings.render_json import JsonRenderer
-    from occistack.api.occi.renderings.render_text import TextPlainRenderer
-    from occistack.api.occi.renderings.render_urilist import UriListRenderer
-
-    return {
-        "text/plain": TextPlainRenderer("text/plain"),
-        "text/occi+plain": TextPlainRenderer("text/occi+plain"),
-        "text/occi": TextOcciRenderer(),
-        "text/uri-list": UriListRenderer(),
-        "application/occi+json": JsonRenderer("application/occi+json"),
-        "application/json": JsonRenderer("application/json"),
-    }
-
-
-_RENDERERS = _renderers()
-SUPPORTED_MEDIA_TYPES: tuple[str, ...] = tuple(_RENDERERS)

@@ -4,7 +4,7 @@ partially update, trigger an action, delete."""
 from __future__ import annotations
 
 from occistack.model.occi import Mixin
-from occistack.plane.tenant.deletes import DELETING_MESSAGE
+from occistack.plane.jobs.deletes import DELETING_MESSAGE
 from occistack.plane.identifiers import entity_id_taken
 from occistack.api.occi.renderings.ir import LinkOut
 from occistack.api.occi.contexts import READ, WRITE

@@ -22,8 +22,8 @@ from typing import Iterator
 from occistack.drivers.power.base import BmcAddress, BmcAuthenticationFailed, BmcUnreachable, PowerDriver, PowerError
 from occistack.model import BARE_METAL, Host, OsTemplate, VirtualMachine
 from occistack.model.states import VM_TRANSITIONS, Event, HostEvent, VmState
-from occistack.plane.admin.hosts import finish_maintenance_when_empty
-from occistack.plane.tenant.deletes import begin_teardown
+from occistack.plane.host_states import finish_maintenance_when_empty
+from occistack.plane.jobs.deletes import begin_teardown
 from occistack.plane.events import record_event
 from occistack.plane.agents.gateway import move_host_status
 from occistack.plane.sealing import SealingError
@@ -32,7 +32,6 @@ from occistack.plane.usage import close_usage, open_usage
 from occistack.plane.jobs.handlers.base import JobHandler, Outcome, StepContext, StepFailed
 from occistack.plane.jobs.handlers.common import delete_entities
 from occistack.plane.jobs.handlers.compute import compute_delete_failed
-from occistack.plane.jobs.handlers.hosts import FENCING_ENTITY
 
 #: How long a graceful stop or restart waits for the node's operating system to obey the ACPI
 #: power button before the compute goes to error (read at each use, so tests can shorten it).
@@ -231,11 +230,6 @@ def destroy_failed(ctx: StepContext, message: str) -> None:
 
 
 # --- a node's BMC ----------------------------------------------------------------------------
-
-#: The entity id of a node's BMC checks: its fencing jobs' one, so that (jobs of one entity
-#: running one at a time) a check and a fencing of one host never run at once.
-NODE_ENTITY = FENCING_ENTITY
-
 
 def check_bare_metal_node(ctx: StepContext) -> Outcome:
     """Read the node's power state through its BMC: an answer makes the node Up (placement uses

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from occistack.model import Host, NetworkInterface, OsTemplate, SecondaryStorage, StorageLink, TemplateCopy, VirtualMachine
+from occistack.model import Host, NetworkInterface, OsTemplate, StorageLink, TemplateCopy, VirtualMachine
 from occistack.model.states import (LINK_TRANSITIONS, VM_TRANSITIONS, Event, LinkState, TemplateCopyEvent,
                              TemplateCopyState, VmState)
-from occistack.plane.admin.hosts import finish_maintenance_when_empty
-from occistack.plane.admin.template_copies import first_secondary_storage, move_copy, secondary_path_of
-from occistack.plane.admin.templates import charge_secondary_storage
-from occistack.plane.tenant.deletes import (
+from occistack.plane.host_states import finish_maintenance_when_empty
+from occistack.plane.template_copies import charge_secondary_storage, first_secondary_storage, move_copy, secondary_path_of
+from occistack.plane.jobs.deletes import (
     abandon_deferred_saves,
     begin_teardown,
     clear_delete_request,
@@ -28,7 +27,8 @@ from occistack.plane.placement.planner import NoCapacity
 from occistack.plane.transitions import apply_event, apply_event_where
 from occistack.plane.usage import close_usage, open_usage
 from occistack.plane.jobs.handlers.base import JobHandler, Outcome, StepContext, StepFailed
-from occistack.plane.jobs.handlers.common import delete_entities, instance_name, network_name, network_spec, secondary_url, volume_name
+from occistack.plane.jobs.commands import deploy_command, links_of, network_name, nics_of, secondary_url, volume_name
+from occistack.plane.jobs.handlers.common import delete_entities
 
 vms, nics_table, storage_links_table = VirtualMachine.__table__, NetworkInterface.__table__, StorageLink.__table__
 
@@ -81,53 +81,6 @@ def deploy_vm(ctx: StepContext) -> Outcome:
                                                  f"{failed_on} failed: {answer.error}")
     ctx.send(vm.host_id, "deploy_guest", deploy_command(ctx.session, vm))
     return Outcome.WAIT
-
-
-def deploy_command(session, vm: VirtualMachine, template: OsTemplate | None = None,
-                   nics: list[NetworkInterface] | None = None, links: list[StorageLink] | None = None,
-                   copy: TemplateCopy | None = None) -> dict:
-    """The deploy_guest command of a VM: the guest's definition, the networks its host must
-    implement, the volumes to attach. Rows the caller has at hand are passed in, others read."""
-    template = template or session.get(OsTemplate, vm.template_id)
-    nics = nics if nics is not None else _nics_of(session, vm.id)
-    links = links if links is not None else _links_of(session, vm.id)
-    vm.instance_name = vm.instance_name or instance_name(vm)
-    networks = {nic.network_id: network_spec(session, nic.network) for nic in nics}
-    guest = {
-        "name": vm.instance_name, "cores": vm.cores, "memory_mib": int(round(vm.memory_gib * 1024)),
-        "image": template.term, "architecture": vm.architecture or "x64", "hostname": vm.hostname,
-        "user_data": vm.user_data, "ssh_public_key": vm.ssh_public_key,
-        "nics": [[nic.mac, network_name(nic.network_id)] for nic in nics],
-        "disks": [[volume_name(link.volume_id), link.device_id] for link in links],
-    }
-    command = {"guest": guest, "networks": list(networks.values()),
-               "volumes": [{"name": volume_name(link.volume_id), "device": link.device_id} for link in links],
-               "addresses": {nic.mac: nic.address for nic in nics if nic.address}}
-    if copy is None or copy.zone_id != vm.zone_id:
-        copy = _ready_copy(session, template.id, vm.zone_id)
-    if copy is not None and copy.secondary_path and template.checksum and copy.secondary_storage_id:
-        # Where the host's storage finds the template the first time, to make root disks from:
-        # the copy in the compute's own zone.
-        store = session.get(SecondaryStorage, copy.secondary_storage_id)
-        if store is not None:
-            command["root_disk"] = {"template": f"template-{template.id}", "checksum": template.checksum,
-                                    "source": secondary_url(store.url, copy.secondary_path),
-                                    "size_gib": max(vm.root_disk_gib or 0, template.size_gib)}
-    return command
-
-
-def _ready_copy(session, template_id: int, zone_id: int | None) -> TemplateCopy | None:
-    return session.scalar(select(TemplateCopy).where(
-        TemplateCopy.template_id == template_id, TemplateCopy.zone_id == zone_id,
-        TemplateCopy.state == str(TemplateCopyState.READY)).limit(1))
-
-
-def deploy_arguments(vm: VirtualMachine, template: OsTemplate, nics, links) -> dict:
-    """What a deploy job carries so that its last step need not read the VM back: what the
-    usage records and events of its success need, and which kinds of links it has."""
-    return {"usage": {"project_id": vm.project_id, "zone_id": vm.zone_id, "cores": vm.cores,
-                      "memory_gib": vm.memory_gib, "template": template.term},
-            "links": [table.name for table, rows in ((nics_table, nics), (storage_links_table, links)) if rows]}
 
 
 def _deployed(ctx: StepContext) -> None:
@@ -340,7 +293,7 @@ def compute_delete_failed(session, vm: VirtualMachine, message: str) -> None:
     network fail too."""
     begin_teardown(session, vm, VM_TRANSITIONS, Event.DESTROY)
     apply_event(session, vm, VM_TRANSITIONS, Event.FAILED, message)
-    links = [*_nics_of(session, vm.id), *_links_of(session, vm.id)]
+    links = [*nics_of(session, vm.id), *links_of(session, vm.id)]
     for row in [vm, *links]:
         clear_delete_request(session, row)
     fail_waiting_deletes(session, f"its compute /compute/{vm.id} could not be deleted: {message}",
@@ -349,21 +302,11 @@ def compute_delete_failed(session, vm: VirtualMachine, message: str) -> None:
 
 
 def _nics(ctx: StepContext, vm_id: str) -> list[NetworkInterface]:
-    return _nics_of(ctx.session, vm_id)
+    return nics_of(ctx.session, vm_id)
 
 
 def _storage_links(ctx: StepContext, vm_id: str) -> list[StorageLink]:
-    return _links_of(ctx.session, vm_id)
-
-
-def _nics_of(session, vm_id: str) -> list[NetworkInterface]:
-    return list(session.scalars(select(NetworkInterface).where(NetworkInterface.vm_id == vm_id)
-                                .order_by(NetworkInterface.interface)))
-
-
-def _links_of(session, vm_id: str) -> list[StorageLink]:
-    return list(session.scalars(select(StorageLink).where(StorageLink.vm_id == vm_id)
-                                .order_by(StorageLink.device_id)))
+    return links_of(ctx.session, vm_id)
 
 
 HANDLERS = {

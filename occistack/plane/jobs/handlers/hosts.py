@@ -27,9 +27,6 @@ from occistack.plane.transitions import apply_event
 from occistack.plane.usage import close_usage
 from occistack.plane.jobs.handlers.base import JobHandler, Outcome, StepContext, StepFailed
 
-#: The entity id of a host's fencing job: jobs of one entity run one at a time, so two
-#: sweeps cannot fence one host twice at once.
-FENCING_ENTITY = "host-{}"
 #: VM states whose guest was running on the host when it failed.
 _WAS_RUNNING = (VmState.RUNNING, VmState.SUSPENDED)
 

@@ -12,12 +12,13 @@ from sqlalchemy import exists, select
 
 from occistack.model import Network, NetworkInterface, VirtualMachine
 from occistack.model.states import LINK_TRANSITIONS, NETWORK_TRANSITIONS, Event
-from occistack.plane.tenant.deletes import begin_teardown, clear_delete_request, fail_waiting_deletes, submit_waiting_deletes
+from occistack.plane.jobs.deletes import begin_teardown, clear_delete_request, fail_waiting_deletes, submit_waiting_deletes
 from occistack.plane.events import record_event
 from occistack.plane.transitions import apply_event
 from occistack.plane.usage import close_usage
 from occistack.plane.jobs.handlers.base import JobHandler, Outcome, StepContext, StepFailed
-from occistack.plane.jobs.handlers.common import delete_entities, network_name, network_spec
+from occistack.plane.jobs.commands import network_spec
+from occistack.plane.jobs.handlers.common import delete_entities
 
 
 def create_network(ctx: StepContext) -> Outcome:
@@ -123,4 +124,4 @@ HANDLERS = {
     "unplug_nic": JobHandler(unplug_nic, unplug_failed),
 }
 
-__all__ = ["HANDLERS", "network_name"]
+__all__ = ["HANDLERS"]

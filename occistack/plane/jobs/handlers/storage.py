@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from occistack.model import StorageLink, StoragePool, VirtualMachine, Volume
 from occistack.model.states import LINK_TRANSITIONS, VOLUME_TRANSITIONS, Event
-from occistack.plane.tenant.deletes import begin_teardown, clear_delete_request, fail_waiting_deletes, submit_waiting_deletes
+from occistack.plane.jobs.deletes import begin_teardown, clear_delete_request, fail_waiting_deletes, submit_waiting_deletes
 from occistack.plane.events import record_event
 from occistack.plane.transitions import apply_event
 from occistack.plane.usage import close_usage, open_usage
 from occistack.plane.jobs.handlers.base import JobHandler, Outcome, StepContext, StepFailed
-from occistack.plane.jobs.handlers.common import delete_entities, up_host_in, volume_name
+from occistack.plane.jobs.commands import volume_name
+from occistack.plane.jobs.handlers.common import delete_entities, up_host_in
 
 
 def _volume(ctx: StepContext) -> Volume | None:

@@ -12,11 +12,17 @@ from __future__ import annotations
 
 from occistack.model import OsTemplate, SecondaryStorage, TemplateCopy, Zone
 from occistack.model.states import TemplateCopyEvent, TemplateCopyState
-from occistack.plane.admin.template_copies import copies_of, move_copy, refresh_template_state, set_progress
-from occistack.plane.admin.templates import charge_secondary_storage
+from occistack.plane.template_copies import (
+    charge_secondary_storage,
+    copies_of,
+    move_copy,
+    refresh_template_state,
+    set_progress,
+)
 from occistack.plane.events import record_event
 from occistack.plane.jobs.handlers.base import JobHandler, Outcome, StepContext, StepFailed
-from occistack.plane.jobs.handlers.common import secondary_url, up_host_in
+from occistack.plane.jobs.commands import secondary_url
+from occistack.plane.jobs.handlers.common import up_host_in
 
 #: An image of several GiB over a slow link takes longer than a guest takes to boot.
 DOWNLOAD_WAIT_SECONDS = 3600.0

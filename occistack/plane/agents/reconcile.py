@@ -14,9 +14,9 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from occistack.model import Job, VirtualMachine
+from occistack.model.jobs import UNFINISHED
 from occistack.model.states import VM_TRANSITIONS, Event, VmState
 from occistack.plane.events import record_event
-from occistack.plane.jobs.queue import UNFINISHED
 from occistack.plane.transitions import apply_event
 from occistack.plane.usage import close_usage, open_usage
 

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from occistack.model import AgentCommand, Entity, Job, Network, NetworkInterface, OsTemplate, StorageLink, Volume, utcnow
+from occistack.model.jobs import UNFINISHED
 from occistack.model.states import (
     JOB_TRANSITIONS,
     NETWORK_TRANSITIONS,
@@ -47,7 +48,7 @@ from occistack.model.states import (
 from occistack.plane.dispatch import Operation
 from occistack.plane.errors import Conflict
 from occistack.plane.events import record_event
-from occistack.plane.jobs.queue import UNFINISHED, JobDispatcher
+from occistack.plane.jobs.queue import JobDispatcher
 from occistack.plane.transitions import apply_event
 
 #: The state message of an entity whose delete is under way.

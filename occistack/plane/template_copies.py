@@ -1,27 +1,27 @@
-"""A template's copies in the zones' secondary storage (CloudStack's template_store_ref and
-copyTemplate): each zone that holds a template has one copy, downloaded there by a host of that
-zone, with its own state, progress and reason.
+"""A template's copies in the zones' secondary storage (CloudStack's template_store_ref): each
+zone that holds a template has one copy, downloaded there by a host of that zone, with its own
+state, progress and reason.
 
 A template is registered for one or several zones (one copy each), copied to another zone later
-(``copy_template``), and a failed copy is downloaded again with ``retry_template``. A compute
-boots only from a ready copy in its own zone (``template_copy_in_zone``). The template's own
-``state`` is derived from its copies (``refresh_template_state``): ready as soon as one zone has
-it ready -- it is then published as an os_tpl, with the zones it is available in.
+(``copy_template``), and a failed copy is downloaded again with ``retry_template`` -- those use
+cases are the administrator's (admin/templates.py). Here are the rules they share with the
+create use case and the job handlers that download, save and remove copies: a compute boots only
+from a ready copy in its own zone (``template_copy_in_zone``); a copy moves through
+TEMPLATE_COPY_TRANSITIONS (``move_copy``); the template's own ``state`` is derived from its
+copies (``refresh_template_state``): ready as soon as one zone has it ready -- it is then
+published as an os_tpl, with the zones it is available in; a store's used GiB change by one
+UPDATE (``charge_secondary_storage``).
 """
 
 from __future__ import annotations
 
-from typing import Iterable
-
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, case, select, update
 from sqlalchemy.orm import Session
 
 from occistack.model import OsTemplate, SecondaryStorage, TemplateCopy, Zone
 from occistack.model.states import TEMPLATE_COPY_TRANSITIONS, TemplateCopyEvent, TemplateCopyState
 from occistack.plane.dispatch import Dispatcher, Operation
-from occistack.plane.errors import Conflict, InvalidRequest
-from occistack.plane.admin.common import SYSTEM, Actor, Ref, record_change
-from occistack.plane.admin.lookup import find_zone
+from occistack.plane.errors import Conflict
 
 READY = TemplateCopyState.READY
 
@@ -29,13 +29,6 @@ READY = TemplateCopyState.READY
 def copies_of(session: Session, template_id: int) -> list[TemplateCopy]:
     return list(session.scalars(select(TemplateCopy).where(TemplateCopy.template_id == template_id)
                                 .order_by(TemplateCopy.zone_id)))
-
-
-def zone_names(session: Session, zone_ids: Iterable[int]) -> list[str]:
-    ids = set(zone_ids)
-    if not ids:
-        return []
-    return list(session.scalars(select(Zone.name).where(Zone.id.in_(ids)).order_by(Zone.name)))
 
 
 def ready_zone_names(session: Session, template_id: int) -> list[str]:
@@ -120,63 +113,6 @@ def queue_download(session: Session, copy: TemplateCopy, dispatcher: Dispatcher)
                                          {"template_id": copy.template_id, "copy_id": copy.id}))
 
 
-def copy_template(session: Session, template: OsTemplate, zone: Ref, *, actor: Actor = SYSTEM,
-                  dispatcher: Dispatcher) -> TemplateCopy:
-    """copyTemplate: a new copy in ``zone``, which a host of that zone downloads (from the
-    template's URL, or for a saved template, which has none, from a ready copy's secondary
-    storage)."""
-    the_zone = find_zone(session, zone)
-    noun = "ISO" if template.format == "iso" else "template"
-    existing = session.scalar(select(TemplateCopy).where(TemplateCopy.template_id == template.id,
-                                                         TemplateCopy.zone_id == the_zone.id))
-    if existing is not None:
-        hint = "; retry it with `occistack template retry`" if existing.state == TemplateCopyState.ERROR else ""
-        raise Conflict(f"{noun} {template.term!r} already has a copy in zone {the_zone.name!r} "
-                       f"({existing.state}){hint}")
-    if template.image_url is None and not any(copy.state == READY and copy.secondary_storage_id
-                                              for copy in copies_of(session, template.id)):
-        raise Conflict(f"{noun} {template.term!r} has no URL and no ready copy in secondary storage to copy from")
-    copy = add_copy(session, template, the_zone, dispatcher)
-    refresh_template_state(session, template)
-    record_change(session, actor, "template.copy", "template", template.id,
-                  f"{noun} {template.term!r} to zone {the_zone.name!r}", project_id=template.project_id,
-                  state="started")
-    return copy
-
-
-def retry_template(session: Session, template: OsTemplate, zone: Ref | None = None, *, actor: Actor = SYSTEM,
-                   dispatcher: Dispatcher) -> list[TemplateCopy]:
-    """Download again the copies that failed (in ``zone`` only, when named); Conflict when
-    there is none to retry, saying what state the copies are in."""
-    noun = "ISO" if template.format == "iso" else "template"
-    copies = copies_of(session, template.id)
-    if zone is not None:
-        the_zone = find_zone(session, zone)
-        copies = [copy for copy in copies if copy.zone_id == the_zone.id]
-        if not copies:
-            raise Conflict(f"{noun} {template.term!r} has no copy in zone {the_zone.name!r}; copy it there with "
-                           "`occistack template copy`")
-    failed = [copy for copy in copies if copy.state == TemplateCopyState.ERROR]
-    if not failed:
-        states = ", ".join(f"{name}: {copy.state}" for name, copy in
-                           zip(zone_names(session, [c.zone_id for c in copies]), copies)) or "none"
-        raise Conflict(f"{noun} {template.term!r} has no failed copy to retry (copies: {states}); only a copy "
-                       "in error is downloaded again")
-    for copy in failed:
-        if copy.secondary_storage_id is None:
-            raise InvalidRequest(f"the copy of {noun} {template.term!r} in zone {copy.zone_id} has no secondary "
-                                 "storage (it was saved on a host): it cannot be downloaded again")
-        move_copy(copy, TemplateCopyEvent.RETRY)
-        copy.progress, copy.state_message = 0, None
-        queue_download(session, copy, dispatcher)
-    refresh_template_state(session, template)
-    record_change(session, actor, "template.retry", "template", template.id,
-                  f"{noun} {template.term!r} in zone{'s' if len(failed) > 1 else ''} "
-                  + ", ".join(zone_names(session, [copy.zone_id for copy in failed])),
-                  project_id=template.project_id, state="started")
-    return failed
-
-
 def move_copy(copy: TemplateCopy, event: TemplateCopyEvent) -> None:
     """Through TEMPLATE_COPY_TRANSITIONS (IllegalTransition names the states allowed)."""
     copy.state = str(TEMPLATE_COPY_TRANSITIONS.next_state(TemplateCopyState(copy.state), event))
@@ -208,14 +144,10 @@ def set_progress(session: Session, copy_id: int, percent: int) -> None:
                     .execution_options(synchronize_session=False))
 
 
-def copies_json(session: Session, template_id: int) -> list[dict]:
-    """Each copy as the admin API and CLI show it."""
-    copies = copies_of(session, template_id)
-    zones = {zone.id: zone.name for zone in session.scalars(select(Zone).where(
-        Zone.id.in_([copy.zone_id for copy in copies])))} if copies else {}
-    stores = {store.id: store.name for store in session.scalars(select(SecondaryStorage).where(
-        SecondaryStorage.id.in_([copy.secondary_storage_id for copy in copies if copy.secondary_storage_id])))}
-    return [{"zone": zones.get(copy.zone_id), "zone_id": copy.zone_id, "state": copy.state,
-             "progress": copy.progress, "state_message": copy.state_message, "size_gib": copy.size_gib,
-             "secondary_storage": stores.get(copy.secondary_storage_id), "secondary_path": copy.secondary_path,
-             "updated_at": copy.updated_at.isoformat() if copy.updated_at else None} for copy in copies]
+def charge_secondary_storage(session: Session, store_id: int, gib: float) -> None:
+    """Add ``gib`` (or, negative, give it back) to a store's used GiB in one UPDATE, so two
+    downloads finishing at once both count; never below zero."""
+    table = SecondaryStorage.__table__
+    used = table.c.used_gib + gib
+    session.execute(update(table).where(table.c.id == store_id)
+                    .values(used_gib=case((used < 0, 0.0), else_=used)).execution_options(synchronize_session=False))
