@@ -68,7 +68,8 @@ class OsTemplate(Base):
     saved_from: Mapped[str | None] = mapped_column(String(64))
     #: derived from its copies (see TemplateCopy): ``ready`` when some zone has it ready,
     #: ``downloading`` while none is ready and some copy is still coming, ``error`` when every
-    #: copy failed; a template being saved from a compute is ``pending`` until it is saved.
+    #: copy failed; a template being saved from a compute is ``pending`` until it is saved
+    #: (model.template_states.TemplateState; TEMPLATE_TRANSITIONS moves it).
     state: Mapped[str] = mapped_column(String(16), default="ready")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
@@ -89,7 +90,7 @@ class TemplateCopy(Base):
     secondary_storage_id: Mapped[int | None] = mapped_column(
         ForeignKey("secondary_storage.id", ondelete="SET NULL"), index=True)
     secondary_path: Mapped[str | None] = mapped_column(String(1024))
-    #: see model.states.TemplateCopyState.
+    #: see model.template_states.TemplateCopyState (TEMPLATE_COPY_TRANSITIONS moves it).
     state: Mapped[str] = mapped_column(String(16), default="pending")
     #: percent downloaded (0-100), as the agent reports it.
     progress: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

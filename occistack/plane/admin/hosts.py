@@ -6,8 +6,8 @@ The resource state changes only through ``RESOURCE_STATE_TRANSITIONS``. Each cha
 the host's row (``SELECT … FOR NO KEY UPDATE``, model/contention.py's ``ROW_LOCK``, which does
 not wait for creates that inserted a VM on the host) and re-reads it, so two administrators, or an
 administrator and the code that completes a maintenance, cannot both move one host; the change
-itself is an ORM update, which the session's bookkeeping sees, so placement's topology snapshot
-is rebuilt (the inventory generation moves).
+itself is the conditional UPDATE every state moves by (plane/transitions.py), which also moves
+the inventory generation, so placement's topology snapshot is rebuilt.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from occistack.plane.dispatch import Dispatcher, Operation
 from occistack.plane.errors import Conflict, InvalidRequest
 from occistack.plane.agents.gateway import new_agent_token
 from occistack.plane.sealing import Sealer
+from occistack.plane.transitions import apply_event
 from occistack.plane.admin.addresses import host_address, resolvable_host_address
 from occistack.plane.admin.common import (
     SYSTEM,
@@ -181,8 +182,7 @@ def _move(session: Session, host: Host, event: HostEvent, action: str | None, ac
         possible = [_ADMIN_EVENTS[HostEvent(e)][1] for e in refused.allowed if _ADMIN_EVENTS[HostEvent(e)][1]]
         raise Conflict(f"host {host.name!r} is {RESOURCE_STATE_WORDS[current]}: it cannot "
                        f"{_ADMIN_EVENTS[event][0]} now; possible: {', '.join(possible) or 'nothing'}") from None
-    host.resource_state = target
-    session.flush()
+    apply_event(session, host, RESOURCE_STATE_TRANSITIONS, event, column="resource_state")
     if action is not None:
         record_change(session, actor, action, "host", host.id,
                       f"host {host.name!r} is now {RESOURCE_STATE_WORDS[target]}")

@@ -17,11 +17,19 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from occistack.model import OsTemplate, SecondaryStorage, TemplateCopy, Zone
-from occistack.model.states import TEMPLATE_COPY_TRANSITIONS, TemplateCopyEvent, TemplateCopyState
+from occistack.model.template_states import (
+    TEMPLATE_COPY_TRANSITIONS,
+    TEMPLATE_TRANSITIONS,
+    TemplateCopyEvent,
+    TemplateCopyState,
+    TemplateEvent,
+    TemplateState,
+)
 from occistack.plane.dispatch import Dispatcher, Operation
 from occistack.plane.errors import Conflict, InvalidRequest
 from occistack.plane.admin.common import SYSTEM, Actor, Ref, record_change
 from occistack.plane.admin.lookup import find_zone
+from occistack.plane.transitions import apply_event
 
 READY = TemplateCopyState.READY
 
@@ -166,8 +174,8 @@ def retry_template(session: Session, template: OsTemplate, zone: Ref | None = No
         if copy.secondary_storage_id is None:
             raise InvalidRequest(f"the copy of {noun} {template.term!r} in zone {copy.zone_id} has no secondary "
                                  "storage (it was saved on a host): it cannot be downloaded again")
-        move_copy(copy, TemplateCopyEvent.RETRY)
-        copy.progress, copy.state_message = 0, None
+        move_copy(session, copy, TemplateCopyEvent.RETRY)
+        copy.progress = 0
         queue_download(session, copy, dispatcher)
     refresh_template_state(session, template)
     record_change(session, actor, "template.retry", "template", template.id,
@@ -177,25 +185,34 @@ def retry_template(session: Session, template: OsTemplate, zone: Ref | None = No
     return failed
 
 
-def move_copy(copy: TemplateCopy, event: TemplateCopyEvent) -> None:
-    """Through TEMPLATE_COPY_TRANSITIONS (IllegalTransition names the states allowed)."""
-    copy.state = str(TEMPLATE_COPY_TRANSITIONS.next_state(TemplateCopyState(copy.state), event))
+def move_copy(session: Session, copy: TemplateCopy, event: TemplateCopyEvent, message: str | None = None) -> None:
+    """Through TEMPLATE_COPY_TRANSITIONS with a conditional UPDATE (IllegalTransition names the
+    events allowed); ``message`` is the copy's new ``state_message`` (None clears it)."""
+    apply_event(session, copy, TEMPLATE_COPY_TRANSITIONS, event, message)
+
+
+def move_template(session: Session, template: OsTemplate, event: TemplateEvent) -> None:
+    """Through TEMPLATE_TRANSITIONS with a conditional UPDATE; the reason of an error is the
+    template's ``description``, which the caller sets."""
+    apply_event(session, template, TEMPLATE_TRANSITIONS, event)
 
 
 def refresh_template_state(session: Session, template: OsTemplate) -> None:
     """The template's state from its copies: ready when one is, else downloading while some
     copy is still coming, else error (with the first copy's reason). A template being saved
     (``pending``) keeps its state until the save ends."""
-    if template.state == "pending":
+    if template.state == TemplateState.PENDING:
         return
     session.flush()
     states = {copy.state: copy for copy in copies_of(session, template.id)}
     if READY in states:
-        template.state, template.description = "ready", None
+        move_template(session, template, TemplateEvent.COPY_READY)
+        template.description = None
     elif TemplateCopyState.PENDING in states or TemplateCopyState.DOWNLOADING in states:
-        template.state = "downloading"
+        move_template(session, template, TemplateEvent.COPY_COMING)
     elif TemplateCopyState.ERROR in states:
-        template.state, template.description = "error", states[TemplateCopyState.ERROR].state_message
+        move_template(session, template, TemplateEvent.COPIES_FAILED)
+        template.description = states[TemplateCopyState.ERROR].state_message
 
 
 def set_progress(session: Session, copy_id: int, percent: int) -> None:

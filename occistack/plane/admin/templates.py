@@ -19,7 +19,7 @@ from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
 from occistack.model import OsTemplate, SecondaryStorage, VirtualMachine, Zone
-from occistack.model.states import TemplateCopyState
+from occistack.model.template_states import TemplateCopyState, TemplateState
 from occistack.model.occi import is_valid_term
 from occistack.model.occi.crtp import CRTP_SIZES
 from occistack.plane.dispatch import Dispatcher, Operation
@@ -91,7 +91,7 @@ def register_template(session: Session, *, term: str, url: str, checksum: str, z
         min_cores=check_whole("the minimum number of cores", min_cores, 1),
         min_memory_gib=check_number("the minimum memory in GiB", min_memory_gib, above=0),
         extra_attributes=_extra_attributes(extra_attributes), project_id=owner, format=format,
-        state="downloading",
+        state=str(TemplateState.DOWNLOADING),
     )
     session.add(template)
     session.flush()

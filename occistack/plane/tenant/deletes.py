@@ -44,6 +44,7 @@ from occistack.model.states import (
     JobState,
     TransitionTable,
 )
+from occistack.model.template_states import TEMPLATE_TRANSITIONS, TemplateEvent, TemplateState
 from occistack.plane.dispatch import Operation
 from occistack.plane.errors import Conflict
 from occistack.plane.events import record_event
@@ -168,15 +169,15 @@ class _NotAllPending(Exception):
 
 def _saving_abandoned(session: Session, template_id) -> None:
     template = session.get(OsTemplate, template_id) if template_id is not None else None
-    if template is not None and template.state == "pending":
-        template.state = "error"
+    if template is not None and template.state == TemplateState.PENDING:
+        apply_event(session, template, TEMPLATE_TRANSITIONS, TemplateEvent.SAVE_FAILED)
         template.description = "not saved: the compute was deleted before its disk was saved"
 
 
 def abandon_deferred_saves(session: Session, vm_id: str) -> None:
     """Deferred saves of a compute that is gone will never be taken."""
     for template in session.scalars(select(OsTemplate).where(OsTemplate.saved_from == vm_id,
-                                                             OsTemplate.state == "pending")):
+                                                             OsTemplate.state == str(TemplateState.PENDING))).all():
         _saving_abandoned(session, template.id)
 
 
