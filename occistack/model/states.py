@@ -413,7 +413,36 @@ JOB_TRANSITIONS = PlainTable("job", {
 
 
 class CommandState(StrEnum):
+    """A command for a host agent, one of a job step's."""
+
     PENDING = "pending"
+    #: fetched by its host's agent; fetched again if its answer is overdue.
     DELIVERED = "delivered"
     DONE = "done"
+    #: the agent answered a failure, no answer came in time, or a delete took it back.
     FAILED = "failed"
+
+
+class CommandEvent(StrEnum):
+    DELIVER = "deliver"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+    WITHDRAWN = "withdrawn"
+
+
+C, CE = CommandState, CommandEvent
+#: The gateway moves commands in sets (a fetch delivers several, an answer's UPDATE checks the
+#: state it finds); an answered command never changes again, so a late answer changes nothing.
+COMMAND_TRANSITIONS = PlainTable("agent command", {
+    (C.PENDING, CE.DELIVER): C.DELIVERED,
+    (C.DELIVERED, CE.DELIVER): C.DELIVERED,
+    (C.PENDING, CE.SUCCEEDED): C.DONE,
+    (C.DELIVERED, CE.SUCCEEDED): C.DONE,
+    (C.PENDING, CE.FAILED): C.FAILED,
+    (C.DELIVERED, CE.FAILED): C.FAILED,
+    (C.PENDING, CE.TIMED_OUT): C.FAILED,
+    (C.DELIVERED, CE.TIMED_OUT): C.FAILED,
+    # Only while no agent has it: one already fetched runs its course.
+    (C.PENDING, CE.WITHDRAWN): C.FAILED,
+})

@@ -1,4 +1,10 @@
-"""Moving a row between states: through its transition table, with a conditional UPDATE."""
+"""Moving a row between states: through its transition table, with a conditional UPDATE.
+
+Every stateful row moves this way. Jobs add one thing -- the columns a step's end sets in the
+same statement -- and so build their own UPDATE from JOB_TRANSITIONS (plane/jobs/queue.py's
+move_job); the agent gateway moves commands in sets, its statements checking the state they
+find as COMMAND_TRANSITIONS has it.
+"""
 
 from __future__ import annotations
 
@@ -17,8 +23,9 @@ from occistack.plane.errors import InvalidRequest
 def apply_event(session: Session, row, table: StateTable, event: StrEnum, message: str | None = None, *,
                 column: str = "state") -> StrEnum:
     """Move ``row`` (an ORM object) by ``event`` through ``table``, its state being in
-    ``column``: the one way every stateful row changes state (computes, volumes, networks,
-    links, templates and their copies, storage pools, hosts' resource state).
+    ``column``: the one way a stateful row changes state (computes, volumes, networks, links,
+    templates and their copies, storage pools, hosts' status and resource state, commands an
+    agent never answered).
 
     Where the state is in ``state`` and the row has a ``state_message``, the message goes with
     it (None clears the one the last move left). Raises IllegalTransition when the table forbids
@@ -73,6 +80,8 @@ def action_operation(actions: dict[str, tuple[Event, dict[str, str], str]], acti
 
 @cache
 def _carries_message(table, column: str) -> bool:
+    # ``state_message`` explains ``state``; a host's two other state columns (status, resource
+    # state) must not clear what it says.
     return column == "state" and "state_message" in table.c
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from occistack.model import OsTemplate, SecondaryStorage, TemplateCopy, Zone
+from occistack.model.contention import ROW_LOCK
 from occistack.model.template_states import (
     TEMPLATE_COPY_TRANSITIONS,
     TEMPLATE_TRANSITIONS,
@@ -200,11 +201,18 @@ def move_template(session: Session, template: OsTemplate, event: TemplateEvent) 
 def refresh_template_state(session: Session, template: OsTemplate) -> None:
     """The template's state from its copies: ready when one is, else downloading while some
     copy is still coming, else error (with the first copy's reason). A template being saved
-    (``pending``) keeps its state until the save ends."""
+    (``pending``) keeps its state until the save ends.
+
+    The template's row is locked first: two copies that end at once (each its own job) then
+    work the state out one after the other, the second from both copies as they ended -- not
+    each from its own, which left a template whose copies had all failed ``downloading``."""
     if template.state == TemplateState.PENDING:
         return
     session.flush()
-    states = {copy.state: copy for copy in copies_of(session, template.id)}
+    session.get(OsTemplate, template.id, with_for_update=ROW_LOCK, populate_existing=True)
+    copies = session.scalars(select(TemplateCopy).where(TemplateCopy.template_id == template.id)
+                             .order_by(TemplateCopy.zone_id).execution_options(populate_existing=True))
+    states = {copy.state: copy for copy in copies}
     if READY in states:
         move_template(session, template, TemplateEvent.COPY_READY)
         template.description = None

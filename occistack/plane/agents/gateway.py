@@ -37,8 +37,8 @@ from occistack.hostagent.protocol import (
     Registered,
 )
 from occistack.model import AgentCommand, Host, Job, utcnow
-from occistack.model.states import (HOST_STATUS_TRANSITIONS, JOB_TRANSITIONS, CommandState, HostEvent, HostStatus, JobEvent,
-                                    JobState, StaleState)
+from occistack.model.states import (COMMAND_TRANSITIONS, HOST_STATUS_TRANSITIONS, JOB_TRANSITIONS, CommandEvent, CommandState,
+                                    HostEvent, HostStatus, JobEvent, JobState, StaleState)
 from occistack.plane.events import record_event
 from occistack.plane.transitions import apply_event
 from occistack.plane.wakeups import mark_commands_written, mark_jobs_written
@@ -292,8 +292,11 @@ def expire_waiting_jobs(session: Session, now: datetime | None = None) -> list[i
             AgentCommand.job_id == job.id, AgentCommand.step == job.step,
             AgentCommand.state.in_([str(CommandState.PENDING), str(CommandState.DELIVERED)]))).all()
         for command in late:
+            try:
+                apply_event(session, command, COMMAND_TRANSITIONS, CommandEvent.TIMED_OUT)
+            except StaleState:
+                continue  # its answer came meanwhile, and stands
             host = session.get(Host, command.host_id)
-            command.state = CommandState.FAILED
             command.error = f"host {host.name if host else command.host_id} did not answer in time"
             command.answered_at = now
         session.flush()

@@ -35,9 +35,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from occistack.model import AgentCommand, Entity, Job, Network, NetworkInterface, OsTemplate, StorageLink, Volume, utcnow
 from occistack.model.states import (
+    COMMAND_TRANSITIONS,
     JOB_TRANSITIONS,
     NETWORK_TRANSITIONS,
     VOLUME_TRANSITIONS,
+    CommandEvent,
     CommandState,
     Event,
     JobEvent,
@@ -141,6 +143,7 @@ def cancel_unstarted(session: Session, entity_ids: Iterable[str]) -> list[Job]:
 
 
 _CANCELLED = "cancelled: its resource is being deleted"
+_WITHDRAWN = COMMAND_TRANSITIONS.next_state(CommandState.PENDING, CommandEvent.WITHDRAWN)
 _commands = AgentCommand.__table__
 
 
@@ -154,7 +157,7 @@ def _withdraw_commands(session: Session, job: Job) -> bool:
             withdrawn = session.execute(
                 update(_commands).where(_commands.c.job_id == job.id, _commands.c.step == 0,
                                         _commands.c.state == str(CommandState.PENDING))
-                .values(state=str(CommandState.FAILED), error=_CANCELLED, answered_at=utcnow())
+                .values(state=str(_WITHDRAWN), error=_CANCELLED, answered_at=utcnow())
                 .execution_options(synchronize_session=False)).rowcount
             if not sent or withdrawn != sent:
                 raise _NotAllPending
