@@ -121,8 +121,8 @@ def _seed_templates(session: Session, zone: Zone, directory: str | Path | None) 
             session.add(template)
             session.flush()
             # Held by the in-memory hosts themselves: a ready copy in the zone, in no store.
-            session.add(TemplateCopy(template_id=template.id, zone_id=zone.id, state=str(TemplateCopyState.READY), progress=100,
-                                     size_gib=disk))
+            session.add(TemplateCopy(template_id=template.id, zone_id=zone.id, state=str(TemplateCopyState.READY),
+                                     progress=100, size_gib=disk))
             created.append(f"OS template {term}")
             continue
         image = build_image(Path(directory) / "images", term)

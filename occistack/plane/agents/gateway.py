@@ -37,8 +37,8 @@ from occistack.hostagent.protocol import (
     Registered,
 )
 from occistack.model import AgentCommand, Host, Job, utcnow
-from occistack.model.states import (COMMAND_TRANSITIONS, HOST_STATUS_TRANSITIONS, JOB_TRANSITIONS, CommandEvent, CommandState,
-                                    HostEvent, HostStatus, JobEvent, JobState, StaleState)
+from occistack.model.states import (COMMAND_TRANSITIONS, HOST_STATUS_TRANSITIONS, JOB_TRANSITIONS, CommandEvent,
+                                    CommandState, HostEvent, HostStatus, JobEvent, JobState, StaleState)
 from occistack.plane.events import record_event
 from occistack.plane.transitions import apply_event
 from occistack.plane.wakeups import mark_commands_written, mark_jobs_written
