@@ -35,6 +35,7 @@ from occistack.model import (
     Zone,
 )
 from occistack.model.states import NetworkState
+from occistack.model.template_states import TemplateCopyState, TemplateState
 from occistack.plane.admin import register_template
 from occistack.plane.admin.users import create_user
 from occistack.plane.jobs.queue import JobDispatcher
@@ -116,12 +117,12 @@ def _seed_templates(session: Session, zone: Zone, directory: str | Path | None) 
         if directory is None:
             template = OsTemplate(term=term, title=title, os_family=family, os_name=name, os_version=version,
                                   architecture="x64", min_cores=1, min_memory_gib=memory, size_gib=disk,
-                                  extra_attributes={}, state="ready")
+                                  extra_attributes={}, state=str(TemplateState.READY))
             session.add(template)
             session.flush()
             # Held by the in-memory hosts themselves: a ready copy in the zone, in no store.
-            session.add(TemplateCopy(template_id=template.id, zone_id=zone.id, state="ready", progress=100,
-                                     size_gib=disk))
+            session.add(TemplateCopy(template_id=template.id, zone_id=zone.id, state=str(TemplateCopyState.READY),
+                                     progress=100, size_gib=disk))
             created.append(f"OS template {term}")
             continue
         image = build_image(Path(directory) / "images", term)

@@ -15,6 +15,7 @@ import json
 
 import click
 
+from occistack.model.template_states import TemplateCopyState
 from occistack.plane import admin
 from occistack.plane.jobs.queue import JobDispatcher
 from occistack.cli.base import OrderedGroup, document, json_option, print_rows, run
@@ -82,7 +83,7 @@ def _register(format: str, term: str, url: str, checksum: str, zones: tuple[str,
 
 def _copy_summary(copy: dict) -> str:
     """zone1:ready, zone2:downloading 45%, zone3:error."""
-    progress = f" {copy['progress']}%" if copy["state"] == "downloading" else ""
+    progress = f" {copy['progress']}%" if copy["state"] == TemplateCopyState.DOWNLOADING else ""
     return f"{copy['zone']}:{copy['state']}{progress}"
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, Stri
 from sqlalchemy.orm import Mapped, mapped_column
 
 from occistack.model.meta import Base, utcnow
+from occistack.model.template_states import TemplateCopyState, TemplateState
 
 
 class Zone(Base):
@@ -68,8 +69,9 @@ class OsTemplate(Base):
     saved_from: Mapped[str | None] = mapped_column(String(64))
     #: derived from its copies (see TemplateCopy): ``ready`` when some zone has it ready,
     #: ``downloading`` while none is ready and some copy is still coming, ``error`` when every
-    #: copy failed; a template being saved from a compute is ``pending`` until it is saved.
-    state: Mapped[str] = mapped_column(String(16), default="ready")
+    #: copy failed; a template being saved from a compute is ``pending`` until it is saved
+    #: (model.template_states.TemplateState; TEMPLATE_TRANSITIONS moves it).
+    state: Mapped[str] = mapped_column(String(16), default=str(TemplateState.READY))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
@@ -89,8 +91,8 @@ class TemplateCopy(Base):
     secondary_storage_id: Mapped[int | None] = mapped_column(
         ForeignKey("secondary_storage.id", ondelete="SET NULL"), index=True)
     secondary_path: Mapped[str | None] = mapped_column(String(1024))
-    #: see model.states.TemplateCopyState.
-    state: Mapped[str] = mapped_column(String(16), default="pending")
+    #: see model.template_states.TemplateCopyState (TEMPLATE_COPY_TRANSITIONS moves it).
+    state: Mapped[str] = mapped_column(String(16), default=str(TemplateCopyState.PENDING))
     #: percent downloaded (0-100), as the agent reports it.
     progress: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     state_message: Mapped[str | None] = mapped_column(Text)

@@ -8,6 +8,7 @@ in ``session.info`` so the process that made the change can refresh its own regi
 from __future__ import annotations
 
 from contextlib import contextmanager
+from functools import cache
 from typing import Iterator
 
 from zope.sqlalchemy.datamanager import STATUS_ACTIVE, join_transaction, mark_changed
@@ -20,8 +21,9 @@ from occistack.model.infrastructure import Cluster, Host, InventoryGeneration, P
 from occistack.model.meta import READ_ONLY
 from occistack.model.resources import AffinityGroup, UserMixin
 
-#: A template copy's state changes through the ORM (and moves the generation: /-/ lists each
-#: os_tpl's zones); its download progress is written with Core UPDATEs, which do not.
+#: A template copy's state changes (with a conditional UPDATE, plane/transitions.py) move the
+#: generation: /-/ lists each os_tpl's zones; its download progress, also written with Core
+#: UPDATEs, does not.
 _CATALOG_CLASSES = (OsTemplate, TemplateCopy, ServiceOffering, Zone, UserMixin, AffinityGroup)
 CATALOG_CHANGED = "occistack.catalog_changed"
 #: What the topology snapshot of placement is built from. Capacity columns change with every
@@ -149,3 +151,26 @@ def bump_inventory_generation(session: Session) -> None:
     table = InventoryGeneration.__table__
     session.execute(update(table).where(table.c.id == 1).values(generation=table.c.generation + 1))
     session.info[INVENTORY_CHANGED] = True
+
+
+def bump_catalog_generation(session: Session) -> None:
+    """The same for what is published as categories (a template becoming ready)."""
+    table = CatalogGeneration.__table__
+    session.execute(update(table).where(table.c.id == 1).values(generation=table.c.generation + 1))
+    session.info[CATALOG_CHANGED] = True
+
+
+def bump_generations_of(session: Session, mapped_class: type) -> None:
+    """A row of ``mapped_class`` was changed with a Core statement (a state moved by a
+    conditional UPDATE): bump the generations the flush hook would have bumped for it."""
+    catalog, inventory = _generations_fed_by(mapped_class)
+    if catalog:
+        bump_catalog_generation(session)
+    if inventory:
+        bump_inventory_generation(session)
+
+
+@cache
+def _generations_fed_by(mapped_class: type) -> tuple[bool, bool]:
+    # Asked on every state move (a compute's too, which feeds neither): decided once per class.
+    return issubclass(mapped_class, _CATALOG_CLASSES), issubclass(mapped_class, _INVENTORY_CLASSES)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Mapping
+from typing import Mapping, Protocol
 
 
 class VmState(StrEnum):
@@ -90,6 +90,18 @@ class IllegalTransition(Exception):
 
 class StaleState(Exception):
     """The conditional UPDATE found another state than the one read: someone else moved first."""
+
+
+class StateTable(Protocol):
+    """What every transition table offers, whatever its states are rendered as: the one thing
+    plane/transitions.py's conditional UPDATE needs to move a row."""
+
+    what: str
+    transitions: Mapping[tuple[StrEnum, StrEnum], StrEnum]
+
+    def next_state(self, state: StrEnum, event: StrEnum) -> StrEnum: ...
+
+    def allows(self, state: StrEnum, event: StrEnum) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -252,6 +264,13 @@ class StoragePoolState(StrEnum):
     MAINTENANCE = "maintenance"
 
 
+class StoragePoolEvent(StrEnum):
+    ENABLE = "enable"
+    DISABLE = "disable"
+    MAINTENANCE = "maintenance"
+    CANCEL_MAINTENANCE = "cancel-maintenance"
+
+
 class HostEvent(StrEnum):
     REGISTERED = "registered"
     HEARTBEAT = "heartbeat"
@@ -278,11 +297,18 @@ class PlainTable:
         try:
             return self.transitions[(state, event)]
         except KeyError:
-            allowed = [e.value for (s, e) in self.transitions if s == state]
+            allowed = [e.value for e in self.events_allowed(state)]
             raise IllegalTransition(self.what, str(state), event, allowed) from None  # type: ignore[arg-type]
 
     def allows(self, state: StrEnum, event: StrEnum) -> bool:
         return (state, event) in self.transitions
+
+    def events_allowed(self, state: StrEnum, *, moving_only: bool = False) -> list[StrEnum]:
+        """The events legal in ``state``, in the table's order; with ``moving_only``, only those
+        that lead to another state (an "enable" of what is enabled already is legal, and moves
+        nothing)."""
+        return [event for (source, event), target in self.transitions.items()
+                if source == state and not (moving_only and target == state)]
 
 
 H, HE = HostStatus, HostEvent
@@ -319,6 +345,23 @@ RESOURCE_STATE_TRANSITIONS = PlainTable("host", {
     (R.PREPARE_FOR_MAINTENANCE, HE.MAINTENANCE_READY): R.MAINTENANCE,
     (R.PREPARE_FOR_MAINTENANCE, HE.CANCEL_MAINTENANCE): R.ENABLED,
     (R.MAINTENANCE, HE.CANCEL_MAINTENANCE): R.ENABLED,
+})
+
+
+P, PE = StoragePoolState, StoragePoolEvent
+#: An administrator's changes to a primary storage pool; each event's value is the change's name
+#: in the admin API and the CLI. Enabling an enabled pool (disabling a disabled one, putting one
+#: in maintenance twice) is legal and moves nothing. Placement uses only pools that are up; what
+#: is already on a pool stays there whatever its state.
+STORAGE_POOL_TRANSITIONS = PlainTable("primary storage pool", {
+    (P.DISABLED, PE.ENABLE): P.UP,
+    (P.UP, PE.ENABLE): P.UP,
+    (P.UP, PE.DISABLE): P.DISABLED,
+    (P.DISABLED, PE.DISABLE): P.DISABLED,
+    (P.UP, PE.MAINTENANCE): P.MAINTENANCE,
+    (P.DISABLED, PE.MAINTENANCE): P.MAINTENANCE,
+    (P.MAINTENANCE, PE.MAINTENANCE): P.MAINTENANCE,
+    (P.MAINTENANCE, PE.CANCEL_MAINTENANCE): P.UP,
 })
 
 
@@ -370,38 +413,36 @@ JOB_TRANSITIONS = PlainTable("job", {
 
 
 class CommandState(StrEnum):
+    """A command for a host agent, one of a job step's."""
+
     PENDING = "pending"
+    #: fetched by its host's agent; fetched again if its answer is overdue.
     DELIVERED = "delivered"
     DONE = "done"
+    #: the agent answered a failure, no answer came in time, or a delete took it back.
     FAILED = "failed"
 
 
-# --- a template's copies in the zones' secondary storage -----------------------------------------
-
-class TemplateCopyState(StrEnum):
-    #: registered or copied, its download job not started yet.
-    PENDING = "pending"
-    #: an agent of the zone is fetching it; ``progress`` says how far.
-    DOWNLOADING = "downloading"
-    READY = "ready"
-    #: the download failed; ``state_message`` says why; ``template retry`` starts it again.
-    ERROR = "error"
-
-
-class TemplateCopyEvent(StrEnum):
-    STARTED = "started"
+class CommandEvent(StrEnum):
+    DELIVER = "deliver"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
-    RETRY = "retry"
+    TIMED_OUT = "timed_out"
+    WITHDRAWN = "withdrawn"
 
 
-TC, TCE = TemplateCopyState, TemplateCopyEvent
-TEMPLATE_COPY_TRANSITIONS = PlainTable("template copy", {
-    (TC.PENDING, TCE.STARTED): TC.DOWNLOADING,
-    (TC.DOWNLOADING, TCE.STARTED): TC.DOWNLOADING,  # a job step run again after a worker died
-    (TC.PENDING, TCE.SUCCEEDED): TC.READY,
-    (TC.DOWNLOADING, TCE.SUCCEEDED): TC.READY,
-    (TC.PENDING, TCE.FAILED): TC.ERROR,
-    (TC.DOWNLOADING, TCE.FAILED): TC.ERROR,
-    (TC.ERROR, TCE.RETRY): TC.PENDING,
+C, CE = CommandState, CommandEvent
+#: The gateway moves commands in sets (a fetch delivers several, an answer's UPDATE checks the
+#: state it finds); an answered command never changes again, so a late answer changes nothing.
+COMMAND_TRANSITIONS = PlainTable("agent command", {
+    (C.PENDING, CE.DELIVER): C.DELIVERED,
+    (C.DELIVERED, CE.DELIVER): C.DELIVERED,
+    (C.PENDING, CE.SUCCEEDED): C.DONE,
+    (C.DELIVERED, CE.SUCCEEDED): C.DONE,
+    (C.PENDING, CE.FAILED): C.FAILED,
+    (C.DELIVERED, CE.FAILED): C.FAILED,
+    (C.PENDING, CE.TIMED_OUT): C.FAILED,
+    (C.DELIVERED, CE.TIMED_OUT): C.FAILED,
+    # Only while no agent has it: one already fetched runs its course.
+    (C.PENDING, CE.WITHDRAWN): C.FAILED,
 })

@@ -17,6 +17,7 @@ from occistack.model.contention import ROW_LOCK
 from occistack.model.states import RESOURCE_STATE_TRANSITIONS, HostEvent, IllegalTransition, ResourceState
 from occistack.plane.errors import Conflict
 from occistack.plane.events import record_event
+from occistack.plane.transitions import apply_event
 
 #: event → (what it does, in a refusal; the administrator's command for it, if there is one).
 _ADMIN_EVENTS = {
@@ -48,8 +49,7 @@ def move_resource_state(session: Session, host: Host, event: HostEvent) -> Resou
         possible = [_ADMIN_EVENTS[HostEvent(e)][1] for e in refused.allowed if _ADMIN_EVENTS[HostEvent(e)][1]]
         raise Conflict(f"host {host.name!r} is {RESOURCE_STATE_WORDS[current]}: it cannot "
                        f"{_ADMIN_EVENTS[event][0]} now; possible: {', '.join(possible) or 'nothing'}") from None
-    host.resource_state = target
-    session.flush()
+    apply_event(session, host, RESOURCE_STATE_TRANSITIONS, event, column="resource_state")
     return target
 
 

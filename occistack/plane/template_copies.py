@@ -19,9 +19,18 @@ from sqlalchemy import bindparam, case, select, update
 from sqlalchemy.orm import Session
 
 from occistack.model import OsTemplate, SecondaryStorage, TemplateCopy, Zone
-from occistack.model.states import TEMPLATE_COPY_TRANSITIONS, TemplateCopyEvent, TemplateCopyState
+from occistack.model.contention import ROW_LOCK
+from occistack.model.template_states import (
+    TEMPLATE_COPY_TRANSITIONS,
+    TEMPLATE_TRANSITIONS,
+    TemplateCopyEvent,
+    TemplateCopyState,
+    TemplateEvent,
+    TemplateState,
+)
 from occistack.plane.dispatch import Dispatcher, Operation
 from occistack.plane.errors import Conflict
+from occistack.plane.transitions import apply_event
 
 READY = TemplateCopyState.READY
 
@@ -113,25 +122,41 @@ def queue_download(session: Session, copy: TemplateCopy, dispatcher: Dispatcher)
                                          {"template_id": copy.template_id, "copy_id": copy.id}))
 
 
-def move_copy(copy: TemplateCopy, event: TemplateCopyEvent) -> None:
-    """Through TEMPLATE_COPY_TRANSITIONS (IllegalTransition names the states allowed)."""
-    copy.state = str(TEMPLATE_COPY_TRANSITIONS.next_state(TemplateCopyState(copy.state), event))
+def move_copy(session: Session, copy: TemplateCopy, event: TemplateCopyEvent, message: str | None = None) -> None:
+    """Through TEMPLATE_COPY_TRANSITIONS with a conditional UPDATE (IllegalTransition names the
+    events allowed); ``message`` is the copy's new ``state_message`` (None clears it)."""
+    apply_event(session, copy, TEMPLATE_COPY_TRANSITIONS, event, message)
+
+
+def move_template(session: Session, template: OsTemplate, event: TemplateEvent) -> None:
+    """Through TEMPLATE_TRANSITIONS with a conditional UPDATE; the reason of an error is the
+    template's ``description``, which the caller sets."""
+    apply_event(session, template, TEMPLATE_TRANSITIONS, event)
 
 
 def refresh_template_state(session: Session, template: OsTemplate) -> None:
     """The template's state from its copies: ready when one is, else downloading while some
     copy is still coming, else error (with the first copy's reason). A template being saved
-    (``pending``) keeps its state until the save ends."""
-    if template.state == "pending":
+    (``pending``) keeps its state until the save ends.
+
+    The template's row is locked first: two copies that end at once (each its own job) then
+    work the state out one after the other, the second from both copies as they ended -- not
+    each from its own, which left a template whose copies had all failed ``downloading``."""
+    if template.state == TemplateState.PENDING:
         return
     session.flush()
-    states = {copy.state: copy for copy in copies_of(session, template.id)}
+    session.get(OsTemplate, template.id, with_for_update=ROW_LOCK, populate_existing=True)
+    copies = session.scalars(select(TemplateCopy).where(TemplateCopy.template_id == template.id)
+                             .order_by(TemplateCopy.zone_id).execution_options(populate_existing=True))
+    states = {copy.state: copy for copy in copies}
     if READY in states:
-        template.state, template.description = "ready", None
+        move_template(session, template, TemplateEvent.COPY_READY)
+        template.description = None
     elif TemplateCopyState.PENDING in states or TemplateCopyState.DOWNLOADING in states:
-        template.state = "downloading"
+        move_template(session, template, TemplateEvent.COPY_COMING)
     elif TemplateCopyState.ERROR in states:
-        template.state, template.description = "error", states[TemplateCopyState.ERROR].state_message
+        move_template(session, template, TemplateEvent.COPIES_FAILED)
+        template.description = states[TemplateCopyState.ERROR].state_message
 
 
 def set_progress(session: Session, copy_id: int, percent: int) -> None:

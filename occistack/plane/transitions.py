@@ -1,44 +1,66 @@
-"""Moving a resource between states: through its transition table, with a conditional UPDATE."""
+"""Moving a row between states: through its transition table, with a conditional UPDATE.
+
+Every stateful row moves this way. Jobs add one thing -- the columns a step's end sets in the
+same statement -- and so build their own UPDATE from JOB_TRANSITIONS (plane/jobs/queue.py's
+move_job); the agent gateway moves commands in sets, its statements checking the state they
+find as COMMAND_TRANSITIONS has it.
+"""
 
 from __future__ import annotations
 
 from enum import StrEnum
 from functools import cache
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, inspect, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from occistack.model.states import Event, StaleState, TransitionTable
+from occistack.model.session import bump_generations_of
+from occistack.model.states import Event, StaleState, StateTable
 from occistack.plane.errors import InvalidRequest
 
 
-def apply_event(session: Session, row, table: TransitionTable, event: Event,
-                message: str | None = None) -> StrEnum:
-    """Move ``row`` (an ORM object with ``state`` and ``state_message``) by ``event``.
+def apply_event(session: Session, row, table: StateTable, event: StrEnum, message: str | None = None, *,
+                column: str = "state") -> StrEnum:
+    """Move ``row`` (an ORM object) by ``event`` through ``table``, its state being in
+    ``column``: the one way a stateful row changes state (computes, volumes, networks, links,
+    templates and their copies, storage pools, hosts' status and resource state, commands an
+    agent never answered).
 
-    Raises IllegalTransition when the table forbids it and StaleState when another transaction
-    changed the state since this one read it. The ORM object is brought up to date without
-    marking it dirty, so the change is written exactly once, by the UPDATE here.
+    Where the state is in ``state`` and the row has a ``state_message``, the message goes with
+    it (None clears the one the last move left). Raises IllegalTransition when the table forbids
+    the move and StaleState when another transaction changed the state since this one read it.
+    The ORM object is brought up to date without marking it dirty, so the change is written
+    exactly once, by the UPDATE here; a move that changes the state bumps the generations that
+    an ORM flush would have (categories for templates, placement's topology for pools and hosts).
     """
-    current = row.state
+    current = getattr(row, column)
     target = table.next_state(current, event)
-    result = session.execute(_move_where(type(row).__table__, "id"), {
+    if inspect(row).pending:
+        session.flush()  # the UPDATE needs the row written
+    mapped = type(row).__table__
+    with_message = _carries_message(mapped, column)
+    if message is not None and not with_message:
+        raise ValueError(f"the {table.what}'s {column} has no message column to say {message!r} in")
+    result = session.execute(_move_where(mapped, "id", column, with_message), {
         "match": row.id, "current": str(current), "target": str(target), "message": message})
     if result.rowcount != 1:
         raise StaleState(f"{table.what} {row.id} is no longer {current}")
-    set_committed_value(row, "state", target)
-    set_committed_value(row, "state_message", message)
+    set_committed_value(row, column, target)
+    if with_message:
+        set_committed_value(row, "state_message", message)
+    if target != current:
+        bump_generations_of(session, type(row))
     return target
 
 
-def apply_event_where(session: Session, table, column: str, value, machine: TransitionTable, current: StrEnum,
-                      event: Event, message: str | None = None) -> int:
+def apply_event_where(session: Session, table, column: str, value, machine: StateTable, current: StrEnum,
+                      event: StrEnum, message: str | None = None) -> int:
     """Move every row of ``table`` whose ``column`` is ``value`` and that is in ``current`` by
     ``event``, in one conditional UPDATE and without loading them (a deploy's links, all at
     once); how many moved. The transition table is consulted as for one row."""
     target = machine.next_state(current, event)
-    result = session.execute(_move_where(table, column), {
+    result = session.execute(_move_where(table, column, "state", True), {
         "match": value, "current": str(current), "target": str(target), "message": message})
     return result.rowcount
 
@@ -57,9 +79,19 @@ def action_operation(actions: dict[str, tuple[Event, dict[str, str], str]], acti
 
 
 @cache
-def _move_where(table, column: str):
-    """``UPDATE <table> SET state, state_message WHERE <column> = :match AND state = :current``,
-    built once per table and column: building a statement costs more than running it."""
-    return (update(table).where(table.c[column] == bindparam("match"), table.c.state == bindparam("current"))
-            .values(state=bindparam("target"), state_message=bindparam("message"))
-            .execution_options(synchronize_session=False))
+def _carries_message(table, column: str) -> bool:
+    # ``state_message`` explains ``state``; a host's two other state columns (status, resource
+    # state) must not clear what it says.
+    return column == "state" and "state_message" in table.c
+
+
+@cache
+def _move_where(table, match: str, column: str, with_message: bool):
+    """``UPDATE <table> SET <column> [, state_message] WHERE <match> = :match AND <column> =
+    :current``, built once per table and columns: building a statement costs more than running
+    it."""
+    values = {column: bindparam("target")}
+    if with_message:
+        values["state_message"] = bindparam("message")
+    return (update(table).where(table.c[match] == bindparam("match"), table.c[column] == bindparam("current"))
+            .values(**values).execution_options(synchronize_session=False))

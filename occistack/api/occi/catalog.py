@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from occistack.model import AffinityGroup, CatalogGeneration, OsTemplate, ServiceOffering, TemplateCopy, UserMixin, Zone
 from occistack.model.occi import Mixin, Registry, split_identifier, standard_registry
+from occistack.model.template_states import TemplateCopyState, TemplateState
 from occistack.model.occi.templates import (
     AFFINITY_GROUP,
     SiteSchemes,
@@ -168,7 +169,7 @@ class CatalogCache:
 
 
 #: The OS templates a compute can be made from: downloaded (or saved) and not ISOs.
-_DEPLOYABLE = (OsTemplate.state == "ready", OsTemplate.format == "template")
+_DEPLOYABLE = (OsTemplate.state == str(TemplateState.READY), OsTemplate.format == "template")
 
 
 def without_conflicts(base: Registry, layer: list[Mixin]) -> list[Mixin]:
@@ -202,7 +203,7 @@ def _ready_zones(session: Session, template_ids: list[int]) -> dict[int, list[st
         return found
     for template_id, zone in session.execute(
             select(TemplateCopy.template_id, Zone.name).join(Zone, Zone.id == TemplateCopy.zone_id)
-            .where(TemplateCopy.template_id.in_(template_ids), TemplateCopy.state == "ready")
+            .where(TemplateCopy.template_id.in_(template_ids), TemplateCopy.state == str(TemplateCopyState.READY))
             .order_by(Zone.name)):
         found.setdefault(template_id, []).append(zone)
     return found

@@ -6,8 +6,8 @@ The resource state changes only through ``RESOURCE_STATE_TRANSITIONS``. Each cha
 the host's row (``SELECT … FOR NO KEY UPDATE``, model/contention.py's ``ROW_LOCK``, which does
 not wait for creates that inserted a VM on the host) and re-reads it, so two administrators, or an
 administrator and the code that completes a maintenance, cannot both move one host; the change
-itself is an ORM update, which the session's bookkeeping sees, so placement's topology snapshot
-is rebuilt (the inventory generation moves).
+itself is the conditional UPDATE every state moves by (plane/transitions.py), which also moves
+the inventory generation, so placement's topology snapshot is rebuilt.
 """
 
 from __future__ import annotations

@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from occistack.model import SecondaryStorage, StoragePool, TemplateCopy, VirtualMachine, Volume
 from occistack.model.contention import ROW_LOCK
-from occistack.model.states import StoragePoolState
+from occistack.model.states import STORAGE_POOL_TRANSITIONS, StoragePoolEvent, StoragePoolState
 from occistack.plane.errors import Conflict, InvalidRequest
+from occistack.plane.transitions import apply_event
 from occistack.plane.admin.common import (
     SYSTEM,
     Actor,
@@ -32,15 +33,8 @@ from occistack.plane.admin.lookup import find_cluster, find_secondary_storage, f
 PROTOCOLS = ("nfs", "sharedmountpoint", "filesystem")
 _LONGEST_PATH = 1024
 
-P = StoragePoolState
-#: What an administrator can do to a pool: (the states it may be in, the state it goes to).
-#: Placement uses only pools that are up; what is already on a pool stays there.
-POOL_STATE_CHANGES = {
-    "enable": ((P.DISABLED,), P.UP),
-    "disable": ((P.UP,), P.DISABLED),
-    "maintenance": ((P.UP, P.DISABLED), P.MAINTENANCE),
-    "cancel-maintenance": ((P.MAINTENANCE,), P.UP),
-}
+#: What an administrator can do to a pool, by name: the events of STORAGE_POOL_TRANSITIONS.
+POOL_STATE_CHANGES = tuple(event.value for event in StoragePoolEvent)
 
 
 def add_storage_pool(session: Session, *, zone: Ref, name: str, protocol: str, path: str, capacity_gib: float,
@@ -96,21 +90,21 @@ def list_storage_pools(session: Session, *, zone: Ref | None = None) -> list[Sto
 
 def change_storage_pool_state(session: Session, pool: Ref, change: str, *, zone: Ref | None = None,
                               actor: Actor = SYSTEM) -> StoragePool:
-    """``change`` is one of POOL_STATE_CHANGES. Enabling an enabled pool (or disabling a
-    disabled one) changes nothing."""
-    check_choice("storage pool state change", change, tuple(POOL_STATE_CHANGES))
+    """``change`` is one of POOL_STATE_CHANGES, moved through STORAGE_POOL_TRANSITIONS.
+    Enabling an enabled pool (or disabling a disabled one) changes nothing. The row is locked
+    first, so of two administrators the second sees what the first did."""
+    check_choice("storage pool state change", change, POOL_STATE_CHANGES)
+    event = StoragePoolEvent(change)
     found = find_storage_pool(session, pool, zone)
     locked = session.get(StoragePool, found.id, with_for_update=ROW_LOCK, populate_existing=True)
-    allowed_from, target = POOL_STATE_CHANGES[change]
     current = StoragePoolState(locked.state)
-    if current == target and change in ("enable", "disable", "maintenance"):
-        return locked
-    if current not in allowed_from:
-        possible = [name for name, (sources, _) in POOL_STATE_CHANGES.items() if current in sources]
+    if not STORAGE_POOL_TRANSITIONS.allows(current, event):
+        possible = STORAGE_POOL_TRANSITIONS.events_allowed(current, moving_only=True)
         raise Conflict(f"primary storage pool {locked.name!r} is {current.value}: it cannot {change} now; "
-                       f"possible: {', '.join(possible)}")
-    locked.state = target
-    session.flush()
+                       f"possible: {', '.join(possible) or 'nothing'}")
+    if STORAGE_POOL_TRANSITIONS.next_state(current, event) == current:
+        return locked
+    target = apply_event(session, locked, STORAGE_POOL_TRANSITIONS, event)
     record_change(session, actor, f"storage_pool.{change.replace('-', '_')}", "storage_pool", locked.id,
                   f"primary storage pool {locked.name!r} is now {target.value}")
     return locked

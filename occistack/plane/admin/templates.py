@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from occistack.model import OsTemplate, SecondaryStorage, TemplateCopy, VirtualMachine, Zone
-from occistack.model.states import TemplateCopyEvent, TemplateCopyState
+from occistack.model.template_states import TemplateCopyEvent, TemplateCopyState, TemplateState
 from occistack.model.occi import is_valid_term
 from occistack.model.occi.crtp import CRTP_SIZES
 from occistack.plane.dispatch import Dispatcher, Operation
@@ -102,7 +102,7 @@ def register_template(session: Session, *, term: str, url: str, checksum: str, z
         min_cores=check_whole("the minimum number of cores", min_cores, 1),
         min_memory_gib=check_number("the minimum memory in GiB", min_memory_gib, above=0),
         extra_attributes=_extra_attributes(extra_attributes), project_id=owner, format=format,
-        state="downloading",
+        state=str(TemplateState.DOWNLOADING),
     )
     session.add(template)
     session.flush()
@@ -316,7 +316,7 @@ def retry_template(session: Session, template: OsTemplate, zone: Ref | None = No
         if copy.secondary_storage_id is None:
             raise InvalidRequest(f"the copy of {noun} {template.term!r} in zone {copy.zone_id} has no secondary "
                                  "storage (it was saved on a host): it cannot be downloaded again")
-        move_copy(copy, TemplateCopyEvent.RETRY)
+        move_copy(session, copy, TemplateCopyEvent.RETRY)
         copy.progress, copy.state_message = 0, None
         queue_download(session, copy, dispatcher)
     refresh_template_state(session, template)

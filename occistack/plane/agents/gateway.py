@@ -37,9 +37,10 @@ from occistack.hostagent.protocol import (
     Registered,
 )
 from occistack.model import AgentCommand, Host, Job, utcnow
-from occistack.model.session import bump_inventory_generation
-from occistack.model.states import HOST_STATUS_TRANSITIONS, JOB_TRANSITIONS, CommandState, HostEvent, HostStatus, JobEvent, JobState
+from occistack.model.states import (COMMAND_TRANSITIONS, HOST_STATUS_TRANSITIONS, JOB_TRANSITIONS, CommandEvent,
+                                    CommandState, HostEvent, HostStatus, JobEvent, JobState, StaleState)
 from occistack.plane.events import record_event
+from occistack.plane.transitions import apply_event
 from occistack.plane.wakeups import mark_commands_written, mark_jobs_written
 from occistack.plane.agents.reconcile import reconcile_host
 
@@ -292,8 +293,11 @@ def expire_waiting_jobs(session: Session, now: datetime | None = None) -> list[i
             AgentCommand.job_id == job.id, AgentCommand.step == job.step,
             AgentCommand.state.in_([str(CommandState.PENDING), str(CommandState.DELIVERED)]))).all()
         for command in late:
+            try:
+                apply_event(session, command, COMMAND_TRANSITIONS, CommandEvent.TIMED_OUT)
+            except StaleState:
+                continue  # its answer came meanwhile, and stands
             host = session.get(Host, command.host_id)
-            command.state = CommandState.FAILED
             command.error = f"host {host.name if host else command.host_id} did not answer in time"
             command.answered_at = now
         session.flush()
@@ -310,15 +314,11 @@ def _host(session: Session, host_id: int) -> Host:
 
 
 def move_host_status(session: Session, host: Host, event_name: HostEvent) -> None:
-    """Move the host's connection status through HOST_STATUS_TRANSITIONS with a conditional
-    UPDATE (GatewayError if another transaction moved it first)."""
-    target = HOST_STATUS_TRANSITIONS.next_state(host.status, event_name)
-    table = Host.__table__
-    result = session.execute(update(table).where(table.c.id == host.id, table.c.status == str(host.status))
-                             .values(status=str(target)).execution_options(synchronize_session=False))
-    if result.rowcount != 1:
+    """Move the host's connection status through HOST_STATUS_TRANSITIONS with the conditional
+    UPDATE every state moves by (GatewayError if another transaction moved it first); a move
+    that changes it moves the inventory generation, so placement's snapshots see it."""
+    try:
+        apply_event(session, host, HOST_STATUS_TRANSITIONS, event_name, column="status")
+    except StaleState:
         session.refresh(host)
-        raise GatewayError(f"host {host.name} changed status concurrently; try again")
-    if target != host.status:
-        bump_inventory_generation(session)  # placement's snapshots must see it
-    session.expire(host, ["status"])
+        raise GatewayError(f"host {host.name} changed status concurrently; try again") from None

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from occistack.model import Network, NetworkInterface, OsTemplate, SecondaryStorage, StorageLink, TemplateCopy, VirtualMachine
-from occistack.model.states import TemplateCopyState
+from occistack.model.template_states import TemplateCopyState
 from occistack.plane.addresses import dhcp_server_address, public_ranges
 
 _nics_table, _storage_links_table = NetworkInterface.__table__, StorageLink.__table__

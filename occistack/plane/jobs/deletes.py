@@ -36,15 +36,18 @@ from sqlalchemy.orm.attributes import set_committed_value
 from occistack.model import AgentCommand, Entity, Job, Network, NetworkInterface, OsTemplate, StorageLink, Volume, utcnow
 from occistack.model.jobs import UNFINISHED
 from occistack.model.states import (
+    COMMAND_TRANSITIONS,
     JOB_TRANSITIONS,
     NETWORK_TRANSITIONS,
     VOLUME_TRANSITIONS,
+    CommandEvent,
     CommandState,
     Event,
     JobEvent,
     JobState,
     TransitionTable,
 )
+from occistack.model.template_states import TEMPLATE_TRANSITIONS, TemplateEvent, TemplateState
 from occistack.plane.dispatch import Operation
 from occistack.plane.errors import Conflict
 from occistack.plane.events import record_event
@@ -141,6 +144,7 @@ def cancel_unstarted(session: Session, entity_ids: Iterable[str]) -> list[Job]:
 
 
 _CANCELLED = "cancelled: its resource is being deleted"
+_WITHDRAWN = COMMAND_TRANSITIONS.next_state(CommandState.PENDING, CommandEvent.WITHDRAWN)
 _commands = AgentCommand.__table__
 
 
@@ -154,7 +158,7 @@ def _withdraw_commands(session: Session, job: Job) -> bool:
             withdrawn = session.execute(
                 update(_commands).where(_commands.c.job_id == job.id, _commands.c.step == 0,
                                         _commands.c.state == str(CommandState.PENDING))
-                .values(state=str(CommandState.FAILED), error=_CANCELLED, answered_at=utcnow())
+                .values(state=str(_WITHDRAWN), error=_CANCELLED, answered_at=utcnow())
                 .execution_options(synchronize_session=False)).rowcount
             if not sent or withdrawn != sent:
                 raise _NotAllPending
@@ -169,15 +173,15 @@ class _NotAllPending(Exception):
 
 def _saving_abandoned(session: Session, template_id) -> None:
     template = session.get(OsTemplate, template_id) if template_id is not None else None
-    if template is not None and template.state == "pending":
-        template.state = "error"
+    if template is not None and template.state == TemplateState.PENDING:
+        apply_event(session, template, TEMPLATE_TRANSITIONS, TemplateEvent.SAVE_FAILED)
         template.description = "not saved: the compute was deleted before its disk was saved"
 
 
 def abandon_deferred_saves(session: Session, vm_id: str) -> None:
     """Deferred saves of a compute that is gone will never be taken."""
     for template in session.scalars(select(OsTemplate).where(OsTemplate.saved_from == vm_id,
-                                                             OsTemplate.state == "pending")):
+                                                             OsTemplate.state == str(TemplateState.PENDING))).all():
         _saving_abandoned(session, template.id)
 
 

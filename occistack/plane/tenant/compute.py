@@ -12,6 +12,7 @@ from occistack.model import NetworkInterface, OsTemplate, ServiceOffering, Stora
 from occistack.model.direct_writes import insert_now
 from occistack.model.occi.crtp import CRTP_SCHEME
 from occistack.model.states import VM_TRANSITIONS, Event, VmState
+from occistack.model.template_states import TemplateState
 from occistack.plane.template_copies import ready_copies, template_copy_in_zone
 from occistack.plane.tenant.affinity import affinity_group_zone
 from occistack.plane.tenant.bare_metal import bare_metal_action, deploy_bare_metal, is_bare_metal, refuse_links
@@ -88,7 +89,7 @@ def find_template(session: Session, caller: Caller, term: str) -> OsTemplate:
         # An ISO boots an installer or a rescue system; it is no disk to make a compute from.
         raise InvalidRequest(f"{term!r} is an ISO image, not an OS template: a compute cannot be deployed from it; "
                              "GET /os_tpl/ lists the templates")
-    if template.state != "ready":
+    if template.state != TemplateState.READY:
         raise Conflict(f"OS template {term!r} is {template.state} and cannot be deployed yet")
     return template
 
@@ -212,7 +213,7 @@ def save_compute(session: Session, caller: Caller, vm: VirtualMachine, name: str
         os_family=source.os_family, os_name=source.os_name, os_version=source.os_version,
         architecture=vm.architecture or source.architecture, size_gib=source.size_gib, min_cores=1,
         min_memory_gib=source.min_memory_gib, extra_attributes={}, project_id=caller.project_id,
-        saved_from=vm.id, state="pending",
+        saved_from=vm.id, state=str(TemplateState.PENDING),
     )
     session.add(template)
     session.flush()

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from occistack.model import Host, NetworkInterface, OsTemplate, StorageLink, TemplateCopy, VirtualMachine
-from occistack.model.states import (LINK_TRANSITIONS, VM_TRANSITIONS, Event, LinkState, TemplateCopyEvent,
-                             TemplateCopyState, VmState)
+from occistack.model import Host, NetworkInterface, OsTemplate, SecondaryStorage, StorageLink, TemplateCopy, VirtualMachine
+from occistack.model.states import LINK_TRANSITIONS, VM_TRANSITIONS, Event, LinkState, VmState
+from occistack.model.template_states import (TEMPLATE_COPY_TRANSITIONS, TEMPLATE_TRANSITIONS, TemplateCopyEvent,
+                                             TemplateCopyState, TemplateEvent, TemplateState)
 from occistack.plane.host_states import finish_maintenance_when_empty
-from occistack.plane.template_copies import charge_secondary_storage, first_secondary_storage, move_copy, secondary_path_of
+from occistack.plane.template_copies import (charge_secondary_storage, first_secondary_storage, move_copy, move_template,
+                                             secondary_path_of)
 from occistack.plane.jobs.deletes import (
     abandon_deferred_saves,
     begin_teardown,
@@ -165,7 +167,7 @@ def power_failed(ctx: StepContext, message: str) -> None:
 
 def _send_deferred_snapshots(ctx: StepContext, vm: VirtualMachine) -> bool:
     pending = ctx.session.scalars(select(OsTemplate).where(OsTemplate.saved_from == vm.id,
-                                                           OsTemplate.state == "pending")).all()
+                                                           OsTemplate.state == str(TemplateState.PENDING))).all()
     for template in pending:
         ctx.send(vm.host_id, "snapshot_guest", _snapshot_command(ctx.session, vm, template))
     return bool(pending)
@@ -217,29 +219,28 @@ def _saved(ctx: StepContext) -> None:
                 # The image stays on the host that saved it; the zone still has the template.
                 copy.secondary_storage_id = copy.secondary_path = None
             if copy is not None:
-                move_copy(copy, TemplateCopyEvent.SUCCEEDED)
+                move_copy(ctx.session, copy, TemplateCopyEvent.SUCCEEDED)
                 copy.progress, copy.size_gib = 100, template.size_gib
-            template.state = "ready"
+            move_template(ctx.session, template, TemplateEvent.SAVED)
             record_event(ctx.session, "template.save", "completed", "template", template.id,
                          project_id=template.project_id, job_id=ctx.job.id,
                          description=f"OS template {template.term!r} saved from compute {ctx.job.entity_id}")
         else:
-            template.state = "error"
+            move_template(ctx.session, template, TemplateEvent.SAVE_FAILED)
             template.description = f"saving failed: {command.error}"
             if copy is not None:
-                move_copy(copy, TemplateCopyEvent.FAILED)
-                copy.state_message = template.description
+                move_copy(ctx.session, copy, TemplateCopyEvent.FAILED, template.description)
 
 
 def snapshot_failed(ctx: StepContext, message: str) -> None:
     template = ctx.session.get(OsTemplate, ctx.arguments.get("template_id"))
-    if template is not None:
-        template.state = "error"
+    # Only a template still being saved: one a delete gave up on already says why.
+    if template is not None and TEMPLATE_TRANSITIONS.allows(template.state, TemplateEvent.SAVE_FAILED):
+        move_template(ctx.session, template, TemplateEvent.SAVE_FAILED)
         template.description = f"saving failed: {message}"
-        for copy in ctx.session.scalars(select(TemplateCopy).where(TemplateCopy.template_id == template.id,
-                                                                   TemplateCopy.state != "error")):
-            move_copy(copy, TemplateCopyEvent.FAILED)
-            copy.state_message = template.description
+        for copy in ctx.session.scalars(select(TemplateCopy).where(TemplateCopy.template_id == template.id)).all():
+            if TEMPLATE_COPY_TRANSITIONS.allows(copy.state, TemplateCopyEvent.FAILED):
+                move_copy(ctx.session, copy, TemplateCopyEvent.FAILED, template.description)
 
 
 # --- destroy ---------------------------------------------------------------------------------

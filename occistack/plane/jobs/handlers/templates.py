@@ -11,7 +11,7 @@ root disk of every compute made from it.
 from __future__ import annotations
 
 from occistack.model import OsTemplate, SecondaryStorage, TemplateCopy, Zone
-from occistack.model.states import TemplateCopyEvent, TemplateCopyState
+from occistack.model.template_states import TEMPLATE_COPY_TRANSITIONS, TemplateCopyEvent, TemplateCopyState
 from occistack.plane.template_copies import (
     charge_secondary_storage,
     copies_of,
@@ -68,8 +68,8 @@ def download_template(ctx: StepContext) -> Outcome:
     if store is None:
         raise StepFailed("its secondary storage was removed before the download")
     if ctx.step == 0:
-        move_copy(copy, TemplateCopyEvent.STARTED)
-        copy.progress, copy.state_message = 0, None
+        move_copy(ctx.session, copy, TemplateCopyEvent.STARTED)
+        copy.progress = 0
         return _send_to_zone(ctx, store, "download it", "download_template", {
             "url": _source(ctx, copy, template), "checksum": template.checksum,
             "destination": secondary_url(store.url, copy.secondary_path), "template": template.term,
@@ -80,8 +80,8 @@ def download_template(ctx: StepContext) -> Outcome:
     size = (answer.result or {}).get("size_gib")
     if isinstance(size, (int, float)) and not isinstance(size, bool) and size > 0:
         template.size_gib = float(size)
-    move_copy(copy, TemplateCopyEvent.SUCCEEDED)
-    copy.progress, copy.size_gib, copy.state_message = 100, template.size_gib, None
+    move_copy(ctx.session, copy, TemplateCopyEvent.SUCCEEDED)
+    copy.progress, copy.size_gib = 100, template.size_gib
     refresh_template_state(ctx.session, template)
     charge_secondary_storage(ctx.session, store.id, template.size_gib)
     zone = ctx.session.get(Zone, copy.zone_id)
@@ -96,9 +96,10 @@ def download_failed(ctx: StepContext, message: str) -> None:
     copy, template = _copy(ctx)
     if copy is None or template is None:
         return
-    if copy.state in (TemplateCopyState.PENDING, TemplateCopyState.DOWNLOADING):
-        move_copy(copy, TemplateCopyEvent.FAILED)
-    copy.state_message = message
+    if TEMPLATE_COPY_TRANSITIONS.allows(copy.state, TemplateCopyEvent.FAILED):
+        move_copy(ctx.session, copy, TemplateCopyEvent.FAILED, message)
+    else:
+        copy.state_message = message
     refresh_template_state(ctx.session, template)
     record_event(ctx.session, "template.register", "failed", "template", template.id,
                  project_id=template.project_id, job_id=ctx.job.id, description=message)
