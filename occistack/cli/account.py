@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 
 from occistack.plane import admin
+from occistack.plane.admin.cases import tenancy
+from occistack.plane.admin.cases.tenancy import NewAccount
 from occistack.cli.base import OrderedGroup, document, json_option, print_rows, run
 
 domain_option = click.option("--domain", default="/", show_default=True, help="The path of the account's domain.")
@@ -21,8 +23,7 @@ def account() -> None:
 @click.option("--kind", type=click.Choice(admin.ACCOUNT_KINDS), default="user", show_default=True)
 def account_create(name: str, domain: str, kind: str) -> None:
     """Create an account."""
-    created = run(lambda session, actor: admin.create_account(session, name=name, domain=domain, kind=kind,
-                                                              actor=actor).id)
+    created = run(lambda ctx: tenancy.add_account(ctx, NewAccount(name=name, domain=domain, kind=kind)).id)
     click.echo(f"created account {name} in domain {admin.domain_path(domain)} (id {created})")
 
 
@@ -31,9 +32,9 @@ def account_create(name: str, domain: str, kind: str) -> None:
 @json_option
 def account_list(domain: str | None, as_json: bool) -> None:
     """List accounts."""
-    def work(session, _actor):
-        paths = {row.id: row.path for row in admin.list_domains(session)}
-        return [document(row, domain=paths[row.domain_id]) for row in admin.list_accounts(session, domain=domain)]
+    def work(ctx):
+        paths = {row.id: row.path for row in tenancy.list_domains(ctx)}
+        return [document(row, domain=paths[row.domain_id]) for row in tenancy.list_accounts(ctx, domain)]
 
     print_rows(run(work), ("id", "domain", "name", "kind", "enabled"), as_json)
 
@@ -43,5 +44,5 @@ def account_list(domain: str | None, as_json: bool) -> None:
 @domain_option
 def account_delete(name: str, domain: str) -> None:
     """Remove an account that owns no project and has no users."""
-    run(lambda session, actor: admin.remove_account(session, name, domain=domain, actor=actor))
+    run(lambda ctx: tenancy.remove_account(ctx, name, domain=domain))
     click.echo(f"removed account {name}")

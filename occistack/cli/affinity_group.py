@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import click
 
-from occistack.plane import admin
-from occistack.plane.tenant import affinity
+from occistack.plane.admin.cases import tenancy
+from occistack.plane.admin.cases.tenancy import NewAffinityGroup
+from occistack.plane.admin import affinity
 from occistack.cli.base import OrderedGroup, document, json_option, print_rows, run
 
 project_option = click.option("--project", required=True, help="The project the group belongs to.")
@@ -31,12 +32,8 @@ def affinity_group() -> None:
 @click.option("--description", help="What the group is for.")
 def affinity_group_create(project: str, name: str, kind: str, description: str | None) -> None:
     """Create the group NAME in a project."""
-    def work(session, actor):
-        owner = admin.find_project(session, project)
-        return affinity.create_affinity_group(session, project_id=owner.id, name=name, kind=kind,
-                                              description=description, actor=actor).id
-
-    created = run(work)
+    new = NewAffinityGroup(project=project, name=name, kind=kind, description=description)
+    created = run(lambda ctx: tenancy.add_affinity_group(ctx, new).id)
     click.echo(f"created {affinity.affinity_kind(kind)} group {name} in project {project} (id {created})")
 
 
@@ -45,12 +42,11 @@ def affinity_group_create(project: str, name: str, kind: str, description: str |
 @json_option
 def affinity_group_list(project: str | None, as_json: bool) -> None:
     """List affinity groups and how many computes each has."""
-    def work(session, _actor):
-        projects = {row.id: row.name for row in admin.list_projects(session)}
-        project_id = admin.find_project(session, project).id if project is not None else None
+    def work(ctx):
+        projects = {row.id: row.name for row in tenancy.list_projects(ctx)}
         return [document(row, project=projects.get(row.project_id),
-                         members=affinity.members_count(session, row.id))
-                for row in affinity.list_affinity_groups(session, project_id=project_id)]
+                         members=tenancy.affinity_group_members(ctx, row.id))
+                for row in tenancy.list_affinity_groups(ctx, project)]
 
     print_rows(run(work), ("id", "project", "name", "kind", "members", "description"), as_json)
 
@@ -60,9 +56,5 @@ def affinity_group_list(project: str | None, as_json: bool) -> None:
 @click.argument("name")
 def affinity_group_delete(project: str, name: str) -> None:
     """Remove a group no compute belongs to."""
-    def work(session, actor):
-        owner = admin.find_project(session, project)
-        affinity.delete_affinity_group(session, name, project_id=owner.id, actor=actor)
-
-    run(work)
+    run(lambda ctx: tenancy.remove_affinity_group(ctx, name, project=project))
     click.echo(f"removed affinity group {name} of project {project}")

@@ -7,20 +7,23 @@ import getpass
 import json
 from contextlib import contextmanager
 from datetime import date, datetime
-from typing import Any, Callable, Iterable, Sequence, TypeVar
+from typing import Any, Callable, Iterable, Mapping, NoReturn, Sequence, TypeVar
 
 import click
 import transaction
 from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from occistack.model import make_engine
 from occistack.model.session import get_tm_session, make_session_factory
-from occistack.plane.admin import Actor
-from occistack.plane.admin.common import SECRET_COLUMNS
+from occistack.plane.admin.common import SECRET_COLUMNS, Actor
+from occistack.plane.admin.users import password_min_length_of
+from occistack.plane.context import PlaneContext, PlaneServices
 from occistack.plane.errors import UseCaseError
-from occistack.plane.limits import SiteLimits
+from occistack.plane.jobs.queue import JobDispatcher
+from occistack.plane.limits import LimitSettingError, SiteLimits
+from occistack.plane.placement.service import PlacementService
+from occistack.plane.sealing import Sealer, sealer_from_settings
 
 T = TypeVar("T")
 #: Columns never printed: secrets, even hashed.
@@ -42,29 +45,68 @@ def settings_of(config_path: str) -> dict:
 
 
 @contextmanager
-def database_session(context: click.Context):
+def database_session(context: click.Context, settings: dict | None = None):
     """A session whose transaction is ``transaction.manager``'s, on an engine of its own that
     is closed when the command ends."""
-    engine = make_engine(settings_of(context.obj["config"]))
+    engine = make_engine(settings if settings is not None else settings_of(context.obj["config"]))
     try:
         yield get_tm_session(make_session_factory(engine), transaction.manager)
     finally:
         engine.dispose()
 
 
-def site_limits():
-    """The site's limits from the ini file (the default quotas of new projects)."""
-    return SiteLimits.from_ini(settings_of(click.get_current_context().obj["config"]))
+class SiteKeySealer(Sealer):
+    """The site's sealer, its secret key read -- or, in a fresh checkout, created -- only when a
+    command seals something (``host bmc``): the other commands leave the key file alone."""
+
+    def __init__(self, settings: Mapping[str, str]):  # no super().__init__: the key is read on first use
+        self._settings = settings
+        self._sealer: Sealer | None = None
+
+    def _opened(self) -> Sealer:
+        if self._sealer is None:
+            self._sealer = sealer_from_settings(self._settings)
+        return self._sealer
+
+    def seal(self, secret: str) -> str:
+        return self._opened().seal(secret)
+
+    def open(self, sealed: str) -> str:
+        return self._opened().open(sealed)
 
 
-def run(work: Callable[[Session, Actor], T]) -> T:
-    """Run ``work(session, actor)`` in one transaction. A use case's refusal aborts it (nothing
-    is changed), prints ``error: <message>`` on stderr and exits with status 1."""
+def plane_services(settings: Mapping[str, str]) -> PlaneServices:
+    """The plane's services as a command sees them, from the ini file: a dispatcher that writes
+    jobs for the workers (``occistack worker`` or the server's thread) to run, the site's
+    password length, limits and sealer. Raises ValueError for a setting that is wrong."""
+    return PlaneServices(
+        dispatcher=JobDispatcher(),
+        # No administrator's operation places anything (the workers do, with their own).
+        placement=PlacementService(),
+        password_min_length=password_min_length_of(settings),
+        sealer=SiteKeySealer(settings),
+        limits=SiteLimits.from_ini(settings),
+    )
+
+
+def run(work: Callable[[PlaneContext], T]) -> T:
+    """Run ``work(ctx)`` in one transaction, with the plane's context of this command: its
+    session, no caller (the operator at the command line acts, named in the events as
+    ``cli:<login>``) and the services of :func:`plane_services`. A use case's refusal aborts
+    the transaction (nothing is changed), prints ``error: <message>`` on stderr and exits with
+    status 1; so does a wrong occistack.password_min_length."""
     context = click.get_current_context()
-    with database_session(context) as session:
+    settings = settings_of(context.obj["config"])
+    try:
+        services = plane_services(settings)
+    except LimitSettingError:
+        raise  # named in a traceback, as when the server starts with it
+    except ValueError as wrong:  # occistack.password_min_length
+        fail(str(wrong))
+    with database_session(context, settings) as session:
         try:
             with transaction.manager:
-                return work(session, cli_actor())
+                return work(PlaneContext(session, None, services, operator=cli_actor().label))
         except UseCaseError as refusal:
             fail(str(refusal))
         except IntegrityError:
@@ -72,9 +114,10 @@ def run(work: Callable[[Session, Actor], T]) -> T:
     raise AssertionError("unreachable")  # pragma: no cover - fail() exits
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     click.echo(f"error: {message}", err=True)
     click.get_current_context().exit(1)
+    raise AssertionError("unreachable")  # pragma: no cover - exit() raises
 
 
 def cli_actor() -> Actor:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from occistack.plane import admin
-from occistack.plane.admin.capacity import RESOURCES
+from occistack.plane.admin.capacity import RESOURCES, ZoneCapacity
+from occistack.plane.admin.cases import reports
 from occistack.cli.base import json_option, print_document, run
 
 
@@ -13,11 +13,11 @@ from occistack.cli.base import json_option, print_document, run
 @json_option
 def capacity(as_json: bool) -> None:
     """Show capacity per zone and for the whole cloud."""
-    report = run(lambda session, _actor: admin.capacity_report(session))
+    report = run(reports.capacity_report)
     print_document(report.as_dict(), as_json, "\n\n".join(_zone_text(zone) for zone in (*report.zones, report.cloud)))
 
 
-def _zone_text(zone: admin.ZoneCapacity) -> str:
+def _zone_text(zone: ZoneCapacity) -> str:
     state = "" if zone.enabled else " (disabled)"
     lines = [f"{zone.zone}{state}"]
     for resource, unit in RESOURCES.items():

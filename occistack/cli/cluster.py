@@ -5,6 +5,9 @@ from __future__ import annotations
 import click
 
 from occistack.plane import admin
+from occistack.plane.admin.cases import inventory
+from occistack.plane.admin.cases.common import Switch
+from occistack.plane.admin.cases.inventory import ClusterFilter, NewCluster
 from occistack.cli.base import OrderedGroup, document, json_option, print_rows, run
 
 
@@ -25,8 +28,8 @@ def cluster() -> None:
 @click.option("--hypervisor", type=click.Choice(admin.HYPERVISORS), default="KVM", show_default=True)
 def cluster_create(zone: str, pod: str, name: str, hypervisor: str) -> None:
     """Create a cluster."""
-    created = run(lambda session, actor: admin.create_cluster(
-        session, zone=zone, pod=pod, name=name, hypervisor=hypervisor, actor=actor).id)
+    created = run(lambda ctx: inventory.add_cluster(ctx, NewCluster(
+        zone=zone, pod=pod, name=name, hypervisor=hypervisor)).id)
     click.echo(f"created cluster {name} in pod {pod} of zone {zone} (id {created})")
 
 
@@ -36,11 +39,11 @@ def cluster_create(zone: str, pod: str, name: str, hypervisor: str) -> None:
 @json_option
 def cluster_list(zone: str | None, pod: str | None, as_json: bool) -> None:
     """List clusters."""
-    def work(session, _actor):
-        zones = {row.id: row.name for row in admin.list_zones(session)}
-        pods = {row.id: row.name for row in admin.list_pods(session)}
+    def work(ctx):
+        zones = {row.id: row.name for row in inventory.list_zones(ctx)}
+        pods = {row.id: row.name for row in inventory.list_pods(ctx)}
         return [document(row, zone=zones[row.zone_id], pod=pods[row.pod_id])
-                for row in admin.list_clusters(session, zone=zone, pod=pod)]
+                for row in inventory.list_clusters(ctx, ClusterFilter(zone=zone, pod=pod))]
 
     print_rows(run(work), ("id", "zone", "pod", "name", "hypervisor", "enabled"), as_json)
 
@@ -50,7 +53,7 @@ def cluster_list(zone: str | None, pod: str | None, as_json: bool) -> None:
 @click.argument("name")
 def cluster_enable(zone: str, pod: str, name: str) -> None:
     """Let placement use the cluster again."""
-    run(lambda session, actor: admin.enable_cluster(session, name, pod=pod, zone=zone, actor=actor))
+    run(lambda ctx: inventory.act_on_cluster(ctx, name, Switch.ENABLE, pod=pod, zone=zone))
     click.echo(f"cluster {name} is enabled")
 
 
@@ -59,7 +62,7 @@ def cluster_enable(zone: str, pod: str, name: str) -> None:
 @click.argument("name")
 def cluster_disable(zone: str, pod: str, name: str) -> None:
     """Keep placement off the cluster; what runs there keeps running."""
-    run(lambda session, actor: admin.disable_cluster(session, name, pod=pod, zone=zone, actor=actor))
+    run(lambda ctx: inventory.act_on_cluster(ctx, name, Switch.DISABLE, pod=pod, zone=zone))
     click.echo(f"cluster {name} is disabled")
 
 
@@ -68,5 +71,5 @@ def cluster_disable(zone: str, pod: str, name: str) -> None:
 @click.argument("name")
 def cluster_delete(zone: str, pod: str, name: str) -> None:
     """Remove a cluster without hosts or primary storage."""
-    run(lambda session, actor: admin.remove_cluster(session, name, pod=pod, zone=zone, actor=actor))
+    run(lambda ctx: inventory.remove_cluster(ctx, name, pod=pod, zone=zone))
     click.echo(f"removed cluster {name}")

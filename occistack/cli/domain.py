@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from occistack.plane import admin
+from occistack.plane.admin.cases import tenancy
+from occistack.plane.admin.cases.tenancy import NewDomain
 from occistack.cli.base import OrderedGroup, document, json_option, print_rows, run
 
 
@@ -18,7 +19,7 @@ def domain() -> None:
 @click.option("--parent", default="/", show_default=True, help="The path of the parent domain.")
 def domain_create(name: str, parent: str) -> None:
     """Create a domain under PARENT."""
-    path = run(lambda session, actor: admin.create_domain(session, name=name, parent=parent, actor=actor).path)
+    path = run(lambda ctx: tenancy.add_domain(ctx, NewDomain(name=name, parent=parent)).path)
     click.echo(f"created domain {path}")
 
 
@@ -26,7 +27,7 @@ def domain_create(name: str, parent: str) -> None:
 @json_option
 def domain_list(as_json: bool) -> None:
     """List the domains."""
-    rows = run(lambda session, _actor: [document(row) for row in admin.list_domains(session)])
+    rows = run(lambda ctx: [document(row) for row in tenancy.list_domains(ctx)])
     print_rows(rows, ("id", "path", "name"), as_json)
 
 
@@ -34,5 +35,5 @@ def domain_list(as_json: bool) -> None:
 @click.argument("path")
 def domain_delete(path: str) -> None:
     """Remove a domain without subdomains, accounts or projects."""
-    run(lambda session, actor: admin.remove_domain(session, path, actor=actor))
+    run(lambda ctx: tenancy.remove_domain(ctx, path))
     click.echo(f"removed domain {path}")

@@ -6,7 +6,8 @@ from datetime import datetime
 
 import click
 
-from occistack.plane import admin
+from occistack.plane.admin.cases import reports
+from occistack.plane.admin.cases.reports import EventFilter
 from occistack.plane.admin.event_log import DEFAULT_EVENTS
 from occistack.cli.base import document, json_option, print_rows, run
 
@@ -22,7 +23,7 @@ from occistack.cli.base import document, json_option, print_rows, run
 def events(since: datetime | None, project: str | None, resource: str | None, action: str | None, limit: int,
            as_json: bool) -> None:
     """List events, newest first."""
-    rows = run(lambda session, _actor: [document(row) for row in admin.list_events(
-        session, since=since, project=project, resource=resource, action=action, limit=limit)])
+    where = EventFilter(since=since, project=project, resource=resource, action=action, limit=limit)
+    rows = run(lambda ctx: [document(row) for row in reports.list_events(ctx, where)])
     print_rows(rows, ("created_at", "action", "state", "resource_type", "resource_id", "actor", "description"),
                as_json)

@@ -6,9 +6,10 @@ import click
 
 from occistack.plane import admin
 from occistack.model import BARE_METAL
-from occistack.plane.jobs.queue import JobDispatcher
-from occistack.plane.sealing import sealer_from_settings
-from occistack.cli.base import OrderedGroup, comma_list, document, json_option, print_document, print_rows, run, settings_of
+from occistack.plane.admin.cases import hosts, inventory
+from occistack.plane.admin.cases.hosts import HostAction, HostBmc, HostFilter, NewHost
+from occistack.plane.admin.cases.inventory import ClusterFilter
+from occistack.cli.base import OrderedGroup, comma_list, document, json_option, print_document, print_rows, run
 
 
 @click.group(cls=OrderedGroup)
@@ -34,11 +35,12 @@ def host_add(zone: str, pod: str, cluster: str, name: str, address: str, cpu_soc
              cpu_mhz: int, memory_mib: int, cpu_overcommit: float, memory_overcommit: float, tags: tuple[str, ...],
              as_json: bool) -> None:
     """Add a host; prints the token its agent authenticates with, this once."""
-    def work(session, actor):
-        added = admin.add_host(session, zone=zone, pod=pod, cluster=cluster, name=name, address=address,
-                               cpu_sockets=cpu_sockets, cpu_cores=cpu_cores, cpu_mhz=cpu_mhz, memory_mib=memory_mib,
-                               cpu_overcommit=cpu_overcommit, memory_overcommit=memory_overcommit,
-                               tags=comma_list(tags), actor=actor)
+    new = NewHost(zone=zone, pod=pod, cluster=cluster, name=name, address=address, cpu_sockets=cpu_sockets,
+                  cpu_cores=cpu_cores, cpu_mhz=cpu_mhz, memory_mib=memory_mib, cpu_overcommit=cpu_overcommit,
+                  memory_overcommit=memory_overcommit, tags=comma_list(tags))
+
+    def work(ctx):
+        added = hosts.add_host(ctx, new)
         return document(added.host), added.agent_token
 
     host_document, token = run(work)
@@ -59,33 +61,32 @@ def host_add(zone: str, pod: str, cluster: str, name: str, address: str, cpu_soc
 @json_option
 def host_list(zone: str | None, pod: str | None, cluster: str | None, as_json: bool) -> None:
     """List hosts with their state and reserved capacity."""
-    def work(session, _actor):
-        clusters = {row.id: row.name for row in admin.list_clusters(session)}
+    def work(ctx):
+        clusters = {row.id: row.name for row in inventory.list_clusters(ctx, ClusterFilter())}
         return [document(row, cluster=clusters[row.cluster_id], cpu=f"{row.cpu_used_mhz}/{row.cpu_total_mhz} MHz",
                          memory=f"{row.memory_used_mib}/{row.memory_mib} MiB")
-                for row in admin.list_hosts(session, zone=zone, pod=pod, cluster=cluster)]
+                for row in hosts.list_hosts(ctx, HostFilter(zone=zone, pod=pod, cluster=cluster))]
 
     print_rows(run(work), ("id", "name", "cluster", "address", "status", "resource_state", "cpu", "memory", "tags"),
                as_json)
 
 
-def _state_command(name: str, use_case, summary: str):
-    @host.command(name, help=summary)
+def _state_command(action: HostAction, summary: str):
+    @host.command(action.value, help=summary)
     @click.argument("host_name", metavar="NAME")
     def command(host_name: str) -> None:
-        state = run(lambda session, actor: use_case(session, host_name, actor=actor).resource_state)
+        state = run(lambda ctx: hosts.act_on_host(ctx, host_name, action).resource_state)
         click.echo(f"host {host_name} is {admin.RESOURCE_STATE_WORDS[state]}")
 
     return command
 
 
-host_enable = _state_command("enable", admin.enable_host, "Let placement use the host again.")
-host_disable = _state_command("disable", admin.disable_host,
-                              "Keep placement off the host; what runs there keeps running.")
+host_enable = _state_command(HostAction.ENABLE, "Let placement use the host again.")
+host_disable = _state_command(HostAction.DISABLE, "Keep placement off the host; what runs there keeps running.")
 host_maintenance = _state_command(
-    "maintenance", admin.prepare_host_maintenance,
+    HostAction.MAINTENANCE,
     "Put the host into maintenance: at once when no virtual machine is on it, else once the last has left.")
-host_cancel_maintenance = _state_command("cancel-maintenance", admin.cancel_host_maintenance,
+host_cancel_maintenance = _state_command(HostAction.CANCEL_MAINTENANCE,
                                          "Bring the host back from maintenance, enabled.")
 
 
@@ -93,7 +94,7 @@ host_cancel_maintenance = _state_command("cancel-maintenance", admin.cancel_host
 @click.argument("name")
 def host_delete(name: str) -> None:
     """Remove a host no virtual machine is on."""
-    run(lambda session, actor: admin.remove_host(session, name, actor=actor))
+    run(lambda ctx: hosts.remove_host(ctx, name))
     click.echo(f"removed host {name}")
 
 
@@ -109,10 +110,8 @@ def host_bmc(name: str, address: str, port: int, username: str, password_file) -
     bare-metal node: through which it is switched on and off; a worker checks that it answers).
     The password is sealed with the site's secret key."""
     password = password_file.read().strip() if password_file else click.prompt("BMC password", hide_input=True)
-    sealer = sealer_from_settings(settings_of(click.get_current_context().obj["config"]))
-    node = run(lambda session, actor: admin.set_host_bmc(
-        session, name, address=address, port=port, username=username, password=password, sealer=sealer,
-        dispatcher=JobDispatcher(), actor=actor).hypervisor == BARE_METAL)
+    bmc = HostBmc(address=address, port=port, username=username, password=password)
+    node = run(lambda ctx: hosts.set_host_bmc(ctx, name, bmc).hypervisor == BARE_METAL)
     if node:
         click.echo(f"bare-metal node {name} is switched through the BMC at {address}:{port}; it is Up once a worker "
                    "has reached the BMC ('occistack host list' shows it, 'occistack events' says why not)")
@@ -124,5 +123,5 @@ def host_bmc(name: str, address: str, port: int, username: str, password_file) -
 @click.argument("name")
 def host_clear_bmc(name: str) -> None:
     """Forget the host's BMC (HA can then no longer fence it, nor restart its VMs elsewhere)."""
-    run(lambda session, actor: admin.clear_host_bmc(session, name, actor=actor))
+    run(lambda ctx: hosts.act_on_host(ctx, name, HostAction.CLEAR_BMC))
     click.echo(f"host {name} has no BMC any more")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 
 from occistack.plane import admin
+from occistack.plane.admin.cases import inventory, networks
+from occistack.plane.admin.cases.networks import IpRangeFilter, NewIpRange
 from occistack.cli.base import OrderedGroup, document, json_option, print_rows, run, split_range
 
 
@@ -26,10 +28,12 @@ def ip_range_add(zone: str, purpose: str, pod: str | None, addresses: str, gatew
                  prefix_length: int | None, vlan: int | None) -> None:
     """Add an IP range."""
     first, last = split_range(addresses, "203.0.113.10-203.0.113.250")
-    def add(session, actor):
-        ip_range = admin.add_ip_range(session, zone=zone, purpose=purpose, pod=pod, first=first, last=last,
-                                      gateway=gateway, prefix_length=prefix_length, vlan=vlan, actor=actor)
-        network = admin.zone_public_network(session, ip_range.zone_id) if purpose == "public" else None
+    new = NewIpRange(zone=zone, purpose=purpose, pod=pod, first=first, last=last, gateway=gateway,
+                     prefix_length=prefix_length, vlan=vlan)
+
+    def add(ctx):
+        ip_range = networks.add_ip_range(ctx, new)
+        network = inventory.zone_public_network(ctx, ip_range.zone_id) if purpose == "public" else None
         return ip_range.id, network.id if network is not None else None
 
     created, network_id = run(add)
@@ -44,11 +48,11 @@ def ip_range_add(zone: str, purpose: str, pod: str | None, addresses: str, gatew
 @json_option
 def ip_range_list(zone: str | None, purpose: str | None, as_json: bool) -> None:
     """List IP ranges."""
-    def work(session, _actor):
-        zones = {row.id: row.name for row in admin.list_zones(session)}
-        pods = {row.id: row.name for row in admin.list_pods(session)}
+    def work(ctx):
+        zones = {row.id: row.name for row in inventory.list_zones(ctx)}
+        pods = {row.id: row.name for row in inventory.list_pods(ctx)}
         return [document(row, zone=zones[row.zone_id], pod=pods.get(row.pod_id), size=row.size)
-                for row in admin.list_ip_ranges(session, zone=zone, purpose=purpose)]
+                for row in networks.list_ip_ranges(ctx, IpRangeFilter(zone=zone, purpose=purpose))]
 
     print_rows(run(work), ("id", "zone", "pod", "purpose", "first_address", "last_address", "gateway",
                            "prefix_length", "vlan", "size"), as_json)
@@ -58,5 +62,5 @@ def ip_range_list(zone: str | None, purpose: str | None, as_json: bool) -> None:
 @click.argument("range_id", metavar="ID", type=int)
 def ip_range_delete(range_id: int) -> None:
     """Remove a range none of whose addresses is in use (its id is in `ip-range list`)."""
-    run(lambda session, actor: admin.remove_ip_range(session, range_id, actor=actor))
+    run(lambda ctx: networks.remove_ip_range(ctx, range_id))
     click.echo(f"removed IP range {range_id}")

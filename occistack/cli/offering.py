@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 
 from occistack.plane import admin
+from occistack.plane.admin.cases import catalog
+from occistack.plane.admin.cases.catalog import NewOffering
 from occistack.cli.base import OrderedGroup, comma_list, document, json_option, print_rows, run
 
 
@@ -30,10 +32,10 @@ def offering_create(term: str, title: str | None, cores: int, memory_gib: float,
                     speed_ghz: float | None, architecture: str | None, host_tags: tuple[str, ...],
                     storage_tags: tuple[str, ...], ha: bool, hypervisor: str) -> None:
     """Define a service offering; TERM is its OCCI term."""
-    created = run(lambda session, actor: admin.create_offering(
-        session, term=term, title=title, cores=cores, memory_gib=memory_gib, disk_gib=disk_gib, speed_ghz=speed_ghz,
+    created = run(lambda ctx: catalog.add_offering(ctx, NewOffering(
+        term=term, title=title, cores=cores, memory_gib=memory_gib, disk_gib=disk_gib, speed_ghz=speed_ghz,
         architecture=architecture, host_tags=comma_list(host_tags), storage_tags=comma_list(storage_tags),
-        ha_enabled=ha, hypervisor=hypervisor, actor=actor).id)
+        ha_enabled=ha, hypervisor=hypervisor)).id)
     click.echo(f"created offering {term} (id {created})")
 
 
@@ -41,7 +43,7 @@ def offering_create(term: str, title: str | None, cores: int, memory_gib: float,
 @json_option
 def offering_list(as_json: bool) -> None:
     """List the service offerings."""
-    rows = run(lambda session, _actor: [document(row) for row in admin.list_offerings(session)])
+    rows = run(lambda ctx: [document(row) for row in catalog.list_offerings(ctx)])
     print_rows(rows, ("id", "term", "hypervisor", "cores", "memory_gib", "disk_gib", "host_tags", "storage_tags",
                       "ha_enabled", "title"), as_json)
 
@@ -50,5 +52,5 @@ def offering_list(as_json: bool) -> None:
 @click.argument("term")
 def offering_delete(term: str) -> None:
     """Remove an offering no virtual machine uses."""
-    run(lambda session, actor: admin.remove_offering(session, term, actor=actor))
+    run(lambda ctx: catalog.remove_offering(ctx, term))
     click.echo(f"removed offering {term}")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from occistack.plane import admin
-from occistack.plane.errors import NotFound
+from occistack.plane.admin.cases import inventory, networks
+from occistack.plane.admin.cases.networks import NewPhysicalNetwork, NewVlanRange
 from occistack.cli.base import OrderedGroup, comma_list, document, json_option, print_rows, run
 
 zone_option = click.option("--zone", required=True, help="The zone of the physical network.")
@@ -28,9 +29,9 @@ def physical_network() -> None:
 def physical_network_create(zone: str, name: str, traffic_types: tuple[str, ...], isolation: str,
                             bridge: str | None, vlans: tuple[str, ...]) -> None:
     """Add a physical network to a zone, with its VLAN ranges."""
-    created = run(lambda session, actor: admin.create_physical_network(
-        session, zone=zone, name=name, traffic_types=comma_list(traffic_types) or ["guest"], isolation=isolation,
-        bridge=bridge, vlan_ranges=list(vlans), actor=actor).id)
+    created = run(lambda ctx: networks.add_physical_network(ctx, NewPhysicalNetwork(
+        zone=zone, name=name, traffic_types=comma_list(traffic_types) or ["guest"], isolation=isolation,
+        bridge=bridge, vlan_ranges=list(vlans))).id)
     click.echo(f"created physical network {name} in zone {zone} (id {created})")
     for vlan in vlans:
         click.echo(f"added VLAN range {vlan}")
@@ -42,9 +43,9 @@ def physical_network_create(zone: str, name: str, traffic_types: tuple[str, ...]
 @click.argument("vlan_range", metavar="FIRST-LAST")
 def physical_network_add_vlan(zone: str, name: str, vlan_range: str) -> None:
     """Add a guest VLAN range to a physical network."""
-    def work(session, actor):
+    def work(ctx):
         first, last = admin.vlan_bounds(vlan_range)
-        return admin.add_vlan_range(session, physical_network=name, zone=zone, first=first, last=last, actor=actor)
+        return networks.add_vlan_range(ctx, name, NewVlanRange(first=first, last=last), zone=zone)
 
     run(work)
     click.echo(f"added VLAN range {vlan_range} to physical network {name}")
@@ -56,16 +57,7 @@ def physical_network_add_vlan(zone: str, name: str, vlan_range: str) -> None:
 @click.argument("vlan_range", metavar="FIRST-LAST")
 def physical_network_remove_vlan(zone: str, name: str, vlan_range: str) -> None:
     """Remove a VLAN range that no guest network uses."""
-    def work(session, actor):
-        bounds = admin.vlan_bounds(vlan_range)
-        ranges = admin.list_vlan_ranges(session, physical_network=name, zone=zone)
-        match = next((r for r in ranges if (r.first_vlan, r.last_vlan) == bounds), None)
-        if match is None:
-            existing = ", ".join(f"{r.first_vlan}-{r.last_vlan}" for r in ranges) or "none"
-            raise NotFound(f"physical network {name!r} has no VLAN range {vlan_range}; its ranges are: {existing}")
-        admin.remove_vlan_range(session, match.id, actor=actor)
-
-    run(work)
+    run(lambda ctx: networks.remove_vlan_range(ctx, name, vlan_range, zone=zone))
     click.echo(f"removed VLAN range {vlan_range} from physical network {name}")
 
 
@@ -74,13 +66,13 @@ def physical_network_remove_vlan(zone: str, name: str, vlan_range: str) -> None:
 @json_option
 def physical_network_list(zone: str | None, as_json: bool) -> None:
     """List physical networks with their VLAN ranges."""
-    def work(session, _actor):
-        zones = {row.id: row.name for row in admin.list_zones(session)}
+    def work(ctx):
+        zones = {row.id: row.name for row in inventory.list_zones(ctx)}
         ranges: dict[int, list[str]] = {}
-        for vlan in admin.list_vlan_ranges(session, zone=zone):
+        for vlan in networks.list_vlan_ranges(ctx, zone=zone):
             ranges.setdefault(vlan.physical_network_id, []).append(f"{vlan.first_vlan}-{vlan.last_vlan}")
         return [document(network, zone=zones[network.zone_id], vlan_ranges=", ".join(ranges.get(network.id, [])))
-                for network in admin.list_physical_networks(session, zone=zone)]
+                for network in networks.list_physical_networks(ctx, zone)]
 
     print_rows(run(work), ("id", "zone", "name", "traffic_types", "isolation", "bridge", "vlan_ranges"), as_json)
 
@@ -90,5 +82,5 @@ def physical_network_list(zone: str | None, as_json: bool) -> None:
 @click.argument("name")
 def physical_network_delete(zone: str, name: str) -> None:
     """Remove a physical network (and its VLAN ranges) that no guest network uses."""
-    run(lambda session, actor: admin.remove_physical_network(session, name, zone=zone, actor=actor))
+    run(lambda ctx: networks.remove_physical_network(ctx, name, zone=zone))
     click.echo(f"removed physical network {name} from zone {zone}")

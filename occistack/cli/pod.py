@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import click
 
-from occistack.plane import admin
+from occistack.plane.admin.cases import inventory
+from occistack.plane.admin.cases.common import Switch
+from occistack.plane.admin.cases.inventory import NewPod
 from occistack.cli.base import OrderedGroup, document, json_option, print_rows, run, split_range
 
 zone_option = click.option("--zone", required=True, help="The zone of the pod.")
@@ -25,9 +27,8 @@ def pod() -> None:
 def pod_create(zone: str, name: str, cidr: str, gateway: str, management_range: str | None) -> None:
     """Create a pod, with its management IP range."""
     first, last = split_range(management_range, "10.0.1.10-10.0.1.50") if management_range else (None, None)
-    created = run(lambda session, actor: admin.create_pod(
-        session, zone=zone, name=name, cidr=cidr, gateway=gateway, management_first=first, management_last=last,
-        actor=actor).id)
+    created = run(lambda ctx: inventory.add_pod(ctx, NewPod(
+        zone=zone, name=name, cidr=cidr, gateway=gateway, management_first=first, management_last=last)).id)
     click.echo(f"created pod {name} in zone {zone} (id {created})")
 
 
@@ -36,9 +37,9 @@ def pod_create(zone: str, name: str, cidr: str, gateway: str, management_range: 
 @json_option
 def pod_list(zone: str | None, as_json: bool) -> None:
     """List pods."""
-    def work(session, _actor):
-        zones = {row.id: row.name for row in admin.list_zones(session)}
-        return [document(row, zone=zones[row.zone_id]) for row in admin.list_pods(session, zone=zone)]
+    def work(ctx):
+        zones = {row.id: row.name for row in inventory.list_zones(ctx)}
+        return [document(row, zone=zones[row.zone_id]) for row in inventory.list_pods(ctx, zone)]
 
     print_rows(run(work), ("id", "zone", "name", "cidr", "gateway", "enabled"), as_json)
 
@@ -48,7 +49,7 @@ def pod_list(zone: str | None, as_json: bool) -> None:
 @click.argument("name")
 def pod_enable(zone: str, name: str) -> None:
     """Let placement use the pod again."""
-    run(lambda session, actor: admin.enable_pod(session, name, zone=zone, actor=actor))
+    run(lambda ctx: inventory.act_on_pod(ctx, name, Switch.ENABLE, zone=zone))
     click.echo(f"pod {name} is enabled")
 
 
@@ -57,7 +58,7 @@ def pod_enable(zone: str, name: str) -> None:
 @click.argument("name")
 def pod_disable(zone: str, name: str) -> None:
     """Keep placement off the pod; what runs there keeps running."""
-    run(lambda session, actor: admin.disable_pod(session, name, zone=zone, actor=actor))
+    run(lambda ctx: inventory.act_on_pod(ctx, name, Switch.DISABLE, zone=zone))
     click.echo(f"pod {name} is disabled")
 
 
@@ -66,5 +67,5 @@ def pod_disable(zone: str, name: str) -> None:
 @click.argument("name")
 def pod_delete(zone: str, name: str) -> None:
     """Remove an empty pod (and its management ranges)."""
-    run(lambda session, actor: admin.remove_pod(session, name, zone=zone, actor=actor))
+    run(lambda ctx: inventory.remove_pod(ctx, name, zone=zone))
     click.echo(f"removed pod {name} from zone {zone}")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from occistack.plane import admin
-from occistack.plane.tenant import default_networks
-from occistack.cli.base import OrderedGroup, document, json_option, print_rows, run, site_limits
+from occistack.plane.admin.cases import tenancy
+from occistack.plane.admin.cases.tenancy import DefaultNetwork, NewProject, ProjectFilter
+from occistack.cli.base import OrderedGroup, document, json_option, print_rows, run
 
 
 @click.group(cls=OrderedGroup)
@@ -21,9 +21,8 @@ def project() -> None:
 @click.option("--account", help="The account that owns it (an account of the domain).")
 def project_create(name: str, title: str | None, domain: str | None, account: str | None) -> None:
     """Create a project, with the site's default quotas (occistack.default_quotas)."""
-    quotas = site_limits().default_quotas
-    created = run(lambda session, actor: admin.create_project(session, name=name, title=title, domain=domain,
-                                                              account=account, quotas=quotas, actor=actor).id)
+    created = run(lambda ctx: tenancy.add_project(ctx, NewProject(name=name, title=title, domain=domain,
+                                                                  account=account)).id)
     click.echo(f"created project {name} (id {created})")
 
 
@@ -32,11 +31,11 @@ def project_create(name: str, title: str | None, domain: str | None, account: st
 @json_option
 def project_list(domain: str | None, as_json: bool) -> None:
     """List projects."""
-    def work(session, _actor):
-        paths = {row.id: row.path for row in admin.list_domains(session)}
-        accounts = {row.id: row.name for row in admin.list_accounts(session)}
+    def work(ctx):
+        paths = {row.id: row.path for row in tenancy.list_domains(ctx)}
+        accounts = {row.id: row.name for row in tenancy.list_accounts(ctx)}
         return [document(row, domain=paths[row.domain_id], account=accounts.get(row.account_id))
-                for row in admin.list_projects(session, domain=domain)]
+                for row in tenancy.list_projects(ctx, ProjectFilter(domain=domain))]
 
     print_rows(run(work), ("id", "name", "domain", "account", "title"), as_json)
 
@@ -45,7 +44,7 @@ def project_list(domain: str | None, as_json: bool) -> None:
 @click.argument("name")
 def project_delete(name: str) -> None:
     """Remove a project without users or resources (its quotas go with it)."""
-    run(lambda session, actor: admin.remove_project(session, name, actor=actor))
+    run(lambda ctx: tenancy.remove_project(ctx, name))
     click.echo(f"removed project {name}")
 
 
@@ -57,7 +56,6 @@ def project_default_network(name: str, network: str | None, zone: str | None) ->
     """Choose the network (its id, or /network/<id>) the project's computes created without a
     network link join in that network's zone; with --zone and no NETWORK, clear that zone's
     choice (they then join the zone's public network, or the project's only network)."""
-    defaults = run(lambda session, actor: default_networks.set_project_default_network(
-        session, project=name, zone=zone, network=network, actor=actor))
+    defaults = run(lambda ctx: tenancy.set_default_network(ctx, name, DefaultNetwork(zone=zone, network=network)))
     shown = ", ".join(f"{zone_name}: {location}" for zone_name, location in defaults.items()) or "none chosen"
     click.echo(f"default networks of project {name}: {shown}")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from occistack.model import QUOTA_RESOURCES
-from occistack.plane import admin
+from occistack.plane.admin.cases import tenancy, users
+from occistack.plane.admin.cases.users import QuotaLimit, QuotaOf
 from occistack.cli.base import OrderedGroup, document, json_option, print_rows, run
 
 resource_argument = click.argument("resource", metavar="RESOURCE", type=click.Choice(tuple(QUOTA_RESOURCES)))
@@ -21,8 +22,8 @@ def quota() -> None:
 @resource_argument
 @click.argument("limit", type=float)
 def quota_set(project: str, resource: str, limit: float) -> None:
-    set_to = run(lambda session, actor: admin.set_quota(session, project=project, resource=resource, limit=limit,
-                                                        actor=actor).limit)
+    set_to = run(lambda ctx: users.set_quota(ctx, QuotaLimit(project=project, resource=resource,
+                                                              limit=limit)).quota.limit)
     click.echo(f"project {project} may hold {set_to:g} {QUOTA_RESOURCES[resource]}")
 
 
@@ -31,7 +32,7 @@ def quota_set(project: str, resource: str, limit: float) -> None:
 @resource_argument
 def quota_clear(project: str, resource: str) -> None:
     """Remove a project's limit on RESOURCE."""
-    run(lambda session, actor: admin.clear_quota(session, project=project, resource=resource, actor=actor))
+    run(lambda ctx: users.clear_quota(ctx, QuotaOf(project=project, resource=resource)))
     click.echo(f"project {project} has no {resource} limit now")
 
 
@@ -40,9 +41,9 @@ def quota_clear(project: str, resource: str) -> None:
 @json_option
 def quota_list(project: str | None, as_json: bool) -> None:
     """List quotas."""
-    def work(session, _actor):
-        projects = {row.id: row.name for row in admin.list_projects(session)}
+    def work(ctx):
+        projects = {row.id: row.name for row in tenancy.list_projects(ctx)}
         return [document(row, project=projects[row.project_id], unit=QUOTA_RESOURCES[row.resource])
-                for row in admin.list_quotas(session, project=project)]
+                for row in users.list_quotas(ctx, project)]
 
     print_rows(run(work), ("id", "project", "resource", "limit", "unit"), as_json)

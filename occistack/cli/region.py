@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from occistack.plane import admin
+from occistack.plane.admin.cases import inventory
+from occistack.plane.admin.cases.inventory import NewRegion
 from occistack.cli.base import OrderedGroup, document, json_option, print_rows, run
 
 
@@ -18,7 +19,7 @@ def region() -> None:
 @click.option("--title", help="A description for people.")
 def region_create(name: str, title: str | None) -> None:
     """Create a region."""
-    created = run(lambda session, actor: admin.create_region(session, name=name, title=title, actor=actor).id)
+    created = run(lambda ctx: inventory.add_region(ctx, NewRegion(name=name, title=title)).id)
     click.echo(f"created region {name} (id {created})")
 
 
@@ -26,7 +27,7 @@ def region_create(name: str, title: str | None) -> None:
 @json_option
 def region_list(as_json: bool) -> None:
     """List the regions."""
-    rows = run(lambda session, _actor: [document(row) for row in admin.list_regions(session)])
+    rows = run(lambda ctx: [document(row) for row in inventory.list_regions(ctx)])
     print_rows(rows, ("id", "name", "title"), as_json)
 
 
@@ -34,5 +35,5 @@ def region_list(as_json: bool) -> None:
 @click.argument("name")
 def region_delete(name: str) -> None:
     """Remove a region that no zone belongs to."""
-    run(lambda session, actor: admin.remove_region(session, name, actor=actor))
+    run(lambda ctx: inventory.remove_region(ctx, name))
     click.echo(f"removed region {name}")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import click
 
-from occistack.plane import admin
+from occistack.plane.admin.cases import inventory, storage
+from occistack.plane.admin.cases.common import Switch
+from occistack.plane.admin.cases.storage import NewSecondaryStorage
 from occistack.cli.base import OrderedGroup, document, json_option, print_rows, run
 
 zone_option = click.option("--zone", required=True, help="The zone of the secondary storage.")
@@ -22,8 +24,8 @@ def secondary_storage() -> None:
 @click.option("--capacity-gib", type=float, required=True)
 def secondary_storage_add(zone: str, name: str, url: str, capacity_gib: float) -> None:
     """Add secondary storage to a zone."""
-    created = run(lambda session, actor: admin.add_secondary_storage(
-        session, zone=zone, name=name, url=url, capacity_gib=capacity_gib, actor=actor).id)
+    created = run(lambda ctx: storage.add_secondary_storage(ctx, NewSecondaryStorage(
+        zone=zone, name=name, url=url, capacity_gib=capacity_gib)).id)
     click.echo(f"added secondary storage {name} to zone {zone} (id {created})")
 
 
@@ -32,10 +34,10 @@ def secondary_storage_add(zone: str, name: str, url: str, capacity_gib: float) -
 @json_option
 def secondary_storage_list(zone: str | None, as_json: bool) -> None:
     """List secondary storage."""
-    def work(session, _actor):
-        zones = {row.id: row.name for row in admin.list_zones(session)}
+    def work(ctx):
+        zones = {row.id: row.name for row in inventory.list_zones(ctx)}
         return [document(row, zone=zones[row.zone_id], used=f"{row.used_gib:g}/{row.capacity_gib:g} GiB")
-                for row in admin.list_secondary_storage(session, zone=zone)]
+                for row in storage.list_secondary_storage(ctx, zone)]
 
     print_rows(run(work), ("id", "zone", "name", "url", "used", "enabled"), as_json)
 
@@ -45,7 +47,7 @@ def secondary_storage_list(zone: str | None, as_json: bool) -> None:
 @click.argument("name")
 def secondary_storage_enable(zone: str, name: str) -> None:
     """Use the store again."""
-    run(lambda session, actor: admin.enable_secondary_storage(session, name, zone=zone, actor=actor))
+    run(lambda ctx: storage.act_on_secondary_storage(ctx, name, Switch.ENABLE, zone=zone))
     click.echo(f"secondary storage {name} is enabled")
 
 
@@ -54,7 +56,7 @@ def secondary_storage_enable(zone: str, name: str) -> None:
 @click.argument("name")
 def secondary_storage_disable(zone: str, name: str) -> None:
     """Put nothing new on the store."""
-    run(lambda session, actor: admin.disable_secondary_storage(session, name, zone=zone, actor=actor))
+    run(lambda ctx: storage.act_on_secondary_storage(ctx, name, Switch.DISABLE, zone=zone))
     click.echo(f"secondary storage {name} is disabled")
 
 
@@ -63,5 +65,5 @@ def secondary_storage_disable(zone: str, name: str) -> None:
 @click.argument("name")
 def secondary_storage_delete(zone: str, name: str) -> None:
     """Remove a store that holds no template."""
-    run(lambda session, actor: admin.remove_secondary_storage(session, name, zone=zone, actor=actor))
+    run(lambda ctx: storage.remove_secondary_storage(ctx, name, zone=zone))
     click.echo(f"removed secondary storage {name}")

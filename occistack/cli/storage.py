@@ -5,6 +5,9 @@ from __future__ import annotations
 import click
 
 from occistack.plane import admin
+from occistack.plane.admin.cases import inventory, storage as pools
+from occistack.plane.admin.cases.inventory import ClusterFilter
+from occistack.plane.admin.cases.storage import NewStoragePool, PoolAction
 from occistack.cli.base import OrderedGroup, comma_list, document, json_option, print_rows, run
 
 zone_option = click.option("--zone", required=True, help="The zone of the storage pool.")
@@ -29,9 +32,9 @@ def storage() -> None:
 def storage_add(zone: str, pod: str | None, cluster: str | None, name: str, protocol: str, server: str | None,
                 path: str, capacity_gib: float, overprovisioning: float, tags: tuple[str, ...]) -> None:
     """Add a primary storage pool."""
-    created = run(lambda session, actor: admin.add_storage_pool(
-        session, zone=zone, pod=pod, cluster=cluster, name=name, protocol=protocol, server=server, path=path,
-        capacity_gib=capacity_gib, overprovisioning=overprovisioning, tags=comma_list(tags), actor=actor).id)
+    created = run(lambda ctx: pools.add_storage_pool(ctx, NewStoragePool(
+        zone=zone, pod=pod, cluster=cluster, name=name, protocol=protocol, server=server, path=path,
+        capacity_gib=capacity_gib, overprovisioning=overprovisioning, tags=comma_list(tags))).id)
     scope = f"cluster {cluster}" if cluster else f"all of zone {zone}"
     click.echo(f"added primary storage {name} for {scope} (id {created})")
 
@@ -41,12 +44,12 @@ def storage_add(zone: str, pod: str | None, cluster: str | None, name: str, prot
 @json_option
 def storage_list(zone: str | None, as_json: bool) -> None:
     """List primary storage pools."""
-    def work(session, _actor):
-        zones = {row.id: row.name for row in admin.list_zones(session)}
-        clusters = {row.id: row.name for row in admin.list_clusters(session)}
+    def work(ctx):
+        zones = {row.id: row.name for row in inventory.list_zones(ctx)}
+        clusters = {row.id: row.name for row in inventory.list_clusters(ctx, ClusterFilter())}
         return [document(row, zone=zones[row.zone_id], scope=clusters[row.cluster_id] if row.cluster_id else "zone",
                          used=f"{row.used_gib:g}/{row.capacity_gib * row.overprovisioning:g} GiB")
-                for row in admin.list_storage_pools(session, zone=zone)]
+                for row in pools.list_storage_pools(ctx, zone)]
 
     print_rows(run(work), ("id", "zone", "name", "scope", "protocol", "server", "path", "state", "used", "tags"),
                as_json)
@@ -57,8 +60,7 @@ def _state_command(change: str, summary: str):
     @zone_option
     @click.argument("name")
     def command(zone: str, name: str) -> None:
-        state = run(lambda session, actor: str(admin.change_storage_pool_state(session, name, change, zone=zone,
-                                                                               actor=actor).state))
+        state = run(lambda ctx: str(pools.act_on_storage_pool(ctx, name, PoolAction(change), zone=zone).state))
         click.echo(f"primary storage {name} is {state}")
 
     return command
@@ -75,5 +77,5 @@ storage_cancel_maintenance = _state_command("cancel-maintenance", "Bring the poo
 @click.argument("name")
 def storage_delete(zone: str, name: str) -> None:
     """Remove a pool that holds no volume or root disk."""
-    run(lambda session, actor: admin.remove_storage_pool(session, name, zone=zone, actor=actor))
+    run(lambda ctx: pools.remove_storage_pool(ctx, name, zone=zone))
     click.echo(f"removed primary storage {name}")

@@ -17,7 +17,8 @@ import click
 
 from occistack.model.template_states import TemplateCopyState
 from occistack.plane import admin
-from occistack.plane.jobs.queue import JobDispatcher
+from occistack.plane.admin.cases import catalog
+from occistack.plane.admin.cases.catalog import NewTemplate
 from occistack.cli.base import OrderedGroup, document, json_option, print_rows, run
 
 _COLUMNS = ("id", "term", "state", "zones", "size_gib", "project_id", "title", "description")
@@ -64,16 +65,15 @@ def _register(format: str, term: str, url: str, checksum: str, zones: tuple[str,
               os_family: str | None, os_name: str | None, os_version: str | None, architecture: str,
               size_gib: float | None, min_cores: int, min_memory_gib: float, attributes: tuple[str, ...],
               project: str | None) -> None:
-    extra = _attributes(attributes)
+    new = NewTemplate(term=term, url=url, checksum=checksum, zones=list(zones), title=title, format=format,
+                      os_family=os_family, os_name=os_name, os_version=os_version, architecture=architecture,
+                      size_gib=size_gib, min_cores=min_cores, min_memory_gib=min_memory_gib,
+                      extra_attributes=_attributes(attributes), public=project is None, project=project)
 
-    def work(session, actor):
-        template = admin.register_template(
-            session, term=term, url=url, checksum=checksum, zones=list(zones), title=title, format=format,
-            os_family=os_family, os_name=os_name, os_version=os_version, architecture=architecture,
-            size_gib=size_gib, min_cores=min_cores, min_memory_gib=min_memory_gib, extra_attributes=extra,
-            public=project is None, project=project, actor=actor, dispatcher=JobDispatcher())
+    def work(ctx):
+        template = catalog.register_template(ctx, new)
         return template.id, [f"{copy['secondary_storage']} of zone {copy['zone']}"
-                             for copy in admin.copies_json(session, template.id)]
+                             for copy in catalog.copies_of_template(ctx, template.id)]
 
     template_id, stores = run(work)
     noun = "ISO" if format == "iso" else "template"
@@ -88,10 +88,10 @@ def _copy_summary(copy: dict) -> str:
 
 
 def _list(format: str, as_json: bool) -> None:
-    def work(session, _actor):
+    def work(ctx):
         rows = []
-        for row in admin.list_templates(session, format=format):
-            copies = admin.copies_json(session, row.id)
+        for row in catalog.list_templates(ctx, format):
+            copies = catalog.copies_of_template(ctx, row.id)
             rows.append(document(row, zones=copies if as_json else " ".join(map(_copy_summary, copies))))
         return rows
 
@@ -99,9 +99,9 @@ def _list(format: str, as_json: bool) -> None:
 
 
 def _show(format: str, term: str, as_json: bool) -> None:
-    def work(session, _actor):
-        found = admin.find_template(session, term, format=format)
-        return document(found, zones=admin.copies_json(session, found.id))
+    def work(ctx):
+        found = catalog.show_template(ctx, term, format=format)
+        return document(found, zones=catalog.copies_of_template(ctx, found.id))
 
     shown = run(work)
     if as_json:
@@ -115,28 +115,18 @@ def _show(format: str, term: str, as_json: bool) -> None:
 
 
 def _copy(format: str, term: str, zone: str) -> None:
-    def work(session, actor):
-        found = admin.find_template(session, term, format=format)
-        admin.copy_template(session, found, zone, actor=actor, dispatcher=JobDispatcher())
-
-    run(work)
+    run(lambda ctx: catalog.copy_template(ctx, term, zone, format=format))
     click.echo(f"copying {'ISO' if format == 'iso' else 'template'} {term} to zone {zone}; a worker will download "
                "it there (see `list`)")
 
 
 def _retry(format: str, term: str, zone: str | None) -> None:
-    def work(session, actor):
-        found = admin.find_template(session, term, format=format)
-        return [copy.zone_id for copy in admin.retry_template(session, found, zone, actor=actor,
-                                                               dispatcher=JobDispatcher())]
-
-    retried = run(work)
+    retried = run(lambda ctx: [copy.zone_id for copy in catalog.retry_template(ctx, term, zone, format=format)])
     click.echo(f"downloading {term} again in {len(retried)} zone{'' if len(retried) == 1 else 's'} (see `list`)")
 
 
 def _delete(format: str, term: str) -> None:
-    run(lambda session, actor: admin.delete_template(session, term, format=format, actor=actor,
-                                                     dispatcher=JobDispatcher()))
+    run(lambda ctx: catalog.delete_template(ctx, term, format=format))
     click.echo(f"removed {'ISO' if format == 'iso' else 'template'} {term}")
 
 

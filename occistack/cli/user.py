@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import click
-from sqlalchemy import select
-
-from occistack.model import ROLES, Project
-from occistack.plane import admin
-from occistack.cli.base import OrderedGroup, document, fail, json_option, print_rows, run, settings_of, site_limits
+from occistack.model import ROLES
+from occistack.plane.admin.cases import tenancy, users
+from occistack.plane.admin.cases.users import NewPassword, NewUser, UserFilter
+from occistack.cli.base import OrderedGroup, document, json_option, print_rows, run
 
 
 @click.group(cls=OrderedGroup)
@@ -29,17 +28,9 @@ def user_add(name: str, project_name: str, create_project: bool, password: str, 
     """Add a user to a project (with --create-project, creating the project if it does not
     exist). The password needs occistack.password_min_length characters (10 unless the ini
     file says otherwise)."""
-    minimum = _password_min_length()
-    quotas = site_limits().default_quotas
-
-    def work(session, actor):
-        existed = session.scalar(select(Project.id).where(Project.name == project_name)) is not None
-        admin.create_user(session, name=name, password=password, project=project_name, account=account, role=role,
-                          create_project=create_project, domain=domain, password_min_length=minimum,
-                          project_quotas=quotas, actor=actor)
-        return not existed
-
-    if run(work):
+    new = NewUser(name=name, password=password, project=project_name, account=account, role=role,
+                  create_project=create_project, domain=domain)
+    if run(lambda ctx: users.add_user(ctx, new).project_created):
         click.echo(f"created project {project_name}")
     click.echo(f"created user {name} in project {project_name}")
 
@@ -50,18 +41,8 @@ def user_add(name: str, project_name: str, create_project: bool, password: str, 
               help="Asked for when not given (give it here only in scripts).")
 def user_password(name: str, password: str) -> None:
     """Give a user a new password (at least occistack.password_min_length characters)."""
-    minimum = _password_min_length()
-    run(lambda session, actor: admin.set_user_password(session, name, password=password,
-                                                       password_min_length=minimum, actor=actor))
+    run(lambda ctx: users.set_user_password(ctx, name, NewPassword(password)))
     click.echo(f"user {name} has a new password")
-
-
-def _password_min_length() -> int:
-    try:
-        return admin.password_min_length_of(settings_of(click.get_current_context().obj["config"]))
-    except ValueError as wrong:
-        fail(str(wrong))
-    raise AssertionError("unreachable")  # pragma: no cover - fail() exits
 
 
 @user.command("list")
@@ -69,11 +50,11 @@ def _password_min_length() -> int:
 @json_option
 def user_list(project: str | None, as_json: bool) -> None:
     """List users."""
-    def work(session, _actor):
-        projects = {row.id: row.name for row in admin.list_projects(session)}
-        accounts = {row.id: row.name for row in admin.list_accounts(session)}
+    def work(ctx):
+        projects = {row.id: row.name for row in tenancy.list_projects(ctx)}
+        accounts = {row.id: row.name for row in tenancy.list_accounts(ctx)}
         return [document(row, project=projects[row.project_id], account=accounts.get(row.account_id))
-                for row in admin.list_users(session, project=project)]
+                for row in users.list_users(ctx, UserFilter(project=project))]
 
     print_rows(run(work), ("id", "name", "project", "account", "role", "enabled"), as_json)
 
@@ -82,5 +63,5 @@ def user_list(project: str | None, as_json: bool) -> None:
 @click.argument("name")
 def user_delete(name: str) -> None:
     """Remove a user (their project and its resources stay)."""
-    run(lambda session, actor: admin.remove_user(session, name, actor=actor))
+    run(lambda ctx: users.remove_user(ctx, name))
     click.echo(f"removed user {name}")

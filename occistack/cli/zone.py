@@ -5,6 +5,9 @@ from __future__ import annotations
 import click
 
 from occistack.plane import admin
+from occistack.plane.admin.cases import inventory
+from occistack.plane.admin.cases.common import Switch
+from occistack.plane.admin.cases.inventory import NewZone
 from occistack.cli.base import OrderedGroup, comma_list, document, json_option, print_rows, run
 
 
@@ -26,9 +29,9 @@ def zone() -> None:
 def zone_create(name: str, title: str | None, network_type: str, guest_cidr: str | None, dns: tuple[str, ...],
                 region: str | None, disabled: bool) -> None:
     """Create a zone."""
-    created = run(lambda session, actor: admin.create_zone(
-        session, name=name, title=title, network_type=network_type, guest_cidr=guest_cidr,
-        dns=comma_list(dns) or None, region=region, enabled=not disabled, actor=actor).id)
+    created = run(lambda ctx: inventory.add_zone(ctx, NewZone(
+        name=name, title=title, network_type=network_type, guest_cidr=guest_cidr, dns=comma_list(dns) or None,
+        region=region, enabled=not disabled)).id)
     click.echo(f"created zone {name} (id {created})")
 
 
@@ -36,7 +39,7 @@ def zone_create(name: str, title: str | None, network_type: str, guest_cidr: str
 @json_option
 def zone_list(as_json: bool) -> None:
     """List the zones."""
-    rows = run(lambda session, _actor: [document(row) for row in admin.list_zones(session)])
+    rows = run(lambda ctx: [document(row) for row in inventory.list_zones(ctx)])
     print_rows(rows, ("id", "name", "network_type", "guest_cidr", "enabled", "title"), as_json)
 
 
@@ -44,7 +47,7 @@ def zone_list(as_json: bool) -> None:
 @click.argument("name")
 def zone_enable(name: str) -> None:
     """Offer the zone to users and to placement again."""
-    run(lambda session, actor: admin.enable_zone(session, name, actor=actor))
+    run(lambda ctx: inventory.act_on_zone(ctx, name, Switch.ENABLE))
     click.echo(f"zone {name} is enabled")
 
 
@@ -52,7 +55,7 @@ def zone_enable(name: str) -> None:
 @click.argument("name")
 def zone_disable(name: str) -> None:
     """Stop offering the zone; what runs there keeps running."""
-    run(lambda session, actor: admin.disable_zone(session, name, actor=actor))
+    run(lambda ctx: inventory.act_on_zone(ctx, name, Switch.DISABLE))
     click.echo(f"zone {name} is disabled")
 
 
@@ -60,7 +63,7 @@ def zone_disable(name: str) -> None:
 @click.argument("name")
 def zone_delete(name: str) -> None:
     """Remove a zone that has nothing in it any more."""
-    run(lambda session, actor: admin.remove_zone(session, name, actor=actor))
+    run(lambda ctx: inventory.remove_zone(ctx, name))
     click.echo(f"removed zone {name}")
 
 
@@ -69,5 +72,5 @@ def zone_delete(name: str) -> None:
 def zone_public_network(name: str) -> None:
     """Give a zone its shared public network (a zone gets it with its first public IP range;
     this is for zones whose ranges were added before)."""
-    network_id = run(lambda session, actor: admin.create_public_network(session, name, actor=actor).id)
+    network_id = run(lambda ctx: inventory.add_zone_public_network(ctx, name).id)
     click.echo(f"zone {name} has its shared public network /network/{network_id}")

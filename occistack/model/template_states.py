@@ -4,7 +4,7 @@ model/states.py; plane/transitions.py writes each move as a conditional UPDATE).
 
 A template's own state follows its copies: the events that move it say what its copies are
 now (one is ready, none is ready but one is still coming, all failed), and the plane works them
-out from the copies (plane/admin/template_copies.py's ``refresh_template_state``). A template
+out from the copies (plane/template_copies.py's ``refresh_template_state``). A template
 saved from a compute is ``pending`` until that save ends, whatever its copies say meanwhile.
 """
 

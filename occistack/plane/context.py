@@ -49,6 +49,9 @@ class PlaneContext:
     session: Session
     caller: Caller | None
     services: PlaneServices
+    #: who acts when no user of the cloud does, as the event log names them: the operator at
+    #: the command line ("cli:alice"). None with no caller: the plane itself ("system").
+    operator: str | None = None
 
     @property
     def dispatcher(self) -> Dispatcher:

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from occistack.model import EventRecord
-from occistack.plane.tenant import affinity
+from occistack.plane.admin import affinity
 from occistack.plane.errors import Conflict, InvalidRequest, NotFound
 
 from tests.orchestrator import admin_cloud

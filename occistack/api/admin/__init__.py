@@ -1,8 +1,9 @@
 """The admin API: JSON in, JSON out, for users whose role is admin, under /admin/.
 
-The site administrator's use cases (``orchestrator.admin``) over HTTP; the same ones the
-``occistack`` command line runs. Routes are in ``routes.py`` with every other route; each module
-here adds the views of a few resources.
+The site administrator's operations (``plane.admin.cases``) over HTTP; the same ones the
+``occistack`` command line runs. Each view only translates: the JSON body into the operation's
+request dataclass, ``request.plane`` as its context, the rows it returns into JSON. Routes are in
+``routes.py`` with every other route; each module here adds the views of a few resources.
 """
 
 MODULES = (".inventory", ".networks", ".hosts", ".catalog", ".tenancy", ".resources", ".reports")

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from occistack.model import Host, SecondaryStorage, StoragePool
-from occistack.plane import admin
-from occistack.api.admin.support import AdminResource, actor, add_resource_views, by_id, fields, query_ref, read_body
+from occistack.plane.admin.cases import hosts, storage
+from occistack.plane.admin.cases.common import Switch
+from occistack.plane.admin.cases.hosts import HostAction, HostBmc, HostFilter, NewHost
+from occistack.plane.admin.cases.storage import NewSecondaryStorage, NewStoragePool, PoolAction
+from occistack.api.admin.support import AdminResource, add_resource_views, body_as, by_id, fields, query_ref
 
 HOST_FIELDS = fields("zone:ref", "pod:ref", "cluster:ref!", "name!", "address!", "cpu_sockets:integer",
                      "cpu_cores:integer!", "cpu_mhz:integer!", "memory_mib:integer!", "cpu_overcommit:number",
@@ -16,58 +19,46 @@ SECONDARY_STORAGE_FIELDS = fields("zone:ref!", "name!", "url!", "capacity_gib:nu
 
 
 def _add_host(request):
-    added = admin.add_host(request.dbsession, **read_body(request, HOST_FIELDS), actor=actor(request))
+    added = hosts.add_host(request.plane, body_as(request, HOST_FIELDS, NewHost))
     # A bare-metal node runs no agent, so it gets no token.
     return added.host, ({"agent_token": added.agent_token} if added.agent_token else {})
 
 
 def _set_bmc(request, row_id: int):
-    return admin.set_host_bmc(request.dbsession, row_id, **read_body(request, BMC_FIELDS),
-                              sealer=request.registry["occistack.sealer"],
-                              dispatcher=request.registry["occistack.dispatcher"], actor=actor(request))
-
-
-def _pool_action(change: str):
-    return lambda request, row_id: admin.change_storage_pool_state(request.dbsession, row_id, change,
-                                                                   actor=actor(request))
+    return hosts.set_host_bmc(request.plane, row_id, body_as(request, BMC_FIELDS, HostBmc))
 
 
 RESOURCES = (
     AdminResource(
         "hosts", Host, "host",
-        list_rows=lambda request: admin.list_hosts(request.dbsession, zone=query_ref(request, "zone"),
-                                                   pod=query_ref(request, "pod"),
-                                                   cluster=query_ref(request, "cluster")),
+        list_rows=lambda request: hosts.list_hosts(request.plane, HostFilter(
+            zone=query_ref(request, "zone"), pod=query_ref(request, "pod"), cluster=query_ref(request, "cluster"))),
         create=_add_host,
-        remove=by_id(admin.remove_host),
+        remove=by_id(hosts.remove_host),
         actions={
-            "enable": by_id(admin.enable_host),
-            "disable": by_id(admin.disable_host),
-            "maintenance": by_id(admin.prepare_host_maintenance),
-            "cancel-maintenance": by_id(admin.cancel_host_maintenance),
+            "enable": by_id(hosts.act_on_host, HostAction.ENABLE),
+            "disable": by_id(hosts.act_on_host, HostAction.DISABLE),
+            "maintenance": by_id(hosts.act_on_host, HostAction.MAINTENANCE),
+            "cancel-maintenance": by_id(hosts.act_on_host, HostAction.CANCEL_MAINTENANCE),
             "bmc": _set_bmc,
-            "clear-bmc": by_id(admin.clear_host_bmc),
+            "clear-bmc": by_id(hosts.act_on_host, HostAction.CLEAR_BMC),
         },
     ),
     AdminResource(
         "storage-pools", StoragePool, "primary storage pool",
-        list_rows=lambda request: admin.list_storage_pools(request.dbsession, zone=query_ref(request, "zone")),
-        create=lambda request: admin.add_storage_pool(request.dbsession, **read_body(request, STORAGE_POOL_FIELDS),
-                                                      actor=actor(request)),
-        remove=by_id(admin.remove_storage_pool),
-        actions={change: _pool_action(change) for change in admin.POOL_STATE_CHANGES},
+        list_rows=lambda request: storage.list_storage_pools(request.plane, query_ref(request, "zone")),
+        create=lambda request: storage.add_storage_pool(request.plane,
+                                                        body_as(request, STORAGE_POOL_FIELDS, NewStoragePool)),
+        remove=by_id(storage.remove_storage_pool),
+        actions={action.value: by_id(storage.act_on_storage_pool, action) for action in PoolAction},
     ),
     AdminResource(
         "secondary-storage", SecondaryStorage, "secondary storage",
-        list_rows=lambda request: admin.list_secondary_storage(request.dbsession, zone=query_ref(request, "zone")),
-        create=lambda request: admin.add_secondary_storage(request.dbsession,
-                                                           **read_body(request, SECONDARY_STORAGE_FIELDS),
-                                                           actor=actor(request)),
-        remove=by_id(admin.remove_secondary_storage),
-        actions={
-            "enable": by_id(admin.enable_secondary_storage),
-            "disable": by_id(admin.disable_secondary_storage),
-        },
+        list_rows=lambda request: storage.list_secondary_storage(request.plane, query_ref(request, "zone")),
+        create=lambda request: storage.add_secondary_storage(
+            request.plane, body_as(request, SECONDARY_STORAGE_FIELDS, NewSecondaryStorage)),
+        remove=by_id(storage.remove_secondary_storage),
+        actions={action.value: by_id(storage.act_on_secondary_storage, action) for action in Switch},
     ),
 )
 

@@ -6,20 +6,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
 from occistack.model import IpRange, PhysicalNetwork, VlanRange
-from occistack.plane import admin
-from occistack.plane.errors import NotFound
+from occistack.plane.admin.cases import networks
+from occistack.plane.admin.cases.networks import IpRangeFilter, NewIpRange, NewPhysicalNetwork, NewVlanRange
 from occistack.api.admin.context import ADMIN
 from occistack.api.admin.support import (
     AdminResource,
-    actor,
     add_method_not_allowed,
     add_resource_views,
+    body_as,
     by_id,
     fields,
     json_response,
     path_id,
     query_ref,
-    read_body,
     row_json,
 )
 
@@ -44,20 +43,18 @@ def vlan_range_json(vlan_range: VlanRange) -> dict:
 RESOURCES = (
     AdminResource(
         "physical-networks", PhysicalNetwork, "physical network",
-        list_rows=lambda request: admin.list_physical_networks(request.dbsession, zone=query_ref(request, "zone")),
-        create=lambda request: admin.create_physical_network(
-            request.dbsession, **read_body(request, PHYSICAL_NETWORK_FIELDS), actor=actor(request)),
-        remove=by_id(admin.remove_physical_network),
+        list_rows=lambda request: networks.list_physical_networks(request.plane, query_ref(request, "zone")),
+        create=lambda request: networks.add_physical_network(
+            request.plane, body_as(request, PHYSICAL_NETWORK_FIELDS, NewPhysicalNetwork)),
+        remove=by_id(networks.remove_physical_network),
         render=physical_network_json,
     ),
     AdminResource(
         "ip-ranges", IpRange, "IP range",
-        list_rows=lambda request: admin.list_ip_ranges(request.dbsession, zone=query_ref(request, "zone"),
-                                                       purpose=request.params.get("purpose"),
-                                                       pod=query_ref(request, "pod")),
-        create=lambda request: admin.add_ip_range(request.dbsession, **read_body(request, IP_RANGE_FIELDS),
-                                                  actor=actor(request)),
-        remove=by_id(admin.remove_ip_range),
+        list_rows=lambda request: networks.list_ip_ranges(request.plane, IpRangeFilter(
+            zone=query_ref(request, "zone"), purpose=request.params.get("purpose"), pod=query_ref(request, "pod"))),
+        create=lambda request: networks.add_ip_range(request.plane, body_as(request, IP_RANGE_FIELDS, NewIpRange)),
+        remove=by_id(networks.remove_ip_range),
         render=lambda ip_range: row_json(ip_range, size=ip_range.size),
     ),
 )
@@ -66,34 +63,25 @@ RESOURCES = (
 # --- the VLAN ranges of one physical network ----------------------------------------------------------
 
 def list_vlan_ranges(request):
-    ranges = admin.list_vlan_ranges(request.dbsession, physical_network=path_id(request))
+    ranges = networks.list_vlan_ranges(request.plane, path_id(request))
     return json_response([vlan_range_json(vlan_range) for vlan_range in ranges])
 
 
 def add_vlan_range(request):
-    body = read_body(request, VLAN_RANGE_FIELDS)
-    vlan_range = admin.add_vlan_range(request.dbsession, physical_network=path_id(request), **body,
-                                      actor=actor(request))
+    vlan_range = networks.add_vlan_range(request.plane, path_id(request),
+                                         body_as(request, VLAN_RANGE_FIELDS, NewVlanRange))
     location = request.route_url("admin_vlan_ranges_item", id=path_id(request), range_id=vlan_range.id)
     return json_response(vlan_range_json(vlan_range), 201, location)
 
 
-def _vlan_range_of(request) -> VlanRange:
-    network = admin.find_physical_network(request.dbsession, path_id(request))
-    vlan_range = request.dbsession.get(VlanRange, path_id(request, "range_id"))
-    if vlan_range is None or vlan_range.physical_network_id != network.id:
-        raise NotFound(f"physical network {network.name!r} has no VLAN range with id {path_id(request, 'range_id')}")
-    return vlan_range
-
-
 def show_vlan_range(request):
-    return json_response(vlan_range_json(_vlan_range_of(request)))
+    return json_response(vlan_range_json(networks.find_vlan_range(request.plane, path_id(request),
+                                                                  path_id(request, "range_id"))))
 
 
 def remove_vlan_range(request):
-    vlan_range = _vlan_range_of(request)
-    admin.remove_vlan_range(request.dbsession, vlan_range.id, actor=actor(request))
-    return json_response({"removed": {"type": "VLAN range", "id": vlan_range.id}})
+    removed = networks.remove_vlan_range(request.plane, path_id(request), path_id(request, "range_id"))
+    return json_response({"removed": {"type": "VLAN range", "id": removed.id}})
 
 
 def includeme(config) -> None:

@@ -3,7 +3,8 @@ the API (which also answers every /admin/ path that names nothing)."""
 
 from __future__ import annotations
 
-from occistack.plane import admin
+from occistack.plane.admin.cases import reports
+from occistack.plane.admin.cases.reports import EventFilter
 from occistack.plane.errors import NotFound
 from occistack.api.routes import ADMIN_RESOURCES
 from occistack.api.admin.context import ADMIN
@@ -12,15 +13,15 @@ from occistack.api.admin.support import add_method_not_allowed, json_response, q
 
 def list_events(request):
     limit = query_int(request, "limit")
-    events = admin.list_events(
-        request.dbsession, since=query_time(request, "since"), project=query_ref(request, "project"),
+    events = reports.list_events(request.plane, EventFilter(
+        since=query_time(request, "since"), project=query_ref(request, "project"),
         resource=request.params.get("resource"), action=request.params.get("action"),
-        **({"limit": limit} if limit is not None else {}))
+        **({"limit": limit} if limit is not None else {})))
     return json_response([row_json(event) for event in events])
 
 
 def capacity(request):
-    return json_response(admin.capacity_report(request.dbsession).as_dict())
+    return json_response(reports.capacity_report(request.plane).as_dict())
 
 
 def _index_document(request) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from occistack.plane.tenant.admin_deletes import delete_resource, describe_resource
 from occistack.api.admin.context import ADMIN
-from occistack.api.admin.support import actor, add_method_not_allowed, json_response
+from occistack.api.admin.support import add_method_not_allowed, json_response
 
 ROUTE = "admin_resources_item"
 
@@ -15,15 +15,13 @@ def _target(request) -> tuple[str, str]:
 
 
 def show_resource(request):
-    return json_response(describe_resource(request.dbsession, *_target(request)))
+    return json_response(describe_resource(request.plane, *_target(request)))
 
 
 def remove_resource(request):
     """200 at once, in every state of the resource; the teardown runs after."""
-    kind, entity_id = _target(request)
-    delete_resource(request.dbsession, kind, entity_id, request.registry["occistack.dispatcher"],
-                    actor=actor(request))
-    return json_response(describe_resource(request.dbsession, kind, entity_id))
+    delete_resource(request.plane, *_target(request))
+    return json_response(describe_resource(request.plane, *_target(request)))
 
 
 def includeme(config) -> None:

@@ -13,12 +13,11 @@ import json
 import math
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 from pyramid.response import Response
 from sqlalchemy import inspect
 
-from occistack.plane.admin import Actor
 from occistack.plane.admin.common import SECRET_COLUMNS
 from occistack.plane.errors import NotFound
 from occistack.api.errors import BadRequest
@@ -26,7 +25,7 @@ from occistack.api.routes import admin_route_name
 from occistack.api.occi.views.support import not_allowed
 from occistack.api.admin.context import ADMIN
 
-#: Columns never shown: secrets, even hashed.
+T = TypeVar("T")
 
 #: The ids of rows: what a 64-bit key holds.
 LARGEST_ID = 2 ** 63 - 1
@@ -247,14 +246,14 @@ def json_response(document: Any, status: int = 200, location: str | None = None)
     return response
 
 
-def actor(request) -> Actor:
-    identity = request.identity
-    return Actor.admin(identity.user_name, identity.user_id)
+def by_id(use_case, *arguments: Any):
+    """A view step that runs ``use_case(request.plane, <the id in the path>, *arguments)``."""
+    return lambda request, row_id: use_case(request.plane, row_id, *arguments)
 
 
-def by_id(use_case):
-    """A view step that runs ``use_case(session, <the id in the path>, actor=…)``."""
-    return lambda request, row_id: use_case(request.dbsession, row_id, actor=actor(request))
+def body_as(request, accepted: Sequence[Field], request_type: Callable[..., T]) -> T:
+    """The body's fields (see :func:`read_body`) as a use case's request dataclass."""
+    return request_type(**read_body(request, accepted))
 
 
 def path_id(request, name: str = "id") -> int:

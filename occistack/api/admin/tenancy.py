@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
 from occistack.model import Account, Domain, Project, Quota, ServiceOffering, User
-from occistack.plane import admin
-from occistack.plane.tenant import default_networks
-from occistack.plane.errors import NotFound
-from occistack.api.settings import get_settings
+from occistack.plane.admin.cases import catalog, tenancy, users
+from occistack.plane.admin.cases.catalog import NewOffering
+from occistack.plane.admin.cases.tenancy import DefaultNetwork, NewAccount, NewDomain, NewProject, ProjectFilter
+from occistack.plane.admin.cases.users import NewPassword, NewUser, QuotaLimit, UserFilter
+from occistack.plane.admin.default_networks import project_default_networks
 from occistack.api.admin.support import (
     AdminResource,
-    actor,
     add_resource_views,
+    body_as,
     by_id,
     fields,
     json_response,
     query_ref,
-    read_body,
     row_json,
 )
 
@@ -31,54 +30,42 @@ PROJECT_FIELDS = fields("name!", "title", "domain:ref", "account:ref")
 USER_FIELDS = fields("name!", "password!", "project:ref!", "account:ref", "role", "create_project:boolean",
                      "domain:ref")
 PASSWORD_FIELDS = fields("password!")
-#: Where the site's shortest acceptable password (occistack.password_min_length) is kept.
-PASSWORD_MIN_LENGTH = "occistack.password_min_length"
 QUOTA_FIELDS = fields("project:ref!", "resource!", "limit:number!")
 DEFAULT_NETWORK_FIELDS = fields("zone:ref", "network")
 
 
 def _project_json(project: Project) -> dict:
     # Where the project's computes created without a network link go, zone by zone.
-    return row_json(project, default_networks=default_networks.project_default_networks(object_session(project),
-                                                                                        project.id))
+    return row_json(project, default_networks=project_default_networks(object_session(project), project.id))
 
 
 def _set_default_network(request, project_id: int) -> Project:
     """{"network": "/network/<id>"} makes it the default in its zone; {"zone": …} alone clears
     the zone's choice."""
-    default_networks.set_project_default_network(request.dbsession, project=project_id,
-                                                  **read_body(request, DEFAULT_NETWORK_FIELDS), actor=actor(request))
-    return admin.find_project(request.dbsession, project_id)
+    tenancy.set_default_network(request.plane, project_id, body_as(request, DEFAULT_NETWORK_FIELDS, DefaultNetwork))
+    return tenancy.show_project(request.plane, project_id)
 
 
 def _set_quota(request):
     """201 for a new limit, 200 when it replaces one (either way the answer is the quota)."""
-    body = read_body(request, QUOTA_FIELDS)
-    session = request.dbsession
-    project = admin.find_project(session, body["project"])
-    existed = session.scalar(select(Quota.id).where(Quota.project_id == project.id,
-                                                    Quota.resource == body["resource"])) is not None
-    quota = admin.set_quota(session, **body, actor=actor(request))
-    if existed:
-        return json_response(row_json(quota))
-    return json_response(row_json(quota), 201, request.route_url("admin_quotas_item", id=quota.id))
+    result = users.set_quota(request.plane, body_as(request, QUOTA_FIELDS, QuotaLimit))
+    if not result.created:
+        return json_response(row_json(result.quota))
+    return json_response(row_json(result.quota), 201, request.route_url("admin_quotas_item", id=result.quota.id))
 
 
 def _create_user(request):
-    return admin.create_user(request.dbsession, **read_body(request, USER_FIELDS),
-                             password_min_length=request.registry[PASSWORD_MIN_LENGTH],
-                             project_quotas=get_settings(request.registry).limits.default_quotas, actor=actor(request))
+    return users.add_user(request.plane, body_as(request, USER_FIELDS, NewUser)).user
 
 
 def _set_password(request, user_id: int):
-    user = admin.set_user_password(request.dbsession, user_id, **read_body(request, PASSWORD_FIELDS),
-                                   password_min_length=request.registry[PASSWORD_MIN_LENGTH], actor=actor(request))
+    user = users.set_user_password(request.plane, user_id, body_as(request, PASSWORD_FIELDS, NewPassword))
     _forget_password(request, user_id)
     return user
 
 
 def _remove_user(request, user_id: int) -> None:
-    admin.remove_user(request.dbsession, user_id, actor=actor(request))
+    users.remove_user(request.plane, user_id)
     _forget_password(request, user_id)
 
 
@@ -91,64 +78,51 @@ def _forget_password(request, user_id: int) -> None:
         cache.forget_user(user_id)
 
 
-def _clear_quota(request, quota_id: int) -> None:
-    quota = request.dbsession.get(Quota, quota_id)
-    if quota is None:
-        raise NotFound(f"no quota with id {quota_id}")
-    admin.clear_quota(request.dbsession, project=quota.project_id, resource=quota.resource, actor=actor(request))
-
-
 RESOURCES = (
     AdminResource(
         "offerings", ServiceOffering, "service offering",
-        list_rows=lambda request: admin.list_offerings(request.dbsession),
-        create=lambda request: admin.create_offering(request.dbsession, **read_body(request, OFFERING_FIELDS),
-                                                     actor=actor(request)),
-        remove=by_id(admin.remove_offering),
+        list_rows=lambda request: catalog.list_offerings(request.plane),
+        create=lambda request: catalog.add_offering(request.plane, body_as(request, OFFERING_FIELDS, NewOffering)),
+        remove=by_id(catalog.remove_offering),
     ),
     AdminResource(
         "domains", Domain, "domain",
-        list_rows=lambda request: admin.list_domains(request.dbsession, under=query_ref(request, "under")),
-        create=lambda request: admin.create_domain(request.dbsession, **read_body(request, DOMAIN_FIELDS),
-                                                   actor=actor(request)),
-        remove=by_id(admin.remove_domain),
+        list_rows=lambda request: tenancy.list_domains(request.plane, query_ref(request, "under")),
+        create=lambda request: tenancy.add_domain(request.plane, body_as(request, DOMAIN_FIELDS, NewDomain)),
+        remove=by_id(tenancy.remove_domain),
     ),
     AdminResource(
         "accounts", Account, "account",
-        list_rows=lambda request: admin.list_accounts(request.dbsession, domain=query_ref(request, "domain")),
-        create=lambda request: admin.create_account(request.dbsession, **read_body(request, ACCOUNT_FIELDS),
-                                                    actor=actor(request)),
-        remove=by_id(admin.remove_account),
+        list_rows=lambda request: tenancy.list_accounts(request.plane, query_ref(request, "domain")),
+        create=lambda request: tenancy.add_account(request.plane, body_as(request, ACCOUNT_FIELDS, NewAccount)),
+        remove=by_id(tenancy.remove_account),
     ),
     AdminResource(
         "projects", Project, "project",
-        list_rows=lambda request: admin.list_projects(request.dbsession, domain=query_ref(request, "domain"),
-                                                      account=query_ref(request, "account")),
-        create=lambda request: admin.create_project(request.dbsession, **read_body(request, PROJECT_FIELDS),
-                                                    quotas=get_settings(request.registry).limits.default_quotas,
-                                                    actor=actor(request)),
-        remove=by_id(admin.remove_project),
+        list_rows=lambda request: tenancy.list_projects(request.plane, ProjectFilter(
+            domain=query_ref(request, "domain"), account=query_ref(request, "account"))),
+        create=lambda request: tenancy.add_project(request.plane, body_as(request, PROJECT_FIELDS, NewProject)),
+        remove=by_id(tenancy.remove_project),
         actions={"default-network": _set_default_network},
         render=_project_json,
     ),
     AdminResource(
         "users", User, "user",
-        list_rows=lambda request: admin.list_users(request.dbsession, project=query_ref(request, "project"),
-                                                   account=query_ref(request, "account")),
+        list_rows=lambda request: users.list_users(request.plane, UserFilter(
+            project=query_ref(request, "project"), account=query_ref(request, "account"))),
         create=_create_user,
         remove=_remove_user,
         actions={"password": _set_password},
     ),
     AdminResource(
         "quotas", Quota, "quota",
-        list_rows=lambda request: admin.list_quotas(request.dbsession, project=query_ref(request, "project")),
+        list_rows=lambda request: users.list_quotas(request.plane, query_ref(request, "project")),
         create=_set_quota,
-        remove=_clear_quota,
+        remove=by_id(users.clear_quota),
     ),
 )
 
 
 def includeme(config) -> None:
-    config.registry[PASSWORD_MIN_LENGTH] = admin.password_min_length_of(config.get_settings())
     for resource in RESOURCES:
         add_resource_views(config, resource)

@@ -4,11 +4,14 @@ templates and ISOs downloaded into secondary storage), the
 tenancy (domains, accounts, projects, users, quotas), and reading it back (the event log, the
 capacity report).
 
-Framework-free, as every use case: each takes a SQLAlchemy session and keyword arguments,
-checks them, writes rows and an event, and returns the rows. None commits: the caller (a
-request under pyramid_tm, a command of the command line) owns the transaction, so a refusal
-leaves nothing behind. Refusals are the orchestrator's NotFound, Conflict and InvalidRequest,
-with messages that say what was wrong and what is accepted.
+The faces (the admin API, the command line) call them through ``occistack.plane.admin.cases``:
+one function per operation, taking the PlaneContext and a frozen request dataclass. The
+functions here are the rules those operations are built on, framework-free: each takes a
+SQLAlchemy session and keyword arguments, checks them, writes rows and an event, and returns the
+rows; the demo, the job handlers and the tests' fixtures use them on a bare session. None
+commits: the caller (a request under pyramid_tm, a command of the command line) owns the
+transaction, so a refusal leaves nothing behind. Refusals are the plane's NotFound, Conflict
+and InvalidRequest, with messages that say what was wrong and what is accepted.
 """
 
 from occistack.plane.admin.addresses import PURPOSES, add_ip_range, list_ip_ranges, remove_ip_range

@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 
 from occistack.model import Network, NetworkInterface, StorageLink, VirtualMachine, Volume
 from occistack.model.resources import ENTITY_ID_LENGTH
-from occistack.plane.admin.common import Actor
+from occistack.plane.admin.cases.common import actor_of
 from occistack.plane.caller import Caller
+from occistack.plane.context import PlaneContext
 from occistack.plane.tenant.compute import destroy_compute
 from occistack.plane.jobs.deletes import DELETING_MESSAGE, is_deleting
-from occistack.plane.dispatch import Dispatcher
 from occistack.plane.errors import Conflict, NotFound
 from occistack.plane.tenant.networks import destroy_network, detach_nic
 from occistack.plane.tenant.storage import destroy_volume, detach_volume
@@ -40,14 +40,15 @@ def find_resource(session: Session, kind: str, entity_id: str):
     return row
 
 
-def describe_resource(session: Session, kind: str, entity_id: str) -> dict[str, Any]:
-    row = find_resource(session, kind, entity_id)
+def describe_resource(ctx: PlaneContext, kind: str, entity_id: str) -> dict[str, Any]:
+    row = find_resource(ctx.session, kind, entity_id)
     return {"kind": kind, "id": row.id, "project_id": row.project_id, "title": row.title, "state": str(row.state),
             "state_message": DELETING_MESSAGE if is_deleting(row) else row.state_message}
 
 
-def delete_resource(session: Session, kind: str, entity_id: str, dispatcher: Dispatcher, *, actor: Actor) -> None:
+def delete_resource(ctx: PlaneContext, kind: str, entity_id: str) -> None:
     """Delete any project's resource as its owner's DELETE would."""
+    session, dispatcher, actor = ctx.session, ctx.services.dispatcher, actor_of(ctx)
     row = find_resource(session, kind, entity_id)
     if row.project_id is None:
         raise Conflict(f"/{kind}/{entity_id} is shared by the whole cloud, not a project's resource to delete")

@@ -14,11 +14,11 @@ from occistack.model.occi.crtp import CRTP_SCHEME
 from occistack.model.states import VM_TRANSITIONS, Event, VmState
 from occistack.model.template_states import TemplateState
 from occistack.plane.template_copies import ready_copies, template_copy_in_zone
-from occistack.plane.tenant.affinity import affinity_group_zone
+from occistack.plane.admin.affinity import affinity_group_zone
 from occistack.plane.tenant.bare_metal import bare_metal_action, deploy_bare_metal, is_bare_metal, refuse_links
 from occistack.plane.tenant.bare_metal import refuse_resize as refuse_bare_metal_resize
 from occistack.plane.caller import Caller
-from occistack.plane.tenant.default_networks import default_network as default_network_in_zone
+from occistack.plane.admin.default_networks import default_network as default_network_in_zone
 from occistack.plane.dispatch import Dispatcher, FirstCommand, Operation
 from occistack.plane.jobs.deletes import refuse_if_deleting, request_delete
 from occistack.plane.errors import Conflict, InvalidRequest, NotFound, UnknownTemplate

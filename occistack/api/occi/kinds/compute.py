@@ -10,7 +10,7 @@ from occistack.model.occi import infrastructure as infra
 from occistack.model.occi.openstack import OPENSTACK_PUBLIC_KEY, OPENSTACK_USER_DATA
 from occistack.model.occi.templates import AFFINITY_GROUP, AVAILABILITY_ZONE, BOOT_DEVICE_ATTRIBUTE, os_tpl_mixin
 from occistack.model.states import VM_TRANSITIONS, Event, IllegalTransition, VmState
-from occistack.plane.tenant import affinity
+from occistack.plane.admin import affinity
 from occistack.plane.tenant import bare_metal as bare_metal_cases
 from occistack.plane.tenant import compute as cases
 from occistack.plane.tenant import networks as network_cases

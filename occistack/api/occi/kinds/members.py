@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import select, true
 
 from occistack.model import reads
-from occistack.plane.tenant import default_networks
+from occistack.plane.admin import default_networks
 from occistack.model.occi import Mixin
 from occistack.model.occi import infrastructure as infra
 from occistack.model.occi.templates import AFFINITY_GROUP, AVAILABILITY_ZONE

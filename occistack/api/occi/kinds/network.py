@@ -8,7 +8,7 @@ from occistack.model.occi import Action, Category, Mixin
 from occistack.model.occi import infrastructure as infra
 from occistack.model.occi.templates import AVAILABILITY_ZONE
 from occistack.model.states import NETWORK_TRANSITIONS, Event, IllegalTransition
-from occistack.plane.tenant import default_networks
+from occistack.plane.admin import default_networks
 from occistack.plane.tenant import networks as cases
 from occistack.plane.tenant import tags
 from occistack.api.occi.renderings.ir import ResourceOut

@@ -1,0 +1,126 @@
+"""What OCCI users choose from, as the faces ask for it: service offerings (resource_tpl), and
+templates and ISOs registered by URL, downloaded by jobs into each zone's secondary storage,
+copied to another zone (copyTemplate) and downloaded again after a failure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+from occistack.model import OsTemplate, ServiceOffering, TemplateCopy
+from occistack.plane.admin import offerings, templates
+from occistack.plane.admin.cases.common import actor_of, admin_dispatcher
+from occistack.plane.admin.common import Ref
+from occistack.plane.context import PlaneContext
+
+
+@dataclass(frozen=True)
+class NewOffering:
+    #: the term of its OCCI resource_tpl mixin.
+    term: str
+    cores: int
+    memory_gib: float
+    title: str | None = None
+    disk_gib: float | None = None
+    speed_ghz: float | None = None
+    architecture: str | None = None
+    host_tags: str | list[str] | None = None
+    storage_tags: str | list[str] | None = None
+    ha_enabled: bool = False
+    #: KVM, or BareMetal: each compute then gets a whole node with at least these cores and memory.
+    hypervisor: str = "KVM"
+
+
+@dataclass(frozen=True)
+class NewTemplate:
+    """A template (or, with ``format="iso"``, an ISO) to download into the secondary storage
+    of ``zone``, or of each of ``zones``."""
+
+    term: str
+    url: str
+    #: <algorithm>:<hex> (md5, sha1, sha256, sha512), or a bare hex digest.
+    checksum: str
+    zone: Ref | None = None
+    zones: Sequence[Ref] | None = None
+    title: str | None = None
+    format: str = "template"
+    os_family: str | None = None
+    os_name: str | None = None
+    os_version: str | None = None
+    architecture: str = "x64"
+    #: the image's size until the download reports it.
+    size_gib: float | None = None
+    min_cores: int = 1
+    min_memory_gib: float = 0.125
+    #: published on the template's mixin.
+    extra_attributes: Mapping[str, Any] | None = None
+    #: a private template (``public=False``) belongs to ``project`` and is published only there.
+    public: bool = True
+    project: Ref | None = None
+
+
+# --- offerings --------------------------------------------------------------------------------------
+
+def add_offering(ctx: PlaneContext, new: NewOffering) -> ServiceOffering:
+    return offerings.create_offering(ctx.session, term=new.term, cores=new.cores, memory_gib=new.memory_gib,
+                                     title=new.title, disk_gib=new.disk_gib, speed_ghz=new.speed_ghz,
+                                     architecture=new.architecture, host_tags=new.host_tags,
+                                     storage_tags=new.storage_tags, ha_enabled=new.ha_enabled,
+                                     hypervisor=new.hypervisor, actor=actor_of(ctx))
+
+
+def list_offerings(ctx: PlaneContext) -> list[ServiceOffering]:
+    return offerings.list_offerings(ctx.session)
+
+
+def remove_offering(ctx: PlaneContext, offering: Ref) -> None:
+    offerings.remove_offering(ctx.session, offering, actor=actor_of(ctx))
+
+
+# --- templates and ISOs -----------------------------------------------------------------------------
+
+def register_template(ctx: PlaneContext, new: NewTemplate) -> OsTemplate:
+    """The template, ``downloading``, with one pending copy per zone; the downloads are jobs,
+    which a worker runs once this transaction commits."""
+    return templates.register_template(
+        ctx.session, term=new.term, url=new.url, checksum=new.checksum, zone=new.zone, zones=new.zones,
+        title=new.title, format=new.format, os_family=new.os_family, os_name=new.os_name,
+        os_version=new.os_version, architecture=new.architecture, size_gib=new.size_gib, min_cores=new.min_cores,
+        min_memory_gib=new.min_memory_gib, extra_attributes=new.extra_attributes, public=new.public,
+        project=new.project, actor=actor_of(ctx), dispatcher=admin_dispatcher(ctx))
+
+
+def list_templates(ctx: PlaneContext, format: str | None = None) -> list[OsTemplate]:
+    """The templates and ISOs, or only those of one ``format``."""
+    return templates.list_templates(ctx.session, format=format)
+
+
+def show_template(ctx: PlaneContext, template: Ref, *, format: str | None = None) -> OsTemplate:
+    """By id or term; with ``format``, only among the templates (or the ISOs)."""
+    return templates.find_template(ctx.session, template, format=format)
+
+
+def copies_of_template(ctx: PlaneContext, template_id: int) -> list[dict]:
+    """Each zone's copy of the template: its state, download progress and reason."""
+    return templates.copies_json(ctx.session, template_id)
+
+
+def copy_template(ctx: PlaneContext, template: Ref, zone: Ref, *, format: str | None = None) -> TemplateCopy:
+    """copyTemplate: a copy in another zone, downloaded there by a job."""
+    found = templates.find_template(ctx.session, template, format=format)
+    return templates.copy_template(ctx.session, found, zone, actor=actor_of(ctx),
+                                         dispatcher=admin_dispatcher(ctx))
+
+
+def retry_template(ctx: PlaneContext, template: Ref, zone: Ref | None = None, *,
+                   format: str | None = None) -> list[TemplateCopy]:
+    """Download again the copies in error (only ``zone``'s, when named); the copies retried."""
+    found = templates.find_template(ctx.session, template, format=format)
+    return templates.retry_template(ctx.session, found, zone, actor=actor_of(ctx),
+                                          dispatcher=admin_dispatcher(ctx))
+
+
+def delete_template(ctx: PlaneContext, template: Ref, *, format: str | None = None) -> None:
+    """The row goes now; each zone's image leaves secondary storage by a job."""
+    templates.delete_template(ctx.session, template, format=format, actor=actor_of(ctx),
+                              dispatcher=admin_dispatcher(ctx))

@@ -1,0 +1,133 @@
+"""A zone's networks as the faces ask for them: physical networks with their guest VLAN ranges,
+and IP ranges (a zone's public ones, a pod's management ones)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from occistack.model import IpRange, PhysicalNetwork, VlanRange
+from occistack.plane.admin import addresses, networks
+from occistack.plane.admin.cases.common import actor_of
+from occistack.plane.admin.common import Ref
+from occistack.plane.admin.lookup import find_physical_network
+from occistack.plane.admin.networks import VlanSpec
+from occistack.plane.context import PlaneContext
+from occistack.plane.errors import NotFound
+
+
+@dataclass(frozen=True)
+class NewPhysicalNetwork:
+    zone: Ref
+    name: str
+    #: what it carries, of guest, public, management and storage: a list, or comma-separated text.
+    traffic_types: Sequence[str] | str = ("guest",)
+    #: VLAN or none.
+    isolation: str = "VLAN"
+    #: the host bridge the traffic goes out on (like cloudbr0).
+    bridge: str | None = None
+    #: guest VLAN ranges, each "FIRST-LAST" text, one id or a (first, last) pair.
+    vlan_ranges: Sequence[VlanSpec] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class NewVlanRange:
+    first: int
+    last: int
+
+
+@dataclass(frozen=True)
+class NewIpRange:
+    #: public (a zone's, with its gateway and prefix length) or management (a pod's, in its subnet).
+    purpose: str
+    first: str
+    last: str
+    zone: Ref | None = None
+    pod: Ref | None = None
+    gateway: str | None = None
+    prefix_length: int | None = None
+    vlan: int | None = None
+
+
+@dataclass(frozen=True)
+class IpRangeFilter:
+    zone: Ref | None = None
+    purpose: str | None = None
+    pod: Ref | None = None
+
+
+# --- physical networks ------------------------------------------------------------------------------
+
+def add_physical_network(ctx: PlaneContext, new: NewPhysicalNetwork) -> PhysicalNetwork:
+    return networks.create_physical_network(ctx.session, zone=new.zone, name=new.name,
+                                            traffic_types=new.traffic_types, isolation=new.isolation,
+                                            bridge=new.bridge, vlan_ranges=new.vlan_ranges, actor=actor_of(ctx))
+
+
+def list_physical_networks(ctx: PlaneContext, zone: Ref | None = None) -> list[PhysicalNetwork]:
+    return networks.list_physical_networks(ctx.session, zone=zone)
+
+
+def remove_physical_network(ctx: PlaneContext, physical_network: Ref, *, zone: Ref | None = None) -> None:
+    """Its VLAN ranges go with it; not while a guest network uses it."""
+    networks.remove_physical_network(ctx.session, physical_network, zone=zone, actor=actor_of(ctx))
+
+
+# --- VLAN ranges ------------------------------------------------------------------------------------
+
+def add_vlan_range(ctx: PlaneContext, physical_network: Ref, new: NewVlanRange, *,
+                   zone: Ref | None = None) -> VlanRange:
+    return networks.add_vlan_range(ctx.session, physical_network=physical_network, first=new.first, last=new.last,
+                                   zone=zone, actor=actor_of(ctx))
+
+
+def list_vlan_ranges(ctx: PlaneContext, physical_network: Ref | None = None, *,
+                     zone: Ref | None = None) -> list[VlanRange]:
+    """The ranges of one physical network, or of a zone's, or of every zone's."""
+    return networks.list_vlan_ranges(ctx.session, physical_network=physical_network, zone=zone)
+
+
+def find_vlan_range(ctx: PlaneContext, physical_network: Ref, vlan_range: int | str, *,
+                    zone: Ref | None = None) -> VlanRange:
+    """A range of the physical network, by its id (an int) or its bounds ("FIRST-LAST" text):
+    NotFound when the network has no such range (a range id of another network included)."""
+    network = find_physical_network(ctx.session, physical_network, zone)
+    if isinstance(vlan_range, int) and not isinstance(vlan_range, bool):
+        found = ctx.session.get(VlanRange, vlan_range)
+        if found is None or found.physical_network_id != network.id:
+            raise NotFound(f"physical network {network.name!r} has no VLAN range with id {vlan_range}")
+        return found
+    bounds = networks.vlan_bounds(vlan_range)
+    ranges = networks.list_vlan_ranges(ctx.session, physical_network=network.id)
+    match = next((r for r in ranges if (r.first_vlan, r.last_vlan) == bounds), None)
+    if match is None:
+        existing = ", ".join(f"{r.first_vlan}-{r.last_vlan}" for r in ranges) or "none"
+        raise NotFound(f"physical network {network.name!r} has no VLAN range {vlan_range}; its ranges are: {existing}")
+    return match
+
+
+def remove_vlan_range(ctx: PlaneContext, physical_network: Ref, vlan_range: int | str, *,
+                      zone: Ref | None = None) -> VlanRange:
+    """Remove a range (named as :func:`find_vlan_range` takes it) that no guest network uses;
+    the range removed is returned."""
+    found = find_vlan_range(ctx, physical_network, vlan_range, zone=zone)
+    networks.remove_vlan_range(ctx.session, found.id, actor=actor_of(ctx))
+    return found
+
+
+# --- IP ranges --------------------------------------------------------------------------------------
+
+def add_ip_range(ctx: PlaneContext, new: NewIpRange) -> IpRange:
+    """A public range of a zone (whose first brings the zone's shared public network), or a
+    management range of a pod."""
+    return addresses.add_ip_range(ctx.session, zone=new.zone, purpose=new.purpose, first=new.first, last=new.last,
+                                  gateway=new.gateway, prefix_length=new.prefix_length, vlan=new.vlan, pod=new.pod,
+                                  actor=actor_of(ctx))
+
+
+def list_ip_ranges(ctx: PlaneContext, where: IpRangeFilter = IpRangeFilter()) -> list[IpRange]:
+    return addresses.list_ip_ranges(ctx.session, zone=where.zone, purpose=where.purpose, pod=where.pod)
+
+
+def remove_ip_range(ctx: PlaneContext, range_id: int) -> None:
+    addresses.remove_ip_range(ctx.session, range_id, actor=actor_of(ctx))

@@ -1,0 +1,88 @@
+"""Storage as the faces ask for it: primary storage pools (per cluster or zone-wide) with their
+states, and each zone's secondary storage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from occistack.model import SecondaryStorage, StoragePool
+from occistack.plane.admin import storage
+from occistack.plane.admin.cases.common import Switch, actor_of
+from occistack.plane.admin.common import Ref, set_enabled
+from occistack.plane.admin.lookup import find_secondary_storage
+from occistack.plane.context import PlaneContext
+
+
+@dataclass(frozen=True)
+class NewStoragePool:
+    zone: Ref
+    name: str
+    #: nfs, sharedmountpoint or filesystem; only nfs names a server.
+    protocol: str
+    path: str
+    capacity_gib: float
+    server: str | None = None
+    #: the cluster (and its pod) the pool serves; neither for zone-wide storage.
+    cluster: Ref | None = None
+    pod: Ref | None = None
+    overprovisioning: float = 1.0
+    tags: str | list[str] | None = None
+
+
+class PoolAction(StrEnum):
+    """What an administrator does to a pool (the states each is allowed from are
+    ``storage.POOL_STATE_CHANGES``)."""
+
+    ENABLE = "enable"
+    DISABLE = "disable"
+    MAINTENANCE = "maintenance"
+    CANCEL_MAINTENANCE = "cancel-maintenance"
+
+
+@dataclass(frozen=True)
+class NewSecondaryStorage:
+    zone: Ref
+    name: str
+    #: an NFS URL like nfs://nfs.example.org/export/secondary.
+    url: str
+    capacity_gib: float
+
+
+def add_storage_pool(ctx: PlaneContext, new: NewStoragePool) -> StoragePool:
+    return storage.add_storage_pool(ctx.session, zone=new.zone, name=new.name, protocol=new.protocol, path=new.path,
+                                    capacity_gib=new.capacity_gib, server=new.server, cluster=new.cluster,
+                                    pod=new.pod, overprovisioning=new.overprovisioning, tags=new.tags,
+                                    actor=actor_of(ctx))
+
+
+def list_storage_pools(ctx: PlaneContext, zone: Ref | None = None) -> list[StoragePool]:
+    return storage.list_storage_pools(ctx.session, zone=zone)
+
+
+def act_on_storage_pool(ctx: PlaneContext, pool: Ref, action: PoolAction, *, zone: Ref | None = None) -> StoragePool:
+    return storage.change_storage_pool_state(ctx.session, pool, PoolAction(action).value, zone=zone,
+                                             actor=actor_of(ctx))
+
+
+def remove_storage_pool(ctx: PlaneContext, pool: Ref, *, zone: Ref | None = None) -> None:
+    storage.remove_storage_pool(ctx.session, pool, zone=zone, actor=actor_of(ctx))
+
+
+def add_secondary_storage(ctx: PlaneContext, new: NewSecondaryStorage) -> SecondaryStorage:
+    return storage.add_secondary_storage(ctx.session, zone=new.zone, name=new.name, url=new.url,
+                                         capacity_gib=new.capacity_gib, actor=actor_of(ctx))
+
+
+def list_secondary_storage(ctx: PlaneContext, zone: Ref | None = None) -> list[SecondaryStorage]:
+    return storage.list_secondary_storage(ctx.session, zone=zone)
+
+
+def act_on_secondary_storage(ctx: PlaneContext, store: Ref, action: Switch, *,
+                             zone: Ref | None = None) -> SecondaryStorage:
+    return set_enabled(ctx.session, find_secondary_storage(ctx.session, store, zone), "secondary storage",
+                       Switch(action) is Switch.ENABLE, actor_of(ctx))
+
+
+def remove_secondary_storage(ctx: PlaneContext, store: Ref, *, zone: Ref | None = None) -> None:
+    storage.remove_secondary_storage(ctx.session, store, zone=zone, actor=actor_of(ctx))

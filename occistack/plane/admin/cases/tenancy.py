@@ -1,0 +1,141 @@
+"""Who owns what, as the faces ask for it: domains, accounts, projects (with their default
+networks and affinity groups). Users and quotas are in ``users``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from occistack.model import Account, AffinityGroup, Domain, Project
+from occistack.plane.admin import tenancy
+from occistack.plane.admin.cases.common import actor_of
+from occistack.plane.admin.common import Ref
+from occistack.plane.admin.lookup import find_project
+from occistack.plane.context import PlaneContext
+from occistack.plane.admin import affinity, default_networks
+
+
+@dataclass(frozen=True)
+class NewDomain:
+    name: str
+    #: the parent domain, by path (like /science/) or id.
+    parent: Ref = "/"
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    name: str
+    domain: Ref = "/"
+    #: one of tenancy.ACCOUNT_KINDS.
+    kind: str = "user"
+
+
+@dataclass(frozen=True)
+class NewProject:
+    name: str
+    title: str | None = None
+    #: its domain (the account's, or the root, when not named).
+    domain: Ref | None = None
+    #: the account that owns it (an account of the domain).
+    account: Ref | None = None
+
+
+@dataclass(frozen=True)
+class ProjectFilter:
+    domain: Ref | None = None
+    account: Ref | None = None
+
+
+@dataclass(frozen=True)
+class DefaultNetwork:
+    """The network (its id, or /network/<id>) a project's computes join in its zone when they
+    are created without a network link; with no network, clear ``zone``'s choice."""
+
+    zone: Ref | None = None
+    network: str | None = None
+
+
+@dataclass(frozen=True)
+class NewAffinityGroup:
+    project: Ref
+    name: str
+    #: affinity (one host for all) or anti-affinity (a different host for each).
+    kind: str
+    description: str | None = None
+
+
+# --- domains and accounts ---------------------------------------------------------------------------
+
+def add_domain(ctx: PlaneContext, new: NewDomain) -> Domain:
+    return tenancy.create_domain(ctx.session, name=new.name, parent=new.parent, actor=actor_of(ctx))
+
+
+def list_domains(ctx: PlaneContext, under: Ref | None = None) -> list[Domain]:
+    """Every domain, or the subtree below ``under`` (itself included), in path order."""
+    return tenancy.list_domains(ctx.session, under=under)
+
+
+def remove_domain(ctx: PlaneContext, domain: Ref) -> None:
+    tenancy.remove_domain(ctx.session, domain, actor=actor_of(ctx))
+
+
+def add_account(ctx: PlaneContext, new: NewAccount) -> Account:
+    return tenancy.create_account(ctx.session, name=new.name, domain=new.domain, kind=new.kind, actor=actor_of(ctx))
+
+
+def list_accounts(ctx: PlaneContext, domain: Ref | None = None) -> list[Account]:
+    return tenancy.list_accounts(ctx.session, domain=domain)
+
+
+def remove_account(ctx: PlaneContext, account: Ref, *, domain: Ref | None = None) -> None:
+    tenancy.remove_account(ctx.session, account, domain=domain, actor=actor_of(ctx))
+
+
+# --- projects ---------------------------------------------------------------------------------------
+
+def add_project(ctx: PlaneContext, new: NewProject) -> Project:
+    """A project with the site's default quotas (``occistack.default_quotas``)."""
+    return tenancy.create_project(ctx.session, name=new.name, title=new.title, domain=new.domain,
+                                  account=new.account, quotas=ctx.limits.default_quotas, actor=actor_of(ctx))
+
+
+def list_projects(ctx: PlaneContext, where: ProjectFilter = ProjectFilter()) -> list[Project]:
+    return tenancy.list_projects(ctx.session, domain=where.domain, account=where.account)
+
+
+def show_project(ctx: PlaneContext, project: Ref) -> Project:
+    return find_project(ctx.session, project)
+
+
+def remove_project(ctx: PlaneContext, project: Ref) -> None:
+    """Its quotas go with it; not while it has users, resources or private templates."""
+    tenancy.remove_project(ctx.session, project, actor=actor_of(ctx))
+
+
+def set_default_network(ctx: PlaneContext, project: Ref, choice: DefaultNetwork) -> dict[str, str]:
+    """Choose (or clear) the project's default network in a zone; the project's defaults by zone."""
+    return default_networks.set_project_default_network(ctx.session, project=project, zone=choice.zone,
+                                                        network=choice.network, actor=actor_of(ctx))
+
+
+# --- affinity groups --------------------------------------------------------------------------------
+
+def add_affinity_group(ctx: PlaneContext, new: NewAffinityGroup) -> AffinityGroup:
+    """OCCI users cannot create groups themselves: the administrator makes them for a project."""
+    owner = find_project(ctx.session, new.project)
+    return affinity.create_affinity_group(ctx.session, project_id=owner.id, name=new.name, kind=new.kind,
+                                          description=new.description, actor=actor_of(ctx))
+
+
+def list_affinity_groups(ctx: PlaneContext, project: Ref | None = None) -> list[AffinityGroup]:
+    project_id = find_project(ctx.session, project).id if project is not None else None
+    return affinity.list_affinity_groups(ctx.session, project_id=project_id)
+
+
+def affinity_group_members(ctx: PlaneContext, group_id: int) -> int:
+    return affinity.members_count(ctx.session, group_id)
+
+
+def remove_affinity_group(ctx: PlaneContext, group: Ref, *, project: Ref | None = None) -> None:
+    """A group (by id, or by name in ``project``) that no compute belongs to."""
+    project_id = find_project(ctx.session, project).id if project is not None else None
+    affinity.delete_affinity_group(ctx.session, group, project_id=project_id, actor=actor_of(ctx))

@@ -1,0 +1,127 @@
+"""Users and quotas, as the faces ask for them. A password is held to the site's shortest
+(``occistack.password_min_length``), and a project created with its first user gets the site's
+default quotas; both come from the context's services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from occistack.model import Project, Quota, User
+from occistack.plane.admin import users
+from occistack.plane.admin.cases.common import actor_of
+from occistack.plane.admin.common import Ref
+from occistack.plane.admin.lookup import find_project
+from occistack.plane.context import PlaneContext
+from occistack.plane.errors import NotFound
+
+
+@dataclass(frozen=True)
+class NewUser:
+    name: str
+    password: str
+    #: the project the user works in.
+    project: Ref
+    #: an account of the project's domain.
+    account: Ref | None = None
+    role: str = "member"
+    #: create the project when it does not exist yet (in ``domain``, owned by ``account``).
+    create_project: bool = False
+    domain: Ref | None = None
+
+
+@dataclass(frozen=True)
+class AddedUser:
+    user: User
+    #: whether the project was created for this user.
+    project_created: bool
+
+
+@dataclass(frozen=True)
+class NewPassword:
+    password: str
+
+
+@dataclass(frozen=True)
+class UserFilter:
+    project: Ref | None = None
+    account: Ref | None = None
+
+
+@dataclass(frozen=True)
+class QuotaLimit:
+    """The most of ``resource`` (one of model.QUOTA_RESOURCES) the project may hold."""
+
+    project: Ref
+    resource: str
+    limit: float
+
+
+@dataclass(frozen=True)
+class QuotaOf:
+    """A project's quota on one resource."""
+
+    project: Ref
+    resource: str
+
+
+@dataclass(frozen=True)
+class SetQuota:
+    quota: Quota
+    #: False when the limit replaced an earlier one.
+    created: bool
+
+
+# --- users ------------------------------------------------------------------------------------------
+
+def add_user(ctx: PlaneContext, new: NewUser) -> AddedUser:
+    existed = (ctx.session.scalar(select(Project.id).where(Project.name == new.project)) is not None
+               if isinstance(new.project, str) else True)
+    user = users.create_user(ctx.session, name=new.name, password=new.password, project=new.project,
+                             account=new.account, role=new.role, create_project=new.create_project,
+                             domain=new.domain, password_min_length=ctx.services.password_min_length,
+                             project_quotas=ctx.limits.default_quotas, actor=actor_of(ctx))
+    return AddedUser(user, project_created=not existed)
+
+
+def set_user_password(ctx: PlaneContext, user: Ref, new: NewPassword) -> User:
+    return users.set_user_password(ctx.session, user, password=new.password,
+                                   password_min_length=ctx.services.password_min_length, actor=actor_of(ctx))
+
+
+def list_users(ctx: PlaneContext, where: UserFilter = UserFilter()) -> list[User]:
+    return users.list_users(ctx.session, project=where.project, account=where.account)
+
+
+def remove_user(ctx: PlaneContext, user: Ref) -> None:
+    """The user's own mixins go with them; what their project owns stays with the project."""
+    users.remove_user(ctx.session, user, actor=actor_of(ctx))
+
+
+# --- quotas -----------------------------------------------------------------------------------------
+
+def set_quota(ctx: PlaneContext, new: QuotaLimit) -> SetQuota:
+    """Limit the project's resource, replacing any earlier limit."""
+    project = find_project(ctx.session, new.project)
+    existed = ctx.session.scalar(select(Quota.id).where(Quota.project_id == project.id,
+                                                        Quota.resource == new.resource)) is not None
+    quota = users.set_quota(ctx.session, project=project.id, resource=new.resource, limit=new.limit,
+                            actor=actor_of(ctx))
+    return SetQuota(quota, created=not existed)
+
+
+def list_quotas(ctx: PlaneContext, project: Ref | None = None) -> list[Quota]:
+    return users.list_quotas(ctx.session, project=project)
+
+
+def clear_quota(ctx: PlaneContext, quota: int | QuotaOf) -> None:
+    """No limit on the resource any more; the quota named by its id or by project and resource."""
+    if isinstance(quota, QuotaOf):
+        project, resource = quota.project, quota.resource
+    else:
+        row = ctx.session.get(Quota, quota)
+        if row is None:
+            raise NotFound(f"no quota with id {quota}")
+        project, resource = row.project_id, row.resource
+    users.clear_quota(ctx.session, project=project, resource=resource, actor=actor_of(ctx))
