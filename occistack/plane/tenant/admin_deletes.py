@@ -17,7 +17,7 @@ from occistack.model import Network, NetworkInterface, StorageLink, VirtualMachi
 from occistack.model.resources import ENTITY_ID_LENGTH
 from occistack.plane.admin.common import Actor
 from occistack.plane.caller import Caller
-from occistack.plane.tenant.compute import destroy_compute
+from occistack.plane.tenant.compute_actions import destroy_compute
 from occistack.plane.tenant.deletes import DELETING_MESSAGE, is_deleting
 from occistack.plane.dispatch import Dispatcher
 from occistack.plane.errors import Conflict, NotFound
