@@ -73,9 +73,9 @@ def is_bare_metal(offering: ServiceOffering | None) -> bool:
 
 def deploy_bare_metal(session: Session, caller: Caller, request, template: OsTemplate,
                       offering: ServiceOffering, zone_id: int | None, dispatcher: Dispatcher,
-                      placement, hostname: str | None = None) -> tuple[VirtualMachine, object]:
+                      placement, hostname: str | None = None) -> tuple[VirtualMachine, int | None]:
     """Write the compute, reserve a whole node for it (NoCapacity when none is free), and queue
-    its deploy -- all in the request's transaction; the compute and its deploy job. ``request``
+    its deploy -- all in the request's transaction; the compute and its deploy job's id. ``request``
     is a compute.ComputeRequest whose quota and template checks have passed."""
     _refuse_what_a_node_cannot_take(request)
     boot_device = boot_device_for(request.boot_device)
@@ -93,7 +93,7 @@ def deploy_bare_metal(session: Session, caller: Caller, request, template: OsTem
     job = dispatcher.submit(session, Operation("deploy_bare_metal", vm.id), caller)
     record_event(session, "vm.deploy", "scheduled", "compute", vm.id, caller=caller, job_id=getattr(job, "id", None),
                  description=f"a whole bare-metal node, booting from {boot_device}")
-    return vm, job
+    return vm, getattr(job, "id", None)
 
 
 def _refuse_what_a_node_cannot_take(request) -> None:

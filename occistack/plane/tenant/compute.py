@@ -124,9 +124,9 @@ def create_compute(ctx: PlaneContext, request: ComputeRequest) -> ComputeCreated
                 storage_gib=root_gib)
     zone_id = zone_id_for(session, request.zone_name) if request.zone_name is not None else None
     if is_bare_metal(offering):
-        vm, job = deploy_bare_metal(session, caller, request, template, offering, zone_id, dispatcher, placement,
-                                    hostname=request.hostname or _hostname_from(request.title))
-        return ComputeCreated(vm.id, getattr(job, "id", None))
+        vm, job_id = deploy_bare_metal(session, caller, request, template, offering, zone_id, dispatcher, placement,
+                                       hostname=request.hostname or _hostname_from(request.title))
+        return ComputeCreated(vm.id, job_id)
     if request.boot_device is not None:
         raise InvalidRequest("a boot device is chosen for bare-metal computes only; this compute's resource_tpl "
                              "places it on a virtual machine host")
