@@ -203,7 +203,9 @@ def test_a_user_deletes_the_template_they_saved_but_not_the_sites(client, other_
     copy = vm_path(client, template=term)
     # A compute boots from it: it stays until that compute is gone.
     refused = client.delete("/-/", category, headers=TEXT, status=409)
-    assert f"OS template {term!r} is still used by 1 compute ({copy}); delete it first" in refused.text
+    # The plane names the compute by its id (issue 13: the plane returns ids, never URLs).
+    assert f"OS template {term!r} is still used by 1 compute ({copy.rsplit('/', 1)[1]}); delete it first" \
+        in refused.text
     # Another project does not see it, so cannot delete it.
     other_client.delete("/-/", category, headers=TEXT, status=404)
     client.delete(copy, status=200)

@@ -319,7 +319,7 @@ def test_a_mac_address_taken_meanwhile_is_drawn_again(world, client, monkeypatch
     """A random MAC that another NIC already has (most unlikely, but not impossible) costs a
     second draw, not the request."""
     from occistack.plane import addresses
-    from occistack.plane.tenant import networks
+    from occistack.plane.tenant import nics
 
     first = entity_id(path_of(create(client).headers["Location"]))
     with world.session_factory() as session:
@@ -329,7 +329,7 @@ def test_a_mac_address_taken_meanwhile_is_drawn_again(world, client, monkeypatch
     def taken_then_random():
         return next(draws, None) or real_random_mac()
 
-    monkeypatch.setattr(networks, "random_mac", taken_then_random)
+    monkeypatch.setattr(nics, "random_mac", taken_then_random)
     monkeypatch.setattr(addresses, "random_mac", taken_then_random)
     second = entity_id(path_of(create(client).headers["Location"]))
     monkeypatch.undo()

@@ -281,7 +281,7 @@ def test_409_when_a_link_crosses_zones(world, client, media):
     zone1 = 'Category: zone1; scheme="http://occistack.local/occi/infrastructure/availability_zone#"; class="mixin"'
     response = client.post("/compute/", COMPUTE + f'\n{zone1}\nLink: <{network}>; rel="{INFRA}network"',
                            headers=ask(media), status=409)
-    assert_error(response, 409, media, network, f"zone {zone}", "zone zone1")
+    assert_error(response, 409, media, network.rsplit("/", 1)[1], f"zone {zone}", "zone zone1")
     assert client.get("/compute/", headers={"Accept": "text/plain"}).body == b""
 
 

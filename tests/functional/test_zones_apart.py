@@ -113,7 +113,7 @@ def test_a_link_less_compute_of_zone2_joins_zone2s_public_network(world, client)
 def test_a_network_of_another_zone_is_refused_at_create(client):
     answer = create_compute(client, in_zone("zone2"), network_link("/network/public"), status=409)
     refused(answer, "zone1", "zone2")
-    assert "/network/public " in answer.text or "/network/public is" in answer.text
+    assert "network public is" in answer.text
     private = create_network(client, "zone2", "10.30.0.0/24")
     refused(create_compute(client, in_zone("zone1"), network_link(private), status=409), "zone1", "zone2")
     # No zone asked for: the links disagree among themselves.

@@ -19,7 +19,9 @@ import pytest
 from sqlalchemy import select
 
 from occistack.model import Host, User, VirtualMachine
+from occistack.api.orchestration import plane_services
 from occistack.plane import Caller
+from occistack.plane.context import PlaneContext
 from occistack.plane.placement import capacity
 from occistack.plane.tenant import compute as compute_cases
 from occistack.plane.host_states import finish_maintenance_when_empty
@@ -69,7 +71,8 @@ def test_a_create_and_a_destroy_on_one_host_do_not_deadlock(pg_app, monkeypatch)
     location = client.post("/compute/", compute_body(), headers={"Content-Type": "text/plain"}, status=201)
     old_vm = location.headers["Location"].rsplit("/", 1)[1]
     registry = pg_app.registry
-    factory, placement = registry["occistack.session_factory"], registry["occistack.placement"]
+    factory, services = registry["occistack.session_factory"], plane_services(registry)
+    placement = services.placement
     with factory() as session:
         host_id = session.get(VirtualMachine, old_vm).host_id
         demo = session.scalar(select(User).where(User.name == "demo"))
@@ -97,10 +100,9 @@ def test_a_create_and_a_destroy_on_one_host_do_not_deadlock(pg_app, monkeypatch)
             with factory() as session:
                 request = compute_cases.ComputeRequest(template_term="cirros-0.6", cores=1, memory_gib=0.5,
                                                        pick_network=False)
-                vm = compute_cases.deploy_compute(session, caller, request, registry["occistack.dispatcher"],
-                                                  placement)
+                created = compute_cases.create_compute(PlaneContext(session, caller, services), request)
                 session.commit()
-                outcomes["create"] = vm.host_id
+                outcomes["create"] = session.get(VirtualMachine, created.compute_id).host_id
         except Exception as error:  # noqa: BLE001 - the test reports it
             outcomes["create"] = error
 

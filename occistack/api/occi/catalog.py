@@ -34,6 +34,7 @@ from occistack.model.occi.templates import (
     resource_tpl_mixin,
 )
 from occistack.plane.tenant.bare_metal import BOOT_DEVICE_NAMES, DEFAULT_BOOT_DEVICE, is_bare_metal
+from occistack.plane.tenant.tags import UserMixinRequest
 from occistack.api.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -214,7 +215,8 @@ def _template_mixin(schemes: SiteSchemes, template: OsTemplate, zones) -> Mixin:
     return os_tpl_mixin(schemes.os_tpl, template.term, template.title, attributes)
 
 
-def user_mixin(row: UserMixin, registry: Registry) -> Mixin:
+def user_mixin(row: UserMixin | UserMixinRequest, registry: Registry) -> Mixin:
+    """A user's mixin as a category: from its row, or from the request that just defined it."""
     depends = ()
     if row.depends:
         parent = registry.mixin(row.depends)

@@ -60,9 +60,9 @@ def default_network(session: Session, caller: Caller, zone_id: int | None) -> Ne
                                             if zone_id is not None else "")
                        + "), or ask the site administrator for a public IP range" + where
                        + ", which gives the zone its shared public network")
-    listed = ", ".join(f"/network/{network.id}" for network, _ in rows[:5])
+    listed = ", ".join(network.id for network, _ in rows[:5])
     raise Conflict(f"the project has several networks{where} and none is its default, so the compute must be "
-                   f"linked to one: add a Link to one of {listed}, or {HOW_TO_CHOOSE}")
+                   f"linked to one: link it to one of the networks {listed}, or {HOW_TO_CHOOSE}")
 
 
 def default_network_ids(session: Session, project_id: int) -> set[str]:
@@ -75,12 +75,12 @@ def make_default_network(session: Session, project_id: int, network: Network) ->
     """Make ``network`` (the project's own or a shared one) the project's default in its zone,
     in place of the one chosen before."""
     if network.zone_id is None:
-        raise InvalidRequest(f"network /network/{network.id} is in no availability zone, and a default network "
+        raise InvalidRequest(f"network {network.id} is in no availability zone, and a default network "
                              "is chosen per zone; choose a network of a zone")
     if network.project_id not in (None, project_id):
-        raise NotFound(f"no network /network/{network.id}")
+        raise NotFound(f"no network {network.id}")
     if network.state in (NetworkState.DESTROYING, NetworkState.ERROR):
-        raise Conflict(f"network /network/{network.id} is {network.state} and cannot be the default network")
+        raise Conflict(f"network {network.id} is {network.state} and cannot be the default network")
     current = session.get(ProjectDefaultNetwork, (project_id, network.zone_id))
     if current is None:
         session.add(ProjectDefaultNetwork(project_id=project_id, zone_id=network.zone_id, network_id=network.id))

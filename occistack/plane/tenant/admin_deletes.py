@@ -18,7 +18,7 @@ from occistack.model.resources import ENTITY_ID_LENGTH
 from occistack.plane.admin.cases.common import actor_of
 from occistack.plane.caller import Caller
 from occistack.plane.context import PlaneContext
-from occistack.plane.tenant.compute import destroy_compute
+from occistack.plane.tenant.compute_actions import destroy_compute
 from occistack.plane.jobs.deletes import DELETING_MESSAGE, is_deleting
 from occistack.plane.errors import Conflict, NotFound
 from occistack.plane.tenant.networks import destroy_network, detach_nic

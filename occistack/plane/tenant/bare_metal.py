@@ -73,10 +73,10 @@ def is_bare_metal(offering: ServiceOffering | None) -> bool:
 
 def deploy_bare_metal(session: Session, caller: Caller, request, template: OsTemplate,
                       offering: ServiceOffering, zone_id: int | None, dispatcher: Dispatcher,
-                      placement, hostname: str | None = None) -> VirtualMachine:
+                      placement, hostname: str | None = None) -> tuple[VirtualMachine, int | None]:
     """Write the compute, reserve a whole node for it (NoCapacity when none is free), and queue
-    its deploy -- all in the request's transaction. ``request`` is a compute.ComputeRequest
-    whose quota and template checks have passed."""
+    its deploy -- all in the request's transaction; the compute and its deploy job's id. ``request``
+    is a compute.ComputeRequest whose quota and template checks have passed."""
     _refuse_what_a_node_cannot_take(request)
     boot_device = boot_device_for(request.boot_device)
     vm = VirtualMachine(
@@ -93,7 +93,7 @@ def deploy_bare_metal(session: Session, caller: Caller, request, template: OsTem
     job = dispatcher.submit(session, Operation("deploy_bare_metal", vm.id), caller)
     record_event(session, "vm.deploy", "scheduled", "compute", vm.id, caller=caller, job_id=getattr(job, "id", None),
                  description=f"a whole bare-metal node, booting from {boot_device}")
-    return vm
+    return vm, getattr(job, "id", None)
 
 
 def _refuse_what_a_node_cannot_take(request) -> None:
@@ -104,7 +104,7 @@ def _refuse_what_a_node_cannot_take(request) -> None:
     if request.user_data is not None or request.ssh_public_key is not None:
         raise InvalidRequest("a bare-metal compute takes no contextualization (user_data, ssh_key): nothing "
                              "carries it to the node; let what the node boots (e.g. its PXE installer) set it up")
-    if request.affinity_group_id is not None:
+    if request.affinity_group is not None:
         raise InvalidRequest("affinity groups place virtual machines on shared hosts; a bare-metal compute is a "
                              "node of its own, so it joins none")
 

@@ -1,42 +1,35 @@
-"""Networks and network interfaces: creating, acting on and deleting them, and handing out MAC
-and IP addresses.
+"""Networks: creating, changing, acting on and deleting them, and unplugging the interfaces
+on them (nics.py makes those).
 
-Addresses are unique by database constraint (``nics.mac``, ``nics(network_id, address)``); the
-allocators pick a free one and, should a concurrent transaction take it first, the constraint
-fails the flush inside a savepoint and the allocator tries the next one.
+The use cases take a :class:`PlaneContext` and a request; the functions under them work on
+rows, for the admin side's deletes (admin_deletes.py) too.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import Enum
 
 from sqlalchemy import bindparam, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from occistack.model import Entity, Network, NetworkInterface, VirtualMachine, Zone
-from occistack.model.states import LINK_TRANSITIONS, NETWORK_TRANSITIONS, Event, LinkState, NetworkState
-from occistack.plane.addresses import (
-    allocate_public_address,
-    allocate_vlan,
-    dhcp_server_address,
-    public_ranges,
-    random_mac,
-    release_vlan,
-)
+from occistack.model import Network, NetworkInterface, VirtualMachine, Zone
+from occistack.model.states import NETWORK_TRANSITIONS, Event, NetworkState
+from occistack.plane.addresses import allocate_vlan, release_vlan
 from occistack.plane.caller import Caller
-from occistack.plane.jobs.deletes import is_deleting, refuse_if_deleting, request_delete, submit_network_delete
+from occistack.plane.context import PlaneContext
 from occistack.plane.dispatch import Dispatcher, Operation
 from occistack.plane.errors import Conflict, InvalidRequest, NotFound, NotPermitted
 from occistack.plane.events import record_event
 from occistack.plane.identifiers import new_entity_id
 from occistack.plane.quotas import check_quota
-from occistack.plane.usage import open_usage
+from occistack.plane.admin import default_networks
+from occistack.plane.tenant import tags
+from occistack.plane.tenant.changes import KEEP, Keep, TagChanges, apply_tag_changes
+from occistack.plane.jobs.deletes import is_deleting, refuse_if_deleting, request_delete, submit_network_delete
 from occistack.plane.transitions import apply_event
-from occistack.plane.zones import require_same_zone, zone_id_for
-
-_ALLOCATION_ATTEMPTS = 8
+from occistack.plane.zones import zone_id_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,16 +43,113 @@ class NetworkRequest:
     gateway: str | None = None
     allocation: str | None = None
     zone_name: str | None = None
+    #: make it the project's default network in its zone (default_networks.py).
+    default: bool = False
+    #: identifiers of the caller's own mixins to tag it with.
+    tags: tuple[str, ...] = ()
+    #: identifiers of categories the face knows no meaning of on a network (refused).
+    other_mixins: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
-class NicRequest:
-    network_id: str
-    link_id: str | None = None
-    mac: str | None = None
-    title: str | None = None
-    address: str | None = None
+class NetworkChanges:
+    """What a client asks of a network; a field at KEEP asks nothing. A shared network takes no
+    changes of its own, but the caller may tag it or make it the project's default."""
 
+    title: str | None | Keep = KEEP
+    summary: str | None | Keep = KEEP
+    vlan: int | None | Keep = KEEP
+    label: str | None | Keep = KEEP
+    address: str | None | Keep = KEEP
+    gateway: str | None | Keep = KEEP
+    allocation: str | None | Keep = KEEP
+    #: True: make it the project's default in its zone; False: no longer the default.
+    default: bool | Keep = KEEP
+    #: zones (names) the client names: each must be the network's own.
+    zone_names: tuple[str, ...] = ()
+    other_mixins: tuple[str, ...] = ()
+    tags: TagChanges = field(default_factory=TagChanges)
+
+
+class NetworkAction(Enum):
+    UP = "up"
+    DOWN = "down"
+
+
+_ACTION_EVENTS = {NetworkAction.UP: Event.UP, NetworkAction.DOWN: Event.DOWN}
+
+
+class NetworkMixin(Enum):
+    """What a face may take off a network."""
+
+    TAG = "tag"                          # one of the caller's own mixins
+    DEFAULT = "default"                  # its being the project's default network
+    ADDRESSING = "addressing"            # its IP addressing (address, gateway, allocation)
+    OTHER = "other"                      # anything else: refused
+
+
+_ADDRESSING_FIELDS = ("address", "gateway", "allocation")
+
+
+def create_network(ctx: PlaneContext, request: NetworkRequest) -> str:
+    """Create a network in the caller's project (see :func:`new_network`); its id."""
+    if request.other_mixins:
+        raise NotPermitted(f"the mixin {request.other_mixins[0]} does not apply to a network")
+    network = new_network(ctx.session, ctx.caller, request, ctx.dispatcher)
+    tags.tag_all(ctx.session, ctx.caller, request.tags, network.id)
+    if request.default:
+        default_networks.make_default_network(ctx.session, ctx.caller.project_id, network)
+    return network.id
+
+
+def update_network(ctx: PlaneContext, network_id: str, changes: NetworkChanges) -> None:
+    session, project_id = ctx.session, ctx.caller.project_id
+    network = get_network(session, ctx.caller, network_id)
+    if changes.zone_names:
+        zone = session.scalar(select(Zone.name).where(Zone.id == network.zone_id)) if network.zone_id else None
+        if any(asked != zone for asked in changes.zone_names):
+            raise NotPermitted("a network cannot move to another availability zone")
+    if changes.other_mixins:
+        raise NotPermitted(f"the mixin {changes.other_mixins[0]} cannot be added to an existing network")
+    fields = {name: getattr(changes, name) for name in ("vlan", "label", *_ADDRESSING_FIELDS, "title", "summary")
+              if getattr(changes, name) is not KEEP}
+    if fields:
+        change_network(session, network, fields)
+    if changes.default is True:
+        default_networks.make_default_network(session, project_id, network)
+    elif changes.default is False:
+        default_networks.unmake_default_network(session, project_id, network)
+    apply_tag_changes(ctx, network.id, changes.tags)
+
+
+def act_on_network(ctx: PlaneContext, network_id: str, action: NetworkAction) -> None:
+    """Bring the caller's network up or down (IllegalTransition where its state does not allow)."""
+    network = get_network(ctx.session, ctx.caller, network_id)
+    _require_owned(network)
+    refuse_if_deleting(network, "network")
+    apply_event(ctx.session, network, NETWORK_TRANSITIONS, _ACTION_EVENTS[action])
+
+
+def delete_network(ctx: PlaneContext, network_id: str) -> None:
+    """Delete the caller's network (see :func:`destroy_network`)."""
+    destroy_network(ctx.session, get_network(ctx.session, ctx.caller, network_id), ctx.dispatcher, ctx.caller)
+
+
+def remove_from_network(ctx: PlaneContext, network_id: str, what: NetworkMixin, identifier: str) -> None:
+    """Take a mixin (``identifier``, of the sort ``what``) off a network the caller sees."""
+    if what is NetworkMixin.TAG:
+        tags.untag(ctx.session, ctx.caller, identifier, [network_id])
+    elif what is NetworkMixin.DEFAULT:
+        default_networks.unmake_default_network(ctx.session, ctx.caller.project_id,
+                                                get_network(ctx.session, ctx.caller, network_id))
+    elif what is NetworkMixin.ADDRESSING:
+        change_network(ctx.session, get_network(ctx.session, ctx.caller, network_id),
+                       dict.fromkeys(_ADDRESSING_FIELDS))
+    else:
+        raise NotPermitted(f"the mixin {identifier.rsplit('#', 1)[-1]} cannot be removed from a network")
+
+
+# --- the rows they write -------------------------------------------------------------------------
 
 #: The networks a project (bound as ``project``) can use: its own and the shared ones.
 VISIBLE_NETWORKS = select(Network).where(or_(Network.project_id == bindparam("project"),
@@ -70,11 +160,11 @@ def get_network(session: Session, caller: Caller, network_id: str) -> Network:
     # By primary key: a network this transaction has already read costs no query.
     network = session.get(Network, network_id)
     if network is None or network.project_id not in (None, caller.project_id):
-        raise NotFound(f"no network /network/{network_id}")
+        raise NotFound(f"no network {network_id}")
     return network
 
 
-def create_network(session: Session, caller: Caller, request: NetworkRequest, dispatcher: Dispatcher) -> Network:
+def new_network(session: Session, caller: Caller, request: NetworkRequest, dispatcher: Dispatcher) -> Network:
     """An isolated guest network: in an advanced zone it takes a VLAN of the zone's physical
     network (the one asked for, or the lowest free one)."""
     address, gateway = _checked_addressing(request.address, request.gateway)
@@ -103,8 +193,9 @@ def create_network(session: Session, caller: Caller, request: NetworkRequest, di
     return network
 
 
-def update_network(session: Session, network: Network, changes: dict) -> None:
-    """Apply mutable attribute changes (title, summary, label, vlan, addressing)."""
+def change_network(session: Session, network: Network, changes: dict) -> None:
+    """Apply attribute changes (column → value: title, summary, label, vlan, addressing) to a
+    network of the project's own."""
     _require_owned(network)
     refuse_if_deleting(network, "network")
     if "address" in changes or "gateway" in changes:
@@ -127,12 +218,6 @@ def update_network(session: Session, network: Network, changes: dict) -> None:
         changes = {**changes, "vlan": allocate_vlan(session, network, zone, changes["vlan"])}
     for name, value in changes.items():
         setattr(network, name, value)
-
-
-def network_action(session: Session, network: Network, event: Event) -> None:
-    _require_owned(network)
-    refuse_if_deleting(network, "network")
-    apply_event(session, network, NETWORK_TRANSITIONS, event)
 
 
 def destroy_network(session: Session, network: Network, dispatcher: Dispatcher, caller: Caller | None = None) -> None:
@@ -186,72 +271,6 @@ def _checked_addressing(address: str | None, gateway: str | None) -> tuple[str |
     return str(network), gateway
 
 
-# --- network interfaces --------------------------------------------------------------------------
-
-def add_nic(session: Session, vm: VirtualMachine, request: NicRequest, caller: Caller,
-            interface: str | None = None) -> NetworkInterface:
-    """Create a NIC row for ``vm`` on a visible network, with a free MAC, interface and address
-    (``interface`` when the caller knows it is free, as for a VM being created).
-
-    The row starts in ``attaching``; the caller submits whatever operation plugs it.
-    """
-    network = get_network(session, caller, request.network_id)
-    refuse_if_deleting(network, f"network /network/{network.id}")
-    if network.state in (NetworkState.DESTROYING, NetworkState.ERROR):
-        raise Conflict(f"network /network/{network.id} is {network.state} and cannot take interfaces")
-    require_same_zone(session, vm.zone_id, network.zone_id, f"network /network/{network.id}")
-    link_id = new_entity_id(session, request.link_id)
-    if interface is None:
-        used_interfaces = set(session.scalars(select(NetworkInterface.interface)
-                                              .where(NetworkInterface.vm_id == vm.id)))
-        interface = next(f"eth{index}" for index in range(len(used_interfaces) + 1)
-                         if f"eth{index}" not in used_interfaces)
-    if request.mac is not None:
-        taken = session.scalar(select(NetworkInterface.id).where(NetworkInterface.mac == request.mac.lower()))
-        if taken is not None:
-            raise Conflict(f"the MAC address {request.mac} is already in use")
-    ranges = public_ranges(session, network.zone_id or vm.zone_id) if network.public else []
-    if ranges:
-        # A public network's addresses come from its own zone's public ranges (floating IPs),
-        # which is the compute's zone (checked above).
-        check_quota(session, vm.project_id, public_ips=1)
-        nic = _new_nic(link_id, vm, network, request, interface, address=None)
-        allocation = allocate_public_address(session, ranges, nic, request.address)
-        open_usage(session, "public_ip", nic.id, vm.project_id, zone_id=allocation.zone_id,
-                   description=allocation.address)
-        return nic
-    for attempt in range(_ALLOCATION_ATTEMPTS):
-        nic = _new_nic(link_id, vm, network, request, interface, _free_address(session, network, request.address))
-        try:
-            with session.begin_nested():
-                session.add(nic)
-        except IntegrityError:
-            # Someone took this MAC or address between our look and our insert; the savepoint
-            # rollback has already discarded the row.
-            if request.mac is not None or request.address is not None or attempt == _ALLOCATION_ATTEMPTS - 1:
-                raise Conflict("the requested MAC or IP address was taken meanwhile; try again") from None
-            continue
-        return nic
-    raise Conflict("no free MAC or IP address could be allocated; try again")
-
-
-def _new_nic(link_id: str, vm: VirtualMachine, network: Network, request: NicRequest, interface: str,
-             address: str | None) -> NetworkInterface:
-    # network= sets the relationship too: the deploy command reads nic.network without a query.
-    return NetworkInterface(network=network,
-        id=link_id, project_id=vm.project_id, title=request.title, vm_id=vm.id, network_id=network.id,
-        interface=interface, mac=(request.mac or random_mac()).lower(), state=LinkState.ATTACHING,
-        address=address, gateway=network.gateway,
-        # An address the client chose is static, whatever the network hands out by itself.
-        allocation=("static" if request.address else network.allocation) if (network.address or network.public)
-        else None,
-    )
-
-
-def nic_attached(session: Session, nic: NetworkInterface) -> None:
-    apply_event(session, nic, LINK_TRANSITIONS, Event.SUCCEEDED)
-
-
 def detach_nic(session: Session, nic: NetworkInterface, dispatcher: Dispatcher, caller: Caller | None = None) -> None:
     """Accepted in every state: queued behind the interface's step under way; nothing more
     when its compute is being deleted, which takes its links with it."""
@@ -263,33 +282,14 @@ def detach_nic(session: Session, nic: NetworkInterface, dispatcher: Dispatcher, 
     dispatcher.submit(session, Operation("unplug_nic", nic.id), caller)
 
 
-def _free_address(session: Session, network: Network, requested: str | None) -> str | None:
-    if network.address is None:
+def dhcp_server_address(network: Network) -> str | None:
+    """Where a private network's DHCP server answers: the subnet's last usable address, which
+    is therefore never given to a NIC (the gateway, if any, stays the guests' router)."""
+    if network.address is None or network.public:
         return None
     subnet = ipaddress.ip_network(network.address)
-    reserved = {network.gateway, dhcp_server_address(network)}
-    used = set(session.scalars(select(NetworkInterface.address).where(NetworkInterface.network_id == network.id)))
-    if requested is not None:
-        try:
-            wanted = ipaddress.ip_address(requested)
-        except ValueError:
-            raise InvalidRequest(f"{requested!r} is not an IP address") from None
-        if wanted not in subnet or str(wanted) in reserved:
-            raise InvalidRequest(f"{requested} is not a usable address of {subnet} (its gateway and its "
-                                 f"DHCP server's address {dhcp_server_address(network)} are taken)")
-        if str(wanted) in used:
-            raise Conflict(f"the address {requested} is already in use on /network/{network.id}")
-        return str(wanted)
-    for host in subnet.hosts():
-        text = str(host)
-        if text not in reserved and text not in used:
-            return text
-    raise Conflict(f"network /network/{network.id} ({subnet}) has no free address left")
+    if subnet.num_addresses < 4:
+        return None  # a /31 or /32 has no room for a server beside its guests
+    return str(subnet.broadcast_address - 1)
 
 
-def get_nic(session: Session, caller: Caller, link_id: str) -> NetworkInterface:
-    nic = session.scalar(select(NetworkInterface).where(NetworkInterface.id == link_id,
-                                                        Entity.project_id == caller.project_id))
-    if nic is None:
-        raise NotFound(f"no network interface /networkinterface/{link_id}")
-    return nic

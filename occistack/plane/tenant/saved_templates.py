@@ -4,22 +4,21 @@ their removal by the project's users. The site's public templates stay the admin
 from __future__ import annotations
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
 
 from occistack.model import OsTemplate, VirtualMachine
 from occistack.plane.admin.common import Actor, count
 from occistack.plane.admin.templates import delete_template
-from occistack.plane.caller import Caller
-from occistack.plane.dispatch import Dispatcher
+from occistack.plane.context import PlaneContext
 from occistack.plane.errors import Conflict, NotFound, NotPermitted
 
 
-def delete_saved_template(session: Session, caller: Caller, term: str, dispatcher: Dispatcher) -> None:
+def delete_saved_template(ctx: PlaneContext, term: str) -> None:
     """Remove the caller's project's template ``term`` and its image.
 
     A template a compute still boots from stays: a compute keeps naming its os_tpl (its
     rendering, its usage records, a rebuild), so the computes go first -- the same rule as for
     the administrator's templates."""
+    session, caller = ctx.session, ctx.caller
     template = session.scalar(select(OsTemplate).where(
         OsTemplate.term == term, OsTemplate.format == "template",
         or_(OsTemplate.project_id.is_(None), OsTemplate.project_id == caller.project_id)))
@@ -33,8 +32,8 @@ def delete_saved_template(session: Session, caller: Caller, term: str, dispatche
                                  .order_by(VirtualMachine.id).limit(5)))
     if users:
         total = count(session, VirtualMachine, VirtualMachine.template_id == template.id)
-        listed = ", ".join(f"/compute/{vm_id}" for vm_id in users) + (", …" if total > len(users) else "")
+        listed = ", ".join(users) + (", …" if total > len(users) else "")
         raise Conflict(f"OS template {term!r} is still used by {total} compute{'' if total == 1 else 's'} "
                        f"({listed}); delete {'it' if total == 1 else 'them'} first")
-    delete_template(session, template.id, format="template", dispatcher=dispatcher,
+    delete_template(session, template.id, format="template", dispatcher=ctx.dispatcher,
                     actor=Actor(caller.user_name, caller.user_id))

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from occistack.model import Entity, EntityMixin, UserMixin
 from occistack.model.reads import readers_tags
 from occistack.plane.caller import Caller
+from occistack.plane.context import PlaneContext
 from occistack.plane.errors import Conflict, NotFound
 
 
@@ -28,9 +29,10 @@ def user_mixins(session: Session, caller: Caller) -> list[UserMixin]:
                                 .order_by(UserMixin.id)))
 
 
-def define_user_mixin(session: Session, caller: Caller, request: UserMixinRequest) -> UserMixin:
-    """Create the caller's mixin; the HTTP layer has already checked it against the provider's
-    own categories, this checks it against the caller's other mixins."""
+def define_user_mixin(ctx: PlaneContext, request: UserMixinRequest) -> int:
+    """Create the caller's mixin (its id); the face has already checked it against the
+    provider's own categories, this checks it against the caller's other mixins."""
+    session, caller = ctx.session, ctx.caller
     mine = user_mixins(session, caller)
     for existing in mine:
         if existing.identifier == request.scheme + request.term:
@@ -41,12 +43,13 @@ def define_user_mixin(session: Session, caller: Caller, request: UserMixinReques
                       location=request.location, depends=request.depends)
     session.add(mixin)
     session.flush()
-    return mixin
+    return mixin.id
 
 
-def delete_user_mixin(session: Session, caller: Caller, identifier: str) -> None:
+def delete_user_mixin(ctx: PlaneContext, identifier: str) -> None:
     """Remove the caller's mixin; its associations go with it (the foreign key cascades)."""
-    mixin = _own_mixin(session, caller, identifier)
+    session = ctx.session
+    mixin = _own_mixin(session, ctx.caller, identifier)
     session.execute(delete(EntityMixin).where(EntityMixin.user_mixin_id == mixin.id))
     session.delete(mixin)
     session.flush()

@@ -1,8 +1,10 @@
 """What every kind's handler shares: the request scope and the handler contract.
 
-A handler turns validated OCCI input into use-case calls (``orchestrator``) and database rows
-into OCCI output (``ResourceOut``/``LinkOut``). The views are generic over handlers, so the
-HTTP semantics of GFD.223 are written once for every kind.
+A handler only translates: validated OCCI input into a use case's request dataclass
+(plane/tenant/), which it runs with the request's :class:`PlaneContext`, and database rows into
+OCCI output (``ResourceOut``/``LinkOut``). The rules of what may change live in the use cases;
+the views are generic over handlers, so the HTTP semantics of GFD.223 are written once for
+every kind.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from sqlalchemy.orm import Session
 from occistack.model import reads
 from occistack.model.occi import Action, Category, Kind, Mixin, Registry, split_identifier
 from occistack.model.occi.templates import AVAILABILITY_ZONE, SiteSchemes
-from occistack.plane import Caller, Dispatcher
+from occistack.plane import Caller
+from occistack.plane.context import PlaneContext
+from occistack.plane.tenant.changes import TagChanges
 from occistack.plane.jobs.deletes import DELETING_MESSAGE
-from occistack.plane.limits import SiteLimits
 from occistack.api.occi.renderings.ir import LinkOut, ResourceOut
 from occistack.api.occi.interpret import EntityInput, Mode
 from occistack.api.errors import BadRequest, NotFoundError
@@ -27,20 +30,25 @@ from occistack.api.errors import BadRequest, NotFoundError
 class Scope:
     """Everything a handler needs from the request, and nothing of HTTP."""
 
-    session: Session
-    caller: Caller
+    #: what the use cases are run with: the request's session, caller and the plane's services.
+    plane: PlaneContext
+    #: the categories this caller sees (the site's and the caller's own mixins).
     registry: Registry
-    dispatcher: Dispatcher
     schemes: SiteSchemes
     script_name: str = ""
-    #: the management plane's placement (host and storage reservations).
-    placement: Any = None
-    #: the site's limits (plane/limits.py: interfaces per compute, default quotas).
-    limits: SiteLimits = SiteLimits()
     #: what presenting many entities of one request can share (their mixin tuples).
     memo: dict = field(default_factory=dict)
     #: the site's default OS template term (occistack.default_os_tpl), if it has one.
     default_os_tpl: str | None = None
+
+    @property
+    def session(self) -> Session:
+        """Where the handlers read the rows they render."""
+        return self.plane.session
+
+    @property
+    def caller(self) -> Caller:
+        return self.plane.caller
 
 
 class KindHandler:
@@ -126,3 +134,14 @@ def state_message(row) -> str | None:
 
 def drop_none(attributes: dict[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in attributes.items() if value is not None}
+
+
+def user_tags(entity: EntityInput) -> tuple[str, ...]:
+    """The identifiers of the user mixins (tags) an entity rendering names."""
+    return tuple(mixin.identifier for mixin in entity.mixins if mixin.user_defined)
+
+
+def tag_changes(entity: EntityInput, mode: Mode) -> TagChanges:
+    """The user mixins an update names: the entity's only ones after a replace (PUT), added
+    to its own after a partial update (POST)."""
+    return TagChanges(user_tags(entity), replace=mode is Mode.REPLACE)

@@ -10,17 +10,24 @@ from occistack.model.occi import infrastructure as infra
 from occistack.model.occi.openstack import OPENSTACK_PUBLIC_KEY, OPENSTACK_USER_DATA
 from occistack.model.occi.templates import AFFINITY_GROUP, AVAILABILITY_ZONE, BOOT_DEVICE_ATTRIBUTE, os_tpl_mixin
 from occistack.model.states import VM_TRANSITIONS, Event, IllegalTransition, VmState
-from occistack.plane.admin import affinity
-from occistack.plane.tenant import bare_metal as bare_metal_cases
-from occistack.plane.tenant import compute as cases
-from occistack.plane.tenant import networks as network_cases
-from occistack.plane.tenant import storage as storage_cases
-from occistack.plane.tenant import tags
 from occistack.plane.errors import UnknownTemplate
+from occistack.plane.tenant.bare_metal import BARE_METAL_ACTIONS
+from occistack.plane.tenant.changes import KEEP
+from occistack.plane.tenant.compute import ComputeRequest, create_compute
+from occistack.plane.tenant.compute_actions import ComputeAction, act_on_compute, delete_compute
+from occistack.plane.tenant.compute_changes import (
+    ComputeChanges,
+    ComputeMixin,
+    Contextualization,
+    SizeTemplate,
+    remove_from_compute,
+    update_compute,
+)
+from occistack.plane.tenant.nics import NicRequest
 from occistack.api.occi.renderings.ir import ResourceOut
-from occistack.api.errors import BadRequest, ConflictError, Forbidden
+from occistack.api.errors import BadRequest, ConflictError
 from occistack.api.occi.interpret import EntityInput, Mode, check_immutables, link_id_from
-from occistack.api.occi.kinds.base import KindHandler, Scope, category, state_message, zone_term
+from occistack.api.occi.kinds.base import KindHandler, Scope, category, state_message, tag_changes, zone_term
 from occistack.api.occi.kinds.links import link_request, nic_out, storagelink_out
 
 #: contextualization mixin → (attribute carrying its value, ComputeRequest field)
@@ -49,7 +56,7 @@ def _actions_in(state: str) -> tuple[Action, ...]:
 @lru_cache(maxsize=None)
 def _bare_metal_actions_in(state: str) -> tuple[Action, ...]:
     """What a BMC can do to a bare-metal compute's node in ``state``: no suspend, no save."""
-    return tuple(action for action in _actions_in(state) if action.term in bare_metal_cases.BARE_METAL_ACTIONS)
+    return tuple(action for action in _actions_in(state) if action.term in BARE_METAL_ACTIONS)
 
 
 class ComputeHandler(KindHandler):
@@ -109,125 +116,117 @@ class ComputeHandler(KindHandler):
     def actions(self, state: str) -> tuple[Action, ...]:
         return _actions_in(state)
 
-    # --- create ----------------------------------------------------------------------------------
+    # --- create ---------------------------------------------------------------------------------
 
     def create(self, scope: Scope, entity: EntityInput, entity_id: str | None) -> str:
         template_term = _template_term(scope, entity)
-        sizes = _sizes(entity, None)
+        sizes = _sizes(entity)
         context = {field: entity.attributes.get(attribute)
                    for identifier, (attribute, field) in CONTEXT_MIXINS.items()
                    if any(mixin.identifier == identifier for mixin in entity.mixins)}
         nics, disks = [], []
         for link in entity.links:
             request = link_request(scope, link)
-            (nics if isinstance(request, network_cases.NicRequest) else disks).append(request)
-        request = cases.ComputeRequest(
+            (nics if isinstance(request, NicRequest) else disks).append(request)
+        request = ComputeRequest(
             template_term=template_term, entity_id=entity_id or entity.given_id,
             title=entity.attributes.get("occi.core.title"), summary=entity.attributes.get("occi.core.summary"),
             hostname=entity.attributes.get("occi.compute.hostname"), share=entity.attributes.get("occi.compute.share"),
             zone_name=zone_term(entity), tags=tuple(m.identifier for m in entity.mixins if _is_tag(m)),
-            affinity_group_id=_affinity_group_id(scope, entity), nics=tuple(nics), disks=tuple(disks),
+            affinity_group=_affinity_group(entity), nics=tuple(nics), disks=tuple(disks),
             boot_device=entity.attributes.get(BOOT_DEVICE_ATTRIBUTE), **sizes, **context,
         )
         try:
-            vm = cases.deploy_compute(scope.session, scope.caller, request, scope.dispatcher, scope.placement,
-                                      scope.limits)
+            return create_compute(scope.plane, request).compute_id
         except UnknownTemplate:
             if entity.mixin_depending_on(infra.OS_TPL):
                 raise
             raise ConflictError(f"the site's default OS template {template_term!r} (occistack.default_os_tpl) "
                                 "is not available; name an os_tpl mixin instead (GET /os_tpl/ lists them)") from None
-        return vm.id
 
     # --- update ----------------------------------------------------------------------------------
 
     def update(self, scope: Scope, entity_id: str, entity: EntityInput, mode: Mode) -> None:
-        vm = cases.get_compute(scope.session, scope.caller, entity_id)
         current = self.get(scope, entity_id)
         check_immutables(entity, current.attributes)
-        current_ids = {mixin.identifier for mixin in current.mixins}
-        for mixin in entity.mixins:
-            if mixin.identifier in current_ids:
-                continue
-            if mixin.depends_on(infra.OS_TPL):
-                raise Forbidden("the os_tpl of an existing compute cannot be changed; create a new compute")
-            if mixin.depends_on(AVAILABILITY_ZONE):
-                raise Forbidden("a compute cannot move to another availability zone")
-            if _is_affinity_group(mixin):
-                raise Forbidden("a compute joins an affinity group when it is created, not later: its host was "
-                                "chosen by the group's rule")
-            if mixin.identifier in CONTEXT_MIXINS:
-                raise Forbidden(f"contextualization ({mixin.term}) is given when a compute is created, not later")
-            if not _is_tag(mixin) and not mixin.depends_on(infra.RESOURCE_TPL):
-                raise Forbidden(f"the mixin {mixin.identifier} cannot be added to an existing compute")
-        for attribute, _field in CONTEXT_MIXINS.values():
-            if attribute in entity.attributes and entity.attributes[attribute] != current.attributes.get(attribute):
-                raise Forbidden(f"{attribute} is given when a compute is created and cannot change")
-        changes = {name: entity.attributes[name] for name in
-                   ("occi.core.title", "occi.core.summary", "occi.compute.hostname", "occi.compute.architecture",
-                    "occi.compute.share", "occi.compute.speed") if name in entity.attributes}
-        if mode is Mode.REPLACE:
-            for name in ("occi.core.title", "occi.core.summary"):
-                changes.setdefault(name, None)
-        vm.title = changes.get("occi.core.title", vm.title)
-        vm.summary = changes.get("occi.core.summary", vm.summary)
-        vm.hostname = changes.get("occi.compute.hostname", vm.hostname)
-        vm.share = changes.get("occi.compute.share", vm.share)
-        vm.speed_ghz = changes.get("occi.compute.speed", vm.speed_ghz)
-        if "occi.compute.architecture" in changes and changes["occi.compute.architecture"] != vm.architecture:
-            if vm.state != VmState.STOPPED:
-                raise ConflictError("the architecture can only change while the compute is stopped")
-            vm.architecture = changes["occi.compute.architecture"]
-        sizes = _sizes(entity, vm)
-        cases.resize_compute(scope.session, vm, sizes["cores"], sizes["memory_gib"], sizes["resource_tpl"],
-                             scope.placement)
-        if BOOT_DEVICE_ATTRIBUTE in entity.attributes:
-            bare_metal_cases.change_boot_device(vm, entity.attributes[BOOT_DEVICE_ATTRIBUTE])
-        user_tags = [m.identifier for m in entity.mixins if m.user_defined]
-        if mode is Mode.REPLACE:
-            tags.set_user_tags(scope.session, scope.caller, vm.id, user_tags)
-        else:
-            tags.tag_all(scope.session, scope.caller, user_tags, vm.id)
-        existing_links = {link.location.rsplit("/", 1)[1] for link in current.links}
-        for link in entity.links:
-            if link_id_from(link, scope.script_name) in existing_links:
-                continue  # the client echoed one of the compute's links back: it stays as it is
-            request = link_request(scope, link)
-            if isinstance(request, network_cases.NicRequest):
-                cases.attach_nic(scope.session, scope.caller, vm, request, scope.dispatcher, scope.limits)
-            else:
-                storage_cases.attach_volume(scope.session, scope.caller, vm, request, scope.dispatcher)
+        update_compute(scope.plane, entity_id, _changes(scope, entity, mode, current))
 
     def remove_mixin(self, scope: Scope, entity_id: str, mixin: Mixin) -> None:
-        vm = cases.get_compute(scope.session, scope.caller, entity_id)
         if mixin.user_defined:
-            tags.untag(scope.session, scope.caller, mixin.identifier, [entity_id])
+            what = ComputeMixin.TAG
         elif mixin.depends_on(infra.RESOURCE_TPL) or mixin == infra.RESOURCE_TPL:
-            vm.resource_tpl = None  # the sizes stay; they are just no longer a template's
+            what = ComputeMixin.RESOURCE_TPL
         elif _is_affinity_group(mixin) or mixin == AFFINITY_GROUP:
-            raise Forbidden("a compute stays in the affinity group it was created in: its host was chosen by "
-                            "the group's rule")
+            what = ComputeMixin.AFFINITY_GROUP
         else:
-            raise Forbidden(f"the mixin {mixin.term} cannot be removed from a compute")
+            what = ComputeMixin.OTHER
+        remove_from_compute(scope.plane, entity_id, what, mixin.identifier)
 
     # --- actions and deletion ----------------------------------------------------------------------
 
     def act(self, scope: Scope, entity_id: str, action: Action, attributes: dict[str, Any]) -> Category | None:
-        vm = cases.get_compute(scope.session, scope.caller, entity_id)
-        if action == infra.SAVE:
-            template = cases.save_compute(scope.session, scope.caller, vm, attributes.get("name"),
-                                          attributes.get("method", "hot"), scope.dispatcher)
-            return os_tpl_mixin(scope.schemes.os_tpl, template.term, template.title)
+        request = ComputeAction(action.term, attributes.get("method"), attributes.get("name"))
         try:
-            cases.compute_action(scope.session, vm, action.term, attributes.get("method"), scope.dispatcher)
+            saved = act_on_compute(scope.plane, entity_id, request)
         except IllegalTransition as refused:
             # GFD.185: an action that is not available in the current state is a 400.
             raise BadRequest(str(refused)) from None
+        if saved is not None:
+            return os_tpl_mixin(scope.schemes.os_tpl, saved.term, saved.title)
         return None
 
     def delete(self, scope: Scope, entity_id: str) -> None:
-        vm = cases.get_compute(scope.session, scope.caller, entity_id)
-        cases.destroy_compute(scope.session, vm, scope.dispatcher, scope.caller)
+        delete_compute(scope.plane, entity_id)
+
+
+def _changes(scope: Scope, entity: EntityInput, mode: Mode, current: ResourceOut) -> ComputeChanges:
+    """The OCCI update as the plane's request: each mixin by what it means to a compute, the
+    attributes given (a replace clears the title and summary it was not sent), the new links."""
+    attributes = entity.attributes
+    template_terms, zones, groups, context, other = [], [], [], [], []
+    resource_tpl = None
+    for mixin in entity.mixins:
+        if mixin.user_defined:
+            continue  # a tag (tag_changes)
+        if mixin.depends_on(infra.OS_TPL):
+            template_terms.append(mixin.term)
+        elif mixin.depends_on(AVAILABILITY_ZONE):
+            zones.append(mixin.term)
+        elif _is_affinity_group(mixin):
+            groups.append(mixin.term)
+        elif mixin.identifier in CONTEXT_MIXINS:
+            attribute, field = CONTEXT_MIXINS[mixin.identifier]
+            context.append(Contextualization(mixin.identifier, field, attribute))
+        elif mixin.depends_on(infra.RESOURCE_TPL):
+            resource_tpl = resource_tpl or _size_template(mixin)
+        else:
+            other.append(mixin.identifier)
+    for identifier, (attribute, field) in CONTEXT_MIXINS.items():
+        if attribute in attributes:
+            context.append(Contextualization(identifier, field, attribute, attributes[attribute]))
+    cleared = None if mode is Mode.REPLACE else KEEP
+    existing_links = {link.location.rsplit("/", 1)[1] for link in current.links}
+    nics, disks = [], []
+    for link in entity.links:
+        if link_id_from(link, scope.script_name) in existing_links:
+            continue  # the client echoed one of the compute's links back: it stays as it is
+        request = link_request(scope, link)
+        (nics if isinstance(request, NicRequest) else disks).append(request)
+    return ComputeChanges(
+        title=attributes.get("occi.core.title", cleared), summary=attributes.get("occi.core.summary", cleared),
+        hostname=attributes.get("occi.compute.hostname", KEEP),
+        architecture=attributes.get("occi.compute.architecture", KEEP),
+        share=attributes.get("occi.compute.share", KEEP), speed_ghz=attributes.get("occi.compute.speed", KEEP),
+        cores=attributes.get("occi.compute.cores"), memory_gib=attributes.get("occi.compute.memory"),
+        resource_tpl=resource_tpl, boot_device=attributes.get(BOOT_DEVICE_ATTRIBUTE, KEEP),
+        template_terms=tuple(template_terms), zone_names=tuple(zones), affinity_groups=tuple(groups),
+        contextualization=tuple(context), other_mixins=tuple(other),
+        tags=tag_changes(entity, mode), nics=tuple(nics), disks=tuple(disks))
+
+
+def _size_template(mixin: Mixin) -> SizeTemplate:
+    fixed = {d.name: d.default for d in mixin.attributes}
+    return SizeTemplate(mixin.identifier, fixed["occi.compute.cores"], fixed["occi.compute.memory"])
 
 
 def _template_term(scope: Scope, entity: EntityInput) -> str:
@@ -243,34 +242,26 @@ def _template_term(scope: Scope, entity: EntityInput) -> str:
     return chosen[0].term
 
 
-def _sizes(entity: EntityInput, vm) -> dict[str, Any]:
-    """Cores, memory, speed and architecture: a resource_tpl's values, else the client's, else
-    what the compute has (update) or the defaults (create)."""
+def _sizes(entity: EntityInput) -> dict[str, Any]:
+    """A new compute's cores, memory, speed and architecture: its resource_tpl's values, else
+    the client's, else the defaults."""
     templates = entity.mixin_depending_on(infra.RESOURCE_TPL)
     if templates:
         template = templates[0]
         fixed = {d.name: d.default for d in template.attributes}
-        sizes = {"cores": fixed["occi.compute.cores"], "memory_gib": fixed["occi.compute.memory"],
-                 "resource_tpl": template.identifier}
-        if vm is None:
-            sizes["speed_ghz"] = fixed.get("occi.compute.speed", entity.attributes.get("occi.compute.speed"))
-            sizes["architecture"] = fixed.get("occi.compute.architecture",
-                                              entity.attributes.get("occi.compute.architecture"))
-        return sizes
-    cores = entity.attributes.get("occi.compute.cores")
-    memory = entity.attributes.get("occi.compute.memory")
-    if vm is None:
-        return {"cores": cores or DEFAULT_CORES, "memory_gib": memory or DEFAULT_MEMORY_GIB, "resource_tpl": None,
-                "speed_ghz": entity.attributes.get("occi.compute.speed"),
-                "architecture": entity.attributes.get("occi.compute.architecture")}
-    unchanged = cores in (None, vm.cores) and memory in (None, vm.memory_gib)
-    return {"cores": cores or vm.cores, "memory_gib": memory or vm.memory_gib,
-            "resource_tpl": vm.resource_tpl if unchanged else None}
+        return {"cores": fixed["occi.compute.cores"], "memory_gib": fixed["occi.compute.memory"],
+                "resource_tpl": template.identifier,
+                "speed_ghz": fixed.get("occi.compute.speed", entity.attributes.get("occi.compute.speed")),
+                "architecture": fixed.get("occi.compute.architecture",
+                                          entity.attributes.get("occi.compute.architecture"))}
+    return {"cores": entity.attributes.get("occi.compute.cores") or DEFAULT_CORES,
+            "memory_gib": entity.attributes.get("occi.compute.memory") or DEFAULT_MEMORY_GIB, "resource_tpl": None,
+            "speed_ghz": entity.attributes.get("occi.compute.speed"),
+            "architecture": entity.attributes.get("occi.compute.architecture")}
 
 
-
-def _affinity_group_id(scope: Scope, entity: EntityInput) -> int | None:
-    """The id of the affinity group the compute asks to join. The registry holds only the
+def _affinity_group(entity: EntityInput) -> str | None:
+    """The name of the affinity group the compute asks to join. The registry holds only the
     caller's project's groups, so another project's group was already an unknown mixin."""
     groups = [mixin for mixin in entity.mixins if _is_affinity_group(mixin)]
     if len(groups) > 1:
@@ -278,7 +269,7 @@ def _affinity_group_id(scope: Scope, entity: EntityInput) -> int | None:
                          + ", ".join(group.term for group in groups))
     if not groups:
         return None
-    return affinity.affinity_group_id_for(scope.session, scope.caller.project_id, groups[0].term)
+    return groups[0].term
 
 
 def _is_affinity_group(mixin: Mixin) -> bool:

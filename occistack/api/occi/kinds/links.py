@@ -9,14 +9,24 @@ from occistack.model.occi import Action, Category, Mixin
 from occistack.model.occi import infrastructure as infra
 from occistack.model.occi.core import RESOURCE
 from occistack.model.states import LINK_TRANSITIONS
-from occistack.plane.tenant import compute as compute_cases
-from occistack.plane.tenant import networks as network_cases
-from occistack.plane.tenant import storage as storage_cases
-from occistack.plane.tenant import tags
+from occistack.plane.tenant.changes import KEEP
+from occistack.plane.tenant.links import (
+    NicChanges,
+    StorageLinkChanges,
+    link_network,
+    link_storage,
+    remove_tag_from_link,
+    unlink_network,
+    unlink_storage,
+    update_nic,
+    update_storage_link,
+)
+from occistack.plane.tenant.nics import NicRequest
+from occistack.plane.tenant.storage import DiskRequest
 from occistack.api.occi.renderings.ir import LinkIR, LinkOut
-from occistack.api.errors import BadRequest, ConflictError, Forbidden, NotFoundError
+from occistack.api.errors import BadRequest, Forbidden, NotFoundError
 from occistack.api.occi.interpret import EntityInput, Mode, check_immutables, link_id_from, locate
-from occistack.api.occi.kinds.base import KindHandler, Scope, category, state_message
+from occistack.api.occi.kinds.base import KindHandler, Scope, category, state_message, tag_changes, user_tags
 
 COMPUTE_KIND = infra.COMPUTE.identifier
 
@@ -73,9 +83,9 @@ def storagelink_out(scope: Scope, row, tags) -> LinkOut:
                    source=source, source_kind=COMPUTE_KIND, target=target, target_kind=infra.STORAGE.identifier)
 
 
-def link_request(scope: Scope, link: LinkIR):
-    """An inline or standalone link as a NicRequest or DiskRequest, after checking its kind,
-    target and attributes."""
+def link_request(scope: Scope, link: LinkIR, tags: tuple[str, ...] = ()) -> NicRequest | DiskRequest:
+    """An inline or standalone link as a NicRequest or DiskRequest (tagged with ``tags``), after
+    checking its kind, target and attributes."""
     found = locate(link.target, scope.script_name)
     if found is None or found[0] not in ("network", "storage"):
         raise BadRequest(f"a link must point at a /network/<id> or a /storage/<id>, not {link.target!r}")
@@ -92,12 +102,14 @@ def link_request(scope: Scope, link: LinkIR):
     attributes = _link_attributes(scope, link, expected)
     link_id = link_id_from(link, scope.script_name)
     if target_kind == "network":
-        return network_cases.NicRequest(
+        return NicRequest(
             network_id=target_id, link_id=link_id, mac=attributes.get("occi.networkinterface.mac"),
-            title=attributes.get("occi.core.title"), address=attributes.get("occi.networkinterface.address"))
-    return storage_cases.DiskRequest(
+            title=attributes.get("occi.core.title"), address=attributes.get("occi.networkinterface.address"),
+            tags=tags)
+    return DiskRequest(
         volume_id=target_id, link_id=link_id, device_id=attributes.get("occi.storagelink.deviceid"),
-        mountpoint=attributes.get("occi.storagelink.mountpoint"), title=attributes.get("occi.core.title"))
+        mountpoint=attributes.get("occi.storagelink.mountpoint"), title=attributes.get("occi.core.title"),
+        tags=tags)
 
 
 def _link_attributes(scope: Scope, link: LinkIR, kind) -> dict[str, Any]:
@@ -132,27 +144,19 @@ class _LinkHandler(KindHandler):
         elif entity.given_id is not None:
             attributes["occi.core.id"] = entity.given_id
         link = LinkIR(target=str(target), kind=self.kind.identifier, attributes=attributes)
-        request = link_request(scope, link)
-        vm = compute_cases.get_compute(scope.session, scope.caller, found[1])
+        request = link_request(scope, link, user_tags(entity))
         if self.term == "networkinterface":
-            if not isinstance(request, network_cases.NicRequest):
+            if not isinstance(request, NicRequest):
                 raise BadRequest("a networkinterface must point at a /network/<id>")
-            created = compute_cases.attach_nic(scope.session, scope.caller, vm, request, scope.dispatcher,
-                                               scope.limits)
-        else:
-            if not isinstance(request, storage_cases.DiskRequest):
-                raise BadRequest("a storagelink must point at a /storage/<id>")
-            created = storage_cases.attach_volume(scope.session, scope.caller, vm, request, scope.dispatcher)
-        tags.tag_all(scope.session, scope.caller, self.user_tags(scope, entity), created.id)
-        return created.id
-
-    def user_tags(self, scope: Scope, entity: EntityInput) -> list[str]:
-        return [mixin.identifier for mixin in entity.mixins if mixin.user_defined]
+            return link_network(scope.plane, found[1], request)
+        if not isinstance(request, DiskRequest):
+            raise BadRequest("a storagelink must point at a /storage/<id>")
+        return link_storage(scope.plane, found[1], request)
 
     def remove_mixin(self, scope: Scope, entity_id: str, mixin: Mixin) -> None:
         if not mixin.user_defined:
             raise Forbidden(f"the mixin {mixin.term} cannot be removed from a {self.term}")
-        tags.untag(scope.session, scope.caller, mixin.identifier, [entity_id])
+        remove_tag_from_link(scope.plane, entity_id, mixin.identifier)
 
     def act(self, scope: Scope, entity_id: str, action: Action, attributes: dict[str, Any]) -> Category | None:
         raise NotFoundError(f"a {self.term} has no actions")
@@ -166,21 +170,16 @@ class NetworkInterfaceHandler(_LinkHandler):
         return nic_out(scope, row, loaded.tags.get(row.id, []))
 
     def update(self, scope: Scope, entity_id: str, entity: EntityInput, mode: Mode) -> None:
-        nic = network_cases.get_nic(scope.session, scope.caller, entity_id)
         check_immutables(entity, self.get(scope, entity_id).attributes)
-        mac = entity.attributes.get("occi.networkinterface.mac")
-        if mac is not None and mac.lower() != nic.mac:
-            raise ConflictError("the MAC of a plugged interface cannot change; delete the link and create another")
-        for name in ("occi.networkinterface.address", "occi.networkinterface.gateway"):
-            if name in entity.attributes and entity.attributes[name] != getattr(nic, name.rsplit(".", 1)[1]):
-                raise ConflictError(f"{name} cannot change on a plugged interface")
-        if "occi.core.title" in entity.attributes or mode is Mode.REPLACE:
-            nic.title = entity.attributes.get("occi.core.title")
-        _retag(scope, entity_id, self.user_tags(scope, entity), mode)
+        attributes = entity.attributes
+        update_nic(scope.plane, entity_id, NicChanges(
+            title=attributes.get("occi.core.title", None if mode is Mode.REPLACE else KEEP),
+            mac=attributes.get("occi.networkinterface.mac", KEEP),
+            address=attributes.get("occi.networkinterface.address", KEEP),
+            gateway=attributes.get("occi.networkinterface.gateway", KEEP), tags=tag_changes(entity, mode)))
 
     def delete(self, scope: Scope, entity_id: str) -> None:
-        nic = network_cases.get_nic(scope.session, scope.caller, entity_id)
-        network_cases.detach_nic(scope.session, nic, scope.dispatcher, scope.caller)
+        unlink_network(scope.plane, entity_id)
 
 
 class StorageLinkHandler(_LinkHandler):
@@ -191,25 +190,13 @@ class StorageLinkHandler(_LinkHandler):
         return storagelink_out(scope, row, loaded.tags.get(row.id, []))
 
     def update(self, scope: Scope, entity_id: str, entity: EntityInput, mode: Mode) -> None:
-        link = storage_cases.get_storage_link(scope.session, scope.caller, entity_id)
         check_immutables(entity, self.get(scope, entity_id).attributes)
-        changes = {}
-        if "occi.storagelink.deviceid" in entity.attributes:
-            changes["device_id"] = entity.attributes["occi.storagelink.deviceid"]
-        if "occi.storagelink.mountpoint" in entity.attributes or mode is Mode.REPLACE:
-            changes["mountpoint"] = entity.attributes.get("occi.storagelink.mountpoint")
-        if "occi.core.title" in entity.attributes or mode is Mode.REPLACE:
-            changes["title"] = entity.attributes.get("occi.core.title")
-        storage_cases.update_storage_link(scope.session, link, changes)
-        _retag(scope, entity_id, self.user_tags(scope, entity), mode)
+        attributes, cleared = entity.attributes, None if mode is Mode.REPLACE else KEEP
+        update_storage_link(scope.plane, entity_id, StorageLinkChanges(
+            title=attributes.get("occi.core.title", cleared),
+            device_id=attributes.get("occi.storagelink.deviceid", KEEP),
+            mountpoint=attributes.get("occi.storagelink.mountpoint", cleared), tags=tag_changes(entity, mode)))
 
     def delete(self, scope: Scope, entity_id: str) -> None:
-        link = storage_cases.get_storage_link(scope.session, scope.caller, entity_id)
-        storage_cases.detach_volume(scope.session, link, scope.dispatcher, scope.caller)
+        unlink_storage(scope.plane, entity_id)
 
-
-def _retag(scope: Scope, entity_id: str, identifiers: list[str], mode: Mode) -> None:
-    if mode is Mode.REPLACE:
-        tags.set_user_tags(scope.session, scope.caller, entity_id, identifiers)
-    elif identifiers:
-        tags.tag_all(scope.session, scope.caller, identifiers, entity_id)

@@ -9,15 +9,34 @@ from occistack.model.occi import infrastructure as infra
 from occistack.model.occi.templates import AVAILABILITY_ZONE
 from occistack.model.states import NETWORK_TRANSITIONS, Event, IllegalTransition
 from occistack.plane.admin import default_networks
-from occistack.plane.tenant import networks as cases
-from occistack.plane.tenant import tags
+from occistack.plane.tenant.changes import KEEP
+from occistack.plane.tenant.networks import (
+    NetworkAction,
+    NetworkChanges,
+    NetworkMixin,
+    NetworkRequest,
+    act_on_network,
+    create_network,
+    delete_network,
+    remove_from_network,
+    update_network,
+)
 from occistack.api.occi.renderings.ir import ResourceOut
-from occistack.api.errors import BadRequest, Forbidden
+from occistack.api.errors import BadRequest
 from occistack.api.occi.interpret import EntityInput, Mode, check_immutables
-from occistack.api.occi.kinds.base import KindHandler, Scope, category, drop_none, state_message, zone_term
+from occistack.api.occi.kinds.base import (
+    KindHandler,
+    Scope,
+    category,
+    drop_none,
+    state_message,
+    tag_changes,
+    user_tags,
+    zone_term,
+)
 
 _ACTIONS = {Event.UP: infra.UP, Event.DOWN: infra.DOWN}
-_EVENTS = {infra.UP: Event.UP, infra.DOWN: Event.DOWN}
+_ACTIONS_ASKED = {infra.UP: NetworkAction.UP, infra.DOWN: NetworkAction.DOWN}
 #: attribute → NetworkRequest field / Network column
 _FIELDS = {
     "occi.network.vlan": "vlan", "occi.network.label": "label", "occi.network.address": "address",
@@ -57,71 +76,54 @@ class NetworkHandler(KindHandler):
         return tuple(_ACTIONS[event] for event in NETWORK_TRANSITIONS.events_allowed(state))
 
     def create(self, scope: Scope, entity: EntityInput, entity_id: str | None) -> str:
-        for mixin in entity.mixins:
-            if not (mixin.user_defined or mixin == infra.IPNETWORK or mixin.depends_on(AVAILABILITY_ZONE)
-                    or _is_default(scope, mixin)):
-                raise Forbidden(f"the mixin {mixin.identifier} does not apply to a network")
         fields = {field: entity.attributes[name] for name, field in _FIELDS.items() if name in entity.attributes}
-        request = cases.NetworkRequest(
+        request = NetworkRequest(
             entity_id=entity_id or entity.given_id, title=entity.attributes.get("occi.core.title"),
-            summary=entity.attributes.get("occi.core.summary"), zone_name=zone_term(entity), **fields)
-        network = cases.create_network(scope.session, scope.caller, request, scope.dispatcher)
-        tags.tag_all(scope.session, scope.caller, [m.identifier for m in entity.mixins if m.user_defined], network.id)
-        if any(_is_default(scope, mixin) for mixin in entity.mixins):
-            default_networks.make_default_network(scope.session, scope.caller.project_id, network)
-        return network.id
+            summary=entity.attributes.get("occi.core.summary"), zone_name=zone_term(entity),
+            default=any(_is_default(scope, mixin) for mixin in entity.mixins), tags=user_tags(entity),
+            other_mixins=tuple(mixin.identifier for mixin in entity.mixins
+                               if not (mixin.user_defined or mixin == infra.IPNETWORK
+                                       or mixin.depends_on(AVAILABILITY_ZONE) or _is_default(scope, mixin))),
+            **fields)
+        return create_network(scope.plane, request)
 
     def update(self, scope: Scope, entity_id: str, entity: EntityInput, mode: Mode) -> None:
-        network = cases.get_network(scope.session, scope.caller, entity_id)
         current = self.get(scope, entity_id)
         check_immutables(entity, current.attributes)
-        current_ids = {mixin.identifier for mixin in current.mixins}
-        for mixin in entity.mixins:
-            if mixin.identifier not in current_ids and not (mixin.user_defined or mixin == infra.IPNETWORK
-                                                            or _is_default(scope, mixin)):
-                raise Forbidden(f"the mixin {mixin.identifier} cannot be added to an existing network")
-        changes: dict[str, Any] = {field: entity.attributes[name] for name, field in _FIELDS.items()
-                                   if name in entity.attributes}
-        for name, column in (("occi.core.title", "title"), ("occi.core.summary", "summary")):
-            if name in entity.attributes or mode is Mode.REPLACE:
-                changes[column] = entity.attributes.get(name)
-        if changes:
-            # (A shared network takes no changes, but the caller may tag it or make it the default.)
-            cases.update_network(scope.session, network, changes)
+        attributes, cleared = entity.attributes, None if mode is Mode.REPLACE else KEEP
+        fields = {field: attributes[name] for name, field in _FIELDS.items() if name in attributes}
+        zones = [mixin for mixin in entity.mixin_depending_on(AVAILABILITY_ZONE) if not mixin.user_defined]
         wants_default = any(_is_default(scope, mixin) for mixin in entity.mixins)
-        if wants_default:
-            default_networks.make_default_network(scope.session, scope.caller.project_id, network)
-        elif mode is Mode.REPLACE:
-            default_networks.unmake_default_network(scope.session, scope.caller.project_id, network)
-        user_tags = [m.identifier for m in entity.mixins if m.user_defined]
-        if mode is Mode.REPLACE:
-            tags.set_user_tags(scope.session, scope.caller, entity_id, user_tags)
-        else:
-            tags.tag_all(scope.session, scope.caller, user_tags, entity_id)
+        update_network(scope.plane, entity_id, NetworkChanges(
+            title=attributes.get("occi.core.title", cleared), summary=attributes.get("occi.core.summary", cleared),
+            # A replace that leaves the default mixin out makes the network no longer the default.
+            default=True if wants_default else False if mode is Mode.REPLACE else KEEP,
+            zone_names=tuple(zone.term for zone in zones), tags=tag_changes(entity, mode),
+            other_mixins=tuple(mixin.identifier for mixin in entity.mixins
+                               if not (mixin.user_defined or mixin == infra.IPNETWORK or mixin in zones
+                                       or _is_default(scope, mixin))),
+            **fields))
 
     def remove_mixin(self, scope: Scope, entity_id: str, mixin: Mixin) -> None:
         if mixin.user_defined:
-            tags.untag(scope.session, scope.caller, mixin.identifier, [entity_id])
+            what = NetworkMixin.TAG
         elif _is_default(scope, mixin):
-            default_networks.unmake_default_network(scope.session, scope.caller.project_id,
-                                                    cases.get_network(scope.session, scope.caller, entity_id))
+            what = NetworkMixin.DEFAULT
         elif mixin == infra.IPNETWORK:
-            cases.update_network(scope.session, cases.get_network(scope.session, scope.caller, entity_id),
-                                 {"address": None, "gateway": None, "allocation": None})
+            what = NetworkMixin.ADDRESSING
         else:
-            raise Forbidden(f"the mixin {mixin.term} cannot be removed from a network")
+            what = NetworkMixin.OTHER
+        remove_from_network(scope.plane, entity_id, what, mixin.identifier)
 
     def act(self, scope: Scope, entity_id: str, action: Action, attributes: dict[str, Any]) -> Category | None:
-        network = cases.get_network(scope.session, scope.caller, entity_id)
         try:
-            cases.network_action(scope.session, network, _EVENTS[action])
+            act_on_network(scope.plane, entity_id, _ACTIONS_ASKED[action])
         except IllegalTransition as refused:
             raise BadRequest(str(refused)) from None
         return None
 
     def delete(self, scope: Scope, entity_id: str) -> None:
-        cases.destroy_network(scope.session, cases.get_network(scope.session, scope.caller, entity_id),
-                              scope.dispatcher, scope.caller)
+        delete_network(scope.plane, entity_id)
 
 
 def _is_default(scope: Scope, mixin: Mixin) -> bool:

@@ -8,15 +8,33 @@ from occistack.model.occi import Action, Category, Mixin
 from occistack.model.occi import infrastructure as infra
 from occistack.model.occi.templates import AVAILABILITY_ZONE
 from occistack.model.states import VOLUME_TRANSITIONS, Event, IllegalTransition
-from occistack.plane.tenant import storage as cases
-from occistack.plane.tenant import tags
+from occistack.plane.tenant.changes import KEEP
+from occistack.plane.tenant.storage import (
+    VolumeAction,
+    VolumeChanges,
+    VolumeRequest,
+    act_on_storage,
+    create_storage,
+    delete_storage,
+    remove_tag_from_storage,
+    update_storage,
+)
 from occistack.api.occi.renderings.ir import ResourceOut
 from occistack.api.errors import BadRequest, Forbidden
 from occistack.api.occi.interpret import EntityInput, Mode, check_immutables
-from occistack.api.occi.kinds.base import KindHandler, Scope, category, drop_none, state_message, zone_term
+from occistack.api.occi.kinds.base import (
+    KindHandler,
+    Scope,
+    category,
+    drop_none,
+    state_message,
+    tag_changes,
+    user_tags,
+    zone_term,
+)
 
 _ACTIONS = {Event.ONLINE: infra.ONLINE, Event.OFFLINE: infra.OFFLINE}
-_EVENTS = {infra.ONLINE: Event.ONLINE, infra.OFFLINE: Event.OFFLINE}
+_ACTIONS_ASKED = {infra.ONLINE: VolumeAction.ONLINE, infra.OFFLINE: VolumeAction.OFFLINE}
 
 
 class StorageHandler(KindHandler):
@@ -44,55 +62,40 @@ class StorageHandler(KindHandler):
         return tuple(_ACTIONS[event] for event in VOLUME_TRANSITIONS.events_allowed(state))
 
     def create(self, scope: Scope, entity: EntityInput, entity_id: str | None) -> str:
-        _only_tags_and_zone(entity)
-        request = cases.VolumeRequest(
+        request = VolumeRequest(
             size_gib=entity.attributes["occi.storage.size"], entity_id=entity_id or entity.given_id,
             title=entity.attributes.get("occi.core.title"), summary=entity.attributes.get("occi.core.summary"),
-            zone_name=zone_term(entity))
-        volume = cases.create_volume(scope.session, scope.caller, request, scope.dispatcher, scope.placement)
-        tags.tag_all(scope.session, scope.caller, [m.identifier for m in entity.mixins if m.user_defined], volume.id)
-        return volume.id
+            zone_name=zone_term(entity), tags=user_tags(entity),
+            other_mixins=tuple(mixin.identifier for mixin in entity.mixins
+                               if not mixin.user_defined and mixin not in _zones(entity)))
+        return create_storage(scope.plane, request)
 
     def update(self, scope: Scope, entity_id: str, entity: EntityInput, mode: Mode) -> None:
-        volume = cases.get_volume(scope.session, scope.caller, entity_id)
         current = self.get(scope, entity_id)
         check_immutables(entity, current.attributes)
-        current_ids = {mixin.identifier for mixin in current.mixins}
-        for mixin in entity.mixins:
-            if mixin.identifier not in current_ids and not mixin.user_defined:
-                raise Forbidden(f"the mixin {mixin.identifier} cannot be added to existing storage")
-        if "occi.core.title" in entity.attributes or mode is Mode.REPLACE:
-            volume.title = entity.attributes.get("occi.core.title")
-        if "occi.core.summary" in entity.attributes or mode is Mode.REPLACE:
-            volume.summary = entity.attributes.get("occi.core.summary")
-        if "occi.storage.size" in entity.attributes:
-            cases.resize_volume(scope.session, volume, entity.attributes["occi.storage.size"], scope.dispatcher,
-                                scope.placement)
-        user_tags = [m.identifier for m in entity.mixins if m.user_defined]
-        if mode is Mode.REPLACE:
-            tags.set_user_tags(scope.session, scope.caller, entity_id, user_tags)
-        else:
-            tags.tag_all(scope.session, scope.caller, user_tags, entity_id)
+        attributes, cleared = entity.attributes, None if mode is Mode.REPLACE else KEEP
+        update_storage(scope.plane, entity_id, VolumeChanges(
+            title=attributes.get("occi.core.title", cleared), summary=attributes.get("occi.core.summary", cleared),
+            size_gib=attributes.get("occi.storage.size", KEEP), tags=tag_changes(entity, mode),
+            zone_names=tuple(mixin.term for mixin in _zones(entity)),
+            other_mixins=tuple(mixin.identifier for mixin in entity.mixins
+                               if not mixin.user_defined and mixin not in _zones(entity))))
 
     def remove_mixin(self, scope: Scope, entity_id: str, mixin: Mixin) -> None:
         if not mixin.user_defined:
             raise Forbidden(f"the mixin {mixin.term} cannot be removed from storage")
-        tags.untag(scope.session, scope.caller, mixin.identifier, [entity_id])
+        remove_tag_from_storage(scope.plane, entity_id, mixin.identifier)
 
     def act(self, scope: Scope, entity_id: str, action: Action, attributes: dict[str, Any]) -> Category | None:
-        volume = cases.get_volume(scope.session, scope.caller, entity_id)
         try:
-            cases.volume_action(scope.session, volume, _EVENTS[action])
+            act_on_storage(scope.plane, entity_id, _ACTIONS_ASKED[action])
         except IllegalTransition as refused:
             raise BadRequest(str(refused)) from None
         return None
 
     def delete(self, scope: Scope, entity_id: str) -> None:
-        cases.destroy_volume(scope.session, cases.get_volume(scope.session, scope.caller, entity_id),
-                             scope.dispatcher, scope.caller)
+        delete_storage(scope.plane, entity_id)
 
 
-def _only_tags_and_zone(entity: EntityInput) -> None:
-    for mixin in entity.mixins:
-        if not (mixin.user_defined or mixin.depends_on(AVAILABILITY_ZONE)):
-            raise Forbidden(f"the mixin {mixin.identifier} does not apply to a {entity.kind.term}")
+def _zones(entity: EntityInput) -> list[Mixin]:
+    return [mixin for mixin in entity.mixin_depending_on(AVAILABILITY_ZONE) if not mixin.user_defined]

@@ -17,7 +17,7 @@ from occistack.api.occi.discovery import discovery_key
 from occistack.api.errors import BadRequest, ConflictError, Forbidden, NotFoundError
 from occistack.api.occi.negotiation import response_type
 from occistack.api.routes import KIND_PATHS
-from occistack.api.occi.views.support import not_allowed, parse_request, renderer, respond, scope
+from occistack.api.occi.views.support import not_allowed, parse_request, renderer, respond
 
 QUERY_ROUTES = ("query_interface", "query_interface_well_known")
 #: The longest term, scheme, title and location a user mixin may have (its columns' sizes).
@@ -54,7 +54,6 @@ def define_mixins(request):
     ir = parse_request(request)
     if not ir.categories:
         raise BadRequest("send the Category rendering of the mixin to define, with its term, scheme and location")
-    current = scope(request)
     registry = request.occi_registry
     created = []
     for category in ir.categories:
@@ -73,16 +72,17 @@ def define_mixins(request):
             if parent is None:
                 raise NotFoundError(f"unknown mixin {category.depends[0]} in rel")
             depends = parent.identifier
-        created.append(tags.define_user_mixin(current.session, current.caller, tags.UserMixinRequest(
-            scheme=category.scheme, term=category.term, location=location, title=category.title, depends=depends)))
-    return respond(request, renderer(request).query_interface([user_mixin(row, registry) for row in created]))
+        defined = tags.UserMixinRequest(scheme=category.scheme, term=category.term, location=location,
+                                        title=category.title, depends=depends)
+        tags.define_user_mixin(request.plane, defined)
+        created.append(defined)
+    return respond(request, renderer(request).query_interface([user_mixin(mixin, registry) for mixin in created]))
 
 
 def remove_mixins(request):
     ir = parse_request(request)
     if not ir.categories:
         raise BadRequest("send the Category rendering of the user mixin to remove")
-    current = scope(request)
     for category in ir.categories:
         found = request.occi_registry.get(category.identifier)
         if found is None:
@@ -90,11 +90,11 @@ def remove_mixins(request):
         if isinstance(found, Mixin) and found.depends_on(infra.OS_TPL):
             # An OS template the project saved from a compute is the user's to remove, as a
             # user mixin is; the use case refuses the site's own templates.
-            saved_templates.delete_saved_template(current.session, current.caller, found.term, current.dispatcher)
+            saved_templates.delete_saved_template(request.plane, found.term)
             continue
         if not getattr(found, "user_defined", False):
             raise Forbidden(f"{category.identifier} belongs to the provider; only user-defined mixins can be removed")
-        tags.delete_user_mixin(current.session, current.caller, category.identifier)
+        tags.delete_user_mixin(request.plane, category.identifier)
     return respond(request, renderer(request).ok())
 
 

@@ -10,7 +10,6 @@ from typing import Any, Iterable, Sequence
 from pyramid.response import Response
 
 from occistack.model.occi import standard_registry
-from occistack.plane.dispatch import OnBehalfOf
 from occistack.api.occi.renderings import parse_json, parse_text_occi, parse_text_plain, renderer_for
 from occistack.api.occi.renderings.ir import LinkOut, RenderingIR, ResourceOut
 from occistack.api.occi.renderings.render import Rendered, Renderer
@@ -24,15 +23,9 @@ _OCCI_ENVIRON_KEYS = ("HTTP_CATEGORY", "HTTP_LINK", "HTTP_X_OCCI_ATTRIBUTE", "HT
 
 
 def scope(request) -> Scope:
-    registry = request.registry
-    caller = request.caller
-    dispatcher = registry["occistack.dispatcher"]
-    settings = get_settings(registry)
-    return Scope(session=request.dbsession, caller=caller, registry=request.occi_registry,
-                 dispatcher=OnBehalfOf(dispatcher, caller) if caller is not None else dispatcher,
-                 schemes=settings.schemes, script_name=request.script_name,
-                 placement=registry["occistack.placement"], default_os_tpl=settings.default_os_tpl,
-                 limits=settings.limits)
+    settings = get_settings(request.registry)
+    return Scope(plane=request.plane, registry=request.occi_registry, schemes=settings.schemes,
+                 script_name=request.script_name, default_os_tpl=settings.default_os_tpl)
 
 
 def renderer(request) -> Renderer:
