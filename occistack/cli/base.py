@@ -19,7 +19,7 @@ from occistack.model import make_engine
 from occistack.model.session import get_tm_session, make_session_factory
 from occistack.plane.admin import Actor
 from occistack.plane.admin.common import SECRET_COLUMNS
-from occistack.plane.errors import UseCaseError
+from occistack.plane.errors import REFUSALS, describe
 
 T = TypeVar("T")
 #: Columns never printed: secrets, even hashed.
@@ -66,8 +66,8 @@ def run(work: Callable[[Session, Actor], T]) -> T:
         try:
             with transaction.manager:
                 return work(session, cli_actor())
-        except UseCaseError as refusal:
-            fail(str(refusal))
+        except REFUSALS as refusal:
+            fail(describe(refusal))
         except IntegrityError:
             fail("a concurrent change took a name or address this command needed; nothing was changed — try again")
     raise AssertionError("unreachable")  # pragma: no cover - fail() exits

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from occistack.plane.placement.planner import AvoidSet, NoCapacity, PlacementRequest, plan
+from occistack.plane.errors import NoCapacity
+from occistack.plane.placement.planner import AvoidSet, PlacementRequest, plan
 
 from tests.orchestrator.topologies import MOSTLY, NEARLY_ALWAYS, TopologyBuilder
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import object_session
 from occistack.model import AffinityGroup, OsTemplate
 from occistack.plane import admin
 from occistack.plane.tenant import affinity
-from occistack.api.errors import BadRequest
+from occistack.plane.errors import InvalidRequest
 from occistack.api.admin.support import AdminResource, actor, add_resource_views, fields, query_ref, read_body, row_json
 
 TEMPLATE_FIELDS = fields("term!", "title", "url!", "checksum!", "zone:ref", "zones:texts", "format", "os_family", "os_name",
@@ -31,7 +31,7 @@ def _register_template(request) -> OsTemplate:
 def _list_templates(request) -> list[OsTemplate]:
     wanted = request.params.get("format")
     if wanted is not None and wanted not in admin.FORMATS:
-        raise BadRequest(f"the format filter must be one of {', '.join(admin.FORMATS)}; got {wanted!r}")
+        raise InvalidRequest(f"the format filter must be one of {', '.join(admin.FORMATS)}; got {wanted!r}")
     return admin.list_templates(request.dbsession, format=wanted)
 
 

@@ -9,16 +9,15 @@ from occistack.model.occi import Action, Category, Mixin
 from occistack.model.occi import infrastructure as infra
 from occistack.model.occi.openstack import OPENSTACK_PUBLIC_KEY, OPENSTACK_USER_DATA
 from occistack.model.occi.templates import AFFINITY_GROUP, AVAILABILITY_ZONE, BOOT_DEVICE_ATTRIBUTE, os_tpl_mixin
-from occistack.model.states import VM_TRANSITIONS, Event, IllegalTransition, VmState
+from occistack.model.states import VM_TRANSITIONS, Event, VmState
 from occistack.plane.tenant import affinity
 from occistack.plane.tenant import bare_metal as bare_metal_cases
 from occistack.plane.tenant import compute as cases
 from occistack.plane.tenant import networks as network_cases
 from occistack.plane.tenant import storage as storage_cases
 from occistack.plane.tenant import tags
-from occistack.plane.errors import UnknownTemplate
+from occistack.plane.errors import Conflict, InvalidRequest, NotPermitted, UnknownTemplate
 from occistack.api.occi.renderings.ir import ResourceOut
-from occistack.api.errors import BadRequest, ConflictError, Forbidden
 from occistack.api.occi.interpret import EntityInput, Mode, check_immutables, link_id_from
 from occistack.api.occi.kinds.base import KindHandler, Scope, category, state_message, zone_term
 from occistack.api.occi.kinds.links import link_request, nic_out, storagelink_out
@@ -135,8 +134,8 @@ class ComputeHandler(KindHandler):
         except UnknownTemplate:
             if entity.mixin_depending_on(infra.OS_TPL):
                 raise
-            raise ConflictError(f"the site's default OS template {template_term!r} (occistack.default_os_tpl) "
-                                "is not available; name an os_tpl mixin instead (GET /os_tpl/ lists them)") from None
+            raise Conflict(f"the site's default OS template {template_term!r} (occistack.default_os_tpl) "
+                           "is not available; name an os_tpl mixin instead (GET /os_tpl/ lists them)") from None
         return vm.id
 
     # --- update ----------------------------------------------------------------------------------
@@ -150,19 +149,19 @@ class ComputeHandler(KindHandler):
             if mixin.identifier in current_ids:
                 continue
             if mixin.depends_on(infra.OS_TPL):
-                raise Forbidden("the os_tpl of an existing compute cannot be changed; create a new compute")
+                raise NotPermitted("the os_tpl of an existing compute cannot be changed; create a new compute")
             if mixin.depends_on(AVAILABILITY_ZONE):
-                raise Forbidden("a compute cannot move to another availability zone")
+                raise NotPermitted("a compute cannot move to another availability zone")
             if _is_affinity_group(mixin):
-                raise Forbidden("a compute joins an affinity group when it is created, not later: its host was "
-                                "chosen by the group's rule")
+                raise NotPermitted("a compute joins an affinity group when it is created, not later: its host was "
+                                   "chosen by the group's rule")
             if mixin.identifier in CONTEXT_MIXINS:
-                raise Forbidden(f"contextualization ({mixin.term}) is given when a compute is created, not later")
+                raise NotPermitted(f"contextualization ({mixin.term}) is given when a compute is created, not later")
             if not _is_tag(mixin) and not mixin.depends_on(infra.RESOURCE_TPL):
-                raise Forbidden(f"the mixin {mixin.identifier} cannot be added to an existing compute")
+                raise NotPermitted(f"the mixin {mixin.identifier} cannot be added to an existing compute")
         for attribute, _field in CONTEXT_MIXINS.values():
             if attribute in entity.attributes and entity.attributes[attribute] != current.attributes.get(attribute):
-                raise Forbidden(f"{attribute} is given when a compute is created and cannot change")
+                raise NotPermitted(f"{attribute} is given when a compute is created and cannot change")
         changes = {name: entity.attributes[name] for name in
                    ("occi.core.title", "occi.core.summary", "occi.compute.hostname", "occi.compute.architecture",
                     "occi.compute.share", "occi.compute.speed") if name in entity.attributes}
@@ -176,7 +175,7 @@ class ComputeHandler(KindHandler):
         vm.speed_ghz = changes.get("occi.compute.speed", vm.speed_ghz)
         if "occi.compute.architecture" in changes and changes["occi.compute.architecture"] != vm.architecture:
             if vm.state != VmState.STOPPED:
-                raise ConflictError("the architecture can only change while the compute is stopped")
+                raise Conflict("the architecture can only change while the compute is stopped")
             vm.architecture = changes["occi.compute.architecture"]
         sizes = _sizes(entity, vm)
         cases.resize_compute(scope.session, vm, sizes["cores"], sizes["memory_gib"], sizes["resource_tpl"],
@@ -205,10 +204,10 @@ class ComputeHandler(KindHandler):
         elif mixin.depends_on(infra.RESOURCE_TPL) or mixin == infra.RESOURCE_TPL:
             vm.resource_tpl = None  # the sizes stay; they are just no longer a template's
         elif _is_affinity_group(mixin) or mixin == AFFINITY_GROUP:
-            raise Forbidden("a compute stays in the affinity group it was created in: its host was chosen by "
-                            "the group's rule")
+            raise NotPermitted("a compute stays in the affinity group it was created in: its host was chosen by "
+                               "the group's rule")
         else:
-            raise Forbidden(f"the mixin {mixin.term} cannot be removed from a compute")
+            raise NotPermitted(f"the mixin {mixin.term} cannot be removed from a compute")
 
     # --- actions and deletion ----------------------------------------------------------------------
 
@@ -218,11 +217,7 @@ class ComputeHandler(KindHandler):
             template = cases.save_compute(scope.session, scope.caller, vm, attributes.get("name"),
                                           attributes.get("method", "hot"), scope.dispatcher)
             return os_tpl_mixin(scope.schemes.os_tpl, template.term, template.title)
-        try:
-            cases.compute_action(scope.session, vm, action.term, attributes.get("method"), scope.dispatcher)
-        except IllegalTransition as refused:
-            # GFD.185: an action that is not available in the current state is a 400.
-            raise BadRequest(str(refused)) from None
+        cases.compute_action(scope.session, vm, action.term, attributes.get("method"), scope.dispatcher)
         return None
 
     def delete(self, scope: Scope, entity_id: str) -> None:
@@ -238,8 +233,8 @@ def _template_term(scope: Scope, entity: EntityInput) -> str:
         return scope.default_os_tpl
     if not chosen:
         examples = [m.term for m in scope.registry.mixins() if m.depends_on(infra.OS_TPL)][:5]
-        raise BadRequest("a compute needs an os_tpl mixin naming its OS template"
-                         + (f", e.g. {', '.join(examples)}" if examples else "") + "; GET /os_tpl/ lists them")
+        raise InvalidRequest("a compute needs an os_tpl mixin naming its OS template"
+                             + (f", e.g. {', '.join(examples)}" if examples else "") + "; GET /os_tpl/ lists them")
     return chosen[0].term
 
 
@@ -274,8 +269,8 @@ def _affinity_group_id(scope: Scope, entity: EntityInput) -> int | None:
     caller's project's groups, so another project's group was already an unknown mixin."""
     groups = [mixin for mixin in entity.mixins if _is_affinity_group(mixin)]
     if len(groups) > 1:
-        raise BadRequest("a compute belongs to at most one affinity group; got "
-                         + ", ".join(group.term for group in groups))
+        raise InvalidRequest("a compute belongs to at most one affinity group; got "
+                             + ", ".join(group.term for group in groups))
     if not groups:
         return None
     return affinity.affinity_group_id_for(scope.session, scope.caller.project_id, groups[0].term)

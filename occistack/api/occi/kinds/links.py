@@ -14,7 +14,7 @@ from occistack.plane.tenant import networks as network_cases
 from occistack.plane.tenant import storage as storage_cases
 from occistack.plane.tenant import tags
 from occistack.api.occi.renderings.ir import LinkIR, LinkOut
-from occistack.api.errors import BadRequest, ConflictError, Forbidden, NotFoundError
+from occistack.plane.errors import Conflict, InvalidRequest, NotFound, NotPermitted
 from occistack.api.occi.interpret import EntityInput, Mode, check_immutables, link_id_from, locate
 from occistack.api.occi.kinds.base import KindHandler, Scope, category, state_message
 
@@ -78,17 +78,17 @@ def link_request(scope: Scope, link: LinkIR):
     target and attributes."""
     found = locate(link.target, scope.script_name)
     if found is None or found[0] not in ("network", "storage"):
-        raise BadRequest(f"a link must point at a /network/<id> or a /storage/<id>, not {link.target!r}")
+        raise InvalidRequest(f"a link must point at a /network/<id> or a /storage/<id>, not {link.target!r}")
     target_kind, target_id = found
     expected = infra.NETWORKINTERFACE if target_kind == "network" else infra.STORAGELINK
     if link.kind is not None and link.kind != expected.identifier:
         known = scope.registry.kind(link.kind)
         if known is None:
-            raise NotFoundError(f"unknown link kind {link.kind}")
-        raise BadRequest(f"a link to a {target_kind} is a {expected.term}, not a {known.term}")
+            raise NotFound(f"unknown link kind {link.kind}")
+        raise InvalidRequest(f"a link to a {target_kind} is a {expected.term}, not a {known.term}")
     target = infra.NETWORK if target_kind == "network" else infra.STORAGE
     if link.rel is not None and link.rel not in (target.identifier, RESOURCE.identifier):
-        raise BadRequest(f"rel {link.rel} does not match the target {link.target}, a {target_kind}")
+        raise InvalidRequest(f"rel {link.rel} does not match the target {link.target}, a {target_kind}")
     attributes = _link_attributes(scope, link, expected)
     link_id = link_id_from(link, scope.script_name)
     if target_kind == "network":
@@ -108,8 +108,8 @@ def _link_attributes(scope: Scope, link: LinkIR, kind) -> dict[str, Any]:
         if definition is None:
             # An inline link is always being created: an unknown attribute makes the request
             # malformed (400), as in any create (see interpret.py).
-            raise BadRequest(f"unknown attribute {name} for a {kind.term}; GET /-/ lists the attributes of every "
-                             "kind and mixin")
+            raise InvalidRequest(f"unknown attribute {name} for a {kind.term}; GET /-/ lists the attributes of every "
+                                 "kind and mixin")
         converted[name] = definition.coerce(raw)
     return converted
 
@@ -122,10 +122,10 @@ class _LinkHandler(KindHandler):
         source = entity.immutable.get("occi.core.source")
         target = entity.immutable.get("occi.core.target")
         if not source or not target:
-            raise BadRequest(f"a {self.term} needs occi.core.source (a /compute/<id>) and occi.core.target")
+            raise InvalidRequest(f"a {self.term} needs occi.core.source (a /compute/<id>) and occi.core.target")
         found = locate(str(source), scope.script_name)
         if found is None or found[0] != "compute":
-            raise BadRequest(f"occi.core.source must be a /compute/<id>, not {source!r}")
+            raise InvalidRequest(f"occi.core.source must be a /compute/<id>, not {source!r}")
         attributes = {**entity.attributes}
         if entity_id is not None:
             attributes["occi.core.id"] = entity_id
@@ -136,12 +136,12 @@ class _LinkHandler(KindHandler):
         vm = compute_cases.get_compute(scope.session, scope.caller, found[1])
         if self.term == "networkinterface":
             if not isinstance(request, network_cases.NicRequest):
-                raise BadRequest("a networkinterface must point at a /network/<id>")
+                raise InvalidRequest("a networkinterface must point at a /network/<id>")
             created = compute_cases.attach_nic(scope.session, scope.caller, vm, request, scope.dispatcher,
                                                scope.limits)
         else:
             if not isinstance(request, storage_cases.DiskRequest):
-                raise BadRequest("a storagelink must point at a /storage/<id>")
+                raise InvalidRequest("a storagelink must point at a /storage/<id>")
             created = storage_cases.attach_volume(scope.session, scope.caller, vm, request, scope.dispatcher)
         tags.tag_all(scope.session, scope.caller, self.user_tags(scope, entity), created.id)
         return created.id
@@ -151,11 +151,11 @@ class _LinkHandler(KindHandler):
 
     def remove_mixin(self, scope: Scope, entity_id: str, mixin: Mixin) -> None:
         if not mixin.user_defined:
-            raise Forbidden(f"the mixin {mixin.term} cannot be removed from a {self.term}")
+            raise NotPermitted(f"the mixin {mixin.term} cannot be removed from a {self.term}")
         tags.untag(scope.session, scope.caller, mixin.identifier, [entity_id])
 
     def act(self, scope: Scope, entity_id: str, action: Action, attributes: dict[str, Any]) -> Category | None:
-        raise NotFoundError(f"a {self.term} has no actions")
+        raise NotFound(f"a {self.term} has no actions")
 
 
 class NetworkInterfaceHandler(_LinkHandler):
@@ -170,10 +170,10 @@ class NetworkInterfaceHandler(_LinkHandler):
         check_immutables(entity, self.get(scope, entity_id).attributes)
         mac = entity.attributes.get("occi.networkinterface.mac")
         if mac is not None and mac.lower() != nic.mac:
-            raise ConflictError("the MAC of a plugged interface cannot change; delete the link and create another")
+            raise Conflict("the MAC of a plugged interface cannot change; delete the link and create another")
         for name in ("occi.networkinterface.address", "occi.networkinterface.gateway"):
             if name in entity.attributes and entity.attributes[name] != getattr(nic, name.rsplit(".", 1)[1]):
-                raise ConflictError(f"{name} cannot change on a plugged interface")
+                raise Conflict(f"{name} cannot change on a plugged interface")
         if "occi.core.title" in entity.attributes or mode is Mode.REPLACE:
             nic.title = entity.attributes.get("occi.core.title")
         _retag(scope, entity_id, self.user_tags(scope, entity), mode)

@@ -7,12 +7,12 @@ from typing import Any
 from occistack.model.occi import Action, Category, Mixin
 from occistack.model.occi import infrastructure as infra
 from occistack.model.occi.templates import AVAILABILITY_ZONE
-from occistack.model.states import NETWORK_TRANSITIONS, Event, IllegalTransition
+from occistack.model.states import NETWORK_TRANSITIONS, Event
 from occistack.plane.tenant import default_networks
 from occistack.plane.tenant import networks as cases
 from occistack.plane.tenant import tags
 from occistack.api.occi.renderings.ir import ResourceOut
-from occistack.api.errors import BadRequest, Forbidden
+from occistack.plane.errors import NotPermitted
 from occistack.api.occi.interpret import EntityInput, Mode, check_immutables
 from occistack.api.occi.kinds.base import KindHandler, Scope, category, drop_none, state_message, zone_term
 
@@ -60,7 +60,7 @@ class NetworkHandler(KindHandler):
         for mixin in entity.mixins:
             if not (mixin.user_defined or mixin == infra.IPNETWORK or mixin.depends_on(AVAILABILITY_ZONE)
                     or _is_default(scope, mixin)):
-                raise Forbidden(f"the mixin {mixin.identifier} does not apply to a network")
+                raise NotPermitted(f"the mixin {mixin.identifier} does not apply to a network")
         fields = {field: entity.attributes[name] for name, field in _FIELDS.items() if name in entity.attributes}
         request = cases.NetworkRequest(
             entity_id=entity_id or entity.given_id, title=entity.attributes.get("occi.core.title"),
@@ -79,7 +79,7 @@ class NetworkHandler(KindHandler):
         for mixin in entity.mixins:
             if mixin.identifier not in current_ids and not (mixin.user_defined or mixin == infra.IPNETWORK
                                                             or _is_default(scope, mixin)):
-                raise Forbidden(f"the mixin {mixin.identifier} cannot be added to an existing network")
+                raise NotPermitted(f"the mixin {mixin.identifier} cannot be added to an existing network")
         changes: dict[str, Any] = {field: entity.attributes[name] for name, field in _FIELDS.items()
                                    if name in entity.attributes}
         for name, column in (("occi.core.title", "title"), ("occi.core.summary", "summary")):
@@ -109,14 +109,11 @@ class NetworkHandler(KindHandler):
             cases.update_network(scope.session, cases.get_network(scope.session, scope.caller, entity_id),
                                  {"address": None, "gateway": None, "allocation": None})
         else:
-            raise Forbidden(f"the mixin {mixin.term} cannot be removed from a network")
+            raise NotPermitted(f"the mixin {mixin.term} cannot be removed from a network")
 
     def act(self, scope: Scope, entity_id: str, action: Action, attributes: dict[str, Any]) -> Category | None:
         network = cases.get_network(scope.session, scope.caller, entity_id)
-        try:
-            cases.network_action(scope.session, network, _EVENTS[action])
-        except IllegalTransition as refused:
-            raise BadRequest(str(refused)) from None
+        cases.network_action(scope.session, network, _EVENTS[action])
         return None
 
     def delete(self, scope: Scope, entity_id: str) -> None:

@@ -7,11 +7,11 @@ from typing import Any
 from occistack.model.occi import Action, Category, Mixin
 from occistack.model.occi import infrastructure as infra
 from occistack.model.occi.templates import AVAILABILITY_ZONE
-from occistack.model.states import VOLUME_TRANSITIONS, Event, IllegalTransition
+from occistack.model.states import VOLUME_TRANSITIONS, Event
 from occistack.plane.tenant import storage as cases
 from occistack.plane.tenant import tags
 from occistack.api.occi.renderings.ir import ResourceOut
-from occistack.api.errors import BadRequest, Forbidden
+from occistack.plane.errors import NotPermitted
 from occistack.api.occi.interpret import EntityInput, Mode, check_immutables
 from occistack.api.occi.kinds.base import KindHandler, Scope, category, drop_none, state_message, zone_term
 
@@ -60,7 +60,7 @@ class StorageHandler(KindHandler):
         current_ids = {mixin.identifier for mixin in current.mixins}
         for mixin in entity.mixins:
             if mixin.identifier not in current_ids and not mixin.user_defined:
-                raise Forbidden(f"the mixin {mixin.identifier} cannot be added to existing storage")
+                raise NotPermitted(f"the mixin {mixin.identifier} cannot be added to existing storage")
         if "occi.core.title" in entity.attributes or mode is Mode.REPLACE:
             volume.title = entity.attributes.get("occi.core.title")
         if "occi.core.summary" in entity.attributes or mode is Mode.REPLACE:
@@ -76,15 +76,12 @@ class StorageHandler(KindHandler):
 
     def remove_mixin(self, scope: Scope, entity_id: str, mixin: Mixin) -> None:
         if not mixin.user_defined:
-            raise Forbidden(f"the mixin {mixin.term} cannot be removed from storage")
+            raise NotPermitted(f"the mixin {mixin.term} cannot be removed from storage")
         tags.untag(scope.session, scope.caller, mixin.identifier, [entity_id])
 
     def act(self, scope: Scope, entity_id: str, action: Action, attributes: dict[str, Any]) -> Category | None:
         volume = cases.get_volume(scope.session, scope.caller, entity_id)
-        try:
-            cases.volume_action(scope.session, volume, _EVENTS[action])
-        except IllegalTransition as refused:
-            raise BadRequest(str(refused)) from None
+        cases.volume_action(scope.session, volume, _EVENTS[action])
         return None
 
     def delete(self, scope: Scope, entity_id: str) -> None:
@@ -95,4 +92,4 @@ class StorageHandler(KindHandler):
 def _only_tags_and_zone(entity: EntityInput) -> None:
     for mixin in entity.mixins:
         if not (mixin.user_defined or mixin.depends_on(AVAILABILITY_ZONE)):
-            raise Forbidden(f"the mixin {mixin.identifier} does not apply to a {entity.kind.term}")
+            raise NotPermitted(f"the mixin {mixin.identifier} does not apply to a {entity.kind.term}")
