@@ -34,8 +34,8 @@ import time
 from dataclasses import dataclass, field
 
 from bench.common import print_table, result_line
-from occistack.plane.errors import NoCapacity
-from occistack.plane.placement.planner import DISPERSING, FIRST_FIT, Placement, PlacementRequest, plan
+from occistack.plane.placement.planner import (
+    DISPERSING, FIRST_FIT, NoCapacity, Placement, PlacementRequest, plan)
 from occistack.plane.placement.topology import (
     ClusterSnapshot, HostSnapshot, PodSnapshot, PoolSnapshot, Topology, ZoneSnapshot)
 

@@ -10,8 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from occistack.plane.errors import NoCapacity
-from occistack.plane.placement.planner import AvoidSet, PlacementRequest, plan
+from occistack.plane.placement.planner import AvoidSet, NoCapacity, PlacementRequest, plan
 
 from tests.orchestrator.topologies import MOSTLY, NEARLY_ALWAYS, TopologyBuilder
 

@@ -14,9 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from occistack.plane.errors import NoCapacity
 from occistack.plane.placement.planner import (
-    DISPERSING, FIRST_FIT, AvoidSet, Placement, PlacementRequest, plan)
+    DISPERSING, FIRST_FIT, AvoidSet, NoCapacity, Placement, PlacementRequest, plan)
 from occistack.plane.placement.topology import Topology
 
 from tests.orchestrator.topologies import (

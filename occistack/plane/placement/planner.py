@@ -40,7 +40,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
-from occistack.plane.errors import NoCapacity
+from occistack.plane.errors import NoCapacity  # what plan() raises; placement callers import it from here
 from occistack.plane.placement.explanations import explain_no_capacity
 from occistack.plane.placement.topology import ClusterLoad, HostSnapshot, PoolSnapshot, Topology
 

@@ -38,8 +38,7 @@ from occistack.model.contention import ROW_LOCK
 from occistack.model.session import INVENTORY_CHANGED
 from occistack.model.states import HostStatus, ResourceState, StoragePoolState
 from occistack.plane.placement import capacity
-from occistack.plane.errors import NoCapacity
-from occistack.plane.placement.planner import AvoidSet, Placement, PlacementRequest, plan
+from occistack.plane.placement.planner import AvoidSet, NoCapacity, Placement, PlacementRequest, plan
 from occistack.plane.placement.topology import ClusterSnapshot, HostSnapshot, PodSnapshot, PoolSnapshot, Topology, ZoneSnapshot
 
 #: MHz a virtual core is counted at when its offering names no speed.
