@@ -1,6 +1,10 @@
 """Errors as answers: every failure a client can cause becomes a status and a message rendered
 in the media type the client asked for, and every other failure a logged 500 (after which
 pyramid_tm has rolled the transaction back).
+
+A refusal's status comes from its kind (occistack/plane/errors.py) and the face the request
+came through, in the one table of api/error_statuses.py; only refusals about HTTP itself
+(:class:`HTTPRefusal`: 401, 405, 413) carry a status of their own.
 """
 
 from __future__ import annotations
@@ -14,9 +18,8 @@ from pyramid_retry import is_last_attempt, mark_error_retryable
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from occistack.model.contention import describe_database_error, should_run_again
-from occistack.model.occi import AttributeValueError, CategoryConflict
-from occistack.model.states import IllegalTransition, StaleState
-from occistack.plane.errors import Conflict, InvalidRequest, NotFound, NotPermitted, UseCaseError
+from occistack.plane.errors import REFUSALS, ErrorKind, Unavailable, describe, kind_of
+from occistack.api.error_statuses import face_of, status_for
 from occistack.api.occi.renderings import OCCIParseError, renderer_for
 from occistack.api.occi.renderings.render import NotRenderable
 from occistack.api.occi.negotiation import RESPONSE_TYPES, TEXT_PLAIN, NotAcceptable, UnsupportedMediaType, response_type
@@ -31,8 +34,10 @@ REASONS = {
 }
 
 
-class OCCIError(Exception):
-    """A refusal with an HTTP status, raised by views."""
+class HTTPRefusal(Exception):
+    """A refusal that is about HTTP itself, with no kind in the plane's vocabulary (a method a
+    path does not take, a page too large, credentials to present): raised by views with its
+    status. Everything else a user can cause is a plane error (occistack/plane/errors.py)."""
 
     status = 400
 
@@ -44,31 +49,17 @@ class OCCIError(Exception):
         self.headers = headers or {}
 
 
-class BadRequest(OCCIError):
-    status = 400
-
-
-class Forbidden(OCCIError):
-    status = 403
-
-
-class NotFoundError(OCCIError):
-    status = 404
-
-
-class MethodNotAllowed(OCCIError):
+class MethodNotAllowed(HTTPRefusal):
     status = 405
 
 
-class ConflictError(OCCIError):
-    status = 409
-
-
-class PageTooLarge(OCCIError):
+class PageTooLarge(HTTPRefusal):
     status = 413
 
 
-_USE_CASE_STATUS = {NotFound: 404, Conflict: 409, InvalidRequest: 400, NotPermitted: 403}
+#: The OCCI face's own refusals of what it was sent, by kind.
+_FACE_ERROR_KINDS: dict[type[Exception], ErrorKind] = {OCCIParseError: ErrorKind.INVALID,
+                                                       NotRenderable: ErrorKind.INVALID}
 
 
 def error_response(request, status: int, message: str,
@@ -93,45 +84,18 @@ def error_response(request, status: int, message: str,
     return response
 
 
-@exception_view_config(OCCIError)
-def occi_error(exc: OCCIError, request):
+@exception_view_config(HTTPRefusal)
+def http_refusal(exc: HTTPRefusal, request):
     return error_response(request, exc.status, exc.message, exc.headers)
 
 
-@exception_view_config(UseCaseError)
-def use_case_error(exc: UseCaseError, request):
-    status = next((code for kind, code in _USE_CASE_STATUS.items() if isinstance(exc, kind)), 400)
-    return error_response(request, status, str(exc))
-
-
-@exception_view_config(OCCIParseError)
-def parse_error(exc: OCCIParseError, request):
-    return error_response(request, 400, f"the request could not be parsed: {exc}")
-
-
-@exception_view_config(AttributeValueError)
-def attribute_error(exc: AttributeValueError, request):
-    return error_response(request, 400, str(exc))
-
-
-@exception_view_config(CategoryConflict)
-def category_conflict(exc: CategoryConflict, request):
-    return error_response(request, 409, str(exc))
-
-
-@exception_view_config(IllegalTransition)
-def illegal_transition(exc: IllegalTransition, request):
-    return error_response(request, 409, str(exc))
-
-
-@exception_view_config(StaleState)
-def stale_state(exc: StaleState, request):
-    return error_response(request, 409, f"{exc}; it changed while this request ran — try again")
-
-
-@exception_view_config(NotRenderable)
-def not_renderable(exc: NotRenderable, request):
-    return error_response(request, 400, str(exc))
+def refusal(exc: Exception, request):
+    """A plane, model or OCCI-input refusal: the status the request's face gives its kind."""
+    kind = kind_of(exc) or next(kind for cls, kind in _FACE_ERROR_KINDS.items() if isinstance(exc, cls))
+    message = f"the request could not be parsed: {exc}" if isinstance(exc, OCCIParseError) else describe(exc)
+    retry_after = exc.retry_after_seconds if isinstance(exc, Unavailable) else None
+    return error_response(request, status_for(kind, face_of(request)), message,
+                          {"Retry-After": str(retry_after)} if retry_after is not None else None)
 
 
 @exception_view_config(NotAcceptable)
@@ -156,7 +120,7 @@ def forbidden(request):
     if request.authenticated_userid is None:
         # No credentials, or credentials that were not accepted: the policy knows which and why.
         return error_response(request, *authentication_refusal(request))
-    return error_response(request, 403, refusal_for_role(request))
+    return error_response(request, status_for(ErrorKind.FORBIDDEN, face_of(request)), refusal_for_role(request))
 
 
 def refusal_for_role(request) -> str:
@@ -183,8 +147,8 @@ def http_exception(exc: HTTPException, request):
 def integrity_error(exc: IntegrityError, request):
     # Two requests raced for the same name, address or id; the loser is told to try again.
     log.info("integrity error on %s %s: %s", request.method, request.path_qs, exc.orig)
-    return error_response(request, 409, "a concurrent request took a name, address or id this one needed; "
-                                        "nothing was changed — try again")
+    return error_response(request, status_for(ErrorKind.CONFLICT, face_of(request)),
+                          "a concurrent request took a name, address or id this one needed; nothing was changed — try again")
 
 
 @exception_view_config(OperationalError)
@@ -198,7 +162,8 @@ def database_error(exc: OperationalError, request):
     else:
         log.error("database error on %s %s: %s", request.method, request.path_qs, exc.orig)
     message, retry_after = describe_database_error(exc)
-    return error_response(request, 503, message, {"Retry-After": str(retry_after)})
+    return error_response(request, status_for(ErrorKind.UNAVAILABLE, face_of(request)), message,
+                          {"Retry-After": str(retry_after)})
 
 
 @exception_view_config(Exception)
@@ -210,3 +175,5 @@ def unexpected_error(exc: Exception, request):
 
 def includeme(config) -> None:
     config.scan(__name__)
+    for refused in (*REFUSALS, *_FACE_ERROR_KINDS):
+        config.add_exception_view(refusal, context=refused)

@@ -19,7 +19,7 @@ from occistack.model.session import get_tm_session, make_session_factory
 from occistack.plane.admin.common import SECRET_COLUMNS, Actor
 from occistack.plane.admin.users import password_min_length_of
 from occistack.plane.context import PlaneContext, PlaneServices
-from occistack.plane.errors import UseCaseError
+from occistack.plane.errors import REFUSALS, describe
 from occistack.plane.jobs.queue import JobDispatcher
 from occistack.plane.limits import LimitSettingError, SiteLimits
 from occistack.plane.placement.service import PlacementService
@@ -107,8 +107,8 @@ def run(work: Callable[[PlaneContext], T]) -> T:
         try:
             with transaction.manager:
                 return work(PlaneContext(session, None, services, operator=cli_actor().label))
-        except UseCaseError as refusal:
-            fail(str(refusal))
+        except REFUSALS as refusal:
+            fail(describe(refusal))
         except IntegrityError:
             fail("a concurrent change took a name or address this command needed; nothing was changed — try again")
     raise AssertionError("unreachable")  # pragma: no cover - fail() exits

@@ -3,15 +3,16 @@ queue, its workers and handlers; the agent gateway. Framework-free: no HTTP, no 
 
 from occistack.plane.caller import Caller
 from occistack.plane.dispatch import Dispatcher, Operation
-from occistack.plane.errors import Conflict, InvalidRequest, NotFound, NotPermitted, UseCaseError
+from occistack.plane.errors import Conflict, ErrorKind, InvalidRequest, NotFound, NotPermitted, PlaneError
 
 __all__ = [
     "Caller",
     "Conflict",
     "Dispatcher",
+    "ErrorKind",
     "InvalidRequest",
     "NotFound",
     "NotPermitted",
     "Operation",
-    "UseCaseError",
+    "PlaneError",
 ]

@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 
 from occistack.model import IpAllocation, Network, Project, Quota, VirtualMachine, Volume
 from occistack.model.tenancy import QUOTA_RESOURCES
-from occistack.plane.errors import Conflict
+from occistack.plane.errors import QuotaExceeded
 
 
 def check_quota(session: Session, project_id: int, **wanted: float) -> None:
-    """Refuse (Conflict) if adding ``wanted`` (resource → amount) would pass a limit."""
+    """Refuse (QuotaExceeded) if adding ``wanted`` (resource → amount) would pass a limit."""
     limits = {resource: limit for resource, limit in _project_limits(session, project_id).items()
               if resource in wanted}
     if not limits:
@@ -28,9 +28,9 @@ def check_quota(session: Session, project_id: int, **wanted: float) -> None:
         after = held[resource] + wanted[resource]
         if after > limit:
             unit = QUOTA_RESOURCES[resource]
-            raise Conflict(f"the project's quota of {limit:g} {unit} would be exceeded: it holds "
-                           f"{held[resource]:g} and this asks for {wanted[resource]:g} more; delete something "
-                           "or ask the site administrator for a larger quota")
+            raise QuotaExceeded(f"the project's quota of {limit:g} {unit} would be exceeded: it holds "
+                                f"{held[resource]:g} and this asks for {wanted[resource]:g} more; delete "
+                                "something or ask the site administrator for a larger quota")
 
 
 _LIMITS = select(Quota.resource, Quota.limit).where(Quota.project_id == bindparam("project"))

@@ -43,12 +43,12 @@ def test_the_message_names_the_zone_and_counts_the_main_reasons():
         "3 hosts are too full (2 short of CPU, 1 short of memory), 1 host is in maintenance")
 
 
-def test_no_capacity_is_a_conflict_with_its_causes():
+def test_no_capacity_is_a_refusal_of_its_own_kind_with_its_causes():
     topology = grid(clusters=1, hosts_per_cluster=1).build()
     topology.reserve(1, 6500, 0)
-    with pytest.raises(Conflict) as raised:
+    with pytest.raises(NoCapacity) as raised:
         plan(SMALL, topology)
-    assert isinstance(raised.value, NoCapacity)
+    assert raised.value.kind == "capacity" and not isinstance(raised.value, Conflict)
     assert raised.value.causes == ("1 host is too full (1 short of CPU)",)
 
 

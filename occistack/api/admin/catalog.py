@@ -14,7 +14,7 @@ from occistack.plane.admin.cases.tenancy import NewAffinityGroup
 from occistack.plane.admin.templates import copies_json
 from occistack.plane.admin.templates import FORMATS
 from occistack.plane.admin.affinity import members_count
-from occistack.api.errors import BadRequest
+from occistack.plane.errors import InvalidRequest
 from occistack.api.admin.support import (
     AdminResource,
     add_resource_views,
@@ -43,7 +43,7 @@ def _register_template(request) -> OsTemplate:
 def _list_templates(request) -> list[OsTemplate]:
     wanted = request.params.get("format")
     if wanted is not None and wanted not in FORMATS:
-        raise BadRequest(f"the format filter must be one of {', '.join(FORMATS)}; got {wanted!r}")
+        raise InvalidRequest(f"the format filter must be one of {', '.join(FORMATS)}; got {wanted!r}")
     return catalog.list_templates(request.plane, wanted)
 
 

@@ -19,8 +19,7 @@ from pyramid.response import Response
 from sqlalchemy import inspect
 
 from occistack.plane.admin.common import SECRET_COLUMNS
-from occistack.plane.errors import NotFound
-from occistack.api.errors import BadRequest
+from occistack.plane.errors import InvalidRequest, NotFound
 from occistack.api.routes import admin_route_name
 from occistack.api.occi.views.support import not_allowed
 from occistack.api.admin.context import ADMIN
@@ -77,17 +76,17 @@ def read_body(request, accepted: Sequence[Field]) -> dict[str, Any]:
     for key, value in document.items():
         field = known.get(key) or aliases.get(key)
         if field is None:
-            raise BadRequest(f"unknown field {key!r}; the accepted fields are: {', '.join(known)}")
+            raise InvalidRequest(f"unknown field {key!r}; the accepted fields are: {', '.join(known)}")
         if value is None:
             continue
         if field.name in values:
-            raise BadRequest(f"give {field.name!r} or {field.name + '_id'!r}, not both")
+            raise InvalidRequest(f"give {field.name!r} or {field.name + '_id'!r}, not both")
         if key != field.name and not _is_id(value):
-            raise BadRequest(f"field {key!r} must be an id ({_ID_RANGE}); got {_shown(value)}")
+            raise InvalidRequest(f"field {key!r} must be an id ({_ID_RANGE}); got {_shown(value)}")
         values[field.name] = _checked(field, key, value)
     for field in accepted:
         if field.required and field.name not in values:
-            raise BadRequest(f"missing field {field.name!r}: {_ACCEPTED[field.kind]}")
+            raise InvalidRequest(f"missing field {field.name!r}: {_ACCEPTED[field.kind]}")
     return values
 
 
@@ -97,13 +96,13 @@ def _json_object(request) -> dict[str, Any]:
     try:
         document = json.loads(request.body.decode("utf-8"))
     except UnicodeDecodeError:
-        raise BadRequest("the body is not UTF-8 text; send a JSON object") from None
+        raise InvalidRequest("the body is not UTF-8 text; send a JSON object") from None
     except ValueError as error:
-        raise BadRequest(f"the body is not JSON ({error}); send a JSON object") from None
+        raise InvalidRequest(f"the body is not JSON ({error}); send a JSON object") from None
     except RecursionError:
-        raise BadRequest("the body's JSON nests too deeply; send a JSON object of fields") from None
+        raise InvalidRequest("the body's JSON nests too deeply; send a JSON object of fields") from None
     if not isinstance(document, dict):
-        raise BadRequest(f"the body must be a JSON object of fields; got a JSON {type(document).__name__}")
+        raise InvalidRequest(f"the body must be a JSON object of fields; got a JSON {type(document).__name__}")
     return document
 
 
@@ -129,7 +128,7 @@ def _checked(field: Field, key: str, value: Any) -> Any:
         return value
     if kind == "vlan_ranges" and isinstance(value, list) and all(_is_vlan_range(item) for item in value):
         return [item if isinstance(item, str) else tuple(item) for item in value]
-    raise BadRequest(f"field {key!r} must be {_ACCEPTED[kind]}; got {_shown(value)}")
+    raise InvalidRequest(f"field {key!r} must be {_ACCEPTED[kind]}; got {_shown(value)}")
 
 
 def _is_number(value: Any) -> bool:
@@ -160,11 +159,11 @@ def _refuse_unstorable_text(key: str, value: Any) -> None:
         item = pending.pop()
         if isinstance(item, str):
             if "\x00" in item:
-                raise BadRequest(f"field {key!r} contains a NUL character (\\u0000), which no field may hold")
+                raise InvalidRequest(f"field {key!r} contains a NUL character (\\u0000), which no field may hold")
             try:
                 item.encode()
             except UnicodeEncodeError:
-                raise BadRequest(f"field {key!r} contains a lone UTF-16 surrogate escape; send whole characters") \
+                raise InvalidRequest(f"field {key!r} contains a lone UTF-16 surrogate escape; send whole characters") \
                     from None
         elif isinstance(item, dict):
             pending.extend(item.keys())
@@ -184,10 +183,10 @@ def query_ref(request, name: str) -> int | str | None:
     """A filter naming a row: ``?zone=z1`` by name or ``?zone_id=3`` by id."""
     by_name, by_id = request.params.get(name), request.params.get(f"{name}_id")
     if by_name is not None and by_id is not None:
-        raise BadRequest(f"filter by {name!r} or by {name + '_id'!r}, not both")
+        raise InvalidRequest(f"filter by {name!r} or by {name + '_id'!r}, not both")
     if by_id is not None:
         if not _is_decimal_id(by_id):
-            raise BadRequest(f"the {name}_id filter must be an id ({_ID_RANGE}); got {_shown(by_id)}")
+            raise InvalidRequest(f"the {name}_id filter must be an id ({_ID_RANGE}); got {_shown(by_id)}")
         return int(by_id)
     return by_name or None
 
@@ -197,8 +196,8 @@ def query_int(request, name: str) -> int | None:
     if value is None:
         return None
     if not (value.isascii() and value.isdigit() and len(value) <= 10 and int(value) <= LARGEST_NUMBER):
-        raise BadRequest(f"the {name} parameter must be a whole number from 0 to {LARGEST_NUMBER}; "
-                         f"got {_shown(value)}")
+        raise InvalidRequest(f"the {name} parameter must be a whole number from 0 to {LARGEST_NUMBER}; "
+                             f"got {_shown(value)}")
     return int(value)
 
 
@@ -214,8 +213,8 @@ def query_time(request, name: str) -> datetime | None:
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise BadRequest(f"the {name} parameter {value!r} is not an ISO 8601 time "
-                         "(like 2026-12-01T10:00:00Z)") from None
+        raise InvalidRequest(f"the {name} parameter {value!r} is not an ISO 8601 time "
+                             "(like 2026-12-01T10:00:00Z)") from None
 
 
 # --- answers -----------------------------------------------------------------------------------------
@@ -260,7 +259,7 @@ def path_id(request, name: str = "id") -> int:
     """The id in the path (the route matched digits); 400 beyond what an id can be."""
     text = request.matchdict[name]
     if not _is_decimal_id(text):
-        raise BadRequest(f"{_shown(text)} is no id: ids are whole numbers from 1 to {LARGEST_ID}")
+        raise InvalidRequest(f"{_shown(text)} is no id: ids are whole numbers from 1 to {LARGEST_ID}")
     return int(text)
 
 

@@ -38,7 +38,8 @@ from occistack.hostagent.protocol import Fetch, ProtocolError, decode, encode
 from occistack.plane.agents.channel import HostCertificate
 from occistack.plane.agents.gateway import AgentUnauthenticated, GatewayError
 from occistack.api.client_certificates import presented_certificate
-from occistack.api.errors import OCCIError
+from occistack.plane.errors import Conflict, InvalidRequest, NotPermitted
+from occistack.api.errors import HTTPRefusal
 from occistack.api.occi.views.support import not_allowed
 
 #: The permission of the channel's views.
@@ -70,7 +71,7 @@ def agent_message(request) -> Response:
     try:
         message = decode(request.body)
     except ProtocolError as error:
-        raise OCCIError(f"not an agent message: {error}", status=400) from None
+        raise InvalidRequest(f"not an agent message: {error}") from None
     channel = request.registry["occistack.plane"].channel
     if isinstance(message, Fetch):
         # The server decides how long a request may be held open.
@@ -78,9 +79,9 @@ def agent_message(request) -> Response:
     try:
         reply = channel.handle(message, token, certificate)
     except AgentUnauthenticated as error:
-        raise OCCIError(str(error), status=403) from None
+        raise NotPermitted(str(error)) from None
     except GatewayError as error:
-        raise OCCIError(str(error), status=409) from None
+        raise Conflict(str(error)) from None
     return Response(body=encode(reply).encode(), content_type=JSON, charset="utf-8")
 
 
@@ -95,11 +96,11 @@ def _host_certificate(request) -> HostCertificate | None:
         if presented is None:
             return None
         if not presented.chain:
-            raise OCCIError("the TLS terminator forwarded only the agent's DN; an agent's certificate is checked "
-                            "here, so forward the certificate itself", status=401)
+            raise HTTPRefusal("the TLS terminator forwarded only the agent's DN; an agent's certificate is checked "
+                              "here, so forward the certificate itself", status=401)
         verified, names = authenticator.host_certificate(presented.chain)
     except AuthenticationFailed as failure:
-        raise OCCIError(f"the agent's certificate is not accepted: {failure.message}", status=401) from None
+        raise HTTPRefusal(f"the agent's certificate is not accepted: {failure.message}", status=401) from None
     return HostCertificate(verified.dn, names, request.registry["occistack.credential_cache"]
                            .certificate_fingerprint(presented.chain))
 
@@ -108,15 +109,15 @@ def _bearer_token(request) -> str:
     accepted = request.registry["occistack.agent_credentials"]
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if "token" not in accepted:
-        raise OCCIError("this site accepts agents only with their host's certificate (occistack.agents.credentials "
-                        "= certificate): configure the agent's cert_file and key_file, and connect over https",
-                        status=401)
+        raise HTTPRefusal("this site accepts agents only with their host's certificate (occistack.agents.credentials "
+                          "= certificate): configure the agent's cert_file and key_file, and connect over https",
+                          status=401)
     if scheme.lower() != "bearer" or not token.strip():
         also = (" or present the host's certificate over TLS" if "certificate" in accepted
                 and request.registry["occistack.x509"] is not None else "")
-        raise OCCIError("an agent authenticates with its host's token: send 'Authorization: Bearer <token>' "
-                        f"(the token 'occistack host add' printed){also}", status=401,
-                        headers={"WWW-Authenticate": 'Bearer realm="occistack-agents"'})
+        raise HTTPRefusal("an agent authenticates with its host's token: send 'Authorization: Bearer <token>' "
+                          f"(the token 'occistack host add' printed){also}", status=401,
+                          headers={"WWW-Authenticate": 'Bearer realm="occistack-agents"'})
     return token.strip()
 
 

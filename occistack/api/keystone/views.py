@@ -26,7 +26,8 @@ from occistack.federation import (
 )
 from occistack.federation.keystone import FEDERATION_PROTOCOLS
 from occistack.federation.keystone_tokens import ProjectRole, TokenContent, TokenService, project_roles, user_name
-from occistack.api.errors import BadRequest, NotFoundError, OCCIError
+from occistack.plane.errors import InvalidRequest, NotFound, NotPermitted, Unavailable
+from occistack.api.errors import HTTPRefusal
 from occistack.api.security import keystone_challenge, keystone_token, keystone_url
 from occistack.api.occi.views.support import base_url, not_allowed
 from occistack.api.keystone import documents
@@ -56,10 +57,10 @@ def federation_auth(request) -> Response:
     provider, protocol = request.matchdict["identity_provider"], request.matchdict["protocol"]
     accepted = request.registry["occistack.keystone"].identity_providers
     if provider not in accepted:
-        raise NotFoundError(f"no identity provider {provider!r} here; this service answers for: {', '.join(accepted)}")
+        raise NotFound(f"no identity provider {provider!r} here; this service answers for: {', '.join(accepted)}")
     if protocol not in FEDERATION_PROTOCOLS:
-        raise NotFoundError(f"no protocol {protocol!r} for {provider}; the protocols are mapped (X.509/VOMS proxies) "
-                            "and oidc or openid (OIDC access tokens)")
+        raise NotFound(f"no protocol {protocol!r} for {provider}; the protocols are mapped (X.509/VOMS proxies) "
+                       "and oidc or openid (OIDC access tokens)")
     caller = federated_caller(request)
     token, content = _tokens(request).issue(caller.user_id, None, (protocol,))
     document = documents.token_v3(content, caller.user_name, None, root=keystone_url(request),
@@ -73,9 +74,9 @@ def issue_v3(request) -> Response:
     identity = auth.get("identity")
     methods = identity.get("methods") if isinstance(identity, dict) else None
     if not isinstance(methods, list) or not methods or not all(isinstance(method, str) for method in methods):
-        raise BadRequest('auth.identity.methods must list how you authenticate: ["token"] with '
-                         'auth.identity.token.id, or ["mapped"], ["openid"] or ["oidc"] with a federated credential '
-                         "on the request")
+        raise InvalidRequest('auth.identity.methods must list how you authenticate: ["token"] with '
+                             'auth.identity.token.id, or ["mapped"], ["openid"] or ["oidc"] with a federated credential '
+                             "on the request")
     federated = [method for method in methods if method in FEDERATED_METHODS]
     if "token" in methods:
         token = identity.get("token")
@@ -105,8 +106,8 @@ def _project_scope(request, user_id: int, scope: Any) -> ProjectRole | None:
         return None
     project = scope.get("project") if isinstance(scope, dict) else None
     if not isinstance(project, dict):
-        raise BadRequest('this service scopes tokens to projects only: give "scope": {"project": {"id": "<id>"}} or '
-                         '{"project": {"name": "<name>", "domain": {"id": "default"}}}, or no scope')
+        raise InvalidRequest('this service scopes tokens to projects only: give "scope": {"project": {"id": "<id>"}} or '
+                             '{"project": {"name": "<name>", "domain": {"id": "default"}}}, or no scope')
     domain = project.get("domain")
     if isinstance(domain, dict):
         # Only text names a domain; any other JSON value (a list is not even hashable) names none.
@@ -118,7 +119,7 @@ def _project_scope(request, user_id: int, scope: Any) -> ProjectRole | None:
         return _held(request, user_id, lambda held: str(held.project_id) == project["id"], f"id {project['id']!r}")
     if isinstance(project.get("name"), str):
         return _held(request, user_id, lambda held: held.project_name == project["name"], repr(project["name"]))
-    raise BadRequest("scope.project must give the project's id or name (text)")
+    raise InvalidRequest("scope.project must give the project's id or name (text)")
 
 
 # --- v2.0 ------------------------------------------------------------------------------------------------
@@ -135,8 +136,8 @@ def issue_v2(request) -> Response:
         raise unauthorized(request, "this service does not take passwords; authenticate with voms: true and a "
                                     "federated credential on the request, or with a token")
     else:
-        raise BadRequest('auth must hold "voms": true (the request\'s VOMS proxy or other federated credential) or '
-                         '"token": {"id": "<token>"}, with "tenantName" or "tenantId" for a scoped token')
+        raise InvalidRequest('auth must hold "voms": true (the request\'s VOMS proxy or other federated credential) or '
+                             '"token": {"id": "<token>"}, with "tenantName" or "tenantId" for a scoped token')
     project = None
     if isinstance(auth.get("tenantId"), str):
         project = _held(request, user_id, lambda held: str(held.project_id) == auth["tenantId"],
@@ -157,10 +158,10 @@ def tenants_v2(request) -> Response:
 
 
 def unknown(request) -> Response:
-    raise NotFoundError(f"nothing at {request.path}; this Keystone-compatible service answers GET /keystone, "
-                        "/keystone/v3/OS-FEDERATION/identity_providers/<idp>/protocols/<protocol>/auth, "
-                        "GET /keystone/v3/auth/projects, POST /keystone/v3/auth/tokens, POST /keystone/v2.0/tokens "
-                        "and GET /keystone/v2.0/tenants")
+    raise NotFound(f"nothing at {request.path}; this Keystone-compatible service answers GET /keystone, "
+                   "/keystone/v3/OS-FEDERATION/identity_providers/<idp>/protocols/<protocol>/auth, "
+                   "GET /keystone/v3/auth/projects, POST /keystone/v3/auth/tokens, POST /keystone/v2.0/tokens "
+                   "and GET /keystone/v2.0/tenants")
 
 
 # --- who is asking ----------------------------------------------------------------------------------------
@@ -172,9 +173,9 @@ def federated_caller(request) -> Identity:
     try:
         identity = policy.federated_identity(request)
     except IdentityNotMapped as refusal:
-        raise OCCIError(refusal.message, status=403) from None
+        raise NotPermitted(refusal.message) from None
     except IssuerUnavailable as refusal:
-        raise OCCIError(refusal.message, status=503, headers={"Retry-After": "10"}) from None
+        raise Unavailable(refusal.message, retry_after_seconds=10) from None
     except AuthenticationFailed as refusal:
         raise unauthorized(request, refusal.message) from None
     if identity is None:
@@ -186,8 +187,8 @@ def federated_caller(request) -> Identity:
     return identity
 
 
-def unauthorized(request, message: str) -> OCCIError:
-    return OCCIError(message, status=401, headers={"WWW-Authenticate": keystone_challenge(keystone_url(request))})
+def unauthorized(request, message: str) -> HTTPRefusal:
+    return HTTPRefusal(message, status=401, headers={"WWW-Authenticate": keystone_challenge(keystone_url(request))})
 
 
 def _request_token(request) -> TokenContent:
@@ -230,12 +231,12 @@ def _auth_object(request, example: str) -> dict[str, Any]:
     try:
         document = json.loads(request.body or b"null")
     except (ValueError, UnicodeDecodeError):
-        raise BadRequest(f"the body is not JSON; send a JSON object such as {example}") from None
+        raise InvalidRequest(f"the body is not JSON; send a JSON object such as {example}") from None
     except RecursionError:
-        raise BadRequest(f"the body's JSON nests too deeply; send a JSON object such as {example}") from None
+        raise InvalidRequest(f"the body's JSON nests too deeply; send a JSON object such as {example}") from None
     auth = document.get("auth") if isinstance(document, dict) else None
     if not isinstance(auth, dict):
-        raise BadRequest(f'the body must be a JSON object with an "auth" object, such as {example}')
+        raise InvalidRequest(f'the body must be a JSON object with an "auth" object, such as {example}')
     return auth
 
 

@@ -20,7 +20,7 @@ from occistack.model.occi import Action, AttributeSet, Kind, Mixin, Registry
 from occistack.model.occi import infrastructure as infra
 from occistack.model.occi.openstack import OPENSTACK_MIXINS
 from occistack.api.occi.renderings.ir import CategoryIR, LinkIR, RenderingIR
-from occistack.api.errors import BadRequest, Forbidden, NotFoundError
+from occistack.plane.errors import InvalidRequest, NotFound, NotPermitted
 
 #: Mixins a client may omit when it sends their attributes (rOCCI-cli adds the mixin itself,
 #: hand-written requests often do not): attribute name → mixin.
@@ -69,8 +69,8 @@ def entity_input(ir: RenderingIR, registry: Registry, expected: Kind, mode: Mode
     mixins = mixins_of(ir.mixins, registry, kind, creating=mode is Mode.CREATE)
     for category in ir.categories:
         if category.cls == "action":
-            raise BadRequest(f"an entity rendering cannot carry the action {category.identifier}; "
-                             "trigger actions with POST ?action=<term>")
+            raise InvalidRequest(f"an entity rendering cannot carry the action {category.identifier}; "
+                                 "trigger actions with POST ?action=<term>")
     mixins = _with_implied_mixins(mixins, ir.attributes, kind, current_mixins)
     definitions = AttributeSet.of(kind, (*current_mixins, *mixins))
     attributes: dict[str, Any] = {}
@@ -78,7 +78,7 @@ def entity_input(ir: RenderingIR, registry: Registry, expected: Kind, mode: Mode
     for name, raw in ir.attributes.items():
         definition = definitions.get(name)
         if definition is None:
-            unknown = BadRequest if mode is Mode.CREATE else NotFoundError
+            unknown = InvalidRequest if mode is Mode.CREATE else NotFound
             raise unknown(f"unknown attribute {name} for a {kind.term}" + _with_mixins(mixins)
                           + "; GET /-/ lists the attributes of every kind and mixin")
         value = definition.coerce(raw)
@@ -91,14 +91,14 @@ def entity_input(ir: RenderingIR, registry: Registry, expected: Kind, mode: Mode
         if mode is Mode.CREATE and name not in SETTABLE_AT_CREATION and not name.endswith((".state", ".state.message")):
             if definition.default is None or value != definition.default:
                 owner = _owner_of(name, kind, mixins)
-                raise Forbidden(f"{name} cannot be set by a client" +
-                                (f": {owner} fixes it at {definition.default!r}" if definition.default is not None
-                                 else "; the server manages it"))
+                raise NotPermitted(f"{name} cannot be set by a client" +
+                                   (f": {owner} fixes it at {definition.default!r}" if definition.default is not None
+                                    else "; the server manages it"))
     if mode is not Mode.UPDATE:
         for definition in definitions:
             if (definition.required and definition.mutable and definition.default is None
                     and definition.name not in attributes and _client_must_supply(definition.name, kind)):
-                raise BadRequest(f"{definition.name} is required for a {kind.term}" + _with_mixins(mixins))
+                raise InvalidRequest(f"{definition.name} is required for a {kind.term}" + _with_mixins(mixins))
     return EntityInput(kind, mixins, attributes, immutable, tuple(link for link in ir.links if not link.is_action))
 
 
@@ -107,10 +107,10 @@ def check_immutables(entity: EntityInput, current: dict[str, Any]) -> None:
     not changed."""
     for name, value in entity.immutable.items():
         if name in current and not _same(current[name], value):
-            raise Forbidden(f"{name} is immutable: it is {current[name]!r} and cannot become {value!r}")
+            raise NotPermitted(f"{name} is immutable: it is {current[name]!r} and cannot become {value!r}")
         if name not in current and name not in SETTABLE_AT_CREATION and not name.endswith(
                 (".state", ".state.message")):
-            raise Forbidden(f"{name} cannot be set by a client")
+            raise NotPermitted(f"{name} cannot be set by a client")
 
 
 def mixins_of(categories: tuple[CategoryIR, ...], registry: Registry, kind: Kind,
@@ -120,21 +120,21 @@ def mixins_of(categories: tuple[CategoryIR, ...], registry: Registry, kind: Kind
         mixin = registry.mixin(category.identifier)
         if mixin is None:
             if registry.get(category.identifier) is not None:
-                raise BadRequest(f"{category.identifier} is not a mixin")
+                raise InvalidRequest(f"{category.identifier} is not a mixin")
             template = _template_scheme(category.scheme, registry) if creating else None
             if template is not None:
-                raise BadRequest(f"unknown {template} {category.identifier}: this site offers no such template; "
-                                 f"GET /{template}/ or /-/ lists the templates")
-            raise NotFoundError(f"unknown mixin {category.identifier}; GET /-/ lists the mixins")
+                raise InvalidRequest(f"unknown {template} {category.identifier}: this site offers no such template; "
+                                     f"GET /{template}/ or /-/ lists the templates")
+            raise NotFound(f"unknown mixin {category.identifier}; GET /-/ lists the mixins")
         if not mixin.applies_to(kind):
-            raise Forbidden(f"the mixin {mixin.identifier} does not apply to a {kind.term}")
+            raise NotPermitted(f"the mixin {mixin.identifier} does not apply to a {kind.term}")
         if mixin not in mixins:
             mixins.append(mixin)
     for parent, what in ((infra.OS_TPL, "os_tpl"), (infra.RESOURCE_TPL, "resource_tpl")):
         chosen = [mixin for mixin in mixins if mixin.depends_on(parent)]
         if len(chosen) > 1:
-            raise BadRequest(f"at most one {what} mixin may be applied; got "
-                             + ", ".join(mixin.identifier for mixin in chosen))
+            raise InvalidRequest(f"at most one {what} mixin may be applied; got "
+                                 + ", ".join(mixin.identifier for mixin in chosen))
     return tuple(mixins)
 
 
@@ -147,25 +147,25 @@ def action_input(ir: RenderingIR, registry: Registry, term: str, allowed: tuple[
         candidates = [action for action in candidates if action.identifier == declared.identifier]
         if not candidates:
             if registry.action(declared.identifier) is None:
-                raise NotFoundError(f"unknown action {declared.identifier}")
+                raise NotFound(f"unknown action {declared.identifier}")
             if declared.term != term:
-                raise BadRequest(f"the body names the action {declared.identifier} but the query asks for "
-                                 f"{term!r}")
+                raise InvalidRequest(f"the body names the action {declared.identifier} but the query asks for "
+                                     f"{term!r}")
             # A known action, but of another kind or mixin (compute#start on a link): unknown here.
             names = ", ".join(action.identifier for action in allowed) or "none"
-            raise NotFoundError(f"the action {declared.identifier} is not defined here; the actions defined "
-                                f"are: {names}")
+            raise NotFound(f"the action {declared.identifier} is not defined here; the actions defined "
+                           f"are: {names}")
     if not candidates:
         names = ", ".join(action.term for action in allowed) or "none"
-        raise NotFoundError(f"unknown action {term!r} here; the actions defined are: {names}")
+        raise NotFound(f"unknown action {term!r} here; the actions defined are: {names}")
     action = candidates[0]
     definitions = {definition.name: definition for definition in action.attributes}
     attributes: dict[str, Any] = {}
     for name, raw in ir.attributes.items():
         definition = definitions.get(name)
         if definition is None:
-            raise NotFoundError(f"the action {action.term} has no attribute {name}; it takes: "
-                                + (", ".join(definitions) or "none"))
+            raise NotFound(f"the action {action.term} has no attribute {name}; it takes: "
+                           + (", ".join(definitions) or "none"))
         attributes[name] = definition.coerce(raw)
     return action, attributes
 
@@ -221,19 +221,19 @@ def link_id_from(link: LinkIR, script_name: str = "") -> str | None:
 def _kind(ir: RenderingIR, registry: Registry, expected: Kind, mode: Mode) -> Kind:
     kinds = ir.kinds
     if len(kinds) > 1:
-        raise BadRequest("an entity has exactly one kind; got " + ", ".join(k.identifier for k in kinds))
+        raise InvalidRequest("an entity has exactly one kind; got " + ", ".join(k.identifier for k in kinds))
     if not kinds:
         return expected  # the collection or entity path names the kind already
     kind = registry.kind(kinds[0].identifier)
     if kind is None:
         if registry.get(kinds[0].identifier) is not None:
-            raise BadRequest(f"{kinds[0].identifier} is not a kind")
-        raise NotFoundError(f"unknown kind {kinds[0].identifier}; GET /-/ lists the kinds")
+            raise InvalidRequest(f"{kinds[0].identifier} is not a kind")
+        raise NotFound(f"unknown kind {kinds[0].identifier}; GET /-/ lists the kinds")
     if kind != expected:
         if mode is Mode.CREATE:
             where = f"; create a {kind.term} at {kind.location}" if kind.location else ""
-            raise BadRequest(f"this location holds {expected.term} entities, not {kind.term}{where}")
-        raise BadRequest(f"the kind of an entity cannot change (it is {expected.identifier})")
+            raise InvalidRequest(f"this location holds {expected.term} entities, not {kind.term}{where}")
+        raise InvalidRequest(f"the kind of an entity cannot change (it is {expected.identifier})")
     return kind
 
 

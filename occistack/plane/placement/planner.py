@@ -40,7 +40,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
-from occistack.plane.errors import Conflict
+from occistack.plane.errors import NoCapacity  # what plan() raises; placement callers import it from here
 from occistack.plane.placement.explanations import explain_no_capacity
 from occistack.plane.placement.requests import (
     DEFAULT_CAPACITY_THRESHOLD,
@@ -60,16 +60,6 @@ class Placement:
     cluster_id: int
     host_id: int
     pool_id: int | None
-
-
-class NoCapacity(Conflict):
-    """Nothing fits. ``reason`` is the whole message, written for the user who asked (it is
-    shown as the OCCI error); ``causes`` are its counted parts, most structural first."""
-
-    def __init__(self, reason: str, causes: tuple[str, ...] = ()):
-        super().__init__(reason)
-        self.reason = reason
-        self.causes = causes
 
 
 def plan(request: PlacementRequest, topology: Topology, avoid: AvoidSet = NOTHING_AVOIDED,

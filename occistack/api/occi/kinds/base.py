@@ -23,7 +23,7 @@ from occistack.plane.tenant.changes import TagChanges
 from occistack.plane.jobs.deletes import DELETING_MESSAGE
 from occistack.api.occi.renderings.ir import LinkOut, ResourceOut
 from occistack.api.occi.interpret import EntityInput, Mode
-from occistack.api.errors import BadRequest, NotFoundError
+from occistack.plane.errors import InvalidRequest, NotFound
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +67,7 @@ class KindHandler:
     def get(self, scope: Scope, entity_id: str) -> ResourceOut | LinkOut:
         found = self.load(scope, [entity_id])
         if not found:
-            raise NotFoundError(f"no {self.term} {self.kind.location}{entity_id}")
+            raise NotFound(f"no {self.term} {self.kind.location}{entity_id}")
         return found[0]
 
     def list_ids(self, scope: Scope, *, offset: int = 0, limit: int | None = None,
@@ -119,8 +119,8 @@ def zone_term(entity: EntityInput) -> str | None:
     # A user's own mixin may name availability_zone as its parent; that makes it a tag.
     zones = [zone for zone in entity.mixin_depending_on(AVAILABILITY_ZONE) if not zone.user_defined]
     if len(zones) > 1:
-        raise BadRequest(f"a {entity.kind.term} lives in one availability zone; got "
-                         + ", ".join(zone.term for zone in zones))
+        raise InvalidRequest(f"a {entity.kind.term} lives in one availability zone; got "
+                             + ", ".join(zone.term for zone in zones))
     return zones[0].term if zones else None
 
 

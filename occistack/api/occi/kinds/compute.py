@@ -9,8 +9,8 @@ from occistack.model.occi import Action, Category, Mixin
 from occistack.model.occi import infrastructure as infra
 from occistack.model.occi.openstack import OPENSTACK_PUBLIC_KEY, OPENSTACK_USER_DATA
 from occistack.model.occi.templates import AFFINITY_GROUP, AVAILABILITY_ZONE, BOOT_DEVICE_ATTRIBUTE, os_tpl_mixin
-from occistack.model.states import VM_TRANSITIONS, Event, IllegalTransition, VmState
-from occistack.plane.errors import UnknownTemplate
+from occistack.model.states import VM_TRANSITIONS, Event, VmState
+from occistack.plane.errors import Conflict, InvalidRequest, UnknownTemplate
 from occistack.plane.tenant.bare_metal import BARE_METAL_ACTIONS
 from occistack.plane.tenant.changes import KEEP
 from occistack.plane.tenant.compute import ComputeRequest, create_compute
@@ -25,7 +25,6 @@ from occistack.plane.tenant.compute_changes import (
 )
 from occistack.plane.tenant.nics import NicRequest
 from occistack.api.occi.renderings.ir import ResourceOut
-from occistack.api.errors import BadRequest, ConflictError
 from occistack.api.occi.interpret import EntityInput, Mode, check_immutables, link_id_from
 from occistack.api.occi.kinds.base import KindHandler, Scope, category, state_message, tag_changes, zone_term
 from occistack.api.occi.kinds.links import link_request, nic_out, storagelink_out
@@ -141,7 +140,7 @@ class ComputeHandler(KindHandler):
         except UnknownTemplate:
             if entity.mixin_depending_on(infra.OS_TPL):
                 raise
-            raise ConflictError(f"the site's default OS template {template_term!r} (occistack.default_os_tpl) "
+            raise Conflict(f"the site's default OS template {template_term!r} (occistack.default_os_tpl) "
                                 "is not available; name an os_tpl mixin instead (GET /os_tpl/ lists them)") from None
 
     # --- update ----------------------------------------------------------------------------------
@@ -166,11 +165,9 @@ class ComputeHandler(KindHandler):
 
     def act(self, scope: Scope, entity_id: str, action: Action, attributes: dict[str, Any]) -> Category | None:
         request = ComputeAction(action.term, attributes.get("method"), attributes.get("name"))
-        try:
-            saved = act_on_compute(scope.plane, entity_id, request)
-        except IllegalTransition as refused:
-            # GFD.185: an action that is not available in the current state is a 400.
-            raise BadRequest(str(refused)) from None
+        # An action the compute's state does not allow is a wrong_state refusal, whose status
+        # each face decides (api/error_statuses.py).
+        saved = act_on_compute(scope.plane, entity_id, request)
         if saved is not None:
             return os_tpl_mixin(scope.schemes.os_tpl, saved.term, saved.title)
         return None
@@ -237,8 +234,8 @@ def _template_term(scope: Scope, entity: EntityInput) -> str:
         return scope.default_os_tpl
     if not chosen:
         examples = [m.term for m in scope.registry.mixins() if m.depends_on(infra.OS_TPL)][:5]
-        raise BadRequest("a compute needs an os_tpl mixin naming its OS template"
-                         + (f", e.g. {', '.join(examples)}" if examples else "") + "; GET /os_tpl/ lists them")
+        raise InvalidRequest("a compute needs an os_tpl mixin naming its OS template"
+                             + (f", e.g. {', '.join(examples)}" if examples else "") + "; GET /os_tpl/ lists them")
     return chosen[0].term
 
 
@@ -265,8 +262,8 @@ def _affinity_group(entity: EntityInput) -> str | None:
     caller's project's groups, so another project's group was already an unknown mixin."""
     groups = [mixin for mixin in entity.mixins if _is_affinity_group(mixin)]
     if len(groups) > 1:
-        raise BadRequest("a compute belongs to at most one affinity group; got "
-                         + ", ".join(group.term for group in groups))
+        raise InvalidRequest("a compute belongs to at most one affinity group; got "
+                             + ", ".join(group.term for group in groups))
     if not groups:
         return None
     return groups[0].term

@@ -23,8 +23,8 @@ from occistack.plane.tenant.links import (
 )
 from occistack.plane.tenant.nics import NicRequest
 from occistack.plane.tenant.storage import DiskRequest
+from occistack.plane.errors import InvalidRequest, NotFound, NotPermitted
 from occistack.api.occi.renderings.ir import LinkIR, LinkOut
-from occistack.api.errors import BadRequest, Forbidden, NotFoundError
 from occistack.api.occi.interpret import EntityInput, Mode, check_immutables, link_id_from, locate
 from occistack.api.occi.kinds.base import KindHandler, Scope, category, state_message, tag_changes, user_tags
 
@@ -88,17 +88,17 @@ def link_request(scope: Scope, link: LinkIR, tags: tuple[str, ...] = ()) -> NicR
     checking its kind, target and attributes."""
     found = locate(link.target, scope.script_name)
     if found is None or found[0] not in ("network", "storage"):
-        raise BadRequest(f"a link must point at a /network/<id> or a /storage/<id>, not {link.target!r}")
+        raise InvalidRequest(f"a link must point at a /network/<id> or a /storage/<id>, not {link.target!r}")
     target_kind, target_id = found
     expected = infra.NETWORKINTERFACE if target_kind == "network" else infra.STORAGELINK
     if link.kind is not None and link.kind != expected.identifier:
         known = scope.registry.kind(link.kind)
         if known is None:
-            raise NotFoundError(f"unknown link kind {link.kind}")
-        raise BadRequest(f"a link to a {target_kind} is a {expected.term}, not a {known.term}")
+            raise NotFound(f"unknown link kind {link.kind}")
+        raise InvalidRequest(f"a link to a {target_kind} is a {expected.term}, not a {known.term}")
     target = infra.NETWORK if target_kind == "network" else infra.STORAGE
     if link.rel is not None and link.rel not in (target.identifier, RESOURCE.identifier):
-        raise BadRequest(f"rel {link.rel} does not match the target {link.target}, a {target_kind}")
+        raise InvalidRequest(f"rel {link.rel} does not match the target {link.target}, a {target_kind}")
     attributes = _link_attributes(scope, link, expected)
     link_id = link_id_from(link, scope.script_name)
     if target_kind == "network":
@@ -120,8 +120,8 @@ def _link_attributes(scope: Scope, link: LinkIR, kind) -> dict[str, Any]:
         if definition is None:
             # An inline link is always being created: an unknown attribute makes the request
             # malformed (400), as in any create (see interpret.py).
-            raise BadRequest(f"unknown attribute {name} for a {kind.term}; GET /-/ lists the attributes of every "
-                             "kind and mixin")
+            raise InvalidRequest(f"unknown attribute {name} for a {kind.term}; GET /-/ lists the attributes of every "
+                                 "kind and mixin")
         converted[name] = definition.coerce(raw)
     return converted
 
@@ -134,10 +134,10 @@ class _LinkHandler(KindHandler):
         source = entity.immutable.get("occi.core.source")
         target = entity.immutable.get("occi.core.target")
         if not source or not target:
-            raise BadRequest(f"a {self.term} needs occi.core.source (a /compute/<id>) and occi.core.target")
+            raise InvalidRequest(f"a {self.term} needs occi.core.source (a /compute/<id>) and occi.core.target")
         found = locate(str(source), scope.script_name)
         if found is None or found[0] != "compute":
-            raise BadRequest(f"occi.core.source must be a /compute/<id>, not {source!r}")
+            raise InvalidRequest(f"occi.core.source must be a /compute/<id>, not {source!r}")
         attributes = {**entity.attributes}
         if entity_id is not None:
             attributes["occi.core.id"] = entity_id
@@ -147,19 +147,19 @@ class _LinkHandler(KindHandler):
         request = link_request(scope, link, user_tags(entity))
         if self.term == "networkinterface":
             if not isinstance(request, NicRequest):
-                raise BadRequest("a networkinterface must point at a /network/<id>")
+                raise InvalidRequest("a networkinterface must point at a /network/<id>")
             return link_network(scope.plane, found[1], request)
         if not isinstance(request, DiskRequest):
-            raise BadRequest("a storagelink must point at a /storage/<id>")
+            raise InvalidRequest("a storagelink must point at a /storage/<id>")
         return link_storage(scope.plane, found[1], request)
 
     def remove_mixin(self, scope: Scope, entity_id: str, mixin: Mixin) -> None:
         if not mixin.user_defined:
-            raise Forbidden(f"the mixin {mixin.term} cannot be removed from a {self.term}")
+            raise NotPermitted(f"the mixin {mixin.term} cannot be removed from a {self.term}")
         remove_tag_from_link(scope.plane, entity_id, mixin.identifier)
 
     def act(self, scope: Scope, entity_id: str, action: Action, attributes: dict[str, Any]) -> Category | None:
-        raise NotFoundError(f"a {self.term} has no actions")
+        raise NotFound(f"a {self.term} has no actions")
 
 
 class NetworkInterfaceHandler(_LinkHandler):

@@ -7,7 +7,7 @@ from typing import Any
 from occistack.model.occi import Action, Category, Mixin
 from occistack.model.occi import infrastructure as infra
 from occistack.model.occi.templates import AVAILABILITY_ZONE
-from occistack.model.states import NETWORK_TRANSITIONS, Event, IllegalTransition
+from occistack.model.states import NETWORK_TRANSITIONS, Event
 from occistack.plane.admin import default_networks
 from occistack.plane.tenant.changes import KEEP
 from occistack.plane.tenant.networks import (
@@ -22,7 +22,6 @@ from occistack.plane.tenant.networks import (
     update_network,
 )
 from occistack.api.occi.renderings.ir import ResourceOut
-from occistack.api.errors import BadRequest
 from occistack.api.occi.interpret import EntityInput, Mode, check_immutables
 from occistack.api.occi.kinds.base import (
     KindHandler,
@@ -116,10 +115,7 @@ class NetworkHandler(KindHandler):
         remove_from_network(scope.plane, entity_id, what, mixin.identifier)
 
     def act(self, scope: Scope, entity_id: str, action: Action, attributes: dict[str, Any]) -> Category | None:
-        try:
-            act_on_network(scope.plane, entity_id, _ACTIONS_ASKED[action])
-        except IllegalTransition as refused:
-            raise BadRequest(str(refused)) from None
+        act_on_network(scope.plane, entity_id, _ACTIONS_ASKED[action])
         return None
 
     def delete(self, scope: Scope, entity_id: str) -> None:

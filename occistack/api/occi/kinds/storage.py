@@ -7,7 +7,7 @@ from typing import Any
 from occistack.model.occi import Action, Category, Mixin
 from occistack.model.occi import infrastructure as infra
 from occistack.model.occi.templates import AVAILABILITY_ZONE
-from occistack.model.states import VOLUME_TRANSITIONS, Event, IllegalTransition
+from occistack.model.states import VOLUME_TRANSITIONS, Event
 from occistack.plane.tenant.changes import KEEP
 from occistack.plane.tenant.storage import (
     VolumeAction,
@@ -20,7 +20,7 @@ from occistack.plane.tenant.storage import (
     update_storage,
 )
 from occistack.api.occi.renderings.ir import ResourceOut
-from occistack.api.errors import BadRequest, Forbidden
+from occistack.plane.errors import NotPermitted
 from occistack.api.occi.interpret import EntityInput, Mode, check_immutables
 from occistack.api.occi.kinds.base import (
     KindHandler,
@@ -83,14 +83,11 @@ class StorageHandler(KindHandler):
 
     def remove_mixin(self, scope: Scope, entity_id: str, mixin: Mixin) -> None:
         if not mixin.user_defined:
-            raise Forbidden(f"the mixin {mixin.term} cannot be removed from storage")
+            raise NotPermitted(f"the mixin {mixin.term} cannot be removed from storage")
         remove_tag_from_storage(scope.plane, entity_id, mixin.identifier)
 
     def act(self, scope: Scope, entity_id: str, action: Action, attributes: dict[str, Any]) -> Category | None:
-        try:
-            act_on_storage(scope.plane, entity_id, _ACTIONS_ASKED[action])
-        except IllegalTransition as refused:
-            raise BadRequest(str(refused)) from None
+        act_on_storage(scope.plane, entity_id, _ACTIONS_ASKED[action])
         return None
 
     def delete(self, scope: Scope, entity_id: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from occistack.api.occi.renderings.ir import LinkOut, ResourceOut
 from occistack.api.occi.contexts import READ, WRITE
-from occistack.api.errors import BadRequest
+from occistack.plane.errors import InvalidRequest
 from occistack.api.occi.interpret import Mode, action_input, entity_input
 from occistack.api.occi.kinds import HANDLERS, KindHandler, Scope
 from occistack.api.routes import KIND_PATHS, kind_of
@@ -60,7 +60,7 @@ def post_collection(request):
     handler, current = _handler(request), scope(request)
     ir = parse_request(request)
     if ir.is_empty:
-        raise BadRequest(f"send the rendering of the {handler.term} to create")
+        raise InvalidRequest(f"send the rendering of the {handler.term} to create")
     created = []
     for member in ir.entities():
         entity = entity_input(member, current.registry, handler.kind, Mode.CREATE)

@@ -8,7 +8,7 @@ from occistack.plane.jobs.deletes import DELETING_MESSAGE
 from occistack.plane.identifiers import entity_id_taken
 from occistack.api.occi.renderings.ir import LinkOut
 from occistack.api.occi.contexts import READ, WRITE
-from occistack.api.errors import BadRequest, ConflictError, NotFoundError
+from occistack.plane.errors import Conflict, InvalidRequest, NotFound, WrongState
 from occistack.api.occi.interpret import Mode, action_input, entity_input
 from occistack.api.occi.kinds import HANDLERS, KindHandler
 from occistack.api.routes import KIND_PATHS, kind_of
@@ -42,17 +42,17 @@ def put_entity(request):
     entity_id = request.matchdict["entity_id"]
     ir = parse_request(request)
     if ir.is_empty:
-        raise BadRequest(f"send the full rendering of the {handler.term}")
+        raise InvalidRequest(f"send the full rendering of the {handler.term}")
     if ir.members:
-        raise BadRequest("PUT takes one entity rendering, not a collection")
+        raise InvalidRequest("PUT takes one entity rendering, not a collection")
     existing = handler.load(current, [entity_id])
     if not existing:
         if entity_id_taken(current.session, entity_id):
             # Another project's entity: answered as GET would answer, not "id in use".
-            raise NotFoundError(f"no {handler.term} {handler.kind.location}{entity_id}")
+            raise NotFound(f"no {handler.term} {handler.kind.location}{entity_id}")
         entity = entity_input(ir, current.registry, handler.kind, Mode.CREATE)
         if entity.given_id is not None and entity.given_id.removeprefix("urn:uuid:") != entity_id:
-            raise BadRequest(f"occi.core.id {entity.given_id!r} differs from the id in the URL ({entity_id})")
+            raise InvalidRequest(f"occi.core.id {entity.given_id!r} differs from the id in the URL ({entity_id})")
         created = handler.create(current, entity, entity_id)
         return created_response(request, handler, current, [created])
     entity = entity_input(ir, current.registry, handler.kind, Mode.REPLACE, _mixins(existing[0]))
@@ -71,21 +71,22 @@ def post_entity(request):
         allowed = handler.kind.actions + tuple(a for m in existing.mixins for a in getattr(m, "actions", ()))
         action, attributes = action_input(ir, current.registry, term, allowed)
         if _being_deleted(existing):
-            raise ConflictError(f"the {handler.term} is being deleted and takes no actions; wait until it is gone "
-                                "(GET answers 404 then)")
+            raise Conflict(f"the {handler.term} is being deleted and takes no actions; wait until it is gone "
+                           "(GET answers 404 then)")
         if action not in existing.actions:
             available = ", ".join(a.term for a in existing.actions) or "none"
             state = next((value for name, value in existing.attributes.items() if name.endswith(".state")), "?")
-            raise BadRequest(f"the action {action.term} is not available while the {handler.term} is {state}; "
+            # The refusal of the plane's IllegalTransition, said before any row is locked.
+            raise WrongState(f"the action {action.term} is not available while the {handler.term} is {state}; "
                              f"available now: {available}")
         made = handler.act(current, entity_id, action, attributes)
         if made is not None:
             return respond(request, renderer(request).category(made))
         return render_entity(request, handler.get(current, entity_id))
     if ir.is_empty:
-        raise BadRequest("send the attributes or mixins to change, or POST ?action=<term> to act")
+        raise InvalidRequest("send the attributes or mixins to change, or POST ?action=<term> to act")
     if isinstance(existing, LinkOut) and ir.links:
-        raise BadRequest("a link cannot carry links")
+        raise InvalidRequest("a link cannot carry links")
     entity = entity_input(ir, current.registry, handler.kind, Mode.UPDATE, _mixins(existing))
     handler.update(current, entity_id, entity, Mode.UPDATE)
     return render_entity(request, handler.get(current, entity_id))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from occistack.model.occi import Mixin
 from occistack.api.occi.contexts import READ, WRITE
-from occistack.api.errors import BadRequest, Forbidden, NotFoundError
+from occistack.plane.errors import InvalidRequest, NotFound, NotPermitted
 from occistack.api.occi.interpret import EntityInput, Mode, action_input, locate
 from occistack.api.occi.kinds import HANDLERS, Scope
 from occistack.api.occi.kinds.members import members
@@ -31,7 +31,7 @@ def _mixin(request) -> Mixin:
         path += "/" if request.path.endswith("/") else ""
     found = request.occi_registry.by_location(path)
     if not isinstance(found, Mixin):
-        raise NotFoundError(f"nothing at {request.path}; GET /-/ lists the locations of this service")
+        raise NotFound(f"nothing at {request.path}; GET /-/ lists the locations of this service")
     return found
 
 
@@ -122,10 +122,10 @@ def _listed(request, current: Scope, allow_empty: bool = False) -> list[tuple[st
     for reference in references:
         located = locate(reference, current.script_name)
         if located is None:
-            raise BadRequest(f"{reference!r} is not the location of an entity of this service")
+            raise InvalidRequest(f"{reference!r} is not the location of an entity of this service")
         found.append(located)
     if not found and not allow_empty:
-        raise BadRequest("list the entities to associate, one X-OCCI-Location per entity")
+        raise InvalidRequest("list the entities to associate, one X-OCCI-Location per entity")
     for kind, entity_id in found:
         HANDLERS[kind].get(current, entity_id)  # 404 for what the caller cannot see
     return list(dict.fromkeys(found))
@@ -134,7 +134,7 @@ def _listed(request, current: Scope, allow_empty: bool = False) -> list[tuple[st
 def _add(current: Scope, kind: str, entity_id: str, mixin: Mixin) -> None:
     handler = HANDLERS[kind]
     if not mixin.applies_to(handler.kind):
-        raise Forbidden(f"the mixin {mixin.identifier} does not apply to a {kind}")
+        raise NotPermitted(f"the mixin {mixin.identifier} does not apply to a {kind}")
     handler.update(current, entity_id, EntityInput(handler.kind, (mixin,), {}), Mode.UPDATE)
 
 

@@ -14,7 +14,7 @@ from occistack.plane.tenant import tags
 from occistack.api.occi.catalog import user_mixin
 from occistack.api.occi.contexts import READ, WRITE
 from occistack.api.occi.discovery import discovery_key
-from occistack.api.errors import BadRequest, ConflictError, Forbidden, NotFoundError
+from occistack.plane.errors import Conflict, InvalidRequest, NotFound, NotPermitted
 from occistack.api.occi.negotiation import response_type
 from occistack.api.routes import KIND_PATHS
 from occistack.api.occi.views.support import not_allowed, parse_request, renderer, respond
@@ -42,7 +42,7 @@ def discover(request):
         for category in wanted:
             found = registry.get(category.identifier)
             if found is None:
-                raise NotFoundError(f"unknown category {category.identifier}; GET /-/ without a filter lists them")
+                raise NotFound(f"unknown category {category.identifier}; GET /-/ without a filter lists them")
             related.extend(c for c in registry.related(found) if c not in related)
         return renderer(request).query_interface(related)
 
@@ -53,24 +53,24 @@ def define_mixins(request):
     """Add user-defined mixins (tags); each needs a term, a scheme and a location."""
     ir = parse_request(request)
     if not ir.categories:
-        raise BadRequest("send the Category rendering of the mixin to define, with its term, scheme and location")
+        raise InvalidRequest("send the Category rendering of the mixin to define, with its term, scheme and location")
     registry = request.occi_registry
     created = []
     for category in ir.categories:
         if category.cls != "mixin":
-            raise BadRequest(f"only mixins can be defined; {category.identifier} is a {category.cls}")
+            raise InvalidRequest(f"only mixins can be defined; {category.identifier} is a {category.cls}")
         if category.attributes or category.actions:
-            raise BadRequest("a user mixin is a tag: it cannot define attributes or actions")
+            raise InvalidRequest("a user mixin is a tag: it cannot define attributes or actions")
         _check_new_identifier(category.scheme, category.term, registry)
         if category.title is not None and len(category.title) > _LONGEST_TITLE:
-            raise BadRequest(f"a mixin's title may have at most {_LONGEST_TITLE} characters; "
-                             f"got {len(category.title)}")
+            raise InvalidRequest(f"a mixin's title may have at most {_LONGEST_TITLE} characters; "
+                                 f"got {len(category.title)}")
         location = _checked_location(category.location or f"/mixin/{category.term}/", registry)
         depends = None
         if category.depends:
             parent = registry.mixin(category.depends[0])
             if parent is None:
-                raise NotFoundError(f"unknown mixin {category.depends[0]} in rel")
+                raise NotFound(f"unknown mixin {category.depends[0]} in rel")
             depends = parent.identifier
         defined = tags.UserMixinRequest(scheme=category.scheme, term=category.term, location=location,
                                         title=category.title, depends=depends)
@@ -82,18 +82,18 @@ def define_mixins(request):
 def remove_mixins(request):
     ir = parse_request(request)
     if not ir.categories:
-        raise BadRequest("send the Category rendering of the user mixin to remove")
+        raise InvalidRequest("send the Category rendering of the user mixin to remove")
     for category in ir.categories:
         found = request.occi_registry.get(category.identifier)
         if found is None:
-            raise NotFoundError(f"unknown mixin {category.identifier}")
+            raise NotFound(f"unknown mixin {category.identifier}")
         if isinstance(found, Mixin) and found.depends_on(infra.OS_TPL):
             # An OS template the project saved from a compute is the user's to remove, as a
             # user mixin is; the use case refuses the site's own templates.
             saved_templates.delete_saved_template(request.plane, found.term)
             continue
         if not getattr(found, "user_defined", False):
-            raise Forbidden(f"{category.identifier} belongs to the provider; only user-defined mixins can be removed")
+            raise NotPermitted(f"{category.identifier} belongs to the provider; only user-defined mixins can be removed")
         tags.delete_user_mixin(request.plane, category.identifier)
     return respond(request, renderer(request).ok())
 
@@ -104,19 +104,19 @@ def query_method_not_allowed(request):
 
 def _check_new_identifier(scheme: str, term: str, registry) -> None:
     if not is_valid_term(term):
-        raise BadRequest(f"{term!r} is not a valid term: a letter or digit, then letters, digits, '.', '-' or '_'")
+        raise InvalidRequest(f"{term!r} is not a valid term: a letter or digit, then letters, digits, '.', '-' or '_'")
     # What the user_mixins columns hold.
     if len(term) > _LONGEST_TERM or len(scheme) > _LONGEST_SCHEME:
-        raise BadRequest(f"a user mixin's term may have at most {_LONGEST_TERM} characters and its scheme at most "
-                         f"{_LONGEST_SCHEME}; got {len(term)} and {len(scheme)}")
+        raise InvalidRequest(f"a user mixin's term may have at most {_LONGEST_TERM} characters and its scheme at most "
+                             f"{_LONGEST_SCHEME}; got {len(term)} and {len(scheme)}")
     parsed = urlsplit(scheme)
     if not scheme.endswith("#") or not parsed.scheme:
-        raise BadRequest(f"{scheme!r} is not a valid scheme: an absolute URI ending in '#', "
-                         "e.g. http://example.org/my/tags#")
+        raise InvalidRequest(f"{scheme!r} is not a valid scheme: an absolute URI ending in '#', "
+                             "e.g. http://example.org/my/tags#")
     if scheme.startswith(RESERVED_SCHEME):
-        raise Forbidden(f"the scheme base {RESERVED_SCHEME} is reserved for the OCCI standard; choose your own")
+        raise NotPermitted(f"the scheme base {RESERVED_SCHEME} is reserved for the OCCI standard; choose your own")
     if registry.get(scheme + term) is not None:
-        raise ConflictError(f"the category {scheme}{term} already exists")
+        raise Conflict(f"the category {scheme}{term} already exists")
 
 
 def _checked_location(location: str, registry) -> str:
@@ -124,13 +124,13 @@ def _checked_location(location: str, registry) -> str:
     if not (path.startswith("/") and path.endswith("/") and 2 < len(path) <= _LONGEST_LOCATION) or any(
             character in path for character in "?#\\ \t\n") or "/../" in path or "//" in path or any(
             ord(character) < 0x20 or ord(character) == 0x7f for character in path):
-        raise BadRequest(f"{location!r} is not a usable location: a path like /my_stuff/ (starting and ending "
-                         f"with '/', at most {_LONGEST_LOCATION} characters, no spaces or control characters)")
+        raise InvalidRequest(f"{location!r} is not a usable location: a path like /my_stuff/ (starting and ending "
+                             f"with '/', at most {_LONGEST_LOCATION} characters, no spaces or control characters)")
     if path.startswith(_FIXED_PREFIXES):
-        raise ConflictError(f"the location {path} belongs to the provider's kinds or the query interface")
+        raise Conflict(f"the location {path} belongs to the provider's kinds or the query interface")
     bound = registry.by_location(path)
     if bound is not None:
-        raise ConflictError(f"the location {path} is already bound to {bound.identifier}")
+        raise Conflict(f"the location {path} is already bound to {bound.identifier}")
     return path
 
 

@@ -13,7 +13,8 @@ from occistack.model.occi import standard_registry
 from occistack.api.occi.renderings import parse_json, parse_text_occi, parse_text_plain, renderer_for
 from occistack.api.occi.renderings.ir import LinkOut, RenderingIR, ResourceOut
 from occistack.api.occi.renderings.render import Rendered, Renderer
-from occistack.api.errors import BadRequest, MethodNotAllowed, PageTooLarge
+from occistack.plane.errors import InvalidRequest
+from occistack.api.errors import MethodNotAllowed, PageTooLarge
 from occistack.api.occi.kinds import Scope
 from occistack.api.occi.negotiation import OCCI_JSON, JSON, TEXT_OCCI, is_json, request_type, response_type
 from occistack.api.settings import get_settings
@@ -58,7 +59,7 @@ def _parsed(request) -> RenderingIR:
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError as error:
-            raise BadRequest(f"the body is not UTF-8 (byte {error.start} is invalid)") from None
+            raise InvalidRequest(f"the body is not UTF-8 (byte {error.start} is invalid)") from None
         if media is not None and is_json(media):
             return parse_json(text)
         if media is None and text.lstrip().startswith("{"):
@@ -78,12 +79,12 @@ def _refuse_unstorable(ir: RenderingIR) -> None:
         value = pending.pop()
         if isinstance(value, str):
             if "\x00" in value:
-                raise BadRequest("the request contains a NUL character (\\u0000), which no OCCI value may hold")
+                raise InvalidRequest("the request contains a NUL character (\\u0000), which no OCCI value may hold")
             try:
                 value.encode("utf-8")
             except UnicodeEncodeError:
-                raise BadRequest("the request contains an unpaired UTF-16 surrogate (a lone \\ud800-\\udfff "
-                                 "escape); send whole characters") from None
+                raise InvalidRequest("the request contains an unpaired UTF-16 surrogate (a lone \\ud800-\\udfff "
+                                     "escape); send whole characters") from None
         elif isinstance(value, dict):
             pending.extend(value.keys())
             pending.extend(value.values())
@@ -105,8 +106,8 @@ def _refuse_overlong(ir: RenderingIR, longest: int) -> None:
                     continue
                 length = _text_length(value)
                 if length > longest:
-                    raise BadRequest(f"{name} is {length} characters long; this site accepts at most {longest} "
-                                     "characters in an attribute (occistack.max_attribute_length)")
+                    raise InvalidRequest(f"{name} is {length} characters long; this site accepts at most {longest} "
+                                         "characters in an attribute (occistack.max_attribute_length)")
 
 
 @cache
@@ -187,9 +188,9 @@ def _positive_int(text: str, name: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise BadRequest(f"{name}={text!r} is not a number; pages count from 1") from None
+        raise InvalidRequest(f"{name}={text!r} is not a number; pages count from 1") from None
     if value < 1:
-        raise BadRequest(f"{name}={value} is not accepted; {name} counts from 1")
+        raise InvalidRequest(f"{name}={value} is not accepted; {name} counts from 1")
     return value
 
 

@@ -25,7 +25,7 @@ from occistack.plane.jobs.deletes import (
     submit_waiting_deletes,
 )
 from occistack.plane.events import record_event
-from occistack.plane.placement.planner import NoCapacity
+from occistack.plane.errors import NoCapacity
 from occistack.plane.transitions import apply_event, apply_event_where
 from occistack.plane.usage import close_usage, open_usage
 from occistack.plane.jobs.handlers.base import JobHandler, Outcome, StepContext, StepFailed

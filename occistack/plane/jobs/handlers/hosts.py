@@ -21,7 +21,7 @@ from occistack.model.states import VM_TRANSITIONS, Event, HostEvent, HostStatus,
 from occistack.plane.dispatch import Operation
 from occistack.plane.events import record_event
 from occistack.plane.agents.gateway import move_host_status
-from occistack.plane.placement.planner import NoCapacity
+from occistack.plane.errors import NoCapacity
 from occistack.plane.sealing import SealingError
 from occistack.plane.transitions import apply_event
 from occistack.plane.usage import close_usage
