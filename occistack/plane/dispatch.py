@@ -15,6 +15,8 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
+from occistack.hostagent.protocol import HostCommand
+
 
 @dataclass(frozen=True, slots=True)
 class Operation:
@@ -27,11 +29,11 @@ class Operation:
 
 @dataclass(frozen=True, slots=True)
 class FirstCommand:
-    """An agent command of an operation's first step, written with it by ``submit_waiting``."""
+    """An agent command (one of hostagent.protocol's) of an operation's first step, written with it
+    by ``submit_waiting``."""
 
     host_id: int
-    name: str
-    payload: dict[str, Any]
+    command: HostCommand
 
 
 class Dispatcher(Protocol):

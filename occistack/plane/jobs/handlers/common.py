@@ -7,6 +7,7 @@ from urllib.parse import urlsplit, urlunsplit
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from occistack.hostagent.protocol import GuestNetwork
 from occistack.model import BARE_METAL, Entity, Host, Network, VirtualMachine
 from occistack.model.states import HostStatus
 from occistack.plane.addresses import public_ranges
@@ -26,7 +27,7 @@ def network_name(network_id: str) -> str:
     return f"net-{network_id}"
 
 
-def network_spec(session: Session, network: Network) -> dict:
+def network_spec(session: Session, network: Network) -> GuestNetwork:
     """What a host needs to implement a guest network: its name and VLAN tag, and for a
     private network with a subnet, where its DHCP server answers. A public network rides on the
     VLAN of its zone's public range, if that has one (its addresses are routed, not served)."""
@@ -34,11 +35,11 @@ def network_spec(session: Session, network: Network) -> dict:
     if vlan is None and network.public and network.zone_id is not None:
         ranges = public_ranges(session, network.zone_id)
         vlan = ranges[0].vlan if ranges else None
-    spec = {"name": network_name(network.id), "vlan": vlan}
     server = dhcp_server_address(network)
-    if server is not None:
-        spec.update(cidr=network.address, dhcp_server=server, gateway=network.gateway)
-    return spec
+    if server is None:
+        return GuestNetwork(network_name(network.id), vlan)
+    return GuestNetwork(network_name(network.id), vlan, cidr=network.address, dhcp_server=server,
+                        gateway=network.gateway)
 
 
 def up_host_in(session: Session, *, cluster_id: int | None = None, zone_id: int | None = None) -> Host | None:
