@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from occistack.hostagent.protocol import HostAnswer, HostCommand, ProtocolError, decode_command, decode_result
 from occistack.model import AgentCommand, Job
 from occistack.plane.agents import gateway
+from occistack.plane.jobs.services import ManagementServices
 
 
 
@@ -41,8 +42,8 @@ class StepFailed(Exception):
 class StepContext:
     session: Session
     job: Job
-    #: the management plane's services the handlers need (placement, settings).
-    services: Any
+    #: the management plane's services the handlers need (placement, HA's fencing, settings).
+    services: ManagementServices
     answers: list[AgentCommand] = field(default_factory=list)
     sent: list[AgentCommand] = field(default_factory=list)
 
