@@ -94,3 +94,16 @@ def test_downloads_go_to_the_host_s_secondary_storage():
 def test_a_command_the_agent_cannot_read_is_a_failure_saying_why(name, payload, refusal):
     with pytest.raises(DriverError, match=refusal):
         CommandRunner(FakeDrivers()).run(Command(1, name, payload))
+
+
+def test_registration_facts_come_from_the_compute_driver_or_else_the_operating_system():
+    from occistack.hostagent.main import host_facts
+
+    drivers = FakeDrivers()
+    assert host_facts(drivers).hypervisor == drivers.compute.host_facts()["hypervisor"]
+
+    def cannot_describe():
+        raise DriverError("cannot describe its host")
+
+    drivers.compute.host_facts = cannot_describe
+    assert host_facts(drivers).hypervisor == "simulated"
