@@ -278,7 +278,7 @@ class Agent:
 
     def register(self) -> Registered:
         reply = self.transport(Register(self.host_name, self.token, PROTOCOL_VERSION, self.facts))
-        check_version(reply.protocol_version, "the management server")
+        check_version(reply.protocol_version, "the management server", us="this agent")
         self.host_id, self.heartbeat_seconds, self.poll_seconds = (
             reply.host_id, reply.heartbeat_seconds, reply.poll_seconds)
         return reply

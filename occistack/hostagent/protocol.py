@@ -144,10 +144,10 @@ class Accepted:
     ok: bool = True
 
 
-def check_version(spoken: int, side: str) -> None:
-    """VersionMismatch saying who speaks what, unless ``spoken`` (by ``side``) is ours."""
+def check_version(spoken: int, them: str, us: str = "this side") -> None:
+    """VersionMismatch saying who speaks what, unless ``spoken`` (by ``them``) is ours."""
     if spoken != PROTOCOL_VERSION:
-        raise VersionMismatch(f"this side speaks agent protocol {PROTOCOL_VERSION}; {side} speaks {spoken}: "
+        raise VersionMismatch(f"{us} speaks agent protocol {PROTOCOL_VERSION}; {them} speaks {spoken}: "
                               "upgrade one of them")
 
 

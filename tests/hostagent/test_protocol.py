@@ -270,6 +270,7 @@ def test_another_protocol_version_is_refused_on_either_side():
 
     facts = HostFacts(1, 2, 3, 4)
     agent = Agent("h1", "t", facts, FakeDrivers(), lambda message: Registered(5, 10.0, 20.0, protocol_version=1))
-    with pytest.raises(protocol.VersionMismatch, match="the management server speaks 1"):
+    with pytest.raises(protocol.VersionMismatch, match=rf"this agent speaks agent protocol {protocol.PROTOCOL_VERSION}; "
+                                                       r"the management server speaks 1"):
         agent.register()
     assert agent.host_id is None

@@ -83,9 +83,9 @@ def register(session: Session, message: Register, settings: GatewaySettings, cer
     """``certified``: the transport verified a host certificate that names ``message.host_name``,
     which then needs no token."""
     try:
-        check_version(message.protocol_version, f"the agent on {message.host_name}")
+        check_version(message.protocol_version, f"the agent on {message.host_name}", us="this management server")
     except ProtocolError as mismatch:
-        raise GatewayError(str(mismatch).replace("this side", "this management server", 1)) from None
+        raise GatewayError(str(mismatch)) from None
     host = session.scalar(select(Host).where(Host.name == message.host_name).with_for_update(key_share=True))
     if certified:
         if host is None:
@@ -258,11 +258,11 @@ def send(session: Session, job: Job, host_id: int, command: HostCommand) -> Agen
     """Queue a command for a host as part of ``job``'s current step (ProtocolError, before
     anything is written, for a command with a field of the wrong type)."""
     name, payload = encode_command(command)
-    command = AgentCommand(host_id=host_id, job_id=job.id, step=job.step, name=name, payload=payload,
-                           state=CommandState.PENDING)
-    session.add(command)
+    row = AgentCommand(host_id=host_id, job_id=job.id, step=job.step, name=name, payload=payload,
+                       state=CommandState.PENDING)
+    session.add(row)
     mark_commands_written(session, host_id)
-    return command
+    return row
 
 
 # --- health ----------------------------------------------------------------------------------

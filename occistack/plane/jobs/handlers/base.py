@@ -24,7 +24,6 @@ from occistack.plane.agents import gateway
 from occistack.plane.jobs.services import ManagementServices
 
 
-
 class Outcome(Enum):
     DONE = "done"
     WAIT = "wait"
