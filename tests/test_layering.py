@@ -29,24 +29,27 @@ LAYERS = [
           "what the plane and the agent expect of a driver, without any implementation"),
     Layer("drivers", ("occistack.drivers.*",), ("package", "driver contracts"),
           "hypervisor, storage, network and power drivers: no database, no plane, no faces"),
-    Layer("host agent", ("occistack.hostagent.*",), ("package", "driver contracts", "drivers"),
+    Layer("agent protocol", ("occistack.hostagent.protocol", "occistack.hostagent.typed_json"), (),
+          "the typed, versioned commands and answers between the plane and the host agents: stdlib only, "
+          "the one thing both sides share"),
+    Layer("host agent", ("occistack.hostagent.*",), ("package", "driver contracts", "drivers", "agent protocol"),
           "runs on the hosts and speaks the agent protocol: drivers only, never the database or the plane"),
     Layer("passwords", ("occistack.federation.passwords",), (),
           "password hashing, shared by identity and the admin use cases that set passwords"),
     Layer("identity", ("occistack.federation.*",), ("package", "model", "passwords"),
           "federation (local users, X.509/VOMS, OIDC, Keystone tokens): beside the faces, below them"),
-    Layer("plane rules", ("occistack.plane.*",), ("model",),
+    Layer("plane rules", ("occistack.plane.*",), ("model", "agent protocol"),
           "the plane's shared rules (errors, caller, dispatch, events, transitions, quotas, addresses, "
           "template copies, host states, wake-ups ...), used by every subsystem above"),
     Layer("placement", ("occistack.plane.placement.*",), ("model", "plane rules"),
           "which host and pool a VM goes to: pure planning over a topology snapshot"),
     Layer("plane context", ("occistack.plane.context",), ("model", "driver contracts", "plane rules", "placement"),
           "PlaneContext and PlaneServices, what every use case is given"),
-    Layer("agents", ("occistack.plane.agents.*",), ("model", "host agent", "plane rules"),
+    Layer("agents", ("occistack.plane.agents.*",), ("model", "agent protocol", "host agent", "plane rules"),
           "the agent gateway, its channel and in-process agents: commands out, answers and heartbeats in; "
           "it knows jobs only as rows, and is handed the routing of answers and progress"),
     Layer("jobs", ("occistack.plane.jobs.*",),
-          ("model", "driver contracts", "plane rules", "placement", "plane context", "agents"),
+          ("model", "driver contracts", "agent protocol", "plane rules", "placement", "plane context", "agents"),
           "the job queue, the worker, its step handlers and the delete protocol: they carry operations out "
           "through the gateway and never call a use case"),
     Layer("admin use cases", ("occistack.plane.admin.*",),
@@ -61,11 +64,11 @@ LAYERS = [
     Layer("demo data", ("occistack.demo", "occistack.demo_images"), ("model", *_PLANE),
           "the demo zone, templates and users, made through the admin use cases"),
     Layer("api faces", ("occistack.api.*",),
-          ("package", "model", "driver contracts", "drivers", "host agent", "passwords", "identity", *_PLANE,
+          ("package", "model", "driver contracts", "drivers", "agent protocol", "host agent", "passwords", "identity", *_PLANE,
            "plane assembly"),
           "the HTTP faces (OCCI, admin, Keystone, the agents' channel) and the Pyramid app composing them"),
     Layer("cli face", ("occistack.cli.*",),
-          ("package", "model", "driver contracts", "drivers", "host agent", "passwords", "identity", *_PLANE,
+          ("package", "model", "driver contracts", "drivers", "agent protocol", "host agent", "passwords", "identity", *_PLANE,
            "plane assembly", "demo data"),
           "the occistack command: a face like the HTTP ones, which it never imports"),
     Layer("server", ("occistack.serve",), ("package", "api faces"),
@@ -109,6 +112,8 @@ DEFERRED_IMPORTS = {
         "the storage driver the agent's [drivers] storage setting chooses",
     ("occistack.hostagent.wiring", "occistack.drivers.storage.volumes"):
         "the pool definitions of the libvirt pool storage driver, loaded with it",
+    ("occistack.hostagent.wiring", "occistack.drivers.storage.secondary"):
+        "the NFS secondary storage of a real host's agent; it needs libnfs, which the fake drivers do without",
     ("occistack.plane.runtime", "occistack.drivers.power.ipmi"):
         "the power driver occistack.power chooses; ipmi needs pyghmi",
     ("occistack.plane.runtime", "occistack.drivers.power.fake"):

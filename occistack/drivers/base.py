@@ -118,6 +118,20 @@ class StorageDriver(abc.ABC):
         """The volume's capacity; an unknown volume is a DriverError."""
         raise DriverError(f"{type(self).__name__} cannot tell volume sizes")
 
+    def export_image(self, image: str, destination: str) -> tuple[str, float]:
+        """Copy the image volume ``image`` (a guest's disk saved on this host, see
+        ComputeDriver.snapshot) to secondary storage at ``destination``
+        (``nfs://server/export/path/file``), hashing it on the way, so that every host of the
+        zone can make root disks from it; its checksum (``sha256:<hex>``) and its size in GiB.
+        An unknown image is a DriverError; a failed copy leaves nothing at ``destination``.
+        (Primary storage's: it reads a volume only this host has.)"""
+        raise DriverError(f"{type(self).__name__} cannot copy images to secondary storage")
+
+
+class SecondaryStorageDriver(abc.ABC):
+    """A zone's secondary storage, where template images are kept for every host of the zone
+    (NFS, or a directory for simulated hosts), as a host reaches it."""
+
     @abc.abstractmethod
     def download_template(self, url: str, checksum: str, destination: str,
                           progress: Callable[[int, int | None], None] | None = None) -> float:
@@ -128,19 +142,30 @@ class StorageDriver(abc.ABC):
         nothing at ``destination``. ``progress(bytes done, bytes in all or None)`` is called as
         the bytes come in."""
 
-
-    def export_image(self, image: str, destination: str) -> tuple[str, float]:
-        """Copy the image volume ``image`` (a guest's disk saved on this host, see
-        ComputeDriver.snapshot) to secondary storage at ``destination``
-        (``nfs://server/export/path/file``), hashing it on the way, so that every host of the
-        zone can make root disks from it; its checksum (``sha256:<hex>``) and its size in GiB.
-        An unknown image is a DriverError; a failed copy leaves nothing at ``destination``."""
-        raise DriverError(f"{type(self).__name__} cannot copy images to secondary storage")
-
+    @abc.abstractmethod
     def remove_from_secondary(self, destination: str) -> None:
         """Remove the file at ``destination`` (``nfs://server/export/path/file``) from secondary
         storage: a deleted template's image. An absent file is not an error."""
-        raise DriverError(f"{type(self).__name__} cannot remove files from secondary storage")
+
+
+class RootDiskBuilder(abc.ABC):
+    """Makes guests' root disks from templates in the host's primary storage (a host without
+    one boots guests from the image the compute driver names)."""
+
+    @abc.abstractmethod
+    def ensure_template(self, template_name: str, source: str, checksum: str) -> str:
+        """The template volume ``template_name``, copied into primary storage from ``source`` (a
+        file or URL of secondary storage) on first use and verified against ``checksum``; later
+        calls find it and copy nothing. Its name."""
+
+    @abc.abstractmethod
+    def prepare_root_disk(self, guest_name: str, template_volume: str, size_gib: float) -> str:
+        """A root disk for ``guest_name`` made from ``template_volume``, of ``size_gib`` (not
+        smaller than the template); its volume name, :meth:`root_disk_of` the guest."""
+
+    @abc.abstractmethod
+    def root_disk_of(self, guest_name: str) -> str:
+        """The name of the root disk volume :meth:`prepare_root_disk` makes for the guest."""
 
 
 class NetworkDriver(abc.ABC):
@@ -165,15 +190,47 @@ class NetworkDriver(abc.ABC):
         """A MAC that is not plugged for ``guest`` is not an error."""
 
 
+class DhcpDriver(abc.ABC):
+    """Serves DHCP on the guest networks this host implements: the host is the network's
+    virtual router, handing out the addresses the management plane allocated (see
+    NetworkDriver.plug)."""
+
+    @abc.abstractmethod
+    def configure_dhcp(self, network: str, cidr: str, server_address: str, gateway: str | None = None) -> None:
+        """Serve DHCP on ``network`` (subnet ``cidr``) from ``server_address``, announcing
+        ``gateway``. Idempotent: a network served already is served as asked now."""
+
+    @abc.abstractmethod
+    def restore_dhcp(self) -> None:
+        """Start again the DHCP servers of the networks served before the agent restarted."""
+
+
+class ConfigDriveBuilder(abc.ABC):
+    """Writes each guest's NoCloud config drive (its contextualization) as it is defined; the
+    compute driver attaches it. The agent removes a guest's drive with the guest."""
+
+    @abc.abstractmethod
+    def remove(self, guest: str) -> None:
+        """The guest's drive is gone; an absent one is not an error."""
+
+
 @dataclass
 class HostDrivers:
-    """One host's drivers, as an agent runs them (``config_drives``: where guests' NoCloud
-    drives are written, on hosts that make them; ``save_state``: called after every command
-    the agent ran, by hosts whose backend forgets its state when the process ends -- a
-    simulated host writes its node to disk)."""
+    """One host's drivers, as an agent runs them: the three every host has, where it reaches
+    its zone's secondary storage, and the optional capabilities, None where the host has not
+    got them -- the agent checks the member, nothing else:
+
+    ``root_disks``: makes root disks from templates (else guests boot from the compute
+    driver's image); ``dhcp``: serves DHCP on guest networks with a subnet (usually the network
+    driver itself); ``config_drives``: where guests' NoCloud drives are written;
+    ``save_state``: called after every command the agent ran, by hosts whose backend forgets
+    its state when the process ends -- a simulated host writes its node to disk."""
 
     compute: ComputeDriver
     storage: StorageDriver
     network: NetworkDriver
-    config_drives: object | None = None
+    secondary: SecondaryStorageDriver
+    root_disks: RootDiskBuilder | None = None
+    dhcp: DhcpDriver | None = None
+    config_drives: ConfigDriveBuilder | None = None
     save_state: Callable[[], None] | None = None

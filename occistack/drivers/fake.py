@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from occistack.drivers.base import (
-    POWER_MOVES, ComputeDriver, DriverError, GuestNotFound, GuestSpec, InvalidGuestState,
-    NetworkDriver, StorageDriver)
+    POWER_MOVES, ComputeDriver, DriverError, GuestNotFound, GuestSpec, HostDrivers, InvalidGuestState,
+    NetworkDriver, SecondaryStorageDriver, StorageDriver)
 from occistack.drivers.libvirt.domain import Interface
 from occistack.drivers.storage.checksums import parse_checksum
 
@@ -97,7 +97,10 @@ class FakeComputeDriver(ComputeDriver):
             raise GuestNotFound(f"no guest named {name}") from None
 
 
-class FakeStorageDriver(StorageDriver):
+class FakeStorageDriver(StorageDriver, SecondaryStorageDriver):
+    """A host's primary storage and the secondary storage it reaches, in memory: one fake for
+    both, so that a test finds a host's volumes and the zone's templates in one place."""
+
     #: what every fake download reports as the image's size.
     TEMPLATE_SIZE_GIB = 2.0
 
@@ -263,14 +266,19 @@ class FakeNetworkDriver(NetworkDriver):
 
 
 @dataclass
-class FakeDrivers:
-    """One of each fake, as the embedded default and the tests wire them."""
+class FakeDrivers(HostDrivers):
+    """One of each fake, as the embedded default and the tests wire them: the storage fake is
+    the host's secondary storage too; no optional capability (a fake guest needs no root disk,
+    DHCP server or config drive)."""
 
     compute: FakeComputeDriver = field(default_factory=FakeComputeDriver)
     storage: FakeStorageDriver = field(default_factory=FakeStorageDriver)
     network: FakeNetworkDriver = field(default_factory=FakeNetworkDriver)
+    secondary: SecondaryStorageDriver | None = None
 
     def __post_init__(self) -> None:
+        if self.secondary is None:
+            self.secondary = self.storage
         # Like a real host, storage attaches only to guests the hypervisor has.
         self.storage.guest_exists = lambda name: name in self.compute.guests
         self.storage.image_exists = lambda name: name in self.compute.images

@@ -61,7 +61,7 @@ class SimulatedHosts:
         if not saved.exists():
             saved.write_empty(hardware)
         network = FakeNetworkDriver()
-        drivers = HostDrivers(None, None, network)
+        drivers = HostDrivers(None, None, network, None)
 
         def root_disk_for(guest: GuestSpec) -> Disk:
             # Every guest gets a (simulated) root volume, so that saving it as an image works
@@ -81,8 +81,8 @@ class SimulatedHosts:
             saved.set_aside(str(error))
             saved.write_empty(hardware)
             drivers.compute = open_compute()
-        drivers.storage = SimulatedHostStorage(self.secondary,
-                                               guest_exists=lambda name: drivers.compute.state(name) != "absent")
+        drivers.storage = drivers.secondary = SimulatedHostStorage(
+            self.secondary, guest_exists=lambda name: drivers.compute.state(name) != "absent")
         if self.persistent:
             saved.restore_drivers(drivers.storage, network)
 

@@ -5,28 +5,10 @@ management server is a *transport* (a callable taking a message and returning th
 in-process for the embedded default and the tests (``orchestrator.local_agents``), HTTP with
 mutual TLS for real hosts. The agent is the same either way.
 
-Commands (their payloads are plain JSON values):
-
-=====================  ========================================================================
-deploy_guest           ``guest`` (GuestSpec fields), ``networks`` [{name, vlan, and for DHCP cidr,
-                       dhcp_server, gateway}], ``addresses`` {mac: ip}, ``root_disk`` {template,
-                       source, checksum, size_gib}: implement the networks, make the root disk from
-                       the template, plug the NICs, define and boot the guest, attach ``volumes``
-power_guest            ``name``, ``operation`` (start, stop, poweroff, reboot, reset, suspend)
-destroy_guest          ``name``, ``volumes`` [names], ``macs`` [MACs], ``networks`` [names]: detach,
-                       unplug, destroy; networks no other guest uses are taken down
-snapshot_guest         ``name``, ``image`` (``template_id``: the server's, returned untouched); with
-                       ``destination`` (nfs://…), the image is copied to secondary storage too,
-                       and the answer carries its ``checksum`` and ``size_gib``
-create_volume          ``name``, ``size_gib``;  resize_volume: the same;  delete_volume: ``name``
-attach_volume          ``guest``, ``volume``, ``device``;  detach_volume: ``guest``, ``volume``
-plug_nic               ``guest``, ``network``, ``vlan``, ``mac`` (``address``, ``cidr``, ``dhcp_server``,
-                       ``gateway``);  unplug_nic: ``guest``, ``mac``
-download_template      ``url``, ``checksum``, ``destination`` (in secondary storage), ``template``
-                       (its term, for the log): download, verify; answers ``size_gib``; sends
-                       Progress messages (percent) while the bytes come in
-remove_secondary_file  ``destination`` (in secondary storage): a deleted template's image
-=====================  ========================================================================
+Commands and answers are the typed ones of ``protocol`` (DeployGuest → GuestState, ...; their
+fields are documented there). :class:`CommandRunner` decodes each command's payload into its
+class and runs the method its table gives for that class; a command this agent does not know,
+or one with a misspelt or mistyped field, is answered as a failure naming what was wrong.
 """
 
 from __future__ import annotations
@@ -38,19 +20,42 @@ from collections import OrderedDict
 from dataclasses import replace
 from typing import Any, Callable
 
-from occistack.drivers.base import DriverError, GuestSpec
+from occistack.drivers.base import DriverError, GuestSpec, HostDrivers
 from occistack.hostagent.protocol import (
     PROTOCOL_VERSION,
     Answer,
     Answers,
+    AttachVolume,
     Command,
     Commands,
+    CreateVolume,
+    DeleteVolume,
+    DeployGuest,
+    DestroyGuest,
+    DetachVolume,
+    Done,
+    DownloadTemplate,
     Fetch,
+    GuestNetwork,
+    GuestState,
     Heartbeat,
+    HostAnswer,
     HostFacts,
+    PlugNic,
+    PowerGuest,
     Progress,
+    ProtocolError,
     Register,
     Registered,
+    RemoveSecondaryFile,
+    ResizeVolume,
+    SnapshotGuest,
+    SnapshotSaved,
+    TemplateDownloaded,
+    UnplugNic,
+    check_version,
+    decode_command,
+    encode_result,
 )
 
 log = logging.getLogger(__name__)
@@ -61,66 +66,78 @@ _REMEMBERED_ANSWERS = 4096
 
 
 class CommandRunner:
-    """Runs commands on one host's drivers (an object with .compute, .storage, .network)."""
+    """Runs commands on one host's drivers."""
 
-    def __init__(self, drivers):
+    def __init__(self, drivers: HostDrivers):
         self.drivers = drivers
         #: ``percent -> None``: where a long command reports how far it has come (the Agent
         #: sets it for each command it runs).
         self.report_progress = lambda _percent: None
+        #: command class → the method that carries it out (every command of the protocol:
+        #: tests/hostagent checks that none is missing).
+        self.methods: dict[type, Callable[[Any], HostAnswer]] = {
+            DeployGuest: self.deploy_guest, PowerGuest: self.power_guest, DestroyGuest: self.destroy_guest,
+            SnapshotGuest: self.snapshot_guest, CreateVolume: self.create_volume, ResizeVolume: self.resize_volume,
+            DeleteVolume: self.delete_volume, AttachVolume: self.attach_volume, DetachVolume: self.detach_volume,
+            PlugNic: self.plug_nic, UnplugNic: self.unplug_nic, DownloadTemplate: self.download_template,
+            RemoveSecondaryFile: self.remove_secondary_file,
+        }
 
     def run(self, command: Command) -> dict[str, Any]:
-        """The command's result; DriverError when the backend refused or failed it."""
-        method = getattr(self, "_" + command.name, None)
-        if method is None:
-            raise DriverError(f"this agent does not know the command {command.name!r}")
+        """The command's answer, as Answer.result carries it; DriverError when the backend
+        refused or failed it, or the command is not one this agent can read."""
         try:
-            return method(**command.payload) or {}
-        except TypeError as error:
+            request = decode_command(command.name, command.payload)
+        except ProtocolError as error:
             raise DriverError(f"malformed {command.name} command: {error}") from None
+        method = self.methods.get(type(request))
+        if method is None:
+            raise DriverError(f"this agent cannot carry out the command {command.name!r}")
+        return encode_result(method(request))
 
-    def _deploy_guest(self, guest: dict, networks: list[dict], volumes: list[dict] = (),
-                      addresses: dict[str, str] | None = None, root_disk: dict | None = None) -> dict:
-        spec = GuestSpec(**{**guest, "nics": tuple(map(tuple, guest.get("nics", ()))),
-                            "disks": tuple(map(tuple, guest.get("disks", ()))),
-                            "direct_boot": tuple(guest["direct_boot"]) if guest.get("direct_boot") else None})
-        if self.drivers.compute.state(spec.name) != "absent":
+    def deploy_guest(self, command: DeployGuest) -> GuestState:
+        guest = command.guest
+        spec = GuestSpec(name=guest.name, cores=guest.cores, memory_mib=guest.memory_mib, image=guest.image,
+                         architecture=guest.architecture, hostname=guest.hostname, user_data=guest.user_data,
+                         ssh_public_key=guest.ssh_public_key, nics=guest.nics, disks=guest.disks,
+                         direct_boot=guest.direct_boot)
+        compute = self.drivers.compute
+        if compute.state(spec.name) != "absent":
             # Already defined: a repeated deploy after the agent lost its memory of the first.
-            return {"state": self.drivers.compute.state(spec.name)}
-        for network in networks:
+            return GuestState(compute.state(spec.name))
+        for network in command.networks:
             self._implement_network(network)
-        addresses = addresses or {}
         hostname = spec.hostname.split(".", 1)[0] if spec.hostname else None
         plugged: list[str] = []
         attached: list[str] = []
         root_volume = None
+        root_disks = self.drivers.root_disks
         try:
-            if root_disk is not None and hasattr(self.drivers.storage, "prepare_root_disk"):
-                storage = self.drivers.storage
-                storage.ensure_template(root_disk["template"], root_disk["source"], root_disk["checksum"])
-                root_volume = storage.prepare_root_disk(spec.name, root_disk["template"], root_disk["size_gib"])
+            if command.root_disk is not None and root_disks is not None:
+                root_disk = command.root_disk
+                root_disks.ensure_template(root_disk.template, root_disk.source, root_disk.checksum)
+                root_volume = root_disks.prepare_root_disk(spec.name, root_disk.template, root_disk.size_gib)
                 spec = replace(spec, root_volume=root_volume)
             for mac, network_name in spec.nics:
-                self.drivers.network.plug(spec.name, network_name, mac, address=addresses.get(mac),
+                self.drivers.network.plug(spec.name, network_name, mac, address=command.addresses.get(mac),
                                           hostname=hostname)
                 plugged.append(mac)
-            self.drivers.compute.deploy(spec)
-            for volume in volumes:
-                self.drivers.storage.attach(spec.name, volume["name"], volume["device"])
-                attached.append(volume["name"])
+            compute.deploy(spec)
+            for volume in command.volumes:
+                self.drivers.storage.attach(spec.name, volume.name, volume.device)
+                attached.append(volume.name)
         except DriverError:
             # Leave the host as it was: the management plane will try another one.
             self._undo_deploy(spec.name, plugged, attached, root_volume)
             raise
-        return {"state": self.drivers.compute.state(spec.name)}
+        return GuestState(compute.state(spec.name))
 
-    def _implement_network(self, network: dict) -> None:
+    def _implement_network(self, network: GuestNetwork) -> None:
         """The guest network on this host; with DHCP where the network has a subnet and the
-        network driver can serve it (the agent is the network's virtual router)."""
-        self.drivers.network.create_network(network["name"], network.get("vlan"))
-        configure_dhcp = getattr(self.drivers.network, "configure_dhcp", None)
-        if configure_dhcp is not None and network.get("dhcp_server"):
-            configure_dhcp(network["name"], network["cidr"], network["dhcp_server"], network.get("gateway"))
+        host can serve it (the agent is the network's virtual router)."""
+        self.drivers.network.create_network(network.name, network.vlan)
+        if self.drivers.dhcp is not None and network.dhcp_server and network.cidr:
+            self.drivers.dhcp.configure_dhcp(network.name, network.cidr, network.dhcp_server, network.gateway)
 
     def _undo_deploy(self, name: str, plugged: list[str], attached: list[str], root_volume: str | None = None) -> None:
         for undo in ([lambda v=volume: self.drivers.storage.detach(name, v) for volume in attached]
@@ -142,85 +159,83 @@ class CommandRunner:
             log.debug("network %s stays: %s", network, error)  # other guests still use it
 
     def _remove_config_drive(self, name: str) -> None:
-        config_drives = getattr(self.drivers, "config_drives", None)
-        if config_drives is not None:
-            config_drives.remove(name)
+        if self.drivers.config_drives is not None:
+            self.drivers.config_drives.remove(name)
 
-    def _power_guest(self, name: str, operation: str) -> dict:
-        self.drivers.compute.power(name, operation)
-        return {"state": self.drivers.compute.state(name)}
+    def power_guest(self, command: PowerGuest) -> GuestState:
+        self.drivers.compute.power(command.name, command.operation)
+        return GuestState(self.drivers.compute.state(command.name))
 
-    def _destroy_guest(self, name: str, volumes: list[str] = (), macs: list[str] = (),
-                       networks: list[str] = ()) -> dict:
-        for volume in volumes:
+    def destroy_guest(self, command: DestroyGuest) -> Done:
+        name = command.name
+        for volume in command.volumes:
             self.drivers.storage.detach(name, volume)
-        for mac in macs:
+        for mac in command.macs:
             self.drivers.network.unplug(name, mac)
         self.drivers.compute.destroy(name)
-        for network in networks:
+        for network in command.networks:
             self._release_network(network)
-        if hasattr(self.drivers.storage, "prepare_root_disk"):
-            self.drivers.storage.delete_volume(f"{name}-root")  # the guest's own root disk, if made here
+        if self.drivers.root_disks is not None:
+            # The guest's own root disk, if one was made here.
+            self.drivers.storage.delete_volume(self.drivers.root_disks.root_disk_of(name))
         self._remove_config_drive(name)
-        return {}
+        return Done()
 
-    def _snapshot_guest(self, name: str, image: str, template_id: int | None = None,
-                        destination: str | None = None) -> dict:
-        # template_id is the server's own note, read back with the answer.
-        self.drivers.compute.snapshot(name, image)
-        if destination is None:
-            return {}  # the image stays here, the one host that can deploy it
+    def snapshot_guest(self, command: SnapshotGuest) -> SnapshotSaved:
+        self.drivers.compute.snapshot(command.name, command.image)
+        if command.destination is None:
+            return SnapshotSaved()  # the image stays here, the one host that can deploy it
         try:
-            checksum, size_gib = self.drivers.storage.export_image(image, destination)
+            checksum, size_gib = self.drivers.storage.export_image(command.image, command.destination)
         finally:
             # Copied, every host (this one too) makes root disks from secondary storage's copy;
             # not copied, the image is of no use: either way it goes.
             try:
-                self.drivers.storage.delete_volume(image)
+                self.drivers.storage.delete_volume(command.image)
             except DriverError as error:
-                log.warning("could not remove the saved image %s: %s", image, error)
-        return {"checksum": checksum, "size_gib": size_gib}
+                log.warning("could not remove the saved image %s: %s", command.image, error)
+        return SnapshotSaved(checksum, size_gib)
 
-    def _create_volume(self, name: str, size_gib: float) -> dict:
-        self.drivers.storage.create_volume(name, size_gib)
-        return {}
+    def create_volume(self, command: CreateVolume) -> Done:
+        self.drivers.storage.create_volume(command.name, command.size_gib)
+        return Done()
 
-    def _resize_volume(self, name: str, size_gib: float) -> dict:
-        self.drivers.storage.resize_volume(name, size_gib)
-        return {}
+    def resize_volume(self, command: ResizeVolume) -> Done:
+        self.drivers.storage.resize_volume(command.name, command.size_gib)
+        return Done()
 
-    def _delete_volume(self, name: str) -> dict:
-        self.drivers.storage.delete_volume(name)
-        return {}
+    def delete_volume(self, command: DeleteVolume) -> Done:
+        self.drivers.storage.delete_volume(command.name)
+        return Done()
 
-    def _attach_volume(self, guest: str, volume: str, device: str) -> dict:
-        self.drivers.storage.attach(guest, volume, device)
-        return {}
+    def attach_volume(self, command: AttachVolume) -> Done:
+        self.drivers.storage.attach(command.guest, command.volume, command.device)
+        return Done()
 
-    def _detach_volume(self, guest: str, volume: str) -> dict:
-        self.drivers.storage.detach(guest, volume)
-        return {}
+    def detach_volume(self, command: DetachVolume) -> Done:
+        self.drivers.storage.detach(command.guest, command.volume)
+        return Done()
 
-    def _plug_nic(self, guest: str, network: str, vlan: int | None, mac: str, address: str | None = None,
-                  cidr: str | None = None, dhcp_server: str | None = None, gateway: str | None = None) -> dict:
-        self._implement_network({"name": network, "vlan": vlan, "cidr": cidr, "dhcp_server": dhcp_server,
-                                 "gateway": gateway})
-        self.drivers.network.plug(guest, network, mac, address=address)
-        return {}
+    def plug_nic(self, command: PlugNic) -> Done:
+        self._implement_network(command.network)
+        self.drivers.network.plug(command.guest, command.network.name, command.mac, address=command.address)
+        return Done()
 
-    def _unplug_nic(self, guest: str, mac: str) -> dict:
-        self.drivers.network.unplug(guest, mac)
-        return {}
+    def unplug_nic(self, command: UnplugNic) -> Done:
+        self.drivers.network.unplug(command.guest, command.mac)
+        return Done()
 
-    def _download_template(self, url: str, checksum: str, destination: str, template: str | None = None) -> dict:
-        log.info("downloading template %s from %s into %s", template or "?", url, destination)
+    def download_template(self, command: DownloadTemplate) -> TemplateDownloaded:
+        log.info("downloading template %s from %s into %s", command.template or "?", command.url,
+                 command.destination)
         meter = ProgressMeter(self.report_progress)
-        return {"size_gib": self.drivers.storage.download_template(url, checksum, destination, progress=meter)}
+        return TemplateDownloaded(self.drivers.secondary.download_template(
+            command.url, command.checksum, command.destination, progress=meter))
 
-    def _remove_secondary_file(self, destination: str) -> dict:
-        log.info("removing %s from secondary storage", destination)
-        self.drivers.storage.remove_from_secondary(destination)
-        return {}
+    def remove_secondary_file(self, command: RemoveSecondaryFile) -> Done:
+        log.info("removing %s from secondary storage", command.destination)
+        self.drivers.secondary.remove_from_secondary(command.destination)
+        return Done()
 
 
 class ProgressMeter:
@@ -250,7 +265,7 @@ class ProgressMeter:
 
 
 class Agent:
-    def __init__(self, host_name: str, token: str, facts: HostFacts, drivers, transport: Transport):
+    def __init__(self, host_name: str, token: str, facts: HostFacts, drivers: HostDrivers, transport: Transport):
         self.host_name = host_name
         self.token = token
         self.facts = facts
@@ -263,6 +278,7 @@ class Agent:
 
     def register(self) -> Registered:
         reply = self.transport(Register(self.host_name, self.token, PROTOCOL_VERSION, self.facts))
+        check_version(reply.protocol_version, "the management server", us="this agent")
         self.host_id, self.heartbeat_seconds, self.poll_seconds = (
             reply.host_id, reply.heartbeat_seconds, reply.poll_seconds)
         return reply
@@ -274,11 +290,8 @@ class Agent:
         self.transport(Heartbeat(self._registered_id(), self._guest_states()))
 
     def _guest_states(self) -> dict[str, str] | None:
-        read_all = getattr(self.runner.drivers.compute, "guest_states", None)
-        if read_all is None:
-            return None
         try:
-            return read_all()
+            return self.runner.drivers.compute.guest_states()
         except DriverError as error:
             log.warning("could not list the guests of %s for reconciliation: %s", self.host_name, error)
             return None
@@ -311,7 +324,7 @@ class Agent:
     def _save_host_state(self) -> None:
         """After a command (done or failed: a failure may have changed the host too), for
         drivers that keep their state only as long as this process (simulated hosts)."""
-        save_state = getattr(self.runner.drivers, "save_state", None)
+        save_state = self.runner.drivers.save_state
         if save_state is None:
             return
         try:

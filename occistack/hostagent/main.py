@@ -18,6 +18,7 @@ import sys
 import threading
 
 from occistack import __version__
+from occistack.drivers.base import DriverError, HostDrivers
 from occistack.drivers.fake import FakeDrivers
 from occistack.hostagent.agent import Agent
 from occistack.hostagent.config import AgentConfig, ConfigError, load_config
@@ -36,12 +37,14 @@ def build_drivers(config: AgentConfig):
     return libvirt_host_drivers(config.drivers)
 
 
-def host_facts(drivers) -> HostFacts:
-    """What registration reports: the hypervisor's own view where the compute driver has one,
-    else what this operating system says."""
-    describe = getattr(drivers.compute, "host_facts", None)
-    if describe is not None:
-        facts = describe()
+def host_facts(drivers: HostDrivers) -> HostFacts:
+    """What registration reports: the hypervisor's own view where the compute driver has one
+    (ComputeDriver.host_facts), else what this operating system says."""
+    try:
+        facts = drivers.compute.host_facts()
+    except DriverError:
+        facts = None
+    if facts is not None:
         if isinstance(facts, HostFacts):
             return facts
         return HostFacts(**{**facts, "agent_version": __version__})

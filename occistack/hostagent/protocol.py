@@ -1,52 +1,48 @@
 """The wire messages between a host agent and the management server (stdlib only).
 
 Both sides import this module and nothing else of each other: the agent (``hostagent``) runs
-on a host with no database, the gateway (``orchestrator.gateway``) runs beside it. Every
+on a host with no database, the gateway (``plane.agents.gateway``) runs beside it. Every
 message is a frozen dataclass that travels as a JSON object with a ``type`` member, so a
 message that crossed a socket and one that stayed in the process are the same bytes.
 
-The exchange: the agent *registers* (its facts, its token, the protocol version), then sends
-*heartbeats*, *fetches* its pending commands (the server may hold the request open until
-some arrive: a long poll) and *answers* each one; while a long command runs (a template
-download) it may send its *progress*. A command may be delivered more than once
-(after a reconnect); the agent answers a repeated command id from its memory of the first
-run instead of running it again.
+The exchange: the agent *registers* (its facts, its token, the protocol version it speaks;
+the server's reply states the server's), then sends *heartbeats*, *fetches* its pending
+commands (the server may hold the request open until some arrive: a long poll) and *answers*
+each one; while a long command runs (a template download) it may send its *progress*. A
+command may be delivered more than once (after a reconnect); the agent answers a repeated
+command id from its memory of the first run instead of running it again.
+
+What a command asks and what its answer says are typed too: one frozen dataclass per command
+(:class:`DeployGuest`, :class:`PowerGuest`, ...) and per answer (:class:`GuestState`,
+:class:`Done`, ...). A :class:`Command` carries a command as its wire ``name`` and its fields as
+``payload`` -- the form the server keeps it in (``agent_commands``) until an agent fetches it --
+and :func:`encode_command`, :func:`decode_command`, :func:`encode_result` and
+:func:`decode_result` are the one place either form becomes the other.
 """
 
 from __future__ import annotations
 
 import json
-import math
-import types
-import typing
-from dataclasses import MISSING, dataclass, field, fields
-from typing import Annotated, Any
+from dataclasses import dataclass, field
+from typing import Annotated, Any, ClassVar
 
-PROTOCOL_VERSION = 1
+from occistack.hostagent.typed_json import LARGEST_INTEGER, Mismatch, Most, build, plain, prepare
 
-#: What an agent can be asked to do; payloads are described in hostagent/agent.py.
-COMMANDS = (
-    "deploy_guest", "power_guest", "destroy_guest", "snapshot_guest",
-    "create_volume", "resize_volume", "delete_volume", "attach_volume", "detach_volume",
-    "plug_nic", "unplug_nic", "download_template", "remove_secondary_file",
-)
+#: Version 2: commands and answers are typed (the fields of the classes below), and the
+#: server states its version in Registered.
+PROTOCOL_VERSION = 2
 
 
 class ProtocolError(ValueError):
     """A message that is not one of ours, or is missing what it needs."""
 
 
-@dataclass(frozen=True, slots=True)
-class Most:
-    """A field's bound beyond its type (``Annotated[int, Most(n)]``): the largest whole number,
-    or the most characters of text -- what the server keeps it in holds."""
-
-    limit: int
+class VersionMismatch(ProtocolError):
+    """The two sides speak different versions of this protocol."""
 
 
 #: Counts the server keeps in INTEGER columns.
 LARGEST_COUNT = 2 ** 31 - 1
-
 
 @dataclass(frozen=True, slots=True)
 class HostFacts:
@@ -77,6 +73,8 @@ class Registered:
     heartbeat_seconds: float
     #: how long a fetch may be held open waiting for commands.
     poll_seconds: float
+    #: the version the server speaks; an agent speaking another one stops (see check_version).
+    protocol_version: int = PROTOCOL_VERSION
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +94,9 @@ class Fetch:
 
 @dataclass(frozen=True, slots=True)
 class Command:
+    """One command as it travels: ``name`` is a command class's ``wire_name``, ``payload`` its
+    fields (see decode_command)."""
+
     id: int
     name: str
     payload: dict[str, Any]
@@ -111,6 +112,7 @@ class Answer:
     host_id: int
     command_id: int
     ok: bool
+    #: the answer's fields (see encode_result), for a command that succeeded.
     result: dict[str, Any] = field(default_factory=dict)
     #: why it failed, fit to become a resource's state message.
     error: str | None = None
@@ -142,31 +144,290 @@ class Accepted:
     ok: bool = True
 
 
+def check_version(spoken: int, them: str, us: str = "this side") -> None:
+    """VersionMismatch saying who speaks what, unless ``spoken`` (by ``them``) is ours."""
+    if spoken != PROTOCOL_VERSION:
+        raise VersionMismatch(f"{us} speaks agent protocol {PROTOCOL_VERSION}; {them} speaks {spoken}: "
+                              "upgrade one of them")
+
+
+# --- answers ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """The command was carried out; there is nothing more to say."""
+
+
+@dataclass(frozen=True, slots=True)
+class GuestState:
+    """The guest's state once the command was carried out: running, stopped, suspended."""
+
+    state: str
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotSaved:
+    """A saved image; copied to secondary storage (``destination``), its checksum and size
+    there, else (left on the host) neither."""
+
+    checksum: str | None = None
+    size_gib: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateDownloaded:
+    size_gib: float
+
+
+# --- commands --------------------------------------------------------------------------------------
+# Each names itself on the wire (``wire_name``) and the answer it is given (``answer_type``).
+
+@dataclass(frozen=True, slots=True)
+class GuestDefinition:
+    """What the hypervisor defines (drivers.base.GuestSpec, which this module cannot import)."""
+
+    name: str
+    cores: int
+    memory_mib: int
+    image: str
+    architecture: str = "x64"
+    hostname: str | None = None
+    user_data: str | None = None
+    ssh_public_key: str | None = None
+    nics: tuple[tuple[str, str], ...] = ()  # (mac, network name)
+    disks: tuple[tuple[str, str], ...] = ()  # (volume name, device)
+    #: (kernel, initrd, command line) host files to boot from instead of a disk.
+    direct_boot: tuple[str, str | None, str | None] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GuestNetwork:
+    """A guest network a host implements: its VLAN, and where its subnet has a DHCP server the
+    host runs (the host is the network's virtual router), the subnet and that server's address."""
+
+    name: str
+    vlan: int | None = None
+    cidr: str | None = None
+    dhcp_server: str | None = None
+    gateway: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VolumeAttachment:
+    name: str
+    device: str
+
+
+@dataclass(frozen=True, slots=True)
+class RootDisk:
+    """Where the host's storage gets a template's image the first time (``source`` in
+    secondary storage, verified against ``checksum``) to make the guest's root disk from."""
+
+    template: str
+    source: str
+    checksum: str
+    size_gib: float
+
+
+@dataclass(frozen=True, slots=True)
+class DeployGuest:
+    wire_name: ClassVar[str] = "deploy_guest"
+    answer_type: ClassVar[type] = GuestState
+
+    guest: GuestDefinition
+    networks: tuple[GuestNetwork, ...] = ()
+    volumes: tuple[VolumeAttachment, ...] = ()
+    #: the NICs' allocated addresses, by MAC.
+    addresses: dict[str, str] = field(default_factory=dict)
+    root_disk: RootDisk | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PowerGuest:
+    wire_name: ClassVar[str] = "power_guest"
+    answer_type: ClassVar[type] = GuestState
+
+    name: str
+    #: one of drivers.base.POWER_MOVES.
+    operation: str
+
+
+@dataclass(frozen=True, slots=True)
+class DestroyGuest:
+    wire_name: ClassVar[str] = "destroy_guest"
+    answer_type: ClassVar[type] = Done
+
+    name: str
+    volumes: tuple[str, ...] = ()
+    macs: tuple[str, ...] = ()
+    #: networks the host may stop implementing once the guest is gone.
+    networks: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotGuest:
+    wire_name: ClassVar[str] = "snapshot_guest"
+    answer_type: ClassVar[type] = SnapshotSaved
+
+    name: str
+    image: str
+    #: the server's own note, read back with the answer.
+    template_id: int | None = None
+    #: where in secondary storage the image goes; None keeps it on this host.
+    destination: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CreateVolume:
+    wire_name: ClassVar[str] = "create_volume"
+    answer_type: ClassVar[type] = Done
+
+    name: str
+    size_gib: float
+
+
+@dataclass(frozen=True, slots=True)
+class ResizeVolume:
+    wire_name: ClassVar[str] = "resize_volume"
+    answer_type: ClassVar[type] = Done
+
+    name: str
+    size_gib: float
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteVolume:
+    wire_name: ClassVar[str] = "delete_volume"
+    answer_type: ClassVar[type] = Done
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class AttachVolume:
+    wire_name: ClassVar[str] = "attach_volume"
+    answer_type: ClassVar[type] = Done
+
+    guest: str
+    volume: str
+    device: str
+
+
+@dataclass(frozen=True, slots=True)
+class DetachVolume:
+    wire_name: ClassVar[str] = "detach_volume"
+    answer_type: ClassVar[type] = Done
+
+    guest: str
+    volume: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlugNic:
+    wire_name: ClassVar[str] = "plug_nic"
+    answer_type: ClassVar[type] = Done
+
+    guest: str
+    network: GuestNetwork
+    mac: str
+    address: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UnplugNic:
+    wire_name: ClassVar[str] = "unplug_nic"
+    answer_type: ClassVar[type] = Done
+
+    guest: str
+    mac: str
+
+
+@dataclass(frozen=True, slots=True)
+class DownloadTemplate:
+    wire_name: ClassVar[str] = "download_template"
+    answer_type: ClassVar[type] = TemplateDownloaded
+
+    url: str
+    #: ``<algorithm>:<hex>``
+    checksum: str
+    destination: str
+    #: the template's name, for the agent's log.
+    template: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveSecondaryFile:
+    wire_name: ClassVar[str] = "remove_secondary_file"
+    answer_type: ClassVar[type] = Done
+
+    destination: str
+
+
+HostCommand = (DeployGuest | PowerGuest | DestroyGuest | SnapshotGuest | CreateVolume | ResizeVolume
+                | DeleteVolume | AttachVolume | DetachVolume | PlugNic | UnplugNic | DownloadTemplate
+                | RemoveSecondaryFile)
+HostAnswer = Done | GuestState | SnapshotSaved | TemplateDownloaded
+
+#: wire name → command class: what an agent can be asked to do.
+COMMAND_TYPES: dict[str, type] = {cls.wire_name: cls for cls in HostCommand.__args__}
+COMMANDS = tuple(COMMAND_TYPES)
+ANSWER_TYPES: tuple[type, ...] = HostAnswer.__args__
+
+
+def encode_command(command: HostCommand) -> tuple[str, dict[str, Any]]:
+    """The command's wire name and payload, checked as an agent will check it: a field of the
+    wrong type is a ProtocolError here, where the command is built, not on a host."""
+    if type(command) not in _COMMAND_CLASSES:
+        raise ProtocolError(f"{type(command).__name__} is not an agent command; the commands are: "
+                            f"{', '.join(cls.__name__ for cls in _COMMAND_CLASSES)}")
+    payload = plain(command)
+    _checked(type(command), payload)
+    return command.wire_name, payload
+
+
+def decode_command(name: str, payload: dict[str, Any]) -> HostCommand:
+    """The typed command of a wire name and payload; ProtocolError for an unknown name, a field
+    the command has not (a misspelling), a missing one, or one of the wrong type."""
+    cls = COMMAND_TYPES.get(name)
+    if cls is None:
+        raise ProtocolError(f"no agent command is named {str(name)[:40]!r} in protocol {PROTOCOL_VERSION}; "
+                            f"the commands are: {', '.join(COMMANDS)}")
+    return _checked(cls, payload)
+
+
+def encode_result(answer: HostAnswer) -> dict[str, Any]:
+    """An answer's fields, as Answer.result carries them."""
+    if type(answer) not in ANSWER_TYPES:
+        raise ProtocolError(f"{type(answer).__name__} is not an agent answer")
+    return plain(answer)
+
+
+def decode_result(command: type, result: dict[str, Any] | None) -> HostAnswer:
+    """The typed answer to a command of class ``command`` from Answer.result; ProtocolError
+    when it is not the answer that command is given."""
+    return _checked(command.answer_type, result or {})
+
+
+def _checked(cls: type, document):
+    try:
+        return build(cls, document)
+    except Mismatch as mismatch:
+        raise ProtocolError(mismatch.where(cls)) from None
+
+
+# --- messages as JSON ------------------------------------------------------------------------------
+
 _TYPES = {cls.__name__: cls for cls in (Register, Registered, Heartbeat, Fetch, Command, Commands, Answer,
                                          Answers, Progress, Accepted)}
-_MESSAGE_TYPES = frozenset((*_TYPES.values(), HostFacts))
-_FIELD_NAMES = {cls: tuple(item.name for item in fields(cls)) for cls in _MESSAGE_TYPES}
+_COMMAND_CLASSES = frozenset(COMMAND_TYPES.values())
+prepare(*_TYPES.values(), HostFacts, *_COMMAND_CLASSES, *ANSWER_TYPES)  # a field no rule checks fails at import
 
 
 def encode(message) -> str:
     """A message as JSON text, with its ``type``."""
-    document = _plain(message)
+    document = plain(message)
     document["type"] = type(message).__name__
     return json.dumps(document, separators=(",", ":"), sort_keys=True)
-
-
-def _plain(message) -> dict[str, Any]:
-    """A message's fields as JSON values. (dataclasses.asdict does this too, deep-copying every
-    payload on the way; messages only nest messages, in tuples.)"""
-    document = {}
-    for name in _FIELD_NAMES[type(message)]:
-        value = getattr(message, name)
-        if type(value) in _MESSAGE_TYPES:
-            value = _plain(value)
-        elif type(value) is tuple and value and type(value[0]) in _MESSAGE_TYPES:
-            value = [_plain(item) for item in value]
-        document[name] = value
-    return document
 
 
 def decode(text: str | bytes):
@@ -180,225 +441,4 @@ def decode(text: str | bytes):
     if not isinstance(document, dict) or not isinstance(document.get("type"), str) or document["type"] not in _TYPES:
         raise ProtocolError(f"not a message of protocol {PROTOCOL_VERSION}: expected an object whose type is "
                             f"one of {', '.join(_TYPES)}")
-    return _build(_TYPES[document.pop("type")], document)
-
-
-# --- checking a message against its typed definition -------------------------------------------------
-#
-# The field annotations of the dataclasses above are the messages' schema: each value is checked
-# against its field's type before the message is built, so that a message that parsed is one the
-# receiver can use as typed (a host_id is an int the database can hold, a token is text). The
-# annotations are turned into checking functions once, at import: messages are on the agents'
-# hot path, and most of them are well formed.
-
-#: Ids are keys of the database's rows: positive 64-bit integers. Other whole numbers (counts,
-#: sizes, versions) are non-negative and 64-bit as well.
-LARGEST_INTEGER = 2 ** 63 - 1
-#: How deep a JSON value may nest inside a payload or result; no command's comes near.
-DEEPEST_VALUE = 32
-
-
-class _Mismatch(Exception):
-    """A value that does not fit; ``path`` grows with each enclosing field on the way out."""
-
-    def __init__(self, problem: str):
-        super().__init__(problem)
-        self.problem = problem
-        self.path: list[str] = []
-
-
-def _build(cls, document):
-    """The message ``cls`` from its JSON object, each field checked; ProtocolError naming the
-    field that is wrong (``Answers.answers[2].command_id``) and what it accepts."""
-    try:
-        return _build_checked(cls, document)
-    except _Mismatch as mismatch:
-        raise ProtocolError(f"{cls.__name__}{''.join(reversed(mismatch.path))} {mismatch.problem}") from None
-
-
-def _build_checked(cls, document):
-    if type(document) is not dict:
-        raise _mismatch(f"an object ({cls.__name__})", document)
-    checkers = _CHECKERS[cls]
-    values = {}
-    for name, value in document.items():
-        checker = checkers.get(name)
-        if checker is None:
-            raise _Mismatch(f"has no field {str(name)[:40]!r}; its fields are: {', '.join(checkers)}")
-        try:
-            values[name] = checker(value)
-        except _Mismatch as mismatch:
-            mismatch.path.append("." + name)
-            raise
-    missing = _REQUIRED[cls].difference(values)
-    if missing:
-        raise _Mismatch(f"lacks the field {', '.join(sorted(missing))}")
-    return cls(**values)
-
-
-def _checker(annotation, is_id: bool = False):
-    """The function that checks a JSON value against ``annotation`` and returns it as that type
-    (tuples from arrays, messages from objects), raising _Mismatch otherwise."""
-    origin, arguments = typing.get_origin(annotation), typing.get_args(annotation)
-    if origin in (types.UnionType, typing.Union):  # only ever "X | None"
-        (inner,) = (_checker(argument, is_id) for argument in arguments if argument is not type(None))
-        return lambda value: None if value is None else inner(value)
-    if origin is Annotated:
-        return _bounded(_checker(arguments[0], is_id), arguments[1].limit)
-    if annotation is Any:
-        return _checked_json
-    if annotation is bool:
-        return _checked_bool
-    if annotation is int:
-        return _checked_id if is_id else _checked_count
-    if annotation is float:
-        return _checked_float
-    if annotation is str:
-        return _checked_text
-    if origin is tuple:  # tuple[X, ...]
-        return _array_of(_checker(arguments[0]))
-    if origin is dict:  # dict[str, X]; JSON's keys are text already
-        return _object_of(_checker(arguments[1]))
-    if annotation in _MESSAGE_TYPES:
-        return lambda value: _build_checked(annotation, value)
-    raise TypeError(f"no rule checks a {annotation!r}: teach protocol._checker")  # at import, for a new type
-
-
-def _bounded(inner, limit: int):
-    def checked(value):
-        value = inner(value)
-        if isinstance(value, str) and len(value) > limit:
-            raise _mismatch(f"at most {limit} characters long", value)
-        if isinstance(value, int) and value > limit:
-            raise _mismatch(f"a whole number of at most {limit}", value)
-        return value
-    return checked
-
-
-def _checked_bool(value):
-    if value is True or value is False:
-        return value
-    raise _mismatch("true or false", value)
-
-
-def _checked_id(value):
-    if type(value) is int and 1 <= value <= LARGEST_INTEGER:
-        return value
-    raise _mismatch(f"a whole number from 1 to {LARGEST_INTEGER}", value)
-
-
-def _checked_count(value):
-    if type(value) is int and 0 <= value <= LARGEST_INTEGER:
-        return value
-    raise _mismatch(f"a whole number from 0 to {LARGEST_INTEGER}", value)
-
-
-def _checked_float(value):
-    if type(value) in (int, float) and 0 <= value < math.inf:  # NaN compares false
-        return float(value)
-    raise _mismatch("a finite number of at least 0", value)
-
-
-def _checked_text(value):
-    if type(value) is str and _storable(value):
-        return value
-    raise _mismatch("text (whole characters, no NUL)", value)
-
-
-def _array_of(item):
-    def checked(value):
-        if type(value) is not list:
-            raise _mismatch("an array", value)
-        items = []
-        for index, element in enumerate(value):
-            try:
-                items.append(item(element))
-            except _Mismatch as mismatch:
-                mismatch.path.append(f"[{index}]")
-                raise
-        return tuple(items)
-    return checked
-
-
-def _object_of(item):
-    def checked(value):
-        if type(value) is not dict:
-            raise _mismatch("an object", value)
-        members = {}
-        for key, element in value.items():
-            try:
-                members[_checked_text(key)] = item(element)
-            except _Mismatch as mismatch:
-                mismatch.path.append(f"[{key[:40]!r}]")
-                raise
-        return members
-    return checked
-
-
-def _checked_json(value):
-    """A free-form value (a payload, a result): JSON nested at most DEEPEST_VALUE deep, without
-    NUL characters (no database column holds one) or numbers beyond 64 bits."""
-    pending = [(value, 0)]
-    while pending:  # a loop, not recursion: the value may nest as deep as the JSON parser allowed
-        item, depth = pending.pop()
-        kind = type(item)
-        if kind is str:
-            if not _storable(item):
-                raise _Mismatch("holds a NUL character or a lone UTF-16 surrogate, which no value may hold")
-        elif kind is dict or kind is list:
-            if depth >= DEEPEST_VALUE:
-                raise _Mismatch(f"nests deeper than {DEEPEST_VALUE} levels")
-            elements = (element for pair in item.items() for element in pair) if kind is dict else item
-            pending.extend((element, depth + 1) for element in elements)
-        elif kind is int:
-            if not -LARGEST_INTEGER - 1 <= item <= LARGEST_INTEGER:
-                raise _Mismatch(f"holds the number {item}, beyond 64 bits")
-        elif kind is float:
-            if not math.isfinite(item):
-                raise _Mismatch(f"holds {item}, which is not a finite number")
-        elif item is not None and kind is not bool:
-            raise _Mismatch(f"holds a {kind.__name__}, which JSON has not")
-    return value
-
-
-def _storable(text: str) -> bool:
-    """Text without NUL and without a lone surrogate (a JSON "\\ud800", which cannot be encoded)."""
-    if "\x00" in text:
-        return False
-    if text.isascii():
-        return True
-    try:
-        text.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _mismatch(accepted: str, value) -> _Mismatch:
-    shown = repr(value) if type(value) in (str, int, float) else None
-    if shown is not None and len(shown) > 40:
-        shown = shown[:37] + "..."
-    return _Mismatch(f"must be {accepted}; got {shown or _json_kind(value)}")
-
-
-def _json_kind(value) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    return f"a {type(value).__name__}"
-
-
-_REQUIRED = {cls: frozenset(item.name for item in fields(cls) if item.default is MISSING
-                            and item.default_factory is MISSING) for cls in _MESSAGE_TYPES}
-_CHECKERS = {cls: {name: _checker(hint, is_id=name == "id" or name.endswith("_id"))
-                   for name, hint in typing.get_type_hints(cls, include_extras=True).items()}
-             for cls in _MESSAGE_TYPES}
+    return _checked(_TYPES[document.pop("type")], document)

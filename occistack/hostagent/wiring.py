@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from occistack.drivers.base import GuestSpec, HostDrivers
+from occistack.drivers.base import ConfigDriveBuilder, DhcpDriver, GuestSpec, HostDrivers, RootDiskBuilder, \
+    SecondaryStorageDriver
 from occistack.drivers.config_drive import Contextualization, write_config_drive
 from occistack.drivers.fake import FakeNetworkDriver, FakeStorageDriver
 from occistack.drivers.libvirt.compute import LibvirtComputeDriver
@@ -19,7 +20,7 @@ from occistack.drivers.libvirt.domain import DirectBoot, Disk
 from occistack.hostagent.config import DriverConfig
 
 
-class ConfigDrives:
+class ConfigDrives(ConfigDriveBuilder):
     """One config drive image per guest, in a directory libvirt (QEMU) can read."""
 
     def __init__(self, directory: str | Path):
@@ -62,9 +63,21 @@ def libvirt_host_drivers(config: DriverConfig) -> HostDrivers:
         extra_disks_for=config_drives.disks_for, console_log_dir=work / "consoles",
         stop_timeout=float(config.stop_timeout))
     storage = _storage_driver(config, compute)
-    if hasattr(network, "restore_dhcp"):
-        network.restore_dhcp()  # DHCP servers of networks implemented before a restart
-    return HostDrivers(compute, storage, network, config_drives)
+    dhcp = network if isinstance(network, DhcpDriver) else None
+    if dhcp is not None:
+        dhcp.restore_dhcp()  # DHCP servers of networks implemented before a restart
+    return HostDrivers(compute, storage, network, _secondary_storage(storage),
+                       root_disks=storage if isinstance(storage, RootDiskBuilder) else None,
+                       dhcp=dhcp, config_drives=config_drives)
+
+
+def _secondary_storage(storage) -> SecondaryStorageDriver:
+    """The zone's NFS export a command's destination names; the fake storage is its own."""
+    if isinstance(storage, SecondaryStorageDriver):
+        return storage
+    from occistack.drivers.storage.secondary import NfsUrlSecondaryStorage
+
+    return NfsUrlSecondaryStorage()
 
 
 def _network_driver(config: DriverConfig, work: Path):

@@ -15,6 +15,8 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
+from occistack.hostagent.protocol import HostCommand
+
 
 #: The resource of a host's fencing job (HA): jobs of one resource run one at a time, so two
 #: sweeps cannot fence one host twice at once.
@@ -35,11 +37,11 @@ class Operation:
 
 @dataclass(frozen=True, slots=True)
 class FirstCommand:
-    """An agent command of an operation's first step, written with it by ``submit_waiting``."""
+    """An agent command (one of hostagent.protocol's) of an operation's first step, written with it
+    by ``submit_waiting``."""
 
     host_id: int
-    name: str
-    payload: dict[str, Any]
+    command: HostCommand
 
 
 class Dispatcher(Protocol):

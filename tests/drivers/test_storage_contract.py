@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 import libvirt
 import pytest
 
-from occistack.drivers.base import DriverError, GuestNotFound, StorageDriver
+from occistack.drivers.base import DriverError, GuestNotFound, RootDiskBuilder, SecondaryStorageDriver, StorageDriver
 from occistack.drivers.fake import FakeStorageDriver
 from occistack.drivers.storage.directory import DirectorySecondaryStorage
 from occistack.drivers.storage.libvirt_pool import LibvirtPoolStorageDriver
-from occistack.drivers.storage.secondary import NfsSecondaryStorage, download_template
+from occistack.drivers.storage.secondary import NfsSecondaryStorage, NfsUrlSecondaryStorage, download_template
 from occistack.drivers.storage.volumes import DirPool
 from occistack.drivers.storage.volumes import GIB
 from tests.conftest import missing_component
@@ -285,19 +285,16 @@ def test_removal_without_a_mounted_secondary_storage_finds_the_export(real_stora
     # As an agent does it: from the URL alone, mounting the deepest directory there is.
     storage = real_storage
     templates.download_template(image_server.url("image"), IMAGE_SHA256, f"{storage.prefix}deep/alone.img")
-    mounted, storage.driver.secondary = storage.driver.secondary, None
-    try:
-        storage.driver.remove_from_secondary(templates.url_for(f"{storage.prefix}deep/alone.img"))
-    finally:
-        storage.driver.secondary = mounted
+    NfsUrlSecondaryStorage().remove_from_secondary(templates.url_for(f"{storage.prefix}deep/alone.img"))
     assert not templates.exists(f"{storage.prefix}deep/alone.img")
 
 
-def _downloader(storage: StorageBackend, templates: NfsSecondaryStorage) -> StorageDriver:
-    """The backend's driver, with the session's secondary storage for the libvirt ones."""
-    if isinstance(storage.driver, LibvirtPoolStorageDriver):
-        storage.driver.secondary = templates
-    return storage.driver
+def _downloader(storage: StorageBackend, templates: NfsSecondaryStorage) -> SecondaryStorageDriver:
+    """The secondary storage a host with this backend reaches: the fake's own; on a real host,
+    the NFS export each destination names, as the agent's wiring gives it."""
+    if isinstance(storage.driver, SecondaryStorageDriver):
+        return storage.driver
+    return NfsUrlSecondaryStorage()
 
 
 # --- real storage: qcow2 backing files, flattened images, templates in the pool -------------------
@@ -339,7 +336,10 @@ def test_a_template_root_disk_is_a_qcow2_overlay_and_a_snapshot_flattens_it(qemu
     template_info = _qemu_img_info(_volume_path(driver, template))
     assert template_info["format"] == "qcow2" and template_info["virtual-size"] == 8 * MIB
 
-    root = driver.prepare_root_disk(f"{GUEST_PREFIX}{uuid.uuid4().hex[:6]}-vm", template, 0.5)
+    guest = f"{GUEST_PREFIX}{uuid.uuid4().hex[:6]}-vm"
+    assert isinstance(driver, RootDiskBuilder)
+    root = driver.prepare_root_disk(guest, template, 0.5)
+    assert root == driver.root_disk_of(guest)  # what the agent deletes with the guest
     info = _qemu_img_info(_volume_path(driver, root))
     assert info["format"] == "qcow2"
     assert info["backing-filename"] == _volume_path(driver, template)
@@ -489,6 +489,17 @@ def secondary(request, tmp_path):
     storage = DirectorySecondaryStorage(root)
     yield SecondaryBackend("directory", storage, root, lambda **options: DirectorySecondaryStorage(root, **options),
                            "file:///somewhere/else/x.img")
+
+
+def test_secondary_storage_removes_through_its_contract(secondary, image_server):
+    # What an agent calls (SecondaryStorageDriver), on every implementation: absent is no error.
+    assert isinstance(secondary.storage, SecondaryStorageDriver)
+    destination = secondary.storage.url_for(f"removed/{uuid.uuid4().hex[:6]}/tiny.img")
+    secondary.storage.download_template(image_server.url("image"), IMAGE_SHA256, destination)
+    assert secondary.storage.exists(destination)
+    secondary.storage.remove_from_secondary(destination)
+    secondary.storage.remove_from_secondary(destination)
+    assert not secondary.storage.exists(destination)
 
 
 def test_a_wrong_checksum_leaves_nothing_behind(secondary, image_server):

@@ -22,6 +22,7 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from occistack.hostagent.protocol import PROTOCOL_VERSION
 from occistack.model import User
 from occistack.api.admin import catalog, hosts, inventory, networks, tenancy
 from tests.functional.admin_client import add_host_with_token, root  # noqa: F401 - fixture
@@ -240,7 +241,8 @@ def agent_seeds(host: dict) -> list[dict]:
              "bridges": ["br0"], "storage_pools": ["default"]}
     answer = {"host_id": host_id, "command_id": 1, "ok": False, "result": {"size_gib": 1.5}, "error": "failed"}
     return [
-        {"type": "Register", "host_name": host["name"], "token": host["agent_token"], "protocol_version": 1,
+        {"type": "Register", "host_name": host["name"], "token": host["agent_token"],
+         "protocol_version": PROTOCOL_VERSION,
          "facts": facts},
         {"type": "Heartbeat", "host_id": host_id, "guests": {"i-1": "running", "i-2": "stopped"}},
         {"type": "Heartbeat", "host_id": host_id},

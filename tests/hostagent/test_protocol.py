@@ -56,7 +56,7 @@ facts = st.builds(HostFacts, cpu_sockets=host_counts, cpu_cores=host_counts, cpu
 answer = st.builds(Answer, host_id=ids, command_id=ids, ok=st.booleans(), result=payloads, error=st.none() | texts)
 messages = st.one_of(
     st.builds(Register, host_name=texts, token=texts, protocol_version=counts, facts=facts),
-    st.builds(Registered, host_id=ids, heartbeat_seconds=seconds, poll_seconds=seconds),
+    st.builds(Registered, host_id=ids, heartbeat_seconds=seconds, poll_seconds=seconds, protocol_version=counts),
     st.builds(Heartbeat, host_id=ids, guests=st.none() | st.dictionaries(texts, texts, max_size=3)),
     st.builds(Fetch, host_id=ids, limit=counts, wait_seconds=seconds),
     st.builds(Commands, commands=st.lists(st.builds(Command, id=ids, name=texts, payload=payloads),
@@ -179,3 +179,98 @@ def test_anything_else_is_a_protocol_error(text):
 def test_text_no_parser_can_hold_is_a_protocol_error(text):
     with pytest.raises(ProtocolError):
         decode(text)
+
+
+# --- commands and answers ---------------------------------------------------------------------------
+
+GUEST = protocol.GuestDefinition("i-1-2", 2, 2048, "debian-12", hostname="web.example.org", user_data="#!/bin/sh",
+                                 ssh_public_key="ssh-ed25519 AAAA me", nics=(("52:54:00:00:00:01", "net-1"),),
+                                 disks=(("vol-1", "vdb"),), direct_boot=("/boot/vmlinuz", None, "console=ttyS0"))
+NETWORK = protocol.GuestNetwork("net-1", 100, cidr="10.1.0.0/24", dhcp_server="10.1.0.2", gateway="10.1.0.1")
+#: One of every command, its fields filled (defaults too, where a value shows more).
+EVERY_COMMAND = (
+    protocol.DeployGuest(GUEST, networks=(NETWORK, protocol.GuestNetwork("net-2")),
+                         volumes=(protocol.VolumeAttachment("vol-1", "vdb"),),
+                         addresses={"52:54:00:00:00:01": "10.1.0.5"},
+                         root_disk=protocol.RootDisk("template-3", "nfs://s/e/t.qcow2", "sha256:ab", 10.0)),
+    protocol.PowerGuest("i-1-2", "stop"),
+    protocol.DestroyGuest("i-1-2", volumes=("vol-1",), macs=("52:54:00:00:00:01",), networks=("net-1",)),
+    protocol.SnapshotGuest("i-1-2", "saved-image", template_id=7, destination="nfs://s/e/saved.qcow2"),
+    protocol.CreateVolume("vol-1", 1.5),
+    protocol.ResizeVolume("vol-1", 3),
+    protocol.DeleteVolume("vol-1"),
+    protocol.AttachVolume("i-1-2", "vol-1", "vdb"),
+    protocol.DetachVolume("i-1-2", "vol-1"),
+    protocol.PlugNic("i-1-2", NETWORK, "52:54:00:00:00:02", address="10.1.0.6"),
+    protocol.UnplugNic("i-1-2", "52:54:00:00:00:02"),
+    protocol.DownloadTemplate("https://images.example.org/t.qcow2", "sha256:ab", "nfs://s/e/t.qcow2", template="t"),
+    protocol.RemoveSecondaryFile("nfs://s/e/t.qcow2"),
+)
+EVERY_ANSWER = (protocol.Done(), protocol.GuestState("running"), protocol.SnapshotSaved("sha256:ab", 2.0),
+                protocol.SnapshotSaved(), protocol.TemplateDownloaded(0.25))
+
+
+def test_the_examples_cover_every_command_and_answer():
+    assert {type(command) for command in EVERY_COMMAND} == set(protocol.COMMAND_TYPES.values())
+    assert {type(answer) for answer in EVERY_ANSWER} == set(protocol.ANSWER_TYPES)
+    assert {cls.answer_type for cls in protocol.COMMAND_TYPES.values()} <= set(protocol.ANSWER_TYPES)
+
+
+@pytest.mark.parametrize("command", EVERY_COMMAND, ids=lambda command: type(command).__name__)
+def test_every_command_survives_the_trip_to_the_agent(command):
+    name, payload = protocol.encode_command(command)
+    assert name == command.wire_name
+    # Through the database's JSON column and the Commands message, as it really travels.
+    [delivered] = decode(encode(Commands((Command(1, name, json.loads(json.dumps(payload))),)))).commands
+    assert protocol.decode_command(delivered.name, delivered.payload) == command
+
+
+@pytest.mark.parametrize("answer", EVERY_ANSWER, ids=lambda answer: type(answer).__name__)
+def test_every_answer_survives_the_trip_to_the_server(answer):
+    command = next(cls for cls in protocol.COMMAND_TYPES.values() if cls.answer_type is type(answer))
+    [sent] = decode(encode(Answers(1, (Answer(1, 2, True, protocol.encode_result(answer)),)))).answers
+    assert protocol.decode_result(command, sent.result) == answer
+
+
+def test_a_misspelt_field_fails_where_the_command_is_built_and_where_it_is_read():
+    with pytest.raises(TypeError, match="size_gb"):
+        protocol.CreateVolume(name="vol-1", size_gb=1.0)
+    _, payload = protocol.encode_command(protocol.DeployGuest(GUEST))
+    payload["guest"]["memory_mb"] = payload["guest"].pop("memory_mib")
+    with pytest.raises(ProtocolError, match=r"DeployGuest.guest has no field 'memory_mb'; its fields are: name, "
+                                            r"cores, memory_mib"):
+        protocol.decode_command("deploy_guest", payload)
+    with pytest.raises(ProtocolError, match="GuestState has no field 'sate'"):
+        protocol.decode_result(protocol.PowerGuest, {"sate": "running"})
+
+
+def test_a_field_of_the_wrong_type_fails_where_the_command_is_sent():
+    with pytest.raises(ProtocolError, match=r"DownloadTemplate.checksum must be text"):
+        protocol.encode_command(protocol.DownloadTemplate("http://x/t", None, "nfs://s/e/t"))
+    with pytest.raises(ProtocolError, match=r"DeployGuest.guest.nics\[0\] must be an array of 2 items"):
+        protocol.encode_command(protocol.DeployGuest(protocol.GuestDefinition("g", 1, 64, "i", nics=(("mac",),))))
+    with pytest.raises(ProtocolError, match="is not an agent command"):
+        protocol.encode_command(Fetch(1))
+
+
+def test_an_unknown_command_is_refused_naming_the_known_ones():
+    with pytest.raises(ProtocolError, match=r"no agent command is named 'reboot_host' in protocol "
+                                            rf"{protocol.PROTOCOL_VERSION}; the commands are: deploy_guest, "):
+        protocol.decode_command("reboot_host", {})
+
+
+def test_another_protocol_version_is_refused_on_either_side():
+    protocol.check_version(protocol.PROTOCOL_VERSION, "the server")
+    with pytest.raises(protocol.VersionMismatch, match=rf"this side speaks agent protocol {protocol.PROTOCOL_VERSION}; "
+                                                       r"the management server speaks 1: upgrade one of them"):
+        protocol.check_version(1, "the management server")
+    # The server states its version when it accepts an agent; an agent of another one stops there.
+    from occistack.drivers.fake import FakeDrivers
+    from occistack.hostagent.agent import Agent
+
+    facts = HostFacts(1, 2, 3, 4)
+    agent = Agent("h1", "t", facts, FakeDrivers(), lambda message: Registered(5, 10.0, 20.0, protocol_version=1))
+    with pytest.raises(protocol.VersionMismatch, match=rf"this agent speaks agent protocol {protocol.PROTOCOL_VERSION}; "
+                                                       r"the management server speaks 1"):
+        agent.register()
+    assert agent.host_id is None

@@ -15,8 +15,10 @@ from occistack.hostagent.protocol import (
     Answer,
     Command,
     Commands,
+    DownloadTemplate,
     Fetch,
     HostFacts,
+    PowerGuest,
     Progress,
     ProtocolError,
     Register,
@@ -63,7 +65,8 @@ def test_registration_needs_the_host_s_token_and_our_protocol(session_factory):
     for name, given, version in (("h1", "wrong", PROTOCOL_VERSION), ("nobody", token, PROTOCOL_VERSION)):
         with pytest.raises(gateway.GatewayError, match="not registered here with this token"):
             channel(Register(name, given, version, FACTS))
-    with pytest.raises(gateway.GatewayError, match="speaks agent protocol 1; the agent on h1 speaks 99"):
+    with pytest.raises(gateway.GatewayError,
+                       match=f"speaks agent protocol {PROTOCOL_VERSION}; the agent on h1 speaks 99: upgrade one"):
         channel(Register("h1", token, 99, FACTS))
     reply = channel(Register("h1", token, PROTOCOL_VERSION, FACTS))
     assert reply.host_id == host_id
@@ -75,10 +78,10 @@ def test_registration_needs_the_host_s_token_and_our_protocol(session_factory):
             "host.connect"
 
 
-def queue_command(session_factory, host_id, name="power_guest", payload=None) -> int:
+def queue_command(session_factory, host_id, command=PowerGuest("g1", "start")) -> int:
     def step(ctx):
         if ctx.step == 0:
-            ctx.send(host_id, name, payload or {"name": "g1", "operation": "start"})
+            ctx.send(host_id, command)
             return Outcome.WAIT
         return Outcome.DONE
 
@@ -161,8 +164,8 @@ def test_progress_reaches_a_running_download_only(session_factory):
                   step=1, arguments={"template_id": template.id, "copy_id": copy_id}, progress={})
         session.add(job)
         session.flush()
-        gateway.send(session, job, host_id, "download_template", {"url": "http://x/y", "checksum": "md5:0",
-                                                                  "destination": "nfs://s/e/f"})
+        gateway.send(session, job, host_id, DownloadTemplate(url="http://x/y", checksum="md5:0",
+                                                             destination="nfs://s/e/f"))
     [command] = channel(Fetch(host_id)).commands
 
     def progress() -> int:

@@ -8,6 +8,7 @@ import threading
 import pytest
 from sqlalchemy import select
 
+from occistack.hostagent.protocol import GuestState, PowerGuest
 from occistack.model import AgentCommand, Job
 from occistack.model.states import CommandState, JobState
 from occistack.plane.agents import gateway
@@ -99,7 +100,7 @@ def test_a_resource_s_jobs_run_one_after_the_other(session_factory):
 
     def waits_once(ctx):
         if ctx.step == 0:
-            ctx.send(host_id, "power_guest", {"name": "g", "operation": "start"})
+            ctx.send(host_id, PowerGuest("g", "start"))
             return Outcome.WAIT
         return Outcome.DONE
 
@@ -141,10 +142,11 @@ def test_a_waiting_job_goes_on_when_its_agent_answers(session_factory):
 
     def two_steps(ctx):
         if ctx.step == 0:
-            ctx.send(host_id, "power_guest", {"name": "g", "operation": "start"})
+            ctx.send(host_id, PowerGuest("g", "start"))
             return Outcome.WAIT
         RAN.append((ctx.job.entity_id, ctx.step))
-        assert ctx.answer("power_guest").result == {"state": "running"}
+        assert ctx.answer(PowerGuest).result == {"state": "running"}
+        assert ctx.result(PowerGuest) == GuestState("running")
         return Outcome.DONE
 
     handlers = {"two": JobHandler(two_steps, remember_failure)}
@@ -166,9 +168,9 @@ def test_a_job_whose_agent_never_answers_gets_a_failed_answer_at_its_deadline(se
 
     def waits(ctx):
         if ctx.step == 0:
-            ctx.send(host_id, "power_guest", {"name": "g", "operation": "stop"})
+            ctx.send(host_id, PowerGuest("g", "stop"))
             return Outcome.WAIT
-        seen.append(ctx.answer("power_guest").error)
+        seen.append(ctx.answer(PowerGuest).error)
         raise StepFailed(f"stop failed: {seen[0]}")
 
     handlers = {"wait": JobHandler(waits, remember_failure, wait_seconds=-1)}

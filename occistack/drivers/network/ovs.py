@@ -15,7 +15,7 @@ import subprocess
 import threading
 from dataclasses import dataclass, field
 
-from occistack.drivers.base import DriverError, NetworkDriver
+from occistack.drivers.base import DhcpDriver, DriverError, NetworkDriver
 from occistack.drivers.libvirt.domain import Interface
 from occistack.drivers.network import namespaces
 from occistack.drivers.network.common import checked_interface_name, checked_vlan, normalized_mac, short_digest
@@ -40,7 +40,7 @@ class BridgeState:
     dhcp: dict[str, dict] = field(default_factory=dict)
 
 
-class OvsNetworkDriver(NetworkDriver):
+class OvsNetworkDriver(NetworkDriver, DhcpDriver):
     """One OVS bridge (``bridge``) with an optional trunk ``uplink``, reached through the
     ovsdb-server socket ``db_socket``. ``datapath_type`` is ``system`` (the kernel module) or
     ``netdev`` (userspace, for hosts without the module). With a :class:`DhcpService`,

@@ -21,13 +21,13 @@ from pathlib import Path
 from typing import Callable, Iterator
 from urllib.parse import unquote, urlsplit
 
-from occistack.drivers.base import DriverError
+from occistack.drivers.base import DriverError, SecondaryStorageDriver
 from occistack.drivers.fake import FakeStorageDriver
 from occistack.drivers.storage.secondary import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, GIB, HTTP_CHUNK, PARTIAL_MARKER, open_source, \
     verified_download
 
 
-class DirectorySecondaryStorage:
+class DirectorySecondaryStorage(SecondaryStorageDriver):
     def __init__(self, root: str | os.PathLike, *, timeout: float = DEFAULT_TIMEOUT,
                  max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         """Relative paths live under ``root``; so do the simulated NFS exports (``root/nfs``)."""
@@ -94,6 +94,10 @@ class DirectorySecondaryStorage:
     def delete(self, path: str) -> None:
         """Absent files are not an error."""
         self.local_path(path).unlink(missing_ok=True)
+
+    def remove_from_secondary(self, destination: str) -> None:
+        """The contract's removal: ``destination`` is a file:// or (simulated) nfs:// URL."""
+        self.delete(destination)
 
     def read_chunks(self, path: str) -> Iterator[bytes]:
         found = self.local_path(path)

@@ -23,12 +23,12 @@ from typing import Iterator
 
 import libvirt
 
-from occistack.drivers.base import DriverError, StorageDriver
+from occistack.drivers.base import DriverError, RootDiskBuilder, StorageDriver
 from occistack.drivers.libvirt.compute import disk_in_pool
 from occistack.drivers.libvirt.connection import Connection, Opener
 from occistack.drivers.libvirt.errors import translated
 from occistack.drivers.storage.checksums import parse_checksum
-from occistack.drivers.storage.secondary import NfsSecondaryStorage, download_template, open_source, remove_file, store_hashed
+from occistack.drivers.storage.secondary import NfsSecondaryStorage, open_source, store_hashed
 from occistack.drivers.storage.volumes import GIB, DirPool, NetfsPool, bytes_for, disk_xml, find_disk, volume_format_of, volume_xml
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ ROOT_DISK_SUFFIX = "-root"
 STREAM_CHUNK = 1024 * 1024
 
 
-class LibvirtPoolStorageDriver(StorageDriver):
+class LibvirtPoolStorageDriver(StorageDriver, RootDiskBuilder):
     def __init__(self, connection: str | Connection, pool: str, *,
                  pool_definition: DirPool | NetfsPool | None = None,
                  secondary: NfsSecondaryStorage | None = None,
@@ -47,7 +47,7 @@ class LibvirtPoolStorageDriver(StorageDriver):
         """Use storage pool ``pool`` on ``connection`` (a libvirt URI, or a shared
         :class:`Connection` that :meth:`close` leaves open). When the pool does not exist and
         ``pool_definition`` is given, it is defined, built, started and set to autostart.
-        ``secondary`` is the secondary storage templates download into (default: whatever NFS
+        ``secondary`` is the secondary storage saved images are copied into (default: whatever NFS
         directory the destination URL names). ``detach`` waits ``detach_timeout`` seconds for a
         running guest to release a disk."""
         self._owns_connection = isinstance(connection, str)
@@ -221,19 +221,6 @@ class LibvirtPoolStorageDriver(StorageDriver):
 
     # --- templates, root disks and images ----------------------------------------------------
 
-    def download_template(self, url: str, checksum: str, destination: str, progress=None) -> float:
-        """Into secondary storage (NFS), as the contract says; see secondary.py."""
-        if self.secondary is not None:
-            return self.secondary.download_template(url, checksum, destination, progress=progress)
-        return download_template(url, checksum, destination, progress=progress)
-
-    def remove_from_secondary(self, destination: str) -> None:
-        """From secondary storage (NFS), as the contract says."""
-        if self.secondary is not None:
-            self.secondary.delete(destination)
-        else:
-            remove_file(destination)
-
     def ensure_template(self, template_name: str, source: str, checksum: str) -> str:
         """The template volume ``template_name``, copied into the pool from ``source`` (a local
         file, an nfs:// or http(s) URL that states its size) on first use and verified against
@@ -333,6 +320,9 @@ class LibvirtPoolStorageDriver(StorageDriver):
             pool.createXML(volume_xml(name, capacity, "qcow2", template.path(), template_format), 0)
             return name
         return self._run(f"prepare root disk {name} from template {template_volume}", prepare)
+
+    def root_disk_of(self, guest_name: str) -> str:
+        return guest_name + ROOT_DISK_SUFFIX
 
     def snapshot_volume(self, volume: str, image_name: str) -> str:
         """Copy ``volume`` into a new standalone qcow2 volume ``image_name`` (the backing chain

@@ -21,7 +21,7 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import urlsplit
 from urllib.request import Request, urlopen
 
-from occistack.drivers.base import DriverError
+from occistack.drivers.base import DriverError, SecondaryStorageDriver
 from occistack.drivers.storage.checksums import parse_checksum
 from occistack.drivers.storage.nfs import NfsSession, join_nfs_url, split_nfs_url
 
@@ -35,7 +35,7 @@ HTTP_CHUNK = 1024 * 1024
 PARTIAL_MARKER = ".partial-"
 
 
-class NfsSecondaryStorage:
+class NfsSecondaryStorage(SecondaryStorageDriver):
     def __init__(self, url: str, *, timeout: float = DEFAULT_TIMEOUT, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         """Mount ``url`` (a directory on an NFS server). ``timeout`` applies to HTTP sources;
         ``max_bytes`` caps every download."""
@@ -99,6 +99,10 @@ class NfsSecondaryStorage:
         """Absent files are not an error."""
         self._session.unlink(self.relative(path))
 
+    def remove_from_secondary(self, destination: str) -> None:
+        """The contract's removal: ``destination`` is an nfs:// URL under this storage."""
+        self.delete(destination)
+
     def get(self, path: str, local_path: str | os.PathLike) -> int:
         """Copy the file to ``local_path``; the bytes copied."""
         copied = 0
@@ -158,6 +162,22 @@ class NfsSecondaryStorage:
                 log.warning("could not remove %s from %s: %s", partial, self.url, cleanup_error)
             raise
         return written
+
+
+class NfsUrlSecondaryStorage(SecondaryStorageDriver):
+    """Secondary storage as an agent reaches it: whatever NFS export a destination URL names,
+    mounted (its deepest existing directory) for each download or removal -- the zone's
+    secondary storage is configured on the server, not on the host."""
+
+    def __init__(self, **options) -> None:
+        #: NfsSecondaryStorage's options (timeout, max_bytes, ...).
+        self.options = options
+
+    def download_template(self, url: str, checksum: str, destination: str, progress=None) -> float:
+        return download_template(url, checksum, destination, progress=progress, **self.options)
+
+    def remove_from_secondary(self, destination: str) -> None:
+        remove_file(destination, **self.options)
 
 
 def store_hashed(destination: str, chunks: Iterator[bytes], **options) -> tuple[str, int]:

@@ -24,7 +24,6 @@ from sqlalchemy import bindparam, exists, select, update
 from sqlalchemy.orm import Session
 
 from occistack.hostagent.protocol import (
-    PROTOCOL_VERSION,
     Accepted,
     Answer,
     Answers,
@@ -32,9 +31,13 @@ from occistack.hostagent.protocol import (
     Commands,
     Fetch,
     Heartbeat,
+    HostCommand,
     Progress,
+    ProtocolError,
     Register,
     Registered,
+    check_version,
+    encode_command,
 )
 from occistack.model import AgentCommand, Host, Job, utcnow
 from occistack.model.states import (COMMAND_TRANSITIONS, HOST_STATUS_TRANSITIONS, JOB_TRANSITIONS, CommandEvent,
@@ -80,9 +83,10 @@ def new_agent_token(host: Host) -> str:
 def register(session: Session, message: Register, settings: GatewaySettings, certified: bool = False) -> Registered:
     """``certified``: the transport verified a host certificate that names ``message.host_name``,
     which then needs no token."""
-    if message.protocol_version != PROTOCOL_VERSION:
-        raise GatewayError(f"this management server speaks agent protocol {PROTOCOL_VERSION}; the agent on "
-                           f"{message.host_name} speaks {message.protocol_version}: upgrade one of them")
+    try:
+        check_version(message.protocol_version, f"the agent on {message.host_name}", us="this management server")
+    except ProtocolError as mismatch:
+        raise GatewayError(str(mismatch)) from None
     host = session.scalar(select(Host).where(Host.name == message.host_name).with_for_update(key_share=True))
     if certified:
         if host is None:
@@ -252,13 +256,15 @@ def requeue_answered_job(session: Session, job_id: int, step: int) -> Job | None
     return session.scalars(_REQUEUE_ANSWERED_JOB, {"job": job_id, "step": step, "next_step": step + 1}).first()
 
 
-def send(session: Session, job: Job, host_id: int, name: str, payload: dict) -> AgentCommand:
-    """Queue a command for a host as part of ``job``'s current step."""
-    command = AgentCommand(host_id=host_id, job_id=job.id, step=job.step, name=name, payload=payload,
-                           state=CommandState.PENDING)
-    session.add(command)
+def send(session: Session, job: Job, host_id: int, command: HostCommand) -> AgentCommand:
+    """Queue a command for a host as part of ``job``'s current step (ProtocolError, before
+    anything is written, for a command with a field of the wrong type)."""
+    name, payload = encode_command(command)
+    row = AgentCommand(host_id=host_id, job_id=job.id, step=job.step, name=name, payload=payload,
+                       state=CommandState.PENDING)
+    session.add(row)
     mark_commands_written(session, host_id)
-    return command
+    return row
 
 
 # --- health ----------------------------------------------------------------------------------

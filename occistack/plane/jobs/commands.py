@@ -13,6 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from occistack.hostagent.protocol import DeployGuest, GuestDefinition, GuestNetwork, RootDisk, VolumeAttachment
 from occistack.model import Network, NetworkInterface, OsTemplate, SecondaryStorage, StorageLink, TemplateCopy, VirtualMachine
 from occistack.model.template_states import TemplateCopyState
 from occistack.plane.addresses import dhcp_server_address, public_ranges
@@ -33,7 +34,7 @@ def network_name(network_id: str) -> str:
     return f"net-{network_id}"
 
 
-def network_spec(session: Session, network: Network) -> dict:
+def network_spec(session: Session, network: Network) -> GuestNetwork:
     """What a host needs to implement a guest network: its name and VLAN tag, and for a
     private network with a subnet, where its DHCP server answers. A public network rides on the
     VLAN of its zone's public range, if that has one (its addresses are routed, not served)."""
@@ -41,11 +42,11 @@ def network_spec(session: Session, network: Network) -> dict:
     if vlan is None and network.public and network.zone_id is not None:
         ranges = public_ranges(session, network.zone_id)
         vlan = ranges[0].vlan if ranges else None
-    spec = {"name": network_name(network.id), "vlan": vlan}
     server = dhcp_server_address(network)
-    if server is not None:
-        spec.update(cidr=network.address, dhcp_server=server, gateway=network.gateway)
-    return spec
+    if server is None:
+        return GuestNetwork(network_name(network.id), vlan)
+    return GuestNetwork(network_name(network.id), vlan, cidr=network.address, dhcp_server=server,
+                        gateway=network.gateway)
 
 
 def secondary_url(store_url: str, path: str) -> str:
@@ -57,7 +58,7 @@ def secondary_url(store_url: str, path: str) -> str:
 
 def deploy_command(session, vm: VirtualMachine, template: OsTemplate | None = None,
                    nics: list[NetworkInterface] | None = None, links: list[StorageLink] | None = None,
-                   copy: TemplateCopy | None = None) -> dict:
+                   copy: TemplateCopy | None = None) -> DeployGuest:
     """The deploy_guest command of a VM: the guest's definition, the networks its host must
     implement, the volumes to attach. Rows the caller has at hand are passed in, others read."""
     template = template or session.get(OsTemplate, vm.template_id)
@@ -65,16 +66,13 @@ def deploy_command(session, vm: VirtualMachine, template: OsTemplate | None = No
     links = links if links is not None else links_of(session, vm.id)
     vm.instance_name = vm.instance_name or instance_name(vm)
     networks = {nic.network_id: network_spec(session, nic.network) for nic in nics}
-    guest = {
-        "name": vm.instance_name, "cores": vm.cores, "memory_mib": int(round(vm.memory_gib * 1024)),
-        "image": template.term, "architecture": vm.architecture or "x64", "hostname": vm.hostname,
-        "user_data": vm.user_data, "ssh_public_key": vm.ssh_public_key,
-        "nics": [[nic.mac, network_name(nic.network_id)] for nic in nics],
-        "disks": [[volume_name(link.volume_id), link.device_id] for link in links],
-    }
-    command = {"guest": guest, "networks": list(networks.values()),
-               "volumes": [{"name": volume_name(link.volume_id), "device": link.device_id} for link in links],
-               "addresses": {nic.mac: nic.address for nic in nics if nic.address}}
+    guest = GuestDefinition(
+        name=vm.instance_name, cores=vm.cores, memory_mib=int(round(vm.memory_gib * 1024)),
+        image=template.term, architecture=vm.architecture or "x64", hostname=vm.hostname,
+        user_data=vm.user_data, ssh_public_key=vm.ssh_public_key,
+        nics=tuple((nic.mac, network_name(nic.network_id)) for nic in nics),
+        disks=tuple((volume_name(link.volume_id), link.device_id) for link in links))
+    root_disk = None
     if copy is None or copy.zone_id != vm.zone_id:
         copy = _ready_copy(session, template.id, vm.zone_id)
     if copy is not None and copy.secondary_path and template.checksum and copy.secondary_storage_id:
@@ -82,10 +80,12 @@ def deploy_command(session, vm: VirtualMachine, template: OsTemplate | None = No
         # the copy in the compute's own zone.
         store = session.get(SecondaryStorage, copy.secondary_storage_id)
         if store is not None:
-            command["root_disk"] = {"template": f"template-{template.id}", "checksum": template.checksum,
-                                    "source": secondary_url(store.url, copy.secondary_path),
-                                    "size_gib": max(vm.root_disk_gib or 0, template.size_gib)}
-    return command
+            root_disk = RootDisk(template=f"template-{template.id}", checksum=template.checksum,
+                                 source=secondary_url(store.url, copy.secondary_path),
+                                 size_gib=max(vm.root_disk_gib or 0, template.size_gib))
+    return DeployGuest(guest, networks=tuple(networks.values()),
+                       volumes=tuple(VolumeAttachment(volume_name(link.volume_id), link.device_id) for link in links),
+                       addresses={nic.mac: nic.address for nic in nics if nic.address}, root_disk=root_disk)
 
 
 def _ready_copy(session, template_id: int, zone_id: int | None) -> TemplateCopy | None:

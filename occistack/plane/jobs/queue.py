@@ -25,6 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
+from occistack.hostagent.protocol import encode_command
 from occistack.model import AgentCommand, Job, utcnow
 from occistack.model.jobs import ACTIVE_CONDITION
 from occistack.model.states import JOB_TRANSITIONS, CommandState, JobEvent, JobState, StaleState
@@ -91,9 +92,10 @@ class JobDispatcher:
         if job_id is None:
             return self.submit(session, operation, caller, max_attempts)
         for command in commands:
+            name, payload = encode_command(command.command)
             session.execute(_INSERT_COMMAND, {
-                "host_id": command.host_id, "job_id": job_id, "step": 0, "name": command.name,
-                "payload": command.payload, "state": str(CommandState.PENDING), "deliveries": 0, "created_at": now})
+                "host_id": command.host_id, "job_id": job_id, "step": 0, "name": name,
+                "payload": payload, "state": str(CommandState.PENDING), "deliveries": 0, "created_at": now})
         for host_id in {command.host_id for command in commands}:
             mark_commands_written(session, host_id)
         return SubmittedJob(job_id, JobState(target))

@@ -19,7 +19,6 @@ import os
 import socket
 import threading
 import time
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -32,6 +31,7 @@ from occistack.plane.jobs import queue as jobs
 from occistack.plane.jobs.handlers import HANDLERS, JobHandler, Outcome, StepContext, StepFailed
 from occistack.plane.jobs.deletes import resume_waiting_deletes
 from occistack.plane.jobs.ha import submit_fencing
+from occistack.plane.jobs.services import ManagementServices
 from occistack.plane.jobs.handlers.base import previous_answers
 from occistack.plane.listener import PostgresListener
 from occistack.plane.jobs.queue import claim_in_memory, claim_next, move_job, postpone, release_stranded
@@ -41,19 +41,6 @@ log = logging.getLogger(__name__)
 
 #: Seconds before retrying a step that failed unexpectedly, by attempt.
 _BACKOFF = (0.2, 1.0, 5.0, 30.0)
-
-
-@dataclass
-class ManagementServices:
-    """What job handlers use besides their session: placement and the gateway's settings."""
-
-    placement: object
-    gateway: gateway.GatewaySettings = field(default_factory=gateway.GatewaySettings)
-    #: HA's fencing: the BMCs' power driver (drivers/power), the sealer that opens their
-    #: passwords, and the dispatcher that submits the restarts (None where no HA runs).
-    power: object | None = None
-    sealer: object | None = None
-    dispatcher: object | None = None
 
 
 class Worker:

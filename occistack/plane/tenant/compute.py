@@ -170,7 +170,7 @@ def create_compute(ctx: PlaneContext, request: ComputeRequest) -> ComputeCreated
     # The request has every row of the deploy's first step at hand: it writes the command for
     # the host itself, and no worker needs to run that step.
     job = dispatcher.submit_waiting(session, Operation("deploy_vm", vm.id, deploy_arguments(vm, template, nics, links)),
-                                    [FirstCommand(vm.host_id, "deploy_guest", command)], caller)
+                                    [FirstCommand(vm.host_id, command)], caller)
     record_event(session, "vm.deploy", "scheduled", "compute", vm.id, caller=caller,
                  job_id=getattr(job, "id", None),
                  description=f"compute {vm.title or vm.id} requested: {vm.cores} cores, {vm.memory_gib:g} GiB, "

@@ -18,8 +18,10 @@ from typing import Any, Callable
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from occistack.hostagent.protocol import HostAnswer, HostCommand, ProtocolError, decode_command, decode_result
 from occistack.model import AgentCommand, Job
 from occistack.plane.agents import gateway
+from occistack.plane.jobs.services import ManagementServices
 
 
 class Outcome(Enum):
@@ -39,8 +41,8 @@ class StepFailed(Exception):
 class StepContext:
     session: Session
     job: Job
-    #: the management plane's services the handlers need (placement, settings).
-    services: Any
+    #: the management plane's services the handlers need (placement, HA's fencing, settings).
+    services: ManagementServices
     answers: list[AgentCommand] = field(default_factory=list)
     sent: list[AgentCommand] = field(default_factory=list)
 
@@ -52,17 +54,28 @@ class StepContext:
     def arguments(self) -> dict[str, Any]:
         return self.job.arguments or {}
 
-    def send(self, host_id: int, name: str, payload: dict[str, Any]) -> AgentCommand:
-        command = gateway.send(self.session, self.job, host_id, name, payload)
-        self.sent.append(command)
-        return command
+    def send(self, host_id: int, command: HostCommand) -> AgentCommand:
+        """Queue ``command`` (one of hostagent.protocol's) for the host, in this step; a field
+        of the wrong type (a value the rows hold that no agent accepts) fails the step."""
+        try:
+            row = gateway.send(self.session, self.job, host_id, command)
+        except ProtocolError as error:
+            raise StepFailed(f"internal error: the {type(command).__name__} command is malformed: {error}") from None
+        self.sent.append(row)
+        return row
 
-    def answer(self, name: str) -> AgentCommand:
-        """The answered command of the previous step with this name."""
+    def answer(self, command_type: type) -> AgentCommand:
+        """The answered command of the previous step of this class (DeployGuest, ...)."""
         for command in self.answers:
-            if command.name == name:
+            if command.name == command_type.wire_name:
                 return command
-        raise StepFailed(f"internal error: step {self.step} expected an answer to {name}")
+        raise StepFailed(f"internal error: step {self.step} expected an answer to {command_type.wire_name}")
+
+    def result(self, command_type: type) -> HostAnswer:
+        """The typed answer (protocol's GuestState, SnapshotSaved, ...) to the previous step's
+        command of this class, which succeeded; StepFailed when the agent's answer is not one
+        that command is given."""
+        return typed_result(self.answer(command_type), command_type)
 
     def failures(self) -> list[AgentCommand]:
         return [command for command in self.answers if command.error is not None]
@@ -84,6 +97,19 @@ class JobHandler:
     #: ``(session, job arguments, percent)``: an agent's report of how far a long command of
     #: this job has come (a download), for operations that show it.
     on_progress: Callable[[Session, dict, int], None] | None = None
+
+
+def typed_result(command: AgentCommand, command_type: type) -> HostAnswer:
+    """The typed answer an agent gave to ``command`` (a row of class ``command_type``)."""
+    try:
+        return decode_result(command_type, command.result)
+    except ProtocolError as error:
+        raise StepFailed(f"the agent's answer to {command.name} is not understood: {error}") from None
+
+
+def sent_command(command: AgentCommand) -> HostCommand:
+    """The typed command a row holds (as it was sent)."""
+    return decode_command(command.name, command.payload or {})
 
 
 def previous_answers(session: Session, job: Job) -> list[AgentCommand]:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from occistack.model import Host, NetworkInterface, OsTemplate, SecondaryStorage, StorageLink, TemplateCopy, VirtualMachine
+from occistack.hostagent.protocol import (DeployGuest, DestroyGuest, PowerGuest,
+                                          SnapshotGuest, SnapshotSaved)
+from occistack.model import Host, NetworkInterface, OsTemplate, StorageLink, TemplateCopy, VirtualMachine
 from occistack.model.states import LINK_TRANSITIONS, VM_TRANSITIONS, Event, LinkState, VmState
 from occistack.model.template_states import (TEMPLATE_COPY_TRANSITIONS, TEMPLATE_TRANSITIONS, TemplateCopyEvent,
                                              TemplateCopyState, TemplateEvent, TemplateState)
@@ -28,7 +30,7 @@ from occistack.plane.events import record_event
 from occistack.plane.errors import NoCapacity
 from occistack.plane.transitions import apply_event, apply_event_where
 from occistack.plane.usage import close_usage, open_usage
-from occistack.plane.jobs.handlers.base import JobHandler, Outcome, StepContext, StepFailed
+from occistack.plane.jobs.handlers.base import JobHandler, Outcome, StepContext, StepFailed, sent_command, typed_result
 from occistack.plane.jobs.commands import deploy_command, links_of, network_name, nics_of, secondary_url, volume_name
 from occistack.plane.jobs.handlers.common import delete_entities
 
@@ -52,7 +54,7 @@ def _host_name(ctx: StepContext, host_id: int | None) -> str:
 def deploy_vm(ctx: StepContext) -> Outcome:
     # Step 0 is usually taken by the request that accepted the VM (it writes the command);
     # a worker runs it when the job had to wait behind another, and for HA restarts.
-    if ctx.step > 0 and ctx.answer("deploy_guest").error is None:
+    if ctx.step > 0 and ctx.answer(DeployGuest).error is None:
         _deployed(ctx)
         return Outcome.DONE
     vm = _vm(ctx)
@@ -61,9 +63,9 @@ def deploy_vm(ctx: StepContext) -> Outcome:
     if ctx.step == 0:
         if vm.host_id is None:
             raise StepFailed("no host was reserved for it")
-        ctx.send(vm.host_id, "deploy_guest", deploy_command(ctx.session, vm))
+        ctx.send(vm.host_id, deploy_command(ctx.session, vm))
         return Outcome.WAIT
-    answer = ctx.answer("deploy_guest")
+    answer = ctx.answer(DeployGuest)
     failed_on = _host_name(ctx, vm.host_id)
     if vm.delete_requested_at is not None:
         raise StepFailed(f"deploy failed on host {failed_on}: {answer.error} (not retried: the compute is being "
@@ -81,7 +83,7 @@ def deploy_vm(ctx: StepContext) -> Outcome:
     record_event(ctx.session, "vm.deploy", "started", "compute", vm.id, project_id=vm.project_id,
                  job_id=ctx.job.id, description=f"retrying on host {_host_name(ctx, vm.host_id)} after "
                                                  f"{failed_on} failed: {answer.error}")
-    ctx.send(vm.host_id, "deploy_guest", deploy_command(ctx.session, vm))
+    ctx.send(vm.host_id, deploy_command(ctx.session, vm))
     return Outcome.WAIT
 
 
@@ -133,10 +135,10 @@ def power_vm(ctx: StepContext) -> Outcome:
         return Outcome.DONE
     operation = ctx.arguments["operation"]
     if ctx.step == 0:
-        ctx.send(vm.host_id, "power_guest", {"name": vm.instance_name, "operation": operation})
+        ctx.send(vm.host_id, PowerGuest(vm.instance_name, operation))
         return Outcome.WAIT
     if ctx.step == 1:
-        answer = ctx.answer("power_guest")
+        answer = ctx.answer(PowerGuest)
         if answer.error is not None:
             raise StepFailed(f"{operation} failed: {answer.error}")
         apply_event(ctx.session, vm, VM_TRANSITIONS, Event.SUCCEEDED)
@@ -169,15 +171,15 @@ def _send_deferred_snapshots(ctx: StepContext, vm: VirtualMachine) -> bool:
     pending = ctx.session.scalars(select(OsTemplate).where(OsTemplate.saved_from == vm.id,
                                                            OsTemplate.state == str(TemplateState.PENDING))).all()
     for template in pending:
-        ctx.send(vm.host_id, "snapshot_guest", _snapshot_command(ctx.session, vm, template))
+        ctx.send(vm.host_id, _snapshot_command(ctx.session, vm, template))
     return bool(pending)
 
 
-def _snapshot_command(session, vm: VirtualMachine, template: OsTemplate) -> dict:
+def _snapshot_command(session, vm: VirtualMachine, template: OsTemplate) -> SnapshotGuest:
     """Save the guest's disk as ``template``'s image; where the VM's zone has secondary
     storage, the host also copies it there, so that every host of the zone can deploy it
     (without one, the image stays on the host that saved it)."""
-    command = {"name": vm.instance_name, "image": template.term, "template_id": template.id}
+    destination = None
     copy = session.scalar(select(TemplateCopy).where(TemplateCopy.template_id == template.id,
                                                      TemplateCopy.zone_id == vm.zone_id))
     if copy is None:
@@ -186,8 +188,8 @@ def _snapshot_command(session, vm: VirtualMachine, template: OsTemplate) -> dict
     store = first_secondary_storage(session, vm.zone_id)
     if store is not None:
         copy.secondary_storage_id, copy.secondary_path = store.id, secondary_path_of(template)
-        command["destination"] = secondary_url(store.url, copy.secondary_path)
-    return command
+        destination = secondary_url(store.url, copy.secondary_path)
+    return SnapshotGuest(vm.instance_name, template.term, template_id=template.id, destination=destination)
 
 
 def snapshot_vm(ctx: StepContext) -> Outcome:
@@ -196,7 +198,7 @@ def snapshot_vm(ctx: StepContext) -> Outcome:
     if vm is None or template is None:
         raise StepFailed("the compute or its new template went away before it was saved")
     if ctx.step == 0:
-        ctx.send(vm.host_id, "snapshot_guest", _snapshot_command(ctx.session, vm, template))
+        ctx.send(vm.host_id, _snapshot_command(ctx.session, vm, template))
         return Outcome.WAIT
     _saved(ctx)
     return Outcome.DONE
@@ -204,16 +206,16 @@ def snapshot_vm(ctx: StepContext) -> Outcome:
 
 def _saved(ctx: StepContext) -> None:
     for command in ctx.answers:
-        template = ctx.session.get(OsTemplate, command.payload["template_id"])
+        template = ctx.session.get(OsTemplate, sent_command(command).template_id)
         if template is None:
             continue
         copy = ctx.session.scalar(select(TemplateCopy).where(TemplateCopy.template_id == template.id))
         if command.error is None:
-            copied = command.result or {}
-            if copied.get("checksum") and copy is not None and copy.secondary_storage_id is not None:
+            copied: SnapshotSaved = typed_result(command, SnapshotGuest)
+            if copied.checksum and copy is not None and copy.secondary_storage_id is not None:
                 # In secondary storage now: any host of the zone makes root disks from it.
-                template.checksum = copied["checksum"]
-                template.size_gib = max(template.size_gib, float(copied.get("size_gib") or 0))
+                template.checksum = copied.checksum
+                template.size_gib = max(template.size_gib, copied.size_gib or 0.0)
                 charge_secondary_storage(ctx.session, copy.secondary_storage_id, template.size_gib)
             elif copy is not None:
                 # The image stays on the host that saved it; the zone still has the template.
@@ -254,13 +256,13 @@ def destroy_vm(ctx: StepContext) -> Outcome:
         # Queued behind whatever step was under way when the delete came: from its state now.
         begin_teardown(ctx.session, vm, VM_TRANSITIONS, Event.DESTROY)
     if ctx.step == 0 and vm.instance_name and vm.host_id is not None:
-        ctx.send(vm.host_id, "destroy_guest", {"name": vm.instance_name,
-                                               "volumes": [volume_name(link.volume_id) for link in links],
-                                               "macs": [nic.mac for nic in nics],
-                                               "networks": sorted({network_name(nic.network_id) for nic in nics})})
+        ctx.send(vm.host_id, DestroyGuest(vm.instance_name,
+                                          volumes=tuple(volume_name(link.volume_id) for link in links),
+                                          macs=tuple(nic.mac for nic in nics),
+                                          networks=tuple(sorted({network_name(nic.network_id) for nic in nics}))))
         return Outcome.WAIT
     if ctx.step > 0:
-        answer = ctx.answer("destroy_guest")
+        answer = ctx.answer(DestroyGuest)
         if answer.error is not None:
             raise StepFailed(f"destroy failed: {answer.error}")
     host_id = vm.host_id

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import exists, select
 
+from occistack.hostagent.protocol import PlugNic, UnplugNic
 from occistack.model import Network, NetworkInterface, VirtualMachine
 from occistack.model.states import LINK_TRANSITIONS, NETWORK_TRANSITIONS, Event
 from occistack.plane.jobs.deletes import begin_teardown, clear_delete_request, fail_waiting_deletes, submit_waiting_deletes
@@ -67,11 +68,10 @@ def plug_nic(ctx: StepContext) -> Outcome:
         return Outcome.DONE
     vm = ctx.session.get(VirtualMachine, nic.vm_id)
     if ctx.step == 0:
-        spec = network_spec(ctx.session, ctx.session.get(Network, nic.network_id))
-        ctx.send(vm.host_id, "plug_nic", {"guest": vm.instance_name, "network": spec.pop("name"), "mac": nic.mac,
-                                          "address": nic.address, **spec})
+        network = network_spec(ctx.session, ctx.session.get(Network, nic.network_id))
+        ctx.send(vm.host_id, PlugNic(vm.instance_name, network, nic.mac, nic.address))
         return Outcome.WAIT
-    answer = ctx.answer("plug_nic")
+    answer = ctx.answer(PlugNic)
     if answer.error is not None:
         raise StepFailed(f"plugging the interface failed: {answer.error}")
     apply_event(ctx.session, nic, LINK_TRANSITIONS, Event.SUCCEEDED)
@@ -86,10 +86,10 @@ def unplug_nic(ctx: StepContext) -> Outcome:
     if ctx.step == 0:
         begin_teardown(ctx.session, nic, LINK_TRANSITIONS, Event.DETACH)
     if ctx.step == 0 and vm.host_id is not None and vm.instance_name:
-        ctx.send(vm.host_id, "unplug_nic", {"guest": vm.instance_name, "mac": nic.mac})
+        ctx.send(vm.host_id, UnplugNic(vm.instance_name, nic.mac))
         return Outcome.WAIT
     if ctx.step > 0:
-        answer = ctx.answer("unplug_nic")
+        answer = ctx.answer(UnplugNic)
         if answer.error is not None:
             raise StepFailed(f"unplugging the interface failed: {answer.error}")
     close_usage(ctx.session, "public_ip", nic.id)

@@ -7,6 +7,7 @@ for zone-wide storage). Attach and detach run on the host of the compute.
 
 from __future__ import annotations
 
+from occistack.hostagent.protocol import AttachVolume, CreateVolume, DeleteVolume, DetachVolume, ResizeVolume
 from occistack.model import StorageLink, StoragePool, VirtualMachine, Volume
 from occistack.model.states import LINK_TRANSITIONS, VOLUME_TRANSITIONS, Event
 from occistack.plane.jobs.deletes import begin_teardown, clear_delete_request, fail_waiting_deletes, submit_waiting_deletes
@@ -38,10 +39,9 @@ def create_volume(ctx: StepContext) -> Outcome:
     if volume is None:
         return Outcome.DONE
     if ctx.step == 0:
-        ctx.send(_storage_host(ctx, volume), "create_volume", {"name": volume_name(volume.id),
-                                                               "size_gib": volume.size_gib})
+        ctx.send(_storage_host(ctx, volume), CreateVolume(volume_name(volume.id), volume.size_gib))
         return Outcome.WAIT
-    answer = ctx.answer("create_volume")
+    answer = ctx.answer(CreateVolume)
     if answer.error is not None:
         raise StepFailed(f"creation failed: {answer.error}")
     apply_event(ctx.session, volume, VOLUME_TRANSITIONS, Event.SUCCEEDED)
@@ -69,9 +69,9 @@ def resize_volume(ctx: StepContext) -> Outcome:
         return Outcome.DONE
     size = ctx.arguments["size_gib"]
     if ctx.step == 0:
-        ctx.send(_storage_host(ctx, volume), "resize_volume", {"name": volume_name(volume.id), "size_gib": size})
+        ctx.send(_storage_host(ctx, volume), ResizeVolume(volume_name(volume.id), size))
         return Outcome.WAIT
-    answer = ctx.answer("resize_volume")
+    answer = ctx.answer(ResizeVolume)
     if answer.error is not None:
         raise StepFailed(f"resize to {size:g} GiB failed: {answer.error}")
     volume.size_gib, volume.state_message = size, None
@@ -95,9 +95,9 @@ def delete_volume(ctx: StepContext) -> Outcome:
         return Outcome.DONE
     if ctx.step == 0:
         begin_teardown(ctx.session, volume, VOLUME_TRANSITIONS, Event.DESTROY)
-        ctx.send(_storage_host(ctx, volume), "delete_volume", {"name": volume_name(volume.id)})
+        ctx.send(_storage_host(ctx, volume), DeleteVolume(volume_name(volume.id)))
         return Outcome.WAIT
-    answer = ctx.answer("delete_volume")
+    answer = ctx.answer(DeleteVolume)
     if answer.error is not None:
         raise StepFailed(f"deletion failed: {answer.error}")
     ctx.services.placement.release_storage(ctx.session, volume.storage_pool_id, volume.size_gib)
@@ -132,10 +132,9 @@ def attach_volume(ctx: StepContext) -> Outcome:
         return Outcome.DONE
     vm = ctx.session.get(VirtualMachine, link.vm_id)
     if ctx.step == 0:
-        ctx.send(vm.host_id, "attach_volume", {"guest": vm.instance_name, "volume": volume_name(link.volume_id),
-                                               "device": link.device_id})
+        ctx.send(vm.host_id, AttachVolume(vm.instance_name, volume_name(link.volume_id), link.device_id))
         return Outcome.WAIT
-    answer = ctx.answer("attach_volume")
+    answer = ctx.answer(AttachVolume)
     if answer.error is not None:
         raise StepFailed(f"attaching the storage failed: {answer.error}")
     apply_event(ctx.session, link, LINK_TRANSITIONS, Event.SUCCEEDED)
@@ -150,10 +149,10 @@ def detach_volume(ctx: StepContext) -> Outcome:
     if ctx.step == 0:
         begin_teardown(ctx.session, link, LINK_TRANSITIONS, Event.DETACH)
     if ctx.step == 0 and vm.host_id is not None and vm.instance_name:
-        ctx.send(vm.host_id, "detach_volume", {"guest": vm.instance_name, "volume": volume_name(link.volume_id)})
+        ctx.send(vm.host_id, DetachVolume(vm.instance_name, volume_name(link.volume_id)))
         return Outcome.WAIT
     if ctx.step > 0:
-        answer = ctx.answer("detach_volume")
+        answer = ctx.answer(DetachVolume)
         if answer.error is not None:
             raise StepFailed(f"detaching the storage failed: {answer.error}")
     delete_entities(ctx.session, [link.id])

@@ -10,6 +10,7 @@ root disk of every compute made from it.
 
 from __future__ import annotations
 
+from occistack.hostagent.protocol import DownloadTemplate, HostCommand, RemoveSecondaryFile
 from occistack.model import OsTemplate, SecondaryStorage, TemplateCopy, Zone
 from occistack.model.template_states import TEMPLATE_COPY_TRANSITIONS, TemplateCopyEvent, TemplateCopyState
 from occistack.plane.template_copies import (
@@ -34,14 +35,14 @@ def _copy(ctx: StepContext) -> tuple[TemplateCopy | None, OsTemplate | None]:
     return copy, template
 
 
-def _send_to_zone(ctx: StepContext, store: SecondaryStorage, doing: str, command: str, payload: dict) -> Outcome:
+def _send_to_zone(ctx: StepContext, store: SecondaryStorage, doing: str, command: HostCommand) -> Outcome:
     """Send ``command`` to an Up host of the store's zone (any of them reaches its secondary
     storage) and wait for the answer; StepFailed naming the zone when none is up to do it."""
     host = up_host_in(ctx.session, zone_id=store.zone_id)
     if host is None:
         zone = ctx.session.get(Zone, store.zone_id)
         raise StepFailed(f"no host of zone {zone.name if zone else store.zone_id!r} is up to {doing}")
-    ctx.send(host.id, command, payload)
+    ctx.send(host.id, command)
     return Outcome.WAIT
 
 
@@ -70,16 +71,15 @@ def download_template(ctx: StepContext) -> Outcome:
     if ctx.step == 0:
         move_copy(ctx.session, copy, TemplateCopyEvent.STARTED)
         copy.progress = 0
-        return _send_to_zone(ctx, store, "download it", "download_template", {
-            "url": _source(ctx, copy, template), "checksum": template.checksum,
-            "destination": secondary_url(store.url, copy.secondary_path), "template": template.term,
-        })
-    answer = ctx.answer("download_template")
+        return _send_to_zone(ctx, store, "download it", DownloadTemplate(
+            url=_source(ctx, copy, template), checksum=template.checksum,
+            destination=secondary_url(store.url, copy.secondary_path), template=template.term))
+    answer = ctx.answer(DownloadTemplate)
     if answer.error is not None:
         raise StepFailed(answer.error)
-    size = (answer.result or {}).get("size_gib")
-    if isinstance(size, (int, float)) and not isinstance(size, bool) and size > 0:
-        template.size_gib = float(size)
+    downloaded = ctx.result(DownloadTemplate)
+    if downloaded.size_gib > 0:
+        template.size_gib = downloaded.size_gib
     move_copy(ctx.session, copy, TemplateCopyEvent.SUCCEEDED)
     copy.progress, copy.size_gib = 100, template.size_gib
     refresh_template_state(ctx.session, template)
@@ -119,9 +119,9 @@ def remove_template_image(ctx: StepContext) -> Outcome:
     if ctx.step == 0:
         # Queued behind the template's download (one resource, one job at a time): whatever
         # that left, this removes.
-        return _send_to_zone(ctx, store, "remove it", "remove_secondary_file",
-                             {"destination": secondary_url(store.url, ctx.arguments["path"])})
-    answer = ctx.answer("remove_secondary_file")
+        return _send_to_zone(ctx, store, "remove it",
+                             RemoveSecondaryFile(secondary_url(store.url, ctx.arguments["path"])))
+    answer = ctx.answer(RemoveSecondaryFile)
     if answer.error is not None:
         raise StepFailed(answer.error)
     record_event(ctx.session, "template.image.remove", "completed", "template", ctx.arguments["template_id"],

@@ -1,0 +1,109 @@
+"""The agent's command runner: one method per command class, the optional capabilities used
+exactly when HostDrivers has them, and commands it cannot read answered as failures."""
+
+from __future__ import annotations
+
+import pytest
+
+from occistack.drivers.base import DhcpDriver, DriverError, RootDiskBuilder
+from occistack.drivers.fake import FakeDrivers
+from occistack.hostagent import protocol
+from occistack.hostagent.agent import CommandRunner
+from occistack.hostagent.protocol import Command
+from tests.hostagent.test_protocol import EVERY_COMMAND
+
+
+class RecordingRootDisks(RootDiskBuilder):
+    def __init__(self, drivers: FakeDrivers) -> None:
+        self.drivers, self.calls = drivers, []
+
+    def ensure_template(self, template_name, source, checksum):
+        self.calls.append(("ensure_template", template_name, source, checksum))
+        return template_name
+
+    def prepare_root_disk(self, guest_name, template_volume, size_gib):
+        self.calls.append(("prepare_root_disk", guest_name, template_volume, size_gib))
+        self.drivers.storage.create_volume(self.root_disk_of(guest_name), size_gib)
+        return self.root_disk_of(guest_name)
+
+    def root_disk_of(self, guest_name):
+        return f"{guest_name}-root"
+
+
+class RecordingDhcp(DhcpDriver):
+    def __init__(self) -> None:
+        self.served = []
+
+    def configure_dhcp(self, network, cidr, server_address, gateway=None):
+        self.served.append((network, cidr, server_address, gateway))
+
+    def restore_dhcp(self):
+        pass
+
+
+def run(runner: CommandRunner, command) -> dict:
+    name, payload = protocol.encode_command(command)
+    return runner.run(Command(1, name, payload))
+
+
+def test_every_command_has_its_method():
+    assert set(CommandRunner(FakeDrivers()).methods) == set(protocol.COMMAND_TYPES.values())
+
+
+def test_a_host_without_optional_capabilities_deploys_without_them():
+    drivers = FakeDrivers()
+    [deploy] = [command for command in EVERY_COMMAND if isinstance(command, protocol.DeployGuest)]
+    deploy = protocol.DeployGuest(protocol.GuestDefinition("g1", 1, 64, "img", nics=(("52:54:00:00:00:01", "net-1"),)),
+                                  networks=deploy.networks, root_disk=deploy.root_disk)
+    assert run(CommandRunner(drivers), deploy) == {"state": "running"}
+    assert drivers.compute.guests["g1"]["spec"].root_volume is None
+
+
+def test_the_root_disk_builder_and_dhcp_are_used_when_the_host_has_them():
+    drivers = FakeDrivers()
+    drivers.root_disks, drivers.dhcp = RecordingRootDisks(drivers), RecordingDhcp()
+    network = protocol.GuestNetwork("net-1", 100, cidr="10.1.0.0/24", dhcp_server="10.1.0.2", gateway="10.1.0.1")
+    deploy = protocol.DeployGuest(protocol.GuestDefinition("g1", 1, 64, "img", nics=(("52:54:00:00:00:01", "net-1"),)),
+                                  networks=(network,),
+                                  root_disk=protocol.RootDisk("template-3", "nfs://s/e/t.qcow2", "sha256:ab", 4.0))
+    runner = CommandRunner(drivers)
+    assert run(runner, deploy) == {"state": "running"}
+    assert drivers.root_disks.calls == [("ensure_template", "template-3", "nfs://s/e/t.qcow2", "sha256:ab"),
+                                        ("prepare_root_disk", "g1", "template-3", 4.0)]
+    assert drivers.compute.guests["g1"]["spec"].root_volume == "g1-root"
+    assert drivers.dhcp.served == [("net-1", "10.1.0.0/24", "10.1.0.2", "10.1.0.1")]
+    run(runner, protocol.DestroyGuest("g1", macs=("52:54:00:00:00:01",), networks=("net-1",)))
+    assert "g1-root" not in drivers.storage.volumes  # its root disk goes with it
+
+
+def test_downloads_go_to_the_host_s_secondary_storage():
+    drivers = FakeDrivers()
+    command = protocol.DownloadTemplate("https://images.example.org/t.qcow2", "sha256:" + "0" * 64, "nfs://s/e/t")
+    assert run(CommandRunner(drivers), command) == {"size_gib": drivers.storage.TEMPLATE_SIZE_GIB}
+    assert "nfs://s/e/t" in drivers.secondary.templates
+    assert run(CommandRunner(drivers), protocol.RemoveSecondaryFile("nfs://s/e/t")) == {}
+    assert "nfs://s/e/t" not in drivers.secondary.templates
+
+
+@pytest.mark.parametrize("name, payload, refusal", [
+    ("reboot_host", {}, "malformed reboot_host command: no agent command is named 'reboot_host'"),
+    ("create_volume", {"name": "v", "size_gb": 1}, "CreateVolume has no field 'size_gb'"),
+    ("create_volume", {"name": "v"}, "CreateVolume lacks the field size_gib"),
+    ("power_guest", {"name": "g", "operation": 5}, "PowerGuest.operation must be text"),
+])
+def test_a_command_the_agent_cannot_read_is_a_failure_saying_why(name, payload, refusal):
+    with pytest.raises(DriverError, match=refusal):
+        CommandRunner(FakeDrivers()).run(Command(1, name, payload))
+
+
+def test_registration_facts_come_from_the_compute_driver_or_else_the_operating_system():
+    from occistack.hostagent.main import host_facts
+
+    drivers = FakeDrivers()
+    assert host_facts(drivers).hypervisor == drivers.compute.host_facts()["hypervisor"]
+
+    def cannot_describe():
+        raise DriverError("cannot describe its host")
+
+    drivers.compute.host_facts = cannot_describe
+    assert host_facts(drivers).hypervisor == "simulated"
