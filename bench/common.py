@@ -95,6 +95,11 @@ def result_line(benchmark: str, metric: str, value: float, target: float, op: st
             f"{'PASS' if passed else 'FAIL'}")
 
 
+def exit_status(result_lines: Sequence[str]) -> int:
+    """The benchmark's exit status: 0 when every RESULT line passed, 1 when one missed."""
+    return 0 if all(line.endswith("PASS") for line in result_lines) else 1
+
+
 @contextmanager
 def scratch_database(prefix: str = "occistack_bench", migrated: bool = False):
     """A PostgreSQL database made for one benchmark run and dropped after it."""

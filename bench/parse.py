@@ -34,7 +34,7 @@ import uuid
 from pathlib import Path
 from typing import Any, Callable
 
-from bench.common import Comparison, alternate, print_table, result_line, throughput
+from bench.common import Comparison, alternate, exit_status, print_table, result_line, throughput
 from occistack.api.occi.renderings import parse_json, parse_text_occi, parse_text_plain
 from occistack.api.occi.renderings import parse_text
 
@@ -294,7 +294,7 @@ def without_fast_path(round_: Callable[[float], float]) -> Callable[[float], flo
     return run
 
 
-def main() -> None:
+def main() -> int:
     WORK_DIR.mkdir(exist_ok=True)
     requests = make_requests(REQUEST_COUNT)
     inputs = WORK_DIR / "parse-inputs.json"
@@ -328,10 +328,12 @@ def main() -> None:
                  "ratio"], rows)
     print("\n(grammar only, for information: attribute and link values parsed by the lark LALR"
           "\n parser alone, without the fast path; category values still come from the cache)\n")
-    for comparison in comparisons:
-        print(result_line("parse", f"{comparison.name}_vs_ooi", comparison.ratio,
-                          TARGETS[comparison.name]))
+    lines = [result_line("parse", f"{comparison.name}_vs_ooi", comparison.ratio,
+                         TARGETS[comparison.name]) for comparison in comparisons]
+    for line in lines:
+        print(line)
+    return exit_status(lines)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
