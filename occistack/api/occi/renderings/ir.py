@@ -124,7 +124,10 @@ class RenderingIR:
 
 # --- outgoing ------------------------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
+# LinkOut and ResourceOut are built for one response and read once by its renderer; as with
+# LinkIR and RenderingIR, freezing them (an object.__setattr__ per field) was a measurable part
+# of a 10,000-compute listing (bench/listing.py), and nothing keeps them past the response.
+@dataclass(slots=True)
 class LinkOut:
     """A link to render, inline in its source resource or on its own.
 
@@ -144,7 +147,7 @@ class LinkOut:
     actions: tuple[Action, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ResourceOut:
     """A resource to render, with its links and the actions applicable in its current state."""
 
