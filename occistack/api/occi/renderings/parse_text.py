@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 from occistack.api.occi.renderings.fastpath import attributes as fast_attributes
 from occistack.api.occi.renderings.fastpath import links as fast_links
