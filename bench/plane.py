@@ -28,9 +28,11 @@ answer of a step runs the next step in the answer's own transaction; the agent c
 it to ``gateway.answer`` as ``advance``).
 
 Targets: the plane at least a fifth of the bare loop's rate on both databases. Measured when
-this became a ratio: 0.26 on SQLite and 0.29 on PostgreSQL (a loaded 2-core machine: the
-plane 19 and 9 VMs/s, the bare loop 75 and 32); the target leaves a quarter of that for noise
-and fails when the plane's own work grows by a third or more. Raise it as the plane gets faster.
+this became a ratio, in two runs on a 2-core machine shared with other work: 0.26 and 0.29 on
+SQLite, 0.29 and 0.33 on PostgreSQL (the plane 9-35 VMs/s, the bare loop 32-95 as the load
+moved: the absolute rates moved threefold, the ratios by a tenth). The target leaves a quarter
+of the lower figure for noise and fails when the plane's own work grows by a third or more.
+Raise it as the plane gets faster.
 """
 
 from __future__ import annotations
