@@ -42,6 +42,9 @@ AUTHORIZATION = "Basic " + base64.b64encode(b"demo:demo").decode()
 ROUNDS = 5
 ROUND_SECONDS = 3.0
 CONNECTIONS = 4
+#: Issue 13 asks for 0.95 and 0.85 (measured 0.95 and 0.75 there); here 0.87-0.93 and
+#: 0.46-0.64 on a machine loaded by other work (the bare view itself at 93-207 req/s).
+#: Not reached; the targets stay as they were.
 TARGETS = {"query_interface": 0.80, "compute_entity": 0.70}
 
 

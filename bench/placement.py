@@ -30,10 +30,11 @@ from __future__ import annotations
 import gc
 import random
 import statistics
+import sys
 import time
 from dataclasses import dataclass, field
 
-from bench.common import print_table, result_line
+from bench.common import exit_status, print_table, result_line
 from occistack.plane.placement.planner import NoCapacity, Placement, plan
 from occistack.plane.placement.requests import DISPERSING, FIRST_FIT, PlacementRequest
 from occistack.plane.placement.topology import (
@@ -44,6 +45,11 @@ HOST_CPU_MHZ, HOST_MEMORY_MIB, CPU_OVERCOMMIT = 32 * 2400, 256 * 1024, 2.0
 REQUESTS, WARM_UP, BASELINE_REQUESTS = 3000, 100, 150
 THRESHOLD = 0.85
 TARGET_P99_MS = 1.0
+#: plan + claim (median) against one SELECT … FOR UPDATE of the host row (median). Issue 13
+#: asks for 1.3; measured 1.53-1.56 on a loaded machine after the claim stopped going through
+#: the ORM's DML path (plan() on the snapshot is ~0.1-0.2 ms and an UPDATE costs PostgreSQL
+#: more than a row lock), so the target stays 2.0 until the planner's cluster filter is faster.
+TARGET_CLAIM_RATIO = 2.0
 SEED = 20240917
 
 
@@ -319,7 +325,7 @@ def write_cloud(engine, topology: Topology) -> None:
              "overprovisioning": p.overprovisioning, "tags": "", "state": "up"} for p in topology.pools.values()])
 
 
-def main() -> None:
+def main() -> int:
     started = time.perf_counter()
     build_cloud()
     print(f"cloud: {ZONES} zones, {ZONES * PODS_PER_ZONE} pods, "
@@ -346,15 +352,18 @@ def main() -> None:
                       f"{latencies.percentile_ms(0.99) * 1000:.0f}", latencies.placed or "-"]
                      for latencies in measured])
     print()
-    for strategy, latencies in results.items():
-        print(result_line("placement", f"{strategy}_p99_ms", latencies.percentile_ms(0.99),
-                          TARGET_P99_MS, op="<", unit=""))
+    lines = [result_line("placement", f"{strategy}_p99_ms", latencies.percentile_ms(0.99),
+                         TARGET_P99_MS, op="<", unit="") for strategy, latencies in results.items()]
     if measured is None:
-        print("RESULT placement claim_vs_select_for_update=n/a target<=2.0 FAIL")
+        lines.append(f"RESULT placement claim_vs_select_for_update=n/a target<={TARGET_CLAIM_RATIO} FAIL")
     else:
-        print(result_line("placement", "claim_vs_select_for_update",
-                          claim.percentile_ms(0.5) / baseline.percentile_ms(0.5), 2.0, op="<="))
+        lines.append(result_line("placement", "claim_vs_select_for_update",
+                                 claim.percentile_ms(0.5) / baseline.percentile_ms(0.5),
+                                 TARGET_CLAIM_RATIO, op="<="))
+    for line in lines:
+        print(line)
+    return exit_status(lines)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -37,6 +37,8 @@ from occistack.drivers.libvirt import Domain, LibvirtComputeDriver, render_domai
 
 GUESTS = 500
 SMALL_HOST = 50
+#: Issue 13 asks for 2.0 (measured 2.7-3.0 there); here 2.21-2.40, untouched: the bulk stats
+#: call builds a dict per domain that the bare listing does not. Not reached; stays 3.0.
 TARGET = 3.0
 
 NODE_XML = """<node>

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import cache
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, exists, insert, select, text, update
+from sqlalchemy import bindparam, exists, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
@@ -162,11 +162,19 @@ def move_job(session: Session, job: Job, event_name: JobEvent, **values) -> JobS
         values.setdefault("claimed_by", claimed_by)
     parameters = {"job_id": job.id, "expected": str(stored), "target": str(target),
                   **{f"new_{name}": value for name, value in values.items()}}
-    result = session.execute(_conditional_update(tuple(sorted(values))), parameters)
-    if result.rowcount != 1:
-        raise StaleState(f"job {job.id} is no longer {stored}")
-    if target in (JobState.DONE, JobState.FAILED):
-        release_next(session, job.entity_id)
+    columns = tuple(sorted(values))
+    if target in (JobState.DONE, JobState.FAILED) and session.get_bind().dialect.name == "postgresql":
+        ended, released = session.execute(_end_and_release(columns), parameters).one()
+        if ended != 1:
+            raise StaleState(f"job {job.id} is no longer {stored}")
+        if released:
+            mark_jobs_written(session)
+    else:
+        result = session.execute(_conditional_update(columns), parameters)
+        if result.rowcount != 1:
+            raise StaleState(f"job {job.id} is no longer {stored}")
+        if target in (JobState.DONE, JobState.FAILED):
+            release_next(session, job.entity_id)
     session.expire(job)
     return JobState(target)
 
@@ -179,6 +187,25 @@ def _conditional_update(columns: tuple[str, ...]):
     return (update(jobs).where(jobs.c.id == bindparam("job_id"), jobs.c.state == bindparam("expected"))
             .values(state=bindparam("target"), **{name: bindparam(f"new_{name}") for name in columns})
             .execution_options(synchronize_session=False))
+
+
+@cache
+def _end_and_release(columns: tuple[str, ...]):
+    """:func:`_conditional_update` and :func:`release_next` in one PostgreSQL statement, for a
+    job that ends: the UPDATE that ends it and the one that queues its resource's oldest held
+    job are data-modifying CTEs, and the statement answers how many rows each changed. One
+    round trip to the database instead of two, for every job a worker finishes; the release
+    only finds the ended job's resource when the first UPDATE ended it, as before."""
+    jobs = Job.__table__
+    ended = (_conditional_update(columns).returning(jobs.c.entity_id).cte("ended"))
+    oldest = (select(jobs.c.id).where(jobs.c.entity_id == select(ended.c.entity_id).scalar_subquery(),
+                                      jobs.c.state == str(JobState.HELD))
+              .order_by(jobs.c.id).limit(1).scalar_subquery())
+    released = (update(jobs).where(jobs.c.id == oldest, jobs.c.state == str(JobState.HELD))
+                .values(state=str(JOB_TRANSITIONS.next_state(JobState.HELD, JobEvent.RELEASE)))
+                .returning(jobs.c.id).cte("released"))
+    return select(select(func.count()).select_from(ended).scalar_subquery(),
+                  select(func.count()).select_from(released).scalar_subquery())
 
 
 def _release_statement():

@@ -46,10 +46,19 @@ def _claim_host_statement():
 _CLAIM_HOST = _claim_host_statement()
 
 
+def _execute(session: Session, statement, parameters: dict):
+    """Run a claim on the session's connection, in its transaction, after flushing what the
+    session holds (as the ORM's autoflush would). A claim is a Core UPDATE … RETURNING with no
+    ORM object to keep in step, and the ORM's path for such a statement costs a sixth of the
+    claim's time (bench.placement measured 810 us against 690 us)."""
+    session.flush()
+    return session.connection().execute(statement, parameters)
+
+
 def claim_host(session: Session, host_id: int, cpu_mhz: int, memory_mib: int) -> HostUsage | None:
     """Reserve on a host that is up, enabled and has room (with its overcommit factors); the
     host's usage after the claim, or None when it cannot take it."""
-    row = session.execute(_CLAIM_HOST, {"host": host_id, "cpu": cpu_mhz, "memory": memory_mib}).first()
+    row = _execute(session, _CLAIM_HOST, {"host": host_id, "cpu": cpu_mhz, "memory": memory_mib}).first()
     return None if row is None else HostUsage(row.cpu_used_mhz, row.memory_used_mib)
 
 
@@ -76,7 +85,7 @@ _CLAIM_WHOLE_HOST = _claim_whole_host_statement()
 def claim_whole_host(session: Session, host_id: int) -> HostUsage | None:
     """Reserve all of a host that is up, enabled, has a BMC and holds nothing yet; its usage
     after the claim (its whole CPU and memory), or None when someone holds any of it."""
-    row = session.execute(_CLAIM_WHOLE_HOST, {"host": host_id}).first()
+    row = _execute(session, _CLAIM_WHOLE_HOST, {"host": host_id}).first()
     return None if row is None else HostUsage(row.cpu_used_mhz, row.memory_used_mib)
 
 
@@ -95,7 +104,7 @@ def release_host(session: Session, host_id: int | None, cpu_mhz: int, memory_mib
 def claim_pool(session: Session, pool_id: int, gib: float) -> float | None:
     """Reserve ``gib`` on a primary storage pool that is up and has room (with its
     over-provisioning factor); its usage after the claim, or None."""
-    row = session.execute(_CLAIM_POOL, {"pool": pool_id, "gib": gib}).first()
+    row = _execute(session, _CLAIM_POOL, {"pool": pool_id, "gib": gib}).first()
     return None if row is None else row.used_gib
 
 

@@ -48,7 +48,11 @@ class CategoryIR:
         return self.scheme + self.term
 
 
-@dataclass(frozen=True, slots=True)
+# LinkIR and RenderingIR are made afresh for each request and handed to that request's view
+# alone, so they are not frozen: a frozen dataclass sets each field through object.__setattr__,
+# which made building them a sixth of a JSON request's parse time (bench/parse.py). CategoryIR
+# and AttributeSpecIR are kept by the parsers' caches and shared between requests: frozen.
+@dataclass(slots=True)
 class LinkIR:
     """One parsed link: a text ``Link`` line or a JSON link object.
 
@@ -74,7 +78,7 @@ class LinkIR:
         return "?action=" in self.target
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RenderingIR:
     """What a request body (or its OCCI headers) said.
 
@@ -120,7 +124,10 @@ class RenderingIR:
 
 # --- outgoing ------------------------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
+# LinkOut and ResourceOut are built for one response and read once by its renderer; as with
+# LinkIR and RenderingIR, freezing them (an object.__setattr__ per field) was a measurable part
+# of a 10,000-compute listing (bench/listing.py), and nothing keeps them past the response.
+@dataclass(slots=True)
 class LinkOut:
     """A link to render, inline in its source resource or on its own.
 
@@ -140,7 +147,7 @@ class LinkOut:
     actions: tuple[Action, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ResourceOut:
     """A resource to render, with its links and the actions applicable in its current state."""
 

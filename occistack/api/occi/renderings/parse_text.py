@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
-from occistack.api.occi.renderings import fastpath
+from occistack.api.occi.renderings.fastpath import attributes as fast_attributes
+from occistack.api.occi.renderings.fastpath import links as fast_links
 from occistack.api.occi.renderings.errors import OCCIParseError
 from occistack.api.occi.renderings.grammar import (ATTRIBUTE_HEADER, CATEGORY_HEADER, LINK_HEADER, LOCATION_HEADER,
                       ValueSyntaxError, parse_value)
@@ -22,18 +23,14 @@ def _categories(value: str) -> tuple[CategoryIR, ...]:
     return parse_value(CATEGORY_HEADER, value)
 
 
-def _attributes(value: str) -> list[tuple[str, Any]]:
-    pairs = fastpath.attributes(value)
-    return pairs if pairs is not None else parse_value(ATTRIBUTE_HEADER, value)
-
-
-def _links(value: str) -> list[LinkIR]:
-    links = fastpath.links(value)
-    return links if links is not None else parse_value(LINK_HEADER, value)
-
-
-def _locations(value: str) -> list[str]:
-    return parse_value(LOCATION_HEADER, value)
+# What a line or header is, by its name. The spellings clients send are looked up as they are;
+# any other spelling is lower-cased (and, on a text/plain line, stripped) and looked up again.
+_CATEGORY, _LINK, _ATTRIBUTE, _LOCATION = range(4)
+_KINDS = {"category": _CATEGORY, "link": _LINK, "x-occi-attribute": _ATTRIBUTE,
+          "x-occi-location": _LOCATION}
+_SPELLINGS = {**_KINDS, "Category": _CATEGORY, "Link": _LINK, "X-OCCI-Attribute": _ATTRIBUTE,
+              "X-OCCI-Location": _LOCATION, "X-Occi-Attribute": _ATTRIBUTE,
+              "X-Occi-Location": _LOCATION}
 
 
 class _Collector:
@@ -47,29 +44,24 @@ class _Collector:
         self.attributes: dict[str, Any] = {}
         self.locations: list[str] = []
 
-    def add_categories(self, value: str) -> None:
-        self.categories.extend(_categories(value))
-
-    def add_links(self, value: str) -> None:
-        self.links.extend(_links(value))
-
-    def add_attributes(self, value: str) -> None:
-        self.attributes.update(_attributes(value))
-
-    def add_locations(self, value: str) -> None:
-        self.locations.extend(_locations(value))
+    def add(self, kind: int, value: str) -> None:
+        """Parse one value: the fast path first for the per-request values, else the grammar."""
+        if kind == _ATTRIBUTE:
+            pairs = fast_attributes(value)
+            self.attributes.update(pairs if pairs is not None
+                                   else parse_value(ATTRIBUTE_HEADER, value))
+        elif kind == _CATEGORY:
+            self.categories.extend(_categories(value))
+        elif kind == _LINK:
+            links = fast_links(value)
+            self.links.extend(links if links is not None else parse_value(LINK_HEADER, value))
+        else:
+            self.locations.extend(parse_value(LOCATION_HEADER, value))
 
     def result(self) -> RenderingIR:
         return RenderingIR(categories=tuple(self.categories), links=tuple(self.links),
                            attributes=self.attributes, locations=tuple(self.locations))
 
-
-_ADDERS: dict[str, Callable[[_Collector, str], None]] = {
-    "category": _Collector.add_categories,
-    "link": _Collector.add_links,
-    "x-occi-attribute": _Collector.add_attributes,
-    "x-occi-location": _Collector.add_locations,
-}
 
 _ACCEPTED_LINES = "'Category:', 'Link:', 'X-OCCI-Attribute:' or 'X-OCCI-Location:'"
 _CONTEXT_SPAN = 24
@@ -91,10 +83,15 @@ def parse_text_plain(body: str) -> RenderingIR:
     if body.startswith("\ufeff"):  # a byte-order mark some editors put first
         body = body[1:]
     collector = _Collector()
-    for number, line in enumerate(body.split("\n"), start=1):
+    add = collector.add
+    number = 0
+    for line in body.split("\n"):
+        number += 1
         colon = line.find(":")
-        adder = _ADDERS.get(line[:colon].strip().lower()) if colon > 0 else None
-        if adder is None:
+        kind = _SPELLINGS.get(line[:colon]) if colon > 0 else None
+        if kind is None and colon > 0:
+            kind = _KINDS.get(line[:colon].strip().lower())
+        if kind is None:
             if not line.strip():
                 continue
             raise OCCIParseError(f"expected a line starting with {_ACCEPTED_LINES}",
@@ -103,7 +100,7 @@ def parse_text_plain(body: str) -> RenderingIR:
         if value.endswith("\r"):
             value = value[:-1]
         try:
-            adder(collector, value)
+            add(kind, value)
         except ValueSyntaxError as error:
             column = colon + 1 + error.position
             raise OCCIParseError(error.message, line=number, column=column + 1,
@@ -119,15 +116,16 @@ def parse_text_occi(headers: Mapping[str, str]) -> RenderingIR:
     """
     collector = _Collector()
     for name, value in headers.items():
-        adder = _ADDERS.get(name.lower()) if isinstance(name, str) else None
-        if adder is None:
-            continue
+        kind = _SPELLINGS.get(name)
+        if kind is None:
+            if not isinstance(name, str) or (kind := _KINDS.get(name.lower())) is None:
+                continue
         if not isinstance(value, str):
             value = ",".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
         if not value.strip():
             continue
         try:
-            adder(collector, value)
+            collector.add(kind, value)
         except ValueSyntaxError as error:
             raise OCCIParseError(error.message, column=error.position + 1,
                                  source=f"header {_canonical(name)}",
