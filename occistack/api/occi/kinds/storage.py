@@ -14,6 +14,7 @@ from occistack.api.occi.renderings.ir import ResourceOut
 from occistack.api.errors import BadRequest, Forbidden
 from occistack.api.occi.interpret import EntityInput, Mode, check_immutables
 from occistack.api.occi.kinds.base import KindHandler, Scope, category, drop_none, state_message, zone_term
+from occistack.api.occi.paths import location_of
 
 _ACTIONS = {Event.ONLINE: infra.ONLINE, Event.OFFLINE: infra.OFFLINE}
 _EVENTS = {infra.ONLINE: Event.ONLINE, infra.OFFLINE: Event.OFFLINE}
@@ -36,7 +37,7 @@ class StorageHandler(KindHandler):
             "occi.storage.state": VOLUME_TRANSITIONS.occi_state(row.state),
             "occi.storage.state.message": state_message(row),
         }
-        return ResourceOut(location=f"/storage/{row.id}", kind=infra.STORAGE, mixins=tuple(mixins),
+        return ResourceOut(location=location_of(infra.STORAGE, row.id), kind=infra.STORAGE, mixins=tuple(mixins),
                            attributes=drop_none(attributes),
                            actions=() if row.delete_requested_at is not None else self.actions(row.state))
 
