@@ -25,6 +25,8 @@ from pathlib import Path
 
 import waitress
 
+from occistack.api.orchestration import start_plane_after_fork
+
 log = logging.getLogger(__name__)
 
 
@@ -120,6 +122,13 @@ if _gthread is not None:
             super().__init__(*args, **kwargs)
             self._tls_context = None
             self._tls_context_made = 0.0
+
+        def load_wsgi(self):
+            """The application was made in the master; its plane starts here, in the process
+            that serves (api/orchestration.py, ``start_plane``)."""
+            super().load_wsgi()
+            if hasattr(self.wsgi, "registry"):
+                start_plane_after_fork(self.wsgi)
 
         # New connections and kept-alive ones wait in the poller, costing no thread.
 

@@ -61,15 +61,18 @@ LAYERS = [
           "compute, storage, networks, tags, affinity: what a tenant asks"),
     Layer("plane assembly", ("occistack.plane.runtime",), ("model", "driver contracts", "drivers", *_PLANE),
           "one process's plane put together: queue, placement, worker, agents, power driver"),
+    Layer("composition root", ("occistack.composition",), ("model", "driver contracts", "drivers", *_PLANE,
+                                                             "plane assembly"),
+          "each process's arrangement of plane and drivers (embedded, worker, simulated hosts), built once"),
     Layer("demo data", ("occistack.demo", "occistack.demo_images"), ("model", *_PLANE),
           "the demo zone, templates and users, made through the admin use cases"),
     Layer("api faces", ("occistack.api.*",),
           ("package", "model", "driver contracts", "drivers", "agent protocol", "host agent", "passwords", "identity", *_PLANE,
-           "plane assembly"),
+           "plane assembly", "composition root"),
           "the HTTP faces (OCCI, admin, Keystone, the agents' channel) and the Pyramid app composing them"),
     Layer("cli face", ("occistack.cli.*",),
           ("package", "model", "driver contracts", "drivers", "agent protocol", "host agent", "passwords", "identity", *_PLANE,
-           "plane assembly", "demo data"),
+           "plane assembly", "composition root", "demo data"),
           "the occistack command: a face like the HTTP ones, which it never imports"),
     Layer("server", ("occistack.serve",), ("package", "api faces"),
           "the production HTTP server's worker and TLS context"),
@@ -89,7 +92,7 @@ FORBIDDEN = [
 RESTRICTED_PACKAGES = {
     "pyramid": (("api faces", "cli face"), "HTTP and its framework are the faces' business; the plane is framework-free"),
     "webob": (("api faces",), "HTTP requests and responses exist only in the faces"),
-    "sqlalchemy": (("model", "identity", *_PLANE, "plane assembly", "demo data", "api faces", "cli face"),
+    "sqlalchemy": (("model", "identity", *_PLANE, "plane assembly", "composition root", "demo data", "api faces", "cli face"),
                    "the host agent and its drivers run on hosts, which have no database"),
 }
 #: module → third-party package it may import although its layer may not, and why.
@@ -114,9 +117,9 @@ DEFERRED_IMPORTS = {
         "the pool definitions of the libvirt pool storage driver, loaded with it",
     ("occistack.hostagent.wiring", "occistack.drivers.storage.secondary"):
         "the NFS secondary storage of a real host's agent; it needs libnfs, which the fake drivers do without",
-    ("occistack.plane.runtime", "occistack.drivers.power.ipmi"):
+    ("occistack.composition", "occistack.drivers.power.ipmi"):
         "the power driver occistack.power chooses; ipmi needs pyghmi",
-    ("occistack.plane.runtime", "occistack.drivers.power.fake"):
+    ("occistack.composition", "occistack.drivers.power.fake"):
         "the power driver occistack.power chooses; fake is the tests' and the demo's",
 }
 
@@ -170,7 +173,7 @@ def test_every_module_is_found():
     assert "occistack.plane.jobs.worker" in graph.modules
     assert "occistack.api.occi.renderings.render" in graph.modules
     assert graph.edges["occistack.plane.jobs.worker"]["occistack.plane.agents.gateway"].local is False
-    assert graph.deferred["occistack.plane.runtime"]["occistack.drivers.power.ipmi"].local is True
+    assert graph.deferred["occistack.composition"]["occistack.drivers.power.ipmi"].local is True
 
 
 def test_the_checks_catch_a_cycle_and_a_forbidden_import():

@@ -1,7 +1,8 @@
 """The Pyramid application: every face of occistack over HTTP, composed.
 
 Configured by inclusion, in this order (each module's ``includeme`` wires one concern):
-settings, database session, drivers and dispatcher, the category catalog, security, the OCCI
+settings, database session, the management plane (assembled by occistack/composition.py, its
+threads started only once the application is made), the category catalog, security, the OCCI
 protocol tween, the discovery fast path, error views, routes, the OCCI views, the admin API, the
 built-in Keystone-compatible token service, the host agents' channel.
 """

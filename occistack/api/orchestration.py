@@ -1,50 +1,41 @@
-"""Wires the management plane into the server: the job dispatcher and placement the views'
-use cases get, and -- for the embedded default -- a worker and host agents in this process.
+"""The management plane in the server: what the composition root (occistack/composition.py)
+builds is put in the registry while the application is configured, and set going once Pyramid
+has made it (``ApplicationCreated``) -- so configuring an application (a test, a script that
+only inspects the routes) starts no thread, and a server starts its worker and agents only
+when it is about to serve.
 
-Settings (``[app:main]``):
-
-* ``occistack.worker`` -- ``thread`` (a job worker in a thread of the server; the embedded
-  default) or ``none`` (workers are ``occistack worker`` processes; production);
-* ``occistack.agents.inprocess`` -- host names whose agents run inside the server, ``*`` for
-  every host, empty for none (production hosts run ``occistack-agent``);
-* ``occistack.drivers`` -- what in-process agents drive: ``fake`` (in memory) or
-  ``libvirt-test`` (libvirt's test driver, one simulated node per host);
-  ``occistack.simulated_hosts.directory`` -- where ``libvirt-test`` hosts keep their nodes
-  across restarts (one directory per host; unset: a temporary directory, forgotten at exit);
-* ``occistack.agents.inprocess_check_seconds`` (1) -- how often in-process agents are
-  started for hosts added since (and stopped for deleted ones);
-* ``occistack.power`` -- how HA fences hosts through their BMCs: ``ipmi`` (the default),
-  ``fake`` (simulated BMCs, for the embedded default and tests) or ``none`` (no HA);
-  ``occistack.power.timeout_seconds`` (20) bounds each exchange with a BMC;
-* ``occistack.secret_key`` or ``occistack.secret_key_file`` -- the key that seals BMC
-  passwords (plane/sealing.py);
-* ``occistack.placement.strategy`` (``first_fit`` or ``dispersing``),
-  ``occistack.placement.capacity_threshold`` (0.85).
+The views reach the plane through ``request.plane`` (a :class:`PlaneContext`) or, outside a
+request, :func:`plane_services`; the settings are listed in occistack/composition.py.
 """
 
 from __future__ import annotations
 
-import atexit
+import logging
+import sys
 
-from occistack.drivers.fake import FakeDrivers
-from occistack.drivers.simulated_host import SimulatedHosts
-from occistack.plane.admin.users import password_min_length_of
+from pyramid.events import ApplicationCreated
+
+from occistack.composition import ServerPlane, compose_server
 from occistack.plane.context import PlaneContext, PlaneServices
-from occistack.plane.limits import SiteLimits
-from occistack.plane.runtime import ManagementPlane, PlaneSettings, power_driver_from_settings
-from occistack.plane.sealing import sealer_from_settings
-
-
-#: What in-process agents can drive.
-IN_PROCESS_DRIVERS = ("fake", "libvirt-test")
-
 
 #: Where the plane's services are kept in the registry (read them with :func:`plane_services`).
 PLANE_SERVICES = "occistack.plane_services"
+#: Where the server's assembled plane is kept (read it with :func:`server_plane`).
+SERVER_PLANE = "occistack.server_plane"
+
+
+log = logging.getLogger(__name__)
+#: The module pserve imports when it serves the application with gunicorn (development.ini's
+#: [server:tls]); it is loaded before the application is made.
+FORKING_SERVER = "gunicorn.app.pasterapp"
 
 
 def plane_services(registry) -> PlaneServices:
     return registry[PLANE_SERVICES]
+
+
+def server_plane(registry) -> ServerPlane:
+    return registry[SERVER_PLANE]
 
 
 def plane_context(request) -> PlaneContext:
@@ -53,45 +44,40 @@ def plane_context(request) -> PlaneContext:
     return PlaneContext(request.dbsession, request.caller, plane_services(request.registry))
 
 
+def start_plane(event: ApplicationCreated) -> None:
+    """The application exists: start the plane's background threads (the embedded default's
+    worker and agents; nothing when the settings run them elsewhere) -- unless a forking server
+    (gunicorn) is about to serve it. Such a server makes the application in its master process
+    and forks its workers from there; threads started in the master would keep the SQLite
+    database's connections and writer lock busy across the fork, and the worker that serves
+    would inherit them mid-use. There the serving worker starts the plane after the fork
+    (:func:`start_plane_after_fork`, called by serve.GuardedThreadWorker)."""
+    if FORKING_SERVER in sys.modules:
+        log.info("a forking server serves this application: its worker process starts the plane")
+        return
+    server_plane(event.app.registry).start()
+
+
+def start_plane_after_fork(app) -> None:
+    """In a forked server worker: drop the database connections inherited from the master (they
+    belong to its process) and start the plane here."""
+    registry = app.registry
+    registry["occistack.engine"].dispose(close=False)
+    server_plane(registry).start()
+
+
 def includeme(config) -> None:
-    settings = config.get_settings()
-    kind = settings.get("occistack.drivers", "fake")
-    if kind not in IN_PROCESS_DRIVERS:
-        raise ValueError(f"occistack.drivers = {kind!r}; accepted: {', '.join(IN_PROCESS_DRIVERS)}")
-    shared = settings.get("occistack.driver_instances")
-    per_host: dict[str, object] = {}
-    simulated = SimulatedHosts(state_directory=settings.get("occistack.simulated_hosts.directory") or None) \
-        if kind == "libvirt-test" else None
-
-    def drivers_for(host_name: str):
-        # Each simulated host has its own hypervisor, unless a test hands one set to all.
-        if shared is not None:
-            return shared
-        if host_name not in per_host:
-            per_host[host_name] = simulated.drivers(host_name) if simulated else FakeDrivers()
-        return per_host[host_name]
-
-    def forget_drivers(host_name: str) -> None:
-        drivers = per_host.pop(host_name, None)
-        if simulated is not None:
-            simulated.forget(host_name, drivers)
-
-    sealer = sealer_from_settings(settings)
-    plane = ManagementPlane(config.registry["occistack.session_factory"], PlaneSettings.from_ini(settings), drivers_for,
-                            power=power_driver_from_settings(settings), sealer=sealer,
-                            forget_drivers=None if shared is not None else forget_drivers)
-    config.registry["occistack.sealer"] = sealer
-    config.registry[PLANE_SERVICES] = PlaneServices(
-        dispatcher=plane.dispatcher, placement=plane.placement,
-        password_min_length=password_min_length_of(settings), sealer=sealer, power=plane.services.power,
-        limits=SiteLimits.from_ini(settings))
+    registry = config.registry
+    composed = compose_server(config.get_settings(), registry["occistack.session_factory"])
+    registry[SERVER_PLANE] = composed
+    registry[PLANE_SERVICES] = composed.services
+    # The plane's parts under their own keys, for the views not yet on request.plane and for tests.
+    registry["occistack.plane"] = composed.plane
+    registry["occistack.dispatcher"] = composed.plane.dispatcher
+    registry["occistack.placement"] = composed.plane.placement
+    registry["occistack.sealer"] = composed.sealer
+    registry["occistack.drivers"] = composed.drivers.by_host
+    if composed.drivers.simulated is not None:
+        registry["occistack.simulated_hosts"] = composed.drivers.simulated
     config.add_request_method(plane_context, "plane", reify=True)
-    config.registry["occistack.plane"] = plane
-    config.registry["occistack.dispatcher"] = plane.dispatcher
-    config.registry["occistack.placement"] = plane.placement
-    config.registry["occistack.drivers"] = shared if shared is not None else per_host
-    if simulated is not None:
-        config.registry["occistack.simulated_hosts"] = simulated
-        atexit.register(simulated.close)  # registered first, so it runs after plane.stop
-    plane.start()
-    atexit.register(plane.stop)
+    config.add_subscriber(start_plane, ApplicationCreated)

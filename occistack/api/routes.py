@@ -1,10 +1,11 @@
 """Every route of the server, in one place.
 
 OCCI paths (SPEC-NOTES §1.1, §7): the query interface at /-/ and its RFC 5785 twin; one
-collection and one entity route per kind, with the /link/… aliases that rOCCI 1.x, VMDIRAC and
-IM hard-code; the admin API under /admin/ (its own section, below); the host agents' channel at
-/agent/v1/messages; the built-in Keystone-compatible token service under /keystone (when the
-site runs it); and, last, every other path ending in "/" is looked up as a mixin's location.
+collection and one entity route per kind, at the kind's location and at the /link/… aliases
+that rOCCI 1.x, VMDIRAC and IM hard-code (both declared in api/occi/paths.py); the admin API
+under /admin/ (its own section, below); the host agents' channel at /agent/v1/messages; the
+built-in Keystone-compatible token service under /keystone (when the site runs it); and, last,
+every other path ending in "/" is looked up as a mixin's location.
 """
 
 from __future__ import annotations
@@ -12,21 +13,12 @@ from __future__ import annotations
 from occistack.api.admin.context import admin_context
 from occistack.api.agents.channel import agent_context
 from occistack.api.occi.contexts import occi_context
+from occistack.api.occi.paths import KIND_ROUTES
 from occistack.api.keystone.context import BUILTIN_KEYSTONE_PATH, keystone_context
 
-#: kind term → the collection paths that serve it (the first is the kind's own location).
-KIND_PATHS = {
-    "compute": ("/compute/",),
-    "storage": ("/storage/",),
-    "network": ("/network/",),
-    "networkinterface": ("/networkinterface/", "/link/networkinterface/"),
-    "storagelink": ("/storagelink/", "/link/storagelink/"),
-}
-
-
-def kind_of(route_name: str) -> str:
-    """``collection_networkinterface_alias1_bare`` → ``networkinterface``."""
-    return route_name.split("_")[1]
+#: The routes that serve no kind, OCCI's and the other faces'; every other route is a kind's
+#: (api/occi/paths.py), which a test checks.
+OCCI_ROUTES_OF_NO_KIND = ("query_interface", "query_interface_well_known", "root", "mixin_collection")
 
 
 def includeme(config) -> None:
@@ -34,13 +26,9 @@ def includeme(config) -> None:
     add("query_interface", "/-/", factory=occi_context)
     add("query_interface_well_known", "/.well-known/org/ogf/occi/-/", factory=occi_context)
     add("root", "/", factory=occi_context)
-    for kind, paths in KIND_PATHS.items():
-        for number, path in enumerate(paths):
-            suffix = "" if number == 0 else f"_alias{number}"
-            # Also without the trailing slash: clients are not consistent about it.
-            add(f"collection_{kind}{suffix}", path, factory=occi_context)
-            add(f"collection_{kind}{suffix}_bare", path.rstrip("/"), factory=occi_context)
-            add(f"entity_{kind}{suffix}", path + "{entity_id}", factory=occi_context)
+    # Each kind's collection and entities, at its location and the aliases clients use (api/occi/paths.py).
+    for route in KIND_ROUTES.values():
+        add(route.name, route.pattern, factory=occi_context)
     add_admin_routes(config)
     # Host agents' messages (api/agents/channel.py).
     add("agent_messages", "/agent/v1/messages", factory=agent_context)

@@ -14,14 +14,10 @@ import threading
 
 import click
 
-from occistack.drivers.fake import FakeDrivers
+from occistack.cli.base import settings_of
+from occistack.composition import compose_simulated_hosts
 from occistack.model import make_engine
 from occistack.model.session import make_session_factory
-from occistack.plane.wakeups import Notifier, wake_agents_after_commit
-from occistack.plane.agents.in_process import launch_local_agents
-from occistack.plane.jobs.handlers import report_progress
-from occistack.plane.runtime import PlaneSettings
-from occistack.cli.base import settings_of
 
 
 @click.command("simulated-hosts")
@@ -31,13 +27,8 @@ def simulated_hosts(context: click.Context, hosts: tuple[str, ...]) -> None:
     """Run simulated agents for HOSTS (all hosts when none is named) until stopped."""
     settings = settings_of(context.obj["config"])
     engine = make_engine(settings)
-    session_factory = make_session_factory(engine)
-    commands = Notifier()
-    wake_agents_after_commit(session_factory, commands)
-    gateway = PlaneSettings.from_ini(settings).gateway
     try:
-        agents = launch_local_agents(session_factory, list(hosts) or ["*"], lambda _name: FakeDrivers(), gateway,
-                                     commands, on_progress=report_progress)
+        agents = compose_simulated_hosts(settings, make_session_factory(engine), list(hosts) or ["*"])
     except LookupError as error:
         raise click.ClickException(str(error)) from None
     stop = threading.Event()

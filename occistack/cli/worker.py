@@ -12,11 +12,10 @@ import threading
 
 import click
 
+from occistack.cli.base import settings_of
+from occistack.composition import compose_worker
 from occistack.model import make_engine
 from occistack.model.session import make_session_factory
-from occistack.plane.runtime import ManagementPlane, PlaneSettings, power_driver_from_settings
-from occistack.plane.sealing import sealer_from_settings
-from occistack.cli.base import settings_of
 
 
 @click.command("worker")
@@ -28,11 +27,7 @@ def worker(context: click.Context, threads: int, drain: bool) -> None:
     """Run job workers until stopped."""
     settings = settings_of(context.obj["config"])
     engine = make_engine(settings)
-    wanted = PlaneSettings.from_ini(settings)
-    plane = ManagementPlane(make_session_factory(engine), PlaneSettings(
-        worker="none", placement_strategy=wanted.placement_strategy,
-        capacity_threshold=wanted.capacity_threshold, gateway=wanted.gateway),
-        power=power_driver_from_settings(settings), sealer=sealer_from_settings(settings))
+    plane = compose_worker(settings, make_session_factory(engine))
     if drain:
         ran = plane.worker.drain()
         click.echo(f"ran {ran} job steps")

@@ -26,7 +26,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar
 
-from occistack.hostagent.typed_json import LARGEST_INTEGER, Mismatch, Most, build, plain, prepare
+from occistack.hostagent.typed_json import Mismatch, Most, build, plain, prepare
 
 #: Version 2: commands and answers are typed (the fields of the classes below), and the
 #: server states its version in Registered.

@@ -1,9 +1,11 @@
-"""The management plane of one process, assembled: job queue, placement, worker, agents.
+"""The management plane of one process at run time: job queue, placement, worker, agents.
 
-The server builds one for its requests (a dispatcher that writes jobs, a placement service);
-the embedded default also runs a worker and in-process agents in threads of the server;
-``occistack worker`` runs only the worker; tests run worker and agents step by step with
-:meth:`ManagementPlane.settle`, so a test sees the outcome of its request deterministically.
+It runs what it is handed; which drivers, which power driver, which key are chosen from the
+settings by the composition root (occistack/composition.py). The server builds one for its
+requests (a dispatcher that writes jobs, a placement service); the embedded default also runs a
+worker and in-process agents in threads of the server; ``occistack worker`` runs only the
+worker; tests run worker and agents step by step with :meth:`ManagementPlane.settle`, so a test
+sees the outcome of its request deterministically.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ class PlaneSettings:
 
     @classmethod
     def from_ini(cls, settings) -> PlaneSettings:
-        """From the ``[app:main]`` settings (see api/orchestration.py for their names)."""
+        """From the ``[app:main]`` settings (see occistack/composition.py for their names)."""
         return cls(
             worker=settings.get("occistack.worker", "thread"),
             local_agent_hosts=tuple(settings.get("occistack.agents.inprocess", "").split()),
@@ -152,27 +154,3 @@ class ManagementPlane:
             done += progressed
         raise RuntimeError("the management plane did not settle: jobs keep producing work")
 
-
-POWER_DRIVERS = ("ipmi", "fake", "none")
-
-
-def power_driver(kind: str, timeout_seconds: float = 20.0):
-    """The power driver HA fences hosts with, by its setting's name (None for ``none``);
-    ``timeout_seconds`` bounds each exchange with a BMC (an unanswered one is "unreachable")."""
-    if kind == "none":
-        return None
-    if kind == "fake":
-        from occistack.drivers.power.fake import FakePowerDriver
-
-        return FakePowerDriver()
-    if kind == "ipmi":
-        from occistack.drivers.power.ipmi import IpmiPowerDriver
-
-        return IpmiPowerDriver(timeout=timeout_seconds)
-    raise ValueError(f"occistack.power = {kind!r} is not a power driver; accepted: {', '.join(POWER_DRIVERS)}")
-
-
-def power_driver_from_settings(settings):
-    """The power driver that ``occistack.power`` and ``occistack.power.timeout_seconds`` name."""
-    return power_driver(settings.get("occistack.power", "ipmi"),
-                        float(settings.get("occistack.power.timeout_seconds", 20)))

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import pytest
 from pyramid.interfaces import IRoutesMapper
 
-from occistack.api.routes import kind_of
+from occistack.api.occi.paths import KIND_ROUTES
 from tests.functional.admin_client import add_host_with_token, root  # noqa: F401 - fixture
 from tests.functional.occi_face import OCCIClient, world  # noqa: F401 - fixture
 from tests.occi import TEXT, compute_body, link_line, network_body, path_of, storage_body
@@ -88,7 +88,7 @@ def concrete_path(name: str, pattern: str, entities: dict[str, str]) -> str:
     if "{kind}/{entity_id}" in path:  # the admin API's view of any project's resource
         path = path.replace("{kind}/{entity_id}", "compute/" + entities["compute"])
     if "{entity_id}" in path:
-        path = path.replace("{entity_id}", entities[kind_of(name)])
+        path = path.replace("{entity_id}", entities[KIND_ROUTES[name].kind.term])
     path = re.sub(r"\{\w*id:\\d\+\}", "999999", path)
     replacements = {"{action}": "enable", "{slash:/?}": "/", "{identity_provider}": "egi.eu",
                     "{protocol}": "mapped", "*rest": "nothing", "*location": "nothing/here/"}

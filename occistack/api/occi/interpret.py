@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from occistack.model.occi import Action, AttributeSet, Kind, Mixin, Registry
 from occistack.model.occi import infrastructure as infra
 from occistack.model.occi.openstack import OPENSTACK_MIXINS
+from occistack.api.occi.paths import kind_at
 from occistack.api.occi.renderings.ir import CategoryIR, LinkIR, RenderingIR
 from occistack.plane.errors import InvalidRequest, NotFound, NotPermitted
 
@@ -172,14 +173,6 @@ def action_input(ir: RenderingIR, registry: Registry, term: str, allowed: tuple[
 
 # --- locations -----------------------------------------------------------------------------------
 
-#: path prefix → kind term, for resolving link sources and targets.
-_LOCATION_PREFIXES = (
-    ("/compute/", "compute"), ("/storage/", "storage"), ("/network/", "network"),
-    ("/networkinterface/", "networkinterface"), ("/storagelink/", "storagelink"),
-    ("/link/networkinterface/", "networkinterface"), ("/link/storagelink/", "storagelink"),
-)
-
-
 #: ``http:/host/…``: an absolute URL whose "//" a client squeezed to "/".
 _SQUEEZED_URL = re.compile(r"https?:/(?!/)", re.IGNORECASE)
 
@@ -197,12 +190,8 @@ def locate(reference: str, script_name: str = "") -> tuple[str, str] | None:
         return None
     if script_name and path.startswith(script_name + "/"):
         path = path[len(script_name):]
-    for prefix, kind in _LOCATION_PREFIXES:
-        if path.startswith(prefix):
-            entity_id = path[len(prefix):]
-            if entity_id and "/" not in entity_id:
-                return kind, entity_id
-    return None
+    found = kind_at(path)
+    return (found[0].term, found[1]) if found is not None else None
 
 
 def link_id_from(link: LinkIR, script_name: str = "") -> str | None:

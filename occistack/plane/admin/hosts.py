@@ -34,7 +34,6 @@ from occistack.plane.admin.common import (
     check_number,
     check_text,
     check_whole,
-    count,
     normalise_tags,
     record_change,
     refuse_duplicate,

@@ -32,6 +32,7 @@ from occistack.api.occi.kinds.base import (
     user_tags,
     zone_term,
 )
+from occistack.api.occi.paths import location_of
 
 _ACTIONS = {Event.ONLINE: infra.ONLINE, Event.OFFLINE: infra.OFFLINE}
 _ACTIONS_ASKED = {infra.ONLINE: VolumeAction.ONLINE, infra.OFFLINE: VolumeAction.OFFLINE}
@@ -54,7 +55,7 @@ class StorageHandler(KindHandler):
             "occi.storage.state": VOLUME_TRANSITIONS.occi_state(row.state),
             "occi.storage.state.message": state_message(row),
         }
-        return ResourceOut(location=f"/storage/{row.id}", kind=infra.STORAGE, mixins=tuple(mixins),
+        return ResourceOut(location=location_of(infra.STORAGE, row.id), kind=infra.STORAGE, mixins=tuple(mixins),
                            attributes=drop_none(attributes),
                            actions=() if row.delete_requested_at is not None else self.actions(row.state))
 

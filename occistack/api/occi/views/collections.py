@@ -8,7 +8,7 @@ from occistack.api.occi.contexts import READ, WRITE
 from occistack.plane.errors import InvalidRequest
 from occistack.api.occi.interpret import Mode, action_input, entity_input
 from occistack.api.occi.kinds import HANDLERS, KindHandler, Scope
-from occistack.api.routes import KIND_PATHS, kind_of
+from occistack.api.occi.paths import COLLECTION_ROUTES, kind_of_route
 from occistack.api.occi.views.support import (
     action_term,
     base_url,
@@ -25,17 +25,8 @@ from occistack.api.occi.views.support import (
 )
 
 
-def _collection_routes() -> list[str]:
-    names = []
-    for kind, paths in KIND_PATHS.items():
-        for number in range(len(paths)):
-            suffix = "" if number == 0 else f"_alias{number}"
-            names += [f"collection_{kind}{suffix}", f"collection_{kind}{suffix}_bare"]
-    return names
-
-
 def _handler(request) -> KindHandler:
-    return HANDLERS[kind_of(request.matched_route.name)]
+    return HANDLERS[kind_of_route(request).term]
 
 
 def list_collection(request):
@@ -109,7 +100,7 @@ def split(entities) -> tuple[list[ResourceOut], list[LinkOut]]:
 
 
 def includeme(config) -> None:
-    for route in _collection_routes():
+    for route in COLLECTION_ROUTES:
         config.add_view(list_collection, route_name=route, request_method="GET", permission=READ)
         config.add_view(post_collection, route_name=route, request_method="POST", permission=WRITE)
         config.add_view(delete_collection, route_name=route, request_method="DELETE", permission=WRITE)

@@ -11,18 +11,13 @@ from occistack.api.occi.contexts import READ, WRITE
 from occistack.plane.errors import Conflict, InvalidRequest, NotFound, WrongState
 from occistack.api.occi.interpret import Mode, action_input, entity_input
 from occistack.api.occi.kinds import HANDLERS, KindHandler
-from occistack.api.routes import KIND_PATHS, kind_of
+from occistack.api.occi.paths import ENTITY_ROUTES, kind_of_route
 from occistack.api.occi.views.collections import created_response
 from occistack.api.occi.views.support import action_term, base_url, not_allowed, parse_request, renderer, respond, scope
 
 
-def _entity_routes() -> list[str]:
-    return [f"entity_{kind}{'' if number == 0 else f'_alias{number}'}"
-            for kind, paths in KIND_PATHS.items() for number in range(len(paths))]
-
-
 def _handler(request) -> KindHandler:
-    return HANDLERS[kind_of(request.matched_route.name)]
+    return HANDLERS[kind_of_route(request).term]
 
 
 def render_entity(request, entity, status: int = 200):
@@ -114,7 +109,7 @@ def _mixins(entity) -> tuple[Mixin, ...]:
 
 
 def includeme(config) -> None:
-    for route in _entity_routes():
+    for route in ENTITY_ROUTES:
         config.add_view(show_entity, route_name=route, request_method="GET", permission=READ)
         config.add_view(post_entity, route_name=route, request_method="POST", permission=WRITE)
         config.add_view(put_entity, route_name=route, request_method="PUT", permission=WRITE)

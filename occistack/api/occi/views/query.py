@@ -16,7 +16,7 @@ from occistack.api.occi.contexts import READ, WRITE
 from occistack.api.occi.discovery import discovery_key
 from occistack.plane.errors import Conflict, InvalidRequest, NotFound, NotPermitted
 from occistack.api.occi.negotiation import response_type
-from occistack.api.routes import KIND_PATHS
+from occistack.api.occi.paths import ALIAS_ROOT, SERVED_PATHS
 from occistack.api.occi.views.support import not_allowed, parse_request, renderer, respond
 
 QUERY_ROUTES = ("query_interface", "query_interface_well_known")
@@ -24,8 +24,7 @@ QUERY_ROUTES = ("query_interface", "query_interface_well_known")
 _LONGEST_TERM, _LONGEST_SCHEME, _LONGEST_TITLE, _LONGEST_LOCATION = 64, 255, 255, 255
 RESERVED_SCHEME = "http://schemas.ogf.org/occi/"
 #: Paths a user mixin cannot take: the query interface and every kind path and alias.
-_FIXED_PREFIXES = ("/-/", "/.well-known/", "/link/", "/admin/",
-                   *(path for paths in KIND_PATHS.values() for path in paths))
+_FIXED_PREFIXES = ("/-/", "/.well-known/", ALIAS_ROOT, "/admin/", *SERVED_PATHS)
 
 
 def discover(request):
