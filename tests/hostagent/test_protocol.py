@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from occistack.hostagent import protocol
+from occistack.hostagent.typed_json import LARGEST_INTEGER
 from occistack.hostagent.protocol import (
     LARGEST_COUNT,
-    LARGEST_INTEGER,
     Accepted,
     Answer,
     Answers,

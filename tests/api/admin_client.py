@@ -1,0 +1,56 @@
+"""An administrator of the functional ``world``: a user whose role is admin, with a client that,
+like the OCCI clients, lets the worker and agents finish each request's jobs before it returns
+(the admin API's tests in test_admin_api.py do without: they start no jobs).
+
+Import the fixture with ``from tests.api.admin_client import root``.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import transaction
+from argon2 import PasswordHasher
+from webtest import TestApp
+
+from occistack.model import Project, User
+from occistack.model.session import get_tm_session
+from tests.conftest import SettlingTestApp, basic
+
+# Cheap on purpose, as occi_face's users: verification reads the parameters from the hash.
+_CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+class AdminClient(SettlingTestApp, TestApp):
+    pass
+
+
+@pytest.fixture(scope="module")
+def root(world) -> AdminClient:
+    return new_admin(world)
+
+
+def new_admin(world, prefix: str = "admin") -> AdminClient:
+    """A site administrator of a project of their own, as a client of the admin API."""
+    name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    manager = transaction.TransactionManager(explicit=True)
+    with manager:
+        session = get_tm_session(world.session_factory, manager)
+        project = Project(name=name)
+        session.add(project)
+        session.flush()
+        session.add(User(name=name, password_hash=_CHEAP_HASHER.hash(name), project_id=project.id, role="admin"))
+    return AdminClient(world.wsgi_app, extra_environ={"HTTP_AUTHORIZATION": basic(name, name)})
+
+
+def add_host_with_token(root: AdminClient, prefix: str, subnet: int) -> dict:
+    """A host of a zone, pod and cluster of its own (``10.<subnet>.0.0/24``), as the admin API
+    answers it: with its agent token, shown this once."""
+    zone = root.post_json("/admin/zones", {"name": f"{prefix}-zone"}, status=201).json
+    pod = root.post_json("/admin/pods", {"zone_id": zone["id"], "name": f"{prefix}-pod", "cidr": f"10.{subnet}.0.0/24",
+                                         "gateway": f"10.{subnet}.0.1"}, status=201).json
+    cluster = root.post_json("/admin/clusters", {"pod_id": pod["id"], "name": f"{prefix}-cluster"}, status=201).json
+    return root.post_json("/admin/hosts", {"cluster_id": cluster["id"], "name": f"{prefix}-host",
+                                           "address": f"10.{subnet}.0.9", "cpu_cores": 4, "cpu_mhz": 2000,
+                                           "memory_mib": 4096}, status=201).json
