@@ -20,7 +20,7 @@ the links. And a text with no '\\' in it (nearly all) is read with QUOTED_STRING
 single character about seven times faster than the class ``[^"\\]`` -- which counts when a
 value is hundreds of bytes of base64 user data.
 
-The contract, checked by the differential tests (tests/renderings/test_robustness.py and
+The contract, checked by the differential tests (tests/api/occi/renderings/test_robustness.py and
 test_fast_path_agreement.py): when a function here returns a result, it is exactly what
 ``grammar.parse_value`` returns for the same text.
 """
