@@ -221,16 +221,16 @@ class ExternalTokenAuthenticator:
         self._clock = clock
 
     def cached(self, token: str) -> Identity | None:
-        return self.cache.get(self.cache.token_fingerprint(token, "keystone-token"))
+        return self.cache.get(self.cache.token_key(token, "keystone-token"))
 
     def identify(self, token: str, engine: Engine) -> Identity:
-        fingerprint = self.cache.token_fingerprint(token, "keystone-token")
-        identity = self.cache.get(fingerprint)
+        key = self.cache.token_key(token, "keystone-token")
+        identity = self.cache.get(key)
         if identity is not None:
             return identity
         federated = self.keystone.validate(token)
         identity = provision(engine, federated, self.rules.grant(federated))
         lifetime = None if federated.expires_at is None else federated.expires_at - self._clock()
         if lifetime is None or lifetime > 0:
-            self.cache.put(fingerprint, identity, lifetime=lifetime)
+            self.cache.put(key, identity, lifetime=lifetime)
         return identity

@@ -154,11 +154,11 @@ class BuiltinTokenAuthenticator:
         self._clock = clock
 
     def cached(self, token: str) -> Identity | None:
-        return self.cache.get(self.cache.token_fingerprint(token, "keystone-token"))
+        return self.cache.get(self.cache.token_key(token, "keystone-token"))
 
     def identify(self, token: str, engine: Engine) -> Identity:
-        fingerprint = self.cache.token_fingerprint(token, "keystone-token")
-        identity = self.cache.get(fingerprint)
+        key = self.cache.token_key(token, "keystone-token")
+        identity = self.cache.get(key)
         if identity is not None:
             return identity
         content = self.tokens.read(token)
@@ -177,5 +177,5 @@ class BuiltinTokenAuthenticator:
                                        f"{content.project_id}) the token is scoped to; get a token for a project "
                                        "it holds a role in")
         identity = Identity(content.user_id, name, content.project_id, "keystone", held[0].role)
-        self.cache.put(fingerprint, identity, lifetime=content.expires_at - self._clock())
+        self.cache.put(key, identity, lifetime=content.expires_at - self._clock())
         return identity

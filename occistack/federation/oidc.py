@@ -286,11 +286,11 @@ class BearerTokenAuthenticator:
 
     def cached(self, token: str) -> Identity | None:
         """The identity of a token validated within its lifetime and the cache's; no I/O."""
-        return self.cache.get(self.cache.token_fingerprint(token))
+        return self.cache.get(self.cache.token_key(token))
 
     def identify(self, token: str, engine: Engine) -> Identity:
-        fingerprint = self.cache.token_fingerprint(token)
-        identity = self.cache.get(fingerprint)
+        key = self.cache.token_key(token)
+        identity = self.cache.get(key)
         if identity is not None:
             return identity
         federated = self.validator.validate(token)
@@ -299,5 +299,5 @@ class BearerTokenAuthenticator:
         if federated.expires_at is not None:
             lifetime = federated.expires_at - self._clock()
         if lifetime is None or lifetime > 0:
-            self.cache.put(fingerprint, identity, lifetime=lifetime)
+            self.cache.put(key, identity, lifetime=lifetime)
         return identity

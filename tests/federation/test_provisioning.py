@@ -11,6 +11,7 @@ from occistack.federation import (
     CredentialCache,
     FederatedIdentity,
     Grant,
+    Identity,
     IdentityNotMapped,
     MappingRules,
     Membership,
@@ -138,3 +139,16 @@ def test_an_unmapped_token_is_not_provisioned(engine):
     with pytest.raises(IdentityNotMapped, match="presented subject 'alice'"):
         authenticator.identify(sign(key), engine)
     assert rows(engine, User) == []
+
+
+def test_the_cache_keeps_each_kind_of_credential_apart():
+    """An OIDC token sent as X-Auth-Token must not find the identity its Bearer use left behind,
+    and no user name and password can stand for a token."""
+    cache = CredentialCache(ttl=60)
+    alice = Identity(1, "alice", 1, "oidc")
+    cache.put(cache.token_key("abc"), alice)
+    assert cache.get(cache.token_key("abc")) == alice
+    assert cache.get(cache.token_key("abc", "keystone-token")) is None
+    assert cache.get(cache.fingerprint("abc", "")) is None
+    with pytest.raises(ValueError, match="unknown kind of token 'cookie'; known: bearer-token, keystone-token"):
+        cache.token_key("abc", "cookie")
