@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Callable
 
 from sqlalchemy import event, select
@@ -292,11 +292,11 @@ class PlacementService:
         try:
             if kind == "host-release" and key in topology.hosts:
                 host = topology.hosts[key]
-                topology.update_host(_replace(host, cpu_used_mhz=max(0, host.cpu_used_mhz - amounts[0]),
-                                              memory_used_mib=max(0, host.memory_used_mib - amounts[1])))
+                topology.set_usage(key, max(0, host.cpu_used_mhz - amounts[0]),
+                                   max(0, host.memory_used_mib - amounts[1]))
             elif kind == "pool-release" and key in topology.pools:
                 pool = topology.pools[key]
-                topology.update_pool(_replace(pool, used_gib=max(0.0, pool.used_gib - amounts[0])))
+                topology.update_pool(pool.with_usage(max(0.0, pool.used_gib - amounts[0])))
         except (KeyError, ValueError):
             self.invalidate()
 
@@ -314,13 +314,13 @@ class PlacementService:
         with self._lock:
             topology = self._topology
             if topology is not None and host_id in topology.hosts:
-                topology.update_host(_replace(topology.hosts[host_id], cpu_used_mhz=cpu, memory_used_mib=memory))
+                topology.set_usage(host_id, cpu, memory)
 
     def _set_pool_usage(self, pool_id: int, used: float) -> None:
         with self._lock:
             topology = self._topology
             if topology is not None and pool_id in topology.pools:
-                topology.update_pool(_replace(topology.pools[pool_id], used_gib=used))
+                topology.update_pool(topology.pools[pool_id].with_usage(used))
 
     def _refresh_host(self, session: Session, host_id: int) -> None:
         row = session.execute(_HOST_SELECT.where(Host.id == host_id)).first()
@@ -423,7 +423,3 @@ def _tags(text: str | None) -> frozenset[str]:
 
 def _tags_text(tags: frozenset[str]) -> str:
     return f" with the tags {', '.join(sorted(tags))}" if tags else ""
-
-
-def _replace(record, **changes):
-    return replace(record, **changes)

@@ -162,6 +162,12 @@ class Topology:
         return self._put_host(host.with_usage(host.cpu_used_mhz + cpu_mhz,
                                               host.memory_used_mib + memory_mib))
 
+    def set_usage(self, host_id: int, cpu_used_mhz: int, memory_used_mib: int) -> HostSnapshot:
+        """Take a host's usage as the database returned it after a claim: the snapshot then
+        also counts what other processes claimed there."""
+        _check_amounts(cpu_used_mhz, memory_used_mib)
+        return self._put_host(self._hosts[host_id].with_usage(cpu_used_mhz, memory_used_mib))
+
     def release(self, host_id: int, cpu_mhz: int, memory_mib: int) -> HostSnapshot:
         """Uncount a destroyed (or moved) VM; raises :class:`UsageBelowZero` on over-release."""
         _check_amounts(cpu_mhz, memory_mib)
