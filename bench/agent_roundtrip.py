@@ -24,7 +24,7 @@ import transaction
 from sqlalchemy import select
 from waitress.server import create_server
 
-from bench.common import percentile, result_line, scratch_database
+from bench.common import close_app, percentile, result_line, scratch_database
 from occistack.demo import seed_demo
 from occistack.drivers.fake import FakeDrivers
 from occistack.hostagent.agent import Agent
@@ -107,7 +107,7 @@ def measure(url: str) -> tuple[list[float], list[float]]:
         probe.close()
         signal.transport.close()
         server.close()
-        app.registry["occistack.engine"].dispose()
+        close_app(app)
         engine.dispose()
     return round_trips, heartbeats
 

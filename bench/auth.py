@@ -40,7 +40,7 @@ from pathlib import Path
 import transaction
 from sqlalchemy import select
 
-from bench.common import alternate, print_table, result_line, throughput
+from bench.common import alternate, close_app, print_table, result_line, throughput
 from occistack.demo import seed_demo
 from occistack.federation import Identity
 from occistack.model import Project, User, make_engine
@@ -153,7 +153,7 @@ def main() -> int:
                             rounds=ROUNDS, min_seconds=ROUND_SECONDS)
             basic = statistics.median(basic_rounds[1:])  # the first was the warm-up
             for app in (unauthenticated, authenticated):
-                app.registry["occistack.engine"].dispose()
+                close_app(app)
         finally:
             provider.stop()
     print(f"GET /-/ in text/plain through the WSGI stack in-process; {ROUNDS} alternating rounds of "

@@ -121,6 +121,16 @@ def scratch_database(prefix: str = "occistack_bench", migrated: bool = False):
         admin.dispose()
 
 
+def close_app(app) -> None:
+    """Stop the plane an occistack application started and close its connections -- before its
+    scratch database is dropped, or the plane's stop at exit finds no database to tell its
+    agents' long polls that it is gone."""
+    from occistack.api.orchestration import server_plane
+
+    server_plane(app.registry).stop()
+    app.registry["occistack.engine"].dispose()
+
+
 def migrate(url: str) -> None:
     from alembic import command
     from alembic.config import Config

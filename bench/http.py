@@ -33,7 +33,7 @@ from pathlib import Path
 
 from sqlalchemy import event
 
-from bench.common import alternate, print_table, result_line, scratch_database
+from bench.common import alternate, close_app, print_table, result_line, scratch_database
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "bench" / ".work"
@@ -125,7 +125,7 @@ def prepare(url: str) -> str:
     print(f"GET {compute_path} runs {len(statements)} SQL statements; the bare view replays them")
     (WORK / "compute_entity.bytes").write_bytes(body)
     (WORK / "compute_entity.sql.json").write_text(json.dumps(statements))
-    engine.dispose()
+    close_app(app)
     return compute_path
 
 

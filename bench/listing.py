@@ -29,7 +29,7 @@ import uuid
 import transaction
 from sqlalchemy import create_engine, insert, select
 
-from bench.common import print_table, result_line, scratch_database
+from bench.common import close_app, print_table, result_line, scratch_database
 from occistack.demo import seed_demo
 from occistack.model import Entity, NetworkInterface, OsTemplate, Project, VirtualMachine, Zone, make_engine
 from occistack.model.reads import COMPUTE_SELECT, NIC_SELECT, entities, nics
@@ -116,7 +116,7 @@ def main() -> int:
                 run()
                 times[name].append(time.perf_counter() - started)
         bare.dispose()
-        app.registry["occistack.engine"].dispose()
+        close_app(app)
     bare_time, ours = statistics.median(times["bare"]), statistics.median(times["occistack"])
     print(f"{COUNT:,} computes, {ROUNDS} alternating rounds\n")
     print_table(("listing", "ms"), [("bare SQLAlchemy Core query (computes + NICs)", f"{bare_time * 1000:,.0f}"),

@@ -49,7 +49,7 @@ from contextlib import contextmanager
 import transaction
 from sqlalchemy import func, select
 
-from bench.common import migrate, result_line, scratch_database
+from bench.common import close_app, migrate, result_line, scratch_database
 from bench.plane_baseline import bare_run
 from occistack.demo import seed_demo
 from occistack.model import Host, VirtualMachine, make_engine
@@ -98,8 +98,7 @@ def one_run(url: str, drivers: str = "fake", count: int = COUNT, extra_hosts: bo
     try:
         return _load(app, engine, count)
     finally:
-        app.registry["occistack.plane"].stop()
-        app.registry["occistack.engine"].dispose()
+        close_app(app)
         engine.dispose()
 
 
