@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from occistack.model import AffinityGroup, VirtualMachine
+from occistack.model.contention import ROW_LOCK
 from occistack.model.occi import is_valid_term
 from occistack.plane.admin.common import SYSTEM, Actor, Ref, count, find_row, is_id, record_change, refuse_duplicate, refuse_if_used
 from occistack.plane.errors import InvalidRequest, NotFound
@@ -105,6 +106,13 @@ def affinity_group_id_for(session: Session, project_id: int, name: str) -> int:
     if group_id is None:
         raise NotFound(f"no affinity group {name!r} in this project")
     return group_id
+
+
+def join_affinity_group(session: Session, group_id: int) -> None:
+    """Hold the group's row until this transaction ends, before reading its members: computes
+    join a group one at a time. Otherwise two created at once would both see the group empty
+    and could land in two zones, or (anti-affinity) both on one host."""
+    session.get(AffinityGroup, group_id, with_for_update=ROW_LOCK, populate_existing=True)
 
 
 def affinity_group_zone(session: Session, group_id: int) -> tuple[int | None, str]:

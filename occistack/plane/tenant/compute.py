@@ -18,7 +18,7 @@ from occistack.model.occi.crtp import CRTP_SCHEME
 from occistack.model.states import VmState
 from occistack.model.template_states import TemplateState
 from occistack.plane.template_copies import ready_copies, template_copy_in_zone
-from occistack.plane.admin.affinity import affinity_group_id_for, affinity_group_zone
+from occistack.plane.admin.affinity import affinity_group_id_for, affinity_group_zone, join_affinity_group
 from occistack.plane.tenant.bare_metal import deploy_bare_metal, is_bare_metal
 from occistack.plane.caller import Caller
 from occistack.plane.context import PlaneContext
@@ -122,6 +122,8 @@ def create_compute(ctx: PlaneContext, request: ComputeRequest) -> ComputeCreated
                                                      else template.size_gib)
     check_quota(session, caller.project_id, vms=1, cores=request.cores, memory_gib=request.memory_gib,
                 storage_gib=root_gib)
+    if group_id is not None:
+        join_affinity_group(session, group_id)  # after the project's row: model/contention.py's order
     zone_id = zone_id_for(session, request.zone_name) if request.zone_name is not None else None
     if is_bare_metal(offering):
         vm, job_id = deploy_bare_metal(session, caller, request, template, offering, zone_id, dispatcher, placement,
