@@ -20,6 +20,11 @@ from tests.import_graph import Import, Layer, broken_rules, check_table, find_cy
 ROOT = Path(__file__).resolve().parents[1]
 
 _PLANE = ("plane rules", "placement", "plane context", "agents", "jobs", "admin use cases", "tenant use cases")
+#: What the HTTP faces and their shared plumbing may import.
+_BELOW_THE_FACES = ("package", "model", "driver contracts", "drivers", "agent protocol", "host agent", "passwords",
+                    "identity", *_PLANE, "plane assembly", "composition root")
+_HTTP_FACES = ("occi face", "admin face", "keystone face", "agents channel")
+_HTTP = ("http plumbing", *_HTTP_FACES, "http app")
 
 LAYERS = [
     Layer("package", ("occistack",), (), "the version; everything may read it"),
@@ -66,15 +71,26 @@ LAYERS = [
           "each process's arrangement of plane and drivers (embedded, worker, simulated hosts), built once"),
     Layer("demo data", ("occistack.demo", "occistack.demo_images"), ("model", *_PLANE),
           "the demo zone, templates and users, made through the admin use cases"),
-    Layer("api faces", ("occistack.api.*",),
-          ("package", "model", "driver contracts", "drivers", "agent protocol", "host agent", "passwords", "identity", *_PLANE,
-           "plane assembly", "composition root"),
-          "the HTTP faces (OCCI, admin, Keystone, the agents' channel) and the Pyramid app composing them"),
+    Layer("http plumbing", ("occistack.api.*",), _BELOW_THE_FACES,
+          "what the HTTP faces share: settings, the request's session and transaction, security, the error "
+          "views and the one status table, where each face is mounted, the plane in the registry"),
+    Layer("occi face", ("occistack.api.occi.*",), (*_BELOW_THE_FACES, "http plumbing"),
+          "OCCI 1.2: its renderings, negotiation, kinds and views"),
+    Layer("admin face", ("occistack.api.admin.*",), (*_BELOW_THE_FACES, "http plumbing"),
+          "the admin API: JSON over the admin use cases"),
+    Layer("keystone face", ("occistack.api.keystone.*",), (*_BELOW_THE_FACES, "http plumbing"),
+          "the built-in Keystone-compatible token service"),
+    Layer("agents channel", ("occistack.api.agents.*",), (*_BELOW_THE_FACES, "http plumbing"),
+          "the host agents' messages over HTTP: a face of the plane for hosts, not for people"),
+    Layer("http app", ("occistack.api.app", "occistack.api.routes"),
+          (*_BELOW_THE_FACES, "http plumbing", *_HTTP_FACES),
+          "the Pyramid application composing the faces, and every route in one place; no face imports "
+          "another, so a new one (OpenStack's, the dashboard) is one more layer here"),
     Layer("cli face", ("occistack.cli.*",),
           ("package", "model", "driver contracts", "drivers", "agent protocol", "host agent", "passwords", "identity", *_PLANE,
            "plane assembly", "composition root", "demo data"),
           "the occistack command: a face like the HTTP ones, which it never imports"),
-    Layer("server", ("occistack.serve",), ("package", "api faces"),
+    Layer("server", ("occistack.serve",), ("package", *_HTTP),
           "the production HTTP server's worker and TLS context"),
 ]
 
@@ -90,9 +106,9 @@ FORBIDDEN = [
 
 #: third-party package → (the layers that may import it, why).
 RESTRICTED_PACKAGES = {
-    "pyramid": (("api faces", "cli face"), "HTTP and its framework are the faces' business; the plane is framework-free"),
-    "webob": (("api faces",), "HTTP requests and responses exist only in the faces"),
-    "sqlalchemy": (("model", "identity", *_PLANE, "plane assembly", "composition root", "demo data", "api faces", "cli face"),
+    "pyramid": ((*_HTTP, "cli face"), "HTTP and its framework are the faces' business; the plane is framework-free"),
+    "webob": (_HTTP, "HTTP requests and responses exist only in the faces"),
+    "sqlalchemy": (("model", "identity", *_PLANE, "plane assembly", "composition root", "demo data", *_HTTP, "cli face"),
                    "the host agent and its drivers run on hosts, which have no database"),
 }
 #: module → third-party package it may import although its layer may not, and why.

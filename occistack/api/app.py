@@ -3,7 +3,7 @@
 Configured by inclusion, in this order (each module's ``includeme`` wires one concern):
 settings, database session, the management plane (assembled by occistack/composition.py, its
 threads started only once the application is made), the category catalog, security, the OCCI
-protocol tween, the discovery fast path, error views, routes, the OCCI views, the admin API, the
+protocol tween, the discovery fast path, error views (shared, then OCCI's), routes, the OCCI views, the admin API, the
 built-in Keystone-compatible token service, the host agents' channel.
 """
 
@@ -24,6 +24,7 @@ INCLUDES = (
     "occistack.api.occi.protocol",
     "occistack.api.occi.discovery",
     "occistack.api.errors",
+    "occistack.api.occi.errors",
     "occistack.api.routes",
     "occistack.api.occi.views",
     "occistack.api.admin",

@@ -5,11 +5,19 @@ pyramid_tm has rolled the transaction back).
 A refusal's status comes from its kind (occistack/plane/errors.py) and the face the request
 came through, in the one table of api/error_statuses.py; only refusals about HTTP itself
 (:class:`HTTPRefusal`: 401, 405, 413) carry a status of their own.
+
+How an error is written is each face's own: a face registers its :class:`ErrorRenderer` with
+:func:`add_error_renderer` (OCCI renders in the negotiated OCCI rendering; an OpenStack face will
+write OpenStack's error documents). The OCCI face's renderer also serves the faces that have
+none yet (the admin API, the token service, the agents' channel answer in its JSON); with no
+face's renderer at all, errors are plain text.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple, Protocol
 
 from pyramid.httpexceptions import HTTPException, HTTPForbidden, HTTPNotFound
 from pyramid.response import Response
@@ -20,9 +28,6 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from occistack.model.contention import describe_database_error, should_run_again
 from occistack.plane.errors import REFUSALS, ErrorKind, Unavailable, describe, kind_of
 from occistack.api.error_statuses import face_of, status_for
-from occistack.api.occi.renderings import OCCIParseError, renderer_for
-from occistack.api.occi.renderings.render import NotRenderable
-from occistack.api.occi.negotiation import RESPONSE_TYPES, TEXT_PLAIN, NotAcceptable, UnsupportedMediaType, response_type
 from occistack.api.security import authentication_refusal
 
 log = logging.getLogger(__name__)
@@ -57,21 +62,47 @@ class PageTooLarge(HTTPRefusal):
     status = 413
 
 
-#: The OCCI face's own refusals of what it was sent, by kind.
-_FACE_ERROR_KINDS: dict[type[Exception], ErrorKind] = {OCCIParseError: ErrorKind.INVALID,
-                                                       NotRenderable: ErrorKind.INVALID}
+def not_allowed(request, allowed: Iterable[str]):
+    allowed = tuple(allowed)
+    raise MethodNotAllowed(f"{request.method} is not supported on {request.path}; supported: {', '.join(allowed)}",
+                           headers={"Allow": ", ".join(allowed)})
+
+
+class RenderedError(NamedTuple):
+    body: bytes
+    content_type: str
+    headers: Sequence[tuple[str, str]] = ()
+
+
+class ErrorRenderer(Protocol):
+    """How a face writes an error: its status, the status's reason phrase, the message."""
+
+    def __call__(self, request, status: int, reason: str, message: str) -> RenderedError: ...
+
+
+#: Where the faces' error renderers are kept in the registry: face name (api/error_statuses.py)
+#: → renderer, and under ANY_FACE the one for faces without their own.
+ERROR_RENDERERS = "occistack.error_renderers"
+ANY_FACE = "*"
+
+
+def add_error_renderer(config, face: str, render: ErrorRenderer) -> None:
+    """Write the errors of requests that came through ``face`` (or ANY_FACE) with ``render``."""
+    config.registry.setdefault(ERROR_RENDERERS, {})[face] = render
+
+
+def plain_text_error(request, status: int, reason: str, message: str) -> RenderedError:
+    return RenderedError(f"{message}\n".encode(), "text/plain")
 
 
 def error_response(request, status: int, message: str,
                    headers: dict[str, str] | list[tuple[str, str]] | None = None) -> Response:
-    """Render ``message`` in the client's media type (text/plain if even that cannot be agreed).
-    ``headers`` as a list of pairs may repeat a name (several WWW-Authenticate challenges)."""
-    try:
-        media = response_type(request.headers.get("Accept"))
-    except NotAcceptable:
-        media = TEXT_PLAIN
-    rendered = renderer_for(media).error(status, REASONS.get(status, "Error"), message)
-    # No charset parameter, as in views.support.respond (SPEC-NOTES §8).
+    """Render ``message`` as the request's face writes errors. ``headers`` as a list of pairs may
+    repeat a name (several WWW-Authenticate challenges)."""
+    renderers = request.registry.get(ERROR_RENDERERS, {})
+    render = renderers.get(face_of(request)) or renderers.get(ANY_FACE) or plain_text_error
+    rendered = render(request, status, REASONS.get(status, "Error"), message)
+    # No charset parameter, as in the OCCI face's responses (SPEC-NOTES §8).
     response = Response(body=rendered.body, status=status, content_type=rendered.content_type, charset=None)
     for name, value in rendered.headers:
         response.headers.add(name, value)
@@ -90,24 +121,15 @@ def http_refusal(exc: HTTPRefusal, request):
 
 
 def refusal(exc: Exception, request):
-    """A plane, model or OCCI-input refusal: the status the request's face gives its kind."""
-    kind = kind_of(exc) or next(kind for cls, kind in _FACE_ERROR_KINDS.items() if isinstance(exc, cls))
-    message = f"the request could not be parsed: {exc}" if isinstance(exc, OCCIParseError) else describe(exc)
+    """A plane or model refusal: the status the request's face gives its kind."""
     retry_after = exc.retry_after_seconds if isinstance(exc, Unavailable) else None
-    return error_response(request, status_for(kind, face_of(request)), message,
-                          {"Retry-After": str(retry_after)} if retry_after is not None else None)
+    return refusal_response(request, kind_of(exc), describe(exc),
+                            {"Retry-After": str(retry_after)} if retry_after is not None else None)
 
 
-@exception_view_config(NotAcceptable)
-def not_acceptable(exc: NotAcceptable, request):
-    return error_response(request, 406, f"cannot answer in any of the types in Accept: {exc}; "
-                                        f"acceptable are {', '.join(RESPONSE_TYPES)}")
-
-
-@exception_view_config(UnsupportedMediaType)
-def unsupported_media_type(exc: UnsupportedMediaType, request):
-    return error_response(request, 415, f"cannot read a body of type {exc}; send text/plain, text/occi, "
-                                        "application/occi+json or application/json")
+def refusal_response(request, kind: ErrorKind, message: str, headers: dict[str, str] | None = None) -> Response:
+    """The answer to a refusal of ``kind``: the status the request's face gives it."""
+    return error_response(request, status_for(kind, face_of(request)), message, headers)
 
 
 @notfound_view_config()
@@ -175,5 +197,5 @@ def unexpected_error(exc: Exception, request):
 
 def includeme(config) -> None:
     config.scan(__name__)
-    for refused in (*REFUSALS, *_FACE_ERROR_KINDS):
+    for refused in REFUSALS:
         config.add_exception_view(refusal, context=refused)

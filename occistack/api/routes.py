@@ -11,10 +11,12 @@ every other path ending in "/" is looked up as a mixin's location.
 from __future__ import annotations
 
 from occistack.api.admin.context import admin_context
+from occistack.api.admin.paths import ADMIN_RESOURCES, ADMIN_RESOURCES_WITH_ACTIONS, admin_route_name
 from occistack.api.agents.channel import agent_context
 from occistack.api.occi.contexts import occi_context
 from occistack.api.occi.paths import KIND_ROUTES
-from occistack.api.keystone.context import BUILTIN_KEYSTONE_PATH, keystone_context
+from occistack.api.keystone.context import keystone_context
+from occistack.api.mounts import BUILTIN_KEYSTONE_PATH
 
 #: The routes that serve no kind, OCCI's and the other faces'; every other route is a kind's
 #: (api/occi/paths.py), which a test checks.
@@ -38,22 +40,6 @@ def includeme(config) -> None:
 
 
 # --- the admin API: JSON, for the admin role only (views in api/admin/) -----------------------
-
-#: /admin/<resource> lists (GET) and creates (POST); /admin/<resource>/{id} shows (GET) and
-#: removes (DELETE).
-ADMIN_RESOURCES = ("regions", "zones", "physical-networks", "pods", "clusters", "hosts", "storage-pools",
-                   "secondary-storage", "ip-ranges", "offerings", "templates", "domains", "accounts", "projects",
-                   "users", "quotas", "affinity-groups")
-#: Resources whose rows change state: POST /admin/<resource>/{id}/actions/{action}.
-ADMIN_RESOURCES_WITH_ACTIONS = ("zones", "pods", "clusters", "hosts", "storage-pools", "secondary-storage",
-                                "templates", "projects", "users")
-
-
-def admin_route_name(resource: str, part: str = "") -> str:
-    """``storage-pools`` → ``admin_storage_pools``, ``admin_storage_pools_item``, …"""
-    base = "admin_" + resource.replace("-", "_")
-    return f"{base}_{part}" if part else base
-
 
 def add_admin_routes(config) -> None:
     add = config.add_route

@@ -68,7 +68,7 @@ from occistack.plane import Caller
 from occistack.plane.limits import SiteLimits
 from occistack.plane.sealing import site_secret_key
 from occistack.api.client_certificates import CertificateSettings, certificate_authenticator, presented_certificate
-from occistack.api.keystone.context import BUILTIN_KEYSTONE_PATH
+from occistack.api.mounts import BUILTIN_KEYSTONE_PATH
 from occistack.api.settings import get_settings
 
 

@@ -77,5 +77,12 @@ def get_settings(registry) -> ServerSettings:
     return registry["occistack.settings"]
 
 
+def base_url(request) -> str:
+    """The server's URL as clients reach it: ``occistack.public_url`` when it sits behind a proxy
+    that rewrites it, else the request's own."""
+    public = get_settings(request.registry).public_url
+    return public if public else request.application_url
+
+
 def includeme(config) -> None:
     config.registry["occistack.settings"] = ServerSettings.from_ini(config.get_settings())

@@ -17,7 +17,7 @@ from webtest import TestApp
 
 from occistack.model import Host, Project, User
 from occistack.model.session import get_tm_session
-from occistack.api.routes import ADMIN_RESOURCES
+from occistack.api.admin.paths import ADMIN_RESOURCES
 from tests.conftest import basic
 from tests.api.occi_face import world  # noqa: F401 - a fixture
 

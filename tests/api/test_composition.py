@@ -9,7 +9,7 @@ import threading
 from pyramid.interfaces import IRoutesMapper
 
 from occistack.api.app import make_config
-from occistack.api.keystone.context import BUILTIN_KEYSTONE_PATH
+from occistack.api.mounts import BUILTIN_KEYSTONE_PATH
 from occistack.api.occi.paths import CLIENT_ALIASES, KIND_ROUTES, SERVED_KINDS, SERVED_PATHS, kind_at, paths_of
 from occistack.api.orchestration import plane_services, server_plane
 from occistack.api.routes import OCCI_ROUTES_OF_NO_KIND

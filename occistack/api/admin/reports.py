@@ -6,7 +6,7 @@ from __future__ import annotations
 from occistack.plane.admin.cases import reports
 from occistack.plane.admin.cases.reports import EventFilter
 from occistack.plane.errors import NotFound
-from occistack.api.routes import ADMIN_RESOURCES
+from occistack.api.admin.paths import ADMIN_RESOURCES
 from occistack.api.admin.context import ADMIN
 from occistack.api.admin.support import add_method_not_allowed, json_response, query_int, query_ref, query_time, row_json
 

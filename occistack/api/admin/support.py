@@ -20,8 +20,8 @@ from sqlalchemy import inspect
 
 from occistack.plane.admin.common import SECRET_COLUMNS
 from occistack.plane.errors import InvalidRequest, NotFound
-from occistack.api.routes import admin_route_name
-from occistack.api.occi.views.support import not_allowed
+from occistack.api.admin.paths import admin_route_name
+from occistack.api.errors import not_allowed
 from occistack.api.admin.context import ADMIN
 
 T = TypeVar("T")

@@ -40,7 +40,7 @@ from occistack.plane.agents.gateway import AgentUnauthenticated, GatewayError
 from occistack.api.client_certificates import presented_certificate
 from occistack.plane.errors import Conflict, InvalidRequest, NotPermitted
 from occistack.api.errors import HTTPRefusal
-from occistack.api.occi.views.support import not_allowed
+from occistack.api.errors import not_allowed
 
 #: The permission of the channel's views.
 AGENT = "agent"

@@ -15,8 +15,6 @@ from pyramid.authorization import Allow, Everyone
 #: The permission of every view of the service.
 KEYSTONE = "keystone"
 JSON = "application/json"
-#: Where the service answers, below the server's URL: its root is the URL of the challenge.
-BUILTIN_KEYSTONE_PATH = "/keystone"
 
 
 class KeystoneContext:

@@ -29,7 +29,8 @@ from occistack.federation.keystone_tokens import ProjectRole, TokenContent, Toke
 from occistack.plane.errors import InvalidRequest, NotFound, NotPermitted, Unavailable
 from occistack.api.errors import HTTPRefusal
 from occistack.api.security import keystone_challenge, keystone_token, keystone_url
-from occistack.api.occi.views.support import base_url, not_allowed
+from occistack.api.errors import not_allowed
+from occistack.api.settings import base_url
 from occistack.api.keystone import documents
 from occistack.api.keystone.context import JSON, KEYSTONE
 

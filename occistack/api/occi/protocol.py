@@ -21,12 +21,9 @@ from sqlalchemy.exc import OperationalError
 from occistack.model.contention import describe_database_error
 
 from occistack.api.errors import error_response
-from occistack.api.keystone.context import BUILTIN_KEYSTONE_PATH
+from occistack.api.mounts import BUILTIN_KEYSTONE_PATH, JSON_PATH_PREFIXES
 from occistack.api.occi.negotiation import ACCEPT_HEADER, SERVER_HEADER, client_version_too_high
 from occistack.api.settings import get_settings
-
-#: The faces that speak JSON whatever the client accepts: their refusals here are JSON too.
-_JSON_FACES = ("/admin/", "/agent/")
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +31,7 @@ log = logging.getLogger(__name__)
 def occi_protocol_tween_factory(handler, registry):
     largest_body = get_settings(registry).max_request_body_bytes
     keystone = registry.get("occistack.keystone")
-    json_faces = _JSON_FACES + ((BUILTIN_KEYSTONE_PATH + "/",) if keystone is not None and keystone.mode == "builtin"
+    json_faces = JSON_PATH_PREFIXES + ((BUILTIN_KEYSTONE_PATH + "/",) if keystone is not None and keystone.mode == "builtin"
                                 else ())
 
     def occi_protocol_tween(request):

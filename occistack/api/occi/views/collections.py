@@ -9,12 +9,12 @@ from occistack.plane.errors import InvalidRequest
 from occistack.api.occi.interpret import Mode, action_input, entity_input
 from occistack.api.occi.kinds import HANDLERS, KindHandler, Scope
 from occistack.api.occi.paths import COLLECTION_ROUTES, kind_of_route
+from occistack.api.errors import not_allowed
+from occistack.api.settings import base_url
 from occistack.api.occi.views.support import (
     action_term,
-    base_url,
     entity_filter,
     matches,
-    not_allowed,
     page_of,
     parse_request,
     render_listing,

@@ -13,7 +13,9 @@ from occistack.api.occi.interpret import Mode, action_input, entity_input
 from occistack.api.occi.kinds import HANDLERS, KindHandler
 from occistack.api.occi.paths import ENTITY_ROUTES, kind_of_route
 from occistack.api.occi.views.collections import created_response
-from occistack.api.occi.views.support import action_term, base_url, not_allowed, parse_request, renderer, respond, scope
+from occistack.api.errors import not_allowed
+from occistack.api.occi.views.support import action_term, parse_request, renderer, respond, scope
+from occistack.api.settings import base_url
 
 
 def _handler(request) -> KindHandler:

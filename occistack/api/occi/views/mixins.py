@@ -10,9 +10,9 @@ from occistack.api.occi.interpret import EntityInput, Mode, action_input, locate
 from occistack.api.occi.kinds import HANDLERS, Scope
 from occistack.api.occi.kinds.members import members
 from occistack.api.occi.views.collections import split
+from occistack.api.errors import not_allowed
 from occistack.api.occi.views.support import (
     action_term,
-    not_allowed,
     page_of,
     parse_request,
     render_listing,

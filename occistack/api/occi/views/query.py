@@ -17,7 +17,8 @@ from occistack.api.occi.discovery import discovery_key
 from occistack.plane.errors import Conflict, InvalidRequest, NotFound, NotPermitted
 from occistack.api.occi.negotiation import response_type
 from occistack.api.occi.paths import ALIAS_ROOT, SERVED_PATHS
-from occistack.api.occi.views.support import not_allowed, parse_request, renderer, respond
+from occistack.api.errors import not_allowed
+from occistack.api.occi.views.support import parse_request, renderer, respond
 
 QUERY_ROUTES = ("query_interface", "query_interface_well_known")
 #: The longest term, scheme, title and location a user mixin may have (its columns' sizes).

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, is_dataclass
 from functools import cache
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 from pyramid.response import Response
 
@@ -14,10 +14,10 @@ from occistack.api.occi.renderings import parse_json, parse_text_occi, parse_tex
 from occistack.api.occi.renderings.ir import LinkOut, RenderingIR, ResourceOut
 from occistack.api.occi.renderings.render import Rendered, Renderer
 from occistack.plane.errors import InvalidRequest
-from occistack.api.errors import MethodNotAllowed, PageTooLarge
+from occistack.api.errors import PageTooLarge
+from occistack.api.settings import base_url, get_settings
 from occistack.api.occi.kinds import Scope
 from occistack.api.occi.negotiation import OCCI_JSON, JSON, TEXT_OCCI, is_json, request_type, response_type
-from occistack.api.settings import get_settings
 
 #: The OCCI headers as WSGI environ keys.
 _OCCI_ENVIRON_KEYS = ("HTTP_CATEGORY", "HTTP_LINK", "HTTP_X_OCCI_ATTRIBUTE", "HTTP_X_OCCI_LOCATION")
@@ -31,11 +31,6 @@ def scope(request) -> Scope:
 
 def renderer(request) -> Renderer:
     return renderer_for(response_type(request.headers.get("Accept")))
-
-
-def base_url(request) -> str:
-    public = get_settings(request.registry).public_url
-    return public if public else request.application_url
 
 
 def parse_request(request) -> RenderingIR:
@@ -144,12 +139,6 @@ def respond(request, rendered: Rendered, status: int = 200, location: str | None
     return response
 
 
-def not_allowed(request, allowed: Iterable[str]):
-    allowed = tuple(allowed)
-    raise MethodNotAllowed(f"{request.method} is not supported on {request.path}; supported: {', '.join(allowed)}",
-                           headers={"Allow": ", ".join(allowed)})
-
-
 _LARGEST_OFFSET = 2 ** 62
 
 
@@ -245,6 +234,6 @@ def wants_full_entities(request) -> bool:
 
 
 __all__ = [
-    "JSON", "OCCI_JSON", "Page", "action_term", "base_url", "entity_filter", "matches", "not_allowed", "page_of",
+    "JSON", "OCCI_JSON", "Page", "action_term", "entity_filter", "matches", "page_of",
     "parse_request", "render_listing", "renderer", "respond", "scope", "wants_full_entities",
 ]
