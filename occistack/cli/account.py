@@ -33,8 +33,7 @@ def account_create(name: str, domain: str, kind: str) -> None:
 def account_list(domain: str | None, as_json: bool) -> None:
     """List accounts."""
     def work(ctx):
-        paths = {row.id: row.path for row in tenancy.list_domains(ctx)}
-        return [document(row, domain=paths[row.domain_id]) for row in tenancy.list_accounts(ctx, domain)]
+        return [document(account, domain=account.domain_path) for account in tenancy.list_accounts(ctx, domain)]
 
     print_rows(run(work), ("id", "domain", "name", "kind", "enabled"), as_json)
 

@@ -43,10 +43,8 @@ def affinity_group_create(project: str, name: str, kind: str, description: str |
 def affinity_group_list(project: str | None, as_json: bool) -> None:
     """List affinity groups and how many computes each has."""
     def work(ctx):
-        projects = {row.id: row.name for row in tenancy.list_projects(ctx)}
-        return [document(row, project=projects.get(row.project_id),
-                         members=tenancy.affinity_group_members(ctx, row.id))
-                for row in tenancy.list_affinity_groups(ctx, project)]
+        return [document(group, project=group.project_name, members=group.members)
+                for group in tenancy.list_affinity_groups(ctx, project)]
 
     print_rows(run(work), ("id", "project", "name", "kind", "members", "description"), as_json)
 

@@ -1,5 +1,5 @@
 """What every command shares: the ini file's settings, one database transaction per command,
-how a refusal is reported, and how rows are printed (a table, or JSON with ``--json``)."""
+how a refusal is reported, and how the plane's records are printed (a table, or JSON with ``--json``)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ from typing import Any, Callable, Iterable, Mapping, NoReturn, Sequence, TypeVar
 
 import click
 import transaction
-from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 
 from occistack.model import make_engine
 from occistack.model.session import get_tm_session, make_session_factory
-from occistack.plane.admin.common import SECRET_COLUMNS, Actor
+from occistack.plane.admin.common import Actor
+from occistack.plane.admin.records import own_fields
 from occistack.plane.admin.users import password_min_length_of
 from occistack.plane.context import PlaneContext, PlaneServices
 from occistack.plane.errors import REFUSALS, describe
@@ -26,7 +26,6 @@ from occistack.plane.placement.service import PlacementService
 from occistack.plane.sealing import Sealer, sealer_from_settings
 
 T = TypeVar("T")
-#: Columns never printed: secrets, even hashed.
 
 
 class OrderedGroup(click.Group):
@@ -147,12 +146,10 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON i
 
 # --- output ---------------------------------------------------------------------------------------
 
-def document(row, **extra: Any) -> dict[str, Any]:
-    """A row's columns (never its secrets) as plain values."""
-    values = {}
-    for column in inspect(type(row)).columns:
-        if column.key not in SECRET_COLUMNS:
-            values[column.key] = _plain(getattr(row, column.key))
+def document(record, **extra: Any) -> dict[str, Any]:
+    """A record's own fields (its row's columns) as plain values, then ``extra`` (which may also
+    replace a field's value where it stands)."""
+    values = {field.name: _plain(getattr(record, field.name)) for field in own_fields(record)}
     values.update(extra)
     return values
 

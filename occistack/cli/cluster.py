@@ -40,10 +40,8 @@ def cluster_create(zone: str, pod: str, name: str, hypervisor: str) -> None:
 def cluster_list(zone: str | None, pod: str | None, as_json: bool) -> None:
     """List clusters."""
     def work(ctx):
-        zones = {row.id: row.name for row in inventory.list_zones(ctx)}
-        pods = {row.id: row.name for row in inventory.list_pods(ctx)}
-        return [document(row, zone=zones[row.zone_id], pod=pods[row.pod_id])
-                for row in inventory.list_clusters(ctx, ClusterFilter(zone=zone, pod=pod))]
+        return [document(cluster, zone=cluster.zone_name, pod=cluster.pod_name)
+                for cluster in inventory.list_clusters(ctx, ClusterFilter(zone=zone, pod=pod))]
 
     print_rows(run(work), ("id", "zone", "pod", "name", "hypervisor", "enabled"), as_json)
 

@@ -27,7 +27,7 @@ def domain_create(name: str, parent: str) -> None:
 @json_option
 def domain_list(as_json: bool) -> None:
     """List the domains."""
-    rows = run(lambda ctx: [document(row) for row in tenancy.list_domains(ctx)])
+    rows = run(lambda ctx: [document(domain) for domain in tenancy.list_domains(ctx)])
     print_rows(rows, ("id", "path", "name"), as_json)
 
 

@@ -24,6 +24,6 @@ def events(since: datetime | None, project: str | None, resource: str | None, ac
            as_json: bool) -> None:
     """List events, newest first."""
     where = EventFilter(since=since, project=project, resource=resource, action=action, limit=limit)
-    rows = run(lambda ctx: [document(row) for row in reports.list_events(ctx, where)])
+    rows = run(lambda ctx: [document(event) for event in reports.list_events(ctx, where)])
     print_rows(rows, ("created_at", "action", "state", "resource_type", "resource_id", "actor", "description"),
                as_json)

@@ -6,9 +6,8 @@ import click
 
 from occistack.plane import admin
 from occistack.model import BARE_METAL
-from occistack.plane.admin.cases import hosts, inventory
+from occistack.plane.admin.cases import hosts
 from occistack.plane.admin.cases.hosts import HostAction, HostBmc, HostFilter, NewHost
-from occistack.plane.admin.cases.inventory import ClusterFilter
 from occistack.cli.base import OrderedGroup, comma_list, document, json_option, print_document, print_rows, run
 
 
@@ -62,10 +61,9 @@ def host_add(zone: str, pod: str, cluster: str, name: str, address: str, cpu_soc
 def host_list(zone: str | None, pod: str | None, cluster: str | None, as_json: bool) -> None:
     """List hosts with their state and reserved capacity."""
     def work(ctx):
-        clusters = {row.id: row.name for row in inventory.list_clusters(ctx, ClusterFilter())}
-        return [document(row, cluster=clusters[row.cluster_id], cpu=f"{row.cpu_used_mhz}/{row.cpu_total_mhz} MHz",
-                         memory=f"{row.memory_used_mib}/{row.memory_mib} MiB")
-                for row in hosts.list_hosts(ctx, HostFilter(zone=zone, pod=pod, cluster=cluster))]
+        return [document(host, cluster=host.cluster_name, cpu=f"{host.cpu_used_mhz}/{host.cpu_total_mhz} MHz",
+                         memory=f"{host.memory_used_mib}/{host.memory_mib} MiB")
+                for host in hosts.list_hosts(ctx, HostFilter(zone=zone, pod=pod, cluster=cluster))]
 
     print_rows(run(work), ("id", "name", "cluster", "address", "status", "resource_state", "cpu", "memory", "tags"),
                as_json)

@@ -33,8 +33,8 @@ def ip_range_add(zone: str, purpose: str, pod: str | None, addresses: str, gatew
 
     def add(ctx):
         ip_range = networks.add_ip_range(ctx, new)
-        network = inventory.zone_public_network(ctx, ip_range.zone_id) if purpose == "public" else None
-        return ip_range.id, network.id if network is not None else None
+        network_id = inventory.show_zone(ctx, ip_range.zone_id).public_network_id if purpose == "public" else None
+        return ip_range.id, network_id
 
     created, network_id = run(add)
     click.echo(f"added {purpose} IP range {first}-{last} to zone {zone} (id {created})")
@@ -49,10 +49,8 @@ def ip_range_add(zone: str, purpose: str, pod: str | None, addresses: str, gatew
 def ip_range_list(zone: str | None, purpose: str | None, as_json: bool) -> None:
     """List IP ranges."""
     def work(ctx):
-        zones = {row.id: row.name for row in inventory.list_zones(ctx)}
-        pods = {row.id: row.name for row in inventory.list_pods(ctx)}
-        return [document(row, zone=zones[row.zone_id], pod=pods.get(row.pod_id), size=row.size)
-                for row in networks.list_ip_ranges(ctx, IpRangeFilter(zone=zone, purpose=purpose))]
+        return [document(ip_range, zone=ip_range.zone_name, pod=ip_range.pod_name, size=ip_range.size)
+                for ip_range in networks.list_ip_ranges(ctx, IpRangeFilter(zone=zone, purpose=purpose))]
 
     print_rows(run(work), ("id", "zone", "pod", "purpose", "first_address", "last_address", "gateway",
                            "prefix_length", "vlan", "size"), as_json)

@@ -43,7 +43,7 @@ def offering_create(term: str, title: str | None, cores: int, memory_gib: float,
 @json_option
 def offering_list(as_json: bool) -> None:
     """List the service offerings."""
-    rows = run(lambda ctx: [document(row) for row in catalog.list_offerings(ctx)])
+    rows = run(lambda ctx: [document(offering) for offering in catalog.list_offerings(ctx)])
     print_rows(rows, ("id", "term", "hypervisor", "cores", "memory_gib", "disk_gib", "host_tags", "storage_tags",
                       "ha_enabled", "title"), as_json)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from occistack.plane import admin
-from occistack.plane.admin.cases import inventory, networks
+from occistack.plane.admin.cases import networks
 from occistack.plane.admin.cases.networks import NewPhysicalNetwork, NewVlanRange
 from occistack.cli.base import OrderedGroup, comma_list, document, json_option, print_rows, run
 
@@ -67,11 +67,8 @@ def physical_network_remove_vlan(zone: str, name: str, vlan_range: str) -> None:
 def physical_network_list(zone: str | None, as_json: bool) -> None:
     """List physical networks with their VLAN ranges."""
     def work(ctx):
-        zones = {row.id: row.name for row in inventory.list_zones(ctx)}
-        ranges: dict[int, list[str]] = {}
-        for vlan in networks.list_vlan_ranges(ctx, zone=zone):
-            ranges.setdefault(vlan.physical_network_id, []).append(f"{vlan.first_vlan}-{vlan.last_vlan}")
-        return [document(network, zone=zones[network.zone_id], vlan_ranges=", ".join(ranges.get(network.id, [])))
+        return [document(network, traffic_types=",".join(network.traffic_types), zone=network.zone_name,
+                         vlan_ranges=", ".join(f"{vlan.first_vlan}-{vlan.last_vlan}" for vlan in network.vlan_ranges))
                 for network in networks.list_physical_networks(ctx, zone)]
 
     print_rows(run(work), ("id", "zone", "name", "traffic_types", "isolation", "bridge", "vlan_ranges"), as_json)

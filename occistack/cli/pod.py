@@ -38,8 +38,7 @@ def pod_create(zone: str, name: str, cidr: str, gateway: str, management_range: 
 def pod_list(zone: str | None, as_json: bool) -> None:
     """List pods."""
     def work(ctx):
-        zones = {row.id: row.name for row in inventory.list_zones(ctx)}
-        return [document(row, zone=zones[row.zone_id]) for row in inventory.list_pods(ctx, zone)]
+        return [document(pod, zone=pod.zone_name) for pod in inventory.list_pods(ctx, zone)]
 
     print_rows(run(work), ("id", "zone", "name", "cidr", "gateway", "enabled"), as_json)
 

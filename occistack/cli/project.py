@@ -32,10 +32,8 @@ def project_create(name: str, title: str | None, domain: str | None, account: st
 def project_list(domain: str | None, as_json: bool) -> None:
     """List projects."""
     def work(ctx):
-        paths = {row.id: row.path for row in tenancy.list_domains(ctx)}
-        accounts = {row.id: row.name for row in tenancy.list_accounts(ctx)}
-        return [document(row, domain=paths[row.domain_id], account=accounts.get(row.account_id))
-                for row in tenancy.list_projects(ctx, ProjectFilter(domain=domain))]
+        return [document(project, domain=project.domain_path, account=project.account_name)
+                for project in tenancy.list_projects(ctx, ProjectFilter(domain=domain))]
 
     print_rows(run(work), ("id", "name", "domain", "account", "title"), as_json)
 
@@ -56,6 +54,7 @@ def project_default_network(name: str, network: str | None, zone: str | None) ->
     """Choose the network (its id, or /network/<id>) the project's computes created without a
     network link join in that network's zone; with --zone and no NETWORK, clear that zone's
     choice (they then join the zone's public network, or the project's only network)."""
-    defaults = run(lambda ctx: tenancy.set_default_network(ctx, name, DefaultNetwork(zone=zone, network=network)))
+    defaults = run(lambda ctx: tenancy.set_default_network(ctx, name, DefaultNetwork(zone=zone, network=network))
+                   .default_networks)
     shown = ", ".join(f"{zone_name}: {location}" for zone_name, location in defaults.items()) or "none chosen"
     click.echo(f"default networks of project {name}: {shown}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from occistack.model import QUOTA_RESOURCES
-from occistack.plane.admin.cases import tenancy, users
+from occistack.plane.admin.cases import users
 from occistack.plane.admin.cases.users import QuotaLimit, QuotaOf
 from occistack.cli.base import OrderedGroup, document, json_option, print_rows, run
 
@@ -42,8 +42,7 @@ def quota_clear(project: str, resource: str) -> None:
 def quota_list(project: str | None, as_json: bool) -> None:
     """List quotas."""
     def work(ctx):
-        projects = {row.id: row.name for row in tenancy.list_projects(ctx)}
-        return [document(row, project=projects[row.project_id], unit=QUOTA_RESOURCES[row.resource])
-                for row in users.list_quotas(ctx, project)]
+        return [document(quota, project=quota.project_name, unit=QUOTA_RESOURCES[quota.resource])
+                for quota in users.list_quotas(ctx, project)]
 
     print_rows(run(work), ("id", "project", "resource", "limit", "unit"), as_json)

@@ -27,7 +27,7 @@ def region_create(name: str, title: str | None) -> None:
 @json_option
 def region_list(as_json: bool) -> None:
     """List the regions."""
-    rows = run(lambda ctx: [document(row) for row in inventory.list_regions(ctx)])
+    rows = run(lambda ctx: [document(region) for region in inventory.list_regions(ctx)])
     print_rows(rows, ("id", "name", "title"), as_json)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from occistack.plane.admin.cases import inventory, storage
+from occistack.plane.admin.cases import storage
 from occistack.plane.admin.cases.common import Switch
 from occistack.plane.admin.cases.storage import NewSecondaryStorage
 from occistack.cli.base import OrderedGroup, document, json_option, print_rows, run
@@ -35,9 +35,8 @@ def secondary_storage_add(zone: str, name: str, url: str, capacity_gib: float) -
 def secondary_storage_list(zone: str | None, as_json: bool) -> None:
     """List secondary storage."""
     def work(ctx):
-        zones = {row.id: row.name for row in inventory.list_zones(ctx)}
-        return [document(row, zone=zones[row.zone_id], used=f"{row.used_gib:g}/{row.capacity_gib:g} GiB")
-                for row in storage.list_secondary_storage(ctx, zone)]
+        return [document(store, zone=store.zone_name, used=f"{store.used_gib:g}/{store.capacity_gib:g} GiB")
+                for store in storage.list_secondary_storage(ctx, zone)]
 
     print_rows(run(work), ("id", "zone", "name", "url", "used", "enabled"), as_json)
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import click
 
 from occistack.plane import admin
-from occistack.plane.admin.cases import inventory, storage as pools
-from occistack.plane.admin.cases.inventory import ClusterFilter
+from occistack.plane.admin.cases import storage as pools
 from occistack.plane.admin.cases.storage import NewStoragePool, PoolAction
 from occistack.cli.base import OrderedGroup, comma_list, document, json_option, print_rows, run
 
@@ -45,11 +44,9 @@ def storage_add(zone: str, pod: str | None, cluster: str | None, name: str, prot
 def storage_list(zone: str | None, as_json: bool) -> None:
     """List primary storage pools."""
     def work(ctx):
-        zones = {row.id: row.name for row in inventory.list_zones(ctx)}
-        clusters = {row.id: row.name for row in inventory.list_clusters(ctx, ClusterFilter())}
-        return [document(row, zone=zones[row.zone_id], scope=clusters[row.cluster_id] if row.cluster_id else "zone",
-                         used=f"{row.used_gib:g}/{row.capacity_gib * row.overprovisioning:g} GiB")
-                for row in pools.list_storage_pools(ctx, zone)]
+        return [document(pool, zone=pool.zone_name, scope=pool.cluster_name or "zone",
+                         used=f"{pool.used_gib:g}/{pool.capacity_gib * pool.overprovisioning:g} GiB")
+                for pool in pools.list_storage_pools(ctx, zone)]
 
     print_rows(run(work), ("id", "zone", "name", "scope", "protocol", "server", "path", "state", "used", "tags"),
                as_json)

@@ -19,6 +19,7 @@ from occistack.model.template_states import TemplateCopyState
 from occistack.plane import admin
 from occistack.plane.admin.cases import catalog
 from occistack.plane.admin.cases.catalog import NewTemplate
+from occistack.plane.admin.records.catalog import TemplateCopyRecord, TemplateRecord
 from occistack.cli.base import OrderedGroup, document, json_option, print_rows, run
 
 _COLUMNS = ("id", "term", "state", "zones", "size_gib", "project_id", "title", "description")
@@ -72,8 +73,7 @@ def _register(format: str, term: str, url: str, checksum: str, zones: tuple[str,
 
     def work(ctx):
         template = catalog.register_template(ctx, new)
-        return template.id, [f"{copy['secondary_storage']} of zone {copy['zone']}"
-                             for copy in catalog.copies_of_template(ctx, template.id)]
+        return template.id, [f"{copy.secondary_storage} of zone {copy.zone}" for copy in template.copies]
 
     template_id, stores = run(work)
     noun = "ISO" if format == "iso" else "template"
@@ -81,19 +81,23 @@ def _register(format: str, term: str, url: str, checksum: str, zones: tuple[str,
                f"{', '.join(stores)}")
 
 
-def _copy_summary(copy: dict) -> str:
+def _copy_summary(copy: TemplateCopyRecord) -> str:
     """zone1:ready, zone2:downloading 45%, zone3:error."""
-    progress = f" {copy['progress']}%" if copy["state"] == TemplateCopyState.DOWNLOADING else ""
-    return f"{copy['zone']}:{copy['state']}{progress}"
+    progress = f" {copy.progress}%" if copy.state == TemplateCopyState.DOWNLOADING else ""
+    return f"{copy.zone}:{copy.state}{progress}"
+
+
+def _copies(template: TemplateRecord) -> list[dict]:
+    # A copy's update time is shown to the microsecond, as the admin API shows it.
+    return [document(copy, updated_at=copy.updated_at.isoformat() if copy.updated_at else None)
+            for copy in template.copies]
 
 
 def _list(format: str, as_json: bool) -> None:
     def work(ctx):
-        rows = []
-        for row in catalog.list_templates(ctx, format):
-            copies = catalog.copies_of_template(ctx, row.id)
-            rows.append(document(row, zones=copies if as_json else " ".join(map(_copy_summary, copies))))
-        return rows
+        return [document(template, zones=_copies(template) if as_json
+                         else " ".join(map(_copy_summary, template.copies)))
+                for template in catalog.list_templates(ctx, format)]
 
     print_rows(run(work), _COLUMNS, as_json)
 
@@ -101,7 +105,7 @@ def _list(format: str, as_json: bool) -> None:
 def _show(format: str, term: str, as_json: bool) -> None:
     def work(ctx):
         found = catalog.show_template(ctx, term, format=format)
-        return document(found, zones=catalog.copies_of_template(ctx, found.id))
+        return document(found, zones=_copies(found))
 
     shown = run(work)
     if as_json:

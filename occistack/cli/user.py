@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 from occistack.model import ROLES
-from occistack.plane.admin.cases import tenancy, users
+from occistack.plane.admin.cases import users
 from occistack.plane.admin.cases.users import NewPassword, NewUser, UserFilter
 from occistack.cli.base import OrderedGroup, document, json_option, print_rows, run
 
@@ -51,10 +51,8 @@ def user_password(name: str, password: str) -> None:
 def user_list(project: str | None, as_json: bool) -> None:
     """List users."""
     def work(ctx):
-        projects = {row.id: row.name for row in tenancy.list_projects(ctx)}
-        accounts = {row.id: row.name for row in tenancy.list_accounts(ctx)}
-        return [document(row, project=projects[row.project_id], account=accounts.get(row.account_id))
-                for row in users.list_users(ctx, UserFilter(project=project))]
+        return [document(user, project=user.project_name, account=user.account_name)
+                for user in users.list_users(ctx, UserFilter(project=project))]
 
     print_rows(run(work), ("id", "name", "project", "account", "role", "enabled"), as_json)
 

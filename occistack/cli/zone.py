@@ -39,7 +39,7 @@ def zone_create(name: str, title: str | None, network_type: str, guest_cidr: str
 @json_option
 def zone_list(as_json: bool) -> None:
     """List the zones."""
-    rows = run(lambda ctx: [document(row) for row in inventory.list_zones(ctx)])
+    rows = run(lambda ctx: [document(zone) for zone in inventory.list_zones(ctx)])
     print_rows(rows, ("id", "name", "network_type", "guest_cidr", "enabled", "title"), as_json)
 
 
@@ -72,5 +72,5 @@ def zone_delete(name: str) -> None:
 def zone_public_network(name: str) -> None:
     """Give a zone its shared public network (a zone gets it with its first public IP range;
     this is for zones whose ranges were added before)."""
-    network_id = run(lambda ctx: inventory.add_zone_public_network(ctx, name).id)
+    network_id = run(lambda ctx: inventory.add_zone_public_network(ctx, name).public_network_id)
     click.echo(f"zone {name} has its shared public network /network/{network_id}")

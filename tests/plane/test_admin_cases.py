@@ -7,7 +7,7 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select
 
-from occistack.model import EventRecord, Quota
+from occistack.model import EventRecord, Host, Quota
 from occistack.plane.admin.cases import catalog, hosts, inventory, networks, storage, tenancy, users
 from occistack.plane.admin.cases.catalog import NewTemplate
 from occistack.plane.admin.cases.common import Switch
@@ -115,8 +115,10 @@ def test_a_bmc_password_is_sealed_with_the_contexts_sealer(administrator):
     hosts.add_host(administrator, NewHost(zone="z1", pod="p1", cluster="c1", name="h1", address="10.0.1.21",
                                           cpu_cores=8, cpu_mhz=2000, memory_mib=16384))
     host = hosts.set_host_bmc(administrator, "h1", HostBmc(address="10.0.9.21", username="ipmi", password="s3cret"))
-    assert administrator.services.sealer.open(host.bmc_password_sealed) == "s3cret"
-    assert hosts.act_on_host(administrator, "h1", HostAction.CLEAR_BMC).bmc_password_sealed is None
+    row = administrator.session.get(Host, host.id)
+    assert administrator.services.sealer.open(row.bmc_password_sealed) == "s3cret"
+    assert hosts.act_on_host(administrator, "h1", HostAction.CLEAR_BMC).bmc_address is None
+    assert row.bmc_password_sealed is None
 
 
 def test_an_administrators_download_belongs_to_no_project(administrator):
@@ -127,7 +129,7 @@ def test_an_administrators_download_belongs_to_no_project(administrator):
         term="debian", url="https://images.example.org/debian.qcow2", checksum="sha256:" + "ab" * 32, zone="z1"))
     [(operation, caller)] = administrator.services.dispatcher.submitted
     assert (operation.name, operation.arguments["template_id"], caller) == ("download_template", template.id, None)
-    assert [copy["zone"] for copy in catalog.copies_of_template(administrator, template.id)] == ["z1"]
+    assert [copy.zone for copy in template.copies] == ["z1"]
 
 
 def test_a_vlan_range_is_named_by_id_or_by_its_bounds(administrator):

@@ -2,7 +2,7 @@
 
 The site administrator's operations (``plane.admin.cases``) over HTTP; the same ones the
 ``occistack`` command line runs. Each view only translates: the JSON body into the operation's
-request dataclass, ``request.plane`` as its context, the rows it returns into JSON. Routes are in
+request dataclass, ``request.plane`` as its context, the records it returns into JSON. Routes are in
 ``routes.py`` with every other route; each module here adds the views of a few resources.
 """
 

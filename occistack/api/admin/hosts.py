@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from occistack.model import Host, SecondaryStorage, StoragePool
 from occistack.plane.admin.cases import hosts, storage
 from occistack.plane.admin.cases.common import Switch
 from occistack.plane.admin.cases.hosts import HostAction, HostBmc, HostFilter, NewHost
@@ -30,8 +29,8 @@ def _set_bmc(request, row_id: int):
 
 RESOURCES = (
     AdminResource(
-        "hosts", Host, "host",
-        list_rows=lambda request: hosts.list_hosts(request.plane, HostFilter(
+        "hosts", "host", by_id(hosts.show_host),
+        list_records=lambda request: hosts.list_hosts(request.plane, HostFilter(
             zone=query_ref(request, "zone"), pod=query_ref(request, "pod"), cluster=query_ref(request, "cluster"))),
         create=_add_host,
         remove=by_id(hosts.remove_host),
@@ -45,16 +44,16 @@ RESOURCES = (
         },
     ),
     AdminResource(
-        "storage-pools", StoragePool, "primary storage pool",
-        list_rows=lambda request: storage.list_storage_pools(request.plane, query_ref(request, "zone")),
+        "storage-pools", "primary storage pool", by_id(storage.show_storage_pool),
+        list_records=lambda request: storage.list_storage_pools(request.plane, query_ref(request, "zone")),
         create=lambda request: storage.add_storage_pool(request.plane,
                                                         body_as(request, STORAGE_POOL_FIELDS, NewStoragePool)),
         remove=by_id(storage.remove_storage_pool),
         actions={action.value: by_id(storage.act_on_storage_pool, action) for action in PoolAction},
     ),
     AdminResource(
-        "secondary-storage", SecondaryStorage, "secondary storage",
-        list_rows=lambda request: storage.list_secondary_storage(request.plane, query_ref(request, "zone")),
+        "secondary-storage", "secondary storage", by_id(storage.show_secondary_storage),
+        list_records=lambda request: storage.list_secondary_storage(request.plane, query_ref(request, "zone")),
         create=lambda request: storage.add_secondary_storage(
             request.plane, body_as(request, SECONDARY_STORAGE_FIELDS, NewSecondaryStorage)),
         remove=by_id(storage.remove_secondary_storage),

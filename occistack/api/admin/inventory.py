@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from sqlalchemy.orm import object_session
-
-from occistack.model import Cluster, Pod, Region, Zone
 from occistack.plane.admin.cases import inventory
 from occistack.plane.admin.cases.common import Switch
 from occistack.plane.admin.cases.inventory import ClusterFilter, NewCluster, NewPod, NewRegion, NewZone
-from occistack.plane.admin.public_networks import zone_public_network
-from occistack.api.admin.support import AdminResource, add_resource_views, body_as, by_id, fields, query_ref, row_json
+from occistack.plane.admin.records.inventory import ZoneRecord
+from occistack.api.admin.support import (
+    AdminResource,
+    add_resource_views,
+    body_as,
+    by_id,
+    fields,
+    query_ref,
+    record_json,
+)
 
 REGION_FIELDS = fields("name!", "title")
 ZONE_FIELDS = fields("name!", "title", "network_type", "guest_cidr", "dns:texts", "region:ref", "enabled:boolean")
@@ -22,43 +27,37 @@ def _enabling(act_on):
     return {action.value: by_id(act_on, action) for action in Switch}
 
 
-def _zone_json(zone: Zone) -> dict:
-    # Read in the row's own session: a rendering has no request (see AdminResource.render).
-    network = zone_public_network(object_session(zone), zone.id)
-    return row_json(zone, public_network=f"/network/{network.id}" if network is not None else None)
-
-
-def _create_public_network(request, zone_id: int) -> Zone:
-    """Give a zone whose public ranges predate its public network one (a new range brings it)."""
-    inventory.add_zone_public_network(request.plane, zone_id)
-    return inventory.show_zone(request.plane, zone_id)
+def _zone_json(zone: ZoneRecord) -> dict:
+    network = zone.public_network_id
+    return record_json(zone, public_network=f"/network/{network}" if network is not None else None)
 
 
 RESOURCES = (
     AdminResource(
-        "regions", Region, "region",
-        list_rows=lambda request: inventory.list_regions(request.plane),
+        "regions", "region", by_id(inventory.show_region),
+        list_records=lambda request: inventory.list_regions(request.plane),
         create=lambda request: inventory.add_region(request.plane, body_as(request, REGION_FIELDS, NewRegion)),
         remove=by_id(inventory.remove_region),
     ),
     AdminResource(
-        "zones", Zone, "zone",
-        list_rows=lambda request: inventory.list_zones(request.plane),
+        "zones", "zone", by_id(inventory.show_zone),
+        list_records=lambda request: inventory.list_zones(request.plane),
         create=lambda request: inventory.add_zone(request.plane, body_as(request, ZONE_FIELDS, NewZone)),
         remove=by_id(inventory.remove_zone),
-        actions={**_enabling(inventory.act_on_zone), "public-network": _create_public_network},
+        # A zone whose public ranges predate its public network gets one (a new range brings it).
+        actions={**_enabling(inventory.act_on_zone), "public-network": by_id(inventory.add_zone_public_network)},
         render=_zone_json,
     ),
     AdminResource(
-        "pods", Pod, "pod",
-        list_rows=lambda request: inventory.list_pods(request.plane, query_ref(request, "zone")),
+        "pods", "pod", by_id(inventory.show_pod),
+        list_records=lambda request: inventory.list_pods(request.plane, query_ref(request, "zone")),
         create=lambda request: inventory.add_pod(request.plane, body_as(request, POD_FIELDS, NewPod)),
         remove=by_id(inventory.remove_pod),
         actions=_enabling(inventory.act_on_pod),
     ),
     AdminResource(
-        "clusters", Cluster, "cluster",
-        list_rows=lambda request: inventory.list_clusters(
+        "clusters", "cluster", by_id(inventory.show_cluster),
+        list_records=lambda request: inventory.list_clusters(
             request.plane, ClusterFilter(zone=query_ref(request, "zone"), pod=query_ref(request, "pod"))),
         create=lambda request: inventory.add_cluster(request.plane, body_as(request, CLUSTER_FIELDS, NewCluster)),
         remove=by_id(inventory.remove_cluster),

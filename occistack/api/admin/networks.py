@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import object_session
-
-from occistack.model import IpRange, PhysicalNetwork, VlanRange
 from occistack.plane.admin.cases import networks
 from occistack.plane.admin.cases.networks import IpRangeFilter, NewIpRange, NewPhysicalNetwork, NewVlanRange
+from occistack.plane.admin.records.networks import IpRangeRecord, PhysicalNetworkRecord, VlanRangeRecord
 from occistack.api.admin.context import ADMIN
 from occistack.api.admin.support import (
     AdminResource,
@@ -19,7 +16,7 @@ from occistack.api.admin.support import (
     json_response,
     path_id,
     query_ref,
-    row_json,
+    record_json,
 )
 
 PHYSICAL_NETWORK_FIELDS = fields("zone:ref!", "name!", "traffic_types:texts", "isolation", "bridge",
@@ -29,33 +26,35 @@ IP_RANGE_FIELDS = fields("zone:ref", "pod:ref", "purpose!", "first!", "last!", "
                          "vlan:integer")
 
 
-def physical_network_json(network: PhysicalNetwork) -> dict:
-    ranges = object_session(network).scalars(select(VlanRange).where(VlanRange.physical_network_id == network.id)
-                                             .order_by(VlanRange.first_vlan))
-    return row_json(network, traffic_types=network.traffic_types.split(","),
-                    vlan_ranges=[vlan_range_json(vlan_range) for vlan_range in ranges])
+def physical_network_json(network: PhysicalNetworkRecord) -> dict:
+    return record_json(network, traffic_types=list(network.traffic_types),
+                       vlan_ranges=[vlan_range_json(vlan_range) for vlan_range in network.vlan_ranges])
 
 
-def vlan_range_json(vlan_range: VlanRange) -> dict:
-    return row_json(vlan_range, size=vlan_range.last_vlan - vlan_range.first_vlan + 1)
+def vlan_range_json(vlan_range: VlanRangeRecord) -> dict:
+    return record_json(vlan_range, size=vlan_range.size)
+
+
+def ip_range_json(ip_range: IpRangeRecord) -> dict:
+    return record_json(ip_range, size=ip_range.size)
 
 
 RESOURCES = (
     AdminResource(
-        "physical-networks", PhysicalNetwork, "physical network",
-        list_rows=lambda request: networks.list_physical_networks(request.plane, query_ref(request, "zone")),
+        "physical-networks", "physical network", by_id(networks.show_physical_network),
+        list_records=lambda request: networks.list_physical_networks(request.plane, query_ref(request, "zone")),
         create=lambda request: networks.add_physical_network(
             request.plane, body_as(request, PHYSICAL_NETWORK_FIELDS, NewPhysicalNetwork)),
         remove=by_id(networks.remove_physical_network),
         render=physical_network_json,
     ),
     AdminResource(
-        "ip-ranges", IpRange, "IP range",
-        list_rows=lambda request: networks.list_ip_ranges(request.plane, IpRangeFilter(
+        "ip-ranges", "IP range", by_id(networks.show_ip_range),
+        list_records=lambda request: networks.list_ip_ranges(request.plane, IpRangeFilter(
             zone=query_ref(request, "zone"), purpose=request.params.get("purpose"), pod=query_ref(request, "pod"))),
         create=lambda request: networks.add_ip_range(request.plane, body_as(request, IP_RANGE_FIELDS, NewIpRange)),
         remove=by_id(networks.remove_ip_range),
-        render=lambda ip_range: row_json(ip_range, size=ip_range.size),
+        render=ip_range_json,
     ),
 )
 

@@ -8,7 +8,14 @@ from occistack.plane.admin.cases.reports import EventFilter
 from occistack.plane.errors import NotFound
 from occistack.api.admin.paths import ADMIN_RESOURCES
 from occistack.api.admin.context import ADMIN
-from occistack.api.admin.support import add_method_not_allowed, json_response, query_int, query_ref, query_time, row_json
+from occistack.api.admin.support import (
+    add_method_not_allowed,
+    json_response,
+    query_int,
+    query_ref,
+    query_time,
+    record_json,
+)
 
 
 def list_events(request):
@@ -17,7 +24,7 @@ def list_events(request):
         since=query_time(request, "since"), project=query_ref(request, "project"),
         resource=request.params.get("resource"), action=request.params.get("action"),
         **({"limit": limit} if limit is not None else {})))
-    return json_response([row_json(event) for event in events])
+    return json_response([record_json(event) for event in events])
 
 
 def capacity(request):

@@ -1,5 +1,5 @@
 """What every admin view shares: reading and checking a JSON body, reading query filters,
-rendering rows as JSON, and registering the views of one resource.
+rendering the plane's records as JSON, and registering the views of one resource.
 
 Bodies are checked here for shape (which fields, of which JSON type, numbers within what the
 database's columns hold, text without NUL); what the values mean (a CIDR, a VLAN id in range,
@@ -16,9 +16,8 @@ from datetime import date, datetime
 from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 from pyramid.response import Response
-from sqlalchemy import inspect
 
-from occistack.plane.admin.common import SECRET_COLUMNS
+from occistack.plane.admin.records import own_fields
 from occistack.plane.errors import InvalidRequest, NotFound
 from occistack.api.admin.paths import admin_route_name
 from occistack.api.errors import not_allowed
@@ -219,13 +218,10 @@ def query_time(request, name: str) -> datetime | None:
 
 # --- answers -----------------------------------------------------------------------------------------
 
-def row_json(row, **extra: Any) -> dict[str, Any]:
-    """A row's columns (but never its secrets), with JSON-able values."""
-    document = {}
-    for column in inspect(type(row)).columns:
-        if column.key in SECRET_COLUMNS:
-            continue
-        document[column.key] = _plain(getattr(row, column.key))
+def record_json(record, **extra: Any) -> dict[str, Any]:
+    """A record's own fields (its row's columns) with JSON-able values, then ``extra`` (which
+    may also replace a field's value where it stands)."""
+    document = {field.name: _plain(getattr(record, field.name)) for field in own_fields(record)}
     document.update(extra)
     return document
 
@@ -268,18 +264,19 @@ def path_id(request, name: str = "id") -> int:
 @dataclass(frozen=True)
 class AdminResource:
     """The views of one admin resource: /admin/<name>, /admin/<name>/{id} and, with actions,
-    /admin/<name>/{id}/actions/{action}. Each callable takes the request (and the id);
-    ``create`` returns the new row, or the row and a dict of fields to show this once, or a
-    whole response."""
+    /admin/<name>/{id}/actions/{action}. Each callable takes the request (and the id) and
+    returns what the plane's operation gave: a record (or a list of them) for ``render``;
+    ``create`` returns the new record, or the record and a dict of fields to show this once,
+    or a whole response."""
 
     name: str
-    model: Any
     what: str
-    list_rows: Callable[[Any], list] | None = None
+    show: Callable[[Any, int], Any]
+    list_records: Callable[[Any], list] | None = None
     create: Callable[[Any], Any] | None = None
     remove: Callable[[Any, int], None] | None = None
     actions: Mapping[str, Callable[[Any, int], Any]] | None = None
-    render: Callable[[Any], dict[str, Any]] = row_json
+    render: Callable[[Any], dict[str, Any]] = record_json
 
     def location(self, request, row_id: int) -> str:
         return request.route_url(admin_route_name(self.name, "item"), id=row_id)
@@ -290,17 +287,14 @@ def add_resource_views(config, resource: AdminResource) -> None:
     collection_methods, item_methods = [], ["GET"]
 
     def show(request):
-        row = request.dbsession.get(resource.model, path_id(request))
-        if row is None:
-            raise NotFound(f"no {resource.what} with id {path_id(request)}")
-        return json_response(resource.render(row))
+        return json_response(resource.render(resource.show(request, path_id(request))))
 
     config.add_view(show, route_name=item, request_method="GET", permission=ADMIN)
-    if resource.list_rows is not None:
+    if resource.list_records is not None:
         collection_methods.append("GET")
 
         def list_all(request):
-            return json_response([resource.render(row) for row in resource.list_rows(request)])
+            return json_response([resource.render(record) for record in resource.list_records(request)])
 
         config.add_view(list_all, route_name=collection, request_method="GET", permission=ADMIN)
     if resource.create is not None:
@@ -311,8 +305,8 @@ def add_resource_views(config, resource: AdminResource) -> None:
             if isinstance(created, Response):
                 return created  # a create that may also replace (a quota) answers for itself
             # A use case may hand back something to show only once (a host's agent token).
-            row, shown_once = created if isinstance(created, tuple) else (created, {})
-            return json_response({**resource.render(row), **shown_once}, 201, resource.location(request, row.id))
+            record, shown_once = created if isinstance(created, tuple) else (created, {})
+            return json_response({**resource.render(record), **shown_once}, 201, resource.location(request, record.id))
 
         config.add_view(create, route_name=collection, request_method="POST", permission=ADMIN)
     if resource.remove is not None:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy.orm import object_session
-
-from occistack.model import Account, Domain, Project, Quota, ServiceOffering, User
 from occistack.plane.admin.cases import catalog, tenancy, users
 from occistack.plane.admin.cases.catalog import NewOffering
 from occistack.plane.admin.cases.tenancy import DefaultNetwork, NewAccount, NewDomain, NewProject, ProjectFilter
 from occistack.plane.admin.cases.users import NewPassword, NewUser, QuotaLimit, UserFilter
-from occistack.plane.admin.default_networks import project_default_networks
+from occistack.plane.admin.records.tenancy import ProjectRecord
+from occistack.plane.admin.records.users import UserRecord
 from occistack.api.admin.support import (
     AdminResource,
     add_resource_views,
@@ -18,7 +16,7 @@ from occistack.api.admin.support import (
     fields,
     json_response,
     query_ref,
-    row_json,
+    record_json,
 )
 
 OFFERING_FIELDS = fields("term!", "title", "cores:integer!", "memory_gib:number!", "disk_gib:number",
@@ -34,31 +32,31 @@ QUOTA_FIELDS = fields("project:ref!", "resource!", "limit:number!")
 DEFAULT_NETWORK_FIELDS = fields("zone:ref", "network")
 
 
-def _project_json(project: Project) -> dict:
+def _project_json(project: ProjectRecord) -> dict:
     # Where the project's computes created without a network link go, zone by zone.
-    return row_json(project, default_networks=project_default_networks(object_session(project), project.id))
+    return record_json(project, default_networks=dict(project.default_networks))
 
 
-def _set_default_network(request, project_id: int) -> Project:
+def _set_default_network(request, project_id: int) -> ProjectRecord:
     """{"network": "/network/<id>"} makes it the default in its zone; {"zone": …} alone clears
     the zone's choice."""
-    tenancy.set_default_network(request.plane, project_id, body_as(request, DEFAULT_NETWORK_FIELDS, DefaultNetwork))
-    return tenancy.show_project(request.plane, project_id)
+    return tenancy.set_default_network(request.plane, project_id,
+                                       body_as(request, DEFAULT_NETWORK_FIELDS, DefaultNetwork))
 
 
 def _set_quota(request):
     """201 for a new limit, 200 when it replaces one (either way the answer is the quota)."""
     result = users.set_quota(request.plane, body_as(request, QUOTA_FIELDS, QuotaLimit))
     if not result.created:
-        return json_response(row_json(result.quota))
-    return json_response(row_json(result.quota), 201, request.route_url("admin_quotas_item", id=result.quota.id))
+        return json_response(record_json(result.quota))
+    return json_response(record_json(result.quota), 201, request.route_url("admin_quotas_item", id=result.quota.id))
 
 
 def _create_user(request):
     return users.add_user(request.plane, body_as(request, USER_FIELDS, NewUser)).user
 
 
-def _set_password(request, user_id: int):
+def _set_password(request, user_id: int) -> UserRecord:
     user = users.set_user_password(request.plane, user_id, body_as(request, PASSWORD_FIELDS, NewPassword))
     _forget_password(request, user_id)
     return user
@@ -80,26 +78,26 @@ def _forget_password(request, user_id: int) -> None:
 
 RESOURCES = (
     AdminResource(
-        "offerings", ServiceOffering, "service offering",
-        list_rows=lambda request: catalog.list_offerings(request.plane),
+        "offerings", "service offering", by_id(catalog.show_offering),
+        list_records=lambda request: catalog.list_offerings(request.plane),
         create=lambda request: catalog.add_offering(request.plane, body_as(request, OFFERING_FIELDS, NewOffering)),
         remove=by_id(catalog.remove_offering),
     ),
     AdminResource(
-        "domains", Domain, "domain",
-        list_rows=lambda request: tenancy.list_domains(request.plane, query_ref(request, "under")),
+        "domains", "domain", by_id(tenancy.show_domain),
+        list_records=lambda request: tenancy.list_domains(request.plane, query_ref(request, "under")),
         create=lambda request: tenancy.add_domain(request.plane, body_as(request, DOMAIN_FIELDS, NewDomain)),
         remove=by_id(tenancy.remove_domain),
     ),
     AdminResource(
-        "accounts", Account, "account",
-        list_rows=lambda request: tenancy.list_accounts(request.plane, query_ref(request, "domain")),
+        "accounts", "account", by_id(tenancy.show_account),
+        list_records=lambda request: tenancy.list_accounts(request.plane, query_ref(request, "domain")),
         create=lambda request: tenancy.add_account(request.plane, body_as(request, ACCOUNT_FIELDS, NewAccount)),
         remove=by_id(tenancy.remove_account),
     ),
     AdminResource(
-        "projects", Project, "project",
-        list_rows=lambda request: tenancy.list_projects(request.plane, ProjectFilter(
+        "projects", "project", by_id(tenancy.show_project),
+        list_records=lambda request: tenancy.list_projects(request.plane, ProjectFilter(
             domain=query_ref(request, "domain"), account=query_ref(request, "account"))),
         create=lambda request: tenancy.add_project(request.plane, body_as(request, PROJECT_FIELDS, NewProject)),
         remove=by_id(tenancy.remove_project),
@@ -107,16 +105,16 @@ RESOURCES = (
         render=_project_json,
     ),
     AdminResource(
-        "users", User, "user",
-        list_rows=lambda request: users.list_users(request.plane, UserFilter(
+        "users", "user", by_id(users.show_user),
+        list_records=lambda request: users.list_users(request.plane, UserFilter(
             project=query_ref(request, "project"), account=query_ref(request, "account"))),
         create=_create_user,
         remove=_remove_user,
         actions={"password": _set_password},
     ),
     AdminResource(
-        "quotas", Quota, "quota",
-        list_rows=lambda request: users.list_quotas(request.plane, query_ref(request, "project")),
+        "quotas", "quota", by_id(users.show_quota),
+        list_records=lambda request: users.list_quotas(request.plane, query_ref(request, "project")),
         create=_set_quota,
         remove=by_id(users.clear_quota),
     ),

@@ -5,7 +5,8 @@ tenancy (domains, accounts, projects, users, quotas), and reading it back (the e
 capacity report).
 
 The faces (the admin API, the command line) call them through ``occistack.plane.admin.cases``:
-one function per operation, taking the PlaneContext and a frozen request dataclass. The
+one function per operation, taking the PlaneContext and a frozen request dataclass, and
+returning frozen records (``occistack.plane.admin.records``) rather than rows. The
 functions here are the rules those operations are built on, framework-free: each takes a
 SQLAlchemy session and keyword arguments, checks them, writes rows and an event, and returns the
 rows; the demo, the job handlers and the tests' fixtures use them on a bare session. None
@@ -103,7 +104,6 @@ from occistack.plane.admin.templates import (
     delete_template,
     find_template,
     list_templates,
-    copies_json,
     copy_template,
     normalise_checksum,
     register_template,
@@ -136,7 +136,7 @@ from occistack.plane.template_copies import template_copy_in_zone
 
 __all__ = [
     "ACCOUNT_KINDS", "ARCHITECTURES", "CHECKSUM_ALGORITHMS", "FORMATS", "delete_template", "find_template",
-    "list_templates", "normalise_checksum", "register_template", "copies_json", "copy_template", "retry_template",
+    "list_templates", "normalise_checksum", "register_template", "copy_template", "retry_template",
     "template_copy_in_zone", "Actor", "AddedHost", "CapacityReport", "HYPERVISORS",
     "ISOLATION_METHODS", "NETWORK_TYPES", "POOL_STATE_CHANGES", "PROTOCOLS", "PURPOSES", "RESOURCE_STATE_WORDS",
     "Ref", "SYSTEM", "TRAFFIC_TYPES", "Usage", "ZoneCapacity", "add_host", "add_ip_range",

@@ -10,7 +10,9 @@ user to create a mixin that carries a rule, only tags.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Iterable
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from occistack.model import AffinityGroup, VirtualMachine
@@ -86,6 +88,16 @@ def find_affinity_group(session: Session, group: Ref, *, project_id: int | None 
 
 def members_count(session: Session, group_id: int) -> int:
     return count(session, VirtualMachine, VirtualMachine.affinity_group_id == group_id)
+
+
+def members_counts(session: Session, group_ids: Iterable[int]) -> dict[int, int]:
+    """group id → how many computes it has, for those of ``group_ids`` that have any."""
+    wanted = set(group_ids)
+    if not wanted:
+        return {}
+    return dict(session.execute(select(VirtualMachine.affinity_group_id, func.count())
+                                .where(VirtualMachine.affinity_group_id.in_(wanted))
+                                .group_by(VirtualMachine.affinity_group_id)).all())
 
 
 def delete_affinity_group(session: Session, group: Ref, *, project_id: int | None = None,

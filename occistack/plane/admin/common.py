@@ -31,10 +31,6 @@ TAG_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
 _NAMES_LISTED = 20
 
 
-#: Columns no listing shows: password and token hashes, sealed BMC passwords.
-SECRET_COLUMNS = frozenset(("password_hash", "agent_token_hash", "bmc_password_sealed"))
-
-
 @dataclass(frozen=True, slots=True)
 class Actor:
     """Who makes an administrative change, as the event log names them."""

@@ -12,10 +12,12 @@ at most one default network per zone (``project_default_networks``' key).
 
 from __future__ import annotations
 
+from typing import Iterable
+
 from sqlalchemy import and_, bindparam, case, or_, select
 from sqlalchemy.orm import Session
 
-from occistack.model import Network, ProjectDefaultNetwork
+from occistack.model import Network, ProjectDefaultNetwork, Zone
 from occistack.model.states import NetworkState
 from occistack.plane.admin.common import SYSTEM, Actor, Ref, record_change
 from occistack.plane.admin.lookup import find_project, find_zone
@@ -136,7 +138,20 @@ def set_project_default_network(session: Session, *, project: Ref, zone: Ref | N
 
 def project_default_networks(session: Session, project_id: int) -> dict[str, str]:
     """zone name → ``/network/<id>``: the project's chosen defaults."""
-    rows = session.execute(select(ProjectDefaultNetwork.zone_id, ProjectDefaultNetwork.network_id)
-                           .where(ProjectDefaultNetwork.project_id == project_id)
-                           .order_by(ProjectDefaultNetwork.zone_id)).all()
-    return {zone_name(session, zone_id): f"/network/{network_id}" for zone_id, network_id in rows}
+    return default_networks_of(session, [project_id]).get(project_id, {})
+
+
+def default_networks_of(session: Session, project_ids: Iterable[int]) -> dict[int, dict[str, str]]:
+    """project id → its chosen defaults (zone name → ``/network/<id>``, by zone id), for each of
+    ``project_ids`` that chose any."""
+    wanted = set(project_ids)
+    chosen: dict[int, dict[str, str]] = {}
+    if not wanted:
+        return chosen
+    rows = session.execute(select(ProjectDefaultNetwork.project_id, Zone.name, ProjectDefaultNetwork.network_id)
+                           .join(Zone, Zone.id == ProjectDefaultNetwork.zone_id)
+                           .where(ProjectDefaultNetwork.project_id.in_(wanted))
+                           .order_by(ProjectDefaultNetwork.project_id, ProjectDefaultNetwork.zone_id))
+    for project_id, zone, network_id in rows:
+        chosen.setdefault(project_id, {})[zone] = f"/network/{network_id}"
+    return chosen

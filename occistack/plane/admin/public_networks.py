@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import uuid
+from typing import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,10 +25,23 @@ from occistack.plane.admin.lookup import find_zone
 FIRST_PUBLIC_NETWORK = "public"
 
 
+#: A zone's shared public network: the first public network of no project in it.
+_SHARED_PUBLIC = (Network.public.is_(True), Network.project_id.is_(None))
+
+
 def zone_public_network(session: Session, zone_id: int) -> Network | None:
     """The zone's shared public network, if it has one."""
-    return session.scalar(select(Network).where(Network.zone_id == zone_id, Network.public.is_(True),
-                                                Network.project_id.is_(None)).order_by(Network.created_at).limit(1))
+    return session.scalar(select(Network).where(Network.zone_id == zone_id, *_SHARED_PUBLIC)
+                          .order_by(Network.created_at).limit(1))
+
+
+def public_network_ids(session: Session, zone_ids: Iterable[int]) -> dict[int, str]:
+    """zone id → the id of its shared public network, for those of ``zone_ids`` that have one."""
+    found: dict[int, str] = {}
+    for zone_id, network_id in session.execute(select(Network.zone_id, Network.id).where(
+            Network.zone_id.in_(set(zone_ids)), *_SHARED_PUBLIC).order_by(Network.created_at)):
+        found.setdefault(zone_id, network_id)
+    return found
 
 
 def give_zone_public_network(session: Session, zone: Zone, ip_range: IpRange, actor: Actor = SYSTEM) -> Network:

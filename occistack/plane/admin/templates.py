@@ -325,16 +325,3 @@ def retry_template(session: Session, template: OsTemplate, zone: Ref | None = No
                   + ", ".join(zone_names(session, [copy.zone_id for copy in failed])),
                   project_id=template.project_id, state="started")
     return failed
-
-
-def copies_json(session: Session, template_id: int) -> list[dict]:
-    """Each copy as the admin API and CLI show it."""
-    copies = copies_of(session, template_id)
-    zones = {zone.id: zone.name for zone in session.scalars(select(Zone).where(
-        Zone.id.in_([copy.zone_id for copy in copies])))} if copies else {}
-    stores = {store.id: store.name for store in session.scalars(select(SecondaryStorage).where(
-        SecondaryStorage.id.in_([copy.secondary_storage_id for copy in copies if copy.secondary_storage_id])))}
-    return [{"zone": zones.get(copy.zone_id), "zone_id": copy.zone_id, "state": copy.state,
-             "progress": copy.progress, "state_message": copy.state_message, "size_gib": copy.size_gib,
-             "secondary_storage": stores.get(copy.secondary_storage_id), "secondary_path": copy.secondary_path,
-             "updated_at": copy.updated_at.isoformat() if copy.updated_at else None} for copy in copies]

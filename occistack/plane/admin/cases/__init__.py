@@ -1,6 +1,7 @@
 """The site administrator's operations as the faces ask for them: one function per operation,
 each taking the :class:`~occistack.plane.context.PlaneContext` and, where the operation has
-inputs, one frozen request dataclass; each returns the rows (or dataclasses) it made or changed.
+inputs, one frozen request dataclass; each returns what it made, changed or read as frozen
+records (``occistack.plane.admin.records``), never as rows: a face renders what it is given.
 
 The admin API and the command line only translate (JSON body or command-line options → request
 → operation → JSON or text). What the operation needs besides its inputs comes from the context:

@@ -7,10 +7,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from occistack.model import OsTemplate, ServiceOffering, TemplateCopy
 from occistack.plane.admin import offerings, templates
 from occistack.plane.admin.cases.common import actor_of, admin_dispatcher
 from occistack.plane.admin.common import Ref
+from occistack.plane.admin.lookup import find_offering
+from occistack.plane.admin.records.catalog import (
+    OfferingRecord,
+    TemplateCopyRecord,
+    TemplateRecord,
+    offering_record,
+    template_copy_records,
+    template_record,
+    template_records,
+)
 from occistack.plane.context import PlaneContext
 
 
@@ -61,16 +70,19 @@ class NewTemplate:
 
 # --- offerings --------------------------------------------------------------------------------------
 
-def add_offering(ctx: PlaneContext, new: NewOffering) -> ServiceOffering:
-    return offerings.create_offering(ctx.session, term=new.term, cores=new.cores, memory_gib=new.memory_gib,
-                                     title=new.title, disk_gib=new.disk_gib, speed_ghz=new.speed_ghz,
-                                     architecture=new.architecture, host_tags=new.host_tags,
-                                     storage_tags=new.storage_tags, ha_enabled=new.ha_enabled,
-                                     hypervisor=new.hypervisor, actor=actor_of(ctx))
+def add_offering(ctx: PlaneContext, new: NewOffering) -> OfferingRecord:
+    return offering_record(offerings.create_offering(
+        ctx.session, term=new.term, cores=new.cores, memory_gib=new.memory_gib, title=new.title,
+        disk_gib=new.disk_gib, speed_ghz=new.speed_ghz, architecture=new.architecture, host_tags=new.host_tags,
+        storage_tags=new.storage_tags, ha_enabled=new.ha_enabled, hypervisor=new.hypervisor, actor=actor_of(ctx)))
 
 
-def list_offerings(ctx: PlaneContext) -> list[ServiceOffering]:
-    return offerings.list_offerings(ctx.session)
+def list_offerings(ctx: PlaneContext) -> list[OfferingRecord]:
+    return [offering_record(offering) for offering in offerings.list_offerings(ctx.session)]
+
+
+def show_offering(ctx: PlaneContext, offering: Ref) -> OfferingRecord:
+    return offering_record(find_offering(ctx.session, offering))
 
 
 def remove_offering(ctx: PlaneContext, offering: Ref) -> None:
@@ -79,45 +91,41 @@ def remove_offering(ctx: PlaneContext, offering: Ref) -> None:
 
 # --- templates and ISOs -----------------------------------------------------------------------------
 
-def register_template(ctx: PlaneContext, new: NewTemplate) -> OsTemplate:
+def register_template(ctx: PlaneContext, new: NewTemplate) -> TemplateRecord:
     """The template, ``downloading``, with one pending copy per zone; the downloads are jobs,
     which a worker runs once this transaction commits."""
-    return templates.register_template(
+    return template_record(ctx.session, templates.register_template(
         ctx.session, term=new.term, url=new.url, checksum=new.checksum, zone=new.zone, zones=new.zones,
         title=new.title, format=new.format, os_family=new.os_family, os_name=new.os_name,
         os_version=new.os_version, architecture=new.architecture, size_gib=new.size_gib, min_cores=new.min_cores,
         min_memory_gib=new.min_memory_gib, extra_attributes=new.extra_attributes, public=new.public,
-        project=new.project, actor=actor_of(ctx), dispatcher=admin_dispatcher(ctx))
+        project=new.project, actor=actor_of(ctx), dispatcher=admin_dispatcher(ctx)))
 
 
-def list_templates(ctx: PlaneContext, format: str | None = None) -> list[OsTemplate]:
+def list_templates(ctx: PlaneContext, format: str | None = None) -> list[TemplateRecord]:
     """The templates and ISOs, or only those of one ``format``."""
-    return templates.list_templates(ctx.session, format=format)
+    return template_records(ctx.session, templates.list_templates(ctx.session, format=format))
 
 
-def show_template(ctx: PlaneContext, template: Ref, *, format: str | None = None) -> OsTemplate:
+def show_template(ctx: PlaneContext, template: Ref, *, format: str | None = None) -> TemplateRecord:
     """By id or term; with ``format``, only among the templates (or the ISOs)."""
-    return templates.find_template(ctx.session, template, format=format)
+    return template_record(ctx.session, templates.find_template(ctx.session, template, format=format))
 
 
-def copies_of_template(ctx: PlaneContext, template_id: int) -> list[dict]:
-    """Each zone's copy of the template: its state, download progress and reason."""
-    return templates.copies_json(ctx.session, template_id)
-
-
-def copy_template(ctx: PlaneContext, template: Ref, zone: Ref, *, format: str | None = None) -> TemplateCopy:
-    """copyTemplate: a copy in another zone, downloaded there by a job."""
+def copy_template(ctx: PlaneContext, template: Ref, zone: Ref, *, format: str | None = None) -> TemplateRecord:
+    """copyTemplate: a copy in another zone, downloaded there by a job; the template, with every
+    zone's copy (the new one pending)."""
     found = templates.find_template(ctx.session, template, format=format)
-    return templates.copy_template(ctx.session, found, zone, actor=actor_of(ctx),
-                                         dispatcher=admin_dispatcher(ctx))
+    templates.copy_template(ctx.session, found, zone, actor=actor_of(ctx), dispatcher=admin_dispatcher(ctx))
+    return template_record(ctx.session, found)
 
 
 def retry_template(ctx: PlaneContext, template: Ref, zone: Ref | None = None, *,
-                   format: str | None = None) -> list[TemplateCopy]:
+                   format: str | None = None) -> list[TemplateCopyRecord]:
     """Download again the copies in error (only ``zone``'s, when named); the copies retried."""
     found = templates.find_template(ctx.session, template, format=format)
-    return templates.retry_template(ctx.session, found, zone, actor=actor_of(ctx),
-                                          dispatcher=admin_dispatcher(ctx))
+    return template_copy_records(ctx.session, templates.retry_template(ctx.session, found, zone, actor=actor_of(ctx),
+                                                                       dispatcher=admin_dispatcher(ctx)))
 
 
 def delete_template(ctx: PlaneContext, template: Ref, *, format: str | None = None) -> None:

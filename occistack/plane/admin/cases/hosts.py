@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from occistack.model import Host
 from occistack.plane.admin import hosts
 from occistack.plane.admin.cases.common import actor_of, admin_dispatcher, sealer_of
 from occistack.plane.admin.common import Ref
-from occistack.plane.admin.hosts import AddedHost
+from occistack.plane.admin.lookup import find_host
+from occistack.plane.admin.records.hosts import AddedHostRecord, HostRecord, host_record, host_records
 from occistack.plane.context import PlaneContext
 
 
@@ -71,30 +71,36 @@ _ACTIONS = {
 }
 
 
-def add_host(ctx: PlaneContext, new: NewHost) -> AddedHost:
+def add_host(ctx: PlaneContext, new: NewHost) -> AddedHostRecord:
     """The host with the token its agent authenticates with (shown this once; a bare-metal node
     runs no agent and gets none)."""
-    return hosts.add_host(ctx.session, cluster=new.cluster, name=new.name, address=new.address,
-                          cpu_cores=new.cpu_cores, cpu_mhz=new.cpu_mhz, memory_mib=new.memory_mib,
-                          cpu_sockets=new.cpu_sockets, cpu_overcommit=new.cpu_overcommit,
-                          memory_overcommit=new.memory_overcommit, tags=new.tags, pod=new.pod, zone=new.zone,
-                          actor=actor_of(ctx))
+    added = hosts.add_host(ctx.session, cluster=new.cluster, name=new.name, address=new.address,
+                           cpu_cores=new.cpu_cores, cpu_mhz=new.cpu_mhz, memory_mib=new.memory_mib,
+                           cpu_sockets=new.cpu_sockets, cpu_overcommit=new.cpu_overcommit,
+                           memory_overcommit=new.memory_overcommit, tags=new.tags, pod=new.pod, zone=new.zone,
+                           actor=actor_of(ctx))
+    return AddedHostRecord(host_record(ctx.session, added.host), added.agent_token)
 
 
-def list_hosts(ctx: PlaneContext, where: HostFilter = HostFilter()) -> list[Host]:
-    return hosts.list_hosts(ctx.session, zone=where.zone, pod=where.pod, cluster=where.cluster)
+def list_hosts(ctx: PlaneContext, where: HostFilter = HostFilter()) -> list[HostRecord]:
+    return host_records(ctx.session, hosts.list_hosts(ctx.session, zone=where.zone, pod=where.pod,
+                                                      cluster=where.cluster))
 
 
-def act_on_host(ctx: PlaneContext, host: Ref, action: HostAction) -> Host:
-    return _ACTIONS[HostAction(action)](ctx.session, host, actor=actor_of(ctx))
+def show_host(ctx: PlaneContext, host: Ref) -> HostRecord:
+    return host_record(ctx.session, find_host(ctx.session, host))
 
 
-def set_host_bmc(ctx: PlaneContext, host: Ref, bmc: HostBmc) -> Host:
+def act_on_host(ctx: PlaneContext, host: Ref, action: HostAction) -> HostRecord:
+    return host_record(ctx.session, _ACTIONS[HostAction(action)](ctx.session, host, actor=actor_of(ctx)))
+
+
+def set_host_bmc(ctx: PlaneContext, host: Ref, bmc: HostBmc) -> HostRecord:
     """Record the host's BMC. A bare-metal node is switched on and off through it: a job then
     checks that the BMC answers, and the node is Up once it has."""
-    return hosts.set_host_bmc(ctx.session, host, address=bmc.address, username=bmc.username, password=bmc.password,
-                              port=bmc.port, sealer=sealer_of(ctx), dispatcher=admin_dispatcher(ctx),
-                              actor=actor_of(ctx))
+    return host_record(ctx.session, hosts.set_host_bmc(
+        ctx.session, host, address=bmc.address, username=bmc.username, password=bmc.password, port=bmc.port,
+        sealer=sealer_of(ctx), dispatcher=admin_dispatcher(ctx), actor=actor_of(ctx)))
 
 
 def remove_host(ctx: PlaneContext, host: Ref) -> None:

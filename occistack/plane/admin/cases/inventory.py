@@ -8,11 +8,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from occistack.model import Cluster, Network, Pod, Region, Zone
 from occistack.plane.admin import pods, public_networks, zones
 from occistack.plane.admin.cases.common import Switch, actor_of
 from occistack.plane.admin.common import Ref, set_enabled
-from occistack.plane.admin.lookup import find_cluster, find_pod, find_zone
+from occistack.plane.admin.lookup import find_cluster, find_pod, find_region, find_zone
+from occistack.plane.admin.records.inventory import (
+    ClusterRecord,
+    PodRecord,
+    RegionRecord,
+    ZoneRecord,
+    cluster_record,
+    cluster_records,
+    pod_record,
+    pod_records,
+    region_record,
+    zone_record,
+    zone_records,
+)
 from occistack.plane.context import PlaneContext
 
 
@@ -64,12 +76,16 @@ class ClusterFilter:
 
 # --- regions ----------------------------------------------------------------------------------------
 
-def add_region(ctx: PlaneContext, new: NewRegion) -> Region:
-    return zones.create_region(ctx.session, name=new.name, title=new.title, actor=actor_of(ctx))
+def add_region(ctx: PlaneContext, new: NewRegion) -> RegionRecord:
+    return region_record(zones.create_region(ctx.session, name=new.name, title=new.title, actor=actor_of(ctx)))
 
 
-def list_regions(ctx: PlaneContext) -> list[Region]:
-    return zones.list_regions(ctx.session)
+def list_regions(ctx: PlaneContext) -> list[RegionRecord]:
+    return [region_record(region) for region in zones.list_regions(ctx.session)]
+
+
+def show_region(ctx: PlaneContext, region: Ref) -> RegionRecord:
+    return region_record(find_region(ctx.session, region))
 
 
 def remove_region(ctx: PlaneContext, region: Ref) -> None:
@@ -78,56 +94,57 @@ def remove_region(ctx: PlaneContext, region: Ref) -> None:
 
 # --- zones ------------------------------------------------------------------------------------------
 
-def add_zone(ctx: PlaneContext, new: NewZone) -> Zone:
-    return zones.create_zone(ctx.session, name=new.name, title=new.title, network_type=new.network_type,
-                             guest_cidr=new.guest_cidr, dns=new.dns, region=new.region, enabled=new.enabled,
-                             actor=actor_of(ctx))
+def add_zone(ctx: PlaneContext, new: NewZone) -> ZoneRecord:
+    return zone_record(ctx.session, zones.create_zone(
+        ctx.session, name=new.name, title=new.title, network_type=new.network_type, guest_cidr=new.guest_cidr,
+        dns=new.dns, region=new.region, enabled=new.enabled, actor=actor_of(ctx)))
 
 
-def list_zones(ctx: PlaneContext) -> list[Zone]:
-    return zones.list_zones(ctx.session)
+def list_zones(ctx: PlaneContext) -> list[ZoneRecord]:
+    return zone_records(ctx.session, zones.list_zones(ctx.session))
 
 
-def show_zone(ctx: PlaneContext, zone: Ref) -> Zone:
-    return find_zone(ctx.session, zone)
+def show_zone(ctx: PlaneContext, zone: Ref) -> ZoneRecord:
+    return zone_record(ctx.session, find_zone(ctx.session, zone))
 
 
-def act_on_zone(ctx: PlaneContext, zone: Ref, action: Switch) -> Zone:
+def act_on_zone(ctx: PlaneContext, zone: Ref, action: Switch) -> ZoneRecord:
     """Enable or disable a zone. A disabled zone is no longer offered as an availability zone
     and placement skips it; what runs there keeps running."""
-    return set_enabled(ctx.session, find_zone(ctx.session, zone), "zone", Switch(action) is Switch.ENABLE,
-                       actor_of(ctx))
+    return zone_record(ctx.session, set_enabled(ctx.session, find_zone(ctx.session, zone), "zone",
+                                                Switch(action) is Switch.ENABLE, actor_of(ctx)))
 
 
 def remove_zone(ctx: PlaneContext, zone: Ref) -> None:
     zones.remove_zone(ctx.session, zone, actor=actor_of(ctx))
 
 
-def zone_public_network(ctx: PlaneContext, zone: Ref) -> Network | None:
-    """The zone's shared public network, if it has one."""
-    return public_networks.zone_public_network(ctx.session, find_zone(ctx.session, zone).id)
-
-
-def add_zone_public_network(ctx: PlaneContext, zone: Ref) -> Network:
-    """Give a zone whose public IP ranges predate its public network one (a new range brings it)."""
-    return public_networks.create_public_network(ctx.session, zone, actor=actor_of(ctx))
+def add_zone_public_network(ctx: PlaneContext, zone: Ref) -> ZoneRecord:
+    """Give a zone whose public IP ranges predate its public network one (a new range brings it);
+    the zone, with its public network."""
+    public_networks.create_public_network(ctx.session, zone, actor=actor_of(ctx))
+    return show_zone(ctx, zone)
 
 
 # --- pods -------------------------------------------------------------------------------------------
 
-def add_pod(ctx: PlaneContext, new: NewPod) -> Pod:
-    return pods.create_pod(ctx.session, zone=new.zone, name=new.name, cidr=new.cidr, gateway=new.gateway,
-                           management_first=new.management_first, management_last=new.management_last,
-                           actor=actor_of(ctx))
+def add_pod(ctx: PlaneContext, new: NewPod) -> PodRecord:
+    return pod_record(ctx.session, pods.create_pod(
+        ctx.session, zone=new.zone, name=new.name, cidr=new.cidr, gateway=new.gateway,
+        management_first=new.management_first, management_last=new.management_last, actor=actor_of(ctx)))
 
 
-def list_pods(ctx: PlaneContext, zone: Ref | None = None) -> list[Pod]:
-    return pods.list_pods(ctx.session, zone=zone)
+def list_pods(ctx: PlaneContext, zone: Ref | None = None) -> list[PodRecord]:
+    return pod_records(ctx.session, pods.list_pods(ctx.session, zone=zone))
 
 
-def act_on_pod(ctx: PlaneContext, pod: Ref, action: Switch, *, zone: Ref | None = None) -> Pod:
-    return set_enabled(ctx.session, find_pod(ctx.session, pod, zone), "pod", Switch(action) is Switch.ENABLE,
-                       actor_of(ctx))
+def show_pod(ctx: PlaneContext, pod: Ref, *, zone: Ref | None = None) -> PodRecord:
+    return pod_record(ctx.session, find_pod(ctx.session, pod, zone))
+
+
+def act_on_pod(ctx: PlaneContext, pod: Ref, action: Switch, *, zone: Ref | None = None) -> PodRecord:
+    return pod_record(ctx.session, set_enabled(ctx.session, find_pod(ctx.session, pod, zone), "pod",
+                                               Switch(action) is Switch.ENABLE, actor_of(ctx)))
 
 
 def remove_pod(ctx: PlaneContext, pod: Ref, *, zone: Ref | None = None) -> None:
@@ -137,19 +154,25 @@ def remove_pod(ctx: PlaneContext, pod: Ref, *, zone: Ref | None = None) -> None:
 
 # --- clusters ---------------------------------------------------------------------------------------
 
-def add_cluster(ctx: PlaneContext, new: NewCluster) -> Cluster:
-    return pods.create_cluster(ctx.session, pod=new.pod, name=new.name, hypervisor=new.hypervisor, zone=new.zone,
-                               actor=actor_of(ctx))
+def add_cluster(ctx: PlaneContext, new: NewCluster) -> ClusterRecord:
+    return cluster_record(ctx.session, pods.create_cluster(ctx.session, pod=new.pod, name=new.name,
+                                                           hypervisor=new.hypervisor, zone=new.zone,
+                                                           actor=actor_of(ctx)))
 
 
-def list_clusters(ctx: PlaneContext, where: ClusterFilter = ClusterFilter()) -> list[Cluster]:
-    return pods.list_clusters(ctx.session, zone=where.zone, pod=where.pod)
+def list_clusters(ctx: PlaneContext, where: ClusterFilter = ClusterFilter()) -> list[ClusterRecord]:
+    return cluster_records(ctx.session, pods.list_clusters(ctx.session, zone=where.zone, pod=where.pod))
+
+
+def show_cluster(ctx: PlaneContext, cluster: Ref, *, pod: Ref | None = None,
+                 zone: Ref | None = None) -> ClusterRecord:
+    return cluster_record(ctx.session, find_cluster(ctx.session, cluster, pod, zone))
 
 
 def act_on_cluster(ctx: PlaneContext, cluster: Ref, action: Switch, *, pod: Ref | None = None,
-                   zone: Ref | None = None) -> Cluster:
-    return set_enabled(ctx.session, find_cluster(ctx.session, cluster, pod, zone), "cluster",
-                       Switch(action) is Switch.ENABLE, actor_of(ctx))
+                   zone: Ref | None = None) -> ClusterRecord:
+    return cluster_record(ctx.session, set_enabled(ctx.session, find_cluster(ctx.session, cluster, pod, zone),
+                                                   "cluster", Switch(action) is Switch.ENABLE, actor_of(ctx)))
 
 
 def remove_cluster(ctx: PlaneContext, cluster: Ref, *, pod: Ref | None = None, zone: Ref | None = None) -> None:

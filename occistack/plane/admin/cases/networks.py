@@ -6,12 +6,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from occistack.model import IpRange, PhysicalNetwork, VlanRange
+from occistack.model import IpRange, VlanRange
 from occistack.plane.admin import addresses, networks
 from occistack.plane.admin.cases.common import actor_of
-from occistack.plane.admin.common import Ref
+from occistack.plane.admin.common import Ref, find_row
 from occistack.plane.admin.lookup import find_physical_network
 from occistack.plane.admin.networks import VlanSpec
+from occistack.plane.admin.records.networks import (
+    IpRangeRecord,
+    PhysicalNetworkRecord,
+    VlanRangeRecord,
+    ip_range_record,
+    ip_range_records,
+    physical_network_record,
+    physical_network_records,
+    vlan_range_record,
+)
 from occistack.plane.context import PlaneContext
 from occistack.plane.errors import NotFound
 
@@ -58,14 +68,19 @@ class IpRangeFilter:
 
 # --- physical networks ------------------------------------------------------------------------------
 
-def add_physical_network(ctx: PlaneContext, new: NewPhysicalNetwork) -> PhysicalNetwork:
-    return networks.create_physical_network(ctx.session, zone=new.zone, name=new.name,
-                                            traffic_types=new.traffic_types, isolation=new.isolation,
-                                            bridge=new.bridge, vlan_ranges=new.vlan_ranges, actor=actor_of(ctx))
+def add_physical_network(ctx: PlaneContext, new: NewPhysicalNetwork) -> PhysicalNetworkRecord:
+    return physical_network_record(ctx.session, networks.create_physical_network(
+        ctx.session, zone=new.zone, name=new.name, traffic_types=new.traffic_types, isolation=new.isolation,
+        bridge=new.bridge, vlan_ranges=new.vlan_ranges, actor=actor_of(ctx)))
 
 
-def list_physical_networks(ctx: PlaneContext, zone: Ref | None = None) -> list[PhysicalNetwork]:
-    return networks.list_physical_networks(ctx.session, zone=zone)
+def list_physical_networks(ctx: PlaneContext, zone: Ref | None = None) -> list[PhysicalNetworkRecord]:
+    return physical_network_records(ctx.session, networks.list_physical_networks(ctx.session, zone=zone))
+
+
+def show_physical_network(ctx: PlaneContext, physical_network: Ref, *,
+                          zone: Ref | None = None) -> PhysicalNetworkRecord:
+    return physical_network_record(ctx.session, find_physical_network(ctx.session, physical_network, zone))
 
 
 def remove_physical_network(ctx: PlaneContext, physical_network: Ref, *, zone: Ref | None = None) -> None:
@@ -76,21 +91,37 @@ def remove_physical_network(ctx: PlaneContext, physical_network: Ref, *, zone: R
 # --- VLAN ranges ------------------------------------------------------------------------------------
 
 def add_vlan_range(ctx: PlaneContext, physical_network: Ref, new: NewVlanRange, *,
-                   zone: Ref | None = None) -> VlanRange:
-    return networks.add_vlan_range(ctx.session, physical_network=physical_network, first=new.first, last=new.last,
-                                   zone=zone, actor=actor_of(ctx))
+                   zone: Ref | None = None) -> VlanRangeRecord:
+    return vlan_range_record(networks.add_vlan_range(ctx.session, physical_network=physical_network,
+                                                     first=new.first, last=new.last, zone=zone, actor=actor_of(ctx)))
 
 
 def list_vlan_ranges(ctx: PlaneContext, physical_network: Ref | None = None, *,
-                     zone: Ref | None = None) -> list[VlanRange]:
+                     zone: Ref | None = None) -> list[VlanRangeRecord]:
     """The ranges of one physical network, or of a zone's, or of every zone's."""
-    return networks.list_vlan_ranges(ctx.session, physical_network=physical_network, zone=zone)
+    return [vlan_range_record(vlan_range) for vlan_range in networks.list_vlan_ranges(
+        ctx.session, physical_network=physical_network, zone=zone)]
 
 
 def find_vlan_range(ctx: PlaneContext, physical_network: Ref, vlan_range: int | str, *,
-                    zone: Ref | None = None) -> VlanRange:
+                    zone: Ref | None = None) -> VlanRangeRecord:
     """A range of the physical network, by its id (an int) or its bounds ("FIRST-LAST" text):
     NotFound when the network has no such range (a range id of another network included)."""
+    return vlan_range_record(_find_vlan_range(ctx, physical_network, vlan_range, zone))
+
+
+def remove_vlan_range(ctx: PlaneContext, physical_network: Ref, vlan_range: int | str, *,
+                      zone: Ref | None = None) -> VlanRangeRecord:
+    """Remove a range (named as :func:`find_vlan_range` takes it) that no guest network uses;
+    the range removed is returned."""
+    found = _find_vlan_range(ctx, physical_network, vlan_range, zone)
+    removed = vlan_range_record(found)
+    networks.remove_vlan_range(ctx.session, found.id, actor=actor_of(ctx))
+    return removed
+
+
+def _find_vlan_range(ctx: PlaneContext, physical_network: Ref, vlan_range: int | str,
+                     zone: Ref | None) -> VlanRange:
     network = find_physical_network(ctx.session, physical_network, zone)
     if isinstance(vlan_range, int) and not isinstance(vlan_range, bool):
         found = ctx.session.get(VlanRange, vlan_range)
@@ -106,27 +137,23 @@ def find_vlan_range(ctx: PlaneContext, physical_network: Ref, vlan_range: int | 
     return match
 
 
-def remove_vlan_range(ctx: PlaneContext, physical_network: Ref, vlan_range: int | str, *,
-                      zone: Ref | None = None) -> VlanRange:
-    """Remove a range (named as :func:`find_vlan_range` takes it) that no guest network uses;
-    the range removed is returned."""
-    found = find_vlan_range(ctx, physical_network, vlan_range, zone=zone)
-    networks.remove_vlan_range(ctx.session, found.id, actor=actor_of(ctx))
-    return found
-
-
 # --- IP ranges --------------------------------------------------------------------------------------
 
-def add_ip_range(ctx: PlaneContext, new: NewIpRange) -> IpRange:
+def add_ip_range(ctx: PlaneContext, new: NewIpRange) -> IpRangeRecord:
     """A public range of a zone (whose first brings the zone's shared public network), or a
     management range of a pod."""
-    return addresses.add_ip_range(ctx.session, zone=new.zone, purpose=new.purpose, first=new.first, last=new.last,
-                                  gateway=new.gateway, prefix_length=new.prefix_length, vlan=new.vlan, pod=new.pod,
-                                  actor=actor_of(ctx))
+    return ip_range_record(ctx.session, addresses.add_ip_range(
+        ctx.session, zone=new.zone, purpose=new.purpose, first=new.first, last=new.last, gateway=new.gateway,
+        prefix_length=new.prefix_length, vlan=new.vlan, pod=new.pod, actor=actor_of(ctx)))
 
 
-def list_ip_ranges(ctx: PlaneContext, where: IpRangeFilter = IpRangeFilter()) -> list[IpRange]:
-    return addresses.list_ip_ranges(ctx.session, zone=where.zone, purpose=where.purpose, pod=where.pod)
+def list_ip_ranges(ctx: PlaneContext, where: IpRangeFilter = IpRangeFilter()) -> list[IpRangeRecord]:
+    return ip_range_records(ctx.session, addresses.list_ip_ranges(ctx.session, zone=where.zone, purpose=where.purpose,
+                                                                  pod=where.pod))
+
+
+def show_ip_range(ctx: PlaneContext, range_id: int) -> IpRangeRecord:
+    return ip_range_record(ctx.session, find_row(ctx.session, IpRange, range_id, "IP range"))
 
 
 def remove_ip_range(ctx: PlaneContext, range_id: int) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from occistack.model import EventRecord
 from occistack.plane.admin import capacity, event_log
 from occistack.plane.admin.capacity import CapacityReport
 from occistack.plane.admin.common import Ref
 from occistack.plane.admin.event_log import DEFAULT_EVENTS
+from occistack.plane.admin.records.reports import EventLogRecord, event_record
 from occistack.plane.context import PlaneContext
 
 
@@ -26,10 +26,11 @@ class EventFilter:
     limit: int = DEFAULT_EVENTS
 
 
-def list_events(ctx: PlaneContext, where: EventFilter = EventFilter()) -> list[EventRecord]:
+def list_events(ctx: PlaneContext, where: EventFilter = EventFilter()) -> list[EventLogRecord]:
     """The events ``where`` selects, newest first."""
-    return event_log.list_events(ctx.session, since=where.since, project=where.project, resource=where.resource,
-                                 action=where.action, limit=where.limit)
+    return [event_record(event) for event in event_log.list_events(
+        ctx.session, since=where.since, project=where.project, resource=where.resource, action=where.action,
+        limit=where.limit)]
 
 
 def capacity_report(ctx: PlaneContext) -> CapacityReport:

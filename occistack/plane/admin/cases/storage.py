@@ -6,11 +6,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from occistack.model import SecondaryStorage, StoragePool
 from occistack.plane.admin import storage
 from occistack.plane.admin.cases.common import Switch, actor_of
 from occistack.plane.admin.common import Ref, set_enabled
-from occistack.plane.admin.lookup import find_secondary_storage
+from occistack.plane.admin.lookup import find_secondary_storage, find_storage_pool
+from occistack.plane.admin.records.storage import (
+    SecondaryStorageRecord,
+    StoragePoolRecord,
+    secondary_storage_record,
+    secondary_storage_records,
+    storage_pool_record,
+    storage_pool_records,
+)
 from occistack.plane.context import PlaneContext
 
 
@@ -49,39 +56,49 @@ class NewSecondaryStorage:
     capacity_gib: float
 
 
-def add_storage_pool(ctx: PlaneContext, new: NewStoragePool) -> StoragePool:
-    return storage.add_storage_pool(ctx.session, zone=new.zone, name=new.name, protocol=new.protocol, path=new.path,
-                                    capacity_gib=new.capacity_gib, server=new.server, cluster=new.cluster,
-                                    pod=new.pod, overprovisioning=new.overprovisioning, tags=new.tags,
-                                    actor=actor_of(ctx))
+def add_storage_pool(ctx: PlaneContext, new: NewStoragePool) -> StoragePoolRecord:
+    return storage_pool_record(ctx.session, storage.add_storage_pool(
+        ctx.session, zone=new.zone, name=new.name, protocol=new.protocol, path=new.path,
+        capacity_gib=new.capacity_gib, server=new.server, cluster=new.cluster, pod=new.pod,
+        overprovisioning=new.overprovisioning, tags=new.tags, actor=actor_of(ctx)))
 
 
-def list_storage_pools(ctx: PlaneContext, zone: Ref | None = None) -> list[StoragePool]:
-    return storage.list_storage_pools(ctx.session, zone=zone)
+def list_storage_pools(ctx: PlaneContext, zone: Ref | None = None) -> list[StoragePoolRecord]:
+    return storage_pool_records(ctx.session, storage.list_storage_pools(ctx.session, zone=zone))
 
 
-def act_on_storage_pool(ctx: PlaneContext, pool: Ref, action: PoolAction, *, zone: Ref | None = None) -> StoragePool:
-    return storage.change_storage_pool_state(ctx.session, pool, PoolAction(action).value, zone=zone,
-                                             actor=actor_of(ctx))
+def show_storage_pool(ctx: PlaneContext, pool: Ref, *, zone: Ref | None = None) -> StoragePoolRecord:
+    return storage_pool_record(ctx.session, find_storage_pool(ctx.session, pool, zone))
+
+
+def act_on_storage_pool(ctx: PlaneContext, pool: Ref, action: PoolAction, *,
+                        zone: Ref | None = None) -> StoragePoolRecord:
+    return storage_pool_record(ctx.session, storage.change_storage_pool_state(
+        ctx.session, pool, PoolAction(action).value, zone=zone, actor=actor_of(ctx)))
 
 
 def remove_storage_pool(ctx: PlaneContext, pool: Ref, *, zone: Ref | None = None) -> None:
     storage.remove_storage_pool(ctx.session, pool, zone=zone, actor=actor_of(ctx))
 
 
-def add_secondary_storage(ctx: PlaneContext, new: NewSecondaryStorage) -> SecondaryStorage:
-    return storage.add_secondary_storage(ctx.session, zone=new.zone, name=new.name, url=new.url,
-                                         capacity_gib=new.capacity_gib, actor=actor_of(ctx))
+def add_secondary_storage(ctx: PlaneContext, new: NewSecondaryStorage) -> SecondaryStorageRecord:
+    return secondary_storage_record(ctx.session, storage.add_secondary_storage(
+        ctx.session, zone=new.zone, name=new.name, url=new.url, capacity_gib=new.capacity_gib, actor=actor_of(ctx)))
 
 
-def list_secondary_storage(ctx: PlaneContext, zone: Ref | None = None) -> list[SecondaryStorage]:
-    return storage.list_secondary_storage(ctx.session, zone=zone)
+def list_secondary_storage(ctx: PlaneContext, zone: Ref | None = None) -> list[SecondaryStorageRecord]:
+    return secondary_storage_records(ctx.session, storage.list_secondary_storage(ctx.session, zone=zone))
+
+
+def show_secondary_storage(ctx: PlaneContext, store: Ref, *, zone: Ref | None = None) -> SecondaryStorageRecord:
+    return secondary_storage_record(ctx.session, find_secondary_storage(ctx.session, store, zone))
 
 
 def act_on_secondary_storage(ctx: PlaneContext, store: Ref, action: Switch, *,
-                             zone: Ref | None = None) -> SecondaryStorage:
-    return set_enabled(ctx.session, find_secondary_storage(ctx.session, store, zone), "secondary storage",
-                       Switch(action) is Switch.ENABLE, actor_of(ctx))
+                             zone: Ref | None = None) -> SecondaryStorageRecord:
+    return secondary_storage_record(ctx.session, set_enabled(
+        ctx.session, find_secondary_storage(ctx.session, store, zone), "secondary storage",
+        Switch(action) is Switch.ENABLE, actor_of(ctx)))
 
 
 def remove_secondary_storage(ctx: PlaneContext, store: Ref, *, zone: Ref | None = None) -> None:

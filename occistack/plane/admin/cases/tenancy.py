@@ -5,13 +5,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from occistack.model import Account, AffinityGroup, Domain, Project
-from occistack.plane.admin import tenancy
+from occistack.plane.admin import affinity, default_networks, tenancy
 from occistack.plane.admin.cases.common import actor_of
 from occistack.plane.admin.common import Ref
-from occistack.plane.admin.lookup import find_project
+from occistack.plane.admin.lookup import find_account, find_domain, find_project
+from occistack.plane.admin.records.tenancy import (
+    AccountRecord,
+    AffinityGroupRecord,
+    DomainRecord,
+    ProjectRecord,
+    account_record,
+    account_records,
+    affinity_group_record,
+    affinity_group_records,
+    domain_record,
+    project_record,
+    project_records,
+)
 from occistack.plane.context import PlaneContext
-from occistack.plane.admin import affinity, default_networks
 
 
 @dataclass(frozen=True)
@@ -65,25 +76,34 @@ class NewAffinityGroup:
 
 # --- domains and accounts ---------------------------------------------------------------------------
 
-def add_domain(ctx: PlaneContext, new: NewDomain) -> Domain:
-    return tenancy.create_domain(ctx.session, name=new.name, parent=new.parent, actor=actor_of(ctx))
+def add_domain(ctx: PlaneContext, new: NewDomain) -> DomainRecord:
+    return domain_record(tenancy.create_domain(ctx.session, name=new.name, parent=new.parent, actor=actor_of(ctx)))
 
 
-def list_domains(ctx: PlaneContext, under: Ref | None = None) -> list[Domain]:
+def list_domains(ctx: PlaneContext, under: Ref | None = None) -> list[DomainRecord]:
     """Every domain, or the subtree below ``under`` (itself included), in path order."""
-    return tenancy.list_domains(ctx.session, under=under)
+    return [domain_record(domain) for domain in tenancy.list_domains(ctx.session, under=under)]
+
+
+def show_domain(ctx: PlaneContext, domain: Ref) -> DomainRecord:
+    return domain_record(find_domain(ctx.session, domain))
 
 
 def remove_domain(ctx: PlaneContext, domain: Ref) -> None:
     tenancy.remove_domain(ctx.session, domain, actor=actor_of(ctx))
 
 
-def add_account(ctx: PlaneContext, new: NewAccount) -> Account:
-    return tenancy.create_account(ctx.session, name=new.name, domain=new.domain, kind=new.kind, actor=actor_of(ctx))
+def add_account(ctx: PlaneContext, new: NewAccount) -> AccountRecord:
+    return account_record(ctx.session, tenancy.create_account(ctx.session, name=new.name, domain=new.domain,
+                                                              kind=new.kind, actor=actor_of(ctx)))
 
 
-def list_accounts(ctx: PlaneContext, domain: Ref | None = None) -> list[Account]:
-    return tenancy.list_accounts(ctx.session, domain=domain)
+def list_accounts(ctx: PlaneContext, domain: Ref | None = None) -> list[AccountRecord]:
+    return account_records(ctx.session, tenancy.list_accounts(ctx.session, domain=domain))
+
+
+def show_account(ctx: PlaneContext, account: Ref, *, domain: Ref | None = None) -> AccountRecord:
+    return account_record(ctx.session, find_account(ctx.session, account, domain))
 
 
 def remove_account(ctx: PlaneContext, account: Ref, *, domain: Ref | None = None) -> None:
@@ -92,18 +112,19 @@ def remove_account(ctx: PlaneContext, account: Ref, *, domain: Ref | None = None
 
 # --- projects ---------------------------------------------------------------------------------------
 
-def add_project(ctx: PlaneContext, new: NewProject) -> Project:
+def add_project(ctx: PlaneContext, new: NewProject) -> ProjectRecord:
     """A project with the site's default quotas (``occistack.default_quotas``)."""
-    return tenancy.create_project(ctx.session, name=new.name, title=new.title, domain=new.domain,
-                                  account=new.account, quotas=ctx.limits.default_quotas, actor=actor_of(ctx))
+    return project_record(ctx.session, tenancy.create_project(
+        ctx.session, name=new.name, title=new.title, domain=new.domain, account=new.account,
+        quotas=ctx.limits.default_quotas, actor=actor_of(ctx)))
 
 
-def list_projects(ctx: PlaneContext, where: ProjectFilter = ProjectFilter()) -> list[Project]:
-    return tenancy.list_projects(ctx.session, domain=where.domain, account=where.account)
+def list_projects(ctx: PlaneContext, where: ProjectFilter = ProjectFilter()) -> list[ProjectRecord]:
+    return project_records(ctx.session, tenancy.list_projects(ctx.session, domain=where.domain, account=where.account))
 
 
-def show_project(ctx: PlaneContext, project: Ref) -> Project:
-    return find_project(ctx.session, project)
+def show_project(ctx: PlaneContext, project: Ref) -> ProjectRecord:
+    return project_record(ctx.session, find_project(ctx.session, project))
 
 
 def remove_project(ctx: PlaneContext, project: Ref) -> None:
@@ -111,31 +132,39 @@ def remove_project(ctx: PlaneContext, project: Ref) -> None:
     tenancy.remove_project(ctx.session, project, actor=actor_of(ctx))
 
 
-def set_default_network(ctx: PlaneContext, project: Ref, choice: DefaultNetwork) -> dict[str, str]:
-    """Choose (or clear) the project's default network in a zone; the project's defaults by zone."""
-    return default_networks.set_project_default_network(ctx.session, project=project, zone=choice.zone,
-                                                        network=choice.network, actor=actor_of(ctx))
+def set_default_network(ctx: PlaneContext, project: Ref, choice: DefaultNetwork) -> ProjectRecord:
+    """Choose (or clear) the project's default network in a zone; the project, with its defaults
+    by zone."""
+    default_networks.set_project_default_network(ctx.session, project=project, zone=choice.zone,
+                                                 network=choice.network, actor=actor_of(ctx))
+    return show_project(ctx, project)
 
 
 # --- affinity groups --------------------------------------------------------------------------------
 
-def add_affinity_group(ctx: PlaneContext, new: NewAffinityGroup) -> AffinityGroup:
+def add_affinity_group(ctx: PlaneContext, new: NewAffinityGroup) -> AffinityGroupRecord:
     """OCCI users cannot create groups themselves: the administrator makes them for a project."""
     owner = find_project(ctx.session, new.project)
-    return affinity.create_affinity_group(ctx.session, project_id=owner.id, name=new.name, kind=new.kind,
-                                          description=new.description, actor=actor_of(ctx))
+    return affinity_group_record(ctx.session, affinity.create_affinity_group(
+        ctx.session, project_id=owner.id, name=new.name, kind=new.kind, description=new.description,
+        actor=actor_of(ctx)))
 
 
-def list_affinity_groups(ctx: PlaneContext, project: Ref | None = None) -> list[AffinityGroup]:
-    project_id = find_project(ctx.session, project).id if project is not None else None
-    return affinity.list_affinity_groups(ctx.session, project_id=project_id)
+def list_affinity_groups(ctx: PlaneContext, project: Ref | None = None) -> list[AffinityGroupRecord]:
+    return affinity_group_records(ctx.session, affinity.list_affinity_groups(ctx.session,
+                                                                             project_id=_project_id(ctx, project)))
 
 
-def affinity_group_members(ctx: PlaneContext, group_id: int) -> int:
-    return affinity.members_count(ctx.session, group_id)
+def show_affinity_group(ctx: PlaneContext, group: Ref, *, project: Ref | None = None) -> AffinityGroupRecord:
+    """A group by id (of any project, unless ``project`` is named), or by name in ``project``."""
+    return affinity_group_record(ctx.session, affinity.find_affinity_group(ctx.session, group,
+                                                                           project_id=_project_id(ctx, project)))
 
 
 def remove_affinity_group(ctx: PlaneContext, group: Ref, *, project: Ref | None = None) -> None:
     """A group (by id, or by name in ``project``) that no compute belongs to."""
-    project_id = find_project(ctx.session, project).id if project is not None else None
-    affinity.delete_affinity_group(ctx.session, group, project_id=project_id, actor=actor_of(ctx))
+    affinity.delete_affinity_group(ctx.session, group, project_id=_project_id(ctx, project), actor=actor_of(ctx))
+
+
+def _project_id(ctx: PlaneContext, project: Ref | None) -> int | None:
+    return find_project(ctx.session, project).id if project is not None else None

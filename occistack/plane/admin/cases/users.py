@@ -8,11 +8,19 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from occistack.model import Project, Quota, User
+from occistack.model import Project, Quota
 from occistack.plane.admin import users
 from occistack.plane.admin.cases.common import actor_of
 from occistack.plane.admin.common import Ref
-from occistack.plane.admin.lookup import find_project
+from occistack.plane.admin.lookup import find_project, find_user
+from occistack.plane.admin.records.users import (
+    QuotaRecord,
+    UserRecord,
+    quota_record,
+    quota_records,
+    user_record,
+    user_records,
+)
 from occistack.plane.context import PlaneContext
 from occistack.plane.errors import NotFound
 
@@ -33,7 +41,7 @@ class NewUser:
 
 @dataclass(frozen=True)
 class AddedUser:
-    user: User
+    user: UserRecord
     #: whether the project was created for this user.
     project_created: bool
 
@@ -68,7 +76,7 @@ class QuotaOf:
 
 @dataclass(frozen=True)
 class SetQuota:
-    quota: Quota
+    quota: QuotaRecord
     #: False when the limit replaced an earlier one.
     created: bool
 
@@ -82,16 +90,21 @@ def add_user(ctx: PlaneContext, new: NewUser) -> AddedUser:
                              account=new.account, role=new.role, create_project=new.create_project,
                              domain=new.domain, password_min_length=ctx.services.password_min_length,
                              project_quotas=ctx.limits.default_quotas, actor=actor_of(ctx))
-    return AddedUser(user, project_created=not existed)
+    return AddedUser(user_record(ctx.session, user), project_created=not existed)
 
 
-def set_user_password(ctx: PlaneContext, user: Ref, new: NewPassword) -> User:
-    return users.set_user_password(ctx.session, user, password=new.password,
-                                   password_min_length=ctx.services.password_min_length, actor=actor_of(ctx))
+def set_user_password(ctx: PlaneContext, user: Ref, new: NewPassword) -> UserRecord:
+    return user_record(ctx.session, users.set_user_password(
+        ctx.session, user, password=new.password, password_min_length=ctx.services.password_min_length,
+        actor=actor_of(ctx)))
 
 
-def list_users(ctx: PlaneContext, where: UserFilter = UserFilter()) -> list[User]:
-    return users.list_users(ctx.session, project=where.project, account=where.account)
+def list_users(ctx: PlaneContext, where: UserFilter = UserFilter()) -> list[UserRecord]:
+    return user_records(ctx.session, users.list_users(ctx.session, project=where.project, account=where.account))
+
+
+def show_user(ctx: PlaneContext, user: Ref) -> UserRecord:
+    return user_record(ctx.session, find_user(ctx.session, user))
 
 
 def remove_user(ctx: PlaneContext, user: Ref) -> None:
@@ -108,11 +121,15 @@ def set_quota(ctx: PlaneContext, new: QuotaLimit) -> SetQuota:
                                                         Quota.resource == new.resource)) is not None
     quota = users.set_quota(ctx.session, project=project.id, resource=new.resource, limit=new.limit,
                             actor=actor_of(ctx))
-    return SetQuota(quota, created=not existed)
+    return SetQuota(quota_record(ctx.session, quota), created=not existed)
 
 
-def list_quotas(ctx: PlaneContext, project: Ref | None = None) -> list[Quota]:
-    return users.list_quotas(ctx.session, project=project)
+def list_quotas(ctx: PlaneContext, project: Ref | None = None) -> list[QuotaRecord]:
+    return quota_records(ctx.session, users.list_quotas(ctx.session, project=project))
+
+
+def show_quota(ctx: PlaneContext, quota_id: int) -> QuotaRecord:
+    return quota_record(ctx.session, _quota(ctx, quota_id))
 
 
 def clear_quota(ctx: PlaneContext, quota: int | QuotaOf) -> None:
@@ -120,8 +137,13 @@ def clear_quota(ctx: PlaneContext, quota: int | QuotaOf) -> None:
     if isinstance(quota, QuotaOf):
         project, resource = quota.project, quota.resource
     else:
-        row = ctx.session.get(Quota, quota)
-        if row is None:
-            raise NotFound(f"no quota with id {quota}")
+        row = _quota(ctx, quota)
         project, resource = row.project_id, row.resource
     users.clear_quota(ctx.session, project=project, resource=resource, actor=actor_of(ctx))
+
+
+def _quota(ctx: PlaneContext, quota_id: int) -> Quota:
+    row = ctx.session.get(Quota, quota_id)
+    if row is None:
+        raise NotFound(f"no quota with id {quota_id}")
+    return row
