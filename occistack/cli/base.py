@@ -15,6 +15,7 @@ from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 
 from occistack.model import make_engine
+from occistack.model.occi import infrastructure as infra
 from occistack.model.session import get_tm_session, make_session_factory
 from occistack.plane.admin.common import SECRET_COLUMNS, Actor
 from occistack.plane.admin.users import password_min_length_of
@@ -142,6 +143,12 @@ def comma_list(values: Iterable[str]) -> list[str]:
     return [item.strip() for value in values for item in value.split(",") if item.strip()]
 
 
+def network_id(named: str) -> str:
+    """A network named by its id or by its OCCI location (/network/<id>, what tenants' clients
+    show) → its id, which the plane takes."""
+    return named.removeprefix(infra.NETWORK.location).strip("/")
+
+
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 
 
@@ -163,6 +170,11 @@ def _plain(value: Any) -> Any:
     if isinstance(value, str):
         return str(value)  # a StrEnum becomes its value
     return value
+
+
+def network_location(network_id: str) -> str:
+    """A network as the command line shows it: its OCCI location, where tenants find it."""
+    return infra.NETWORK.location + network_id
 
 
 def print_rows(rows: Sequence[dict[str, Any]], columns: Sequence[str], as_json: bool) -> None:

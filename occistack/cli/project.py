@@ -6,7 +6,7 @@ import click
 
 from occistack.plane.admin.cases import tenancy
 from occistack.plane.admin.cases.tenancy import DefaultNetwork, NewProject, ProjectFilter
-from occistack.cli.base import OrderedGroup, document, json_option, print_rows, run
+from occistack.cli.base import OrderedGroup, document, json_option, network_id, network_location, print_rows, run
 
 
 @click.group(cls=OrderedGroup)
@@ -56,6 +56,7 @@ def project_default_network(name: str, network: str | None, zone: str | None) ->
     """Choose the network (its id, or /network/<id>) the project's computes created without a
     network link join in that network's zone; with --zone and no NETWORK, clear that zone's
     choice (they then join the zone's public network, or the project's only network)."""
-    defaults = run(lambda ctx: tenancy.set_default_network(ctx, name, DefaultNetwork(zone=zone, network=network)))
-    shown = ", ".join(f"{zone_name}: {location}" for zone_name, location in defaults.items()) or "none chosen"
-    click.echo(f"default networks of project {name}: {shown}")
+    choice = DefaultNetwork(zone=zone, network=network_id(network) if network is not None else None)
+    defaults = run(lambda ctx: tenancy.set_default_network(ctx, name, choice))
+    shown = ", ".join(f"{zone_name}: {network_location(chosen)}" for zone_name, chosen in defaults.items())
+    click.echo(f"default networks of project {name}: {shown or 'none chosen'}")

@@ -8,7 +8,7 @@ from occistack.plane import admin
 from occistack.plane.admin.cases import inventory
 from occistack.plane.admin.cases.common import Switch
 from occistack.plane.admin.cases.inventory import NewZone
-from occistack.cli.base import OrderedGroup, comma_list, document, json_option, print_rows, run
+from occistack.cli.base import OrderedGroup, comma_list, document, json_option, network_location, print_rows, run
 
 
 @click.group(cls=OrderedGroup)
@@ -73,4 +73,4 @@ def zone_public_network(name: str) -> None:
     """Give a zone its shared public network (a zone gets it with its first public IP range;
     this is for zones whose ranges were added before)."""
     network_id = run(lambda ctx: inventory.add_zone_public_network(ctx, name).id)
-    click.echo(f"zone {name} has its shared public network /network/{network_id}")
+    click.echo(f"zone {name} has its shared public network {network_location(network_id)}")

@@ -5,10 +5,12 @@ from __future__ import annotations
 from sqlalchemy.orm import object_session
 
 from occistack.model import Cluster, Pod, Region, Zone
+from occistack.model.occi import infrastructure as infra
 from occistack.plane.admin.cases import inventory
 from occistack.plane.admin.cases.common import Switch
 from occistack.plane.admin.cases.inventory import ClusterFilter, NewCluster, NewPod, NewRegion, NewZone
 from occistack.plane.admin.public_networks import zone_public_network
+from occistack.api.occi.paths import location_of
 from occistack.api.admin.support import AdminResource, add_resource_views, body_as, by_id, fields, query_ref, row_json
 
 REGION_FIELDS = fields("name!", "title")
@@ -25,7 +27,7 @@ def _enabling(act_on):
 def _zone_json(zone: Zone) -> dict:
     # Read in the row's own session: a rendering has no request (see AdminResource.render).
     network = zone_public_network(object_session(zone), zone.id)
-    return row_json(zone, public_network=f"/network/{network.id}" if network is not None else None)
+    return row_json(zone, public_network=location_of(infra.NETWORK, network.id) if network is not None else None)
 
 
 def _create_public_network(request, zone_id: int) -> Zone:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy.orm import object_session
 
 from occistack.model import Account, Domain, Project, Quota, ServiceOffering, User
+from occistack.model.occi import infrastructure as infra
 from occistack.plane.admin.cases import catalog, tenancy, users
 from occistack.plane.admin.cases.catalog import NewOffering
 from occistack.plane.admin.cases.tenancy import DefaultNetwork, NewAccount, NewDomain, NewProject, ProjectFilter
 from occistack.plane.admin.cases.users import NewPassword, NewUser, QuotaLimit, UserFilter
 from occistack.plane.admin.default_networks import project_default_networks
+from occistack.api.occi.paths import location_of
 from occistack.api.admin.support import (
     AdminResource,
     add_resource_views,
@@ -35,14 +39,21 @@ DEFAULT_NETWORK_FIELDS = fields("zone:ref", "network")
 
 
 def _project_json(project: Project) -> dict:
-    # Where the project's computes created without a network link go, zone by zone.
-    return row_json(project, default_networks=project_default_networks(object_session(project), project.id))
+    # Where the project's computes created without a network link go, zone by zone, shown as
+    # the networks' OCCI locations.
+    defaults = project_default_networks(object_session(project), project.id)
+    return row_json(project, default_networks={zone: location_of(infra.NETWORK, network_id)
+                                               for zone, network_id in defaults.items()})
 
 
 def _set_default_network(request, project_id: int) -> Project:
-    """{"network": "/network/<id>"} makes it the default in its zone; {"zone": …} alone clears
-    the zone's choice."""
-    tenancy.set_default_network(request.plane, project_id, body_as(request, DEFAULT_NETWORK_FIELDS, DefaultNetwork))
+    """{"network": "/network/<id>"} (or its id alone) makes it the default in its zone;
+    {"zone": …} alone clears the zone's choice."""
+    choice = body_as(request, DEFAULT_NETWORK_FIELDS, DefaultNetwork)
+    if isinstance(choice.network, str):
+        # The plane names networks by id; this face also takes their location.
+        choice = replace(choice, network=choice.network.removeprefix(infra.NETWORK.location).strip("/"))
+    tenancy.set_default_network(request.plane, project_id, choice)
     return tenancy.show_project(request.plane, project_id)
 
 

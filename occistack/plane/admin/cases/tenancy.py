@@ -47,8 +47,8 @@ class ProjectFilter:
 
 @dataclass(frozen=True)
 class DefaultNetwork:
-    """The network (its id, or /network/<id>) a project's computes join in its zone when they
-    are created without a network link; with no network, clear ``zone``'s choice."""
+    """The network (its id) a project's computes join in its zone when they are created without
+    a network link; with no network, clear ``zone``'s choice."""
 
     zone: Ref | None = None
     network: str | None = None
