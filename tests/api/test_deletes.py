@@ -16,6 +16,7 @@ from sqlalchemy import select
 from webtest import TestApp
 
 from occistack.model import AgentCommand, Job, OsTemplate
+from occistack.api.orchestration import server_plane
 from tests.api.occi_face import (
     INFRA,
     attributes,
@@ -98,7 +99,7 @@ def assert_gone(app, path: str) -> None:
 
 @pytest.fixture
 def plane(world):
-    return world.wsgi_app.registry["occistack.plane"]
+    return server_plane(world.wsgi_app.registry).plane
 
 
 @pytest.fixture

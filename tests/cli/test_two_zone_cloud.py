@@ -60,9 +60,6 @@ def cloud(occistack, db_url):
         build_zone(occistack, zone)
     application = main({}, **app_settings(db_url))
     yield occistack, application
-    plane = application.registry.get("occistack.plane")
-    if plane is not None:
-        plane.stop()
     close_app(application)
 
 

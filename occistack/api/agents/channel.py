@@ -41,6 +41,7 @@ from occistack.api.client_certificates import presented_certificate
 from occistack.plane.errors import Conflict, InvalidRequest, NotPermitted
 from occistack.api.errors import HTTPRefusal
 from occistack.api.occi.views.support import not_allowed
+from occistack.api.orchestration import server_plane
 
 #: The permission of the channel's views.
 AGENT = "agent"
@@ -72,7 +73,7 @@ def agent_message(request) -> Response:
         message = decode(request.body)
     except ProtocolError as error:
         raise InvalidRequest(f"not an agent message: {error}") from None
-    channel = request.registry["occistack.plane"].channel
+    channel = server_plane(request.registry).plane.channel
     if isinstance(message, Fetch):
         # The server decides how long a request may be held open.
         message = replace(message, wait_seconds=max(0.0, min(message.wait_seconds, channel.settings.poll_seconds)))
