@@ -42,18 +42,24 @@ from occistack.hostagent.protocol import (
 from occistack.model import AgentCommand, Host, Job, utcnow
 from occistack.model.states import (COMMAND_TRANSITIONS, HOST_STATUS_TRANSITIONS, JOB_TRANSITIONS, CommandEvent,
                                     CommandState, HostEvent, HostStatus, JobEvent, JobState, StaleState)
+from occistack.plane.errors import ErrorKind, PlaneError
 from occistack.plane.events import record_event
 from occistack.plane.transitions import apply_event
 from occistack.plane.wakeups import mark_commands_written, mark_jobs_written
 from occistack.plane.agents.reconcile import reconcile_host
 
 
-class GatewayError(Exception):
-    """The agent is refused: unknown host, wrong token, other protocol version."""
+class GatewayError(PlaneError):
+    """The agent's message is refused: another protocol version, a command of another host, a
+    host that changed status meanwhile."""
+
+    kind = ErrorKind.CONFLICT
 
 
 class AgentUnauthenticated(GatewayError):
     """The credentials do not belong to the host the message is about."""
+
+    kind = ErrorKind.FORBIDDEN
 
 
 @dataclass(frozen=True, slots=True)
