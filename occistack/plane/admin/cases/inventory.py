@@ -126,7 +126,7 @@ def list_pods(ctx: PlaneContext, zone: Ref | None = None) -> list[Pod]:
 
 
 def act_on_pod(ctx: PlaneContext, pod: Ref, action: Switch, *, zone: Ref | None = None) -> Pod:
-    return set_enabled(ctx.session, find_pod(ctx.session, pod, zone), "pod", Switch(action) is Switch.ENABLE,
+    return set_enabled(ctx.session, find_pod(ctx.session, pod, zone=zone), "pod", Switch(action) is Switch.ENABLE,
                        actor_of(ctx))
 
 
@@ -148,7 +148,7 @@ def list_clusters(ctx: PlaneContext, where: ClusterFilter = ClusterFilter()) -> 
 
 def act_on_cluster(ctx: PlaneContext, cluster: Ref, action: Switch, *, pod: Ref | None = None,
                    zone: Ref | None = None) -> Cluster:
-    return set_enabled(ctx.session, find_cluster(ctx.session, cluster, pod, zone), "cluster",
+    return set_enabled(ctx.session, find_cluster(ctx.session, cluster, pod=pod, zone=zone), "cluster",
                        Switch(action) is Switch.ENABLE, actor_of(ctx))
 
 

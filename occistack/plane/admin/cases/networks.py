@@ -91,7 +91,7 @@ def find_vlan_range(ctx: PlaneContext, physical_network: Ref, vlan_range: int | 
                     zone: Ref | None = None) -> VlanRange:
     """A range of the physical network, by its id (an int) or its bounds ("FIRST-LAST" text):
     NotFound when the network has no such range (a range id of another network included)."""
-    network = find_physical_network(ctx.session, physical_network, zone)
+    network = find_physical_network(ctx.session, physical_network, zone=zone)
     if isinstance(vlan_range, int) and not isinstance(vlan_range, bool):
         found = ctx.session.get(VlanRange, vlan_range)
         if found is None or found.physical_network_id != network.id:

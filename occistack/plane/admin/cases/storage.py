@@ -80,7 +80,7 @@ def list_secondary_storage(ctx: PlaneContext, zone: Ref | None = None) -> list[S
 
 def act_on_secondary_storage(ctx: PlaneContext, store: Ref, action: Switch, *,
                              zone: Ref | None = None) -> SecondaryStorage:
-    return set_enabled(ctx.session, find_secondary_storage(ctx.session, store, zone), "secondary storage",
+    return set_enabled(ctx.session, find_secondary_storage(ctx.session, store, zone=zone), "secondary storage",
                        Switch(action) is Switch.ENABLE, actor_of(ctx))
 
 
