@@ -34,6 +34,7 @@ from pathlib import Path
 from sqlalchemy import event
 
 from bench.common import alternate, close_app, print_table, result_line, scratch_database
+from occistack.api.orchestration import server_plane
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "bench" / ".work"
@@ -107,7 +108,7 @@ def prepare(url: str) -> str:
         'X-OCCI-Attribute: occi.core.id="bench-vm"',
         'X-OCCI-Attribute: occi.core.title="benchmark compute"',
     ]), headers=text_plain, status=201)
-    app.registry["occistack.plane"].settle()
+    server_plane(app.registry).plane.settle()
     compute_path = "/compute/bench-vm"
     (WORK / "query_interface.bytes").write_bytes(client.get("/-/", headers={"Accept": "text/plain"}).body)
     for _ in range(3):

@@ -55,6 +55,7 @@ from occistack.demo import seed_demo
 from occistack.model import Host, VirtualMachine, make_engine
 from occistack.model.session import get_tm_session, make_session_factory, read_only_session
 from occistack.model.states import VmState
+from occistack.api.orchestration import server_plane
 
 COUNT = 200
 THREADS = 4
@@ -93,8 +94,9 @@ def one_run(url: str, drivers: str = "fake", count: int = COUNT, extra_hosts: bo
     engine = seed(url, extra_hosts)
     app = main({}, **{"sqlalchemy.url": url, "occistack.worker": "thread", "occistack.agents.inprocess": "*",
                       "occistack.drivers": drivers, "occistack.power": "none"})
-    computes = {type(drivers.compute).__name__ for drivers in app.registry["occistack.drivers"].values()}
-    print(f"  plane: agents of {len(app.registry['occistack.drivers'])} hosts on {', '.join(sorted(computes))}")
+    by_host = server_plane(app.registry).drivers.by_host
+    computes = {type(drivers.compute).__name__ for drivers in by_host.values()}
+    print(f"  plane: agents of {len(by_host)} hosts on {', '.join(sorted(computes))}")
     try:
         return _load(app, engine, count)
     finally:

@@ -19,6 +19,7 @@ import transaction
 from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, text
 
+from occistack.api.orchestration import server_plane
 from occistack.demo import seed_demo
 from occistack.drivers.fake import FakeDrivers
 from occistack.federation import hash_password
@@ -191,9 +192,9 @@ class SettlingTestApp:
 
     def do_request(self, req, status=None, expect_errors=None):
         response = super().do_request(req, status=status, expect_errors=expect_errors)
-        plane = getattr(self.app, "registry", {}).get("occistack.plane") if hasattr(self.app, "registry") else None
-        if plane is not None:
-            plane.settle()
+        registry = getattr(self.app, "registry", None)  # None: a WSGI middleware in front of the application
+        if registry is not None:
+            server_plane(registry).plane.settle()
         return response
 
 
@@ -220,9 +221,7 @@ def close_app(application) -> None:
 def stop_plane(application) -> None:
     """Stop the application's management plane while its database is still there (it would
     otherwise stop at exit, and fail to wake long polls in a database that is gone)."""
-    plane = application.registry.get("occistack.plane")
-    if plane is not None:
-        plane.stop()
+    server_plane(application.registry).stop()
 
 
 def _settling_test_app():

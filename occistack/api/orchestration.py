@@ -71,13 +71,5 @@ def includeme(config) -> None:
     composed = compose_server(config.get_settings(), registry["occistack.session_factory"])
     registry[SERVER_PLANE] = composed
     registry[PLANE_SERVICES] = composed.services
-    # The plane's parts under their own keys, for the views not yet on request.plane and for tests.
-    registry["occistack.plane"] = composed.plane
-    registry["occistack.dispatcher"] = composed.plane.dispatcher
-    registry["occistack.placement"] = composed.plane.placement
-    registry["occistack.sealer"] = composed.sealer
-    registry["occistack.drivers"] = composed.drivers.by_host
-    if composed.drivers.simulated is not None:
-        registry["occistack.simulated_hosts"] = composed.drivers.simulated
     config.add_request_method(plane_context, "plane", reify=True)
     config.add_subscriber(start_plane, ApplicationCreated)

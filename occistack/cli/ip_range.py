@@ -7,6 +7,7 @@ import click
 from occistack.plane import admin
 from occistack.plane.admin.cases import inventory, networks
 from occistack.plane.admin.cases.networks import IpRangeFilter, NewIpRange
+from occistack.model.occi import infrastructure as infra
 from occistack.cli.base import OrderedGroup, document, json_option, print_rows, run, split_range
 
 
@@ -39,7 +40,8 @@ def ip_range_add(zone: str, purpose: str, pod: str | None, addresses: str, gatew
     created, network_id = run(add)
     click.echo(f"added {purpose} IP range {first}-{last} to zone {zone} (id {created})")
     if network_id is not None:
-        click.echo(f"its addresses are handed out on the zone's shared public network /network/{network_id}")
+        click.echo("its addresses are handed out on the zone's shared public network "
+                   + infra.NETWORK.location_of(network_id))
 
 
 @ip_range.command("list")

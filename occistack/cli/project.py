@@ -6,6 +6,7 @@ import click
 
 from occistack.plane.admin.cases import tenancy
 from occistack.plane.admin.cases.tenancy import DefaultNetwork, NewProject, ProjectFilter
+from occistack.model.occi import infrastructure as infra
 from occistack.cli.base import OrderedGroup, document, json_option, print_rows, run
 
 
@@ -54,7 +55,7 @@ def project_default_network(name: str, network: str | None, zone: str | None) ->
     """Choose the network (its id, or /network/<id>) the project's computes created without a
     network link join in that network's zone; with --zone and no NETWORK, clear that zone's
     choice (they then join the zone's public network, or the project's only network)."""
-    defaults = run(lambda ctx: tenancy.set_default_network(ctx, name, DefaultNetwork(zone=zone, network=network))
-                   .default_networks)
-    shown = ", ".join(f"{zone_name}: {location}" for zone_name, location in defaults.items()) or "none chosen"
-    click.echo(f"default networks of project {name}: {shown}")
+    choice = DefaultNetwork(zone=zone, network=infra.NETWORK.id_named_by(network) if network is not None else None)
+    defaults = run(lambda ctx: tenancy.set_default_network(ctx, name, choice).default_networks)
+    shown = ", ".join(f"{zone_name}: {infra.NETWORK.location_of(chosen)}" for zone_name, chosen in defaults.items())
+    click.echo(f"default networks of project {name}: {shown or 'none chosen'}")

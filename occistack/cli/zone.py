@@ -8,6 +8,7 @@ from occistack.plane import admin
 from occistack.plane.admin.cases import inventory
 from occistack.plane.admin.cases.common import Switch
 from occistack.plane.admin.cases.inventory import NewZone
+from occistack.model.occi import infrastructure as infra
 from occistack.cli.base import OrderedGroup, comma_list, document, json_option, print_rows, run
 
 
@@ -73,4 +74,4 @@ def zone_public_network(name: str) -> None:
     """Give a zone its shared public network (a zone gets it with its first public IP range;
     this is for zones whose ranges were added before)."""
     network_id = run(lambda ctx: inventory.add_zone_public_network(ctx, name).public_network_id)
-    click.echo(f"zone {name} has its shared public network /network/{network_id}")
+    click.echo(f"zone {name} has its shared public network {infra.NETWORK.location_of(network_id)}")

@@ -432,8 +432,9 @@ class CommandEvent(StrEnum):
 
 
 C, CE = CommandState, CommandEvent
-#: The gateway moves commands in sets (a fetch delivers several, an answer's UPDATE checks the
-#: state it finds); an answered command never changes again, so a late answer changes nothing.
+#: The gateway moves commands in sets, by statements built from this table (a fetch delivers
+#: several, an answer moves the command it names; plane/transitions.py's set_move); an answered
+#: command never changes again, so a late answer changes nothing.
 COMMAND_TRANSITIONS = PlainTable("agent command", {
     (C.PENDING, CE.DELIVER): C.DELIVERED,
     (C.DELIVERED, CE.DELIVER): C.DELIVERED,

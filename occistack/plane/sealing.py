@@ -17,13 +17,14 @@ from typing import Mapping
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from occistack.plane.errors import InvalidRequest
+from occistack.plane.errors import Conflict, InvalidRequest
 
 log = logging.getLogger(__name__)
 
 
-class SealingError(Exception):
-    """A sealed value that this key cannot open (another site's key, or a damaged value)."""
+class SealingError(Conflict):
+    """A sealed value that this key cannot open (another site's key, or a damaged value): what
+    is stored clashes with the site's key, until the key is restored or the secret set again."""
 
 
 class Sealer:

@@ -2,8 +2,8 @@
 
 Every stateful row moves this way. Jobs add one thing -- the columns a step's end sets in the
 same statement -- and so build their own UPDATE from JOB_TRANSITIONS (plane/jobs/queue.py's
-move_job); the agent gateway moves commands in sets, its statements checking the state they
-find as COMMAND_TRANSITIONS has it.
+move_job). Rows moved in sets without being loaded (the commands an agent fetches or answers,
+those a delete takes back) move by :func:`set_move`, a statement built from the table.
 """
 
 from __future__ import annotations
@@ -63,6 +63,29 @@ def apply_event_where(session: Session, table, column: str, value, machine: Stat
     result = session.execute(_move_where(table, column, "state", True), {
         "match": value, "current": str(current), "target": str(target), "message": message})
     return result.rowcount
+
+
+def event_moves(machine: StateTable, event: StrEnum) -> tuple[tuple[StrEnum, ...], StrEnum]:
+    """The states ``event`` moves a row out of, in the table's order, and the one state it moves
+    them to. ValueError when it leads different states to different ones: one statement could
+    not say where each row goes."""
+    sources = tuple(state for state, name in machine.transitions if name == event)
+    targets = {machine.transitions[(state, event)] for state in sources}
+    if len(targets) != 1:
+        raise ValueError(f"{event} moves the {machine.what}'s states to {sorted(map(str, targets)) or 'nowhere'}; "
+                         "a set of rows moves to one state")
+    return sources, targets.pop()
+
+
+def set_move(table, machine: StateTable, event: StrEnum, *where, **values):
+    """``UPDATE <table> SET state = <where event leads>, <values> WHERE state IN (<the states
+    event leaves>) AND <where>``: ``event`` moving every row ``where`` selects that the table lets
+    it move, in one statement and without loading them (``values`` are other columns to set with
+    it). Its caller builds it once -- building a statement costs more than running it -- and
+    counts or returns the rows it moved."""
+    sources, target = event_moves(machine, event)
+    return (update(table).where(table.c.state.in_([str(state) for state in sources]), *where)
+            .values(state=str(target), **values).execution_options(synchronize_session=False))
 
 
 def action_operation(actions: dict[str, tuple[Event, dict[str, str], str]], action: str,

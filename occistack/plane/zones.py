@@ -28,7 +28,7 @@ def zone_name(session: Session, zone_id: int) -> str:
 
 
 def require_same_zone(session: Session, compute_zone_id: int | None, zone_id: int | None, what: str) -> None:
-    """Refuse ``what`` (a network, a volume, a group: "network /network/x") for a compute of
+    """Refuse ``what`` (a network, a volume, a group: "network 7f3e…") for a compute of
     another zone: everything a compute links, attaches or joins lives in the compute's zone.
     Things in no zone (a cloud built before it had zones) fit any compute."""
     if compute_zone_id is None or zone_id is None or compute_zone_id == zone_id:

@@ -18,6 +18,7 @@ from webtest import TestApp
 from occistack.model import Host, Project, User
 from occistack.model.session import get_tm_session
 from occistack.api.admin.paths import ADMIN_RESOURCES
+from occistack.api.orchestration import server_plane
 from tests.conftest import basic
 from tests.api.occi_face import world  # noqa: F401 - a fixture
 
@@ -262,7 +263,7 @@ def test_a_host_s_bmc_is_recorded_sealed_and_never_shown(root, rack, world):
     with world.session_factory() as session:
         sealed = session.get(Host, host["id"]).bmc_password_sealed
     assert "s3cret-bmc" not in sealed  # sealed at rest, and the server can open it again
-    assert world.wsgi_app.registry["occistack.sealer"].open(sealed) == "s3cret-bmc"
+    assert server_plane(world.wsgi_app.registry).sealer.open(sealed) == "s3cret-bmc"
     assert "missing field 'password'" in error_of(root.post_json(bmc, {"address": "10.0.2.24", "username": "u"},
                                                                  status=400), 400)
     assert "the BMC port must be from 1 to 65535; got 70000" in error_of(root.post_json(

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from occistack.model import Host, VirtualMachine
+from occistack.api.orchestration import plane_services
 from tests.conftest import basic
 from tests.api.admin_client import root  # noqa: F401 - a fixture
 from tests.api.occi_face import (
@@ -93,7 +94,7 @@ def test_affinity_keeps_computes_on_one_host(world, root, project):
         root.post(f"/admin/hosts/{hosts['host1']}/actions/enable", status=200)
         # The placement snapshot rereads the inventory every few seconds, not at once after an
         # admin change of this process (a claim refused by host1 made it reread that host alone).
-        world.wsgi_app.registry["occistack.placement"].invalidate()
+        plane_services(world.wsgi_app.registry).placement.invalidate()
     members += [vm_id_of(create_in(client, "together")) for _ in range(2)]
     loner = vm_id_of(create_in(client, None))
     assert [host_of(world, vm) for vm in members] == ["host2"] * 3

@@ -19,6 +19,7 @@ from occistack.drivers.power.base import BmcAddress
 from occistack.drivers.power.fake import FakeMachine
 from occistack.model import EventRecord, Host, VirtualMachine
 from occistack.plane.jobs.handlers import bare_metal as bare_metal_handlers
+from occistack.api.orchestration import server_plane
 from tests.api.admin_client import root  # noqa: F401 - fixture
 from tests.api.occi_face import (
     INFRA,
@@ -48,7 +49,7 @@ def nodes(world, root):
     """A BareMetal cluster "metal" in the demo pod with two nodes behind simulated BMCs --
     metal1 (16 cores, 64 GiB) and metal2 (32 cores, 128 GiB) -- and two offerings:
     metal-small (at least 8 cores, 32 GiB) and metal-large (at least 32 cores, 128 GiB)."""
-    power = world.wsgi_app.registry["occistack.plane"].services.power
+    power = server_plane(world.wsgi_app.registry).plane.services.power
     pod = next(pod for pod in root.get("/admin/pods?zone=zone1").json if pod["name"] == "pod1")
     cluster = root.post_json("/admin/clusters", {"pod_id": pod["id"], "name": "metal",
                                                  "hypervisor": "BareMetal"}).json
@@ -316,7 +317,7 @@ def test_a_failed_deploy_leaves_the_compute_in_error_saying_why_and_holding_its_
     elif breakage == "password":
         node.machine.password = "changed-on-the-bmc"
     else:
-        world.wsgi_app.registry["occistack.plane"].services.power.failures.fail_next(
+        server_plane(world.wsgi_app.registry).plane.services.power.failures.fail_next(
             "power_on", "the chassis interlock is open")
     vm = new_node_compute(client)
     shown = state_of(client, f"/compute/{vm}")
@@ -382,7 +383,7 @@ def test_a_delete_supersedes_a_power_action_not_yet_carried_out(world, client, n
     shown = state_of(plain, f"/compute/{vm}")
     assert shown["occi.compute.state.message"] == "being deleted"
     plain.delete(f"/compute/{vm}", status=200)
-    world.wsgi_app.registry["occistack.plane"].settle()
+    server_plane(world.wsgi_app.registry).plane.settle()
     plain.get(f"/compute/{vm}", status=404)
     plain.delete(f"/compute/{vm}", status=404)
     assert events(world, vm, f"vm.{action}") == [], "the action was superseded before it reached the BMC"
@@ -397,7 +398,7 @@ def test_a_delete_right_after_the_create_never_powers_the_node_on(world, client,
     vm = entity_id(path_of(create(plain).headers["Location"]))
     plain.delete(f"/compute/{vm}", status=200)
     assert state_of(plain, f"/compute/{vm}")["occi.compute.state.message"] == "being deleted"
-    world.wsgi_app.registry["occistack.plane"].settle()
+    server_plane(world.wsgi_app.registry).plane.settle()
     plain.get(f"/compute/{vm}", status=404)
     assert events(world, vm, "vm.deploy") == [("scheduled", "a whole bare-metal node, booting from network")]
     assert node.machine.power == "off" and host_usage(world, "metal1") == (0, 0)

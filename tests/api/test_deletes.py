@@ -16,6 +16,7 @@ from sqlalchemy import select
 from webtest import TestApp
 
 from occistack.model import AgentCommand, Job, OsTemplate
+from occistack.api.orchestration import server_plane
 from tests.api.occi_face import (
     INFRA,
     attributes,
@@ -98,7 +99,7 @@ def assert_gone(app, path: str) -> None:
 
 @pytest.fixture
 def plane(world):
-    return world.wsgi_app.registry["occistack.plane"]
+    return server_plane(world.wsgi_app.registry).plane
 
 
 @pytest.fixture
@@ -286,7 +287,7 @@ def test_a_delete_that_fails_on_the_host_leaves_error_with_the_reason_and_a_dele
     # Nothing half-deleted: its links are still there, and the storage says why it stayed.
     assert linked_to(plain, vm) == links_before == 2
     state, message = state_and_message(plain, volume, "storage")
-    assert state == "error" and f"its compute {vm} could not be deleted" in message
+    assert state == "error" and f"its compute {entity_id(vm)} could not be deleted" in message
     plain.delete(vm, status=200)
     plane.settle()
     assert_gone(plain, vm)

@@ -14,7 +14,9 @@ import pytest
 import occistack.plane
 from occistack.api.error_statuses import FACES, STATUSES, FaceStatuses, face_of, status_for
 from occistack.model.states import Event, IllegalTransition, TransitionTable
+from occistack.plane.agents.gateway import AgentUnauthenticated, GatewayError
 from occistack.plane.errors import MODEL_ERROR_KINDS, REFUSALS, ErrorKind, PlaneError, kind_of
+from occistack.plane.sealing import SealingError
 from tests.api.occi_face import (
     INFRA,
     client,  # noqa: F401 - fixture
@@ -50,6 +52,15 @@ def test_every_plane_error_class_has_a_kind():
         assert isinstance(getattr(cls, "kind", None), ErrorKind), f"{cls.__qualname__} has no kind"
     for cls, kind in MODEL_ERROR_KINDS.items():
         assert isinstance(kind, ErrorKind) and cls in REFUSALS
+
+
+def test_the_sealer_s_and_the_agent_gateway_s_refusals_are_in_the_tree():
+    """They reach the faces as every other refusal does: the agents' channel answers a refused
+    message 409 and an agent speaking for another host 403 from the table, as it did when it
+    translated them itself."""
+    assert kind_of(SealingError("opened with another key")) is ErrorKind.CONFLICT
+    assert status_for(kind_of(GatewayError("speaks 99")), "agents") == 409
+    assert status_for(kind_of(AgentUnauthenticated("not this host's token")), "agents") == 403
 
 
 def test_the_model_refusals_have_their_kinds_without_importing_the_plane():

@@ -25,6 +25,7 @@ from sqlalchemy import select
 from occistack.hostagent.protocol import PROTOCOL_VERSION
 from occistack.model import User
 from occistack.api.admin import catalog, hosts, inventory, networks, tenancy
+from occistack.api.orchestration import server_plane
 from tests.api.admin_client import add_host_with_token, root  # noqa: F401 - fixture
 from tests.api.occi_face import world  # noqa: F401 - fixture
 from tests.api.test_fuzz import JSON_VALUES, NUMBERS, TEXT_PIECES, fuzz_settings, rarely
@@ -228,7 +229,7 @@ AGENT_ANSWERS = frozenset({200, 400, 401, 403, 409})
 def agent_world(world, host):  # noqa: F811
     """The world's channel without long polls (a fetch that waits would hold each example for the
     poll's length); restored afterwards."""
-    channel = world.wsgi_app.registry["occistack.plane"].channel
+    channel = server_plane(world.wsgi_app.registry).plane.channel
     kept = channel.settings
     channel.settings = replace(kept, poll_seconds=0.0)
     yield world

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from occistack.drivers.power.base import BmcAddress
 from occistack.model import EventRecord, Host, VirtualMachine, utcnow
 from occistack.model.states import HostStatus, VmState
+from occistack.api.orchestration import server_plane
 from tests.api.occi_face import (
     client,  # noqa: F401 - fixture
     entity_id,
@@ -25,7 +26,7 @@ from tests.api.test_management_plane import create
 
 
 def plane_of(world):
-    return world.wsgi_app.registry["occistack.plane"]
+    return server_plane(world.wsgi_app.registry).plane
 
 
 def new_compute(world, client, ha: bool) -> tuple[str, int]:
@@ -38,7 +39,7 @@ def new_compute(world, client, ha: bool) -> tuple[str, int]:
 
 def give_bmc(world, host_id: int, address: str) -> BmcAddress:
     bmc = BmcAddress(address, port=623, username="ipmi", password=f"pw-{address}")
-    sealer = world.wsgi_app.registry["occistack.sealer"]
+    sealer = server_plane(world.wsgi_app.registry).sealer
     with world.session_factory() as session, session.begin():
         host = session.get(Host, host_id)
         host.bmc_address, host.bmc_port, host.bmc_username = bmc.address, bmc.port, bmc.username

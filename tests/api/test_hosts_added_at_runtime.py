@@ -19,6 +19,7 @@ from webtest import TestApp
 from occistack.model import Cluster, Host, Project, User
 from occistack.model.session import get_tm_session
 from occistack.model.states import HostStatus
+from occistack.api.orchestration import server_plane
 from tests.conftest import ROOT, TEST_SECRET_KEY, app_settings, basic, close_app
 from tests.api.admin_client import _CHEAP_HASHER
 
@@ -46,7 +47,7 @@ def server(db_url, demo_data, tmp_path):
     admin = TestApp(application, extra_environ={"HTTP_AUTHORIZATION": basic("site-admin", "site-admin")})
     yield application, admin
     close_app(application)
-    application.registry["occistack.simulated_hosts"].close()
+    server_plane(application.registry).drivers.simulated.close()
 
 
 def eventually(check, what: str):
@@ -66,7 +67,7 @@ def host_status(application, name: str) -> str | None:
 
 
 def agent_names(application) -> set[str]:
-    return {agent.host_name for agent in application.registry["occistack.plane"].agents.agents}
+    return {agent.host_name for agent in server_plane(application.registry).plane.agents.agents}
 
 
 def demo_cluster(application) -> int:

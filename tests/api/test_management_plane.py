@@ -35,6 +35,7 @@ from occistack.model import (
 from occistack.model.session import get_tm_session
 from occistack.model.states import ResourceState
 from occistack.plane.jobs.handlers.compute import DEPLOY_ATTEMPTS
+from occistack.api.orchestration import plane_services, server_plane
 from tests.api.occi_face import (
     INFRA,
     attributes,
@@ -75,7 +76,7 @@ def in_db(world, change):
     manager = transaction.TransactionManager(explicit=True)
     with manager:
         change(get_tm_session(world.session_factory, manager))
-    world.wsgi_app.registry["occistack.placement"].invalidate()
+    plane_services(world.wsgi_app.registry).placement.invalidate()
 
 
 def state_of(client, path):
@@ -110,7 +111,7 @@ def test_a_create_writes_its_deploy_command_itself_so_no_worker_step_is_needed(w
         commands = session.scalars(select(AgentCommand).where(AgentCommand.job_id == job.id)).all()
         assert (job.operation, job.state, job.step, job.deadline is not None) == ("deploy_vm", "waiting", 0, True)
         assert [(c.name, c.state, c.step, c.host_id) for c in commands] == [("deploy_guest", "pending", 0, host_id)]
-    plane = world.wsgi_app.registry["occistack.plane"]
+    plane = server_plane(world.wsgi_app.registry).plane
     assert plane.worker.drain() == 0  # nothing for a worker to do
     assert plane.agents.run_once() == 1  # the host's agent deploys; its answer ends the job
     assert state_of(client, f"/compute/{vm}")["occi.compute.state"] == "active"
@@ -121,7 +122,7 @@ def test_a_host_that_filled_up_after_planning_is_exchanged_when_claimed(world, c
     """A create plans on the process's snapshot and claims last; when the planned host's room
     went meanwhile (another server took it), the claim plans again and takes another host,
     and the deploy command goes to that one."""
-    placement = world.wsgi_app.registry["occistack.placement"]
+    placement = plane_services(world.wsgi_app.registry).placement
     real_plan, planned_on = placement.plan_vm, []
 
     def plan_then_fill(session, vm, **kwargs):

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from occistack.model import EventRecord, Job, UsageRecord, VirtualMachine
 from occistack.model.states import JobState, VmState
+from occistack.api.orchestration import server_plane
 from tests.api.occi_face import (
     attributes,
     client,  # noqa: F401 - fixture
@@ -17,7 +18,7 @@ from tests.api.test_management_plane import TEXT, create
 
 
 def heartbeats(world) -> None:
-    world.wsgi_app.registry["occistack.plane"].agents.heartbeat()
+    server_plane(world.wsgi_app.registry).plane.agents.heartbeat()
 
 
 def running_usage_open(world, vm_id) -> bool:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from webtest import TestApp
 
 from occistack.model import Host, VirtualMachine
+from occistack.api.orchestration import server_plane
 from tests.conftest import SettlingTestApp, app_settings, basic, close_app
 from tests.occi import (
     TEXT, action, attribute, attributes_of, compute_body, kind, path_of, storage_body)
@@ -32,12 +33,12 @@ def running_server(db_url: str, state_directory, **extra):
         yield application, client
     finally:
         close_app(application)
-        application.registry["occistack.simulated_hosts"].close()
+        server_plane(application.registry).drivers.simulated.close()
 
 
 def first_heartbeats(application) -> None:
     """What each agent sends first after registering: its guests' states, reconciled."""
-    application.registry["occistack.plane"].agents.heartbeat()
+    server_plane(application.registry).plane.agents.heartbeat()
 
 
 def create_compute(client, title: str) -> str:

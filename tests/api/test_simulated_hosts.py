@@ -8,6 +8,7 @@ from sqlalchemy import select
 from webtest import TestApp
 
 from occistack.model import Host, OsTemplate, VirtualMachine
+from occistack.api.orchestration import server_plane
 from tests.conftest import SettlingTestApp, app_settings, basic, close_app
 from tests.api.test_management_plane import TEXT, compute_body
 
@@ -46,7 +47,7 @@ def test_a_compute_lives_and_dies_on_a_libvirt_test_node(cloud):
         vm = session.get(VirtualMachine, location.rsplit("/", 1)[1])
         host = session.get(Host, vm.host_id).name
         name = vm.instance_name
-    compute = application.registry["occistack.drivers"][host].compute
+    compute = server_plane(application.registry).drivers.by_host[host].compute
     assert type(compute).__name__ == "LibvirtComputeDriver" and compute.uri.startswith("test:///")
     assert compute.guest_states()[name] == "running"
     action(client, location, "stop")

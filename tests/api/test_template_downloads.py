@@ -24,6 +24,7 @@ from occistack.model import AgentCommand, Job, Project, TemplateCopy, User
 from occistack.model import OsTemplate as OsTemplateRow
 from occistack.model.session import get_tm_session
 from occistack.plane import admin
+from occistack.api.orchestration import server_plane
 from tests.conftest import SettlingTestApp, app_settings, basic, stop_plane
 from tests.api.occi_face import attributes
 from tests.occi import OS_TPL, TEXT, compute_body
@@ -144,7 +145,7 @@ def stored_file(cloud, template_id: int, zone: str) -> bytes:
     """The bytes of a zone's copy, as the simulated hosts' secondary storage holds them."""
     copy = copies(cloud, template_id)[zone]
     store_url = {"zone1": "nfs://127.0.0.1/export/secondary", "zone2": "nfs://10.0.2.5/export/secondary"}[zone]
-    storage = next(iter(cloud.app.registry["occistack.drivers"].values())).storage.secondary
+    storage = next(iter(server_plane(cloud.app.registry).drivers.by_host.values())).storage.secondary
     return storage.local_path(f"{store_url}/{copy['secondary_path']}").read_bytes()
 
 
@@ -266,7 +267,7 @@ def test_a_copy_in_a_second_zone_has_its_own_state_and_deploys_there(cloud):
         assert deploy.payload["root_disk"]["source"].startswith("nfs://10.0.2.5/export/secondary/")
     cloud.user.delete(f"/compute/{vm}", status=200)
     cloud.root.delete(f"/admin/templates/{created['id']}", status=200)
-    storage = next(iter(cloud.app.registry["occistack.drivers"].values())).storage.secondary
+    storage = next(iter(server_plane(cloud.app.registry).drivers.by_host.values())).storage.secondary
     for store in ("nfs://127.0.0.1/export/secondary", "nfs://10.0.2.5/export/secondary"):
         assert not storage.local_path(f"{store}/template/tmpl/{created['id']}/zoned.qcow2").exists()
     assert "zoned" not in os_tpl_zones(cloud.user)
@@ -302,7 +303,7 @@ def test_the_demo_templates_are_built_locally_and_downloaded_at_start(db_url, se
         assert [row.state for row in rows] == ["pending"] * len(terms)
     application = main({}, **app_settings(db_url, **{"occistack.drivers": "libvirt-test"}))
     try:
-        application.registry["occistack.plane"].settle()
+        server_plane(application.registry).plane.settle()
         user = Client(application, extra_environ={"HTTP_AUTHORIZATION": basic("demo", "demo")})
         discovery = user.get("/-/", headers={"Accept": "application/occi+json"}).json
         published = {mixin["term"]: mixin["attributes"]["occistack.os_tpl.zones"]["default"]

@@ -24,6 +24,7 @@ from occistack.demo import seed_demo
 from occistack.model import EventRecord, Host, VirtualMachine, make_engine
 from occistack.model.session import get_tm_session, make_session_factory
 from occistack.plane import admin
+from occistack.api.orchestration import plane_services, server_plane
 from tests.conftest import SettlingTestApp, app_settings, basic, empty_database, missing_component
 from tests.drivers.bmcfixtures import USERNAME, domain_behind_vbmc
 from tests.drivers.conftest import GUEST_PREFIX
@@ -70,17 +71,17 @@ def cloud(postgres_database, node):
         host = admin.add_host(session, cluster=cluster.id, name="metal1", address="10.0.0.41", cpu_cores=1,
                               cpu_mhz=2000, memory_mib=1024).host
         admin.set_host_bmc(session, host.id, address=vbmc.bmc.address, port=vbmc.bmc.port, username=USERNAME,
-                           password=vbmc.bmc.password, sealer=registry["occistack.sealer"],
-                           dispatcher=registry["occistack.dispatcher"])
+                           password=vbmc.bmc.password, sealer=server_plane(registry).sealer,
+                           dispatcher=plane_services(registry).dispatcher)
         admin.create_offering(session, term="metal", cores=1, memory_gib=1, hypervisor="BareMetal")
         host_id = host.id
-    registry["occistack.plane"].settle()   # the worker reads the node's power state over IPMI
+    server_plane(registry).plane.settle()   # the worker reads the node's power state over IPMI
     client = type("Client", (SettlingTestApp, TestApp), {})(
         application, extra_environ={"HTTP_AUTHORIZATION": basic("demo", "demo")})
     try:
         yield client, registry["occistack.session_factory"], host_id
     finally:
-        registry["occistack.plane"].stop()
+        server_plane(registry).plane.stop()
         registry["occistack.engine"].dispose()
         empty_database(url)
 

@@ -52,6 +52,7 @@ from occistack.model.session import get_tm_session, make_session_factory
 from occistack.model.states import HostStatus
 from occistack.plane import admin
 from occistack.plane.jobs.commands import network_name
+from occistack.api.orchestration import plane_services
 from tests.conftest import basic, empty_database, missing_component
 from tests.drivers.guest_image import GuestImageUnavailable, build_boot_disk, build_guest_image
 from tests.drivers.netfixtures import SESSION_TOKEN
@@ -252,7 +253,7 @@ def test_occi_computes_on_two_hosts_boot_reach_their_vlan_only_save_attach_and_l
     checksum = "sha256:" + hashlib.sha256(boot_disk.read_bytes()).hexdigest()
     in_db(served, lambda session: admin.register_template(
         session, term="tiny-linux", url=image_server, checksum=checksum, zone="zone1", os_family="linux",
-        size_gib=0.0625, dispatcher=served.app.registry["occistack.dispatcher"]))
+        size_gib=0.0625, dispatcher=plane_services(served.app.registry).dispatcher))
 
     def template(term: str) -> OsTemplate | None:
         with served.session_factory() as session:

@@ -20,6 +20,7 @@ from occistack.hostagent.transport import AgentRefused, HttpTransport, ServerUnr
 from occistack.model import EventRecord, Host, VirtualMachine
 from occistack.model.states import VmState
 from occistack.plane.agents import gateway
+from occistack.api.orchestration import server_plane
 from tests.conftest import app_settings, basic, close_app
 
 FACTS = HostFacts(cpu_sockets=2, cpu_cores=16, cpu_mhz=2400, memory_mib=65536, hypervisor_version="test",
@@ -66,7 +67,7 @@ class Served:
     def close(self) -> None:
         self.closing = True
         self.server.close()
-        self.app.registry["occistack.plane"].stop()
+        server_plane(self.app.registry).plane.stop()
         self.thread.join(timeout=5)
         close_app(self.app)
 

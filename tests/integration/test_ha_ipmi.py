@@ -18,6 +18,7 @@ from occistack.hostagent.agent import Agent
 from occistack.hostagent.transport import HttpTransport
 from occistack.model import EventRecord, Host, VirtualMachine
 from occistack.model.states import HostStatus, VmState
+from occistack.api.orchestration import server_plane
 from tests.conftest import basic
 from tests.drivers.bmcfixtures import IpmiSim, started_ipmi_sim
 from tests.integration.test_agent_http import COMPUTE, FACTS, Served, free_port, host_tokens, wait_for
@@ -75,7 +76,7 @@ def ha_compute_with_bmc(served: Served, sim: IpmiSim) -> tuple[str, Host]:
     assert created.status_code == 201, created.text
     vm_id = created.headers["Location"].rsplit("/", 1)[-1]
     wait_for(lambda: vm_of(served, vm_id).state == VmState.RUNNING, what="the compute becoming active")
-    sealer = served.app.registry["occistack.sealer"]
+    sealer = server_plane(served.app.registry).sealer
     with served.session_factory() as session, session.begin():
         session.execute(update(VirtualMachine).where(VirtualMachine.id == vm_id).values(ha_enabled=True))
         host = session.get(Host, session.get(VirtualMachine, vm_id).host_id)

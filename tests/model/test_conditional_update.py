@@ -1,6 +1,7 @@
 """The one way a row changes state (plane/transitions.py's apply_event): a conditional UPDATE
 from the state the transaction read, which refuses a move someone else made stale -- on SQLite
-and PostgreSQL -- and bumps what an ORM flush of the row would have bumped."""
+and PostgreSQL -- and bumps what an ORM flush of the row would have bumped. Rows moved in sets
+(set_move) are guarded by the same table."""
 
 from __future__ import annotations
 
@@ -9,8 +10,19 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from occistack.model import CatalogGeneration, InventoryGeneration, OsTemplate, StoragePool, TemplateCopy, Zone
-from occistack.model.states import STORAGE_POOL_TRANSITIONS, IllegalTransition, StaleState, StoragePoolEvent
+from occistack.model import (
+    AgentCommand, CatalogGeneration, InventoryGeneration, OsTemplate, StoragePool, TemplateCopy, Zone)
+from occistack.model.states import (
+    COMMAND_TRANSITIONS,
+    STORAGE_POOL_TRANSITIONS,
+    VM_TRANSITIONS,
+    CommandEvent,
+    CommandState,
+    Event,
+    IllegalTransition,
+    StaleState,
+    StoragePoolEvent,
+)
 from occistack.model.template_states import (
     TEMPLATE_COPY_TRANSITIONS,
     TEMPLATE_TRANSITIONS,
@@ -18,7 +30,7 @@ from occistack.model.template_states import (
     TemplateEvent,
     TemplateState,
 )
-from occistack.plane.transitions import apply_event
+from occistack.plane.transitions import apply_event, event_moves, set_move
 
 
 @pytest.fixture
@@ -133,6 +145,21 @@ def test_the_message_goes_with_the_state_where_the_row_has_one(session_factory, 
         template = session.get(OsTemplate, template_id)
         with pytest.raises(ValueError, match="the template's state has no message column"):
             apply_event(session, template, TEMPLATE_TRANSITIONS, TemplateEvent.COPIES_FAILED, "why")
+
+
+def test_a_set_of_rows_moves_by_a_statement_built_from_the_table():
+    """What the agent gateway delivers and answers by: the states the event leaves guard the
+    UPDATE, the one state it leads to is set."""
+    assert event_moves(COMMAND_TRANSITIONS, CommandEvent.DELIVER) == (
+        (CommandState.PENDING, CommandState.DELIVERED), CommandState.DELIVERED)
+    assert event_moves(COMMAND_TRANSITIONS, CommandEvent.WITHDRAWN) == ((CommandState.PENDING,), CommandState.FAILED)
+    commands = AgentCommand.__table__
+    sql = str(set_move(commands, COMMAND_TRANSITIONS, CommandEvent.SUCCEEDED, commands.c.id == 7)
+              .compile(compile_kwargs={"literal_binds": True}))
+    assert "SET state='done'" in sql and "state IN ('pending', 'delivered')" in sql and "id = 7" in sql
+    # A compute's SUCCEEDED ends in running, stopped, suspended ... by where it was: no one statement.
+    with pytest.raises(ValueError, match="a set of rows moves to one state"):
+        event_moves(VM_TRANSITIONS, Event.SUCCEEDED)
 
 
 def _zone(session) -> int:

@@ -107,9 +107,9 @@ def test_pods_and_clusters_are_enabled_and_disabled(session):
 def test_a_pod_named_by_id_must_be_in_the_zone_given(session):
     _zone, pod, _cluster = admin_cloud.rack(session)
     admin.create_zone(session, name="z2")
-    assert admin.find_pod(session, pod.id, "z1") is pod
+    assert admin.find_pod(session, pod.id, zone="z1") is pod
     with pytest.raises(NotFound, match="pod 'p1' is not in zone 'z2'"):
-        admin.find_pod(session, pod.id, "z2")
+        admin.find_pod(session, pod.id, zone="z2")
     with pytest.raises(InvalidRequest, match="name the zone of pod 'p1'"):
         admin.find_pod(session, "p1")
 

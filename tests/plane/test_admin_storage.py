@@ -58,7 +58,7 @@ def test_primary_storage_names_are_unique_in_a_zone(session):
 def test_a_cluster_of_another_zone_is_not_found(session):
     admin_cloud.rack(session)
     admin_cloud.rack(session, zone="z2", third_octet=2)
-    cluster_of_z2 = admin.find_cluster(session, "c1", "p1", "z2")
+    cluster_of_z2 = admin.find_cluster(session, "c1", pod="p1", zone="z2")
     with pytest.raises(NotFound, match="cluster 'c1' is not in zone 'z1'"):
         admin.add_storage_pool(session, zone="z1", cluster=cluster_of_z2.id, name="ps1", **NFS)
 

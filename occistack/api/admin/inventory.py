@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from occistack.model.occi import infrastructure as infra
 from occistack.plane.admin.cases import inventory
 from occistack.plane.admin.cases.common import Switch
 from occistack.plane.admin.cases.inventory import ClusterFilter, NewCluster, NewPod, NewRegion, NewZone
@@ -29,7 +30,7 @@ def _enabling(act_on):
 
 def _zone_json(zone: ZoneRecord) -> dict:
     network = zone.public_network_id
-    return record_json(zone, public_network=f"/network/{network}" if network is not None else None)
+    return record_json(zone, public_network=infra.NETWORK.location_of(network) if network is not None else None)
 
 
 RESOURCES = (

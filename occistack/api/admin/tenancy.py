@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from occistack.model.occi import infrastructure as infra
 from occistack.plane.admin.cases import catalog, tenancy, users
 from occistack.plane.admin.cases.catalog import NewOffering
 from occistack.plane.admin.cases.tenancy import DefaultNetwork, NewAccount, NewDomain, NewProject, ProjectFilter
@@ -33,15 +36,20 @@ DEFAULT_NETWORK_FIELDS = fields("zone:ref", "network")
 
 
 def _project_json(project: ProjectRecord) -> dict:
-    # Where the project's computes created without a network link go, zone by zone.
-    return record_json(project, default_networks=dict(project.default_networks))
+    # Where the project's computes created without a network link go, zone by zone, shown as
+    # the networks' OCCI locations.
+    return record_json(project, default_networks={zone: infra.NETWORK.location_of(network_id)
+                                                  for zone, network_id in project.default_networks.items()})
 
 
 def _set_default_network(request, project_id: int) -> ProjectRecord:
-    """{"network": "/network/<id>"} makes it the default in its zone; {"zone": …} alone clears
-    the zone's choice."""
-    return tenancy.set_default_network(request.plane, project_id,
-                                       body_as(request, DEFAULT_NETWORK_FIELDS, DefaultNetwork))
+    """{"network": "/network/<id>"} (or its id alone) makes it the default in its zone;
+    {"zone": …} alone clears the zone's choice."""
+    choice = body_as(request, DEFAULT_NETWORK_FIELDS, DefaultNetwork)
+    if isinstance(choice.network, str):
+        # The plane names networks by id; this face also takes their location.
+        choice = replace(choice, network=infra.NETWORK.id_named_by(choice.network))
+    return tenancy.set_default_network(request.plane, project_id, choice)
 
 
 def _set_quota(request):

@@ -36,11 +36,11 @@ from pyramid.exceptions import ConfigurationError
 from occistack.federation import AuthenticationFailed
 from occistack.hostagent.protocol import Fetch, ProtocolError, decode, encode
 from occistack.plane.agents.channel import HostCertificate
-from occistack.plane.agents.gateway import AgentUnauthenticated, GatewayError
 from occistack.api.client_certificates import presented_certificate
-from occistack.plane.errors import Conflict, InvalidRequest, NotPermitted
+from occistack.plane.errors import InvalidRequest
 from occistack.api.errors import HTTPRefusal
 from occistack.api.errors import not_allowed
+from occistack.api.orchestration import server_plane
 
 #: The permission of the channel's views.
 AGENT = "agent"
@@ -72,16 +72,11 @@ def agent_message(request) -> Response:
         message = decode(request.body)
     except ProtocolError as error:
         raise InvalidRequest(f"not an agent message: {error}") from None
-    channel = request.registry["occistack.plane"].channel
+    channel = server_plane(request.registry).plane.channel
     if isinstance(message, Fetch):
         # The server decides how long a request may be held open.
         message = replace(message, wait_seconds=max(0.0, min(message.wait_seconds, channel.settings.poll_seconds)))
-    try:
-        reply = channel.handle(message, token, certificate)
-    except AgentUnauthenticated as error:
-        raise NotPermitted(str(error)) from None
-    except GatewayError as error:
-        raise Conflict(str(error)) from None
+    reply = channel.handle(message, token, certificate)
     return Response(body=encode(reply).encode(), content_type=JSON, charset="utf-8")
 
 

@@ -35,11 +35,6 @@ def paths_of(kind: Kind) -> tuple[str, ...]:
     return (kind.location, *CLIENT_ALIASES.get(kind, ()))
 
 
-def location_of(kind: Kind, entity_id: str) -> str:
-    """``/compute/<id>``: where an entity of ``kind`` is, relative to the application."""
-    return kind.location + entity_id
-
-
 class Shape(Enum):
     COLLECTION = "collection"
     ENTITY = "entity"

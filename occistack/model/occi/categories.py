@@ -257,6 +257,16 @@ class Kind(Category):
     def is_a(self, other: Kind) -> bool:
         return any(ancestor == other for ancestor in self.lineage())
 
+    def location_of(self, entity_id: str) -> str:
+        """Where an entity of this kind is, relative to the server: ``/compute/<id>``. Every face
+        that shows an entity where tenants find it (the OCCI face, the admin API, the command
+        line) names it so."""
+        return self.location + entity_id
+
+    def id_named_by(self, named: str) -> str:
+        """The id of an entity of this kind named by its id or by its location."""
+        return named.removeprefix(self.location or "").strip("/")
+
 
 @dataclass(frozen=True, eq=False, slots=True)
 class Mixin(Category):

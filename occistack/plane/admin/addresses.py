@@ -121,7 +121,7 @@ def add_ip_range(session: Session, *, zone: Ref | None = None, purpose: str, fir
     if purpose == "management":
         if pod is None:
             raise InvalidRequest("a management IP range belongs to a pod: name the pod")
-        the_pod = find_pod(session, pod, zone)
+        the_pod = find_pod(session, pod, zone=zone)
         return add_management_range(session, the_pod, first, last, gateway=gateway, prefix_length=prefix_length,
                                     vlan=vlan, actor=actor)
     if pod is not None:
@@ -228,5 +228,5 @@ def list_ip_ranges(session: Session, *, zone: Ref | None = None, purpose: str | 
     if purpose is not None:
         query = query.where(IpRange.purpose == check_choice("IP range purpose", purpose, PURPOSES))
     if pod is not None:
-        query = query.where(IpRange.pod_id == find_pod(session, pod, zone).id)
+        query = query.where(IpRange.pod_id == find_pod(session, pod, zone=zone).id)
     return list(session.scalars(query))

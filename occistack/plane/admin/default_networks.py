@@ -27,8 +27,7 @@ from occistack.plane.zones import zone_name
 
 #: How a user or an administrator makes a network the default, in the words of a refusal.
 HOW_TO_CHOOSE = ("make one the project's default network (OCCI: apply the mixin network#default of this site's "
-                 "scheme to it, e.g. POST /default_network/ with its location; admin: occistack project "
-                 "default-network)")
+                 "scheme to it; admin: occistack project default-network)")
 
 _SHARED_PUBLIC_FIRST = case((and_(Network.public.is_(True), Network.project_id.is_(None)), 0), else_=1)
 #: The candidates, best first: the chosen one, the zone's public network, then the oldest. Built
@@ -57,11 +56,10 @@ def default_network(session: Session, caller: Caller, zone_id: int | None) -> Ne
     # Refused: named only now, so that a create that finds its network reads no zone.
     where = f" in zone {zone_name(session, zone_id)}" if zone_id is not None else ""
     if not rows:
-        raise Conflict(f"there is no network{where} for the compute to join: link it to a network, create one "
-                       "(POST /network/" + (f" with the availability_zone mixin {zone_name(session, zone_id)}"
-                                            if zone_id is not None else "")
-                       + "), or ask the site administrator for a public IP range" + where
-                       + ", which gives the zone its shared public network")
+        in_the_zone = f" with the availability_zone mixin {zone_name(session, zone_id)}" if zone_id is not None else ""
+        raise Conflict(f"there is no network{where} for the compute to join: link it to a network, create one"
+                       f"{in_the_zone}, or ask the site administrator for a public IP range{where}, which gives "
+                       "the zone its shared public network")
     listed = ", ".join(network.id for network, _ in rows[:5])
     raise Conflict(f"the project has several networks{where} and none is its default, so the compute must be "
                    f"linked to one: link it to one of the networks {listed}, or {HOW_TO_CHOOSE}")
@@ -105,8 +103,8 @@ def unmake_default_network(session: Session, project_id: int, network: Network) 
 
 def set_project_default_network(session: Session, *, project: Ref, zone: Ref | None = None,
                                 network: str | None = None, actor: Actor = SYSTEM) -> dict[str, str]:
-    """Choose the project's default network (by id, ``/network/<id>`` accepted), or with no
-    network clear the project's choice in ``zone``. Answers the project's defaults by zone."""
+    """Choose the project's default network (by id), or with no network clear the project's
+    choice in ``zone``. Answers the project's defaults by zone, as :func:`project_default_networks`."""
     the_project = find_project(session, project)
     if network is None:
         if zone is None:
@@ -121,28 +119,27 @@ def set_project_default_network(session: Session, *, project: Ref, zone: Ref | N
                       project_id=the_project.id)
         return project_default_networks(session, the_project.id)
     if not isinstance(network, str) or not network:
-        raise InvalidRequest(f"the network is named by its id (like /network/public or its UUID); got {network!r}")
-    network_id = network.removeprefix("/network/").strip("/")
-    found = session.get(Network, network_id)
+        raise InvalidRequest(f"the network is named by its id (like public or a UUID); got {network!r}")
+    found = session.get(Network, network)
     if found is None or found.project_id not in (None, the_project.id):
-        raise NotFound(f"no network /network/{network_id} of project {the_project.name!r} or shared by the cloud")
+        raise NotFound(f"no network {network} of project {the_project.name!r} or shared by the cloud")
     if zone is not None and find_zone(session, zone).id != found.zone_id:
-        raise Conflict(f"network /network/{network_id} is in zone "
+        raise Conflict(f"network {network} is in zone "
                        f"{zone_name(session, found.zone_id) if found.zone_id else '(none)'}, not in zone {zone}")
     make_default_network(session, the_project.id, found)
     record_change(session, actor, "project.default_network", "project", the_project.id,
-                  f"project {the_project.name!r}: default network /network/{network_id} in zone "
+                  f"project {the_project.name!r}: default network {network} in zone "
                   f"{zone_name(session, found.zone_id)!r}", project_id=the_project.id)
     return project_default_networks(session, the_project.id)
 
 
 def project_default_networks(session: Session, project_id: int) -> dict[str, str]:
-    """zone name → ``/network/<id>``: the project's chosen defaults."""
+    """zone name → network id: the project's chosen defaults."""
     return default_networks_of(session, [project_id]).get(project_id, {})
 
 
 def default_networks_of(session: Session, project_ids: Iterable[int]) -> dict[int, dict[str, str]]:
-    """project id → its chosen defaults (zone name → ``/network/<id>``, by zone id), for each of
+    """project id → its chosen defaults (zone name → network id, by zone id), for each of
     ``project_ids`` that chose any."""
     wanted = set(project_ids)
     chosen: dict[int, dict[str, str]] = {}
@@ -153,5 +150,5 @@ def default_networks_of(session: Session, project_ids: Iterable[int]) -> dict[in
                            .where(ProjectDefaultNetwork.project_id.in_(wanted))
                            .order_by(ProjectDefaultNetwork.project_id, ProjectDefaultNetwork.zone_id))
     for project_id, zone, network_id in rows:
-        chosen.setdefault(project_id, {})[zone] = f"/network/{network_id}"
+        chosen.setdefault(project_id, {})[zone] = network_id
     return chosen

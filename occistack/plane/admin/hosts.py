@@ -56,7 +56,7 @@ def add_host(session: Session, *, cluster: Ref, name: str, address: str, cpu_cor
     """A host of a KVM cluster, whose agent registers with the token returned; or a node of a
     BareMetal cluster, which runs no agent: it becomes Up once its BMC has answered (see
     :func:`set_host_bmc`), and is never shared, so it takes no overcommit."""
-    the_cluster = find_cluster(session, cluster, pod, zone)
+    the_cluster = find_cluster(session, cluster, pod=pod, zone=zone)
     check_name("host", name, longest=128)
     bare_metal = the_cluster.hypervisor == BARE_METAL
     if bare_metal and (cpu_overcommit != 1 or memory_overcommit != 1):
@@ -90,9 +90,9 @@ def list_hosts(session: Session, *, zone: Ref | None = None, pod: Ref | None = N
                cluster: Ref | None = None) -> list[Host]:
     query = select(Host).order_by(Host.zone_id, Host.pod_id, Host.cluster_id, Host.name)
     if cluster is not None:
-        query = query.where(Host.cluster_id == find_cluster(session, cluster, pod, zone).id)
+        query = query.where(Host.cluster_id == find_cluster(session, cluster, pod=pod, zone=zone).id)
     elif pod is not None:
-        query = query.where(Host.pod_id == find_pod(session, pod, zone).id)
+        query = query.where(Host.pod_id == find_pod(session, pod, zone=zone).id)
     elif zone is not None:
         query = query.where(Host.zone_id == find_zone(session, zone).id)
     return list(session.scalars(query))

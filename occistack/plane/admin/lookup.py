@@ -1,5 +1,9 @@
 """Finding the rows an administrator names: by id (an int) or by name (a str), inside the
-parent that makes the name unique (a pod inside its zone, a cluster inside its pod)."""
+parent that makes the name unique (a pod inside its zone, a cluster inside its pod).
+
+Every finder takes the session and the reference, then the parents by keyword
+(``find_pod(session, "p1", zone="z1")``), as every use case that takes them does: a parent
+passed by position could be read as another (a zone as a cluster's pod)."""
 
 from __future__ import annotations
 
@@ -32,28 +36,22 @@ def find_zone(session: Session, zone: Ref) -> Zone:
     return find_row(session, Zone, zone, "zone")
 
 
-def find_pod(session: Session, pod: Ref, zone: Ref | None = None) -> Pod:
-    if is_id(pod):
-        found = find_row(session, Pod, pod, "pod")
-        _check_parent(session, found, zone, "pod")
-        return found
-    the_zone = _required_parent(session, zone, f"pod {pod!r}", "zone", find_zone)
-    return find_row(session, Pod, pod, "pod", where=[Pod.zone_id == the_zone.id],
-                    where_text=f" in zone {the_zone.name!r}", plural="its pods")
+def find_pod(session: Session, pod: Ref, *, zone: Ref | None = None) -> Pod:
+    return _find_in_zone(session, Pod, pod, zone, "pod", "its pods")
 
 
-def find_cluster(session: Session, cluster: Ref, pod: Ref | None = None, zone: Ref | None = None) -> Cluster:
+def find_cluster(session: Session, cluster: Ref, *, pod: Ref | None = None, zone: Ref | None = None) -> Cluster:
     if is_id(cluster):
         found = find_row(session, Cluster, cluster, "cluster")
-        _check_parent(session, found, zone, "cluster")
+        _check_zone(session, found, zone, "cluster")
         if pod is not None:
-            the_pod = find_pod(session, pod, found.zone_id)
+            the_pod = find_pod(session, pod, zone=found.zone_id)
             if the_pod.id != found.pod_id:
                 raise NotFound(f"cluster {found.name!r} is not in pod {the_pod.name!r}")
         return found
     if pod is None:
         raise InvalidRequest(f"name the pod (and zone) of cluster {cluster!r}: cluster names are unique per pod")
-    the_pod = find_pod(session, pod, zone)
+    the_pod = find_pod(session, pod, zone=zone)
     return find_row(session, Cluster, cluster, "cluster", where=[Cluster.pod_id == the_pod.id],
                     where_text=f" in pod {the_pod.name!r}", plural="its clusters")
 
@@ -62,36 +60,16 @@ def find_host(session: Session, host: Ref) -> Host:
     return find_row(session, Host, host, "host")
 
 
-def find_storage_pool(session: Session, pool: Ref, zone: Ref | None = None) -> StoragePool:
-    if is_id(pool):
-        found = find_row(session, StoragePool, pool, "primary storage pool")
-        _check_parent(session, found, zone, "primary storage pool")
-        return found
-    the_zone = _required_parent(session, zone, f"primary storage pool {pool!r}", "zone", find_zone)
-    return find_row(session, StoragePool, pool, "primary storage pool", where=[StoragePool.zone_id == the_zone.id],
-                    where_text=f" in zone {the_zone.name!r}", plural="its primary storage pools")
+def find_storage_pool(session: Session, pool: Ref, *, zone: Ref | None = None) -> StoragePool:
+    return _find_in_zone(session, StoragePool, pool, zone, "primary storage pool", "its primary storage pools")
 
 
-def find_secondary_storage(session: Session, store: Ref, zone: Ref | None = None) -> SecondaryStorage:
-    if is_id(store):
-        found = find_row(session, SecondaryStorage, store, "secondary storage")
-        _check_parent(session, found, zone, "secondary storage")
-        return found
-    the_zone = _required_parent(session, zone, f"secondary storage {store!r}", "zone", find_zone)
-    return find_row(session, SecondaryStorage, store, "secondary storage",
-                    where=[SecondaryStorage.zone_id == the_zone.id], where_text=f" in zone {the_zone.name!r}",
-                    plural="its secondary stores")
+def find_secondary_storage(session: Session, store: Ref, *, zone: Ref | None = None) -> SecondaryStorage:
+    return _find_in_zone(session, SecondaryStorage, store, zone, "secondary storage", "its secondary stores")
 
 
-def find_physical_network(session: Session, network: Ref, zone: Ref | None = None) -> PhysicalNetwork:
-    if is_id(network):
-        found = find_row(session, PhysicalNetwork, network, "physical network")
-        _check_parent(session, found, zone, "physical network")
-        return found
-    the_zone = _required_parent(session, zone, f"physical network {network!r}", "zone", find_zone)
-    return find_row(session, PhysicalNetwork, network, "physical network",
-                    where=[PhysicalNetwork.zone_id == the_zone.id], where_text=f" in zone {the_zone.name!r}",
-                    plural="its physical networks")
+def find_physical_network(session: Session, network: Ref, *, zone: Ref | None = None) -> PhysicalNetwork:
+    return _find_in_zone(session, PhysicalNetwork, network, zone, "physical network", "its physical networks")
 
 
 def find_offering(session: Session, offering: Ref) -> ServiceOffering:
@@ -111,7 +89,7 @@ def find_domain(session: Session, domain: Ref) -> Domain:
     return find_row(session, Domain, domain_path(domain), "domain", name_column=Domain.path)
 
 
-def find_account(session: Session, account: Ref, domain: Ref | None = None) -> Account:
+def find_account(session: Session, account: Ref, *, domain: Ref | None = None) -> Account:
     if is_id(account):
         found = find_row(session, Account, account, "account")
         if domain is not None:
@@ -132,13 +110,21 @@ def find_user(session: Session, user: Ref) -> User:
     return find_row(session, User, user, "user")
 
 
-def _required_parent(session: Session, parent: Ref | None, child: str, what: str, finder):
-    if parent is None:
-        raise InvalidRequest(f"name the {what} of {child}: its name is unique only inside its {what}")
-    return finder(session, parent)
+def _find_in_zone(session: Session, model, ref: Ref, zone: Ref | None, what: str, plural: str):
+    """A row of a zone (a pod, a pool, a store, a physical network): by id, in ``zone`` if one
+    is named; by name, only in the zone named."""
+    if is_id(ref):
+        found = find_row(session, model, ref, what)
+        _check_zone(session, found, zone, what)
+        return found
+    if zone is None:
+        raise InvalidRequest(f"name the zone of {what} {ref!r}: its name is unique only inside its zone")
+    the_zone = find_zone(session, zone)
+    return find_row(session, model, ref, what, where=[model.zone_id == the_zone.id],
+                    where_text=f" in zone {the_zone.name!r}", plural=plural)
 
 
-def _check_parent(session: Session, row, zone: Ref | None, what: str) -> None:
+def _check_zone(session: Session, row, zone: Ref | None, what: str) -> None:
     """A row named by id and a zone too: they must agree, or the caller meant something else."""
     if zone is not None:
         the_zone = find_zone(session, zone)

@@ -99,7 +99,7 @@ def vlan_bounds(spec: VlanSpec) -> tuple[int, int]:
 
 def add_vlan_range(session: Session, *, physical_network: Ref, first: int, last: int, zone: Ref | None = None,
                    actor: Actor = SYSTEM) -> VlanRange:
-    network = find_physical_network(session, physical_network, zone)
+    network = find_physical_network(session, physical_network, zone=zone)
     return _add_vlan_range(session, session.get(Zone, network.zone_id), network, first, last, actor)
 
 
@@ -155,7 +155,8 @@ def list_vlan_ranges(session: Session, *, physical_network: Ref | None = None,
     query = (select(VlanRange).join(PhysicalNetwork, PhysicalNetwork.id == VlanRange.physical_network_id)
              .order_by(PhysicalNetwork.zone_id, VlanRange.first_vlan))
     if physical_network is not None:
-        query = query.where(VlanRange.physical_network_id == find_physical_network(session, physical_network, zone).id)
+        network = find_physical_network(session, physical_network, zone=zone)
+        query = query.where(VlanRange.physical_network_id == network.id)
     elif zone is not None:
         query = query.where(PhysicalNetwork.zone_id == find_zone(session, zone).id)
     return list(session.scalars(query))
@@ -164,7 +165,7 @@ def list_vlan_ranges(session: Session, *, physical_network: Ref | None = None,
 def remove_physical_network(session: Session, physical_network: Ref, *, zone: Ref | None = None,
                             actor: Actor = SYSTEM) -> None:
     """Its VLAN ranges go with it; not while a guest network uses it."""
-    found = find_physical_network(session, physical_network, zone)
+    found = find_physical_network(session, physical_network, zone=zone)
     refuse_if_used(f"physical network {found.name!r}", {
         "guest network": count(session, Network, Network.physical_network_id == found.id),
         "guest network VLAN": count(session, GuestVlan, GuestVlan.physical_network_id == found.id),

@@ -69,17 +69,17 @@ def list_pods(session: Session, *, zone: Ref | None = None) -> list[Pod]:
 
 
 def enable_pod(session: Session, pod: Ref, *, zone: Ref | None = None, actor: Actor = SYSTEM) -> Pod:
-    return set_enabled(session, find_pod(session, pod, zone), "pod", True, actor)
+    return set_enabled(session, find_pod(session, pod, zone=zone), "pod", True, actor)
 
 
 def disable_pod(session: Session, pod: Ref, *, zone: Ref | None = None, actor: Actor = SYSTEM) -> Pod:
-    return set_enabled(session, find_pod(session, pod, zone), "pod", False, actor)
+    return set_enabled(session, find_pod(session, pod, zone=zone), "pod", False, actor)
 
 
 def remove_pod(session: Session, pod: Ref, *, zone: Ref | None = None, actor: Actor = SYSTEM) -> None:
     """A pod goes with its management ranges, which were made with it; not while anything else
     is in it or any of those addresses is in use."""
-    found = find_pod(session, pod, zone)
+    found = find_pod(session, pod, zone=zone)
     ranges = list(session.scalars(select(IpRange).where(IpRange.pod_id == found.id)))
     refuse_if_used(f"pod {found.name!r}", {
         "cluster": count(session, Cluster, Cluster.pod_id == found.id),
@@ -99,7 +99,7 @@ def remove_pod(session: Session, pod: Ref, *, zone: Ref | None = None, actor: Ac
 
 def create_cluster(session: Session, *, pod: Ref, name: str, hypervisor: str = "KVM", zone: Ref | None = None,
                    actor: Actor = SYSTEM) -> Cluster:
-    the_pod = find_pod(session, pod, zone)
+    the_pod = find_pod(session, pod, zone=zone)
     check_name("cluster", name)
     check_choice("hypervisor", hypervisor, HYPERVISORS)
     refuse_duplicate(session, Cluster, "a cluster", [Cluster.pod_id == the_pod.id, Cluster.name == name],
@@ -115,7 +115,7 @@ def create_cluster(session: Session, *, pod: Ref, name: str, hypervisor: str = "
 def list_clusters(session: Session, *, zone: Ref | None = None, pod: Ref | None = None) -> list[Cluster]:
     query = select(Cluster).order_by(Cluster.zone_id, Cluster.pod_id, Cluster.name)
     if pod is not None:
-        query = query.where(Cluster.pod_id == find_pod(session, pod, zone).id)
+        query = query.where(Cluster.pod_id == find_pod(session, pod, zone=zone).id)
     elif zone is not None:
         query = query.where(Cluster.zone_id == find_zone(session, zone).id)
     return list(session.scalars(query))
@@ -123,17 +123,17 @@ def list_clusters(session: Session, *, zone: Ref | None = None, pod: Ref | None 
 
 def enable_cluster(session: Session, cluster: Ref, *, pod: Ref | None = None, zone: Ref | None = None,
                    actor: Actor = SYSTEM) -> Cluster:
-    return set_enabled(session, find_cluster(session, cluster, pod, zone), "cluster", True, actor)
+    return set_enabled(session, find_cluster(session, cluster, pod=pod, zone=zone), "cluster", True, actor)
 
 
 def disable_cluster(session: Session, cluster: Ref, *, pod: Ref | None = None, zone: Ref | None = None,
                     actor: Actor = SYSTEM) -> Cluster:
-    return set_enabled(session, find_cluster(session, cluster, pod, zone), "cluster", False, actor)
+    return set_enabled(session, find_cluster(session, cluster, pod=pod, zone=zone), "cluster", False, actor)
 
 
 def remove_cluster(session: Session, cluster: Ref, *, pod: Ref | None = None, zone: Ref | None = None,
                    actor: Actor = SYSTEM) -> None:
-    found = find_cluster(session, cluster, pod, zone)
+    found = find_cluster(session, cluster, pod=pod, zone=zone)
     refuse_if_used(f"cluster {found.name!r}", {
         "host": count(session, Host, Host.cluster_id == found.id),
         "primary storage pool": count(session, StoragePool, StoragePool.cluster_id == found.id),

@@ -2,8 +2,8 @@
 routable address, handed out of that zone's public IP ranges only.
 
 A zone gets it with its first public IP range (or, for a zone whose ranges predate that, by
-the administrator's command). The first one of the cloud is ``/network/public`` -- what the
-README and existing clients use -- and the others ``/network/public-<zone>``.
+the administrator's command). The first one of the cloud has the id ``public`` -- what the README
+and existing clients use -- and the others ``public-<zone>``.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def give_zone_public_network(session: Session, zone: Zone, ip_range: IpRange, ac
     session.add(network)
     session.flush()
     record_change(session, actor, "network.create", "network", network.id,
-                  f"shared public network /network/{network.id} of zone {zone.name!r}")
+                  f"shared public network {network.id} of zone {zone.name!r}")
     return network
 
 
@@ -65,7 +65,7 @@ def create_public_network(session: Session, zone: Ref, *, actor: Actor = SYSTEM)
     the_zone = find_zone(session, zone)
     existing = zone_public_network(session, the_zone.id)
     if existing is not None:
-        raise Conflict(f"zone {the_zone.name!r} already has its public network /network/{existing.id}")
+        raise Conflict(f"zone {the_zone.name!r} already has its public network {existing.id}")
     first_range = session.scalar(select(IpRange).where(IpRange.zone_id == the_zone.id, IpRange.purpose == "public")
                                  .order_by(IpRange.first_number).limit(1))
     if first_range is None:
@@ -88,7 +88,7 @@ def release_zone_public_network(session: Session, zone_id: int, actor: Actor = S
     session.delete(network)
     session.flush()
     record_change(session, actor, "network.remove", "network", network.id,
-                  f"shared public network /network/{network.id}: its zone has no public IP range left")
+                  f"shared public network {network.id}: its zone has no public IP range left")
 
 
 def _free_id(session: Session, zone: Zone) -> str:

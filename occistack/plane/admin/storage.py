@@ -48,7 +48,7 @@ def add_storage_pool(session: Session, *, zone: Ref, name: str, protocol: str, p
     if cluster is None and pod is not None:
         raise InvalidRequest("primary storage belongs to a cluster or to the whole zone: name the cluster as well "
                              "as its pod, or neither for zone-wide storage")
-    the_cluster = find_cluster(session, cluster, pod, the_zone.id) if cluster is not None else None
+    the_cluster = find_cluster(session, cluster, pod=pod, zone=the_zone.id) if cluster is not None else None
     if protocol == "nfs":
         if server is None:
             raise InvalidRequest("NFS primary storage needs its server (an address or host name)")
@@ -95,7 +95,7 @@ def change_storage_pool_state(session: Session, pool: Ref, change: str, *, zone:
     first, so of two administrators the second sees what the first did."""
     check_choice("storage pool state change", change, POOL_STATE_CHANGES)
     event = StoragePoolEvent(change)
-    found = find_storage_pool(session, pool, zone)
+    found = find_storage_pool(session, pool, zone=zone)
     locked = session.get(StoragePool, found.id, with_for_update=ROW_LOCK, populate_existing=True)
     current = StoragePoolState(locked.state)
     if not STORAGE_POOL_TRANSITIONS.allows(current, event):
@@ -111,7 +111,7 @@ def change_storage_pool_state(session: Session, pool: Ref, change: str, *, zone:
 
 
 def remove_storage_pool(session: Session, pool: Ref, *, zone: Ref | None = None, actor: Actor = SYSTEM) -> None:
-    found = find_storage_pool(session, pool, zone)
+    found = find_storage_pool(session, pool, zone=zone)
     refuse_if_used(f"primary storage pool {found.name!r}", {
         "volume": count(session, Volume, Volume.storage_pool_id == found.id),
         "virtual machine root disk": count(session, VirtualMachine, VirtualMachine.storage_pool_id == found.id),
@@ -164,17 +164,17 @@ def list_secondary_storage(session: Session, *, zone: Ref | None = None) -> list
 
 def enable_secondary_storage(session: Session, store: Ref, *, zone: Ref | None = None,
                              actor: Actor = SYSTEM) -> SecondaryStorage:
-    return set_enabled(session, find_secondary_storage(session, store, zone), "secondary storage", True, actor)
+    return set_enabled(session, find_secondary_storage(session, store, zone=zone), "secondary storage", True, actor)
 
 
 def disable_secondary_storage(session: Session, store: Ref, *, zone: Ref | None = None,
                               actor: Actor = SYSTEM) -> SecondaryStorage:
-    return set_enabled(session, find_secondary_storage(session, store, zone), "secondary storage", False, actor)
+    return set_enabled(session, find_secondary_storage(session, store, zone=zone), "secondary storage", False, actor)
 
 
 def remove_secondary_storage(session: Session, store: Ref, *, zone: Ref | None = None,
                              actor: Actor = SYSTEM) -> None:
-    found = find_secondary_storage(session, store, zone)
+    found = find_secondary_storage(session, store, zone=zone)
     refuse_if_used(f"secondary storage {found.name!r}", {
         "template": count(session, TemplateCopy, TemplateCopy.secondary_storage_id == found.id),
     })

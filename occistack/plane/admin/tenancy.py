@@ -93,7 +93,7 @@ def list_accounts(session: Session, *, domain: Ref | None = None) -> list[Accoun
 
 
 def remove_account(session: Session, account: Ref, *, domain: Ref | None = None, actor: Actor = SYSTEM) -> None:
-    found = find_account(session, account, domain)
+    found = find_account(session, account, domain=domain)
     refuse_if_used(f"account {found.name!r}", {
         "project": count(session, Project, Project.account_id == found.id),
         "user": count(session, User, User.account_id == found.id),
@@ -113,7 +113,7 @@ def create_project(session: Session, *, name: str, title: str | None = None, dom
     check_name("project", name)
     the_account = None
     if account is not None:
-        the_account = find_account(session, account, domain)
+        the_account = find_account(session, account, domain=domain)
         the_domain = find_domain(session, domain) if domain is not None else session.get(Domain, the_account.domain_id)
     else:
         the_domain = find_domain(session, domain if domain is not None else "/")
@@ -133,7 +133,7 @@ def create_project(session: Session, *, name: str, title: str | None = None, dom
 def list_projects(session: Session, *, domain: Ref | None = None, account: Ref | None = None) -> list[Project]:
     query = select(Project).order_by(Project.name)
     if account is not None:
-        query = query.where(Project.account_id == find_account(session, account, domain).id)
+        query = query.where(Project.account_id == find_account(session, account, domain=domain).id)
     elif domain is not None:
         query = query.where(Project.domain_id == find_domain(session, domain).id)
     return list(session.scalars(query))

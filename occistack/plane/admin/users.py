@@ -53,7 +53,7 @@ def create_user(session: Session, *, name: str, password: str | None, project: R
     the_project = _project_for(session, project, create_project, domain, account, project_quotas, actor)
     the_account = None
     if account is not None:
-        the_account = find_account(session, account, the_project.domain_id)
+        the_account = find_account(session, account, domain=the_project.domain_id)
     refuse_duplicate(session, User, "a user", [User.name == name], f"named {name!r}")
     user = User(name=name, password_hash=password_hash or hash_password(password), project_id=the_project.id,
                 account_id=the_account.id if the_account else None, role=role)

@@ -42,18 +42,24 @@ from occistack.hostagent.protocol import (
 from occistack.model import AgentCommand, Host, Job, utcnow
 from occistack.model.states import (COMMAND_TRANSITIONS, HOST_STATUS_TRANSITIONS, JOB_TRANSITIONS, CommandEvent,
                                     CommandState, HostEvent, HostStatus, JobEvent, JobState, StaleState)
+from occistack.plane.errors import ErrorKind, PlaneError
 from occistack.plane.events import record_event
-from occistack.plane.transitions import apply_event
+from occistack.plane.transitions import apply_event, event_moves, set_move
 from occistack.plane.wakeups import mark_commands_written, mark_jobs_written
 from occistack.plane.agents.reconcile import reconcile_host
 
 
-class GatewayError(Exception):
-    """The agent is refused: unknown host, wrong token, other protocol version."""
+class GatewayError(PlaneError):
+    """The agent's message is refused: another protocol version, a command of another host, a
+    host that changed status meanwhile."""
+
+    kind = ErrorKind.CONFLICT
 
 
 class AgentUnauthenticated(GatewayError):
     """The credentials do not belong to the host the message is about."""
+
+    kind = ErrorKind.FORBIDDEN
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,10 +140,14 @@ def fetch(session: Session, message: Fetch, settings: GatewaySettings) -> Comman
                           for row in sorted(rows, key=lambda row: row.id)))
 
 
+#: The states a command waits for its answer in (the ones an answer moves it out of).
+_UNANSWERED, _ = event_moves(COMMAND_TRANSITIONS, CommandEvent.SUCCEEDED)
+
+
 @cache
 def _fetch_statement(lock: bool):
-    """Mark a host's due commands delivered and return them, in one statement: pending ones,
-    and delivered ones whose answer is overdue, oldest first."""
+    """Deliver a host's due commands and return them, in one statement: pending ones, and
+    delivered ones whose answer is overdue, oldest first."""
     commands = AgentCommand.__table__
     due = (commands.c.state == str(CommandState.PENDING)) | (
         (commands.c.state == str(CommandState.DELIVERED)) & (commands.c.delivered_at < bindparam("stale")))
@@ -145,11 +155,9 @@ def _fetch_statement(lock: bool):
               .order_by(commands.c.id).limit(bindparam("limit")))
     if lock:
         chosen = chosen.with_for_update(skip_locked=True)
-    return (update(commands).where(commands.c.id.in_(chosen.scalar_subquery()))
-            .values(state=str(CommandState.DELIVERED), delivered_at=bindparam("now"),
-                    deliveries=commands.c.deliveries + 1)
-            .returning(commands.c.id, commands.c.name, commands.c.payload)
-            .execution_options(synchronize_session=False))
+    return (set_move(commands, COMMAND_TRANSITIONS, CommandEvent.DELIVER, commands.c.id.in_(chosen.scalar_subquery()),
+                     delivered_at=bindparam("now"), deliveries=commands.c.deliveries + 1)
+            .returning(commands.c.id, commands.c.name, commands.c.payload))
 
 
 def answer(session: Session, message: Answer, advance=None) -> Accepted:
@@ -158,9 +166,8 @@ def answer(session: Session, message: Answer, advance=None) -> Accepted:
     ``continue_answered``), or, without it, the job is requeued for a worker. A repeated
     answer, or one for a command that was given up on, changes nothing."""
     commands = AgentCommand.__table__
-    recorded = session.execute(_RECORD_ANSWER, {
-        "command": message.command_id, "host": message.host_id,
-        "state": str(CommandState.DONE if message.ok else CommandState.FAILED), "result": message.result or {},
+    recorded = session.execute(_RECORD_SUCCESS if message.ok else _RECORD_FAILURE, {
+        "command": message.command_id, "host": message.host_id, "result": message.result or {},
         "error": None if message.ok else (message.error or "the agent reported a failure without a reason"),
         "answered_at": utcnow()}).first()
     if recorded is None:
@@ -176,19 +183,20 @@ def answer(session: Session, message: Answer, advance=None) -> Accepted:
     return Accepted()
 
 
-def _record_answer_statement():
+def _record_answer_statement(event: CommandEvent):
+    """The command's answer, moving it by ``event``: only while it waits for one (a repeated
+    answer, or one for a command given up on, moves nothing)."""
     commands = AgentCommand.__table__
-    return (update(commands)
-            .where(commands.c.id == bindparam("command"), commands.c.host_id == bindparam("host"),
-                   commands.c.state.in_([str(CommandState.PENDING), str(CommandState.DELIVERED)]))
-            .values(state=bindparam("state"), result=bindparam("result", type_=commands.c.result.type),
-                    error=bindparam("error"), answered_at=bindparam("answered_at"))
-            .returning(commands.c.job_id, commands.c.step)
-            .execution_options(synchronize_session=False))
+    return (set_move(commands, COMMAND_TRANSITIONS, event,
+                     commands.c.id == bindparam("command"), commands.c.host_id == bindparam("host"),
+                     result=bindparam("result", type_=commands.c.result.type), error=bindparam("error"),
+                     answered_at=bindparam("answered_at"))
+            .returning(commands.c.job_id, commands.c.step))
 
 
 #: Built once: building a statement costs more than running it.
-_RECORD_ANSWER = _record_answer_statement()
+_RECORD_SUCCESS = _record_answer_statement(CommandEvent.SUCCEEDED)
+_RECORD_FAILURE = _record_answer_statement(CommandEvent.FAILED)
 
 
 def answer_all(session: Session, message: Answers, advance=None) -> Accepted:
@@ -212,7 +220,7 @@ def progress(session: Session, message: Progress, on_progress=None) -> Accepted:
                           .where(commands.c.id == message.command_id)).first()
     if row is None or row.host_id != message.host_id:
         raise GatewayError(f"command {message.command_id} was not sent to host {message.host_id}")
-    if row.state not in (str(CommandState.PENDING), str(CommandState.DELIVERED)) or row.job_id is None:
+    if row.state not in _UNANSWERED or row.job_id is None:
         return Accepted()
     job = session.get(Job, row.job_id) if on_progress is not None else None
     if job is not None:
@@ -236,7 +244,7 @@ def _requeue_answered_statement():
     jobs, commands = Job.__table__, AgentCommand.__table__
     target = JOB_TRANSITIONS.next_state(JobState.WAITING, JobEvent.ANSWERED)
     outstanding = exists().where(commands.c.job_id == bindparam("job"), commands.c.step == bindparam("step"),
-                                 commands.c.state.in_([str(CommandState.PENDING), str(CommandState.DELIVERED)]))
+                                 commands.c.state.in_([str(state) for state in _UNANSWERED]))
     return (update(jobs).where(jobs.c.id == bindparam("job"), jobs.c.state == str(JobState.WAITING),
                                jobs.c.step == bindparam("step"), ~outstanding)
             .values(state=str(target), step=bindparam("next_step"), deadline=None)
@@ -297,7 +305,7 @@ def expire_waiting_jobs(session: Session, now: datetime | None = None) -> list[i
     for job in overdue:
         late = session.scalars(select(AgentCommand).where(
             AgentCommand.job_id == job.id, AgentCommand.step == job.step,
-            AgentCommand.state.in_([str(CommandState.PENDING), str(CommandState.DELIVERED)]))).all()
+            AgentCommand.state.in_([str(state) for state in _UNANSWERED]))).all()
         for command in late:
             try:
                 apply_event(session, command, COMMAND_TRANSITIONS, CommandEvent.TIMED_OUT)

@@ -41,7 +41,6 @@ from occistack.model.states import (
     NETWORK_TRANSITIONS,
     VOLUME_TRANSITIONS,
     CommandEvent,
-    CommandState,
     Event,
     JobEvent,
     JobState,
@@ -52,7 +51,7 @@ from occistack.plane.dispatch import Operation
 from occistack.plane.errors import Conflict
 from occistack.plane.events import record_event
 from occistack.plane.jobs.queue import JobDispatcher
-from occistack.plane.transitions import apply_event
+from occistack.plane.transitions import apply_event, set_move
 
 #: The state message of an entity whose delete is under way.
 DELETING_MESSAGE = "being deleted"
@@ -144,8 +143,12 @@ def cancel_unstarted(session: Session, entity_ids: Iterable[str]) -> list[Job]:
 
 
 _CANCELLED = "cancelled: its resource is being deleted"
-_WITHDRAWN = COMMAND_TRANSITIONS.next_state(CommandState.PENDING, CommandEvent.WITHDRAWN)
 _commands = AgentCommand.__table__
+#: A job's first-step commands taken back, each while the command table lets them go (no agent
+#: has fetched it yet).
+_WITHDRAW_FIRST_STEP = set_move(_commands, COMMAND_TRANSITIONS, CommandEvent.WITHDRAWN,
+                                _commands.c.job_id == bindparam("job"), _commands.c.step == 0,
+                                error=_CANCELLED, answered_at=bindparam("now"))
 
 
 def _withdraw_commands(session: Session, job: Job) -> bool:
@@ -155,11 +158,7 @@ def _withdraw_commands(session: Session, job: Job) -> bool:
     sent = session.scalar(select(func.count()).where(_commands.c.job_id == job.id, _commands.c.step == 0))
     try:
         with session.begin_nested():
-            withdrawn = session.execute(
-                update(_commands).where(_commands.c.job_id == job.id, _commands.c.step == 0,
-                                        _commands.c.state == str(CommandState.PENDING))
-                .values(state=str(_WITHDRAWN), error=_CANCELLED, answered_at=utcnow())
-                .execution_options(synchronize_session=False)).rowcount
+            withdrawn = session.execute(_WITHDRAW_FIRST_STEP, {"job": job.id, "now": utcnow()}).rowcount
             if not sent or withdrawn != sent:
                 raise _NotAllPending
     except _NotAllPending:

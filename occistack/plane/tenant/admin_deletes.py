@@ -36,7 +36,7 @@ def find_resource(session: Session, kind: str, entity_id: str):
     # An id no entity can have is not looked up (a NUL byte would not even reach PostgreSQL).
     row = session.get(model, entity_id) if len(entity_id) <= ENTITY_ID_LENGTH and entity_id.isprintable() else None
     if row is None:
-        raise NotFound(f"no {kind} /{kind}/{entity_id}")
+        raise NotFound(f"no {kind} {entity_id}")
     return row
 
 
@@ -51,7 +51,7 @@ def delete_resource(ctx: PlaneContext, kind: str, entity_id: str) -> None:
     session, dispatcher, actor = ctx.session, ctx.services.dispatcher, actor_of(ctx)
     row = find_resource(session, kind, entity_id)
     if row.project_id is None:
-        raise Conflict(f"/{kind}/{entity_id} is shared by the whole cloud, not a project's resource to delete")
+        raise Conflict(f"{kind} {entity_id} is shared by the whole cloud, not a project's resource to delete")
     # The event names the administrator; the jobs and events count against the resource's project.
     caller = Caller(user_id=actor.user_id, user_name=actor.label, project_id=row.project_id)  # type: ignore[arg-type]
     if kind == "compute":

@@ -136,5 +136,5 @@ def get_nic(session: Session, caller: Caller, link_id: str) -> NetworkInterface:
     nic = session.scalar(select(NetworkInterface).where(NetworkInterface.id == link_id,
                                                         Entity.project_id == caller.project_id))
     if nic is None:
-        raise NotFound(f"no network interface /networkinterface/{link_id}")
+        raise NotFound(f"no network interface {link_id}")
     return nic

@@ -28,7 +28,6 @@ from occistack.api.occi.renderings.ir import ResourceOut
 from occistack.api.occi.interpret import EntityInput, Mode, check_immutables, link_id_from
 from occistack.api.occi.kinds.base import KindHandler, Scope, category, state_message, tag_changes, zone_term
 from occistack.api.occi.kinds.links import link_request, nic_out, storagelink_out
-from occistack.api.occi.paths import location_of
 
 #: contextualization mixin → (attribute carrying its value, ComputeRequest field)
 CONTEXT_MIXINS = {
@@ -89,7 +88,7 @@ class ComputeHandler(KindHandler):
         links = [nic_out(scope, nic, loaded.tags.get(nic.id, ())) for nic in loaded.nics_by_vm.get(row.id, ())]
         links += [storagelink_out(scope, link, loaded.tags.get(link.id, ()))
                   for link in loaded.storage_links_by_vm.get(row.id, ())]
-        return ResourceOut(location=location_of(infra.COMPUTE, row.id), kind=infra.COMPUTE, mixins=mixins,
+        return ResourceOut(location=infra.COMPUTE.location_of(row.id), kind=infra.COMPUTE, mixins=mixins,
                            attributes=attributes, links=tuple(links),
                            actions=() if row.delete_requested_at is not None else
                            _bare_metal_actions_in(row.state) if row.bare_metal else self.actions(row.state))

@@ -27,13 +27,12 @@ from occistack.plane.errors import InvalidRequest, NotFound, NotPermitted
 from occistack.api.occi.renderings.ir import LinkIR, LinkOut
 from occistack.api.occi.interpret import EntityInput, Mode, check_immutables, link_id_from, locate
 from occistack.api.occi.kinds.base import KindHandler, Scope, category, state_message, tag_changes, user_tags
-from occistack.api.occi.paths import location_of
 
 COMPUTE_KIND = infra.COMPUTE.identifier
 
 
 def nic_out(scope: Scope, row, tags) -> LinkOut:
-    source, target = location_of(infra.COMPUTE, row.vm_id), location_of(infra.NETWORK, row.network_id)
+    source, target = infra.COMPUTE.location_of(row.vm_id), infra.NETWORK.location_of(row.network_id)
     attributes: dict[str, Any] = {"occi.core.id": row.id}
     if row.title is not None:
         attributes["occi.core.title"] = row.title
@@ -49,7 +48,7 @@ def nic_out(scope: Scope, row, tags) -> LinkOut:
         if row.gateway is not None:
             attributes["occi.networkinterface.gateway"] = row.gateway
         attributes["occi.networkinterface.allocation"] = row.allocation or "dynamic"
-    return LinkOut(location=location_of(infra.NETWORKINTERFACE, row.id), kind=infra.NETWORKINTERFACE,
+    return LinkOut(location=infra.NETWORKINTERFACE.location_of(row.id), kind=infra.NETWORKINTERFACE,
                    mixins=_link_mixins(scope, row.address is not None, tuple(tags)), attributes=attributes,
                    source=source, source_kind=COMPUTE_KIND, target=target, target_kind=infra.NETWORK.identifier)
 
@@ -67,7 +66,7 @@ def _link_mixins(scope: Scope, addressed: bool, tags: tuple[str, ...]) -> tuple[
 
 
 def storagelink_out(scope: Scope, row, tags) -> LinkOut:
-    source, target = location_of(infra.COMPUTE, row.vm_id), location_of(infra.STORAGE, row.volume_id)
+    source, target = infra.COMPUTE.location_of(row.vm_id), infra.STORAGE.location_of(row.volume_id)
     attributes: dict[str, Any] = {"occi.core.id": row.id}
     if row.title is not None:
         attributes["occi.core.title"] = row.title
@@ -79,7 +78,7 @@ def storagelink_out(scope: Scope, row, tags) -> LinkOut:
     attributes["occi.storagelink.state"] = LINK_TRANSITIONS.occi_state(row.state)
     if state_message(row) is not None:
         attributes["occi.storagelink.state.message"] = state_message(row)
-    return LinkOut(location=location_of(infra.STORAGELINK, row.id), kind=infra.STORAGELINK,
+    return LinkOut(location=infra.STORAGELINK.location_of(row.id), kind=infra.STORAGELINK,
                    mixins=tuple(category(scope.registry, tag) for tag in tags), attributes=attributes,
                    source=source, source_kind=COMPUTE_KIND, target=target, target_kind=infra.STORAGE.identifier)
 

@@ -33,7 +33,6 @@ from occistack.api.occi.kinds.base import (
     user_tags,
     zone_term,
 )
-from occistack.api.occi.paths import location_of
 
 _ACTIONS = {Event.UP: infra.UP, Event.DOWN: infra.DOWN}
 _ACTIONS_ASKED = {infra.UP: NetworkAction.UP, infra.DOWN: NetworkAction.DOWN}
@@ -68,7 +67,7 @@ class NetworkHandler(KindHandler):
         if row.id in _default_ids(scope):
             mixins.append(category(scope.registry, scope.schemes.default_network))
         mixins.extend(category(scope.registry, tag) for tag in loaded.tags.get(row.id, []))
-        return ResourceOut(location=location_of(infra.NETWORK, row.id), kind=infra.NETWORK, mixins=tuple(mixins),
+        return ResourceOut(location=infra.NETWORK.location_of(row.id), kind=infra.NETWORK, mixins=tuple(mixins),
                            attributes=drop_none(attributes),
                            actions=() if row.delete_requested_at is not None else self.actions(row.state))
 

@@ -32,7 +32,6 @@ from occistack.api.occi.kinds.base import (
     user_tags,
     zone_term,
 )
-from occistack.api.occi.paths import location_of
 
 _ACTIONS = {Event.ONLINE: infra.ONLINE, Event.OFFLINE: infra.OFFLINE}
 _ACTIONS_ASKED = {infra.ONLINE: VolumeAction.ONLINE, infra.OFFLINE: VolumeAction.OFFLINE}
@@ -55,7 +54,7 @@ class StorageHandler(KindHandler):
             "occi.storage.state": VOLUME_TRANSITIONS.occi_state(row.state),
             "occi.storage.state.message": state_message(row),
         }
-        return ResourceOut(location=location_of(infra.STORAGE, row.id), kind=infra.STORAGE, mixins=tuple(mixins),
+        return ResourceOut(location=infra.STORAGE.location_of(row.id), kind=infra.STORAGE, mixins=tuple(mixins),
                            attributes=drop_none(attributes),
                            actions=() if row.delete_requested_at is not None else self.actions(row.state))
 

@@ -8,6 +8,7 @@ from enum import StrEnum
 from occistack.plane.admin.common import SYSTEM, Actor
 from occistack.plane.context import PlaneContext
 from occistack.plane.dispatch import Dispatcher
+from occistack.plane.errors import Unavailable
 from occistack.plane.sealing import Sealer
 
 
@@ -38,5 +39,5 @@ def admin_dispatcher(ctx: PlaneContext) -> Dispatcher:
 def sealer_of(ctx: PlaneContext) -> Sealer:
     sealer = ctx.services.sealer
     if sealer is None:
-        raise RuntimeError("this plane has no sealer (occistack.secret_key): it cannot keep a BMC password")
+        raise Unavailable("this plane has no sealer (occistack.secret_key): it cannot keep a BMC password")
     return sealer

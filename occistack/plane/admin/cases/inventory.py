@@ -139,11 +139,11 @@ def list_pods(ctx: PlaneContext, zone: Ref | None = None) -> list[PodRecord]:
 
 
 def show_pod(ctx: PlaneContext, pod: Ref, *, zone: Ref | None = None) -> PodRecord:
-    return pod_record(ctx.session, find_pod(ctx.session, pod, zone))
+    return pod_record(ctx.session, find_pod(ctx.session, pod, zone=zone))
 
 
 def act_on_pod(ctx: PlaneContext, pod: Ref, action: Switch, *, zone: Ref | None = None) -> PodRecord:
-    return pod_record(ctx.session, set_enabled(ctx.session, find_pod(ctx.session, pod, zone), "pod",
+    return pod_record(ctx.session, set_enabled(ctx.session, find_pod(ctx.session, pod, zone=zone), "pod",
                                                Switch(action) is Switch.ENABLE, actor_of(ctx)))
 
 
@@ -166,12 +166,12 @@ def list_clusters(ctx: PlaneContext, where: ClusterFilter = ClusterFilter()) -> 
 
 def show_cluster(ctx: PlaneContext, cluster: Ref, *, pod: Ref | None = None,
                  zone: Ref | None = None) -> ClusterRecord:
-    return cluster_record(ctx.session, find_cluster(ctx.session, cluster, pod, zone))
+    return cluster_record(ctx.session, find_cluster(ctx.session, cluster, pod=pod, zone=zone))
 
 
 def act_on_cluster(ctx: PlaneContext, cluster: Ref, action: Switch, *, pod: Ref | None = None,
                    zone: Ref | None = None) -> ClusterRecord:
-    return cluster_record(ctx.session, set_enabled(ctx.session, find_cluster(ctx.session, cluster, pod, zone),
+    return cluster_record(ctx.session, set_enabled(ctx.session, find_cluster(ctx.session, cluster, pod=pod, zone=zone),
                                                    "cluster", Switch(action) is Switch.ENABLE, actor_of(ctx)))
 
 

@@ -80,7 +80,7 @@ def list_physical_networks(ctx: PlaneContext, zone: Ref | None = None) -> list[P
 
 def show_physical_network(ctx: PlaneContext, physical_network: Ref, *,
                           zone: Ref | None = None) -> PhysicalNetworkRecord:
-    return physical_network_record(ctx.session, find_physical_network(ctx.session, physical_network, zone))
+    return physical_network_record(ctx.session, find_physical_network(ctx.session, physical_network, zone=zone))
 
 
 def remove_physical_network(ctx: PlaneContext, physical_network: Ref, *, zone: Ref | None = None) -> None:
@@ -122,7 +122,7 @@ def remove_vlan_range(ctx: PlaneContext, physical_network: Ref, vlan_range: int 
 
 def _find_vlan_range(ctx: PlaneContext, physical_network: Ref, vlan_range: int | str,
                      zone: Ref | None) -> VlanRange:
-    network = find_physical_network(ctx.session, physical_network, zone)
+    network = find_physical_network(ctx.session, physical_network, zone=zone)
     if isinstance(vlan_range, int) and not isinstance(vlan_range, bool):
         found = ctx.session.get(VlanRange, vlan_range)
         if found is None or found.physical_network_id != network.id:

@@ -68,7 +68,7 @@ def list_storage_pools(ctx: PlaneContext, zone: Ref | None = None) -> list[Stora
 
 
 def show_storage_pool(ctx: PlaneContext, pool: Ref, *, zone: Ref | None = None) -> StoragePoolRecord:
-    return storage_pool_record(ctx.session, find_storage_pool(ctx.session, pool, zone))
+    return storage_pool_record(ctx.session, find_storage_pool(ctx.session, pool, zone=zone))
 
 
 def act_on_storage_pool(ctx: PlaneContext, pool: Ref, action: PoolAction, *,
@@ -91,13 +91,13 @@ def list_secondary_storage(ctx: PlaneContext, zone: Ref | None = None) -> list[S
 
 
 def show_secondary_storage(ctx: PlaneContext, store: Ref, *, zone: Ref | None = None) -> SecondaryStorageRecord:
-    return secondary_storage_record(ctx.session, find_secondary_storage(ctx.session, store, zone))
+    return secondary_storage_record(ctx.session, find_secondary_storage(ctx.session, store, zone=zone))
 
 
 def act_on_secondary_storage(ctx: PlaneContext, store: Ref, action: Switch, *,
                              zone: Ref | None = None) -> SecondaryStorageRecord:
     return secondary_storage_record(ctx.session, set_enabled(
-        ctx.session, find_secondary_storage(ctx.session, store, zone), "secondary storage",
+        ctx.session, find_secondary_storage(ctx.session, store, zone=zone), "secondary storage",
         Switch(action) is Switch.ENABLE, actor_of(ctx)))
 
 

@@ -58,8 +58,8 @@ class ProjectFilter:
 
 @dataclass(frozen=True)
 class DefaultNetwork:
-    """The network (its id, or /network/<id>) a project's computes join in its zone when they
-    are created without a network link; with no network, clear ``zone``'s choice."""
+    """The network (its id) a project's computes join in its zone when they are created without
+    a network link; with no network, clear ``zone``'s choice."""
 
     zone: Ref | None = None
     network: str | None = None
@@ -103,7 +103,7 @@ def list_accounts(ctx: PlaneContext, domain: Ref | None = None) -> list[AccountR
 
 
 def show_account(ctx: PlaneContext, account: Ref, *, domain: Ref | None = None) -> AccountRecord:
-    return account_record(ctx.session, find_account(ctx.session, account, domain))
+    return account_record(ctx.session, find_account(ctx.session, account, domain=domain))
 
 
 def remove_account(ctx: PlaneContext, account: Ref, *, domain: Ref | None = None) -> None:

@@ -49,7 +49,7 @@ class ProjectRecord:
     created_at: datetime
     domain_path: str = related()
     account_name: str | None = related()
-    #: zone name → /network/<id>: where its computes created without a network link go.
+    #: zone name → network id: where its computes created without a network link go.
     default_networks: Mapping[str, str] = related()
 
 

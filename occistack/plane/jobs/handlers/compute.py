@@ -299,7 +299,7 @@ def compute_delete_failed(session, vm: VirtualMachine, message: str) -> None:
     links = [*nics_of(session, vm.id), *links_of(session, vm.id)]
     for row in [vm, *links]:
         clear_delete_request(session, row)
-    fail_waiting_deletes(session, f"its compute /compute/{vm.id} could not be deleted: {message}",
+    fail_waiting_deletes(session, f"its compute {vm.id} could not be deleted: {message}",
                          volume_ids=[link.volume_id for link in links if isinstance(link, StorageLink)],
                          network_ids=[link.network_id for link in links if isinstance(link, NetworkInterface)])
 

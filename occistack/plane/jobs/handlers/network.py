@@ -113,7 +113,7 @@ def unplug_failed(ctx: StepContext, message: str) -> None:
     begin_teardown(ctx.session, nic, LINK_TRANSITIONS, Event.DETACH)
     apply_event(ctx.session, nic, LINK_TRANSITIONS, Event.FAILED, message)
     clear_delete_request(ctx.session, nic)
-    fail_waiting_deletes(ctx.session, f"its interface /networkinterface/{nic.id} could not be unplugged: {message}",
+    fail_waiting_deletes(ctx.session, f"its network interface {nic.id} could not be unplugged: {message}",
                          network_ids=[nic.network_id])
 
 

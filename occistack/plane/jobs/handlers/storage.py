@@ -175,7 +175,7 @@ def detach_failed(ctx: StepContext, message: str) -> None:
     begin_teardown(ctx.session, link, LINK_TRANSITIONS, Event.DETACH)
     apply_event(ctx.session, link, LINK_TRANSITIONS, Event.FAILED, message)
     clear_delete_request(ctx.session, link)
-    fail_waiting_deletes(ctx.session, f"it could not be detached from /compute/{link.vm_id}: {message}",
+    fail_waiting_deletes(ctx.session, f"it could not be detached from compute {link.vm_id}: {message}",
                          volume_ids=[link.volume_id])
 
 
