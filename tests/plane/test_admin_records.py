@@ -193,7 +193,7 @@ def test_tenancy_records_name_domains_accounts_and_projects(ctx):
                                           gateway="203.0.113.1", prefix_length=24))
     chosen = tenancy.set_default_network(ctx, "p1", DefaultNetwork(
         network=inventory.show_zone(ctx, "z1").public_network_id))
-    assert dict(chosen.default_networks) == {"z1": f"/network/{inventory.show_zone(ctx, 'z1').public_network_id}"}
+    assert dict(chosen.default_networks) == {"z1": inventory.show_zone(ctx, "z1").public_network_id}
 
 
 @contextmanager
