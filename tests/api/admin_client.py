@@ -1,15 +1,13 @@
 """An administrator of the functional ``world``: a user whose role is admin, with a client that,
-like the OCCI clients, lets the worker and agents finish each request's jobs before it returns
-(the admin API's tests in test_admin_api.py do without: they start no jobs).
+like the OCCI clients, lets the worker and agents finish each request's jobs before it returns.
 
-Import the fixture with ``from tests.api.admin_client import root``.
+The fixture ``root`` (tests/api/conftest.py) is one of them.
 """
 
 from __future__ import annotations
 
 import uuid
 
-import pytest
 import transaction
 from argon2 import PasswordHasher
 from webtest import TestApp
@@ -24,11 +22,6 @@ _CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
 class AdminClient(SettlingTestApp, TestApp):
     pass
-
-
-@pytest.fixture(scope="module")
-def root(world) -> AdminClient:
-    return new_admin(world)
 
 
 def new_admin(world, prefix: str = "admin") -> AdminClient:

@@ -19,7 +19,6 @@ from occistack.model import Host, Project, User
 from occistack.model.session import get_tm_session
 from occistack.api.routes import ADMIN_RESOURCES
 from tests.conftest import basic
-from tests.api.occi_face import world  # noqa: F401 - a fixture
 
 _CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 _numbers = itertools.count(1)
@@ -39,11 +38,6 @@ def _user(world, role: str) -> TestApp:
         session.flush()
         session.add(User(name=name, password_hash=_CHEAP_HASHER.hash(name), project_id=project.id, role=role))
     return TestApp(world.wsgi_app, extra_environ={"HTTP_AUTHORIZATION": basic(name, name)})
-
-
-@pytest.fixture(scope="module")
-def root(world):
-    return _user(world, "admin")
 
 
 @pytest.fixture(scope="module")

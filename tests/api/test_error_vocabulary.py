@@ -17,9 +17,7 @@ from occistack.model.states import Event, IllegalTransition, TransitionTable
 from occistack.plane.errors import MODEL_ERROR_KINDS, REFUSALS, ErrorKind, PlaneError, kind_of
 from tests.api.occi_face import (
     INFRA,
-    client,  # noqa: F401 - fixture
     path_of,
-    world,  # noqa: F401 - fixture
 )
 from tests.occi import CRTP, OS_TPL, TEXT
 

@@ -19,7 +19,7 @@ from webtest import TestApp
 from occistack.model import Cluster, Host, Project, User
 from occistack.model.session import get_tm_session
 from occistack.model.states import HostStatus
-from tests.conftest import ROOT, TEST_SECRET_KEY, app_settings, basic, close_app
+from tests.conftest import ROOT, TEST_SECRET_KEY, basic, close_app, make_app
 from tests.api.admin_client import _CHEAP_HASHER
 
 WAIT_SECONDS = 10.0
@@ -28,12 +28,10 @@ WAIT_SECONDS = 10.0
 @pytest.fixture
 def server(db_url, demo_data, tmp_path):
     """The application with its background threads, and an administrator's client."""
-    from occistack.api.app import main
-
-    application = main({}, **app_settings(db_url, **{
+    application = make_app(db_url, **{
         "occistack.worker": "thread", "occistack.drivers": "libvirt-test",
         "occistack.simulated_hosts.directory": str(tmp_path / "simulated-hosts"),
-        "occistack.agents.inprocess_check_seconds": "0.2"}))
+        "occistack.agents.inprocess_check_seconds": "0.2"})
     sessions = application.registry["occistack.session_factory"]
     manager = transaction.TransactionManager(explicit=True)
     with manager:

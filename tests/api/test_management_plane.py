@@ -38,10 +38,8 @@ from occistack.plane.jobs.handlers.compute import DEPLOY_ATTEMPTS
 from tests.api.occi_face import (
     INFRA,
     attributes,
-    client,  # noqa: F401 - fixture
     entity_id,
     path_of,
-    world,  # noqa: F401 - fixture
 )
 
 TEXT = {"Content-Type": "text/plain", "Accept": "text/plain"}

@@ -12,25 +12,22 @@ import transaction
 
 from occistack.model import OsTemplate, Project, User
 from occistack.model.session import get_tm_session
-from tests.conftest import app_settings, basic, close_app
+from tests.conftest import basic, running_app
 from tests.api.occi_face import (
     HOST,
     INFRA,
     OCCIClient,
     RENDERINGS,
     SERVER,
-    anonymous_client,  # noqa: F401 - fixture
     assert_schema,
     attributes,
     categories,
-    client,  # noqa: F401 - fixture
     entity_id,
     header_lines,
     links,
     locations,
     occi_header_values,
     path_of,
-    world,  # noqa: F401 - fixture
 )
 
 CORE = "http://schemas.ogf.org/occi/core#"
@@ -142,14 +139,8 @@ def test_7_4_unauthenticated_requests_are_challenged(anonymous_client):
 def test_7_4_the_challenge_names_keystone(world):
     """A site with a Keystone (here the built-in token service; an external one alike) answers
     with that one challenge, written so that each client reads the URL out of it its own way."""
-    from occistack.api.app import main
-
-    application = main({}, **app_settings(world.url, **{"occistack.keystone.builtin": "true"}),
-                       **{"occistack.driver_instances": world.drivers})
-    try:
+    with running_app(world.url, world.drivers, **{"occistack.keystone.builtin": "true"}) as application:
         response = OCCIClient(application).head("/-/", status=401)
-    finally:
-        close_app(application)
     keystone = "http://localhost/keystone"
     assert response.headers.getall("WWW-Authenticate") == [f"Keystone uri='{keystone}'"]
     challenge = response.headers["WWW-Authenticate"]

@@ -8,10 +8,8 @@ from occistack.model import EventRecord, Job, UsageRecord, VirtualMachine
 from occistack.model.states import JobState, VmState
 from tests.api.occi_face import (
     attributes,
-    client,  # noqa: F401 - fixture
     entity_id,
     path_of,
-    world,  # noqa: F401 - fixture
 )
 from tests.api.test_management_plane import TEXT, create
 

@@ -21,14 +21,10 @@ from tests.api.occi_face import (
     HOST,
     INFRA,
     OCCIClient,
-    anonymous_client,  # noqa: F401 - fixture
     assert_schema,
     attributes,
-    client,  # noqa: F401 - fixture
     occi_header_values,
-    other_client,  # noqa: F401 - fixture
     path_of,
-    world,  # noqa: F401 - fixture
 )
 
 OS_TPL = "http://occistack.local/occi/infrastructure/os_tpl#"

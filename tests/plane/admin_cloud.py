@@ -1,17 +1,12 @@
-"""What the admin use-case tests share: a session in a transaction that is rolled back after
-the test, and small builders -- a zone with a pod and a cluster, a host, and the rows that make
-infrastructure "in use" (a virtual machine, a guest VLAN, an allocated address), which the admin
-use cases never create themselves.
-
-Import the fixture with ``from .admin_cloud import session``.
+"""What the admin use-case tests share: small builders -- a zone with a pod and a cluster, a
+host, and the rows that make infrastructure "in use" (a virtual machine, a guest VLAN, an
+allocated address), which the admin use cases never create themselves. Their ``session``
+fixture is in tests/plane/conftest.py.
 """
 
 from __future__ import annotations
 
 import itertools
-
-import pytest
-import transaction
 
 from occistack.model import (
     GuestVlan,
@@ -22,30 +17,10 @@ from occistack.model import (
     VirtualMachine,
     Volume,
 )
-from occistack.model.session import get_tm_session
 from occistack.model.states import NetworkState, VmState, VolumeState
 from occistack.plane import admin
 
 _numbers = itertools.count(1)
-
-
-@pytest.fixture
-def session(session_factory):
-    """A session whose transaction (its own manager's) is aborted after the test, so the
-    database is left as the test found it. (conftest's ``tm_session`` asks its manager for
-    ``isInTransaction()``, which transaction's TransactionManager does not have, and so never
-    aborts; the open SQLite transaction then locks the database.)"""
-    manager = transaction.TransactionManager(explicit=True)
-    manager.begin()
-    the_session = get_tm_session(session_factory, manager)
-    try:
-        yield the_session
-    finally:
-        try:
-            manager.abort()
-        except transaction.interfaces.NoTransaction:
-            pass
-        the_session.close()
 
 
 def rack(session, zone: str = "z1", pod: str = "p1", cluster: str = "c1", third_octet: int = 1):

@@ -9,7 +9,6 @@ from occistack.model.states import HostStatus, StoragePoolState
 from occistack.plane import admin
 
 from tests.plane import admin_cloud
-from tests.plane.admin_cloud import session  # noqa: F401 - a fixture
 
 
 def two_zones(session):

@@ -9,7 +9,6 @@ from occistack.plane import admin
 from occistack.plane.errors import Conflict, InvalidRequest, NotFound
 
 from tests.plane import admin_cloud
-from tests.plane.admin_cloud import session  # noqa: F401 - a fixture
 
 PUBLIC = {"zone": "z1", "purpose": "public", "gateway": "203.0.113.1", "prefix_length": 24}
 

@@ -11,7 +11,6 @@ from occistack.plane import admin
 from occistack.plane.errors import Conflict, InvalidRequest, NotFound
 
 from tests.plane import admin_cloud
-from tests.plane.admin_cloud import session  # noqa: F401 - a fixture
 
 NFS = {"protocol": "nfs", "server": "nfs1.example.org", "path": "/export/primary", "capacity_gib": 1000}
 

@@ -20,7 +20,6 @@ from occistack.plane.jobs.queue import JobDispatcher
 from occistack.plane.runtime import ManagementPlane, PlaneSettings
 
 from tests.plane import admin_cloud
-from tests.plane.admin_cloud import session  # noqa: F401 - a fixture
 from tests.plane.plane_fixtures import add_host
 
 SHA256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"

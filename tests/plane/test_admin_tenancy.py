@@ -14,7 +14,6 @@ from occistack.plane import admin
 from occistack.plane.errors import Conflict, InvalidRequest, NotFound
 
 from tests.plane import admin_cloud
-from tests.plane.admin_cloud import session  # noqa: F401 - a fixture
 
 CHEAP_HASH = "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$TQmfGmQ/jg3nTE1MTxHuJA"
 

@@ -11,7 +11,6 @@ from occistack.plane.admin import affinity
 from occistack.plane.errors import Conflict, InvalidRequest, NotFound
 
 from tests.plane import admin_cloud
-from tests.plane.admin_cloud import session  # noqa: F401 - a fixture
 
 
 @pytest.mark.parametrize("kind, stored", [

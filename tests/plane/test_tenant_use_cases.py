@@ -40,7 +40,6 @@ from occistack.plane.tenant.networks import NetworkChanges, NetworkRequest, crea
 from occistack.plane.tenant.storage import VolumeChanges, VolumeRequest, create_storage, update_storage
 
 from tests.plane import admin_cloud
-from tests.plane.admin_cloud import session  # noqa: F401 - a fixture
 
 USER_DATA = "http://schemas.ogf.org/occi/infrastructure/compute#user_data"
 
