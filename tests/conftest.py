@@ -29,9 +29,9 @@ from sqlalchemy import create_engine, text
 
 from occistack.demo import seed_demo
 from occistack.drivers.fake import FakeDrivers
-from occistack.federation import hash_password
-from occistack.model import Base, Project, User, make_engine
+from occistack.model import Base, make_engine
 from occistack.model.session import get_tm_session, make_session_factory
+from tests.factories import ProjectFactory, UserFactory
 
 #: The drivers' fixtures for real Open vSwitch, Linux bridges and network namespaces, and for an
 #: NFS server.
@@ -172,10 +172,8 @@ def demo_data(session_factory):
     with manager:
         session = get_tm_session(session_factory, manager)
         seed_demo(session)
-        other = Project(name="other")
-        session.add(other)
-        session.flush()
-        session.add(User(name="other", password_hash=hash_password("other"), project_id=other.id))
+        UserFactory(session=session, name="other", password="other",
+                    project_id=ProjectFactory(session=session, name="other").id)
     return None
 
 

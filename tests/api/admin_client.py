@@ -6,18 +6,9 @@ The fixture ``root`` (tests/api/conftest.py) is one of them.
 
 from __future__ import annotations
 
-import uuid
-
-import transaction
-from argon2 import PasswordHasher
 from webtest import TestApp
 
-from occistack.model import Project, User
-from occistack.model.session import get_tm_session
 from tests.conftest import SettlingTestApp, basic
-
-# Cheap on purpose, as occi_face's users: verification reads the parameters from the hash.
-_CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
 
 class AdminClient(SettlingTestApp, TestApp):
@@ -26,15 +17,8 @@ class AdminClient(SettlingTestApp, TestApp):
 
 def new_admin(world, prefix: str = "admin") -> AdminClient:
     """A site administrator of a project of their own, as a client of the admin API."""
-    name = f"{prefix}-{uuid.uuid4().hex[:8]}"
-    manager = transaction.TransactionManager(explicit=True)
-    with manager:
-        session = get_tm_session(world.session_factory, manager)
-        project = Project(name=name)
-        session.add(project)
-        session.flush()
-        session.add(User(name=name, password_hash=_CHEAP_HASHER.hash(name), project_id=project.id, role="admin"))
-    return AdminClient(world.wsgi_app, extra_environ={"HTTP_AUTHORIZATION": basic(name, name)})
+    name, password = world.new_project_user(prefix, role="admin")
+    return AdminClient(world.wsgi_app, extra_environ={"HTTP_AUTHORIZATION": basic(name, password)})
 
 
 def add_host_with_token(root: AdminClient, prefix: str, subnet: int) -> dict:

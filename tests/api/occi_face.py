@@ -2,15 +2,15 @@
 project per test, a client that checks the protocol headers of every answer, the GFD.225 JSON
 schema, and small readers of text renderings.
 
-Why not the conftest ``app`` fixture: it builds the application, seeds the demo data and hashes
-two passwords with production-strength argon2 for every test, about half a second per test and
-back end. These modules make a few hundred small tests, so each module builds the application
-once per back end, and each test gets a project of its own (so listings, "delete all" and
-counts see only what the test made) whose user's password is hashed with cheap argon2
-parameters. The server's code path is the same: argon2 verifies with the parameters stored in
-the hash.
+Why not the conftest ``app`` fixture: it builds the application and seeds the demo data (whose
+user's password is hashed with production-strength argon2) for every test, about half a second
+per test and back end. These modules make a few hundred small tests, so each module builds the
+application once per back end (``world_on``; both build it with conftest's ``running_app``), and
+each test gets a project of its own (so listings, "delete all" and counts see only what the test
+made) whose user's password is hashed with cheap argon2 parameters (tests/factories.py). The
+server's code path is the same: argon2 verifies with the parameters stored in the hash.
 
-The fixtures built on it (``world``, ``client``, ``other_client``, ``anonymous_client``) are in
+The fixtures (``world``, ``client``, ``other_client``, ``anonymous_client``) are in
 tests/api/conftest.py.
 """
 
@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 import transaction
-from argon2 import PasswordHasher
 from jsonschema import Draft4Validator
 from sqlalchemy import select
 from webtest import TestApp
@@ -36,9 +35,10 @@ from webtest import TestApp
 from occistack import __version__
 from occistack.demo import seed_demo
 from occistack.drivers.fake import FakeDrivers
-from occistack.model import Project, User, make_engine
+from occistack.model import User, make_engine
 from occistack.model.session import get_tm_session, make_session_factory
 from tests.conftest import SettlingTestApp, basic, empty_database, running_app
+from tests.factories import ProjectFactory, UserFactory
 
 # --- what every answer carries ---------------------------------------------------------------
 
@@ -78,8 +78,6 @@ class OCCIClient(SettlingTestApp, TestApp):
 
 # --- one application per module and back end: a world -------------------------------------
 
-# Cheap on purpose (see the module docstring); verification reads the parameters from the hash.
-_CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 _names = itertools.count(1)
 
 
@@ -96,10 +94,8 @@ class World:
         manager = transaction.TransactionManager(explicit=True)
         with manager:
             session = get_tm_session(self.session_factory, manager)
-            project = Project(name=name, title=f"Project of {name}")
-            session.add(project)
-            session.flush()
-            session.add(User(name=name, password_hash=_CHEAP_HASHER.hash(name), project_id=project.id, role=role))
+            project = ProjectFactory(session=session, name=name, title=f"Project of {name}")
+            UserFactory(session=session, name=name, password=name, project_id=project.id, role=role)
         return name, name
 
     def user_beside(self, colleague: str, prefix: str, role: str) -> tuple[str, str]:
@@ -109,7 +105,7 @@ class World:
         with manager:
             session = get_tm_session(self.session_factory, manager)
             project_id = session.scalars(select(User.project_id).where(User.name == colleague)).one()
-            session.add(User(name=name, password_hash=_CHEAP_HASHER.hash(name), project_id=project_id, role=role))
+            UserFactory(session=session, name=name, password=name, project_id=project_id, role=role)
         return name, name
 
     def client(self, prefix: str = "user", role: str = "member", beside: OCCIClient | None = None) -> OCCIClient:

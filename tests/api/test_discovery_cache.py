@@ -15,9 +15,9 @@ import pytest
 import transaction
 from sqlalchemy import event
 
-from occistack.model import OsTemplate
 from occistack.model.session import get_tm_session
 from tests.conftest import basic
+from tests.factories import OsTemplateFactory
 from tests.api.occi_face import INFRA, OCCIClient, World, categories
 
 #: Long enough that no test crosses it by accident; the one test about it waits it out.
@@ -141,9 +141,9 @@ def test_a_catalog_change_in_another_process_shows_once_the_lifetime_is_over(wor
     manager = transaction.TransactionManager(explicit=True)
     with manager:
         session = get_tm_session(world.session_factory, manager)
-        session.add(OsTemplate(term="late-arrival", title="Registered elsewhere", os_family="linux",
-                               os_name="debian", os_version="13", architecture="x64", min_cores=1,
-                               min_memory_gib=1, size_gib=2, extra_attributes={}, state="ready"))
+        OsTemplateFactory(session=session, term="late-arrival", title="Registered elsewhere", os_family="linux",
+                          os_name="debian", os_version="13", architecture="x64", min_cores=1, min_memory_gib=1,
+                          size_gib=2, state="ready")
     time.sleep(LIFETIME + 0.1)
     seen = {c["scheme"] + c["term"] for c in categories(client.get("/-/", status=200))}
     assert OS_TPL + "late-arrival" in seen

@@ -16,11 +16,11 @@ import transaction
 from sqlalchemy import select
 from webtest import TestApp
 
-from occistack.model import Cluster, Host, Project, User
+from occistack.model import Cluster, Host
 from occistack.model.session import get_tm_session
 from occistack.model.states import HostStatus
 from tests.conftest import ROOT, TEST_SECRET_KEY, basic, close_app, make_app
-from tests.api.admin_client import _CHEAP_HASHER
+from tests.factories import ProjectFactory, UserFactory
 
 WAIT_SECONDS = 10.0
 
@@ -36,11 +36,8 @@ def server(db_url, demo_data, tmp_path):
     manager = transaction.TransactionManager(explicit=True)
     with manager:
         session = get_tm_session(sessions, manager)
-        project = Project(name="site-admins")
-        session.add(project)
-        session.flush()
-        session.add(User(name="site-admin", password_hash=_CHEAP_HASHER.hash("site-admin"), project_id=project.id,
-                         role="admin"))
+        UserFactory(session=session, name="site-admin", password="site-admin", role="admin",
+                    project_id=ProjectFactory(session=session, name="site-admins").id)
     admin = TestApp(application, extra_environ={"HTTP_AUTHORIZATION": basic("site-admin", "site-admin")})
     yield application, admin
     close_app(application)

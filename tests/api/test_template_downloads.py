@@ -20,11 +20,12 @@ from sqlalchemy import select
 from webtest import TestApp
 
 from occistack.demo_images import build_image
-from occistack.model import AgentCommand, Job, Project, TemplateCopy, User
+from occistack.model import AgentCommand, Job, TemplateCopy
 from occistack.model import OsTemplate as OsTemplateRow
 from occistack.model.session import get_tm_session
 from occistack.plane import admin
 from tests.conftest import SettlingTestApp, basic, close_app, make_app, running_app
+from tests.factories import ProjectFactory, UserFactory
 from tests.api.occi_face import attributes
 from tests.occi import OS_TPL, TEXT, compute_body
 
@@ -93,16 +94,8 @@ def _second_zone(session) -> None:
     # Its public range gives it a shared public network, which a compute created without links joins.
     admin.add_ip_range(session, zone="zone2", purpose="public", first="198.51.100.10", last="198.51.100.50",
                        gateway="198.51.100.1", prefix_length=24)
-    name = "root"
-    project = Project(name="admins")
-    session.add(project)
-    session.flush()
-    session.add(User(name=name, password_hash=_hash(name), project_id=project.id, role="admin"))
-
-
-def _hash(password: str) -> str:
-    from argon2 import PasswordHasher
-    return PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(password)
+    UserFactory(session=session, name="root", password="root", role="admin",
+                project_id=ProjectFactory(session=session, name="admins").id)
 
 
 @pytest.fixture

@@ -12,8 +12,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from occistack.demo import seed_demo
-from occistack.model import OsTemplate, TemplateCopy
+from occistack.model import OsTemplate
 from occistack.plane import admin
+from tests.factories import TemplateCopyFactory
 
 #: zone → (third octet of its pod's subnet, its guest VLANs, its public range or None)
 ZONES = {
@@ -38,7 +39,7 @@ def build_zone(session, zone: str) -> None:
     # A compute boots only from a copy of its template in its own zone: the demo's are there.
     zone_id = admin.find_zone(session, zone).id
     for template in session.scalars(select(OsTemplate).where(OsTemplate.project_id.is_(None))):
-        session.add(TemplateCopy(template_id=template.id, zone_id=zone_id, state="ready", progress=100))
+        TemplateCopyFactory(session=session, template_id=template.id, zone_id=zone_id)
     if public is not None:
         first, last, gateway = public
         admin.add_ip_range(session, zone=zone, purpose="public", first=first, last=last, gateway=gateway,
