@@ -5,6 +5,13 @@ it, like ``app``) runs once per back end. PostgreSQL is the server on 127.0.0.1:
 with OCCISTACK_TEST_PG); each test session creates its own database there and drops it after.
 When PostgreSQL is unreachable the PostgreSQL variants skip -- except under CI=true, where a
 missing component is a failure.
+
+Where fixtures live: here, what every directory uses (databases, the application, credentials);
+in the ``conftest.py`` of a directory, what its tests share (``tests/api``: the module-scoped
+``world`` and its clients; ``tests/plane``: a rolled-back ``session``; ``tests/federation``: an
+OIDC issuer). Fixture modules too large for a conftest are plugins, listed once in
+``pytest_plugins`` below (pytest honours that list only in this, the top-level conftest). Rows
+that tests need are made with the factories of ``tests/factories.py``.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from __future__ import annotations
 import base64
 import os
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -22,9 +30,13 @@ from sqlalchemy import create_engine, text
 from occistack.api.orchestration import server_plane
 from occistack.demo import seed_demo
 from occistack.drivers.fake import FakeDrivers
-from occistack.federation import hash_password
-from occistack.model import Base, Project, User, make_engine
+from occistack.model import Base, make_engine
 from occistack.model.session import get_tm_session, make_session_factory
+from tests.factories import ProjectFactory, UserFactory
+
+#: The drivers' fixtures for real Open vSwitch, Linux bridges and network namespaces, and for an
+#: NFS server.
+pytest_plugins = ("tests.drivers.netfixtures", "tests.drivers.nfsfixtures")
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_SERVER = os.environ.get("OCCISTACK_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
@@ -161,11 +173,25 @@ def demo_data(session_factory):
     with manager:
         session = get_tm_session(session_factory, manager)
         seed_demo(session)
-        other = Project(name="other")
-        session.add(other)
-        session.flush()
-        session.add(User(name="other", password_hash=hash_password("other"), project_id=other.id))
+        UserFactory(session=session, name="other", password="other",
+                    project_id=ProjectFactory(session=session, name="other").id)
     return None
+
+
+@pytest.fixture
+def demo_data_pg(request):
+    """The URL of the session's PostgreSQL database with the demo catalog, emptied after the
+    test (tests of row locks, which only PostgreSQL takes as these tests need)."""
+    url, problem = request.getfixturevalue("postgres_database")
+    if problem:
+        missing_component(problem)
+    engine = make_engine({"sqlalchemy.url": url})
+    manager = transaction.TransactionManager(explicit=True)
+    with manager:
+        seed_demo(get_tm_session(make_session_factory(engine), manager))
+    engine.dispose()
+    yield url
+    empty_database(url)
 
 
 # --- the application -----------------------------------------------------------------------------
@@ -203,25 +229,38 @@ def drivers():
     return FakeDrivers()
 
 
-@pytest.fixture
-def wsgi_app(db_url, demo_data, drivers):
+def make_app(db_url: str, drivers: FakeDrivers | None = None, **settings):
+    """The server application of a test: ``app_settings`` plus ``settings``; with ``drivers``,
+    the in-process agents drive those instances instead of the ones the settings name. Close it
+    with ``close_app`` (or use ``running_app``)."""
     from occistack.api.app import main
 
-    application = main({}, **app_settings(db_url), **{"occistack.driver_instances": drivers})
-    yield application
-    close_app(application)
+    instances = {} if drivers is None else {"occistack.driver_instances": drivers}
+    return main({}, **app_settings(db_url, **settings), **instances)
+
+
+@contextmanager
+def running_app(db_url: str, drivers: FakeDrivers | None = None, **settings):
+    """``make_app``'s application, closed when the block ends."""
+    application = make_app(db_url, drivers, **settings)
+    try:
+        yield application
+    finally:
+        close_app(application)
+
+
+@pytest.fixture
+def wsgi_app(db_url, demo_data, drivers):
+    with running_app(db_url, drivers) as application:
+        yield application
 
 
 def close_app(application) -> None:
-    """Stop an application made in a test and let go of its database connections."""
-    stop_plane(application)
-    application.registry["occistack.engine"].dispose()
-
-
-def stop_plane(application) -> None:
-    """Stop the application's management plane while its database is still there (it would
-    otherwise stop at exit, and fail to wake long polls in a database that is gone)."""
+    """Stop an application made in a test and let go of its database connections. The plane
+    stops while its database is still there (it would otherwise stop at exit, and fail to wake
+    long polls in a database that is gone)."""
     server_plane(application.registry).stop()
+    application.registry["occistack.engine"].dispose()
 
 
 def _settling_test_app():

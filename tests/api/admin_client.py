@@ -1,47 +1,24 @@
 """An administrator of the functional ``world``: a user whose role is admin, with a client that,
-like the OCCI clients, lets the worker and agents finish each request's jobs before it returns
-(the admin API's tests in test_admin_api.py do without: they start no jobs).
+like the OCCI clients, lets the worker and agents finish each request's jobs before it returns.
 
-Import the fixture with ``from tests.api.admin_client import root``.
+The fixture ``root`` (tests/api/conftest.py) is one of them.
 """
 
 from __future__ import annotations
 
-import uuid
-
-import pytest
-import transaction
-from argon2 import PasswordHasher
 from webtest import TestApp
 
-from occistack.model import Project, User
-from occistack.model.session import get_tm_session
 from tests.conftest import SettlingTestApp, basic
-
-# Cheap on purpose, as occi_face's users: verification reads the parameters from the hash.
-_CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
 
 class AdminClient(SettlingTestApp, TestApp):
     pass
 
 
-@pytest.fixture(scope="module")
-def root(world) -> AdminClient:
-    return new_admin(world)
-
-
 def new_admin(world, prefix: str = "admin") -> AdminClient:
     """A site administrator of a project of their own, as a client of the admin API."""
-    name = f"{prefix}-{uuid.uuid4().hex[:8]}"
-    manager = transaction.TransactionManager(explicit=True)
-    with manager:
-        session = get_tm_session(world.session_factory, manager)
-        project = Project(name=name)
-        session.add(project)
-        session.flush()
-        session.add(User(name=name, password_hash=_CHEAP_HASHER.hash(name), project_id=project.id, role="admin"))
-    return AdminClient(world.wsgi_app, extra_environ={"HTTP_AUTHORIZATION": basic(name, name)})
+    name, password = world.new_project_user(prefix, role="admin")
+    return AdminClient(world.wsgi_app, extra_environ={"HTTP_AUTHORIZATION": basic(name, password)})
 
 
 def add_host_with_token(root: AdminClient, prefix: str, subnet: int) -> dict:

@@ -2,16 +2,16 @@
 project per test, a client that checks the protocol headers of every answer, the GFD.225 JSON
 schema, and small readers of text renderings.
 
-Why not the conftest ``app`` fixture: it builds the application, seeds the demo data and hashes
-two passwords with production-strength argon2 for every test, about half a second per test and
-back end. These modules make a few hundred small tests, so each module builds the application
-once per back end, and each test gets a project of its own (so listings, "delete all" and
-counts see only what the test made) whose user's password is hashed with cheap argon2
-parameters. The server's code path is the same: argon2 verifies with the parameters stored in
-the hash.
+Why not the conftest ``app`` fixture: it builds the application and seeds the demo data (whose
+user's password is hashed with production-strength argon2) for every test, about half a second
+per test and back end. These modules make a few hundred small tests, so each module builds the
+application once per back end (``world_on``; both build it with conftest's ``running_app``), and
+each test gets a project of its own (so listings, "delete all" and counts see only what the test
+made) whose user's password is hashed with cheap argon2 parameters (tests/factories.py). The
+server's code path is the same: argon2 verifies with the parameters stored in the hash.
 
-Import the fixtures into a test module with
-``from tests.api.occi_face import world, client, other_client, anonymous_client``.
+The fixtures (``world``, ``client``, ``other_client``, ``anonymous_client``) are in
+tests/api/conftest.py.
 """
 
 from __future__ import annotations
@@ -21,13 +21,13 @@ import itertools
 import json
 import re
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
 import transaction
-from argon2 import PasswordHasher
 from jsonschema import Draft4Validator
 from sqlalchemy import select
 from webtest import TestApp
@@ -35,17 +35,10 @@ from webtest import TestApp
 from occistack import __version__
 from occistack.demo import seed_demo
 from occistack.drivers.fake import FakeDrivers
-from occistack.model import Project, User
+from occistack.model import User, make_engine
 from occistack.model.session import get_tm_session, make_session_factory
-from tests.conftest import (
-    BACKENDS,
-    SettlingTestApp,
-    app_settings,
-    backend_url,
-    basic,
-    empty_database,
-    stop_plane,
-)
+from tests.conftest import SettlingTestApp, basic, empty_database, running_app
+from tests.factories import ProjectFactory, UserFactory
 
 # --- what every answer carries ---------------------------------------------------------------
 
@@ -83,10 +76,8 @@ class OCCIClient(SettlingTestApp, TestApp):
         return response
 
 
-# --- one application per module and back end ------------------------------------------------
+# --- one application per module and back end: a world -------------------------------------
 
-# Cheap on purpose (see the module docstring); verification reads the parameters from the hash.
-_CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 _names = itertools.count(1)
 
 
@@ -96,7 +87,6 @@ class World:
     wsgi_app: Any
     drivers: FakeDrivers
     session_factory: Any
-    projects: list[int] = field(default_factory=list)
 
     def new_project_user(self, prefix: str = "user", role: str = "member") -> tuple[str, str]:
         """A new project with one user; returns (user name, password)."""
@@ -104,10 +94,8 @@ class World:
         manager = transaction.TransactionManager(explicit=True)
         with manager:
             session = get_tm_session(self.session_factory, manager)
-            project = Project(name=name, title=f"Project of {name}")
-            session.add(project)
-            session.flush()
-            session.add(User(name=name, password_hash=_CHEAP_HASHER.hash(name), project_id=project.id, role=role))
+            project = ProjectFactory(session=session, name=name, title=f"Project of {name}")
+            UserFactory(session=session, name=name, password=name, project_id=project.id, role=role)
         return name, name
 
     def user_beside(self, colleague: str, prefix: str, role: str) -> tuple[str, str]:
@@ -117,7 +105,7 @@ class World:
         with manager:
             session = get_tm_session(self.session_factory, manager)
             project_id = session.scalars(select(User.project_id).where(User.name == colleague)).one()
-            session.add(User(name=name, password_hash=_CHEAP_HASHER.hash(name), project_id=project_id, role=role))
+            UserFactory(session=session, name=name, password=name, project_id=project_id, role=role)
         return name, name
 
     def client(self, prefix: str = "user", role: str = "member", beside: OCCIClient | None = None) -> OCCIClient:
@@ -134,47 +122,23 @@ class World:
         return OCCIClient(self.wsgi_app)
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def world(request, sqlite_database):
-    """The application on one back end, with the demo catalog, for a whole test module (with the
-    module's ``WORLD_SETTINGS`` added to the server's settings)."""
-    url = backend_url(request, sqlite_database)
-    from occistack.model import make_engine
-    from occistack.api.app import main
-
+@contextmanager
+def world_on(url: str, seed: Callable[[Any], object] = seed_demo, **settings) -> Iterator[World]:
+    """A World on the migrated database at ``url``: ``seed`` fills it (the demo catalog unless
+    told otherwise), the application runs with the tests' settings plus ``settings``, and the
+    database is emptied when the block ends."""
     engine = make_engine({"sqlalchemy.url": url})
     session_factory = make_session_factory(engine)
     manager = transaction.TransactionManager(explicit=True)
     with manager:
-        seed_demo(get_tm_session(session_factory, manager))
+        seed(get_tm_session(session_factory, manager))
     drivers = FakeDrivers()
-    extra = getattr(request.module, "WORLD_SETTINGS", {})
-    application = main({}, **app_settings(url, **extra), **{"occistack.driver_instances": drivers})
     try:
-        yield World(url, application, drivers, session_factory)
+        with running_app(url, drivers, **settings) as application:
+            yield World(url, application, drivers, session_factory)
     finally:
-        stop_plane(application)
-        application.registry["occistack.engine"].dispose()
         engine.dispose()
         empty_database(url)
-
-
-@pytest.fixture
-def client(world) -> OCCIClient:
-    """A user alone in a fresh project: what it lists is what the test made (plus the shared
-    public network)."""
-    return world.client()
-
-
-@pytest.fixture
-def other_client(world) -> OCCIClient:
-    """A user of another project."""
-    return world.client("other")
-
-
-@pytest.fixture
-def anonymous_client(world) -> OCCIClient:
-    return world.anonymous()
 
 
 # --- the GFD.225 JSON schema ------------------------------------------------------------------

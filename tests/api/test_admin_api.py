@@ -1,8 +1,9 @@
 """The admin API over HTTP: every resource, the answers 401/403/400/404/405/409 as JSON, and
 that only the admin role gets in.
 
-One application per back end for the whole module (occi_face's ``world``); each test names
-what it makes uniquely, so tests do not see each other's rows by name.
+One application per back end for the whole module (the ``world`` of tests/api/conftest.py, with
+its administrator ``root``); each test names what it makes uniquely, so tests do not see each
+other's rows by name.
 """
 
 from __future__ import annotations
@@ -11,18 +12,13 @@ import itertools
 import uuid
 
 import pytest
-import transaction
-from argon2 import PasswordHasher
 from webtest import TestApp
 
-from occistack.model import Host, Project, User
-from occistack.model.session import get_tm_session
+from occistack.model import Host
 from occistack.api.admin.paths import ADMIN_RESOURCES
 from occistack.api.orchestration import server_plane
 from tests.conftest import basic
-from tests.api.occi_face import world  # noqa: F401 - a fixture
 
-_CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 _numbers = itertools.count(1)
 
 
@@ -30,26 +26,10 @@ def unique(prefix: str) -> str:
     return f"{prefix}{next(_numbers)}-{uuid.uuid4().hex[:6]}"
 
 
-def _user(world, role: str) -> TestApp:
-    name = unique(role)
-    manager = transaction.TransactionManager(explicit=True)
-    with manager:
-        session = get_tm_session(world.session_factory, manager)
-        project = Project(name=name)
-        session.add(project)
-        session.flush()
-        session.add(User(name=name, password_hash=_CHEAP_HASHER.hash(name), project_id=project.id, role=role))
-    return TestApp(world.wsgi_app, extra_environ={"HTTP_AUTHORIZATION": basic(name, name)})
-
-
 @pytest.fixture(scope="module")
-def root(world):
-    return _user(world, "admin")
-
-
-@pytest.fixture(scope="module")
-def member(world):
-    return _user(world, "member")
+def member(world) -> TestApp:
+    """A user without the admin role."""
+    return TestApp(world.wsgi_app, extra_environ={"HTTP_AUTHORIZATION": basic(*world.new_project_user("member"))})
 
 
 def error_of(response, status: int) -> str:

@@ -12,7 +12,6 @@ from sqlalchemy import select
 from occistack.model import Host, VirtualMachine
 from occistack.api.orchestration import plane_services
 from tests.conftest import basic
-from tests.api.admin_client import root  # noqa: F401 - a fixture
 from tests.api.occi_face import (
     OCCIClient,
     attributes,
@@ -20,7 +19,6 @@ from tests.api.occi_face import (
     entity_id,
     locations,
     path_of,
-    world,  # noqa: F401 - a fixture
 )
 from tests.occi import TEXT, compute_body, mixin
 

@@ -20,14 +20,11 @@ from occistack.drivers.power.fake import FakeMachine
 from occistack.model import EventRecord, Host, VirtualMachine
 from occistack.plane.jobs.handlers import bare_metal as bare_metal_handlers
 from occistack.api.orchestration import server_plane
-from tests.api.admin_client import root  # noqa: F401 - fixture
 from tests.api.occi_face import (
     INFRA,
     attributes,
-    client,  # noqa: F401 - fixture
     entity_id,
     path_of,
-    world,  # noqa: F401 - fixture
 )
 from tests.api.test_management_plane import TEXT, compute_body, host_usage, state_of
 

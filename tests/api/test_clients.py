@@ -21,9 +21,7 @@ from tests.api.occi_face import (
     INFRA,
     categories,
     category_values,
-    client,  # noqa: F401 - fixture
     path_of,
-    world,  # noqa: F401 - fixture
 )
 
 CORE = "http://schemas.ogf.org/occi/core#"

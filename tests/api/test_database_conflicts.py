@@ -20,15 +20,8 @@ from sqlalchemy.exc import OperationalError
 from occistack.model import Host, Quota, User, VirtualMachine
 from occistack.model.contention import describe_database_error, is_transient_conflict, run_retrying
 from occistack.plane.placement import capacity
-from tests.conftest import _settling_test_app, app_settings, basic, stop_plane
+from tests.conftest import _settling_test_app, basic, close_app, make_app
 from tests.occi import compute_body
-from tests.plane.test_lock_order import demo_data_pg  # noqa: F401 - a fixture
-
-
-def pg_application(url: str, drivers, **settings):
-    from occistack.api.app import main
-
-    return main({}, **app_settings(url, **settings), **{"occistack.driver_instances": drivers})
 
 
 class LockInversion:
@@ -78,7 +71,7 @@ class LockInversion:
 
 
 @pytest.fixture
-def deadlock_world(demo_data_pg, monkeypatch):  # noqa: F811 - the fixture imported above
+def deadlock_world(demo_data_pg, monkeypatch):
     """The PostgreSQL database with the demo data, one enabled host, a quota on the demo
     project (so that a create locks its row), and a count of the creates' host claims."""
     url = demo_data_pg
@@ -104,7 +97,7 @@ def deadlock_world(demo_data_pg, monkeypatch):  # noqa: F811 - the fixture impor
 
 
 def create_during_a_deadlock(url, host_id, project_id, drivers, **settings):
-    application = pg_application(url, drivers, **settings)
+    application = make_app(url, drivers, **settings)
     client = _settling_test_app()(application, extra_environ={"HTTP_AUTHORIZATION": basic("demo", "demo")})
     try:
         with LockInversion(url, host_id, project_id) as inversion:
@@ -114,8 +107,7 @@ def create_during_a_deadlock(url, host_id, project_id, drivers, **settings):
         return response, inversion.outcome
     finally:
         LockInversion.current = None
-        stop_plane(application)
-        application.registry["occistack.engine"].dispose()
+        close_app(application)
 
 
 def computes(url: str) -> int:
@@ -216,11 +208,10 @@ def test_run_retrying_runs_a_conflict_again_and_gives_up_after_the_attempts():
 def test_a_database_that_cannot_be_reached_is_503_not_reachable():
     from webtest import TestApp
 
-    from occistack.api.app import main
     from tests.integration.tls_servers import free_port
 
     nowhere = f"postgresql+psycopg2://postgres@127.0.0.1:{free_port()}/none"
-    application = main({}, **app_settings(nowhere, **{"occistack.agents.inprocess": ""}))
+    application = make_app(nowhere, **{"occistack.agents.inprocess": ""})
     # Not the settling client: it would run the plane's jobs against the missing database.
     client = TestApp(application, extra_environ={"HTTP_AUTHORIZATION": basic("demo", "demo")})
     try:

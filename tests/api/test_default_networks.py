@@ -20,19 +20,17 @@ from sqlalchemy import select
 from webtest import TestApp
 
 from occistack.model import Project, User
-from tests.conftest import app_settings, basic, stop_plane
+from tests.conftest import basic, running_app
 from tests.api.occi_face import OCCIClient, categories, header_lines, link_values, locations, path_of
 from tests.api.test_clients import InfrastructureManager, RocciCli, VmDirac
-from tests.api.zoned_world import root, world  # noqa: F401 - fixtures
+from tests.api.three_zones import seed_three_zones
 from tests.occi import INFRA, TEXT, ZONE, compute_body, kind, mixin, network_body
+
+#: This module's world: the demo's zone1, zone2 and zone3.
+WORLD_SEED = seed_three_zones
 
 DEFAULT_NETWORK = "http://occistack.local/occi/infrastructure/network#"
 ZONE1_PUBLIC = ipaddress.ip_network("192.0.2.0/24")
-
-
-@pytest.fixture
-def client(world):
-    return world.client("defaults")
 
 
 def project_name(world, client) -> str:
@@ -178,15 +176,9 @@ def test_a_kind_alone_is_refused_without_a_site_default(client):
 def site_with_default_os_tpl(world):
     """A second server process of the same cloud whose ini sets occistack.default_os_tpl (its
     agents are the first process's)."""
-    from occistack.api.app import main
-
-    application = main({}, **app_settings(world.url, **{"occistack.default_os_tpl": "cirros-0.6",
-                                                        "occistack.agents.inprocess": ""}))
-    try:
+    with running_app(world.url, **{"occistack.default_os_tpl": "cirros-0.6",
+                                   "occistack.agents.inprocess": ""}) as application:
         yield application
-    finally:
-        stop_plane(application)
-        application.registry["occistack.engine"].dispose()
 
 
 def test_a_kind_alone_boots_the_site_default_os_tpl(world, site_with_default_os_tpl):
@@ -202,18 +194,12 @@ def test_a_kind_alone_boots_the_site_default_os_tpl(world, site_with_default_os_
 
 
 def test_a_site_default_that_is_not_a_template_is_a_clear_conflict(world):
-    from occistack.api.app import main
-
-    application = main({}, **app_settings(world.url, **{"occistack.default_os_tpl": "no-such-image",
-                                                        "occistack.agents.inprocess": ""}))
-    try:
+    with running_app(world.url, **{"occistack.default_os_tpl": "no-such-image",
+                                   "occistack.agents.inprocess": ""}) as application:
         user, password = world.new_project_user("misconfigured")
         client = TestApp(application, extra_environ={"HTTP_AUTHORIZATION": basic(user, password)})
         answer = client.post("/compute/", KIND_ALONE, headers=TEXT, status=409)
         assert "'no-such-image' (occistack.default_os_tpl) is not available" in answer.text
-    finally:
-        stop_plane(application)
-        application.registry["occistack.engine"].dispose()
 
 
 def test_put_on_the_mixin_collection_replaces_the_choice_and_json_shows_it(client):

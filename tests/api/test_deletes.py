@@ -13,17 +13,13 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
-from webtest import TestApp
 
 from occistack.model import AgentCommand, Job, OsTemplate
-from occistack.api.orchestration import server_plane
 from tests.api.occi_face import (
     INFRA,
     attributes,
-    client,  # noqa: F401 - fixture
     entity_id,
     path_of,
-    world,  # noqa: F401 - fixture
 )
 from tests.occi import CRTP, OS_TPL, TEXT
 
@@ -95,17 +91,6 @@ def assert_gone(app, path: str) -> None:
     app.get(path, status=404)
     app.delete(path, status=404)
     assert path not in listed(app, path.rsplit("/", 1)[0] + "/")
-
-
-@pytest.fixture
-def plane(world):
-    return server_plane(world.wsgi_app.registry).plane
-
-
-@pytest.fixture
-def plain(world, client):
-    """The test's user, through a client that lets no job run by itself."""
-    return TestApp(world.wsgi_app, extra_environ=client.extra_environ)
 
 
 def jobs_of(world, entity: str) -> list[tuple[str, str]]:

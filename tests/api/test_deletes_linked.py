@@ -12,11 +12,8 @@ from sqlalchemy import select, update
 from webtest import TestApp
 
 from occistack.model import Entity, EventRecord, VirtualMachine, utcnow
-from tests.api.admin_client import root  # noqa: F401 - fixture
 from tests.api.occi_face import (
-    client,  # noqa: F401 - fixture
     entity_id,
-    world,  # noqa: F401 - fixture
 )
 from tests.api.test_deletes import (
     TEXT,
@@ -31,8 +28,6 @@ from tests.api.test_deletes import (
     new_link,
     new_network,
     new_volume,
-    plain,  # noqa: F401 - fixture
-    plane,  # noqa: F401 - fixture
     ready_compute,
     state_and_message,
 )

@@ -15,36 +15,15 @@ import pytest
 import transaction
 from sqlalchemy import event
 
-from occistack.demo import seed_demo
-from occistack.drivers.fake import FakeDrivers
-from occistack.model import OsTemplate, make_engine
-from occistack.model.session import get_tm_session, make_session_factory
-from tests.conftest import BACKENDS, app_settings, backend_url, basic, close_app, empty_database
+from occistack.model.session import get_tm_session
+from tests.conftest import basic
+from tests.factories import OsTemplateFactory
 from tests.api.occi_face import INFRA, OCCIClient, World, categories
 
 #: Long enough that no test crosses it by accident; the one test about it waits it out.
 LIFETIME = 1.0
 OS_TPL = "http://occistack.local/occi/infrastructure/os_tpl#"
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def cached_world(request, sqlite_database):
-    url = backend_url(request, sqlite_database)
-    from occistack.api.app import main
-
-    engine = make_engine({"sqlalchemy.url": url})
-    session_factory = make_session_factory(engine)
-    manager = transaction.TransactionManager(explicit=True)
-    with manager:
-        seed_demo(get_tm_session(session_factory, manager))
-    settings = {**app_settings(url), "occistack.catalog.revalidate_seconds": str(LIFETIME)}
-    application = main({}, **settings, **{"occistack.driver_instances": FakeDrivers()})
-    try:
-        yield World(url, application, FakeDrivers(), session_factory)
-    finally:
-        close_app(application)
-        engine.dispose()
-        empty_database(url)
+WORLD_SETTINGS = {"occistack.catalog.revalidate_seconds": str(LIFETIME)}
 
 
 class StatementCounter:
@@ -62,10 +41,10 @@ class StatementCounter:
 
 
 @pytest.fixture
-def view_answers(cached_world, monkeypatch):
+def view_answers(world, monkeypatch):
     """The keys of the discovery renderings the view produced or looked up; the fast path
     answers without the view, so a request it answered adds nothing here."""
-    catalog = cached_world.wsgi_app.registry["occistack.catalog"]
+    catalog = world.wsgi_app.registry["occistack.catalog"]
     looked_up = []
     original = catalog.rendered
 
@@ -78,10 +57,10 @@ def view_answers(cached_world, monkeypatch):
 
 
 @pytest.fixture
-def sql(cached_world):
-    counter = StatementCounter(cached_world.wsgi_app.registry["occistack.engine"])
+def sql(world):
+    counter = StatementCounter(world.wsgi_app.registry["occistack.engine"])
     yield counter
-    event.remove(cached_world.wsgi_app.registry["occistack.engine"], "before_cursor_execute", counter._seen)
+    event.remove(world.wsgi_app.registry["occistack.engine"], "before_cursor_execute", counter._seen)
 
 
 def fresh(world: World) -> None:
@@ -91,10 +70,10 @@ def fresh(world: World) -> None:
 
 @pytest.mark.parametrize("path", ["/-/", "/.well-known/org/ogf/occi/-/"])
 @pytest.mark.parametrize("accept", ["text/plain", "application/occi+json", "text/occi", None])
-def test_a_repeated_discovery_is_answered_without_sql_and_alike(cached_world, sql, view_answers, path, accept):
-    client = cached_world.client()
+def test_a_repeated_discovery_is_answered_without_sql_and_alike(world, sql, view_answers, path, accept):
+    client = world.client()
     headers = {"Accept": accept} if accept else {}
-    fresh(cached_world)
+    fresh(world)
     first, first_statements = sql.during(lambda: client.get(path, headers=headers, status=200))
     assert first_statements > 0 and len(view_answers) == 1  # the view: the password, the catalog, their layer
     second, second_statements = sql.during(lambda: client.get(path, headers=headers, status=200))
@@ -103,28 +82,28 @@ def test_a_repeated_discovery_is_answered_without_sql_and_alike(cached_world, sq
     assert list(second.headers.items()) == list(first.headers.items())
 
 
-def test_head_is_answered_from_the_cache_with_the_headers_of_get(cached_world, sql, view_answers):
-    client = cached_world.client()
-    fresh(cached_world)
+def test_head_is_answered_from_the_cache_with_the_headers_of_get(world, sql, view_answers):
+    client = world.client()
+    fresh(world)
     got = client.get("/-/", headers={"Accept": "text/plain"}, status=200)
     head, statements = sql.during(lambda: client.head("/-/", headers={"Accept": "text/plain"}, status=200))
     assert statements == 0 and len(view_answers) == 1 and head.body == b""
     assert head.headers["Content-Type"] == got.headers["Content-Type"] == "text/plain"
 
 
-def test_a_wrong_password_never_gets_the_cached_answer(cached_world):
-    client = cached_world.client()
-    fresh(cached_world)
+def test_a_wrong_password_never_gets_the_cached_answer(world):
+    client = world.client()
+    fresh(world)
     client.get("/-/", status=200)
     name = base64.b64decode(client.extra_environ["HTTP_AUTHORIZATION"][6:]).decode().partition(":")[0]
-    OCCIClient(cached_world.wsgi_app, extra_environ={"HTTP_AUTHORIZATION": basic(name, "wrong")}).get(
+    OCCIClient(world.wsgi_app, extra_environ={"HTTP_AUTHORIZATION": basic(name, "wrong")}).get(
         "/-/", status=401)
-    OCCIClient(cached_world.wsgi_app).get("/-/", status=401)
+    OCCIClient(world.wsgi_app).get("/-/", status=401)
 
 
-def test_each_user_gets_their_own_mixins(cached_world):
-    alice, bob = cached_world.client("alice"), cached_world.client("bob")
-    fresh(cached_world)
+def test_each_user_gets_their_own_mixins(world):
+    alice, bob = world.client("alice"), world.client("bob")
+    fresh(world)
     alice.post("/-/", 'Category: mine; scheme="http://alice.example/tags#"; class="mixin"; location="/mine/"',
                headers={"Content-Type": "text/plain"}, status=200)
     for _ in range(2):
@@ -134,9 +113,9 @@ def test_each_user_gets_their_own_mixins(cached_world):
         assert "http://alice.example/tags#mine" not in bob_sees
 
 
-def test_a_filter_goes_to_the_view(cached_world, view_answers):
-    client = cached_world.client()
-    fresh(cached_world)
+def test_a_filter_goes_to_the_view(world, view_answers):
+    client = world.client()
+    fresh(world)
     everything = client.get("/-/", status=200)
     category = f'resource_tpl; scheme="{INFRA}"; class="mixin"'
     filtered = client.get("/-/", headers={"Category": category}, status=200)
@@ -145,34 +124,34 @@ def test_a_filter_goes_to_the_view(cached_world, view_answers):
     assert categories(filtered)[0]["term"] == "resource_tpl"
 
 
-def test_an_accept_we_cannot_render_is_406_not_a_cached_answer(cached_world):
-    client = cached_world.client()
-    fresh(cached_world)
+def test_an_accept_we_cannot_render_is_406_not_a_cached_answer(world):
+    client = world.client()
+    fresh(world)
     client.get("/-/", status=200)
     client.get("/-/", headers={"Accept": "image/png"}, status=406)
 
 
-def test_a_catalog_change_in_another_process_shows_once_the_lifetime_is_over(cached_world, view_answers):
-    client = cached_world.client()
-    fresh(cached_world)
+def test_a_catalog_change_in_another_process_shows_once_the_lifetime_is_over(world, view_answers):
+    client = world.client()
+    fresh(world)
     client.get("/-/", status=200)
     client.get("/-/", status=200)
     assert len(view_answers) == 1  # the second came from the fast path
     # Another management server registers a template: same database, not this process.
     manager = transaction.TransactionManager(explicit=True)
     with manager:
-        session = get_tm_session(cached_world.session_factory, manager)
-        session.add(OsTemplate(term="late-arrival", title="Registered elsewhere", os_family="linux",
-                               os_name="debian", os_version="13", architecture="x64", min_cores=1,
-                               min_memory_gib=1, size_gib=2, extra_attributes={}, state="ready"))
+        session = get_tm_session(world.session_factory, manager)
+        OsTemplateFactory(session=session, term="late-arrival", title="Registered elsewhere", os_family="linux",
+                          os_name="debian", os_version="13", architecture="x64", min_cores=1, min_memory_gib=1,
+                          size_gib=2, state="ready")
     time.sleep(LIFETIME + 0.1)
     seen = {c["scheme"] + c["term"] for c in categories(client.get("/-/", status=200))}
     assert OS_TPL + "late-arrival" in seen
 
 
-def test_a_change_made_here_shows_at_once(cached_world):
-    client = cached_world.client()
-    fresh(cached_world)
+def test_a_change_made_here_shows_at_once(world):
+    client = world.client()
+    fresh(world)
     client.get("/-/", status=200)
     client.post("/-/", 'Category: now; scheme="http://here.example/tags#"; class="mixin"; location="/now/"',
                 headers={"Content-Type": "text/plain"}, status=200)
@@ -180,16 +159,16 @@ def test_a_change_made_here_shows_at_once(cached_world):
     assert "http://here.example/tags#now" in seen
 
 
-def test_credentials_are_checked_again_when_the_cache_forgets_them(cached_world, sql):
-    client = cached_world.client()
-    fresh(cached_world)
+def test_credentials_are_checked_again_when_the_cache_forgets_them(world, sql):
+    client = world.client()
+    fresh(world)
     client.get("/-/", status=200)
-    cached_world.wsgi_app.registry["occistack.credential_cache"].forget_user(
+    world.wsgi_app.registry["occistack.credential_cache"].forget_user(
         client.get("/-/").request.environ["occistack.identity"].user_id)
     _, statements = sql.during(lambda: client.get("/-/", status=200))
     assert statements > 0  # the user row was read again to verify the password
 
 
-def test_basic_credentials_of_an_unknown_user_are_401(cached_world):
-    OCCIClient(cached_world.wsgi_app, extra_environ={"HTTP_AUTHORIZATION": basic("nobody", "x")}).get(
+def test_basic_credentials_of_an_unknown_user_are_401(world):
+    OCCIClient(world.wsgi_app, extra_environ={"HTTP_AUTHORIZATION": basic("nobody", "x")}).get(
         "/-/", status=401)

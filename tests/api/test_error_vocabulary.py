@@ -19,9 +19,7 @@ from occistack.plane.errors import MODEL_ERROR_KINDS, REFUSALS, ErrorKind, Plane
 from occistack.plane.sealing import SealingError
 from tests.api.occi_face import (
     INFRA,
-    client,  # noqa: F401 - fixture
     path_of,
-    world,  # noqa: F401 - fixture
 )
 from tests.occi import CRTP, OS_TPL, TEXT
 

@@ -65,10 +65,10 @@ def fuzz_settings(examples: int):
                                            HealthCheck.data_too_large, HealthCheck.filter_too_much])
 
 
-# --- the world the requests are thrown at -------------------------------------------------------
+# --- the targets the requests are thrown at -----------------------------------------------------
 
 @dataclass
-class World:
+class Targets:
     """A compute linked to a private network and a volume, a spare volume, a user mixin tagging
     the compute: every kind of path has something behind it. Rebuilt when a request deleted
     part of it, so later examples still reach existing entities."""
@@ -78,7 +78,7 @@ class World:
     #: entity path → the server's own renderings of it (text/plain, JSON): seeds for PUT and POST.
     renderings: dict[str, list[str]] = field(default_factory=dict)
 
-    def build(self) -> World:
+    def build(self) -> Targets:
         app = self.app
         network = path_of(app.post("/network/", network_body(address="10.77.0.0/16"), headers=TEXT,
                                    status=201).headers["Location"])
@@ -125,15 +125,15 @@ def mixin_definition(term: str = "my_stuff", location: str = "/my_stuff/") -> st
 
 
 @pytest.fixture
-def world(app) -> World:
-    return World(app).build()
+def targets(app) -> Targets:
+    return Targets(app).build()
 
 
 # --- valid renderings to start from -------------------------------------------------------------
 
-def seeds(world: World) -> dict[str, list[str]]:
+def seeds(targets: Targets) -> dict[str, list[str]]:
     """Valid renderings, text/plain and JSON, by what they are for."""
-    ids = world.ids
+    ids = targets.ids
     network, volume, spare, compute = ids["network"], ids["storage"], ids["spare"], ids["compute"]
     as_json = json.dumps
     return {
@@ -212,8 +212,8 @@ def seeds(world: World) -> dict[str, list[str]]:
     }
 
 
-def every_seed(world: World) -> list[str]:
-    return [seed for group in seeds(world).values() for seed in group]
+def every_seed(targets: Targets) -> list[str]:
+    return [seed for group in seeds(targets).values() for seed in group]
 
 
 # --- mutations ------------------------------------------------------------------------------------
@@ -429,12 +429,12 @@ def rarely(draw, wild, sane, one_in: int = 6):
 
 
 @st.composite
-def fuzz_requests(draw, world: World, methods=METHODS, paths=None, bodies=None) -> FuzzRequest:
+def fuzz_requests(draw, targets: Targets, methods=METHODS, paths=None, bodies=None) -> FuzzRequest:
     method = draw(st.sampled_from(methods))
     path = rarely(draw, TEXT_PIECES.map(lambda text: "/" + quote(text, safe="/")),
-                  st.sampled_from(paths or world.paths()))
+                  st.sampled_from(paths or targets.paths()))
     path += rarely(draw, queries(), st.just(""), one_in=3)
-    text = draw(bodies if bodies is not None else st.one_of(st.just(""), mutated(every_seed(world))))
+    text = draw(bodies if bodies is not None else st.one_of(st.just(""), mutated(every_seed(targets))))
     headers: dict[str, str] = {}
     transport = draw(st.sampled_from(("body", "body", "body", "headers", "both")))
     if transport in ("headers", "both"):
@@ -457,13 +457,13 @@ def fuzz_requests(draw, world: World, methods=METHODS, paths=None, bodies=None) 
 
 # --- the property ---------------------------------------------------------------------------------
 
-def send(world: World, request: FuzzRequest):
-    response = world.app.request(request.path, method=request.method, body=request.body,
+def send(targets: Targets, request: FuzzRequest):
+    response = targets.app.request(request.path, method=request.method, body=request.body,
                                  headers=request.headers, expect_errors=True)
     assert_answered(request, response)
     event(f"answered {response.status_int}")  # --hypothesis-show-statistics tells how deep the fuzz got
     if request.method == "DELETE":
-        world.repair()
+        targets.repair()
     return response
 
 
@@ -501,8 +501,8 @@ def negotiated_type(accept: str | None, status: int) -> str:
 
 @fuzz_settings(examples=600)
 @given(data=st.data())
-def test_no_request_anywhere_is_answered_with_a_500(world, data):
-    send(world, data.draw(fuzz_requests(world)))
+def test_no_request_anywhere_is_answered_with_a_500(targets, data):
+    send(targets, data.draw(fuzz_requests(targets)))
 
 
 #: collection → the seeds that create something there.
@@ -514,38 +514,38 @@ CREATIONS = {"/compute/": "compute", "/storage/": "storage", "/network/": "netwo
 
 @fuzz_settings(examples=300)
 @given(data=st.data())
-def test_mutated_creations_are_refused_or_made_never_failed(world, data):
+def test_mutated_creations_are_refused_or_made_never_failed(targets, data):
     collection = data.draw(st.sampled_from(sorted(CREATIONS)))
-    fitting = seeds(world)[CREATIONS[collection]]
+    fitting = seeds(targets)[CREATIONS[collection]]
     # Now and then the rendering of something else entirely.
-    bodies = mutated(every_seed(world)) if data.draw(st.integers(1, 6)) == 1 else mutated(fitting)
-    send(world, data.draw(fuzz_requests(world, methods=("POST",), paths=[collection], bodies=bodies)))
+    bodies = mutated(every_seed(targets)) if data.draw(st.integers(1, 6)) == 1 else mutated(fitting)
+    send(targets, data.draw(fuzz_requests(targets, methods=("POST",), paths=[collection], bodies=bodies)))
 
 
 @fuzz_settings(examples=300)
 @given(data=st.data())
-def test_mutated_updates_and_actions_on_existing_entities(world, data):
+def test_mutated_updates_and_actions_on_existing_entities(targets, data):
     """PUT and POST the entities' own renderings, mutated, and mutated action invocations."""
-    path = data.draw(st.sampled_from(sorted(world.ids.values()) + ["/network/public"]))
+    path = data.draw(st.sampled_from(sorted(targets.ids.values()) + ["/network/public"]))
     if data.draw(st.booleans()):
         term = data.draw(st.sampled_from(["start", "stop", "restart", "suspend", "save", "up", "down", "online",
                                           "offline"]))
-        request = data.draw(fuzz_requests(world, methods=("POST",), paths=[f"{path}?action={term}"],
-                                          bodies=mutated(seeds(world)["action"])))
+        request = data.draw(fuzz_requests(targets, methods=("POST",), paths=[f"{path}?action={term}"],
+                                          bodies=mutated(seeds(targets)["action"])))
     else:
-        own = world.renderings.get(path) or seeds(world)["partial"]
-        request = data.draw(fuzz_requests(world, methods=("PUT", "POST"), paths=[path],
-                                          bodies=mutated(own + seeds(world)["partial"])))
-    send(world, request)
+        own = targets.renderings.get(path) or seeds(targets)["partial"]
+        request = data.draw(fuzz_requests(targets, methods=("PUT", "POST"), paths=[path],
+                                          bodies=mutated(own + seeds(targets)["partial"])))
+    send(targets, request)
 
 
 @fuzz_settings(examples=150)
 @given(data=st.data())
-def test_mutated_user_mixin_definitions(world, data):
-    request = data.draw(fuzz_requests(world, methods=("POST", "DELETE", "PUT", "GET"),
+def test_mutated_user_mixin_definitions(targets, data):
+    request = data.draw(fuzz_requests(targets, methods=("POST", "DELETE", "PUT", "GET"),
                                       paths=["/-/", "/.well-known/org/ogf/occi/-/"],
-                                      bodies=mutated(seeds(world)["mixin"])))
-    send(world, request)
+                                      bodies=mutated(seeds(targets)["mixin"])))
+    send(targets, request)
 
 
 @fuzz_settings(examples=15)
@@ -560,10 +560,10 @@ def test_mutated_user_mixin_definitions(world, data):
 @given(credentials=st.one_of(
     st.tuples(TEXT_PIECES, TEXT_PIECES).map(lambda pair: basic(*pair)),
     TEXT_PIECES.map(lambda text: "Basic " + text), TEXT_PIECES))
-def test_a_user_cannot_crash_the_server_with_their_password(world, credentials):
+def test_a_user_cannot_crash_the_server_with_their_password(targets, credentials):
     """Whatever arrives in Authorization, the answer is an identity or a 401."""
-    request = FuzzRequest("GET", world.ids["compute"], headers={"Authorization": header_safe(credentials)})
-    response = send(world, request)
+    request = FuzzRequest("GET", targets.ids["compute"], headers={"Authorization": header_safe(credentials)})
+    response = send(targets, request)
     assert response.status_int in (200, 401)
 
 
@@ -601,7 +601,7 @@ def test_a_nul_in_json_is_refused_with_400(app):
 
 
 @pytest.mark.parametrize("location", ["http:/[", "http://[", "http://[::1/compute/x", "https://]/storage/x"])
-def test_a_location_that_is_no_url_is_refused_with_400(world, location):
+def test_a_location_that_is_no_url_is_refused_with_400(targets, location):
     """urlsplit refuses such authorities with ValueError; they name nothing here."""
-    response = world.app.post("/my_stuff/", f"X-OCCI-Location: {location}", headers=TEXT, status=400)
+    response = targets.app.post("/my_stuff/", f"X-OCCI-Location: {location}", headers=TEXT, status=400)
     assert f"{location!r} is not the location of an entity" in response.text

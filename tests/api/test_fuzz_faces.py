@@ -26,8 +26,7 @@ from occistack.hostagent.protocol import PROTOCOL_VERSION
 from occistack.model import User
 from occistack.api.admin import catalog, hosts, inventory, networks, tenancy
 from occistack.api.orchestration import server_plane
-from tests.api.admin_client import add_host_with_token, root  # noqa: F401 - fixture
-from tests.api.occi_face import world  # noqa: F401 - fixture
+from tests.api.admin_client import add_host_with_token
 from tests.api.test_fuzz import JSON_VALUES, NUMBERS, TEXT_PIECES, fuzz_settings, rarely
 
 pytestmark = pytest.mark.slow
@@ -128,13 +127,13 @@ def admin_bodies(draw, accepted) -> dict:
 
 
 @pytest.fixture(scope="module")
-def host(root) -> dict:  # noqa: F811 - the fixture
+def host(root) -> dict:
     return add_host_with_token(root, "fuzz", 251)
 
 
 @fuzz_settings(examples=100)
 @given(data=st.data())
-def test_admin_bodies_are_answered_never_failed(root, host, data):  # noqa: F811
+def test_admin_bodies_are_answered_never_failed(root, host, data):
     path = data.draw(st.sampled_from(sorted(ADMIN_BODIES)))
     body = data.draw(admin_bodies(ADMIN_BODIES[path]))
     if data.draw(st.integers(1, 8)) == 1:
@@ -154,7 +153,7 @@ FILTER_VALUES = st.one_of(
 
 @fuzz_settings(examples=100)
 @given(data=st.data())
-def test_admin_query_filters_are_answered_never_failed(root, data):  # noqa: F811
+def test_admin_query_filters_are_answered_never_failed(root, data):
     path = data.draw(st.sampled_from(ADMIN_LISTINGS))
     chosen = data.draw(st.dictionaries(st.sampled_from(FILTERS), FILTER_VALUES, max_size=3))
     query = urlencode(chosen, quote_via=quote, encoding="utf-8", errors="surrogatepass")
@@ -169,7 +168,7 @@ KEYSTONE_ANSWERS = frozenset({200, 201, 400, 401, 403, 404})
 
 
 @pytest.fixture(scope="module")
-def unscoped_token(world, root) -> str:  # noqa: F811
+def unscoped_token(world, root) -> str:
     """A real unscoped token of a user who has a project, as the federation dance would end."""
     with world.session_factory() as session:
         user_id = session.scalar(select(User.id).where(User.name == "demo"))
@@ -195,7 +194,7 @@ def keystone_seeds(token: str) -> dict[str, list]:
 
 @fuzz_settings(examples=100)
 @given(data=st.data())
-def test_token_service_bodies_are_answered_never_failed(world, unscoped_token, data):  # noqa: F811
+def test_token_service_bodies_are_answered_never_failed(world, unscoped_token, data):
     seeds = keystone_seeds(unscoped_token)
     path = data.draw(st.sampled_from(sorted(seeds)))
     body = as_json(data.draw(mutated_tree(seeds[path])))
@@ -207,7 +206,7 @@ def test_token_service_bodies_are_answered_never_failed(world, unscoped_token, d
 
 @fuzz_settings(examples=50)
 @given(data=st.data())
-def test_token_headers_are_answered_never_failed(world, unscoped_token, data):  # noqa: F811
+def test_token_headers_are_answered_never_failed(world, unscoped_token, data):
     path = data.draw(st.sampled_from(["/keystone/v3/auth/projects", "/keystone/v2.0/tenants",
                                       "/keystone/v3/auth/tokens"]))
     token = data.draw(st.one_of(st.just(unscoped_token), TEXT_PIECES.map(_header_safe),
@@ -226,7 +225,7 @@ AGENT_ANSWERS = frozenset({200, 400, 401, 403, 409})
 
 
 @pytest.fixture(scope="module")
-def agent_world(world, host):  # noqa: F811
+def agent_world(world, host):
     """The world's channel without long polls (a fetch that waits would hold each example for the
     poll's length); restored afterwards."""
     channel = server_plane(world.wsgi_app.registry).plane.channel

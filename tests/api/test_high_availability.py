@@ -17,10 +17,8 @@ from occistack.model import EventRecord, Host, VirtualMachine, utcnow
 from occistack.model.states import HostStatus, VmState
 from occistack.api.orchestration import server_plane
 from tests.api.occi_face import (
-    client,  # noqa: F401 - fixture
     entity_id,
     path_of,
-    world,  # noqa: F401 - fixture
 )
 from tests.api.test_management_plane import create
 

@@ -12,8 +12,6 @@ from pyramid.exceptions import ConfigurationError
 from webob import Request
 
 from occistack.api.settings import ServerSettings
-from tests.api.admin_client import root  # noqa: F401 - fixture
-from tests.api.occi_face import client, world  # noqa: F401 - fixtures
 from tests.occi import (INFRA, JSON, OPENSTACK_USER_DATA, OS_TPL, TEXT, attribute, compute_body, mixin, path_of,
                         storage_body)
 
@@ -90,28 +88,28 @@ def test_deeply_nested_json_at_the_token_service_is_400(world, path):
 # --- OCCI: numbers in range, lengths limited -----------------------------------------------------------
 
 @pytest.mark.parametrize("speed", ["1e308", "1e400", "101", "-1"])
-def test_a_compute_speed_out_of_range_is_400_naming_the_range(client, speed):  # noqa: F811
+def test_a_compute_speed_out_of_range_is_400_naming_the_range(client, speed):
     response = client.post("/compute/", compute_body(attribute("occi.compute.speed", speed), size=None),
                            headers=TEXT, status=400)
     assert "occi.compute.speed" in response.text and ("from 0 to 100" in response.text
                                                        or "finite" in response.text)
 
 
-def test_a_compute_speed_of_1e308_in_json_is_400(client):  # noqa: F811
+def test_a_compute_speed_of_1e308_in_json_is_400(client):
     document = {"kind": INFRA + "compute", "mixins": [OS_TPL + "debian-12"],
                 "attributes": {"occi.compute.speed": 1e308}}
     response = client.post("/compute/", json.dumps(document), headers=JSON, status=400)
     assert "from 0 to 100" in error(response)
 
 
-def test_a_10_mb_summary_is_refused_unread_with_413_naming_the_limit(client):  # noqa: F811
+def test_a_10_mb_summary_is_refused_unread_with_413_naming_the_limit(client):
     body = storage_body(1, attribute("occi.core.summary", "x" * (10 * ONE_MIB)))
     response = client.post("/storage/", body, headers=TEXT, status=413)
     assert "at most 1048576 bytes" in response.text and "occistack.max_request_body_bytes" in response.text
     assert client.get("/storage/", headers=TEXT).text == ""
 
 
-def test_a_body_without_content_length_is_read_only_up_to_the_limit(world, client):  # noqa: F811
+def test_a_body_without_content_length_is_read_only_up_to_the_limit(world, client):
     """A chunked body (no Content-Length; the server marks the input terminated) is read up to one
     byte past the limit: above it 413, within it the request is served."""
     def chunked(body: bytes) -> Request:
@@ -147,7 +145,7 @@ class _CountingInput:
         return chunk
 
 
-def test_an_attribute_longer_than_the_site_allows_is_400_naming_it_and_the_limit(client):  # noqa: F811
+def test_an_attribute_longer_than_the_site_allows_is_400_naming_it_and_the_limit(client):
     response = client.post("/storage/", storage_body(1, attribute("occi.core.summary", "s" * 4097)), headers=TEXT,
                            status=400)
     assert "occi.core.summary is 4097 characters long" in response.text and "at most 4096" in response.text
@@ -158,7 +156,7 @@ def test_an_attribute_longer_than_the_site_allows_is_400_naming_it_and_the_limit
     assert "occi.core.summary" in error(response)
 
 
-def test_user_data_may_be_as_long_as_nova_allows_but_no_longer(client):  # noqa: F811
+def test_user_data_may_be_as_long_as_nova_allows_but_no_longer(client):
     def with_user_data(length: int) -> str:
         return compute_body(mixin("user_data", OPENSTACK_USER_DATA),
                             attribute("org.openstack.compute.user_data", "QUFB" * (length // 4)))
@@ -173,7 +171,7 @@ def test_user_data_may_be_as_long_as_nova_allows_but_no_longer(client):  # noqa:
 @pytest.mark.parametrize("path", ["/admin/hosts/" + "9" * 40, "/admin/zones/9223372036854775808",
                                   "/admin/hosts/" + "9" * 40 + "/actions/enable",
                                   "/admin/physical-networks/1/vlan-ranges/" + "9" * 30])
-def test_an_id_beyond_64_bits_in_an_admin_path_is_400_naming_the_range(root, path):  # noqa: F811
+def test_an_id_beyond_64_bits_in_an_admin_path_is_400_naming_the_range(root, path):
     response = root.request(path, method="POST" if "actions" in path else "GET", status=400)
     assert "ids are whole numbers from 1 to 9223372036854775807" in error(response)
 
@@ -185,13 +183,13 @@ def test_an_id_beyond_64_bits_in_an_admin_path_is_400_naming_the_range(root, pat
     ({"term": "huge", "cores": 1, "memory_gib": 1, "title": "a\u0000b"}, "field 'title' contains a NUL"),
     ({"term": "huge\ud800", "cores": 1, "memory_gib": 1}, "field 'term' contains a lone UTF-16 surrogate"),
 ])
-def test_numbers_beyond_the_columns_and_unstorable_text_in_an_admin_body_are_400(root, body, named):  # noqa: F811
+def test_numbers_beyond_the_columns_and_unstorable_text_in_an_admin_body_are_400(root, body, named):
     response = root.post("/admin/offerings", json.dumps(body), headers={"Content-Type": "application/json"},
                          status=400)
     assert named in error(response), error(response)
 
 
-def test_a_reference_id_beyond_64_bits_is_400(root):  # noqa: F811
+def test_a_reference_id_beyond_64_bits_is_400(root):
     response = root.post_json("/admin/pods", {"zone_id": 2 ** 70, "name": "p", "cidr": "10.0.0.0/24",
                                               "gateway": "10.0.0.1"}, status=400)
     assert "must be an id (a whole number from 1 to 9223372036854775807)" in error(response)
@@ -202,17 +200,17 @@ def test_a_reference_id_beyond_64_bits_is_400(root):  # noqa: F811
     ("?project_id=" + "9" * 40, "must be an id (a whole number from 1 to 9223372036854775807)"),
     ("?limit=" + "9" * 40, "from 0 to 2147483647"), ("?limit=%d9%a3", "from 0 to 2147483647"),
 ])
-def test_an_admin_query_that_cannot_be_decoded_or_is_out_of_range_is_400(root, query, named):  # noqa: F811
+def test_an_admin_query_that_cannot_be_decoded_or_is_out_of_range_is_400(root, query, named):
     response = root.get("/admin/events" + query, status=400)
     assert response.content_type == "application/json" and named in error(response), response.text
 
 
-def test_deeply_nested_json_at_the_admin_api_is_400(root):  # noqa: F811
+def test_deeply_nested_json_at_the_admin_api_is_400(root):
     response = root.post("/admin/zones", DEEP, headers={"Content-Type": "application/json"}, status=400)
     assert "nests too deeply" in error(response)
 
 
-def test_an_oversize_admin_body_is_413_in_json(root):  # noqa: F811
+def test_an_oversize_admin_body_is_413_in_json(root):
     response = root.post("/admin/zones", b" " * (ONE_MIB + 1), headers={"Content-Type": "application/json"},
                          status=413)
     assert "at most 1048576 bytes" in error(response)

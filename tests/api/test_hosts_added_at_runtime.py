@@ -16,12 +16,12 @@ import transaction
 from sqlalchemy import select
 from webtest import TestApp
 
-from occistack.model import Cluster, Host, Project, User
+from occistack.model import Cluster, Host
 from occistack.model.session import get_tm_session
 from occistack.model.states import HostStatus
 from occistack.api.orchestration import server_plane
-from tests.conftest import ROOT, TEST_SECRET_KEY, app_settings, basic, close_app
-from tests.api.admin_client import _CHEAP_HASHER
+from tests.conftest import ROOT, TEST_SECRET_KEY, basic, close_app, make_app
+from tests.factories import ProjectFactory, UserFactory
 
 WAIT_SECONDS = 10.0
 
@@ -29,21 +29,16 @@ WAIT_SECONDS = 10.0
 @pytest.fixture
 def server(db_url, demo_data, tmp_path):
     """The application with its background threads, and an administrator's client."""
-    from occistack.api.app import main
-
-    application = main({}, **app_settings(db_url, **{
+    application = make_app(db_url, **{
         "occistack.worker": "thread", "occistack.drivers": "libvirt-test",
         "occistack.simulated_hosts.directory": str(tmp_path / "simulated-hosts"),
-        "occistack.agents.inprocess_check_seconds": "0.2"}))
+        "occistack.agents.inprocess_check_seconds": "0.2"})
     sessions = application.registry["occistack.session_factory"]
     manager = transaction.TransactionManager(explicit=True)
     with manager:
         session = get_tm_session(sessions, manager)
-        project = Project(name="site-admins")
-        session.add(project)
-        session.flush()
-        session.add(User(name="site-admin", password_hash=_CHEAP_HASHER.hash("site-admin"), project_id=project.id,
-                         role="admin"))
+        UserFactory(session=session, name="site-admin", password="site-admin", role="admin",
+                    project_id=ProjectFactory(session=session, name="site-admins").id)
     admin = TestApp(application, extra_environ={"HTTP_AUTHORIZATION": basic("site-admin", "site-admin")})
     yield application, admin
     close_app(application)

@@ -14,14 +14,10 @@ from datetime import datetime, timezone
 import pytest
 
 from tests.conftest import basic
-from tests.api.admin_client import root  # noqa: F401 - a fixture
 from tests.api.occi_face import (
     OCCIClient,
-    client,  # noqa: F401 - a fixture
     entity_id,
-    other_client,  # noqa: F401 - a fixture
     path_of,
-    world,  # noqa: F401 - a fixture
 )
 from tests.occi import INFRA, JSON, OS_TPL, TEXT, attribute, compute_body, storage_body
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import pytest
 from pyramid.interfaces import IRoutesMapper
 
-from tests.api.occi_face import OCCIClient, world  # noqa: F401 - fixture
+from tests.api.occi_face import OCCIClient
 from tests.occi import (
     COMPUTE_ACTIONS,
     INFRA,

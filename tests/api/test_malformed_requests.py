@@ -21,8 +21,8 @@ import pytest
 from pyramid.interfaces import IRoutesMapper
 
 from occistack.api.occi.paths import KIND_ROUTES
-from tests.api.admin_client import add_host_with_token, root  # noqa: F401 - fixture
-from tests.api.occi_face import OCCIClient, world  # noqa: F401 - fixture
+from tests.api.admin_client import add_host_with_token
+from tests.api.occi_face import OCCIClient
 from tests.occi import TEXT, compute_body, link_line, network_body, path_of, storage_body
 
 #: The token service's routes exist only when it runs; a small body limit keeps the oversize
@@ -127,7 +127,7 @@ def entities(member) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def agent_token(root) -> str:  # noqa: F811 - the fixture
+def agent_token(root) -> str:
     """A host's token: the agents' channel reads a message only from a credential."""
     return add_host_with_token(root, "walk", 250)["agent_token"]
 
@@ -136,7 +136,7 @@ def routes_of(wsgi_app) -> list[tuple[str, str]]:
     return [(route.name, route.pattern) for route in wsgi_app.registry.getUtility(IRoutesMapper).get_routes()]
 
 
-def caller_for(name: str, world, member, root, agent_token):  # noqa: F811 - fixtures
+def caller_for(name: str, world, member, root, agent_token):
     """(the client, extra headers) of the caller the route is for."""
     if name.startswith("admin"):
         return root, {}
@@ -147,7 +147,7 @@ def caller_for(name: str, world, member, root, agent_token):  # noqa: F811 - fix
     return member, {}
 
 
-def test_no_route_answers_a_malformed_request_with_a_500(world, member, entities, root, agent_token):  # noqa: F811
+def test_no_route_answers_a_malformed_request_with_a_500(world, member, entities, root, agent_token):
     routes = routes_of(world.wsgi_app)
     assert any(name.startswith("keystone") for name, _ in routes) and any(name == "agent_messages"
                                                                           for name, _ in routes)

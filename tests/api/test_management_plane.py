@@ -14,7 +14,6 @@ from webtest import TestApp
 
 from occistack.model import (
     AgentCommand,
-    Cluster,
     EventRecord,
     GuestVlan,
     Host,
@@ -22,7 +21,6 @@ from occistack.model import (
     Job,
     NetworkInterface,
     OsTemplate,
-    Pod,
     Quota,
     SecondaryStorage,
     TemplateCopy,
@@ -36,13 +34,14 @@ from occistack.model.session import get_tm_session
 from occistack.model.states import ResourceState
 from occistack.plane.jobs.handlers.compute import DEPLOY_ATTEMPTS
 from occistack.api.orchestration import plane_services, server_plane
-from tests.api.occi_face import (
-    INFRA,
-    attributes,
-    client,  # noqa: F401 - fixture
-    entity_id,
-    path_of,
-    world,  # noqa: F401 - fixture
+from tests.api.occi_face import INFRA, attributes, entity_id, path_of
+from tests.factories import (
+    ClusterFactory,
+    HostFactory,
+    PodFactory,
+    StoragePoolFactory,
+    TemplateCopyFactory,
+    ZoneFactory,
 )
 
 TEXT = {"Content-Type": "text/plain", "Accept": "text/plain"}
@@ -154,22 +153,14 @@ def test_a_host_that_filled_up_after_planning_is_exchanged_when_claimed(world, c
 
 def test_a_zone_mixin_puts_the_compute_in_that_zone(world, client):
     def second_zone(session):
-        zone = Zone(name="zone2", title="Second zone")
-        session.add(zone)
-        session.flush()
-        pod = Pod(zone_id=zone.id, name="pod2", cidr="10.2.0.0/24", gateway="10.2.0.1")
-        session.add(pod)
-        session.flush()
-        cluster = Cluster(zone_id=zone.id, pod_id=pod.id, name="cluster2")
-        session.add(cluster)
-        session.flush()
-        session.add(Host(name="host3", zone_id=zone.id, pod_id=pod.id, cluster_id=cluster.id, address="10.2.0.11",
-                         cpu_cores=8, cpu_mhz=2000, memory_mib=32768, status="up"))
-        session.add(StoragePool(zone_id=zone.id, cluster_id=cluster.id, name="primary2", protocol="filesystem",
-                                path="/srv/primary2", capacity_gib=500))
+        zone = ZoneFactory(session=session, name="zone2", title="Second zone")
+        pod = PodFactory(session=session, zone_id=zone.id, name="pod2", cidr="10.2.0.0/24", gateway="10.2.0.1")
+        cluster = ClusterFactory(session=session, pod_id=pod.id, name="cluster2")
+        HostFactory(session=session, cluster_id=cluster.id, name="host3", address="10.2.0.11", memory_mib=32768)
+        StoragePoolFactory(session=session, cluster_id=cluster.id, name="primary2", capacity_gib=500)
         # A compute boots only from a copy of its template in its own zone.
         for template in session.scalars(select(OsTemplate)):
-            session.add(TemplateCopy(template_id=template.id, zone_id=zone.id, state="ready", progress=100))
+            TemplateCopyFactory(session=session, template_id=template.id, zone_id=zone.id)
 
     if vm_zone_exists(world):
         pytest.skip("zone2 exists already in this module's database")

@@ -14,18 +14,14 @@ import pytest
 from tests.api.occi_face import (
     HOST,
     INFRA,
-    anonymous_client,  # noqa: F401 - fixture
     assert_schema,
     attributes,
     categories,
-    client,  # noqa: F401 - fixture
     entity_id,
     header_lines,
     links,
     locations,
-    other_client,  # noqa: F401 - fixture
     path_of,
-    world,  # noqa: F401 - fixture
 )
 
 TEXT = {"Content-Type": "text/plain", "Accept": "text/plain"}

@@ -10,27 +10,25 @@ import re
 import pytest
 import transaction
 
-from occistack.model import OsTemplate, Project, User
+from occistack.model import OsTemplate
 from occistack.model.session import get_tm_session
-from tests.conftest import app_settings, basic, close_app
+from tests.conftest import basic, running_app
+from tests.factories import OsTemplateFactory, ProjectFactory, UserFactory
 from tests.api.occi_face import (
     HOST,
     INFRA,
     OCCIClient,
     RENDERINGS,
     SERVER,
-    anonymous_client,  # noqa: F401 - fixture
     assert_schema,
     attributes,
     categories,
-    client,  # noqa: F401 - fixture
     entity_id,
     header_lines,
     links,
     locations,
     occi_header_values,
     path_of,
-    world,  # noqa: F401 - fixture
 )
 
 CORE = "http://schemas.ogf.org/occi/core#"
@@ -142,14 +140,8 @@ def test_7_4_unauthenticated_requests_are_challenged(anonymous_client):
 def test_7_4_the_challenge_names_keystone(world):
     """A site with a Keystone (here the built-in token service; an external one alike) answers
     with that one challenge, written so that each client reads the URL out of it its own way."""
-    from occistack.api.app import main
-
-    application = main({}, **app_settings(world.url, **{"occistack.keystone.builtin": "true"}),
-                       **{"occistack.driver_instances": world.drivers})
-    try:
+    with running_app(world.url, world.drivers, **{"occistack.keystone.builtin": "true"}) as application:
         response = OCCIClient(application).head("/-/", status=401)
-    finally:
-        close_app(application)
     keystone = "http://localhost/keystone"
     assert response.headers.getall("WWW-Authenticate") == [f"Keystone uri='{keystone}'"]
     challenge = response.headers["WWW-Authenticate"]
@@ -265,14 +257,12 @@ def test_7_9_os_templates_carry_their_appdb_attributes(world):
     manager = transaction.TransactionManager(explicit=True)
     with manager:
         session = get_tm_session(world.session_factory, manager)
-        project = Project(name="appdb-site")
-        session.add(project)
-        session.flush()
-        session.add(User(name="appdb-user", password_hash=_cheap_hash("appdb-user"), project_id=project.id))
-        session.add(OsTemplate(term="egi.ubuntu.22.04", title="EGI Ubuntu 22.04", project_id=project.id,
-                               extra_attributes={"eu.egi.fedcloud.appliance.appdb.id": "1017",
-                                                 "eu.egi.fedcloud.appliance.appdb.mpuri":
-                                                     "https://appdb.egi.eu/store/vo/image/0ab1:1017/"}))
+        project = ProjectFactory(session=session, name="appdb-site")
+        UserFactory(session=session, name="appdb-user", password="appdb-user", project_id=project.id)
+        OsTemplateFactory(session=session, term="egi.ubuntu.22.04", title="EGI Ubuntu 22.04", project_id=project.id,
+                          extra_attributes={"eu.egi.fedcloud.appliance.appdb.id": "1017",
+                                            "eu.egi.fedcloud.appliance.appdb.mpuri":
+                                                "https://appdb.egi.eu/store/vo/image/0ab1:1017/"})
     client = OCCIClient(world.wsgi_app, extra_environ={"HTTP_AUTHORIZATION": basic("appdb-user", "appdb-user")})
     line = next(value for value in header_lines(client.get("/-/", headers=TEXT), "Category")
                 if value.startswith("egi.ubuntu.22.04;"))
@@ -280,11 +270,6 @@ def test_7_9_os_templates_carry_their_appdb_attributes(world):
     mixin = next(m for m in client.get("/-/", headers={"Accept": "application/occi+json"}).json["mixins"]
                  if m["term"] == "egi.ubuntu.22.04")
     assert mixin["attributes"]["eu.egi.fedcloud.appliance.appdb.id"]["default"] == "1017"
-
-
-def _cheap_hash(password: str) -> str:
-    from argon2 import PasswordHasher
-    return PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(password)
 
 
 # 7.10 ----------------------------------------------------------------------------------------

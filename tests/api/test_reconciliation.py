@@ -9,10 +9,8 @@ from occistack.model.states import JobState, VmState
 from occistack.api.orchestration import server_plane
 from tests.api.occi_face import (
     attributes,
-    client,  # noqa: F401 - fixture
     entity_id,
     path_of,
-    world,  # noqa: F401 - fixture
 )
 from tests.api.test_management_plane import TEXT, create
 

@@ -12,7 +12,7 @@ from webtest import TestApp
 
 from occistack.model import Host, VirtualMachine
 from occistack.api.orchestration import server_plane
-from tests.conftest import SettlingTestApp, app_settings, basic, close_app
+from tests.conftest import SettlingTestApp, basic, close_app, make_app
 from tests.occi import (
     TEXT, action, attribute, attributes_of, compute_body, kind, path_of, storage_body)
 
@@ -21,12 +21,10 @@ from tests.occi import (
 def running_server(db_url: str, state_directory, **extra):
     """One life of the server: the application with its plane and in-process agents, shut
     down at the end as the process's exit would (the plane stops, the nodes are saved)."""
-    from occistack.api.app import main
-
     settings = {"occistack.drivers": "libvirt-test", **extra}
     if state_directory is not None:
         settings["occistack.simulated_hosts.directory"] = str(state_directory)
-    application = main({}, **app_settings(db_url, **settings))
+    application = make_app(db_url, **settings)
     client = type("Client", (SettlingTestApp, TestApp), {})(
         application, extra_environ={"HTTP_AUTHORIZATION": basic("demo", "demo")})
     try:

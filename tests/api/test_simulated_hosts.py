@@ -9,7 +9,7 @@ from webtest import TestApp
 
 from occistack.model import Host, OsTemplate, VirtualMachine
 from occistack.api.orchestration import server_plane
-from tests.conftest import SettlingTestApp, app_settings, basic, close_app
+from tests.conftest import SettlingTestApp, basic, running_app
 from tests.api.test_management_plane import TEXT, compute_body
 
 ACTIONS = "http://schemas.ogf.org/occi/infrastructure/compute/action#"
@@ -17,13 +17,10 @@ ACTIONS = "http://schemas.ogf.org/occi/infrastructure/compute/action#"
 
 @pytest.fixture
 def cloud(db_url, demo_data):
-    from occistack.api.app import main
-
-    application = main({}, **app_settings(db_url, **{"occistack.drivers": "libvirt-test"}))
-    client = type("Client", (SettlingTestApp, TestApp), {})(
-        application, extra_environ={"HTTP_AUTHORIZATION": basic("demo", "demo")})
-    yield application, client
-    close_app(application)
+    with running_app(db_url, **{"occistack.drivers": "libvirt-test"}) as application:
+        client = type("Client", (SettlingTestApp, TestApp), {})(
+            application, extra_environ={"HTTP_AUTHORIZATION": basic("demo", "demo")})
+        yield application, client
 
 
 def action(client, location: str, name: str, *attributes: str) -> None:

@@ -13,13 +13,11 @@ from occistack.model import IpAllocation, NetworkInterface, Project, Quota
 from occistack.plane.limits import DEFAULT_QUOTAS, parse_quotas
 from tests.conftest import basic
 from tests.api.admin_client import new_admin
-from tests.api.occi_face import (  # noqa: F401 - fixtures
+from tests.api.occi_face import (
     INFRA,
     OCCIClient,
-    client,
     entity_id,
     path_of,
-    world,
 )
 from tests.api.test_management_plane import TEXT, compute_body, create, in_db, user_project
 

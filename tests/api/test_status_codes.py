@@ -17,18 +17,15 @@ from occistack.model import Zone
 from occistack.model.session import get_tm_session
 
 from tests.conftest import basic
+from tests.factories import ZoneFactory
 from tests.api.occi_face import (
     HOST,
     INFRA,
     OCCIClient,
-    anonymous_client,  # noqa: F401 - fixture
     assert_schema,
     attributes,
-    client,  # noqa: F401 - fixture
     occi_header_values,
-    other_client,  # noqa: F401 - fixture
     path_of,
-    world,  # noqa: F401 - fixture
 )
 
 OS_TPL = "http://occistack.local/occi/infrastructure/os_tpl#"
@@ -270,7 +267,7 @@ def test_409_when_a_link_crosses_zones(world, client, media):
     zone = f"elsewhere-{uuid.uuid4().hex[:6]}"
     manager = transaction.TransactionManager(explicit=True)
     with manager:
-        get_tm_session(world.session_factory, manager).add(Zone(name=zone, network_type="advanced"))
+        ZoneFactory(session=get_tm_session(world.session_factory, manager), name=zone, network_type="advanced")
     network = path_of(client.post("/network/", "\n".join([
         f'Category: network; scheme="{INFRA}"; class="kind"',
         f'Category: {zone}; scheme="http://occistack.local/occi/infrastructure/availability_zone#"; class="mixin"']),

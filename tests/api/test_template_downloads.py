@@ -20,12 +20,13 @@ from sqlalchemy import select
 from webtest import TestApp
 
 from occistack.demo_images import build_image
-from occistack.model import AgentCommand, Job, Project, TemplateCopy, User
+from occistack.model import AgentCommand, Job, TemplateCopy
 from occistack.model import OsTemplate as OsTemplateRow
 from occistack.model.session import get_tm_session
 from occistack.plane import admin
 from occistack.api.orchestration import server_plane
-from tests.conftest import SettlingTestApp, app_settings, basic, stop_plane
+from tests.conftest import SettlingTestApp, basic, close_app, make_app, running_app
+from tests.factories import ProjectFactory, UserFactory
 from tests.api.occi_face import attributes
 from tests.occi import OS_TPL, TEXT, compute_body
 
@@ -94,26 +95,16 @@ def _second_zone(session) -> None:
     # Its public range gives it a shared public network, which a compute created without links joins.
     admin.add_ip_range(session, zone="zone2", purpose="public", first="198.51.100.10", last="198.51.100.50",
                        gateway="198.51.100.1", prefix_length=24)
-    name = "root"
-    project = Project(name="admins")
-    session.add(project)
-    session.flush()
-    session.add(User(name=name, password_hash=_hash(name), project_id=project.id, role="admin"))
-
-
-def _hash(password: str) -> str:
-    from argon2 import PasswordHasher
-    return PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(password)
+    UserFactory(session=session, name="root", password="root", role="admin",
+                project_id=ProjectFactory(session=session, name="admins").id)
 
 
 @pytest.fixture
 def cloud(db_url, demo_data, session_factory, tmp_path):
-    from occistack.api.app import main
-
     manager = transaction.TransactionManager(explicit=True)
     with manager:
         _second_zone(get_tm_session(session_factory, manager))
-    application = main({}, **app_settings(db_url, **{"occistack.drivers": "libvirt-test"}))
+    application = make_app(db_url, **{"occistack.drivers": "libvirt-test"})
     server = ImageServer()
     try:
         yield SimpleNamespace(
@@ -123,8 +114,7 @@ def cloud(db_url, demo_data, session_factory, tmp_path):
             images=tmp_path / "images")
     finally:
         server.close()
-        stop_plane(application)
-        application.registry["occistack.engine"].dispose()
+        close_app(application)
 
 
 def register(cloud, url: str, checksum: str, status: int = 201, **fields) -> dict:
@@ -291,7 +281,6 @@ def test_the_demo_templates_are_built_locally_and_downloaded_at_start(db_url, se
     whose secondary storage is the directory secondary/, the templates registered by file://
     URL and checksum; the simulated hosts download them when the server starts."""
     from occistack.demo import DEMO_TEMPLATES, seed_demo
-    from occistack.api.app import main
 
     manager = transaction.TransactionManager(explicit=True)
     with manager:
@@ -301,8 +290,7 @@ def test_the_demo_templates_are_built_locally_and_downloaded_at_start(db_url, se
     with session_factory() as session:
         rows = session.scalars(select(TemplateCopy).order_by(TemplateCopy.template_id)).all()
         assert [row.state for row in rows] == ["pending"] * len(terms)
-    application = main({}, **app_settings(db_url, **{"occistack.drivers": "libvirt-test"}))
-    try:
+    with running_app(db_url, **{"occistack.drivers": "libvirt-test"}) as application:
         server_plane(application.registry).plane.settle()
         user = Client(application, extra_environ={"HTTP_AUTHORIZATION": basic("demo", "demo")})
         discovery = user.get("/-/", headers={"Accept": "application/occi+json"}).json
@@ -321,9 +309,6 @@ def test_the_demo_templates_are_built_locally_and_downloaded_at_start(db_url, se
                              status=201).headers["Location"]
         path = "/" + location.split("/", 3)[3]
         assert attributes(user.get(path, headers=TEXT).text)["occi.compute.state"] == "active"
-    finally:
-        stop_plane(application)
-        application.registry["occistack.engine"].dispose()
 
 
 def test_a_saved_template_without_a_url_is_copied_from_its_zone_s_secondary_storage(cloud):

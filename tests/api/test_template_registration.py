@@ -10,14 +10,11 @@ import uuid
 
 import pytest
 
-from tests.api.admin_client import root  # noqa: F401 - a fixture
 from tests.api.occi_face import (
     attributes,
     categories,
-    client,  # noqa: F401 - a fixture
     entity_id,
     path_of,
-    world,  # noqa: F401 - a fixture
 )
 from tests.occi import OS_TPL, TEXT, compute_body
 

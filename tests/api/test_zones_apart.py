@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import ipaddress
 
-import pytest
 from sqlalchemy import select
 
 from occistack.model import Host, VirtualMachine
 from tests.api.occi_face import attributes, entity_id, header_lines, link_values, locations, path_of
-from tests.api.zoned_world import root, world  # noqa: F401 - fixtures
+from tests.api.three_zones import seed_three_zones
 from tests.occi import INFRA, TEXT, ZONE, compute_body, link_line, mixin, network_body, storage_body
+
+#: This module's world: the demo's zone1, zone2 and zone3.
+WORLD_SEED = seed_three_zones
 
 AFFINITY = "http://occistack.local/occi/infrastructure/affinity_group#"
 ZONE1_PUBLIC = ipaddress.ip_network("192.0.2.0/24")
@@ -70,11 +72,6 @@ def refused(answer, *zones: str) -> None:
     assert answer.status_int == 409
     for zone in zones:
         assert f"zone {zone}" in answer.text, answer.text
-
-
-@pytest.fixture
-def client(world):
-    return world.client("zones")
 
 
 # --- public networks, one per zone -------------------------------------------------------------------

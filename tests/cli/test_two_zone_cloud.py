@@ -8,8 +8,7 @@ from __future__ import annotations
 import pytest
 from webtest import TestApp
 
-from occistack.api.app import main
-from tests.conftest import app_settings, basic, close_app
+from tests.conftest import basic, close_app, make_app
 
 INFRA = "http://schemas.ogf.org/occi/infrastructure#"
 SITE = "http://occistack.local/occi/infrastructure/"
@@ -58,7 +57,7 @@ def cloud(occistack, db_url):
     occistack("db", "upgrade")
     for zone in ZONES:
         build_zone(occistack, zone)
-    application = main({}, **app_settings(db_url))
+    application = make_app(db_url)
     yield occistack, application
     close_app(application)
 

@@ -19,8 +19,6 @@ from occistack.model.states import HostStatus, VmState
 from tests.conftest import basic
 from tests.integration.test_agent_http import COMPUTE, Served, free_port, host_tokens, wait_for
 
-pytest_plugins = ("tests.drivers.netfixtures",)
-
 AGENT = Path(sys.executable).parent / "occistack-agent"
 
 

@@ -25,7 +25,7 @@ from occistack.model import EventRecord, Host, VirtualMachine, make_engine
 from occistack.model.session import get_tm_session, make_session_factory
 from occistack.plane import admin
 from occistack.api.orchestration import plane_services, server_plane
-from tests.conftest import SettlingTestApp, app_settings, basic, empty_database, missing_component
+from tests.conftest import SettlingTestApp, basic, empty_database, make_app, missing_component
 from tests.drivers.bmcfixtures import USERNAME, domain_behind_vbmc
 from tests.drivers.conftest import GUEST_PREFIX
 
@@ -58,10 +58,7 @@ def cloud(postgres_database, node):
     with manager:
         seed_demo(get_tm_session(make_session_factory(engine), manager))
     engine.dispose()
-    from occistack.api.app import main
-
-    application = main({}, **app_settings(url, **{"occistack.power": "ipmi",
-                                                  "occistack.power.timeout_seconds": "20"}))
+    application = make_app(url, **{"occistack.power": "ipmi", "occistack.power.timeout_seconds": "20"})
     registry = application.registry
     domain, vbmc = node
     manager = transaction.TransactionManager(explicit=True)

@@ -21,9 +21,6 @@ from occistack.drivers.network import DhcpService, OvsNetworkDriver  # noqa: E40
 from tests.conftest import missing_component  # noqa: E402
 from tests.drivers.netfixtures import OvsSwitch, Plumbing, our_namespaces, remove_ovs_networks, tx_off  # noqa: E402
 
-# The fixtures (network_backend, real_network_backend, ovs_backend, switch, plumbing) live there.
-pytest_plugins = ("tests.drivers.netfixtures",)
-
 MAC_A = "52:54:00:00:00:0a"
 MAC_B = "52:54:00:00:00:0b"
 

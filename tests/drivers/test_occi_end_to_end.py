@@ -59,8 +59,6 @@ from tests.drivers.netfixtures import SESSION_TOKEN
 from tests.drivers.test_real_host import NET_MARKER, NET_SETUP, STAY_UP, wait_for_console
 from tests.integration.test_agent_http import Served, free_port, host_tokens, wait_for
 
-pytest_plugins = ("tests.drivers.netfixtures", "tests.drivers.nfsfixtures")
-
 AGENT = Path(sys.executable).parent / "occistack-agent"
 INFRA = "http://schemas.ogf.org/occi/infrastructure#"
 OS_TPL = "http://occistack.local/occi/infrastructure/os_tpl#"

@@ -26,8 +26,6 @@ from tests.conftest import missing_component
 from tests.drivers.guest_image import GuestImageUnavailable, build_guest_image
 from tests.drivers.netfixtures import SESSION_TOKEN, tx_off
 
-pytest_plugins = ("tests.drivers.netfixtures",)
-
 NET_MARKER = "OCCISTACK-NET"
 #: How a guest's PID 1 starts: load the NIC driver, take the address DHCP offers (noting the
 #: DHCP server's in /dhcp-server), report it on the console.

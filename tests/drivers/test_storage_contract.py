@@ -33,8 +33,6 @@ from occistack.drivers.storage.volumes import GIB
 from tests.conftest import missing_component
 from tests.drivers.conftest import GUEST_PREFIX, TEST_POOL, TEST_URI
 
-pytest_plugins = ("tests.drivers.nfsfixtures",)
-
 MIB = 1024 ** 2
 IMAGE = b"occistack template\n" * 4096  # 76 KiB, served over HTTP
 IMAGE_SHA256 = "sha256:" + hashlib.sha256(IMAGE).hexdigest()

@@ -12,58 +12,10 @@ from sqlalchemy import select
 
 from occistack.model import FederatedUser, Project, User
 from occistack.model.session import read_only_session
-from tests.conftest import _settling_test_app, app_settings, basic, close_app
-from tests.federation.issuer_server import StandInIssuer
+from tests.conftest import _settling_test_app, basic, close_app, make_app
+from tests.federation.conftest import AUDIENCE, ENTITLEMENT, RULES, client, token
 from tests.federation.tokens import rsa_key, sign
 from tests.occi import compute_body, locations_of
-
-AUDIENCE = "https://occi.test/"
-ENTITLEMENT = "urn:mace:egi.eu:group:fedcloud.egi.eu:role=vm_operator#aai.egi.eu"
-RULES = """
-rules:
-  - match: {vo: fedcloud.egi.eu, vo_role: vm_operator}
-    project: fedcloud
-    role: member
-  - match: {vo: site-admins}
-    project: fedcloud
-    role: admin
-"""
-
-
-@pytest.fixture
-def issuer():
-    with StandInIssuer() as stand_in:
-        stand_in.keys = [rsa_key("k1")]
-        yield stand_in
-
-
-@pytest.fixture
-def oidc_app(db_url, demo_data, drivers, issuer, tmp_path):
-    from occistack.api.app import main
-
-    rules = tmp_path / "mapping.yaml"
-    rules.write_text(RULES)
-    application = main({}, **app_settings(db_url), **{
-        "occistack.driver_instances": drivers,
-        "occistack.oidc.issuers": "test",
-        "occistack.oidc.test.issuer": issuer.url,
-        "occistack.oidc.test.audience": AUDIENCE,
-        "occistack.oidc.test.userinfo": "true",
-        "occistack.oidc.test.leeway_seconds": "0",
-        "occistack.mapping_file": str(rules),
-    })
-    yield application
-    close_app(application)
-
-
-def token(issuer, **claims):
-    claims = {"iss": issuer.url, "aud": AUDIENCE, "eduperson_entitlement": [ENTITLEMENT], **claims}
-    return sign(issuer.keys[0], **claims)
-
-
-def client(application, bearer=None):
-    extra = {"HTTP_AUTHORIZATION": f"Bearer {bearer}"} if bearer else {}
-    return _settling_test_app()(application, extra_environ=extra)
 
 
 def test_a_valid_token_is_accepted_and_its_user_provisioned(oidc_app, issuer):
@@ -176,11 +128,9 @@ def test_without_credentials_the_challenge_names_the_site_s_keystone_and_the_mes
 
 
 def test_without_the_token_service_both_methods_are_offered(db_url, demo_data, drivers, issuer, tmp_path):
-    from occistack.api.app import main
-
     (tmp_path / "mapping.yaml").write_text(RULES)
-    application = main({}, **app_settings(db_url), **{
-        "occistack.driver_instances": drivers, "occistack.oidc.issuers": "test",
+    application = make_app(db_url, drivers, **{
+        "occistack.oidc.issuers": "test",
         "occistack.oidc.test.issuer": issuer.url, "occistack.oidc.test.audience": AUDIENCE,
         "occistack.mapping_file": str(tmp_path / "mapping.yaml"), "occistack.keystone.builtin": "false"})
     try:
@@ -211,8 +161,6 @@ def test_a_site_without_issuers_refuses_bearer_tokens_and_says_so(anonymous):
 def test_oidc_settings_without_mapping_rules_stop_the_server(db_url):
     from pyramid.exceptions import ConfigurationError
 
-    from occistack.api.app import main
-
     with pytest.raises(ConfigurationError, match="occistack.mapping_file is not"):
-        main({}, **app_settings(db_url), **{"occistack.oidc.issuers": "x", "occistack.oidc.x.issuer": "https://x/",
-                                            "occistack.oidc.x.audience": "a"})
+        make_app(db_url, **{"occistack.oidc.issuers": "x", "occistack.oidc.x.issuer": "https://x/",
+                            "occistack.oidc.x.audience": "a"})

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from occistack.model import FederatedUser, Project, User
 from occistack.model.session import read_only_session
-from tests.conftest import _settling_test_app, app_settings, basic, close_app
+from tests.conftest import _settling_test_app, basic, close_app, make_app
 from tests.federation.pki import Grid, pem
 
 RULES = """
@@ -35,12 +35,9 @@ def grid(tmp_path_factory):
 
 @pytest.fixture
 def x509_app(db_url, demo_data, drivers, grid, tmp_path):
-    from occistack.api.app import main
-
     rules = tmp_path / "mapping.yaml"
     rules.write_text(RULES)
-    application = main({}, **app_settings(db_url), **{
-        "occistack.driver_instances": drivers,
+    application = make_app(db_url, drivers, **{
         "occistack.x509.ca_dir": str(grid.ca_dir),
         "occistack.x509.vomsdir": str(grid.vomsdir),
         "occistack.x509.trusted_proxies": f"{TERMINATOR} 192.0.2.0/24",
@@ -171,8 +168,6 @@ def test_without_a_ca_dir_certificates_are_not_looked_at(wsgi_app, grid):
 def test_settings_the_server_cannot_use_stop_it_at_start(db_url, grid, tmp_path):
     from pyramid.exceptions import ConfigurationError
 
-    from occistack.api.app import main
-
     rules = tmp_path / "mapping.yaml"
     rules.write_text(RULES)
     for extra, message in [
@@ -185,7 +180,7 @@ def test_settings_the_server_cannot_use_stop_it_at_start(db_url, grid, tmp_path)
         ({"occistack.agents.credentials": "password"}, "lists one or both of certificate, token"),
     ]:
         with pytest.raises(ConfigurationError, match=message):
-            main({}, **app_settings(db_url), **extra)
+            make_app(db_url, **extra)
 
 
 def test_an_agent_behind_the_terminator_speaks_with_its_host_certificate(x509_app, grid):

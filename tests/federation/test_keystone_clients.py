@@ -17,8 +17,7 @@ from keystoneclient.v2_0 import client as v2_client
 from keystoneclient.v3 import client as v3_client
 from waitress.server import create_server
 
-from tests.conftest import app_settings, close_app
-from tests.federation.issuer_server import StandInIssuer
+from tests.conftest import close_app, make_app
 from tests.federation.keystone_server import free_port
 from tests.federation.tokens import rsa_key, sign
 from tests.occi import compute_body
@@ -38,21 +37,11 @@ class VomsAuth(v2.Auth):
 
 
 @pytest.fixture
-def issuer():
-    with StandInIssuer() as stand_in:
-        stand_in.keys = [rsa_key("k1")]
-        yield stand_in
-
-
-@pytest.fixture
 def server(db_url, demo_data, drivers, issuer, tmp_path):
     """The OCCI server over HTTP; its URL."""
-    from occistack.api.app import main
-
     (tmp_path / "mapping.yaml").write_text(RULES)
-    application = main({}, **app_settings(db_url), **{
-        "occistack.driver_instances": drivers, "occistack.oidc.issuers": "egi",
-        "occistack.oidc.egi.issuer": issuer.url, "occistack.oidc.egi.audience": AUDIENCE,
+    application = make_app(db_url, drivers, **{
+        "occistack.oidc.issuers": "egi", "occistack.oidc.egi.issuer": issuer.url, "occistack.oidc.egi.audience": AUDIENCE,
         "occistack.mapping_file": str(tmp_path / "mapping.yaml")})
     port = free_port()
     served = create_server(application, host="127.0.0.1", port=port, threads=4)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from occistack.model import FederatedUser, Project, User
 from occistack.model.session import read_only_session
-from tests.conftest import _settling_test_app, app_settings, close_app, missing_component
+from tests.conftest import _settling_test_app, close_app, make_app, missing_component
 from tests.federation.keystone_server import ADMIN_PASSWORD, KeystoneServer, KeystoneUnavailable, free_port
 from tests.occi import compute_body, locations_of
 
@@ -58,12 +58,9 @@ def user_token(keystone, user: str, project: str | None) -> str:
 
 
 def serve(db_url, drivers, tmp_path, url: str, **extra):
-    from occistack.api.app import main
-
     (tmp_path / "mapping.yaml").write_text(RULES)
-    return main({}, **app_settings(db_url), **{
-        "occistack.driver_instances": drivers, "occistack.mapping_file": str(tmp_path / "mapping.yaml"),
-        "occistack.keystone.url": url, "occistack.keystone.username": "admin",
+    return make_app(db_url, drivers, **{
+        "occistack.mapping_file": str(tmp_path / "mapping.yaml"), "occistack.keystone.url": url, "occistack.keystone.username": "admin",
         "occistack.keystone.password": ADMIN_PASSWORD, "occistack.keystone.project_name": "admin", **extra})
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from paste.deploy import appconfig
 
-from tests.conftest import _settling_test_app, app_settings, close_app
-from tests.federation.test_bearer_requests import AUDIENCE, RULES, issuer, token  # noqa: F401 (fixture)
+from tests.conftest import _settling_test_app, close_app, make_app
+from tests.federation.conftest import AUDIENCE, RULES, token
 from tests.occi import compute_body
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,19 +34,16 @@ class InfrastructureManagerAuth:
         return {"Authorization": "Basic " + pair}
 
 
-def _site(db_url, drivers, issuer, tmp_path, **extra):  # noqa: F811 (issuer is the fixture's value)
-    from occistack.api.app import main
-
+def _site(db_url, drivers, issuer, tmp_path, **extra):
     rules = tmp_path / "mapping.yaml"
     rules.write_text(RULES)
-    return main({}, **app_settings(db_url), **{
-        "occistack.driver_instances": drivers, "occistack.oidc.issuers": "test",
-        "occistack.oidc.test.issuer": issuer.url, "occistack.oidc.test.audience": AUDIENCE,
+    return make_app(db_url, drivers, **{
+        "occistack.oidc.issuers": "test", "occistack.oidc.test.issuer": issuer.url, "occistack.oidc.test.audience": AUDIENCE,
         "occistack.mapping_file": str(rules), **extra})
 
 
 @pytest.fixture
-def two_endpoints(db_url, demo_data, drivers, issuer, tmp_path):  # noqa: F811
+def two_endpoints(db_url, demo_data, drivers, issuer, tmp_path):
     federated = _site(db_url, drivers, issuer, tmp_path)
     keystone_free = _site(db_url, drivers, issuer, tmp_path, **{"occistack.keystone.builtin": "false"})
     yield federated, keystone_free
@@ -60,7 +57,7 @@ def test_im_with_a_password_cannot_pass_a_keystone_challenge(two_endpoints):
     assert im.auth_headers() is None
 
 
-def test_im_with_a_password_reaches_the_keystone_free_endpoint_of_the_same_cloud(two_endpoints, issuer):  # noqa: F811
+def test_im_with_a_password_reaches_the_keystone_free_endpoint_of_the_same_cloud(two_endpoints, issuer):
     federated, keystone_free = two_endpoints
     im = InfrastructureManagerAuth(_settling_test_app()(keystone_free), "demo", "demo")
     headers = im.auth_headers()

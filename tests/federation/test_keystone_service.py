@@ -14,9 +14,8 @@ from sqlalchemy import select
 from occistack.federation.keystone_tokens import TokenService, derive_token_key
 from occistack.model import User
 from occistack.model.session import get_tm_session, make_session_factory
-from tests.conftest import TEST_SECRET_KEY, _settling_test_app, app_settings, close_app
-from tests.federation.issuer_server import StandInIssuer
-from tests.federation.tokens import rsa_key, sign
+from tests.conftest import TEST_SECRET_KEY, _settling_test_app, close_app, make_app
+from tests.federation.tokens import sign
 from tests.occi import compute_body, locations_of
 
 AUDIENCE = "https://occi.test/"
@@ -32,20 +31,10 @@ FEDERATION = "/keystone/v3/OS-FEDERATION/identity_providers/egi.eu/protocols/oid
 
 
 @pytest.fixture
-def issuer():
-    with StandInIssuer() as stand_in:
-        stand_in.keys = [rsa_key("k1")]
-        yield stand_in
-
-
-@pytest.fixture
 def application(db_url, demo_data, drivers, issuer, tmp_path):
-    from occistack.api.app import main
-
     (tmp_path / "mapping.yaml").write_text(RULES)
-    served = main({}, **app_settings(db_url), **{
-        "occistack.driver_instances": drivers, "occistack.oidc.issuers": "egi",
-        "occistack.oidc.egi.issuer": issuer.url, "occistack.oidc.egi.audience": AUDIENCE,
+    served = make_app(db_url, drivers, **{
+        "occistack.oidc.issuers": "egi", "occistack.oidc.egi.issuer": issuer.url, "occistack.oidc.egi.audience": AUDIENCE,
         "occistack.mapping_file": str(tmp_path / "mapping.yaml")})
     yield served
     close_app(served)

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import pytest
 from joserfc import jwt
 
-from tests.conftest import _settling_test_app, app_settings, close_app, missing_component
+from tests.conftest import _settling_test_app, close_app, make_app, missing_component
 from tests.federation.oidc_provider import AUDIENCE, OTHER_AUDIENCE, OidcProvider, ProviderUnavailable, client
 from tests.federation.tokens import rsa_key
 from tests.occi import compute_body
@@ -53,12 +53,9 @@ def provider(tmp_path_factory):
 
 
 def serve(db_url, drivers, provider, tmp_path, **extra):
-    from occistack.api.app import main
-
     rules = tmp_path / "mapping.yaml"
     rules.write_text(RULES)
-    return main({}, **app_settings(db_url), **{
-        "occistack.driver_instances": drivers,
+    return make_app(db_url, drivers, **{
         "occistack.oidc.issuers": "op",
         "occistack.oidc.op.issuer": provider.url,
         "occistack.oidc.op.audience": AUDIENCE,

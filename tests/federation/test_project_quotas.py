@@ -9,7 +9,7 @@ from occistack.federation import FederatedIdentity, Grant, MappingRules, Members
 from occistack.federation.provisioning import provision
 from occistack.model import EventRecord, Project, Quota
 from occistack.model.session import read_only_session
-from tests.federation.test_bearer_requests import client, issuer, oidc_app, token  # noqa: F401 - fixtures
+from tests.federation.conftest import client, token
 
 EGI = "https://aai.egi.eu/auth/realms/egi"
 RULES = {"rules": [{"match": {"vo": "fedcloud.egi.eu"}, "project": "fedcloud", "role": "member"}]}

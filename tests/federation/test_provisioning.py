@@ -19,6 +19,7 @@ from occistack.federation import (
 from occistack.federation.provisioning import provision
 from occistack.model import EventRecord, FederatedUser, Project, User
 from occistack.model.session import read_only_session
+from tests.factories import ProjectFactory
 from tests.federation.tokens import Clock, FakeIssuerWeb, rsa_key, sign, validator
 
 EGI = "https://aai.egi.eu/auth/realms/egi"
@@ -64,8 +65,7 @@ def test_a_changed_mapping_moves_the_user(engine):
 
 
 def test_an_existing_project_is_joined(engine, tm_session):
-    tm_session.add(Project(name="fedcloud", title="made by the admin"))
-    tm_session.flush()
+    ProjectFactory(session=tm_session, name="fedcloud", title="made by the admin")
     tm_session.connection().commit()
     identity = provision(engine, alice(), Grant("fedcloud", "member", 1))
     (project,) = rows(engine, Project)

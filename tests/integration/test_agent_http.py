@@ -21,7 +21,7 @@ from occistack.model import EventRecord, Host, VirtualMachine
 from occistack.model.states import VmState
 from occistack.plane.agents import gateway
 from occistack.api.orchestration import server_plane
-from tests.conftest import app_settings, basic, close_app
+from tests.conftest import basic, close_app, make_app
 
 FACTS = HostFacts(cpu_sockets=2, cpu_cores=16, cpu_mhz=2400, memory_mib=65536, hypervisor_version="test",
                   agent_version="test")
@@ -42,10 +42,8 @@ class Served:
     """The real application under waitress in a thread, on ``port``."""
 
     def __init__(self, db_url: str, port: int, host: str = "127.0.0.1", **settings: str):
-        from occistack.api.app import main
-
-        self.app = main({}, **app_settings(db_url, **{"occistack.worker": "thread", "occistack.agents.inprocess": "",
-                                                      "occistack.agents.heartbeat_seconds": "1", **settings}))
+        self.app = make_app(db_url, **{"occistack.worker": "thread", "occistack.agents.inprocess": "",
+                                       "occistack.agents.heartbeat_seconds": "1", **settings})
         self.server = create_server(self.app, host=host, port=port, threads=8)
         self.url = f"http://{host}:{port}"
         self.closing = False

@@ -25,7 +25,9 @@ from sqlalchemy import func, select
 from occistack.demo import seed_demo
 from occistack.model import GuestVlan, Host, IpAllocation, Job, NetworkInterface, VirtualMachine, make_engine
 from occistack.model.session import get_tm_session, make_session_factory
+from occistack.model.states import HostStatus
 from tests.conftest import ROOT, empty_database, missing_component
+from tests.factories import HostFactory
 
 pytestmark = pytest.mark.slow
 
@@ -55,9 +57,10 @@ def cloud(postgres_database, tmp_path_factory):
         seed_demo(session)
         first = session.scalar(select(Host).where(Host.name == "host1"))
         for name in ("host3", "host4"):
-            session.add(Host(name=name, zone_id=first.zone_id, pod_id=first.pod_id, cluster_id=first.cluster_id,
-                             address="10.0.0.40", cpu_sockets=2, cpu_cores=16, cpu_mhz=2400, memory_mib=65536,
-                             cpu_overcommit=4.0, memory_overcommit=1.5))
+            # Connecting, as host1 and host2: the simulated hosts' agents register them.
+            HostFactory(session=session, name=name, cluster_id=first.cluster_id, address="10.0.0.40", cpu_sockets=2,
+                        cpu_cores=16, cpu_mhz=2400, memory_mib=65536, cpu_overcommit=4.0, memory_overcommit=1.5,
+                        status=HostStatus.CONNECTING)
     ini = tmp_path_factory.mktemp("cloud") / "cloud.ini"
     ini.write_text((ROOT / "development.ini").read_text()
                    .replace("sqlite:///%(here)s/var/occistack.sqlite", url)

@@ -10,19 +10,8 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from occistack.model import (
-    AgentCommand, CatalogGeneration, InventoryGeneration, OsTemplate, StoragePool, TemplateCopy, Zone)
-from occistack.model.states import (
-    COMMAND_TRANSITIONS,
-    STORAGE_POOL_TRANSITIONS,
-    VM_TRANSITIONS,
-    CommandEvent,
-    CommandState,
-    Event,
-    IllegalTransition,
-    StaleState,
-    StoragePoolEvent,
-)
+from occistack.model import CatalogGeneration, InventoryGeneration, OsTemplate, TemplateCopy
+from occistack.model.states import STORAGE_POOL_TRANSITIONS, IllegalTransition, StaleState, StoragePoolEvent
 from occistack.model.template_states import (
     TEMPLATE_COPY_TRANSITIONS,
     TEMPLATE_TRANSITIONS,
@@ -30,16 +19,14 @@ from occistack.model.template_states import (
     TemplateEvent,
     TemplateState,
 )
-from occistack.plane.transitions import apply_event, event_moves, set_move
+from occistack.plane.transitions import apply_event
+from tests.factories import OsTemplateFactory, StoragePoolFactory, ZoneFactory
 
 
 @pytest.fixture
 def template_id(session_factory) -> int:
     with session_factory() as session, session.begin():
-        template = OsTemplate(term="image", extra_attributes={}, state=str(TemplateState.DOWNLOADING))
-        session.add(template)
-        session.flush()
-        return template.id
+        return OsTemplateFactory(session=session, term="image", state=str(TemplateState.DOWNLOADING)).id
 
 
 def stored_state(session_factory, template_id: int) -> str:
@@ -119,12 +106,7 @@ def test_a_template_that_moves_bumps_the_catalog_generation(session_factory, tem
 
 def test_a_pool_that_moves_bumps_the_inventory_generation(session_factory):
     with session_factory() as session, session.begin():
-        zone = Zone(name="z1")
-        session.add(zone)
-        session.flush()
-        pool = StoragePool(zone_id=zone.id, name="ps1", protocol="filesystem", path="/srv", capacity_gib=10)
-        session.add(pool)
-        session.flush()
+        pool = StoragePoolFactory(session=session, capacity_gib=10)
         catalog, inventory = generations(session)
         apply_event(session, pool, STORAGE_POOL_TRANSITIONS, StoragePoolEvent.MAINTENANCE)
         assert generations(session) == (catalog, inventory + 1)
@@ -134,7 +116,7 @@ def test_a_pool_that_moves_bumps_the_inventory_generation(session_factory):
 
 def test_the_message_goes_with_the_state_where_the_row_has_one(session_factory, template_id):
     with session_factory() as session, session.begin():
-        copy = TemplateCopy(template_id=template_id, zone_id=_zone(session), state="downloading")
+        copy = TemplateCopy(template_id=template_id, zone_id=ZoneFactory(session=session).id, state="downloading")
         session.add(copy)  # not flushed yet: the move writes it first
         apply_event(session, copy, TEMPLATE_COPY_TRANSITIONS, TemplateCopyEvent.FAILED, "checksum mismatch")
         session.expire(copy)
@@ -146,24 +128,3 @@ def test_the_message_goes_with_the_state_where_the_row_has_one(session_factory, 
         with pytest.raises(ValueError, match="the template's state has no message column"):
             apply_event(session, template, TEMPLATE_TRANSITIONS, TemplateEvent.COPIES_FAILED, "why")
 
-
-def test_a_set_of_rows_moves_by_a_statement_built_from_the_table():
-    """What the agent gateway delivers and answers by: the states the event leaves guard the
-    UPDATE, the one state it leads to is set."""
-    assert event_moves(COMMAND_TRANSITIONS, CommandEvent.DELIVER) == (
-        (CommandState.PENDING, CommandState.DELIVERED), CommandState.DELIVERED)
-    assert event_moves(COMMAND_TRANSITIONS, CommandEvent.WITHDRAWN) == ((CommandState.PENDING,), CommandState.FAILED)
-    commands = AgentCommand.__table__
-    sql = str(set_move(commands, COMMAND_TRANSITIONS, CommandEvent.SUCCEEDED, commands.c.id == 7)
-              .compile(compile_kwargs={"literal_binds": True}))
-    assert "SET state='done'" in sql and "state IN ('pending', 'delivered')" in sql and "id = 7" in sql
-    # A compute's SUCCEEDED ends in running, stopped, suspended ... by where it was: no one statement.
-    with pytest.raises(ValueError, match="a set of rows moves to one state"):
-        event_moves(VM_TRANSITIONS, Event.SUCCEEDED)
-
-
-def _zone(session) -> int:
-    zone = Zone(name="z1")
-    session.add(zone)
-    session.flush()
-    return zone.id

@@ -8,8 +8,8 @@ from sqlalchemy import event
 from occistack.model.states import HostStatus, StoragePoolState
 from occistack.plane import admin
 
+from tests.factories import GuestVlanFactory, IpAllocationFactory
 from tests.plane import admin_cloud
-from tests.plane.admin_cloud import session  # noqa: F401 - a fixture
 
 
 def two_zones(session):
@@ -36,12 +36,12 @@ def two_zones(session):
     admin.disable_secondary_storage(session, "ss1", zone="z2")
     public = admin.add_ip_range(session, zone="z1", purpose="public", first="203.0.113.10", last="203.0.113.19",
                                 gateway="203.0.113.1", prefix_length=24)
-    admin_cloud.allocate(session, public)
-    admin_cloud.allocate(session, public, 1)
+    IpAllocationFactory(session=session, range_id=public.id)
+    IpAllocationFactory(session=session, range_id=public.id, offset=1)
     [management] = admin.list_ip_ranges(session, zone="z1", purpose="management")
-    admin_cloud.allocate(session, management)
+    IpAllocationFactory(session=session, range_id=management.id)
     network = admin.create_physical_network(session, zone="z1", name="pn1", vlan_ranges=["100-199", "300-309"])
-    admin_cloud.guest_vlan(session, network, 100)
+    GuestVlanFactory(session=session, physical_network_id=network.id, vlan=100)
     session.flush()
 
 

@@ -23,7 +23,6 @@ from occistack.plane.limits import SiteLimits
 from occistack.plane.placement.service import PlacementService
 from occistack.plane.sealing import Sealer
 
-from tests.plane.admin_cloud import session  # noqa: F401 - a fixture
 
 
 class RecordingDispatcher:
@@ -46,7 +45,7 @@ def services():
 
 
 @pytest.fixture
-def system(session, services):  # noqa: F811 - the session fixture
+def system(session, services):
     return PlaneContext(session, None, services)
 
 
@@ -58,7 +57,7 @@ def administrator(system):
     return system.acting_as(Caller(added.user.id, added.user.name, added.user.project_id))
 
 
-def actors(session, action):  # noqa: F811 - the session fixture
+def actors(session, action):
     return [(event.actor, event.user_id)
             for event in session.scalars(select(EventRecord).where(EventRecord.action == action)
                                          .order_by(EventRecord.id))]

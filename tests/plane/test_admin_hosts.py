@@ -13,8 +13,8 @@ from occistack.model.states import HostStatus, ResourceState
 from occistack.plane import admin
 from occistack.plane.errors import Conflict, InvalidRequest, NotFound
 
+from tests.factories import IpAllocationFactory, VirtualMachineFactory
 from tests.plane import admin_cloud
-from tests.plane.admin_cloud import session  # noqa: F401 - a fixture
 
 
 # --- pods ---------------------------------------------------------------------------------------------
@@ -85,7 +85,7 @@ def test_a_pod_goes_with_its_free_management_ranges_but_not_while_in_use(session
         admin.remove_pod(session, "p1", zone="z1")
     admin.remove_cluster(session, "c1", pod="p1", zone="z1")
     [management] = admin.list_ip_ranges(session)
-    allocation = admin_cloud.allocate(session, management)
+    allocation = IpAllocationFactory(session=session, range_id=management.id)
     with pytest.raises(Conflict, match="still has 1 allocated management address"):
         admin.remove_pod(session, "p1", zone="z1")
     session.delete(allocation)
@@ -243,7 +243,7 @@ def test_an_empty_host_goes_straight_into_maintenance(session):
 def test_a_host_with_virtual_machines_waits_in_prepare_for_maintenance(session):
     admin_cloud.rack(session)
     host = admin_cloud.host(session).host
-    admin_cloud.virtual_machine(session, host_id=host.id)
+    VirtualMachineFactory(session=session, host_id=host.id)
     admin.disable_host(session, "h1")
     assert admin.prepare_host_maintenance(session, "h1").resource_state == ResourceState.PREPARE_FOR_MAINTENANCE
     [event] = admin.list_events(session, action="host.maintenance")
@@ -280,7 +280,7 @@ def test_status_and_reserved_capacity_are_left_alone(session):
 def test_a_host_with_virtual_machines_cannot_be_removed(session):
     admin_cloud.rack(session)
     host = admin_cloud.host(session).host
-    vm = admin_cloud.virtual_machine(session, host_id=host.id)
+    vm = VirtualMachineFactory(session=session, host_id=host.id)
     with pytest.raises(Conflict, match="host 'h1' still has 1 virtual machine; remove them first"):
         admin.remove_host(session, "h1")
     vm.host_id = None

@@ -8,8 +8,8 @@ import pytest
 from occistack.plane import admin
 from occistack.plane.errors import Conflict, InvalidRequest, NotFound
 
+from tests.factories import IpAllocationFactory
 from tests.plane import admin_cloud
-from tests.plane.admin_cloud import session  # noqa: F401 - a fixture
 
 PUBLIC = {"zone": "z1", "purpose": "public", "gateway": "203.0.113.1", "prefix_length": 24}
 
@@ -97,8 +97,8 @@ def test_a_management_range_takes_its_pods_subnet(session):
 def test_a_range_with_allocated_addresses_stays(session):
     admin.create_zone(session, name="z1")
     ip_range = admin.add_ip_range(session, first="203.0.113.10", last="203.0.113.20", **PUBLIC)
-    admin_cloud.allocate(session, ip_range)
-    admin_cloud.allocate(session, ip_range, 1)
+    IpAllocationFactory(session=session, range_id=ip_range.id)
+    IpAllocationFactory(session=session, range_id=ip_range.id, offset=1)
     with pytest.raises(Conflict, match="IP range 203.0.113.10-203.0.113.20 still has 2 allocated addresses"):
         admin.remove_ip_range(session, ip_range.id)
 

@@ -38,7 +38,6 @@ from occistack.plane.context import PlaneContext, PlaneServices
 from occistack.plane.limits import SiteLimits
 from occistack.plane.placement.service import PlacementService
 
-from tests.plane.admin_cloud import session  # noqa: F401 - a fixture
 
 #: The columns no record may copy: password and token hashes, sealed BMC passwords.
 SECRETS = {"password_hash", "agent_token_hash", "bmc_password_sealed"}
@@ -135,7 +134,7 @@ def test_every_record_is_frozen_and_slotted():
 # --- what the records hold ----------------------------------------------------------------------------
 
 @pytest.fixture
-def ctx(session):  # noqa: F811 - the session fixture
+def ctx(session):
     services = PlaneServices(dispatcher=None, placement=PlacementService(), password_min_length=8,
                              sealer=None, limits=SiteLimits())
     return PlaneContext(session, None, services)
@@ -197,7 +196,7 @@ def test_tenancy_records_name_domains_accounts_and_projects(ctx):
 
 
 @contextmanager
-def statements(session):  # noqa: F811 - the session fixture
+def statements(session):
     """Counts the SQL statements run inside the block."""
     counted = []
     engine = session.get_bind()

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from occistack.model import TemplateCopy
 from occistack.model.states import StoragePoolState
 from occistack.plane import admin
 from occistack.plane.errors import Conflict, InvalidRequest, NotFound
 
+from tests.factories import TemplateCopyFactory, VirtualMachineFactory, VolumeFactory
 from tests.plane import admin_cloud
-from tests.plane.admin_cloud import session  # noqa: F401 - a fixture
 
 NFS = {"protocol": "nfs", "server": "nfs1.example.org", "path": "/export/primary", "capacity_gib": 1000}
 
@@ -90,8 +89,8 @@ def test_primary_storage_states(session):
 def test_primary_storage_in_use_stays(session):
     zone, _pod, _cluster = admin_cloud.rack(session)
     pool = admin.add_storage_pool(session, zone="z1", name="ps1", **NFS)
-    admin_cloud.volume(session, storage_pool_id=pool.id, zone_id=zone.id)
-    admin_cloud.virtual_machine(session, storage_pool_id=pool.id)
+    VolumeFactory(session=session, storage_pool_id=pool.id, zone_id=zone.id)
+    VirtualMachineFactory(session=session, storage_pool_id=pool.id)
     with pytest.raises(Conflict, match="primary storage pool 'ps1' still has 1 volume and 1 virtual machine root "
                                        "disk; remove them first"):
         admin.remove_storage_pool(session, "ps1", zone="z1")
@@ -136,11 +135,7 @@ def test_bad_secondary_storage_urls(session, url, message):
 def test_secondary_storage_holding_templates_stays(session):
     admin.create_zone(session, name="z1")
     store = admin.add_secondary_storage(session, zone="z1", name="ss1", url="nfs://s/e", capacity_gib=10)
-    template = admin_cloud.template(session)
-    copy = TemplateCopy(template_id=template.id, zone_id=store.zone_id, secondary_storage_id=store.id,
-                        state="ready")
-    session.add(copy)
-    session.flush()
+    copy = TemplateCopyFactory(session=session, zone_id=store.zone_id, secondary_storage_id=store.id)
     with pytest.raises(Conflict, match="secondary storage 'ss1' still has 1 template"):
         admin.remove_secondary_storage(session, "ss1", zone="z1")
     session.delete(copy)

@@ -19,8 +19,8 @@ from occistack.plane.errors import Conflict, InvalidRequest, NotFound
 from occistack.plane.jobs.queue import JobDispatcher
 from occistack.plane.runtime import ManagementPlane, PlaneSettings
 
+from tests.factories import ProjectFactory, VirtualMachineFactory
 from tests.plane import admin_cloud
-from tests.plane.admin_cloud import session  # noqa: F401 - a fixture
 from tests.plane.plane_fixtures import add_host
 
 SHA256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
@@ -65,7 +65,7 @@ def test_an_iso_goes_to_the_iso_path_and_cannot_be_deployed(session):
     assert [copy.secondary_path for copy in copies_of(session, iso.id)] == [f"iso/{iso.id}/rescue.iso"]
     assert iso.checksum == f"md5:{MD5}"
     iso.state = "ready"
-    owner = admin_cloud.project(session)
+    owner = ProjectFactory(session=session)
     with pytest.raises(InvalidRequest, match="'rescue' is an ISO image, not an OS template"):
         find_template(session, Caller(1, "someone", owner.id), "rescue")
     assert [row.term for row in admin.list_templates(session, format="iso")] == ["rescue"]
@@ -144,7 +144,7 @@ def test_a_zone_needs_enabled_secondary_storage(session):
 def test_a_private_template_belongs_to_its_project(session):
     admin_cloud.rack(session)
     store(session)
-    owner = admin_cloud.project(session, "science")
+    owner = ProjectFactory(session=session, name="science")
     template = register(session, public=False, project="science")
     assert template.project_id == owner.id
 
@@ -154,8 +154,7 @@ def test_a_template_in_use_cannot_be_deleted(session):
     store(session)
     template = register(session)
     for _ in range(3):
-        admin_cloud.virtual_machine(session).template_id = template.id
-    session.flush()
+        VirtualMachineFactory(session=session, template_id=template.id)
     with pytest.raises(Conflict, match="^template 'debian-12' is used by 3 computes$"):
         admin.delete_template(session, "debian-12", dispatcher=JobDispatcher())
     with pytest.raises(NotFound, match="no ISO named 'debian-12'; there are no ISOs yet"):

@@ -12,9 +12,8 @@ from occistack.federation import verify_password
 from occistack.model import ROOT_DOMAIN_ID, CatalogGeneration, EventRecord, Quota
 from occistack.plane import admin
 from occistack.plane.errors import Conflict, InvalidRequest, NotFound
+from tests.factories import VirtualMachineFactory
 
-from tests.plane import admin_cloud
-from tests.plane.admin_cloud import session  # noqa: F401 - a fixture
 
 CHEAP_HASH = "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$TQmfGmQ/jg3nTE1MTxHuJA"
 
@@ -50,7 +49,7 @@ def test_offering_terms_are_unique_and_offerings_in_use_stay(session):
     offering = admin.create_offering(session, term="m1", cores=1, memory_gib=1)
     with pytest.raises(Conflict, match="a service offering with the term 'm1' already exists"):
         admin.create_offering(session, term="m1", cores=2, memory_gib=2)
-    vm = admin_cloud.virtual_machine(session, offering_id=offering.id)
+    vm = VirtualMachineFactory(session=session, offering_id=offering.id)
     with pytest.raises(Conflict, match="offering 'm1' still has 1 virtual machine"):
         admin.remove_offering(session, "m1")
     vm.offering_id = None
@@ -191,7 +190,7 @@ def test_user_names_are_unique_and_users_in_accounts_keep_them(session):
 
 
 def test_a_project_with_resources_stays(session):
-    vm = admin_cloud.virtual_machine(session)
+    vm = VirtualMachineFactory(session=session)
     with pytest.raises(Conflict, match="still has 1 resource"):
         admin.remove_project(session, vm.project_id)
 

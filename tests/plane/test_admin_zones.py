@@ -10,8 +10,8 @@ from occistack.model import CatalogGeneration, EventRecord, InventoryGeneration
 from occistack.plane import admin
 from occistack.plane.errors import Conflict, InvalidRequest, NotFound
 
+from tests.factories import GuestVlanFactory, VirtualMachineFactory
 from tests.plane import admin_cloud
-from tests.plane.admin_cloud import session  # noqa: F401 - a fixture
 
 
 def events(session, action):
@@ -104,7 +104,7 @@ def test_a_zone_with_anything_in_it_cannot_be_removed(session):
 
 def test_a_zone_with_virtual_machines_cannot_be_removed(session):
     zone = admin.create_zone(session, name="z1")
-    admin_cloud.virtual_machine(session, zone_id=zone.id)
+    VirtualMachineFactory(session=session, zone_id=zone.id)
     with pytest.raises(Conflict, match="still has 1 virtual machine"):
         admin.remove_zone(session, "z1")
 
@@ -187,7 +187,7 @@ def test_a_vlan_range_in_use_stays_and_a_free_one_goes(session):
     admin.create_zone(session, name="z1")
     network = admin.create_physical_network(session, zone="z1", name="pn1", vlan_ranges=["100-199", "300-310"])
     used, free = admin.list_vlan_ranges(session, physical_network=network.id)
-    admin_cloud.guest_vlan(session, network, 150)
+    GuestVlanFactory(session=session, physical_network_id=network.id, vlan=150)
     with pytest.raises(Conflict, match="VLAN range 100-199 still has 1 guest network VLAN"):
         admin.remove_vlan_range(session, used.id)
     with pytest.raises(Conflict, match="physical network 'pn1' still has 1 guest network"):

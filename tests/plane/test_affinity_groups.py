@@ -9,9 +9,7 @@ from sqlalchemy import select
 from occistack.model import EventRecord
 from occistack.plane.admin import affinity
 from occistack.plane.errors import Conflict, InvalidRequest, NotFound
-
-from tests.plane import admin_cloud
-from tests.plane.admin_cloud import session  # noqa: F401 - a fixture
+from tests.factories import ProjectFactory, VirtualMachineFactory
 
 
 @pytest.mark.parametrize("kind, stored", [
@@ -21,7 +19,7 @@ from tests.plane.admin_cloud import session  # noqa: F401 - a fixture
     ("Host Affinity", "host affinity"),
 ])
 def test_a_group_is_created_with_its_kind(session, kind, stored):
-    project = admin_cloud.project(session)
+    project = ProjectFactory(session=session)
     group = affinity.create_affinity_group(session, project_id=project.id, name="web", kind=kind,
                                            description="the web tier")
     assert (group.project_id, group.name, group.kind, group.description) == (project.id, "web", stored, "the web tier")
@@ -39,14 +37,14 @@ def test_a_group_is_created_with_its_kind(session, kind, stored):
     ({"description": "d" * 256}, "the description must be text of at most 255 characters"),
 ])
 def test_bad_groups_are_refused(session, options, message):
-    project = admin_cloud.project(session)
+    project = ProjectFactory(session=session)
     values = {"name": "web", "kind": "affinity", **options}
     with pytest.raises(InvalidRequest, match=message):
         affinity.create_affinity_group(session, project_id=project.id, **values)
 
 
 def test_names_are_unique_per_project(session):
-    first, second = admin_cloud.project(session), admin_cloud.project(session)
+    first, second = ProjectFactory(session=session), ProjectFactory(session=session)
     affinity.create_affinity_group(session, project_id=first.id, name="web", kind="affinity")
     with pytest.raises(Conflict, match="an affinity group named 'web' already exists in this project"):
         affinity.create_affinity_group(session, project_id=first.id, name="web", kind="anti-affinity")
@@ -56,12 +54,9 @@ def test_names_are_unique_per_project(session):
 
 
 def test_a_group_with_members_cannot_be_deleted(session):
-    project = admin_cloud.project(session)
+    project = ProjectFactory(session=session)
     group = affinity.create_affinity_group(session, project_id=project.id, name="db", kind="anti-affinity")
-    members = [admin_cloud.virtual_machine(session) for _ in range(2)]
-    for vm in members:
-        vm.affinity_group_id = group.id
-    session.flush()
+    members = [VirtualMachineFactory(session=session, affinity_group_id=group.id) for _ in range(2)]
     assert affinity.members_count(session, group.id) == 2
     with pytest.raises(Conflict, match="^affinity group 'db' still has 2 computes; remove them first$"):
         affinity.delete_affinity_group(session, "db", project_id=project.id)
@@ -73,7 +68,7 @@ def test_a_group_with_members_cannot_be_deleted(session):
 
 
 def test_groups_are_found_only_in_their_project(session):
-    mine, theirs = admin_cloud.project(session), admin_cloud.project(session)
+    mine, theirs = ProjectFactory(session=session), ProjectFactory(session=session)
     group = affinity.create_affinity_group(session, project_id=theirs.id, name="web", kind="affinity")
     with pytest.raises(NotFound, match="no affinity group named 'web' in this project; there are none yet"):
         affinity.delete_affinity_group(session, "web", project_id=mine.id)

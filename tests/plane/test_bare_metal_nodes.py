@@ -22,7 +22,6 @@ from occistack.plane.sealing import Sealer
 from tests.conftest import TEST_SECRET_KEY
 
 from tests.plane import admin_cloud
-from tests.plane.admin_cloud import session  # noqa: F401 - fixture
 
 FACTS = HostFacts(cpu_sockets=1, cpu_cores=8, cpu_mhz=2000, memory_mib=16384, hypervisor_version="none",
                   agent_version="test")

@@ -35,6 +35,7 @@ from occistack.plane.jobs.queue import JobDispatcher
 from occistack.plane.wakeups import Notifier
 from occistack.plane.agents.in_process import LocalChannel
 from occistack.plane.jobs.worker import ManagementServices, Worker
+from tests.factories import OsTemplateFactory, TemplateCopyFactory
 from tests.plane.plane_fixtures import add_host
 
 FACTS = HostFacts(cpu_sockets=2, cpu_cores=12, cpu_mhz=2600, memory_mib=98304, hypervisor_version="QEMU 8.2",
@@ -145,21 +146,17 @@ def test_a_repeated_or_foreign_answer_changes_nothing(session_factory):
 def test_progress_reaches_a_running_download_only(session_factory):
     """Progress of a download lands on its template copy while the command is out; a foreign,
     malformed or late report changes nothing."""
-    from occistack.model import OsTemplate, TemplateCopy, Zone
+    from occistack.model import TemplateCopy, Zone
 
     host_id, token = host_with_token(session_factory)
     other_id, _ = host_with_token(session_factory, "h2")
     channel = LocalChannel(session_factory, SETTINGS, on_progress=report_progress)
     channel(Register("h1", token, PROTOCOL_VERSION, FACTS))
     with session_factory() as session, session.begin():
-        template = OsTemplate(term="progressing", extra_attributes={}, state="downloading")
-        session.add(template)
-        session.flush()
+        template = OsTemplateFactory(session=session, term="progressing", state="downloading")
         zone_id = session.scalar(select(Zone.id).limit(1))
-        copy = TemplateCopy(template_id=template.id, zone_id=zone_id, state="downloading", progress=0)
-        session.add(copy)
-        session.flush()
-        copy_id = copy.id
+        copy_id = TemplateCopyFactory(session=session, template_id=template.id, zone_id=zone_id, state="downloading",
+                                      progress=0).id
         job = Job(operation="download_template", entity_id=f"template-copy:{copy_id}", state=JobState.WAITING,
                   step=1, arguments={"template_id": template.id, "copy_id": copy_id}, progress={})
         session.add(job)

@@ -16,7 +16,7 @@ from occistack.plane.dispatch import Operation
 from occistack.plane.jobs.handlers import JobHandler, Outcome, StepFailed
 from occistack.plane.jobs.queue import JobDispatcher, claim_next
 from occistack.plane.jobs.worker import ManagementServices, Worker
-from tests.plane.plane_fixtures import add_host  # noqa: F401 - re-exported helper
+from tests.plane.plane_fixtures import add_host
 
 RAN: list[tuple[str, int]] = []
 

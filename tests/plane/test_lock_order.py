@@ -25,45 +25,14 @@ from occistack.plane.context import PlaneContext
 from occistack.plane.placement import capacity
 from occistack.plane.tenant import compute as compute_cases
 from occistack.plane.host_states import finish_maintenance_when_empty
-from tests.conftest import _settling_test_app, app_settings, basic, missing_component, stop_plane
+from tests.conftest import _settling_test_app, basic, running_app
 from tests.occi import compute_body
 
 
 @pytest.fixture
-def pg_app(request, demo_data_pg, drivers):
-    from occistack.api.app import main
-
-    url = demo_data_pg
-    application = main({}, **app_settings(url), **{"occistack.driver_instances": drivers})
-    yield application
-    stop_plane(application)
-    application.registry["occistack.engine"].dispose()
-
-
-@pytest.fixture
-def demo_data_pg(request):
-    url, problem = request.getfixturevalue("postgres_database")
-    if problem:
-        missing_component(problem)
-    from tests.conftest import empty_database
-
-    _seed(url)
-    yield url
-    empty_database(url)
-
-
-def _seed(url: str) -> None:
-    import transaction
-
-    from occistack.demo import seed_demo
-    from occistack.model import make_engine
-    from occistack.model.session import get_tm_session, make_session_factory
-
-    engine = make_engine({"sqlalchemy.url": url})
-    manager = transaction.TransactionManager(explicit=True)
-    with manager:
-        seed_demo(get_tm_session(make_session_factory(engine), manager))
-    engine.dispose()
+def pg_app(demo_data_pg, drivers):
+    with running_app(demo_data_pg, drivers) as application:
+        yield application
 
 
 def test_a_create_and_a_destroy_on_one_host_do_not_deadlock(pg_app, monkeypatch):

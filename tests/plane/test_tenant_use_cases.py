@@ -9,17 +9,8 @@ from dataclasses import dataclass, field
 import pytest
 from sqlalchemy import select
 
-from occistack.model import (
-    AffinityGroup,
-    EntityMixin,
-    Network,
-    NetworkInterface,
-    OsTemplate,
-    StorageLink,
-    User,
-    Volume,
-)
-from occistack.model.states import LinkState, NetworkState, VmState, VolumeState
+from occistack.model import AffinityGroup, EntityMixin, NetworkInterface, OsTemplate, StorageLink
+from occistack.model.states import LinkState, VmState
 from occistack.plane.caller import Caller
 from occistack.plane.context import PlaneContext, PlaneServices
 from occistack.plane.dispatch import Operation
@@ -38,9 +29,8 @@ from occistack.plane.tenant.compute_changes import (
 from occistack.plane.tenant.links import NicChanges, StorageLinkChanges, update_nic, update_storage_link
 from occistack.plane.tenant.networks import NetworkChanges, NetworkRequest, create_network, update_network
 from occistack.plane.tenant.storage import VolumeChanges, VolumeRequest, create_storage, update_storage
+from tests.factories import NetworkFactory, ProjectFactory, UserFactory, VirtualMachineFactory, VolumeFactory
 
-from tests.plane import admin_cloud
-from tests.plane.admin_cloud import session  # noqa: F401 - a fixture
 
 USER_DATA = "http://schemas.ogf.org/occi/infrastructure/compute#user_data"
 
@@ -65,9 +55,7 @@ def dispatcher() -> RecordingDispatcher:
 
 
 def context_of(session, dispatcher, project_id: int) -> PlaneContext:
-    user = User(name=f"user-of-{project_id}", project_id=project_id)
-    session.add(user)
-    session.flush()
+    user = UserFactory(session=session, name=f"user-of-{project_id}", project_id=project_id)
     services = PlaneServices(dispatcher=dispatcher, placement=PlacementService(), password_min_length=8)
     return PlaneContext(session, Caller(user.id, user.name, project_id), services)
 
@@ -75,9 +63,7 @@ def context_of(session, dispatcher, project_id: int) -> PlaneContext:
 @pytest.fixture
 def compute(session, dispatcher):
     """A running compute of its own project, and the context of a user of that project."""
-    vm = admin_cloud.virtual_machine(session)
-    vm.architecture = "x86_64"
-    session.flush()
+    vm = VirtualMachineFactory(session=session, architecture="x86_64")
     return vm, context_of(session, dispatcher, vm.project_id)
 
 
@@ -171,7 +157,7 @@ def test_actions_and_deletes_go_through_the_dispatcher(compute, dispatcher):
 
 def test_another_project_s_compute_is_not_found_by_its_id(session, compute, dispatcher):
     vm, _ = compute
-    stranger = context_of(session, dispatcher, admin_cloud.project(session).id)
+    stranger = context_of(session, dispatcher, ProjectFactory(session=session).id)
     with pytest.raises(NotFound, match=f"^no compute {vm.id}$"):
         update_compute(stranger, vm.id, ComputeChanges(title="mine"))
 
@@ -179,12 +165,10 @@ def test_another_project_s_compute_is_not_found_by_its_id(session, compute, disp
 # --- storage and networks ---------------------------------------------------------------------------
 
 def test_storage_takes_only_its_zone_and_tags(session, dispatcher):
-    ctx = context_of(session, dispatcher, admin_cloud.project(session).id)
+    ctx = context_of(session, dispatcher, ProjectFactory(session=session).id)
     with pytest.raises(NotPermitted, match="^the mixin http://example.org/x#y does not apply to a storage$"):
         create_storage(ctx, VolumeRequest(size_gib=1, other_mixins=("http://example.org/x#y",)))
-    volume = Volume(id="vol-use-case", project_id=ctx.caller.project_id, size_gib=2, state=VolumeState.ONLINE)
-    session.add(volume)
-    session.flush()
+    volume = VolumeFactory(session=session, id="vol-use-case", project_id=ctx.caller.project_id, size_gib=2)
     with pytest.raises(NotPermitted, match="^storage cannot move to another availability zone$"):
         update_storage(ctx, volume.id, VolumeChanges(zone_names=("z1",)))
     with pytest.raises(Conflict, match="storage cannot shrink"):
@@ -194,10 +178,8 @@ def test_storage_takes_only_its_zone_and_tags(session, dispatcher):
 
 
 def test_a_shared_network_takes_no_changes_of_its_own(session, dispatcher):
-    ctx = context_of(session, dispatcher, admin_cloud.project(session).id)
-    shared = Network(id="net-shared-use-case", project_id=None, state=NetworkState.ACTIVE)
-    session.add(shared)
-    session.flush()
+    ctx = context_of(session, dispatcher, ProjectFactory(session=session).id)
+    shared = NetworkFactory(session=session, id="net-shared-use-case", project_id=None)
     with pytest.raises(NotPermitted, match="this network is shared by the whole cloud"):
         update_network(ctx, shared.id, NetworkChanges(title="mine"))
     update_network(ctx, shared.id, NetworkChanges())  # nothing asked: nothing refused
@@ -209,10 +191,8 @@ def test_a_shared_network_takes_no_changes_of_its_own(session, dispatcher):
 
 def test_a_plugged_interface_keeps_its_mac_and_a_storage_link_its_device(session, compute):
     vm, ctx = compute
-    network = Network(id="net-of-links", project_id=vm.project_id, state=NetworkState.ACTIVE)
-    volume = Volume(id="vol-of-links", project_id=vm.project_id, size_gib=1, state=VolumeState.ONLINE)
-    session.add_all([network, volume])
-    session.flush()
+    network = NetworkFactory(session=session, id="net-of-links", project_id=vm.project_id)
+    volume = VolumeFactory(session=session, id="vol-of-links", project_id=vm.project_id, size_gib=1)
     nic = NetworkInterface(id="nic-1", project_id=vm.project_id, vm_id=vm.id, network_id=network.id,
                            interface="eth0", mac="52:54:00:00:00:01", state=LinkState.ACTIVE)
     disk = StorageLink(id="disk-1", project_id=vm.project_id, vm_id=vm.id, volume_id=volume.id,

@@ -4,25 +4,17 @@ gives it its shared public network ``/network/public-zone2``), and zone3 with no
 at all. Every zone has a host (with its in-process agent) and primary storage, so a compute
 of any zone goes active.
 
-Import the fixtures with ``from tests.api.zoned_world import world, root``; ``world``
-replaces occi_face's for the importing module.
+A test module has its ``world`` seeded so with ``WORLD_SEED = seed_three_zones``.
 """
 
 from __future__ import annotations
 
-import pytest
-import transaction
-
-from occistack.demo import seed_demo
-from occistack.drivers.fake import FakeDrivers
 from sqlalchemy import select
 
-from occistack.model import OsTemplate, TemplateCopy, make_engine
-from occistack.model.session import get_tm_session, make_session_factory
+from occistack.demo import seed_demo
+from occistack.model import OsTemplate
 from occistack.plane import admin
-from tests.conftest import BACKENDS, app_settings, backend_url, empty_database, stop_plane
-from tests.api.admin_client import root  # noqa: F401 (a fixture, for the importing module)
-from tests.api.occi_face import World
+from tests.factories import TemplateCopyFactory
 
 #: zone → (third octet of its pod's subnet, its guest VLANs, its public range or None)
 ZONES = {
@@ -47,32 +39,15 @@ def build_zone(session, zone: str) -> None:
     # A compute boots only from a copy of its template in its own zone: the demo's are there.
     zone_id = admin.find_zone(session, zone).id
     for template in session.scalars(select(OsTemplate).where(OsTemplate.project_id.is_(None))):
-        session.add(TemplateCopy(template_id=template.id, zone_id=zone_id, state="ready", progress=100))
+        TemplateCopyFactory(session=session, template_id=template.id, zone_id=zone_id)
     if public is not None:
         first, last, gateway = public
         admin.add_ip_range(session, zone=zone, purpose="public", first=first, last=last, gateway=gateway,
                            prefix_length=24)
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def world(request, sqlite_database):
-    url = backend_url(request, sqlite_database)
-    from occistack.api.app import main
-
-    engine = make_engine({"sqlalchemy.url": url})
-    session_factory = make_session_factory(engine)
-    manager = transaction.TransactionManager(explicit=True)
-    with manager:
-        session = get_tm_session(session_factory, manager)
-        seed_demo(session)
-        for zone in ZONES:
-            build_zone(session, zone)
-    drivers = FakeDrivers()
-    application = main({}, **app_settings(url), **{"occistack.driver_instances": drivers})
-    try:
-        yield World(url, application, drivers, session_factory)
-    finally:
-        stop_plane(application)
-        application.registry["occistack.engine"].dispose()
-        engine.dispose()
-        empty_database(url)
+def seed_three_zones(session) -> None:
+    """The demo catalog (zone1), then zone2 and zone3."""
+    seed_demo(session)
+    for zone in ZONES:
+        build_zone(session, zone)
