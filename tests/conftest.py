@@ -263,7 +263,7 @@ def close_app(application) -> None:
     application.registry["occistack.engine"].dispose()
 
 
-def _settling_test_app():
+def settling_test_app():
     from webtest import TestApp
 
     return type("SettlingApp", (SettlingTestApp, TestApp), {})
@@ -272,18 +272,18 @@ def _settling_test_app():
 @pytest.fixture
 def app(wsgi_app):
     """WebTest around the real WSGI stack, authenticated as demo/demo."""
-    return _settling_test_app()(wsgi_app, extra_environ={"HTTP_AUTHORIZATION": basic("demo", "demo")})
+    return settling_test_app()(wsgi_app, extra_environ={"HTTP_AUTHORIZATION": basic("demo", "demo")})
 
 
 @pytest.fixture
 def anonymous(wsgi_app):
-    return _settling_test_app()(wsgi_app)
+    return settling_test_app()(wsgi_app)
 
 
 @pytest.fixture
 def other_user(wsgi_app):
     """The same application, as the user of another project."""
-    return _settling_test_app()(wsgi_app, extra_environ={"HTTP_AUTHORIZATION": basic("other", "other")})
+    return settling_test_app()(wsgi_app, extra_environ={"HTTP_AUTHORIZATION": basic("other", "other")})
 
 
 def basic(user: str, password: str) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from webtest import TestApp
 
-from tests.conftest import SettlingTestApp, basic
+from tests.conftest import basic, SettlingTestApp
 
 
 class AdminClient(SettlingTestApp, TestApp):

@@ -16,19 +16,15 @@ tests/api/conftest.py.
 
 from __future__ import annotations
 
-import copy
 import itertools
-import json
 import re
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import transaction
-from jsonschema import Draft4Validator
 from sqlalchemy import select
 from webtest import TestApp
 
@@ -37,8 +33,9 @@ from occistack.demo import seed_demo
 from occistack.drivers.fake import FakeDrivers
 from occistack.model import User, make_engine
 from occistack.model.session import get_tm_session, make_session_factory
-from tests.conftest import SettlingTestApp, basic, empty_database, running_app
+from tests.conftest import basic, empty_database, running_app, SettlingTestApp
 from tests.factories import ProjectFactory, UserFactory
+from tests.occi_schema import validator
 
 # --- what every answer carries ---------------------------------------------------------------
 
@@ -143,39 +140,9 @@ def world_on(url: str, seed: Callable[[Any], object] = seed_demo, **settings) ->
 
 # --- the GFD.225 JSON schema ------------------------------------------------------------------
 
-SCHEMA_PATH = Path(__file__).resolve().parents[1] / "data" / "occi-1.2-json-schema.json"
-
-
-def _resolve_errata(node: Any) -> Any:
-    """The published schema writes several references as "#definitions/x" (no slash after
-    '#'): a plain-name fragment that names nothing, not the JSON pointer "#/definitions/x" the
-    authors meant. Resolve them as the pointer."""
-    if isinstance(node, dict):
-        resolved = {key: _resolve_errata(value) for key, value in node.items()}
-        reference = resolved.get("$ref")
-        if isinstance(reference, str) and reference.startswith("#definitions/"):
-            resolved["$ref"] = "#/" + reference[1:]
-        return resolved
-    if isinstance(node, list):
-        return [_resolve_errata(item) for item in node]
-    return node
-
-
-_SCHEMA = _resolve_errata(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
-_VALIDATORS: dict[str, Draft4Validator] = {}
-
-
 def assert_schema(document: Any, definition: str) -> None:
-    """Validate against one definition of the schema (resource, link, model,
-    resource_collection, action_invocation, kind, mixin, ...). The schema's own top-level
-    anyOf is no check: one of its branches ("attributes") accepts any object."""
-    validator = _VALIDATORS.get(definition)
-    if validator is None:
-        schema = copy.deepcopy(_SCHEMA)
-        schema.pop("anyOf")
-        schema["$ref"] = f"#/definitions/{definition}"
-        validator = _VALIDATORS[definition] = Draft4Validator(schema)
-    errors = sorted(validator.iter_errors(document), key=str)
+    """Validate against one definition of the schema (tests/occi_schema.py)."""
+    errors = sorted(validator(definition).iter_errors(document), key=str)
     assert not errors, f"not a valid {definition}: {errors[0].message} at {list(errors[0].absolute_path)}"
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.exc import OperationalError
 from occistack.model import Host, Quota, User, VirtualMachine
 from occistack.model.contention import describe_database_error, is_transient_conflict, run_retrying
 from occistack.plane.placement import capacity
-from tests.conftest import _settling_test_app, basic, close_app, make_app
+from tests.conftest import basic, close_app, make_app, settling_test_app
 from tests.occi import compute_body
 
 
@@ -98,7 +98,7 @@ def deadlock_world(demo_data_pg, monkeypatch):
 
 def create_during_a_deadlock(url, host_id, project_id, drivers, **settings):
     application = make_app(url, drivers, **settings)
-    client = _settling_test_app()(application, extra_environ={"HTTP_AUTHORIZATION": basic("demo", "demo")})
+    client = settling_test_app()(application, extra_environ={"HTTP_AUTHORIZATION": basic("demo", "demo")})
     try:
         with LockInversion(url, host_id, project_id) as inversion:
             LockInversion.current = inversion
@@ -222,4 +222,4 @@ def test_a_database_that_cannot_be_reached_is_503_not_reachable():
             assert "the database is not reachable right now; nothing was changed" in response.text
             assert response.headers["Retry-After"] == "5"
     finally:
-        application.registry["occistack.engine"].dispose()
+        close_app(application)  # its stop finds no database either: said here, not at exit

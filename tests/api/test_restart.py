@@ -12,7 +12,7 @@ from webtest import TestApp
 
 from occistack.model import Host, VirtualMachine
 from occistack.api.orchestration import server_plane
-from tests.conftest import SettlingTestApp, basic, close_app, make_app
+from tests.conftest import basic, close_app, make_app, SettlingTestApp
 from tests.occi import (
     TEXT, action, attribute, attributes_of, compute_body, kind, path_of, storage_body)
 

@@ -9,7 +9,7 @@ from webtest import TestApp
 
 from occistack.model import Host, OsTemplate, VirtualMachine
 from occistack.api.orchestration import server_plane
-from tests.conftest import SettlingTestApp, basic, running_app
+from tests.conftest import basic, running_app, SettlingTestApp
 from tests.api.test_management_plane import TEXT, compute_body
 
 ACTIONS = "http://schemas.ogf.org/occi/infrastructure/compute/action#"

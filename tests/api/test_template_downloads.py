@@ -25,7 +25,7 @@ from occistack.model import OsTemplate as OsTemplateRow
 from occistack.model.session import get_tm_session
 from occistack.plane import admin
 from occistack.api.orchestration import server_plane
-from tests.conftest import SettlingTestApp, basic, close_app, make_app, running_app
+from tests.conftest import basic, close_app, make_app, running_app, SettlingTestApp
 from tests.factories import ProjectFactory, UserFactory
 from tests.api.occi_face import attributes
 from tests.occi import OS_TPL, TEXT, compute_body

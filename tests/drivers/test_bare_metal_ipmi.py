@@ -25,7 +25,7 @@ from occistack.model import EventRecord, Host, VirtualMachine, make_engine
 from occistack.model.session import get_tm_session, make_session_factory
 from occistack.plane import admin
 from occistack.api.orchestration import plane_services, server_plane
-from tests.conftest import SettlingTestApp, basic, empty_database, make_app, missing_component
+from tests.conftest import basic, empty_database, make_app, missing_component, SettlingTestApp
 from tests.drivers.bmcfixtures import USERNAME, domain_behind_vbmc
 from tests.drivers.conftest import GUEST_PREFIX
 

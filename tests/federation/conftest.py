@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import _settling_test_app, running_app
+from tests.conftest import running_app, settling_test_app
 from tests.federation.issuer_server import StandInIssuer
 from tests.federation.tokens import rsa_key, sign
 
@@ -52,4 +52,4 @@ def token(issuer, **claims):
 
 def client(application, bearer=None):
     extra = {"HTTP_AUTHORIZATION": f"Bearer {bearer}"} if bearer else {}
-    return _settling_test_app()(application, extra_environ=extra)
+    return settling_test_app()(application, extra_environ=extra)

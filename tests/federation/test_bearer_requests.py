@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from occistack.model import FederatedUser, Project, User
 from occistack.model.session import read_only_session
-from tests.conftest import _settling_test_app, basic, close_app, make_app
+from tests.conftest import basic, close_app, make_app, settling_test_app
 from tests.federation.conftest import AUDIENCE, ENTITLEMENT, RULES, client, token
 from tests.federation.tokens import rsa_key, sign
 from tests.occi import compute_body, locations_of
@@ -141,14 +141,14 @@ def test_without_the_token_service_both_methods_are_offered(db_url, demo_data, d
 
 
 def test_basic_still_works_beside_oidc(oidc_app):
-    local = _settling_test_app()(oidc_app, extra_environ={"HTTP_AUTHORIZATION": basic("demo", "demo")})
+    local = settling_test_app()(oidc_app, extra_environ={"HTTP_AUTHORIZATION": basic("demo", "demo")})
     local.get("/-/", status=200)
-    wrong = _settling_test_app()(oidc_app, extra_environ={"HTTP_AUTHORIZATION": basic("demo", "nope")})
+    wrong = settling_test_app()(oidc_app, extra_environ={"HTTP_AUTHORIZATION": basic("demo", "nope")})
     assert "user name or password is wrong" in wrong.get("/-/", status=401).text
 
 
 def test_an_empty_bearer_header_is_401(oidc_app):
-    response = _settling_test_app()(oidc_app, extra_environ={"HTTP_AUTHORIZATION": "Bearer "}).get("/-/", status=401)
+    response = settling_test_app()(oidc_app, extra_environ={"HTTP_AUTHORIZATION": "Bearer "}).get("/-/", status=401)
     assert "carries no token" in response.text
 
 

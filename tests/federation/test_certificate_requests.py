@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from occistack.model import FederatedUser, Project, User
 from occistack.model.session import read_only_session
-from tests.conftest import _settling_test_app, basic, close_app, make_app
+from tests.conftest import basic, close_app, make_app, settling_test_app
 from tests.federation.pki import Grid, pem
 
 RULES = """
@@ -67,7 +67,7 @@ def chain_of(credential_or_file):
 
 
 def get(application, environ, status):
-    return _settling_test_app()(application, extra_environ=environ).get(
+    return settling_test_app()(application, extra_environ=environ).get(
         "/-/", headers={"Accept": "text/plain"}, status=status)
 
 
@@ -96,7 +96,7 @@ def test_a_voms_proxy_works_in_its_project(x509_app, grid):
     from tests.occi import compute_body
 
     voms = grid.voms_proxy(grid.alice, "vo.example", ["/vo.example/Role=operator"])
-    client = _settling_test_app()(x509_app, extra_environ=forwarded(chain_of(voms)))
+    client = settling_test_app()(x509_app, extra_environ=forwarded(chain_of(voms)))
     created = client.post("/compute/", compute_body(), headers={"Content-Type": "text/plain"}, status=201)
     assert client.get(created.headers["Location"], headers={"Accept": "text/plain"}, status=200)
 
@@ -188,7 +188,7 @@ def test_an_agent_behind_the_terminator_speaks_with_its_host_certificate(x509_ap
 
     facts = HostFacts(cpu_sockets=1, cpu_cores=8, cpu_mhz=2000, memory_mib=8192)
     host1 = grid.ca.issue("host1.example.org", dns_names=["host1"], server=True)
-    client = _settling_test_app()(x509_app, extra_environ=forwarded(chain_of(host1)))
+    client = settling_test_app()(x509_app, extra_environ=forwarded(chain_of(host1)))
 
     def post(message, status):
         return client.post("/agent/v1/messages", encode(message), headers={"Content-Type": "application/json"},
@@ -197,7 +197,7 @@ def test_an_agent_behind_the_terminator_speaks_with_its_host_certificate(x509_ap
     host_id = post(Register("host1", "", PROTOCOL_VERSION, facts), 200).json["host_id"]
     post(Heartbeat(host_id), 200)
     assert "is for host1, not for 'host2'" in post(Register("host2", "", PROTOCOL_VERSION, facts), 403).text
-    spoofed = _settling_test_app()(x509_app, extra_environ=forwarded(chain_of(host1), address="10.9.9.9"))
+    spoofed = settling_test_app()(x509_app, extra_environ=forwarded(chain_of(host1), address="10.9.9.9"))
     refused = spoofed.post("/agent/v1/messages", encode(Heartbeat(host_id)),
                            headers={"Content-Type": "application/json"}, status=401)
     assert "Authorization: Bearer" in refused.text

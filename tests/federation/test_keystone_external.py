@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from occistack.model import FederatedUser, Project, User
 from occistack.model.session import read_only_session
-from tests.conftest import _settling_test_app, close_app, make_app, missing_component
+from tests.conftest import close_app, make_app, missing_component, settling_test_app
 from tests.federation.keystone_server import ADMIN_PASSWORD, KeystoneServer, KeystoneUnavailable, free_port
 from tests.occi import compute_body, locations_of
 
@@ -72,7 +72,7 @@ def application(keystone, db_url, demo_data, drivers, tmp_path):
 
 
 def client(application, token: str):
-    return _settling_test_app()(application, extra_environ={"HTTP_X_AUTH_TOKEN": token})
+    return settling_test_app()(application, extra_environ={"HTTP_X_AUTH_TOKEN": token})
 
 
 def test_a_keystone_token_opens_occi_in_the_project_the_rules_give(keystone, application):
@@ -102,7 +102,7 @@ def test_a_garbage_token_is_401_and_the_challenge_names_the_keystone(keystone, a
     response = client(application, "gAAAAABnot-a-real-token").get("/-/", status=401)
     assert f"the Keystone at {keystone.auth_url} does not accept the token" in response.text
     assert response.headers.getall("WWW-Authenticate") == [f"Keystone uri='{keystone.auth_url}'"]
-    anonymous = _settling_test_app()(application).head("/-/", status=401)
+    anonymous = settling_test_app()(application).head("/-/", status=401)
     assert anonymous.headers.getall("WWW-Authenticate") == [f"Keystone uri='{keystone.auth_url}'"]
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from paste.deploy import appconfig
 
-from tests.conftest import _settling_test_app, close_app, make_app
+from tests.conftest import close_app, make_app, settling_test_app
 from tests.federation.conftest import AUDIENCE, RULES, token
 from tests.occi import compute_body
 
@@ -53,23 +53,23 @@ def two_endpoints(db_url, demo_data, drivers, issuer, tmp_path):
 
 def test_im_with_a_password_cannot_pass_a_keystone_challenge(two_endpoints):
     federated, _ = two_endpoints
-    im = InfrastructureManagerAuth(_settling_test_app()(federated), "demo", "demo")
+    im = InfrastructureManagerAuth(settling_test_app()(federated), "demo", "demo")
     assert im.auth_headers() is None
 
 
 def test_im_with_a_password_reaches_the_keystone_free_endpoint_of_the_same_cloud(two_endpoints, issuer):
     federated, keystone_free = two_endpoints
-    im = InfrastructureManagerAuth(_settling_test_app()(keystone_free), "demo", "demo")
+    im = InfrastructureManagerAuth(settling_test_app()(keystone_free), "demo", "demo")
     headers = im.auth_headers()
     assert headers is not None and headers["Authorization"].startswith("Basic ")
-    created = _settling_test_app()(keystone_free).post(
+    created = settling_test_app()(keystone_free).post(
         "/compute/", compute_body(), headers={**headers, "Content-Type": "text/plain"}, status=201)
     location = created.headers["Location"].replace("http://localhost", "")
     # The same cloud: the main endpoint shows the compute to the same user sending Basic unasked.
-    _settling_test_app()(federated).get(location, headers=headers, status=200)
+    settling_test_app()(federated).get(location, headers=headers, status=200)
     # OIDC tokens are accepted directly on the Keystone-free endpoint as well.
     bearer = {"Authorization": f"Bearer {token(issuer)}"}
-    _settling_test_app()(keystone_free).get("/-/", headers=bearer, status=200)
+    settling_test_app()(keystone_free).get("/-/", headers=bearer, status=200)
 
 
 def test_production_ini_s_basic_endpoint_is_the_main_application_without_keystone():

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from occistack.federation.keystone_tokens import TokenService, derive_token_key
 from occistack.model import User
 from occistack.model.session import get_tm_session, make_session_factory
-from tests.conftest import TEST_SECRET_KEY, _settling_test_app, close_app, make_app
+from tests.conftest import TEST_SECRET_KEY, close_app, make_app, settling_test_app
 from tests.federation.tokens import sign
 from tests.occi import compute_body, locations_of
 
@@ -42,7 +42,7 @@ def application(db_url, demo_data, drivers, issuer, tmp_path):
 
 @pytest.fixture
 def web(application):
-    return _settling_test_app()(application)
+    return settling_test_app()(application)
 
 
 def access_token(issuer, subject: str = "alice", entitlement: str = OPERATOR) -> str:
@@ -84,7 +84,7 @@ def test_the_v3_dance_ends_with_a_token_that_opens_occi(web, issuer):
     assert body["project"]["name"] == "fedcloud" and body["roles"] == [{"id": "member", "name": "member"}]
     assert body["expires_at"] == token["expires_at"]  # never outlives the unscoped token
     assert {service["type"] for service in body["catalog"]} == {"identity", "occi"}
-    occi = _settling_test_app()(web.app, extra_environ={"HTTP_X_AUTH_TOKEN": scoped.headers["X-Subject-Token"]})
+    occi = settling_test_app()(web.app, extra_environ={"HTTP_X_AUTH_TOKEN": scoped.headers["X-Subject-Token"]})
     created = occi.post("/compute/", compute_body(), headers={"Content-Type": "text/plain"}, status=201)
     assert created.headers["Location"] in locations_of(occi.get("/compute/", headers={"Accept": "text/plain"}).text)
     # The same user, with its OIDC token, sees what it made with the Keystone token.

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import pytest
 from joserfc import jwt
 
-from tests.conftest import _settling_test_app, close_app, make_app, missing_component
+from tests.conftest import close_app, make_app, missing_component, settling_test_app
 from tests.federation.oidc_provider import AUDIENCE, OTHER_AUDIENCE, OidcProvider, ProviderUnavailable, client
 from tests.federation.tokens import rsa_key
 from tests.occi import compute_body
@@ -76,7 +76,7 @@ def server(db_url, demo_data, drivers, provider, tmp_path):
 
 
 def as_bearer(application, token):
-    return _settling_test_app()(application, extra_environ={"HTTP_AUTHORIZATION": f"Bearer {token}"})
+    return settling_test_app()(application, extra_environ={"HTTP_AUTHORIZATION": f"Bearer {token}"})
 
 
 def parts(token: str) -> tuple[dict, dict]:

@@ -25,7 +25,7 @@ from occistack.plane.context import PlaneContext
 from occistack.plane.placement import capacity
 from occistack.plane.tenant import compute as compute_cases
 from occistack.plane.host_states import finish_maintenance_when_empty
-from tests.conftest import _settling_test_app, basic, running_app
+from tests.conftest import basic, running_app, settling_test_app
 from tests.occi import compute_body
 
 
@@ -36,7 +36,7 @@ def pg_app(demo_data_pg, drivers):
 
 
 def test_a_create_and_a_destroy_on_one_host_do_not_deadlock(pg_app, monkeypatch):
-    client = _settling_test_app()(pg_app, extra_environ={"HTTP_AUTHORIZATION": basic("demo", "demo")})
+    client = settling_test_app()(pg_app, extra_environ={"HTTP_AUTHORIZATION": basic("demo", "demo")})
     location = client.post("/compute/", compute_body(), headers={"Content-Type": "text/plain"}, status=201)
     old_vm = location.headers["Location"].rsplit("/", 1)[1]
     registry = pg_app.registry

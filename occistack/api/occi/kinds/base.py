@@ -67,7 +67,7 @@ class KindHandler:
     def get(self, scope: Scope, entity_id: str) -> ResourceOut | LinkOut:
         found = self.load(scope, [entity_id])
         if not found:
-            raise NotFound(f"no {self.term} {self.kind.location}{entity_id}")
+            raise NotFound(f"no {self.term} {self.kind.location_of(entity_id)}")
         return found[0]
 
     def list_ids(self, scope: Scope, *, offset: int = 0, limit: int | None = None,
@@ -79,7 +79,7 @@ class KindHandler:
         raise NotImplementedError
 
     def location(self, entity_id: str) -> str:
-        return f"{self.kind.location}{entity_id}"
+        return self.kind.location_of(entity_id)
 
     # --- writing ---------------------------------------------------------------------------------
 

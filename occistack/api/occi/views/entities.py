@@ -46,7 +46,7 @@ def put_entity(request):
     if not existing:
         if entity_id_taken(current.session, entity_id):
             # Another project's entity: answered as GET would answer, not "id in use".
-            raise NotFound(f"no {handler.term} {handler.kind.location}{entity_id}")
+            raise NotFound(f"no {handler.term} {handler.kind.location_of(entity_id)}")
         entity = entity_input(ir, current.registry, handler.kind, Mode.CREATE)
         if entity.given_id is not None and entity.given_id.removeprefix("urn:uuid:") != entity_id:
             raise InvalidRequest(f"occi.core.id {entity.given_id!r} differs from the id in the URL ({entity_id})")

@@ -2,49 +2,24 @@
 
 from __future__ import annotations
 
-import copy
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
-from jsonschema import Draft4Validator
 
 from occistack.model.occi.crtp import CRTP_TEMPLATES
 from occistack.model.occi.infrastructure import (
     COMPUTE, IPNETWORKINTERFACE, NETWORK, NETWORKINTERFACE, START, STOP, STORAGE, STORAGELINK)
 from occistack.model.occi.templates import os_tpl_mixin
 from occistack.api.occi.renderings import LinkOut, ResourceOut
+from tests.occi_schema import validator
 
-SCHEMA_PATH = Path(__file__).resolve().parents[3] / "data" / "occi-1.2-json-schema.json"
 INFRA = "http://schemas.ogf.org/occi/infrastructure#"
-
-
-def _fix_errata(schema: Any) -> Any:
-    """The published schema writes some references as "#definitions/x" (no slash), which is
-    a plain-name fragment, not a JSON pointer; read them as "#/definitions/x"."""
-    if isinstance(schema, dict):
-        fixed = {key: _fix_errata(value) for key, value in schema.items()}
-        reference = fixed.get("$ref")
-        if isinstance(reference, str) and reference.startswith("#definitions/"):
-            fixed["$ref"] = "#/" + reference[1:]
-        return fixed
-    if isinstance(schema, list):
-        return [_fix_errata(item) for item in schema]
-    return schema
-
-
-_SCHEMA = _fix_errata(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
 
 
 def validate(document: Any, definition: str | None = None) -> None:
     """Validate ``document`` against the whole schema, or against one of its definitions
-    (the top-level anyOf has no resource, link or action invocation)."""
-    schema = copy.deepcopy(_SCHEMA)
-    if definition is not None:
-        schema.pop("anyOf")
-        schema["$ref"] = f"#/definitions/{definition}"
-    Draft4Validator(schema).validate(document)
+    (tests/occi_schema.py)."""
+    validator(definition).validate(document)
 
 
 UBUNTU = os_tpl_mixin("http://occistack.local/occi/infrastructure/os_tpl#", "ubuntu-22.04",
