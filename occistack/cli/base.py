@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from occistack.model import make_engine
 from occistack.model.session import get_tm_session, make_session_factory
-from occistack.plane.admin.common import Actor
+from occistack.plane.admin.common import UNCHANGED, Actor
 from occistack.plane.admin.records import own_fields
 from occistack.plane.admin.users import password_min_length_of
 from occistack.plane.context import PlaneContext, PlaneServices
@@ -139,6 +139,11 @@ def split_range(text: str, what: str) -> tuple[str, str]:
 def comma_list(values: Iterable[str]) -> list[str]:
     """Repeated options and comma-separated values alike: --tag a --tag b,c → [a, b, c]."""
     return [item.strip() for value in values for item in value.split(",") if item.strip()]
+
+
+def or_unchanged(value: Any) -> Any:
+    """An update option's value, or UNCHANGED when it was not given."""
+    return UNCHANGED if value is None else value
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")

@@ -6,10 +6,10 @@ import click
 
 from occistack.plane import admin
 from occistack.plane.admin.cases import inventory
-from occistack.plane.admin.cases.common import Switch
-from occistack.plane.admin.cases.inventory import NewZone
+from occistack.plane.admin.cases.common import UNCHANGED, Switch
+from occistack.plane.admin.cases.inventory import NewZone, ZoneChanges
 from occistack.model.occi import infrastructure as infra
-from occistack.cli.base import OrderedGroup, comma_list, document, json_option, print_rows, run
+from occistack.cli.base import OrderedGroup, comma_list, document, json_option, or_unchanged, print_rows, run
 
 
 @click.group(cls=OrderedGroup)
@@ -34,6 +34,27 @@ def zone_create(name: str, title: str | None, network_type: str, guest_cidr: str
         name=name, title=title, network_type=network_type, guest_cidr=guest_cidr, dns=comma_list(dns) or None,
         region=region, enabled=not disabled)).id)
     click.echo(f"created zone {name} (id {created})")
+
+
+@zone.command("update")
+@click.argument("name")
+@click.option("--title", help="A new title (\"\" clears it).")
+@click.option("--guest-cidr", help="The CIDR new isolated guest networks get when none is asked for.")
+@click.option("--dns", multiple=True, help="The guests' DNS servers, replacing the old ones (repeat, or separate "
+                                           "with commas; \"\" clears them).")
+@click.option("--region", help="The region the zone belongs to.")
+@click.option("--no-region", is_flag=True, help="Take the zone out of its region.")
+def zone_update(name: str, title: str | None, guest_cidr: str | None, dns: tuple[str, ...], region: str | None,
+                no_region: bool) -> None:
+    """Change a zone's title, default guest CIDR, DNS servers or region (its name and network
+    type stay as created)."""
+    if region is not None and no_region:
+        raise click.UsageError("give --region or --no-region, not both")
+    changes = ZoneChanges(title=or_unchanged(title), guest_cidr=or_unchanged(guest_cidr),
+                          dns=comma_list(dns) or None if dns else UNCHANGED,
+                          region=None if no_region else or_unchanged(region))
+    run(lambda ctx: inventory.update_zone(ctx, name, changes))
+    click.echo(f"updated zone {name}")
 
 
 @zone.command("list")

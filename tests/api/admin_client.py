@@ -15,6 +15,14 @@ class AdminClient(SettlingTestApp, TestApp):
     pass
 
 
+def error_of(response, status: int) -> str:
+    """The message of the admin API's JSON error answer, checked to be of ``status``."""
+    assert response.status_int == status, response.text
+    assert response.content_type == "application/json"
+    assert response.json["error"]["code"] == status
+    return response.json["error"]["message"]
+
+
 def new_admin(world, prefix: str = "admin") -> AdminClient:
     """A site administrator of a project of their own, as a client of the admin API."""
     name, password = world.new_project_user(prefix, role="admin")

@@ -15,7 +15,7 @@ from occistack.demo import seed_demo
 from occistack.api.orchestration import server_plane
 from tests.api.admin_client import AdminClient, new_admin
 from tests.api.occi_face import OCCIClient, world_on
-from tests.conftest import BACKENDS, backend_url
+from tests.conftest import BACKENDS, backend_url, basic
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -51,6 +51,12 @@ def anonymous_client(world) -> OCCIClient:
 def root(world) -> AdminClient:
     """The site's administrator, a client of the admin API."""
     return new_admin(world)
+
+
+@pytest.fixture(scope="module")
+def member(world) -> TestApp:
+    """A user without the admin role."""
+    return TestApp(world.wsgi_app, extra_environ={"HTTP_AUTHORIZATION": basic(*world.new_project_user("member"))})
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from webtest import TestApp
 from occistack.model import Host
 from occistack.api.admin.paths import ADMIN_RESOURCES
 from occistack.api.orchestration import server_plane
+from tests.api.admin_client import error_of
 from tests.conftest import basic
 
 _numbers = itertools.count(1)
@@ -24,19 +25,6 @@ _numbers = itertools.count(1)
 
 def unique(prefix: str) -> str:
     return f"{prefix}{next(_numbers)}-{uuid.uuid4().hex[:6]}"
-
-
-@pytest.fixture(scope="module")
-def member(world) -> TestApp:
-    """A user without the admin role."""
-    return TestApp(world.wsgi_app, extra_environ={"HTTP_AUTHORIZATION": basic(*world.new_project_user("member"))})
-
-
-def error_of(response, status: int) -> str:
-    assert response.status_int == status, response.text
-    assert response.content_type == "application/json"
-    assert response.json["error"]["code"] == status
-    return response.json["error"]["message"]
 
 
 def post(client, path, body=None, status=201):

@@ -5,13 +5,14 @@ from __future__ import annotations
 from occistack.model.occi import infrastructure as infra
 from occistack.plane.admin.cases import inventory
 from occistack.plane.admin.cases.common import Switch
-from occistack.plane.admin.cases.inventory import ClusterFilter, NewCluster, NewPod, NewRegion, NewZone
+from occistack.plane.admin.cases.inventory import ClusterFilter, NewCluster, NewPod, NewRegion, NewZone, ZoneChanges
 from occistack.plane.admin.records.inventory import ZoneRecord
 from occistack.api.admin.support import (
     AdminResource,
     add_resource_views,
     body_as,
     by_id,
+    changes_as,
     fields,
     query_ref,
     record_json,
@@ -19,6 +20,7 @@ from occistack.api.admin.support import (
 
 REGION_FIELDS = fields("name!", "title")
 ZONE_FIELDS = fields("name!", "title", "network_type", "guest_cidr", "dns:texts", "region:ref", "enabled:boolean")
+ZONE_CHANGES = fields("title?", "guest_cidr?", "dns:texts?", "region:ref?")
 POD_FIELDS = fields("zone:ref!", "name!", "cidr!", "gateway!", "management_first", "management_last")
 CLUSTER_FIELDS = fields("zone:ref", "pod:ref!", "name!", "hypervisor")
 
@@ -45,6 +47,8 @@ RESOURCES = (
         list_records=lambda request: inventory.list_zones(request.plane),
         create=lambda request: inventory.add_zone(request.plane, body_as(request, ZONE_FIELDS, NewZone)),
         remove=by_id(inventory.remove_zone),
+        update=lambda request, zone_id: inventory.update_zone(request.plane, zone_id,
+                                                              changes_as(request, ZONE_CHANGES, ZoneChanges)),
         # A zone whose public ranges predate its public network gets one (a new range brings it).
         actions={**_enabling(inventory.act_on_zone), "public-network": by_id(inventory.add_zone_public_network)},
         render=_zone_json,

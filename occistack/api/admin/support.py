@@ -48,27 +48,55 @@ _ACCEPTED = {
 @dataclass(frozen=True, slots=True)
 class Field:
     """One field of a JSON body; ``kind`` is a key of ``_ACCEPTED``. A ``ref`` field named
-    ``zone`` also accepts ``zone_id`` (the form the answers use)."""
+    ``zone`` also accepts ``zone_id`` (the form the answers use). ``clearable``: an update may
+    set it to null."""
 
     name: str
     kind: str = "text"
     required: bool = False
+    clearable: bool = False
 
 
 def fields(*specs: str) -> tuple[Field, ...]:
-    """``fields("name!", "title", "cores:integer!")``: a trailing "!" marks a required field."""
+    """``fields("name!", "title?", "cores:integer!")``: a trailing "!" marks a required field,
+    a trailing "?" one an update may clear with null."""
     parsed = []
     for spec in specs:
-        required = spec.endswith("!")
-        name, _, kind = spec.rstrip("!").partition(":")
-        parsed.append(Field(name, kind or "text", required))
+        required, clearable = spec.endswith("!"), spec.endswith("?")
+        name, _, kind = spec.rstrip("!?").partition(":")
+        parsed.append(Field(name, kind or "text", required, clearable))
     return tuple(parsed)
 
 
 def read_body(request, accepted: Sequence[Field]) -> dict[str, Any]:
     """The body's fields as keyword arguments of a use case; 400 naming the field that is
     missing, unknown or of the wrong type."""
+    return _read_fields(_json_object(request), accepted)
+
+
+def read_changes(request, accepted: Sequence[Field]) -> dict[str, Any]:
+    """A PATCH body: the fields to change, each as :func:`read_body` reads it; null clears a
+    clearable field and is refused for the others; a body that changes nothing is refused."""
     document = _json_object(request)
+    names = ", ".join(field.name for field in accepted)
+    if not document:
+        raise InvalidRequest(f"send a JSON object of the fields to change; the fields that may change are: {names}")
+    known = {field.name: field for field in accepted}
+    known.update({f"{field.name}_id": field for field in accepted if field.kind == "ref"})
+    cleared = {}
+    for key, value in document.items():
+        field = known.get(key)
+        if field is None:
+            raise InvalidRequest(f"field {key!r} cannot be changed (or is unknown); the fields that may change "
+                                 f"are: {names}")
+        if value is None:
+            if not field.clearable:
+                raise InvalidRequest(f"field {key!r} cannot be cleared: give {_ACCEPTED[field.kind]}")
+            cleared[field.name] = None
+    return {**_read_fields(document, accepted), **cleared}
+
+
+def _read_fields(document: Mapping[str, Any], accepted: Sequence[Field]) -> dict[str, Any]:
     known = {field.name: field for field in accepted}
     aliases = {f"{field.name}_id": field for field in accepted if field.kind == "ref"}
     values: dict[str, Any] = {}
@@ -251,6 +279,11 @@ def body_as(request, accepted: Sequence[Field], request_type: Callable[..., T]) 
     return request_type(**read_body(request, accepted))
 
 
+def changes_as(request, accepted: Sequence[Field], changes_type: Callable[..., T]) -> T:
+    """A PATCH body (see :func:`read_changes`) as a use case's ``...Changes`` dataclass."""
+    return changes_type(**read_changes(request, accepted))
+
+
 def path_id(request, name: str = "id") -> int:
     """The id in the path (the route matched digits); 400 beyond what an id can be."""
     text = request.matchdict[name]
@@ -267,7 +300,7 @@ class AdminResource:
     /admin/<name>/{id}/actions/{action}. Each callable takes the request (and the id) and
     returns what the plane's operation gave: a record (or a list of them) for ``render``;
     ``create`` returns the new record, or the record and a dict of fields to show this once,
-    or a whole response."""
+    or a whole response; ``update`` (PATCH) returns the record as changed."""
 
     name: str
     what: str
@@ -275,6 +308,7 @@ class AdminResource:
     list_records: Callable[[Any], list] | None = None
     create: Callable[[Any], Any] | None = None
     remove: Callable[[Any, int], None] | None = None
+    update: Callable[[Any, int], Any] | None = None
     actions: Mapping[str, Callable[[Any, int], Any]] | None = None
     render: Callable[[Any], dict[str, Any]] = record_json
 
@@ -309,6 +343,13 @@ def add_resource_views(config, resource: AdminResource) -> None:
             return json_response({**resource.render(record), **shown_once}, 201, resource.location(request, record.id))
 
         config.add_view(create, route_name=collection, request_method="POST", permission=ADMIN)
+    if resource.update is not None:
+        item_methods.append("PATCH")
+
+        def update(request):
+            return json_response(resource.render(resource.update(request, path_id(request))))
+
+        config.add_view(update, route_name=item, request_method="PATCH", permission=ADMIN)
     if resource.remove is not None:
         item_methods.append("DELETE")
 

@@ -1,5 +1,6 @@
 """What the site administrator's use cases share: who acts, how a row is named (by id or by
-name), the checks every input goes through, and the event each change leaves behind.
+name), the checks every input goes through, the shape of an update (fields left UNCHANGED),
+and the event each change leaves behind.
 
 A reference to a row is an ``int`` (its id, as the HTTP API hands out) or a ``str`` (its name,
 as an administrator types it on the command line). Names that are unique only inside a parent
@@ -10,8 +11,9 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
+from enum import Enum
+from typing import Any, Iterable, Mapping, Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -57,6 +59,41 @@ def record_change(session: Session, actor: Actor, action: str, resource_type: st
     # Not a Caller: an administrator's change belongs to no project, only to its user.
     record_event(session, action, state, resource_type, resource_id, actor=actor.label,
                  project_id=project_id, description=description, user_id=actor.user_id)
+
+
+# --- updates ---------------------------------------------------------------------------------------
+
+class Unchanged(Enum):
+    """The value of a field an update leaves as it is (None is a value: it clears a field)."""
+
+    UNCHANGED = "unchanged"
+
+    def __repr__(self) -> str:
+        return "UNCHANGED"
+
+
+UNCHANGED = Unchanged.UNCHANGED
+
+
+def changed_fields(changes: Any) -> dict[str, Any]:
+    """The fields of an update request (a dataclass) that change something, by name."""
+    return {item.name: getattr(changes, item.name) for item in fields(changes)
+            if getattr(changes, item.name) is not UNCHANGED}
+
+
+def apply_changes(session: Session, row, what: str, changed: Mapping[str, Any], actor: Actor) -> None:
+    """Write checked new values to ``row`` and record one event naming what changed
+    ("zone 'z1': dns, title"); values equal to the row's change nothing, and an update that
+    changes nothing records nothing, so scripts may repeat it."""
+    different = sorted(name for name, value in changed.items() if getattr(row, name) != value)
+    if not different:
+        return
+    for name in different:
+        setattr(row, name, changed[name])
+    session.flush()
+    resource_type = what.replace(" ", "_")
+    record_change(session, actor, f"{resource_type}.update", resource_type, row.id,
+                  f"{what} {row.name!r}: {', '.join(different)}")
 
 
 # --- references ------------------------------------------------------------------------------------

@@ -26,8 +26,10 @@ from occistack.model import (
 from occistack.plane.admin.addresses import dns_servers, ipv4_network
 from occistack.plane.admin.common import (
     SYSTEM,
+    UNCHANGED,
     Actor,
     Ref,
+    apply_changes,
     check_choice,
     check_name,
     check_title,
@@ -82,6 +84,27 @@ def create_zone(session: Session, *, name: str, title: str | None = None, networ
     session.flush()
     record_change(session, actor, "zone.create", "zone", zone.id, f"{network_type} zone {name!r}")
     return zone
+
+
+def update_zone(session: Session, zone: Ref, *, title=UNCHANGED, guest_cidr=UNCHANGED, dns=UNCHANGED,
+                region=UNCHANGED, actor: Actor = SYSTEM) -> Zone:
+    """Change what a zone's users and new networks see: its title, the guest CIDR an isolated
+    network gets when none is asked for (networks made before keep theirs), its guests' DNS
+    servers, its region (None: none). Its name is the availability_zone mixin clients hold, and
+    its network type decides how every network in it was built: both stay as created."""
+    found = find_zone(session, zone)
+    changed = {}
+    if title is not UNCHANGED:
+        changed["title"] = check_title("zone", title)
+    if guest_cidr is not UNCHANGED:
+        changed["guest_cidr"] = str(ipv4_network("the guest CIDR", guest_cidr if guest_cidr is not None
+                                                 else DEFAULT_GUEST_CIDR))
+    if dns is not UNCHANGED:
+        changed["dns"] = dns_servers(dns)
+    if region is not UNCHANGED:
+        changed["region_id"] = find_region(session, region).id if region is not None else None
+    apply_changes(session, found, "zone", changed, actor)
+    return found
 
 
 def list_zones(session: Session) -> list[Zone]:

@@ -1,13 +1,20 @@
-"""What the administrator's operations share: who acts, read from the context, and the two
-actions of a row that is only switched on and off."""
+"""What the administrator's operations share: who acts, read from the context, the two
+actions of a row that is only switched on and off, and what an update asks to change.
+
+An update takes a frozen ``...Changes`` dataclass whose every field defaults to UNCHANGED; a
+field given None clears it where it may be empty. Only the fields it names change."""
 
 from __future__ import annotations
 
 from enum import StrEnum
 
-from occistack.plane.admin.common import SYSTEM, Actor
+from dataclasses import fields
+from typing import Any
+
+from occistack.plane.admin.common import SYSTEM, UNCHANGED, Actor, Unchanged, changed_fields
 from occistack.plane.context import PlaneContext
 from occistack.plane.dispatch import Dispatcher
+from occistack.plane.errors import InvalidRequest
 from occistack.plane.errors import Unavailable
 from occistack.plane.sealing import Sealer
 
@@ -41,3 +48,16 @@ def sealer_of(ctx: PlaneContext) -> Sealer:
     if sealer is None:
         raise Unavailable("this plane has no sealer (occistack.secret_key): it cannot keep a BMC password")
     return sealer
+
+
+def changes_of(what: str, changes: Any) -> dict[str, Any]:
+    """The fields ``changes`` asks to change; an update that names none is refused, saying what
+    may change."""
+    changed = changed_fields(changes)
+    if not changed:
+        names = ", ".join(item.name for item in fields(changes))
+        raise InvalidRequest(f"nothing to change: give one or more of the {what}'s fields {names}")
+    return changed
+
+
+__all__ = ["UNCHANGED", "Switch", "Unchanged", "actor_of", "admin_dispatcher", "changes_of", "sealer_of"]

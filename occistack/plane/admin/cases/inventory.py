@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from occistack.plane.admin import pods, public_networks, zones
-from occistack.plane.admin.cases.common import Switch, actor_of
+from occistack.plane.admin.cases.common import UNCHANGED, Switch, Unchanged, actor_of, changes_of
 from occistack.plane.admin.common import Ref, set_enabled
 from occistack.plane.admin.lookup import find_cluster, find_pod, find_region, find_zone
 from occistack.plane.admin.records.inventory import (
@@ -46,6 +46,16 @@ class NewZone:
     dns: str | list[str] | None = None
     region: Ref | None = None
     enabled: bool = True
+
+
+@dataclass(frozen=True)
+class ZoneChanges:
+    """What may change of a zone (zones.update_zone says why its name and network type may not)."""
+
+    title: str | None | Unchanged = UNCHANGED
+    guest_cidr: str | None | Unchanged = UNCHANGED
+    dns: str | list[str] | None | Unchanged = UNCHANGED
+    region: Ref | None | Unchanged = UNCHANGED
 
 
 @dataclass(frozen=True)
@@ -106,6 +116,11 @@ def list_zones(ctx: PlaneContext) -> list[ZoneRecord]:
 
 def show_zone(ctx: PlaneContext, zone: Ref) -> ZoneRecord:
     return zone_record(ctx.session, find_zone(ctx.session, zone))
+
+
+def update_zone(ctx: PlaneContext, zone: Ref, changes: ZoneChanges) -> ZoneRecord:
+    return zone_record(ctx.session, zones.update_zone(ctx.session, zone, **changes_of("zone", changes),
+                                                      actor=actor_of(ctx)))
 
 
 def act_on_zone(ctx: PlaneContext, zone: Ref, action: Switch) -> ZoneRecord:
