@@ -7,8 +7,8 @@ import click
 from occistack.plane import admin
 from occistack.plane.admin.cases import inventory
 from occistack.plane.admin.cases.common import Switch
-from occistack.plane.admin.cases.inventory import ClusterFilter, NewCluster
-from occistack.cli.base import OrderedGroup, document, json_option, print_rows, run
+from occistack.plane.admin.cases.inventory import ClusterChanges, ClusterFilter, NewCluster
+from occistack.cli.base import OrderedGroup, document, json_option, or_unchanged, print_rows, run
 
 
 def where(command):
@@ -31,6 +31,19 @@ def cluster_create(zone: str, pod: str, name: str, hypervisor: str) -> None:
     created = run(lambda ctx: inventory.add_cluster(ctx, NewCluster(
         zone=zone, pod=pod, name=name, hypervisor=hypervisor)).id)
     click.echo(f"created cluster {name} in pod {pod} of zone {zone} (id {created})")
+
+
+@cluster.command("update")
+@where
+@click.argument("name")
+@click.option("--name", "new_name", help="A new name, unique in the pod.")
+@click.option("--hypervisor", type=click.Choice(admin.HYPERVISORS), help="Another hypervisor (only while the "
+                                                                          "cluster has no host).")
+def cluster_update(zone: str, pod: str, name: str, new_name: str | None, hypervisor: str | None) -> None:
+    """Rename a cluster, or change the hypervisor of one without hosts."""
+    changes = ClusterChanges(name=or_unchanged(new_name), hypervisor=or_unchanged(hypervisor))
+    run(lambda ctx: inventory.update_cluster(ctx, name, changes, pod=pod, zone=zone))
+    click.echo(f"updated cluster {new_name or name} in pod {pod} of zone {zone}")
 
 
 @cluster.command("list")

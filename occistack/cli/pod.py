@@ -6,8 +6,8 @@ import click
 
 from occistack.plane.admin.cases import inventory
 from occistack.plane.admin.cases.common import Switch
-from occistack.plane.admin.cases.inventory import NewPod
-from occistack.cli.base import OrderedGroup, document, json_option, print_rows, run, split_range
+from occistack.plane.admin.cases.inventory import NewPod, PodChanges
+from occistack.cli.base import OrderedGroup, document, json_option, or_unchanged, print_rows, run, split_range
 
 zone_option = click.option("--zone", required=True, help="The zone of the pod.")
 
@@ -30,6 +30,19 @@ def pod_create(zone: str, name: str, cidr: str, gateway: str, management_range: 
     created = run(lambda ctx: inventory.add_pod(ctx, NewPod(
         zone=zone, name=name, cidr=cidr, gateway=gateway, management_first=first, management_last=last)).id)
     click.echo(f"created pod {name} in zone {zone} (id {created})")
+
+
+@pod.command("update")
+@zone_option
+@click.argument("name")
+@click.option("--name", "new_name", help="A new name, unique in the zone.")
+@click.option("--cidr", help="A new management subnet (only while no host or management range is in the pod).")
+@click.option("--gateway", help="A new gateway (the same condition).")
+def pod_update(zone: str, name: str, new_name: str | None, cidr: str | None, gateway: str | None) -> None:
+    """Rename a pod, or change its management subnet or gateway."""
+    changes = PodChanges(name=or_unchanged(new_name), cidr=or_unchanged(cidr), gateway=or_unchanged(gateway))
+    run(lambda ctx: inventory.update_pod(ctx, name, changes, zone=zone))
+    click.echo(f"updated pod {new_name or name} in zone {zone}")
 
 
 @pod.command("list")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from occistack.plane.admin.cases import inventory
-from occistack.plane.admin.cases.inventory import NewRegion
+from occistack.plane.admin.cases.inventory import NewRegion, RegionChanges
 from occistack.cli.base import OrderedGroup, document, json_option, print_rows, run
 
 
@@ -21,6 +21,15 @@ def region_create(name: str, title: str | None) -> None:
     """Create a region."""
     created = run(lambda ctx: inventory.add_region(ctx, NewRegion(name=name, title=title)).id)
     click.echo(f"created region {name} (id {created})")
+
+
+@region.command("update")
+@click.argument("name")
+@click.option("--title", required=True, help="A new title (\"\" clears it).")
+def region_update(name: str, title: str) -> None:
+    """Change a region's title (its name stays as created)."""
+    run(lambda ctx: inventory.update_region(ctx, name, RegionChanges(title=title)))
+    click.echo(f"updated region {name}")
 
 
 @region.command("list")

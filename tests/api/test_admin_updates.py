@@ -83,3 +83,95 @@ def test_an_unknown_zone_is_404_and_members_may_not_change_zones(root, member, z
 
 def test_patch_is_among_the_methods_of_an_updatable_resource(root, zone):
     assert root.put_json(f"/admin/zones/{zone['id']}", {}, status=405).headers["Allow"] == "GET, PATCH, DELETE"
+
+
+# --- the inventory: regions, pods, clusters, hosts, storage, IP ranges, physical networks -----------
+
+@pytest.fixture
+def pod(root, zone):
+    return root.post_json("/admin/pods", {"zone_id": zone["id"], "name": unique("p"), "cidr": "10.20.0.0/24",
+                                          "gateway": "10.20.0.1"}, status=201).json
+
+
+@pytest.fixture
+def cluster(root, pod):
+    return root.post_json("/admin/clusters", {"pod_id": pod["id"], "name": unique("c")}, status=201).json
+
+
+_host_numbers = itertools.count(10)
+
+
+def new_host(root, cluster, **extra):
+    return root.post_json("/admin/hosts", {"cluster_id": cluster["id"], "name": unique("h"),
+                                           "address": f"10.77.0.{next(_host_numbers)}", "cpu_cores": 8,
+                                           "cpu_mhz": 2000, "memory_mib": 16384, **extra}, status=201).json
+
+
+def test_a_region_changes_its_title_only(root):
+    region = root.post_json("/admin/regions", {"name": unique("r"), "title": "old"}, status=201).json
+    assert change(root, f"/admin/regions/{region['id']}", {"title": "new"}).json["title"] == "new"
+    assert change(root, f"/admin/regions/{region['id']}", {"title": None}).json["title"] is None
+    assert [event["description"] for event in events_of(root, region["id"], "region.update")] == [
+        f"region {region['name']!r}: title"] * 2
+    assert error_of(change(root, f"/admin/regions/{region['id']}", {"name": "x"}, status=400), 400) == (
+        "field 'name' cannot be changed (or is unknown); the fields that may change are: title")
+    assert error_of(change(root, "/admin/regions/999999", {"title": "x"}, status=404), 404) == \
+        "no region with id 999999"
+
+
+def test_a_pod_is_renamed_and_readdressed_while_nothing_uses_its_subnet(root, pod):
+    renamed = change(root, f"/admin/pods/{pod['id']}", {"name": pod["name"] + "x"}).json
+    assert (renamed["name"], renamed["cidr"]) == (pod["name"] + "x", "10.20.0.0/24")
+    moved = change(root, f"/admin/pods/{pod['id']}", {"cidr": "10.21.0.0/24", "gateway": "10.21.0.1"}).json
+    assert (moved["cidr"], moved["gateway"], moved["name"]) == ("10.21.0.0/24", "10.21.0.1", pod["name"] + "x")
+    # The event names the row by its name after the change (its resource id stays).
+    assert [event["description"] for event in events_of(root, pod["id"], "pod.update")] == [
+        f"pod {pod['name'] + 'x'!r}: cidr, gateway", f"pod {pod['name'] + 'x'!r}: name"]
+
+
+@pytest.mark.parametrize("body, status, message", [
+    ({"cidr": "10.20.0.0/24"}, 200, None),
+    ({"gateway": "10.99.0.1"}, 400, "the gateway 10.99.0.1 is outside the subnet 10.20.0.0/24"),
+    ({"cidr": "10.21.0.0/24"}, 400, "the gateway 10.20.0.1 is outside the subnet 10.21.0.0/24"),
+    ({"cidr": "10.20.0.5/24"}, 400, "has host bits set"),
+    ({"name": "not a name"}, 400, "the pod name 'not a name' is not usable"),
+    ({"cidr": None}, 400, "field 'cidr' cannot be cleared"),
+    ({"zone_id": 1}, 400, "field 'zone_id' cannot be changed (or is unknown); the fields that may change are: "
+                          "name, cidr, gateway"),
+])
+def test_refused_pod_changes_change_nothing(root, pod, body, status, message):
+    response = change(root, f"/admin/pods/{pod['id']}", body, status=status)
+    if message is not None:
+        assert message in error_of(response, status)
+    assert root.get(f"/admin/pods/{pod['id']}").json == pod
+
+
+def test_a_pod_keeps_its_subnet_once_addresses_are_taken_from_it(root, zone):
+    pod = root.post_json("/admin/pods", {"zone_id": zone["id"], "name": unique("p"), "cidr": "10.22.0.0/24",
+                                         "gateway": "10.22.0.1", "management_first": "10.22.0.10",
+                                         "management_last": "10.22.0.20"}, status=201).json
+    assert error_of(change(root, f"/admin/pods/{pod['id']}", {"gateway": "10.22.0.2"}, status=409), 409) == (
+        f"pod {pod['name']!r} keeps its subnet 10.22.0.0/24 and gateway 10.22.0.1: 1 management IP range took "
+        "addresses from them")
+    other = root.post_json("/admin/pods", {"zone_id": zone["id"], "name": unique("p"), "cidr": "10.23.0.0/24",
+                                           "gateway": "10.23.0.1"}, status=201).json
+    assert "overlaps 10.22.0.0/24" in error_of(change(root, f"/admin/pods/{other['id']}", {
+        "cidr": "10.22.0.0/16", "gateway": "10.22.0.1"}, status=409), 409)
+
+
+def test_a_cluster_is_renamed_and_changes_hypervisor_only_without_hosts(root, cluster):
+    renamed = change(root, f"/admin/clusters/{cluster['id']}", {"name": cluster["name"] + "x",
+                                                                "hypervisor": "BareMetal"}).json
+    assert (renamed["name"], renamed["hypervisor"]) == (cluster["name"] + "x", "BareMetal")
+    [event] = events_of(root, cluster["id"], "cluster.update")
+    assert event["description"] == f"cluster {cluster['name'] + 'x'!r}: hypervisor, name"
+    change(root, f"/admin/clusters/{cluster['id']}", {"hypervisor": "KVM"})
+    new_host(root, cluster)
+    assert error_of(change(root, f"/admin/clusters/{cluster['id']}", {"hypervisor": "BareMetal"}, status=409),
+                    409) == f"cluster {cluster['name'] + 'x'!r} keeps its hypervisor KVM: its 1 host runs it"
+    assert "hypervisor" in error_of(change(root, f"/admin/clusters/{cluster['id']}", {"hypervisor": "Xen"},
+                                           status=400), 400)
+    assert "field 'pod_id' cannot be changed" in error_of(
+        change(root, f"/admin/clusters/{cluster['id']}", {"pod_id": 1}, status=400), 400)
+    error_of(change(root, "/admin/clusters/999999", {"name": "x"}, status=404), 404)
+    error_of(change(root, "/admin/pods/999999", {"name": "x"}, status=404), 404)

@@ -31,3 +31,34 @@ def test_refused_updates_change_nothing(occistack):
     assert "give --region or --no-region, not both" in occistack(
         "zone", "update", "z1", "--region", "r", "--no-region", status=2).stderr
     assert occistack.json("zone", "list")[0]["dns"] == "8.8.8.8"
+
+
+# --- the inventory ------------------------------------------------------------------------------------
+
+def test_a_region_pod_and_cluster_are_updated(occistack):
+    occistack("region", "create", "europe", "--title", "Europe")
+    assert occistack("region", "update", "europe", "--title", "").stdout == "updated region europe\n"
+    assert occistack.json("region", "list")[0]["title"] is None
+    occistack("zone", "create", "z1")
+    occistack("pod", "create", "--zone", "z1", "p1", "--cidr", "10.0.1.0/24", "--gateway", "10.0.1.1")
+    assert occistack("pod", "update", "--zone", "z1", "p1", "--name", "rack1", "--cidr", "10.0.2.0/24",
+                     "--gateway", "10.0.2.1").stdout == "updated pod rack1 in zone z1\n"
+    [pod] = occistack.json("pod", "list")
+    assert (pod["name"], pod["cidr"], pod["gateway"]) == ("rack1", "10.0.2.0/24", "10.0.2.1")
+    occistack("cluster", "create", "--zone", "z1", "--pod", "rack1", "c1")
+    assert occistack("cluster", "update", "--zone", "z1", "--pod", "rack1", "c1", "--name", "kvm1").stdout == \
+        "updated cluster kvm1 in pod rack1 of zone z1\n"
+    assert [cluster["name"] for cluster in occistack.json("cluster", "list")] == ["kvm1"]
+
+
+def test_refused_inventory_updates_change_nothing(occistack):
+    occistack("zone", "create", "z1")
+    occistack("pod", "create", "--zone", "z1", "p1", "--cidr", "10.0.1.0/24", "--gateway", "10.0.1.1",
+              "--management-range", "10.0.1.10-10.0.1.20")
+    assert occistack.refused("pod", "update", "--zone", "z1", "p1") == \
+        "nothing to change: give one or more of the pod's fields name, cidr, gateway"
+    assert occistack.refused("pod", "update", "--zone", "z1", "p1", "--gateway", "10.0.1.2") == (
+        "pod 'p1' keeps its subnet 10.0.1.0/24 and gateway 10.0.1.1: 1 management IP range took addresses from them")
+    assert occistack.refused("cluster", "update", "--zone", "z1", "--pod", "p1", "c9", "--name", "x").startswith(
+        "no cluster named 'c9'")
+    assert occistack.json("pod", "list")[0]["gateway"] == "10.0.1.1"

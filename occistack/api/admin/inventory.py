@@ -5,7 +5,17 @@ from __future__ import annotations
 from occistack.model.occi import infrastructure as infra
 from occistack.plane.admin.cases import inventory
 from occistack.plane.admin.cases.common import Switch
-from occistack.plane.admin.cases.inventory import ClusterFilter, NewCluster, NewPod, NewRegion, NewZone, ZoneChanges
+from occistack.plane.admin.cases.inventory import (
+    ClusterChanges,
+    ClusterFilter,
+    NewCluster,
+    NewPod,
+    NewRegion,
+    NewZone,
+    PodChanges,
+    RegionChanges,
+    ZoneChanges,
+)
 from occistack.plane.admin.records.inventory import ZoneRecord
 from occistack.api.admin.support import (
     AdminResource,
@@ -19,10 +29,13 @@ from occistack.api.admin.support import (
 )
 
 REGION_FIELDS = fields("name!", "title")
+REGION_CHANGES = fields("title?")
 ZONE_FIELDS = fields("name!", "title", "network_type", "guest_cidr", "dns:texts", "region:ref", "enabled:boolean")
 ZONE_CHANGES = fields("title?", "guest_cidr?", "dns:texts?", "region:ref?")
 POD_FIELDS = fields("zone:ref!", "name!", "cidr!", "gateway!", "management_first", "management_last")
+POD_CHANGES = fields("name", "cidr", "gateway")
 CLUSTER_FIELDS = fields("zone:ref", "pod:ref!", "name!", "hypervisor")
+CLUSTER_CHANGES = fields("name", "hypervisor")
 
 
 def _enabling(act_on):
@@ -41,6 +54,8 @@ RESOURCES = (
         list_records=lambda request: inventory.list_regions(request.plane),
         create=lambda request: inventory.add_region(request.plane, body_as(request, REGION_FIELDS, NewRegion)),
         remove=by_id(inventory.remove_region),
+        update=lambda request, region_id: inventory.update_region(request.plane, region_id,
+                                                                  changes_as(request, REGION_CHANGES, RegionChanges)),
     ),
     AdminResource(
         "zones", "zone", by_id(inventory.show_zone),
@@ -58,6 +73,8 @@ RESOURCES = (
         list_records=lambda request: inventory.list_pods(request.plane, query_ref(request, "zone")),
         create=lambda request: inventory.add_pod(request.plane, body_as(request, POD_FIELDS, NewPod)),
         remove=by_id(inventory.remove_pod),
+        update=lambda request, pod_id: inventory.update_pod(request.plane, pod_id,
+                                                            changes_as(request, POD_CHANGES, PodChanges)),
         actions=_enabling(inventory.act_on_pod),
     ),
     AdminResource(
@@ -66,6 +83,8 @@ RESOURCES = (
             request.plane, ClusterFilter(zone=query_ref(request, "zone"), pod=query_ref(request, "pod"))),
         create=lambda request: inventory.add_cluster(request.plane, body_as(request, CLUSTER_FIELDS, NewCluster)),
         remove=by_id(inventory.remove_cluster),
+        update=lambda request, cluster_id: inventory.update_cluster(
+            request.plane, cluster_id, changes_as(request, CLUSTER_CHANGES, ClusterChanges)),
         actions=_enabling(inventory.act_on_cluster),
     ),
 )

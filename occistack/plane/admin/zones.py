@@ -55,6 +55,17 @@ def create_region(session: Session, *, name: str, title: str | None = None, acto
     return region
 
 
+def update_region(session: Session, region: Ref, *, title=UNCHANGED, actor: Actor = SYSTEM) -> Region:
+    """Change a region's title. Its name stays: it is how administrators and scripts name the
+    region, as CloudStack's updateRegion keeps its id."""
+    found = find_region(session, region)
+    changed = {}
+    if title is not UNCHANGED:
+        changed["title"] = check_title("region", title)
+    apply_changes(session, found, "region", changed, actor)
+    return found
+
+
 def list_regions(session: Session) -> list[Region]:
     return list(session.scalars(select(Region).order_by(Region.name)))
 

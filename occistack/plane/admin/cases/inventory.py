@@ -35,6 +35,13 @@ class NewRegion:
 
 
 @dataclass(frozen=True)
+class RegionChanges:
+    """What may change of a region (zones.update_region says why its name may not)."""
+
+    title: str | None | Unchanged = UNCHANGED
+
+
+@dataclass(frozen=True)
 class NewZone:
     name: str
     title: str | None = None
@@ -70,12 +77,29 @@ class NewPod:
 
 
 @dataclass(frozen=True)
+class PodChanges:
+    """What may change of a pod (pods.update_pod says when its subnet and gateway may not)."""
+
+    name: str | Unchanged = UNCHANGED
+    cidr: str | Unchanged = UNCHANGED
+    gateway: str | Unchanged = UNCHANGED
+
+
+@dataclass(frozen=True)
 class NewCluster:
     pod: Ref
     name: str
     hypervisor: str = "KVM"
     #: the pod's zone: needed when the pod is named by name.
     zone: Ref | None = None
+
+
+@dataclass(frozen=True)
+class ClusterChanges:
+    """What may change of a cluster (pods.update_cluster says when its hypervisor may not)."""
+
+    name: str | Unchanged = UNCHANGED
+    hypervisor: str | Unchanged = UNCHANGED
 
 
 @dataclass(frozen=True)
@@ -96,6 +120,11 @@ def list_regions(ctx: PlaneContext) -> list[RegionRecord]:
 
 def show_region(ctx: PlaneContext, region: Ref) -> RegionRecord:
     return region_record(find_region(ctx.session, region))
+
+
+def update_region(ctx: PlaneContext, region: Ref, changes: RegionChanges) -> RegionRecord:
+    return region_record(zones.update_region(ctx.session, region, **changes_of("region", changes),
+                                             actor=actor_of(ctx)))
 
 
 def remove_region(ctx: PlaneContext, region: Ref) -> None:
@@ -157,6 +186,11 @@ def show_pod(ctx: PlaneContext, pod: Ref, *, zone: Ref | None = None) -> PodReco
     return pod_record(ctx.session, find_pod(ctx.session, pod, zone=zone))
 
 
+def update_pod(ctx: PlaneContext, pod: Ref, changes: PodChanges, *, zone: Ref | None = None) -> PodRecord:
+    return pod_record(ctx.session, pods.update_pod(ctx.session, pod, zone=zone, **changes_of("pod", changes),
+                                                   actor=actor_of(ctx)))
+
+
 def act_on_pod(ctx: PlaneContext, pod: Ref, action: Switch, *, zone: Ref | None = None) -> PodRecord:
     return pod_record(ctx.session, set_enabled(ctx.session, find_pod(ctx.session, pod, zone=zone), "pod",
                                                Switch(action) is Switch.ENABLE, actor_of(ctx)))
@@ -182,6 +216,12 @@ def list_clusters(ctx: PlaneContext, where: ClusterFilter = ClusterFilter()) -> 
 def show_cluster(ctx: PlaneContext, cluster: Ref, *, pod: Ref | None = None,
                  zone: Ref | None = None) -> ClusterRecord:
     return cluster_record(ctx.session, find_cluster(ctx.session, cluster, pod=pod, zone=zone))
+
+
+def update_cluster(ctx: PlaneContext, cluster: Ref, changes: ClusterChanges, *, pod: Ref | None = None,
+                   zone: Ref | None = None) -> ClusterRecord:
+    return cluster_record(ctx.session, pods.update_cluster(ctx.session, cluster, pod=pod, zone=zone,
+                                                           **changes_of("cluster", changes), actor=actor_of(ctx)))
 
 
 def act_on_cluster(ctx: PlaneContext, cluster: Ref, action: Switch, *, pod: Ref | None = None,
