@@ -7,8 +7,18 @@ import click
 from occistack.plane import admin
 from occistack.model import BARE_METAL
 from occistack.plane.admin.cases import hosts
-from occistack.plane.admin.cases.hosts import HostAction, HostBmc, HostFilter, NewHost
-from occistack.cli.base import OrderedGroup, comma_list, document, json_option, print_document, print_rows, run
+from occistack.plane.admin.cases.common import UNCHANGED
+from occistack.plane.admin.cases.hosts import HostAction, HostBmc, HostChanges, HostFilter, NewHost
+from occistack.cli.base import (
+    OrderedGroup,
+    comma_list,
+    document,
+    json_option,
+    or_unchanged,
+    print_document,
+    print_rows,
+    run,
+)
 
 
 @click.group(cls=OrderedGroup)
@@ -51,6 +61,21 @@ def host_add(zone: str, pod: str, cluster: str, name: str, address: str, cpu_soc
     print_document({**host_document, "agent_token": token}, as_json,
                    f"added host {name} to cluster {cluster} (id {host_document['id']})\n"
                    f"agent token (shown only now; only its hash is kept): {token}")
+
+
+@host.command("update")
+@click.argument("name")
+@click.option("--tag", "tags", multiple=True, help="A host tag offerings can ask for, replacing the old ones "
+                                                   "(repeat for more; \"\" clears them).")
+@click.option("--cpu-overcommit", type=float, help="At least 1.")
+@click.option("--memory-overcommit", type=float, help="At least 1.")
+def host_update(name: str, tags: tuple[str, ...], cpu_overcommit: float | None,
+                memory_overcommit: float | None) -> None:
+    """Change a host's tags or overcommit factors (its name, address, cluster and capacity stay)."""
+    changes = HostChanges(tags=comma_list(tags) or None if tags else UNCHANGED,
+                          cpu_overcommit=or_unchanged(cpu_overcommit), memory_overcommit=or_unchanged(memory_overcommit))
+    run(lambda ctx: hosts.update_host(ctx, name, changes))
+    click.echo(f"updated host {name}")
 
 
 @host.command("list")

@@ -102,9 +102,11 @@ _host_numbers = itertools.count(10)
 
 
 def new_host(root, cluster, **extra):
-    return root.post_json("/admin/hosts", {"cluster_id": cluster["id"], "name": unique("h"),
+    """The host as GET shows it (the agent token is shown only once, by the POST)."""
+    added = root.post_json("/admin/hosts", {"cluster_id": cluster["id"], "name": unique("h"),
                                            "address": f"10.77.0.{next(_host_numbers)}", "cpu_cores": 8,
                                            "cpu_mhz": 2000, "memory_mib": 16384, **extra}, status=201).json
+    return {name: value for name, value in added.items() if name != "agent_token"}
 
 
 def test_a_region_changes_its_title_only(root):
@@ -175,3 +177,37 @@ def test_a_cluster_is_renamed_and_changes_hypervisor_only_without_hosts(root, cl
         change(root, f"/admin/clusters/{cluster['id']}", {"pod_id": 1}, status=400), 400)
     error_of(change(root, "/admin/clusters/999999", {"name": "x"}, status=404), 404)
     error_of(change(root, "/admin/pods/999999", {"name": "x"}, status=404), 404)
+
+
+def test_a_host_changes_its_tags_and_overcommit_only(root, cluster):
+    host = new_host(root, cluster, tags="ssd")
+    changed = change(root, f"/admin/hosts/{host['id']}", {"tags": ["gpu", "ssd"], "cpu_overcommit": 2}).json
+    assert (changed["tags"], changed["cpu_overcommit"], changed["memory_overcommit"]) == ("gpu,ssd", 2.0, 1.0)
+    assert change(root, f"/admin/hosts/{host['id']}", {"tags": None}).json["tags"] == ""
+    assert [event["description"] for event in events_of(root, host["id"], "host.update")] == [
+        f"host {host['name']!r}: tags", f"host {host['name']!r}: cpu_overcommit, tags"]
+
+
+@pytest.mark.parametrize("body, message", [
+    ({"name": "renamed"}, "field 'name' cannot be changed (or is unknown); the fields that may change are: tags, "
+                          "cpu_overcommit, memory_overcommit"),
+    ({"address": "10.77.1.1"}, "field 'address' cannot be changed"),
+    ({"cluster_id": 1}, "field 'cluster_id' cannot be changed"),
+    ({"cpu_cores": 64}, "field 'cpu_cores' cannot be changed"),
+    ({"memory_overcommit": 0.5}, "the memory overcommit factor must be at least 1; got 0.5"),
+    ({"cpu_overcommit": None}, "field 'cpu_overcommit' cannot be cleared"),
+])
+def test_refused_host_changes_change_nothing(root, cluster, body, message):
+    host = new_host(root, cluster)
+    assert message in error_of(change(root, f"/admin/hosts/{host['id']}", body, status=400), 400)
+    assert root.get(f"/admin/hosts/{host['id']}").json == host
+    error_of(change(root, "/admin/hosts/999999", {"tags": "x"}, status=404), 404)
+
+
+def test_a_bare_metal_node_keeps_overcommit_1(root, pod):
+    cluster = root.post_json("/admin/clusters", {"pod_id": pod["id"], "name": unique("bm"),
+                                                 "hypervisor": "BareMetal"}, status=201).json
+    node = new_host(root, cluster)
+    assert "its nodes are each given whole to one compute" in error_of(
+        change(root, f"/admin/hosts/{node['id']}", {"cpu_overcommit": 2}, status=400), 400)
+    assert change(root, f"/admin/hosts/{node['id']}", {"tags": "metal"}).json["tags"] == "metal"

@@ -62,3 +62,19 @@ def test_refused_inventory_updates_change_nothing(occistack):
     assert occistack.refused("cluster", "update", "--zone", "z1", "--pod", "p1", "c9", "--name", "x").startswith(
         "no cluster named 'c9'")
     assert occistack.json("pod", "list")[0]["gateway"] == "10.0.1.1"
+
+
+def test_a_host_changes_its_tags_and_overcommit(occistack):
+    occistack("zone", "create", "z1")
+    occistack("pod", "create", "--zone", "z1", "p1", "--cidr", "10.0.1.0/24", "--gateway", "10.0.1.1")
+    occistack("cluster", "create", "--zone", "z1", "--pod", "p1", "c1")
+    occistack("host", "add", "--zone", "z1", "--pod", "p1", "--cluster", "c1", "h1", "--address", "10.0.1.20",
+              "--cpu-cores", "8", "--cpu-mhz", "2000", "--memory-mib", "16384", "--tag", "ssd")
+    assert occistack("host", "update", "h1", "--tag", "gpu,ssd", "--memory-overcommit", "1.5").stdout == \
+        "updated host h1\n"
+    [host] = occistack.json("host", "list")
+    assert (host["tags"], host["memory_overcommit"], host["cpu_overcommit"]) == ("gpu,ssd", 1.5, 1.0)
+    occistack("host", "update", "h1", "--tag", "")
+    assert occistack.json("host", "list")[0]["tags"] == ""
+    assert occistack.refused("host", "update", "h1", "--cpu-overcommit", "0.5") == \
+        "the CPU overcommit factor must be at least 1; got 0.5"

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from occistack.model import EventRecord, InventoryGeneration, IpRange
 from occistack.model.states import HostStatus, ResourceState
 from occistack.plane import admin
+from occistack.plane.admin.hosts import update_host
 from occistack.plane.errors import Conflict, InvalidRequest, NotFound
 
 from tests.factories import IpAllocationFactory, VirtualMachineFactory
@@ -299,3 +300,12 @@ def test_hosts_are_listed_by_zone_pod_and_cluster(session):
     assert [h.name for h in admin.list_hosts(session, zone="z2")] == ["h3"]
     assert [h.name for h in admin.list_hosts(session, zone="z1", pod="p1")] == ["h1", "h2"]
     assert [h.name for h in admin.list_hosts(session, zone="z1", pod="p1", cluster="c1")] == ["h1", "h2"]
+
+
+def test_updating_a_host_moves_the_inventory_generation(session):
+    admin_cloud.rack(session)
+    host = admin_cloud.host(session).host
+    before = session.get(InventoryGeneration, 1).generation
+    update_host(session, host.id, tags="gpu")
+    session.expire_all()
+    assert session.get(InventoryGeneration, 1).generation > before

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from occistack.plane.admin.cases import hosts, storage
 from occistack.plane.admin.cases.common import Switch
-from occistack.plane.admin.cases.hosts import HostAction, HostBmc, HostFilter, NewHost
+from occistack.plane.admin.cases.hosts import HostAction, HostBmc, HostChanges, HostFilter, NewHost
 from occistack.plane.admin.cases.storage import NewSecondaryStorage, NewStoragePool, PoolAction
-from occistack.api.admin.support import AdminResource, add_resource_views, body_as, by_id, fields, query_ref
+from occistack.api.admin.support import (
+    AdminResource,
+    add_resource_views,
+    body_as,
+    by_id,
+    changes_as,
+    fields,
+    query_ref,
+)
 
 HOST_FIELDS = fields("zone:ref", "pod:ref", "cluster:ref!", "name!", "address!", "cpu_sockets:integer",
                      "cpu_cores:integer!", "cpu_mhz:integer!", "memory_mib:integer!", "cpu_overcommit:number",
                      "memory_overcommit:number", "tags:texts")
+HOST_CHANGES = fields("tags:texts?", "cpu_overcommit:number", "memory_overcommit:number")
 STORAGE_POOL_FIELDS = fields("zone:ref!", "pod:ref", "cluster:ref", "name!", "protocol!", "server", "path!",
                              "capacity_gib:number!", "overprovisioning:number", "tags:texts")
 BMC_FIELDS = fields("address!", "port:integer", "username!", "password!")
@@ -34,6 +43,8 @@ RESOURCES = (
             zone=query_ref(request, "zone"), pod=query_ref(request, "pod"), cluster=query_ref(request, "cluster"))),
         create=_add_host,
         remove=by_id(hosts.remove_host),
+        update=lambda request, host_id: hosts.update_host(request.plane, host_id,
+                                                          changes_as(request, HOST_CHANGES, HostChanges)),
         actions={
             "enable": by_id(hosts.act_on_host, HostAction.ENABLE),
             "disable": by_id(hosts.act_on_host, HostAction.DISABLE),

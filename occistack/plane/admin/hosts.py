@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from occistack.model import BARE_METAL, Host
+from occistack.model import BARE_METAL, Cluster, Host
 from occistack.model.contention import ROW_LOCK
 from occistack.model.states import HostEvent, ResourceState
 from occistack.plane.dispatch import NODE_ENTITY, Dispatcher, Operation
@@ -28,8 +28,10 @@ from occistack.plane.sealing import Sealer
 from occistack.plane.admin.addresses import host_address, resolvable_host_address
 from occistack.plane.admin.common import (
     SYSTEM,
+    UNCHANGED,
     Actor,
     Ref,
+    apply_changes,
     check_name,
     check_number,
     check_text,
@@ -59,9 +61,8 @@ def add_host(session: Session, *, cluster: Ref, name: str, address: str, cpu_cor
     the_cluster = find_cluster(session, cluster, pod=pod, zone=zone)
     check_name("host", name, longest=128)
     bare_metal = the_cluster.hypervisor == BARE_METAL
-    if bare_metal and (cpu_overcommit != 1 or memory_overcommit != 1):
-        raise InvalidRequest(f"cluster {the_cluster.name!r} is a BareMetal cluster: its nodes are each given whole "
-                             "to one compute, so their overcommit factors stay 1")
+    if bare_metal:
+        _refuse_bare_metal_overcommit(the_cluster.name, cpu_overcommit, memory_overcommit)
     refuse_duplicate(session, Host, "a host", [Host.name == name], f"named {name!r}")
     address = resolvable_host_address("the host address", address)
     holder = session.scalar(select(Host.name).where(Host.address == address).limit(1))
@@ -74,8 +75,7 @@ def add_host(session: Session, *, cluster: Ref, name: str, address: str, cpu_cor
         cpu_cores=check_whole("the number of CPU cores", cpu_cores, 1),
         cpu_mhz=check_whole("the CPU speed in MHz", cpu_mhz, 1),
         memory_mib=check_whole("the memory in MiB", memory_mib, 1),
-        cpu_overcommit=check_number("the CPU overcommit factor", cpu_overcommit, minimum=1),
-        memory_overcommit=check_number("the memory overcommit factor", memory_overcommit, minimum=1),
+        cpu_overcommit=_cpu_overcommit(cpu_overcommit), memory_overcommit=_memory_overcommit(memory_overcommit),
         tags=normalise_tags("host tags", tags),
     )
     token = None if bare_metal else new_agent_token(host)
@@ -84,6 +84,45 @@ def add_host(session: Session, *, cluster: Ref, name: str, address: str, cpu_cor
     record_change(session, actor, "host.add", "host", host.id,
                   f"{the_cluster.hypervisor} host {name!r} ({host.address}) in cluster {the_cluster.name!r}")
     return AddedHost(host, token)
+
+
+def _refuse_bare_metal_overcommit(cluster_name: str, cpu_overcommit: float, memory_overcommit: float) -> None:
+    if cpu_overcommit != 1 or memory_overcommit != 1:
+        raise InvalidRequest(f"cluster {cluster_name!r} is a BareMetal cluster: its nodes are each given whole "
+                             "to one compute, so their overcommit factors stay 1")
+
+
+def _cpu_overcommit(factor: object) -> float:
+    return check_number("the CPU overcommit factor", factor, minimum=1)
+
+
+def _memory_overcommit(factor: object) -> float:
+    return check_number("the memory overcommit factor", factor, minimum=1)
+
+
+def update_host(session: Session, host: Ref, *, tags=UNCHANGED, cpu_overcommit=UNCHANGED,
+                memory_overcommit=UNCHANGED, actor: Actor = SYSTEM) -> Host:
+    """Change what placement reads of a host: its tags (None or empty: none) and its overcommit
+    factors (a BareMetal node's stay 1). What runs there stays where it is, even when a lower
+    factor leaves less room than it uses; the change moves the inventory generation, so every
+    process's placement snapshot is rebuilt. The rest stays as added: the name is what the
+    host's agent authenticates with, the address the machine that agent was installed on, the
+    cluster (and so the pod, zone and hypervisor) what its guests and storage were set up for,
+    and the CPUs and memory are what the agent reports at each connection (CloudStack's
+    updateHost likewise changes tags and allocation, not identity)."""
+    found = _locked(session, host)
+    changed = {}
+    if tags is not UNCHANGED:
+        changed["tags"] = normalise_tags("host tags", tags)
+    if cpu_overcommit is not UNCHANGED:
+        changed["cpu_overcommit"] = _cpu_overcommit(cpu_overcommit)
+    if memory_overcommit is not UNCHANGED:
+        changed["memory_overcommit"] = _memory_overcommit(memory_overcommit)
+    if found.hypervisor == BARE_METAL:
+        _refuse_bare_metal_overcommit(session.get(Cluster, found.cluster_id).name,
+                                      changed.get("cpu_overcommit", 1), changed.get("memory_overcommit", 1))
+    apply_changes(session, found, "host", changed, actor)
+    return found
 
 
 def list_hosts(session: Session, *, zone: Ref | None = None, pod: Ref | None = None,

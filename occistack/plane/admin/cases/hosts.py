@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from occistack.plane.admin import hosts
-from occistack.plane.admin.cases.common import actor_of, admin_dispatcher, sealer_of
+from occistack.plane.admin.cases.common import UNCHANGED, Unchanged, actor_of, admin_dispatcher, changes_of, sealer_of
 from occistack.plane.admin.common import Ref
 from occistack.plane.admin.lookup import find_host
 from occistack.plane.admin.records.hosts import AddedHostRecord, HostRecord, host_record, host_records
@@ -32,6 +32,16 @@ class NewHost:
     #: the cluster's pod and zone: needed when the cluster is named by name.
     pod: Ref | None = None
     zone: Ref | None = None
+
+
+@dataclass(frozen=True)
+class HostChanges:
+    """What may change of a host (hosts.update_host says why the rest may not)."""
+
+    #: host tags offerings can ask for: a list, or comma-separated text; None clears them.
+    tags: str | list[str] | None | Unchanged = UNCHANGED
+    cpu_overcommit: float | Unchanged = UNCHANGED
+    memory_overcommit: float | Unchanged = UNCHANGED
 
 
 @dataclass(frozen=True)
@@ -89,6 +99,11 @@ def list_hosts(ctx: PlaneContext, where: HostFilter = HostFilter()) -> list[Host
 
 def show_host(ctx: PlaneContext, host: Ref) -> HostRecord:
     return host_record(ctx.session, find_host(ctx.session, host))
+
+
+def update_host(ctx: PlaneContext, host: Ref, changes: HostChanges) -> HostRecord:
+    return host_record(ctx.session, hosts.update_host(ctx.session, host, **changes_of("host", changes),
+                                                      actor=actor_of(ctx)))
 
 
 def act_on_host(ctx: PlaneContext, host: Ref, action: HostAction) -> HostRecord:
