@@ -6,8 +6,8 @@ import click
 
 from occistack.plane.admin.cases import storage
 from occistack.plane.admin.cases.common import Switch
-from occistack.plane.admin.cases.storage import NewSecondaryStorage
-from occistack.cli.base import OrderedGroup, document, json_option, print_rows, run
+from occistack.plane.admin.cases.storage import NewSecondaryStorage, SecondaryStorageChanges
+from occistack.cli.base import OrderedGroup, document, json_option, or_unchanged, print_rows, run
 
 zone_option = click.option("--zone", required=True, help="The zone of the secondary storage.")
 
@@ -27,6 +27,21 @@ def secondary_storage_add(zone: str, name: str, url: str, capacity_gib: float) -
     created = run(lambda ctx: storage.add_secondary_storage(ctx, NewSecondaryStorage(
         zone=zone, name=name, url=url, capacity_gib=capacity_gib)).id)
     click.echo(f"added secondary storage {name} to zone {zone} (id {created})")
+
+
+@secondary_storage.command("update")
+@zone_option
+@click.argument("name")
+@click.option("--name", "new_name", help="A new name, unique in the zone.")
+@click.option("--url", help="Another NFS URL (only while the store holds no template).")
+@click.option("--capacity-gib", type=float, help="Not below what it holds.")
+def secondary_storage_update(zone: str, name: str, new_name: str | None, url: str | None,
+                             capacity_gib: float | None) -> None:
+    """Rename a secondary storage, change its capacity, or move an empty one to another URL."""
+    changes = SecondaryStorageChanges(name=or_unchanged(new_name), url=or_unchanged(url),
+                                      capacity_gib=or_unchanged(capacity_gib))
+    run(lambda ctx: storage.update_secondary_storage(ctx, name, changes, zone=zone))
+    click.echo(f"updated secondary storage {new_name or name}")
 
 
 @secondary_storage.command("list")

@@ -6,8 +6,9 @@ import click
 
 from occistack.plane import admin
 from occistack.plane.admin.cases import storage as pools
-from occistack.plane.admin.cases.storage import NewStoragePool, PoolAction
-from occistack.cli.base import OrderedGroup, comma_list, document, json_option, print_rows, run
+from occistack.plane.admin.cases.common import UNCHANGED
+from occistack.plane.admin.cases.storage import NewStoragePool, PoolAction, StoragePoolChanges
+from occistack.cli.base import OrderedGroup, comma_list, document, json_option, or_unchanged, print_rows, run
 
 zone_option = click.option("--zone", required=True, help="The zone of the storage pool.")
 
@@ -36,6 +37,24 @@ def storage_add(zone: str, pod: str | None, cluster: str | None, name: str, prot
         capacity_gib=capacity_gib, overprovisioning=overprovisioning, tags=comma_list(tags))).id)
     scope = f"cluster {cluster}" if cluster else f"all of zone {zone}"
     click.echo(f"added primary storage {name} for {scope} (id {created})")
+
+
+@storage.command("update")
+@zone_option
+@click.argument("name")
+@click.option("--name", "new_name", help="A new name, unique in the zone.")
+@click.option("--tag", "tags", multiple=True, help="A storage tag offerings can ask for, replacing the old ones "
+                                                   "(repeat for more; \"\" clears them).")
+@click.option("--capacity-gib", type=float, help="Not below what is allocated on it.")
+@click.option("--overprovisioning", type=float, help="At least 1.")
+def storage_update(zone: str, name: str, new_name: str | None, tags: tuple[str, ...], capacity_gib: float | None,
+                   overprovisioning: float | None) -> None:
+    """Rename a pool, or change its tags, capacity or overprovisioning (where it is stays)."""
+    changes = StoragePoolChanges(name=or_unchanged(new_name), tags=comma_list(tags) or None if tags else UNCHANGED,
+                                 capacity_gib=or_unchanged(capacity_gib),
+                                 overprovisioning=or_unchanged(overprovisioning))
+    run(lambda ctx: pools.update_storage_pool(ctx, name, changes, zone=zone))
+    click.echo(f"updated primary storage {new_name or name}")
 
 
 @storage.command("list")

@@ -211,3 +211,41 @@ def test_a_bare_metal_node_keeps_overcommit_1(root, pod):
     assert "its nodes are each given whole to one compute" in error_of(
         change(root, f"/admin/hosts/{node['id']}", {"cpu_overcommit": 2}, status=400), 400)
     assert change(root, f"/admin/hosts/{node['id']}", {"tags": "metal"}).json["tags"] == "metal"
+
+
+def test_a_storage_pool_changes_name_tags_and_capacity_but_stays_where_it_is(root, zone, cluster):
+    pool = root.post_json("/admin/storage-pools", {"zone_id": zone["id"], "name": unique("ps"), "protocol": "nfs",
+                                                   "server": "10.0.1.5", "path": "/export/primary",
+                                                   "capacity_gib": 100, "tags": "ssd"}, status=201).json
+    changed = change(root, f"/admin/storage-pools/{pool['id']}", {
+        "name": pool["name"] + "x", "tags": "ssd,fast", "capacity_gib": 200, "overprovisioning": 1.5}).json
+    assert (changed["name"], changed["tags"], changed["capacity_gib"], changed["overprovisioning"],
+            changed["path"]) == (pool["name"] + "x", "ssd,fast", 200.0, 1.5, "/export/primary")
+    assert change(root, f"/admin/storage-pools/{pool['id']}", {"tags": None}).json["tags"] == ""
+    [_, event] = events_of(root, pool["id"], "storage_pool.update")
+    assert event["description"] == f"storage pool {pool['name'] + 'x'!r}: capacity_gib, name, overprovisioning, tags"
+    for body, message in (
+            ({"path": "/elsewhere"}, "field 'path' cannot be changed (or is unknown); the fields that may change "
+                                     "are: name, tags, capacity_gib, overprovisioning"),
+            ({"cluster_id": cluster["id"]}, "field 'cluster_id' cannot be changed"),
+            ({"capacity_gib": 0}, "the capacity in GiB must be greater than 0"),
+            ({"overprovisioning": 0.5}, "the overprovisioning factor must be at least 1")):
+        assert message in error_of(change(root, f"/admin/storage-pools/{pool['id']}", body, status=400), 400)
+    error_of(change(root, "/admin/storage-pools/999999", {"name": "x"}, status=404), 404)
+
+
+def test_a_secondary_storage_changes_name_capacity_and_url(root, zone):
+    store = root.post_json("/admin/secondary-storage", {"zone_id": zone["id"], "name": unique("ss"),
+                                                        "url": "nfs://10.0.1.5/export/secondary",
+                                                        "capacity_gib": 500}, status=201).json
+    changed = change(root, f"/admin/secondary-storage/{store['id']}", {
+        "name": store["name"] + "x", "capacity_gib": 800, "url": "nfs://10.0.1.6/export/secondary"}).json
+    assert (changed["name"], changed["capacity_gib"], changed["url"]) == (
+        store["name"] + "x", 800.0, "nfs://10.0.1.6/export/secondary")
+    [event] = events_of(root, store["id"], "secondary_storage.update")
+    assert event["description"] == f"secondary storage {store['name'] + 'x'!r}: capacity_gib, name, url"
+    assert "is not NFS" in error_of(change(root, f"/admin/secondary-storage/{store['id']}",
+                                           {"url": "smb://x/y"}, status=400), 400)
+    assert "field 'zone_id' cannot be changed" in error_of(
+        change(root, f"/admin/secondary-storage/{store['id']}", {"zone_id": 1}, status=400), 400)
+    error_of(change(root, "/admin/secondary-storage/999999", {"name": "x"}, status=404), 404)

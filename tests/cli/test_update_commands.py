@@ -78,3 +78,22 @@ def test_a_host_changes_its_tags_and_overcommit(occistack):
     assert occistack.json("host", "list")[0]["tags"] == ""
     assert occistack.refused("host", "update", "h1", "--cpu-overcommit", "0.5") == \
         "the CPU overcommit factor must be at least 1; got 0.5"
+
+
+def test_primary_and_secondary_storage_are_updated(occistack):
+    occistack("zone", "create", "z1")
+    occistack("storage", "add", "--zone", "z1", "ps1", "--protocol", "nfs", "--server", "10.0.1.5", "--path",
+              "/export/primary", "--capacity-gib", "100", "--tag", "ssd")
+    assert occistack("storage", "update", "--zone", "z1", "ps1", "--name", "fast", "--tag", "",
+                     "--capacity-gib", "250").stdout == "updated primary storage fast\n"
+    [pool] = occistack.json("storage", "list")
+    assert (pool["name"], pool["tags"], pool["capacity_gib"]) == ("fast", "", 250.0)
+    assert occistack.refused("storage", "update", "--zone", "z1", "fast", "--overprovisioning", "0.5") == \
+        "the overprovisioning factor must be at least 1; got 0.5"
+    occistack("secondary-storage", "add", "--zone", "z1", "ss1", "--url", "nfs://10.0.1.5/export/secondary",
+              "--capacity-gib", "500")
+    assert occistack("secondary-storage", "update", "--zone", "z1", "ss1", "--url",
+                     "nfs://10.0.1.6/export/secondary").stdout == "updated secondary storage ss1\n"
+    assert occistack.json("secondary-storage", "list")[0]["url"] == "nfs://10.0.1.6/export/secondary"
+    assert occistack.refused("secondary-storage", "update", "--zone", "z1", "ss1") == \
+        "nothing to change: give one or more of the secondary storage's fields name, url, capacity_gib"

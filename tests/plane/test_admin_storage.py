@@ -7,6 +7,7 @@ import pytest
 
 from occistack.model.states import StoragePoolState
 from occistack.plane import admin
+from occistack.plane.admin.storage import update_secondary_storage, update_storage_pool
 from occistack.plane.errors import Conflict, InvalidRequest, NotFound
 
 from tests.factories import TemplateCopyFactory, VirtualMachineFactory, VolumeFactory
@@ -142,3 +143,31 @@ def test_secondary_storage_holding_templates_stays(session):
     session.flush()
     admin.remove_secondary_storage(session, "ss1", zone="z1")
     assert admin.list_secondary_storage(session) == []
+
+
+# --- updates ----------------------------------------------------------------------------------------
+
+def test_a_pool_keeps_room_for_what_is_allocated_on_it(session):
+    admin_cloud.rack(session)
+    pool = admin.add_storage_pool(session, zone="z1", name="ps1", **NFS)
+    pool.used_gib = 600
+    session.flush()
+    with pytest.raises(Conflict, match="primary storage pool 'ps1' has 600 GiB allocated: its capacity times its "
+                                       "overprovisioning factor would be 500 GiB"):
+        update_storage_pool(session, pool.id, capacity_gib=500)
+    assert update_storage_pool(session, pool.id, capacity_gib=500, overprovisioning=2).capacity_gib == 500
+
+
+def test_a_secondary_storage_keeps_its_url_and_room_while_it_holds_templates(session):
+    admin.create_zone(session, name="z1")
+    store = admin.add_secondary_storage(session, zone="z1", name="ss1", url="nfs://s/e", capacity_gib=10)
+    copy = TemplateCopyFactory(session=session, zone_id=store.zone_id, secondary_storage_id=store.id)
+    with pytest.raises(Conflict, match="secondary storage 'ss1' keeps its URL nfs://s/e: 1 template is kept there"):
+        update_secondary_storage(session, "ss1", zone="z1", url="nfs://t/e")
+    store.used_gib = 8
+    session.flush()
+    with pytest.raises(Conflict, match="secondary storage 'ss1' holds 8 GiB: its capacity cannot be 5 GiB"):
+        update_secondary_storage(session, "ss1", zone="z1", capacity_gib=5)
+    session.delete(copy)
+    session.flush()
+    assert update_secondary_storage(session, "ss1", zone="z1", url="nfs://t/e").url == "nfs://t/e"

@@ -5,7 +5,13 @@ from __future__ import annotations
 from occistack.plane.admin.cases import hosts, storage
 from occistack.plane.admin.cases.common import Switch
 from occistack.plane.admin.cases.hosts import HostAction, HostBmc, HostChanges, HostFilter, NewHost
-from occistack.plane.admin.cases.storage import NewSecondaryStorage, NewStoragePool, PoolAction
+from occistack.plane.admin.cases.storage import (
+    NewSecondaryStorage,
+    NewStoragePool,
+    PoolAction,
+    SecondaryStorageChanges,
+    StoragePoolChanges,
+)
 from occistack.api.admin.support import (
     AdminResource,
     add_resource_views,
@@ -22,8 +28,10 @@ HOST_FIELDS = fields("zone:ref", "pod:ref", "cluster:ref!", "name!", "address!",
 HOST_CHANGES = fields("tags:texts?", "cpu_overcommit:number", "memory_overcommit:number")
 STORAGE_POOL_FIELDS = fields("zone:ref!", "pod:ref", "cluster:ref", "name!", "protocol!", "server", "path!",
                              "capacity_gib:number!", "overprovisioning:number", "tags:texts")
+STORAGE_POOL_CHANGES = fields("name", "tags:texts?", "capacity_gib:number", "overprovisioning:number")
 BMC_FIELDS = fields("address!", "port:integer", "username!", "password!")
 SECONDARY_STORAGE_FIELDS = fields("zone:ref!", "name!", "url!", "capacity_gib:number!")
+SECONDARY_STORAGE_CHANGES = fields("name", "url", "capacity_gib:number")
 
 
 def _add_host(request):
@@ -60,6 +68,8 @@ RESOURCES = (
         create=lambda request: storage.add_storage_pool(request.plane,
                                                         body_as(request, STORAGE_POOL_FIELDS, NewStoragePool)),
         remove=by_id(storage.remove_storage_pool),
+        update=lambda request, pool_id: storage.update_storage_pool(
+            request.plane, pool_id, changes_as(request, STORAGE_POOL_CHANGES, StoragePoolChanges)),
         actions={action.value: by_id(storage.act_on_storage_pool, action) for action in PoolAction},
     ),
     AdminResource(
@@ -68,6 +78,8 @@ RESOURCES = (
         create=lambda request: storage.add_secondary_storage(
             request.plane, body_as(request, SECONDARY_STORAGE_FIELDS, NewSecondaryStorage)),
         remove=by_id(storage.remove_secondary_storage),
+        update=lambda request, store_id: storage.update_secondary_storage(
+            request.plane, store_id, changes_as(request, SECONDARY_STORAGE_CHANGES, SecondaryStorageChanges)),
         actions={action.value: by_id(storage.act_on_secondary_storage, action) for action in Switch},
     ),
 )

@@ -8,15 +8,17 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from occistack.model import SecondaryStorage, StoragePool, TemplateCopy, VirtualMachine, Volume
+from occistack.model import SecondaryStorage, StoragePool, TemplateCopy, VirtualMachine, Volume, Zone
 from occistack.model.contention import ROW_LOCK
 from occistack.model.states import STORAGE_POOL_TRANSITIONS, StoragePoolEvent, StoragePoolState
 from occistack.plane.errors import Conflict, InvalidRequest
 from occistack.plane.transitions import apply_event
 from occistack.plane.admin.common import (
     SYSTEM,
+    UNCHANGED,
     Actor,
     Ref,
+    apply_changes,
     check_choice,
     check_name,
     check_number,
@@ -81,6 +83,37 @@ def _absolute_path(path: object) -> str:
     return path
 
 
+def update_storage_pool(session: Session, pool: Ref, *, zone: Ref | None = None, name=UNCHANGED, tags=UNCHANGED,
+                        capacity_gib=UNCHANGED, overprovisioning=UNCHANGED, actor: Actor = SYSTEM) -> StoragePool:
+    """Rename a pool (a label for administrators, unique in its zone), or change what placement
+    reads of it: its storage tags (None or empty: none), its capacity and overprovisioning
+    factor, as long as what is allocated on it still fits (CloudStack's updateStoragePool
+    likewise changes name, tags and capacity). The change moves the inventory generation, so
+    placement's snapshot is rebuilt. Where it is stays (protocol, server, path): the hosts of
+    its scope have it mounted and its volumes live there; so does its scope (cluster or zone)."""
+    found = find_storage_pool(session, pool, zone=zone)
+    changed = {}
+    if name is not UNCHANGED and name != found.name:
+        check_name("primary storage pool", name)
+        refuse_duplicate(session, StoragePool, "a primary storage pool",
+                         [StoragePool.zone_id == found.zone_id, StoragePool.name == name], f"named {name!r}",
+                         f"in zone {session.get(Zone, found.zone_id).name!r}")
+        changed["name"] = name
+    if tags is not UNCHANGED:
+        changed["tags"] = normalise_tags("storage tags", tags)
+    if capacity_gib is not UNCHANGED:
+        changed["capacity_gib"] = check_number("the capacity in GiB", capacity_gib, above=0)
+    if overprovisioning is not UNCHANGED:
+        changed["overprovisioning"] = check_number("the overprovisioning factor", overprovisioning, minimum=1)
+    room = changed.get("capacity_gib", found.capacity_gib) * changed.get("overprovisioning", found.overprovisioning)
+    if room < found.used_gib:
+        raise Conflict(f"primary storage pool {found.name!r} has {found.used_gib:g} GiB allocated: its capacity "
+                       f"times its overprovisioning factor would be {room:g} GiB")
+    # "storage pool": the events' resource type is storage_pool, as its add and remove record it.
+    apply_changes(session, found, "storage pool", changed, actor)
+    return found
+
+
 def list_storage_pools(session: Session, *, zone: Ref | None = None) -> list[StoragePool]:
     query = select(StoragePool).order_by(StoragePool.zone_id, StoragePool.name)
     if zone is not None:
@@ -138,6 +171,35 @@ def add_secondary_storage(session: Session, *, zone: Ref, name: str, url: str, c
     record_change(session, actor, "secondary_storage.add", "secondary_storage", store.id,
                   f"secondary storage {name!r} ({store.url}) in zone {the_zone.name!r}")
     return store
+
+
+def update_secondary_storage(session: Session, store: Ref, *, zone: Ref | None = None, name=UNCHANGED,
+                             url=UNCHANGED, capacity_gib=UNCHANGED, actor: Actor = SYSTEM) -> SecondaryStorage:
+    """Rename a secondary storage (a label for administrators, unique in its zone), change its
+    capacity (not below what it holds), or move it to another NFS URL while it holds no
+    template: the copies it holds are found under the old one (CloudStack's updateImageStore
+    changes name and capacity only)."""
+    found = find_secondary_storage(session, store, zone=zone)
+    changed = {}
+    if name is not UNCHANGED and name != found.name:
+        check_name("secondary storage", name)
+        refuse_duplicate(session, SecondaryStorage, "a secondary storage",
+                         [SecondaryStorage.zone_id == found.zone_id, SecondaryStorage.name == name],
+                         f"named {name!r}", f"in zone {session.get(Zone, found.zone_id).name!r}")
+        changed["name"] = name
+    if capacity_gib is not UNCHANGED:
+        changed["capacity_gib"] = check_number("the capacity in GiB", capacity_gib, above=0)
+        if changed["capacity_gib"] < found.used_gib:
+            raise Conflict(f"secondary storage {found.name!r} holds {found.used_gib:g} GiB: its capacity cannot be "
+                           f"{changed['capacity_gib']:g} GiB")
+    if url is not UNCHANGED and url != found.url:
+        changed["url"] = _nfs_url(url)
+        copies = count(session, TemplateCopy, TemplateCopy.secondary_storage_id == found.id)
+        if copies:
+            raise Conflict(f"secondary storage {found.name!r} keeps its URL {found.url}: {copies} "
+                           f"template{'' if copies == 1 else 's'} {'is' if copies == 1 else 'are'} kept there")
+    apply_changes(session, found, "secondary storage", changed, actor)
+    return found
 
 
 def _nfs_url(url: object) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from occistack.plane.admin import storage
-from occistack.plane.admin.cases.common import Switch, actor_of
+from occistack.plane.admin.cases.common import UNCHANGED, Switch, Unchanged, actor_of, changes_of
 from occistack.plane.admin.common import Ref, set_enabled
 from occistack.plane.admin.lookup import find_secondary_storage, find_storage_pool
 from occistack.plane.admin.records.storage import (
@@ -37,6 +37,18 @@ class NewStoragePool:
     tags: str | list[str] | None = None
 
 
+@dataclass(frozen=True)
+class StoragePoolChanges:
+    """What may change of a primary storage pool (storage.update_storage_pool says why where it
+    is may not)."""
+
+    name: str | Unchanged = UNCHANGED
+    #: storage tags disk offerings can ask for: a list, or comma-separated text; None clears them.
+    tags: str | list[str] | None | Unchanged = UNCHANGED
+    capacity_gib: float | Unchanged = UNCHANGED
+    overprovisioning: float | Unchanged = UNCHANGED
+
+
 class PoolAction(StrEnum):
     """What an administrator does to a pool (the states each is allowed from are
     ``storage.POOL_STATE_CHANGES``)."""
@@ -56,6 +68,16 @@ class NewSecondaryStorage:
     capacity_gib: float
 
 
+@dataclass(frozen=True)
+class SecondaryStorageChanges:
+    """What may change of a secondary storage (storage.update_secondary_storage says when its
+    URL may not)."""
+
+    name: str | Unchanged = UNCHANGED
+    url: str | Unchanged = UNCHANGED
+    capacity_gib: float | Unchanged = UNCHANGED
+
+
 def add_storage_pool(ctx: PlaneContext, new: NewStoragePool) -> StoragePoolRecord:
     return storage_pool_record(ctx.session, storage.add_storage_pool(
         ctx.session, zone=new.zone, name=new.name, protocol=new.protocol, path=new.path,
@@ -69,6 +91,12 @@ def list_storage_pools(ctx: PlaneContext, zone: Ref | None = None) -> list[Stora
 
 def show_storage_pool(ctx: PlaneContext, pool: Ref, *, zone: Ref | None = None) -> StoragePoolRecord:
     return storage_pool_record(ctx.session, find_storage_pool(ctx.session, pool, zone=zone))
+
+
+def update_storage_pool(ctx: PlaneContext, pool: Ref, changes: StoragePoolChanges, *,
+                        zone: Ref | None = None) -> StoragePoolRecord:
+    return storage_pool_record(ctx.session, storage.update_storage_pool(
+        ctx.session, pool, zone=zone, **changes_of("primary storage pool", changes), actor=actor_of(ctx)))
 
 
 def act_on_storage_pool(ctx: PlaneContext, pool: Ref, action: PoolAction, *,
@@ -92,6 +120,12 @@ def list_secondary_storage(ctx: PlaneContext, zone: Ref | None = None) -> list[S
 
 def show_secondary_storage(ctx: PlaneContext, store: Ref, *, zone: Ref | None = None) -> SecondaryStorageRecord:
     return secondary_storage_record(ctx.session, find_secondary_storage(ctx.session, store, zone=zone))
+
+
+def update_secondary_storage(ctx: PlaneContext, store: Ref, changes: SecondaryStorageChanges, *,
+                             zone: Ref | None = None) -> SecondaryStorageRecord:
+    return secondary_storage_record(ctx.session, storage.update_secondary_storage(
+        ctx.session, store, zone=zone, **changes_of("secondary storage", changes), actor=actor_of(ctx)))
 
 
 def act_on_secondary_storage(ctx: PlaneContext, store: Ref, action: Switch, *,
