@@ -6,9 +6,10 @@ import click
 
 from occistack.plane import admin
 from occistack.plane.admin.cases import inventory, networks
-from occistack.plane.admin.cases.networks import IpRangeFilter, NewIpRange
+from occistack.plane.admin.cases.common import UNCHANGED
+from occistack.plane.admin.cases.networks import IpRangeChanges, IpRangeFilter, NewIpRange
 from occistack.model.occi import infrastructure as infra
-from occistack.cli.base import OrderedGroup, document, json_option, print_rows, run, split_range
+from occistack.cli.base import OrderedGroup, document, json_option, or_unchanged, print_rows, run, split_range
 
 
 @click.group("ip-range", cls=OrderedGroup)
@@ -56,6 +57,21 @@ def ip_range_list(zone: str | None, purpose: str | None, as_json: bool) -> None:
 
     print_rows(run(work), ("id", "zone", "pod", "purpose", "first_address", "last_address", "gateway",
                            "prefix_length", "vlan", "size"), as_json)
+
+
+@ip_range.command("update")
+@click.argument("range_id", metavar="ID", type=int)
+@click.option("--addresses", metavar="FIRST-LAST", help="New bounds; every address handed out stays inside.")
+@click.option("--vlan", type=int, help="Another VLAN (only while no address is handed out).")
+@click.option("--untagged", is_flag=True, help="Take the range off its VLAN (the same condition).")
+def ip_range_update(range_id: int, addresses: str | None, vlan: int | None, untagged: bool) -> None:
+    """Grow, shrink or retag a range (its id is in `ip-range list`; gateway and prefix length stay)."""
+    if vlan is not None and untagged:
+        raise click.UsageError("give --vlan or --untagged, not both")
+    first, last = split_range(addresses, "203.0.113.10-203.0.113.250") if addresses else (UNCHANGED, UNCHANGED)
+    changes = IpRangeChanges(first=first, last=last, vlan=None if untagged else or_unchanged(vlan))
+    run(lambda ctx: networks.update_ip_range(ctx, range_id, changes))
+    click.echo(f"updated IP range {range_id}")
 
 
 @ip_range.command("delete")

@@ -6,8 +6,9 @@ import click
 
 from occistack.plane import admin
 from occistack.plane.admin.cases import networks
-from occistack.plane.admin.cases.networks import NewPhysicalNetwork, NewVlanRange
-from occistack.cli.base import OrderedGroup, comma_list, document, json_option, print_rows, run
+from occistack.plane.admin.cases.common import UNCHANGED
+from occistack.plane.admin.cases.networks import NewPhysicalNetwork, NewVlanRange, PhysicalNetworkChanges
+from occistack.cli.base import OrderedGroup, comma_list, document, json_option, or_unchanged, print_rows, run
 
 zone_option = click.option("--zone", required=True, help="The zone of the physical network.")
 
@@ -35,6 +36,25 @@ def physical_network_create(zone: str, name: str, traffic_types: tuple[str, ...]
     click.echo(f"created physical network {name} in zone {zone} (id {created})")
     for vlan in vlans:
         click.echo(f"added VLAN range {vlan}")
+
+
+@physical_network.command("update")
+@zone_option
+@click.argument("name")
+@click.option("--name", "new_name", help="A new name, unique in the zone.")
+@click.option("--traffic-type", "traffic_types", multiple=True,
+              help="The traffic it carries, replacing the old (repeat, or separate with commas; only while no "
+                   "guest network uses it).")
+@click.option("--bridge", help="The host bridge the traffic goes out on (\"\" for none; the same condition).")
+def physical_network_update(zone: str, name: str, new_name: str | None, traffic_types: tuple[str, ...],
+                            bridge: str | None) -> None:
+    """Rename a physical network, or change its traffic types or bridge (its isolation stays;
+    VLAN ranges have add-vlan and remove-vlan)."""
+    changes = PhysicalNetworkChanges(name=or_unchanged(new_name),
+                                     traffic_types=comma_list(traffic_types) if traffic_types else UNCHANGED,
+                                     bridge=None if bridge == "" else or_unchanged(bridge))
+    run(lambda ctx: networks.update_physical_network(ctx, name, changes, zone=zone))
+    click.echo(f"updated physical network {new_name or name} in zone {zone}")
 
 
 @physical_network.command("add-vlan")

@@ -249,3 +249,44 @@ def test_a_secondary_storage_changes_name_capacity_and_url(root, zone):
     assert "field 'zone_id' cannot be changed" in error_of(
         change(root, f"/admin/secondary-storage/{store['id']}", {"zone_id": 1}, status=400), 400)
     error_of(change(root, "/admin/secondary-storage/999999", {"name": "x"}, status=404), 404)
+
+
+def test_an_ip_range_changes_its_bounds_and_vlan(root, zone):
+    ip_range = root.post_json("/admin/ip-ranges", {"zone_id": zone["id"], "purpose": "public",
+                                                   "first": "198.51.100.10", "last": "198.51.100.20",
+                                                   "gateway": "198.51.100.1", "prefix_length": 24, "vlan": 30},
+                              status=201).json
+    changed = change(root, f"/admin/ip-ranges/{ip_range['id']}", {"last": "198.51.100.40", "vlan": None}).json
+    assert (changed["first_address"], changed["last_address"], changed["size"], changed["vlan"]) == (
+        "198.51.100.10", "198.51.100.40", 31, None)
+    [event] = events_of(root, ip_range["id"], "ip_range.update")
+    assert event["description"] == "ip range 198.51.100.10-198.51.100.20: last_address, last_number, vlan"
+    for body, message in (
+            ({"gateway": "198.51.100.2"}, "field 'gateway' cannot be changed (or is unknown); the fields that may "
+                                          "change are: first, last, vlan"),
+            ({"prefix_length": 25}, "field 'prefix_length' cannot be changed"),
+            ({"purpose": "management"}, "field 'purpose' cannot be changed"),
+            ({"last": "198.51.101.10"}, "is not inside the subnet 198.51.100.0/24 of its gateway"),
+            ({"vlan": 5000}, "the VLAN of an IP range must be from 1 to 4094"),
+            ({"first": None}, "field 'first' cannot be cleared")):
+        assert message in error_of(change(root, f"/admin/ip-ranges/{ip_range['id']}", body, status=400), 400)
+    error_of(change(root, "/admin/ip-ranges/999999", {"vlan": 3}, status=404), 404)
+
+
+def test_a_physical_network_changes_name_traffic_and_bridge(root, zone):
+    network = root.post_json("/admin/physical-networks", {"zone_id": zone["id"], "name": unique("pn"),
+                                                          "bridge": "cloudbr0"}, status=201).json
+    changed = change(root, f"/admin/physical-networks/{network['id']}", {
+        "name": network["name"] + "x", "traffic_types": ["guest", "storage"], "bridge": None}).json
+    assert (changed["name"], changed["traffic_types"], changed["bridge"]) == (
+        network["name"] + "x", ["guest", "storage"], None)
+    [event] = events_of(root, network["id"], "physical_network.update")
+    assert event["description"] == f"physical network {network['name'] + 'x'!r}: bridge, name, traffic_types"
+    for body, message in (
+            ({"isolation": "none"}, "field 'isolation' cannot be changed (or is unknown); the fields that may "
+                                    "change are: name, traffic_types, bridge"),
+            ({"vlan_ranges": "300-399"}, "field 'vlan_ranges' cannot be changed"),
+            ({"traffic_types": ["cable"]}, "traffic type 'cable' is not one of the accepted values"),
+            ({"name": None}, "field 'name' cannot be cleared")):
+        assert message in error_of(change(root, f"/admin/physical-networks/{network['id']}", body, status=400), 400)
+    error_of(change(root, "/admin/physical-networks/999999", {"name": "x"}, status=404), 404)

@@ -97,3 +97,23 @@ def test_primary_and_secondary_storage_are_updated(occistack):
     assert occistack.json("secondary-storage", "list")[0]["url"] == "nfs://10.0.1.6/export/secondary"
     assert occistack.refused("secondary-storage", "update", "--zone", "z1", "ss1") == \
         "nothing to change: give one or more of the secondary storage's fields name, url, capacity_gib"
+
+
+def test_ip_ranges_and_physical_networks_are_updated(occistack):
+    occistack("zone", "create", "z1")
+    occistack("ip-range", "add", "--zone", "z1", "--purpose", "public", "203.0.113.10-203.0.113.20",
+              "--gateway", "203.0.113.1", "--prefix-length", "24", "--vlan", "30")
+    [ip_range] = occistack.json("ip-range", "list")
+    assert occistack("ip-range", "update", str(ip_range["id"]), "--addresses", "203.0.113.10-203.0.113.50",
+                     "--untagged").stdout == f"updated IP range {ip_range['id']}\n"
+    [ip_range] = occistack.json("ip-range", "list")
+    assert (ip_range["last_address"], ip_range["vlan"]) == ("203.0.113.50", None)
+    assert "give --vlan or --untagged, not both" in occistack(
+        "ip-range", "update", str(ip_range["id"]), "--vlan", "3", "--untagged", status=2).stderr
+    occistack("physical-network", "create", "--zone", "z1", "pn1", "--bridge", "cloudbr0")
+    assert occistack("physical-network", "update", "--zone", "z1", "pn1", "--name", "guests", "--traffic-type",
+                     "guest,storage", "--bridge", "").stdout == "updated physical network guests in zone z1\n"
+    [network] = occistack.json("physical-network", "list")
+    assert (network["name"], network["traffic_types"], network["bridge"]) == ("guests", "guest,storage", None)
+    assert occistack.refused("physical-network", "update", "--zone", "z1", "guests") == \
+        "nothing to change: give one or more of the physical network's fields name, traffic_types, bridge"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from occistack.plane import admin
+from occistack.plane.admin.addresses import update_ip_range
 from occistack.plane.errors import Conflict, InvalidRequest, NotFound
 
 from tests.factories import IpAllocationFactory
@@ -113,3 +114,36 @@ def test_a_free_range_is_removed_and_ranges_are_listed(session):
     assert [r.purpose for r in admin.list_ip_ranges(session)] == ["management"]
     with pytest.raises(NotFound, match=f"no IP range with id {public.id}"):
         admin.remove_ip_range(session, public.id)
+
+
+# --- updates ----------------------------------------------------------------------------------------
+
+def test_a_range_grows_and_shrinks_around_the_addresses_handed_out(session):
+    admin.create_zone(session, name="z1")
+    ip_range = admin.add_ip_range(session, first="203.0.113.10", last="203.0.113.20", vlan=42, **PUBLIC)
+    IpAllocationFactory(session=session, range_id=ip_range.id, offset=5)
+    grown = update_ip_range(session, ip_range.id, first="203.0.113.5", last="203.0.113.100")
+    assert (grown.first_address, grown.last_address, grown.size) == ("203.0.113.5", "203.0.113.100", 96)
+    [event] = admin.list_events(session, action="ip_range.update")
+    assert event.description == "ip range 203.0.113.10-203.0.113.20: first_address, first_number, last_address, " \
+                                "last_number"
+    with pytest.raises(Conflict, match="IP range 203.0.113.5-203.0.113.100 cannot become 203.0.113.16-203.0.113.100: "
+                                       "the address 203.0.113.15 is handed out from it"):
+        update_ip_range(session, ip_range.id, first="203.0.113.16")
+    with pytest.raises(Conflict, match="keeps its VLAN 42: 1 of its addresses is handed out on it"):
+        update_ip_range(session, ip_range.id, vlan=None)
+
+
+def test_new_bounds_are_checked_as_a_new_range_is(session):
+    admin.create_zone(session, name="z1")
+    ip_range = admin.add_ip_range(session, first="203.0.113.10", last="203.0.113.20", **PUBLIC)
+    admin.add_ip_range(session, first="203.0.113.50", last="203.0.113.60", **PUBLIC)
+    with pytest.raises(Conflict, match="overlaps the public range 203.0.113.50-203.0.113.60"):
+        update_ip_range(session, ip_range.id, last="203.0.113.55")
+    with pytest.raises(InvalidRequest, match="contains its gateway 203.0.113.1"):
+        update_ip_range(session, ip_range.id, first="203.0.113.1")
+    with pytest.raises(InvalidRequest, match="is backwards"):
+        update_ip_range(session, ip_range.id, first="203.0.113.30")
+    with pytest.raises(NotFound):
+        update_ip_range(session, 999999, vlan=7)
+    assert update_ip_range(session, ip_range.id, vlan=7).vlan == 7

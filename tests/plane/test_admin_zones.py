@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from occistack.model import CatalogGeneration, EventRecord, InventoryGeneration
 from occistack.plane import admin
+from occistack.plane.admin.networks import update_physical_network
 from occistack.plane.errors import Conflict, InvalidRequest, NotFound
 
 from tests.factories import GuestVlanFactory, VirtualMachineFactory
@@ -212,3 +213,25 @@ def test_vlan_range_spellings(spec, bounds):
 def test_vlan_range_spellings_that_mean_nothing(spec):
     with pytest.raises(InvalidRequest, match="is not FIRST-LAST"):
         admin.vlan_bounds(spec)
+
+
+# --- updates ----------------------------------------------------------------------------------------
+
+def test_a_physical_network_is_rewired_only_while_no_guest_network_uses_it(session):
+    admin.create_zone(session, name="z1")
+    network = admin.create_physical_network(session, zone="z1", name="pn1", vlan_ranges=["100-199"])
+    admin.create_physical_network(session, zone="z1", name="pn2", traffic_types="public")
+    changed = update_physical_network(session, "pn1", zone="z1", name="guests", traffic_types="guest,storage",
+                                      bridge="cloudbr1")
+    assert (changed.name, changed.traffic_types, changed.bridge) == ("guests", "guest,storage", "cloudbr1")
+    [event] = admin.list_events(session, action="physical_network.update")
+    assert event.description == "physical network 'guests': bridge, name, traffic_types"
+    with pytest.raises(Conflict, match="physical network 'pn2' already carries the public traffic"):
+        update_physical_network(session, network.id, traffic_types=["guest", "public"])
+    with pytest.raises(InvalidRequest, match="is not a network interface name"):
+        update_physical_network(session, network.id, bridge="a bridge")
+    GuestVlanFactory(session=session, physical_network_id=network.id, vlan=100)
+    with pytest.raises(Conflict, match="physical network 'guests' keeps its bridge: 1 guest network is plugged "
+                                       "into it"):
+        update_physical_network(session, network.id, bridge=None)
+    assert update_physical_network(session, network.id, name="pn1").name == "pn1"

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from occistack.plane.admin.cases import networks
-from occistack.plane.admin.cases.networks import IpRangeFilter, NewIpRange, NewPhysicalNetwork, NewVlanRange
+from occistack.plane.admin.cases.networks import (
+    IpRangeChanges,
+    IpRangeFilter,
+    NewIpRange,
+    NewPhysicalNetwork,
+    NewVlanRange,
+    PhysicalNetworkChanges,
+)
 from occistack.plane.admin.records.networks import IpRangeRecord, PhysicalNetworkRecord, VlanRangeRecord
 from occistack.api.admin.context import ADMIN
 from occistack.api.admin.support import (
@@ -12,6 +19,7 @@ from occistack.api.admin.support import (
     add_resource_views,
     body_as,
     by_id,
+    changes_as,
     fields,
     json_response,
     path_id,
@@ -21,9 +29,11 @@ from occistack.api.admin.support import (
 
 PHYSICAL_NETWORK_FIELDS = fields("zone:ref!", "name!", "traffic_types:texts", "isolation", "bridge",
                                  "vlan_ranges:vlan_ranges")
+PHYSICAL_NETWORK_CHANGES = fields("name", "traffic_types:texts", "bridge?")
 VLAN_RANGE_FIELDS = fields("first:integer!", "last:integer!")
 IP_RANGE_FIELDS = fields("zone:ref", "pod:ref", "purpose!", "first!", "last!", "gateway", "prefix_length:integer",
                          "vlan:integer")
+IP_RANGE_CHANGES = fields("first", "last", "vlan:integer?")
 
 
 def physical_network_json(network: PhysicalNetworkRecord) -> dict:
@@ -46,6 +56,8 @@ RESOURCES = (
         create=lambda request: networks.add_physical_network(
             request.plane, body_as(request, PHYSICAL_NETWORK_FIELDS, NewPhysicalNetwork)),
         remove=by_id(networks.remove_physical_network),
+        update=lambda request, network_id: networks.update_physical_network(
+            request.plane, network_id, changes_as(request, PHYSICAL_NETWORK_CHANGES, PhysicalNetworkChanges)),
         render=physical_network_json,
     ),
     AdminResource(
@@ -54,6 +66,8 @@ RESOURCES = (
             zone=query_ref(request, "zone"), purpose=request.params.get("purpose"), pod=query_ref(request, "pod"))),
         create=lambda request: networks.add_ip_range(request.plane, body_as(request, IP_RANGE_FIELDS, NewIpRange)),
         remove=by_id(networks.remove_ip_range),
+        update=lambda request, range_id: networks.update_ip_range(request.plane, range_id,
+                                                                  changes_as(request, IP_RANGE_CHANGES, IpRangeChanges)),
         render=ip_range_json,
     ),
 )

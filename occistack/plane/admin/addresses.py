@@ -17,7 +17,19 @@ from sqlalchemy.orm import Session
 
 from occistack.model import IpAllocation, IpRange, Pod, Zone
 from occistack.plane.errors import Conflict, InvalidRequest
-from occistack.plane.admin.common import SYSTEM, Actor, Ref, check_choice, check_whole, count, find_row, record_change, refuse_if_used
+from occistack.plane.admin.common import (
+    SYSTEM,
+    UNCHANGED,
+    Actor,
+    Ref,
+    apply_changes,
+    check_choice,
+    check_whole,
+    count,
+    find_row,
+    record_change,
+    refuse_if_used,
+)
 from occistack.plane.admin.lookup import find_pod, find_zone
 from occistack.plane.admin.public_networks import give_zone_public_network, release_zone_public_network
 
@@ -156,6 +168,25 @@ def add_management_range(session: Session, pod: Pod, first: str, last: str, *, g
 
 def _add_range(session: Session, zone: Zone, pod: Pod | None, purpose: str, first: str, last: str,
                gateway: IPv4Address, network: IPv4Network, vlan: int | None, actor: Actor) -> IpRange:
+    low, high = _checked_bounds(session, zone, pod, purpose, first, last, gateway, network)
+    label = f"IP range {low}-{high}"
+    vlan = _checked_vlan(vlan)
+    ip_range = IpRange(zone_id=zone.id, pod_id=pod.id if pod is not None else None, purpose=purpose,
+                       first_address=str(low), last_address=str(high), first_number=int(low), last_number=int(high),
+                       gateway=str(gateway), prefix_length=network.prefixlen, vlan=vlan)
+    session.add(ip_range)
+    session.flush()
+    scope = f"pod {pod.name!r} of zone {zone.name!r}" if pod is not None else f"zone {zone.name!r}"
+    record_change(session, actor, "ip_range.add", "ip_range", ip_range.id, f"{purpose} {label} in {scope}")
+    return ip_range
+
+
+def _checked_bounds(session: Session, zone: Zone, pod: Pod | None, purpose: str, first: str, last: str,
+                    gateway: IPv4Address, network: IPv4Network, *,
+                    range_id: int | None = None) -> tuple[IPv4Address, IPv4Address]:
+    """The first and last address of a range: inside its subnet, around neither its gateway nor
+    the subnet's network or broadcast address, overlapping no other range (``range_id``: the
+    range itself, when its bounds change)."""
     low = ipv4_address("the first address", first)
     high = ipv4_address("the last address", last)
     label = f"IP range {low}-{high}"
@@ -168,24 +199,58 @@ def _add_range(session: Session, zone: Zone, pod: Pod | None, purpose: str, firs
         raise InvalidRequest(f"{label} contains its gateway {gateway}; the gateway cannot be handed out")
     if low == network.network_address or high == network.broadcast_address:
         raise InvalidRequest(f"{label} includes the network or broadcast address of {network}")
-    if vlan is not None:
-        vlan = check_whole("the VLAN of an IP range", vlan, 1, 4094)
-    _refuse_overlap(session, zone, int(low), int(high), label)
+    _refuse_overlap(session, zone, int(low), int(high), label, range_id)
     if purpose == "public":
         _refuse_public_clash(session, zone, int(low), int(high), label)
-    ip_range = IpRange(zone_id=zone.id, pod_id=pod.id if pod is not None else None, purpose=purpose,
-                       first_address=str(low), last_address=str(high), first_number=int(low), last_number=int(high),
-                       gateway=str(gateway), prefix_length=network.prefixlen, vlan=vlan)
-    session.add(ip_range)
-    session.flush()
-    scope = f"pod {pod.name!r} of zone {zone.name!r}" if pod is not None else f"zone {zone.name!r}"
-    record_change(session, actor, "ip_range.add", "ip_range", ip_range.id, f"{purpose} {label} in {scope}")
+    return low, high
+
+
+def _checked_vlan(vlan: int | None) -> int | None:
+    return check_whole("the VLAN of an IP range", vlan, 1, 4094) if vlan is not None else None
+
+
+def update_ip_range(session: Session, range_id: int, *, first=UNCHANGED, last=UNCHANGED, vlan=UNCHANGED,
+                    actor: Actor = SYSTEM) -> IpRange:
+    """Grow or shrink a range, checked as when it was added, as long as every address handed
+    out from it stays inside; change its VLAN (None: untagged) only while none is handed out,
+    since those addresses' guests were plugged into the old one. Its gateway and prefix length
+    stay: the zone's public network or the pod's subnet were built from them and what holds an
+    address was configured with them; so do its purpose, zone and pod (CloudStack's
+    updateVlanIpRange likewise changes the addresses of a range, not where it belongs)."""
+    ip_range = find_row(session, IpRange, range_id, "IP range")
+    label = f"IP range {ip_range.first_address}-{ip_range.last_address}"
+    changed = {}
+    if first is not UNCHANGED or last is not UNCHANGED:
+        zone = session.get(Zone, ip_range.zone_id)
+        pod = session.get(Pod, ip_range.pod_id) if ip_range.pod_id is not None else None
+        network = IPv4Network(f"{ip_range.gateway}/{ip_range.prefix_length}", strict=False)
+        low, high = _checked_bounds(
+            session, zone, pod, ip_range.purpose, first if first is not UNCHANGED else ip_range.first_address,
+            last if last is not UNCHANGED else ip_range.last_address, IPv4Address(ip_range.gateway), network,
+            range_id=ip_range.id)
+        outside = session.scalar(select(IpAllocation.address).where(
+            IpAllocation.range_id == ip_range.id, (IpAllocation.number < int(low)) | (IpAllocation.number > int(high)))
+            .order_by(IpAllocation.number).limit(1))
+        if outside is not None:
+            raise Conflict(f"{label} cannot become {low}-{high}: the address {outside} is handed out from it")
+        changed.update(first_address=str(low), last_address=str(high), first_number=int(low), last_number=int(high))
+    if vlan is not UNCHANGED and vlan != ip_range.vlan:
+        changed["vlan"] = _checked_vlan(vlan)
+        handed_out = count(session, IpAllocation, IpAllocation.range_id == ip_range.id)
+        if handed_out:
+            raise Conflict(f"{label} keeps its VLAN {ip_range.vlan or 'none'}: {handed_out} of its addresses "
+                           f"{'is' if handed_out == 1 else 'are'} handed out on it")
+    # "ip range": the events' resource type is ip_range, as the range's add and remove record it.
+    apply_changes(session, ip_range, "ip range", changed, actor,
+                  label=f"{ip_range.first_address}-{ip_range.last_address}")
     return ip_range
 
 
-def _refuse_overlap(session: Session, zone: Zone, low: int, high: int, label: str) -> None:
+def _refuse_overlap(session: Session, zone: Zone, low: int, high: int, label: str,
+                    range_id: int | None = None) -> None:
     clash = session.scalar(select(IpRange).where(IpRange.zone_id == zone.id, IpRange.first_number <= high,
-                                                 IpRange.last_number >= low).order_by(IpRange.first_number).limit(1))
+                                                 IpRange.last_number >= low, IpRange.id != range_id)
+                           .order_by(IpRange.first_number).limit(1))
     if clash is not None:
         raise Conflict(f"{label} overlaps the {clash.purpose} range {clash.first_address}-{clash.last_address} "
                        f"of zone {zone.name!r}")

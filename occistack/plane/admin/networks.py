@@ -14,8 +14,10 @@ from occistack.model import GuestVlan, Network, PhysicalNetwork, VlanRange, Zone
 from occistack.plane.errors import Conflict, InvalidRequest
 from occistack.plane.admin.common import (
     SYSTEM,
+    UNCHANGED,
     Actor,
     Ref,
+    apply_changes,
     check_choice,
     check_name,
     count,
@@ -44,18 +46,11 @@ def create_physical_network(session: Session, *, zone: Ref, name: str, traffic_t
     check_name("physical network", name)
     check_choice("isolation method", isolation, ISOLATION_METHODS)
     traffic = _traffic_types(traffic_types)
-    if bridge is not None and not (isinstance(bridge, str) and _BRIDGE.fullmatch(bridge)):
-        raise InvalidRequest(f"the bridge {bridge!r} is not a network interface name: at most 15 letters, digits, "
-                             "'.', '-' or '_'")
+    _check_bridge(bridge)
     refuse_duplicate(session, PhysicalNetwork, "a physical network",
                      [PhysicalNetwork.zone_id == the_zone.id, PhysicalNetwork.name == name],
                      f"named {name!r}", f"in zone {the_zone.name!r}")
-    for other in session.scalars(select(PhysicalNetwork).where(PhysicalNetwork.zone_id == the_zone.id)):
-        shared = set(traffic) & set(other.traffic_types.split(",")) & set(_SINGLE_NETWORK_TRAFFIC)
-        if shared:
-            raise Conflict(f"physical network {other.name!r} already carries the {', '.join(sorted(shared))} traffic "
-                           f"of zone {the_zone.name!r}; a zone has one physical network for each of "
-                           f"{', '.join(_SINGLE_NETWORK_TRAFFIC)}")
+    _refuse_shared_traffic(session, the_zone, traffic)
     network = PhysicalNetwork(zone_id=the_zone.id, name=name, isolation=isolation, traffic_types=",".join(traffic),
                               bridge=bridge)
     session.add(network)
@@ -66,6 +61,59 @@ def create_physical_network(session: Session, *, zone: Ref, name: str, traffic_t
         first, last = vlan_bounds(spec)
         _add_vlan_range(session, the_zone, network, first, last, actor)
     return network
+
+
+def _check_bridge(bridge: object) -> None:
+    if bridge is not None and not (isinstance(bridge, str) and _BRIDGE.fullmatch(bridge)):
+        raise InvalidRequest(f"the bridge {bridge!r} is not a network interface name: at most 15 letters, digits, "
+                             "'.', '-' or '_'")
+
+
+def _refuse_shared_traffic(session: Session, zone: Zone, traffic: list[str], network_id: int | None = None) -> None:
+    """A zone sends its public, management and storage traffic over one physical network each
+    (``network_id``: the network itself, when its traffic changes)."""
+    for other in session.scalars(select(PhysicalNetwork).where(PhysicalNetwork.zone_id == zone.id,
+                                                               PhysicalNetwork.id != network_id)):
+        shared = set(traffic) & set(other.traffic_types.split(",")) & set(_SINGLE_NETWORK_TRAFFIC)
+        if shared:
+            raise Conflict(f"physical network {other.name!r} already carries the {', '.join(sorted(shared))} traffic "
+                           f"of zone {zone.name!r}; a zone has one physical network for each of "
+                           f"{', '.join(_SINGLE_NETWORK_TRAFFIC)}")
+
+
+def update_physical_network(session: Session, physical_network: Ref, *, zone: Ref | None = None, name=UNCHANGED,
+                            traffic_types=UNCHANGED, bridge=UNCHANGED, actor: Actor = SYSTEM) -> PhysicalNetwork:
+    """Rename a physical network (a label for administrators, unique in its zone), or change
+    the traffic it carries and the host bridge (None: none) that traffic goes out on, checked
+    as when it was created, while no guest network uses it: those were plugged into its bridge
+    for its traffic. Its isolation stays: its VLAN ranges (added and removed on their own) and
+    the guest VLANs handed out from them depend on it. CloudStack's updatePhysicalNetwork
+    likewise changes tags, speed and VLAN ranges, not the isolation."""
+    found = find_physical_network(session, physical_network, zone=zone)
+    the_zone = session.get(Zone, found.zone_id)
+    changed = {}
+    if name is not UNCHANGED and name != found.name:
+        check_name("physical network", name)
+        refuse_duplicate(session, PhysicalNetwork, "a physical network",
+                         [PhysicalNetwork.zone_id == found.zone_id, PhysicalNetwork.name == name],
+                         f"named {name!r}", f"in zone {the_zone.name!r}")
+        changed["name"] = name
+    if traffic_types is not UNCHANGED:
+        traffic = _traffic_types(traffic_types)
+        _refuse_shared_traffic(session, the_zone, traffic, found.id)
+        changed["traffic_types"] = ",".join(traffic)
+    if bridge is not UNCHANGED:
+        _check_bridge(bridge)
+        changed["bridge"] = bridge
+    rewired = sorted(column for column in ("traffic_types", "bridge")
+                     if column in changed and changed[column] != getattr(found, column))
+    if rewired:
+        users = count(session, Network, Network.physical_network_id == found.id)
+        if users:
+            raise Conflict(f"physical network {found.name!r} keeps its {' and '.join(rewired)}: {users} guest "
+                           f"network{'' if users == 1 else 's'} {'is' if users == 1 else 'are'} plugged into it")
+    apply_changes(session, found, "physical network", changed, actor)
+    return found
 
 
 def _traffic_types(value: Iterable[str] | str) -> list[str]:

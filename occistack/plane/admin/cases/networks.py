@@ -8,7 +8,7 @@ from typing import Sequence
 
 from occistack.model import IpRange, VlanRange
 from occistack.plane.admin import addresses, networks
-from occistack.plane.admin.cases.common import actor_of
+from occistack.plane.admin.cases.common import UNCHANGED, Unchanged, actor_of, changes_of
 from occistack.plane.admin.common import Ref, find_row
 from occistack.plane.admin.lookup import find_physical_network
 from occistack.plane.admin.networks import VlanSpec
@@ -41,6 +41,18 @@ class NewPhysicalNetwork:
 
 
 @dataclass(frozen=True)
+class PhysicalNetworkChanges:
+    """What may change of a physical network (networks.update_physical_network says when, and
+    why its isolation may not)."""
+
+    name: str | Unchanged = UNCHANGED
+    #: a list, or comma-separated text.
+    traffic_types: Sequence[str] | str | Unchanged = UNCHANGED
+    #: None: none.
+    bridge: str | None | Unchanged = UNCHANGED
+
+
+@dataclass(frozen=True)
 class NewVlanRange:
     first: int
     last: int
@@ -57,6 +69,17 @@ class NewIpRange:
     gateway: str | None = None
     prefix_length: int | None = None
     vlan: int | None = None
+
+
+@dataclass(frozen=True)
+class IpRangeChanges:
+    """What may change of an IP range (addresses.update_ip_range says when, and why its gateway,
+    prefix length, purpose, zone and pod may not)."""
+
+    first: str | Unchanged = UNCHANGED
+    last: str | Unchanged = UNCHANGED
+    #: None: untagged.
+    vlan: int | None | Unchanged = UNCHANGED
 
 
 @dataclass(frozen=True)
@@ -81,6 +104,12 @@ def list_physical_networks(ctx: PlaneContext, zone: Ref | None = None) -> list[P
 def show_physical_network(ctx: PlaneContext, physical_network: Ref, *,
                           zone: Ref | None = None) -> PhysicalNetworkRecord:
     return physical_network_record(ctx.session, find_physical_network(ctx.session, physical_network, zone=zone))
+
+
+def update_physical_network(ctx: PlaneContext, physical_network: Ref, changes: PhysicalNetworkChanges, *,
+                            zone: Ref | None = None) -> PhysicalNetworkRecord:
+    return physical_network_record(ctx.session, networks.update_physical_network(
+        ctx.session, physical_network, zone=zone, **changes_of("physical network", changes), actor=actor_of(ctx)))
 
 
 def remove_physical_network(ctx: PlaneContext, physical_network: Ref, *, zone: Ref | None = None) -> None:
@@ -154,6 +183,12 @@ def list_ip_ranges(ctx: PlaneContext, where: IpRangeFilter = IpRangeFilter()) ->
 
 def show_ip_range(ctx: PlaneContext, range_id: int) -> IpRangeRecord:
     return ip_range_record(ctx.session, find_row(ctx.session, IpRange, range_id, "IP range"))
+
+
+def update_ip_range(ctx: PlaneContext, range_id: int, changes: IpRangeChanges) -> IpRangeRecord:
+    return ip_range_record(ctx.session, addresses.update_ip_range(ctx.session, range_id,
+                                                                  **changes_of("IP range", changes),
+                                                                  actor=actor_of(ctx)))
 
 
 def remove_ip_range(ctx: PlaneContext, range_id: int) -> None:
