@@ -34,58 +34,7 @@ def events_of(root, resource_id: int, action: str) -> list[dict]:
             if event["action"] == action and str(event["resource_id"]) == str(resource_id)]
 
 
-def test_a_zone_changes_only_what_is_given(root, zone):
-    region = root.post_json("/admin/regions", {"name": unique("r")}, status=201).json
-    changed = change(root, f"/admin/zones/{zone['id']}", {"dns": ["10.0.0.3", "2001:db8::53"],
-                                                          "region": region["name"]}).json
-    assert (changed["dns"], changed["region_id"], changed["title"]) == ("10.0.0.3,2001:db8::53", region["id"], "first")
-    assert changed == root.get(f"/admin/zones/{zone['id']}").json
-    [event] = events_of(root, zone["id"], "zone.update")
-    assert event["description"] == f"zone {zone['name']!r}: dns, region_id"
-
-
-def test_null_clears_what_may_be_empty(root, zone):
-    region = root.post_json("/admin/regions", {"name": unique("r")}, status=201).json
-    change(root, f"/admin/zones/{zone['id']}", {"region_id": region["id"]})
-    cleared = change(root, f"/admin/zones/{zone['id']}", {"title": None, "dns": None, "region": None}).json
-    assert (cleared["title"], cleared["dns"], cleared["region_id"]) == (None, None, None)
-    # The default guest CIDR cleared is the default again, not nothing.
-    assert change(root, f"/admin/zones/{zone['id']}", {"guest_cidr": None}).json["guest_cidr"] == "10.1.1.0/24"
-
-
-def test_an_update_that_changes_nothing_records_nothing(root, zone):
-    change(root, f"/admin/zones/{zone['id']}", {"title": "first"})
-    assert events_of(root, zone["id"], "zone.update") == []
-
-
-@pytest.mark.parametrize("body, message", [
-    ({}, "send a JSON object of the fields to change; the fields that may change are: title, guest_cidr, dns, "
-         "region"),
-    ({"name": "other"}, "field 'name' cannot be changed (or is unknown); the fields that may change are: title, "
-                        "guest_cidr, dns, region"),
-    ({"network_type": "basic"}, "field 'network_type' cannot be changed"),
-    ({"dns": "not-an-address"}, "DNS server 'not-an-address' is not an IP address"),
-    ({"guest_cidr": "10.0.0.0/33"}, "the guest CIDR"),
-    ({"title": 7}, "field 'title' must be text"),
-    ({"region": "nowhere"}, "no region named 'nowhere'"),
-])
-def test_refused_changes_say_what_is_accepted(root, zone, body, message):
-    status = 404 if "no region" in message else 400
-    response = change(root, f"/admin/zones/{zone['id']}", body, status=status)
-    assert message in error_of(response, status)
-    assert root.get(f"/admin/zones/{zone['id']}").json == zone
-
-
-def test_an_unknown_zone_is_404_and_members_may_not_change_zones(root, member, zone):
-    assert error_of(change(root, "/admin/zones/999999", {"title": "x"}, status=404), 404) == "no zone with id 999999"
-    member.patch_json(f"/admin/zones/{zone['id']}", {"title": "x"}, status=403)
-
-
-def test_patch_is_among_the_methods_of_an_updatable_resource(root, zone):
-    assert root.put_json(f"/admin/zones/{zone['id']}", {}, status=405).headers["Allow"] == "GET, PATCH, DELETE"
-
-
-# --- the inventory: regions, pods, clusters, hosts, storage, IP ranges, physical networks -----------
+# --- the inventory beside zones: regions, pods, clusters, hosts, storage, IP ranges, physical networks
 
 @pytest.fixture
 def pod(root, zone):
@@ -290,3 +239,56 @@ def test_a_physical_network_changes_name_traffic_and_bridge(root, zone):
             ({"name": None}, "field 'name' cannot be cleared")):
         assert message in error_of(change(root, f"/admin/physical-networks/{network['id']}", body, status=400), 400)
     error_of(change(root, "/admin/physical-networks/999999", {"name": "x"}, status=404), 404)
+
+
+# --- zones ---------------------------------------------------------------------------------------------
+
+def test_a_zone_changes_only_what_is_given(root, zone):
+    region = root.post_json("/admin/regions", {"name": unique("r")}, status=201).json
+    changed = change(root, f"/admin/zones/{zone['id']}", {"dns": ["10.0.0.3", "2001:db8::53"],
+                                                          "region": region["name"]}).json
+    assert (changed["dns"], changed["region_id"], changed["title"]) == ("10.0.0.3,2001:db8::53", region["id"], "first")
+    assert changed == root.get(f"/admin/zones/{zone['id']}").json
+    [event] = events_of(root, zone["id"], "zone.update")
+    assert event["description"] == f"zone {zone['name']!r}: dns, region_id"
+
+
+def test_null_clears_what_may_be_empty(root, zone):
+    region = root.post_json("/admin/regions", {"name": unique("r")}, status=201).json
+    change(root, f"/admin/zones/{zone['id']}", {"region_id": region["id"]})
+    cleared = change(root, f"/admin/zones/{zone['id']}", {"title": None, "dns": None, "region": None}).json
+    assert (cleared["title"], cleared["dns"], cleared["region_id"]) == (None, None, None)
+    # The default guest CIDR cleared is the default again, not nothing.
+    assert change(root, f"/admin/zones/{zone['id']}", {"guest_cidr": None}).json["guest_cidr"] == "10.1.1.0/24"
+
+
+def test_an_update_that_changes_nothing_records_nothing(root, zone):
+    change(root, f"/admin/zones/{zone['id']}", {"title": "first"})
+    assert events_of(root, zone["id"], "zone.update") == []
+
+
+@pytest.mark.parametrize("body, message", [
+    ({}, "send a JSON object of the fields to change; the fields that may change are: title, guest_cidr, dns, "
+         "region"),
+    ({"name": "other"}, "field 'name' cannot be changed (or is unknown); the fields that may change are: title, "
+                        "guest_cidr, dns, region"),
+    ({"network_type": "basic"}, "field 'network_type' cannot be changed"),
+    ({"dns": "not-an-address"}, "DNS server 'not-an-address' is not an IP address"),
+    ({"guest_cidr": "10.0.0.0/33"}, "the guest CIDR"),
+    ({"title": 7}, "field 'title' must be text"),
+    ({"region": "nowhere"}, "no region named 'nowhere'"),
+])
+def test_refused_changes_say_what_is_accepted(root, zone, body, message):
+    status = 404 if "no region" in message else 400
+    response = change(root, f"/admin/zones/{zone['id']}", body, status=status)
+    assert message in error_of(response, status)
+    assert root.get(f"/admin/zones/{zone['id']}").json == zone
+
+
+def test_an_unknown_zone_is_404_and_members_may_not_change_zones(root, member, zone):
+    assert error_of(change(root, "/admin/zones/999999", {"title": "x"}, status=404), 404) == "no zone with id 999999"
+    member.patch_json(f"/admin/zones/{zone['id']}", {"title": "x"}, status=403)
+
+
+def test_patch_is_among_the_methods_of_an_updatable_resource(root, zone):
+    assert root.put_json(f"/admin/zones/{zone['id']}", {}, status=405).headers["Allow"] == "GET, PATCH, DELETE"

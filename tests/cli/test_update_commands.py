@@ -5,35 +5,7 @@ point 1). Only the options given change; "" clears what may be empty; a refusal 
 from __future__ import annotations
 
 
-def test_a_zone_changes_only_what_is_given(occistack):
-    occistack("zone", "create", "z1", "--title", "Zone 1", "--dns", "8.8.8.8")
-    occistack("region", "create", "europe")
-    assert occistack("zone", "update", "z1", "--dns", "1.1.1.1,9.9.9.9", "--region", "europe").stdout == \
-        "updated zone z1\n"
-    [zone] = occistack.json("zone", "list")
-    [region] = occistack.json("region", "list")
-    assert (zone["dns"], zone["region_id"], zone["title"]) == ("1.1.1.1,9.9.9.9", region["id"], "Zone 1")
-    occistack("zone", "update", "z1", "--title", "", "--no-region")
-    [zone] = occistack.json("zone", "list")
-    assert (zone["title"], zone["region_id"], zone["dns"]) == (None, None, "1.1.1.1,9.9.9.9")
-    # Newest first.
-    assert [e["description"] for e in occistack.json("events") if e["action"] == "zone.update"] == [
-        "zone 'z1': region_id, title", "zone 'z1': dns, region_id"]
-
-
-def test_refused_updates_change_nothing(occistack):
-    occistack("zone", "create", "z1", "--dns", "8.8.8.8")
-    assert occistack.refused("zone", "update", "z1") == \
-        "nothing to change: give one or more of the zone's fields title, guest_cidr, dns, region"
-    assert occistack.refused("zone", "update", "z1", "--dns", "8.8.8.8", "--guest-cidr", "10.1.1.5/24") == \
-        "the guest CIDR '10.1.1.5/24' has host bits set; the network is 10.1.1.0/24"
-    assert occistack.refused("zone", "update", "z9", "--title", "x") == "no zone named 'z9'; zones are: z1"
-    assert "give --region or --no-region, not both" in occistack(
-        "zone", "update", "z1", "--region", "r", "--no-region", status=2).stderr
-    assert occistack.json("zone", "list")[0]["dns"] == "8.8.8.8"
-
-
-# --- the inventory ------------------------------------------------------------------------------------
+# --- the inventory beside zones ----------------------------------------------------------------------
 
 def test_a_region_pod_and_cluster_are_updated(occistack):
     occistack("region", "create", "europe", "--title", "Europe")
@@ -117,3 +89,33 @@ def test_ip_ranges_and_physical_networks_are_updated(occistack):
     assert (network["name"], network["traffic_types"], network["bridge"]) == ("guests", "guest,storage", None)
     assert occistack.refused("physical-network", "update", "--zone", "z1", "guests") == \
         "nothing to change: give one or more of the physical network's fields name, traffic_types, bridge"
+
+
+# --- zones ---------------------------------------------------------------------------------------------
+
+def test_a_zone_changes_only_what_is_given(occistack):
+    occistack("zone", "create", "z1", "--title", "Zone 1", "--dns", "8.8.8.8")
+    occistack("region", "create", "europe")
+    assert occistack("zone", "update", "z1", "--dns", "1.1.1.1,9.9.9.9", "--region", "europe").stdout == \
+        "updated zone z1\n"
+    [zone] = occistack.json("zone", "list")
+    [region] = occistack.json("region", "list")
+    assert (zone["dns"], zone["region_id"], zone["title"]) == ("1.1.1.1,9.9.9.9", region["id"], "Zone 1")
+    occistack("zone", "update", "z1", "--title", "", "--no-region")
+    [zone] = occistack.json("zone", "list")
+    assert (zone["title"], zone["region_id"], zone["dns"]) == (None, None, "1.1.1.1,9.9.9.9")
+    # Newest first.
+    assert [e["description"] for e in occistack.json("events") if e["action"] == "zone.update"] == [
+        "zone 'z1': region_id, title", "zone 'z1': dns, region_id"]
+
+
+def test_refused_updates_change_nothing(occistack):
+    occistack("zone", "create", "z1", "--dns", "8.8.8.8")
+    assert occistack.refused("zone", "update", "z1") == \
+        "nothing to change: give one or more of the zone's fields title, guest_cidr, dns, region"
+    assert occistack.refused("zone", "update", "z1", "--dns", "8.8.8.8", "--guest-cidr", "10.1.1.5/24") == \
+        "the guest CIDR '10.1.1.5/24' has host bits set; the network is 10.1.1.0/24"
+    assert occistack.refused("zone", "update", "z9", "--title", "x") == "no zone named 'z9'; zones are: z1"
+    assert "give --region or --no-region, not both" in occistack(
+        "zone", "update", "z1", "--region", "r", "--no-region", status=2).stderr
+    assert occistack.json("zone", "list")[0]["dns"] == "8.8.8.8"
