@@ -83,3 +83,50 @@ def test_an_unknown_zone_is_404_and_members_may_not_change_zones(root, member, z
 
 def test_patch_is_among_the_methods_of_an_updatable_resource(root, zone):
     assert root.put_json(f"/admin/zones/{zone['id']}", {}, status=405).headers["Allow"] == "GET, PATCH, DELETE"
+
+
+# --- offerings --------------------------------------------------------------------------------------
+
+@pytest.fixture
+def offering(root):
+    return root.post_json("/admin/offerings", {"term": unique("m"), "title": "Medium", "cores": 2, "memory_gib": 4,
+                                               "host_tags": "ssd"}, status=201).json
+
+
+def mixin_titles(world) -> dict[str, str]:
+    discovery = world.client().get("/-/", headers={"Accept": "application/occi+json"}).json
+    return {mixin["term"]: mixin.get("title") for mixin in discovery["mixins"]}
+
+
+def test_an_offering_changes_only_what_is_given_and_the_catalog_shows_it(root, world, offering):
+    assert mixin_titles(world)[offering["term"]] == "Medium"
+    changed = change(root, f"/admin/offerings/{offering['id']}", {"title": "Medium, SSD", "storage_tags": ["fast"],
+                                                                  "ha_enabled": True}).json
+    assert (changed["title"], changed["host_tags"], changed["storage_tags"], changed["ha_enabled"],
+            changed["cores"]) == ("Medium, SSD", "ssd", "fast", True, 2)
+    assert mixin_titles(world)[offering["term"]] == "Medium, SSD"
+    [event] = events_of(root, offering["id"], "offering.update")
+    assert event["description"] == f"offering {offering['term']!r}: ha_enabled, storage_tags, title"
+    cleared = change(root, f"/admin/offerings/{offering['id']}", {"title": None, "host_tags": None}).json
+    assert (cleared["title"], cleared["host_tags"]) == (None, "")
+
+
+@pytest.mark.parametrize("body, message", [
+    ({"term": "other"}, "field 'term' cannot be changed (or is unknown); the fields that may change are: title, "
+                        "host_tags, storage_tags, ha_enabled"),
+    ({"cores": 4}, "field 'cores' cannot be changed"),
+    ({"host_tags": "no tag!"}, "the tag 'no tag!' of the host tags is not usable"),
+    ({"ha_enabled": None}, "field 'ha_enabled' cannot be cleared"),
+])
+def test_refused_offering_changes_say_what_is_accepted(root, offering, body, message):
+    assert message in error_of(change(root, f"/admin/offerings/{offering['id']}", body, status=400), 400)
+    assert root.get(f"/admin/offerings/{offering['id']}").json == offering
+
+
+def test_a_bare_metal_offering_takes_no_storage_tags_and_an_unknown_offering_is_404(root):
+    node = root.post_json("/admin/offerings", {"term": unique("bm"), "cores": 8, "memory_gib": 32,
+                                               "hypervisor": "BareMetal"}, status=201).json
+    assert "takes no storage tags" in error_of(change(root, f"/admin/offerings/{node['id']}",
+                                                      {"storage_tags": "fast"}, status=400), 400)
+    assert error_of(change(root, "/admin/offerings/999999", {"title": "x"}, status=404), 404) == \
+        "no service offering with id 999999"

@@ -31,3 +31,17 @@ def test_refused_updates_change_nothing(occistack):
     assert "give --region or --no-region, not both" in occistack(
         "zone", "update", "z1", "--region", "r", "--no-region", status=2).stderr
     assert occistack.json("zone", "list")[0]["dns"] == "8.8.8.8"
+
+
+def test_an_offering_changes_only_what_is_given(occistack):
+    occistack("offering", "create", "m1", "--cores", "2", "--memory-gib", "4", "--host-tag", "ssd")
+    assert occistack("offering", "update", "m1", "--title", "Medium", "--ha").stdout == "updated offering m1\n"
+    [offering] = occistack.json("offering", "list")
+    assert (offering["title"], offering["ha_enabled"], offering["host_tags"]) == ("Medium", True, "ssd")
+    occistack("offering", "update", "m1", "--host-tag", "", "--no-ha")
+    [offering] = occistack.json("offering", "list")
+    assert (offering["title"], offering["ha_enabled"], offering["host_tags"]) == ("Medium", False, "")
+    assert occistack.refused("offering", "update", "m1") == \
+        "nothing to change: give one or more of the offering's fields title, host_tags, storage_tags, ha_enabled"
+    assert [e["description"] for e in occistack.json("events") if e["action"] == "offering.update"] == [
+        "offering 'm1': ha_enabled, host_tags", "offering 'm1': ha_enabled, title"]

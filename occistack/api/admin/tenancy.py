@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from occistack.model.occi import infrastructure as infra
 from occistack.plane.admin.cases import catalog, tenancy, users
-from occistack.plane.admin.cases.catalog import NewOffering
+from occistack.plane.admin.cases.catalog import NewOffering, OfferingChanges
 from occistack.plane.admin.cases.tenancy import DefaultNetwork, NewAccount, NewDomain, NewProject, ProjectFilter
 from occistack.plane.admin.cases.users import NewPassword, NewUser, QuotaLimit, UserFilter
 from occistack.plane.admin.records.tenancy import ProjectRecord
@@ -16,6 +16,7 @@ from occistack.api.admin.support import (
     add_resource_views,
     body_as,
     by_id,
+    changes_as,
     fields,
     json_response,
     query_ref,
@@ -25,6 +26,7 @@ from occistack.api.admin.support import (
 OFFERING_FIELDS = fields("term!", "title", "cores:integer!", "memory_gib:number!", "disk_gib:number",
                          "speed_ghz:number", "architecture", "host_tags:texts", "storage_tags:texts",
                          "ha_enabled:boolean", "hypervisor")
+OFFERING_CHANGES = fields("title?", "host_tags:texts?", "storage_tags:texts?", "ha_enabled:boolean")
 DOMAIN_FIELDS = fields("name!", "parent:ref")
 ACCOUNT_FIELDS = fields("name!", "domain:ref", "kind")
 PROJECT_FIELDS = fields("name!", "title", "domain:ref", "account:ref")
@@ -90,6 +92,8 @@ RESOURCES = (
         list_records=lambda request: catalog.list_offerings(request.plane),
         create=lambda request: catalog.add_offering(request.plane, body_as(request, OFFERING_FIELDS, NewOffering)),
         remove=by_id(catalog.remove_offering),
+        update=lambda request, offering_id: catalog.update_offering(
+            request.plane, offering_id, changes_as(request, OFFERING_CHANGES, OfferingChanges)),
     ),
     AdminResource(
         "domains", "domain", by_id(tenancy.show_domain),

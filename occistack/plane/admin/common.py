@@ -81,10 +81,12 @@ def changed_fields(changes: Any) -> dict[str, Any]:
             if getattr(changes, item.name) is not UNCHANGED}
 
 
-def apply_changes(session: Session, row, what: str, changed: Mapping[str, Any], actor: Actor) -> None:
+def apply_changes(session: Session, row, what: str, changed: Mapping[str, Any], actor: Actor, *,
+                  label: str | None = None) -> None:
     """Write checked new values to ``row`` and record one event naming what changed
-    ("zone 'z1': dns, title"); values equal to the row's change nothing, and an update that
-    changes nothing records nothing, so scripts may repeat it."""
+    ("zone 'z1': dns, title"; ``label`` names a row that has no ``name``); values equal to the
+    row's change nothing, and an update that changes nothing records nothing, so scripts may
+    repeat it."""
     different = sorted(name for name, value in changed.items() if getattr(row, name) != value)
     if not different:
         return
@@ -93,7 +95,7 @@ def apply_changes(session: Session, row, what: str, changed: Mapping[str, Any], 
     session.flush()
     resource_type = what.replace(" ", "_")
     record_change(session, actor, f"{resource_type}.update", resource_type, row.id,
-                  f"{what} {row.name!r}: {', '.join(different)}")
+                  f"{what} {label or repr(row.name)}: {', '.join(different)}")
 
 
 # --- references ------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from occistack.plane.admin import offerings, templates
-from occistack.plane.admin.cases.common import actor_of, admin_dispatcher
+from occistack.plane.admin.cases.common import UNCHANGED, Unchanged, actor_of, admin_dispatcher, changes_of
 from occistack.plane.admin.common import Ref
 from occistack.plane.admin.lookup import find_offering
 from occistack.plane.admin.records.catalog import (
@@ -38,6 +38,16 @@ class NewOffering:
     ha_enabled: bool = False
     #: KVM, or BareMetal: each compute then gets a whole node with at least these cores and memory.
     hypervisor: str = "KVM"
+
+
+@dataclass(frozen=True)
+class OfferingChanges:
+    """What may change of an offering (offerings.update_offering says why the rest may not)."""
+
+    title: str | None | Unchanged = UNCHANGED
+    host_tags: str | list[str] | None | Unchanged = UNCHANGED
+    storage_tags: str | list[str] | None | Unchanged = UNCHANGED
+    ha_enabled: bool | Unchanged = UNCHANGED
 
 
 @dataclass(frozen=True)
@@ -83,6 +93,12 @@ def list_offerings(ctx: PlaneContext) -> list[OfferingRecord]:
 
 def show_offering(ctx: PlaneContext, offering: Ref) -> OfferingRecord:
     return offering_record(find_offering(ctx.session, offering))
+
+
+def update_offering(ctx: PlaneContext, offering: Ref, changes: OfferingChanges) -> OfferingRecord:
+    """The catalog published to OCCI clients shows the change at the next request."""
+    return offering_record(offerings.update_offering(ctx.session, offering, **changes_of("offering", changes),
+                                                     actor=actor_of(ctx)))
 
 
 def remove_offering(ctx: PlaneContext, offering: Ref) -> None:
