@@ -130,3 +130,50 @@ def test_a_bare_metal_offering_takes_no_storage_tags_and_an_unknown_offering_is_
                                                       {"storage_tags": "fast"}, status=400), 400)
     assert error_of(change(root, "/admin/offerings/999999", {"title": "x"}, status=404), 404) == \
         "no service offering with id 999999"
+
+
+# --- templates --------------------------------------------------------------------------------------
+
+@pytest.fixture
+def template(root):
+    """A ready public template of the demo catalog, as it was again after the test."""
+    found = next(t for t in root.get("/admin/templates", {"format": "template"}).json
+                 if t["state"] == "ready" and t["project_id"] is None)
+    yield found
+    change(root, f"/admin/templates/{found['id']}", {
+        name: found[name] for name in ("title", "os_family", "os_name", "os_version", "min_cores", "min_memory_gib",
+                                       "extra_attributes")})
+
+
+def test_a_template_changes_only_what_is_given_and_the_catalog_shows_it(root, world, template):
+    changed = change(root, f"/admin/templates/{template['id']}", {
+        "title": "Renamed for people", "os_version": "13", "min_cores": 2,
+        "extra_attributes": {"eu.egi.fedcloud.appliance.appdb.id": 42}}).json
+    assert (changed["title"], changed["os_version"], changed["min_cores"], changed["extra_attributes"],
+            changed["os_name"], changed["checksum"]) == ("Renamed for people", "13", 2,
+                                                         {"eu.egi.fedcloud.appliance.appdb.id": 42},
+                                                         template["os_name"], template["checksum"])
+    assert mixin_titles(world)[template["term"]] == "Renamed for people"
+    [event] = events_of(root, template["id"], "template.update")
+    assert event["description"] == f"template {template['term']!r}: extra_attributes, min_cores, os_version, title"
+    cleared = change(root, f"/admin/templates/{template['id']}", {"os_version": None, "extra_attributes": None}).json
+    assert (cleared["os_version"], cleared["extra_attributes"]) == (None, {})
+
+
+@pytest.mark.parametrize("body, message", [
+    ({"term": "other"}, "field 'term' cannot be changed (or is unknown); the fields that may change are: title, "
+                        "os_family, os_name, os_version, min_cores, min_memory_gib, extra_attributes"),
+    ({"url": "https://example.org/other.qcow2"}, "field 'url' cannot be changed"),
+    ({"checksum": "md5:" + "0" * 32}, "field 'checksum' cannot be changed"),
+    ({"min_cores": 0}, "the minimum number of cores"),
+    ({"min_memory_gib": None}, "field 'min_memory_gib' cannot be cleared"),
+    ({"extra_attributes": {"occi.core.title": "x"}}, "is in the occi. namespace"),
+])
+def test_refused_template_changes_say_what_is_accepted(root, template, body, message):
+    assert message in error_of(change(root, f"/admin/templates/{template['id']}", body, status=400), 400)
+    assert root.get(f"/admin/templates/{template['id']}").json == template
+
+
+def test_an_unknown_template_is_404(root):
+    assert error_of(change(root, "/admin/templates/999999", {"title": "x"}, status=404), 404) == \
+        "no template or ISO with id 999999"

@@ -45,3 +45,22 @@ def test_an_offering_changes_only_what_is_given(occistack):
         "nothing to change: give one or more of the offering's fields title, host_tags, storage_tags, ha_enabled"
     assert [e["description"] for e in occistack.json("events") if e["action"] == "offering.update"] == [
         "offering 'm1': ha_enabled, host_tags", "offering 'm1': ha_enabled, title"]
+
+
+def test_a_template_changes_only_what_is_given(occistack):
+    occistack("demo")
+    occistack("template", "register", "deb", "--url", "https://images.example.org/deb.qcow2", "--checksum",
+              "sha1:a94a8fe5ccb19ba61c4c0873d391e987982fbbd3", "--zone", "zone1", "--os-name", "Debian",
+              "--attribute", "a.b=1")
+    assert occistack("template", "update", "deb", "--title", "Debian 13", "--min-cores", "2").stdout == \
+        "updated template deb\n"
+    assert occistack("template", "update", "deb", "--os-name", "", "--no-attributes").stdout == \
+        "updated template deb\n"
+    shown = occistack.json("template", "show", "deb")
+    assert (shown["title"], shown["min_cores"], shown["os_name"], shown["extra_attributes"]) == \
+        ("Debian 13", 2, None, {})
+    assert occistack.refused("iso", "update", "deb", "--title", "x").startswith("no ISO named 'deb'")
+    assert occistack.refused("template", "update", "deb", "--min-memory-gib", "0") == \
+        "the minimum memory in GiB must be greater than 0; got 0"
+    assert [e["description"] for e in occistack.json("events") if e["action"] == "template.update"] == [
+        "template 'deb': extra_attributes, os_name", "template 'deb': min_cores, title"]

@@ -78,6 +78,20 @@ class NewTemplate:
     project: Ref | None = None
 
 
+@dataclass(frozen=True)
+class TemplateChanges:
+    """What may change of a template or ISO (templates.update_template says why the rest may not)."""
+
+    title: str | None | Unchanged = UNCHANGED
+    os_family: str | None | Unchanged = UNCHANGED
+    os_name: str | None | Unchanged = UNCHANGED
+    os_version: str | None | Unchanged = UNCHANGED
+    min_cores: int | Unchanged = UNCHANGED
+    min_memory_gib: float | Unchanged = UNCHANGED
+    #: replaces the old ones; None: none.
+    extra_attributes: Mapping[str, Any] | None | Unchanged = UNCHANGED
+
+
 # --- offerings --------------------------------------------------------------------------------------
 
 def add_offering(ctx: PlaneContext, new: NewOffering) -> OfferingRecord:
@@ -126,6 +140,15 @@ def list_templates(ctx: PlaneContext, format: str | None = None) -> list[Templat
 def show_template(ctx: PlaneContext, template: Ref, *, format: str | None = None) -> TemplateRecord:
     """By id or term; with ``format``, only among the templates (or the ISOs)."""
     return template_record(ctx.session, templates.find_template(ctx.session, template, format=format))
+
+
+def update_template(ctx: PlaneContext, template: Ref, changes: TemplateChanges, *,
+                    format: str | None = None) -> TemplateRecord:
+    """The catalog published to OCCI clients shows the change at the next request."""
+    changed = changes_of("template", changes)
+    found = templates.find_template(ctx.session, template, format=format)
+    return template_record(ctx.session, templates.update_template(ctx.session, found, **changed,
+                                                                  actor=actor_of(ctx)))
 
 
 def copy_template(ctx: PlaneContext, template: Ref, zone: Ref, *, format: str | None = None) -> TemplateRecord:
