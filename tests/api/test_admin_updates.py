@@ -177,3 +177,80 @@ def test_refused_template_changes_say_what_is_accepted(root, template, body, mes
 def test_an_unknown_template_is_404(root):
     assert error_of(change(root, "/admin/templates/999999", {"title": "x"}, status=404), 404) == \
         "no template or ISO with id 999999"
+
+
+# --- domains, accounts and projects -----------------------------------------------------------------
+
+def test_a_renamed_domain_takes_its_subdomains_paths_along(root):
+    domain = root.post_json("/admin/domains", {"name": unique("d")}, status=201).json
+    child = root.post_json("/admin/domains", {"name": "physics", "parent_id": domain["id"]}, status=201).json
+    new_name = unique("d")
+    renamed = change(root, f"/admin/domains/{domain['id']}", {"name": new_name}).json
+    assert (renamed["name"], renamed["path"]) == (new_name, f"/{new_name}/")
+    assert root.get(f"/admin/domains/{child['id']}").json["path"] == f"/{new_name}/physics/"
+    [event] = events_of(root, domain["id"], "domain.update")
+    assert event["description"] == f"domain {domain['path']}: name, path"
+
+
+@pytest.mark.parametrize("body, status, message", [
+    ({"parent": "/"}, 400, "field 'parent' cannot be changed (or is unknown); the fields that may change are: name"),
+    ({"name": None}, 400, "field 'name' cannot be cleared"),
+    ({"name": "no/slash"}, 400, "the domain name 'no/slash' is not usable"),
+])
+def test_refused_domain_changes_say_why(root, body, status, message):
+    domain = root.post_json("/admin/domains", {"name": unique("d")}, status=201).json
+    assert message in error_of(change(root, f"/admin/domains/{domain['id']}", body, status=status), status)
+    assert root.get(f"/admin/domains/{domain['id']}").json == domain
+
+
+def test_the_root_domain_keeps_its_name_and_a_taken_path_is_refused(root):
+    root_domain = next(d for d in root.get("/admin/domains").json if d["path"] == "/")
+    assert "it has no name to change" in error_of(
+        change(root, f"/admin/domains/{root_domain['id']}", {"name": "top"}, status=409), 409)
+    first, second = (root.post_json("/admin/domains", {"name": unique("d")}, status=201).json for _ in range(2))
+    assert "with the path" in error_of(change(root, f"/admin/domains/{second['id']}", {"name": first["name"]},
+                                              status=409), 409)
+    assert error_of(change(root, "/admin/domains/999999", {"name": "x"}, status=404), 404) == \
+        "no domain with id 999999"
+
+
+def test_an_account_is_renamed_in_its_domain(root):
+    domain = root.post_json("/admin/domains", {"name": unique("d")}, status=201).json
+    lab, other = (root.post_json("/admin/accounts", {"name": name, "domain_id": domain["id"]}, status=201).json
+                  for name in ("lab", "other"))
+    assert change(root, f"/admin/accounts/{lab['id']}", {"name": "laboratory"}).json["name"] == "laboratory"
+    [event] = events_of(root, lab["id"], "account.update")
+    assert event["description"] == "account 'lab': name"
+    assert "named 'other'" in error_of(change(root, f"/admin/accounts/{lab['id']}", {"name": "other"}, status=409),
+                                       409)
+    assert "field 'kind' cannot be changed" in error_of(
+        change(root, f"/admin/accounts/{other['id']}", {"kind": "admin"}, status=400), 400)
+    assert error_of(change(root, "/admin/accounts/999999", {"name": "x"}, status=404), 404) == \
+        "no account with id 999999"
+
+
+def test_a_project_changes_its_title_and_owner(root):
+    domain = root.post_json("/admin/domains", {"name": unique("d")}, status=201).json
+    first, second = (root.post_json("/admin/accounts", {"name": name, "domain_id": domain["id"]}, status=201).json
+                     for name in ("first", "second"))
+    project = root.post_json("/admin/projects", {"name": unique("p"), "title": "Lab", "account_id": first["id"]},
+                             status=201).json
+    changed = change(root, f"/admin/projects/{project['id']}", {"account": "second"}).json
+    assert (changed["account_id"], changed["title"], changed["domain_id"]) == (second["id"], "Lab", domain["id"])
+    cleared = change(root, f"/admin/projects/{project['id']}", {"title": None, "account": None}).json
+    assert (cleared["title"], cleared["account_id"]) == (None, None)
+    assert [e["description"] for e in events_of(root, project["id"], "project.update")] == [
+        f"project {project['name']!r}: account_id, title", f"project {project['name']!r}: account_id"]
+
+
+@pytest.mark.parametrize("body, status, message", [
+    ({"name": "other"}, 400, "field 'name' cannot be changed (or is unknown); the fields that may change are: "
+                             "title, account"),
+    ({"domain": "/"}, 400, "field 'domain' cannot be changed"),
+    ({"account": "nobody"}, 404, "no account named 'nobody'"),
+    ({"title": "x" * 300}, 400, "title"),
+])
+def test_refused_project_changes_say_why(root, body, status, message):
+    project = root.post_json("/admin/projects", {"name": unique("p")}, status=201).json
+    assert message in error_of(change(root, f"/admin/projects/{project['id']}", body, status=status), status)
+    assert root.get(f"/admin/projects/{project['id']}").json == project

@@ -64,3 +64,29 @@ def test_a_template_changes_only_what_is_given(occistack):
         "the minimum memory in GiB must be greater than 0; got 0"
     assert [e["description"] for e in occistack.json("events") if e["action"] == "template.update"] == [
         "template 'deb': extra_attributes, os_name", "template 'deb': min_cores, title"]
+
+
+def test_domains_accounts_and_projects_are_updated(occistack):
+    occistack("domain", "create", "science")
+    occistack("domain", "create", "physics", "--parent", "/science/")
+    occistack("account", "create", "lab", "--domain", "/science/")
+    occistack("account", "create", "other", "--domain", "/science/")
+    occistack("project", "create", "p1", "--title", "Lab", "--account", "lab", "--domain", "/science/")
+    assert occistack("domain", "update", "/science/", "--name", "sciences").stdout == "updated domain /sciences/\n"
+    assert [d["path"] for d in occistack.json("domain", "list")] == ["/", "/sciences/", "/sciences/physics/"]
+    assert occistack("account", "update", "lab", "--domain", "/sciences/", "--name", "laboratory").stdout == \
+        "updated account laboratory\n"
+    assert occistack("project", "update", "p1", "--account", "other", "--title", "").stdout == "updated project p1\n"
+    [project] = occistack.json("project", "list")
+    assert (project["account"], project["title"], project["domain"]) == ("other", None, "/sciences/")
+    occistack("project", "update", "p1", "--no-account")
+    assert occistack.json("project", "list")[0]["account"] is None
+    occistack("account", "create", "elsewhere")
+    assert occistack.refused("project", "update", "p1", "--account", "elsewhere") == \
+        "no account named 'elsewhere' in domain /sciences/; its accounts are: laboratory, other"
+    assert occistack.refused("project", "update", "p1") == \
+        "nothing to change: give one or more of the project's fields title, account"
+    assert occistack.refused("domain", "update", "/", "--name", "top") == \
+        "the root domain / is the top of the tree: it has no name to change"
+    assert occistack.refused("account", "update", "laboratory", "--domain", "/sciences/", "--name", "other") == \
+        "an account named 'other' already exists in domain /sciences/"

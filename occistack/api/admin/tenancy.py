@@ -7,7 +7,16 @@ from dataclasses import replace
 from occistack.model.occi import infrastructure as infra
 from occistack.plane.admin.cases import catalog, tenancy, users
 from occistack.plane.admin.cases.catalog import NewOffering, OfferingChanges
-from occistack.plane.admin.cases.tenancy import DefaultNetwork, NewAccount, NewDomain, NewProject, ProjectFilter
+from occistack.plane.admin.cases.tenancy import (
+    AccountChanges,
+    DefaultNetwork,
+    DomainChanges,
+    NewAccount,
+    NewDomain,
+    NewProject,
+    ProjectChanges,
+    ProjectFilter,
+)
 from occistack.plane.admin.cases.users import NewPassword, NewUser, QuotaLimit, UserFilter
 from occistack.plane.admin.records.tenancy import ProjectRecord
 from occistack.plane.admin.records.users import UserRecord
@@ -28,8 +37,11 @@ OFFERING_FIELDS = fields("term!", "title", "cores:integer!", "memory_gib:number!
                          "ha_enabled:boolean", "hypervisor")
 OFFERING_CHANGES = fields("title?", "host_tags:texts?", "storage_tags:texts?", "ha_enabled:boolean")
 DOMAIN_FIELDS = fields("name!", "parent:ref")
+DOMAIN_CHANGES = fields("name")
 ACCOUNT_FIELDS = fields("name!", "domain:ref", "kind")
+ACCOUNT_CHANGES = fields("name")
 PROJECT_FIELDS = fields("name!", "title", "domain:ref", "account:ref")
+PROJECT_CHANGES = fields("title?", "account:ref?")
 USER_FIELDS = fields("name!", "password!", "project:ref!", "account:ref", "role", "create_project:boolean",
                      "domain:ref")
 PASSWORD_FIELDS = fields("password!")
@@ -100,12 +112,16 @@ RESOURCES = (
         list_records=lambda request: tenancy.list_domains(request.plane, query_ref(request, "under")),
         create=lambda request: tenancy.add_domain(request.plane, body_as(request, DOMAIN_FIELDS, NewDomain)),
         remove=by_id(tenancy.remove_domain),
+        update=lambda request, domain_id: tenancy.update_domain(request.plane, domain_id,
+                                                                changes_as(request, DOMAIN_CHANGES, DomainChanges)),
     ),
     AdminResource(
         "accounts", "account", by_id(tenancy.show_account),
         list_records=lambda request: tenancy.list_accounts(request.plane, query_ref(request, "domain")),
         create=lambda request: tenancy.add_account(request.plane, body_as(request, ACCOUNT_FIELDS, NewAccount)),
         remove=by_id(tenancy.remove_account),
+        update=lambda request, account_id: tenancy.update_account(
+            request.plane, account_id, changes_as(request, ACCOUNT_CHANGES, AccountChanges)),
     ),
     AdminResource(
         "projects", "project", by_id(tenancy.show_project),
@@ -113,6 +129,8 @@ RESOURCES = (
             domain=query_ref(request, "domain"), account=query_ref(request, "account"))),
         create=lambda request: tenancy.add_project(request.plane, body_as(request, PROJECT_FIELDS, NewProject)),
         remove=by_id(tenancy.remove_project),
+        update=lambda request, project_id: tenancy.update_project(
+            request.plane, project_id, changes_as(request, PROJECT_CHANGES, ProjectChanges)),
         actions={"default-network": _set_default_network},
         render=_project_json,
     ),
