@@ -9,8 +9,10 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from webtest import TestApp
 
 from tests.api.admin_client import error_of
+from tests.conftest import basic
 
 _numbers = itertools.count(1)
 
@@ -254,3 +256,58 @@ def test_refused_project_changes_say_why(root, body, status, message):
     project = root.post_json("/admin/projects", {"name": unique("p")}, status=201).json
     assert message in error_of(change(root, f"/admin/projects/{project['id']}", body, status=status), status)
     assert root.get(f"/admin/projects/{project['id']}").json == project
+
+
+# --- users and quotas -------------------------------------------------------------------------------
+
+def test_a_user_changes_role_and_account_and_the_new_role_counts_at_once(root, world):
+    domain = root.post_json("/admin/domains", {"name": unique("d")}, status=201).json
+    lab = root.post_json("/admin/accounts", {"name": "lab", "domain_id": domain["id"]}, status=201).json
+    project = root.post_json("/admin/projects", {"name": unique("p"), "domain_id": domain["id"]}, status=201).json
+    name = unique("u")
+    user = root.post_json("/admin/users", {"name": name, "password": "long-secret", "project_id": project["id"]},
+                          status=201).json
+    as_user = TestApp(world.wsgi_app, extra_environ={"HTTP_AUTHORIZATION": basic(name, "long-secret")})
+    as_user.get("/admin/zones", status=403)
+    changed = change(root, f"/admin/users/{user['id']}", {"role": "admin", "account": "lab"}).json
+    assert (changed["role"], changed["account_id"], changed["name"]) == ("admin", lab["id"], name)
+    as_user.get("/admin/zones", status=200)  # not from the server's memory of the member it was
+    [event] = events_of(root, user["id"], "user.update")
+    assert event["description"] == f"user {name!r}: account_id, role"
+    assert change(root, f"/admin/users/{user['id']}", {"account": None, "role": "member"}).json["account_id"] is None
+
+
+@pytest.mark.parametrize("body, status, message", [
+    ({"name": "other"}, 400, "field 'name' cannot be changed (or is unknown); the fields that may change are: "
+                             "role, account"),
+    ({"password": "another-secret"}, 400, "field 'password' cannot be changed"),
+    ({"project": "p"}, 400, "field 'project' cannot be changed"),
+    ({"role": "owner"}, 400, "role"),
+    ({"role": None}, 400, "field 'role' cannot be cleared"),
+    ({"account": "nobody"}, 404, "no account named 'nobody'"),
+])
+def test_refused_user_changes_say_why(root, world, body, status, message):
+    name, _password = world.new_project_user("patched")
+    [user] = [u for u in root.get("/admin/users").json if u["name"] == name]
+    assert message in error_of(change(root, f"/admin/users/{user['id']}", body, status=status), status)
+    assert root.get(f"/admin/users/{user['id']}").json == user
+    assert error_of(change(root, "/admin/users/999999", {"role": "reader"}, status=404), 404) == \
+        "no user with id 999999"
+
+
+def test_a_quota_changes_its_limit(root):
+    project = root.post_json("/admin/projects", {"name": unique("p")}, status=201).json
+    # The project may have the site's default on cores already (200) or not (201).
+    quota = root.post_json("/admin/quotas", {"project_id": project["id"], "resource": "cores", "limit": 4},
+                           status="*").json
+    changed = change(root, f"/admin/quotas/{quota['id']}", {"limit": 8}).json
+    assert (changed["limit"], changed["resource"], changed["project_id"]) == (8, "cores", project["id"])
+    [event] = events_of(root, quota["id"], "quota.update")
+    assert event["description"] == f"quota cores of project {project['name']!r}: limit"
+    assert "must be a whole number" in error_of(change(root, f"/admin/quotas/{quota['id']}", {"limit": 2.5},
+                                                       status=400), 400)
+    assert "field 'resource' cannot be changed (or is unknown); the fields that may change are: limit" in error_of(
+        change(root, f"/admin/quotas/{quota['id']}", {"resource": "memory"}, status=400), 400)
+    assert "field 'limit' cannot be cleared" in error_of(
+        change(root, f"/admin/quotas/{quota['id']}", {"limit": None}, status=400), 400)
+    assert error_of(change(root, "/admin/quotas/999999", {"limit": 1}, status=404), 404) == "no quota with id 999999"

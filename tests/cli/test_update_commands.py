@@ -90,3 +90,18 @@ def test_domains_accounts_and_projects_are_updated(occistack):
         "the root domain / is the top of the tree: it has no name to change"
     assert occistack.refused("account", "update", "laboratory", "--domain", "/sciences/", "--name", "other") == \
         "an account named 'other' already exists in domain /sciences/"
+
+
+def test_a_user_changes_role_and_account(occistack):
+    occistack("account", "create", "lab")
+    occistack("user", "add", "ann", "--project", "p1", "--create-project", "--password", "long-secret")
+    assert occistack("user", "update", "ann", "--role", "admin", "--account", "lab").stdout == "updated user ann\n"
+    [user] = occistack.json("user", "list")
+    assert (user["role"], user["account"], user["project"]) == ("admin", "lab", "p1")
+    occistack("user", "update", "ann", "--no-account")
+    assert occistack.json("user", "list")[0]["account"] is None
+    assert occistack.refused("user", "update", "ann") == \
+        "nothing to change: give one or more of the user's fields role, account"
+    assert occistack.refused("user", "update", "bob", "--role", "reader").startswith("no user named 'bob'")
+    assert [e["description"] for e in occistack.json("events") if e["action"] == "user.update"] == [
+        "user 'ann': account_id", "user 'ann': account_id, role"]

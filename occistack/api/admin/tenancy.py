@@ -17,7 +17,7 @@ from occistack.plane.admin.cases.tenancy import (
     ProjectChanges,
     ProjectFilter,
 )
-from occistack.plane.admin.cases.users import NewPassword, NewUser, QuotaLimit, UserFilter
+from occistack.plane.admin.cases.users import NewPassword, NewUser, QuotaChanges, QuotaLimit, UserChanges, UserFilter
 from occistack.plane.admin.records.tenancy import ProjectRecord
 from occistack.plane.admin.records.users import UserRecord
 from occistack.api.admin.support import (
@@ -44,8 +44,10 @@ PROJECT_FIELDS = fields("name!", "title", "domain:ref", "account:ref")
 PROJECT_CHANGES = fields("title?", "account:ref?")
 USER_FIELDS = fields("name!", "password!", "project:ref!", "account:ref", "role", "create_project:boolean",
                      "domain:ref")
+USER_CHANGES = fields("role", "account:ref?")
 PASSWORD_FIELDS = fields("password!")
 QUOTA_FIELDS = fields("project:ref!", "resource!", "limit:number!")
+QUOTA_CHANGES = fields("limit:number")
 DEFAULT_NETWORK_FIELDS = fields("zone:ref", "network")
 
 
@@ -80,19 +82,25 @@ def _create_user(request):
 
 def _set_password(request, user_id: int) -> UserRecord:
     user = users.set_user_password(request.plane, user_id, body_as(request, PASSWORD_FIELDS, NewPassword))
-    _forget_password(request, user_id)
+    _forget_identity(request, user_id)
+    return user
+
+
+def _update_user(request, user_id: int) -> UserRecord:
+    user = users.update_user(request.plane, user_id, changes_as(request, USER_CHANGES, UserChanges))
+    _forget_identity(request, user_id)
     return user
 
 
 def _remove_user(request, user_id: int) -> None:
     users.remove_user(request.plane, user_id)
-    _forget_password(request, user_id)
+    _forget_identity(request, user_id)
 
 
-def _forget_password(request, user_id: int) -> None:
-    # This process remembers recently verified passwords; a removed user, or an old password,
-    # must not keep working from that memory. (Other processes forget within
-    # occistack.auth.cache_seconds.)
+def _forget_identity(request, user_id: int) -> None:
+    # This process remembers recently verified passwords with who they proved (role included);
+    # a removed user, an old password or an old role must not keep working from that memory.
+    # (Other processes forget within occistack.auth.cache_seconds.)
     cache = request.registry.get("occistack.credential_cache")
     if cache is not None:
         cache.forget_user(user_id)
@@ -140,6 +148,7 @@ RESOURCES = (
             project=query_ref(request, "project"), account=query_ref(request, "account"))),
         create=_create_user,
         remove=_remove_user,
+        update=_update_user,
         actions={"password": _set_password},
     ),
     AdminResource(
@@ -147,6 +156,8 @@ RESOURCES = (
         list_records=lambda request: users.list_quotas(request.plane, query_ref(request, "project")),
         create=_set_quota,
         remove=by_id(users.clear_quota),
+        update=lambda request, quota_id: users.update_quota(request.plane, quota_id,
+                                                            changes_as(request, QUOTA_CHANGES, QuotaChanges)),
     ),
 )
 
