@@ -311,3 +311,24 @@ def test_a_quota_changes_its_limit(root):
     assert "field 'limit' cannot be cleared" in error_of(
         change(root, f"/admin/quotas/{quota['id']}", {"limit": None}, status=400), 400)
     assert error_of(change(root, "/admin/quotas/999999", {"limit": 1}, status=404), 404) == "no quota with id 999999"
+
+
+# --- affinity groups --------------------------------------------------------------------------------
+
+def test_an_affinity_group_changes_its_description_only(root):
+    project = root.post_json("/admin/projects", {"name": unique("p")}, status=201).json
+    group = root.post_json("/admin/affinity-groups", {"project_id": project["id"], "name": "web",
+                                                      "kind": "anti-affinity", "description": "front ends"},
+                           status=201).json
+    changed = change(root, f"/admin/affinity-groups/{group['id']}", {"description": "web servers"}).json
+    assert (changed["description"], changed["name"], changed["kind"]) == ("web servers", "web", "host anti-affinity")
+    [event] = events_of(root, group["id"], "affinity_group.update")
+    assert event["description"] == "affinity group 'web': description"
+    assert change(root, f"/admin/affinity-groups/{group['id']}", {"description": None}).json["description"] is None
+    for body, message in (({"name": "db"}, "field 'name' cannot be changed (or is unknown); the fields that may "
+                                           "change are: description"),
+                          ({"kind": "affinity"}, "field 'kind' cannot be changed"),
+                          ({"description": "x" * 256}, "the description must be text of at most 255 characters")):
+        assert message in error_of(change(root, f"/admin/affinity-groups/{group['id']}", body, status=400), 400)
+    assert error_of(change(root, "/admin/affinity-groups/999999", {"description": "x"}, status=404), 404) == \
+        "no affinity group with id 999999"

@@ -105,3 +105,15 @@ def test_a_user_changes_role_and_account(occistack):
     assert occistack.refused("user", "update", "bob", "--role", "reader").startswith("no user named 'bob'")
     assert [e["description"] for e in occistack.json("events") if e["action"] == "user.update"] == [
         "user 'ann': account_id", "user 'ann': account_id, role"]
+
+
+def test_an_affinity_group_changes_its_description(occistack):
+    occistack("project", "create", "p1")
+    occistack("affinity-group", "create", "--project", "p1", "web", "--kind", "affinity", "--description", "old")
+    assert occistack("affinity-group", "update", "--project", "p1", "web", "--description", "front ends").stdout == \
+        "updated affinity group web of project p1\n"
+    assert occistack.json("affinity-group", "list")[0]["description"] == "front ends"
+    occistack("affinity-group", "update", "--project", "p1", "web", "--description", "")
+    assert occistack.json("affinity-group", "list")[0]["description"] is None
+    assert occistack.refused("affinity-group", "update", "--project", "p1", "db", "--description", "x") == \
+        "no affinity group named 'db' in this project; its affinity groups are: web"

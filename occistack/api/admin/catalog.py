@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from occistack.plane.admin.cases import catalog, tenancy
 from occistack.plane.admin.cases.catalog import NewTemplate, TemplateChanges
-from occistack.plane.admin.cases.tenancy import NewAffinityGroup
+from occistack.plane.admin.cases.tenancy import AffinityGroupChanges, NewAffinityGroup
 from occistack.plane.admin.records.catalog import TemplateRecord
 from occistack.plane.admin.records.tenancy import AffinityGroupRecord
 from occistack.plane.admin.templates import FORMATS
@@ -32,6 +32,7 @@ TEMPLATE_CHANGES = fields("title?", "os_family?", "os_name?", "os_version?", "mi
 COPY_FIELDS = fields("zone:ref!")
 RETRY_FIELDS = fields("zone:ref")
 AFFINITY_GROUP_FIELDS = fields("project:ref!", "name!", "kind!", "description")
+AFFINITY_GROUP_CHANGES = fields("description?")
 
 
 def _register_template(request) -> TemplateRecord:
@@ -88,6 +89,8 @@ RESOURCES = (
         create=lambda request: tenancy.add_affinity_group(request.plane,
                                                           body_as(request, AFFINITY_GROUP_FIELDS, NewAffinityGroup)),
         remove=by_id(tenancy.remove_affinity_group),
+        update=lambda request, group_id: tenancy.update_affinity_group(
+            request.plane, group_id, changes_as(request, AFFINITY_GROUP_CHANGES, AffinityGroupChanges)),
         render=_affinity_group_json,
     ),
 )

@@ -207,6 +207,14 @@ def show_affinity_group(ctx: PlaneContext, group: Ref, *, project: Ref | None = 
                                                                            project_id=_project_id(ctx, project)))
 
 
+def update_affinity_group(ctx: PlaneContext, group: Ref, changes: AffinityGroupChanges, *,
+                          project: Ref | None = None) -> AffinityGroupRecord:
+    """A group by id (of any project, unless ``project`` is named), or by name in ``project``."""
+    changed = changes_of("affinity group", changes)
+    return affinity_group_record(ctx.session, affinity.update_affinity_group(
+        ctx.session, group, project_id=_project_id(ctx, project), **changed, actor=actor_of(ctx)))
+
+
 def remove_affinity_group(ctx: PlaneContext, group: Ref, *, project: Ref | None = None) -> None:
     """A group (by id, or by name in ``project``) that no compute belongs to."""
     affinity.delete_affinity_group(ctx.session, group, project_id=_project_id(ctx, project), actor=actor_of(ctx))
