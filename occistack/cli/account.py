@@ -6,7 +6,7 @@ import click
 
 from occistack.plane import admin
 from occistack.plane.admin.cases import tenancy
-from occistack.plane.admin.cases.tenancy import NewAccount
+from occistack.plane.admin.cases.tenancy import AccountChanges, NewAccount
 from occistack.cli.base import OrderedGroup, document, json_option, print_rows, run
 
 domain_option = click.option("--domain", default="/", show_default=True, help="The path of the account's domain.")
@@ -25,6 +25,16 @@ def account_create(name: str, domain: str, kind: str) -> None:
     """Create an account."""
     created = run(lambda ctx: tenancy.add_account(ctx, NewAccount(name=name, domain=domain, kind=kind)).id)
     click.echo(f"created account {name} in domain {admin.domain_path(domain)} (id {created})")
+
+
+@account.command("update")
+@click.argument("name")
+@domain_option
+@click.option("--name", "new_name", required=True, help="Its new name.")
+def account_update(name: str, domain: str, new_name: str) -> None:
+    """Rename an account (its kind and domain stay)."""
+    run(lambda ctx: tenancy.update_account(ctx, name, AccountChanges(name=new_name), domain=domain))
+    click.echo(f"updated account {new_name}")
 
 
 @account.command("list")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import click
 
 from occistack.plane.admin.cases import tenancy
-from occistack.plane.admin.cases.tenancy import NewAffinityGroup
+from occistack.plane.admin.cases.tenancy import AffinityGroupChanges, NewAffinityGroup
 from occistack.plane.admin import affinity
 from occistack.cli.base import OrderedGroup, document, json_option, print_rows, run
 
@@ -35,6 +35,17 @@ def affinity_group_create(project: str, name: str, kind: str, description: str |
     new = NewAffinityGroup(project=project, name=name, kind=kind, description=description)
     created = run(lambda ctx: tenancy.add_affinity_group(ctx, new).id)
     click.echo(f"created {affinity.affinity_kind(kind)} group {name} in project {project} (id {created})")
+
+
+@affinity_group.command("update")
+@project_option
+@click.argument("name")
+@click.option("--description", required=True, help="What the group is for (\"\" clears it).")
+def affinity_group_update(project: str, name: str, description: str) -> None:
+    """Change a group's description (its name and kind stay: its computes were made by them)."""
+    run(lambda ctx: tenancy.update_affinity_group(ctx, name, AffinityGroupChanges(description=description),
+                                                  project=project))
+    click.echo(f"updated affinity group {name} of project {project}")
 
 
 @affinity_group.command("list")

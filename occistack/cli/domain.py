@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from occistack.plane.admin.cases import tenancy
-from occistack.plane.admin.cases.tenancy import NewDomain
+from occistack.plane.admin.cases.tenancy import DomainChanges, NewDomain
 from occistack.cli.base import OrderedGroup, document, json_option, print_rows, run
 
 
@@ -21,6 +21,15 @@ def domain_create(name: str, parent: str) -> None:
     """Create a domain under PARENT."""
     path = run(lambda ctx: tenancy.add_domain(ctx, NewDomain(name=name, parent=parent)).path)
     click.echo(f"created domain {path}")
+
+
+@domain.command("update")
+@click.argument("path")
+@click.option("--name", required=True, help="Its new name (its path and its subdomains' paths follow).")
+def domain_update(path: str, name: str) -> None:
+    """Rename a domain (it stays under its parent)."""
+    renamed = run(lambda ctx: tenancy.update_domain(ctx, path, DomainChanges(name=name)).path)
+    click.echo(f"updated domain {renamed}")
 
 
 @domain.command("list")

@@ -6,8 +6,9 @@ import click
 
 from occistack.plane import admin
 from occistack.plane.admin.cases import catalog
-from occistack.plane.admin.cases.catalog import NewOffering
-from occistack.cli.base import OrderedGroup, comma_list, document, json_option, print_rows, run
+from occistack.plane.admin.cases.catalog import NewOffering, OfferingChanges
+from occistack.plane.admin.cases.common import UNCHANGED
+from occistack.cli.base import OrderedGroup, comma_list, document, json_option, or_unchanged, print_rows, run
 
 
 @click.group(cls=OrderedGroup)
@@ -37,6 +38,26 @@ def offering_create(term: str, title: str | None, cores: int, memory_gib: float,
         architecture=architecture, host_tags=comma_list(host_tags), storage_tags=comma_list(storage_tags),
         ha_enabled=ha, hypervisor=hypervisor)).id)
     click.echo(f"created offering {term} (id {created})")
+
+
+@offering.command("update")
+@click.argument("term")
+@click.option("--title", help="A new title (\"\" clears it).")
+@click.option("--host-tag", "host_tags", multiple=True, help="A tag the host must carry, replacing the old ones "
+                                                             "(repeat for more; \"\" clears them).")
+@click.option("--storage-tag", "storage_tags", multiple=True, help="A tag the storage must carry, replacing the old "
+                                                                   "ones (repeat for more; \"\" clears them).")
+@click.option("--ha/--no-ha", default=None, help="Restart its virtual machines elsewhere when their host fails.")
+def offering_update(term: str, title: str | None, host_tags: tuple[str, ...], storage_tags: tuple[str, ...],
+                    ha: bool | None) -> None:
+    """Change an offering's title, tags or HA (its term and sizes stay as created: computes
+    were made from them)."""
+    changes = OfferingChanges(title=or_unchanged(title),
+                              host_tags=comma_list(host_tags) if host_tags else UNCHANGED,
+                              storage_tags=comma_list(storage_tags) if storage_tags else UNCHANGED,
+                              ha_enabled=or_unchanged(ha))
+    run(lambda ctx: catalog.update_offering(ctx, term, changes))
+    click.echo(f"updated offering {term}")
 
 
 @offering.command("list")

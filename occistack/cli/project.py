@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 
 from occistack.plane.admin.cases import tenancy
-from occistack.plane.admin.cases.tenancy import DefaultNetwork, NewProject, ProjectFilter
+from occistack.plane.admin.cases.tenancy import DefaultNetwork, NewProject, ProjectChanges, ProjectFilter
 from occistack.model.occi import infrastructure as infra
-from occistack.cli.base import OrderedGroup, document, json_option, print_rows, run
+from occistack.cli.base import OrderedGroup, document, json_option, or_unchanged, print_rows, run
 
 
 @click.group(cls=OrderedGroup)
@@ -25,6 +25,20 @@ def project_create(name: str, title: str | None, domain: str | None, account: st
     created = run(lambda ctx: tenancy.add_project(ctx, NewProject(name=name, title=title, domain=domain,
                                                                   account=account)).id)
     click.echo(f"created project {name} (id {created})")
+
+
+@project.command("update")
+@click.argument("name")
+@click.option("--title", help="A new title (\"\" clears it).")
+@click.option("--account", help="The account that owns it now (an account of its domain).")
+@click.option("--no-account", is_flag=True, help="No account owns it any more.")
+def project_update(name: str, title: str | None, account: str | None, no_account: bool) -> None:
+    """Change a project's title or owning account (its name and domain stay)."""
+    if account is not None and no_account:
+        raise click.UsageError("give --account or --no-account, not both")
+    changes = ProjectChanges(title=or_unchanged(title), account=None if no_account else or_unchanged(account))
+    run(lambda ctx: tenancy.update_project(ctx, name, changes))
+    click.echo(f"updated project {name}")
 
 
 @project.command("list")

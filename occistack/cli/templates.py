@@ -18,9 +18,10 @@ import click
 from occistack.model.template_states import TemplateCopyState
 from occistack.plane import admin
 from occistack.plane.admin.cases import catalog
-from occistack.plane.admin.cases.catalog import NewTemplate
+from occistack.plane.admin.cases.catalog import NewTemplate, TemplateChanges
+from occistack.plane.admin.cases.common import UNCHANGED
 from occistack.plane.admin.records.catalog import TemplateCopyRecord, TemplateRecord
-from occistack.cli.base import OrderedGroup, document, json_option, print_rows, run
+from occistack.cli.base import OrderedGroup, document, json_option, or_unchanged, print_rows, run
 
 _COLUMNS = ("id", "term", "state", "zones", "size_gib", "project_id", "title", "description")
 _COPY_COLUMNS = ("zone", "state", "progress", "secondary_storage", "secondary_path", "size_gib", "state_message")
@@ -81,6 +82,37 @@ def _register(format: str, term: str, url: str, checksum: str, zones: tuple[str,
                f"{', '.join(stores)}")
 
 
+def _update_options(command):
+    options = (
+        click.argument("term"),
+        click.option("--title", help="A new title (\"\" clears it)."),
+        click.option("--os-family", help="linux, windows, … (\"\" clears it)."),
+        click.option("--os-name", help="Debian, Ubuntu, … (\"\" clears it)."),
+        click.option("--os-version", help="\"\" clears it."),
+        click.option("--min-cores", type=int, help="The fewest cores a compute made from it may have."),
+        click.option("--min-memory-gib", type=float, help="The least memory a compute made from it may have."),
+        click.option("--attribute", "attributes", multiple=True,
+                     help="NAME=VALUE published on the mixin, replacing the old ones (repeat for more)."),
+        click.option("--no-attributes", is_flag=True, help="Publish no extra attributes any more."),
+    )
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _update(format: str, term: str, title: str | None, os_family: str | None, os_name: str | None,
+            os_version: str | None, min_cores: int | None, min_memory_gib: float | None,
+            attributes: tuple[str, ...], no_attributes: bool) -> None:
+    if attributes and no_attributes:
+        raise click.UsageError("give --attribute or --no-attributes, not both")
+    changes = TemplateChanges(title=or_unchanged(title), os_family=or_unchanged(os_family),
+                              os_name=or_unchanged(os_name), os_version=or_unchanged(os_version),
+                              min_cores=or_unchanged(min_cores), min_memory_gib=or_unchanged(min_memory_gib),
+                              extra_attributes=None if no_attributes else _attributes(attributes) or UNCHANGED)
+    run(lambda ctx: catalog.update_template(ctx, term, changes, format=format))
+    click.echo(f"updated {'ISO' if format == 'iso' else 'template'} {term}")
+
+
 def _copy_summary(copy: TemplateCopyRecord) -> str:
     """zone1:ready, zone2:downloading 45%, zone3:error."""
     progress = f" {copy.progress}%" if copy.state == TemplateCopyState.DOWNLOADING else ""
@@ -135,7 +167,7 @@ def _delete(format: str, term: str) -> None:
 
 
 def _add_image_commands(group: click.Group, format: str, noun: str, article: str) -> None:
-    """The same commands for templates and ISOs: register, list, show, copy, retry, delete."""
+    """The same commands for templates and ISOs: register, list, show, update, copy, retry, delete."""
 
     @group.command("register", help=f"Register the {noun} TERM: a worker downloads it into each zone's "
                                     "secondary storage.")
@@ -153,6 +185,12 @@ def _add_image_commands(group: click.Group, format: str, noun: str, article: str
     @json_option
     def show(term: str, as_json: bool) -> None:
         _show(format, term, as_json)
+
+    @group.command("update", help=f"Change {article} {noun}'s title, OS, minimum size or extra attributes (its "
+                                  "term, URL, checksum and zones stay).")
+    @_update_options
+    def update(**options) -> None:
+        _update(format, **options)
 
     @group.command("copy", help=f"Copy the {noun} to another zone's secondary storage (a job downloads it "
                                 "there).")

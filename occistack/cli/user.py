@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 from occistack.model import ROLES
 from occistack.plane.admin.cases import users
-from occistack.plane.admin.cases.users import NewPassword, NewUser, UserFilter
-from occistack.cli.base import OrderedGroup, document, json_option, print_rows, run
+from occistack.plane.admin.cases.users import NewPassword, NewUser, UserChanges, UserFilter
+from occistack.cli.base import OrderedGroup, document, json_option, or_unchanged, print_rows, run
 
 
 @click.group(cls=OrderedGroup)
@@ -43,6 +43,21 @@ def user_password(name: str, password: str) -> None:
     """Give a user a new password (at least occistack.password_min_length characters)."""
     run(lambda ctx: users.set_user_password(ctx, name, NewPassword(password)))
     click.echo(f"user {name} has a new password")
+
+
+@user.command("update")
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLES))
+@click.option("--account", help="The account the user belongs to now (an account of the project's domain).")
+@click.option("--no-account", is_flag=True, help="The user belongs to no account any more.")
+def user_update(name: str, role: str | None, account: str | None, no_account: bool) -> None:
+    """Change a user's role or account (their name and project stay; `user password` changes
+    the password)."""
+    if account is not None and no_account:
+        raise click.UsageError("give --account or --no-account, not both")
+    changes = UserChanges(role=or_unchanged(role), account=None if no_account else or_unchanged(account))
+    run(lambda ctx: users.update_user(ctx, name, changes))
+    click.echo(f"updated user {name}")
 
 
 @user.command("list")

@@ -9,8 +9,10 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from webtest import TestApp
 
 from tests.api.admin_client import error_of
+from tests.conftest import basic
 
 _numbers = itertools.count(1)
 
@@ -292,3 +294,250 @@ def test_an_unknown_zone_is_404_and_members_may_not_change_zones(root, member, z
 
 def test_patch_is_among_the_methods_of_an_updatable_resource(root, zone):
     assert root.put_json(f"/admin/zones/{zone['id']}", {}, status=405).headers["Allow"] == "GET, PATCH, DELETE"
+
+
+# --- offerings --------------------------------------------------------------------------------------
+
+@pytest.fixture
+def offering(root):
+    return root.post_json("/admin/offerings", {"term": unique("m"), "title": "Medium", "cores": 2, "memory_gib": 4,
+                                               "host_tags": "ssd"}, status=201).json
+
+
+def mixin_titles(world) -> dict[str, str]:
+    discovery = world.client().get("/-/", headers={"Accept": "application/occi+json"}).json
+    return {mixin["term"]: mixin.get("title") for mixin in discovery["mixins"]}
+
+
+def test_an_offering_changes_only_what_is_given_and_the_catalog_shows_it(root, world, offering):
+    assert mixin_titles(world)[offering["term"]] == "Medium"
+    changed = change(root, f"/admin/offerings/{offering['id']}", {"title": "Medium, SSD", "storage_tags": ["fast"],
+                                                                  "ha_enabled": True}).json
+    assert (changed["title"], changed["host_tags"], changed["storage_tags"], changed["ha_enabled"],
+            changed["cores"]) == ("Medium, SSD", "ssd", "fast", True, 2)
+    assert mixin_titles(world)[offering["term"]] == "Medium, SSD"
+    [event] = events_of(root, offering["id"], "offering.update")
+    assert event["description"] == f"offering {offering['term']!r}: ha_enabled, storage_tags, title"
+    cleared = change(root, f"/admin/offerings/{offering['id']}", {"title": None, "host_tags": None}).json
+    assert (cleared["title"], cleared["host_tags"]) == (None, "")
+
+
+@pytest.mark.parametrize("body, message", [
+    ({"term": "other"}, "field 'term' cannot be changed (or is unknown); the fields that may change are: title, "
+                        "host_tags, storage_tags, ha_enabled"),
+    ({"cores": 4}, "field 'cores' cannot be changed"),
+    ({"host_tags": "no tag!"}, "the tag 'no tag!' of the host tags is not usable"),
+    ({"ha_enabled": None}, "field 'ha_enabled' cannot be cleared"),
+])
+def test_refused_offering_changes_say_what_is_accepted(root, offering, body, message):
+    assert message in error_of(change(root, f"/admin/offerings/{offering['id']}", body, status=400), 400)
+    assert root.get(f"/admin/offerings/{offering['id']}").json == offering
+
+
+def test_a_bare_metal_offering_takes_no_storage_tags_and_an_unknown_offering_is_404(root):
+    node = root.post_json("/admin/offerings", {"term": unique("bm"), "cores": 8, "memory_gib": 32,
+                                               "hypervisor": "BareMetal"}, status=201).json
+    assert "takes no storage tags" in error_of(change(root, f"/admin/offerings/{node['id']}",
+                                                      {"storage_tags": "fast"}, status=400), 400)
+    assert error_of(change(root, "/admin/offerings/999999", {"title": "x"}, status=404), 404) == \
+        "no service offering with id 999999"
+
+
+# --- templates --------------------------------------------------------------------------------------
+
+@pytest.fixture
+def template(root):
+    """A ready public template of the demo catalog, as it was again after the test."""
+    found = next(t for t in root.get("/admin/templates", {"format": "template"}).json
+                 if t["state"] == "ready" and t["project_id"] is None)
+    yield found
+    change(root, f"/admin/templates/{found['id']}", {
+        name: found[name] for name in ("title", "os_family", "os_name", "os_version", "min_cores", "min_memory_gib",
+                                       "extra_attributes")})
+
+
+def test_a_template_changes_only_what_is_given_and_the_catalog_shows_it(root, world, template):
+    changed = change(root, f"/admin/templates/{template['id']}", {
+        "title": "Renamed for people", "os_version": "13", "min_cores": 2,
+        "extra_attributes": {"eu.egi.fedcloud.appliance.appdb.id": 42}}).json
+    assert (changed["title"], changed["os_version"], changed["min_cores"], changed["extra_attributes"],
+            changed["os_name"], changed["checksum"]) == ("Renamed for people", "13", 2,
+                                                         {"eu.egi.fedcloud.appliance.appdb.id": 42},
+                                                         template["os_name"], template["checksum"])
+    assert mixin_titles(world)[template["term"]] == "Renamed for people"
+    [event] = events_of(root, template["id"], "template.update")
+    assert event["description"] == f"template {template['term']!r}: extra_attributes, min_cores, os_version, title"
+    cleared = change(root, f"/admin/templates/{template['id']}", {"os_version": None, "extra_attributes": None}).json
+    assert (cleared["os_version"], cleared["extra_attributes"]) == (None, {})
+
+
+@pytest.mark.parametrize("body, message", [
+    ({"term": "other"}, "field 'term' cannot be changed (or is unknown); the fields that may change are: title, "
+                        "os_family, os_name, os_version, min_cores, min_memory_gib, extra_attributes"),
+    ({"url": "https://example.org/other.qcow2"}, "field 'url' cannot be changed"),
+    ({"checksum": "md5:" + "0" * 32}, "field 'checksum' cannot be changed"),
+    ({"min_cores": 0}, "the minimum number of cores"),
+    ({"min_memory_gib": None}, "field 'min_memory_gib' cannot be cleared"),
+    ({"extra_attributes": {"occi.core.title": "x"}}, "is in the occi. namespace"),
+])
+def test_refused_template_changes_say_what_is_accepted(root, template, body, message):
+    assert message in error_of(change(root, f"/admin/templates/{template['id']}", body, status=400), 400)
+    assert root.get(f"/admin/templates/{template['id']}").json == template
+
+
+def test_an_unknown_template_is_404(root):
+    assert error_of(change(root, "/admin/templates/999999", {"title": "x"}, status=404), 404) == \
+        "no template or ISO with id 999999"
+
+
+# --- domains, accounts and projects -----------------------------------------------------------------
+
+def test_a_renamed_domain_takes_its_subdomains_paths_along(root):
+    domain = root.post_json("/admin/domains", {"name": unique("d")}, status=201).json
+    child = root.post_json("/admin/domains", {"name": "physics", "parent_id": domain["id"]}, status=201).json
+    new_name = unique("d")
+    renamed = change(root, f"/admin/domains/{domain['id']}", {"name": new_name}).json
+    assert (renamed["name"], renamed["path"]) == (new_name, f"/{new_name}/")
+    assert root.get(f"/admin/domains/{child['id']}").json["path"] == f"/{new_name}/physics/"
+    [event] = events_of(root, domain["id"], "domain.update")
+    assert event["description"] == f"domain {domain['path']}: name, path"
+
+
+@pytest.mark.parametrize("body, status, message", [
+    ({"parent": "/"}, 400, "field 'parent' cannot be changed (or is unknown); the fields that may change are: name"),
+    ({"name": None}, 400, "field 'name' cannot be cleared"),
+    ({"name": "no/slash"}, 400, "the domain name 'no/slash' is not usable"),
+])
+def test_refused_domain_changes_say_why(root, body, status, message):
+    domain = root.post_json("/admin/domains", {"name": unique("d")}, status=201).json
+    assert message in error_of(change(root, f"/admin/domains/{domain['id']}", body, status=status), status)
+    assert root.get(f"/admin/domains/{domain['id']}").json == domain
+
+
+def test_the_root_domain_keeps_its_name_and_a_taken_path_is_refused(root):
+    root_domain = next(d for d in root.get("/admin/domains").json if d["path"] == "/")
+    assert "it has no name to change" in error_of(
+        change(root, f"/admin/domains/{root_domain['id']}", {"name": "top"}, status=409), 409)
+    first, second = (root.post_json("/admin/domains", {"name": unique("d")}, status=201).json for _ in range(2))
+    assert "with the path" in error_of(change(root, f"/admin/domains/{second['id']}", {"name": first["name"]},
+                                              status=409), 409)
+    assert error_of(change(root, "/admin/domains/999999", {"name": "x"}, status=404), 404) == \
+        "no domain with id 999999"
+
+
+def test_an_account_is_renamed_in_its_domain(root):
+    domain = root.post_json("/admin/domains", {"name": unique("d")}, status=201).json
+    lab, other = (root.post_json("/admin/accounts", {"name": name, "domain_id": domain["id"]}, status=201).json
+                  for name in ("lab", "other"))
+    assert change(root, f"/admin/accounts/{lab['id']}", {"name": "laboratory"}).json["name"] == "laboratory"
+    [event] = events_of(root, lab["id"], "account.update")
+    assert event["description"] == "account 'lab': name"
+    assert "named 'other'" in error_of(change(root, f"/admin/accounts/{lab['id']}", {"name": "other"}, status=409),
+                                       409)
+    assert "field 'kind' cannot be changed" in error_of(
+        change(root, f"/admin/accounts/{other['id']}", {"kind": "admin"}, status=400), 400)
+    assert error_of(change(root, "/admin/accounts/999999", {"name": "x"}, status=404), 404) == \
+        "no account with id 999999"
+
+
+def test_a_project_changes_its_title_and_owner(root):
+    domain = root.post_json("/admin/domains", {"name": unique("d")}, status=201).json
+    first, second = (root.post_json("/admin/accounts", {"name": name, "domain_id": domain["id"]}, status=201).json
+                     for name in ("first", "second"))
+    project = root.post_json("/admin/projects", {"name": unique("p"), "title": "Lab", "account_id": first["id"]},
+                             status=201).json
+    changed = change(root, f"/admin/projects/{project['id']}", {"account": "second"}).json
+    assert (changed["account_id"], changed["title"], changed["domain_id"]) == (second["id"], "Lab", domain["id"])
+    cleared = change(root, f"/admin/projects/{project['id']}", {"title": None, "account": None}).json
+    assert (cleared["title"], cleared["account_id"]) == (None, None)
+    assert [e["description"] for e in events_of(root, project["id"], "project.update")] == [
+        f"project {project['name']!r}: account_id, title", f"project {project['name']!r}: account_id"]
+
+
+@pytest.mark.parametrize("body, status, message", [
+    ({"name": "other"}, 400, "field 'name' cannot be changed (or is unknown); the fields that may change are: "
+                             "title, account"),
+    ({"domain": "/"}, 400, "field 'domain' cannot be changed"),
+    ({"account": "nobody"}, 404, "no account named 'nobody'"),
+    ({"title": "x" * 300}, 400, "title"),
+])
+def test_refused_project_changes_say_why(root, body, status, message):
+    project = root.post_json("/admin/projects", {"name": unique("p")}, status=201).json
+    assert message in error_of(change(root, f"/admin/projects/{project['id']}", body, status=status), status)
+    assert root.get(f"/admin/projects/{project['id']}").json == project
+
+
+# --- users and quotas -------------------------------------------------------------------------------
+
+def test_a_user_changes_role_and_account_and_the_new_role_counts_at_once(root, world):
+    domain = root.post_json("/admin/domains", {"name": unique("d")}, status=201).json
+    lab = root.post_json("/admin/accounts", {"name": "lab", "domain_id": domain["id"]}, status=201).json
+    project = root.post_json("/admin/projects", {"name": unique("p"), "domain_id": domain["id"]}, status=201).json
+    name = unique("u")
+    user = root.post_json("/admin/users", {"name": name, "password": "long-secret", "project_id": project["id"]},
+                          status=201).json
+    as_user = TestApp(world.wsgi_app, extra_environ={"HTTP_AUTHORIZATION": basic(name, "long-secret")})
+    as_user.get("/admin/zones", status=403)
+    changed = change(root, f"/admin/users/{user['id']}", {"role": "admin", "account": "lab"}).json
+    assert (changed["role"], changed["account_id"], changed["name"]) == ("admin", lab["id"], name)
+    as_user.get("/admin/zones", status=200)  # not from the server's memory of the member it was
+    [event] = events_of(root, user["id"], "user.update")
+    assert event["description"] == f"user {name!r}: account_id, role"
+    assert change(root, f"/admin/users/{user['id']}", {"account": None, "role": "member"}).json["account_id"] is None
+
+
+@pytest.mark.parametrize("body, status, message", [
+    ({"name": "other"}, 400, "field 'name' cannot be changed (or is unknown); the fields that may change are: "
+                             "role, account"),
+    ({"password": "another-secret"}, 400, "field 'password' cannot be changed"),
+    ({"project": "p"}, 400, "field 'project' cannot be changed"),
+    ({"role": "owner"}, 400, "role"),
+    ({"role": None}, 400, "field 'role' cannot be cleared"),
+    ({"account": "nobody"}, 404, "no account named 'nobody'"),
+])
+def test_refused_user_changes_say_why(root, world, body, status, message):
+    name, _password = world.new_project_user("patched")
+    [user] = [u for u in root.get("/admin/users").json if u["name"] == name]
+    assert message in error_of(change(root, f"/admin/users/{user['id']}", body, status=status), status)
+    assert root.get(f"/admin/users/{user['id']}").json == user
+    assert error_of(change(root, "/admin/users/999999", {"role": "reader"}, status=404), 404) == \
+        "no user with id 999999"
+
+
+def test_a_quota_changes_its_limit(root):
+    project = root.post_json("/admin/projects", {"name": unique("p")}, status=201).json
+    # The project may have the site's default on cores already (200) or not (201).
+    quota = root.post_json("/admin/quotas", {"project_id": project["id"], "resource": "cores", "limit": 4},
+                           status="*").json
+    changed = change(root, f"/admin/quotas/{quota['id']}", {"limit": 8}).json
+    assert (changed["limit"], changed["resource"], changed["project_id"]) == (8, "cores", project["id"])
+    [event] = events_of(root, quota["id"], "quota.update")
+    assert event["description"] == f"quota cores of project {project['name']!r}: limit"
+    assert "must be a whole number" in error_of(change(root, f"/admin/quotas/{quota['id']}", {"limit": 2.5},
+                                                       status=400), 400)
+    assert "field 'resource' cannot be changed (or is unknown); the fields that may change are: limit" in error_of(
+        change(root, f"/admin/quotas/{quota['id']}", {"resource": "memory"}, status=400), 400)
+    assert "field 'limit' cannot be cleared" in error_of(
+        change(root, f"/admin/quotas/{quota['id']}", {"limit": None}, status=400), 400)
+    assert error_of(change(root, "/admin/quotas/999999", {"limit": 1}, status=404), 404) == "no quota with id 999999"
+
+
+# --- affinity groups --------------------------------------------------------------------------------
+
+def test_an_affinity_group_changes_its_description_only(root):
+    project = root.post_json("/admin/projects", {"name": unique("p")}, status=201).json
+    group = root.post_json("/admin/affinity-groups", {"project_id": project["id"], "name": "web",
+                                                      "kind": "anti-affinity", "description": "front ends"},
+                           status=201).json
+    changed = change(root, f"/admin/affinity-groups/{group['id']}", {"description": "web servers"}).json
+    assert (changed["description"], changed["name"], changed["kind"]) == ("web servers", "web", "host anti-affinity")
+    [event] = events_of(root, group["id"], "affinity_group.update")
+    assert event["description"] == "affinity group 'web': description"
+    assert change(root, f"/admin/affinity-groups/{group['id']}", {"description": None}).json["description"] is None
+    for body, message in (({"name": "db"}, "field 'name' cannot be changed (or is unknown); the fields that may "
+                                           "change are: description"),
+                          ({"kind": "affinity"}, "field 'kind' cannot be changed"),
+                          ({"description": "x" * 256}, "the description must be text of at most 255 characters")):
+        assert message in error_of(change(root, f"/admin/affinity-groups/{group['id']}", body, status=400), 400)
+    assert error_of(change(root, "/admin/affinity-groups/999999", {"description": "x"}, status=404), 404) == \
+        "no affinity group with id 999999"

@@ -6,8 +6,8 @@ downloaded again with ``…/actions/retry``), and the projects' affinity groups.
 from __future__ import annotations
 
 from occistack.plane.admin.cases import catalog, tenancy
-from occistack.plane.admin.cases.catalog import NewTemplate
-from occistack.plane.admin.cases.tenancy import NewAffinityGroup
+from occistack.plane.admin.cases.catalog import NewTemplate, TemplateChanges
+from occistack.plane.admin.cases.tenancy import AffinityGroupChanges, NewAffinityGroup
 from occistack.plane.admin.records.catalog import TemplateRecord
 from occistack.plane.admin.records.tenancy import AffinityGroupRecord
 from occistack.plane.admin.templates import FORMATS
@@ -17,6 +17,7 @@ from occistack.api.admin.support import (
     add_resource_views,
     body_as,
     by_id,
+    changes_as,
     fields,
     query_ref,
     read_body,
@@ -26,9 +27,12 @@ from occistack.api.admin.support import (
 TEMPLATE_FIELDS = fields("term!", "title", "url!", "checksum!", "zone:ref", "zones:texts", "format", "os_family", "os_name",
                          "os_version", "architecture", "size_gib:number", "min_cores:integer",
                          "min_memory_gib:number", "extra_attributes:object", "public:boolean", "project:ref")
+TEMPLATE_CHANGES = fields("title?", "os_family?", "os_name?", "os_version?", "min_cores:integer",
+                          "min_memory_gib:number", "extra_attributes:object?")
 COPY_FIELDS = fields("zone:ref!")
 RETRY_FIELDS = fields("zone:ref")
 AFFINITY_GROUP_FIELDS = fields("project:ref!", "name!", "kind!", "description")
+AFFINITY_GROUP_CHANGES = fields("description?")
 
 
 def _register_template(request) -> TemplateRecord:
@@ -74,6 +78,8 @@ RESOURCES = (
         create=_register_template,
         # The row goes now; its image leaves secondary storage by a job (events say how it went).
         remove=by_id(catalog.delete_template),
+        update=lambda request, template_id: catalog.update_template(
+            request.plane, template_id, changes_as(request, TEMPLATE_CHANGES, TemplateChanges)),
         actions={"copy": _copy_template, "retry": _retry_template},
         render=_template_json,
     ),
@@ -83,6 +89,8 @@ RESOURCES = (
         create=lambda request: tenancy.add_affinity_group(request.plane,
                                                           body_as(request, AFFINITY_GROUP_FIELDS, NewAffinityGroup)),
         remove=by_id(tenancy.remove_affinity_group),
+        update=lambda request, group_id: tenancy.update_affinity_group(
+            request.plane, group_id, changes_as(request, AFFINITY_GROUP_CHANGES, AffinityGroupChanges)),
         render=_affinity_group_json,
     ),
 )

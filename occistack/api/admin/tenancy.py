@@ -6,9 +6,18 @@ from dataclasses import replace
 
 from occistack.model.occi import infrastructure as infra
 from occistack.plane.admin.cases import catalog, tenancy, users
-from occistack.plane.admin.cases.catalog import NewOffering
-from occistack.plane.admin.cases.tenancy import DefaultNetwork, NewAccount, NewDomain, NewProject, ProjectFilter
-from occistack.plane.admin.cases.users import NewPassword, NewUser, QuotaLimit, UserFilter
+from occistack.plane.admin.cases.catalog import NewOffering, OfferingChanges
+from occistack.plane.admin.cases.tenancy import (
+    AccountChanges,
+    DefaultNetwork,
+    DomainChanges,
+    NewAccount,
+    NewDomain,
+    NewProject,
+    ProjectChanges,
+    ProjectFilter,
+)
+from occistack.plane.admin.cases.users import NewPassword, NewUser, QuotaChanges, QuotaLimit, UserChanges, UserFilter
 from occistack.plane.admin.records.tenancy import ProjectRecord
 from occistack.plane.admin.records.users import UserRecord
 from occistack.api.admin.support import (
@@ -16,6 +25,7 @@ from occistack.api.admin.support import (
     add_resource_views,
     body_as,
     by_id,
+    changes_as,
     fields,
     json_response,
     query_ref,
@@ -25,13 +35,19 @@ from occistack.api.admin.support import (
 OFFERING_FIELDS = fields("term!", "title", "cores:integer!", "memory_gib:number!", "disk_gib:number",
                          "speed_ghz:number", "architecture", "host_tags:texts", "storage_tags:texts",
                          "ha_enabled:boolean", "hypervisor")
+OFFERING_CHANGES = fields("title?", "host_tags:texts?", "storage_tags:texts?", "ha_enabled:boolean")
 DOMAIN_FIELDS = fields("name!", "parent:ref")
+DOMAIN_CHANGES = fields("name")
 ACCOUNT_FIELDS = fields("name!", "domain:ref", "kind")
+ACCOUNT_CHANGES = fields("name")
 PROJECT_FIELDS = fields("name!", "title", "domain:ref", "account:ref")
+PROJECT_CHANGES = fields("title?", "account:ref?")
 USER_FIELDS = fields("name!", "password!", "project:ref!", "account:ref", "role", "create_project:boolean",
                      "domain:ref")
+USER_CHANGES = fields("role", "account:ref?")
 PASSWORD_FIELDS = fields("password!")
 QUOTA_FIELDS = fields("project:ref!", "resource!", "limit:number!")
+QUOTA_CHANGES = fields("limit:number")
 DEFAULT_NETWORK_FIELDS = fields("zone:ref", "network")
 
 
@@ -66,19 +82,25 @@ def _create_user(request):
 
 def _set_password(request, user_id: int) -> UserRecord:
     user = users.set_user_password(request.plane, user_id, body_as(request, PASSWORD_FIELDS, NewPassword))
-    _forget_password(request, user_id)
+    _forget_identity(request, user_id)
+    return user
+
+
+def _update_user(request, user_id: int) -> UserRecord:
+    user = users.update_user(request.plane, user_id, changes_as(request, USER_CHANGES, UserChanges))
+    _forget_identity(request, user_id)
     return user
 
 
 def _remove_user(request, user_id: int) -> None:
     users.remove_user(request.plane, user_id)
-    _forget_password(request, user_id)
+    _forget_identity(request, user_id)
 
 
-def _forget_password(request, user_id: int) -> None:
-    # This process remembers recently verified passwords; a removed user, or an old password,
-    # must not keep working from that memory. (Other processes forget within
-    # occistack.auth.cache_seconds.)
+def _forget_identity(request, user_id: int) -> None:
+    # This process remembers recently verified passwords with who they proved (role included);
+    # a removed user, an old password or an old role must not keep working from that memory.
+    # (Other processes forget within occistack.auth.cache_seconds.)
     cache = request.registry.get("occistack.credential_cache")
     if cache is not None:
         cache.forget_user(user_id)
@@ -90,18 +112,24 @@ RESOURCES = (
         list_records=lambda request: catalog.list_offerings(request.plane),
         create=lambda request: catalog.add_offering(request.plane, body_as(request, OFFERING_FIELDS, NewOffering)),
         remove=by_id(catalog.remove_offering),
+        update=lambda request, offering_id: catalog.update_offering(
+            request.plane, offering_id, changes_as(request, OFFERING_CHANGES, OfferingChanges)),
     ),
     AdminResource(
         "domains", "domain", by_id(tenancy.show_domain),
         list_records=lambda request: tenancy.list_domains(request.plane, query_ref(request, "under")),
         create=lambda request: tenancy.add_domain(request.plane, body_as(request, DOMAIN_FIELDS, NewDomain)),
         remove=by_id(tenancy.remove_domain),
+        update=lambda request, domain_id: tenancy.update_domain(request.plane, domain_id,
+                                                                changes_as(request, DOMAIN_CHANGES, DomainChanges)),
     ),
     AdminResource(
         "accounts", "account", by_id(tenancy.show_account),
         list_records=lambda request: tenancy.list_accounts(request.plane, query_ref(request, "domain")),
         create=lambda request: tenancy.add_account(request.plane, body_as(request, ACCOUNT_FIELDS, NewAccount)),
         remove=by_id(tenancy.remove_account),
+        update=lambda request, account_id: tenancy.update_account(
+            request.plane, account_id, changes_as(request, ACCOUNT_CHANGES, AccountChanges)),
     ),
     AdminResource(
         "projects", "project", by_id(tenancy.show_project),
@@ -109,6 +137,8 @@ RESOURCES = (
             domain=query_ref(request, "domain"), account=query_ref(request, "account"))),
         create=lambda request: tenancy.add_project(request.plane, body_as(request, PROJECT_FIELDS, NewProject)),
         remove=by_id(tenancy.remove_project),
+        update=lambda request, project_id: tenancy.update_project(
+            request.plane, project_id, changes_as(request, PROJECT_CHANGES, ProjectChanges)),
         actions={"default-network": _set_default_network},
         render=_project_json,
     ),
@@ -118,6 +148,7 @@ RESOURCES = (
             project=query_ref(request, "project"), account=query_ref(request, "account"))),
         create=_create_user,
         remove=_remove_user,
+        update=_update_user,
         actions={"password": _set_password},
     ),
     AdminResource(
@@ -125,6 +156,8 @@ RESOURCES = (
         list_records=lambda request: users.list_quotas(request.plane, query_ref(request, "project")),
         create=_set_quota,
         remove=by_id(users.clear_quota),
+        update=lambda request, quota_id: users.update_quota(request.plane, quota_id,
+                                                            changes_as(request, QUOTA_CHANGES, QuotaChanges)),
     ),
 )
 

@@ -18,7 +18,19 @@ from sqlalchemy.orm import Session
 from occistack.model import AffinityGroup, VirtualMachine
 from occistack.model.contention import ROW_LOCK
 from occistack.model.occi import is_valid_term
-from occistack.plane.admin.common import SYSTEM, Actor, Ref, count, find_row, is_id, record_change, refuse_duplicate, refuse_if_used
+from occistack.plane.admin.common import (
+    SYSTEM,
+    UNCHANGED,
+    Actor,
+    Ref,
+    apply_changes,
+    count,
+    find_row,
+    is_id,
+    record_change,
+    refuse_duplicate,
+    refuse_if_used,
+)
 from occistack.plane.errors import InvalidRequest, NotFound
 
 #: The kinds, as the model (and CloudStack) names them.
@@ -43,17 +55,33 @@ def create_affinity_group(session: Session, *, project_id: int, name: str, kind:
                           description: str | None = None, actor: Actor = SYSTEM) -> AffinityGroup:
     _check_name(name)
     chosen = affinity_kind(kind)
-    if description is not None and (not isinstance(description, str) or len(description) > _LONGEST_DESCRIPTION):
-        raise InvalidRequest(f"the description must be text of at most {_LONGEST_DESCRIPTION} characters")
+    description = _checked_description(description)
     refuse_duplicate(session, AffinityGroup, "an affinity group",
                      [AffinityGroup.project_id == project_id, AffinityGroup.name == name], f"named {name!r}",
                      "in this project")
-    group = AffinityGroup(project_id=project_id, name=name, kind=chosen, description=description or None)
+    group = AffinityGroup(project_id=project_id, name=name, kind=chosen, description=description)
     session.add(group)
     session.flush()
     record_change(session, actor, "affinity_group.create", "affinity_group", group.id,
                   f"{chosen} group {name!r}", project_id=project_id)
     return group
+
+
+def update_affinity_group(session: Session, group: Ref, *, project_id: int | None = None, description=UNCHANGED,
+                          actor: Actor = SYSTEM) -> AffinityGroup:
+    """Change a group's description (CloudStack has no update of a group at all). Its name is
+    the term of the mixin its project's computes were created with, and its kind decided where
+    its members were placed: both stay (make another group instead)."""
+    found = find_affinity_group(session, group, project_id=project_id)
+    changed = {} if description is UNCHANGED else {"description": _checked_description(description)}
+    apply_changes(session, found, "affinity group", changed, actor)
+    return found
+
+
+def _checked_description(description: object) -> str | None:
+    if description is not None and (not isinstance(description, str) or len(description) > _LONGEST_DESCRIPTION):
+        raise InvalidRequest(f"the description must be text of at most {_LONGEST_DESCRIPTION} characters")
+    return description or None
 
 
 def _check_name(name: object) -> None:

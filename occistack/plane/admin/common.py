@@ -84,9 +84,9 @@ def changed_fields(changes: Any) -> dict[str, Any]:
 def apply_changes(session: Session, row, what: str, changed: Mapping[str, Any], actor: Actor, *,
                   label: str | None = None) -> None:
     """Write checked new values to ``row`` and record one event naming what changed
-    ("zone 'z1': dns, title"; ``label`` names a row that has no ``name``); values equal to the
-    row's change nothing, and an update that changes nothing records nothing, so scripts may
-    repeat it."""
+    ("zone 'z1': dns, title"; ``label`` names a row that has no ``name``, or by the name it had
+    before a rename); values equal to the row's change nothing, and an update that changes
+    nothing records nothing, so scripts may repeat it."""
     different = sorted(name for name, value in changed.items() if getattr(row, name) != value)
     if not different:
         return

@@ -12,8 +12,10 @@ from occistack.model.occi.crtp import CRTP_SIZES
 from occistack.plane.errors import Conflict, InvalidRequest
 from occistack.plane.admin.common import (
     SYSTEM,
+    UNCHANGED,
     Actor,
     Ref,
+    apply_changes,
     check_choice,
     check_number,
     check_title,
@@ -58,6 +60,28 @@ def create_offering(session: Session, *, term: str, cores: int, memory_gib: floa
     record_change(session, actor, "offering.create", "offering", offering.id,
                   f"{hypervisor} offering {term!r}: {offering.cores} cores, {offering.memory_gib:g} GiB")
     return offering
+
+
+def update_offering(session: Session, offering: Ref, *, title=UNCHANGED, host_tags=UNCHANGED,
+                    storage_tags=UNCHANGED, ha_enabled=UNCHANGED, actor: Actor = SYSTEM) -> ServiceOffering:
+    """Change what decides where its new computes go and how they are shown: its title, host
+    and storage tags (computes already placed stay where they are) and HA. Its term is the
+    resource_tpl mixin clients hold; its cores, memory, disk, speed, architecture and hypervisor
+    are what its computes were made as: all stay (define another offering instead)."""
+    found = find_offering(session, offering)
+    changed = {}
+    if title is not UNCHANGED:
+        changed["title"] = check_title("offering", title)
+    if host_tags is not UNCHANGED:
+        changed["host_tags"] = normalise_tags("host tags", host_tags)
+    if storage_tags is not UNCHANGED:
+        changed["storage_tags"] = normalise_tags("storage tags", storage_tags)
+    if ha_enabled is not UNCHANGED:
+        changed["ha_enabled"] = bool(ha_enabled)
+    if found.hypervisor == BARE_METAL:
+        _check_bare_metal(None, changed.get("storage_tags"), changed.get("ha_enabled"))
+    apply_changes(session, found, "offering", changed, actor, label=repr(found.term))
+    return found
 
 
 def _check_bare_metal(disk_gib, storage_tags, ha_enabled) -> None:

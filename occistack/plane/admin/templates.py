@@ -27,8 +27,10 @@ from occistack.plane.dispatch import Dispatcher, Operation
 from occistack.plane.errors import Conflict, InvalidRequest
 from occistack.plane.admin.common import (
     SYSTEM,
+    UNCHANGED,
     Actor,
     Ref,
+    apply_changes,
     check_choice,
     check_number,
     check_title,
@@ -112,6 +114,32 @@ def register_template(session: Session, *, term: str, url: str, checksum: str, z
                   f"{noun} {term!r} from {template.image_url} into secondary storage "
                   + ", ".join(f"{store!r} of zone {the_zone.name!r}" for store, the_zone in zip(stores, the_zones)),
                   project_id=owner, state="started")
+    return template
+
+
+def update_template(session: Session, template: OsTemplate, *, title=UNCHANGED, os_family=UNCHANGED,
+                    os_name=UNCHANGED, os_version=UNCHANGED, min_cores=UNCHANGED, min_memory_gib=UNCHANGED,
+                    extra_attributes=UNCHANGED, actor: Actor = SYSTEM) -> OsTemplate:
+    """Change what the template tells about itself: its title, OS, the least a compute made
+    from it needs (computes made before keep their size), and the extra attributes of its
+    mixin. Its term is the os_tpl mixin clients hold; its URL and checksum are what every zone's
+    copy was downloaded from and verified against; its format decides how it is published;
+    its zones change by copying (``copy_template``) and its owner not at all: all stay."""
+    noun = _noun(template.format)
+    changed = {}
+    if title is not UNCHANGED:
+        changed["title"] = check_title(noun, title)
+    for column, what, value in (("os_family", "the OS family", os_family), ("os_name", "the OS name", os_name),
+                                ("os_version", "the OS version", os_version)):
+        if value is not UNCHANGED:
+            changed[column] = _os_field(what, value)
+    if min_cores is not UNCHANGED:
+        changed["min_cores"] = check_whole("the minimum number of cores", min_cores, 1)
+    if min_memory_gib is not UNCHANGED:
+        changed["min_memory_gib"] = check_number("the minimum memory in GiB", min_memory_gib, above=0)
+    if extra_attributes is not UNCHANGED:
+        changed["extra_attributes"] = _extra_attributes(extra_attributes)
+    apply_changes(session, template, "template", changed, actor, label=repr(template.term))
     return template
 
 

@@ -17,8 +17,10 @@ from occistack.plane.errors import Conflict, InvalidRequest
 from occistack.plane.limits import apply_default_quotas
 from occistack.plane.admin.common import (
     SYSTEM,
+    UNCHANGED,
     Actor,
     Ref,
+    apply_changes,
     check_choice,
     check_name,
     check_title,
@@ -35,17 +37,45 @@ _LONGEST_PATH = 1024
 
 def create_domain(session: Session, *, name: str, parent: Ref = "/", actor: Actor = SYSTEM) -> Domain:
     """A domain under ``parent`` (its path or id; the root "/" by default)."""
-    check_name("domain", name)
     the_parent = find_domain(session, parent)
-    path = f"{the_parent.path}{name}/"
-    if len(path) > _LONGEST_PATH:
-        raise InvalidRequest(f"the domain path {path[:80]}… is too long: at most {_LONGEST_PATH} characters")
-    refuse_duplicate(session, Domain, "a domain", [Domain.path == path], f"with the path {path}")
+    path = _new_domain_path(session, the_parent, name)
     domain = Domain(parent_id=the_parent.id, name=name, path=path)
     session.add(domain)
     session.flush()
     record_change(session, actor, "domain.create", "domain", domain.id, f"domain {path}")
     return domain
+
+
+def _new_domain_path(session: Session, parent: Domain, name: str, deepest_below: int = 0) -> str:
+    """The path of a domain named ``name`` under ``parent``, refused when it is not a name, is
+    taken, or would make it (or its subdomain ``deepest_below`` characters longer) too long."""
+    check_name("domain", name)
+    path = f"{parent.path}{name}/"
+    if len(path) + deepest_below > _LONGEST_PATH:
+        raise InvalidRequest(f"the domain path {path[:80]}… is too long: at most {_LONGEST_PATH} characters")
+    refuse_duplicate(session, Domain, "a domain", [Domain.path == path], f"with the path {path}")
+    return path
+
+
+def update_domain(session: Session, domain: Ref, *, name=UNCHANGED, actor: Actor = SYSTEM) -> Domain:
+    """Rename a domain (CloudStack's updateDomain): its path and its subdomains' paths follow.
+    The root has no name to change; a domain's parent stays, as CloudStack moves no domain (its
+    accounts and projects would change hands)."""
+    found = find_domain(session, domain)
+    old_path = found.path
+    changed = {}
+    if name is not UNCHANGED and name != found.name:
+        if found.id == ROOT_DOMAIN_ID:
+            raise Conflict("the root domain / is the top of the tree: it has no name to change")
+        below = list(session.scalars(select(Domain).where(Domain.path.startswith(old_path, autoescape=True),
+                                                          Domain.id != found.id)))
+        deepest = max((len(sub.path) - len(old_path) for sub in below), default=0)
+        parent = session.get(Domain, found.parent_id)
+        changed = {"name": name, "path": _new_domain_path(session, parent, name, deepest)}
+        for sub in below:
+            sub.path = changed["path"] + sub.path[len(old_path):]
+    apply_changes(session, found, "domain", changed, actor, label=old_path)
+    return found
 
 
 def list_domains(session: Session, *, under: Ref | None = None) -> list[Domain]:
@@ -83,6 +113,23 @@ def create_account(session: Session, *, name: str, domain: Ref = "/", kind: str 
     record_change(session, actor, "account.create", "account", account.id,
                   f"{kind} account {name!r} in domain {the_domain.path}")
     return account
+
+
+def update_account(session: Session, account: Ref, *, domain: Ref | None = None, name=UNCHANGED,
+                   actor: Actor = SYSTEM) -> Account:
+    """Rename an account (named alone, it is looked up in ``domain``), as CloudStack's
+    updateAccount does. Its kind stays, as CloudStack keeps an account's type: it says whether
+    its users administer the site. Its domain stays: its projects and users are in that domain."""
+    found = find_account(session, account, domain=domain)
+    changed = {}
+    if name is not UNCHANGED and name != found.name:
+        check_name("account", name)
+        the_domain = session.get(Domain, found.domain_id)
+        refuse_duplicate(session, Account, "an account", [Account.domain_id == the_domain.id, Account.name == name],
+                         f"named {name!r}", f"in domain {the_domain.path}")
+        changed["name"] = name
+    apply_changes(session, found, "account", changed, actor, label=repr(found.name))
+    return found
 
 
 def list_accounts(session: Session, *, domain: Ref | None = None) -> list[Account]:
@@ -128,6 +175,23 @@ def create_project(session: Session, *, name: str, title: str | None = None, dom
     record_change(session, actor, "project.create", "project", project.id,
                   f"project {name!r} in domain {the_domain.path}{owner}{limits}", project_id=project.id)
     return project
+
+
+def update_project(session: Session, project: Ref, *, title=UNCHANGED, account=UNCHANGED,
+                   actor: Actor = SYSTEM) -> Project:
+    """Change a project's title or the account that owns it (an account of the project's
+    domain; None: none), as CloudStack's updateProject does. Its name stays: users log in to it
+    by name and federation mapping rules grant it by name (a renamed project would be made
+    again by the next login). Its domain stays: its users and accounts are in it."""
+    found = find_project(session, project)
+    changed = {}
+    if title is not UNCHANGED:
+        changed["title"] = check_title("project", title)
+    if account is not UNCHANGED:
+        changed["account_id"] = None if account is None else find_account(session, account,
+                                                                           domain=found.domain_id).id
+    apply_changes(session, found, "project", changed, actor)
+    return found
 
 
 def list_projects(session: Session, *, domain: Ref | None = None, account: Ref | None = None) -> list[Project]:

@@ -13,8 +13,10 @@ from occistack.model import QUOTA_RESOURCES, ROLES, Project, Quota, User
 from occistack.plane.errors import InvalidRequest, NotFound
 from occistack.plane.admin.common import (
     SYSTEM,
+    UNCHANGED,
     Actor,
     Ref,
+    apply_changes,
     check_choice,
     check_number,
     is_id,
@@ -99,6 +101,23 @@ def set_user_password(session: Session, user: Ref, *, password: str,
     return found
 
 
+def update_user(session: Session, user: Ref, *, role=UNCHANGED, account=UNCHANGED, actor: Actor = SYSTEM) -> User:
+    """Change a user's role or account (an account of their project's domain; None: none), as
+    CloudStack's updateUser changes a user's profile. Their name stays: it is what they log in
+    with, and every client holding it would be locked out. Their project stays: their mixins
+    tag its resources. Their password and whether they may log in have their own operations."""
+    found = find_user(session, user)
+    changed = {}
+    if role is not UNCHANGED:
+        changed["role"] = check_choice("role", role, ROLES)
+    if account is not UNCHANGED:
+        the_project = session.get(Project, found.project_id)
+        changed["account_id"] = None if account is None else find_account(session, account,
+                                                                           domain=the_project.domain_id).id
+    apply_changes(session, found, "user", changed, actor)
+    return found
+
+
 def password_min_length_of(settings: Mapping[str, object]) -> int:
     """``occistack.password_min_length`` of the ini file: a whole number, at least 1."""
     raw = settings.get("occistack.password_min_length")
@@ -137,10 +156,7 @@ def set_quota(session: Session, *, project: Ref, resource: str, limit: float, ac
     """The most of ``resource`` the project may hold (replacing any earlier limit)."""
     the_project = find_project(session, project)
     _check_resource(resource)
-    if resource in _COUNTED:
-        limit = float(_whole_limit(resource, limit))
-    else:
-        limit = check_number(f"the {resource} limit", limit, minimum=0)
+    limit = _checked_limit(resource, limit)
     quota = session.scalar(select(Quota).where(Quota.project_id == the_project.id, Quota.resource == resource))
     if quota is None:
         quota = Quota(project_id=the_project.id, resource=resource, limit=limit)
@@ -152,6 +168,21 @@ def set_quota(session: Session, *, project: Ref, resource: str, limit: float, ac
                   f"project {the_project.name!r} may hold {limit:g} {QUOTA_RESOURCES[resource]}",
                   project_id=the_project.id)
     return quota
+
+
+def update_quota(session: Session, quota: Quota, *, limit=UNCHANGED, actor: Actor = SYSTEM) -> Quota:
+    """A new limit for ``quota`` (CloudStack's updateResourceLimit); what the project already
+    holds beyond it stays, and only new requests are refused."""
+    changed = {} if limit is UNCHANGED else {"limit": _checked_limit(quota.resource, limit)}
+    the_project = session.get(Project, quota.project_id)
+    apply_changes(session, quota, "quota", changed, actor, label=f"{quota.resource} of project {the_project.name!r}")
+    return quota
+
+
+def _checked_limit(resource: str, limit: object) -> float:
+    if resource in _COUNTED:
+        return float(_whole_limit(resource, limit))
+    return check_number(f"the {resource} limit", limit, minimum=0)
 
 
 def _whole_limit(resource: str, limit: object) -> int:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from occistack.plane.admin import offerings, templates
-from occistack.plane.admin.cases.common import actor_of, admin_dispatcher
+from occistack.plane.admin.cases.common import UNCHANGED, Unchanged, actor_of, admin_dispatcher, changes_of
 from occistack.plane.admin.common import Ref
 from occistack.plane.admin.lookup import find_offering
 from occistack.plane.admin.records.catalog import (
@@ -41,6 +41,16 @@ class NewOffering:
 
 
 @dataclass(frozen=True)
+class OfferingChanges:
+    """What may change of an offering (offerings.update_offering says why the rest may not)."""
+
+    title: str | None | Unchanged = UNCHANGED
+    host_tags: str | list[str] | None | Unchanged = UNCHANGED
+    storage_tags: str | list[str] | None | Unchanged = UNCHANGED
+    ha_enabled: bool | Unchanged = UNCHANGED
+
+
+@dataclass(frozen=True)
 class NewTemplate:
     """A template (or, with ``format="iso"``, an ISO) to download into the secondary storage
     of ``zone``, or of each of ``zones``."""
@@ -68,6 +78,20 @@ class NewTemplate:
     project: Ref | None = None
 
 
+@dataclass(frozen=True)
+class TemplateChanges:
+    """What may change of a template or ISO (templates.update_template says why the rest may not)."""
+
+    title: str | None | Unchanged = UNCHANGED
+    os_family: str | None | Unchanged = UNCHANGED
+    os_name: str | None | Unchanged = UNCHANGED
+    os_version: str | None | Unchanged = UNCHANGED
+    min_cores: int | Unchanged = UNCHANGED
+    min_memory_gib: float | Unchanged = UNCHANGED
+    #: replaces the old ones; None: none.
+    extra_attributes: Mapping[str, Any] | None | Unchanged = UNCHANGED
+
+
 # --- offerings --------------------------------------------------------------------------------------
 
 def add_offering(ctx: PlaneContext, new: NewOffering) -> OfferingRecord:
@@ -83,6 +107,12 @@ def list_offerings(ctx: PlaneContext) -> list[OfferingRecord]:
 
 def show_offering(ctx: PlaneContext, offering: Ref) -> OfferingRecord:
     return offering_record(find_offering(ctx.session, offering))
+
+
+def update_offering(ctx: PlaneContext, offering: Ref, changes: OfferingChanges) -> OfferingRecord:
+    """The catalog published to OCCI clients shows the change at the next request."""
+    return offering_record(offerings.update_offering(ctx.session, offering, **changes_of("offering", changes),
+                                                     actor=actor_of(ctx)))
 
 
 def remove_offering(ctx: PlaneContext, offering: Ref) -> None:
@@ -110,6 +140,15 @@ def list_templates(ctx: PlaneContext, format: str | None = None) -> list[Templat
 def show_template(ctx: PlaneContext, template: Ref, *, format: str | None = None) -> TemplateRecord:
     """By id or term; with ``format``, only among the templates (or the ISOs)."""
     return template_record(ctx.session, templates.find_template(ctx.session, template, format=format))
+
+
+def update_template(ctx: PlaneContext, template: Ref, changes: TemplateChanges, *,
+                    format: str | None = None) -> TemplateRecord:
+    """The catalog published to OCCI clients shows the change at the next request."""
+    changed = changes_of("template", changes)
+    found = templates.find_template(ctx.session, template, format=format)
+    return template_record(ctx.session, templates.update_template(ctx.session, found, **changed,
+                                                                  actor=actor_of(ctx)))
 
 
 def copy_template(ctx: PlaneContext, template: Ref, zone: Ref, *, format: str | None = None) -> TemplateRecord:

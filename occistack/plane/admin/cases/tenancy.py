@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from occistack.plane.admin import affinity, default_networks, tenancy
-from occistack.plane.admin.cases.common import actor_of
+from occistack.plane.admin.cases.common import UNCHANGED, Unchanged, actor_of, changes_of
 from occistack.plane.admin.common import Ref
 from occistack.plane.admin.lookup import find_account, find_domain, find_project
 from occistack.plane.admin.records.tenancy import (
@@ -33,11 +33,25 @@ class NewDomain:
 
 
 @dataclass(frozen=True)
+class DomainChanges:
+    """What may change of a domain (tenancy.update_domain says why its parent may not)."""
+
+    name: str | Unchanged = UNCHANGED
+
+
+@dataclass(frozen=True)
 class NewAccount:
     name: str
     domain: Ref = "/"
     #: one of tenancy.ACCOUNT_KINDS.
     kind: str = "user"
+
+
+@dataclass(frozen=True)
+class AccountChanges:
+    """What may change of an account (tenancy.update_account says why its kind and domain may not)."""
+
+    name: str | Unchanged = UNCHANGED
 
 
 @dataclass(frozen=True)
@@ -48,6 +62,15 @@ class NewProject:
     domain: Ref | None = None
     #: the account that owns it (an account of the domain).
     account: Ref | None = None
+
+
+@dataclass(frozen=True)
+class ProjectChanges:
+    """What may change of a project (tenancy.update_project says why its name and domain may not)."""
+
+    title: str | None | Unchanged = UNCHANGED
+    #: the account that owns it, of the project's domain; None: none.
+    account: Ref | None | Unchanged = UNCHANGED
 
 
 @dataclass(frozen=True)
@@ -63,6 +86,13 @@ class DefaultNetwork:
 
     zone: Ref | None = None
     network: str | None = None
+
+
+@dataclass(frozen=True)
+class AffinityGroupChanges:
+    """What may change of an affinity group (affinity.update_affinity_group says why the rest may not)."""
+
+    description: str | None | Unchanged = UNCHANGED
 
 
 @dataclass(frozen=True)
@@ -89,6 +119,11 @@ def show_domain(ctx: PlaneContext, domain: Ref) -> DomainRecord:
     return domain_record(find_domain(ctx.session, domain))
 
 
+def update_domain(ctx: PlaneContext, domain: Ref, changes: DomainChanges) -> DomainRecord:
+    return domain_record(tenancy.update_domain(ctx.session, domain, **changes_of("domain", changes),
+                                               actor=actor_of(ctx)))
+
+
 def remove_domain(ctx: PlaneContext, domain: Ref) -> None:
     tenancy.remove_domain(ctx.session, domain, actor=actor_of(ctx))
 
@@ -104,6 +139,12 @@ def list_accounts(ctx: PlaneContext, domain: Ref | None = None) -> list[AccountR
 
 def show_account(ctx: PlaneContext, account: Ref, *, domain: Ref | None = None) -> AccountRecord:
     return account_record(ctx.session, find_account(ctx.session, account, domain=domain))
+
+
+def update_account(ctx: PlaneContext, account: Ref, changes: AccountChanges, *,
+                   domain: Ref | None = None) -> AccountRecord:
+    return account_record(ctx.session, tenancy.update_account(ctx.session, account, domain=domain,
+                                                              **changes_of("account", changes), actor=actor_of(ctx)))
 
 
 def remove_account(ctx: PlaneContext, account: Ref, *, domain: Ref | None = None) -> None:
@@ -125,6 +166,11 @@ def list_projects(ctx: PlaneContext, where: ProjectFilter = ProjectFilter()) -> 
 
 def show_project(ctx: PlaneContext, project: Ref) -> ProjectRecord:
     return project_record(ctx.session, find_project(ctx.session, project))
+
+
+def update_project(ctx: PlaneContext, project: Ref, changes: ProjectChanges) -> ProjectRecord:
+    return project_record(ctx.session, tenancy.update_project(ctx.session, project, **changes_of("project", changes),
+                                                              actor=actor_of(ctx)))
 
 
 def remove_project(ctx: PlaneContext, project: Ref) -> None:
@@ -159,6 +205,14 @@ def show_affinity_group(ctx: PlaneContext, group: Ref, *, project: Ref | None = 
     """A group by id (of any project, unless ``project`` is named), or by name in ``project``."""
     return affinity_group_record(ctx.session, affinity.find_affinity_group(ctx.session, group,
                                                                            project_id=_project_id(ctx, project)))
+
+
+def update_affinity_group(ctx: PlaneContext, group: Ref, changes: AffinityGroupChanges, *,
+                          project: Ref | None = None) -> AffinityGroupRecord:
+    """A group by id (of any project, unless ``project`` is named), or by name in ``project``."""
+    changed = changes_of("affinity group", changes)
+    return affinity_group_record(ctx.session, affinity.update_affinity_group(
+        ctx.session, group, project_id=_project_id(ctx, project), **changed, actor=actor_of(ctx)))
 
 
 def remove_affinity_group(ctx: PlaneContext, group: Ref, *, project: Ref | None = None) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from occistack.model import Project, Quota
 from occistack.plane.admin import users
-from occistack.plane.admin.cases.common import actor_of
+from occistack.plane.admin.cases.common import UNCHANGED, Unchanged, actor_of, changes_of
 from occistack.plane.admin.common import Ref
 from occistack.plane.admin.lookup import find_project, find_user
 from occistack.plane.admin.records.users import (
@@ -37,6 +37,23 @@ class NewUser:
     #: create the project when it does not exist yet (in ``domain``, owned by ``account``).
     create_project: bool = False
     domain: Ref | None = None
+
+
+@dataclass(frozen=True)
+class UserChanges:
+    """What may change of a user (users.update_user says why their name and project may not)."""
+
+    #: one of model.ROLES.
+    role: str | Unchanged = UNCHANGED
+    #: an account of their project's domain; None: none.
+    account: Ref | None | Unchanged = UNCHANGED
+
+
+@dataclass(frozen=True)
+class QuotaChanges:
+    """A quota's new limit (its project and resource are what it is: set another quota instead)."""
+
+    limit: float | Unchanged = UNCHANGED
 
 
 @dataclass(frozen=True)
@@ -99,6 +116,11 @@ def set_user_password(ctx: PlaneContext, user: Ref, new: NewPassword) -> UserRec
         actor=actor_of(ctx)))
 
 
+def update_user(ctx: PlaneContext, user: Ref, changes: UserChanges) -> UserRecord:
+    return user_record(ctx.session, users.update_user(ctx.session, user, **changes_of("user", changes),
+                                                      actor=actor_of(ctx)))
+
+
 def list_users(ctx: PlaneContext, where: UserFilter = UserFilter()) -> list[UserRecord]:
     return user_records(ctx.session, users.list_users(ctx.session, project=where.project, account=where.account))
 
@@ -122,6 +144,11 @@ def set_quota(ctx: PlaneContext, new: QuotaLimit) -> SetQuota:
     quota = users.set_quota(ctx.session, project=project.id, resource=new.resource, limit=new.limit,
                             actor=actor_of(ctx))
     return SetQuota(quota_record(ctx.session, quota), created=not existed)
+
+
+def update_quota(ctx: PlaneContext, quota_id: int, changes: QuotaChanges) -> QuotaRecord:
+    return quota_record(ctx.session, users.update_quota(ctx.session, _quota(ctx, quota_id),
+                                                        **changes_of("quota", changes), actor=actor_of(ctx)))
 
 
 def list_quotas(ctx: PlaneContext, project: Ref | None = None) -> list[QuotaRecord]:
