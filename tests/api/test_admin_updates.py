@@ -533,6 +533,10 @@ def test_an_affinity_group_changes_its_description_only(root):
     assert (changed["description"], changed["name"], changed["kind"]) == ("web servers", "web", "host anti-affinity")
     [event] = events_of(root, group["id"], "affinity_group.update")
     assert event["description"] == "affinity group 'web': description"
+    # In the project's own log, as the group's create is.
+    assert [e["action"] for e in root.get("/admin/events", {"project_id": project["id"]}).json
+            if e["resource_id"] == str(group["id"]) or e["resource_id"] == group["id"]] == [
+        "affinity_group.update", "affinity_group.create"]
     assert change(root, f"/admin/affinity-groups/{group['id']}", {"description": None}).json["description"] is None
     for body, message in (({"name": "db"}, "field 'name' cannot be changed (or is unknown); the fields that may "
                                            "change are: description"),

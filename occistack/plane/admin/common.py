@@ -18,6 +18,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from occistack.model import Project
 from occistack.plane.errors import Conflict, InvalidRequest, NotFound
 from occistack.plane.events import record_event
 
@@ -94,8 +95,10 @@ def apply_changes(session: Session, row, what: str, changed: Mapping[str, Any], 
         setattr(row, name, changed[name])
     session.flush()
     resource_type = what.replace(" ", "_")
+    # In the log of the project the row belongs to (a project is its own), as its create was.
+    project_id = row.id if isinstance(row, Project) else getattr(row, "project_id", None)
     record_change(session, actor, f"{resource_type}.update", resource_type, row.id,
-                  f"{what} {label or repr(row.name)}: {', '.join(different)}")
+                  f"{what} {label or repr(row.name)}: {', '.join(different)}", project_id=project_id)
 
 
 # --- references ------------------------------------------------------------------------------------
