@@ -37,9 +37,9 @@ from occistack.drivers.libvirt import Domain, LibvirtComputeDriver, render_domai
 
 GUESTS = 500
 SMALL_HOST = 50
-#: Issue 13 asks for 2.0 (measured 2.7-3.0 there); here 2.21-2.40, untouched: the bulk stats
-#: call builds a dict per domain that the bare listing does not. Not reached; stays 3.0.
-TARGET = 3.0
+#: Issue 13's target (measured 2.7-3.0 when it was set); 1.88-1.90 on a quiet machine since the
+#: reconciliation reads the guests' states in one bulk call.
+TARGET = 2.0
 
 NODE_XML = """<node>
   <cpu><nodes>1</nodes><sockets>2</sockets><cores>8</cores><threads>2</threads><active>32</active>
