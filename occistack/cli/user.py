@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from occistack.model import ROLES
 from occistack.plane.admin.cases import users
+from occistack.plane.admin.cases.common import Switch
 from occistack.plane.admin.cases.users import NewPassword, NewUser, UserChanges, UserFilter
 from occistack.cli.base import OrderedGroup, document, json_option, or_unchanged, print_rows, run
 
@@ -58,6 +59,23 @@ def user_update(name: str, role: str | None, account: str | None, no_account: bo
     changes = UserChanges(role=or_unchanged(role), account=None if no_account else or_unchanged(account))
     run(lambda ctx: users.update_user(ctx, name, changes))
     click.echo(f"updated user {name}")
+
+
+@user.command("disable")
+@click.argument("name")
+def user_disable(name: str) -> None:
+    """Refuse every credential of a user: password, Keystone tokens, OIDC tokens, certificates
+    (what their project owns stays)."""
+    run(lambda ctx: users.act_on_user(ctx, name, Switch.DISABLE))
+    click.echo(f"user {name} is disabled")
+
+
+@user.command("enable")
+@click.argument("name")
+def user_enable(name: str) -> None:
+    """Accept a disabled user's credentials again."""
+    run(lambda ctx: users.act_on_user(ctx, name, Switch.ENABLE))
+    click.echo(f"user {name} is enabled")
 
 
 @user.command("list")

@@ -205,3 +205,14 @@ def test_an_affinity_group_changes_its_description(occistack):
     assert occistack.json("affinity-group", "list")[0]["description"] is None
     assert occistack.refused("affinity-group", "update", "--project", "p1", "db", "--description", "x") == \
         "no affinity group named 'db' in this project; its affinity groups are: web"
+
+
+def test_a_user_is_disabled_and_enabled_again(occistack):
+    occistack("user", "add", "alice", "--project", "p1", "--create-project", "--password", "a-long-password")
+    assert occistack("user", "disable", "alice").stdout == "user alice is disabled\n"
+    assert occistack.json("user", "list")[0]["enabled"] is False
+    assert occistack("user", "enable", "alice").stdout == "user alice is enabled\n"
+    assert occistack.json("user", "list")[0]["enabled"] is True
+    assert [e["action"] for e in occistack.json("events") if e["action"].startswith("user.")][:2] == [
+        "user.enable", "user.disable"]
+    assert occistack.refused("user", "disable", "bob").startswith("no user named 'bob'")

@@ -14,7 +14,8 @@ from sqlalchemy import select
 from occistack.federation.keystone_tokens import TokenService, derive_token_key
 from occistack.model import User
 from occistack.model.session import get_tm_session, make_session_factory
-from tests.conftest import TEST_SECRET_KEY, close_app, make_app, settling_test_app
+from tests.conftest import TEST_SECRET_KEY, basic, close_app, make_app, settling_test_app
+from tests.factories import UserFactory
 from tests.federation.tokens import sign
 from tests.occi import compute_body, locations_of
 
@@ -247,3 +248,34 @@ def test_a_site_without_the_service_has_no_such_paths_and_refuses_tokens(anonymo
     response = anonymous.get("/-/", headers={"X-Auth-Token": "anything"}, status=401)
     assert "this site has no Keystone" in response.text
     assert response.headers.getall("WWW-Authenticate") == ['Basic realm="occistack"']
+
+
+# --- a disabled user ------------------------------------------------------------------------------
+
+def test_a_disabled_user_s_every_credential_is_refused_at_once(web, issuer, application):
+    """Issue 14: disabling a user refuses their Keystone token, their OIDC token and their
+    password from the next request on, although this process had just verified all three."""
+    unscoped = unscoped_v3(web, issuer)
+    [project] = web.get("/keystone/v3/auth/projects", headers={"X-Auth-Token": unscoped}).json["projects"]
+    token = {"X-Auth-Token": scoped_v3(web, unscoped, {"id": project["id"]})}
+    sessions = make_session_factory(application.registry["occistack.engine"])
+    manager = transaction.TransactionManager(explicit=True)
+    with manager:
+        session = get_tm_session(sessions, manager)
+        UserFactory(session=session, name="root", role="admin", password="root-password",
+                    project_id=session.scalar(select(User.project_id).where(User.name == "demo")))
+    with sessions() as session:
+        alice = session.scalar(select(User.id).where(User.name == "alice@egi"))
+    admin = {"Authorization": basic("root", "root-password")}
+    for credentials in (token, bearer(issuer), {"Authorization": basic("demo", "demo")}):
+        web.get("/-/", headers=credentials, status=200)  # verified, and remembered
+    assert web.post(f"/admin/users/{alice}/actions/disable", headers=admin).json["enabled"] is False
+    assert "the token's user no longer exists or is disabled" in web.get("/-/", headers=token, status=401).text
+    assert "disabled" in web.get("/-/", headers=bearer(issuer), status=403).text
+    assert web.post(f"/admin/users/{alice}/actions/enable", headers=admin).json["enabled"] is True
+    web.get("/-/", headers=token, status=200)
+    web.get("/-/", headers=bearer(issuer), status=200)
+    demo = web.get("/admin/users", {"project": "demo"}, headers=admin).json
+    demo_id = next(user["id"] for user in demo if user["name"] == "demo")
+    web.post(f"/admin/users/{demo_id}/actions/disable", headers=admin)
+    assert "disabled" in web.get("/-/", headers={"Authorization": basic("demo", "demo")}, status=401).text

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from occistack.model.occi import infrastructure as infra
 from occistack.plane.admin.cases import catalog, tenancy, users
+from occistack.plane.admin.cases.common import Switch
 from occistack.plane.admin.cases.catalog import NewOffering, OfferingChanges
 from occistack.plane.admin.cases.tenancy import (
     AccountChanges,
@@ -92,6 +93,14 @@ def _update_user(request, user_id: int) -> UserRecord:
     return user
 
 
+def _switch_user(action: Switch):
+    def switch(request, user_id: int) -> UserRecord:
+        user = users.act_on_user(request.plane, user_id, action)
+        _forget_identity(request, user_id)
+        return user
+    return switch
+
+
 def _remove_user(request, user_id: int) -> None:
     users.remove_user(request.plane, user_id)
     _forget_identity(request, user_id)
@@ -149,7 +158,7 @@ RESOURCES = (
         create=_create_user,
         remove=_remove_user,
         update=_update_user,
-        actions={"password": _set_password},
+        actions={"password": _set_password, **{action.value: _switch_user(action) for action in Switch}},
     ),
     AdminResource(
         "quotas", "quota", by_id(users.show_quota),

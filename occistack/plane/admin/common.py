@@ -95,10 +95,13 @@ def apply_changes(session: Session, row, what: str, changed: Mapping[str, Any], 
         setattr(row, name, changed[name])
     session.flush()
     resource_type = what.replace(" ", "_")
-    # In the log of the project the row belongs to (a project is its own), as its create was.
-    project_id = row.id if isinstance(row, Project) else getattr(row, "project_id", None)
     record_change(session, actor, f"{resource_type}.update", resource_type, row.id,
-                  f"{what} {label or repr(row.name)}: {', '.join(different)}", project_id=project_id)
+                  f"{what} {label or repr(row.name)}: {', '.join(different)}", project_id=project_of(row))
+
+
+def project_of(row) -> int | None:
+    """The project a row belongs to (a project is its own), whose event log shows its changes."""
+    return row.id if isinstance(row, Project) else getattr(row, "project_id", None)
 
 
 # --- references ------------------------------------------------------------------------------------
@@ -162,7 +165,7 @@ def set_enabled(session: Session, row, what: str, enabled: bool, actor: Actor):
         session.flush()
         resource_type = what.replace(" ", "_")
         record_change(session, actor, f"{resource_type}.{'enable' if enabled else 'disable'}", resource_type,
-                      row.id, f"{what} {row.name!r}")
+                      row.id, f"{what} {row.name!r}", project_id=project_of(row))
     return row
 
 

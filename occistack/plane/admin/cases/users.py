@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from occistack.model import Project, Quota
 from occistack.plane.admin import users
-from occistack.plane.admin.cases.common import UNCHANGED, Unchanged, actor_of, changes_of
-from occistack.plane.admin.common import Ref
+from occistack.plane.admin.cases.common import UNCHANGED, Switch, Unchanged, actor_of, changes_of
+from occistack.plane.admin.common import Ref, set_enabled
 from occistack.plane.admin.lookup import find_project, find_user
 from occistack.plane.admin.records.users import (
     QuotaRecord,
@@ -127,6 +127,14 @@ def list_users(ctx: PlaneContext, where: UserFilter = UserFilter()) -> list[User
 
 def show_user(ctx: PlaneContext, user: Ref) -> UserRecord:
     return user_record(ctx.session, find_user(ctx.session, user))
+
+
+def act_on_user(ctx: PlaneContext, user: Ref, action: Switch) -> UserRecord:
+    """Enable or disable a user. A disabled user's every credential is refused -- a password, a
+    Keystone token issued before, an OIDC token or a certificate mapped to them -- and what their
+    project owns stays. (A face that remembers verified credentials forgets the user's.)"""
+    return user_record(ctx.session, set_enabled(ctx.session, find_user(ctx.session, user), "user",
+                                                Switch(action) is Switch.ENABLE, actor_of(ctx)))
 
 
 def remove_user(ctx: PlaneContext, user: Ref) -> None:
