@@ -388,7 +388,10 @@ def includeme(config) -> None:
     config.registry["occistack.credential_cache"] = cache
     bearer = bearer_token_authenticator(ini, cache)
     config.registry["occistack.oidc_issuers"] = [issuer.settings.issuer for issuer in bearer.validator.issuers]
-    sources = [BasicAuthSource(LocalPasswordSource(cache)), BearerTokenSource(bearer)]
+    passwords = LocalPasswordSource(cache)
+    # Also the token service's, which checks a user's password before they change it.
+    config.registry["occistack.local_passwords"] = passwords
+    sources = [BasicAuthSource(passwords), BearerTokenSource(bearer)]
     certificates = certificate_authenticator(ini, cache)
     config.registry["occistack.x509"] = certificates
     config.registry["occistack.x509_settings"] = CertificateSettings.from_ini(ini)

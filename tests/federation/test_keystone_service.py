@@ -12,7 +12,7 @@ import transaction
 from sqlalchemy import select
 
 from occistack.federation.keystone_tokens import TokenService, derive_token_key
-from occistack.model import User
+from occistack.model import EventRecord, User
 from occistack.model.session import get_tm_session, make_session_factory
 from tests.conftest import TEST_SECRET_KEY, basic, close_app, make_app, settling_test_app
 from tests.factories import UserFactory
@@ -279,3 +279,32 @@ def test_a_disabled_user_s_every_credential_is_refused_at_once(web, issuer, appl
     demo_id = next(user["id"] for user in demo if user["name"] == "demo")
     web.post(f"/admin/users/{demo_id}/actions/disable", headers=admin)
     assert "disabled" in web.get("/-/", headers={"Authorization": basic("demo", "demo")}, status=401).text
+
+
+# --- a user's own password ------------------------------------------------------------------------
+
+def test_a_local_user_changes_their_own_password(web, application):
+    """Issue 14: ``POST /v3/users/{id}/password`` (what ``openstack user password set`` sends),
+    proving the password the user has now; the old one stops working at once."""
+    with make_session_factory(application.registry["occistack.engine"])() as session:
+        demo = session.scalar(select(User.id).where(User.name == "demo"))
+        other = session.scalar(select(User.id).where(User.name == "other"))
+    path = f"/keystone/v3/users/{demo}/password"
+    web.get("/-/", headers={"Authorization": basic("demo", "demo")}, status=200)  # remembered
+
+    def change(original, new, where=path, status=204):
+        return web.post_json(where, {"user": {"original_password": original, "password": new}}, status=status)
+
+    refused = "user.original_password is not the password of that user"
+    for where, original in ((path, "not-demo"), (f"/keystone/v3/users/{other}/password", "demo"),
+                            ("/keystone/v3/users/999999/password", "demo"), ("/keystone/v3/users/x/password", "demo")):
+        answer = change(original, "a-new-long-password", where, status=401)
+        assert refused in answer.text and answer.headers["WWW-Authenticate"].startswith("Keystone uri=")
+    assert "at least" in change("demo", "short", status=400).text
+    assert "must both be text" in web.post_json(path, {"user": {"password": "x"}}, status=400).text
+    change("demo", "a-new-long-password")
+    web.get("/-/", headers={"Authorization": basic("demo", "demo")}, status=401)
+    web.get("/-/", headers={"Authorization": basic("demo", "a-new-long-password")}, status=200)
+    with make_session_factory(application.registry["occistack.engine"])() as session:
+        event = session.scalar(select(EventRecord).where(EventRecord.action == "user.password"))
+        assert (event.actor, event.project_id) == ("user:demo", session.get(User, demo).project_id)

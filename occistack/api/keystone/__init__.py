@@ -14,7 +14,9 @@ Below ``/keystone`` (the URL the challenge names):
   federated credential (``mapped``, ``openid``, ``oidc``), scoped to a project or not;
 * ``POST /keystone/v2.0/tokens`` -- ``{"auth": {"voms": true}}`` (the federated credential) or
   ``{"auth": {"token": {"id": …}}}``, with ``tenantName`` or ``tenantId`` for a scoped token;
-* ``GET /keystone/v2.0/tenants`` -- the v2.0 name of the projects' list.
+* ``GET /keystone/v2.0/tenants`` -- the v2.0 name of the projects' list;
+* ``POST /keystone/v3/users/<id>/password`` -- a local user changes their own password, giving
+  the one they have (204).
 
 The tokens are federation/keystone_tokens.py's. The service runs when
 ``occistack.keystone.builtin`` says so (federation/keystone.py); routes and views are added

@@ -26,7 +26,11 @@ from occistack.federation import (
 )
 from occistack.federation.keystone import FEDERATION_PROTOCOLS
 from occistack.federation.keystone_tokens import ProjectRole, TokenContent, TokenService, project_roles, user_name
+from occistack.plane.admin.cases import users
+from occistack.plane.admin.cases.users import NewPassword
+from occistack.plane.context import PlaneContext
 from occistack.plane.errors import InvalidRequest, NotFound, NotPermitted, Unavailable
+from occistack.api.orchestration import plane_services
 from occistack.api.errors import HTTPRefusal
 from occistack.api.security import keystone_challenge, keystone_token, keystone_url
 from occistack.api.errors import not_allowed
@@ -94,6 +98,32 @@ def issue_v3(request) -> Response:
     document = documents.token_v3(content, _user_name(request, user_id), project, root=keystone_url(request),
                                   occi_url=base_url(request), catalog="nocatalog" not in request.GET)
     return _json(document, status=201, headers={"X-Subject-Token": token})
+
+
+def change_password_v3(request) -> Response:
+    """A local user changes their own password, proving the one they have (Keystone's
+    ``POST /v3/users/{user_id}/password``, which ``openstack user password set`` sends); 204.
+    The new one is held to the site's shortest, as an administrator's reset is."""
+    user = _body_object(request, "user", '{"user": {"original_password": "<the password now>", '
+                                         '"password": "<the new one>"}}')
+    original, new = user.get("original_password"), user.get("password")
+    if not isinstance(original, str) or not isinstance(new, str):
+        raise InvalidRequest("user.original_password and user.password must both be text: the password the user "
+                             "has now, and the new one")
+    user_id = request.matchdict["user_id"]
+    name = user_name(request.dbsession, int(user_id)) if user_id.isascii() and user_id.isdigit() else None
+    passwords = request.registry["occistack.local_passwords"]
+    # An unknown id costs a password check too (against no user), so ids cannot be probed by timing.
+    proved = passwords.identify(lambda: request.dbsession, name or "", original)
+    if proved is None or str(proved.user_id) != user_id:
+        # One answer for a wrong password, an unknown user and a disabled one: nothing to probe.
+        raise unauthorized(request, "user.original_password is not the password of that user (or the user does not "
+                                    "exist, is disabled or has no local password)")
+    context = PlaneContext(request.dbsession, None, plane_services(request.registry), operator=f"user:{name}")
+    users.set_user_password(context, proved.user_id, NewPassword(new))
+    # Remembered credentials of the user's (the old password among them) prove nothing any more.
+    request.registry["occistack.credential_cache"].forget_user(proved.user_id)
+    return Response(status=204)
 
 
 def projects_v3(request) -> Response:
@@ -229,16 +259,21 @@ def _user_name(request, user_id: int) -> str:
 
 
 def _auth_object(request, example: str) -> dict[str, Any]:
+    return _body_object(request, "auth", example)
+
+
+def _body_object(request, member: str, example: str) -> dict[str, Any]:
+    """The body's ``member`` object (Keystone wraps each request so: "auth", "user")."""
     try:
         document = json.loads(request.body or b"null")
     except (ValueError, UnicodeDecodeError):
         raise InvalidRequest(f"the body is not JSON; send a JSON object such as {example}") from None
     except RecursionError:
         raise InvalidRequest(f"the body's JSON nests too deeply; send a JSON object such as {example}") from None
-    auth = document.get("auth") if isinstance(document, dict) else None
-    if not isinstance(auth, dict):
-        raise InvalidRequest(f'the body must be a JSON object with an "auth" object, such as {example}')
-    return auth
+    found = document.get(member) if isinstance(document, dict) else None
+    if not isinstance(found, dict):
+        raise InvalidRequest(f'the body must be a JSON object with an "{member}" object, such as {example}')
+    return found
 
 
 def _tokens(request) -> TokenService:
@@ -263,6 +298,7 @@ def includeme(config) -> None:
         ("keystone_v3_federation_auth", federation_auth, ("GET", "POST")),
         ("keystone_v3_tokens", issue_v3, ("POST",)),
         ("keystone_v3_projects", projects_v3, ("GET",)),
+        ("keystone_v3_user_password", change_password_v3, ("POST",)),
         ("keystone_v2_tokens", issue_v2, ("POST",)),
         ("keystone_v2_tenants", tenants_v2, ("GET",)),
     )
