@@ -6,6 +6,7 @@ import click
 
 from occistack.plane import admin
 from occistack.plane.admin.cases import tenancy
+from occistack.plane.admin.cases.common import Switch
 from occistack.plane.admin.cases.tenancy import AccountChanges, NewAccount
 from occistack.cli.base import OrderedGroup, document, json_option, print_rows, run
 
@@ -35,6 +36,24 @@ def account_update(name: str, domain: str, new_name: str) -> None:
     """Rename an account (its kind and domain stay)."""
     run(lambda ctx: tenancy.update_account(ctx, name, AccountChanges(name=new_name), domain=domain))
     click.echo(f"updated account {new_name}")
+
+
+@account.command("disable")
+@click.argument("name")
+@domain_option
+def account_disable(name: str, domain: str) -> None:
+    """Refuse every credential of every user of the account (what its projects own stays)."""
+    run(lambda ctx: tenancy.act_on_account(ctx, name, Switch.DISABLE, domain=domain))
+    click.echo(f"account {name} is disabled")
+
+
+@account.command("enable")
+@click.argument("name")
+@domain_option
+def account_enable(name: str, domain: str) -> None:
+    """Accept the account's users again (each as enabled as they were)."""
+    run(lambda ctx: tenancy.act_on_account(ctx, name, Switch.ENABLE, domain=domain))
+    click.echo(f"account {name} is enabled")
 
 
 @account.command("list")

@@ -34,7 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from occistack.model import Project, User
+from occistack.model import Project, User, may_sign_in
 from occistack.model.session import read_only_session
 from occistack.federation.errors import KeystoneTokenRefused
 from occistack.federation.identity import Identity
@@ -134,12 +134,12 @@ def project_roles(session: Session, user_id: int) -> list[ProjectRole]:
     rows = session.execute(
         select(Project.id, Project.name, Project.title, User.role)
         .join(User, User.project_id == Project.id)
-        .where(User.id == user_id, User.enabled.is_(True))).all()
+        .where(User.id == user_id, may_sign_in())).all()
     return [ProjectRole(row.id, row.name, row.title, row.role) for row in rows]
 
 
 def user_name(session: Session, user_id: int) -> str | None:
-    return session.scalar(select(User.name).where(User.id == user_id, User.enabled.is_(True)))
+    return session.scalar(select(User.name).where(User.id == user_id, may_sign_in()))
 
 
 # --- X-Auth-Token on OCCI requests -------------------------------------------------------------------

@@ -24,7 +24,7 @@ from typing import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from occistack.model import User
+from occistack.model import User, may_sign_in
 from occistack.federation.identity import Identity
 from occistack.federation.passwords import hash_password, verify_password
 
@@ -117,8 +117,8 @@ class LocalPasswordSource:
         identity = self.cache.get(fingerprint)
         if identity is not None:
             return identity
-        user = session().scalar(select(User).where(User.name == user_name))
-        if user is None or not user.enabled or not user.password_hash:
+        user = session().scalar(select(User).where(User.name == user_name, may_sign_in()))
+        if user is None or not user.password_hash:
             verify_password(self._decoy_hash, password)
             return None
         if not verify_password(user.password_hash, password):

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from occistack.model import ROOT_DOMAIN_ID, EventRecord, FederatedUser, Project, Quota, User, utcnow
+from occistack.model import ROOT_DOMAIN_ID, EventRecord, FederatedUser, Project, Quota, User, may_sign_in, utcnow
 from occistack.model.session import read_only_session
 from occistack.federation.errors import IdentityNotMapped
 from occistack.federation.identity import FederatedIdentity, Identity
@@ -29,7 +29,8 @@ from occistack.federation.mapping import Grant
 #: What a user may be called (the admin API's rule): the subject itself when it fits.
 _USER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@\-]{0,63}")
 
-_CURRENT = (select(User.id, User.name, User.enabled, User.role, User.project_id, Project.name.label("project"))
+_CURRENT = (select(User.id, User.name, may_sign_in().label("enabled"), User.role, User.project_id,
+                   Project.name.label("project"))
             .join(FederatedUser, FederatedUser.user_id == User.id)
             .join(Project, Project.id == User.project_id))
 
@@ -84,14 +85,15 @@ def _provision_in_transaction(engine: Engine, identity: FederatedIdentity, grant
                     f"{user.name!r} moved {moved}to project {project.name!r} as {grant.role} (mapping rule "
                     f"{grant.rule})")
         session.flush()
-        return _identity(identity, user.id, user.name, user.enabled, project.id, grant.role)
+        enabled = session.scalar(select(may_sign_in()).where(User.id == user.id))
+        return _identity(identity, user.id, user.name, enabled, project.id, grant.role)
 
 
 def _identity(identity: FederatedIdentity, user_id: int, name: str, enabled: bool, project_id: int,
               role: str) -> Identity:
     if not enabled:
         raise IdentityNotMapped(f"the user {name!r} of {identity.subject!r} of {identity.issuer} is disabled at this "
-                                "site; ask its administrators")
+                                "site (or their account is); ask its administrators")
     return Identity(user_id, name, project_id, identity.method, role)
 
 

@@ -35,7 +35,18 @@ from occistack.model.resources import (
     VirtualMachine,
     Volume,
 )
-from occistack.model.tenancy import QUOTA_RESOURCES, ROLES, ROOT_DOMAIN_ID, Account, Domain, FederatedUser, Project, Quota, User
+from occistack.model.tenancy import (
+    QUOTA_RESOURCES,
+    ROLES,
+    ROOT_DOMAIN_ID,
+    Account,
+    Domain,
+    FederatedUser,
+    Project,
+    Quota,
+    User,
+    may_sign_in,
+)
 
 __all__ = [
     "BARE_METAL", "Account", "AffinityGroup", "AgentCommand", "Base", "CatalogGeneration", "Cluster", "Domain",
@@ -45,5 +56,5 @@ __all__ = [
     "Project", "ProjectDefaultNetwork", "QUOTA_RESOURCES", "Quota", "ROLES", "ROOT_DOMAIN_ID", "Region",
     "SecondaryStorage",
     "ServiceOffering", "StorageLink", "StoragePool", "UsageRecord", "User", "UserMixin", "VirtualMachine",
-    "VlanRange", "Volume", "Zone", "make_engine", "utcnow",
+    "VlanRange", "Volume", "Zone", "make_engine", "may_sign_in", "utcnow",
 ]

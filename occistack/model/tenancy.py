@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, UniqueConstraint, and_, or_, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from occistack.model.meta import Base, utcnow
@@ -87,6 +87,13 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     project: Mapped[Project] = relationship(back_populates="users")
+
+
+def may_sign_in():
+    """SQL, over the ``users`` row of the query: whether that user may sign in by any means --
+    enabled, and so is their account when they have one (an account is disabled as a whole)."""
+    account_enabled = select(Account.enabled).where(Account.id == User.account_id).scalar_subquery()
+    return and_(User.enabled.is_(True), or_(User.account_id.is_(None), account_enabled.is_(True)))
 
 
 class FederatedUser(Base):

@@ -545,3 +545,23 @@ def test_an_affinity_group_changes_its_description_only(root):
         assert message in error_of(change(root, f"/admin/affinity-groups/{group['id']}", body, status=400), 400)
     assert error_of(change(root, "/admin/affinity-groups/999999", {"description": "x"}, status=404), 404) == \
         "no affinity group with id 999999"
+
+
+# --- accounts disabled as a whole -------------------------------------------------------------------
+
+def test_an_account_disabled_as_a_whole_refuses_its_users_at_once(world, root):
+    """Issue 14: every user of a disabled account is refused from the next request on (their
+    verified password was remembered), and accepted again once it is enabled; the users' own
+    enabled flags are untouched."""
+    account = root.post_json("/admin/accounts", {"name": unique("acct")}, status=201).json
+    name = unique("alice")
+    root.post_json("/admin/users", {"name": name, "password": "a-long-password", "project": unique("p"),
+                                    "create_project": True, "account": account["id"]}, status=201)
+    alice = TestApp(world.wsgi_app, extra_environ={"HTTP_AUTHORIZATION": basic(name, "a-long-password")})
+    alice.get("/-/", status=200)
+    disabled = root.post(f"/admin/accounts/{account['id']}/actions/disable", status=200).json
+    assert disabled["enabled"] is False
+    assert "disabled" in alice.get("/-/", status=401).text
+    assert root.post(f"/admin/accounts/{account['id']}/actions/enable", status=200).json["enabled"] is True
+    alice.get("/-/", status=200)
+    assert [user["enabled"] for user in root.get("/admin/users", {"account_id": account["id"]}).json] == [True]

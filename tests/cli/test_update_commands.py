@@ -216,3 +216,14 @@ def test_a_user_is_disabled_and_enabled_again(occistack):
     assert [e["action"] for e in occistack.json("events") if e["action"].startswith("user.")][:2] == [
         "user.enable", "user.disable"]
     assert occistack.refused("user", "disable", "bob").startswith("no user named 'bob'")
+
+
+def test_an_account_is_disabled_and_enabled_as_a_whole(occistack):
+    occistack("account", "create", "ops")
+    occistack("user", "add", "alice", "--project", "p1", "--create-project", "--account", "ops",
+              "--password", "a-long-password")
+    assert occistack("account", "disable", "ops").stdout == "account ops is disabled\n"
+    assert [a["enabled"] for a in occistack.json("account", "list") if a["name"] == "ops"] == [False]
+    assert occistack("account", "enable", "ops").stdout == "account ops is enabled\n"
+    assert [e["action"] for e in occistack.json("events") if e["action"].startswith("account.")][:2] == [
+        "account.enable", "account.disable"]

@@ -19,7 +19,7 @@ from occistack.plane.admin.cases.tenancy import (
     ProjectFilter,
 )
 from occistack.plane.admin.cases.users import NewPassword, NewUser, QuotaChanges, QuotaLimit, UserChanges, UserFilter
-from occistack.plane.admin.records.tenancy import ProjectRecord
+from occistack.plane.admin.records.tenancy import AccountRecord, ProjectRecord
 from occistack.plane.admin.records.users import UserRecord
 from occistack.api.admin.support import (
     AdminResource,
@@ -101,6 +101,15 @@ def _switch_user(action: Switch):
     return switch
 
 
+def _switch_account(action: Switch):
+    def switch(request, account_id: int) -> AccountRecord:
+        account = tenancy.act_on_account(request.plane, account_id, action)
+        for user in users.list_users(request.plane, UserFilter(account=account_id)):
+            _forget_identity(request, user.id)
+        return account
+    return switch
+
+
 def _remove_user(request, user_id: int) -> None:
     users.remove_user(request.plane, user_id)
     _forget_identity(request, user_id)
@@ -139,6 +148,7 @@ RESOURCES = (
         remove=by_id(tenancy.remove_account),
         update=lambda request, account_id: tenancy.update_account(
             request.plane, account_id, changes_as(request, ACCOUNT_CHANGES, AccountChanges)),
+        actions={action.value: _switch_account(action) for action in Switch},
     ),
     AdminResource(
         "projects", "project", by_id(tenancy.show_project),

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from occistack.plane.admin import affinity, default_networks, tenancy
-from occistack.plane.admin.cases.common import UNCHANGED, Unchanged, actor_of, changes_of
-from occistack.plane.admin.common import Ref
+from occistack.plane.admin.cases.common import UNCHANGED, Switch, Unchanged, actor_of, changes_of
+from occistack.plane.admin.common import Ref, set_enabled
 from occistack.plane.admin.lookup import find_account, find_domain, find_project
 from occistack.plane.admin.records.tenancy import (
     AccountRecord,
@@ -145,6 +145,14 @@ def update_account(ctx: PlaneContext, account: Ref, changes: AccountChanges, *,
                    domain: Ref | None = None) -> AccountRecord:
     return account_record(ctx.session, tenancy.update_account(ctx.session, account, domain=domain,
                                                               **changes_of("account", changes), actor=actor_of(ctx)))
+
+
+def act_on_account(ctx: PlaneContext, account: Ref, action: Switch, *, domain: Ref | None = None) -> AccountRecord:
+    """Enable or disable an account as a whole: while it is disabled, every user of it is refused
+    as a disabled user is (model.may_sign_in), and what its projects own stays. (A face that
+    remembers verified credentials forgets its users'.)"""
+    return account_record(ctx.session, set_enabled(ctx.session, find_account(ctx.session, account, domain=domain),
+                                                   "account", Switch(action) is Switch.ENABLE, actor_of(ctx)))
 
 
 def remove_account(ctx: PlaneContext, account: Ref, *, domain: Ref | None = None) -> None:
