@@ -79,7 +79,7 @@ def add_keystone_routes(config) -> None:
         factory=keystone_context)
     add("keystone_v3_tokens", root + "/v3/auth/tokens", factory=keystone_context)
     add("keystone_v3_projects", root + "/v3/auth/projects", factory=keystone_context)
-    add("keystone_v3_user_password", root + "/v3/users/{user_id}/password", factory=keystone_context)
+    add("keystone_v3_user_password", root + "/v3/users/{user_id:\\d+}/password", factory=keystone_context)
     add("keystone_v2_tokens", root + "/v2.0/tokens", factory=keystone_context)
     add("keystone_v2_tenants", root + "/v2.0/tenants", factory=keystone_context)
     add("keystone_unknown", root + "/*rest", factory=keystone_context)

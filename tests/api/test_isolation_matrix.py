@@ -277,6 +277,8 @@ KEYSTONE_ANSWERS = {
     "keystone_v3_federation_auth": {"GET": 401, "HEAD": 401, "POST": 401},
     "keystone_v3_tokens": {"POST": 400},
     "keystone_v3_projects": {"GET": 401, "HEAD": 401},
+    # A body without its "user" object; with one, a caller proves a password, not a credential.
+    "keystone_v3_user_password": {"POST": 400},
     "keystone_v2_tokens": {"POST": 400},
     "keystone_v2_tenants": {"GET": 401, "HEAD": 401},
     "keystone_unknown": dict.fromkeys(METHODS, 404),
@@ -285,7 +287,7 @@ KEYSTONE_ANSWERS = {
 
 def keystone_cells(route: str, pattern: str, caller: str, targets: Targets, owner: OCCIClient) -> Iterator[Cell]:
     path = (pattern.replace("{slash:/?}", "/").replace("{identity_provider}", "egi.eu")
-            .replace("{protocol}", "mapped").replace("*rest", "nothing"))
+            .replace("{protocol}", "mapped").replace("{user_id:\\d+}", "1").replace("*rest", "nothing"))
     for method in METHODS:
         yield Cell(route, method, path, KEYSTONE_ANSWERS[route].get(method, 405), "{}",
                    headers={"Content-Type": "application/json"})
