@@ -12,7 +12,7 @@ import transaction
 from sqlalchemy import select
 
 from occistack.federation.keystone_tokens import TokenService, derive_token_key
-from occistack.model import EventRecord, User
+from occistack.model import EventRecord, Project, ProjectMembership, User
 from occistack.model.session import get_tm_session, make_session_factory
 from tests.conftest import TEST_SECRET_KEY, basic, close_app, make_app, settling_test_app
 from tests.factories import UserFactory
@@ -310,3 +310,25 @@ def test_a_local_user_changes_their_own_password(web, application):
     with make_session_factory(application.registry["occistack.engine"])() as session:
         event = session.scalar(select(EventRecord).where(EventRecord.action == "user.password"))
         assert (event.actor, event.project_id) == ("user:demo", session.get(User, demo).project_id)
+
+
+def test_a_member_of_a_second_project_gets_tokens_scoped_to_it(web, application, issuer):
+    unscoped = unscoped_v3(web, issuer)  # alice@egi, at home in fedcloud
+    manager = transaction.TransactionManager(explicit=True)
+    with manager:
+        session = get_tm_session(application.registry["occistack.session_factory"], manager)
+        user_id = session.scalar(select(User.id).where(User.name == "alice@egi"))
+        other_id = session.scalar(select(Project.id).where(Project.name == "other"))
+        session.add(ProjectMembership(user_id=user_id, project_id=other_id, role="reader"))
+    projects = web.get("/keystone/v3/auth/projects", headers={"X-Auth-Token": unscoped}, status=200).json["projects"]
+    assert [project["name"] for project in projects] == ["fedcloud", "other"]
+    scoped = web.post_json("/keystone/v3/auth/tokens", {"auth": {
+        "identity": {"methods": ["token"], "token": {"id": unscoped}},
+        "scope": {"project": {"name": "other"}}}}, status=201)
+    assert scoped.json["token"]["roles"] == [{"id": "reader", "name": "reader"}]
+    token = scoped.headers["X-Subject-Token"]
+    web.get("/compute/", headers={"X-Auth-Token": token}, status=200)
+    # A token works in its own scope only: naming another project with it is refused.
+    refused = web.get("/compute/", headers={"X-Auth-Token": token, "X-Auth-Project-Id": "fedcloud"}, status=403)
+    assert "scoped to project" in refused.text
+    web.get("/compute/", headers={"X-Auth-Token": token, "X-Auth-Project-Id": "other"}, status=200)

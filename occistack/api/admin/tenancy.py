@@ -18,7 +18,17 @@ from occistack.plane.admin.cases.tenancy import (
     ProjectChanges,
     ProjectFilter,
 )
-from occistack.plane.admin.cases.users import NewPassword, NewUser, QuotaChanges, QuotaLimit, UserChanges, UserFilter
+from occistack.plane.admin.cases.users import (
+    MembershipChanges,
+    MembershipFilter,
+    NewMembership,
+    NewPassword,
+    NewUser,
+    QuotaChanges,
+    QuotaLimit,
+    UserChanges,
+    UserFilter,
+)
 from occistack.plane.admin.records.tenancy import AccountRecord, ProjectRecord
 from occistack.plane.admin.records.users import UserRecord
 from occistack.api.admin.support import (
@@ -47,6 +57,8 @@ USER_FIELDS = fields("name!", "password!", "project:ref!", "account:ref", "role"
                      "domain:ref")
 USER_CHANGES = fields("role", "account:ref?")
 PASSWORD_FIELDS = fields("password!")
+MEMBERSHIP_FIELDS = fields("user:ref!", "project:ref!", "role")
+MEMBERSHIP_CHANGES = fields("role")
 QUOTA_FIELDS = fields("project:ref!", "resource!", "limit:number!")
 QUOTA_CHANGES = fields("limit:number")
 DEFAULT_NETWORK_FIELDS = fields("zone:ref", "network")
@@ -150,6 +162,16 @@ RESOURCES = (
         remove=_remove_user,
         update=_update_user,
         actions={"password": _set_password, **{action.value: _switch_user(action) for action in Switch}},
+    ),
+    AdminResource(
+        "memberships", "membership", by_id(users.show_membership),
+        list_records=lambda request: users.list_memberships(request.plane, MembershipFilter(
+            user=query_ref(request, "user"), project=query_ref(request, "project"))),
+        create=lambda request: users.add_membership(request.plane, body_as(request, MEMBERSHIP_FIELDS, NewMembership)),
+        remove=by_id(users.remove_membership),
+        update=lambda request, membership_id: users.update_membership(
+            request.plane, membership_id, changes_as(request, MEMBERSHIP_CHANGES, MembershipChanges)),
+        render=lambda membership: record_json(membership, user=membership.user_name, project=membership.project_name),
     ),
     AdminResource(
         "quotas", "quota", by_id(users.show_quota),

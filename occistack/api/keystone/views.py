@@ -25,7 +25,8 @@ from occistack.federation import (
     KeystoneTokenRefused,
 )
 from occistack.federation.keystone import FEDERATION_PROTOCOLS
-from occistack.federation.keystone_tokens import ProjectRole, TokenContent, TokenService, project_roles, user_name
+from occistack.federation.keystone_tokens import TokenContent, TokenService, user_name
+from occistack.federation.projects import ProjectRole, project_roles
 from occistack.plane.admin.cases import users
 from occistack.plane.admin.cases.users import NewPassword
 from occistack.plane.context import PlaneContext

@@ -1,4 +1,5 @@
-"""Records of users (never their password hash) and of projects' quotas."""
+"""Records of users (never their password hash), of their roles in other projects, and of
+projects' quotas."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Iterable
 
 from sqlalchemy.orm import Session
 
-from occistack.model import Account, Project, Quota, User
+from occistack.model import Account, Project, ProjectMembership, Quota, User
 from occistack.plane.admin.records import from_row, names_by_id, related
 
 
@@ -24,6 +25,18 @@ class UserRecord:
     created_at: datetime
     project_name: str = related()
     account_name: str | None = related()
+
+
+@dataclass(frozen=True, slots=True)
+class MembershipRecord:
+    id: int
+    user_id: int
+    project_id: int
+    #: admin, member or reader, in that project.
+    role: str
+    created_at: datetime
+    user_name: str = related()
+    project_name: str = related()
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +59,18 @@ def user_records(session: Session, users: Iterable[User]) -> list[UserRecord]:
 
 def user_record(session: Session, user: User) -> UserRecord:
     return user_records(session, [user])[0]
+
+
+def membership_records(session: Session, memberships: Iterable[ProjectMembership]) -> list[MembershipRecord]:
+    memberships = list(memberships)
+    users = names_by_id(session, User.name, (membership.user_id for membership in memberships))
+    projects = names_by_id(session, Project.name, (membership.project_id for membership in memberships))
+    return [from_row(MembershipRecord, membership, user_name=users[membership.user_id],
+                     project_name=projects[membership.project_id]) for membership in memberships]
+
+
+def membership_record(session: Session, membership: ProjectMembership) -> MembershipRecord:
+    return membership_records(session, [membership])[0]
 
 
 def quota_records(session: Session, quotas: Iterable[Quota]) -> list[QuotaRecord]:
