@@ -130,8 +130,8 @@ def test_the_openstack_public_key_mixin_takes_a_key_pair_name(client):
     client.post_json("/user/keypairs", {"name": "os-key", "public_key": line}, status=201)
     vm = new_compute(client, PUBLIC_KEY, 'X-OCCI-Attribute: org.openstack.credentials.publickey.name="os-key"')
     rendered = attributes(client.get(vm, headers=TEXT).text)
-    assert (rendered["org.openstack.credentials.publickey.data"], rendered["org.openstack.credentials.publickey.name"]) \
-        == (line, "os-key")
+    assert rendered["org.openstack.credentials.publickey.data"] == line
+    assert rendered["org.openstack.credentials.publickey.name"] == "os-key"
 
 
 def test_a_key_pair_name_the_caller_does_not_have_is_refused(client, other_client):

@@ -22,6 +22,7 @@ from occistack.plane.errors import Conflict, InvalidRequest, NotFound, NotPermit
 from occistack.plane.placement.service import PlacementService
 from occistack.plane.ssh_keys import looks_like_key, read_public_key
 from occistack.plane.tenant import keypairs
+from occistack.plane.tenant.compute import ComputeRequest, create_compute
 from tests.conftest import missing_component
 from tests.factories import UserFactory
 
@@ -191,3 +192,14 @@ def test_an_administrator_manages_any_users_key_pairs(session, services, alice, 
     # A removed user's key pairs go with them.
     remove_user(system, "alice")
     assert admin_keypairs.list_keypairs(system) == []
+
+
+# --- a compute given a key pair by name ----------------------------------------------------------------
+
+def test_a_compute_takes_the_callers_key_pair_by_name_or_a_key_never_both(alice, bob):
+    # The key is looked up before anything else of the request is: these fail on the key alone.
+    keypairs.import_keypair(bob, KeypairImport("bobs", ED25519))
+    with pytest.raises(InvalidRequest, match="no key pair named 'bobs' of user 'alice'; there are none yet"):
+        create_compute(alice, ComputeRequest("cirros", 1, 1.0, key_name="bobs"))
+    with pytest.raises(InvalidRequest, match="either a public key or the name of one of your key pairs, not both"):
+        create_compute(alice, ComputeRequest("cirros", 1, 1.0, key_name="bobs", ssh_public_key=ED25519))
