@@ -4,7 +4,8 @@
 # here: these machines have no usable KVM), its headers for libvirt-python, qemu-img for qcow2
 # volumes, and dnsmasq and iptables, which libvirt's networks need and which must be present
 # before libvirtd starts; cpio to pack the test guests' initramfs, and syslinux, mtools and
-# dosfstools to make their boot disks; Open vSwitch (userspace
+# dosfstools to make their boot disks; ssh-keygen (openssh-client), which checks the key pairs'
+# fingerprints; Open vSwitch (userspace
 # datapath here), ethtool and busybox (udhcpc, ping) for guest VLANs and DHCP; nfs-ganesha with
 # rpcbind and libnfs (headers for the Python binding) for secondary storage over NFS; OpenIPMI's
 # BMC simulator and ipmitool for the power tests; node and npm for the OIDC provider the
@@ -31,6 +32,7 @@ command -v dnsmasq >/dev/null 2>&1 || missing+=(dnsmasq-base)
 command -v iptables >/dev/null 2>&1 || missing+=(iptables)
 command -v cpio >/dev/null 2>&1 || missing+=(cpio)
 command -v file >/dev/null 2>&1 || missing+=(file)
+command -v ssh-keygen >/dev/null 2>&1 || missing+=(openssh-client)
 command -v syslinux >/dev/null 2>&1 || missing+=(syslinux syslinux-common)
 command -v mcopy >/dev/null 2>&1 || missing+=(mtools)
 command -v mkfs.vfat >/dev/null 2>&1 || missing+=(dosfstools)

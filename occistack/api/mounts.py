@@ -11,5 +11,6 @@ from __future__ import annotations
 #: of the challenge.
 BUILTIN_KEYSTONE_PATH = "/keystone"
 #: The faces that answer in JSON whatever the client accepts (the admin API, the agents'
-#: channel), by the start of their paths; the built-in Keystone's is added where the site runs it.
-JSON_PATH_PREFIXES = ("/admin/", "/agent/")
+#: channel, a user's own key pairs beside the OCCI paths), by the start of their paths; the
+#: built-in Keystone's is added where the site runs it.
+JSON_PATH_PREFIXES = ("/admin/", "/agent/", "/user/")

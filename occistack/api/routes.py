@@ -2,7 +2,8 @@
 
 OCCI paths (SPEC-NOTES §1.1, §7): the query interface at /-/ and its RFC 5785 twin; one
 collection and one entity route per kind, at the kind's location and at the /link/… aliases
-that rOCCI 1.x, VMDIRAC and IM hard-code (both declared in api/occi/paths.py); the admin API
+that rOCCI 1.x, VMDIRAC and IM hard-code (both declared in api/occi/paths.py); a user's own key
+pairs at /user/keypairs (JSON, beside the OCCI paths); the admin API
 under /admin/ (its own section, below); the host agents' channel at /agent/v1/messages; the
 built-in Keystone-compatible token service under /keystone (when the site runs it); and, last,
 every other path ending in "/" is looked up as a mixin's location.
@@ -13,14 +14,16 @@ from __future__ import annotations
 from occistack.api.admin.context import admin_context
 from occistack.api.admin.paths import ADMIN_RESOURCES, ADMIN_RESOURCES_WITH_ACTIONS, admin_route_name
 from occistack.api.agents.channel import agent_context
-from occistack.api.occi.contexts import occi_context
+from occistack.api.occi.contexts import occi_context, user_json_context
 from occistack.api.occi.paths import KIND_ROUTES
+from occistack.api.occi.views.keypairs import KEYPAIR_ROUTE, KEYPAIRS_PATH, KEYPAIRS_ROUTE
 from occistack.api.keystone.context import keystone_context
 from occistack.api.mounts import BUILTIN_KEYSTONE_PATH
 
 #: The routes that serve no kind, OCCI's and the other faces'; every other route is a kind's
 #: (api/occi/paths.py), which a test checks.
-OCCI_ROUTES_OF_NO_KIND = ("query_interface", "query_interface_well_known", "root", "mixin_collection")
+OCCI_ROUTES_OF_NO_KIND = ("query_interface", "query_interface_well_known", "root", "mixin_collection",
+                          KEYPAIRS_ROUTE, KEYPAIR_ROUTE)
 
 
 def includeme(config) -> None:
@@ -31,6 +34,9 @@ def includeme(config) -> None:
     # Each kind's collection and entities, at its location and the aliases clients use (api/occi/paths.py).
     for route in KIND_ROUTES.values():
         add(route.name, route.pattern, factory=occi_context)
+    # A user's own key pairs, in JSON beside the OCCI paths (api/occi/views/keypairs.py says why there).
+    add(KEYPAIRS_ROUTE, KEYPAIRS_PATH + "{slash:/?}", factory=user_json_context)
+    add(KEYPAIR_ROUTE, KEYPAIRS_PATH + "/{name}", factory=user_json_context)
     add_admin_routes(config)
     # Host agents' messages (api/agents/channel.py).
     add("agent_messages", "/agent/v1/messages", factory=agent_context)

@@ -49,7 +49,8 @@ _BASE = [entities.c.id, entities.c.kind, entities.c.project_id, entities.c.title
 COMPUTE_SELECT = (
     select(*_BASE, vms.c.hostname, vms.c.architecture, vms.c.cores, vms.c.memory_gib, vms.c.share,
            vms.c.speed_ghz, vms.c.state, vms.c.state_message, vms.c.resource_tpl, vms.c.user_data,
-           vms.c.ssh_public_key, vms.c.bare_metal, vms.c.boot_device, templates.c.term.label("template_term"),
+           vms.c.ssh_public_key, vms.c.key_name, vms.c.bare_metal, vms.c.boot_device,
+           templates.c.term.label("template_term"),
            templates.c.project_id.label("template_project_id"), zones.c.name.label("zone_name"),
            affinity_groups.c.name.label("affinity_group"))
     .select_from(entities.join(vms, vms.c.id == entities.c.id)

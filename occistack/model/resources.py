@@ -74,6 +74,9 @@ class VirtualMachine(Entity):
     zone_id: Mapped[int | None] = mapped_column(ForeignKey("zones.id", ondelete="RESTRICT"), index=True)
     user_data: Mapped[str | None] = mapped_column(Text)
     ssh_public_key: Mapped[str | None] = mapped_column(Text)
+    #: the name of the owner's key pair ``ssh_public_key`` was copied from, when the compute was
+    #: given one by name (the key stays with the compute if the key pair is deleted later).
+    key_name: Mapped[str | None] = mapped_column(String(255))
     #: the hypervisor's name for the guest, once a driver has defined it.
     instance_name: Mapped[str | None] = mapped_column(String(128))
     offering_id: Mapped[int | None] = mapped_column(ForeignKey("service_offerings.id", ondelete="SET NULL"))

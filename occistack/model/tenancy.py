@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, UniqueConstraint, and_, or_, select
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint, and_, or_, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from occistack.model.meta import Base, utcnow
@@ -144,3 +144,26 @@ class Quota(Base):
     #: a key of QUOTA_RESOURCES.
     resource: Mapped[str] = mapped_column(String(32))
     limit: Mapped[float] = mapped_column(Float)
+
+
+class KeyPair(Base):
+    """An SSH public key a user keeps under a name, to give their computes by that name (Nova's
+    key pairs). Only the public half is kept: a key the server generated had its private half
+    handed to the user once, in the answer that made it."""
+
+    __tablename__ = "key_pairs"
+    __table_args__ = (UniqueConstraint("user_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: unique among the user's key pairs (another user may keep one of the same name).
+    name: Mapped[str] = mapped_column(String(255))
+    #: the OpenSSH key type: ssh-ed25519, ssh-rsa, ecdsa-sha2-nistp256 ...
+    key_type: Mapped[str] = mapped_column(String(32))
+    #: one line of authorized_keys: type, base64 blob and the comment, if it had one.
+    public_key: Mapped[str] = mapped_column(Text)
+    #: OpenSSH's: "SHA256:" and the unpadded base64 of the blob's SHA-256.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    #: the colon-separated hex MD5 of the blob, as Nova and older OpenSSH show it.
+    fingerprint_md5: Mapped[str] = mapped_column(String(47))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -60,6 +60,8 @@ class Targets:
     mixin_term: str
     mixin_location: str
     title: str
+    #: the name of the owner's SSH key pair (/user/keypairs: the user's own, not the project's).
+    keypair: str = ""
 
     @property
     def mixin_category(self) -> str:
@@ -87,6 +89,7 @@ def make_targets(owner: OCCIClient) -> Targets:
                       f"/{term}/", title)
     owner.post("/-/", targets.mixin_category, headers=TEXT, status=200)
     owner.post(targets.mixin_location, f"X-OCCI-Location: {compute}", headers=TEXT, status=200)
+    targets.keypair = owner.post_json("/user/keypairs", {"name": f"key-{title}"}, status=201).json["name"]
     return targets
 
 
@@ -94,6 +97,7 @@ def snapshot(owner: OCCIClient, targets: Targets) -> dict[str, str]:
     """Everything the owner can read of the targets, to show that a refused request changed nothing."""
     seen = {kind: owner.get(path, headers=TEXT, status=200).text for kind, path in targets.paths.items()}
     seen["mixin members"] = owner.get(targets.mixin_location, headers=TEXT, status=200).text
+    seen["key pairs"] = owner.get("/user/keypairs", status=200).text
     return seen
 
 
@@ -252,6 +256,31 @@ def query_cells(route: str, pattern: str, caller: str, targets: Targets, owner: 
     yield Cell(route, "PATCH", pattern, by_caller(caller, 405, 405, 405))
 
 
+def keypair_cells(route: str, pattern: str, caller: str, targets: Targets, owner: OCCIClient) -> Iterator[Cell]:
+    # A key pair is its user's own: a colleague in the same project (the reader) does not see it.
+    json_body = {"Content-Type": "application/json"}
+    if route == "user_keypairs":
+        path = pattern.replace("{slash:/?}", "")
+        yield Cell(route, "GET", path, by_caller(caller, 200, 200, 200), check=(
+            f"the listing {'shows' if caller == 'owner' else 'does not show'} the owner's key pair",
+            lambda response: (targets.keypair in response.text) == (caller == "owner"))
+            if caller != "anonymous" else None)
+        yield Cell(route, "HEAD", path, by_caller(caller, 200, 200, 200))
+        # The owner is told they have the name already; anyone else makes a key pair of their own
+        # (under another name: a namesake of theirs would answer their GET of the item below).
+        name = targets.keypair if caller == "owner" else f"{targets.keypair}-{caller}"
+        yield Cell(route, "POST", path, by_caller(caller, 409, 403, 201), f'{{"name": "{name}"}}', headers=json_body)
+        for method in ("PUT", "DELETE", "PATCH"):
+            yield Cell(route, method, path, by_caller(caller, 405, 405, 405))
+        return
+    path = pattern.replace("{name}", targets.keypair)
+    yield Cell(route, "GET", path, by_caller(caller, 200, 404, 404))
+    yield Cell(route, "HEAD", path, by_caller(caller, 200, 404, 404))
+    yield Cell(route, "DELETE", path, by_caller(caller, 200, 403, 404), fresh=caller == "owner")
+    for method in ("POST", "PUT", "PATCH"):
+        yield Cell(route, method, path, by_caller(caller, 405, 405, 405), "{}", headers=json_body)
+
+
 def admin_cells(route: str, pattern: str, caller: str, targets: Targets, owner: OCCIClient) -> Iterator[Cell]:
     # Rows that do not exist: the admin's answers are 404, 400 or 405, and nothing is removed.
     path = (pattern.replace("{id:\\d+}", "999999").replace("{range_id:\\d+}", "999999")
@@ -303,6 +332,7 @@ FAMILIES: dict[str, tuple[Callable[[str], bool], Callable]] = {
     "admin": (lambda name: name.startswith("admin_"), admin_cells),
     "agent": (lambda name: name == "agent_messages", agent_cells),
     "keystone": (lambda name: name.startswith("keystone_"), keystone_cells),
+    "keypair": (lambda name: name.startswith("user_keypair"), keypair_cells),
 }
 
 

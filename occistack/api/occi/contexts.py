@@ -27,3 +27,10 @@ class OCCIContext:
 
 def occi_context(request) -> OCCIContext:
     return OCCIContext(request)
+
+
+def user_json_context(request) -> OCCIContext:
+    """The user's own JSON paths beside OCCI (``/user/keypairs``): the OCCI paths' roles, and
+    answers, errors included, in JSON whatever the client accepts."""
+    request.environ["HTTP_ACCEPT"] = "application/json"
+    return OCCIContext(request)

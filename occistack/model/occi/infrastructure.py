@@ -197,7 +197,8 @@ PUBLIC_KEY_LENGTH = 16384
 SSH_KEY = Mixin(
     CREDENTIALS_SCHEME, "ssh_key", "Credentials: an SSH public key",
     attributes=(AttributeDef("occi.credentials.ssh.publickey", required=True, max_length=PUBLIC_KEY_LENGTH,
-                             description="The contents of the public key file to inject"),),
+                             description="The contents of the public key file to inject, or the name of "
+                                         "one of your key pairs"),),
     applies=(COMPUTE,),
     location="/ssh_key/",
 )

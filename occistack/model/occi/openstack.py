@@ -24,9 +24,12 @@ OPENSTACK_USER_DATA = Mixin(
 OPENSTACK_PUBLIC_KEY = Mixin(
     OPENSTACK_CREDENTIALS_SCHEME, "public_key", "Contextualization extension - public_key",
     attributes=(
-        AttributeDef("org.openstack.credentials.publickey.name", description="The name of the key pair"),
-        AttributeDef("org.openstack.credentials.publickey.data", required=True, max_length=PUBLIC_KEY_LENGTH,
-                     description="The contents of the SSH public key"),
+        # Either attribute names the key: the data is the key itself, the name one of the
+        # user's key pairs (when both are given, the data is the key and the name a label).
+        AttributeDef("org.openstack.credentials.publickey.name", max_length=255,
+                     description="The name of one of your key pairs (without publickey.data)"),
+        AttributeDef("org.openstack.credentials.publickey.data", max_length=PUBLIC_KEY_LENGTH,
+                     description="The contents of the SSH public key (or give publickey.name)"),
     ),
     applies=(COMPUTE,),
     location="/openstack/public_key/",

@@ -28,6 +28,7 @@ from occistack.plane.errors import Conflict, InvalidRequest, NotFound, UnknownTe
 from occistack.plane.events import record_event
 from occistack.plane.jobs.commands import deploy_arguments, deploy_command, instance_name
 from occistack.plane.identifiers import new_entity_id
+from occistack.plane.tenant.keypairs import public_key_named
 from occistack.plane.tenant.networks import get_network
 from occistack.plane.tenant.nics import NicRequest, add_nic
 from occistack.plane.quotas import check_quota
@@ -55,6 +56,9 @@ class ComputeRequest:
     zone_name: str | None = None
     user_data: str | None = None
     ssh_public_key: str | None = None
+    #: the name of one of the caller's key pairs, whose public key the compute is given
+    #: (instead of ``ssh_public_key``).
+    key_name: str | None = None
     #: identifiers of tag-like mixins (contextualization, user mixins) to record.
     tags: tuple[str, ...] = ()
     nics: tuple[NicRequest, ...] = ()
@@ -108,6 +112,7 @@ def create_compute(ctx: PlaneContext, request: ComputeRequest) -> ComputeCreated
     ``starting``/``attaching``, reserve a host and a pool for it (NoCapacity when nothing
     fits), and queue the deploy -- all in the context's transaction."""
     session, caller, dispatcher, placement = ctx.session, ctx.caller, ctx.dispatcher, ctx.placement
+    request = _with_named_key(session, caller, request)
     group_id = (affinity_group_id_for(session, caller.project_id, request.affinity_group)
                 if request.affinity_group is not None else None)
     ctx.limits.check_nic_count(len(request.nics))
@@ -146,7 +151,8 @@ def create_compute(ctx: PlaneContext, request: ComputeRequest) -> ComputeCreated
         template_id=template.id, resource_tpl=request.resource_tpl, zone_id=zone_id,
         offering_id=offering.id if offering else None, ha_enabled=bool(offering and offering.ha_enabled),
         affinity_group_id=group_id,
-        user_data=request.user_data, ssh_public_key=request.ssh_public_key, state=VmState.STARTING,
+        user_data=request.user_data, ssh_public_key=request.ssh_public_key, key_name=request.key_name,
+        state=VmState.STARTING,
         mixin_rows=resolve_tags(session, caller, request.tags),
     )
     vm.instance_name = instance_name(vm)
@@ -178,6 +184,22 @@ def create_compute(ctx: PlaneContext, request: ComputeRequest) -> ComputeCreated
                  description=f"compute {vm.title or vm.id} requested: {vm.cores} cores, {vm.memory_gib:g} GiB, "
                              f"OS template {template.term}")
     return ComputeCreated(vm.id, getattr(job, "id", None))
+
+
+def _with_named_key(session: Session, caller: Caller, request: ComputeRequest) -> ComputeRequest:
+    """The request with the public key of the key pair it names: copied, so the compute keeps
+    it (and its config drive carries it) whatever becomes of the key pair."""
+    if request.key_name is None:
+        return request
+    if request.ssh_public_key is not None:
+        raise InvalidRequest("give a compute either a public key or the name of one of your key pairs, not both")
+    try:
+        key = public_key_named(session, caller, request.key_name)
+    except NotFound as error:
+        # A create naming a key pair it cannot use is malformed (400), as one naming an unknown
+        # OS template is.
+        raise InvalidRequest(str(error)) from None
+    return replace(request, ssh_public_key=key)
 
 
 def offering_named(session: Session, resource_tpl: str | None) -> ServiceOffering | None:

@@ -11,6 +11,7 @@ from occistack.model.occi.openstack import OPENSTACK_PUBLIC_KEY, OPENSTACK_USER_
 from occistack.model.occi.templates import AFFINITY_GROUP, AVAILABILITY_ZONE, BOOT_DEVICE_ATTRIBUTE, os_tpl_mixin
 from occistack.model.states import VM_TRANSITIONS, Event, VmState
 from occistack.plane.errors import Conflict, InvalidRequest, UnknownTemplate
+from occistack.plane.ssh_keys import NAME_PATTERN, looks_like_key
 from occistack.plane.tenant.bare_metal import BARE_METAL_ACTIONS
 from occistack.plane.tenant.changes import KEEP
 from occistack.plane.tenant.compute import ComputeRequest, create_compute
@@ -36,6 +37,8 @@ CONTEXT_MIXINS = {
     infra.SSH_KEY.identifier: ("occi.credentials.ssh.publickey", "ssh_public_key"),
     OPENSTACK_PUBLIC_KEY.identifier: ("org.openstack.credentials.publickey.data", "ssh_public_key"),
 }
+#: The OpenStack scheme's name of a key pair (ooi's), beside the key's data.
+KEY_NAME_ATTRIBUTE = "org.openstack.credentials.publickey.name"
 _ACTION_BY_EVENT = {Event.START: infra.START, Event.STOP: infra.STOP, Event.RESTART: infra.RESTART,
                     Event.SUSPEND: infra.SUSPEND}
 _SAVABLE = (VmState.RUNNING, VmState.STOPPED, VmState.SUSPENDED)
@@ -85,6 +88,9 @@ class ComputeHandler(KindHandler):
                 value = getattr(row, field)
                 if value is not None:
                     attributes[attribute] = value
+        key_name = getattr(row, "key_name", None)
+        if key_name is not None and OPENSTACK_PUBLIC_KEY.identifier in row_tags:
+            attributes[KEY_NAME_ATTRIBUTE] = key_name
         links = [nic_out(scope, nic, loaded.tags.get(nic.id, ())) for nic in loaded.nics_by_vm.get(row.id, ())]
         links += [storagelink_out(scope, link, loaded.tags.get(link.id, ()))
                   for link in loaded.storage_links_by_vm.get(row.id, ())]
@@ -123,6 +129,7 @@ class ComputeHandler(KindHandler):
         context = {field: entity.attributes.get(attribute)
                    for identifier, (attribute, field) in CONTEXT_MIXINS.items()
                    if any(mixin.identifier == identifier for mixin in entity.mixins)}
+        context.update(_public_key_or_name(entity))
         nics, disks = [], []
         for link in entity.links:
             request = link_request(scope, link)
@@ -219,6 +226,32 @@ def _changes(scope: Scope, entity: EntityInput, mode: Mode, current: ResourceOut
         template_terms=tuple(template_terms), zone_names=tuple(zones), affinity_groups=tuple(groups),
         contextualization=tuple(context), other_mixins=tuple(other),
         tags=tag_changes(entity, mode), nics=tuple(nics), disks=tuple(disks))
+
+
+def _public_key_or_name(entity: EntityInput) -> dict[str, Any]:
+    """The compute's key: its data, or the name of one of the caller's key pairs. The OCCI
+    ``ssh_key`` mixin's one attribute carries either (a key line starts with its type, a name
+    does not); the OpenStack ``public_key`` mixin has an attribute for each, and its data, when
+    both are given, is the key (as before key pairs existed: the name was a label)."""
+    chosen: dict[str, Any] = {}
+    identifiers = {mixin.identifier for mixin in entity.mixins}
+    if infra.SSH_KEY.identifier in identifiers:
+        chosen = _key_or_name(entity.attributes.get("occi.credentials.ssh.publickey"))
+    if OPENSTACK_PUBLIC_KEY.identifier in identifiers:
+        data, name = entity.attributes.get(CONTEXT_MIXINS[OPENSTACK_PUBLIC_KEY.identifier][0]), \
+            entity.attributes.get(KEY_NAME_ATTRIBUTE)
+        if data is None and name is None:
+            raise InvalidRequest("the public_key mixin needs org.openstack.credentials.publickey.data (a public key) "
+                                 "or org.openstack.credentials.publickey.name (the name of one of your key pairs, "
+                                 "GET /user/keypairs lists them)")
+        chosen = _key_or_name(data) if data is not None else {"ssh_public_key": None, "key_name": name}
+    return chosen
+
+
+def _key_or_name(value: str | None) -> dict[str, Any]:
+    if value is not None and not looks_like_key(value) and NAME_PATTERN.fullmatch(value):
+        return {"ssh_public_key": None, "key_name": value}
+    return {"ssh_public_key": value, "key_name": None}
 
 
 def _size_template(mixin: Mixin) -> SizeTemplate:

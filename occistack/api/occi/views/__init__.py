@@ -7,7 +7,7 @@ the request method costs an exception. A scan adds them in alphabetical order, w
 and the catch-all 405 view last.
 """
 
-MODULES = (".query", ".collections", ".entities", ".mixins")
+MODULES = (".query", ".collections", ".entities", ".mixins", ".keypairs")
 
 
 def includeme(config) -> None:
