@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import Float, and_, case, cast, func, select
+from sqlalchemy import ARRAY, Float, and_, case, cast, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from occistack.model import (
@@ -137,15 +137,18 @@ def cloud_figures(session: Session, now: datetime) -> CloudFigures:
     for zone_id, used in run(statements["vlans_used"]):
         add(zone_id, "vlans", used, 0)
 
-    jobs = []
-    for operation, state, number, total_seconds, *at_most in run(statements["jobs"]):
-        finished = state in FINISHED_JOB_STATES
-        jobs.append(JobGroup(operation, str(state), number, Durations(
-            JOB_DURATION_BOUNDS, tuple(int(n) for n in at_most), number, float(total_seconds or 0))
-            if finished else None))
-    round_trips = [RoundTrips(name, Durations(ROUND_TRIP_BOUNDS, tuple(int(n) for n in at_most), number,
-                                              float(total_seconds or 0)))
-                   for name, number, total_seconds, *at_most in run(statements["round_trips"])]
+    job_counts: dict[tuple[str, str], list] = {}
+    for operation, state, bucket, number, total_seconds in run(statements["jobs"]):
+        group = job_counts.setdefault((operation, str(state)), [0, _Tally(JOB_DURATION_BOUNDS)])
+        group[0] += number
+        if state in FINISHED_JOB_STATES:
+            group[1].add(bucket, number, total_seconds)
+    jobs = [JobGroup(operation, state, number, tally.durations() if state in FINISHED_JOB_STATES else None)
+            for (operation, state), (number, tally) in job_counts.items()]
+    trips: dict[str, _Tally] = {}
+    for name, bucket, number, total_seconds in run(statements["round_trips"]):
+        trips.setdefault(name, _Tally(ROUND_TRIP_BOUNDS)).add(bucket, number, total_seconds)
+    round_trips = [RoundTrips(name, tally.durations()) for name, tally in trips.items()]
     return CloudFigures(
         now, tuple(hosts),
         tuple(CapacityFigure(zones[zone_id], resource, round(used, 2), _total(resource, total))
@@ -197,20 +200,57 @@ def figure_statements(dialect: str) -> dict[str, object]:
         .join(VlanRange, VlanRange.physical_network_id == PhysicalNetwork.id).group_by(PhysicalNetwork.zone_id),
         "vlans_used": select(PhysicalNetwork.zone_id, func.count(GuestVlan.id))
         .join(GuestVlan, GuestVlan.physical_network_id == PhysicalNetwork.id).group_by(PhysicalNetwork.zone_id),
+        # Grouped by bucket as well: each row's duration is computed once, and a few rows per
+        # operation and state come back, which _Tally adds up.
         "jobs": select(
-            Job.operation, Job.state, func.count(),
-            func.sum(case((finished, job_seconds), else_=None)),
-            *(func.count().filter(and_(finished, job_seconds <= bound)) for bound in JOB_DURATION_BOUNDS),
-        ).group_by(Job.operation, Job.state),
+            Job.operation, Job.state, job_bucket := case((finished, _bucket(job_seconds, JOB_DURATION_BOUNDS, dialect)),
+                                                         else_=None).label("bucket"),
+            func.count(), func.sum(case((finished, job_seconds), else_=None)),
+        ).group_by(Job.operation, Job.state, job_bucket),
         "round_trips": select(
-            AgentCommand.name, func.count(), func.sum(trip_seconds),
-            *(func.count().filter(trip_seconds <= bound) for bound in ROUND_TRIP_BOUNDS),
-        ).where(answered).group_by(AgentCommand.name),
+            AgentCommand.name, trip_bucket := _bucket(trip_seconds, ROUND_TRIP_BOUNDS, dialect).label("bucket"),
+            func.count(), func.sum(trip_seconds),
+        ).where(answered).group_by(AgentCommand.name, trip_bucket),
     }
+
+
+class _Tally:
+    """A histogram added up from (bucket index, count, sum) groups: bucket ``i`` holds what took
+    at most ``bounds[i]`` and more than the bound before; ``len(bounds)`` what took longer."""
+
+    def __init__(self, bounds: tuple[float, ...]):
+        self.bounds = bounds
+        self.counts = [0] * (len(bounds) + 1)
+        self.total_seconds = 0.0
+
+    def add(self, bucket: int | None, number: int, total_seconds) -> None:
+        self.counts[len(self.bounds) if bucket is None else int(bucket)] += number
+        self.total_seconds += float(total_seconds or 0)
+
+    def durations(self) -> Durations:
+        at_most, running = [], 0
+        for count in self.counts[:-1]:
+            running += count
+            at_most.append(running)
+        return Durations(self.bounds, tuple(at_most), sum(self.counts), self.total_seconds)
+
+
+def _bucket(seconds, bounds: tuple[float, ...], dialect: str):
+    """The index of the first of ``bounds`` (ascending) that ``seconds`` does not exceed, or
+    ``len(bounds)`` past the last: Prometheus' buckets count "less than or equal"."""
+    if dialect == "postgresql":
+        # width_bucket(x, thresholds) counts the thresholds <= x, a binary search on one value.
+        # On negated values that counts the bounds >= seconds, which gives the index from the end.
+        negated = func.cast(literal_column("ARRAY[" + ",".join(repr(-bound) for bound in reversed(bounds)) + "]"),
+                            ARRAY(Float))
+        return len(bounds) - func.width_bucket(-seconds, negated)
+    return case(*((seconds <= bound, index) for index, bound in enumerate(bounds)), else_=len(bounds))
 
 
 def _seconds_between(later, earlier, dialect: str):
     """``later - earlier`` in seconds, as the database computes it."""
     if dialect == "sqlite":
         return cast((func.julianday(later) - func.julianday(earlier)) * 86400.0, Float)
-    return func.extract("epoch", later - earlier)
+    # date_part gives a double; EXTRACT a numeric since PostgreSQL 14, several times slower to
+    # compute and compare for every row of the history.
+    return func.date_part("epoch", later - earlier)

@@ -107,7 +107,8 @@ def _workers(session: Session, question: HealthQuestion) -> tuple[str, str]:
         Job.state == JobState.QUEUED.value, Job.run_after < since)) or 0
     backlog = f"; {overdue} queued jobs overdue by more than {question.worker_seconds:g} s" if overdue else ""
     if alive:
-        return OK, f"{alive} job workers seen in the last {question.worker_seconds:g} s{backlog}"
+        workers = "1 job worker" if alive == 1 else f"{alive} job workers"
+        return OK, f"{workers} seen in the last {question.worker_seconds:g} s{backlog}"
     if last_seen is None:
         return FAILING, f"no job worker has run in the last day{backlog}"
     age = (question.now - last_seen).total_seconds()
