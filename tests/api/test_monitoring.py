@@ -289,3 +289,26 @@ def test_healthz_and_metrics_when_the_database_is_down():
             connection.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
+
+
+# --- several server processes ------------------------------------------------------------------------
+
+def test_with_a_multiprocess_directory_a_scrape_adds_up_every_process(tmp_path):
+    """PROMETHEUS_MULTIPROC_DIR set: two processes count a request each, a third scrapes both."""
+    import subprocess
+    import sys
+
+    environment = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path), "PYTHONPATH": os.getcwd()}
+    count_one = ("from occistack.api.monitoring.requests import REQUESTS; "
+                 "REQUESTS.labels('occi', 'root', 'GET', '200').observe(0.02)")
+    for _ in range(2):
+        subprocess.run([sys.executable, "-c", count_one], env=environment, check=True, timeout=120)
+    scrape = ("from prometheus_client import CollectorRegistry; "
+              "from occistack.api.monitoring.metrics import CLOUD_REGISTRY, exposition; "
+              "print(exposition({CLOUD_REGISTRY: CollectorRegistry()}).decode())")
+    body = subprocess.run([sys.executable, "-c", scrape], env=environment, check=True, timeout=120,
+                          capture_output=True, text=True).stdout
+    found = samples(body)
+    labels = {"face": "occi", "route": "root", "method": "GET", "status": "200"}
+    assert value(found, "occistack_http_request_duration_seconds_count", **labels) == 2
+    assert value(found, "occistack_http_request_duration_seconds_bucket", le="0.025", **labels) == 2
