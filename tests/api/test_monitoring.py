@@ -173,8 +173,11 @@ def test_requests_are_counted_by_face_route_method_and_status(pg_url):
             admin.get("/admin/capacity", status=200)
         anonymous.get("/metrics", status=401)
         admin.get("/admin/no-such-thing", status=404)
+        # Refused before routing (a NUL in the path): counted under the route the path would take.
+        admin.get("/admin/hosts/%00", status=400)
         after = samples(admin.get("/metrics").text)
-        for labels, more in ((admin_capacity, 3), (refused, 1), (unmatched, 1)):
+        before_routing = {"face": "admin", "route": "admin_unknown", "method": "GET", "status": "400"}
+        for labels, more in ((admin_capacity, 3), (refused, 1), (unmatched, 1), (before_routing, 1)):
             assert (value(after, name, **labels) or 0) - (value(before, name, **labels) or 0) == more, labels
         slow = value(after, "occistack_http_request_duration_seconds_bucket", le="60.0", **admin_capacity)
         assert slow == value(after, name, **admin_capacity)

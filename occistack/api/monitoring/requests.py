@@ -4,8 +4,9 @@ a path that is not UTF-8) and the error views' as well.
 
 A request costs one histogram observation (a dictionary lookup for its labels and a few
 additions); the labels are the face, the route's name -- never the path, whose ids would make
-a series per entity -- the method and the status. Requests that matched no route are counted
-under the route ``unmatched``.
+a series per entity -- the method and the status. A request answered before routing (the OCCI
+query interface from its cache, a path refused as malformed) is counted under the route its
+path would have taken, matched afterwards; under ``unmatched`` only if none would.
 
 Under several processes (gunicorn's workers) each process counts its own requests; with
 ``PROMETHEUS_MULTIPROC_DIR`` set in the server's environment, prometheus_client keeps the
@@ -17,6 +18,7 @@ from __future__ import annotations
 import time
 
 from prometheus_client import CollectorRegistry, Histogram
+from pyramid.interfaces import IRoutesMapper
 from pyramid.tweens import INGRESS
 
 #: The registry of what this process counts itself (the cloud's figures are read at scrape time).
@@ -44,10 +46,21 @@ def face_of(route_name: str | None) -> str:
 
 def request_metrics_tween_factory(handler, registry):
     series: dict[tuple[str | None, str, int], object] = {}
+    mapper = registry.queryUtility(IRoutesMapper)
+
+    def route_of(request):
+        matched = getattr(request, "matched_route", None)
+        if matched is None and mapper is not None:
+            # A tween answered before routing: match now (the query interface is the first route,
+            # so the hot case costs one pattern).
+            try:
+                matched = mapper(request)["route"]
+            except Exception:  # noqa: BLE001 - a path routing cannot even read: unmatched
+                return None
+        return matched.name if matched is not None else None
 
     def observe(request, status: int, seconds: float) -> None:
-        matched = getattr(request, "matched_route", None)  # unset when a tween answered before routing
-        route = matched.name if matched is not None else None
+        route = route_of(request)
         # A client may send any method name: those outside HTTP's usual few share one series.
         method = request.method if request.method in _METHODS else "other"
         key = (route, method, status)
