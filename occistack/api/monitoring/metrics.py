@@ -28,7 +28,6 @@ from prometheus_client.utils import floatToGoString
 from pyramid.response import Response
 from sqlalchemy.exc import SQLAlchemyError
 
-from occistack.model import utcnow
 from occistack.model.session import read_only_session
 from occistack.plane.admin.cases import reports
 from occistack.plane.admin.figures import CloudFigures, Durations

@@ -165,8 +165,7 @@ def _total(resource: str, value: float) -> float:
 @cache
 def figure_statements(dialect: str) -> dict[str, object]:
     """The aggregate statements behind the figures, by name; built once per database dialect
-    (durations are computed differently on SQLite). The benchmark runs exactly these."""
-    enabled = Host.resource_state == ResourceState.ENABLED.value
+    (durations are computed differently on SQLite). bench/metrics.py replays what they send."""
     pool_up = StoragePool.state == StoragePoolState.UP.value
     store_enabled = SecondaryStorage.enabled.is_(True)
     job_seconds = _seconds_between(Job.finished_at, Job.created_at, dialect)
