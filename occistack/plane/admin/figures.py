@@ -249,7 +249,9 @@ def _bucket(seconds, bounds: tuple[float, ...], dialect: str):
 def _seconds_between(later, earlier, dialect: str):
     """``later - earlier`` in seconds, as the database computes it."""
     if dialect == "sqlite":
-        return cast((func.julianday(later) - func.julianday(earlier)) * 86400.0, Float)
+        # A Julian day as a double is exact to some ten microseconds only: rounded to the
+        # millisecond, 5 s stays 5 s and lands in the 5 s bucket.
+        return cast(func.round((func.julianday(later) - func.julianday(earlier)) * 86400.0, 3), Float)
     # date_part gives a double; EXTRACT a numeric since PostgreSQL 14, several times slower to
     # compute and compare for every row of the history.
     return func.date_part("epoch", later - earlier)
