@@ -23,7 +23,7 @@ _PLANE = ("plane rules", "placement", "plane context", "agents", "jobs", "admin 
 #: What the HTTP faces and their shared plumbing may import.
 _BELOW_THE_FACES = ("package", "model", "driver contracts", "drivers", "agent protocol", "host agent", "passwords",
                     "identity", *_PLANE, "plane assembly", "composition root")
-_HTTP_FACES = ("occi face", "admin face", "keystone face", "agents channel")
+_HTTP_FACES = ("occi face", "admin face", "keystone face", "agents channel", "monitoring face")
 _HTTP = ("http plumbing", *_HTTP_FACES, "http app")
 
 LAYERS = [
@@ -82,6 +82,8 @@ LAYERS = [
           "the built-in Keystone-compatible token service"),
     Layer("agents channel", ("occistack.api.agents.*",), (*_BELOW_THE_FACES, "http plumbing"),
           "the host agents' messages over HTTP: a face of the plane for hosts, not for people"),
+    Layer("monitoring face", ("occistack.api.monitoring.*",), (*_BELOW_THE_FACES, "http plumbing"),
+          "/healthz for load balancers and /metrics for Prometheus, and the tween that counts requests"),
     Layer("http app", ("occistack.api.app", "occistack.api.routes"),
           (*_BELOW_THE_FACES, "http plumbing", *_HTTP_FACES),
           "the Pyramid application composing the faces, and every route in one place; no face imports "
@@ -108,6 +110,8 @@ FORBIDDEN = [
 RESTRICTED_PACKAGES = {
     "pyramid": ((*_HTTP, "cli face"), "HTTP and its framework are the faces' business; the plane is framework-free"),
     "webob": (_HTTP, "HTTP requests and responses exist only in the faces"),
+    "prometheus_client": (("monitoring face",), "the Prometheus exposition is the monitoring face's wire format; "
+                          "the plane hands it figures"),
     "sqlalchemy": (("model", "identity", *_PLANE, "plane assembly", "composition root", "demo data", *_HTTP, "cli face"),
                    "the host agent and its drivers run on hosts, which have no database"),
 }

@@ -4,7 +4,8 @@ Configured by inclusion, in this order (each module's ``includeme`` wires one co
 settings, database session, the management plane (assembled by occistack/composition.py, its
 threads started only once the application is made), the category catalog, security, the OCCI
 protocol tween, the discovery fast path, error views (shared, then OCCI's), routes, the OCCI views, the admin API, the
-built-in Keystone-compatible token service, the host agents' channel.
+built-in Keystone-compatible token service, the host agents' channel, monitoring (health, metrics
+and the tween that counts requests).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ INCLUDES = (
     "occistack.api.admin",
     "occistack.api.keystone",
     "occistack.api.agents.channel",
+    "occistack.api.monitoring",
 )
 
 

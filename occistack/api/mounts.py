@@ -10,6 +10,9 @@ from __future__ import annotations
 #: The built-in Keystone-compatible token service, below the server's URL: its root is the URL
 #: of the challenge.
 BUILTIN_KEYSTONE_PATH = "/keystone"
+#: The monitoring face's two paths: health for load balancers, metrics for Prometheus.
+HEALTH_PATH = "/healthz"
+METRICS_PATH = "/metrics"
 #: The faces that answer in JSON whatever the client accepts (the admin API, the agents'
 #: channel, a user's own key pairs beside the OCCI paths), by the start of their paths; the
 #: built-in Keystone's is added where the site runs it.

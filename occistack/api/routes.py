@@ -5,7 +5,8 @@ collection and one entity route per kind, at the kind's location and at the /lin
 that rOCCI 1.x, VMDIRAC and IM hard-code (both declared in api/occi/paths.py); a user's own key
 pairs at /user/keypairs (JSON, beside the OCCI paths); the admin API
 under /admin/ (its own section, below); the host agents' channel at /agent/v1/messages; the
-built-in Keystone-compatible token service under /keystone (when the site runs it); and, last,
+built-in Keystone-compatible token service under /keystone (when the site runs it); /healthz
+and /metrics for monitoring; and, last,
 every other path ending in "/" is looked up as a mixin's location.
 """
 
@@ -18,7 +19,8 @@ from occistack.api.occi.contexts import occi_context, user_json_context
 from occistack.api.occi.paths import KIND_ROUTES
 from occistack.api.occi.views.keypairs import KEYPAIR_ROUTE, KEYPAIRS_PATH, KEYPAIRS_ROUTE
 from occistack.api.keystone.context import keystone_context
-from occistack.api.mounts import BUILTIN_KEYSTONE_PATH
+from occistack.api.monitoring.access import health_context, metrics_context
+from occistack.api.mounts import BUILTIN_KEYSTONE_PATH, HEALTH_PATH, METRICS_PATH
 
 #: The routes that serve no kind, OCCI's and the other faces'; every other route is a kind's
 #: (api/occi/paths.py), which a test checks.
@@ -41,6 +43,9 @@ def includeme(config) -> None:
     # Host agents' messages (api/agents/channel.py).
     add("agent_messages", "/agent/v1/messages", factory=agent_context)
     add_keystone_routes(config)
+    # Monitoring: health for load balancers, metrics for Prometheus (api/monitoring/).
+    add("healthz", HEALTH_PATH, factory=health_context)
+    add("metrics", METRICS_PATH, factory=metrics_context)
     # Last: every other path is a mixin's location.
     add("mixin_collection", "/*location", factory=occi_context)
 

@@ -20,7 +20,7 @@ from occistack.model.infrastructure import (
     StoragePool,
     VlanRange,
 )
-from occistack.model.jobs import AgentCommand, Job
+from occistack.model.jobs import AgentCommand, Job, JobWorker
 from occistack.model.meta import Base, make_engine, utcnow
 from occistack.model.resources import (
     ENTITY_ID_LENGTH,
@@ -54,7 +54,7 @@ __all__ = [
     "BARE_METAL", "Account", "AffinityGroup", "AgentCommand", "Base", "CatalogGeneration", "Cluster", "Domain",
     "ENTITY_ID_LENGTH", "Entity", "EntityMixin", "EventRecord", "FederatedUser", "GuestVlan", "Host",
     "InventoryGeneration", "KeyPair",
-    "IpAllocation", "IpRange", "Job", "Network", "NetworkInterface", "OsTemplate", "TemplateCopy", "PhysicalNetwork", "Pod",
+    "IpAllocation", "IpRange", "Job", "JobWorker", "Network", "NetworkInterface", "OsTemplate", "TemplateCopy", "PhysicalNetwork", "Pod",
     "Project", "ProjectDefaultNetwork", "ProjectMembership", "QUOTA_RESOURCES", "Quota", "ROLES", "ROOT_DOMAIN_ID", "Region",
     "SecondaryStorage",
     "ServiceOffering", "StorageLink", "StoragePool", "UsageRecord", "User", "UserMixin", "VirtualMachine",

@@ -89,3 +89,16 @@ class AgentCommand(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime)
     answered_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class JobWorker(Base):
+    """A job worker that has run lately: each one writes its heartbeat here every sweep, so a
+    health check (and an administrator) can tell whether any worker is alive even while the
+    queue is empty and no job shows progress."""
+
+    __tablename__ = "job_workers"
+
+    #: host:pid:thread, as the worker names itself in ``jobs.claimed_by``.
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -297,6 +297,22 @@ def agent_cells(route: str, pattern: str, caller: str, targets: Targets, owner: 
         yield Cell(route, method, pattern, 405)
 
 
+def monitoring_cells(route: str, pattern: str, caller: str, targets: Targets, owner: OCCIClient) -> Iterator[Cell]:
+    if route == "healthz":
+        # Anyone, credentials or none: healthy (200) or not (503), never refused, and naming nothing.
+        names_nothing = ("the health answer names nothing of the owner's", lambda response: targets.title not in
+                         response.text)
+        for method in ("GET", "HEAD"):
+            yield Cell(route, method, pattern, lambda status: status in (200, 503), check=names_nothing)
+        for method in ("POST", "PUT", "DELETE", "PATCH"):
+            yield Cell(route, method, pattern, 405)
+        return
+    # /metrics: the admin role's (no token or network is configured in the world).
+    for method in METHODS:
+        yield Cell(route, method, pattern, by_caller(caller, 403, 403, 403, admin=200 if method in ("GET", "HEAD")
+                                                     else 405))
+
+
 #: What the token service answers to HTTP Basic callers, whoever they are: it reads only its own
 #: credentials (federated ones, and its tokens), so a local user's password gets no token.
 KEYSTONE_ANSWERS = {
@@ -333,6 +349,7 @@ FAMILIES: dict[str, tuple[Callable[[str], bool], Callable]] = {
     "agent": (lambda name: name == "agent_messages", agent_cells),
     "keystone": (lambda name: name.startswith("keystone_"), keystone_cells),
     "keypair": (lambda name: name.startswith("user_keypair"), keypair_cells),
+    "monitoring": (lambda name: name in ("healthz", "metrics"), monitoring_cells),
 }
 
 

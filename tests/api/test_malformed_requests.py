@@ -139,8 +139,10 @@ def routes_of(wsgi_app) -> list[tuple[str, str]]:
 
 def caller_for(name: str, world, member, root, agent_token):
     """(the client, extra headers) of the caller the route is for."""
-    if name.startswith("admin"):
+    if name.startswith("admin") or name == "metrics":
         return root, {}
+    if name == "healthz":
+        return world.anonymous(), {}
     if name == "agent_messages":
         return world.anonymous(), {"Authorization": f"Bearer {agent_token}"}
     if name.startswith("keystone"):
@@ -165,10 +167,21 @@ def test_no_route_answers_a_malformed_request_with_a_500(world, member, entities
                 response = client.request(path, method=method, body=malformed.body, headers=request_headers,
                                           expect_errors=True)
                 sent += 1
-                problem = _problem(method, response)
+                problem = None if _is_health_answer(name, response) else _problem(method, response)
                 if problem:
                     failures.append(f"{method} {path[:120]} [{name}, {malformed.name}] → {problem}")
     assert not failures, f"{len(failures)} of {sent} malformed requests:\n" + "\n".join(failures[:40])
+
+
+def _is_health_answer(route: str, response) -> bool:
+    """/healthz answers 503 when a required check fails -- in the world, no worker ever beats --
+    and that is its answer, not an error, when it says which checks failed."""
+    if route != "healthz" or response.status_int != 503:
+        return False
+    if response.request.method == "HEAD":
+        return True
+    checks = json.loads(response.body).get("checks", {})
+    return checks.get("database", {}).get("status") == "ok" and checks.get("workers", {}).get("status") == "failing"
 
 
 def _problem(method: str, response) -> str | None:

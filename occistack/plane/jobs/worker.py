@@ -31,6 +31,7 @@ from occistack.plane.jobs import queue as jobs
 from occistack.plane.jobs.handlers import HANDLERS, JobHandler, Outcome, StepContext, StepFailed
 from occistack.plane.jobs.deletes import resume_waiting_deletes
 from occistack.plane.jobs.ha import submit_fencing
+from occistack.plane.jobs.heartbeats import record_heartbeat
 from occistack.plane.jobs.services import ManagementServices
 from occistack.plane.jobs.handlers.base import previous_answers
 from occistack.plane.listener import PostgresListener
@@ -184,8 +185,9 @@ class Worker:
 
     def sweep(self) -> None:
         """Hosts whose heartbeats stopped, waiting jobs whose agents never answered, held jobs
-        nothing released."""
+        nothing released; and this worker's own heartbeat (plane/jobs/heartbeats.py)."""
         with self.session_factory() as session, session.begin():
+            record_heartbeat(session, self.name)
             gateway.sweep_hosts(session, self.services.gateway)
             if self.services.power is not None and self.services.dispatcher is not None:
                 submit_fencing(session, self.services.dispatcher, self.services.gateway)

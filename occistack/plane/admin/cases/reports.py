@@ -1,14 +1,21 @@
-"""Reading the cloud back, as the faces ask for it: the event log and the capacity report."""
+"""Reading the cloud back, as the faces ask for it: the event log, the capacity report, the
+figures monitoring scrapes and the server's health."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 
-from occistack.plane.admin import capacity, event_log
+from sqlalchemy.orm import Session
+
+from occistack.plane.admin import capacity, event_log, figures, health
 from occistack.plane.admin.capacity import CapacityReport
 from occistack.plane.admin.common import Ref
 from occistack.plane.admin.event_log import DEFAULT_EVENTS
+from occistack.plane.admin.figures import CloudFigures
+from occistack.plane.admin.health import HealthQuestion, HealthReport
 from occistack.plane.admin.records.reports import EventLogRecord, event_record
 from occistack.plane.context import PlaneContext
 
@@ -36,3 +43,15 @@ def list_events(ctx: PlaneContext, where: EventFilter = EventFilter()) -> list[E
 def capacity_report(ctx: PlaneContext) -> CapacityReport:
     """Used and total capacity per zone and for the whole cloud."""
     return capacity.capacity_report(ctx.session)
+
+
+def cloud_figures(ctx: PlaneContext) -> CloudFigures:
+    """Hosts by state, capacity per zone and resource, jobs by operation and state with their
+    durations, agents' round trips: a few aggregate queries, whatever the cloud's size."""
+    return figures.cloud_figures(ctx.session, ctx.now())
+
+
+def check_health(open_session: Callable[[], AbstractContextManager[Session]], question: HealthQuestion) -> HealthReport:
+    """The server's health checks (database, workers, agents, secondary storage). It opens its
+    own session, since whether the database can be reached is one of its answers."""
+    return health.check_health(open_session, question)
