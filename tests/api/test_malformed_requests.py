@@ -91,7 +91,8 @@ def concrete_path(name: str, pattern: str, entities: dict[str, str]) -> str:
         path = path.replace("{entity_id}", entities[KIND_ROUTES[name].kind.term])
     path = re.sub(r"\{\w*id:\\d\+\}", "999999", path)
     replacements = {"{action}": "enable", "{slash:/?}": "/", "{identity_provider}": "egi.eu",
-                    "{protocol}": "mapped", "*rest": "nothing", "*location": "nothing/here/"}
+                    "{protocol}": "mapped", "*rest": "nothing", "*location": "nothing/here/",
+                    "{name}": "placement.capacity_threshold"}
     for placeholder, value in replacements.items():
         path = path.replace(placeholder, value)
     assert "{" not in path and "*" not in path, f"route {name} has a placeholder this test cannot fill: {pattern}"

@@ -31,6 +31,7 @@ from occistack.plane.jobs import queue as jobs
 from occistack.plane.jobs.handlers import HANDLERS, JobHandler, Outcome, StepContext, StepFailed
 from occistack.plane.jobs.deletes import resume_waiting_deletes
 from occistack.plane.jobs.ha import submit_fencing
+from occistack.plane.alerts import check_zone_capacity
 from occistack.plane.jobs.services import ManagementServices
 from occistack.plane.jobs.handlers.base import previous_answers
 from occistack.plane.listener import PostgresListener
@@ -186,9 +187,11 @@ class Worker:
         """Hosts whose heartbeats stopped, waiting jobs whose agents never answered, held jobs
         nothing released."""
         with self.session_factory() as session, session.begin():
-            gateway.sweep_hosts(session, self.services.gateway)
+            timings = self.services.gateway_now(session)
+            gateway.sweep_hosts(session, timings)
             if self.services.power is not None and self.services.dispatcher is not None:
-                submit_fencing(session, self.services.dispatcher, self.services.gateway)
+                submit_fencing(session, self.services.dispatcher, timings)
+            check_zone_capacity(session, self.services.capacity_alert_threshold(session))
             gateway.expire_waiting_jobs(session)
             release_stranded(session)
             resume_waiting_deletes(session)
