@@ -77,7 +77,7 @@ def alerts_clear(alert_id: int | None, clear_all: bool) -> None:
     if (alert_id is None) == (not clear_all):
         fail("give an alert's ID or --all (not both)")
     if clear_all:
-        click.echo(f"{run(operations.clear_all_alerts)} alert(s) cleared")
+        click.echo(f"{run(operations.clear_all_alerts).count} alert(s) cleared")
         return
     cleared = run(lambda ctx: operations.clear_alert(ctx, alert_id))
     click.echo(f"alert {cleared.id} cleared ({cleared.kind})")

@@ -98,6 +98,12 @@ TUNABLES: tuple[Tunable, ...] = (
             "it (when a power driver is configured)."),
     Tunable("ha.fence_retry_seconds", "number", 10, 86400, 300.0, "occistack.ha.fence_retry_seconds", "seconds",
             "A host in Alert whose fencing failed is tried again after this long."),
+    Tunable("hosts.cpu_overcommit", "number", 1, 16, 1.0, "occistack.hosts.cpu_overcommit", "factor",
+            "The CPU overcommit factor a KVM host is added with when none is given (CloudStack's "
+            "cpu.overcommit.ratio). Hosts that exist keep theirs: `host update` changes one, at once."),
+    Tunable("hosts.memory_overcommit", "number", 1, 4, 1.0, "occistack.hosts.memory_overcommit", "factor",
+            "The memory overcommit factor a KVM host is added with when none is given (CloudStack's "
+            "mem.overcommit.ratio). Hosts that exist keep theirs."),
     Tunable("jobs.max_attempts", "integer", 1, 20, 3, "occistack.jobs.max_attempts", "attempts",
             "How many times a job step that failed unexpectedly (a crash, a lost database connection) is run "
             "before the job fails; counts for jobs submitted after the change."),

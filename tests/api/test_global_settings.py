@@ -60,24 +60,68 @@ def test_a_wrong_name_or_value_is_refused_with_what_is_accepted(root, member):
     assert root.get(THRESHOLD).json["changed"] is False
 
 
+def computes_of(client, *created) -> list[str]:
+    return [response.headers["Location"] for response in created]
+
+
 def test_a_capacity_threshold_changed_at_run_time_decides_the_next_placement(world, client, root):
-    create(client)  # a quarter of the cluster's memory is now allocated
+    made = computes_of(client, create(client))  # a quarter of the cluster's memory is now allocated
     root.patch_json(THRESHOLD, {"value": 0.2})
     refused = create(client, status=409)
     assert "above the 20% capacity threshold" in refused.text
     root.delete(THRESHOLD)
-    create(client)  # back to 85%: the cluster (at 25%) takes it
+    made += computes_of(client, create(client))  # back to 85%: the cluster (at 25%) takes it
     root.patch_json(THRESHOLD, {"value": 0.45})
     assert "above the 45% capacity threshold" in create(client, status=409).text
     root.delete(THRESHOLD)
+    for location in made:
+        client.delete(location, status=200)
+
+
+def test_a_host_s_overcommit_changed_at_run_time_decides_the_next_placement(world, client, root):
+    hosts = [host["id"] for host in root.get("/admin/hosts").json]
+    made = computes_of(client, create(client))  # 1 GiB of 4 GiB
+    root.patch_json(THRESHOLD, {"value": 0.2})
+    try:
+        assert "above the 20% capacity threshold" in create(client, status=409).text
+        for host in hosts:
+            root.patch_json(f"/admin/hosts/{host}", {"memory_overcommit": 2.0})
+        made += computes_of(client, create(client))  # 1 GiB of 8 GiB: 12.5%
+    finally:
+        root.delete(THRESHOLD)
+        for location in made:
+            client.delete(location, status=200)
+        for host in hosts:
+            root.patch_json(f"/admin/hosts/{host}", {"memory_overcommit": 1.0})
+
+
+def test_a_host_added_without_overcommit_factors_gets_the_settings(root):
+    root.patch_json("/admin/settings/hosts.cpu_overcommit", {"value": 4})
+    root.patch_json("/admin/settings/hosts.memory_overcommit", {"value": "1.5"})
+    try:
+        cluster = root.get("/admin/clusters").json[0]
+        added = root.post_json("/admin/hosts", {"cluster_id": cluster["id"], "name": "defaulted",
+                                                "address": "10.0.0.99", "cpu_cores": 4, "cpu_mhz": 2000,
+                                                "memory_mib": 4096}, status=201).json
+        assert (added["cpu_overcommit"], added["memory_overcommit"]) == (4.0, 1.5)
+        given = root.post_json("/admin/hosts", {"cluster_id": cluster["id"], "name": "given", "address": "10.0.0.98",
+                                                "cpu_cores": 4, "cpu_mhz": 2000, "memory_mib": 4096,
+                                                "cpu_overcommit": 1}, status=201).json
+        assert (given["cpu_overcommit"], given["memory_overcommit"]) == (1.0, 1.5)
+        for host in (added, given):
+            root.delete(f"/admin/hosts/{host['id']}")
+    finally:
+        root.delete("/admin/settings/hosts.cpu_overcommit")
+        root.delete("/admin/settings/hosts.memory_overcommit")
 
 
 def test_jobs_take_their_attempts_from_the_setting_in_force_when_submitted(world, client, root):
     root.patch_json("/admin/settings/jobs.max_attempts", {"value": 7})
     try:
-        create(client)
+        made = computes_of(client, create(client))
         with world.session_factory() as session:
             newest = session.query(Job).order_by(Job.id.desc()).first()
         assert newest.max_attempts == 7
+        client.delete(made[0], status=200)
     finally:
         root.delete("/admin/settings/jobs.max_attempts")

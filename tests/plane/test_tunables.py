@@ -70,3 +70,14 @@ def test_a_row_the_declarations_refuse_is_ignored_not_fatal(session_factory):
         session.add(GlobalSetting(name="agents.alert_after", value="120", updated_by="test"))
     with session_factory() as session:
         assert read_changed(session) == {"agents.alert_after": 120.0}
+
+
+def test_the_configuration_page_lists_every_setting_with_its_default_and_range():
+    from pathlib import Path
+
+    page = (Path(__file__).parents[2] / "docs" / "configuration.md").read_text()
+    section = page.split("## Global settings", 1)[1].split("\n## ", 1)[0]
+    for tunable in TUNABLES:
+        [row] = [line for line in section.splitlines() if line.startswith(f"| `{tunable.name}` |")]
+        assert f"`{tunable.default:g}` (`{tunable.ini_key}`)" in row, row
+        assert f"{tunable.minimum:g}–{tunable.maximum:g}" in row, row

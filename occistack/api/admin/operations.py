@@ -47,7 +47,7 @@ def clear_alert(request):
 
 
 def clear_all_alerts(request):
-    return json_response({"cleared": operations.clear_all_alerts(request.plane)})
+    return json_response({"cleared": operations.clear_all_alerts(request.plane).count})
 
 
 def includeme(config) -> None:

@@ -16,7 +16,13 @@ from sqlalchemy import delete, select
 from occistack.model import Alert, GlobalSetting, utcnow
 from occistack.plane.admin.cases.common import actor_of
 from occistack.plane.admin.common import record_change
-from occistack.plane.admin.records.operations import AlertRecord, SettingRecord, alert_record, setting_record
+from occistack.plane.admin.records.operations import (
+    AlertRecord,
+    AlertsCleared,
+    SettingRecord,
+    alert_record,
+    setting_record,
+)
 from occistack.plane.alerts import ALERT_KINDS
 from occistack.plane.context import PlaneContext
 from occistack.plane.errors import InvalidRequest, NotFound
@@ -118,9 +124,9 @@ def clear_alert(ctx: PlaneContext, alert_id: int) -> AlertRecord:
     return record
 
 
-def clear_all_alerts(ctx: PlaneContext) -> int:
+def clear_all_alerts(ctx: PlaneContext) -> AlertsCleared:
     """Clear every alert standing; how many."""
     cleared = ctx.session.execute(delete(Alert)).rowcount or 0
     if cleared:
         record_change(ctx.session, actor_of(ctx), "alert.clear", "alert", None, f"{cleared} alert(s) cleared")
-    return cleared
+    return AlertsCleared(cleared)

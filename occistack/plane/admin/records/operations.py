@@ -54,5 +54,12 @@ class AlertRecord:
     created_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class AlertsCleared:
+    """How many alerts a clear of every alert removed."""
+
+    count: int
+
+
 def alert_record(alert: Alert) -> AlertRecord:
     return from_row(AlertRecord, alert)
