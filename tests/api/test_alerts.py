@@ -74,3 +74,21 @@ def test_unknown_alerts_and_kinds_are_refused_with_what_exists(root, member):
     assert "host.down" in message and "zone.capacity" in message
     member.get("/admin/alerts", status=403)
     member.delete("/admin/alerts", status=403)
+
+
+def test_the_sweep_reads_the_heartbeat_timings_in_force(world, client, root, revive):
+    vm, host_id = new_compute(world, client, ha=True)
+    root.patch_json("/admin/settings/agents.disconnected_after", {"value": 3600})
+    root.patch_json("/admin/settings/agents.alert_after", {"value": 7200})
+    try:
+        agent_goes_silent(world, host_id)  # 10 minutes of silence: within an hour
+        assert root.get(f"/admin/hosts/{host_id}").json["status"] == "up"
+        assert alerts(root, kind="host.down") == []
+    finally:
+        root.delete("/admin/settings/agents.disconnected_after")
+        root.delete("/admin/settings/agents.alert_after")
+    agent_goes_silent(world, host_id)  # back to 30 and 90 seconds
+    assert root.get(f"/admin/hosts/{host_id}").json["status"] == "alert"
+    assert [alert["resource_id"] for alert in alerts(root, kind="host.down")] == [str(host_id)]
+    root.delete("/admin/alerts")
+    client.delete(f"/compute/{vm}", status=200)
