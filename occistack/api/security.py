@@ -69,6 +69,7 @@ from occistack.plane.limits import SiteLimits
 from occistack.plane.sealing import site_secret_key
 from occistack.api.client_certificates import CertificateSettings, certificate_authenticator, presented_certificate
 from occistack.api.mounts import BUILTIN_KEYSTONE_PATH
+from occistack.api.orchestration import server_plane
 from occistack.api.settings import get_settings
 
 
@@ -386,6 +387,9 @@ def includeme(config) -> None:
     ini = config.get_settings()
     cache = CredentialCache(ttl=settings.auth_cache_seconds)
     config.registry["occistack.credential_cache"] = cache
+    # A user disabled, removed or given a new password or role -- by this process, another
+    # server process or the command line -- is forgotten when that change commits.
+    server_plane(config.registry).revocations.subscribe(cache.forget_revoked)
     bearer = bearer_token_authenticator(ini, cache)
     config.registry["occistack.oidc_issuers"] = [issuer.settings.issuer for issuer in bearer.validator.issuers]
     passwords = LocalPasswordSource(cache)

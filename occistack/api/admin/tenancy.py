@@ -82,46 +82,27 @@ def _create_user(request):
 
 
 def _set_password(request, user_id: int) -> UserRecord:
-    user = users.set_user_password(request.plane, user_id, body_as(request, PASSWORD_FIELDS, NewPassword))
-    _forget_identity(request, user_id)
-    return user
+    return users.set_user_password(request.plane, user_id, body_as(request, PASSWORD_FIELDS, NewPassword))
 
 
 def _update_user(request, user_id: int) -> UserRecord:
-    user = users.update_user(request.plane, user_id, changes_as(request, USER_CHANGES, UserChanges))
-    _forget_identity(request, user_id)
-    return user
+    return users.update_user(request.plane, user_id, changes_as(request, USER_CHANGES, UserChanges))
 
 
 def _switch_user(action: Switch):
     def switch(request, user_id: int) -> UserRecord:
-        user = users.act_on_user(request.plane, user_id, action)
-        _forget_identity(request, user_id)
-        return user
+        return users.act_on_user(request.plane, user_id, action)
     return switch
 
 
 def _switch_account(action: Switch):
     def switch(request, account_id: int) -> AccountRecord:
-        account = tenancy.act_on_account(request.plane, account_id, action)
-        for user in users.list_users(request.plane, UserFilter(account=account_id)):
-            _forget_identity(request, user.id)
-        return account
+        return tenancy.act_on_account(request.plane, account_id, action)
     return switch
 
 
 def _remove_user(request, user_id: int) -> None:
     users.remove_user(request.plane, user_id)
-    _forget_identity(request, user_id)
-
-
-def _forget_identity(request, user_id: int) -> None:
-    # This process remembers recently verified passwords with who they proved (role included);
-    # a removed user, an old password or an old role must not keep working from that memory.
-    # (Other processes forget within occistack.auth.cache_seconds.)
-    cache = request.registry.get("occistack.credential_cache")
-    if cache is not None:
-        cache.forget_user(user_id)
 
 
 RESOURCES = (

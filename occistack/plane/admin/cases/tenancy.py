@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
+from occistack.model import User
 from occistack.plane.admin import affinity, default_networks, tenancy
 from occistack.plane.admin.cases.common import UNCHANGED, Switch, Unchanged, actor_of, changes_of
 from occistack.plane.admin.common import Ref, set_enabled
@@ -23,6 +26,7 @@ from occistack.plane.admin.records.tenancy import (
     project_records,
 )
 from occistack.plane.context import PlaneContext
+from occistack.plane.revocations import revoke_credentials
 
 
 @dataclass(frozen=True)
@@ -149,10 +153,12 @@ def update_account(ctx: PlaneContext, account: Ref, changes: AccountChanges, *,
 
 def act_on_account(ctx: PlaneContext, account: Ref, action: Switch, *, domain: Ref | None = None) -> AccountRecord:
     """Enable or disable an account as a whole: while it is disabled, every user of it is refused
-    as a disabled user is (model.may_sign_in), and what its projects own stays. (A face that
-    remembers verified credentials forgets its users'.)"""
-    return account_record(ctx.session, set_enabled(ctx.session, find_account(ctx.session, account, domain=domain),
-                                                   "account", Switch(action) is Switch.ENABLE, actor_of(ctx)))
+    as a disabled user is (model.may_sign_in), and what its projects own stays. Every process that
+    remembers verified credentials forgets its users' when this commits (plane/revocations.py)."""
+    found = set_enabled(ctx.session, find_account(ctx.session, account, domain=domain), "account",
+                        Switch(action) is Switch.ENABLE, actor_of(ctx))
+    revoke_credentials(ctx.session, ctx.session.scalars(select(User.id).where(User.account_id == found.id)))
+    return account_record(ctx.session, found)
 
 
 def remove_account(ctx: PlaneContext, account: Ref, *, domain: Ref | None = None) -> None:

@@ -23,6 +23,7 @@ from occistack.plane.admin.records.users import (
 )
 from occistack.plane.context import PlaneContext
 from occistack.plane.errors import NotFound
+from occistack.plane.revocations import revoke_credentials
 
 
 @dataclass(frozen=True)
@@ -132,9 +133,12 @@ def show_user(ctx: PlaneContext, user: Ref) -> UserRecord:
 def act_on_user(ctx: PlaneContext, user: Ref, action: Switch) -> UserRecord:
     """Enable or disable a user. A disabled user's every credential is refused -- a password, a
     Keystone token issued before, an OIDC token or a certificate mapped to them -- and what their
-    project owns stays. (A face that remembers verified credentials forgets the user's.)"""
-    return user_record(ctx.session, set_enabled(ctx.session, find_user(ctx.session, user), "user",
-                                                Switch(action) is Switch.ENABLE, actor_of(ctx)))
+    project owns stays. Every process that remembers verified credentials forgets the user's
+    when this commits (plane/revocations.py)."""
+    found = set_enabled(ctx.session, find_user(ctx.session, user), "user", Switch(action) is Switch.ENABLE,
+                        actor_of(ctx))
+    revoke_credentials(ctx.session, [found.id])
+    return user_record(ctx.session, found)
 
 
 def remove_user(ctx: PlaneContext, user: Ref) -> None:
