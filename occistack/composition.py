@@ -29,7 +29,9 @@ Settings (``[app:main]``):
 * ``occistack.secret_key`` or ``occistack.secret_key_file`` -- the key that seals BMC
   passwords (plane/sealing.py);
 * ``occistack.placement.strategy`` (``first_fit`` or ``dispersing``),
-  ``occistack.placement.capacity_threshold`` (0.85).
+  ``occistack.placement.capacity_threshold`` (0.85);
+* the defaults of the global settings an administrator may change at run time
+  (plane/tunables.py: ``occistack config list``), each named by its ``ini_key`` there.
 
 Tests may hand one set of drivers to every in-process agent with the setting
 ``occistack.driver_instances`` (an object, not text).
@@ -57,6 +59,7 @@ from occistack.plane.limits import SiteLimits
 from occistack.plane.revocations import RevocationFeed
 from occistack.plane.runtime import ManagementPlane, PlaneSettings
 from occistack.plane.sealing import Sealer, sealer_from_settings
+from occistack.plane.tunables import Tunables
 from occistack.plane.wakeups import Notifier, wake_agents_after_commit
 
 # --- what in-process agents drive ------------------------------------------------------------
@@ -192,10 +195,12 @@ def compose_server(settings: Mapping[str, Any], session_factory: sessionmaker[Se
     sealer = sealer_from_settings(settings)
     plane = ManagementPlane(session_factory, PlaneSettings.from_ini(settings), drivers.drivers_for,
                             power=power_driver_from_settings(settings), sealer=sealer,
-                            forget_drivers=None if drivers.shared is not None else drivers.forget)
+                            forget_drivers=None if drivers.shared is not None else drivers.forget,
+                            tunables=Tunables(settings))
     services = PlaneServices(dispatcher=plane.dispatcher, placement=plane.placement,
                              password_min_length=password_min_length_of(settings), sealer=sealer,
-                             power=plane.services.power, limits=SiteLimits.from_ini(settings))
+                             power=plane.services.power, limits=SiteLimits.from_ini(settings),
+                             tunables=plane.tunables)
     return ServerPlane(plane, services, sealer, drivers, RevocationFeed(session_factory))
 
 
@@ -208,7 +213,8 @@ def compose_worker(settings: Mapping[str, Any], session_factory: sessionmaker[Se
     return ManagementPlane(session_factory, PlaneSettings(
         worker="none", placement_strategy=wanted.placement_strategy,
         capacity_threshold=wanted.capacity_threshold, gateway=wanted.gateway),
-        power=power_driver_from_settings(settings), sealer=sealer_from_settings(settings))
+        power=power_driver_from_settings(settings), sealer=sealer_from_settings(settings),
+        tunables=Tunables(settings))
 
 
 def compose_simulated_hosts(settings: Mapping[str, Any], session_factory: sessionmaker[Session],

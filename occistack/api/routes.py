@@ -67,6 +67,11 @@ def add_admin_routes(config) -> None:
         factory=admin_context)
     add("admin_events", "/admin/events", factory=admin_context)
     add("admin_capacity", "/admin/capacity", factory=admin_context)
+    # Global settings by name, alerts by id (api/admin/operations.py).
+    add("admin_settings", "/admin/settings", factory=admin_context)
+    add("admin_settings_item", "/admin/settings/{name}", factory=admin_context)
+    add("admin_alerts", "/admin/alerts", factory=admin_context)
+    add("admin_alerts_item", "/admin/alerts/{id:\\d+}", factory=admin_context)
     # Any project's compute, storage, network or link, by its OCCI kind and id.
     add("admin_resources_item", "/admin/resources/{kind}/{entity_id}", factory=admin_context)
     # Any other /admin/ path: a JSON 404 that lists the resources, not the OCCI mixin lookup.

@@ -30,6 +30,7 @@ from occistack.cli import (
     keypair,
     membership,
     offering,
+    operations,
     physical_network,
     pod,
     project,
@@ -51,7 +52,7 @@ COMMANDS = (
     templates.template, templates.iso,
     domain.domain, account.account, project.project, user.user, membership.membership, quota.quota,
     affinity_group.affinity_group, keypair.keypair,
-    events.events, capacity.capacity, worker.worker, agents.simulated_hosts,
+    events.events, capacity.capacity, operations.config, operations.alerts, worker.worker, agents.simulated_hosts,
 )
 
 

@@ -24,6 +24,7 @@ from occistack.plane.jobs.queue import JobDispatcher
 from occistack.plane.limits import LimitSettingError, SiteLimits
 from occistack.plane.placement.service import PlacementService
 from occistack.plane.sealing import Sealer, sealer_from_settings
+from occistack.plane.tunables import Tunables
 
 T = TypeVar("T")
 
@@ -78,13 +79,15 @@ def plane_services(settings: Mapping[str, str]) -> PlaneServices:
     """The plane's services as a command sees them, from the ini file: a dispatcher that writes
     jobs for the workers (``occistack worker`` or the server's thread) to run, the site's
     password length, limits and sealer. Raises ValueError for a setting that is wrong."""
+    tunables = Tunables(settings)
     return PlaneServices(
-        dispatcher=JobDispatcher(),
+        dispatcher=JobDispatcher(tunables=tunables),
         # No administrator's operation places anything (the workers do, with their own).
         placement=PlacementService(),
         password_min_length=password_min_length_of(settings),
         sealer=SiteKeySealer(settings),
         limits=SiteLimits.from_ini(settings),
+        tunables=tunables,
     )
 
 

@@ -36,8 +36,10 @@ def host() -> None:
 @click.option("--cpu-cores", type=int, required=True, help="Cores in all (every socket's).")
 @click.option("--cpu-mhz", type=int, required=True, help="The speed of one core.")
 @click.option("--memory-mib", type=int, required=True)
-@click.option("--cpu-overcommit", type=float, default=1.0, show_default=True, help="At least 1.")
-@click.option("--memory-overcommit", type=float, default=1.0, show_default=True, help="At least 1.")
+@click.option("--cpu-overcommit", type=float,
+              help="At least 1 (default: the global setting hosts.cpu_overcommit, 1 unless changed).")
+@click.option("--memory-overcommit", type=float,
+              help="At least 1 (default: the global setting hosts.memory_overcommit, 1 unless changed).")
 @click.option("--tag", "tags", multiple=True, help="A host tag offerings can ask for (repeat for more).")
 @json_option
 def host_add(zone: str, pod: str, cluster: str, name: str, address: str, cpu_sockets: int, cpu_cores: int,

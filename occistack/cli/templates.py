@@ -6,12 +6,15 @@ jobs in one transaction and returns; each download happens when a worker runs it
 (``occistack worker``, or the server's in-process worker), on an Up host of that zone.
 ``list`` and ``show`` show each zone's copy move from pending through downloading (with its
 percentage) to ready, or to error with the reason; ``retry`` downloads a failed copy again and
-``copy`` adds a copy in another zone (CloudStack's copyTemplate).
+``copy`` adds a copy in another zone (CloudStack's copyTemplate). With ``--wait``, register,
+copy and retry follow the downloads they started with a progress bar and exit 1 with the
+reason if one fails (cli/progress.py).
 """
 
 from __future__ import annotations
 
 import json
+from typing import Sequence
 
 import click
 
@@ -22,6 +25,7 @@ from occistack.plane.admin.cases.catalog import NewTemplate, TemplateChanges
 from occistack.plane.admin.cases.common import UNCHANGED
 from occistack.plane.admin.records.catalog import TemplateCopyRecord, TemplateRecord
 from occistack.cli.base import OrderedGroup, document, json_option, or_unchanged, print_rows, run
+from occistack.cli.progress import Step, timeout_option, wait_for, wait_option
 
 _COLUMNS = ("id", "term", "state", "zones", "size_gib", "project_id", "title", "description")
 _COPY_COLUMNS = ("zone", "state", "progress", "secondary_storage", "secondary_path", "size_gib", "state_message")
@@ -66,7 +70,7 @@ def _register_options(command):
 def _register(format: str, term: str, url: str, checksum: str, zones: tuple[str, ...], title: str | None,
               os_family: str | None, os_name: str | None, os_version: str | None, architecture: str,
               size_gib: float | None, min_cores: int, min_memory_gib: float, attributes: tuple[str, ...],
-              project: str | None) -> None:
+              project: str | None, wait: bool = False, timeout_seconds: float | None = None) -> None:
     new = NewTemplate(term=term, url=url, checksum=checksum, zones=list(zones), title=title, format=format,
                       os_family=os_family, os_name=os_name, os_version=os_version, architecture=architecture,
                       size_gib=size_gib, min_cores=min_cores, min_memory_gib=min_memory_gib,
@@ -74,12 +78,31 @@ def _register(format: str, term: str, url: str, checksum: str, zones: tuple[str,
 
     def work(ctx):
         template = catalog.register_template(ctx, new)
-        return template.id, [f"{copy.secondary_storage} of zone {copy.zone}" for copy in template.copies]
+        return template.id, [f"{copy.secondary_storage} of zone {copy.zone}" for copy in template.copies], \
+            [copy.zone_id for copy in template.copies]
 
-    template_id, stores = run(work)
+    template_id, stores, zone_ids = run(work)
     noun = "ISO" if format == "iso" else "template"
     click.echo(f"registered {noun} {term} (id {template_id}); a worker will download it into secondary storage "
                f"{', '.join(stores)}")
+    if wait:
+        _wait_for_copies(format, template_id, zone_ids, timeout_seconds)
+
+
+def _wait_for_copies(format: str, template: int | str, zone_ids: Sequence[int], timeout_seconds: float | None) -> None:
+    """--wait: a progress bar over the downloads into ``zone_ids`` until each copy is ready or
+    in error; exit 1 with each failed copy's reason."""
+    wanted = set(zone_ids)
+
+    def read(ctx) -> list[Step]:
+        copies = catalog.show_template(ctx, template, format=format).copies
+        return [Step(f"zone {copy.zone}", 100 if copy.state == TemplateCopyState.READY else copy.progress,
+                     copy.state in (TemplateCopyState.READY, TemplateCopyState.ERROR),
+                     (copy.state_message or "failed") if copy.state == TemplateCopyState.ERROR else None)
+                for copy in copies if copy.zone_id in wanted]
+
+    wait_for(read, "downloading", timeout_seconds=timeout_seconds)
+    click.echo(f"ready in {len(wanted)} zone{'' if len(wanted) == 1 else 's'}")
 
 
 def _update_options(command):
@@ -150,15 +173,24 @@ def _show(format: str, term: str, as_json: bool) -> None:
     print_rows(shown["zones"], _COPY_COLUMNS, False)
 
 
-def _copy(format: str, term: str, zone: str) -> None:
-    run(lambda ctx: catalog.copy_template(ctx, term, zone, format=format))
+def _copy(format: str, term: str, zone: str, wait: bool, timeout_seconds: float | None) -> None:
+    def work(ctx):
+        before = {copy.zone_id for copy in catalog.show_template(ctx, term, format=format).copies}
+        after = catalog.copy_template(ctx, term, zone, format=format)
+        return after.id, [copy.zone_id for copy in after.copies if copy.zone_id not in before]
+
+    template_id, new_zones = run(work)
     click.echo(f"copying {'ISO' if format == 'iso' else 'template'} {term} to zone {zone}; a worker will download "
                "it there (see `list`)")
+    if wait:
+        _wait_for_copies(format, template_id, new_zones, timeout_seconds)
 
 
-def _retry(format: str, term: str, zone: str | None) -> None:
+def _retry(format: str, term: str, zone: str | None, wait: bool, timeout_seconds: float | None) -> None:
     retried = run(lambda ctx: [copy.zone_id for copy in catalog.retry_template(ctx, term, zone, format=format)])
     click.echo(f"downloading {term} again in {len(retried)} zone{'' if len(retried) == 1 else 's'} (see `list`)")
+    if wait:
+        _wait_for_copies(format, term, retried, timeout_seconds)
 
 
 def _delete(format: str, term: str) -> None:
@@ -172,6 +204,8 @@ def _add_image_commands(group: click.Group, format: str, noun: str, article: str
     @group.command("register", help=f"Register the {noun} TERM: a worker downloads it into each zone's "
                                     "secondary storage.")
     @_register_options
+    @wait_option
+    @timeout_option
     def register(**options) -> None:
         _register(format, **options)
 
@@ -196,14 +230,18 @@ def _add_image_commands(group: click.Group, format: str, noun: str, article: str
                                 "there).")
     @click.argument("term")
     @click.option("--zone", required=True, help="The zone that gets a copy.")
-    def copy(term: str, zone: str) -> None:
-        _copy(format, term, zone)
+    @wait_option
+    @timeout_option
+    def copy(term: str, zone: str, wait: bool, timeout_seconds: float | None) -> None:
+        _copy(format, term, zone, wait, timeout_seconds)
 
     @group.command("retry", help="Download again a copy whose download failed.")
     @click.argument("term")
     @click.option("--zone", help="Only this zone's copy (default: every copy in error).")
-    def retry(term: str, zone: str | None) -> None:
-        _retry(format, term, zone)
+    @wait_option
+    @timeout_option
+    def retry(term: str, zone: str | None, wait: bool, timeout_seconds: float | None) -> None:
+        _retry(format, term, zone, wait, timeout_seconds)
 
     @group.command("delete", help=f"Remove {article} {noun} no compute was made from, and every zone's copy of it.")
     @click.argument("term")

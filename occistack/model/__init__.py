@@ -22,6 +22,7 @@ from occistack.model.infrastructure import (
 )
 from occistack.model.jobs import AgentCommand, Job, JobWorker
 from occistack.model.meta import Base, make_engine, utcnow
+from occistack.model.operations import Alert, GlobalSetting
 from occistack.model.resources import (
     ENTITY_ID_LENGTH,
     AffinityGroup,
@@ -51,7 +52,7 @@ from occistack.model.tenancy import (
 )
 
 __all__ = [
-    "BARE_METAL", "Account", "AffinityGroup", "AgentCommand", "Base", "CatalogGeneration", "Cluster", "Domain",
+    "BARE_METAL", "Account", "AffinityGroup", "AgentCommand", "Alert", "GlobalSetting", "Base", "CatalogGeneration", "Cluster", "Domain",
     "ENTITY_ID_LENGTH", "Entity", "EntityMixin", "EventRecord", "FederatedUser", "GuestVlan", "Host",
     "InventoryGeneration", "KeyPair",
     "IpAllocation", "IpRange", "Job", "JobWorker", "Network", "NetworkInterface", "OsTemplate", "TemplateCopy", "PhysicalNetwork", "Pod",

@@ -22,6 +22,7 @@ from occistack.plane.dispatch import Dispatcher, OnBehalfOf
 from occistack.plane.limits import SiteLimits
 from occistack.plane.placement.service import PlacementService
 from occistack.plane.sealing import Sealer
+from occistack.plane.tunables import Tunables
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ class PlaneServices:
     limits: SiteLimits = field(default_factory=SiteLimits)
     #: "now", as the plane sees it: tests may hand in a clock they move themselves.
     clock: Callable[[], datetime] = utcnow
+    #: the global settings (their ini defaults, and the values changed at run time).
+    tunables: Tunables = field(default_factory=Tunables)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from occistack.plane.jobs.handlers import report_progress
 from occistack.plane.jobs.queue import JobDispatcher
 from occistack.plane.agents.in_process import LocalAgents, launch_local_agents
 from occistack.plane.placement.service import PlacementService
+from occistack.plane.tunables import Tunables
 from occistack.plane.wakeups import Notifier, wake_agents_after_commit, wake_every_agent, wake_workers_after_commit
 from occistack.plane.jobs.worker import ManagementServices, Worker
 
@@ -60,26 +61,37 @@ class PlaneSettings:
             ),
         )
 
+    def tunable_defaults(self) -> dict[str, str]:
+        """The ini settings of the global settings these settings hold, as text: the defaults
+        of a plane built from these settings alone (tests, benchmarks)."""
+        return {"occistack.placement.capacity_threshold": str(self.capacity_threshold),
+                "occistack.agents.disconnected_after": str(self.gateway.disconnected_after),
+                "occistack.agents.alert_after": str(self.gateway.alert_after),
+                "occistack.ha.fence_retry_seconds": str(self.gateway.fence_retry_seconds)}
+
 
 class ManagementPlane:
     def __init__(self, session_factory: sessionmaker[Session], settings: PlaneSettings, drivers_for=None,
-                 power=None, sealer=None, forget_drivers=None):
+                 power=None, sealer=None, forget_drivers=None, tunables: Tunables | None = None):
         """``power`` (a drivers.power PowerDriver) and ``sealer`` enable HA: without them hosts
         that stop answering are never fenced, so their VMs are never restarted elsewhere.
         ``drivers_for(host_name)`` gives an in-process agent its drivers, ``forget_drivers(host_name)``
-        is told when that host was deleted."""
+        is told when that host was deleted. ``tunables``: the global settings as the whole ini
+        file gives their defaults (by default, those ``settings`` hold)."""
         self.session_factory = session_factory
         self.settings = settings
         self.jobs_notifier = Notifier()
         self.commands_notifier = Notifier()
         wake_workers_after_commit(session_factory, self.jobs_notifier)
         wake_agents_after_commit(session_factory, self.commands_notifier)
-        self.dispatcher = JobDispatcher(self.jobs_notifier)
+        self.tunables = tunables if tunables is not None else Tunables(settings.tunable_defaults())
+        self.tunables.attach(session_factory)
+        self.dispatcher = JobDispatcher(self.jobs_notifier, tunables=self.tunables)
         self.placement = PlacementService(settings.topology_revalidate_seconds, settings.placement_strategy,
-                                          settings.capacity_threshold)
+                                          settings.capacity_threshold, tunables=self.tunables)
         self.placement.attach(session_factory)
         self.services = ManagementServices(self.placement, settings.gateway, power=power, sealer=sealer,
-                                           dispatcher=self.dispatcher)
+                                           dispatcher=self.dispatcher, tunables=self.tunables)
         self.worker = Worker(session_factory, self.services, notifier=self.jobs_notifier)
         #: where remote agents' messages go (the HTTP view hands them over).
         self.channel = AgentChannel(session_factory, settings.gateway, self.commands_notifier,

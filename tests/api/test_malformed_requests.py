@@ -92,7 +92,7 @@ def concrete_path(name: str, pattern: str, entities: dict[str, str]) -> str:
     path = re.sub(r"\{\w*id:\\d\+\}", "999999", path)
     replacements = {"{action}": "enable", "{slash:/?}": "/", "{identity_provider}": "egi.eu",
                     "{protocol}": "mapped", "*rest": "nothing", "*location": "nothing/here/",
-                    "{name}": "a key pair"}
+                    "{name}": "placement.capacity_threshold"}
     for placeholder, value in replacements.items():
         path = path.replace(placeholder, value)
     assert "{" not in path and "*" not in path, f"route {name} has a placeholder this test cannot fill: {pattern}"

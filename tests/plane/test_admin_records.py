@@ -31,6 +31,7 @@ from occistack.plane.admin.records import catalog, own_fields, reports
 from occistack.plane.admin.records import hosts as host_records
 from occistack.plane.admin.records import inventory as inventory_records
 from occistack.plane.admin.records import keypairs as keypair_records
+from occistack.plane.admin.records import operations as operation_records
 from occistack.plane.admin.records import networks as network_records
 from occistack.plane.admin.records import storage as storage_records
 from occistack.plane.admin.records import tenancy as tenancy_records
@@ -65,9 +66,10 @@ RECORDS_OF_ROWS = {
     user_records.QuotaRecord: model.Quota,
     reports.EventLogRecord: model.EventRecord,
     keypair_records.KeypairRecord: model.KeyPair,
+    operation_records.AlertRecord: model.Alert,
 }
 RECORD_MODULES = (inventory_records, host_records, storage_records, network_records, catalog, tenancy_records,
-                  user_records, reports, keypair_records)
+                  user_records, reports, keypair_records, operation_records)
 
 
 def operations():

@@ -38,6 +38,7 @@ _ACCEPTED = {
     "integer": f"a whole number from {-LARGEST_NUMBER - 1} to {LARGEST_NUMBER}",
     "number": f"a number from {-LARGEST_NUMBER - 1} to {LARGEST_NUMBER}",
     "boolean": "true or false",
+    "scalar": "a number, or text holding one",
     "ref": f"a name (text) or an id ({_ID_RANGE})",
     "texts": "a list of texts, or comma-separated text",
     "object": "a JSON object",
@@ -144,6 +145,8 @@ def _checked(field: Field, key: str, value: Any) -> Any:
         return value
     if kind == "boolean" and isinstance(value, bool):
         return value
+    if kind == "scalar" and (isinstance(value, str) or _is_number(value)):
+        return value  # what it must hold is the use case's to say (a setting's range)
     if kind == "ref" and (isinstance(value, str) or _is_id(value)):
         return int(value) if not isinstance(value, str) else value
     if kind == "texts":

@@ -52,17 +52,24 @@ class AddedHost:
 
 
 def add_host(session: Session, *, cluster: Ref, name: str, address: str, cpu_cores: int, cpu_mhz: int,
-             memory_mib: int, cpu_sockets: int = 1, cpu_overcommit: float = 1.0, memory_overcommit: float = 1.0,
-             tags: str | list[str] | None = None, pod: Ref | None = None, zone: Ref | None = None,
-             actor: Actor = SYSTEM) -> AddedHost:
+             memory_mib: int, cpu_sockets: int = 1, cpu_overcommit: float | None = None,
+             memory_overcommit: float | None = None, tags: str | list[str] | None = None, pod: Ref | None = None,
+             zone: Ref | None = None, actor: Actor = SYSTEM,
+             default_overcommit: tuple[float, float] = (1.0, 1.0)) -> AddedHost:
     """A host of a KVM cluster, whose agent registers with the token returned; or a node of a
     BareMetal cluster, which runs no agent: it becomes Up once its BMC has answered (see
-    :func:`set_host_bmc`), and is never shared, so it takes no overcommit."""
+    :func:`set_host_bmc`), and is never shared, so it takes no overcommit. An overcommit factor
+    not given is ``default_overcommit``'s (CPU, memory) for a KVM host, 1 for a node."""
     the_cluster = find_cluster(session, cluster, pod=pod, zone=zone)
     check_name("host", name, longest=128)
     bare_metal = the_cluster.hypervisor == BARE_METAL
     if bare_metal:
-        _refuse_bare_metal_overcommit(the_cluster.name, cpu_overcommit, memory_overcommit)
+        _refuse_bare_metal_overcommit(the_cluster.name, 1 if cpu_overcommit is None else cpu_overcommit,
+                                      1 if memory_overcommit is None else memory_overcommit)
+        cpu_overcommit = memory_overcommit = 1.0
+    else:
+        cpu_overcommit = default_overcommit[0] if cpu_overcommit is None else cpu_overcommit
+        memory_overcommit = default_overcommit[1] if memory_overcommit is None else memory_overcommit
     refuse_duplicate(session, Host, "a host", [Host.name == name], f"named {name!r}")
     address = resolvable_host_address("the host address", address)
     holder = session.scalar(select(Host.name).where(Host.address == address).limit(1))

@@ -43,6 +43,7 @@ from occistack.model import AgentCommand, Host, Job, utcnow
 from occistack.model.states import (COMMAND_TRANSITIONS, HOST_STATUS_TRANSITIONS, JOB_TRANSITIONS, CommandEvent,
                                     CommandState, HostEvent, HostStatus, JobEvent, JobState, StaleState)
 from occistack.plane.errors import ErrorKind, PlaneError
+from occistack.plane.alerts import HOST_DOWN, raise_alert
 from occistack.plane.events import record_event
 from occistack.plane.transitions import apply_event, event_moves, set_move
 from occistack.plane.wakeups import mark_commands_written, mark_jobs_written
@@ -291,6 +292,9 @@ def sweep_hosts(session: Session, settings: GatewaySettings, now: datetime | Non
             host.state_message = f"no heartbeat since {host.last_heartbeat:%Y-%m-%d %H:%M:%S} UTC"
             record_event(session, "host.status", "completed", "host", host.id,
                          description=f"host {host.name} is {host.status}: {host.state_message}")
+            if host.status == HostStatus.ALERT:
+                raise_alert(session, HOST_DOWN, "host", host.id,
+                            f"host {host.name} stopped answering: {host.state_message}", zone_id=host.zone_id)
             moved.append(host.id)
     return moved
 

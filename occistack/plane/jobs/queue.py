@@ -31,6 +31,7 @@ from occistack.model.jobs import ACTIVE_CONDITION
 from occistack.model.states import JOB_TRANSITIONS, CommandState, JobEvent, JobState, StaleState
 from occistack.plane.caller import Caller
 from occistack.plane.dispatch import FirstCommand, Operation
+from occistack.plane.tunables import Tunables
 from occistack.plane.wakeups import Notifier, mark_commands_written, mark_jobs_written
 
 _CLAIMED = CLAIMED_KEY = "occistack.claimed_jobs"
@@ -47,12 +48,20 @@ class SubmittedJob:
 class JobDispatcher:
     """A Dispatcher (see dispatch.py) that writes each operation as a job."""
 
-    def __init__(self, notifier: Notifier | None = None):
+    def __init__(self, notifier: Notifier | None = None, tunables: Tunables | None = None):
         self.notifier = notifier
+        #: the global settings: ``jobs.max_attempts`` for jobs submitted without their own.
+        self.tunables = tunables
+
+    def _attempts(self, session: Session, max_attempts: int | None) -> int:
+        if max_attempts is not None:
+            return max_attempts
+        return int(self.tunables.value(session, "jobs.max_attempts")) if self.tunables is not None else 3
 
     def submit(self, session: Session, operation: Operation, caller: Caller | None = None,
-               max_attempts: int = 3) -> SubmittedJob:
+               max_attempts: int | None = None) -> SubmittedJob:
         """Write the job, queued -- or held, when the resource has an active job already."""
+        max_attempts = self._attempts(session, max_attempts)
         values = {"operation": operation.name, "entity_id": operation.entity_id,
                   "arguments": dict(operation.arguments), "step": 0, "progress": {}, "attempts": 0,
                   "max_attempts": max_attempts, "run_after": utcnow(), "created_at": utcnow(),
@@ -70,13 +79,14 @@ class JobDispatcher:
 
     def submit_waiting(self, session: Session, operation: Operation, commands: list[FirstCommand],
                        caller: Caller | None = None, wait_seconds: float = 120.0,
-                       max_attempts: int = 3) -> SubmittedJob:
+                       max_attempts: int | None = None) -> SubmittedJob:
         """Write the job with its first step already taken: its agent commands are written
         with it, and it starts ``waiting`` for their answers, as if a worker had claimed it
         and run step 0 -- the states it passes through are the job table's (CLAIM, WAIT).
         For a use case that has every row of the first step at hand, this saves the worker a
         whole transaction. When the resource has an active job already, the job is written
         ``held`` like any other, and a worker runs its step 0 once it is released."""
+        max_attempts = self._attempts(session, max_attempts)
         target = JOB_TRANSITIONS.next_state(JOB_TRANSITIONS.next_state(JobState.QUEUED, JobEvent.CLAIM),
                                             JobEvent.WAIT)
         now = utcnow()

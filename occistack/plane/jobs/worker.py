@@ -32,6 +32,7 @@ from occistack.plane.jobs.handlers import HANDLERS, JobHandler, Outcome, StepCon
 from occistack.plane.jobs.deletes import resume_waiting_deletes
 from occistack.plane.jobs.ha import submit_fencing
 from occistack.plane.jobs.heartbeats import record_heartbeat
+from occistack.plane.alerts import check_zone_capacity
 from occistack.plane.jobs.services import ManagementServices
 from occistack.plane.jobs.handlers.base import previous_answers
 from occistack.plane.listener import PostgresListener
@@ -188,9 +189,11 @@ class Worker:
         nothing released; and this worker's own heartbeat (plane/jobs/heartbeats.py)."""
         with self.session_factory() as session, session.begin():
             record_heartbeat(session, self.name)
-            gateway.sweep_hosts(session, self.services.gateway)
+            timings = self.services.gateway_now(session)
+            gateway.sweep_hosts(session, timings)
             if self.services.power is not None and self.services.dispatcher is not None:
-                submit_fencing(session, self.services.dispatcher, self.services.gateway)
+                submit_fencing(session, self.services.dispatcher, timings)
+            check_zone_capacity(session, self.services.capacity_alert_threshold(session))
             gateway.expire_waiting_jobs(session)
             release_stranded(session)
             resume_waiting_deletes(session)

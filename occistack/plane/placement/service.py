@@ -40,6 +40,7 @@ from occistack.model.states import HostStatus, ResourceState, StoragePoolState
 from occistack.plane.placement import capacity
 from occistack.plane.placement.planner import NoCapacity, Placement, plan
 from occistack.plane.placement.requests import AvoidSet, PlacementRequest
+from occistack.plane.tunables import Tunables
 from occistack.plane.placement.topology import ClusterSnapshot, HostSnapshot, PodSnapshot, PoolSnapshot, Topology, ZoneSnapshot
 
 #: MHz a virtual core is counted at when its offering names no speed.
@@ -50,10 +51,14 @@ _PENDING = "occistack.placement_pending"
 
 class PlacementService:
     def __init__(self, revalidate_seconds: float = 5.0, strategy: str = "first_fit",
-                 capacity_threshold: float = 0.85, clock: Callable[[], float] = time.monotonic):
+                 capacity_threshold: float = 0.85, clock: Callable[[], float] = time.monotonic,
+                 tunables: Tunables | None = None):
         self.revalidate_seconds = revalidate_seconds
         self.strategy = strategy
+        #: the threshold when no ``tunables`` are given; with them, the global setting
+        #: ``placement.capacity_threshold`` (changed at run time) decides.
         self.capacity_threshold = capacity_threshold
+        self.tunables = tunables
         self._clock = clock
         self._lock = threading.RLock()
         self._topology: Topology | None = None
@@ -93,6 +98,12 @@ class PlacementService:
                 self._generation = generation
             self._checked_at = now
             return self._topology
+
+    def threshold(self, session: Session) -> float:
+        """The capacity threshold in force now (a global setting may have changed it)."""
+        if self.tunables is None:
+            return self.capacity_threshold
+        return float(self.tunables.value(session, "placement.capacity_threshold"))
 
     def invalidate(self) -> None:
         with self._lock:
@@ -197,18 +208,19 @@ class PlacementService:
     def place_volume(self, session: Session, volume: Volume, zone_id: int | None,
                      storage_tags: frozenset[str] = frozenset()) -> int:
         """Choose and claim a primary storage pool for a new volume; its id."""
+        threshold = self.threshold(session)
         for _ in range(_CLAIM_ATTEMPTS):
             with self._lock:
                 topology = self.topology(session)
-                pool = self._choose_pool(topology, volume.size_gib, zone_id, storage_tags)
+                pool = self._choose_pool(topology, volume.size_gib, zone_id, storage_tags, threshold)
             if pool is None:
                 with self._lock:
                     topology = self.topology(session, force=True)
-                    pool = self._choose_pool(topology, volume.size_gib, zone_id, storage_tags)
+                    pool = self._choose_pool(topology, volume.size_gib, zone_id, storage_tags, threshold)
                 if pool is None:
                     raise NoCapacity(f"no primary storage {'in this zone ' if zone_id else ''}has "
                                      f"{volume.size_gib:g} GiB free (below the "
-                                     f"{self.capacity_threshold:.0%} threshold){_tags_text(storage_tags)}")
+                                     f"{threshold:.0%} threshold){_tags_text(storage_tags)}")
             used = capacity.claim_pool(session, pool.id, volume.size_gib)
             if used is None:
                 self._refresh_pool(session, pool.id)
@@ -240,11 +252,12 @@ class PlacementService:
     def _plan(self, session: Session, request: PlacementRequest, avoid: AvoidSet) -> Placement:
         """Plan on the snapshot; when nothing fits there, once more on a fresh one, which may
         hold room that other processes gave back."""
+        threshold = self.threshold(session)
         with self._lock:
             try:
-                return plan(request, self.topology(session), avoid, self.capacity_threshold)
+                return plan(request, self.topology(session), avoid, threshold)
             except NoCapacity:
-                return plan(request, self.topology(session, force=True), avoid, self.capacity_threshold)
+                return plan(request, self.topology(session, force=True), avoid, threshold)
 
     def _claim(self, session: Session, request: PlacementRequest, avoid: AvoidSet,
                first: Placement | None = None) -> Placement:
@@ -269,11 +282,11 @@ class PlacementService:
         raise NoCapacity("hosts kept filling up under concurrent requests; try again")
 
     def _choose_pool(self, topology: Topology, gib: float, zone_id: int | None,
-                     tags: frozenset[str]) -> PoolSnapshot | None:
+                     tags: frozenset[str], threshold: float) -> PoolSnapshot | None:
         for pool in sorted(topology.pools.values(), key=lambda p: p.id):
             zone = topology.zones.get(pool.zone_id)
             if (zone is not None and zone.enabled and (zone_id is None or pool.zone_id == zone_id) and pool.usable
-                    and tags <= pool.tags and pool.has_room_for(gib, self.capacity_threshold)):
+                    and tags <= pool.tags and pool.has_room_for(gib, threshold)):
                 return pool
         return None
 

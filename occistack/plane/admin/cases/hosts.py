@@ -25,8 +25,10 @@ class NewHost:
     cpu_mhz: int
     memory_mib: int
     cpu_sockets: int = 1
-    cpu_overcommit: float = 1.0
-    memory_overcommit: float = 1.0
+    #: None: the global settings hosts.cpu_overcommit and hosts.memory_overcommit (1 for a node
+    #: of a BareMetal cluster).
+    cpu_overcommit: float | None = None
+    memory_overcommit: float | None = None
     #: host tags offerings can ask for: a list, or comma-separated text.
     tags: str | list[str] | None = None
     #: the cluster's pod and zone: needed when the cluster is named by name.
@@ -88,7 +90,9 @@ def add_host(ctx: PlaneContext, new: NewHost) -> AddedHostRecord:
                            cpu_cores=new.cpu_cores, cpu_mhz=new.cpu_mhz, memory_mib=new.memory_mib,
                            cpu_sockets=new.cpu_sockets, cpu_overcommit=new.cpu_overcommit,
                            memory_overcommit=new.memory_overcommit, tags=new.tags, pod=new.pod, zone=new.zone,
-                           actor=actor_of(ctx))
+                           actor=actor_of(ctx), default_overcommit=(
+                               ctx.services.tunables.value(ctx.session, "hosts.cpu_overcommit"),
+                               ctx.services.tunables.value(ctx.session, "hosts.memory_overcommit")))
     return AddedHostRecord(host_record(ctx.session, added.host), added.agent_token)
 
 

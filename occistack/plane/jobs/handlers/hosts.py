@@ -19,6 +19,7 @@ from occistack.drivers.power.base import BmcAddress, BmcUnreachable, PowerError
 from occistack.model import Host, VirtualMachine, utcnow
 from occistack.model.states import VM_TRANSITIONS, Event, HostEvent, HostStatus, VmState
 from occistack.plane.dispatch import Operation
+from occistack.plane.alerts import FENCE_FAILED, HOST_DOWN, raise_alert
 from occistack.plane.events import record_event
 from occistack.plane.agents.gateway import move_host_status
 from occistack.plane.errors import NoCapacity
@@ -55,6 +56,8 @@ def fence_host(ctx: StepContext) -> Outcome:
     host.state_message = "fenced: powered off through its BMC after its heartbeats stopped"
     record_event(session, "host.fence", "completed", "host", host.id, job_id=ctx.job.id,
                  description=f"host {host.name} powered off through its BMC and marked Down")
+    raise_alert(session, HOST_DOWN, "host", host.id, f"host {host.name} was fenced (powered off through its BMC) "
+                f"after its heartbeats stopped; it is Down", zone_id=host.zone_id)
     for vm in stranded:
         _recover(ctx, host, vm)
     return Outcome.DONE
@@ -97,6 +100,7 @@ def fencing_failed(ctx: StepContext, message: str) -> None:
     host.fence_attempted_at = utcnow()
     host.state_message = message
     record_event(ctx.session, "host.fence", "failed", "host", host.id, job_id=ctx.job.id, description=message)
+    raise_alert(ctx.session, FENCE_FAILED, "host", host.id, message, zone_id=host.zone_id)
 
 
 HANDLERS = {"fence_host": JobHandler(fence_host, fencing_failed)}

@@ -20,6 +20,7 @@ from occistack.plane.template_copies import (
     refresh_template_state,
     set_progress,
 )
+from occistack.plane.alerts import TEMPLATE_DOWNLOAD_FAILED, raise_alert
 from occistack.plane.events import record_event
 from occistack.plane.jobs.handlers.base import JobHandler, Outcome, StepContext, StepFailed
 from occistack.plane.jobs.commands import secondary_url
@@ -103,6 +104,10 @@ def download_failed(ctx: StepContext, message: str) -> None:
     refresh_template_state(ctx.session, template)
     record_event(ctx.session, "template.register", "failed", "template", template.id,
                  project_id=template.project_id, job_id=ctx.job.id, description=message)
+    zone = ctx.session.get(Zone, copy.zone_id)
+    raise_alert(ctx.session, TEMPLATE_DOWNLOAD_FAILED, "template-copy", copy.id,
+                f"{template.format} {template.term!r} could not be downloaded into zone "
+                f"{zone.name if zone else copy.zone_id!r}: {message}", zone_id=copy.zone_id)
 
 
 def download_progress(session, arguments: dict, percent: int) -> None:
