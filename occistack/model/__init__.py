@@ -42,6 +42,7 @@ from occistack.model.tenancy import (
     Account,
     Domain,
     FederatedUser,
+    LdapGroupLink,
     Project,
     ProjectMembership,
     Quota,
@@ -52,7 +53,7 @@ from occistack.model.tenancy import (
 __all__ = [
     "BARE_METAL", "Account", "AffinityGroup", "AgentCommand", "Base", "CatalogGeneration", "Cluster", "Domain",
     "ENTITY_ID_LENGTH", "Entity", "EntityMixin", "EventRecord", "FederatedUser", "GuestVlan", "Host",
-    "InventoryGeneration",
+    "InventoryGeneration", "LdapGroupLink",
     "IpAllocation", "IpRange", "Job", "Network", "NetworkInterface", "OsTemplate", "TemplateCopy", "PhysicalNetwork", "Pod",
     "Project", "ProjectDefaultNetwork", "ProjectMembership", "QUOTA_RESOURCES", "Quota", "ROLES", "ROOT_DOMAIN_ID", "Region",
     "SecondaryStorage",
