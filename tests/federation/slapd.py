@@ -4,13 +4,20 @@ foreground on a free port of 127.0.0.1, with people and groups loaded by ``ldapa
 
 It can be stopped and started again on the same port and data, for the tests of a directory
 that goes away. Missing slapd or ldapadd: the tests skip (or fail under CI=true).
+
+``python -m tests.federation.slapd --port 47389`` serves the same directory until interrupted,
+for trying docs/authentication.md's LDAP example by hand.
 """
 
 from __future__ import annotations
 
+import argparse
 import shutil
+import signal
 import socket
 import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -49,9 +56,9 @@ def _free_port() -> int:
 
 
 class Slapd:
-    def __init__(self, directory: Path):
+    def __init__(self, directory: Path, port: int | None = None):
         self.directory = directory
-        self.port = _free_port()
+        self.port = port or _free_port()
         self.url = f"ldap://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
         self._configure()
@@ -132,3 +139,28 @@ class Slapd:
                 "occistack.ldap.group_base": GROUPS, "occistack.ldap.bind_dn": ROOT_DN,
                 "occistack.ldap.bind_password": ROOT_PASSWORD, "occistack.ldap.connect_timeout": "2",
                 "occistack.ldap.timeout": "5", **extra}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="A slapd with the LDAP tests' people and groups, until interrupted.")
+    parser.add_argument("--port", type=int, default=47389)
+    arguments = parser.parse_args()
+    if slapd_binary() is None or shutil.which("ldapadd") is None:
+        sys.exit("slapd and ldapadd are needed: scripts/system-packages.sh installs them")
+    with tempfile.TemporaryDirectory(prefix="occistack-slapd-") as scratch:
+        server = Slapd(Path(scratch), arguments.port)
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        server.start()
+        try:
+            server.load()
+            print(f"slapd at {server.url}, base {SUFFIX}; people: "
+                  + ", ".join(f"{login}/{password}" for login, password in PASSWORDS.items()), flush=True)
+            server.process.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.stop()
+
+
+if __name__ == "__main__":
+    main()
