@@ -194,9 +194,11 @@ class LdapDirectory:
                 return DirectoryUser(dn, name, self._groups(service, dn, name))
         except LDAPException as error:
             log.warning("the LDAP directory %s could not be asked about %r: %s", self.describe(), login, error)
-            raise IssuerUnavailable(f"the site's LDAP directory ({self.describe()}) cannot be reached right now "
-                                    f"({error}); directory users cannot sign in until it answers. "
-                                    "Try again later, or tell the site's administrators") from None
+            trouble = "cannot be used right now" if isinstance(error, _DirectoryTrouble) and not \
+                error.unreachable else "cannot be reached right now"
+            raise IssuerUnavailable(f"the site's LDAP directory ({self.describe()}) {trouble} ({error}); directory "
+                                    "users cannot sign in until it answers. Try again later, or tell the site's "
+                                    "administrators") from None
 
     @contextmanager
     def _connection(self, user: str | None, password: str, site: bool = False) -> Iterator[ldap3.Connection]:
@@ -233,7 +235,7 @@ class LdapDirectory:
                 return connection
             except LDAPException as error:
                 failures.append(f"{url}: {error}")
-        raise _DirectoryTrouble("; ".join(failures))
+        raise _DirectoryTrouble("; ".join(failures), unreachable=True)
 
     def _find_user(self, service: ldap3.Connection, login: str) -> tuple[str, str] | None:
         settings = self.settings
@@ -274,16 +276,22 @@ class LdapDirectory:
 
     @staticmethod
     def _check_search(connection: ldap3.Connection, what: str) -> None:
-        """A search that found nothing answers noSuchObject or success; anything else (an
-        unreadable base, a timeout) is trouble with the directory."""
+        """A search that found nothing answers success; anything else -- a base that does not
+        exist (noSuchObject: the settings name the wrong one), an unreadable base, a timeout --
+        is trouble with the directory, not the user's."""
         outcome = connection.result or {}
-        if outcome.get("result") not in (0, 32):  # success, noSuchObject
+        if outcome.get("result") not in (0, 4):  # success, sizeLimitExceeded (the caller sees the entries)
             raise _DirectoryTrouble(f"searching {what} failed: {outcome.get('description')} "
                                     f"{outcome.get('message') or ''}".strip())
 
 
 class _DirectoryTrouble(LDAPException):
-    """The directory answered, but not as a working directory would."""
+    """No server answered (``unreachable``), or one answered, but not as a working directory
+    would (the site's bind refused, a search base missing)."""
+
+    def __init__(self, message: str, unreachable: bool = False):
+        super().__init__(message)
+        self.unreachable = unreachable
 
 
 class DirectoryPasswordSource:

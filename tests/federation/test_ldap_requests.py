@@ -208,3 +208,27 @@ def test_the_admin_api_checks_links(site):
                                                      expect_errors=True), 409)
     # A member may not see the links.
     as_user(site, "alice").get("/admin/ldap-links", status=403)
+
+
+def test_a_directory_that_hangs_or_refuses_the_site_is_503_too(db_url, demo_data, drivers, slapd, site):
+    import os
+    import signal
+
+    # A directory that accepts connections and then says nothing: the answer waits occistack.ldap.timeout.
+    with running_app(db_url, drivers, **slapd.settings(**{"occistack.ldap.timeout": "1"})) as application:
+        os.kill(slapd.process.pid, signal.SIGSTOP)
+        try:
+            started = time.monotonic()
+            response = as_user(application, "alice").get("/compute/", status=503)
+            assert time.monotonic() - started < 20
+            assert "cannot be reached right now" in response.text
+        finally:
+            os.kill(slapd.process.pid, signal.SIGCONT)
+        as_user(application, "alice").get("/compute/", status=200)
+    # The site's own bind refused: a fault of the settings, said as such, and still nobody let in.
+    with running_app(db_url, drivers, **slapd.settings(**{"occistack.ldap.bind_password": "wrong"})) as application:
+        response = as_user(application, "bob").get("/compute/", status=503)
+        assert "cannot be used right now (the directory refused occistack.ldap.bind_dn: invalidCredentials)" in \
+            response.text
+        settling_test_app()(application, extra_environ={"HTTP_AUTHORIZATION": basic("demo", "demo")}).get(
+            "/compute/", status=200)
