@@ -48,8 +48,7 @@ def ldap_list(project: str | None, account: str | None, as_json: bool) -> None:
 @ldap.command("unlink")
 @click.argument("group")
 def ldap_unlink(group: str) -> None:
-    """Unlink an LDAP GROUP. The users it made stay; those no other link admits are refused at
-    their next login (a running server forgets their remembered passwords within
-    occistack.ldap.cache_seconds)."""
+    """Unlink an LDAP GROUP. The users it made stay; those no other link admits are refused from
+    their next request on (running servers forget their remembered passwords at once)."""
     run(lambda ctx: ldap_links.remove_link(ctx, group))
     click.echo(f"unlinked LDAP group {group}")

@@ -148,7 +148,7 @@ def test_a_remembered_directory_password_lasts_only_the_cache_time(db_url, demo_
         assert "any more" in carol.get("/compute/", status=403).text
 
 
-def test_unlinking_refuses_the_group_users_at_once_in_this_process(site):
+def test_unlinking_refuses_the_group_users_at_once(site):
     alice = as_user(site, "alice")
     alice.get("/compute/", status=200)
     root = admin(site)

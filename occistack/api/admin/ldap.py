@@ -19,24 +19,13 @@ from occistack.api.admin.support import (
 LINK_FIELDS = fields("group!", "account:ref!", "project:ref!", "role")
 
 
-def _unlink(request, link_id: int) -> None:
-    removed = ldap_links.remove_link(request.plane, link_id)
-    # This process remembers the directory users' verified passwords with who they proved;
-    # those the link admitted must be asked about again. (Other processes forget within the
-    # cache's time, occistack.ldap.cache_seconds.)
-    cache = request.registry.get("occistack.credential_cache")
-    if cache is not None:
-        for user_id in removed.directory_user_ids:
-            cache.forget_user(user_id)
-
-
 RESOURCES = (
     AdminResource(
         "ldap-links", "LDAP group link", by_id(ldap_links.show_link),
         list_records=lambda request: ldap_links.list_links(request.plane, LdapLinkFilter(
             project=query_ref(request, "project"), account=query_ref(request, "account"))),
         create=lambda request: ldap_links.add_link(request.plane, body_as(request, LINK_FIELDS, NewLdapLink)),
-        remove=_unlink,
+        remove=by_id(ldap_links.remove_link),
         render=lambda link: record_json(link, account=link.account_name, project=link.project_name),
     ),
 )

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from occistack.model import ROLES, Account, FederatedUser, LdapGroupLink, Project, User, may_sign_in
 from occistack.plane.errors import Conflict, InvalidRequest, NotFound, NotPermitted
+from occistack.plane.revocations import revoke_credentials
 from occistack.plane.admin.common import SYSTEM, Actor, Ref, check_choice, is_id, record_change
 from occistack.plane.admin.lookup import find_account, find_project
 from occistack.plane.admin.users import create_user
@@ -79,16 +80,19 @@ def list_links(session: Session, *, project: Ref | None = None, account: Ref | N
 
 def unlink_group(session: Session, link: Ref, *, actor: Actor = SYSTEM) -> list[int]:
     """Remove a link. The users it made stay (with what their project owns); those no other
-    link admits are refused at their next login. Returns the ids of the users of the link's
-    project who came from the directory, whose remembered credentials a face should forget."""
+    link admits are refused at their next login: the remembered credentials of the project's
+    directory users are revoked at commit, in every server process (plane/revocations.py), so
+    that their next request asks the directory. Returns those users' ids."""
     found = find_link(session, link)
     session.delete(found)
     session.flush()
     record_change(session, actor, "ldap.unlink", "ldap-link", found.id, f"LDAP group {found.group!r} unlinked",
                   project_id=found.project_id)
-    return list(session.scalars(select(User.id).join(FederatedUser, FederatedUser.user_id == User.id)
-                                .where(User.project_id == found.project_id,
-                                       FederatedUser.method == DIRECTORY_METHOD)))
+    directory_users = list(session.scalars(select(User.id).join(FederatedUser, FederatedUser.user_id == User.id)
+                                           .where(User.project_id == found.project_id,
+                                                  FederatedUser.method == DIRECTORY_METHOD)))
+    revoke_credentials(session, directory_users)
+    return directory_users
 
 
 def admit_directory_user(session: Session, *, issuer: str, dn: str, name: str, groups: tuple[str, ...]) -> User:

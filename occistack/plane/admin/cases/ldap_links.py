@@ -28,13 +28,6 @@ class LdapLinkFilter:
     account: Ref | None = None
 
 
-@dataclass(frozen=True)
-class RemovedLink:
-    #: the directory's users of the link's project, whose remembered credentials a face that
-    #: keeps them should forget (those no other link admits are refused at their next login).
-    directory_user_ids: tuple[int, ...]
-
-
 def add_link(ctx: PlaneContext, new: NewLdapLink) -> LdapLinkRecord:
     return link_record(ctx.session, ldap_links.link_group(ctx.session, group=new.group, account=new.account,
                                                           project=new.project, role=new.role, actor=actor_of(ctx)))
@@ -48,5 +41,6 @@ def show_link(ctx: PlaneContext, link: Ref) -> LdapLinkRecord:
     return link_record(ctx.session, ldap_links.find_link(ctx.session, link))
 
 
-def remove_link(ctx: PlaneContext, link: Ref) -> RemovedLink:
-    return RemovedLink(tuple(ldap_links.unlink_group(ctx.session, link, actor=actor_of(ctx))))
+def remove_link(ctx: PlaneContext, link: Ref) -> None:
+    """Unlink a group; every server forgets its users' remembered passwords when this commits."""
+    ldap_links.unlink_group(ctx.session, link, actor=actor_of(ctx))
