@@ -12,8 +12,9 @@
 # federation tests start (npm's oidc-provider; 9.x wants node 20 or later); voms-clients
 # (voms-proxy-fake makes VOMS proxies without a VOMS server) and globus-proxy-utils
 # (grid-proxy-init/-info) for the X.509 tests, and Apache with mod_gridsite (package gridsite),
-# the one TLS terminator that accepts RFC 3820 proxies. Installs what is missing when run as
-# root; otherwise prints the exact command to run.
+# the one TLS terminator that accepts RFC 3820 proxies; OpenLDAP's slapd and ldap-utils (ldapadd)
+# for the directory the LDAP tests start (apt does not start slapd: the tests run their own).
+# Installs what is missing when run as root; otherwise prints the exact command to run.
 set -euo pipefail
 
 missing=()
@@ -51,6 +52,8 @@ command -v voms-proxy-fake >/dev/null 2>&1 || missing+=(voms-clients)
 command -v grid-proxy-init >/dev/null 2>&1 || missing+=(globus-proxy-utils)
 [ -x /usr/sbin/apache2 ] || missing+=(apache2)
 [ -e /usr/lib/apache2/modules/mod_gridsite.so ] || missing+=(gridsite)
+[ -x /usr/sbin/slapd ] || missing+=(slapd)
+command -v ldapadd >/dev/null 2>&1 || missing+=(ldap-utils)
 
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0

@@ -234,6 +234,53 @@ def test_external_keystone_example_runs_verbatim(tmp_path):
     assert f"the Keystone at http://127.0.0.1:{keystone_port}/v3 does not accept the token" in refusal
 
 
+def test_ldap_example_runs_verbatim(tmp_path):
+    """docs/authentication.md's LDAP directory: its command starts the tests' slapd, its settings
+    point pserve at it, its commands link a group and sign in as its members."""
+    from tests.conftest import missing_component
+    from tests.federation.slapd import slapd_binary
+
+    if shutil.which("curl") is None:
+        pytest.fail("curl is needed to run the README's examples")
+    if slapd_binary() is None or shutil.which("ldapadd") is None:
+        missing_component("OpenLDAP's slapd and ldapadd are not installed (scripts/system-packages.sh installs them)")
+    blocks = authentication_blocks("An LDAP directory")
+    (start_slapd, use_it), (settings,) = blocks["sh"], blocks["ini"]
+    server_port, slapd_port = _free_port(), _free_port()
+    ini = tmp_path / "ldap.ini"
+
+    def localised(text: str) -> str:
+        return (text.replace("127.0.0.1:6543", f"127.0.0.1:{server_port}").replace("47389", str(slapd_port))
+                .replace(".venv/bin/python", str(BIN / "python"))
+                .replace(".venv/bin/occistack", f"{BIN / 'occistack'} -c {ini}"))
+
+    database = f"sqlite:///{tmp_path}/ldap.sqlite"
+    ini.write_text((ROOT / "development.ini").read_text().replace(
+        "sqlite:///%(here)s/var/occistack.sqlite", database + "\n" + localised(settings)))
+    migrate(database)
+    slapd = subprocess.Popen(["bash", "-c", "exec " + localised(start_slapd).strip()], cwd=ROOT,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen([BIN / "pserve", ini, f"http_port={server_port}"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE)
+    try:
+        said = slapd.stdout.readline()
+        assert said.startswith("slapd at"), said + slapd.stdout.read()[-3000:]
+        _wait_until_serving(server_port, server)
+        done = subprocess.run(["bash", "-c", "set -euo pipefail\n" + localised(use_it)], capture_output=True,
+                              text=True, timeout=120, cwd=ROOT)
+        assert done.returncode == 0, f"step failed:\n{use_it}\n--- stdout\n{done.stdout}\n--- stderr\n{done.stderr}"
+    finally:
+        server.terminate()
+        slapd.terminate()
+        server.wait(timeout=10)
+        slapd.wait(timeout=30)
+    lines = done.stdout.strip().splitlines()
+    assert lines[0].startswith("created account physics")
+    assert "200" in lines and any("the user name or password is wrong" in line for line in lines)
+    assert any("'carol' is in no LDAP group linked to a project" in line for line in lines)
+    assert lines[-1].split()[1:3] == ["alice", "physics"]
+
+
 def test_x509_examples_run_verbatim(tmp_path):
     """Certificates and VOMS proxies as the README shows them: its test grid, its settings and
     rules, gunicorn with TLS from development.ini's [server:tls], its curl commands."""

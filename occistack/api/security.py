@@ -63,12 +63,14 @@ from occistack.federation.keystone import (
     keystone_settings,
 )
 from occistack.federation.errors import ProjectNotHeld
+from occistack.federation.ldap import DirectoryPasswordSource
 from occistack.federation.keystone_tokens import BuiltinTokenAuthenticator, TokenService, derive_token_key
 from occistack.federation.projects import in_project, project_name
 from occistack.model.session import read_only_session
 from occistack.plane import Caller
 from occistack.plane.limits import SiteLimits
 from occistack.plane.sealing import site_secret_key
+from occistack.api.directory import directory_password_source
 from occistack.api.client_certificates import CertificateSettings, certificate_authenticator, presented_certificate
 from occistack.api.mounts import BUILTIN_KEYSTONE_PATH
 from occistack.api.orchestration import server_plane
@@ -76,12 +78,13 @@ from occistack.api.settings import get_settings
 
 
 class BasicAuthSource:
-    """``Authorization: Basic`` against local users and their argon2 password hashes."""
+    """``Authorization: Basic`` against local users and their argon2 password hashes, and
+    against the site's LDAP directory when it has one (``api/directory.py``)."""
 
     #: A local password is no outside authority's word: it buys no Keystone token by federation.
     federated = False
 
-    def __init__(self, passwords: LocalPasswordSource):
+    def __init__(self, passwords: LocalPasswordSource | DirectoryPasswordSource):
         self.passwords = passwords
 
     def identify(self, request) -> Identity | None:
@@ -419,7 +422,9 @@ def includeme(config) -> None:
     passwords = LocalPasswordSource(cache)
     # Also the token service's, which checks a user's password before they change it.
     config.registry["occistack.local_passwords"] = passwords
-    sources = [BasicAuthSource(passwords), BearerTokenSource(bearer)]
+    # With an LDAP directory, Basic credentials of names that are no local user's go to it.
+    basic = directory_password_source(ini, passwords, config.registry) or passwords
+    sources = [BasicAuthSource(basic), BearerTokenSource(bearer)]
     certificates = certificate_authenticator(ini, cache)
     config.registry["occistack.x509"] = certificates
     config.registry["occistack.x509_settings"] = CertificateSettings.from_ini(ini)

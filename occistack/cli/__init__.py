@@ -1,8 +1,8 @@
 """The ``occistack`` command line: the database, demo data, and the site administrator's tools
 for building a cloud and its tenancy, in CloudStack's order (zone → physical network → pod →
 cluster → host → primary storage → secondary storage → IP ranges → offerings → templates and
-ISOs; then domains, accounts, projects, users, memberships, quotas, affinity groups and users'
-key pairs), and for reading it back (events, capacity).
+ISOs; then domains, accounts, projects, users, memberships, quotas, affinity groups, users' key
+pairs and LDAP group links), and for reading it back (events, capacity).
 
 Every command reads the same ini file as the server (``-c development.ini`` by default), so a
 site administrator configures the database in one place, and runs in one transaction: a command
@@ -28,6 +28,7 @@ from occistack.cli import (
     host,
     ip_range,
     keypair,
+    ldap,
     membership,
     offering,
     operations,
@@ -51,7 +52,7 @@ COMMANDS = (
     storage.storage, secondary_storage.secondary_storage, ip_range.ip_range, offering.offering,
     templates.template, templates.iso,
     domain.domain, account.account, project.project, user.user, membership.membership, quota.quota,
-    affinity_group.affinity_group, keypair.keypair,
+    affinity_group.affinity_group, keypair.keypair, ldap.ldap,
     events.events, capacity.capacity, operations.config, operations.alerts, worker.worker, agents.simulated_hosts,
 )
 

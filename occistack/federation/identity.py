@@ -25,7 +25,8 @@ class Identity:
     user_id: int
     user_name: str
     project_id: int
-    #: how the user proved who they are: "password", "oidc", later "x509", "keystone".
+    #: how the user proved who they are: "password", "ldap" (a directory's password), "oidc",
+    #: later "x509", "keystone".
     method: str
     #: admin, member or reader (model.tenancy.ROLES).
     role: str = "member"

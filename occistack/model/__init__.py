@@ -44,6 +44,7 @@ from occistack.model.tenancy import (
     Domain,
     FederatedUser,
     KeyPair,
+    LdapGroupLink,
     Project,
     ProjectMembership,
     Quota,
@@ -54,7 +55,7 @@ from occistack.model.tenancy import (
 __all__ = [
     "BARE_METAL", "Account", "AffinityGroup", "AgentCommand", "Alert", "GlobalSetting", "Base", "CatalogGeneration", "Cluster", "Domain",
     "ENTITY_ID_LENGTH", "Entity", "EntityMixin", "EventRecord", "FederatedUser", "GuestVlan", "Host",
-    "InventoryGeneration", "KeyPair",
+    "InventoryGeneration", "KeyPair", "LdapGroupLink",
     "IpAllocation", "IpRange", "Job", "JobWorker", "Network", "NetworkInterface", "OsTemplate", "TemplateCopy", "PhysicalNetwork", "Pod",
     "Project", "ProjectDefaultNetwork", "ProjectMembership", "QUOTA_RESOURCES", "Quota", "ROLES", "ROOT_DOMAIN_ID", "Region",
     "SecondaryStorage",

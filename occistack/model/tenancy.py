@@ -133,6 +133,24 @@ class FederatedUser(Base):
     mapped_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class LdapGroupLink(Base):
+    """An LDAP group linked to an account and a project, as CloudStack links a directory group
+    to an account: a member of the group who signs in with their directory password becomes,
+    on their first login, a user of the project (and account) with the link's role."""
+
+    __tablename__ = "ldap_group_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: the group's name (its cn, by default) or its DN, as the administrator wrote it; matched
+    #: without regard to case, as LDAP compares names.
+    group: Mapped[str] = mapped_column(String(255), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="RESTRICT"), index=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="RESTRICT"), index=True)
+    #: admin, member or reader: what the group's users are made.
+    role: Mapped[str] = mapped_column(String(16), default="member")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class Quota(Base):
     """The most of one resource a project may hold; no row means no limit."""
 

@@ -7,7 +7,7 @@ request dataclass, ``request.plane`` as its context, the records it returns into
 """
 
 MODULES = (".inventory", ".networks", ".hosts", ".catalog", ".tenancy", ".resources", ".reports", ".operations",
-           ".keypairs")
+           ".keypairs", ".ldap")
 
 
 def includeme(config) -> None:

@@ -12,7 +12,17 @@ from typing import Mapping
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from occistack.model import ROOT_DOMAIN_ID, Account, Domain, Entity, OsTemplate, Project, ProjectMembership, User
+from occistack.model import (
+    ROOT_DOMAIN_ID,
+    Account,
+    Domain,
+    Entity,
+    LdapGroupLink,
+    OsTemplate,
+    Project,
+    ProjectMembership,
+    User,
+)
 from occistack.plane.errors import Conflict, InvalidRequest
 from occistack.plane.limits import apply_default_quotas
 from occistack.plane.revocations import revoke_credentials
@@ -145,6 +155,7 @@ def remove_account(session: Session, account: Ref, *, domain: Ref | None = None,
     refuse_if_used(f"account {found.name!r}", {
         "project": count(session, Project, Project.account_id == found.id),
         "user": count(session, User, User.account_id == found.id),
+        "LDAP group link": count(session, LdapGroupLink, LdapGroupLink.account_id == found.id),
     })
     session.delete(found)
     session.flush()
@@ -212,6 +223,7 @@ def remove_project(session: Session, project: Ref, *, actor: Actor = SYSTEM) -> 
         "user": count(session, User, User.project_id == found.id),
         "resource": count(session, Entity, Entity.project_id == found.id),
         "private template": count(session, OsTemplate, OsTemplate.project_id == found.id),
+        "LDAP group link": count(session, LdapGroupLink, LdapGroupLink.project_id == found.id),
     })
     members = ProjectMembership.project_id == found.id
     revoke_credentials(session, list(session.scalars(select(ProjectMembership.user_id).where(members))))

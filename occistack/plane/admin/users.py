@@ -40,25 +40,31 @@ def create_user(session: Session, *, name: str, password: str | None, project: R
                 role: str = "member", password_hash: str | None = None,
                 password_min_length: int = DEFAULT_PASSWORD_MIN_LENGTH, short_password_allowed: bool = False,
                 create_project: bool = False, domain: Ref | None = None,
-                project_quotas: Mapping[str, float] | None = None, actor: Actor = SYSTEM) -> User:
+                project_quotas: Mapping[str, float] | None = None, directory_user: bool = False,
+                actor: Actor = SYSTEM) -> User:
     """A user of ``project``; ``account``, when given, is an account of the project's domain
     (a name is looked up there). ``password_hash`` skips hashing for callers that already have
     one (an argon2 PHC string). The password has at least ``password_min_length`` characters,
     unless ``short_password_allowed`` (the demo user's well-known ``demo``). A project that does
     not exist is an error, unless ``create_project`` (in ``domain``, owned by ``account``, with
-    ``project_quotas``: the faces pass the site's default quotas)."""
+    ``project_quotas``: the faces pass the site's default quotas). A ``directory_user`` has no
+    local password at all: an LDAP directory checks theirs (plane/admin/ldap_links.py)."""
     if not isinstance(name, str) or not _USER_NAME.fullmatch(name):
         raise InvalidRequest(f"the user name {name!r} is not usable: at most 64 letters, digits, '.', '-', '_' "
                              "and '@', starting with a letter or digit")
     check_choice("role", role, ROLES)
-    if password_hash is None:
+    if password_hash is None and not directory_user:
         check_password(password, password_min_length, short_password_allowed)
     the_project = _project_for(session, project, create_project, domain, account, project_quotas, actor)
     the_account = None
     if account is not None:
         the_account = find_account(session, account, domain=the_project.domain_id)
     refuse_duplicate(session, User, "a user", [User.name == name], f"named {name!r}")
-    user = User(name=name, password_hash=password_hash or hash_password(password), project_id=the_project.id,
+    if directory_user:
+        password_hash = None
+    elif not password_hash:
+        password_hash = hash_password(password)
+    user = User(name=name, password_hash=password_hash, project_id=the_project.id,
                 account_id=the_account.id if the_account else None, role=role)
     session.add(user)
     session.flush()
