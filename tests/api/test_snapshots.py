@@ -130,3 +130,19 @@ def test_a_volume_from_a_snapshot_cannot_be_smaller_than_it(world, client, root)
     message = error_of(root.post_json(f"/admin/snapshots/{snapshot['id']}/actions/volume", {"size_gib": 1},
                                       expect_errors=True), 400)
     assert "at least 2 GiB" in message
+
+
+def test_a_snapshot_outlives_its_volume_and_still_makes_volumes(world, client, root):
+    volume = new_volume(client)
+    world.drivers.storage.write(volume_name(volume), "KEEP-ME")
+    snapshot_by_occi(client, volume)
+    [snapshot] = snapshots_of(root, volume)
+    client.delete(f"/storage/{volume}", status=200)
+    client.get(f"/storage/{volume}", headers=TEXT, status=404)
+    kept = root.get(f"/admin/snapshots/{snapshot['id']}", status=200).json
+    assert (kept["state"], kept["volume_id"]) == ("ready", None)
+    message = error_of(root.post_json(f"/admin/snapshots/{snapshot['id']}/actions/revert", {}, expect_errors=True),
+                       409)
+    assert "is gone; make a new volume from the snapshot instead" in message
+    made = root.post_json(f"/admin/snapshots/{snapshot['id']}/actions/volume", {}, status=200).json
+    assert world.drivers.storage.read(volume_name(made["volume"])) == "KEEP-ME"
