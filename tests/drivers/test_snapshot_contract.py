@@ -18,6 +18,7 @@ import pytest
 
 from occistack.drivers.base import DriverError
 from occistack.drivers.libvirt.snapshot import OVERLAY_SUFFIX
+from occistack.drivers.storage.directory import DirectorySecondaryStorage, SimulatedHostStorage
 from tests.drivers.test_storage_contract import (  # noqa: F401 - fixtures used by name
     StorageBackend,
     _storage_backend,
@@ -154,3 +155,19 @@ def test_a_running_guests_volume_is_snapshotted_live_and_cannot_be_reverted(stor
         storage.driver.revert_volume(name, destination, checksum)
     storage.driver.detach(storage.running_guest, name)
     storage.driver.revert_volume(name, destination, checksum)  # detached: fine
+
+
+def test_a_simulated_hosts_snapshot_is_a_real_file_another_simulated_host_restores(tmp_path):
+    secondary = DirectorySecondaryStorage(tmp_path / "secondary")
+    first, second = SimulatedHostStorage(secondary), SimulatedHostStorage(secondary)
+    first.create_volume("vol-a", 1.0)
+    first.write("vol-a", "SIMULATED")
+    destination = "nfs://secondary.example/export/snapshots/1/7.qcow2"
+    checksum, _stored = first.snapshot_volume("vol-a", destination)
+    assert secondary.local_path(destination).is_file()
+    second.create_volume_from("vol-b", 2.0, destination, checksum)
+    assert (second.read("vol-b"), second.volume_size_gib("vol-b")) == ("SIMULATED", 2.0)
+    with pytest.raises(DriverError, match="mismatch"):
+        second.revert_volume("vol-b", destination, "sha256:" + "0" * 64)
+    second.remove_from_secondary(destination)
+    assert not secondary.local_path(destination).exists()
