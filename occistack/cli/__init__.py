@@ -38,6 +38,7 @@ from occistack.cli import (
     quota,
     region,
     secondary_storage,
+    snapshot,
     storage,
     templates,
     user,
@@ -49,7 +50,7 @@ from occistack.cli.base import OrderedGroup
 COMMANDS = (
     db.db, demo.demo,
     region.region, zone.zone, physical_network.physical_network, pod.pod, cluster.cluster, host.host,
-    storage.storage, secondary_storage.secondary_storage, ip_range.ip_range, offering.offering,
+    storage.storage, secondary_storage.secondary_storage, snapshot.snapshot, ip_range.ip_range, offering.offering,
     templates.template, templates.iso,
     domain.domain, account.account, project.project, user.user, membership.membership, quota.quota,
     affinity_group.affinity_group, keypair.keypair, ldap.ldap,

@@ -127,6 +127,35 @@ class StorageDriver(abc.ABC):
         (Primary storage's: it reads a volume only this host has.)"""
         raise DriverError(f"{type(self).__name__} cannot copy images to secondary storage")
 
+    # --- snapshots: point-in-time copies of volumes in secondary storage ---------------------
+    # Optional abilities: a driver without them says so with a DriverError ("cannot ...").
+
+    def snapshot_volume(self, name: str, destination: str,
+                        taken: Callable[[], None] | None = None) -> tuple[str, float]:
+        """Copy the volume ``name`` as it is at one point in time into secondary storage at
+        ``destination`` (an nfs:// or file:// URL): its checksum (``sha256:<hex>``) and the GiB
+        stored. A volume a running guest uses is copied without stopping the guest -- crash
+        consistent, or quiesced where the guest runs an agent that can freeze its file
+        systems -- and afterwards the guest's disk chain is what it was before (no overlay
+        left). The copy is standalone: a volume backed by a template is flattened.
+        ``taken()`` is called once the point in time is captured, before the copy to secondary
+        storage starts. An unknown volume is a DriverError; a failed snapshot leaves nothing at
+        ``destination`` and nothing behind on the host."""
+        raise DriverError(f"{type(self).__name__} cannot take snapshots of volumes")
+
+    def revert_volume(self, name: str, source: str, checksum: str) -> None:
+        """Overwrite the volume ``name`` with the snapshot at ``source`` (verified against
+        ``checksum``, a mismatch refused before anything changes); the volume keeps its name and
+        never shrinks. A volume a running guest uses is refused with a DriverError saying it is
+        "in use" -- stop the guest or detach the volume first."""
+        raise DriverError(f"{type(self).__name__} cannot revert volumes to snapshots")
+
+    def create_volume_from(self, name: str, size_gib: float, source: str, checksum: str) -> None:
+        """A new volume ``name`` holding the snapshot at ``source`` (verified against
+        ``checksum``), grown to ``size_gib`` where the snapshot is smaller; an existing name is
+        a DriverError."""
+        raise DriverError(f"{type(self).__name__} cannot make volumes from snapshots")
+
 
 class SecondaryStorageDriver(abc.ABC):
     """A zone's secondary storage, where template images are kept for every host of the zone

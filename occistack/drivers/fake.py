@@ -105,12 +105,18 @@ class FakeStorageDriver(StorageDriver, SecondaryStorageDriver):
     TEMPLATE_SIZE_GIB = 2.0
 
     def __init__(self, guest_exists: Callable[[str], bool] = lambda _name: True,
-                 image_exists: Callable[[str], bool] = lambda _name: True) -> None:
-        #: whether the host has a guest, or a saved image, of that name (FakeDrivers asks its
-        #: compute fake).
+                 image_exists: Callable[[str], bool] = lambda _name: True,
+                 guest_running: Callable[[str], bool] = lambda _name: False) -> None:
+        #: whether the host has a guest, or a saved image, of that name, and whether a guest
+        #: runs (FakeDrivers asks its compute fake).
         self.guest_exists = guest_exists
         self.image_exists = image_exists
+        self.guest_running = guest_running
+        #: name → size_gib, attached_to (guest or None), device, and ``data``: what a guest
+        #: wrote on it (text, see write/read), which snapshots copy and reverts restore.
         self.volumes: dict[str, dict] = {}
+        #: destination → (data, size_gib) of every snapshot copied to secondary storage.
+        self.snapshots: dict[str, tuple[str, float]] = {}
         #: destination → (url, checksum) of every image downloaded into secondary storage.
         self.templates: dict[str, tuple[str, str]] = {}
         #: destination → (image, checksum) of every saved image copied to secondary storage.
@@ -123,7 +129,7 @@ class FakeStorageDriver(StorageDriver, SecondaryStorageDriver):
         with self._lock:
             if name in self.volumes:
                 raise DriverError(f"a volume named {name} already exists")
-            self.volumes[name] = {"size_gib": size_gib, "attached_to": None}
+            self.volumes[name] = {"size_gib": size_gib, "attached_to": None, "data": ""}
 
     def resize_volume(self, name: str, size_gib: float) -> None:
         self.failures.check("resize_volume")
@@ -182,6 +188,64 @@ class FakeStorageDriver(StorageDriver, SecondaryStorageDriver):
         with self._lock:
             self.templates.pop(destination, None)
             self.exported.pop(destination, None)
+            self.snapshots.pop(destination, None)
+
+    # --- snapshots -----------------------------------------------------------------------------
+
+    def write(self, name: str, data: str) -> None:
+        """What a guest writing to the volume would leave on it (tests' stand-in for a disk)."""
+        with self._lock:
+            self._volume(name)["data"] = data
+
+    def read(self, name: str) -> str:
+        with self._lock:
+            return self._volume(name).get("data", "")
+
+    def snapshot_volume(self, name: str, destination: str, taken=None) -> tuple[str, float]:
+        self.failures.check("snapshot_volume")
+        with self._lock:
+            volume = self._volume(name)
+            data, size_gib = volume.get("data", ""), volume["size_gib"]
+        if taken is not None:
+            taken()
+        self.failures.check("export_snapshot")
+        return self._store_snapshot(destination, data, size_gib)
+
+    def revert_volume(self, name: str, source: str, checksum: str) -> None:
+        self.failures.check("revert_volume")
+        data, size_gib = self._load_snapshot(source, checksum)
+        with self._lock:
+            volume = self._volume(name)
+            holder = volume["attached_to"]
+            if holder and self.guest_running(holder):
+                raise DriverError(f"volume {name} is in use by running guest {holder}; stop it or detach the "
+                                  "volume first")
+            volume["data"], volume["size_gib"] = data, max(volume["size_gib"], size_gib)
+
+    def create_volume_from(self, name: str, size_gib: float, source: str, checksum: str) -> None:
+        self.failures.check("create_volume")
+        data, stored_size = self._load_snapshot(source, checksum)
+        with self._lock:
+            if name in self.volumes:
+                raise DriverError(f"a volume named {name} already exists")
+            self.volumes[name] = {"size_gib": max(size_gib, stored_size), "attached_to": None, "data": data}
+
+    def _store_snapshot(self, destination: str, data: str, size_gib: float) -> tuple[str, float]:
+        """Keep the copy at ``destination``; its checksum and stored GiB (a simulated host
+        writes a real file instead)."""
+        with self._lock:
+            self.snapshots[destination] = (data, size_gib)
+        return _snapshot_checksum(data, size_gib), len(data.encode()) / 1024 ** 3
+
+    def _load_snapshot(self, source: str, checksum: str) -> tuple[str, float]:
+        with self._lock:
+            found = self.snapshots.get(source)
+        if found is None:
+            raise DriverError(f"no snapshot at {source}")
+        if _snapshot_checksum(*found) != checksum:
+            raise DriverError(f"checksum mismatch for {source}: expected {checksum}, "
+                              f"got {_snapshot_checksum(*found)}")
+        return found
 
     def volume_size_gib(self, name: str) -> float:
         with self._lock:
@@ -201,6 +265,10 @@ class FakeStorageDriver(StorageDriver, SecondaryStorageDriver):
             return self.volumes[name]
         except KeyError:
             raise DriverError(f"no volume named {name}") from None
+
+
+def _snapshot_checksum(data: str, size_gib: float) -> str:
+    return "sha256:" + hashlib.sha256(f"{size_gib!r}:{data}".encode()).hexdigest()
 
 
 class FakeNetworkDriver(NetworkDriver):
@@ -282,3 +350,4 @@ class FakeDrivers(HostDrivers):
         # Like a real host, storage attaches only to guests the hypervisor has.
         self.storage.guest_exists = lambda name: name in self.compute.guests
         self.storage.image_exists = lambda name: name in self.compute.images
+        self.storage.guest_running = lambda name: self.compute.state(name) == "running"

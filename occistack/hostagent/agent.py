@@ -49,8 +49,10 @@ from occistack.hostagent.protocol import (
     Registered,
     RemoveSecondaryFile,
     ResizeVolume,
+    RevertVolume,
     SnapshotGuest,
     SnapshotSaved,
+    SnapshotVolume,
     TemplateDownloaded,
     UnplugNic,
     check_version,
@@ -80,7 +82,8 @@ class CommandRunner:
             SnapshotGuest: self.snapshot_guest, CreateVolume: self.create_volume, ResizeVolume: self.resize_volume,
             DeleteVolume: self.delete_volume, AttachVolume: self.attach_volume, DetachVolume: self.detach_volume,
             PlugNic: self.plug_nic, UnplugNic: self.unplug_nic, DownloadTemplate: self.download_template,
-            RemoveSecondaryFile: self.remove_secondary_file,
+            RemoveSecondaryFile: self.remove_secondary_file, SnapshotVolume: self.snapshot_volume,
+            RevertVolume: self.revert_volume,
         }
 
     def run(self, command: Command) -> dict[str, Any]:
@@ -197,7 +200,39 @@ class CommandRunner:
         return SnapshotSaved(checksum, size_gib)
 
     def create_volume(self, command: CreateVolume) -> Done:
-        self.drivers.storage.create_volume(command.name, command.size_gib)
+        if command.source is None:
+            self.drivers.storage.create_volume(command.name, command.size_gib)
+        else:
+            if command.checksum is None:
+                raise DriverError(f"volume {command.name} is to be made from {command.source}, but no checksum "
+                                  "to verify it came with the command")
+            self.drivers.storage.create_volume_from(command.name, command.size_gib, command.source, command.checksum)
+        return Done()
+
+    def _volume_or_root_disk(self, volume: str | None, root_of: str | None) -> str:
+        """The volume a snapshot command names: itself, or the root disk of guest ``root_of``."""
+        if root_of is None:
+            if volume is None:
+                raise DriverError("the command names neither a volume nor a guest's root disk")
+            return volume
+        if self.drivers.root_disks is None:
+            raise DriverError(f"guest {root_of} has no root disk volume on this host (its guests boot from "
+                              "the hypervisor's images)")
+        return self.drivers.root_disks.root_disk_of(root_of)
+
+    def snapshot_volume(self, command: SnapshotVolume) -> SnapshotSaved:
+        name = self._volume_or_root_disk(command.volume, command.root_of)
+        log.info("taking a snapshot of volume %s into %s", name, command.destination)
+        # Half way: the point in time is captured, the copy to secondary storage begins (the
+        # server moves the snapshot to backing_up).
+        checksum, size_gib = self.drivers.storage.snapshot_volume(name, command.destination,
+                                                                  taken=lambda: self.report_progress(50))
+        return SnapshotSaved(checksum, size_gib)
+
+    def revert_volume(self, command: RevertVolume) -> Done:
+        name = self._volume_or_root_disk(command.volume, command.root_of)
+        log.info("reverting volume %s to the snapshot %s", name, command.source)
+        self.drivers.storage.revert_volume(name, command.source, command.checksum)
         return Done()
 
     def resize_volume(self, command: ResizeVolume) -> Done:

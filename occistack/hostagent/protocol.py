@@ -284,6 +284,38 @@ class CreateVolume:
 
     name: str
     size_gib: float
+    #: a snapshot in secondary storage (nfs:// or file:// URL) the new volume starts as a copy
+    #: of, verified against ``checksum``; None for an empty volume.
+    source: str | None = None
+    checksum: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotVolume:
+    """A point-in-time copy of a volume -- or, with ``root_of``, of that guest's root disk --
+    stored in secondary storage at ``destination``. The agent reports progress 50 once the
+    copy is taken (a running guest's disk chain is short again) and it starts copying it out."""
+
+    wire_name: ClassVar[str] = "snapshot_volume"
+    answer_type: ClassVar[type] = SnapshotSaved
+
+    volume: str | None
+    destination: str
+    root_of: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RevertVolume:
+    """Overwrite a volume (or, with ``root_of``, that guest's root disk) with the snapshot at
+    ``source``, verified against ``checksum``. No running guest may be using it."""
+
+    wire_name: ClassVar[str] = "revert_volume"
+    answer_type: ClassVar[type] = Done
+
+    volume: str | None
+    source: str
+    checksum: str
+    root_of: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -365,7 +397,7 @@ class RemoveSecondaryFile:
 
 HostCommand = (DeployGuest | PowerGuest | DestroyGuest | SnapshotGuest | CreateVolume | ResizeVolume
                 | DeleteVolume | AttachVolume | DetachVolume | PlugNic | UnplugNic | DownloadTemplate
-                | RemoveSecondaryFile)
+                | RemoveSecondaryFile | SnapshotVolume | RevertVolume)
 HostAnswer = Done | GuestState | SnapshotSaved | TemplateDownloaded
 
 #: wire name → command class: what an agent can be asked to do.

@@ -36,6 +36,7 @@ from occistack.model.resources import (
     VirtualMachine,
     Volume,
 )
+from occistack.model.snapshots import VolumeSnapshot
 from occistack.model.tenancy import (
     QUOTA_RESOURCES,
     ROLES,
@@ -60,5 +61,5 @@ __all__ = [
     "Project", "ProjectDefaultNetwork", "ProjectMembership", "QUOTA_RESOURCES", "Quota", "ROLES", "ROOT_DOMAIN_ID", "Region",
     "SecondaryStorage",
     "ServiceOffering", "StorageLink", "StoragePool", "UsageRecord", "User", "UserMixin", "VirtualMachine",
-    "VlanRange", "Volume", "Zone", "make_engine", "may_sign_in", "utcnow",
+    "VlanRange", "Volume", "VolumeSnapshot", "Zone", "make_engine", "may_sign_in", "utcnow",
 ]

@@ -346,7 +346,7 @@ def test_a_template_root_disk_is_a_qcow2_overlay_and_a_snapshot_flattens_it(qemu
         driver.prepare_root_disk(f"{GUEST_PREFIX}tiny-vm", template, 0.001)
 
     image_name = f"{root}-saved"
-    driver.snapshot_volume(root, image_name)
+    driver.copy_volume_as_image(root, image_name)
     saved = _qemu_img_info(_volume_path(driver, image_name))
     assert saved["format"] == "qcow2" and "backing-filename" not in saved
     assert saved["virtual-size"] == GIB // 2

@@ -107,3 +107,32 @@ def test_registration_facts_come_from_the_compute_driver_or_else_the_operating_s
 
     drivers.compute.host_facts = cannot_describe
     assert host_facts(drivers).hypervisor == "simulated"
+
+
+# --- snapshots ---------------------------------------------------------------------------------
+
+def test_a_volume_snapshot_reports_half_way_when_taken_and_answers_its_checksum():
+    drivers = FakeDrivers()
+    drivers.storage.create_volume("vol-1", 1.0)
+    drivers.storage.write("vol-1", "marker")
+    runner = CommandRunner(drivers)
+    reported: list[int] = []
+    runner.report_progress = reported.append
+    saved = run(runner, protocol.SnapshotVolume("vol-1", "nfs://s/e/snapshots/1.qcow2"))
+    assert reported == [50]
+    assert saved["checksum"].startswith("sha256:")
+    drivers.storage.write("vol-1", "overwritten")
+    run(runner, protocol.RevertVolume("vol-1", "nfs://s/e/snapshots/1.qcow2", saved["checksum"]))
+    assert drivers.storage.read("vol-1") == "marker"
+    run(runner, protocol.CreateVolume("vol-2", 2.0, source="nfs://s/e/snapshots/1.qcow2", checksum=saved["checksum"]))
+    assert drivers.storage.read("vol-2") == "marker" and drivers.storage.volume_size_gib("vol-2") == 2.0
+
+
+def test_a_root_disk_snapshot_needs_a_host_that_makes_root_disks():
+    drivers = FakeDrivers()
+    with pytest.raises(DriverError, match="no root disk volume on this host"):
+        run(CommandRunner(drivers), protocol.SnapshotVolume(None, "nfs://s/e/snapshots/2.qcow2", root_of="i-1-2"))
+    drivers.root_disks = RecordingRootDisks(drivers)
+    drivers.storage.create_volume("i-1-2-root", 8.0)
+    saved = run(CommandRunner(drivers), protocol.SnapshotVolume(None, "nfs://s/e/snapshots/2.qcow2", root_of="i-1-2"))
+    assert drivers.storage.snapshots["nfs://s/e/snapshots/2.qcow2"][1] == 8.0 and saved["checksum"]

@@ -205,6 +205,9 @@ EVERY_COMMAND = (
     protocol.UnplugNic("i-1-2", "52:54:00:00:00:02"),
     protocol.DownloadTemplate("https://images.example.org/t.qcow2", "sha256:ab", "nfs://s/e/t.qcow2", template="t"),
     protocol.RemoveSecondaryFile("nfs://s/e/t.qcow2"),
+    protocol.SnapshotVolume("vol-1", "nfs://s/e/snapshots/4.qcow2"),
+    protocol.RevertVolume(None, "nfs://s/e/snapshots/4.qcow2", "sha256:ab", root_of="i-1-2"),
+    protocol.CreateVolume("vol-2", 2.0, source="nfs://s/e/snapshots/4.qcow2", checksum="sha256:ab"),
 )
 EVERY_ANSWER = (protocol.Done(), protocol.GuestState("running"), protocol.SnapshotSaved("sha256:ab", 2.0),
                 protocol.SnapshotSaved(), protocol.TemplateDownloaded(0.25))

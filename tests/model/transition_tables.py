@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from occistack.model import states as s
+from occistack.model import snapshots as snap
 from occistack.model import template_states as t
 
 
@@ -65,6 +66,9 @@ TABLES = (
     TableSpec("template copy", t.TEMPLATE_COPY_TRANSITIONS, t.TemplateCopyState, t.TemplateCopyEvent,
               frozenset({t.TemplateCopyState.PENDING, t.TemplateCopyState.READY}),
               terminal=frozenset({t.TemplateCopyState.READY})),
+    TableSpec("snapshot", snap.SNAPSHOT_TRANSITIONS, snap.SnapshotState, snap.SnapshotEvent,
+              frozenset({snap.SnapshotState.CREATING}),
+              teardown=frozenset({snap.SnapshotState.DESTROYING})),
 )
 
 

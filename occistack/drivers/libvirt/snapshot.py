@@ -98,14 +98,37 @@ def _paused(domain) -> Iterator[None]:
             domain.resume()
 
 
+def live_overlay(domain, target: str, path: str, pool, quiesce: bool = True):
+    """A context inside which the running guest ``domain`` writes its disk ``target`` (the file
+    ``path`` of ``pool``) to a temporary overlay, so ``path`` holds still and can be copied;
+    after it the overlay is committed back and removed. ``quiesce``: first ask the guest's
+    agent to freeze its file systems for the instant of the snapshot; a guest without an
+    answering agent gets a crash-consistent one instead."""
+    domain_xml = domain.XMLDesc(0)
+    for disk in parse_domain_devices(domain_xml).disks:
+        if disk.target == target:
+            return _overlay(domain, domain_xml, disk, path, pool, quiesce=quiesce)
+    raise DriverError(f"guest {domain.name()} has no disk {target}")
+
+
 @contextmanager
-def _overlay(domain, domain_xml: str, root: Disk, root_path: str, pool) -> Iterator[None]:
+def _overlay(domain, domain_xml: str, root: Disk, root_path: str, pool, quiesce: bool = False) -> Iterator[None]:
     """Inside the block the guest writes to a temporary overlay and ``root_path`` is read-only."""
     overlay_path = root_path + OVERLAY_SUFFIX
-    domain.snapshotCreateXML(
-        _overlay_snapshot_xml(domain_xml, root, overlay_path),
-        libvirt.VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY | libvirt.VIR_DOMAIN_SNAPSHOT_CREATE_NO_METADATA
-        | libvirt.VIR_DOMAIN_SNAPSHOT_CREATE_ATOMIC)
+    snapshot_xml = _overlay_snapshot_xml(domain_xml, root, overlay_path)
+    flags = (libvirt.VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY | libvirt.VIR_DOMAIN_SNAPSHOT_CREATE_NO_METADATA
+             | libvirt.VIR_DOMAIN_SNAPSHOT_CREATE_ATOMIC)
+    quiesced = False
+    if quiesce:
+        try:
+            domain.snapshotCreateXML(snapshot_xml, flags | libvirt.VIR_DOMAIN_SNAPSHOT_CREATE_QUIESCE)
+            quiesced = True
+        except libvirt.libvirtError as error:
+            # No guest agent channel, or nobody answering on it: atomic, so nothing was made.
+            log.info("guest %s did not freeze its file systems (%s); its snapshot is crash-consistent",
+                     domain.name(), error.get_error_message())
+    if not quiesced:
+        domain.snapshotCreateXML(snapshot_xml, flags)
     try:
         yield
     finally:
@@ -156,4 +179,4 @@ def _commit_overlay(domain, target: str) -> None:
         if time.monotonic() > deadline:
             raise DriverError(f"the pivot of disk {target} back to its root disk did not finish")
         time.sleep(0.05)
-    log.info("committed the snapshot overlay of disk %s back into the root disk", target)
+    log.info("committed the snapshot overlay of disk %s back into the disk", target)

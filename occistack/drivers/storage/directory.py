@@ -15,6 +15,7 @@ simulated guest has no disk to attach them to) with this real secondary storage.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import uuid
 from pathlib import Path
@@ -192,3 +193,21 @@ class SimulatedHostStorage(FakeStorageDriver):
         self.failures.check("remove_from_secondary")
         self.secondary.delete(destination)
         super().remove_from_secondary(destination)
+
+    def _store_snapshot(self, destination: str, data: str, size_gib: float) -> tuple[str, float]:
+        """A simulated volume's snapshot as a real file in secondary storage (its data and
+        size as JSON), so that any simulated host of the zone can restore it."""
+        content = json.dumps({"data": data, "size_gib": size_gib}, sort_keys=True).encode()
+        stored = self.secondary._store(self.secondary.local_path(destination), iter([content]), verify=None)
+        return f"sha256:{hashlib.sha256(content).hexdigest()}", stored / GIB
+
+    def _load_snapshot(self, source: str, checksum: str) -> tuple[str, float]:
+        path = self.secondary.local_path(source)
+        if not path.is_file():
+            raise DriverError(f"no snapshot at {source}")
+        content = path.read_bytes()
+        actual = f"sha256:{hashlib.sha256(content).hexdigest()}"
+        if actual != checksum:
+            raise DriverError(f"checksum mismatch for {source}: expected {checksum}, got {actual}")
+        found = json.loads(content)
+        return found["data"], found["size_gib"]

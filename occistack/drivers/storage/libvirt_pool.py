@@ -28,6 +28,7 @@ from occistack.drivers.libvirt.compute import disk_in_pool
 from occistack.drivers.libvirt.connection import Connection, Opener
 from occistack.drivers.libvirt.errors import translated
 from occistack.drivers.storage.checksums import parse_checksum
+from occistack.drivers.storage.pool_snapshots import PoolSnapshots
 from occistack.drivers.storage.secondary import NfsSecondaryStorage, open_source, store_hashed
 from occistack.drivers.storage.volumes import GIB, DirPool, NetfsPool, bytes_for, disk_xml, find_disk, volume_format_of, volume_xml
 
@@ -37,7 +38,7 @@ ROOT_DISK_SUFFIX = "-root"
 STREAM_CHUNK = 1024 * 1024
 
 
-class LibvirtPoolStorageDriver(StorageDriver, RootDiskBuilder):
+class LibvirtPoolStorageDriver(PoolSnapshots, StorageDriver, RootDiskBuilder):
     def __init__(self, connection: str | Connection, pool: str, *,
                  pool_definition: DirPool | NetfsPool | None = None,
                  secondary: NfsSecondaryStorage | None = None,
@@ -324,7 +325,7 @@ class LibvirtPoolStorageDriver(StorageDriver, RootDiskBuilder):
     def root_disk_of(self, guest_name: str) -> str:
         return guest_name + ROOT_DISK_SUFFIX
 
-    def snapshot_volume(self, volume: str, image_name: str) -> str:
+    def copy_volume_as_image(self, volume: str, image_name: str) -> str:
         """Copy ``volume`` into a new standalone qcow2 volume ``image_name`` (the backing chain
         flattened), usable as a template. The volume must not be in use by a running guest
         (QEMU holds its write lock); the compute driver's snapshot handles running guests."""

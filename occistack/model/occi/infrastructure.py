@@ -119,6 +119,12 @@ IPNETWORK = Mixin(
 
 ONLINE = Action(STORAGE_ACTION_SCHEME, "online", "Bring the storage online")
 OFFLINE = Action(STORAGE_ACTION_SCHEME, "offline", "Take the storage offline")
+STORAGE_SNAPSHOT = Action(
+    STORAGE_ACTION_SCHEME, "snapshot", "Take a point-in-time snapshot of the storage into secondary storage",
+    attributes=(
+        AttributeDef("name", pattern=r"[A-Za-z0-9][A-Za-z0-9 _.\-]{0,62}", description="The snapshot's name"),
+    ),
+)
 
 STORAGE = Kind(
     INFRA_SCHEME, "storage", "Storage Resource", parent=RESOURCE,
@@ -130,7 +136,7 @@ STORAGE = Kind(
         AttributeDef("occi.storage.state.message", mutable=False,
                      description="Why the storage is in its current state, in human words"),
     ),
-    actions=(ONLINE, OFFLINE),
+    actions=(ONLINE, OFFLINE, STORAGE_SNAPSHOT),
     location="/storage/",
 )
 
@@ -212,4 +218,4 @@ USER_DATA = Mixin(
 
 INFRASTRUCTURE_KINDS = (COMPUTE, STORAGE, NETWORK, NETWORKINTERFACE, STORAGELINK)
 INFRASTRUCTURE_MIXINS = (IPNETWORK, IPNETWORKINTERFACE, OS_TPL, RESOURCE_TPL, SSH_KEY, USER_DATA)
-INFRASTRUCTURE_ACTIONS = (START, STOP, RESTART, SUSPEND, SAVE, UP, DOWN, ONLINE, OFFLINE)
+INFRASTRUCTURE_ACTIONS = (START, STOP, RESTART, SUSPEND, SAVE, UP, DOWN, ONLINE, OFFLINE, STORAGE_SNAPSHOT)

@@ -130,9 +130,9 @@ def get_volume(session: Session, caller: Caller, volume_id: str) -> Volume:
 
 
 def create_volume(session: Session, caller: Caller, request: VolumeRequest, dispatcher: Dispatcher,
-                  placement) -> Volume:
+                  placement, arguments: dict | None = None) -> Volume:
     """Check the quota, write the volume in ``creating``, reserve its GiB on a primary storage
-    pool and queue its creation."""
+    pool and queue its creation (with ``arguments`` for its job: the snapshot it starts as)."""
     check_quota(session, caller.project_id, volumes=1, storage_gib=request.size_gib)
     zone_id = zone_id_for(session, request.zone_name) if request.zone_name is not None else None
     volume = Volume(id=new_entity_id(session, request.entity_id), project_id=caller.project_id,
@@ -141,7 +141,7 @@ def create_volume(session: Session, caller: Caller, request: VolumeRequest, disp
     session.add(volume)
     session.flush()
     placement.place_volume(session, volume, zone_id)
-    dispatcher.submit(session, Operation("create_volume", volume.id), caller)
+    dispatcher.submit(session, Operation("create_volume", volume.id, arguments or {}), caller)
     record_event(session, "volume.create", "scheduled", "storage", volume.id, caller=caller,
                  description=f"storage {volume.title or volume.id} of {volume.size_gib:g} GiB requested")
     return volume

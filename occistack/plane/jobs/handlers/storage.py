@@ -8,7 +8,7 @@ for zone-wide storage). Attach and detach run on the host of the compute.
 from __future__ import annotations
 
 from occistack.hostagent.protocol import AttachVolume, CreateVolume, DeleteVolume, DetachVolume, ResizeVolume
-from occistack.model import StorageLink, StoragePool, VirtualMachine, Volume
+from occistack.model import StorageLink, StoragePool, VirtualMachine, Volume, VolumeSnapshot
 from occistack.model.states import LINK_TRANSITIONS, VOLUME_TRANSITIONS, Event
 from occistack.plane.jobs.deletes import begin_teardown, clear_delete_request, fail_waiting_deletes, submit_waiting_deletes
 from occistack.plane.events import record_event
@@ -17,6 +17,7 @@ from occistack.plane.usage import close_usage, open_usage
 from occistack.plane.jobs.handlers.base import JobHandler, Outcome, StepContext, StepFailed
 from occistack.plane.jobs.commands import volume_name
 from occistack.plane.jobs.handlers.common import delete_entities, up_host_in
+from occistack.plane.jobs.handlers.snapshots import snapshot_url
 
 
 def _volume(ctx: StepContext) -> Volume | None:
@@ -39,7 +40,7 @@ def create_volume(ctx: StepContext) -> Outcome:
     if volume is None:
         return Outcome.DONE
     if ctx.step == 0:
-        ctx.send(_storage_host(ctx, volume), CreateVolume(volume_name(volume.id), volume.size_gib))
+        ctx.send(_storage_host(ctx, volume), _create_command(ctx, volume))
         return Outcome.WAIT
     answer = ctx.answer(CreateVolume)
     if answer.error is not None:
@@ -51,6 +52,17 @@ def create_volume(ctx: StepContext) -> Outcome:
                  job_id=ctx.job.id, description=f"storage {volume.title or volume.id} of {volume.size_gib:g} GiB "
                                                 "created")
     return Outcome.DONE
+
+
+def _create_command(ctx: StepContext, volume: Volume) -> CreateVolume:
+    """An empty volume, or -- made from a snapshot -- a copy of the snapshot's image."""
+    if "snapshot_id" not in ctx.arguments:
+        return CreateVolume(volume_name(volume.id), volume.size_gib)
+    snapshot = ctx.session.get(VolumeSnapshot, ctx.arguments["snapshot_id"])
+    if snapshot is None or snapshot.checksum is None:
+        raise StepFailed(f"snapshot {ctx.arguments['snapshot_id']} it was to be made from is gone")
+    return CreateVolume(volume_name(volume.id), volume.size_gib, source=snapshot_url(ctx.session, snapshot),
+                        checksum=snapshot.checksum)
 
 
 def create_volume_failed(ctx: StepContext, message: str) -> None:
