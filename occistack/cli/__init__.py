@@ -17,6 +17,7 @@ import click
 
 from occistack.cli import (
     account,
+    accounting,
     affinity_group,
     agents,
     capacity,
@@ -36,6 +37,7 @@ from occistack.cli import (
     secondary_storage,
     storage,
     templates,
+    usage,
     user,
     worker,
     zone,
@@ -48,7 +50,7 @@ COMMANDS = (
     storage.storage, secondary_storage.secondary_storage, ip_range.ip_range, offering.offering,
     templates.template, templates.iso,
     domain.domain, account.account, project.project, user.user, quota.quota, affinity_group.affinity_group,
-    events.events, capacity.capacity, worker.worker, agents.simulated_hosts,
+    events.events, capacity.capacity, usage.usage_group, accounting.accounting_group, worker.worker, agents.simulated_hosts,
 )
 
 

@@ -3,7 +3,7 @@
 Imports nothing else of occistack; ``model.occi`` (the OCCI type system) is pure and separate.
 """
 
-from occistack.model.accounting import EventRecord, UsageRecord
+from occistack.model.accounting import ComputeOwner, EventRecord, UsageHour, UsageHourRun, UsageRecord
 from occistack.model.catalog import CatalogGeneration, OsTemplate, ServiceOffering, TemplateCopy, Zone
 from occistack.model.infrastructure import (
     BARE_METAL,
@@ -49,7 +49,7 @@ from occistack.model.tenancy import (
 )
 
 __all__ = [
-    "BARE_METAL", "Account", "AffinityGroup", "AgentCommand", "Base", "CatalogGeneration", "Cluster", "Domain",
+    "BARE_METAL", "Account", "ComputeOwner", "UsageHour", "UsageHourRun", "AffinityGroup", "AgentCommand", "Base", "CatalogGeneration", "Cluster", "Domain",
     "ENTITY_ID_LENGTH", "Entity", "EntityMixin", "EventRecord", "FederatedUser", "GuestVlan", "Host",
     "InventoryGeneration",
     "IpAllocation", "IpRange", "Job", "Network", "NetworkInterface", "OsTemplate", "TemplateCopy", "PhysicalNetwork", "Pod",

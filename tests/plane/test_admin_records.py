@@ -34,6 +34,7 @@ from occistack.plane.admin.records import networks as network_records
 from occistack.plane.admin.records import storage as storage_records
 from occistack.plane.admin.records import tenancy as tenancy_records
 from occistack.plane.admin.records import users as user_records
+from occistack.plane.admin.records import usage as usage_records
 from occistack.plane.context import PlaneContext, PlaneServices
 from occistack.plane.limits import SiteLimits
 from occistack.plane.placement.service import PlacementService
@@ -63,9 +64,10 @@ RECORDS_OF_ROWS = {
     user_records.UserRecord: model.User,
     user_records.QuotaRecord: model.Quota,
     reports.EventLogRecord: model.EventRecord,
+    usage_records.UsageHourRecord: model.UsageHour,
 }
 RECORD_MODULES = (inventory_records, host_records, storage_records, network_records, catalog, tenancy_records,
-                  user_records, reports)
+                  user_records, reports, usage_records)
 
 
 def operations():
