@@ -4,6 +4,7 @@ again on demand (the workers aggregate each hour once it has ended)."""
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import sys
 from datetime import date, datetime, timedelta
@@ -68,7 +69,7 @@ def _ref(project: str | None):
 def list_usage(start, end, project, usage_type, limit, as_json) -> None:
     """List hourly usage rows, oldest hour first."""
     where = UsageFilter(start=start, end=end, project=_ref(project), usage_type=usage_type, limit=limit)
-    rows = run(lambda ctx: [document(record) for record in usage.list_usage(ctx, where).rows])
+    rows = run(lambda ctx: [document(record, project=record.project) for record in usage.list_usage(ctx, where).rows])
     print_rows(rows, ("hour", "usage_type", "resource_id", "project", "offering", "description", "hours",
                       "gib_hours"), as_json)
 
@@ -97,14 +98,16 @@ def export(start, end, project, usage_type, output_format, output) -> None:
 
     def write(ctx) -> int:
         written = 0
+        pages = _pages(ctx, where)
+        first = next(pages)  # a refusal (an unknown project, from > to) before anything is written
         if output_format == "csv":
             writer = csv.writer(stream)
             writer.writerow(FIELDS)
         else:
             stream.write("[")
-        for rows in _pages(ctx, where):
+        for rows in itertools.chain((first,), pages):
             for record in rows:
-                values = document(record)
+                values = document(record, project=record.project)
                 if output_format == "csv":
                     writer.writerow(["" if values[name] is None else values[name] for name in FIELDS])
                 else:
