@@ -10,6 +10,7 @@ vm_allocated, volume, public_ip, template), ``limit`` (1 to 10000, 1000 when abs
 from __future__ import annotations
 
 from datetime import date, datetime
+from operator import attrgetter
 
 import orjson
 
@@ -43,9 +44,11 @@ def query_moment(request, name: str) -> datetime | None:
     return datetime(day.year, day.month, day.day)
 
 
+_VALUES = attrgetter(*_FIELDS)  # one C call per row for every field
+
+
 def _row(record: UsageHourRecord) -> dict:
-    document = dict(zip(_FIELDS, (getattr(record, name) for name in _FIELDS)))
-    return document
+    return dict(zip(_FIELDS, _VALUES(record)))
 
 
 def list_usage(request):
