@@ -26,6 +26,9 @@ SIZED_TYPES = ("volume", "template")
 #: a backlog (a worker down for a week) is caught up over a few sweeps, not in one long pause.
 CATCH_UP_HOURS = 24
 
+#: How far before the latest aggregated hour the worker looks for hours that were skipped.
+LOOK_BACK = timedelta(days=7)
+
 _intervals = UsageRecord.__table__
 
 
@@ -113,15 +116,15 @@ def hours_between(start: datetime, end: datetime) -> list[datetime]:
 
 
 def hours_due(session: Session, now: datetime | None = None, most: int = CATCH_UP_HOURS) -> list[datetime]:
-    """The ended hours after the latest aggregated one (from the first usage interval's hour
-    when none was), oldest first, at most ``most``: what the worker aggregates next."""
+    """The ended hours not aggregated yet, oldest first, at most ``most``: what the worker makes
+    next. Before any run, from the hour of the first usage interval; after, the hours since the
+    latest run, and any hour of the week before it that was skipped (an administrator's
+    ``usage aggregate`` of a later hour moves the latest run past hours nobody made)."""
     last_ended = hour_of(now or utcnow())  # the hours before this one have ended
-    latest = session.scalar(select(func.max(UsageHourRun.hour)))
-    if latest is not None:
-        first = latest + HOUR
-    else:
+    latest, earliest_run = session.execute(select(func.max(UsageHourRun.hour), func.min(UsageHourRun.hour))).one()
+    if latest is None:
         earliest = session.scalar(select(func.min(UsageRecord.started_at)))
-        if earliest is None:
-            return []
-        first = hour_of(earliest)
-    return hours_between(first, last_ended)[:most]
+        return [] if earliest is None else hours_between(hour_of(earliest), last_ended)[:most]
+    first = max(earliest_run, latest - LOOK_BACK)
+    done = set(session.scalars(select(UsageHourRun.hour).where(UsageHourRun.hour >= first)))
+    return [hour for hour in hours_between(first, last_ended) if hour not in done][:most]

@@ -119,6 +119,14 @@ def test_the_hours_due_start_at_the_first_interval_and_go_on_after_the_last_run(
     assert usage_hours.hours_due(session, now, most=0) == []
 
 
+def test_an_hour_skipped_before_the_latest_run_is_still_due(session, cloud):
+    now = T0 + timedelta(hours=5, minutes=1)
+    usage_hours.aggregate_hour(session, T0 + timedelta(hours=3))  # an administrator's run of a later hour
+    assert usage_hours.hours_due(session, now) == [T0 + timedelta(hours=4)]  # after the earliest run only
+    usage_hours.aggregate_hour(session, T0)
+    assert usage_hours.hours_due(session, now) == [T0 + timedelta(hours=n) for n in (1, 2, 4)]
+
+
 def test_the_worker_aggregates_the_hours_that_ended(session_factory):
     with session_factory() as session, session.begin():
         open_usage(session, "volume", "vol-9", None, size_gib=1.0, at=datetime(2026, 1, 1, 0, 30))
