@@ -9,6 +9,7 @@ name, required), ``occistack.accounting.cloud_compute_service`` (the GOCDB servi
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import click
@@ -63,6 +64,6 @@ def publish(context: click.Context, start, end, outgoing) -> None:
     """Write the window's APEL cloud records into the outgoing directory for ssmsend."""
     request = _request(context, start, end)
     if outgoing:
-        request = AccountingRequest(**{**request.__dict__, "directory": outgoing})
+        request = replace(request, directory=outgoing)
     done = run(lambda ctx: accounting.publish_accounting(ctx, request))
     click.echo(f"{done.records} records in {done.messages} messages written to {done.directory}")
