@@ -36,6 +36,7 @@ bench: setup
 	$(BIN)/python -m bench.placement
 	$(BIN)/python -m bench.jobs
 	$(BIN)/python -m bench.listing
+	$(BIN)/python -m bench.usage_listing
 	$(BIN)/python -m bench.plane
 	$(BIN)/python -m bench.reconcile
 	$(BIN)/python -m bench.agent_roundtrip

@@ -17,6 +17,7 @@ import click
 
 from occistack.cli import (
     account,
+    accounting,
     affinity_group,
     agents,
     capacity,
@@ -41,6 +42,7 @@ from occistack.cli import (
     snapshot,
     storage,
     templates,
+    usage,
     user,
     worker,
     zone,
@@ -54,7 +56,8 @@ COMMANDS = (
     templates.template, templates.iso,
     domain.domain, account.account, project.project, user.user, membership.membership, quota.quota,
     affinity_group.affinity_group, keypair.keypair, ldap.ldap,
-    events.events, capacity.capacity, operations.config, operations.alerts, worker.worker, agents.simulated_hosts,
+    events.events, capacity.capacity, usage.usage_group, accounting.accounting_group, operations.config,
+    operations.alerts, worker.worker, agents.simulated_hosts,
 )
 
 

@@ -30,7 +30,7 @@ from occistack.federation.mapping import Grant
 _USER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@\-]{0,63}")
 
 _CURRENT = (select(User.id, User.name, may_sign_in().label("enabled"), User.role, User.project_id,
-                   Project.name.label("project"))
+                   Project.name.label("project"), FederatedUser.fqan)
             .join(FederatedUser, FederatedUser.user_id == User.id)
             .join(Project, Project.id == User.project_id))
 
@@ -40,7 +40,8 @@ def provision(engine: Engine, identity: FederatedIdentity, grant: Grant) -> Iden
     with read_only_session(engine) as session:
         current = session.execute(_CURRENT.where(FederatedUser.issuer == identity.issuer,
                                                  FederatedUser.subject == identity.subject)).first()
-    if current is not None and current.project == grant.project and current.role == grant.role:
+    if (current is not None and current.project == grant.project and current.role == grant.role
+            and current.fqan == accounting_fqan(identity)):
         return _identity(identity, current.id, current.name, current.enabled, current.project_id, grant.role)
     try:
         return _provision_in_transaction(engine, identity, grant)
@@ -72,21 +73,36 @@ def _provision_in_transaction(engine: Engine, identity: FederatedIdentity, grant
             session.add(user)
             session.flush()
             session.add(FederatedUser(user_id=user.id, method=identity.method, issuer=identity.issuer,
-                                      subject=identity.subject))
+                                      subject=identity.subject, fqan=accounting_fqan(identity)))
             _record(session, actor, "user.create", "user", user.id, project.id,
                     f"{grant.role} {user.name!r} in project {project.name!r} for {identity.subject!r} of "
                     f"{identity.issuer} (mapping rule {grant.rule})")
         else:
             user = session.get(User, link.user_id)
             moved = f"from project id {user.project_id} as {user.role} "
+            remapped = (user.project_id, user.role) != (project.id, grant.role)
             user.project_id, user.role = project.id, grant.role
-            link.mapped_at = utcnow()
+            # The FQAN alone may have changed (another primary group): no move to record.
+            link.mapped_at, link.fqan = utcnow(), accounting_fqan(identity)
+        if link is not None and remapped:
             _record(session, actor, "user.map", "user", user.id, project.id,
                     f"{user.name!r} moved {moved}to project {project.name!r} as {grant.role} (mapping rule "
                     f"{grant.rule})")
         session.flush()
         enabled = session.scalar(select(may_sign_in()).where(User.id == user.id))
         return _identity(identity, user.id, user.name, enabled, project.id, grant.role)
+
+
+def accounting_fqan(identity: FederatedIdentity) -> str | None:
+    """The FQAN accounting names the identity's computes by: a VOMS proxy's first FQAN (VOMS
+    puts the primary one first), else the first membership an OIDC issuer vouched for, written
+    as an FQAN (``/vo/group/Role=role``); None when the credential names no VO."""
+    if identity.fqans:
+        return identity.fqans[0][:512]
+    if identity.memberships:
+        first = identity.memberships[0]
+        return (f"/{first.group}" + (f"/Role={first.role}" if first.role else ""))[:512]
+    return None
 
 
 def _identity(identity: FederatedIdentity, user_id: int, name: str, enabled: bool, project_id: int,

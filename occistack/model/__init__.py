@@ -3,7 +3,7 @@
 Imports nothing else of occistack; ``model.occi`` (the OCCI type system) is pure and separate.
 """
 
-from occistack.model.accounting import EventRecord, UsageRecord
+from occistack.model.accounting import ComputeOwner, EventRecord, UsageHour, UsageHourRun, UsageRecord
 from occistack.model.catalog import CatalogGeneration, OsTemplate, ServiceOffering, TemplateCopy, Zone
 from occistack.model.infrastructure import (
     BARE_METAL,
@@ -54,7 +54,8 @@ from occistack.model.tenancy import (
 )
 
 __all__ = [
-    "BARE_METAL", "Account", "AffinityGroup", "AgentCommand", "Alert", "GlobalSetting", "Base", "CatalogGeneration", "Cluster", "Domain",
+    "BARE_METAL", "Account", "AffinityGroup", "AgentCommand", "Alert", "Base", "CatalogGeneration", "Cluster",
+    "ComputeOwner", "Domain", "GlobalSetting", "UsageHour", "UsageHourRun",
     "ENTITY_ID_LENGTH", "Entity", "EntityMixin", "EventRecord", "FederatedUser", "GuestVlan", "Host",
     "InventoryGeneration", "KeyPair", "LdapGroupLink",
     "IpAllocation", "IpRange", "Job", "JobWorker", "Network", "NetworkInterface", "OsTemplate", "TemplateCopy", "PhysicalNetwork", "Pod",

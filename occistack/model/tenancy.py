@@ -131,6 +131,9 @@ class FederatedUser(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     #: when the user's project and role were last set from the mapping rules.
     mapped_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    #: the VOMS FQAN (or the VO group of an entitlement, written as one) the latest login
+    #: was mapped by: APEL's FQAN for the computes the user makes.
+    fqan: Mapped[str | None] = mapped_column(String(512))
 
 
 class LdapGroupLink(Base):

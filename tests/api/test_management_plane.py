@@ -14,6 +14,7 @@ from webtest import TestApp
 
 from occistack.model import (
     AgentCommand,
+    ComputeOwner,
     EventRecord,
     GuestVlan,
     Host,
@@ -30,6 +31,7 @@ from occistack.model import (
     VirtualMachine,
     Zone,
 )
+from occistack.demo import DEMO_OFFERINGS
 from occistack.model.session import get_tm_session
 from occistack.model.states import ResourceState
 from occistack.plane.jobs.handlers.compute import DEPLOY_ATTEMPTS
@@ -402,6 +404,28 @@ def test_usage_intervals_follow_the_compute(world, client):
             select(EventRecord).where(EventRecord.resource_id == vm).order_by(EventRecord.id))]
     assert actions == [("vm.deploy", "scheduled"), ("vm.deploy", "completed"), ("vm.stop", "completed"),
                        ("vm.destroy", "scheduled"), ("vm.destroy", "completed")]
+
+
+RESOURCE_TPL = "http://occistack.local/occi/infrastructure/resource_tpl#"
+
+
+def test_a_compute_s_usage_names_its_offering_and_its_owner_is_kept_for_accounting(world, client):
+    custom = entity_id(path_of(create(client).headers["Location"]))  # a CRTP size: no offering
+    offered = f'Category: {DEMO_OFFERINGS[0][0]}; scheme="{RESOURCE_TPL}"; class="mixin"'
+    vm = entity_id(path_of(create(client, offered, size=None).headers["Location"]))
+    with world.session_factory() as session:
+        offerings = {(row.resource_id, row.usage_type): row.offering for row in session.scalars(
+            select(UsageRecord).where(UsageRecord.resource_id.in_((vm, custom))))}
+        owner = session.get(ComputeOwner, vm)
+        user = session.get(User, owner.user_id)
+    assert offerings == {(vm, "vm_allocated"): DEMO_OFFERINGS[0][0], (vm, "vm_running"): DEMO_OFFERINGS[0][0],
+                         (custom, "vm_allocated"): None, (custom, "vm_running"): None}
+    assert (owner.user_name, owner.global_user_name, owner.fqan) == (user.name, None, None)  # a local user
+    assert owner.disk_gib > 0
+    client.delete(f"/compute/{vm}", status=200)
+    client.delete(f"/compute/{custom}", status=200)
+    with world.session_factory() as session:
+        assert session.get(ComputeOwner, vm) is not None  # accounting still knows whose it was
 
 
 def test_a_host_preparing_for_maintenance_enters_it_when_its_last_vm_leaves(world, client):

@@ -9,7 +9,9 @@ import itertools
 import uuid
 
 import pytest
+from sqlalchemy import select
 
+from occistack.model import UsageRecord
 from tests.api.occi_face import (
     attributes,
     categories,
@@ -118,3 +120,17 @@ def test_a_taken_term_is_a_conflict(root):
 def test_the_format_filter_is_checked(root):
     answer = root.get("/admin/templates", params={"format": "qcow2"}, status=400)
     assert answer.json["error"]["message"] == "the format filter must be one of template, iso; got 'qcow2'"
+
+
+def test_a_template_s_gib_count_in_usage_from_its_download_to_its_deletion(world, root):
+    term = unique("usage-")
+    created = register(root, term).json
+
+    def intervals():
+        with world.session_factory() as session:
+            return [(row.description, row.size_gib, row.ended_at is None) for row in session.scalars(
+                select(UsageRecord).where(UsageRecord.usage_type == "template", UsageRecord.description == term))]
+
+    assert intervals() == [(term, 2.0, True)]  # ready in the demo zone's secondary storage
+    root.delete(f"/admin/templates/{created['id']}", status=200)
+    assert intervals() == [(term, 2.0, False)]

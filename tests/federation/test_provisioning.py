@@ -152,3 +152,33 @@ def test_the_cache_keeps_each_kind_of_credential_apart():
     assert cache.get(cache.fingerprint("abc", "")) is None
     with pytest.raises(ValueError, match="unknown kind of token 'cookie'; known: bearer-token, keystone-token"):
         cache.token_key("abc", "cookie")
+
+
+# --- the FQAN accounting names a user's computes by ----------------------------------------------------
+
+def test_the_fqan_of_the_login_is_kept_for_accounting(engine):
+    proxy = FederatedIdentity("x509", "/DC=org/CN=CA", "x509", "/DC=org/CN=Alice",
+                              memberships=(Membership("fedcloud.egi.eu", "VMManager"),),
+                              fqans=("/fedcloud.egi.eu/Role=VMManager/Capability=NULL", "/fedcloud.egi.eu/sub"))
+    provision(engine, proxy, Grant("fedcloud", "member", 1))
+    (link,) = rows(engine, FederatedUser)
+    assert (link.subject, link.fqan) == ("/DC=org/CN=Alice", "/fedcloud.egi.eu/Role=VMManager/Capability=NULL")
+
+
+def test_an_oidc_membership_is_written_as_an_fqan(engine):
+    provision(engine, alice(), Grant("fedcloud", "member", 1))
+    (link,) = rows(engine, FederatedUser)
+    assert link.fqan == "/fedcloud.egi.eu/Role=member"
+    nobody = FederatedIdentity("oidc", EGI, "egi", "bob@egi.eu")
+    provision(engine, nobody, Grant("fedcloud", "member", 1))
+    assert {row.subject: row.fqan for row in rows(engine, FederatedUser)}["bob@egi.eu"] is None
+
+
+def test_a_changed_fqan_is_kept_without_moving_the_user(engine):
+    first = provision(engine, alice(), Grant("fedcloud", "member", 1))
+    other_group = FederatedIdentity("oidc", EGI, "egi", "alice@egi.eu", memberships=(Membership("vo.access.egi.eu"),))
+    again = provision(engine, other_group, Grant("fedcloud", "member", 1))
+    assert again == first
+    (link,) = rows(engine, FederatedUser)
+    assert link.fqan == "/vo.access.egi.eu"
+    assert "user.map" not in {event.action for event in rows(engine, EventRecord)}

@@ -36,6 +36,7 @@ from occistack.plane.admin.records import networks as network_records
 from occistack.plane.admin.records import storage as storage_records
 from occistack.plane.admin.records import tenancy as tenancy_records
 from occistack.plane.admin.records import users as user_records
+from occistack.plane.admin.records import usage as usage_records
 from occistack.plane.context import PlaneContext, PlaneServices
 from occistack.plane.limits import SiteLimits
 from occistack.plane.placement.service import PlacementService
@@ -67,9 +68,10 @@ RECORDS_OF_ROWS = {
     reports.EventLogRecord: model.EventRecord,
     keypair_records.KeypairRecord: model.KeyPair,
     operation_records.AlertRecord: model.Alert,
+    usage_records.UsageHourRecord: model.UsageHour,
 }
 RECORD_MODULES = (inventory_records, host_records, storage_records, network_records, catalog, tenancy_records,
-                  user_records, reports, keypair_records, operation_records)
+                  user_records, reports, keypair_records, operation_records, usage_records)
 
 
 def operations():

@@ -7,7 +7,7 @@ request dataclass, ``request.plane`` as its context, the records it returns into
 """
 
 MODULES = (".inventory", ".networks", ".hosts", ".catalog", ".tenancy", ".resources", ".reports", ".operations",
-           ".keypairs", ".ldap", ".snapshots")
+           ".keypairs", ".ldap", ".snapshots", ".usage")
 
 
 def includeme(config) -> None:

@@ -53,6 +53,7 @@ from occistack.plane.template_copies import (
     refresh_template_state,
     store_for,
 )
+from occistack.plane.usage import close_usage
 
 FORMATS = ("template", "iso")
 #: algorithm → the length of its hex digest; a bare digest is recognised by its length.
@@ -276,6 +277,7 @@ def delete_template(session: Session, template: Ref, *, format: str | None = Non
     if users:
         raise Conflict(f"{noun} {found.term!r} is used by {users} compute{'' if users == 1 else 's'}")
     for copy in copies_of(session, found.id):
+        close_usage(session, "template", copy_entity(copy))
         if copy.state == TemplateCopyState.READY and copy.secondary_storage_id is not None:
             charge_secondary_storage(session, copy.secondary_storage_id, -(copy.size_gib or found.size_gib))
         if copy.secondary_storage_id is not None and copy.secondary_path:

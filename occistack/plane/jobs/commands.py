@@ -98,7 +98,10 @@ def deploy_arguments(vm: VirtualMachine, template: OsTemplate, nics, links) -> d
     """What a deploy job carries so that its last step need not read the VM back: what the
     usage records and events of its success need, and which kinds of links it has."""
     return {"usage": {"project_id": vm.project_id, "zone_id": vm.zone_id, "cores": vm.cores,
-                      "memory_gib": vm.memory_gib, "template": template.term},
+                      "memory_gib": vm.memory_gib, "template": template.term,
+                      # The offering's term is the resource_tpl's (CRTP sizes have none).
+                      "offering": vm.resource_tpl.rpartition("#")[2] if vm.offering_id and vm.resource_tpl
+                      else None},
             "links": [table.name for table, rows in ((_nics_table, nics), (_storage_links_table, links)) if rows]}
 
 

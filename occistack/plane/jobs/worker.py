@@ -21,6 +21,7 @@ import threading
 import time
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from occistack.model import Job, utcnow
@@ -38,6 +39,7 @@ from occistack.plane.jobs.handlers.base import previous_answers
 from occistack.plane.listener import PostgresListener
 from occistack.plane.jobs.queue import claim_in_memory, claim_next, move_job, postpone, release_stranded
 from occistack.plane.wakeups import JOBS_CHANNEL, Notifier, mark_jobs_written
+from occistack.plane import usage_hours
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +50,7 @@ _BACKOFF = (0.2, 1.0, 5.0, 30.0)
 class Worker:
     def __init__(self, session_factory: sessionmaker[Session], services: ManagementServices,
                  handlers: dict[str, JobHandler] | None = None, name: str | None = None,
-                 notifier: Notifier | None = None, sweep_seconds: float = 5.0):
+                 notifier: Notifier | None = None, sweep_seconds: float = 5.0, usage_hours_seconds: float = 60.0):
         self.session_factory = session_factory
         self.services = services
         self.handlers = handlers if handlers is not None else HANDLERS
@@ -56,6 +58,9 @@ class Worker:
         self.notifier = notifier
         self.sweep_seconds = sweep_seconds
         self._last_sweep = 0.0
+        #: how often the hours of usage that ended are aggregated (an hour ends once an hour).
+        self.usage_hours_seconds = usage_hours_seconds
+        self._last_usage_hours = 0.0
         #: job id -> conflicts its current step met in a row (see _run_again_after_conflict).
         self._conflicts: dict[int, int] = {}
 
@@ -198,6 +203,24 @@ class Worker:
             release_stranded(session)
             resume_waiting_deletes(session)
         self._last_sweep = time.monotonic()
+        if self._last_sweep - self._last_usage_hours >= self.usage_hours_seconds:
+            self.aggregate_usage_hours()
+
+    def aggregate_usage_hours(self) -> int:
+        """Aggregate the hours of usage that ended since the last run (plane/usage_hours.py),
+        each hour in a transaction of its own; how many hours were done. Another worker doing
+        the same hour at the same moment makes this one's insert fail: that hour is done."""
+        self._last_usage_hours = time.monotonic()
+        with self.session_factory() as session:
+            due = usage_hours.hours_due(session)
+        for hour in due:
+            try:
+                with self.session_factory() as session, session.begin():
+                    usage_hours.aggregate_hour(session, hour)
+            except IntegrityError:
+                log.info("usage hour %s: aggregated by another worker meanwhile", hour.isoformat())
+                return due.index(hour)
+        return len(due)
 
     def drain(self, limit: int = 100_000) -> int:
         """Run steps until none is runnable; how many ran."""

@@ -38,6 +38,7 @@ from occistack.plane.events import record_event
 from occistack.plane.identifiers import new_entity_id
 from occistack.plane.tenant.tags import resolve_tags
 from occistack.plane.transitions import action_operation, apply_event
+from occistack.plane.usage import record_compute_owner
 
 #: What a user may write as a boot device → the power driver's name for it (drivers.power
 #: BOOT_DEVICES). The names are pyghmi's and ipmitool's, so whoever knows either is understood.
@@ -90,6 +91,7 @@ def deploy_bare_metal(session: Session, caller: Caller, request, template: OsTem
     placement.place_whole_host(session, vm, zone_id=zone_id, host_tags=_tags(offering.host_tags))
     session.add(vm)
     session.flush()
+    record_compute_owner(session, vm, caller.user_id, None)
     job = dispatcher.submit(session, Operation("deploy_bare_metal", vm.id), caller)
     record_event(session, "vm.deploy", "scheduled", "compute", vm.id, caller=caller, job_id=getattr(job, "id", None),
                  description=f"a whole bare-metal node, booting from {boot_device}")

@@ -34,6 +34,7 @@ from occistack.plane.tenant.nics import NicRequest, add_nic
 from occistack.plane.quotas import check_quota
 from occistack.plane.tenant.storage import DiskRequest, add_storage_link, get_volume
 from occistack.plane.tenant.tags import resolve_tags
+from occistack.plane.usage import record_compute_owner
 from occistack.plane.zones import require_same_zone, zone_id_for
 
 
@@ -165,6 +166,7 @@ def create_compute(ctx: PlaneContext, request: ComputeRequest) -> ComputeCreated
         planned = replace(planned, request=replace(planned.request, zone_id=vm.zone_id))
     copy = template_copy_in_zone(session, template, vm.zone_id, copies)  # 409 unless the compute's zone has it
     insert_now(session, vm)
+    record_compute_owner(session, vm, caller.user_id, root_gib)
     # The default network stays referenced here: the session's identity map holds objects only
     # weakly, and add_nic finds it there instead of reading it again.
     default_network = (None if request.nics or not request.pick_network

@@ -74,7 +74,7 @@ def add_nic(session: Session, vm: VirtualMachine, request: NicRequest, caller: C
         nic = _new_nic(link_id, vm, network, request, interface, address=None)
         allocation = allocate_public_address(session, ranges, nic, request.address)
         open_usage(session, "public_ip", nic.id, vm.project_id, zone_id=allocation.zone_id,
-                   description=allocation.address)
+                   description=allocation.address, compute_id=vm.id)
         return nic
     for attempt in range(_ALLOCATION_ATTEMPTS):
         nic = _new_nic(link_id, vm, network, request, interface, _free_address(session, network, request.address))

@@ -28,7 +28,7 @@ from occistack.plane.events import record_event
 from occistack.plane.agents.gateway import move_host_status
 from occistack.plane.sealing import SealingError
 from occistack.plane.transitions import apply_event
-from occistack.plane.usage import close_usage, open_usage
+from occistack.plane.usage import close_usage, offering_term, open_usage
 from occistack.plane.jobs.handlers.base import JobHandler, Outcome, StepContext, StepFailed
 from occistack.plane.jobs.handlers.common import delete_entities
 from occistack.plane.jobs.handlers.compute import compute_delete_failed
@@ -134,7 +134,8 @@ def deploy_bare_metal(ctx: StepContext) -> Outcome:
     apply_event(session, vm, VM_TRANSITIONS, Event.SUCCEEDED)
     template = session.get(OsTemplate, vm.template_id)
     open_usage(session, ("vm_allocated", "vm_running"), vm.id, vm.project_id, zone_id=vm.zone_id, cores=vm.cores,
-               memory_gib=vm.memory_gib, description=template.term if template else None)
+               memory_gib=vm.memory_gib, description=template.term if template else None,
+               offering=offering_term(session, vm))
     record_event(session, "vm.deploy", "completed", "compute", vm.id, project_id=vm.project_id, job_id=ctx.job.id,
                  description=f"bare-metal node {node.name} powered on, booting from {vm.boot_device}"
                              + (" (it was on: powered off first)" if was_on else ""))
@@ -179,7 +180,7 @@ def power_bare_metal(ctx: StepContext) -> Outcome:
     close_usage(session, "vm_running", vm.id)
     if vm.state == VmState.RUNNING:
         open_usage(session, "vm_running", vm.id, vm.project_id, zone_id=vm.zone_id, cores=vm.cores,
-                   memory_gib=vm.memory_gib)
+                   memory_gib=vm.memory_gib, offering=offering_term(session, vm))
     record_event(session, f"vm.{action}", "completed", "compute", vm.id, project_id=vm.project_id,
                  job_id=ctx.job.id, description=f"bare-metal node {node.name}: {verb} done")
     return Outcome.DONE

@@ -29,7 +29,7 @@ from occistack.plane.jobs.deletes import (
 from occistack.plane.events import record_event
 from occistack.plane.errors import NoCapacity
 from occistack.plane.transitions import apply_event, apply_event_where
-from occistack.plane.usage import close_usage, open_usage
+from occistack.plane.usage import close_usage, offering_term, open_template_usage, open_usage
 from occistack.plane.jobs.handlers.base import JobHandler, Outcome, StepContext, StepFailed, sent_command, typed_result
 from occistack.plane.jobs.commands import deploy_command, links_of, network_name, nics_of, secondary_url, volume_name
 from occistack.plane.jobs.handlers.common import delete_entities
@@ -100,14 +100,16 @@ def _deployed(ctx: StepContext) -> None:
         if not moved:
             apply_event(session, vm, VM_TRANSITIONS, Event.SUCCEEDED)  # says why, if it cannot
         usage = {"project_id": vm.project_id, "zone_id": vm.zone_id, "cores": vm.cores,
-                 "memory_gib": vm.memory_gib, "template": session.get(OsTemplate, vm.template_id).term}
+                 "memory_gib": vm.memory_gib, "template": session.get(OsTemplate, vm.template_id).term,
+                 "offering": offering_term(session, vm)}
     # The request that accepted the VM says which kinds of links it has; without that, both.
     for table in (nics_table, storage_links_table):
         if table.name in ctx.arguments.get("links", (table.name,)):
             apply_event_where(session, table, "vm_id", vm_id, LINK_TRANSITIONS, LinkState.ATTACHING,
                               Event.SUCCEEDED)
     open_usage(session, ("vm_allocated", "vm_running"), vm_id, usage["project_id"], zone_id=usage["zone_id"],
-               cores=usage["cores"], memory_gib=usage["memory_gib"], description=usage["template"])
+               cores=usage["cores"], memory_gib=usage["memory_gib"], description=usage["template"],
+               offering=usage.get("offering"))
     record_event(session, "vm.deploy", "completed", "compute", vm_id, project_id=usage["project_id"],
                  job_id=ctx.job.id, description=f"compute deployed from OS template {usage['template']}")
 
@@ -145,7 +147,7 @@ def power_vm(ctx: StepContext) -> Outcome:
         if vm.state == VmState.RUNNING:
             close_usage(ctx.session, "vm_running", vm.id)
             open_usage(ctx.session, "vm_running", vm.id, vm.project_id, zone_id=vm.zone_id, cores=vm.cores,
-                       memory_gib=vm.memory_gib)
+                       memory_gib=vm.memory_gib, offering=offering_term(ctx.session, vm))
         else:
             close_usage(ctx.session, "vm_running", vm.id)
         record_event(ctx.session, f"vm.{operation}", "completed", "compute", vm.id, project_id=vm.project_id,
@@ -223,6 +225,8 @@ def _saved(ctx: StepContext) -> None:
             if copy is not None:
                 move_copy(ctx.session, copy, TemplateCopyEvent.SUCCEEDED)
                 copy.progress, copy.size_gib = 100, template.size_gib
+                if copy.secondary_storage_id is not None:
+                    open_template_usage(ctx.session, copy, template)
             move_template(ctx.session, template, TemplateEvent.SAVED)
             record_event(ctx.session, "template.save", "completed", "template", template.id,
                          project_id=template.project_id, job_id=ctx.job.id,

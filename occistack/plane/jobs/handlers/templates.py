@@ -25,6 +25,7 @@ from occistack.plane.events import record_event
 from occistack.plane.jobs.handlers.base import JobHandler, Outcome, StepContext, StepFailed
 from occistack.plane.jobs.commands import secondary_url
 from occistack.plane.jobs.handlers.common import up_host_in
+from occistack.plane.usage import open_template_usage
 
 #: An image of several GiB over a slow link takes longer than a guest takes to boot.
 DOWNLOAD_WAIT_SECONDS = 3600.0
@@ -85,6 +86,7 @@ def download_template(ctx: StepContext) -> Outcome:
     copy.progress, copy.size_gib = 100, template.size_gib
     refresh_template_state(ctx.session, template)
     charge_secondary_storage(ctx.session, store.id, template.size_gib)
+    open_template_usage(ctx.session, copy, template)
     zone = ctx.session.get(Zone, copy.zone_id)
     record_event(ctx.session, "template.register", "completed", "template", template.id,
                  project_id=template.project_id, job_id=ctx.job.id,
