@@ -103,7 +103,7 @@ REFUSED_AND_OFFERED = {
     "network": ("up", "down", Event.DOWN),
 }
 #: kind → its new entity's state and the actions it offers in it
-OFFERED = {"compute": ("active", "stop, restart, suspend, save"), "storage": ("online", "offline, snapshot"),
+OFFERED = {"compute": ("active", "stop, restart, suspend, save"), "storage": ("online", "offline, snapshot, backup, resize"),
            "network": ("active", "down")}
 
 

@@ -347,7 +347,7 @@ def test_8_rocci_style_accept_gets_text_plain(client):
 
 def test_8_kinds_advertise_their_actions(client):
     model = query_interface(client)
-    expected = {"compute": {"start", "stop", "restart", "suspend", "save"}, "storage": {"online", "offline", "snapshot"},
+    expected = {"compute": {"start", "stop", "restart", "suspend", "save"}, "storage": {"online", "offline", "snapshot", "backup", "resize"},
                 "network": {"up", "down"}}
     for kind, actions in expected.items():
         advertised = model[INFRA + kind]["actions"].split()

@@ -146,3 +146,28 @@ def test_a_snapshot_outlives_its_volume_and_still_makes_volumes(world, client, r
     assert "is gone; make a new volume from the snapshot instead" in message
     made = root.post_json(f"/admin/snapshots/{snapshot['id']}/actions/volume", {}, status=200).json
     assert world.drivers.storage.read(volume_name(made["volume"])) == "KEEP-ME"
+
+
+def storage_action(client, volume_id: str, term: str, *attributes: str, status: int = 200):
+    body = "\n".join([action(term, STORAGE_ACTIONS), *attributes])
+    return client.post(f"/storage/{volume_id}?action={term}", body, headers=TEXT, status=status)
+
+
+def test_the_backup_action_keeps_the_storage_in_secondary_storage(world, client, root):
+    volume = new_volume(client)
+    world.drivers.storage.write(volume_name(volume), "MARKER-BACKED-UP")
+    storage_action(client, volume, "backup", attribute("name", "weekly"))
+    [backup] = snapshots_of(root, volume)
+    assert (backup["name"], backup["state"]) == ("weekly", "ready")
+    assert any(url.endswith(f"/{backup['id']}.qcow2") for url in world.drivers.storage.snapshots)
+
+
+def test_the_resize_action_grows_storage_and_never_shrinks_it(world, client):
+    volume = new_volume(client, 1.0)
+    storage_action(client, volume, "resize", attribute("size", 3))
+    assert "occi.storage.size=3" in client.get(f"/storage/{volume}", headers=TEXT, status=200).text
+    assert world.drivers.storage.volume_size_gib(volume_name(volume)) == 3.0
+    refused = storage_action(client, volume, "resize", attribute("size", 2), status=409)
+    assert "cannot shrink (from 3 to 2 GiB)" in refused.text
+    missing = storage_action(client, volume, "resize", status=400)
+    assert "size" in missing.text

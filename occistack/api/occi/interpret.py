@@ -168,6 +168,10 @@ def action_input(ir: RenderingIR, registry: Registry, term: str, allowed: tuple[
             raise NotFound(f"the action {action.term} has no attribute {name}; it takes: "
                            + (", ".join(definitions) or "none"))
         attributes[name] = definition.coerce(raw)
+    missing = [definition for definition in action.attributes if definition.required and definition.name not in attributes]
+    if missing:
+        raise InvalidRequest(f"the action {action.term} needs the attribute "
+                             + ", ".join(f"{definition.name} ({definition.description})" for definition in missing))
     return action, attributes
 
 

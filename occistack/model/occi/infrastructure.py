@@ -126,6 +126,20 @@ STORAGE_SNAPSHOT = Action(
     ),
 )
 
+STORAGE_BACKUP = Action(
+    STORAGE_ACTION_SCHEME, "backup", "Back the storage up into secondary storage (kept as a snapshot)",
+    attributes=(
+        AttributeDef("name", pattern=r"[A-Za-z0-9][A-Za-z0-9 _.\-]{0,62}", description="The backup's name"),
+    ),
+)
+STORAGE_RESIZE = Action(
+    STORAGE_ACTION_SCHEME, "resize", "Grow the storage to a new size",
+    attributes=(
+        AttributeDef("size", type="number", required=True, minimum=0.001, maximum=65536,
+                     description="The new size in gigabytes (storage grows, never shrinks)"),
+    ),
+)
+
 STORAGE = Kind(
     INFRA_SCHEME, "storage", "Storage Resource", parent=RESOURCE,
     attributes=(
@@ -136,7 +150,7 @@ STORAGE = Kind(
         AttributeDef("occi.storage.state.message", mutable=False,
                      description="Why the storage is in its current state, in human words"),
     ),
-    actions=(ONLINE, OFFLINE, STORAGE_SNAPSHOT),
+    actions=(ONLINE, OFFLINE, STORAGE_SNAPSHOT, STORAGE_BACKUP, STORAGE_RESIZE),
     location="/storage/",
 )
 
@@ -218,4 +232,5 @@ USER_DATA = Mixin(
 
 INFRASTRUCTURE_KINDS = (COMPUTE, STORAGE, NETWORK, NETWORKINTERFACE, STORAGELINK)
 INFRASTRUCTURE_MIXINS = (IPNETWORK, IPNETWORKINTERFACE, OS_TPL, RESOURCE_TPL, SSH_KEY, USER_DATA)
-INFRASTRUCTURE_ACTIONS = (START, STOP, RESTART, SUSPEND, SAVE, UP, DOWN, ONLINE, OFFLINE, STORAGE_SNAPSHOT)
+INFRASTRUCTURE_ACTIONS = (START, STOP, RESTART, SUSPEND, SAVE, UP, DOWN, ONLINE, OFFLINE, STORAGE_SNAPSHOT,
+                          STORAGE_BACKUP, STORAGE_RESIZE)

@@ -100,6 +100,13 @@ def update_storage(ctx: PlaneContext, volume_id: str, changes: VolumeChanges) ->
     apply_tag_changes(ctx, volume.id, changes.tags)
 
 
+def resize_storage(ctx: PlaneContext, volume_id: str, size_gib: float) -> None:
+    """Grow the caller's volume to ``size_gib`` (GFD.224's resize action; an update of its size
+    does the same)."""
+    resize_volume(ctx.session, get_volume(ctx.session, ctx.caller, volume_id), size_gib, ctx.dispatcher,
+                  ctx.placement)
+
+
 def act_on_storage(ctx: PlaneContext, volume_id: str, action: VolumeAction) -> None:
     """Bring the caller's volume online or offline (IllegalTransition where its state does not allow)."""
     volume = get_volume(ctx.session, ctx.caller, volume_id)

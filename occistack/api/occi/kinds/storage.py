@@ -18,6 +18,7 @@ from occistack.plane.tenant.storage import (
     create_storage,
     delete_storage,
     remove_tag_from_storage,
+    resize_storage,
     update_storage,
 )
 from occistack.api.occi.renderings.ir import ResourceOut
@@ -36,9 +37,12 @@ from occistack.api.occi.kinds.base import (
 
 _ACTIONS = {Event.ONLINE: infra.ONLINE, Event.OFFLINE: infra.OFFLINE}
 _ACTIONS_ASKED = {infra.ONLINE: VolumeAction.ONLINE, infra.OFFLINE: VolumeAction.OFFLINE}
-#: The states storage can be snapshotted in (the plane checks the rest: its attachment, its zone's
-#: secondary storage).
+#: The states storage can be snapshotted, backed up or resized in (the plane checks the rest: its
+#: attachment, its zone's secondary storage, its quota).
 _SNAPSHOT_STATES = ("online", "offline")
+#: GFD.224's actions offered in those states; a backup is a snapshot kept in secondary storage,
+#: which every snapshot here is.
+_COPY_AND_GROW = (infra.STORAGE_SNAPSHOT, infra.STORAGE_BACKUP, infra.STORAGE_RESIZE)
 
 
 class StorageHandler(KindHandler):
@@ -64,7 +68,7 @@ class StorageHandler(KindHandler):
 
     def actions(self, state: str) -> tuple[Action, ...]:
         moves = tuple(_ACTIONS[event] for event in VOLUME_TRANSITIONS.events_allowed(state))
-        return moves + ((infra.STORAGE_SNAPSHOT,) if state in _SNAPSHOT_STATES else ())
+        return moves + (_COPY_AND_GROW if state in _SNAPSHOT_STATES else ())
 
     def create(self, scope: Scope, entity: EntityInput, entity_id: str | None) -> str:
         request = VolumeRequest(
@@ -92,10 +96,13 @@ class StorageHandler(KindHandler):
         remove_tag_from_storage(scope.plane, entity_id, mixin.identifier)
 
     def act(self, scope: Scope, entity_id: str, action: Action, attributes: dict[str, Any]) -> Category | None:
-        if action == infra.STORAGE_SNAPSHOT:
-            # GFD.224's snapshot action; the snapshot is listed with ``occistack snapshot list``
-            # and /admin/snapshots (OCCI 1.2 has no kind for it).
+        if action in (infra.STORAGE_SNAPSHOT, infra.STORAGE_BACKUP):
+            # GFD.224's snapshot and backup actions; either is listed with ``occistack snapshot
+            # list`` and /admin/snapshots (OCCI 1.2 has no kind for it).
             create_snapshot(scope.plane, SnapshotRequest(volume_id=entity_id, name=attributes.get("name")))
+            return None
+        if action == infra.STORAGE_RESIZE:
+            resize_storage(scope.plane, entity_id, attributes["size"])
             return None
         act_on_storage(scope.plane, entity_id, _ACTIONS_ASKED[action])
         return None
