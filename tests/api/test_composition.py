@@ -9,7 +9,7 @@ import threading
 from pyramid.interfaces import IRoutesMapper
 
 from occistack.api.app import make_config
-from occistack.api.mounts import BUILTIN_KEYSTONE_PATH
+from occistack.api.mounts import BUILTIN_KEYSTONE_PATH, HEALTH_PATH, METRICS_PATH
 from occistack.api.occi.paths import CLIENT_ALIASES, KIND_ROUTES, SERVED_KINDS, SERVED_PATHS, kind_at, paths_of
 from occistack.api.orchestration import plane_services, server_plane
 from occistack.api.routes import OCCI_ROUTES_OF_NO_KIND
@@ -18,7 +18,7 @@ from occistack.plane.context import PlaneServices
 from tests.conftest import app_settings, close_app
 
 #: Where the faces other than OCCI have their routes.
-OTHER_FACES = ("/admin", "/agent/", BUILTIN_KEYSTONE_PATH)
+OTHER_FACES = ("/admin", "/agent/", BUILTIN_KEYSTONE_PATH, HEALTH_PATH, METRICS_PATH)
 
 
 def _configured(db_url: str, **extra):
