@@ -83,6 +83,10 @@ class InProcessDrivers:
             raise ValueError(f"occistack.drivers = {self.kind!r}; accepted: {', '.join(IN_PROCESS_DRIVERS)}")
         if self.kind == "libvirt-test" and self.shared is None:
             self.simulated = SimulatedHosts(state_directory=self.state_directory)
+        if isinstance(self.shared, FakeDrivers):
+            # One fake stands for every host: a guest moved between two of them stays in it.
+            compute = self.shared.compute
+            compute.peers = lambda _host: compute
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> InProcessDrivers:
@@ -94,8 +98,15 @@ class InProcessDrivers:
             return self.shared
         if host_name not in self.per_host:
             self.per_host[host_name] = (self.simulated.drivers(host_name) if self.simulated is not None
-                                        else FakeDrivers())
+                                        else self._fakes())
         return self.per_host[host_name]
+
+    def _fakes(self) -> FakeDrivers:
+        """A fake host that can move its guests to the other fake hosts of this process."""
+        drivers = FakeDrivers()
+        drivers.compute.peers = lambda host: (
+            peer.compute if isinstance(peer := self.per_host.get(host), FakeDrivers) else None)
+        return drivers
 
     def forget(self, host_name: str) -> None:
         """The host was deleted: its drivers (and its simulated node) go."""
