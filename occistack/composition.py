@@ -68,10 +68,11 @@ IN_PROCESS_DRIVERS = ("fake", "libvirt-test")
 class InProcessDrivers:
     """The drivers of the hosts whose agents run in this process: one set per host (each
     simulated host its own hypervisor), made when its agent starts and let go when the host is
-    deleted -- or one ``shared`` set for every host, which a test hands in to look inside."""
+    deleted -- or one ``shared`` set for every host, which a test hands in to look inside (or a
+    mapping of host name → drivers, where a test runs each host on a hypervisor of its own)."""
 
     kind: str = "fake"
-    shared: HostDrivers | None = None
+    shared: HostDrivers | Mapping[str, HostDrivers] | None = None
     #: where ``libvirt-test`` hosts keep their nodes (None: a temporary directory).
     state_directory: str | None = None
     #: host name → its drivers, for the hosts that have an agent here.
@@ -94,6 +95,8 @@ class InProcessDrivers:
                    settings.get("occistack.simulated_hosts.directory") or None)
 
     def drivers_for(self, host_name: str) -> HostDrivers:
+        if isinstance(self.shared, Mapping):
+            return self.shared[host_name]  # a test's own drivers for each host (two real hypervisors)
         if self.shared is not None:
             return self.shared
         if host_name not in self.per_host:

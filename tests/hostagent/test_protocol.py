@@ -205,6 +205,9 @@ EVERY_COMMAND = (
     protocol.UnplugNic("i-1-2", "52:54:00:00:00:02"),
     protocol.DownloadTemplate("https://images.example.org/t.qcow2", "sha256:ab", "nfs://s/e/t.qcow2", template="t"),
     protocol.RemoveSecondaryFile("nfs://s/e/t.qcow2"),
+    protocol.ReceiveGuest(GUEST, networks=(NETWORK,)),
+    protocol.MigrateGuest("i-1-2", "host-b", "10.0.0.12", live=True, copy_storage=True,
+                          macs=("52:54:00:00:00:01",), networks=("net-1",)),
 )
 EVERY_ANSWER = (protocol.Done(), protocol.GuestState("running"), protocol.SnapshotSaved("sha256:ab", 2.0),
                 protocol.SnapshotSaved(), protocol.TemplateDownloaded(0.25))
