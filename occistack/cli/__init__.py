@@ -37,6 +37,7 @@ from occistack.cli import (
     storage,
     templates,
     user,
+    vm,
     worker,
     zone,
 )
@@ -48,7 +49,7 @@ COMMANDS = (
     storage.storage, secondary_storage.secondary_storage, ip_range.ip_range, offering.offering,
     templates.template, templates.iso,
     domain.domain, account.account, project.project, user.user, quota.quota, affinity_group.affinity_group,
-    events.events, capacity.capacity, worker.worker, agents.simulated_hosts,
+    events.events, capacity.capacity, worker.worker, agents.simulated_hosts, vm.vm,
 )
 
 
