@@ -79,6 +79,8 @@ def _start_daemon(host: MigrationHost, namespace: str) -> subprocess.Popen:
 
 
 def _wait_for(host: MigrationHost) -> None:
+    # libvirt would print each refused attempt on stderr besides raising it.
+    libvirt.registerErrorHandler(lambda _context, _error: None, None)
     deadline = time.monotonic() + START_TIMEOUT
     while True:
         try:
