@@ -45,9 +45,10 @@ def vm_show(vm_id: str, as_json: bool) -> None:
 @vm.command("migrate")
 @click.argument("vm_id", metavar="ID")
 @click.option("--to", "target", help="The host to move it to (else placement picks one with room).")
-def vm_migrate(vm_id: str, target: str | None) -> None:
-    """Move a guest to another host: live when it runs, cold when it is stopped."""
-    record = run(lambda ctx: admin_vms.migrate(ctx, vm_id, VmMigration(to=target)))
+@click.option("--cold", is_flag=True, help="Shut a running guest down, move it and start it there (not live).")
+def vm_migrate(vm_id: str, target: str | None, cold: bool) -> None:
+    """Move a guest to another host: live when it runs, cold when it is stopped (or --cold)."""
+    record = run(lambda ctx: admin_vms.migrate(ctx, vm_id, VmMigration(to=target, cold=cold)))
     click.echo(f"compute {vm_id} is migrating from host {record.host_name}"
                f"{f' to {target}' if target else ''}; 'occistack vm show {vm_id}' follows it")
 

@@ -1,7 +1,8 @@
 """Admin views of guests: any project's computes, where they run, and what an administrator may
 do to one -- ``/admin/vms`` (filters ``zone``, ``host``, ``project``, ``state``),
 ``/admin/vms/{vm_id}``, and ``POST /admin/vms/{vm_id}/actions/{migrate|start|stop|restart}``
-(migrate takes ``{"to": host}`` by name or ``{"to_id": id}``, or nothing to let placement choose)."""
+(migrate takes ``{"to": host}`` by name or ``{"to_id": id}``, or nothing to let placement choose,
+and ``"cold": true`` to shut a running guest down and start it there rather than move it live)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from occistack.api.admin.context import ADMIN
 from occistack.api.admin.support import add_method_not_allowed, fields, json_response, query_ref, read_body, record_json
 
 COLLECTION, ITEM, ACTION = "admin_vms", "admin_vms_item", "admin_vms_action"
-MIGRATE_FIELDS = fields("to:ref")
+MIGRATE_FIELDS = fields("to:ref", "cold:boolean")
 ACTIONS = ("migrate", *LIFECYCLE_ACTIONS)
 
 

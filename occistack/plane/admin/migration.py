@@ -10,8 +10,9 @@ the compute is ``migrating`` until the job (plane/jobs/handlers/migration.py) en
 stopped) on the target, or, when the move failed, still where it was with the reason as its
 state message.
 
-How: a running guest moves live (its memory copied while it runs; it never reboots); a stopped
-one is moved cold. When its root disk is on storage only its host reaches (a ``filesystem``
+How: a running guest moves live (its memory copied while it runs; it never reboots) unless the
+administrator asks for a cold move (it is shut down, moved and started on the target); a
+stopped one is moved cold. When its root disk is on storage only its host reaches (a ``filesystem``
 pool: each host's own directory), the disk is copied along (block migration).
 """
 
@@ -47,8 +48,12 @@ class StartedMigration:
 
 
 def migrate_vm(session: Session, vm: VirtualMachine, *, placement: PlacementService, dispatcher: Dispatcher,
-               target: Host | None = None, actor: str = "system", reason: str | None = None) -> StartedMigration:
+               target: Host | None = None, actor: str = "system", reason: str | None = None,
+               cold: bool = False) -> StartedMigration:
     """Start moving ``vm`` (to ``target``, or where placement finds room): the rule above.
+    ``cold``: a running guest is shut down, moved and started again rather than moved live
+    (where live migration cannot work: hosts whose CPUs differ, a guest with a device that
+    cannot migrate, local disks on a hypervisor without block migration).
     Conflict when its state or a job of its forbids it now, InvalidRequest for a bare-metal
     compute or a target that is its own host, NoCapacity when no host (or not ``target``) can
     take it."""
@@ -70,7 +75,7 @@ def migrate_vm(session: Session, vm: VirtualMachine, *, placement: PlacementServ
     source_id = vm.host_id
     chosen = placement.claim_migration(session, vm, target.id if target is not None else None,
                                        target.name if target is not None else None)
-    live = vm.state == VmState.RUNNING
+    live = vm.state == VmState.RUNNING and not cold
     pool = session.get(StoragePool, vm.storage_pool_id) if vm.storage_pool_id is not None else None
     copy_storage = pool is not None and pool.protocol in LOCAL_PROTOCOLS
     was = vm.state

@@ -42,6 +42,8 @@ class VmFilter:
 class VmMigration:
     #: the host to move to; None lets placement choose one with room.
     to: Ref | None = None
+    #: shut a running guest down, move it and start it there, instead of moving it live.
+    cold: bool = False
 
 
 def list_vms(ctx: PlaneContext, where: VmFilter = VmFilter()) -> list[VmRecord]:
@@ -71,7 +73,7 @@ def migrate(ctx: PlaneContext, vm_id: str, request: VmMigration = VmMigration())
     target = find_host(ctx.session, request.to) if request.to is not None else None
     # The cloud's work, charged to no project: the plain dispatcher, as for a host's maintenance.
     migrate_vm(ctx.session, vm, placement=ctx.placement, dispatcher=ctx.services.dispatcher, target=target,
-               actor=actor_of(ctx).label)
+               actor=actor_of(ctx).label, cold=request.cold)
     return vm_record(ctx.session, vm)
 
 
