@@ -154,3 +154,52 @@ def test_only_administrators_see_and_move_guests(member, client):
     vm_id = new_vm(client)
     member.get("/admin/vms", status=403)
     member.post(f"/admin/vms/{vm_id}/actions/migrate", status=403)
+
+
+def test_a_guest_that_cannot_move_keeps_its_host_preparing_and_the_host_says_why(world, client, root, fakes):
+    from sqlalchemy import update
+
+    vm_id = new_vm(client)
+    host_id = row(world, VirtualMachine, vm_id).host_id
+    with world.session_factory() as session, session.begin():
+        session.execute(update(VirtualMachine).where(VirtualMachine.id == vm_id).values(state="suspended"))
+    try:
+        answer = root.post(f"/admin/hosts/{host_id}/actions/maintenance").json
+        assert answer["resource_state"] == "prepare_for_maintenance" and answer["guests"] >= 1
+        with world.session_factory() as session:
+            told = session.scalars(select(EventRecord).where(EventRecord.action == "host.maintenance",
+                                                             EventRecord.resource_id == str(host_id))
+                                   .order_by(EventRecord.id.desc())).first()
+        assert "cannot move now" in told.description and "suspended" in told.description
+        assert row(world, VirtualMachine, vm_id).host_id == host_id
+        # Given again, it tries again (the guest still cannot move) rather than refusing.
+        assert root.post(f"/admin/hosts/{host_id}/actions/maintenance").json["resource_state"] == \
+            "prepare_for_maintenance"
+    finally:
+        root.post(f"/admin/hosts/{host_id}/actions/cancel-maintenance")
+        with world.session_factory() as session, session.begin():
+            session.execute(update(VirtualMachine).where(VirtualMachine.id == vm_id).values(state="running"))
+    assert row(world, Host, host_id).resource_state == "enabled"
+
+
+def test_a_migration_keeps_to_the_anti_affinity_group(world, client, root, fakes):
+    from sqlalchemy import update
+
+    from occistack.model import AffinityGroup
+
+    first, second = new_vm(client), new_vm(client)
+    root.post_json(f"/admin/vms/{second}/actions/migrate", {})
+    first_host, second_host = row(world, VirtualMachine, first).host_id, row(world, VirtualMachine, second).host_id
+    assert first_host != second_host
+    with world.session_factory() as session, session.begin():
+        group = AffinityGroup(project_id=row(world, VirtualMachine, first).project_id, name="apart",
+                              kind="host anti-affinity")
+        session.add(group)
+        session.flush()
+        session.execute(update(VirtualMachine).where(VirtualMachine.id.in_([first, second]))
+                        .values(affinity_group_id=group.id))
+    second_host_name = row(world, Host, second_host).name
+    message = error_of(root.post_json(f"/admin/vms/{first}/actions/migrate", {"to": second_host_name},
+                                      status=409), 409)
+    assert second_host_name in message and "affinity" in message, message
+    assert row(world, VirtualMachine, first).host_id == first_host
