@@ -138,6 +138,7 @@ def test_maintenance_migrates_every_guest_away_and_ends_in_maintenance(world, cl
 def test_the_admin_lists_guests_by_host_project_and_state(world, client, root, fakes):
     vm_id = new_vm(client)
     vm = row(world, VirtualMachine, vm_id)
+    assert root.get("/admin/").json["resources"]["vms"].endswith("/admin/vms")
     on_host = root.get("/admin/vms", {"host_id": vm.host_id}).json
     assert vm_id in [item["id"] for item in on_host]
     assert all(item["host_id"] == vm.host_id for item in on_host)

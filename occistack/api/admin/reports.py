@@ -33,7 +33,7 @@ def capacity(request):
 
 def _index_document(request) -> dict:
     return {"resources": {name: request.route_url("admin_index") + name for name in (*ADMIN_RESOURCES, "events",
-                                                                                   "capacity")}}
+                                                                                   "capacity", "vms")}}
 
 
 def index(request):
