@@ -204,3 +204,24 @@ def test_a_migration_keeps_to_the_anti_affinity_group(world, client, root, fakes
                                       status=409), 409)
     assert second_host_name in message and "affinity" in message, message
     assert row(world, VirtualMachine, first).host_id == first_host
+
+
+def test_a_compute_deleted_before_its_migration_began_gives_back_the_target_s_room(world, client, fakes):
+    import transaction
+
+    from occistack.api.orchestration import server_plane
+    from occistack.model.session import get_tm_session
+    from occistack.plane.context import PlaneContext
+    from occistack.plane.tenant import admin_vms
+
+    used = {host.id: usage(world, host.id) for host in hosts_by_name(world).values()}
+    vm_id = new_vm(client)
+    services = server_plane(world.wsgi_app.registry).services
+    manager = transaction.TransactionManager(explicit=True)
+    with manager:
+        # Asked, not run: no settle follows this commit.
+        ctx = PlaneContext(get_tm_session(world.session_factory, manager), None, services, operator="cli:test")
+        assert admin_vms.migrate(ctx, vm_id).state == "migrating"
+    client.delete(f"/compute/{vm_id}")
+    assert row(world, VirtualMachine, vm_id) is None
+    assert {host.id: usage(world, host.id) for host in hosts_by_name(world).values()} == used
