@@ -9,9 +9,14 @@ guests away, and the admin view of guests with its filters and lifecycle actions
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+import transaction
+from sqlalchemy import select, update
 
-from occistack.model import EventRecord, Host, VirtualMachine
+from occistack.api.orchestration import server_plane
+from occistack.model import AffinityGroup, EventRecord, Host, VirtualMachine
+from occistack.model.session import get_tm_session
+from occistack.plane.context import PlaneContext
+from occistack.plane.tenant import admin_vms
 from tests.api.admin_client import error_of
 from tests.api.occi_face import entity_id, path_of
 from tests.api.test_management_plane import create
@@ -158,8 +163,6 @@ def test_only_administrators_see_and_move_guests(member, client):
 
 
 def test_a_guest_that_cannot_move_keeps_its_host_preparing_and_the_host_says_why(world, client, root, fakes):
-    from sqlalchemy import update
-
     vm_id = new_vm(client)
     host_id = row(world, VirtualMachine, vm_id).host_id
     with world.session_factory() as session, session.begin():
@@ -184,10 +187,6 @@ def test_a_guest_that_cannot_move_keeps_its_host_preparing_and_the_host_says_why
 
 
 def test_a_migration_keeps_to_the_anti_affinity_group(world, client, root, fakes):
-    from sqlalchemy import update
-
-    from occistack.model import AffinityGroup
-
     first, second = new_vm(client), new_vm(client)
     root.post_json(f"/admin/vms/{second}/actions/migrate", {})
     first_host, second_host = row(world, VirtualMachine, first).host_id, row(world, VirtualMachine, second).host_id
@@ -207,13 +206,6 @@ def test_a_migration_keeps_to_the_anti_affinity_group(world, client, root, fakes
 
 
 def test_a_compute_deleted_before_its_migration_began_gives_back_the_target_s_room(world, client, fakes):
-    import transaction
-
-    from occistack.api.orchestration import server_plane
-    from occistack.model.session import get_tm_session
-    from occistack.plane.context import PlaneContext
-    from occistack.plane.tenant import admin_vms
-
     used = {host.id: usage(world, host.id) for host in hosts_by_name(world).values()}
     vm_id = new_vm(client)
     services = server_plane(world.wsgi_app.registry).services
