@@ -5,8 +5,9 @@ Live: one ``migrateToURI3`` call, peer to peer -- this host's libvirtd connects 
 TCP to the target's address while the guest runs, pauses it for the last dirty pages and resumes
 it there. The definition moves with it (PERSIST_DEST, UNDEFINE_SOURCE). Disks on storage both
 hosts reach stay where they are; disks on this host's own pool are copied along over NBD
-(NON_SHARED_DISK: the whole image, so the target needs no backing template). When the call
-fails, libvirt has resumed the guest here: nothing else is undone.
+(NON_SHARED_DISK: the whole image, so the target needs no backing template), and this host's
+copies are removed once it runs there. When the call fails, libvirt has resumed the guest
+here: nothing else is undone.
 
 Cold: the guest is shut down (when it ran), its definition (and, on local storage, its disks'
 bytes, streamed volume by volume) is written on the target, it is started there, and only then
@@ -44,8 +45,14 @@ def move_live(connection: Connection, name: str, peer_uri: str, address: str, co
     if copy_storage:
         flags |= libvirt.VIR_MIGRATE_NON_SHARED_DISK
         params[libvirt.VIR_MIGRATE_PARAM_DISKS_URI] = _tcp(address)
-    connection.run(f"migrate guest {name} live to {peer_uri}",
-                   lambda conn: conn.lookupByName(name).migrateToURI3(peer_uri, params, flags))
+    def migrate(conn) -> None:
+        domain = conn.lookupByName(name)
+        local = _pool_volumes(conn, domain.XMLDesc(0)) if copy_storage else []
+        domain.migrateToURI3(peer_uri, params, flags)
+        for volume in local:
+            _quietly(volume.delete, 0)  # copied to the target: this host's copy is of no use now
+
+    connection.run(f"migrate guest {name} live to {peer_uri}", migrate)
 
 
 def move_cold(connection: Connection, opener: Opener, power: Callable[[str, str], None], undefine_flags: int,
@@ -93,29 +100,34 @@ def _define_on_peer(conn, opener: Opener, undefine_flags: int, name: str, peer_u
         _quietly(source.delete, 0)  # the guest's disks live on the target now
 
 
+def _pool_volumes(conn, definition: str) -> list:
+    """The storage volumes the guest's disks name by pool and volume (its own, on local pools)."""
+    return [conn.storagePoolLookupByName(source.get("pool")).storageVolLookupByName(source.get("volume"))
+            for source in ET.fromstring(definition).findall("./devices/disk[@type='volume']/source")
+            if source.get("pool") and source.get("volume")]
+
+
 def _copy_pool_disks(conn, peer, definition: str) -> list[tuple[object, object]]:
     """Stream every pool volume the guest's disks name into the same-named pool of the peer;
     (source volume, copy) pairs."""
     copied = []
-    for source in ET.fromstring(definition).findall("./devices/disk[@type='volume']/source"):
-        if source.get("pool") is None or source.get("volume") is None:
-            continue
-        volume = conn.storagePoolLookupByName(source.get("pool")).storageVolLookupByName(source.get("volume"))
+    for volume in _pool_volumes(conn, definition):
         _kind, capacity, _allocation = volume.info()
         fmt = ET.fromstring(volume.XMLDesc(0)).find("./target/format")
         fmt_text = f"<format type='{fmt.get('type')}'/>" if fmt is not None else ""
-        target = peer.storagePoolLookupByName(source.get("pool")).createXML(
-            f"<volume><name>{source.get('volume')}</name><capacity unit='bytes'>{capacity}</capacity>"
+        target = peer.storagePoolLookupByName(volume.storagePoolLookupByVolume().name()).createXML(
+            f"<volume><name>{volume.name()}</name><capacity unit='bytes'>{capacity}</capacity>"
             f"<target>{fmt_text}</target></volume>", 0)
         copied.append((volume, target))
-        _stream(conn, peer, volume, target, capacity)
+        _stream(conn, peer, volume, target)
     return copied
 
 
-def _stream(conn, peer, volume, target, capacity: int) -> None:
+def _stream(conn, peer, volume, target) -> None:
+    """The volume's file, byte for byte (a qcow2 image stays one), into the target volume."""
     download, upload = conn.newStream(0), peer.newStream(0)
-    volume.download(download, 0, capacity, 0)
-    target.upload(upload, 0, capacity, 0)
+    volume.download(download, 0, 0, 0)  # length 0: the whole file
+    target.upload(upload, 0, 0, 0)
     while True:
         chunk = download.recv(_CHUNK)
         if not chunk:
