@@ -43,6 +43,7 @@ bench: setup
 	$(BIN)/python -m bench.host_agents
 	$(BIN)/python -m bench.auth
 	$(BIN)/python -m bench.metrics
+	$(BIN)/python -m bench.migration
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis bench/.ooi-venv bench/.work

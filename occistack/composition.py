@@ -72,10 +72,11 @@ IN_PROCESS_DRIVERS = ("fake", "libvirt-test")
 class InProcessDrivers:
     """The drivers of the hosts whose agents run in this process: one set per host (each
     simulated host its own hypervisor), made when its agent starts and let go when the host is
-    deleted -- or one ``shared`` set for every host, which a test hands in to look inside."""
+    deleted -- or one ``shared`` set for every host, which a test hands in to look inside (or a
+    mapping of host name → drivers, where a test runs each host on a hypervisor of its own)."""
 
     kind: str = "fake"
-    shared: HostDrivers | None = None
+    shared: HostDrivers | Mapping[str, HostDrivers] | None = None
     #: where ``libvirt-test`` hosts keep their nodes (None: a temporary directory).
     state_directory: str | None = None
     #: host name → its drivers, for the hosts that have an agent here.
@@ -87,6 +88,10 @@ class InProcessDrivers:
             raise ValueError(f"occistack.drivers = {self.kind!r}; accepted: {', '.join(IN_PROCESS_DRIVERS)}")
         if self.kind == "libvirt-test" and self.shared is None:
             self.simulated = SimulatedHosts(state_directory=self.state_directory)
+        if isinstance(self.shared, FakeDrivers):
+            # One fake stands for every host: a guest moved between two of them stays in it.
+            compute = self.shared.compute
+            compute.peers = lambda _host: compute
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> InProcessDrivers:
@@ -94,12 +99,21 @@ class InProcessDrivers:
                    settings.get("occistack.simulated_hosts.directory") or None)
 
     def drivers_for(self, host_name: str) -> HostDrivers:
+        if isinstance(self.shared, Mapping):
+            return self.shared[host_name]  # a test's own drivers for each host (two real hypervisors)
         if self.shared is not None:
             return self.shared
         if host_name not in self.per_host:
             self.per_host[host_name] = (self.simulated.drivers(host_name) if self.simulated is not None
-                                        else FakeDrivers())
+                                        else self._fakes())
         return self.per_host[host_name]
+
+    def _fakes(self) -> FakeDrivers:
+        """A fake host that can move its guests to the other fake hosts of this process."""
+        drivers = FakeDrivers()
+        drivers.compute.peers = lambda host: (
+            peer.compute if isinstance(peer := self.per_host.get(host), FakeDrivers) else None)
+        return drivers
 
     def forget(self, host_name: str) -> None:
         """The host was deleted: its drivers (and its simulated node) go."""

@@ -73,6 +73,10 @@ def add_admin_routes(config) -> None:
     add("admin_alerts", "/admin/alerts", factory=admin_context)
     add("admin_alerts_item", "/admin/alerts/{id:\\d+}", factory=admin_context)
     add("admin_usage", "/admin/usage", factory=admin_context)
+    # Any project's guests (api/admin/vms.py): their ids are entity ids, not numbers.
+    add("admin_vms", "/admin/vms", factory=admin_context)
+    add("admin_vms_item", "/admin/vms/{vm_id}", factory=admin_context)
+    add("admin_vms_action", "/admin/vms/{vm_id}/actions/{action}", factory=admin_context)
     # Any project's compute, storage, network or link, by its OCCI kind and id.
     add("admin_resources_item", "/admin/resources/{kind}/{entity_id}", factory=admin_context)
     # Any other /admin/ path: a JSON 404 that lists the resources, not the OCCI mixin lookup.

@@ -44,6 +44,7 @@ from occistack.cli import (
     templates,
     usage,
     user,
+    vm,
     worker,
     zone,
 )
@@ -57,7 +58,7 @@ COMMANDS = (
     domain.domain, account.account, project.project, user.user, membership.membership, quota.quota,
     affinity_group.affinity_group, keypair.keypair, ldap.ldap,
     events.events, capacity.capacity, usage.usage_group, accounting.accounting_group, operations.config,
-    operations.alerts, worker.worker, agents.simulated_hosts,
+    operations.alerts, worker.worker, agents.simulated_hosts, vm.vm,
 )
 
 

@@ -89,19 +89,21 @@ def host_list(zone: str | None, pod: str | None, cluster: str | None, as_json: b
     """List hosts with their state and reserved capacity."""
     def work(ctx):
         return [document(host, cluster=host.cluster_name, cpu=f"{host.cpu_used_mhz}/{host.cpu_total_mhz} MHz",
-                         memory=f"{host.memory_used_mib}/{host.memory_mib} MiB")
+                         memory=f"{host.memory_used_mib}/{host.memory_mib} MiB", guests=host.guests)
                 for host in hosts.list_hosts(ctx, HostFilter(zone=zone, pod=pod, cluster=cluster))]
 
-    print_rows(run(work), ("id", "name", "cluster", "address", "status", "resource_state", "cpu", "memory", "tags"),
-               as_json)
+    print_rows(run(work), ("id", "name", "cluster", "address", "status", "resource_state", "guests", "cpu", "memory",
+                           "tags"), as_json)
 
 
 def _state_command(action: HostAction, summary: str):
     @host.command(action.value, help=summary)
     @click.argument("host_name", metavar="NAME")
     def command(host_name: str) -> None:
-        state = run(lambda ctx: hosts.act_on_host(ctx, host_name, action).resource_state)
-        click.echo(f"host {host_name} is {admin.RESOURCE_STATE_WORDS[state]}")
+        record = run(lambda ctx: hosts.act_on_host(ctx, host_name, action))
+        left = (f": {record.guests} guest{'' if record.guests == 1 else 's'} left to migrate away "
+                "('occistack host list' follows them)" if record.resource_state == "prepare_for_maintenance" else "")
+        click.echo(f"host {host_name} is {admin.RESOURCE_STATE_WORDS[record.resource_state]}{left}")
 
     return command
 
@@ -110,7 +112,8 @@ host_enable = _state_command(HostAction.ENABLE, "Let placement use the host agai
 host_disable = _state_command(HostAction.DISABLE, "Keep placement off the host; what runs there keeps running.")
 host_maintenance = _state_command(
     HostAction.MAINTENANCE,
-    "Put the host into maintenance: at once when no virtual machine is on it, else once the last has left.")
+    "Put the host into maintenance: its guests are migrated away (live when they run), and it is in "
+    "maintenance once the last has left; given again, it retries those still there.")
 host_cancel_maintenance = _state_command(HostAction.CANCEL_MAINTENANCE,
                                          "Bring the host back from maintenance, enabled.")
 

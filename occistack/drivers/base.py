@@ -78,6 +78,17 @@ class ComputeDriver(abc.ABC):
     def snapshot(self, name: str, image: str) -> None:
         """Save the guest's root disk as a new image named ``image``."""
 
+    def migrate(self, name: str, target_host: str, target_address: str, *, live: bool = True,
+                copy_storage: bool = False) -> None:
+        """Move the guest to the host ``target_host`` (reached at ``target_address``), where it
+        ends in the state it had here and is defined no more here. ``live``: a running guest
+        keeps running while its memory is copied (it never reboots); else a running guest is
+        shut down, moved and started there, a stopped one moved as it is. ``copy_storage``: its
+        disks are on this host's own storage and are copied along; otherwise both hosts reach
+        them. An unknown guest is GuestNotFound; when the move fails, the guest is still here,
+        in the state it had."""
+        raise DriverError(f"{type(self).__name__} cannot move guests to other hosts")
+
     def guest_states(self) -> dict[str, str]:
         """Every guest this host knows, name → state (as :meth:`state` would say), read in a
         number of backend calls that does not grow with the number of guests -- the agent's
@@ -241,6 +252,11 @@ class ConfigDriveBuilder(abc.ABC):
     @abc.abstractmethod
     def remove(self, guest: str) -> None:
         """The guest's drive is gone; an absent one is not an error."""
+
+    def write(self, guest: GuestSpec) -> None:
+        """Write the guest's drive now, without defining the guest: it arrives from another
+        host by migration, its definition naming the drive where the source host keeps it."""
+        raise DriverError(f"{type(self).__name__} cannot write a drive for an arriving guest")
 
 
 @dataclass

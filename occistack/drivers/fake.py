@@ -45,6 +45,11 @@ class FakeComputeDriver(ComputeDriver):
         self.images: set[str] = set()
         self.failures = FailureSwitch()
         self._lock = threading.Lock()
+        #: host name → the compute fake of that host, for migrations (set by whoever makes the
+        #: fakes of several hosts; None: this fake knows no other host).
+        self.peers: Callable[[str], FakeComputeDriver | None] = lambda _host: None
+        #: (guest, target host, live, copy_storage) of every migration carried out, in order.
+        self.migrations: list[tuple[str, str, bool, bool]] = []
 
     def deploy(self, guest: GuestSpec) -> None:
         self.failures.check("deploy")
@@ -85,6 +90,27 @@ class FakeComputeDriver(ComputeDriver):
     def guest_states(self) -> dict[str, str]:
         with self._lock:
             return {name: guest["state"] for name, guest in self.guests.items()}
+
+    def migrate(self, name: str, target_host: str, target_address: str, *, live: bool = True,
+                copy_storage: bool = False) -> None:
+        self.failures.check("migrate")
+        target = self.peers(target_host)
+        if target is None:
+            raise DriverError(f"cannot reach host {target_host} ({target_address}) to move guest {name} there")
+        with self._lock:
+            guest = self._guest(name)
+            if live and guest["state"] not in ("running", "stopped"):
+                raise InvalidGuestState(f"cannot migrate guest {name} while it is {guest['state']}")
+            self.migrations.append((name, target_host, live, copy_storage))
+            if target is self:
+                return  # one fake standing for every host: the guest is where it goes
+            del self.guests[name]
+        with target._lock:
+            if name in target.guests:
+                with self._lock:
+                    self.guests[name] = guest
+                raise DriverError(f"host {target_host} already has a guest named {name}")
+            target.guests[name] = guest
 
     def host_facts(self) -> dict[str, object]:
         return {"cpu_sockets": 1, "cpu_cores": 16, "cpu_mhz": 2400, "memory_mib": 65536,

@@ -49,6 +49,8 @@ class SimulatedHosts:
                           else Path(tempfile.mkdtemp(prefix="occistack-simulated-hosts-")))
         self.directory.mkdir(parents=True, exist_ok=True)
         self._saves: dict[str, Callable[[], None]] = {}
+        #: host name → its compute driver, for migrations between simulated hosts.
+        self._computes: dict[str, LibvirtComputeDriver] = {}
         #: where the hosts keep simulated NFS secondary storage (file:// stores are their own
         #: paths); shared by every simulated host, as a zone's NFS export is, and kept across
         #: restarts with their nodes. A host name never starts with a dot, so none clashes with it.
@@ -72,8 +74,12 @@ class SimulatedHosts:
             return Disk(target="vda", bus="virtio", pool=POOL, volume=volume)
 
         def open_compute() -> LibvirtComputeDriver:
-            return LibvirtComputeDriver(f"test://{saved.node_file}", interface_for=network.interface_for,
-                                        storage_pool=POOL, root_disk_for=root_disk_for)
+            compute = LibvirtComputeDriver(f"test://{saved.node_file}", interface_for=network.interface_for,
+                                           storage_pool=POOL, root_disk_for=root_disk_for,
+                                           simulated_peers=self._computes.get)
+            compute.root_volume_maker = lambda volume: compute.connection.run(
+                f"make volume {volume}", lambda conn: _ensure_volume(conn, volume))
+            return compute
 
         try:
             drivers.compute = open_compute()
@@ -81,6 +87,7 @@ class SimulatedHosts:
             saved.set_aside(str(error))
             saved.write_empty(hardware)
             drivers.compute = open_compute()
+        self._computes[host_name] = drivers.compute
         drivers.storage = drivers.secondary = SimulatedHostStorage(
             self.secondary, guest_exists=lambda name: drivers.compute.state(name) != "absent")
         if self.persistent:
@@ -96,6 +103,7 @@ class SimulatedHosts:
         """A host that was deleted: its node goes with it (a host is deleted only when no
         compute is left on it)."""
         self._saves.pop(host_name, None)
+        self._computes.pop(host_name, None)
         if drivers is not None:
             drivers.compute.close()
         shutil.rmtree(self.directory / host_name, ignore_errors=True)

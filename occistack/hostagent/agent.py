@@ -36,10 +36,13 @@ from occistack.hostagent.protocol import (
     Done,
     DownloadTemplate,
     Fetch,
+    GuestDefinition,
     GuestNetwork,
     GuestState,
     Heartbeat,
     HostAnswer,
+    MigrateGuest,
+    ReceiveGuest,
     HostFacts,
     PlugNic,
     PowerGuest,
@@ -83,7 +86,7 @@ class CommandRunner:
             DeleteVolume: self.delete_volume, AttachVolume: self.attach_volume, DetachVolume: self.detach_volume,
             PlugNic: self.plug_nic, UnplugNic: self.unplug_nic, DownloadTemplate: self.download_template,
             RemoveSecondaryFile: self.remove_secondary_file, SnapshotVolume: self.snapshot_volume,
-            RevertVolume: self.revert_volume,
+            RevertVolume: self.revert_volume, ReceiveGuest: self.receive_guest, MigrateGuest: self.migrate_guest,
         }
 
     def run(self, command: Command) -> dict[str, Any]:
@@ -99,11 +102,7 @@ class CommandRunner:
         return encode_result(method(request))
 
     def deploy_guest(self, command: DeployGuest) -> GuestState:
-        guest = command.guest
-        spec = GuestSpec(name=guest.name, cores=guest.cores, memory_mib=guest.memory_mib, image=guest.image,
-                         architecture=guest.architecture, hostname=guest.hostname, user_data=guest.user_data,
-                         ssh_public_key=guest.ssh_public_key, nics=guest.nics, disks=guest.disks,
-                         direct_boot=guest.direct_boot)
+        spec = _spec(command.guest)
         compute = self.drivers.compute
         if compute.state(spec.name) != "absent":
             # Already defined: a repeated deploy after the agent lost its memory of the first.
@@ -183,6 +182,31 @@ class CommandRunner:
             self.drivers.storage.delete_volume(self.drivers.root_disks.root_disk_of(name))
         self._remove_config_drive(name)
         return Done()
+
+    def receive_guest(self, command: ReceiveGuest) -> Done:
+        for network in command.networks:
+            self._implement_network(network)
+        if self.drivers.config_drives is not None:
+            self.drivers.config_drives.write(_spec(command.guest))
+        return Done()
+
+    def migrate_guest(self, command: MigrateGuest) -> GuestState:
+        """Move the guest away, then let go of what it held here: its NICs' ports, its config
+        drive, and the networks no guest here uses any more. What fails in that clean-up is
+        logged, not answered: the guest has moved, and the plane must hear that."""
+        name = command.name
+        self.drivers.compute.migrate(name, command.target_host, command.target_address, live=command.live,
+                                     copy_storage=command.copy_storage)
+        for undo in ([lambda m=mac: self.drivers.network.unplug(name, m) for mac in command.macs]
+                     + [lambda: self._remove_config_drive(name)]):
+            try:
+                undo()
+            except DriverError as error:
+                log.warning("guest %s moved to %s; could not clean up after it here: %s", name,
+                            command.target_host, error)
+        for network in command.networks:
+            self._release_network(network)
+        return GuestState("moved")
 
     def snapshot_guest(self, command: SnapshotGuest) -> SnapshotSaved:
         self.drivers.compute.snapshot(command.name, command.image)
@@ -271,6 +295,13 @@ class CommandRunner:
         log.info("removing %s from secondary storage", command.destination)
         self.drivers.secondary.remove_from_secondary(command.destination)
         return Done()
+
+
+def _spec(guest: GuestDefinition) -> GuestSpec:
+    return GuestSpec(name=guest.name, cores=guest.cores, memory_mib=guest.memory_mib, image=guest.image,
+                     architecture=guest.architecture, hostname=guest.hostname, user_data=guest.user_data,
+                     ssh_public_key=guest.ssh_public_key, nics=guest.nics, disks=guest.disks,
+                     direct_boot=guest.direct_boot)
 
 
 class ProgressMeter:

@@ -28,6 +28,8 @@
     pool_path = /var/lib/occistack/pool         ; makes a dir pool there if the pool is missing
     work_dir = /var/lib/occistack               ; consoles, config drives, DHCP state
     stop_timeout = 120                          ; seconds a graceful stop waits before forcing
+    migration_uri = qemu+tcp://{address}/system ; how this libvirtd reaches another host's to
+                                                ; move a guest there ({address}: the target's)
 
 A mistake is reported with the file, the section, the option and what is accepted.
 """
@@ -71,6 +73,8 @@ class DriverConfig:
     work_dir: str = "/var/lib/occistack"
     #: how long a graceful stop waits for the guest before forcing it off
     stop_timeout: str = "120"
+    #: how this host's libvirtd reaches another's when it moves a guest there, peer to peer
+    migration_uri: str = "qemu+tcp://{address}/system"
 
 
 @dataclass(frozen=True)
@@ -151,6 +155,9 @@ def _drivers(path: Path, parser: configparser.ConfigParser) -> DriverConfig:
     except ValueError:
         raise ConfigError(f"{path} [drivers] stop_timeout = {config.stop_timeout!r}; it must be a number of "
                           "seconds, at least 0") from None
+    if "{address}" not in config.migration_uri:
+        raise ConfigError(f"{path} [drivers] migration_uri = {config.migration_uri!r}; it must contain {{address}} "
+                          "where the target host's address goes, as in qemu+tcp://{address}/system")
     if config.switch_netns and not Path(config.switch_netns).exists():
         raise ConfigError(f"{path} [drivers] switch_netns {config.switch_netns} does not exist; it names a "
                           "network namespace by path, such as /proc/1/ns/net or /run/netns/<name>")

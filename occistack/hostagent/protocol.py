@@ -395,9 +395,44 @@ class RemoveSecondaryFile:
     destination: str
 
 
+@dataclass(frozen=True, slots=True)
+class ReceiveGuest:
+    """Sent to the target of a migration before the guest moves: implement the guest's networks
+    here, and write its config drive where the source has it (hosts of a cluster share one
+    layout), so that its devices find what they name when it arrives. Its NICs are plugged
+    (PlugNic) once it has arrived and the source has unplugged them."""
+
+    wire_name: ClassVar[str] = "receive_guest"
+    answer_type: ClassVar[type] = Done
+
+    guest: GuestDefinition
+    networks: tuple[GuestNetwork, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MigrateGuest:
+    """Sent to the source of a migration: move the guest to the host at ``target_address``
+    (named ``target_host``), then let go of what it held here (NICs, config drive, networks no
+    guest uses any more). ``live``: the guest keeps running while its memory is copied; else a
+    running guest is stopped, moved and started on the target, a stopped one moved as it is.
+    ``copy_storage``: the root disk is on this host's own storage and is copied along (block
+    migration); otherwise both hosts reach it (shared storage)."""
+
+    wire_name: ClassVar[str] = "migrate_guest"
+    answer_type: ClassVar[type] = GuestState
+
+    name: str
+    target_host: Annotated[str, Most(128)]
+    target_address: Annotated[str, Most(255)]
+    live: bool = True
+    copy_storage: bool = False
+    macs: tuple[str, ...] = ()
+    networks: tuple[str, ...] = ()
+
+
 HostCommand = (DeployGuest | PowerGuest | DestroyGuest | SnapshotGuest | CreateVolume | ResizeVolume
                 | DeleteVolume | AttachVolume | DetachVolume | PlugNic | UnplugNic | DownloadTemplate
-                | RemoveSecondaryFile | SnapshotVolume | RevertVolume)
+                | RemoveSecondaryFile | SnapshotVolume | RevertVolume | ReceiveGuest | MigrateGuest)
 HostAnswer = Done | GuestState | SnapshotSaved | TemplateDownloaded
 
 #: wire name → command class: what an agent can be asked to do.

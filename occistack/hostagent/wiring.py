@@ -39,6 +39,9 @@ class ConfigDrives(ConfigDriveBuilder):
     def remove(self, guest: str) -> None:
         self.path_of(guest).unlink(missing_ok=True)
 
+    def write(self, guest: GuestSpec) -> None:
+        self.disks_for(guest)
+
 
 def root_disk_in(pool: str):
     def root_disk_for(guest: GuestSpec) -> Disk | None:
@@ -61,7 +64,7 @@ def libvirt_host_drivers(config: DriverConfig) -> HostDrivers:
         config.libvirt_uri, domain_type=config.domain_type, interface_for=network.interface_for,
         storage_pool=config.pool, root_disk_for=root_disk_in(config.pool), direct_boot_for=direct_boot_for,
         extra_disks_for=config_drives.disks_for, console_log_dir=work / "consoles",
-        stop_timeout=float(config.stop_timeout))
+        stop_timeout=float(config.stop_timeout), migration_uri=config.migration_uri)
     storage = _storage_driver(config, compute)
     dhcp = network if isinstance(network, DhcpDriver) else None
     if dhcp is not None:

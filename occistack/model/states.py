@@ -23,6 +23,8 @@ class VmState(StrEnum):
     SUSPENDED = "suspended"
     DESTROYING = "destroying"
     ERROR = "error"
+    #: moving to another host (live, or cold for a stopped guest); see plane/tenant/migration.py.
+    MIGRATING = "migrating"
 
 
 class VolumeState(StrEnum):
@@ -75,6 +77,10 @@ class Event(StrEnum):
     FOUND_ABSENT = "found_absent"
     # Its host failed and was fenced: the guest is deployed again on another host.
     HA_RESTART = "ha_restart"
+    # An administrator (or a host's maintenance) moves the guest to another host.
+    MIGRATE = "migrate"
+    #: a cold move of a stopped guest is over (done or not): it is stopped, wherever it is.
+    MIGRATED_STOPPED = "migrated_stopped"
 
 
 class IllegalTransition(Exception):
@@ -171,11 +177,20 @@ VM_TRANSITIONS = TransitionTable(
         (S.SUSPENDED, E.FOUND_ABSENT): S.ERROR,
         (S.RUNNING, E.HA_RESTART): S.STARTING,
         (S.SUSPENDED, E.HA_RESTART): S.STARTING,
+        # A migration ends where it began: a running guest runs (on the target when it
+        # succeeded, still on the source when it failed -- the job's message says which), a
+        # stopped one stays stopped. A failed migration is no error of the guest's.
+        (S.RUNNING, E.MIGRATE): S.MIGRATING,
+        (S.STOPPED, E.MIGRATE): S.MIGRATING,
+        (S.MIGRATING, E.SUCCEEDED): S.RUNNING,
+        (S.MIGRATING, E.FAILED): S.RUNNING,
+        (S.MIGRATING, E.MIGRATED_STOPPED): S.STOPPED,
+        (S.MIGRATING, E.DESTROY): S.DESTROYING,
     },
     {
         S.STARTING: "inactive", S.RUNNING: "active", S.STOPPING: "active", S.STOPPED: "inactive",
         S.REBOOTING: "active", S.SUSPENDING: "active", S.SUSPENDED: "suspended",
-        S.DESTROYING: "inactive", S.ERROR: "error",
+        S.DESTROYING: "inactive", S.ERROR: "error", S.MIGRATING: "active",
     },
     user_events=(E.START, E.STOP, E.RESTART, E.SUSPEND),
 )

@@ -284,7 +284,8 @@ def keypair_cells(route: str, pattern: str, caller: str, targets: Targets, owner
 def admin_cells(route: str, pattern: str, caller: str, targets: Targets, owner: OCCIClient) -> Iterator[Cell]:
     # Rows that do not exist: the admin's answers are 404, 400 or 405, and nothing is removed.
     path = (pattern.replace("{id:\\d+}", "999999").replace("{range_id:\\d+}", "999999")
-            .replace("{action}", "enable").replace("*rest", "nothing").replace("{name}", "no.such_setting"))
+            .replace("{action}", "enable").replace("*rest", "nothing").replace("{name}", "no.such_setting")
+            .replace("{vm_id}", "no-such-compute"))
     expected = admin_answer if caller == "admin" else by_caller(caller, 403, 403, 403)
     for method in METHODS:
         yield Cell(route, method, path, expected, "{}", headers={"Content-Type": "application/json"})

@@ -87,6 +87,8 @@ def concrete_path(name: str, pattern: str, entities: dict[str, str]) -> str:
     path = pattern
     if "{kind}/{entity_id}" in path:  # the admin API's view of any project's resource
         path = path.replace("{kind}/{entity_id}", "compute/" + entities["compute"])
+    if "{vm_id}" in path:  # the admin API's view of any project's guest
+        path = path.replace("{vm_id}", entities["compute"])
     if "{entity_id}" in path:
         path = path.replace("{entity_id}", entities[KIND_ROUTES[name].kind.term])
     path = re.sub(r"\{\w*id:\\d\+\}", "999999", path)

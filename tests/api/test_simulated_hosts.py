@@ -4,10 +4,14 @@ a compute's whole life through OCCI goes through domain XML and libvirt, on a no
 from __future__ import annotations
 
 import pytest
+import transaction
 from sqlalchemy import select
 from webtest import TestApp
 
 from occistack.model import Host, OsTemplate, VirtualMachine
+from occistack.model.session import get_tm_session
+from occistack.plane.context import PlaneContext
+from occistack.plane.tenant import admin_vms
 from occistack.api.orchestration import server_plane
 from tests.conftest import basic, running_app, SettlingTestApp
 from tests.api.test_management_plane import TEXT, compute_body
@@ -71,3 +75,27 @@ def test_a_simulated_host_takes_more_guests_than_its_pool_would_at_real_sizes(cl
     assert {state_of(client, location) for location in locations} == {"active"}
     for location in locations:
         client.delete(location, status=200)
+
+
+def test_a_compute_migrates_between_libvirt_test_nodes(cloud):
+    application, client = cloud
+    location = "/" + client.post("/compute/", compute_body(), headers=TEXT, status=201).headers["Location"].split("/", 3)[3]
+    vm_id = location.rsplit("/", 1)[1]
+    sessions = application.registry["occistack.session_factory"]
+    with sessions() as session:
+        vm = session.get(VirtualMachine, vm_id)
+        source, name = vm.host_id, vm.instance_name
+    services = server_plane(application.registry)
+    with transaction.manager:
+        ctx = PlaneContext(get_tm_session(sessions, transaction.manager), None, services.services, operator="cli:test")
+        admin_vms.migrate(ctx, vm_id)
+    services.plane.settle()
+    with sessions() as session:
+        vm = session.get(VirtualMachine, vm_id)
+        hosts = {host.id: host.name for host in session.scalars(select(Host))}
+    assert vm.state == "running" and vm.host_id != source, vm.state_message
+    nodes = services.drivers.by_host
+    assert nodes[hosts[vm.host_id]].compute.state(name) == "running"
+    assert nodes[hosts[source]].compute.state(name) == "absent"
+    assert state_of(client, location) == "active"
+    client.delete(location, status=200)

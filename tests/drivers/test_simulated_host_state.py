@@ -75,3 +75,22 @@ def test_without_a_state_directory_nothing_is_kept(tmp_path):
         assert again.drivers("host1").compute.guest_states() == {}
     finally:
         again.close()
+
+
+def test_a_guest_moves_between_simulated_hosts_in_the_state_it_had(tmp_path):
+    hosts = SimulatedHosts(tmp_path)
+    first, second = hosts.drivers("host1"), hosts.drivers("host2")
+    deploy(first, "vm1")
+    first.compute.migrate("vm1", "host2", "10.0.0.2")
+    assert (first.compute.state("vm1"), second.compute.state("vm1")) == ("absent", "running")
+    second.compute.power("vm1", "stop")
+    second.compute.migrate("vm1", "host1", "10.0.0.1", live=False)
+    assert (first.compute.state("vm1"), second.compute.state("vm1")) == ("stopped", "absent")
+    try:
+        first.compute.migrate("vm1", "host3", "10.0.0.3")
+    except Exception as error:  # noqa: BLE001 - the driver's refusal is what is checked
+        assert "cannot reach simulated host host3" in str(error)
+    else:
+        raise AssertionError("a move to an unknown host was not refused")
+    assert first.compute.state("vm1") == "stopped"
+    hosts.close()

@@ -136,3 +136,37 @@ def test_a_root_disk_snapshot_needs_a_host_that_makes_root_disks():
     drivers.storage.create_volume("i-1-2-root", 8.0)
     saved = run(CommandRunner(drivers), protocol.SnapshotVolume(None, "nfs://s/e/snapshots/2.qcow2", root_of="i-1-2"))
     assert drivers.storage.snapshots["nfs://s/e/snapshots/2.qcow2"][1] == 8.0 and saved["checksum"]
+
+
+# --- migration ---------------------------------------------------------------------------------
+
+def test_a_guest_moves_to_another_host_and_its_old_host_lets_go_of_its_nics_and_networks():
+    source, target = FakeDrivers(), FakeDrivers()
+    hosts = {"h1": source.compute, "h2": target.compute}
+    for drivers in (source, target):
+        drivers.compute.peers = hosts.get
+    network = protocol.GuestNetwork("net-1", 100)
+    guest = protocol.GuestDefinition("g1", 1, 64, "img", nics=(("52:54:00:00:00:01", "net-1"),))
+    run(CommandRunner(source), protocol.DeployGuest(guest, networks=(network,)))
+    run(CommandRunner(target), protocol.ReceiveGuest(guest, networks=(network,)))
+    assert target.network.networks == {"net-1": {"vlan": 100}}
+    answer = run(CommandRunner(source), protocol.MigrateGuest("g1", "h2", "10.0.0.12", macs=("52:54:00:00:00:01",),
+                                                              networks=("net-1",)))
+    assert answer == {"state": "moved"}
+    assert (source.compute.state("g1"), target.compute.state("g1")) == ("absent", "running")
+    assert source.network.ports == {} and source.network.networks == {}
+    assert source.compute.migrations == [("g1", "h2", True, False)]
+
+
+def test_a_failed_move_leaves_the_guest_and_its_nics_where_they_were():
+    source, target = FakeDrivers(), FakeDrivers()
+    source.compute.peers = {"h2": target.compute}.get
+    guest = protocol.GuestDefinition("g1", 1, 64, "img", nics=(("52:54:00:00:00:01", "net-1"),))
+    run(CommandRunner(source), protocol.DeployGuest(guest, networks=(protocol.GuestNetwork("net-1"),)))
+    source.compute.failures.fail_next("migrate", "migration job: unexpectedly failed")
+    with pytest.raises(DriverError, match="unexpectedly failed"):
+        run(CommandRunner(source), protocol.MigrateGuest("g1", "h2", "10.0.0.12", macs=("52:54:00:00:00:01",)))
+    with pytest.raises(DriverError, match="cannot reach host h3"):
+        run(CommandRunner(source), protocol.MigrateGuest("g1", "h3", "10.0.0.13"))
+    assert source.compute.state("g1") == "running" and "52:54:00:00:00:01" in source.network.ports
+    assert target.compute.state("g1") == "absent"

@@ -208,6 +208,9 @@ EVERY_COMMAND = (
     protocol.SnapshotVolume("vol-1", "nfs://s/e/snapshots/4.qcow2"),
     protocol.RevertVolume(None, "nfs://s/e/snapshots/4.qcow2", "sha256:ab", root_of="i-1-2"),
     protocol.CreateVolume("vol-2", 2.0, source="nfs://s/e/snapshots/4.qcow2", checksum="sha256:ab"),
+    protocol.ReceiveGuest(GUEST, networks=(NETWORK,)),
+    protocol.MigrateGuest("i-1-2", "host-b", "10.0.0.12", live=True, copy_storage=True,
+                          macs=("52:54:00:00:00:01",), networks=("net-1",)),
 )
 EVERY_ANSWER = (protocol.Done(), protocol.GuestState("running"), protocol.SnapshotSaved("sha256:ab", 2.0),
                 protocol.SnapshotSaved(), protocol.TemplateDownloaded(0.25))

@@ -7,7 +7,7 @@ request dataclass, ``request.plane`` as its context, the records it returns into
 """
 
 MODULES = (".inventory", ".networks", ".hosts", ".catalog", ".tenancy", ".resources", ".reports", ".operations",
-           ".keypairs", ".ldap", ".snapshots", ".usage")
+           ".keypairs", ".ldap", ".snapshots", ".usage", ".vms")
 
 
 def includeme(config) -> None:

@@ -20,6 +20,7 @@ from occistack.api.admin.support import (
     changes_as,
     fields,
     query_ref,
+    record_json,
 )
 
 HOST_FIELDS = fields("zone:ref", "pod:ref", "cluster:ref!", "name!", "address!", "cpu_sockets:integer",
@@ -53,6 +54,8 @@ RESOURCES = (
         remove=by_id(hosts.remove_host),
         update=lambda request, host_id: hosts.update_host(request.plane, host_id,
                                                           changes_as(request, HOST_CHANGES, HostChanges)),
+        # guests: the virtual machines on it -- during a maintenance, those left to move away.
+        render=lambda record: record_json(record, guests=record.guests),
         actions={
             "enable": by_id(hosts.act_on_host, HostAction.ENABLE),
             "disable": by_id(hosts.act_on_host, HostAction.DISABLE),

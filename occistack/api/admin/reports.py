@@ -34,7 +34,7 @@ def capacity(request):
 def _index_document(request) -> dict:
     return {"resources": {name: request.route_url("admin_index") + name for name in (*ADMIN_RESOURCES, "events",
                                                                                    "capacity", "settings", "alerts",
-                                                                                   "usage")}}
+                                                                                   "usage", "vms")}}
 
 
 def index(request):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Callable
 
@@ -21,6 +22,7 @@ from occistack.drivers.base import (
     POWER_MOVES, ComputeDriver, DriverError, GuestNotFound, GuestSpec, InvalidGuestState)
 from occistack.drivers.libvirt.connection import Connection, Opener
 from occistack.drivers.libvirt.domain import DirectBoot, Disk, Domain, Interface, render_domain
+from occistack.drivers.libvirt.migration import move_cold, move_live
 from occistack.drivers.libvirt.snapshot import copy_root_disk
 
 log = logging.getLogger(__name__)
@@ -75,6 +77,8 @@ class LibvirtComputeDriver(ComputeDriver):
                  extra_disks_for: Callable[[GuestSpec], tuple[Disk, ...]] = lambda _guest: (),
                  console_log_dir: str | Path | None = None,
                  stop_timeout: float = 120.0,
+                 migration_uri: str = "qemu+tcp://{address}/system",
+                 simulated_peers: Callable[[str], LibvirtComputeDriver | None] | None = None,
                  poll_interval: float = 0.25,
                  opener: Opener = libvirt.open) -> None:
         """Open ``uri``. ``domain_type`` defaults to ``test`` on test URIs, else ``qemu`` (TCG;
@@ -82,7 +86,12 @@ class LibvirtComputeDriver(ComputeDriver):
         GuestSpec.disks (default: the volume in ``storage_pool``). ``console_log_dir`` gets one
         ``<guest>.log`` per guest with its serial console. ``extra_disks_for`` adds disks the
         agent makes for a guest (its config drive). ``stop`` waits ``stop_timeout`` seconds
-        for a graceful shutdown before forcing the guest off. ``opener`` opens the connection
+        for a graceful shutdown before forcing the guest off. ``migration_uri`` is how this
+        host's libvirtd reaches another host's (``{address}``: the target's address) when it
+        moves a guest there, peer to peer; the memory (and disks) go over plain TCP to that
+        address. ``simulated_peers`` (host name → that host's driver) stands in for it where
+        the hypervisor is libvirt's test driver, which cannot migrate: the guest's definition is
+        written on the peer's node, in the state it had, and removed here. ``opener`` opens the connection
         (``libvirt.open``; tests and benchmarks wrap it)."""
         self.uri = uri
         self.domain_type = domain_type or ("test" if uri.startswith("test:") else "qemu")
@@ -94,6 +103,11 @@ class LibvirtComputeDriver(ComputeDriver):
         self.console_log_dir = Path(console_log_dir) if console_log_dir else None
         self.stop_timeout = stop_timeout
         self.poll_interval = poll_interval
+        self.migration_uri = migration_uri
+        self.simulated_peers = simulated_peers
+        #: makes a volume of this node's pool (a simulated host's root disks), for arrivals.
+        self.root_volume_maker: Callable[[str], None] | None = None
+        self._opener = opener
         self.connection = Connection(uri, opener)
         self.hypervisor = self.connection.run(f"ask {uri} for its hypervisor type", lambda conn: conn.getType())
         self._undefine_flags = (libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
@@ -180,6 +194,49 @@ class LibvirtComputeDriver(ComputeDriver):
         with self._locked(name):
             path = self.connection.run(f"save guest {name} as image {image}", copy)
         log.info("saved the root disk of guest %s as image %s (%s)", name, image, path)
+
+    def migrate(self, name: str, target_host: str, target_address: str, *, live: bool = True,
+                copy_storage: bool = False) -> None:
+        peer_uri = self.migration_uri.format(address=target_address)
+        if self.simulated_peers is not None:
+            return self._move_to_simulated_peer(name, target_host)
+        with self._locked(name):
+            current = STATE_NAMES.get(self._raw_state(name, f"migrate guest {{name}} to {target_host}"), "running")
+            if current == "suspended":
+                raise InvalidGuestState(f"cannot migrate guest {name} while it is suspended; resume or stop it first")
+            if live and current == "running":
+                move_live(self.connection, name, peer_uri, target_address, copy_storage)
+            else:
+                move_cold(self.connection, self._opener, self.power, self._undefine_flags, name, peer_uri,
+                          copy_storage, restart=current == "running")
+        log.info("moved guest %s to host %s (%s, %s)", name, target_host, "live" if live else "cold",
+                 "disks copied" if copy_storage else "shared storage")
+
+    def _move_to_simulated_peer(self, name: str, target_host: str) -> None:
+        peer = self.simulated_peers(target_host)
+        if peer is None:
+            raise DriverError(f"cannot reach simulated host {target_host} to move guest {name} there")
+        with self._locked(name):
+            state = self.state(name)
+            if state == "absent":
+                raise GuestNotFound(f"no guest named {name}")
+            if peer.state(name) != "absent":
+                raise DriverError(f"host {target_host} already has a guest named {name}")
+            definition = self._act(name, "read the definition of guest {name}",
+                                   lambda dom: dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+            peer.receive_definition(name, definition, start=state == "running")
+            self._act(name, "forget guest {name} after its move", self._force_off)
+            self._act(name, "forget guest {name} after its move", lambda dom: dom.undefineFlags(self._undefine_flags))
+
+    def receive_definition(self, name: str, definition: str, start: bool) -> None:
+        """A simulated migration's arrival: define the guest here (its disks made in this
+        node's pool, where a real migration would have copied or shared them), started if it ran."""
+        for volume in ET.fromstring(definition).findall("./devices/disk[@type='volume']/source"):
+            if volume.get("volume") and self.root_volume_maker is not None:
+                self.root_volume_maker(volume.get("volume"))
+        self.connection.run(f"define arriving guest {name}", lambda conn: conn.defineXML(definition))
+        if start:
+            self._act(name, "start arriving guest {name}", lambda dom: dom.create())
 
     def guest_states(self) -> dict[str, str]:
         # One call for every domain, however many there are: the stats records carry the state,

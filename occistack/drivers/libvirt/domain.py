@@ -118,10 +118,12 @@ def render_domain(domain: Domain) -> str:
         _render_interface(devices, interface)
     if domain.console_log:
         serial = _sub(devices, "serial", type="file")
-        _sub(serial, "source", path=domain.console_log)
+        # Appended to, not truncated: a guest migrated to another host keeps one log, and the
+        # log of a guest started again keeps what it said before.
+        _sub(serial, "source", path=domain.console_log, append="on")
         _sub(serial, "target", port="0")
         console = _sub(devices, "console", type="file")
-        _sub(console, "source", path=domain.console_log)
+        _sub(console, "source", path=domain.console_log, append="on")
         _sub(console, "target", type="serial", port="0")
     if domain.domain_type != "test":
         # The balloon is of no use to occistack's fixed-size guests and costs a PCI slot.

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 
 from occistack.model import BARE_METAL, Cluster, Host
 from occistack.model.contention import ROW_LOCK
-from occistack.model.states import HostEvent, ResourceState
+from occistack.model.states import HostEvent, ResourceState, VmState
 from occistack.plane.dispatch import NODE_ENTITY, Dispatcher, Operation
-from occistack.plane.errors import Conflict, InvalidRequest
+from occistack.plane.errors import Conflict, InvalidRequest, PlaneError
 from occistack.plane.host_states import RESOURCE_STATE_WORDS, move_resource_state, virtual_machines_on
 from occistack.plane.agents.gateway import new_agent_token
 from occistack.plane.sealing import Sealer
@@ -42,6 +42,8 @@ from occistack.plane.admin.common import (
     refuse_if_used,
 )
 from occistack.plane.admin.lookup import find_cluster, find_host, find_pod, find_zone
+from occistack.plane.admin.migration import guests_on, migrate_vm
+from occistack.plane.placement.service import PlacementService
 
 @dataclass(frozen=True, slots=True)
 class AddedHost:
@@ -161,19 +163,50 @@ def disable_host(session: Session, host: Ref, *, actor: Actor = SYSTEM) -> Host:
     return _move(session, locked, HostEvent.DISABLE, "host.disable", actor)
 
 
-def prepare_host_maintenance(session: Session, host: Ref, *, actor: Actor = SYSTEM) -> Host:
+def prepare_host_maintenance(session: Session, host: Ref, *, actor: Actor = SYSTEM,
+                             placement: PlacementService | None = None,
+                             dispatcher: Dispatcher | None = None) -> Host:
     """Into maintenance: at once when no virtual machine is on the host; otherwise the host
-    waits in prepare_for_maintenance (placement avoids it) until the last one has left, and the
-    code that sees it leave completes the maintenance."""
+    waits in prepare_for_maintenance (placement avoids it) while every guest that can move is
+    migrated away -- live when it runs, cold when it is stopped -- and the job that moves the
+    last one completes the maintenance. Given again while the host prepares, it tries once more
+    the guests still there (after a migration failed, or room was made elsewhere). Without a
+    placement and a dispatcher (a caller that cannot start jobs) the guests are left to leave
+    by themselves."""
     locked = _locked(session, host)
-    _move(session, locked, HostEvent.PREPARE_MAINTENANCE, None, actor)
+    if locked.resource_state != ResourceState.PREPARE_FOR_MAINTENANCE:
+        _move(session, locked, HostEvent.PREPARE_MAINTENANCE, None, actor)
     remaining = virtual_machines_on(session, locked)
-    if remaining:
-        record_change(session, actor, "host.maintenance", "host", locked.id,
-                      f"host {locked.name!r} prepares for maintenance: {remaining} virtual machine"
-                      f"{'' if remaining == 1 else 's'} still on it", state="started")
-        return locked
-    return _move(session, locked, HostEvent.MAINTENANCE_READY, "host.maintenance", actor)
+    if not remaining:
+        return _move(session, locked, HostEvent.MAINTENANCE_READY, "host.maintenance", actor)
+    moving, stuck = ([], []) if placement is None or dispatcher is None else \
+        _evacuate(session, locked, placement, dispatcher, actor)
+    told = (f"host {locked.name!r} prepares for maintenance: {remaining} virtual machine"
+            f"{'' if remaining == 1 else 's'} still on it")
+    if moving:
+        told += f"; migrating {len(moving)} away"
+    if stuck:
+        told += f"; {len(stuck)} cannot move now: {'; '.join(stuck)}"
+    record_change(session, actor, "host.maintenance", "host", locked.id, told, state="started")
+    return locked
+
+
+def _evacuate(session: Session, host: Host, placement: PlacementService, dispatcher: Dispatcher,
+              actor: Actor) -> tuple[list[str], list[str]]:
+    """Start a migration of every guest of ``host`` that is not moving already; the ids of
+    those started, and why each other one could not be."""
+    moving, stuck = [], []
+    for vm in guests_on(session, host.id):
+        if vm.state == VmState.MIGRATING:
+            continue  # on its way already
+        try:
+            with session.begin_nested():  # a refusal must not undo the others' claims
+                migrate_vm(session, vm, placement=placement, dispatcher=dispatcher, actor=actor.label,
+                           reason=f"host {host.name!r} goes into maintenance")
+            moving.append(vm.id)
+        except PlaneError as refusal:
+            stuck.append(f"compute {vm.title or vm.id}: {refusal}")
+    return moving, stuck
 
 
 def cancel_host_maintenance(session: Session, host: Ref, *, actor: Actor = SYSTEM) -> Host:

@@ -33,7 +33,8 @@ from sqlalchemy import bindparam, exists, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from occistack.model import AgentCommand, Entity, Job, Network, NetworkInterface, OsTemplate, StorageLink, Volume, utcnow
+from occistack.model import (AgentCommand, Entity, Job, Network, NetworkInterface, OsTemplate, StorageLink,
+                             VirtualMachine, Volume, utcnow)
 from occistack.model.jobs import UNFINISHED
 from occistack.model.states import (
     COMMAND_TRANSITIONS,
@@ -51,6 +52,7 @@ from occistack.plane.dispatch import Operation
 from occistack.plane.errors import Conflict
 from occistack.plane.events import record_event
 from occistack.plane.jobs.queue import JobDispatcher
+from occistack.plane.placement.capacity import release_host
 from occistack.plane.transitions import apply_event, set_move
 
 #: The state message of an entity whose delete is under way.
@@ -139,6 +141,8 @@ def cancel_unstarted(session: Session, entity_ids: Iterable[str]) -> list[Job]:
             cancelled.append(job)
             if job.operation == "snapshot_vm":
                 _saving_abandoned(session, job.arguments.get("template_id"))
+            elif job.operation == "migrate_vm":
+                _migration_abandoned(session, job)
     return cancelled
 
 
@@ -175,6 +179,15 @@ def _saving_abandoned(session: Session, template_id) -> None:
     if template is not None and template.state == TemplateState.PENDING:
         apply_event(session, template, TEMPLATE_TRANSITIONS, TemplateEvent.SAVE_FAILED)
         template.description = "not saved: the compute was deleted before its disk was saved"
+
+
+def _migration_abandoned(session: Session, job: Job) -> None:
+    """A migration that never started holds its target's CPU and memory: they go back. (The
+    placement snapshots of the plane's processes see it at their next rebuild.)"""
+    vm = session.get(VirtualMachine, job.entity_id)
+    target = (job.arguments or {}).get("target_host_id")
+    if vm is not None and target is not None:
+        release_host(session, target, vm.reserved_cpu_mhz, vm.reserved_memory_mib)
 
 
 def abandon_deferred_saves(session: Session, vm_id: str) -> None:

@@ -178,6 +178,47 @@ class PlacementService:
         return self.place_vm(session, vm, zone_id=zone_id, disk_gib=disk,
                              avoid=AvoidSet(hosts=frozenset(avoid_hosts)))
 
+    def claim_migration(self, session: Session, vm: VirtualMachine, target_host_id: int | None = None,
+                        target_name: str | None = None) -> Placement:
+        """Choose a host for ``vm`` to move to -- ``target_host_id`` when given -- and claim its
+        CPU and memory there; the VM keeps its reservation on its host until the move is done
+        (:meth:`finish_migration`) or given up (:meth:`abandon_migration`). The same rules as a
+        placement: a schedulable host of the VM's hypervisor with room, its offering's host
+        tags, its affinity group's rules; and one that reaches the pool its root disk is in,
+        which stays where it is. NoCapacity says why no host (or why not the one asked for)."""
+        offering = session.get(ServiceOffering, vm.offering_id) if vm.offering_id is not None else None
+        request = PlacementRequest(
+            cpu_mhz=vm.reserved_cpu_mhz or vm_cpu_mhz(vm), memory_mib=vm.reserved_memory_mib or vm_memory_mib(vm),
+            zone_id=vm.zone_id, host_tags=_tags(offering.host_tags if offering else ""), strategy=self.strategy,
+            pool_id=vm.storage_pool_id, **_affinity(session, vm))
+        avoid = AvoidSet(hosts=frozenset({vm.host_id} if vm.host_id is not None else ()))
+        if target_host_id is not None:
+            with self._lock:
+                others = frozenset(self.topology(session).hosts) - {target_host_id}
+            avoid = AvoidSet(hosts=others | avoid.hosts)
+        try:
+            return self._claim(session, request, avoid)
+        except NoCapacity as refusal:
+            if target_host_id is None:
+                raise
+            raise NoCapacity(f"host {target_name or target_host_id} cannot take it: {_why_not(refusal)}",
+                             refusal.causes) from None
+
+    def finish_migration(self, session: Session, vm: VirtualMachine, target_host_id: int) -> None:
+        """The VM has moved: its source host gives back what it held, the target keeps what
+        :meth:`claim_migration` claimed there."""
+        capacity.release_host(session, vm.host_id, vm.reserved_cpu_mhz, vm.reserved_memory_mib)
+        self._note(session, "host-release", vm.host_id, vm.reserved_cpu_mhz, vm.reserved_memory_mib)
+        vm.host_id = target_host_id
+        host = session.get(Host, target_host_id)
+        if host is not None:
+            vm.zone_id = host.zone_id
+
+    def abandon_migration(self, session: Session, vm: VirtualMachine, target_host_id: int) -> None:
+        """The VM did not move: the target gives back what :meth:`claim_migration` claimed."""
+        capacity.release_host(session, target_host_id, vm.reserved_cpu_mhz, vm.reserved_memory_mib)
+        self._note(session, "host-release", target_host_id, vm.reserved_cpu_mhz, vm.reserved_memory_mib)
+
     def resize_vm(self, session: Session, vm: VirtualMachine, cores: int, memory_gib: float) -> None:
         """Re-reserve a (stopped) VM's host for a new size: the difference is claimed or given
         back in one conditional UPDATE."""
@@ -428,6 +469,11 @@ def _affinity(session: Session, vm: VirtualMachine) -> dict:
     if group.kind == "host anti-affinity":
         return {"anti_affinity_host_ids": hosts}
     return {"affinity_host_ids": hosts}
+
+
+def _why_not(refusal: NoCapacity) -> str:
+    """A refusal's reason without what every other host was avoided for."""
+    return getattr(refusal, "reason", None) or str(refusal)
 
 
 def _tags(text: str | None) -> frozenset[str]:

@@ -67,7 +67,8 @@ class HostAction(StrEnum):
     ENABLE = "enable"
     #: placement puts nothing new on a disabled host; what runs there keeps running.
     DISABLE = "disable"
-    #: into maintenance at once when no virtual machine is on the host, else once the last has left.
+    #: into maintenance at once when no virtual machine is on the host, else once every one has
+    #: been migrated away (given again, it retries those still there).
     MAINTENANCE = "maintenance"
     CANCEL_MAINTENANCE = "cancel-maintenance"
     #: forget the BMC: HA can then no longer fence the host, nor restart its VMs elsewhere.
@@ -111,6 +112,10 @@ def update_host(ctx: PlaneContext, host: Ref, changes: HostChanges) -> HostRecor
 
 
 def act_on_host(ctx: PlaneContext, host: Ref, action: HostAction) -> HostRecord:
+    if HostAction(action) == HostAction.MAINTENANCE:
+        # Its guests are migrated away: jobs of the cloud's, charged to no project.
+        return host_record(ctx.session, hosts.prepare_host_maintenance(
+            ctx.session, host, actor=actor_of(ctx), placement=ctx.placement, dispatcher=admin_dispatcher(ctx)))
     return host_record(ctx.session, _ACTIONS[HostAction(action)](ctx.session, host, actor=actor_of(ctx)))
 
 

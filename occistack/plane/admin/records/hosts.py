@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from occistack.model import Cluster, Host
+from occistack.model import Cluster, Host, VirtualMachine
 from occistack.plane.admin.records import from_row, names_by_id, related
 
 
@@ -47,6 +48,8 @@ class HostRecord:
     fence_attempted_at: datetime | None
     created_at: datetime
     cluster_name: str = related()
+    #: virtual machines on the host: during a maintenance, the guests left to move.
+    guests: int = related()
 
     @property
     def cpu_total_mhz(self) -> int:
@@ -64,7 +67,11 @@ class AddedHostRecord:
 def host_records(session: Session, hosts: Iterable[Host]) -> list[HostRecord]:
     hosts = list(hosts)
     clusters = names_by_id(session, Cluster.name, (host.cluster_id for host in hosts))
-    return [from_row(HostRecord, host, cluster_name=clusters[host.cluster_id]) for host in hosts]
+    guests = dict(session.execute(
+        select(VirtualMachine.host_id, func.count()).where(VirtualMachine.host_id.in_([host.id for host in hosts]))
+        .group_by(VirtualMachine.host_id)).all()) if hosts else {}
+    return [from_row(HostRecord, host, cluster_name=clusters[host.cluster_id], guests=guests.get(host.id, 0))
+            for host in hosts]
 
 
 def host_record(session: Session, host: Host) -> HostRecord:

@@ -1,0 +1,66 @@
+"""``occistack vm``: every project's guests as the administrator sees them, and moving one to
+another host (the worker carries the move out; ``vm show`` follows it)."""
+
+from __future__ import annotations
+
+import click
+
+from occistack.plane.tenant import admin_vms
+from occistack.plane.tenant.admin_vms import LIFECYCLE_ACTIONS, VmFilter, VmMigration
+from occistack.cli.base import OrderedGroup, document, json_option, print_document, print_rows, run
+
+
+@click.group(cls=OrderedGroup)
+def vm() -> None:
+    """Guests (any project's computes): where they run, and moving them."""
+
+
+def _document(record) -> dict:
+    return document(record, host=record.host_name, zone=record.zone_name, project=record.project_name)
+
+
+@vm.command("list")
+@click.option("--zone", help="Only this zone's.")
+@click.option("--host", help="Only those on this host.")
+@click.option("--project", help="Only this project's.")
+@click.option("--state", help="Only those in this state (running, stopped, migrating, error, ...).")
+@json_option
+def vm_list(zone: str | None, host: str | None, project: str | None, state: str | None, as_json: bool) -> None:
+    """List guests with their host and state."""
+    where = VmFilter(zone=zone, host=host, project=project, state=state)
+    rows = run(lambda ctx: [_document(record) for record in admin_vms.list_vms(ctx, where)])
+    print_rows(rows, ("id", "title", "project", "zone", "host", "state", "cores", "memory_gib"), as_json)
+
+
+@vm.command("show")
+@click.argument("vm_id", metavar="ID")
+@json_option
+def vm_show(vm_id: str, as_json: bool) -> None:
+    """One guest: its host, state and state message, and what it has reserved."""
+    shown = run(lambda ctx: _document(admin_vms.show_vm(ctx, vm_id)))
+    print_document(shown, as_json, "\n".join(f"{key}: {'-' if value is None else value}"
+                                             for key, value in shown.items()))
+
+
+@vm.command("migrate")
+@click.argument("vm_id", metavar="ID")
+@click.option("--to", "target", help="The host to move it to (else placement picks one with room).")
+@click.option("--cold", is_flag=True, help="Shut a running guest down, move it and start it there (not live).")
+def vm_migrate(vm_id: str, target: str | None, cold: bool) -> None:
+    """Move a guest to another host: live when it runs, cold when it is stopped (or --cold)."""
+    record = run(lambda ctx: admin_vms.migrate(ctx, vm_id, VmMigration(to=target, cold=cold)))
+    click.echo(f"compute {vm_id} is migrating from host {record.host_name}"
+               f"{f' to {target}' if target else ''}; 'occistack vm show {vm_id}' follows it")
+
+
+def _lifecycle_command(action: str):
+    @vm.command(action, help=f"{action.capitalize()} any project's guest, as its owner's OCCI action would.")
+    @click.argument("vm_id", metavar="ID")
+    def command(vm_id: str) -> None:
+        record = run(lambda ctx: admin_vms.act_on_vm(ctx, vm_id, action))
+        click.echo(f"compute {vm_id} is {record.state}")
+
+    return command
+
+
+vm_start, vm_stop, vm_restart = (_lifecycle_command(action) for action in LIFECYCLE_ACTIONS)
