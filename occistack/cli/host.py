@@ -9,6 +9,9 @@ from occistack.model import BARE_METAL
 from occistack.plane.admin.cases import hosts
 from occistack.plane.admin.cases.common import UNCHANGED
 from occistack.plane.admin.cases.hosts import HostAction, HostBmc, HostChanges, HostFilter, NewHost
+from occistack.plane.tenant import admin_vms
+from occistack.plane.tenant.admin_vms import VmFilter
+from occistack.cli.progress import Step, timeout_option, wait_for, wait_option
 from occistack.cli.base import (
     OrderedGroup,
     comma_list,
@@ -108,12 +111,42 @@ def _state_command(action: HostAction, summary: str):
     return command
 
 
+@host.command(HostAction.MAINTENANCE.value)
+@click.argument("host_name", metavar="NAME")
+@wait_option
+@timeout_option
+def host_maintenance(host_name: str, wait: bool, timeout_seconds: float | None) -> None:
+    """Put the host into maintenance: its guests are migrated away (live when they run), and it
+    is in maintenance once the last has left; given again, it retries those still there."""
+    record = run(lambda ctx: hosts.act_on_host(ctx, host_name, HostAction.MAINTENANCE))
+    preparing = record.resource_state == "prepare_for_maintenance"
+    left = (f": {record.guests} guest{'' if record.guests == 1 else 's'} left to migrate away"
+            + ("" if wait else " ('occistack host list' follows them)") if preparing else "")
+    click.echo(f"host {host_name} is {admin.RESOURCE_STATE_WORDS[record.resource_state]}{left}")
+    if wait and preparing:
+        _wait_for_maintenance(host_name, record.guests, timeout_seconds)
+
+
+def _wait_for_maintenance(host_name: str, guests: int, timeout_seconds: float | None) -> None:
+    """--wait: until the host is in maintenance. Guests left on it with none of them migrating
+    any more could not be moved (each one's reason is in the event log): that ends the wait too."""
+    def read(ctx) -> list[Step]:
+        now = hosts.show_host(ctx, host_name)
+        there = admin_vms.list_vms(ctx, VmFilter(host=host_name))
+        done = now.resource_state == "maintenance"
+        stuck = not done and there and not any(vm.state == "migrating" for vm in there)
+        percent = 100 * (guests - len(there)) // max(guests, 1)
+        return [Step(f"host {host_name}", percent, done or bool(stuck),
+                     f"{len(there)} guest{'' if len(there) == 1 else 's'} could not be moved "
+                     f"({', '.join(vm.id for vm in there)}); `occistack events` says why, and giving "
+                     "`host maintenance` again retries them" if stuck else None)]
+
+    wait_for(read, "migrating guests away", timeout_seconds=timeout_seconds)
+    click.echo(f"host {host_name} is in maintenance")
+
+
 host_enable = _state_command(HostAction.ENABLE, "Let placement use the host again.")
 host_disable = _state_command(HostAction.DISABLE, "Keep placement off the host; what runs there keeps running.")
-host_maintenance = _state_command(
-    HostAction.MAINTENANCE,
-    "Put the host into maintenance: its guests are migrated away (live when they run), and it is in "
-    "maintenance once the last has left; given again, it retries those still there.")
 host_cancel_maintenance = _state_command(HostAction.CANCEL_MAINTENANCE,
                                          "Bring the host back from maintenance, enabled.")
 

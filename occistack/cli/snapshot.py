@@ -6,6 +6,8 @@ from __future__ import annotations
 import click
 
 from occistack.cli.base import OrderedGroup, document, fail, json_option, print_document, print_rows, run
+from occistack.cli.progress import Step, timeout_option, wait_for, wait_option
+from occistack.model.snapshots import SnapshotState
 from occistack.plane.tenant import snapshots
 from occistack.plane.tenant.snapshots import SnapshotRequest, VolumeFromSnapshot
 
@@ -26,15 +28,37 @@ def _row(record: snapshots.SnapshotRecord) -> dict:
 @click.option("--compute", help="The compute id whose root disk to snapshot.")
 @click.option("--name", help="The snapshot's name (default: what it is of, and the time).")
 @json_option
-def snapshot_create(volume: str | None, compute: str | None, name: str | None, as_json: bool) -> None:
+@wait_option
+@timeout_option
+def snapshot_create(volume: str | None, compute: str | None, name: str | None, as_json: bool, wait: bool,
+                    timeout_seconds: float | None) -> None:
     """Take a snapshot of a volume (attached or not) or of a compute's root disk."""
     if (volume is None) == (compute is None):
         fail("give --volume or --compute (one of them)")
     record = run(lambda ctx: snapshots.create_snapshot(
         ctx, SnapshotRequest(volume_id=volume, compute_id=compute, name=name), every_project=True))
+    if wait:
+        _wait_for_snapshot(record.id, timeout_seconds)
+        record = run(lambda ctx: snapshots.show_snapshot(ctx, record.id, every_project=True))
+        print_document(_row(record), as_json, f"snapshot {record.id} ({record.name}) is ready")
+        return
     print_document(_row(record), as_json,
                    f"snapshot {record.id} ({record.name}) is being taken; `occistack snapshot list` shows when it "
                    "is ready")
+
+
+#: How far a snapshot is, by its state: taken on the host, then copied to secondary storage.
+_PERCENT = {SnapshotState.CREATING: 10, SnapshotState.BACKING_UP: 50}
+
+
+def _wait_for_snapshot(snapshot_id: int, timeout_seconds: float | None) -> None:
+    def read(ctx) -> list[Step]:
+        now = snapshots.show_snapshot(ctx, snapshot_id, every_project=True)
+        ended = now.state in (SnapshotState.READY, SnapshotState.ERROR)
+        failed = (now.state_message or "failed") if now.state == SnapshotState.ERROR else None
+        return [Step(f"snapshot {snapshot_id}", 100 if ended else _PERCENT.get(now.state, 50), ended, failed)]
+
+    wait_for(read, "snapshotting", timeout_seconds=timeout_seconds)
 
 
 @snapshot.command("list")

@@ -8,6 +8,7 @@ import click
 from occistack.plane.tenant import admin_vms
 from occistack.plane.tenant.admin_vms import LIFECYCLE_ACTIONS, VmFilter, VmMigration
 from occistack.cli.base import OrderedGroup, document, json_option, print_document, print_rows, run
+from occistack.cli.progress import Step, timeout_option, wait_for, wait_option
 
 
 @click.group(cls=OrderedGroup)
@@ -46,11 +47,32 @@ def vm_show(vm_id: str, as_json: bool) -> None:
 @click.argument("vm_id", metavar="ID")
 @click.option("--to", "target", help="The host to move it to (else placement picks one with room).")
 @click.option("--cold", is_flag=True, help="Shut a running guest down, move it and start it there (not live).")
-def vm_migrate(vm_id: str, target: str | None, cold: bool) -> None:
+@wait_option
+@timeout_option
+def vm_migrate(vm_id: str, target: str | None, cold: bool, wait: bool, timeout_seconds: float | None) -> None:
     """Move a guest to another host: live when it runs, cold when it is stopped (or --cold)."""
     record = run(lambda ctx: admin_vms.migrate(ctx, vm_id, VmMigration(to=target, cold=cold)))
     click.echo(f"compute {vm_id} is migrating from host {record.host_name}"
-               f"{f' to {target}' if target else ''}; 'occistack vm show {vm_id}' follows it")
+               f"{f' to {target}' if target else ''}"
+               f"{'' if wait else f'; occistack vm show {vm_id} follows it'}")
+    if wait:
+        _wait_for_migration(vm_id, record.host_id, record.host_name, timeout_seconds)
+
+
+def _wait_for_migration(vm_id: str, source_id: int | None, source_name: str | None,
+                        timeout_seconds: float | None) -> None:
+    """--wait: until the guest is no longer migrating; a guest still on its old host then did not
+    move (the job put it back as it was, with the reason in its state message)."""
+    def read(ctx) -> list[Step]:
+        now = admin_vms.show_vm(ctx, vm_id)
+        moving = now.state == "migrating"
+        stayed = not moving and now.host_id == source_id
+        return [Step(f"compute {vm_id}", 50 if moving else 100, not moving,
+                     (now.state_message or f"it is still on host {source_name}") if stayed else None)]
+
+    wait_for(read, "migrating", timeout_seconds=timeout_seconds)
+    arrived = run(lambda ctx: admin_vms.show_vm(ctx, vm_id))
+    click.echo(f"compute {vm_id} is {arrived.state} on host {arrived.host_name}")
 
 
 def _lifecycle_command(action: str):

@@ -113,3 +113,67 @@ def test_wait_gives_up_after_its_timeout_when_no_worker_runs(demo):
     result = demo("template", "register", "stuck", "--url", URL, "--checksum", SHA1, "--zone", "zone1",
                   "--wait", "--timeout", "1", status=1)
     assert "still running after 1 s: zone zone1 0%" in result.stderr
+
+
+# --- waiting on migrations, maintenance and snapshots ------------------------------------------------
+
+def _running_compute(db_url: str, drivers: FakeDrivers) -> str:
+    """A compute of the demo user, deployed on one of the demo hosts, with the server's own path."""
+    from tests.conftest import basic, running_app, settling_test_app
+    from tests.occi import TEXT, compute_body
+
+    with running_app(db_url, drivers) as application:
+        client = settling_test_app()(application, extra_environ={"HTTP_AUTHORIZATION": basic("demo", "demo")})
+        return client.post("/compute/", compute_body(), headers=TEXT, status=201).headers["Location"].rsplit("/", 1)[1]
+
+
+def _one_fake_for_every_host() -> FakeDrivers:
+    drivers = FakeDrivers()
+    drivers.compute.peers = lambda _name: drivers.compute  # one fake stands for both demo hosts
+    return drivers
+
+
+def test_migrate_waits_until_the_guest_has_moved(demo, db_url):
+    drivers = _one_fake_for_every_host()
+    vm_id = _running_compute(db_url, drivers)
+    source = demo.json("vm", "show", vm_id)["host"]
+    with worker_running(db_url, drivers):
+        out = demo("vm", "migrate", vm_id, "--wait", "--timeout", "60").stdout
+    target = demo.json("vm", "show", vm_id)["host"]
+    assert target != source
+    assert out.splitlines()[-1] == f"compute {vm_id} is running on host {target}"
+
+
+def test_a_migration_that_fails_makes_wait_exit_1_with_the_reason(demo, db_url):
+    drivers = _one_fake_for_every_host()
+    vm_id = _running_compute(db_url, drivers)
+    drivers.compute.failures.fail_next("migrate", "the target refused the guest's CPU model")
+    with worker_running(db_url, drivers):
+        result = demo("vm", "migrate", vm_id, "--wait", "--timeout", "60", status=1)
+    assert "the target refused the guest's CPU model" in result.stderr
+    assert demo.json("vm", "show", vm_id)["state"] == "running"
+
+
+def test_maintenance_waits_until_the_host_is_empty(demo, db_url):
+    drivers = _one_fake_for_every_host()
+    vm_id = _running_compute(db_url, drivers)
+    host = demo.json("vm", "show", vm_id)["host"]
+    with worker_running(db_url, drivers):
+        out = demo("host", "maintenance", host, "--wait", "--timeout", "60").stdout
+    assert out.splitlines()[-1] == f"host {host} is in maintenance"
+    assert demo.json("vm", "show", vm_id)["host"] != host
+
+
+def test_snapshot_create_waits_until_it_is_ready(demo, db_url):
+    from tests.conftest import basic, running_app, settling_test_app
+    from tests.occi import TEXT, storage_body
+
+    drivers = FakeDrivers()
+    with running_app(db_url, drivers) as application:
+        client = settling_test_app()(application, extra_environ={"HTTP_AUTHORIZATION": basic("demo", "demo")})
+        volume = client.post("/storage/", storage_body(1.0), headers=TEXT, status=201).headers["Location"].rsplit("/", 1)[1]
+    with worker_running(db_url, drivers):
+        out = demo("snapshot", "create", "--volume", volume, "--name", "waited", "--wait", "--timeout", "60").stdout
+    assert out.splitlines()[-1].endswith("(waited) is ready")
+    result = demo("snapshot", "create", "--volume", volume, "--wait", "--timeout", "1", status=1)
+    assert "still running after 1 s: snapshot" in result.stderr
