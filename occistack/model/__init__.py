@@ -40,6 +40,7 @@ from occistack.model.tenancy import (
     ROLES,
     ROOT_DOMAIN_ID,
     Account,
+    ApiKey,
     Domain,
     FederatedUser,
     Project,
@@ -49,7 +50,7 @@ from occistack.model.tenancy import (
 )
 
 __all__ = [
-    "BARE_METAL", "Account", "AffinityGroup", "AgentCommand", "Base", "CatalogGeneration", "Cluster", "Domain",
+    "BARE_METAL", "Account", "AffinityGroup", "ApiKey", "AgentCommand", "Base", "CatalogGeneration", "Cluster", "Domain",
     "ENTITY_ID_LENGTH", "Entity", "EntityMixin", "EventRecord", "FederatedUser", "GuestVlan", "Host",
     "InventoryGeneration",
     "IpAllocation", "IpRange", "Job", "Network", "NetworkInterface", "OsTemplate", "TemplateCopy", "PhysicalNetwork", "Pod",

@@ -10,7 +10,7 @@ ADMIN_RESOURCES = ("regions", "zones", "physical-networks", "pods", "clusters", 
                    "users", "quotas", "affinity-groups")
 #: Resources whose rows change state: POST /admin/<resource>/{id}/actions/{action}.
 ADMIN_RESOURCES_WITH_ACTIONS = ("zones", "pods", "clusters", "hosts", "storage-pools", "secondary-storage",
-                                "templates", "accounts", "projects", "users")
+                                "templates", "domains", "accounts", "projects", "users")
 
 
 def admin_route_name(resource: str, part: str = "") -> str:

@@ -19,7 +19,7 @@ from occistack.plane.admin.cases.tenancy import (
     ProjectFilter,
 )
 from occistack.plane.admin.cases.users import NewPassword, NewUser, QuotaChanges, QuotaLimit, UserChanges, UserFilter
-from occistack.plane.admin.records.tenancy import AccountRecord, ProjectRecord
+from occistack.plane.admin.records.tenancy import AccountRecord, DomainRecord, ProjectRecord
 from occistack.plane.admin.records.users import UserRecord
 from occistack.api.admin.support import (
     AdminResource,
@@ -110,6 +110,15 @@ def _switch_account(action: Switch):
     return switch
 
 
+def _switch_domain(action: Switch):
+    def switch(request, domain_id: int) -> DomainRecord:
+        domain = tenancy.act_on_domain(request.plane, domain_id, action)
+        for user_id in tenancy.users_in_domain(request.plane, domain_id):
+            _forget_identity(request, user_id)
+        return domain
+    return switch
+
+
 def _remove_user(request, user_id: int) -> None:
     users.remove_user(request.plane, user_id)
     _forget_identity(request, user_id)
@@ -140,6 +149,7 @@ RESOURCES = (
         remove=by_id(tenancy.remove_domain),
         update=lambda request, domain_id: tenancy.update_domain(request.plane, domain_id,
                                                                 changes_as(request, DOMAIN_CHANGES, DomainChanges)),
+        actions={action.value: _switch_domain(action) for action in Switch},
     ),
     AdminResource(
         "accounts", "account", by_id(tenancy.show_account),
