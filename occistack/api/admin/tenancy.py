@@ -113,8 +113,8 @@ def _switch_account(action: Switch):
 def _switch_domain(action: Switch):
     def switch(request, domain_id: int) -> DomainRecord:
         domain = tenancy.act_on_domain(request.plane, domain_id, action)
-        for user_id in tenancy.users_in_domain(request.plane, domain_id):
-            _forget_identity(request, user_id)
+        for user in tenancy.users_in_domain(request.plane, domain_id):
+            _forget_identity(request, user.id)
         return domain
     return switch
 

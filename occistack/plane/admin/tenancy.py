@@ -86,11 +86,11 @@ def list_domains(session: Session, *, under: Ref | None = None) -> list[Domain]:
     return list(session.scalars(query))
 
 
-def users_below_domain(session: Session, domain: Domain) -> list[int]:
-    """The ids of the users whose account or project is in ``domain`` or a subdomain of it."""
+def users_below_domain(session: Session, domain: Domain) -> list[User]:
+    """The users whose account or project is in ``domain`` or a subdomain of it."""
     below = select(Domain.id).where(Domain.path.startswith(domain.path, autoescape=True))
     return list(session.scalars(
-        select(User.id).outerjoin(Account, Account.id == User.account_id).join(Project, Project.id == User.project_id)
+        select(User).outerjoin(Account, Account.id == User.account_id).join(Project, Project.id == User.project_id)
         .where(or_(Account.domain_id.in_(below), Project.domain_id.in_(below))).order_by(User.id)))
 
 

@@ -23,6 +23,7 @@ from occistack.plane.admin.records.tenancy import (
     project_record,
     project_records,
 )
+from occistack.plane.admin.records.users import UserRecord, user_records
 from occistack.plane.context import PlaneContext
 from occistack.plane.errors import Conflict
 
@@ -140,10 +141,9 @@ def act_on_domain(ctx: PlaneContext, domain: Ref, action: Switch) -> DomainRecor
     return domain_record(set_enabled(ctx.session, found, "domain", enable, actor_of(ctx)))
 
 
-def users_in_domain(ctx: PlaneContext, domain: Ref) -> list[int]:
-    """The ids of the users a domain's switch reaches: of its accounts and projects, and of its
-    subdomains'."""
-    return tenancy.users_below_domain(ctx.session, find_domain(ctx.session, domain))
+def users_in_domain(ctx: PlaneContext, domain: Ref) -> list[UserRecord]:
+    """The users a domain's switch reaches: of its accounts and projects, and of its subdomains'."""
+    return user_records(ctx.session, tenancy.users_below_domain(ctx.session, find_domain(ctx.session, domain)))
 
 
 def remove_domain(ctx: PlaneContext, domain: Ref) -> None:
