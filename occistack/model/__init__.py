@@ -45,6 +45,7 @@ from occistack.model.tenancy import (
     FederatedUser,
     Project,
     Quota,
+    TenancyLimit,
     User,
     may_sign_in,
 )
@@ -55,7 +56,7 @@ __all__ = [
     "InventoryGeneration",
     "IpAllocation", "IpRange", "Job", "Network", "NetworkInterface", "OsTemplate", "TemplateCopy", "PhysicalNetwork", "Pod",
     "Project", "ProjectDefaultNetwork", "QUOTA_RESOURCES", "Quota", "ROLES", "ROOT_DOMAIN_ID", "Region",
-    "SecondaryStorage",
+    "SecondaryStorage", "TenancyLimit",
     "ServiceOffering", "StorageLink", "StoragePool", "UsageRecord", "User", "UserMixin", "VirtualMachine",
     "VlanRange", "Volume", "Zone", "make_engine", "may_sign_in", "utcnow",
 ]

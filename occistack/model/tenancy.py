@@ -165,3 +165,19 @@ class Quota(Base):
     #: a key of QUOTA_RESOURCES.
     resource: Mapped[str] = mapped_column(String(32))
     limit: Mapped[float] = mapped_column(Float)
+
+
+class TenancyLimit(Base):
+    """The most of one resource that the projects of an account, or of a domain and its
+    subdomains, may hold together (CloudStack's resource limits above the project); no row
+    means no limit. Exactly one of ``domain_id`` and ``account_id`` is set (the plane sees to it)."""
+
+    __tablename__ = "tenancy_limits"
+    __table_args__ = (UniqueConstraint("domain_id", "resource"), UniqueConstraint("account_id", "resource"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    domain_id: Mapped[int | None] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    #: a key of QUOTA_RESOURCES.
+    resource: Mapped[str] = mapped_column(String(32))
+    limit: Mapped[float] = mapped_column(Float)

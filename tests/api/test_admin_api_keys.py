@@ -73,3 +73,28 @@ def test_refusals_say_what_is_accepted(root, alice):
 def test_a_member_cannot_reach_api_keys(member):
     member.get("/admin/api-keys", status=403)
     member.post_json("/admin/api-keys", {"user": 1}, status=403)
+
+
+# --- limits of accounts and domains (issue 14, point 3) -----------------------------------------------
+# (Beside the API keys for now: both are issue 14's; the integrator may move them.)
+
+def test_limits_of_a_domain_and_an_account_are_set_listed_and_cleared(root):
+    domain = root.post_json("/admin/domains", {"name": f"lim{next(_numbers)}"}, status=201).json
+    account = root.post_json("/admin/accounts", {"name": "lab", "domain_id": domain["id"]}, status=201).json
+    created = root.post_json("/admin/limits", {"domain": domain["id"], "resource": "vms", "limit": 4}, status=201)
+    assert created.json == {"id": created.json["id"], "domain_id": domain["id"], "account_id": None,
+                            "resource": "vms", "limit": 4.0, "owner": f"domain {domain['path']}", "used": 0.0}
+    assert created.headers["Location"].endswith(f"/admin/limits/{created.json['id']}")
+    replaced = root.post_json("/admin/limits", {"domain": domain["id"], "resource": "vms", "limit": 5}, status=200)
+    assert (replaced.json["id"], replaced.json["limit"]) == (created.json["id"], 5.0)
+    refused = error_of(root.post_json("/admin/limits", {"account": account["id"], "resource": "vms", "limit": 6},
+                                      status=409), 409)
+    assert refused.startswith(f"account 'lab' may not hold more than domain {domain['path']}")
+    root.post_json("/admin/limits", {"account": account["id"], "resource": "vms", "limit": 2}, status=201)
+    assert [limit["owner"] for limit in root.get("/admin/limits", {"domain_id": domain["id"]}).json] == [
+        f"domain {domain['path']}"]
+    root.delete(f"/admin/limits/{created.json['id']}", status=200)
+    assert error_of(root.get(f"/admin/limits/{created.json['id']}", status=404), 404) == \
+        f"no limit with id {created.json['id']}"
+    assert error_of(root.post_json("/admin/limits", {"resource": "vms", "limit": 1}, status=400), 400) == \
+        "name the domain or the account whose projects the limit is for"

@@ -23,3 +23,19 @@ def test_a_key_is_created_listed_and_revoked(occistack):
     assert as_json["user_name"] == "alice" and len(as_json["secret"]) == 40
     assert occistack.refused("user", "api-key", "create", "bob").startswith("no user named 'bob'")
     assert occistack.refused("user", "api-key", "revoke", "OSNOPE") == "no API key 'OSNOPE'"
+
+
+def test_limits_of_accounts_and_domains(occistack):
+    """(issue 14, point 3: beside the API keys for now.)"""
+    occistack("domain", "create", "sci")
+    occistack("account", "create", "lab", "--domain", "/sci/")
+    assert occistack("quota", "set", "--domain", "/sci/", "vms", "8").stdout == \
+        "the projects of domain /sci/ may hold 8 virtual machines together\n"
+    assert occistack("quota", "set", "--account", "lab", "--domain", "/sci/", "vms", "3").stdout == \
+        "the projects of account lab may hold 3 virtual machines together\n"
+    assert occistack.refused("quota", "set", "--account", "lab", "--domain", "/sci/", "vms", "9").startswith(
+        "account 'lab' may not hold more than domain /sci/")
+    assert [(limit["owner"], limit["used"], limit["limit"]) for limit in occistack.json("quota", "limits")] == [
+        ("domain /sci/", 0.0, 8.0), ("account 'lab'", 0.0, 3.0)]
+    assert occistack("quota", "clear", "--domain", "/sci/", "vms").stdout == "domain /sci/ has no vms limit now\n"
+    assert "give --project, --account or --domain" in occistack("quota", "set", "vms", "1", status=2).stderr

@@ -63,6 +63,7 @@ RECORDS_OF_ROWS = {
     tenancy_records.AffinityGroupRecord: model.AffinityGroup,
     user_records.UserRecord: model.User,
     user_records.QuotaRecord: model.Quota,
+    user_records.LimitRecord: model.TenancyLimit,
     api_key_records.ApiKeyRecord: model.ApiKey,
     reports.EventLogRecord: model.EventRecord,
 }

@@ -6,7 +6,7 @@ request dataclass, ``request.plane`` as its context, the records it returns into
 ``routes.py`` with every other route; each module here adds the views of a few resources.
 """
 
-MODULES = (".inventory", ".networks", ".hosts", ".catalog", ".tenancy", ".api_keys", ".resources", ".reports")
+MODULES = (".inventory", ".networks", ".hosts", ".catalog", ".tenancy", ".api_keys", ".limits", ".resources", ".reports")
 
 
 def includeme(config) -> None:

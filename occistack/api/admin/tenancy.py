@@ -20,7 +20,7 @@ from occistack.plane.admin.cases.tenancy import (
 )
 from occistack.plane.admin.cases.users import NewPassword, NewUser, QuotaChanges, QuotaLimit, UserChanges, UserFilter
 from occistack.plane.admin.records.tenancy import AccountRecord, DomainRecord, ProjectRecord
-from occistack.plane.admin.records.users import UserRecord
+from occistack.plane.admin.records.users import QuotaRecord, UserRecord
 from occistack.api.admin.support import (
     AdminResource,
     add_resource_views,
@@ -69,12 +69,17 @@ def _set_default_network(request, project_id: int) -> ProjectRecord:
     return tenancy.set_default_network(request.plane, project_id, choice)
 
 
+def _quota_json(quota: QuotaRecord) -> dict:
+    # What the project holds now, beside its limit.
+    return record_json(quota, used=quota.used)
+
+
 def _set_quota(request):
     """201 for a new limit, 200 when it replaces one (either way the answer is the quota)."""
     result = users.set_quota(request.plane, body_as(request, QUOTA_FIELDS, QuotaLimit))
     if not result.created:
-        return json_response(record_json(result.quota))
-    return json_response(record_json(result.quota), 201, request.route_url("admin_quotas_item", id=result.quota.id))
+        return json_response(_quota_json(result.quota))
+    return json_response(_quota_json(result.quota), 201, request.route_url("admin_quotas_item", id=result.quota.id))
 
 
 def _create_user(request):
@@ -187,6 +192,7 @@ RESOURCES = (
         remove=by_id(users.clear_quota),
         update=lambda request, quota_id: users.update_quota(request.plane, quota_id,
                                                             changes_as(request, QUOTA_CHANGES, QuotaChanges)),
+        render=_quota_json,
     ),
 )
 
