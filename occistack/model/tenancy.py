@@ -98,20 +98,22 @@ def may_sign_in():
     domain is disabled with its subdomains: its path is a prefix of theirs)."""
     account_enabled = select(Account.enabled).where(Account.id == User.account_id).scalar_subquery()
     return and_(User.enabled.is_(True), or_(User.account_id.is_(None), account_enabled.is_(True)),
-                not_(_in_disabled_domain(Project, Project.id == User.project_id, Project.domain_id)),
-                not_(_in_disabled_domain(Account, Account.id == User.account_id, Account.domain_id)))
+                not_(_in_disabled_domain(Project, User.project_id)),
+                not_(_in_disabled_domain(Account, User.account_id)))
 
 
-def _in_disabled_domain(owner, owner_of_user, owner_domain_id):
+def _in_disabled_domain(owner, owner_id_of_user):
     """SQL, one level below the users row: whether the domain of the user's ``owner`` (their
-    project or account) is, or lies below, a disabled domain. The prefix is compared with substr
-    rather than LIKE, whose wildcards a domain's name may contain."""
-    theirs = Domain.__table__.alias("their_domain")
+    project or account) is, or lies below, a disabled domain. Every table is aliased, so that a
+    query that already joins projects or accounts does not lend its rows to this one; the
+    prefix is compared with substr rather than LIKE, whose wildcards a domain's name may hold."""
+    theirs = owner.__table__.alias(f"user_{owner.__tablename__}")
+    their_domain = Domain.__table__.alias("their_domain")
     disabled = Domain.__table__.alias("disabled_domain")
     return (select(disabled.c.id)
-            .select_from(owner)
-            .where(owner_of_user, theirs.c.id == owner_domain_id, disabled.c.enabled.is_(False),
-                   func.substr(theirs.c.path, 1, func.length(disabled.c.path)) == disabled.c.path)
+            .where(theirs.c.id == owner_id_of_user, their_domain.c.id == theirs.c.domain_id,
+                   disabled.c.enabled.is_(False),
+                   func.substr(their_domain.c.path, 1, func.length(disabled.c.path)) == disabled.c.path)
             .exists())
 
 
