@@ -54,6 +54,7 @@ from occistack.plane.admin.users import password_min_length_of
 from occistack.plane.context import PlaneServices
 from occistack.plane.jobs.handlers import report_progress
 from occistack.plane.limits import SiteLimits
+from occistack.plane.revocations import RevocationFeed
 from occistack.plane.runtime import ManagementPlane, PlaneSettings
 from occistack.plane.sealing import Sealer, sealer_from_settings
 from occistack.plane.wakeups import Notifier, wake_agents_after_commit
@@ -152,11 +153,13 @@ class ServerPlane:
     is being configured) and :meth:`stop` ends."""
 
     def __init__(self, plane: ManagementPlane, services: PlaneServices, sealer: Sealer,
-                 drivers: InProcessDrivers) -> None:
+                 drivers: InProcessDrivers, revocations: RevocationFeed) -> None:
         self.plane = plane
         self.services = services
         self.sealer = sealer
         self.drivers = drivers
+        #: credentials revoked by any process, for the server's memory of verified ones.
+        self.revocations = revocations
         self._started = False
         self._lock = threading.Lock()
 
@@ -167,6 +170,7 @@ class ServerPlane:
                 return
             self._started = True
         self.plane.start()
+        self.revocations.start()
         atexit.register(self.stop)
 
     @property
@@ -175,6 +179,7 @@ class ServerPlane:
 
     def stop(self) -> None:
         """Stop the threads; idempotent (a test stops it, then the process exits)."""
+        self.revocations.stop()
         self.plane.stop()
 
 
@@ -191,7 +196,7 @@ def compose_server(settings: Mapping[str, Any], session_factory: sessionmaker[Se
     services = PlaneServices(dispatcher=plane.dispatcher, placement=plane.placement,
                              password_min_length=password_min_length_of(settings), sealer=sealer,
                              power=plane.services.power, limits=SiteLimits.from_ini(settings))
-    return ServerPlane(plane, services, sealer, drivers)
+    return ServerPlane(plane, services, sealer, drivers, RevocationFeed(session_factory))
 
 
 # --- the other processes -----------------------------------------------------------------------

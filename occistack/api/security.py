@@ -62,13 +62,16 @@ from occistack.federation.keystone import (
     KeystoneSettingsError,
     keystone_settings,
 )
+from occistack.federation.errors import ProjectNotHeld
 from occistack.federation.keystone_tokens import BuiltinTokenAuthenticator, TokenService, derive_token_key
+from occistack.federation.projects import in_project, project_name
 from occistack.model.session import read_only_session
 from occistack.plane import Caller
 from occistack.plane.limits import SiteLimits
 from occistack.plane.sealing import site_secret_key
 from occistack.api.client_certificates import CertificateSettings, certificate_authenticator, presented_certificate
 from occistack.api.mounts import BUILTIN_KEYSTONE_PATH
+from occistack.api.orchestration import server_plane
 from occistack.api.settings import get_settings
 
 
@@ -223,10 +226,25 @@ class OCCISecurityPolicy:
                 identity = source.identify(request)
                 if identity is not None:
                     break
+            if identity is not None and PROJECT_HEADER in request.environ:
+                identity = self._in_named_project(request, identity, request.environ[PROJECT_HEADER])
         except AuthenticationFailed as failure:
+            identity = None
             request.environ[AUTHENTICATION_FAILURE] = failure
         request.environ["occistack.identity"] = identity
         return identity
+
+    @staticmethod
+    def _in_named_project(request, identity: Identity, wanted: str) -> Identity:
+        """The request names the project it works in (federation/projects.py). A Keystone
+        token works in its scope only; the other credentials in any project their user holds
+        a role in (read on every such request: a membership taken away counts at once)."""
+        if identity.method == "keystone":
+            if wanted.strip() in (str(identity.project_id), project_name(request.dbsession, identity.project_id)):
+                return identity
+            raise ProjectNotHeld(f"the token is scoped to project {identity.project_id}, and a token works in its "
+                                 f"scope only; get a token scoped to {wanted.strip()!r}, or send no {PROJECT_HEADER_NAME}")
+        return in_project(request.dbsession, identity, wanted)
 
     def federated_identity(self, request) -> Identity | None:
         """The identity an outside authority vouches for -- an OIDC access token, an X.509/VOMS
@@ -246,6 +264,8 @@ class OCCISecurityPolicy:
         cached = request.environ.get("occistack.identity", _UNSET)
         if cached is not _UNSET:
             return cached
+        if PROJECT_HEADER in request.environ:
+            return None  # the project named is checked against the database
         for source in self.sources:
             try:
                 identity = source.identify_cached(request)
@@ -278,6 +298,11 @@ class OCCISecurityPolicy:
 
 
 _UNSET = object()
+#: Names the project a request works in, by name or id, for credentials that carry none (a
+#: password, an OIDC token, a certificate); without it, the user's home project. The header
+#: python-novaclient sent for the same purpose.
+PROJECT_HEADER_NAME = "X-Auth-Project-Id"
+PROJECT_HEADER = "HTTP_X_AUTH_PROJECT_ID"
 #: Where the policy keeps why a request's credentials were not accepted, for the forbidden view.
 AUTHENTICATION_FAILURE = "occistack.authentication_failure"
 
@@ -294,7 +319,7 @@ def authentication_refusal(request) -> tuple[int, str, list[tuple[str, str]]]:
         challenges = [("WWW-Authenticate", 'Basic realm="occistack"')]
         if issuers:
             challenges.append(("WWW-Authenticate", 'Bearer realm="occistack"'))
-    if isinstance(failure, IdentityNotMapped):
+    if isinstance(failure, (IdentityNotMapped, ProjectNotHeld)):
         return 403, failure.message, []
     if isinstance(failure, IssuerUnavailable):
         return 503, failure.message, [("Retry-After", "10")]
@@ -386,6 +411,9 @@ def includeme(config) -> None:
     ini = config.get_settings()
     cache = CredentialCache(ttl=settings.auth_cache_seconds)
     config.registry["occistack.credential_cache"] = cache
+    # A user disabled, removed or given a new password or role -- by this process, another
+    # server process or the command line -- is forgotten when that change commits.
+    server_plane(config.registry).revocations.subscribe(cache.forget_revoked)
     bearer = bearer_token_authenticator(ini, cache)
     config.registry["occistack.oidc_issuers"] = [issuer.settings.issuer for issuer in bearer.validator.issuers]
     passwords = LocalPasswordSource(cache)

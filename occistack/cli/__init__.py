@@ -1,7 +1,7 @@
 """The ``occistack`` command line: the database, demo data, and the site administrator's tools
 for building a cloud and its tenancy, in CloudStack's order (zone → physical network → pod →
 cluster → host → primary storage → secondary storage → IP ranges → offerings → templates and
-ISOs; then domains, accounts, projects, users, quotas and affinity groups), and for reading it
+ISOs; then domains, accounts, projects, users, memberships, quotas and affinity groups), and for reading it
 back (events, capacity).
 
 Every command reads the same ini file as the server (``-c development.ini`` by default), so a
@@ -27,6 +27,7 @@ from occistack.cli import (
     events,
     host,
     ip_range,
+    membership,
     offering,
     physical_network,
     pod,
@@ -47,7 +48,7 @@ COMMANDS = (
     region.region, zone.zone, physical_network.physical_network, pod.pod, cluster.cluster, host.host,
     storage.storage, secondary_storage.secondary_storage, ip_range.ip_range, offering.offering,
     templates.template, templates.iso,
-    domain.domain, account.account, project.project, user.user, quota.quota, affinity_group.affinity_group,
+    domain.domain, account.account, project.project, user.user, membership.membership, quota.quota, affinity_group.affinity_group,
     events.events, capacity.capacity, worker.worker, agents.simulated_hosts,
 )
 

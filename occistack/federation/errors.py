@@ -1,7 +1,7 @@
 """Why a credential did not make an identity, in words a user can act on.
 
 The security policy turns each into an answer: a refused credential is 401, a valid one that
-no mapping rule accepts is 403, an issuer that cannot be asked right now is 503.
+no mapping rule accepts, or that names a project its owner holds no role in, is 403, an issuer that cannot be asked right now is 503.
 """
 
 from __future__ import annotations
@@ -20,6 +20,10 @@ class CredentialRefused(AuthenticationFailed):
 
 class IdentityNotMapped(AuthenticationFailed):
     """The credential is valid, but no mapping rule gives its owner a project here."""
+
+
+class ProjectNotHeld(AuthenticationFailed):
+    """The credential is valid, but the request names a project its owner holds no role in."""
 
 
 class IssuerUnavailable(AuthenticationFailed):

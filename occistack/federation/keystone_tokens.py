@@ -34,7 +34,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from occistack.model import Project, User, may_sign_in
+from occistack.federation.projects import project_roles
+from occistack.model import User, may_sign_in
 from occistack.model.session import read_only_session
 from occistack.federation.errors import KeystoneTokenRefused
 from occistack.federation.identity import Identity
@@ -62,14 +63,6 @@ class TokenContent:
     @property
     def scoped(self) -> bool:
         return self.project_id is not None
-
-
-@dataclass(frozen=True, slots=True)
-class ProjectRole:
-    project_id: int
-    project_name: str
-    project_title: str | None
-    role: str
 
 
 def derive_token_key(site_secret: bytes) -> bytes:
@@ -126,17 +119,7 @@ def isotime(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-# --- who holds a role where ------------------------------------------------------------------------
-
-def project_roles(session: Session, user_id: int) -> list[ProjectRole]:
-    """The projects the user holds a role in, and the role: the one project of its own today.
-    Empty for a user that is disabled or gone."""
-    rows = session.execute(
-        select(Project.id, Project.name, Project.title, User.role)
-        .join(User, User.project_id == Project.id)
-        .where(User.id == user_id, may_sign_in())).all()
-    return [ProjectRole(row.id, row.name, row.title, row.role) for row in rows]
-
+# --- who the token is of -----------------------------------------------------------------------------
 
 def user_name(session: Session, user_id: int) -> str | None:
     return session.scalar(select(User.name).where(User.id == user_id, may_sign_in()))

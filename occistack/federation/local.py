@@ -94,9 +94,24 @@ class CredentialCache:
                 self._entries.popitem(last=False)
 
     def forget_user(self, user_id: int) -> None:
+        self.forget_users({user_id})
+
+    def forget_users(self, user_ids: set[int] | frozenset[int]) -> None:
         with self._lock:
-            for fingerprint in [f for f, (_e, i) in self._entries.items() if i.user_id == user_id]:
+            for fingerprint in [f for f, (_e, i) in self._entries.items() if i.user_id in user_ids]:
                 del self._entries[fingerprint]
+
+    def forget_everyone(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def forget_revoked(self, keys: frozenset[str]) -> None:
+        """Forget what the plane revoked (plane/revocations.py): user ids as text, or ``*`` for
+        every user."""
+        if "*" in keys:
+            self.forget_everyone()
+        else:
+            self.forget_users({int(key) for key in keys if key.isdigit()})
 
 
 class LocalPasswordSource:

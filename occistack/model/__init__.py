@@ -44,6 +44,7 @@ from occistack.model.tenancy import (
     Domain,
     FederatedUser,
     Project,
+    ProjectMembership,
     Quota,
     TenancyLimit,
     User,
@@ -55,8 +56,8 @@ __all__ = [
     "ENTITY_ID_LENGTH", "Entity", "EntityMixin", "EventRecord", "FederatedUser", "GuestVlan", "Host",
     "InventoryGeneration",
     "IpAllocation", "IpRange", "Job", "Network", "NetworkInterface", "OsTemplate", "TemplateCopy", "PhysicalNetwork", "Pod",
-    "Project", "ProjectDefaultNetwork", "QUOTA_RESOURCES", "Quota", "ROLES", "ROOT_DOMAIN_ID", "Region",
-    "SecondaryStorage", "TenancyLimit",
+    "Project", "ProjectDefaultNetwork", "ProjectMembership", "QUOTA_RESOURCES", "Quota", "ROLES", "ROOT_DOMAIN_ID",
+    "Region", "SecondaryStorage", "TenancyLimit",
     "ServiceOffering", "StorageLink", "StoragePool", "UsageRecord", "User", "UserMixin", "VirtualMachine",
     "VlanRange", "Volume", "Zone", "make_engine", "may_sign_in", "utcnow",
 ]

@@ -1,8 +1,10 @@
 """Who owns what, in CloudStack's terms: domains (a tree), accounts in domains, projects whose
 resources the account's users share, users, and the quotas of each project.
 
-A user works in one project (``users.project_id``): OCCI has no notion of switching projects,
-and every OCCI query is scoped to the caller's project.
+A user has a home project (``users.project_id``, with ``users.role`` there) and may hold a role
+in other projects too (``project_memberships``). Every request works in one project: a
+Keystone token's scope, or the home project unless the request names another
+(api/security.py), and every OCCI query is scoped to it.
 """
 
 from __future__ import annotations
@@ -89,6 +91,21 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     project: Mapped[Project] = relationship(back_populates="users")
+
+
+class ProjectMembership(Base):
+    """A role a user holds in a project other than their home project (CloudStack's project
+    members, Keystone's role assignments). Removing the user or the project removes it."""
+
+    __tablename__ = "project_memberships"
+    __table_args__ = (UniqueConstraint("user_id", "project_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    #: admin, member or reader, in that project.
+    role: Mapped[str] = mapped_column(String(16), default="member")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 def may_sign_in():

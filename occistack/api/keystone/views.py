@@ -25,7 +25,8 @@ from occistack.federation import (
     KeystoneTokenRefused,
 )
 from occistack.federation.keystone import FEDERATION_PROTOCOLS
-from occistack.federation.keystone_tokens import ProjectRole, TokenContent, TokenService, project_roles, user_name
+from occistack.federation.keystone_tokens import TokenContent, TokenService, user_name
+from occistack.federation.projects import ProjectRole, project_roles
 from occistack.plane.admin.cases import users
 from occistack.plane.admin.cases.users import NewPassword
 from occistack.plane.context import PlaneContext
@@ -120,9 +121,8 @@ def change_password_v3(request) -> Response:
         raise unauthorized(request, "user.original_password is not the password of that user (or the user does not "
                                     "exist, is disabled or has no local password)")
     context = PlaneContext(request.dbsession, None, plane_services(request.registry), operator=f"user:{name}")
+    # Remembered credentials of the user's (the old password among them) are forgotten at commit.
     users.set_user_password(context, proved.user_id, NewPassword(new))
-    # Remembered credentials of the user's (the old password among them) prove nothing any more.
-    request.registry["occistack.credential_cache"].forget_user(proved.user_id)
     return Response(status=204)
 
 

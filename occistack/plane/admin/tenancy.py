@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from sqlalchemy import or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
-from occistack.model import ROOT_DOMAIN_ID, Account, Domain, Entity, OsTemplate, Project, User
+from occistack.model import ROOT_DOMAIN_ID, Account, Domain, Entity, OsTemplate, Project, ProjectMembership, User
 from occistack.plane.errors import Conflict, InvalidRequest
 from occistack.plane.limits import apply_default_quotas
+from occistack.plane.revocations import revoke_credentials
 from occistack.plane.admin.common import (
     SYSTEM,
     UNCHANGED,
@@ -212,13 +213,17 @@ def list_projects(session: Session, *, domain: Ref | None = None, account: Ref |
 
 
 def remove_project(session: Session, project: Ref, *, actor: Actor = SYSTEM) -> None:
-    """Its quotas go with it; not while it has users, resources or private templates."""
+    """Its quotas and memberships go with it; not while it is a user's home project or has
+    resources or private templates."""
     found = find_project(session, project)
     refuse_if_used(f"project {found.name!r}", {
         "user": count(session, User, User.project_id == found.id),
         "resource": count(session, Entity, Entity.project_id == found.id),
         "private template": count(session, OsTemplate, OsTemplate.project_id == found.id),
     })
+    members = ProjectMembership.project_id == found.id
+    revoke_credentials(session, list(session.scalars(select(ProjectMembership.user_id).where(members))))
+    session.execute(delete(ProjectMembership).where(members))
     session.delete(found)
     session.flush()
     record_change(session, actor, "project.remove", "project", found.id, f"project {found.name!r}")

@@ -26,6 +26,7 @@ from occistack.plane.admin.common import (
 from occistack.plane.admin.tenancy_limits import ceilings_of_project, check_within_hierarchy
 from occistack.plane.admin.lookup import find_account, find_project, find_user
 from occistack.plane.admin.tenancy import create_project
+from occistack.plane.revocations import revoke_credentials
 
 #: HTTP Basic cannot carry a ':' in a user name; '@' is allowed for e-mail-like names.
 _USER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@\-]{0,63}")
@@ -97,6 +98,7 @@ def set_user_password(session: Session, user: Ref, *, password: str,
     found = find_user(session, user)
     found.password_hash = hash_password(check_password(password, password_min_length))
     session.flush()
+    revoke_credentials(session, [found.id])  # the old password among them
     record_change(session, actor, "user.password", "user", found.id, f"user {found.name!r} has a new password",
                   project_id=found.project_id)
     return found
@@ -116,6 +118,9 @@ def update_user(session: Session, user: Ref, *, role=UNCHANGED, account=UNCHANGE
         changed["account_id"] = None if account is None else find_account(session, account,
                                                                            domain=the_project.domain_id).id
     apply_changes(session, found, "user", changed, actor)
+    if changed:
+        # Remembered identities carry the old role and account.
+        revoke_credentials(session, [found.id])
     return found
 
 
@@ -148,6 +153,7 @@ def remove_user(session: Session, user: Ref, *, actor: Actor = SYSTEM) -> None:
     project_id = found.project_id
     session.delete(found)
     session.flush()
+    revoke_credentials(session, [found.id])
     record_change(session, actor, "user.remove", "user", found.id, f"user {found.name!r}", project_id=project_id)
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from occistack.model import ROOT_DOMAIN_ID
+from sqlalchemy import select
+
+from occistack.model import ROOT_DOMAIN_ID, User
 from occistack.plane.admin import affinity, default_networks, tenancy
 from occistack.plane.admin.cases.common import UNCHANGED, Switch, Unchanged, actor_of, changes_of
 from occistack.plane.admin.common import Ref, set_enabled
@@ -23,9 +25,9 @@ from occistack.plane.admin.records.tenancy import (
     project_record,
     project_records,
 )
-from occistack.plane.admin.records.users import UserRecord, user_records
 from occistack.plane.context import PlaneContext
 from occistack.plane.errors import Conflict
+from occistack.plane.revocations import revoke_credentials
 
 
 @dataclass(frozen=True)
@@ -130,20 +132,18 @@ def update_domain(ctx: PlaneContext, domain: Ref, changes: DomainChanges) -> Dom
 def act_on_domain(ctx: PlaneContext, domain: Ref, action: Switch) -> DomainRecord:
     """Enable or disable a domain as a whole, as CloudStack's disableDomain does: while it is
     disabled, every user of an account or project in it or in any of its subdomains is refused
-    as a disabled user is (model.may_sign_in); what they own stays, and each account and user
-    keeps its own flag. The root cannot be disabled: that would lock out the site's
-    administrators too. (A face that remembers verified credentials forgets those users'.)"""
+    as a disabled user is (model.may_sign_in); what they own stays, and each subdomain, account
+    and user keeps its own flag. The root cannot be disabled: that would lock out the site's
+    administrators too. Every process that remembers verified credentials forgets those users'
+    when this commits (plane/revocations.py)."""
     found = find_domain(ctx.session, domain)
     enable = Switch(action) is Switch.ENABLE
     if not enable and found.id == ROOT_DOMAIN_ID:
         raise Conflict("the root domain / cannot be disabled: every user, the site's administrators too, is in "
                        "it; disable a domain below it, an account or a user instead")
-    return domain_record(set_enabled(ctx.session, found, "domain", enable, actor_of(ctx)))
-
-
-def users_in_domain(ctx: PlaneContext, domain: Ref) -> list[UserRecord]:
-    """The users a domain's switch reaches: of its accounts and projects, and of its subdomains'."""
-    return user_records(ctx.session, tenancy.users_below_domain(ctx.session, find_domain(ctx.session, domain)))
+    set_enabled(ctx.session, found, "domain", enable, actor_of(ctx))
+    revoke_credentials(ctx.session, (user.id for user in tenancy.users_below_domain(ctx.session, found)))
+    return domain_record(found)
 
 
 def remove_domain(ctx: PlaneContext, domain: Ref) -> None:
@@ -171,10 +171,12 @@ def update_account(ctx: PlaneContext, account: Ref, changes: AccountChanges, *,
 
 def act_on_account(ctx: PlaneContext, account: Ref, action: Switch, *, domain: Ref | None = None) -> AccountRecord:
     """Enable or disable an account as a whole: while it is disabled, every user of it is refused
-    as a disabled user is (model.may_sign_in), and what its projects own stays. (A face that
-    remembers verified credentials forgets its users'.)"""
-    return account_record(ctx.session, set_enabled(ctx.session, find_account(ctx.session, account, domain=domain),
-                                                   "account", Switch(action) is Switch.ENABLE, actor_of(ctx)))
+    as a disabled user is (model.may_sign_in), and what its projects own stays. Every process that
+    remembers verified credentials forgets its users' when this commits (plane/revocations.py)."""
+    found = set_enabled(ctx.session, find_account(ctx.session, account, domain=domain), "account",
+                        Switch(action) is Switch.ENABLE, actor_of(ctx))
+    revoke_credentials(ctx.session, ctx.session.scalars(select(User.id).where(User.account_id == found.id)))
+    return account_record(ctx.session, found)
 
 
 def remove_account(ctx: PlaneContext, account: Ref, *, domain: Ref | None = None) -> None:

@@ -1,4 +1,4 @@
-"""Users and quotas, as the faces ask for them. A password is held to the site's shortest
+"""Users, their roles in other projects, and quotas, as the faces ask for them. A password is held to the site's shortest
 (``occistack.password_min_length``), and a project created with its first user gets the site's
 default quotas; both come from the context's services."""
 
@@ -9,13 +9,16 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from occistack.model import Project, Quota
-from occistack.plane.admin import users
+from occistack.plane.admin import memberships, users
 from occistack.plane.admin.cases.common import UNCHANGED, Switch, Unchanged, actor_of, changes_of
 from occistack.plane.admin.common import Ref, set_enabled
 from occistack.plane.admin.lookup import find_project, find_user
 from occistack.plane.admin.records.users import (
+    MembershipRecord,
     QuotaRecord,
     UserRecord,
+    membership_record,
+    membership_records,
     quota_record,
     quota_records,
     user_record,
@@ -23,6 +26,7 @@ from occistack.plane.admin.records.users import (
 )
 from occistack.plane.context import PlaneContext
 from occistack.plane.errors import NotFound
+from occistack.plane.revocations import revoke_credentials
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,32 @@ class NewPassword:
 class UserFilter:
     project: Ref | None = None
     account: Ref | None = None
+
+
+@dataclass(frozen=True)
+class NewMembership:
+    """``role`` for ``user`` in ``project``, a project besides their home one."""
+
+    user: Ref
+    project: Ref
+    role: str = "member"
+
+
+@dataclass(frozen=True)
+class MembershipChanges:
+    """A membership's new role (its user and project are what it is)."""
+
+    role: str | Unchanged = UNCHANGED
+
+
+@dataclass(frozen=True)
+class MembershipFilter:
+    user: Ref | None = None
+    project: Ref | None = None
+
+
+#: A membership by id, or by (user, project).
+MembershipRef = int | tuple[Ref, Ref]
 
 
 @dataclass(frozen=True)
@@ -132,14 +162,46 @@ def show_user(ctx: PlaneContext, user: Ref) -> UserRecord:
 def act_on_user(ctx: PlaneContext, user: Ref, action: Switch) -> UserRecord:
     """Enable or disable a user. A disabled user's every credential is refused -- a password, a
     Keystone token issued before, an OIDC token or a certificate mapped to them -- and what their
-    project owns stays. (A face that remembers verified credentials forgets the user's.)"""
-    return user_record(ctx.session, set_enabled(ctx.session, find_user(ctx.session, user), "user",
-                                                Switch(action) is Switch.ENABLE, actor_of(ctx)))
+    project owns stays. Every process that remembers verified credentials forgets the user's
+    when this commits (plane/revocations.py)."""
+    found = set_enabled(ctx.session, find_user(ctx.session, user), "user", Switch(action) is Switch.ENABLE,
+                        actor_of(ctx))
+    revoke_credentials(ctx.session, [found.id])
+    return user_record(ctx.session, found)
 
 
 def remove_user(ctx: PlaneContext, user: Ref) -> None:
     """The user's own mixins go with them; what their project owns stays with the project."""
     users.remove_user(ctx.session, user, actor=actor_of(ctx))
+
+
+# --- memberships ------------------------------------------------------------------------------------
+
+def add_membership(ctx: PlaneContext, new: NewMembership) -> MembershipRecord:
+    """The user may work in the project too, with the role given; a request names the project
+    (a Keystone token's scope, or the project a Basic request names) to work there."""
+    return membership_record(ctx.session, memberships.add_membership(
+        ctx.session, user=new.user, project=new.project, role=new.role, actor=actor_of(ctx)))
+
+
+def list_memberships(ctx: PlaneContext, where: MembershipFilter = MembershipFilter()) -> list[MembershipRecord]:
+    return membership_records(ctx.session, memberships.list_memberships(ctx.session, user=where.user,
+                                                                        project=where.project))
+
+
+def show_membership(ctx: PlaneContext, membership: MembershipRef) -> MembershipRecord:
+    return membership_record(ctx.session, memberships.find_membership(ctx.session, membership))
+
+
+def update_membership(ctx: PlaneContext, membership: MembershipRef, changes: MembershipChanges) -> MembershipRecord:
+    found = memberships.find_membership(ctx.session, membership)
+    return membership_record(ctx.session, memberships.update_membership(
+        ctx.session, found, **changes_of("membership", changes), actor=actor_of(ctx)))
+
+
+def remove_membership(ctx: PlaneContext, membership: MembershipRef) -> None:
+    memberships.remove_membership(ctx.session, memberships.find_membership(ctx.session, membership),
+                                  actor=actor_of(ctx))
 
 
 # --- quotas -----------------------------------------------------------------------------------------

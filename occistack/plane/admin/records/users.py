@@ -1,6 +1,6 @@
-"""Records of users (never their password hash), of projects' quotas and of the limits of
-accounts and domains, each with what its projects hold beside the limit. (The limits are few:
-each record counts its own projects' use.)"""
+"""Records of users (never their password hash), of their roles in other projects, of projects'
+quotas and of the limits of accounts and domains, each with what its projects hold beside the
+limit. (The limits are few: each record counts its own projects' use.)"""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from occistack.model import Account, Domain, Project, Quota, TenancyLimit, User
+from occistack.model import Account, Domain, Project, ProjectMembership, Quota, TenancyLimit, User
 from occistack.plane.admin.records import from_row, names_by_id, related
 from occistack.plane.quotas import projects_of, usage_by_project
 
@@ -28,6 +28,18 @@ class UserRecord:
     created_at: datetime
     project_name: str = related()
     account_name: str | None = related()
+
+
+@dataclass(frozen=True, slots=True)
+class MembershipRecord:
+    id: int
+    user_id: int
+    project_id: int
+    #: admin, member or reader, in that project.
+    role: str
+    created_at: datetime
+    user_name: str = related()
+    project_name: str = related()
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +80,18 @@ def user_records(session: Session, users: Iterable[User]) -> list[UserRecord]:
 
 def user_record(session: Session, user: User) -> UserRecord:
     return user_records(session, [user])[0]
+
+
+def membership_records(session: Session, memberships: Iterable[ProjectMembership]) -> list[MembershipRecord]:
+    memberships = list(memberships)
+    users = names_by_id(session, User.name, (membership.user_id for membership in memberships))
+    projects = names_by_id(session, Project.name, (membership.project_id for membership in memberships))
+    return [from_row(MembershipRecord, membership, user_name=users[membership.user_id],
+                     project_name=projects[membership.project_id]) for membership in memberships]
+
+
+def membership_record(session: Session, membership: ProjectMembership) -> MembershipRecord:
+    return membership_records(session, [membership])[0]
 
 
 def quota_records(session: Session, quotas: Iterable[Quota]) -> list[QuotaRecord]:
