@@ -2,14 +2,14 @@
 accounts and domains have resource limits over all their projects.
 
 Revision ID: e41f7b2a9c36
-Revises: 7d3a9c1e5b20
+Revises: 9e4b7c2a1d36
 Create Date: 2026-12-07
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = 'e41f7b2a9c36'
-down_revision = '7d3a9c1e5b20'
+down_revision = '9e4b7c2a1d36'
 branch_labels = None
 depends_on = None
 
