@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from occistack.plane.admin.cases import tenancy
+from occistack.plane.admin.cases.common import Switch
 from occistack.plane.admin.cases.tenancy import DomainChanges, NewDomain
 from occistack.cli.base import OrderedGroup, document, json_option, print_rows, run
 
@@ -32,12 +33,29 @@ def domain_update(path: str, name: str) -> None:
     click.echo(f"updated domain {renamed}")
 
 
+@domain.command("disable")
+@click.argument("path")
+def domain_disable(path: str) -> None:
+    """Refuse every credential of every user of the domain and of its subdomains (what they own
+    stays; the root cannot be disabled)."""
+    disabled = run(lambda ctx: tenancy.act_on_domain(ctx, path, Switch.DISABLE).path)
+    click.echo(f"domain {disabled} is disabled")
+
+
+@domain.command("enable")
+@click.argument("path")
+def domain_enable(path: str) -> None:
+    """Accept the domain's users again (each as enabled as their account and they are)."""
+    enabled = run(lambda ctx: tenancy.act_on_domain(ctx, path, Switch.ENABLE).path)
+    click.echo(f"domain {enabled} is enabled")
+
+
 @domain.command("list")
 @json_option
 def domain_list(as_json: bool) -> None:
     """List the domains."""
     rows = run(lambda ctx: [document(domain) for domain in tenancy.list_domains(ctx)])
-    print_rows(rows, ("id", "path", "name"), as_json)
+    print_rows(rows, ("id", "path", "name", "enabled"), as_json)
 
 
 @domain.command("delete")

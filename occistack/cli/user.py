@@ -7,6 +7,7 @@ from occistack.model import ROLES
 from occistack.plane.admin.cases import users
 from occistack.plane.admin.cases.common import Switch
 from occistack.plane.admin.cases.users import NewPassword, NewUser, UserChanges, UserFilter
+from occistack.cli.api_key import api_key
 from occistack.cli.base import OrderedGroup, document, json_option, or_unchanged, print_rows, run
 
 
@@ -96,3 +97,6 @@ def user_delete(name: str) -> None:
     """Remove a user (their project and its resources stay)."""
     run(lambda ctx: users.remove_user(ctx, name))
     click.echo(f"removed user {name}")
+
+
+user.add_command(api_key)

@@ -42,6 +42,7 @@ from occistack.model.tenancy import (
     ROLES,
     ROOT_DOMAIN_ID,
     Account,
+    ApiKey,
     Domain,
     FederatedUser,
     KeyPair,
@@ -49,18 +50,19 @@ from occistack.model.tenancy import (
     Project,
     ProjectMembership,
     Quota,
+    TenancyLimit,
     User,
     may_sign_in,
 )
 
 __all__ = [
-    "BARE_METAL", "Account", "AffinityGroup", "AgentCommand", "Alert", "Base", "CatalogGeneration", "Cluster",
-    "ComputeOwner", "Domain", "GlobalSetting", "UsageHour", "UsageHourRun",
+    "BARE_METAL", "Account", "AffinityGroup", "AgentCommand", "Alert", "ApiKey", "Base", "CatalogGeneration",
+    "Cluster", "ComputeOwner", "Domain", "GlobalSetting", "UsageHour", "UsageHourRun",
     "ENTITY_ID_LENGTH", "Entity", "EntityMixin", "EventRecord", "FederatedUser", "GuestVlan", "Host",
     "InventoryGeneration", "KeyPair", "LdapGroupLink",
     "IpAllocation", "IpRange", "Job", "JobWorker", "Network", "NetworkInterface", "OsTemplate", "TemplateCopy", "PhysicalNetwork", "Pod",
     "Project", "ProjectDefaultNetwork", "ProjectMembership", "QUOTA_RESOURCES", "Quota", "ROLES", "ROOT_DOMAIN_ID", "Region",
-    "SecondaryStorage",
+    "SecondaryStorage", "TenancyLimit",
     "ServiceOffering", "StorageLink", "StoragePool", "UsageRecord", "User", "UserMixin", "VirtualMachine",
     "VlanRange", "Volume", "VolumeSnapshot", "Zone", "make_engine", "may_sign_in", "utcnow",
 ]

@@ -13,7 +13,8 @@ No key of these rows ever changes while something refers to them, so the weaker 
 
 Locks are taken in one order, parents before children:
 
-    projects (quota)  →  affinity groups  →  hosts  →  storage pools  →  virtual machines,
+    domains, from the top, and accounts (limits over many projects)  →  projects (quota)  →
+    affinity groups  →  hosts  →  storage pools  →  virtual machines,
     volumes, NICs, addresses  →  jobs  →  agent commands
 
 and a use case that reserves capacity does so last (placement_service.PlacementService.plan_vm

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint, and_, or_, select
+from sqlalchemy import (Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint, and_, func, not_,
+                        or_, select, true)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from occistack.model.meta import Base, utcnow
@@ -43,6 +44,8 @@ class Domain(Base):
     name: Mapped[str] = mapped_column(String(64))
     #: "/" for the root, "/science/physics/" below it: subtree queries are prefix matches.
     path: Mapped[str] = mapped_column(String(1024), unique=True)
+    #: a disabled domain refuses every user of it and of its subdomains (model.may_sign_in).
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
@@ -108,9 +111,47 @@ class ProjectMembership(Base):
 
 def may_sign_in():
     """SQL, over the ``users`` row of the query: whether that user may sign in by any means --
-    enabled, and so is their account when they have one (an account is disabled as a whole)."""
+    enabled, and so is their account when they have one (an account is disabled as a whole), and
+    neither the domain of their account nor that of their project lies in a disabled domain (a
+    domain is disabled with its subdomains: its path is a prefix of theirs)."""
     account_enabled = select(Account.enabled).where(Account.id == User.account_id).scalar_subquery()
-    return and_(User.enabled.is_(True), or_(User.account_id.is_(None), account_enabled.is_(True)))
+    return and_(User.enabled.is_(True), or_(User.account_id.is_(None), account_enabled.is_(True)),
+                not_(_in_disabled_domain(Project, User.project_id)),
+                not_(_in_disabled_domain(Account, User.account_id)))
+
+
+def _in_disabled_domain(owner, owner_id_of_user):
+    """SQL, one level below the users row: whether the domain of the user's ``owner`` (their
+    project or account) is, or lies below, a disabled domain. Every table is aliased, so that a
+    query that already joins projects or accounts does not lend its rows to this one; the
+    prefix is compared with substr rather than LIKE, whose wildcards a domain's name may hold."""
+    theirs = owner.__table__.alias(f"user_{owner.__tablename__}")
+    their_domain = Domain.__table__.alias("their_domain")
+    disabled = Domain.__table__.alias("disabled_domain")
+    return (select(disabled.c.id)
+            .where(theirs.c.id == owner_id_of_user, their_domain.c.id == theirs.c.domain_id,
+                   disabled.c.enabled.is_(False),
+                   func.substr(their_domain.c.path, 1, func.length(disabled.c.path)) == disabled.c.path)
+            .exists())
+
+
+class ApiKey(Base):
+    """A user's API key pair, for the request signatures of the CloudStack and EC2 faces: the
+    access key names the pair, the secret signs. Both sides compute an HMAC with the secret, so
+    it is stored sealed (plane/sealing.py), not hashed; it is shown once, at creation. A revoked
+    key keeps its row (who held it, when it was last used) and loses its secret."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    access_key: Mapped[str] = mapped_column(String(64), unique=True)
+    #: the secret, sealed with the site's key; None once revoked.
+    sealed_secret: Mapped[str | None] = mapped_column(String(512))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    #: when a request signed with it was last accepted (to the minute), if ever.
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class FederatedUser(Base):
@@ -188,3 +229,19 @@ class KeyPair(Base):
     #: the colon-separated hex MD5 of the blob, as Nova and older OpenSSH show it.
     fingerprint_md5: Mapped[str] = mapped_column(String(47))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class TenancyLimit(Base):
+    """The most of one resource that the projects of an account, or of a domain and its
+    subdomains, may hold together (CloudStack's resource limits above the project); no row
+    means no limit. Exactly one of ``domain_id`` and ``account_id`` is set (the plane sees to it)."""
+
+    __tablename__ = "tenancy_limits"
+    __table_args__ = (UniqueConstraint("domain_id", "resource"), UniqueConstraint("account_id", "resource"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    domain_id: Mapped[int | None] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    #: a key of QUOTA_RESOURCES.
+    resource: Mapped[str] = mapped_column(String(32))
+    limit: Mapped[float] = mapped_column(Float)

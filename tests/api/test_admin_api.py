@@ -369,7 +369,7 @@ def test_quotas_are_set_replaced_and_cleared(root):
 
     created = post(root, "/admin/quotas", {"project_id": project["id"], "resource": "volumes", "limit": 5})
     assert created.json == {"id": created.json["id"], "project_id": project["id"], "resource": "volumes",
-                            "limit": 5.0}
+                            "limit": 5.0, "used": 0.0}
     replaced = post(root, "/admin/quotas", {"project": project["name"], "resource": "volumes", "limit": 7},
                     status=200)
     assert (replaced.json["id"], replaced.json["limit"]) == (created.json["id"], 7.0)

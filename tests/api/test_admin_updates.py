@@ -565,3 +565,40 @@ def test_an_account_disabled_as_a_whole_refuses_its_users_at_once(world, root):
     assert root.post(f"/admin/accounts/{account['id']}/actions/enable", status=200).json["enabled"] is True
     alice.get("/-/", status=200)
     assert [user["enabled"] for user in root.get("/admin/users", {"account_id": account["id"]}).json] == [True]
+
+
+# --- domains disabled as a whole --------------------------------------------------------------------
+
+def test_a_domain_disabled_as_a_whole_refuses_the_users_of_it_and_its_subdomains(world, root):
+    """Issue 14: disabling a domain refuses, from the next request on, the users of its accounts,
+    of its projects without an account, and of its subdomains'; the users of other domains go on;
+    enabling it accepts them again with their own and their accounts' flags untouched. The root
+    cannot be disabled."""
+    top = root.post_json("/admin/domains", {"name": unique("d")}, status=201).json
+    sub = root.post_json("/admin/domains", {"name": "sub", "parent": top["path"]}, status=201).json
+    beside = root.post_json("/admin/domains", {"name": unique("d")}, status=201).json
+    account = root.post_json("/admin/accounts", {"name": "lab", "domain_id": sub["id"]}, status=201).json
+    other = root.post_json("/admin/accounts", {"name": "lab", "domain_id": beside["id"]}, status=201).json
+    clients = {}
+    for who, body in (("in sub", {"account": account["id"]}), ("beside", {"account": other["id"]}),
+                      ("in top, no account", {"domain": top["id"]})):
+        name = unique("u")
+        root.post_json("/admin/users", {"name": name, "password": "a-long-password", "project": unique("p"),
+                                        "create_project": True, **body}, status=201)
+        clients[who] = TestApp(world.wsgi_app, extra_environ={"HTTP_AUTHORIZATION": basic(name, "a-long-password")})
+        clients[who].get("/-/", status=200)  # verified, and remembered
+    disabled = root.post(f"/admin/domains/{top['id']}/actions/disable", status=200).json
+    assert (disabled["enabled"], disabled["path"]) == (False, top["path"])
+    assert "disabled" in clients["in sub"].get("/-/", status=401).text
+    clients["in top, no account"].get("/-/", status=401)
+    clients["beside"].get("/-/", status=200)
+    assert [event["description"] for event in events_of(root, top["id"], "domain.disable")] == [
+        f"domain {top['name']!r}"]
+    assert root.get(f"/admin/domains/{sub['id']}").json["enabled"] is True  # only the top's flag changed
+    assert root.post(f"/admin/domains/{top['id']}/actions/enable", status=200).json["enabled"] is True
+    for client in clients.values():
+        client.get("/-/", status=200)
+    assert root.get(f"/admin/accounts/{account['id']}").json["enabled"] is True
+    refused = error_of(root.post("/admin/domains/1/actions/disable", status=409), 409)
+    assert refused.startswith("the root domain / cannot be disabled")
+    assert error_of(root.post(f"/admin/domains/{top['id']}/actions/pause", status=404), 404)

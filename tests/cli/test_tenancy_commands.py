@@ -54,8 +54,11 @@ def test_quotas(occistack):
         "project lab may hold 10 virtual machines\n"
     occistack("quota", "set", "--project", "lab", "vms", "12")
     occistack("quota", "set", "--project", "lab", "storage_gib", "1.5")
-    assert [(q["resource"], q["limit"], q["unit"]) for q in occistack.json("quota", "list", "--project", "lab")] == \
-        [("storage_gib", 1.5, "GiB of storage"), ("vms", 12.0, "virtual machines")]
+    assert [(q["resource"], q["used"], q["limit"], q["unit"])
+            for q in occistack.json("quota", "list", "--project", "lab")] == \
+        [("storage_gib", 0.0, 1.5, "GiB of storage"), ("vms", 0.0, 12.0, "virtual machines")]
+    assert occistack("quota", "list", "--project", "lab").stdout.splitlines()[0].split() == [
+        "ID", "PROJECT", "RESOURCE", "USED", "LIMIT", "UNIT"]
     assert occistack.refused("quota", "set", "--project", "lab", "vms", "2.5") == \
         "the vms limit counts virtual machines: it must be a whole number, 0 or more; got 2.5"
     assert occistack.refused("quota", "set", "--project", "nope", "vms", "1") == \

@@ -227,3 +227,13 @@ def test_an_account_is_disabled_and_enabled_as_a_whole(occistack):
     assert occistack("account", "enable", "ops").stdout == "account ops is enabled\n"
     assert [e["action"] for e in occistack.json("events") if e["action"].startswith("account.")][:2] == [
         "account.enable", "account.disable"]
+
+
+def test_a_domain_is_disabled_and_enabled_as_a_whole_but_never_the_root(occistack):
+    occistack("domain", "create", "lab")
+    assert occistack("domain", "disable", "/lab/").stdout == "domain /lab/ is disabled\n"
+    assert [d["enabled"] for d in occistack.json("domain", "list") if d["path"] == "/lab/"] == [False]
+    assert occistack("domain", "enable", "lab").stdout == "domain /lab/ is enabled\n"
+    assert [e["action"] for e in occistack.json("events") if e["action"].startswith("domain.")][:2] == [
+        "domain.enable", "domain.disable"]
+    assert occistack.refused("domain", "disable", "/").startswith("the root domain / cannot be disabled")

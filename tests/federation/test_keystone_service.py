@@ -10,6 +10,7 @@ import time
 import pytest
 import transaction
 from sqlalchemy import select
+from webtest import TestApp
 
 from occistack.federation.keystone_tokens import TokenService, derive_token_key
 from occistack.model import EventRecord, Project, ProjectMembership, User
@@ -310,6 +311,37 @@ def test_a_local_user_changes_their_own_password(web, application):
     with make_session_factory(application.registry["occistack.engine"])() as session:
         event = session.scalar(select(EventRecord).where(EventRecord.action == "user.password"))
         assert (event.actor, event.project_id) == ("user:demo", session.get(User, demo).project_id)
+
+
+def test_a_disabled_domain_refuses_its_users_tokens_and_federated_logins(web, issuer, application):
+    """Issue 14: a Keystone token issued before, an OIDC token and a password of users whose
+    project lies below a disabled domain are refused from the next request on, and accepted
+    again once the domain is enabled."""
+    unscoped = unscoped_v3(web, issuer)
+    [project] = web.get("/keystone/v3/auth/projects", headers={"X-Auth-Token": unscoped}).json["projects"]
+    token = {"X-Auth-Token": scoped_v3(web, unscoped, {"id": project["id"]})}
+    sessions = make_session_factory(application.registry["occistack.engine"])
+    manager = transaction.TransactionManager(explicit=True)
+    with manager:
+        session = get_tm_session(sessions, manager)
+        demo_project = session.scalar(select(User.project_id).where(User.name == "demo"))
+        UserFactory(session=session, name="root", role="admin", password="root-password", project_id=demo_project)
+    admin = TestApp(application, extra_environ={"HTTP_AUTHORIZATION": basic("root", "root-password")})
+    egi = admin.post_json("/admin/domains", {"name": "egi"}, status=201).json
+    federated = admin.post_json("/admin/domains", {"name": "federated", "parent": "/egi/"}, status=201).json
+    with manager:
+        session = get_tm_session(sessions, manager)
+        # The mapping made the project in the root; an operator's move of it below /egi/.
+        session.get(Project, int(project["id"])).domain_id = federated["id"]
+    for credentials in (token, bearer(issuer)):
+        web.get("/-/", headers=credentials, status=200)
+    admin.post(f"/admin/domains/{egi['id']}/actions/disable", status=200)
+    assert "the token's user no longer exists or is disabled" in web.get("/-/", headers=token, status=401).text
+    assert "disabled" in web.get("/-/", headers=bearer(issuer), status=403).text
+    web.get("/-/", headers={"Authorization": basic("demo", "demo")}, status=200)  # the root domain's
+    admin.post(f"/admin/domains/{egi['id']}/actions/enable", status=200)
+    web.get("/-/", headers=token, status=200)
+    web.get("/-/", headers=bearer(issuer), status=200)
 
 
 def test_a_member_of_a_second_project_gets_tokens_scoped_to_it(web, application, issuer):

@@ -27,6 +27,7 @@ from occistack.plane.admin.cases.networks import NewIpRange, NewPhysicalNetwork
 from occistack.plane.admin.cases.storage import NewStoragePool
 from occistack.plane.admin.cases.tenancy import DefaultNetwork, NewAccount, NewAffinityGroup, NewDomain, NewProject
 from occistack.plane.admin.cases.users import NewUser
+from occistack.plane.admin.records import api_keys as api_key_records
 from occistack.plane.admin.records import catalog, own_fields, reports
 from occistack.plane.admin.records import hosts as host_records
 from occistack.plane.admin.records import inventory as inventory_records
@@ -42,8 +43,8 @@ from occistack.plane.limits import SiteLimits
 from occistack.plane.placement.service import PlacementService
 
 
-#: The columns no record may copy: password and token hashes, sealed BMC passwords.
-SECRETS = {"password_hash", "agent_token_hash", "bmc_password_sealed"}
+#: The columns no record may copy: password and token hashes, sealed BMC passwords and API secrets.
+SECRETS = {"password_hash", "agent_token_hash", "bmc_password_sealed", "sealed_secret"}
 
 #: Each record of a row, with the row's model.
 RECORDS_OF_ROWS = {
@@ -65,13 +66,15 @@ RECORDS_OF_ROWS = {
     tenancy_records.AffinityGroupRecord: model.AffinityGroup,
     user_records.UserRecord: model.User,
     user_records.QuotaRecord: model.Quota,
+    user_records.LimitRecord: model.TenancyLimit,
+    api_key_records.ApiKeyRecord: model.ApiKey,
     reports.EventLogRecord: model.EventRecord,
     keypair_records.KeypairRecord: model.KeyPair,
     operation_records.AlertRecord: model.Alert,
     usage_records.UsageHourRecord: model.UsageHour,
 }
 RECORD_MODULES = (inventory_records, host_records, storage_records, network_records, catalog, tenancy_records,
-                  user_records, reports, keypair_records, operation_records, usage_records)
+                  user_records, reports, keypair_records, operation_records, usage_records, api_key_records)
 
 
 def operations():

@@ -6,8 +6,8 @@ request dataclass, ``request.plane`` as its context, the records it returns into
 ``routes.py`` with every other route; each module here adds the views of a few resources.
 """
 
-MODULES = (".inventory", ".networks", ".hosts", ".catalog", ".tenancy", ".resources", ".reports", ".operations",
-           ".keypairs", ".ldap", ".snapshots", ".usage", ".vms")
+MODULES = (".inventory", ".networks", ".hosts", ".catalog", ".tenancy", ".api_keys", ".limits", ".resources",
+           ".reports", ".operations", ".keypairs", ".ldap", ".snapshots", ".usage", ".vms")
 
 
 def includeme(config) -> None:

@@ -7,10 +7,11 @@ from __future__ import annotations
 #: removes (DELETE).
 ADMIN_RESOURCES = ("regions", "zones", "physical-networks", "pods", "clusters", "hosts", "storage-pools",
                    "secondary-storage", "ip-ranges", "offerings", "templates", "domains", "accounts", "projects",
-                   "users", "memberships", "quotas", "affinity-groups", "keypairs", "ldap-links", "snapshots")
+                   "users", "memberships", "quotas", "affinity-groups", "api-keys", "limits", "keypairs", "ldap-links",
+                   "snapshots")
 #: Resources whose rows change state: POST /admin/<resource>/{id}/actions/{action}.
 ADMIN_RESOURCES_WITH_ACTIONS = ("zones", "pods", "clusters", "hosts", "storage-pools", "secondary-storage",
-                                "templates", "accounts", "projects", "users", "snapshots")
+                                "templates", "domains", "accounts", "projects", "users", "api-keys", "snapshots")
 
 
 def admin_route_name(resource: str, part: str = "") -> str:

@@ -29,8 +29,8 @@ from occistack.plane.admin.cases.users import (
     UserChanges,
     UserFilter,
 )
-from occistack.plane.admin.records.tenancy import AccountRecord, ProjectRecord
-from occistack.plane.admin.records.users import UserRecord
+from occistack.plane.admin.records.tenancy import AccountRecord, DomainRecord, ProjectRecord
+from occistack.plane.admin.records.users import QuotaRecord, UserRecord
 from occistack.api.admin.support import (
     AdminResource,
     add_resource_views,
@@ -81,12 +81,17 @@ def _set_default_network(request, project_id: int) -> ProjectRecord:
     return tenancy.set_default_network(request.plane, project_id, choice)
 
 
+def _quota_json(quota: QuotaRecord) -> dict:
+    # What the project holds now, beside its limit.
+    return record_json(quota, used=quota.used)
+
+
 def _set_quota(request):
     """201 for a new limit, 200 when it replaces one (either way the answer is the quota)."""
     result = users.set_quota(request.plane, body_as(request, QUOTA_FIELDS, QuotaLimit))
     if not result.created:
-        return json_response(record_json(result.quota))
-    return json_response(record_json(result.quota), 201, request.route_url("admin_quotas_item", id=result.quota.id))
+        return json_response(_quota_json(result.quota))
+    return json_response(_quota_json(result.quota), 201, request.route_url("admin_quotas_item", id=result.quota.id))
 
 
 def _create_user(request):
@@ -113,6 +118,12 @@ def _switch_account(action: Switch):
     return switch
 
 
+def _switch_domain(action: Switch):
+    def switch(request, domain_id: int) -> DomainRecord:
+        return tenancy.act_on_domain(request.plane, domain_id, action)
+    return switch
+
+
 def _remove_user(request, user_id: int) -> None:
     users.remove_user(request.plane, user_id)
 
@@ -133,6 +144,7 @@ RESOURCES = (
         remove=by_id(tenancy.remove_domain),
         update=lambda request, domain_id: tenancy.update_domain(request.plane, domain_id,
                                                                 changes_as(request, DOMAIN_CHANGES, DomainChanges)),
+        actions={action.value: _switch_domain(action) for action in Switch},
     ),
     AdminResource(
         "accounts", "account", by_id(tenancy.show_account),
@@ -180,6 +192,7 @@ RESOURCES = (
         remove=by_id(users.clear_quota),
         update=lambda request, quota_id: users.update_quota(request.plane, quota_id,
                                                             changes_as(request, QUOTA_CHANGES, QuotaChanges)),
+        render=_quota_json,
     ),
 )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from occistack.model import (
@@ -95,6 +95,14 @@ def list_domains(session: Session, *, under: Ref | None = None) -> list[Domain]:
     if under is not None:
         query = query.where(Domain.path.startswith(find_domain(session, under).path, autoescape=True))
     return list(session.scalars(query))
+
+
+def users_below_domain(session: Session, domain: Domain) -> list[User]:
+    """The users whose account or project is in ``domain`` or a subdomain of it."""
+    below = select(Domain.id).where(Domain.path.startswith(domain.path, autoescape=True))
+    return list(session.scalars(
+        select(User).outerjoin(Account, Account.id == User.account_id).join(Project, Project.id == User.project_id)
+        .where(or_(Account.domain_id.in_(below), Project.domain_id.in_(below))).order_by(User.id)))
 
 
 def remove_domain(session: Session, domain: Ref, *, actor: Actor = SYSTEM) -> None:

@@ -23,6 +23,7 @@ from occistack.plane.admin.common import (
     record_change,
     refuse_duplicate,
 )
+from occistack.plane.admin.tenancy_limits import ceilings_of_project, check_within_hierarchy
 from occistack.plane.admin.lookup import find_account, find_project, find_user
 from occistack.plane.admin.tenancy import create_project
 from occistack.plane.revocations import revoke_credentials
@@ -167,8 +168,8 @@ def remove_user(session: Session, user: Ref, *, actor: Actor = SYSTEM) -> None:
 def set_quota(session: Session, *, project: Ref, resource: str, limit: float, actor: Actor = SYSTEM) -> Quota:
     """The most of ``resource`` the project may hold (replacing any earlier limit)."""
     the_project = find_project(session, project)
-    _check_resource(resource)
-    limit = _checked_limit(resource, limit)
+    limit = checked_quota_limit(resource, limit)
+    _check_under_limits_above(session, the_project, resource, limit)
     quota = session.scalar(select(Quota).where(Quota.project_id == the_project.id, Quota.resource == resource))
     if quota is None:
         quota = Quota(project_id=the_project.id, resource=resource, limit=limit)
@@ -187,8 +188,23 @@ def update_quota(session: Session, quota: Quota, *, limit=UNCHANGED, actor: Acto
     holds beyond it stays, and only new requests are refused."""
     changed = {} if limit is UNCHANGED else {"limit": _checked_limit(quota.resource, limit)}
     the_project = session.get(Project, quota.project_id)
+    if changed:
+        _check_under_limits_above(session, the_project, quota.resource, changed["limit"])
     apply_changes(session, quota, "quota", changed, actor, label=f"{quota.resource} of project {the_project.name!r}")
     return quota
+
+
+def checked_quota_limit(resource: object, limit: object) -> float:
+    """``limit`` as a limit on ``resource`` (a quota's, an account's or a domain's), or
+    InvalidRequest saying what a limit on it may be."""
+    _check_resource(resource)
+    return _checked_limit(resource, limit)
+
+
+def _check_under_limits_above(session: Session, project: Project, resource: str, limit: float) -> None:
+    # A project may not be given more than its account or a domain above it may hold.
+    check_within_hierarchy(session, resource, limit, f"project {project.name!r}",
+                           above=ceilings_of_project(session, project, resource), below=[])
 
 
 def _checked_limit(resource: str, limit: object) -> float:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from occistack.model import User
+from occistack.model import ROOT_DOMAIN_ID, User
 from occistack.plane.admin import affinity, default_networks, tenancy
 from occistack.plane.admin.cases.common import UNCHANGED, Switch, Unchanged, actor_of, changes_of
 from occistack.plane.admin.common import Ref, set_enabled
@@ -26,6 +26,7 @@ from occistack.plane.admin.records.tenancy import (
     project_records,
 )
 from occistack.plane.context import PlaneContext
+from occistack.plane.errors import Conflict
 from occistack.plane.revocations import revoke_credentials
 
 
@@ -126,6 +127,23 @@ def show_domain(ctx: PlaneContext, domain: Ref) -> DomainRecord:
 def update_domain(ctx: PlaneContext, domain: Ref, changes: DomainChanges) -> DomainRecord:
     return domain_record(tenancy.update_domain(ctx.session, domain, **changes_of("domain", changes),
                                                actor=actor_of(ctx)))
+
+
+def act_on_domain(ctx: PlaneContext, domain: Ref, action: Switch) -> DomainRecord:
+    """Enable or disable a domain as a whole, as CloudStack's disableDomain does: while it is
+    disabled, every user of an account or project in it or in any of its subdomains is refused
+    as a disabled user is (model.may_sign_in); what they own stays, and each subdomain, account
+    and user keeps its own flag. The root cannot be disabled: that would lock out the site's
+    administrators too. Every process that remembers verified credentials forgets those users'
+    when this commits (plane/revocations.py)."""
+    found = find_domain(ctx.session, domain)
+    enable = Switch(action) is Switch.ENABLE
+    if not enable and found.id == ROOT_DOMAIN_ID:
+        raise Conflict("the root domain / cannot be disabled: every user, the site's administrators too, is in "
+                       "it; disable a domain below it, an account or a user instead")
+    set_enabled(ctx.session, found, "domain", enable, actor_of(ctx))
+    revoke_credentials(ctx.session, (user.id for user in tenancy.users_below_domain(ctx.session, found)))
+    return domain_record(found)
 
 
 def remove_domain(ctx: PlaneContext, domain: Ref) -> None:

@@ -20,6 +20,7 @@ query), never one query per row.
     catalog     offerings, templates and ISOs with their copies
     tenancy     domains, accounts, projects, affinity groups
     users       users and quotas
+    api_keys    users' API key pairs (never their secrets)
     reports     the event log
 """
 

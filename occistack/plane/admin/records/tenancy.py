@@ -23,6 +23,8 @@ class DomainRecord:
     name: str
     #: "/" for the root, "/science/physics/" below it.
     path: str
+    #: a disabled domain refuses the users of it and of its subdomains.
+    enabled: bool
     created_at: datetime
 
 

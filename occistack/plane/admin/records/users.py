@@ -1,5 +1,6 @@
-"""Records of users (never their password hash), of their roles in other projects, and of
-projects' quotas."""
+"""Records of users (never their password hash), of their roles in other projects, of projects'
+quotas and of the limits of accounts and domains, each with what its projects hold beside the
+limit. (The limits are few: each record counts its own projects' use.)"""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from occistack.model import Account, Project, ProjectMembership, Quota, User
+from occistack.model import Account, Domain, Project, ProjectMembership, Quota, TenancyLimit, User
 from occistack.plane.admin.records import from_row, names_by_id, related
+from occistack.plane.quotas import projects_of, usage_by_project
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +50,24 @@ class QuotaRecord:
     resource: str
     limit: float
     project_name: str = related()
+    #: how much of the resource the project holds now, beside its limit.
+    used: float = related()
+
+
+@dataclass(frozen=True, slots=True)
+class LimitRecord:
+    """A limit over many projects: an account's, or a domain's (its subdomains' projects count)."""
+
+    id: int
+    domain_id: int | None
+    account_id: int | None
+    #: a key of model.QUOTA_RESOURCES.
+    resource: str
+    limit: float
+    #: "domain /science/" or "account 'lab'".
+    owner: str = related()
+    #: how much of the resource its projects hold together now, beside the limit.
+    used: float = related()
 
 
 def user_records(session: Session, users: Iterable[User]) -> list[UserRecord]:
@@ -76,8 +97,28 @@ def membership_record(session: Session, membership: ProjectMembership) -> Member
 def quota_records(session: Session, quotas: Iterable[Quota]) -> list[QuotaRecord]:
     quotas = list(quotas)
     projects = names_by_id(session, Project.name, (quota.project_id for quota in quotas))
-    return [from_row(QuotaRecord, quota, project_name=projects[quota.project_id]) for quota in quotas]
+    used = usage_by_project(session, (quota.project_id for quota in quotas), {quota.resource for quota in quotas})
+    return [from_row(QuotaRecord, quota, project_name=projects[quota.project_id],
+                     used=used[quota.project_id][quota.resource]) for quota in quotas]
 
 
 def quota_record(session: Session, quota: Quota) -> QuotaRecord:
     return quota_records(session, [quota])[0]
+
+
+def limit_records(session: Session, limits: Iterable[TenancyLimit]) -> list[LimitRecord]:
+    records = []
+    for row in limits:
+        if row.domain_id is not None:
+            path = session.scalar(select(Domain.path).where(Domain.id == row.domain_id))
+            owner, projects = f"domain {path}", projects_of(session, domain_path=path)
+        else:
+            name = session.scalar(select(Account.name).where(Account.id == row.account_id))
+            owner, projects = f"account {name!r}", projects_of(session, account_id=row.account_id)
+        used = sum((held[row.resource] for held in usage_by_project(session, projects, {row.resource}).values()), 0.0)
+        records.append(from_row(LimitRecord, row, owner=owner, used=used))
+    return records
+
+
+def limit_record(session: Session, limit: TenancyLimit) -> LimitRecord:
+    return limit_records(session, [limit])[0]
