@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from occistack.federation.errors import ProjectNotHeld
 from occistack.federation.identity import Identity
-from occistack.model import Project, ProjectMembership, User, may_sign_in
+from occistack.model import Project, ProjectMembership, User, may_sign_in, project_in_disabled_domain
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +29,8 @@ class ProjectRole:
 
 def project_roles(session: Session, user_id: int) -> list[ProjectRole]:
     """The projects the user holds a role in, with the role: the home project first, then the
-    others by name. Empty for a user that is disabled or gone."""
+    others by name (leaving out those in a disabled domain). Empty for a user that is disabled
+    or gone."""
     columns = (Project.id.label("id"), Project.name.label("name"), Project.title.label("title"))
     home = (select(*columns, User.role.label("role"), literal(0).label("rank"))
             .join(User, User.project_id == Project.id)
@@ -37,7 +38,7 @@ def project_roles(session: Session, user_id: int) -> list[ProjectRole]:
     others = (select(*columns, ProjectMembership.role.label("role"), literal(1).label("rank"))
               .join(ProjectMembership, ProjectMembership.project_id == Project.id)
               .join(User, User.id == ProjectMembership.user_id)
-              .where(User.id == user_id, may_sign_in()))
+              .where(User.id == user_id, may_sign_in(), ~project_in_disabled_domain(Project.id)))
     both = union_all(home, others).subquery()
     rows = session.execute(select(both).order_by(both.c.rank, both.c.name)).all()
     return [ProjectRole(row.id, row.name, row.title, row.role) for row in rows]

@@ -53,6 +53,7 @@ from occistack.model.tenancy import (
     TenancyLimit,
     User,
     may_sign_in,
+    project_in_disabled_domain,
 )
 
 __all__ = [
@@ -64,5 +65,5 @@ __all__ = [
     "Project", "ProjectDefaultNetwork", "ProjectMembership", "QUOTA_RESOURCES", "Quota", "ROLES", "ROOT_DOMAIN_ID", "Region",
     "SecondaryStorage", "TenancyLimit",
     "ServiceOffering", "StorageLink", "StoragePool", "UsageRecord", "User", "UserMixin", "VirtualMachine",
-    "VlanRange", "Volume", "VolumeSnapshot", "Zone", "make_engine", "may_sign_in", "utcnow",
+    "VlanRange", "Volume", "VolumeSnapshot", "Zone", "make_engine", "may_sign_in", "project_in_disabled_domain", "utcnow",
 ]

@@ -120,6 +120,12 @@ def may_sign_in():
                 not_(_in_disabled_domain(Account, User.account_id)))
 
 
+def project_in_disabled_domain(project_id):
+    """SQL: whether the project ``project_id`` (a column or value) is in, or below, a disabled
+    domain -- a project a user holds a role in by membership is closed to them then."""
+    return _in_disabled_domain(Project, project_id)
+
+
 def _in_disabled_domain(owner, owner_id_of_user):
     """SQL, one level below the users row: whether the domain of the user's ``owner`` (their
     project or account) is, or lies below, a disabled domain. Every table is aliased, so that a

@@ -102,3 +102,18 @@ def test_removing_the_project_removes_its_memberships(root, world, two_projects)
     root.delete(f"/admin/projects/{extra['id']}", status=200)
     root.get(f"/admin/memberships/{added['id']}", status=404)
     user.get("/compute/", headers=in_project(extra["name"]), status=403)
+
+
+def test_a_project_in_a_disabled_domain_is_closed_to_its_members(world, root):
+    user = world.client("visitor")
+    domain = root.post_json("/admin/domains", {"name": f"closed-{user.user_name}"}, status=201).json
+    project = root.post_json("/admin/projects", {"name": f"in-{domain['name']}", "domain": domain["id"]},
+                             status=201).json
+    root.post_json("/admin/memberships", {"user": user.user_name, "project": project["id"]}, status=201)
+    user.get("/compute/", headers=in_project(project["name"]), status=200)
+    root.post(f"/admin/domains/{domain['id']}/actions/disable", status=200)
+    refused = user.get("/compute/", headers=in_project(project["name"]), status=403)
+    assert f"holds no role in project {project['name']!r}" in refused.text
+    user.get("/compute/", headers=TEXT, status=200)  # their home project is elsewhere, and open
+    root.post(f"/admin/domains/{domain['id']}/actions/enable", status=200)
+    user.get("/compute/", headers=in_project(project["name"]), status=200)

@@ -98,11 +98,15 @@ def list_domains(session: Session, *, under: Ref | None = None) -> list[Domain]:
 
 
 def users_below_domain(session: Session, domain: Domain) -> list[User]:
-    """The users whose account or project is in ``domain`` or a subdomain of it."""
+    """The users whose account or project is in ``domain`` or a subdomain of it, or who hold a
+    role in a project there by membership."""
     below = select(Domain.id).where(Domain.path.startswith(domain.path, autoescape=True))
+    members = (select(ProjectMembership.user_id).join(Project, Project.id == ProjectMembership.project_id)
+               .where(Project.domain_id.in_(below)))
     return list(session.scalars(
         select(User).outerjoin(Account, Account.id == User.account_id).join(Project, Project.id == User.project_id)
-        .where(or_(Account.domain_id.in_(below), Project.domain_id.in_(below))).order_by(User.id)))
+        .where(or_(Account.domain_id.in_(below), Project.domain_id.in_(below), User.id.in_(members)))
+        .order_by(User.id)))
 
 
 def remove_domain(session: Session, domain: Ref, *, actor: Actor = SYSTEM) -> None:
