@@ -102,3 +102,11 @@ def test_only_the_administrator_shares(member, private, world):
     friend = world.client("friend")
     member.post_json(f"/admin/templates/{private['id']}/actions/share", {"project": project_of(friend)},
                      status=403)
+
+
+def test_deleting_a_shared_template_ends_its_shares(world, root, private):
+    friend = world.client("friend")
+    share(root, private, project_of(friend))
+    assert private["term"] in os_tpl_terms(friend)
+    root.delete(f"/admin/templates/{private['id']}", status=200)
+    assert private["term"] not in os_tpl_terms(friend)
