@@ -55,7 +55,9 @@ def test_a_shared_template_is_offered_to_that_project_only_until_unshared(world,
     refused = stranger.post("/compute/", compute_body(template=term), headers=TEXT, status=400)
     assert "offers no such template" in refused.text
     # The template stays its owner's: the project it was shared with cannot remove it.
-    friend.delete(f"/os_tpl/{term}/", status=403)
+    removal = friend.delete("/-/", params=f'Category: {term}; scheme="{OS_TPL}"; class="mixin"',
+                            headers={"Content-Type": "text/plain"}, status=403)
+    assert "shared with your project by another project" in removal.text
 
     unshared = share(root, private, project_of(friend), action="unshare").json
     assert unshared["shared_with"] == []
