@@ -185,8 +185,8 @@ def test_a_share_shows_and_goes_at_once_and_costs_no_query_more(world, sql):
     with manager:
         session = get_tm_session(world.session_factory, manager)
         template = OsTemplateFactory(session=session, term=f"shared-{owner.user_name}", title="Shared",
-                                     os_family="linux", os_name="debian", os_version="13", architecture="x64", min_cores=1,
-                                     min_memory_gib=1, size_gib=2, state="ready",
+                                     os_family="linux", os_name="debian", os_version="13", architecture="x64",
+                                     min_cores=1, min_memory_gib=1, size_gib=2, state="ready",
                                      project_id=_project_id(session, owner.user_name))
         template_id, term = template.id, template.term
     root = new_admin(world)
