@@ -6,7 +6,8 @@ jobs in one transaction and returns; each download happens when a worker runs it
 (``occistack worker``, or the server's in-process worker), on an Up host of that zone.
 ``list`` and ``show`` show each zone's copy move from pending through downloading (with its
 percentage) to ready, or to error with the reason; ``retry`` downloads a failed copy again and
-``copy`` adds a copy in another zone (CloudStack's copyTemplate). With ``--wait``, register,
+``copy`` adds a copy in another zone (CloudStack's copyTemplate); ``share`` and ``unshare``
+offer a private template to other projects (updateTemplatePermissions). With ``--wait``, register,
 copy and retry follow the downloads they started with a progress bar and exit 1 with the
 reason if one fails (cli/progress.py).
 """
@@ -27,7 +28,7 @@ from occistack.plane.admin.records.catalog import TemplateCopyRecord, TemplateRe
 from occistack.cli.base import OrderedGroup, document, json_option, or_unchanged, print_rows, run
 from occistack.cli.progress import Step, timeout_option, wait_for, wait_option
 
-_COLUMNS = ("id", "term", "state", "zones", "size_gib", "project_id", "title", "description")
+_COLUMNS = ("id", "term", "state", "zones", "size_gib", "project_id", "shared_with", "title", "description")
 _COPY_COLUMNS = ("zone", "state", "progress", "secondary_storage", "secondary_path", "size_gib", "state_message")
 
 
@@ -151,7 +152,8 @@ def _copies(template: TemplateRecord) -> list[dict]:
 def _list(format: str, as_json: bool) -> None:
     def work(ctx):
         return [document(template, zones=_copies(template) if as_json
-                         else " ".join(map(_copy_summary, template.copies)))
+                         else " ".join(map(_copy_summary, template.copies)),
+                         shared_with=list(template.shared_with) if as_json else ",".join(template.shared_with))
                 for template in catalog.list_templates(ctx, format)]
 
     print_rows(run(work), _COLUMNS, as_json)
@@ -160,14 +162,16 @@ def _list(format: str, as_json: bool) -> None:
 def _show(format: str, term: str, as_json: bool) -> None:
     def work(ctx):
         found = catalog.show_template(ctx, term, format=format)
-        return document(found, zones=_copies(found))
+        return document(found, zones=_copies(found), shared_with=list(found.shared_with))
 
     shown = run(work)
     if as_json:
         click.echo(json.dumps(shown, indent=2, default=str))
         return
     for column in _COLUMNS:
-        if column != "zones":
+        if column == "shared_with":
+            click.echo(f"shared_with: {', '.join(shown[column])}")
+        elif column != "zones":
             click.echo(f"{column}: {'' if shown.get(column) is None else shown[column]}")
     click.echo("copies:")
     print_rows(shown["zones"], _COPY_COLUMNS, False)
@@ -191,6 +195,17 @@ def _retry(format: str, term: str, zone: str | None, wait: bool, timeout_seconds
     click.echo(f"downloading {term} again in {len(retried)} zone{'' if len(retried) == 1 else 's'} (see `list`)")
     if wait:
         _wait_for_copies(format, term, retried, timeout_seconds)
+
+
+def _share(term: str, project: str) -> None:
+    shared = run(lambda ctx: catalog.share_template(ctx, term, project).shared_with)
+    click.echo(f"shared template {term} with project {project}; now shared with: {', '.join(shared)}")
+
+
+def _unshare(term: str, project: str) -> None:
+    shared = run(lambda ctx: catalog.unshare_template(ctx, term, project).shared_with)
+    click.echo(f"template {term} is no longer shared with project {project} (its computes made from it keep "
+               f"running); now shared with: {', '.join(shared) or 'no project'}")
 
 
 def _delete(format: str, term: str) -> None:
@@ -260,4 +275,21 @@ def iso() -> None:
 
 
 _add_image_commands(template, "template", "template", "a")
+
+
+# Only templates are shared: an ISO is never published to a project.
+@template.command("share", help="Share the private template TERM with another project: its users see it as an "
+                                "os_tpl mixin and make computes from it.")
+@click.argument("term")
+@click.option("--project", required=True, help="The project (name or id) that gets the template.")
+def share(term: str, project: str) -> None:
+    _share(term, project)
+
+
+@template.command("unshare", help="Stop sharing the template TERM with a project: it leaves that project's "
+                                  "catalog at once; computes already made from it keep running.")
+@click.argument("term")
+@click.option("--project", required=True, help="The project (name or id) that loses the template.")
+def unshare(term: str, project: str) -> None:
+    _unshare(term, project)
 _add_image_commands(iso, "iso", "ISO", "an")

@@ -4,7 +4,7 @@ Imports nothing else of occistack; ``model.occi`` (the OCCI type system) is pure
 """
 
 from occistack.model.accounting import ComputeOwner, EventRecord, UsageHour, UsageHourRun, UsageRecord
-from occistack.model.catalog import CatalogGeneration, OsTemplate, ServiceOffering, TemplateCopy, Zone
+from occistack.model.catalog import CatalogGeneration, OsTemplate, ServiceOffering, TemplateCopy, TemplateShare, Zone
 from occistack.model.infrastructure import (
     BARE_METAL,
     Cluster,
@@ -62,6 +62,7 @@ __all__ = [
     "ENTITY_ID_LENGTH", "Entity", "EntityMixin", "EventRecord", "FederatedUser", "GuestVlan", "Host",
     "InventoryGeneration", "KeyPair", "LdapGroupLink",
     "IpAllocation", "IpRange", "Job", "JobWorker", "Network", "NetworkInterface", "OsTemplate", "TemplateCopy", "PhysicalNetwork", "Pod",
+    "TemplateShare",
     "Project", "ProjectDefaultNetwork", "ProjectMembership", "QUOTA_RESOURCES", "Quota", "ROLES", "ROOT_DOMAIN_ID", "Region",
     "SecondaryStorage", "TenancyLimit",
     "ServiceOffering", "StorageLink", "StoragePool", "UsageRecord", "User", "UserMixin", "VirtualMachine",

@@ -42,7 +42,7 @@ class OsTemplate(Base):
     """A bootable image, published as an os_tpl mixin whose term is ``term``.
 
     ``project_id`` is set for private templates (those a project saved from its own compute);
-    public ones have none.
+    public ones have none. A private template may be shared with other projects (TemplateShare).
     """
 
     __tablename__ = "os_templates"
@@ -72,6 +72,21 @@ class OsTemplate(Base):
     #: copy failed; a template being saved from a compute is ``pending`` until it is saved
     #: (model.template_states.TemplateState; TEMPLATE_TRANSITIONS moves it).
     state: Mapped[str] = mapped_column(String(16), default=str(TemplateState.READY))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class TemplateShare(Base):
+    """A private template shared with another project (CloudStack's updateTemplatePermissions):
+    that project's users see it as an os_tpl mixin and make computes from it; it stays its
+    owner's. A share names a project, never a public template (which every project has) nor
+    the owner itself."""
+
+    __tablename__ = "template_shares"
+    __table_args__ = (UniqueConstraint("template_id", "project_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    template_id: Mapped[int] = mapped_column(ForeignKey("os_templates.id", ondelete="CASCADE"), index=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 

@@ -16,15 +16,15 @@ from sqlalchemy import event, inspect, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from occistack.model.catalog import CatalogGeneration, OsTemplate, ServiceOffering, TemplateCopy, Zone
+from occistack.model.catalog import CatalogGeneration, OsTemplate, ServiceOffering, TemplateCopy, TemplateShare, Zone
 from occistack.model.infrastructure import Cluster, Host, InventoryGeneration, PhysicalNetwork, Pod, StoragePool, VlanRange
 from occistack.model.meta import READ_ONLY
 from occistack.model.resources import AffinityGroup, UserMixin
 
 #: A template copy's state changes (with a conditional UPDATE, plane/transitions.py) move the
 #: generation: /-/ lists each os_tpl's zones; its download progress, also written with Core
-#: UPDATEs, does not.
-_CATALOG_CLASSES = (OsTemplate, TemplateCopy, ServiceOffering, Zone, UserMixin, AffinityGroup)
+#: UPDATEs, does not. A share (or its removal) changes what its project's catalog offers.
+_CATALOG_CLASSES = (OsTemplate, TemplateCopy, TemplateShare, ServiceOffering, Zone, UserMixin, AffinityGroup)
 CATALOG_CHANGED = "occistack.catalog_changed"
 #: What the topology snapshot of placement is built from. Capacity columns change with every
 #: placement and are not part of it: the snapshot corrects them host by host.

@@ -13,11 +13,13 @@ import time
 
 import pytest
 import transaction
-from sqlalchemy import event
+from sqlalchemy import event, select
 
+from occistack.model import Project
 from occistack.model.session import get_tm_session
 from tests.conftest import basic
 from tests.factories import OsTemplateFactory
+from tests.api.admin_client import new_admin
 from tests.api.occi_face import INFRA, OCCIClient, World, categories
 
 #: Long enough that no test crosses it by accident; the one test about it waits it out.
@@ -172,3 +174,39 @@ def test_credentials_are_checked_again_when_the_cache_forgets_them(world, sql):
 def test_basic_credentials_of_an_unknown_user_are_401(world):
     OCCIClient(world.wsgi_app, extra_environ={"HTTP_AUTHORIZATION": basic("nobody", "x")}).get(
         "/-/", status=401)
+
+
+def test_a_share_shows_and_goes_at_once_and_costs_no_query_more(world, sql):
+    """Sharing a private template (or ending the share) moves the catalog generation, so the
+    project it names sees the change at its next request despite the lifetime; and a project
+    with a shared template builds its layer with as many statements as the owning one."""
+    owner, friend, plain = world.client("owner"), world.client("friend"), world.client("plain")
+    manager = transaction.TransactionManager(explicit=True)
+    with manager:
+        session = get_tm_session(world.session_factory, manager)
+        template = OsTemplateFactory(session=session, term=f"shared-{owner.user_name}", title="Shared",
+                                     os_family="linux", os_name="debian", os_version="13", architecture="x64",
+                                     min_cores=1, min_memory_gib=1, size_gib=2, state="ready",
+                                     project_id=_project_id(session, owner.user_name))
+        template_id, term = template.id, template.term
+    root = new_admin(world)
+    fresh(world)
+    assert OS_TPL + term not in {c["scheme"] + c["term"] for c in categories(friend.get("/-/", status=200))}
+    owner.get("/-/", status=200)
+    plain.get("/-/", status=200)  # the callers' credentials are cached from here on
+    root.post_json(f"/admin/templates/{template_id}/actions/share", {"project": friend.user_name}, status=200)
+    plain.get("/-/", status=200)  # rebuilds the site's layer, since the share moved the generation
+    # The project the template is shared with builds its layer with the statements of the
+    # project owning it (its private templates and their zones): sharing adds none.
+    _, with_share = sql.during(lambda: friend.get("/-/", status=200))
+    _, owning = sql.during(lambda: owner.get("/-/", status=200))
+    assert with_share == owning
+    assert OS_TPL + term in {c["scheme"] + c["term"] for c in categories(friend.get("/-/", status=200))}
+    _, cached = sql.during(lambda: friend.get("/-/", status=200))
+    assert cached == 0
+    root.post_json(f"/admin/templates/{template_id}/actions/unshare", {"project": friend.user_name}, status=200)
+    assert OS_TPL + term not in {c["scheme"] + c["term"] for c in categories(friend.get("/-/", status=200))}
+
+
+def _project_id(session, name: str) -> int:
+    return session.scalar(select(Project.id).where(Project.name == name))

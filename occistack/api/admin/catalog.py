@@ -1,7 +1,8 @@
 """Admin views of what OCCI users choose from besides sizes: templates and ISOs (registered by
 URL for one or several zones, downloaded into each zone's secondary storage by a job, copied to
 another zone with ``POST /admin/templates/<id>/actions/copy {"zone": …}``, a failed copy
-downloaded again with ``…/actions/retry``), and the projects' affinity groups."""
+downloaded again with ``…/actions/retry``, a private one shared with another project with
+``…/actions/share {"project": …}`` and ``…/actions/unshare``), and the projects' affinity groups."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ TEMPLATE_CHANGES = fields("title?", "os_family?", "os_name?", "os_version?", "mi
                           "min_memory_gib:number", "extra_attributes:object?")
 COPY_FIELDS = fields("zone:ref!")
 RETRY_FIELDS = fields("zone:ref")
+SHARE_FIELDS = fields("project:ref!")
 AFFINITY_GROUP_FIELDS = fields("project:ref!", "name!", "kind!", "description")
 AFFINITY_GROUP_CHANGES = fields("description?")
 
@@ -62,9 +64,23 @@ def _retry_template(request, template_id: int) -> TemplateRecord:
     return catalog.show_template(request.plane, template.id)
 
 
+def _share_template(request, template_id: int) -> TemplateRecord:
+    """updateTemplatePermissions: the private template is offered to another project too."""
+    template = catalog.show_template(request.plane, template_id)  # 404 before the body is read
+    return catalog.share_template(request.plane, template.id, read_body(request, SHARE_FIELDS)["project"])
+
+
+def _unshare_template(request, template_id: int) -> TemplateRecord:
+    """The project no longer sees the template; its computes made from it keep running."""
+    template = catalog.show_template(request.plane, template_id)  # 404 before the body is read
+    return catalog.unshare_template(request.plane, template.id, read_body(request, SHARE_FIELDS)["project"])
+
+
 def _template_json(template: TemplateRecord) -> dict:
-    """The template, with each zone's copy: its state, download progress and reason."""
-    return record_json(template, zones=[record_json(copy) for copy in template.copies])
+    """The template, with each zone's copy (its state, download progress and reason) and the
+    projects it is shared with."""
+    return record_json(template, zones=[record_json(copy) for copy in template.copies],
+                       shared_with=list(template.shared_with))
 
 
 def _affinity_group_json(group: AffinityGroupRecord) -> dict:
@@ -80,7 +96,8 @@ RESOURCES = (
         remove=by_id(catalog.delete_template),
         update=lambda request, template_id: catalog.update_template(
             request.plane, template_id, changes_as(request, TEMPLATE_CHANGES, TemplateChanges)),
-        actions={"copy": _copy_template, "retry": _retry_template},
+        actions={"copy": _copy_template, "retry": _retry_template, "share": _share_template,
+                 "unshare": _unshare_template},
         render=_template_json,
     ),
     AdminResource(

@@ -2,8 +2,8 @@
 
 Three layers: the standard OCCI categories (built once), the site's mixins generated from the
 database (public OS templates, service offerings, zones, and the parent of affinity groups), and
-the caller's own layer (their project's private templates and affinity groups, their user
-mixins). Only OS templates that are ready and of the "template" format are published: an ISO is
+the caller's own layer (their project's private templates, those shared with it, its affinity
+groups, their user mixins). Only OS templates that are ready and of the "template" format are published: an ISO is
 no disk to make a compute from, so it is never an os_tpl. The lower two are rebuilt only when the
 catalog generation in the database moves; it is read at most every ``revalidate_seconds``, and
 at once after this process commits a change. Rendered query-interface documents are cached
@@ -18,10 +18,11 @@ import time
 from collections import OrderedDict
 from typing import Any, Callable
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from occistack.model import AffinityGroup, CatalogGeneration, OsTemplate, ServiceOffering, TemplateCopy, UserMixin, Zone
+from occistack.model import (AffinityGroup, CatalogGeneration, OsTemplate, ServiceOffering, TemplateCopy,
+                             TemplateShare, UserMixin, Zone)
 from occistack.model.occi import Mixin, Registry, split_identifier, standard_registry
 from occistack.model.template_states import TemplateCopyState, TemplateState
 from occistack.model.occi.templates import (
@@ -153,8 +154,11 @@ class CatalogCache:
 
     def _caller_layer(self, session: Session, user_id: int, project_id: int, site: Registry) -> list[Mixin]:
         layer: list[Mixin] = []
-        templates = list(session.scalars(select(OsTemplate).where(OsTemplate.project_id == project_id, *_DEPLOYABLE)
-                                         .order_by(OsTemplate.term)))
+        # Its own private templates and those other projects shared with it, in the one query.
+        templates = list(session.scalars(select(OsTemplate).where(
+            or_(OsTemplate.project_id == project_id,
+                OsTemplate.id.in_(select(TemplateShare.template_id).where(TemplateShare.project_id == project_id))),
+            *_DEPLOYABLE).order_by(OsTemplate.term)))
         zones = _ready_zones(session, [template.id for template in templates])
         for template in templates:
             layer.append(_template_mixin(self.schemes, template, zones.get(template.id, ())))

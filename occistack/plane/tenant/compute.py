@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
-from occistack.model import OsTemplate, ServiceOffering, VirtualMachine
+from occistack.model import OsTemplate, ServiceOffering, TemplateShare, VirtualMachine
 from occistack.model.direct_writes import insert_now
 from occistack.model.occi.crtp import CRTP_SCHEME
 from occistack.model.states import VmState
@@ -104,8 +104,10 @@ def find_template(session: Session, caller: Caller, term: str) -> OsTemplate:
 
 
 #: Built once, as the other statements of a create: building one costs more than running it.
+#: A project may use the public templates, its own, and those shared with it.
 _TEMPLATE_BY_TERM = select(OsTemplate).where(OsTemplate.term == bindparam("term"), or_(
-    OsTemplate.project_id.is_(None), OsTemplate.project_id == bindparam("project")))
+    OsTemplate.project_id.is_(None), OsTemplate.project_id == bindparam("project"),
+    OsTemplate.id.in_(select(TemplateShare.template_id).where(TemplateShare.project_id == bindparam("project")))))
 
 
 def create_compute(ctx: PlaneContext, request: ComputeRequest) -> ComputeCreated:

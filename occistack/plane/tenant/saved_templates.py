@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import or_, select
 
-from occistack.model import OsTemplate, VirtualMachine
+from occistack.model import OsTemplate, TemplateShare, VirtualMachine
 from occistack.plane.admin.common import Actor, count
 from occistack.plane.admin.templates import delete_template
 from occistack.plane.context import PlaneContext
@@ -23,6 +23,10 @@ def delete_saved_template(ctx: PlaneContext, term: str) -> None:
         OsTemplate.term == term, OsTemplate.format == "template",
         or_(OsTemplate.project_id.is_(None), OsTemplate.project_id == caller.project_id)))
     if template is None:
+        if session.scalar(select(TemplateShare.id).join(OsTemplate, OsTemplate.id == TemplateShare.template_id)
+                          .where(OsTemplate.term == term, TemplateShare.project_id == caller.project_id)):
+            raise NotPermitted(f"OS template {term!r} was shared with your project by another project: only its "
+                               "owner removes it")
         raise NotFound(f"you have no OS template {term!r}; GET /os_tpl/ lists the templates you can use")
     if template.project_id is None:
         raise NotPermitted(f"OS template {term!r} is one of the site's public templates: only the site "

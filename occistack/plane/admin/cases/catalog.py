@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from occistack.plane.admin import offerings, templates
+from occistack.plane.admin import offerings, template_shares, templates
 from occistack.plane.admin.cases.common import UNCHANGED, Unchanged, actor_of, admin_dispatcher, changes_of
 from occistack.plane.admin.common import Ref
 from occistack.plane.admin.lookup import find_offering
@@ -165,6 +165,28 @@ def retry_template(ctx: PlaneContext, template: Ref, zone: Ref | None = None, *,
     found = templates.find_template(ctx.session, template, format=format)
     return template_copy_records(ctx.session, templates.retry_template(ctx.session, found, zone, actor=actor_of(ctx),
                                                                        dispatcher=admin_dispatcher(ctx)))
+
+
+def share_template(ctx: PlaneContext, template: Ref, project: Ref) -> TemplateRecord:
+    """updateTemplatePermissions: the private template joins ``project``'s os_tpl mixins (its
+    users may make computes from it); the template, with every project it is shared with.
+    Conflict for a public template or a share already made; InvalidRequest for the owner."""
+    found = templates.find_template(ctx.session, template)
+    template_shares.share_template(ctx.session, found, project, actor=actor_of(ctx))
+    return template_record(ctx.session, found)
+
+
+def unshare_template(ctx: PlaneContext, template: Ref, project: Ref) -> TemplateRecord:
+    """The template leaves ``project``'s catalog at its next request; computes already made
+    from it keep running."""
+    found = templates.find_template(ctx.session, template)
+    template_shares.unshare_template(ctx.session, found, project, actor=actor_of(ctx))
+    return template_record(ctx.session, found)
+
+
+def template_shares_of(ctx: PlaneContext, template: Ref) -> list[str]:
+    """The names of the projects the template is shared with."""
+    return template_shares.shared_with(ctx.session, templates.find_template(ctx.session, template).id)
 
 
 def delete_template(ctx: PlaneContext, template: Ref, *, format: str | None = None) -> None:

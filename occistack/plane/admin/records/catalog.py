@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from occistack.model import OsTemplate, SecondaryStorage, ServiceOffering, TemplateCopy, Zone
 from occistack.plane.admin.records import from_row, names_by_id, related
+from occistack.plane.admin.template_shares import shares_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,8 @@ class TemplateRecord:
     created_at: datetime
     #: each zone's copy, by zone id.
     copies: tuple[TemplateCopyRecord, ...] = related()
+    #: the names of the other projects a private template is shared with.
+    shared_with: tuple[str, ...] = related()
 
 
 def offering_record(offering: ServiceOffering) -> OfferingRecord:
@@ -106,7 +109,10 @@ def template_records(session: Session, templates: Iterable[OsTemplate]) -> list[
     copies_of: dict[int, list[TemplateCopyRecord]] = {}
     for copy, record in zip(copies, template_copy_records(session, copies)):
         copies_of.setdefault(copy.template_id, []).append(record)
-    return [from_row(TemplateRecord, template, copies=tuple(copies_of.get(template.id, ()))) for template in templates]
+    shares = shares_of(session, [template.id for template in templates if template.project_id is not None])
+    return [from_row(TemplateRecord, template, copies=tuple(copies_of.get(template.id, ())),
+                     shared_with=tuple(shares.get(template.id, ())))
+            for template in templates]
 
 
 def template_record(session: Session, template: OsTemplate) -> TemplateRecord:
