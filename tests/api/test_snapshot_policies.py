@@ -4,6 +4,7 @@ snapshots and never another's, a deleted volume's policy goes with it, and the r
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timedelta
 
 import pytest
@@ -12,8 +13,10 @@ from sqlalchemy import delete, select, update
 from occistack.model import SnapshotPolicy, VolumeSnapshot
 from occistack.plane.jobs.snapshot_policies import claim_run
 from tests.api.admin_client import error_of
+from tests.api.occi_face import entity_id
 from tests.api.test_high_availability import plane_of
 from tests.api.test_snapshots import new_volume, snapshots_of
+from tests.occi import TEXT, compute_body
 
 NOW = datetime(2026, 12, 9, 3, 0, 30)
 
@@ -76,6 +79,46 @@ def test_of_two_workers_that_saw_the_same_run_due_only_one_takes_it(world, root,
         assert claim_run(session, row, seen, NOW) is True
         assert claim_run(session, row, seen, NOW) is False, "the run was taken: its next run is no longer the one seen"
         assert row.next_run_at == datetime(2026, 12, 10, 3, 0)
+
+
+def test_on_postgresql_a_second_worker_waits_for_the_first_and_then_takes_nothing(world, root, client):
+    if not world.url.startswith("postgresql"):
+        pytest.skip("SQLite has one writer at a time; the row lock race is PostgreSQL's")
+    policy_id = add_policy(root, new_volume(client))["id"]
+    seen = NOW - timedelta(minutes=5)
+    make_due(world, policy_id, seen)
+    second: dict[str, bool] = {}
+
+    def second_worker() -> None:
+        with world.session_factory() as session, session.begin():
+            row = session.get(SnapshotPolicy, policy_id)
+            assert row.next_run_at == seen, "the second worker read the run as due, too"
+            second["took"] = claim_run(session, row, seen, NOW)
+
+    with world.session_factory() as session, session.begin():
+        assert claim_run(session, session.get(SnapshotPolicy, policy_id), seen, NOW) is True
+        racer = threading.Thread(target=second_worker)
+        racer.start()
+        racer.join(1.0)
+        assert racer.is_alive(), "the second worker's UPDATE must wait for the first worker's transaction"
+    racer.join(10.0)
+    assert second == {"took": False}
+
+
+def test_a_compute_root_disk_policy_takes_root_disk_snapshots_and_goes_with_the_compute(world, root, client):
+    compute = entity_id(client.post("/compute/", compute_body(), headers=TEXT, status=201).headers["Location"])
+    policy = root.post_json("/admin/snapshot-policies", {"compute": compute, "interval": "hourly", "minute": 0,
+                                                         "retention": 1}, status=201).json
+    assert (policy["source"], policy["compute_id"]) == ("root_disk", compute)
+    make_due(world, policy["id"])
+    assert sweep(world, NOW) == 1
+    [snapshot] = root.get(f"/admin/snapshots?compute={compute}", status=200).json
+    assert snapshot["source"] == "root_disk"  # it ends in error on these simulated hosts (test_snapshots.py)
+    assert root.get(f"/admin/snapshot-policies/{policy['id']}", status=200).json["next_run_at"].startswith(
+        "2026-12-09T04:00")
+    client.delete(f"/compute/{compute}", status=200)
+    plane_of(world).settle()
+    root.get(f"/admin/snapshot-policies/{policy['id']}", status=404)
 
 
 def test_retention_deletes_the_policys_oldest_snapshots_and_never_others(world, root, client):
