@@ -135,6 +135,16 @@ def test_retention_deletes_the_policys_oldest_snapshots_and_never_others(world, 
     assert left == {by_hand["id"], made[2], made[3]}, "the two oldest of the policy's went; the one by hand stays"
     assert root.get(f"/admin/snapshot-policies/{policy['id']}", status=200).json["snapshots"] == 2
 
+    # A lowered retention applies at the next run, also when that run has to skip its snapshot.
+    root.patch_json(f"/admin/snapshot-policies/{policy['id']}", {"retention": 1}, status=200)
+    with world.session_factory() as session, session.begin():  # as if the host were copying it still
+        session.execute(update(VolumeSnapshot).where(VolumeSnapshot.id == by_hand["id"]).values(state="creating"))
+    moment = NOW + timedelta(days=4)
+    make_due(world, policy["id"], moment - timedelta(seconds=30))
+    assert sweep(world, moment) == 1
+    assert {s["id"] for s in snapshots_of(root, volume)} == {by_hand["id"], made[3]}
+    assert "still being taken" in root.get(f"/admin/snapshot-policies/{policy['id']}", status=200).json["last_message"]
+
 
 def test_a_busy_volume_skips_the_run_and_says_why(world, root, client):
     volume = new_volume(client)

@@ -74,8 +74,9 @@ def _run(session: Session, dispatcher: Dispatcher, policy: SnapshotPolicy, now: 
     except (PlaneError, _Skipped) as refusal:
         policy.last_message = f"{now:%Y-%m-%d %H:%M} UTC: no snapshot taken: {refusal}"
         log.info("snapshot policy %s: %s", policy.id, policy.last_message)
-        return
-    policy.last_message = None
+    else:
+        policy.last_message = None
+    # Also after a skipped run: a lowered retention must not wait for the volume to be free.
     apply_retention(session, dispatcher, policy)
 
 
