@@ -7,6 +7,7 @@ import click
 
 from occistack.cli.base import OrderedGroup, document, fail, json_option, print_document, print_rows, run
 from occistack.cli.progress import Step, timeout_option, wait_for, wait_option
+from occistack.cli.snapshot_policy import policy
 from occistack.model.snapshots import SnapshotState
 from occistack.plane.tenant import snapshots
 from occistack.plane.tenant.snapshots import SnapshotRequest, VolumeFromSnapshot
@@ -99,3 +100,6 @@ def snapshot_delete(snapshot_id: int) -> None:
     """Remove the snapshot from secondary storage."""
     run(lambda ctx: snapshots.delete_snapshot(ctx, snapshot_id, every_project=True))
     click.echo(f"snapshot {snapshot_id} is being deleted")
+
+
+snapshot.add_command(policy)

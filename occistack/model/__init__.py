@@ -36,6 +36,7 @@ from occistack.model.resources import (
     VirtualMachine,
     Volume,
 )
+from occistack.model.snapshot_policies import SnapshotPolicy
 from occistack.model.snapshots import VolumeSnapshot
 from occistack.model.tenancy import (
     QUOTA_RESOURCES,
@@ -58,7 +59,7 @@ from occistack.model.tenancy import (
 
 __all__ = [
     "BARE_METAL", "Account", "AffinityGroup", "AgentCommand", "Alert", "ApiKey", "Base", "CatalogGeneration",
-    "Cluster", "ComputeOwner", "Domain", "GlobalSetting", "UsageHour", "UsageHourRun",
+    "Cluster", "ComputeOwner", "SnapshotPolicy", "Domain", "GlobalSetting", "UsageHour", "UsageHourRun",
     "ENTITY_ID_LENGTH", "Entity", "EntityMixin", "EventRecord", "FederatedUser", "GuestVlan", "Host",
     "InventoryGeneration", "KeyPair", "LdapGroupLink",
     "IpAllocation", "IpRange", "Job", "JobWorker", "Network", "NetworkInterface", "OsTemplate", "TemplateCopy", "PhysicalNetwork", "Pod",

@@ -92,5 +92,7 @@ class VolumeSnapshot(Base):
     secondary_path: Mapped[str | None] = mapped_column(String(1024))
     #: ``sha256:<hex>`` of the stored image, as the host hashed it on the way.
     checksum: Mapped[str | None] = mapped_column(String(200))
+    #: the snapshot policy that took it (model/snapshot_policies.py), whose retention may delete it.
+    policy_id: Mapped[int | None] = mapped_column(ForeignKey("snapshot_policies.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)

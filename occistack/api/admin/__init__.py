@@ -7,7 +7,8 @@ request dataclass, ``request.plane`` as its context, the records it returns into
 """
 
 MODULES = (".inventory", ".networks", ".hosts", ".catalog", ".tenancy", ".api_keys", ".limits", ".resources",
-           ".reports", ".operations", ".keypairs", ".ldap", ".snapshots", ".usage", ".vms")
+           ".reports", ".operations", ".keypairs", ".ldap", ".snapshots", ".usage", ".vms",
+           ".snapshot_policies")
 
 
 def includeme(config) -> None:

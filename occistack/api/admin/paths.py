@@ -8,7 +8,7 @@ from __future__ import annotations
 ADMIN_RESOURCES = ("regions", "zones", "physical-networks", "pods", "clusters", "hosts", "storage-pools",
                    "secondary-storage", "ip-ranges", "offerings", "templates", "domains", "accounts", "projects",
                    "users", "memberships", "quotas", "affinity-groups", "api-keys", "limits", "keypairs", "ldap-links",
-                   "snapshots")
+                   "snapshots", "snapshot-policies")
 #: Resources whose rows change state: POST /admin/<resource>/{id}/actions/{action}.
 ADMIN_RESOURCES_WITH_ACTIONS = ("zones", "pods", "clusters", "hosts", "storage-pools", "secondary-storage",
                                 "templates", "domains", "accounts", "projects", "users", "api-keys", "snapshots")

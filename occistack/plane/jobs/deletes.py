@@ -48,8 +48,8 @@ from occistack.model.states import (
     TransitionTable,
 )
 from occistack.model.template_states import TEMPLATE_TRANSITIONS, TemplateEvent, TemplateState
+from occistack.plane.deleting import is_deleting, refuse_if_deleting  # noqa: F401 - re-exported
 from occistack.plane.dispatch import Operation
-from occistack.plane.errors import Conflict
 from occistack.plane.events import record_event
 from occistack.plane.jobs.queue import JobDispatcher
 from occistack.plane.placement.capacity import release_host
@@ -61,17 +61,6 @@ DELETING_MESSAGE = "being deleted"
 _entities = Entity.__table__
 _jobs = Job.__table__
 _UNFINISHED = [str(state) for state in UNFINISHED]
-
-
-def is_deleting(row) -> bool:
-    return row.delete_requested_at is not None
-
-
-def refuse_if_deleting(row, what: str) -> None:
-    """Conflict for any change to an entity whose delete is under way."""
-    if is_deleting(row):
-        raise Conflict(f"the {what} is being deleted and takes no other change; wait until it is gone "
-                       "(GET answers 404 then)")
 
 
 def request_delete(session: Session, row, links: Sequence = ()) -> bool:

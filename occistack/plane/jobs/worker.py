@@ -35,6 +35,7 @@ from occistack.plane.jobs.ha import submit_fencing
 from occistack.plane.jobs.heartbeats import record_heartbeat
 from occistack.plane.alerts import check_zone_capacity
 from occistack.plane.jobs.services import ManagementServices
+from occistack.plane.jobs.snapshot_policies import run_due_policies
 from occistack.plane.jobs.handlers.base import previous_answers
 from occistack.plane.listener import PostgresListener
 from occistack.plane.jobs.queue import claim_in_memory, claim_next, move_job, postpone, release_stranded
@@ -191,7 +192,8 @@ class Worker:
 
     def sweep(self) -> None:
         """Hosts whose heartbeats stopped, waiting jobs whose agents never answered, held jobs
-        nothing released; and this worker's own heartbeat (plane/jobs/heartbeats.py)."""
+        nothing released; and this worker's own heartbeat (plane/jobs/heartbeats.py). Then the
+        snapshot policies that are due."""
         with self.session_factory() as session, session.begin():
             record_heartbeat(session, self.name)
             timings = self.services.gateway_now(session)
@@ -203,8 +205,18 @@ class Worker:
             release_stranded(session)
             resume_waiting_deletes(session)
         self._last_sweep = time.monotonic()
+        self.run_snapshot_policies()
         if self._last_sweep - self._last_usage_hours >= self.usage_hours_seconds:
             self.aggregate_usage_hours()
+
+    def run_snapshot_policies(self, now: datetime | None = None) -> int:
+        """Take the snapshots of the policies whose time has come (plane/jobs/snapshot_policies.py),
+        in a transaction of its own so that the sweep's housekeeping never waits on them; how
+        many runs this worker took."""
+        if self.services.dispatcher is None:
+            return 0
+        with self.session_factory() as session, session.begin():
+            return run_due_policies(session, self.services.dispatcher, now or utcnow())
 
     def aggregate_usage_hours(self) -> int:
         """Aggregate the hours of usage that ended since the last run (plane/usage_hours.py),

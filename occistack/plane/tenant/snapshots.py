@@ -18,9 +18,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from occistack.model import OsTemplate, StorageLink, StoragePool, VirtualMachine, Volume, VolumeSnapshot
+from occistack.model import StorageLink, VirtualMachine, Volume, VolumeSnapshot
 from occistack.model.snapshots import SNAPSHOT_TRANSITIONS, SnapshotEvent, SnapshotState
-from occistack.model.states import LinkState, VmState, VolumeState
+from occistack.model.states import VmState
 from occistack.plane.admin.cases.common import actor_of
 from occistack.plane.caller import Caller
 from occistack.plane.context import PlaneContext
@@ -28,16 +28,10 @@ from occistack.plane.dispatch import Operation
 from occistack.plane.errors import Conflict, InvalidRequest, NotFound
 from occistack.plane.events import record_event
 from occistack.plane.jobs.deletes import refuse_if_deleting
-from occistack.plane.template_copies import first_secondary_storage
+from occistack.plane.snapshot_rows import SNAPSHOT_VOLUME_STATES, noun, start_snapshot_delete, take_snapshot
 from occistack.plane.tenant.storage import VolumeRequest, create_volume
 from occistack.plane.transitions import apply_event
 from occistack.plane.zones import zone_name
-
-#: States of what a snapshot is taken of in which the snapshot can be taken.
-_SNAPSHOT_VOLUME_STATES = (VolumeState.ONLINE, VolumeState.OFFLINE)
-_SNAPSHOT_VM_STATES = (VmState.RUNNING, VmState.STOPPED, VmState.SUSPENDED)
-_BUSY = (SnapshotState.CREATING, SnapshotState.BACKING_UP)
-
 
 @dataclass(frozen=True, slots=True)
 class SnapshotRequest:
@@ -90,43 +84,18 @@ def snapshot_record(session: Session, snapshot: VolumeSnapshot) -> SnapshotRecor
 # --- the use cases ---------------------------------------------------------------------------------
 
 def create_snapshot(ctx: PlaneContext, request: SnapshotRequest, *, every_project: bool = False) -> SnapshotRecord:
-    """Take a snapshot: written in ``creating``, its job queued behind its resource's others."""
+    """Take a snapshot: written in ``creating``, its job queued behind its resource's others
+    (plane/snapshot_rows.py, which the snapshot policies' sweep uses too)."""
     session = ctx.session
     if (request.volume_id is None) == (request.compute_id is None):
         raise InvalidRequest("name either the storage (volume) or the compute (its root disk) to take a "
                              "snapshot of, not both nor neither")
     if request.volume_id is not None:
-        volume = _reach(session, ctx, Volume, request.volume_id, "storage", every_project)
-        entity, zone_id, size_gib, source = volume, _zone_of_volume(session, volume), volume.size_gib, "volume"
-        _check_volume_can_be_copied(session, volume)
+        entity = _reach(session, ctx, Volume, request.volume_id, "storage", every_project)
     else:
-        vm = _reach(session, ctx, VirtualMachine, request.compute_id, "compute", every_project)
-        template = session.get(OsTemplate, vm.template_id)
-        size_gib = max(vm.root_disk_gib or 0.0, template.size_gib if template is not None else 0.0)
-        entity, zone_id, source = vm, vm.zone_id, "root_disk"
-        _check_root_disk_can_be_copied(vm)
-    busy = session.scalar(select(VolumeSnapshot.id).where(
-        (VolumeSnapshot.volume_id == entity.id) if source == "volume" else (VolumeSnapshot.vm_id == entity.id),
-        VolumeSnapshot.source == source, VolumeSnapshot.state.in_([str(state) for state in _BUSY])).limit(1))
-    if busy is not None:
-        raise Conflict(f"snapshot {busy} of this {_noun(source)} is still being taken; wait until it is ready")
-    store = first_secondary_storage(session, zone_id) if zone_id is not None else None
-    if store is None:
-        raise Conflict(f"zone {zone_name(session, zone_id) if zone_id is not None else '(none)'} has no enabled "
-                       "secondary storage to keep snapshots in; add one with `occistack secondary-storage add`")
-    snapshot = VolumeSnapshot(
-        project_id=entity.project_id, source=source, zone_id=zone_id, size_gib=size_gib,
-        volume_id=entity.id if source == "volume" else None, vm_id=entity.id if source == "root_disk" else None,
-        name=request.name or f"{entity.title or entity.id}-{ctx.now():%Y%m%d%H%M%S}",
-        state=str(SnapshotState.CREATING), secondary_storage_id=store.id)
-    session.add(snapshot)
-    session.flush()
-    snapshot.secondary_path = snapshot_path(snapshot)
-    caller = _caller_for(ctx, entity.project_id)
-    ctx.services.dispatcher.submit(session, Operation("snapshot_volume", entity.id, {"snapshot_id": snapshot.id}),
-                                   caller)
-    record_event(session, "snapshot.create", "scheduled", "snapshot", snapshot.id, caller=caller,
-                 description=f"snapshot {snapshot.name!r} of {_noun(source)} {entity.id} requested")
+        entity = _reach(session, ctx, VirtualMachine, request.compute_id, "compute", every_project)
+    snapshot = take_snapshot(session, ctx.services.dispatcher, _caller_for(ctx, entity.project_id), entity,
+                             request.name, ctx.now())
     return snapshot_record(session, snapshot)
 
 
@@ -151,20 +120,9 @@ def show_snapshot(ctx: PlaneContext, snapshot_id: int, *, every_project: bool = 
 
 def delete_snapshot(ctx: PlaneContext, snapshot_id: int, *, every_project: bool = False) -> SnapshotRecord:
     """Remove it from secondary storage (a job); refused while it is taken or reverted to."""
-    session = ctx.session
     snapshot = _snapshot(ctx, snapshot_id, every_project)
-    if snapshot.state == SnapshotState.DESTROYING:
-        return snapshot_record(session, snapshot)  # a repeated delete changes nothing
-    if not SNAPSHOT_TRANSITIONS.allows(SnapshotState(snapshot.state), SnapshotEvent.DESTROY):
-        raise Conflict(f"snapshot {snapshot.id} is {snapshot.state} and cannot be deleted now; wait until it is "
-                       "ready (or in error)")
-    apply_event(session, snapshot, SNAPSHOT_TRANSITIONS, SnapshotEvent.DESTROY)
-    caller = _caller_for(ctx, snapshot.project_id)
-    ctx.services.dispatcher.submit(session, Operation("delete_snapshot", snapshot_entity(snapshot.id),
-                                                      {"snapshot_id": snapshot.id}), caller)
-    record_event(session, "snapshot.delete", "scheduled", "snapshot", snapshot.id, caller=caller,
-                 description=f"snapshot {snapshot.name!r} to be removed from secondary storage")
-    return snapshot_record(session, snapshot)
+    start_snapshot_delete(ctx.session, ctx.services.dispatcher, _caller_for(ctx, snapshot.project_id), snapshot)
+    return snapshot_record(ctx.session, snapshot)
 
 
 def revert_to_snapshot(ctx: PlaneContext, snapshot_id: int, *, every_project: bool = False) -> SnapshotRecord:
@@ -180,7 +138,7 @@ def revert_to_snapshot(ctx: PlaneContext, snapshot_id: int, *, every_project: bo
             raise Conflict(f"the storage snapshot {snapshot.id} was taken of is gone; make a new volume from "
                            "the snapshot instead")
         refuse_if_deleting(volume, "storage")
-        if volume.state not in _SNAPSHOT_VOLUME_STATES:
+        if volume.state not in SNAPSHOT_VOLUME_STATES:
             raise Conflict(f"storage {volume.id} is {volume.state} and cannot be reverted now")
         link = session.scalar(select(StorageLink).where(StorageLink.volume_id == volume.id))
         vm = session.get(VirtualMachine, link.vm_id) if link is not None else None
@@ -202,7 +160,7 @@ def revert_to_snapshot(ctx: PlaneContext, snapshot_id: int, *, every_project: bo
     ctx.services.dispatcher.submit(session, Operation("revert_volume", entity.id, {"snapshot_id": snapshot.id}),
                                    caller)
     record_event(session, "snapshot.revert", "scheduled", "snapshot", snapshot.id, caller=caller,
-                 description=f"{_noun(snapshot.source)} {entity.id} to be reverted to snapshot {snapshot.name!r}")
+                 description=f"{noun(snapshot.source)} {entity.id} to be reverted to snapshot {snapshot.name!r}")
     return snapshot_record(session, snapshot)
 
 
@@ -227,20 +185,6 @@ def create_volume_from_snapshot(ctx: PlaneContext, request: VolumeFromSnapshot, 
 
 # --- the rules they share ------------------------------------------------------------------------
 
-def snapshot_path(snapshot: VolumeSnapshot) -> str:
-    """Where in its secondary storage a snapshot is kept (beside the templates, apart from them)."""
-    return f"snapshots/{snapshot.project_id}/{snapshot.id}.qcow2"
-
-
-def snapshot_entity(snapshot_id: int) -> str:
-    """The job resource of a snapshot's removal."""
-    return f"snapshot:{snapshot_id}"
-
-
-def _noun(source: str) -> str:
-    return "storage" if source == "volume" else "compute root disk of"
-
-
 def _snapshot(ctx: PlaneContext, snapshot_id: int, every_project: bool) -> VolumeSnapshot:
     snapshot = ctx.session.get(VolumeSnapshot, snapshot_id)
     if snapshot is None or (not every_project and snapshot.project_id != ctx.caller.project_id):
@@ -261,35 +205,3 @@ def _caller_for(ctx: PlaneContext, project_id: int) -> Caller:
         return ctx.caller
     actor = actor_of(ctx)
     return Caller(user_id=actor.user_id, user_name=actor.label, project_id=project_id)  # type: ignore[arg-type]
-
-
-def _zone_of_volume(session: Session, volume: Volume) -> int | None:
-    if volume.zone_id is not None:
-        return volume.zone_id
-    pool = session.get(StoragePool, volume.storage_pool_id) if volume.storage_pool_id else None
-    return pool.zone_id if pool is not None else None
-
-
-def _check_volume_can_be_copied(session: Session, volume: Volume) -> None:
-    refuse_if_deleting(volume, "storage")
-    if volume.state not in _SNAPSHOT_VOLUME_STATES:
-        raise Conflict(f"storage {volume.id} is {volume.state}; a snapshot is taken of online or offline storage")
-    link = session.scalar(select(StorageLink).where(StorageLink.volume_id == volume.id))
-    if link is None:
-        return
-    if link.state != LinkState.ACTIVE:
-        raise Conflict(f"storage {volume.id} is being attached to or detached from compute {link.vm_id}; "
-                       "take the snapshot once that is done")
-    vm = session.get(VirtualMachine, link.vm_id)
-    if vm is None or vm.host_id is None or vm.state not in _SNAPSHOT_VM_STATES:
-        raise Conflict(f"storage {volume.id} is attached to compute {link.vm_id}, which is "
-                       f"{vm.state if vm else 'gone'}; take the snapshot when it is running or stopped")
-
-
-def _check_root_disk_can_be_copied(vm: VirtualMachine) -> None:
-    refuse_if_deleting(vm, "compute")
-    if vm.bare_metal:
-        raise Conflict(f"compute {vm.id} is a bare-metal node; its disks are not occistack's to copy")
-    if vm.host_id is None or vm.state not in _SNAPSHOT_VM_STATES:
-        raise Conflict(f"compute {vm.id} is {vm.state}; a snapshot of its root disk is taken when it is "
-                       "running, suspended or stopped")
