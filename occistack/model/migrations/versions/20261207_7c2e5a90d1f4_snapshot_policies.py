@@ -1,14 +1,14 @@
 """Recurring snapshot policies; a snapshot remembers the policy that took it.
 
 Revision ID: 7c2e5a90d1f4
-Revises: e41f7b2a9c36
+Revises: 5b8e0d2c7a14
 Create Date: 2026-12-07
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '7c2e5a90d1f4'
-down_revision = 'e41f7b2a9c36'
+down_revision = '5b8e0d2c7a14'
 branch_labels = None
 depends_on = None
 
