@@ -1,7 +1,7 @@
 """Whether an entity's delete is under way, and the refusal of any other change meanwhile.
 
-Plane rules rather than part of plane/jobs/deletes.py (which re-exports them) so that the rules
-below the use cases -- taking a snapshot, for one (plane/snapshot_rows.py) -- can ask too.
+Plane rules rather than part of plane/jobs/deletes.py, so that the use cases and the rules
+below them -- taking a snapshot, for one (plane/snapshot_rows.py) -- ask here.
 """
 
 from __future__ import annotations

@@ -48,7 +48,7 @@ from occistack.model.states import (
     TransitionTable,
 )
 from occistack.model.template_states import TEMPLATE_TRANSITIONS, TemplateEvent, TemplateState
-from occistack.plane.deleting import is_deleting, refuse_if_deleting  # noqa: F401 - re-exported
+from occistack.plane.deleting import is_deleting
 from occistack.plane.dispatch import Operation
 from occistack.plane.events import record_event
 from occistack.plane.jobs.queue import JobDispatcher

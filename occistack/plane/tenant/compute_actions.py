@@ -18,7 +18,8 @@ from occistack.plane.errors import Conflict, InvalidRequest
 from occistack.plane.events import record_event
 from occistack.plane.tenant.bare_metal import bare_metal_action
 from occistack.plane.tenant.compute import get_compute
-from occistack.plane.jobs.deletes import refuse_if_deleting, request_delete
+from occistack.plane.deleting import refuse_if_deleting
+from occistack.plane.jobs.deletes import request_delete
 from occistack.plane.jobs.commands import links_of, nics_of
 from occistack.plane.transitions import action_operation, apply_event
 

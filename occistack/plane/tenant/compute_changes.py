@@ -24,7 +24,7 @@ from occistack.plane.tenant.bare_metal import change_boot_device, is_bare_metal
 from occistack.plane.tenant.bare_metal import refuse_resize as refuse_bare_metal_resize
 from occistack.plane.tenant.changes import KEEP, Keep, TagChanges, apply_tag_changes, kept
 from occistack.plane.tenant.compute import get_compute, offering_named
-from occistack.plane.jobs.deletes import refuse_if_deleting
+from occistack.plane.deleting import refuse_if_deleting
 from occistack.plane.tenant.links import link_network, link_storage
 from occistack.plane.tenant.nics import NicRequest
 from occistack.plane.tenant.storage import DiskRequest

@@ -21,7 +21,7 @@ from occistack.plane.tenant import tags
 from occistack.plane.tenant.bare_metal import refuse_links
 from occistack.plane.tenant.changes import KEEP, Keep, TagChanges, apply_tag_changes, kept
 from occistack.plane.tenant.compute import get_compute
-from occistack.plane.jobs.deletes import refuse_if_deleting
+from occistack.plane.deleting import refuse_if_deleting
 from occistack.plane.tenant.networks import detach_nic
 from occistack.plane.tenant.nics import NicRequest, add_nic, get_nic
 from occistack.plane.tenant.storage import DiskRequest, add_storage_link, detach_volume, get_storage_link

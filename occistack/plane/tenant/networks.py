@@ -27,7 +27,8 @@ from occistack.plane.quotas import check_quota
 from occistack.plane.admin import default_networks
 from occistack.plane.tenant import tags
 from occistack.plane.tenant.changes import KEEP, Keep, TagChanges, apply_tag_changes
-from occistack.plane.jobs.deletes import is_deleting, refuse_if_deleting, request_delete, submit_network_delete
+from occistack.plane.deleting import is_deleting, refuse_if_deleting
+from occistack.plane.jobs.deletes import request_delete, submit_network_delete
 from occistack.plane.transitions import apply_event
 from occistack.plane.zones import zone_id_for
 

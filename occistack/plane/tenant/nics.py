@@ -22,7 +22,7 @@ from occistack.plane.caller import Caller
 from occistack.plane.errors import Conflict, InvalidRequest, NotFound
 from occistack.plane.identifiers import new_entity_id
 from occistack.plane.quotas import check_quota
-from occistack.plane.jobs.deletes import refuse_if_deleting
+from occistack.plane.deleting import refuse_if_deleting
 from occistack.plane.tenant.networks import dhcp_server_address, get_network
 from occistack.plane.transitions import apply_event
 from occistack.plane.usage import open_usage

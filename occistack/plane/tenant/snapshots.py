@@ -27,7 +27,7 @@ from occistack.plane.context import PlaneContext
 from occistack.plane.dispatch import Operation
 from occistack.plane.errors import Conflict, InvalidRequest, NotFound
 from occistack.plane.events import record_event
-from occistack.plane.jobs.deletes import refuse_if_deleting
+from occistack.plane.deleting import refuse_if_deleting
 from occistack.plane.snapshot_rows import SNAPSHOT_VOLUME_STATES, noun, start_snapshot_delete, take_snapshot
 from occistack.plane.tenant.storage import VolumeRequest, create_volume
 from occistack.plane.transitions import apply_event

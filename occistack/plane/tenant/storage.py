@@ -15,7 +15,8 @@ from occistack.plane.caller import Caller
 from occistack.plane.context import PlaneContext
 from occistack.plane.tenant import tags
 from occistack.plane.tenant.changes import KEEP, Keep, TagChanges, apply_tag_changes, kept
-from occistack.plane.jobs.deletes import is_deleting, refuse_if_deleting, request_delete, submit_volume_delete
+from occistack.plane.deleting import is_deleting, refuse_if_deleting
+from occistack.plane.jobs.deletes import request_delete, submit_volume_delete
 from occistack.plane.dispatch import Dispatcher, Operation
 from occistack.plane.errors import Conflict, InvalidRequest, NotFound, NotPermitted
 from occistack.plane.events import record_event
