@@ -90,10 +90,10 @@ TUNABLES: tuple[Tunable, ...] = (
             "fraction",
             "A zone whose allocated CPU, memory or primary storage passes this fraction of its capacity "
             "raises a zone.capacity alert (CloudStack's zone.*.capacity.notificationthreshold)."),
-    Tunable("agents.disconnected_after", "number", 5, 86400, 30.0, "occistack.agents.disconnected_after",
+    Tunable("agents.disconnected_after", "number", 1, 86400, 30.0, "occistack.agents.disconnected_after",
             "seconds",
             "A host whose agent sent no heartbeat for this long is Disconnected: placement avoids it."),
-    Tunable("agents.alert_after", "number", 10, 86400, 90.0, "occistack.agents.alert_after", "seconds",
+    Tunable("agents.alert_after", "number", 2, 86400, 90.0, "occistack.agents.alert_after", "seconds",
             "A Disconnected host silent for this long goes to Alert: a host.down alert is raised and HA fences "
             "it (when a power driver is configured)."),
     Tunable("ha.fence_retry_seconds", "number", 10, 86400, 300.0, "occistack.ha.fence_retry_seconds", "seconds",
