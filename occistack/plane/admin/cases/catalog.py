@@ -184,11 +184,6 @@ def unshare_template(ctx: PlaneContext, template: Ref, project: Ref) -> Template
     return template_record(ctx.session, found)
 
 
-def template_shares_of(ctx: PlaneContext, template: Ref) -> list[str]:
-    """The names of the projects the template is shared with."""
-    return template_shares.shared_with(ctx.session, templates.find_template(ctx.session, template).id)
-
-
 def delete_template(ctx: PlaneContext, template: Ref, *, format: str | None = None) -> None:
     """The row goes now; each zone's image leaves secondary storage by a job."""
     templates.delete_template(ctx.session, template, format=format, actor=actor_of(ctx),
