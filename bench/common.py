@@ -7,8 +7,10 @@ reports the ratio of their median throughputs.
 
 from __future__ import annotations
 
+import io
 import os
 import statistics
+import sys
 import time
 import uuid
 from contextlib import contextmanager
@@ -74,6 +76,32 @@ def alternate(name: str, baseline: Round, subject: Round, rounds: int = 5,
         comparison.baseline.append(baseline(min_seconds))
         comparison.subject.append(subject(min_seconds))
     return comparison
+
+
+def wsgi_get(app, path: str, *, query: str = "", accept: str, authorization: str) -> bytes:
+    """The body of ``GET path?query`` answered by the WSGI ``app`` in this process, with no
+    server or client in between; a status other than 200 ends the benchmark."""
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": query, "SERVER_NAME": "127.0.0.1",
+               "SERVER_PORT": "6543", "HTTP_HOST": "127.0.0.1:6543", "wsgi.url_scheme": "http",
+               "HTTP_AUTHORIZATION": authorization, "HTTP_ACCEPT": accept, "SCRIPT_NAME": "",
+               "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.input": io.BytesIO(b""), "wsgi.errors": sys.stderr}
+    status: list[str] = []
+    body = b"".join(app(environ, lambda code, headers, exc=None: status.append(code)))
+    if not status[0].startswith("200"):
+        raise SystemExit(f"GET {path} answered {status[0]}: {body[:300]!r}")
+    return body
+
+
+def time_alternately(runs: dict[str, Callable[[], object]], rounds: int) -> dict[str, list[float]]:
+    """Seconds of each run, ``rounds`` times, the runs taking turns so that the machine's
+    slow moments fall on all of them alike."""
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(rounds):
+        for name, run in runs.items():
+            started = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - started)
+    return times
 
 
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:

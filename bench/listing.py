@@ -19,17 +19,15 @@ Target: at most 3× the baseline's time.
 from __future__ import annotations
 
 import base64
-import io
 import json
 import statistics
 import sys
-import time
 import uuid
 
 import transaction
 from sqlalchemy import create_engine, insert, select
 
-from bench.common import close_app, print_table, result_line, scratch_database
+from bench.common import close_app, print_table, result_line, scratch_database, time_alternately, wsgi_get
 from occistack.demo import seed_demo
 from occistack.model import Entity, NetworkInterface, OsTemplate, Project, VirtualMachine, Zone, make_engine
 from occistack.model.reads import COMPUTE_SELECT, NIC_SELECT, entities, nics
@@ -97,25 +95,12 @@ def main() -> int:
             return len(rows)
 
         def occistack() -> int:
-            environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/compute/", "SERVER_NAME": "127.0.0.1",
-                       "SERVER_PORT": "6543", "HTTP_HOST": "127.0.0.1:6543", "wsgi.url_scheme": "http",
-                       "HTTP_AUTHORIZATION": AUTH, "HTTP_ACCEPT": "application/occi+json", "SCRIPT_NAME": "",
-                       "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.input": io.BytesIO(b""), "wsgi.errors": sys.stderr}
-            status = []
-            body = b"".join(app(environ, lambda code, headers, exc=None: status.append(code)))
-            if not status[0].startswith("200"):
-                raise SystemExit(f"GET /compute/ answered {status[0]}: {body[:300]!r}")
-            return body
+            return wsgi_get(app, "/compute/", accept="application/occi+json", authorization=AUTH)
 
         seen = baseline(), len(json.loads(occistack())["resources"])
         if seen != (COUNT, COUNT):
             raise SystemExit(f"the two sides do not both see the {COUNT:,} computes: {seen}")
-        times: dict[str, list[float]] = {"bare": [], "occistack": []}
-        for _ in range(ROUNDS):
-            for name, run in (("bare", baseline), ("occistack", occistack)):
-                started = time.perf_counter()
-                run()
-                times[name].append(time.perf_counter() - started)
+        times = time_alternately({"bare": baseline, "occistack": occistack}, ROUNDS)
         bare.dispose()
         close_app(app)
     bare_time, ours = statistics.median(times["bare"]), statistics.median(times["occistack"])

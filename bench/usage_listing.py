@@ -19,17 +19,15 @@ Target: at most 3× the baseline's time.
 from __future__ import annotations
 
 import base64
-import io
 import json
 import statistics
 import sys
-import time
 from datetime import datetime, timedelta
 
 import transaction
 from sqlalchemy import create_engine, insert, select
 
-from bench.common import close_app, print_table, result_line, scratch_database
+from bench.common import close_app, print_table, result_line, scratch_database, time_alternately, wsgi_get
 from occistack.federation.passwords import hash_password
 from occistack.model import Project, UsageHour, User, make_engine
 from occistack.model.session import get_tm_session, make_session_factory
@@ -88,26 +86,12 @@ def main() -> int:
                 return len(connection.execute(bare_query).all())
 
         def occistack() -> bytes:
-            environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/admin/usage", "QUERY_STRING": QUERY,
-                       "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "6543", "HTTP_HOST": "127.0.0.1:6543",
-                       "wsgi.url_scheme": "http", "HTTP_AUTHORIZATION": AUTH, "HTTP_ACCEPT": "application/json",
-                       "SCRIPT_NAME": "", "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.input": io.BytesIO(b""),
-                       "wsgi.errors": sys.stderr}
-            status = []
-            body = b"".join(app(environ, lambda code, headers, exc=None: status.append(code)))
-            if not status[0].startswith("200"):
-                raise SystemExit(f"GET /admin/usage answered {status[0]}: {body[:300]!r}")
-            return body
+            return wsgi_get(app, "/admin/usage", query=QUERY, accept="application/json", authorization=AUTH)
 
         seen = baseline(), len(json.loads(occistack())["usage"])
         if seen != (COUNT, COUNT):
             raise SystemExit(f"the two sides do not both see the {COUNT:,} rows: {seen}")
-        times: dict[str, list[float]] = {"bare": [], "occistack": []}
-        for _ in range(ROUNDS):
-            for name, run in (("bare", baseline), ("occistack", occistack)):
-                started = time.perf_counter()
-                run()
-                times[name].append(time.perf_counter() - started)
+        times = time_alternately({"bare": baseline, "occistack": occistack}, ROUNDS)
         bare.dispose()
         close_app(app)
     bare_time, ours = statistics.median(times["bare"]), statistics.median(times["occistack"])
